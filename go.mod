@@ -1,0 +1,3 @@
+module github.com/twofa-go/twofa
+
+go 1.26.0
