@@ -1,0 +1,180 @@
+package twofa
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// The stores are the small interfaces twofa keeps its state through. Each
+// method that must hold under concurrency (and across server replicas that
+// share a database) is a single atomic operation of the store: a
+// compare-and-set, a conditional increment, a conditional delete. Package
+// memstore implements them in memory, package sqlstore on database/sql, and
+// package storetest checks any implementation against these contracts.
+//
+// Stores keep sealed secrets and keyed digests only; they never see a
+// plaintext secret, code or password. Every method takes a context and
+// returns errors that wrap the cause; the sentinel errors below are the
+// only ones callers interpret.
+
+// Errors stores return (wrapped or not; test with errors.Is).
+var (
+	// ErrNotFound: no such record for this account.
+	ErrNotFound = errors.New("twofa: not found")
+	// ErrLimitReached: an insert refused because the account is at its
+	// limit (devices, app passwords, phone numbers).
+	ErrLimitReached = errors.New("twofa: limit reached")
+	// ErrDuplicate: an insert refused because a unique field (an id, a
+	// label, a digest) is taken.
+	ErrDuplicate = errors.New("twofa: duplicate")
+)
+
+// DeviceState is where a device stands in its life.
+type DeviceState uint8
+
+// Device states.
+const (
+	// DevicePending: enrolled but not yet confirmed with a code; never
+	// accepted for login; expires.
+	DevicePending DeviceState = iota + 1
+	// DeviceConfirmed: proven by a first valid code; counts for login.
+	DeviceConfirmed
+)
+
+// String returns "pending" or "confirmed".
+func (s DeviceState) String() string {
+	switch s {
+	case DevicePending:
+		return "pending"
+	case DeviceConfirmed:
+		return "confirmed"
+	}
+	return "unknown"
+}
+
+// Device is the stored record of one authenticator enrolled to an account.
+// Its secret is sealed by a Keyring; the record alone reveals nothing.
+type Device struct {
+	ID        string
+	Account   string
+	Label     string
+	Type      Type
+	Algorithm Algorithm
+	Digits    int
+	Period    time.Duration // TOTP: whole seconds
+	Sealed    []byte        // the secret, sealed with the account and ID as associated data
+	State     DeviceState
+
+	// Counter is the lowest HOTP counter, or TOTP time step, that may
+	// still be accepted: one past the last accepted one. Anything below
+	// it is a replay (RFC 4226 Section 7.2, RFC 6238 Section 5.2).
+	Counter uint64
+	// Drift is the TOTP clock offset, in steps, measured at the last
+	// accepted code; it centres the next window.
+	Drift int64
+	// ResyncStep and ResyncDrift record a code that matched outside the
+	// window but within the drift bound: the next code must confirm the
+	// same offset at a later step before it is adopted. ResyncStep 0
+	// means none.
+	ResyncStep  uint64
+	ResyncDrift int64
+	// Attempts counts wrong codes while pending.
+	Attempts int
+
+	CreatedAt   time.Time
+	ExpiresAt   time.Time // pending devices only
+	ConfirmedAt time.Time
+	LastUsedAt  time.Time
+}
+
+// DeviceStore keeps devices.
+type DeviceStore interface {
+	// InsertDevice adds d (ID unique, else ErrDuplicate) unless the
+	// account already has limit devices that count: confirmed ones and
+	// pending ones with ExpiresAt after now (ErrLimitReached). Pending
+	// devices of the account that expired at or before now are deleted in
+	// the same operation. The count and the insert are one atomic step.
+	InsertDevice(ctx context.Context, d Device, limit int, now time.Time) error
+	// Device returns one device of the account, or ErrNotFound.
+	Device(ctx context.Context, account, id string) (Device, error)
+	// Devices returns every device of the account, pending ones included,
+	// oldest first.
+	Devices(ctx context.Context, account string) ([]Device, error)
+	// ConfirmDevice turns a pending device confirmed, sets its Counter,
+	// Drift, ConfirmedAt and LastUsedAt, and clears ExpiresAt - atomically
+	// and only if it is still pending and ExpiresAt is after at. It
+	// reports false (no error) when the device is no longer pending or
+	// has expired, ErrNotFound when it does not exist.
+	ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error)
+	// AdvanceCounter is the replay guard: atomically, if the device is
+	// confirmed and counter >= its Counter, it sets Counter to counter+1,
+	// Drift to drift, LastUsedAt to at, clears the resync record and
+	// reports true; otherwise it changes nothing and reports false.
+	// counter is below 2^64-1. ErrNotFound when the device does not exist.
+	AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error)
+	// SetResync records a tolerated out-of-window match (see
+	// Device.ResyncStep). Last writer wins.
+	SetResync(ctx context.Context, account, id string, step uint64, drift int64) error
+	// AddDeviceAttempt counts a wrong code against a pending device and
+	// returns the new count.
+	AddDeviceAttempt(ctx context.Context, account, id string) (int, error)
+	// RenameDevice sets a device's label.
+	RenameDevice(ctx context.Context, account, id, label string) error
+	// UpdateSealed replaces a device's sealed secret if it still equals
+	// old (key rotation); it reports whether it did.
+	UpdateSealed(ctx context.Context, account, id string, old, sealed []byte) (bool, error)
+	// DeleteDevice removes a device and returns how many confirmed devices
+	// the account has left, in one atomic step. ErrNotFound when it did
+	// not exist.
+	DeleteDevice(ctx context.Context, account, id string) (confirmedLeft int, err error)
+	// DeleteExpiredDevices removes every pending device whose ExpiresAt is
+	// at or before now, across accounts, and returns how many it removed.
+	DeleteExpiredDevices(ctx context.Context, now time.Time) (int, error)
+}
+
+// ThrottleState is one account's throttle in one scope.
+type ThrottleState struct {
+	// Failures counts consecutive attempts not followed by a success.
+	Failures int
+	// Until is the earliest time the next attempt is evaluated.
+	Until time.Time
+}
+
+// ThrottleStore keeps per-account failure counters, one per scope (codes,
+// recovery codes, app passwords...).
+type ThrottleStore interface {
+	// ReserveAttempt is the throttle's one atomic step. If now is before
+	// the stored Until it changes nothing and reports (state, false).
+	// Otherwise it increments Failures, sets Until to now +
+	// p.Delay(Failures) and reports (new state, true). An attempt is
+	// counted as a failure before it is evaluated, so concurrent guesses
+	// cannot slip through together; a success calls ResetThrottle.
+	ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p ThrottlePolicy) (ThrottleState, bool, error)
+	// ResetThrottle clears the account's state in scope.
+	ResetThrottle(ctx context.Context, account, scope string) error
+	// Throttle returns the account's state in scope (zero if none).
+	Throttle(ctx context.Context, account, scope string) (ThrottleState, error)
+}
+
+// RecoveryStore keeps the keyed digests of recovery codes.
+type RecoveryStore interface {
+	// ReplaceRecoveryCodes atomically voids every code of the account and
+	// stores the new digests.
+	ReplaceRecoveryCodes(ctx context.Context, account string, digests [][]byte, at time.Time) error
+	// ConsumeRecoveryCode atomically removes the unused code with this
+	// digest and reports whether there was one; of concurrent calls with
+	// one digest exactly one reports true.
+	ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (bool, error)
+	// RecoveryCodesLeft returns how many unused codes the account has.
+	RecoveryCodesLeft(ctx context.Context, account string) (int, error)
+	// DeleteRecoveryCodes voids every code of the account.
+	DeleteRecoveryCodes(ctx context.Context, account string) error
+}
+
+// Store is every store interface in one, as memstore and sqlstore provide.
+type Store interface {
+	DeviceStore
+	ThrottleStore
+	RecoveryStore
+}
