@@ -42,7 +42,14 @@ type Secret struct {
 	k *secretKey
 }
 
-type secretKey struct{ b []byte }
+// secretKey holds the key behind a second pointer. fmt cannot call Format
+// on a Secret kept in an unexported struct field, so it prints the field's
+// pointer; for a verb that does not suit pointers (%s, %q, %e...) its error
+// path then dereferences that pointer once, as at top level. It must find
+// only another pointer there, never the key bytes.
+type secretKey struct{ *keyBytes }
+
+type keyBytes struct{ b []byte }
 
 // NewSecret returns a new random secret of DefaultSecretSize bytes from
 // crypto/rand.
@@ -61,7 +68,7 @@ func NewSecretSize(size int) (Secret, error) {
 	if _, err := rand.Read(b); err != nil {
 		return Secret{}, fmt.Errorf("twofa: reading random secret: %w", err)
 	}
-	return Secret{&secretKey{b}}, nil
+	return Secret{&secretKey{&keyBytes{b}}}, nil
 }
 
 // ParseSecret decodes a base32 secret (RFC 4648 Section 6) as people type
@@ -88,7 +95,7 @@ func ParseSecret(s string) (Secret, error) {
 		clear(b)
 		return Secret{}, err
 	}
-	return Secret{&secretKey{b}}, nil
+	return Secret{&secretKey{&keyBytes{b}}}, nil
 }
 
 // SecretFromBytes returns a Secret holding a copy of b, for secrets kept in
@@ -97,7 +104,7 @@ func SecretFromBytes(b []byte) (Secret, error) {
 	if err := checkSize(len(b)); err != nil {
 		return Secret{}, err
 	}
-	return Secret{&secretKey{append([]byte(nil), b...)}}, nil
+	return Secret{&secretKey{&keyBytes{append([]byte(nil), b...)}}}, nil
 }
 
 func checkSize(n int) error {

@@ -1,0 +1,376 @@
+package twofa
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors of Devices.
+var (
+	// ErrEnrollmentExpired: the pending device's time to be confirmed ran
+	// out (or its wrong attempts did); enrol again.
+	ErrEnrollmentExpired = errors.New("twofa: enrolment expired")
+	// ErrAlreadyConfirmed: Confirm on a device that is confirmed already.
+	ErrAlreadyConfirmed = errors.New("twofa: device already confirmed")
+	// ErrTooManyDevices: the account has Config.MaxDevices devices.
+	ErrTooManyDevices = fmt.Errorf("%w: too many devices", ErrLimitReached)
+)
+
+// DeviceInfo is what a settings page shows of a device: never its secret.
+type DeviceInfo struct {
+	ID          string
+	Label       string
+	Type        Type
+	State       DeviceState
+	CreatedAt   time.Time
+	ExpiresAt   time.Time // pending devices: when the enrolment lapses
+	ConfirmedAt time.Time
+	LastUsedAt  time.Time
+}
+
+func (d Device) info() DeviceInfo {
+	return DeviceInfo{
+		ID: d.ID, Label: d.Label, Type: d.Type, State: d.State,
+		CreatedAt: d.CreatedAt, ExpiresAt: d.ExpiresAt,
+		ConfirmedAt: d.ConfirmedAt, LastUsedAt: d.LastUsedAt,
+	}
+}
+
+// Devices enrols, confirms, lists, renames and revokes the trusted devices
+// of accounts. It is safe for concurrent use.
+type Devices struct {
+	c Config
+}
+
+// NewDevices returns a Devices manager. Config.Store, Keyring and Issuer
+// are required.
+func NewDevices(c Config) (*Devices, error) {
+	c, err := c.resolved()
+	if err != nil {
+		return nil, err
+	}
+	if c.Issuer == "" {
+		return nil, fmt.Errorf("%w: Issuer is required", ErrConfig)
+	}
+	probe, _ := SecretFromBytes(make([]byte, DefaultSecretSize))
+	if _, err := (Key{Issuer: c.Issuer, Account: "x", Secret: probe}).URI(); err != nil {
+		return nil, fmt.Errorf("%w: Issuer: %v", ErrConfig, err)
+	}
+	return &Devices{c: c}, nil
+}
+
+// EnrollOptions describe a device to enrol. The zero value enrols a TOTP
+// device with the defaults every authenticator app supports.
+type EnrollOptions struct {
+	Type    Type    // TypeTOTP (default) or TypeHOTP
+	Options Options // algorithm, digits, period; zero: SHA-1, 6 digits, 30 s
+	// AccountName is what the authenticator app shows under the issuer,
+	// e.g. the user's e-mail address; empty means the account identifier.
+	AccountName string
+}
+
+// Enrollment is a freshly enrolled, pending device and the key to put on
+// it. The Key holds the secret: show it (URI or QR code) to the user once
+// and do not keep it.
+type Enrollment struct {
+	Device DeviceInfo
+	Key    Key
+}
+
+// Enroll creates a pending device for account, labelled label, with a new
+// 160-bit secret. Show Enrollment.Key to the user as a QR code
+// (Key.PNG) or URI; the device counts for login only once Confirm has seen
+// its first code, and lapses after Config.PendingTTL.
+//
+// Errors: ErrInvalidAccount, ErrInvalidLabel, ErrInvalidOptions,
+// ErrTooManyDevices (confirmed and unexpired pending devices count).
+func (d *Devices) Enroll(ctx context.Context, account, label string, o EnrollOptions) (*Enrollment, error) {
+	s, err := NewSecret()
+	if err != nil {
+		return nil, err
+	}
+	return d.add(ctx, account, label, o.Type, o.Options, o.AccountName, s, 0, false)
+}
+
+// Import adds an existing key (a migration from another system) as a
+// confirmed device: it counts for login at once. For HOTP keys,
+// Key.Counter is the next counter expected. Errors as for Enroll, plus
+// ErrInvalidSecret.
+func (d *Devices) Import(ctx context.Context, account, label string, k Key) (DeviceInfo, error) {
+	if k.Secret.IsZero() {
+		return DeviceInfo{}, &SecretError{Reason: ErrSecretTooShort, Offset: -1}
+	}
+	counter := uint64(0)
+	if k.Type == TypeHOTP {
+		counter = k.Counter
+	}
+	e, err := d.add(ctx, account, label, k.Type, k.Options(), k.Account, k.Secret, counter, true)
+	if err != nil {
+		return DeviceInfo{}, err
+	}
+	return e.Device, nil
+}
+
+func (d *Devices) add(ctx context.Context, account, label string, typ Type, o Options, name string, s Secret, counter uint64, confirmed bool) (*Enrollment, error) {
+	if err := validAccount(account); err != nil {
+		return nil, err
+	}
+	label, err := normalizeLabel(label)
+	if err != nil {
+		return nil, err
+	}
+	if typ != TypeTOTP && typ != TypeHOTP {
+		return nil, optionsError("unknown device type %d", uint8(typ))
+	}
+	if o, err = o.resolved(typ == TypeTOTP); err != nil {
+		return nil, err
+	}
+	if name == "" {
+		name = account
+	}
+	key := Key{Type: typ, Issuer: d.c.Issuer, Account: name, Secret: s,
+		Algorithm: o.Algorithm, Digits: o.Digits, Period: o.Period, Counter: counter}
+	if typ == TypeTOTP && !o.T0.Equal(time.Unix(0, 0)) {
+		return nil, optionsError("devices use T0 = Unix epoch (otpauth:// URIs cannot carry another)")
+	}
+	if _, err := key.URI(); err != nil {
+		return nil, err
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := d.c.Keyring.SealSecret(account, id, s)
+	if err != nil {
+		return nil, err
+	}
+	now := d.c.Clock.Now()
+	dev := Device{
+		ID: id, Account: account, Label: label, Type: typ,
+		Algorithm: o.Algorithm, Digits: o.Digits, Sealed: sealed,
+		State: DevicePending, Counter: counter, CreatedAt: now,
+	}
+	if typ == TypeTOTP {
+		dev.Period = o.Period
+	}
+	if confirmed {
+		dev.State = DeviceConfirmed
+		dev.ConfirmedAt = now
+	} else {
+		dev.ExpiresAt = now.Add(d.c.PendingTTL)
+	}
+	if err := d.c.Store.InsertDevice(ctx, dev, d.c.MaxDevices, now); err != nil {
+		if errors.Is(err, ErrLimitReached) {
+			return nil, ErrTooManyDevices
+		}
+		return nil, fmt.Errorf("twofa: enrol: %w", err)
+	}
+	ev := EventEnrolled
+	if confirmed {
+		ev = EventImported
+	}
+	d.c.Events.emit(ctx, Event{Type: ev, Account: account, DeviceID: id, Time: now})
+	return &Enrollment{Device: dev.info(), Key: key}, nil
+}
+
+// Confirm proves a pending device with its first code; only then does it
+// count for login. The code is consumed (it cannot be replayed at login).
+// A TOTP device's clock offset within the skew is remembered.
+//
+// Errors: ErrNotFound, ErrAlreadyConfirmed, ErrEnrollmentExpired (also
+// after Config.ConfirmAttempts wrong codes, which discard the enrolment),
+// ErrMalformedCode, ErrInvalidCode.
+func (d *Devices) Confirm(ctx context.Context, account, id, code string) error {
+	if err := validAccount(account); err != nil {
+		return err
+	}
+	dev, err := d.c.Store.Device(ctx, account, id)
+	if err != nil {
+		return fmt.Errorf("twofa: confirm: %w", err)
+	}
+	now := d.c.Clock.Now()
+	switch {
+	case dev.State == DeviceConfirmed:
+		return ErrAlreadyConfirmed
+	case !now.Before(dev.ExpiresAt):
+		return ErrEnrollmentExpired
+	case dev.Attempts >= d.c.ConfirmAttempts:
+		return ErrEnrollmentExpired
+	}
+	if !looksLikeCode(code, dev.Digits) {
+		return ErrMalformedCode
+	}
+	g, err := d.c.generator(dev)
+	if err != nil {
+		return err
+	}
+	matched, drift, err := g.window(code, now, dev.Counter, d.c.Skew, d.c.LookAhead)
+	if err != nil {
+		if errors.Is(err, ErrInvalidCode) {
+			n, aerr := d.c.Store.AddDeviceAttempt(ctx, account, id)
+			if aerr != nil {
+				return fmt.Errorf("twofa: confirm: %w", aerr)
+			}
+			d.c.Events.emit(ctx, Event{Type: EventEnrollmentFailed, Account: account, DeviceID: id, Time: now, Failures: n})
+			if n >= d.c.ConfirmAttempts {
+				if _, derr := d.c.Store.DeleteDevice(ctx, account, id); derr != nil && !errors.Is(derr, ErrNotFound) {
+					return fmt.Errorf("twofa: confirm: %w", derr)
+				}
+				return ErrEnrollmentExpired
+			}
+		}
+		return err
+	}
+	ok, err := d.c.Store.ConfirmDevice(ctx, account, id, matched+1, drift, now)
+	if err != nil {
+		return fmt.Errorf("twofa: confirm: %w", err)
+	}
+	if !ok {
+		// A concurrent Confirm won, or the enrolment lapsed meanwhile.
+		cur, err := d.c.Store.Device(ctx, account, id)
+		if err == nil && cur.State == DeviceConfirmed {
+			return ErrAlreadyConfirmed
+		}
+		return ErrEnrollmentExpired
+	}
+	d.c.Events.emit(ctx, Event{Type: EventConfirmed, Account: account, DeviceID: id, Time: now})
+	return nil
+}
+
+// List returns the account's devices, oldest first: confirmed ones and
+// pending ones that have not lapsed.
+func (d *Devices) List(ctx context.Context, account string) ([]DeviceInfo, error) {
+	if err := validAccount(account); err != nil {
+		return nil, err
+	}
+	devs, err := d.c.Store.Devices(ctx, account)
+	if err != nil {
+		return nil, fmt.Errorf("twofa: list devices: %w", err)
+	}
+	now := d.c.Clock.Now()
+	out := make([]DeviceInfo, 0, len(devs))
+	for _, dev := range devs {
+		if dev.State == DevicePending && !now.Before(dev.ExpiresAt) {
+			continue
+		}
+		out = append(out, dev.info())
+	}
+	return out, nil
+}
+
+// Enabled reports whether two-factor authentication is on for the
+// account: whether it has a confirmed device.
+func (d *Devices) Enabled(ctx context.Context, account string) (bool, error) {
+	return enabled(ctx, d.c.Store, account)
+}
+
+func enabled(ctx context.Context, st DeviceStore, account string) (bool, error) {
+	if err := validAccount(account); err != nil {
+		return false, err
+	}
+	devs, err := st.Devices(ctx, account)
+	if err != nil {
+		return false, fmt.Errorf("twofa: devices: %w", err)
+	}
+	for _, dev := range devs {
+		if dev.State == DeviceConfirmed {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Rename sets a device's label. Errors: ErrInvalidLabel, ErrNotFound.
+func (d *Devices) Rename(ctx context.Context, account, id, label string) error {
+	if err := validAccount(account); err != nil {
+		return err
+	}
+	label, err := normalizeLabel(label)
+	if err != nil {
+		return err
+	}
+	if err := d.c.Store.RenameDevice(ctx, account, id, label); err != nil {
+		return fmt.Errorf("twofa: rename device: %w", err)
+	}
+	d.c.Events.emit(ctx, Event{Type: EventRenamed, Account: account, DeviceID: id, Time: d.c.Clock.Now()})
+	return nil
+}
+
+// Revoke removes a device (pending or confirmed); its codes stop working at
+// once. When it was the account's last confirmed device, two-factor
+// authentication is off: the account's recovery codes are voided too and
+// EventTwoFactorDisabled is reported. Errors: ErrNotFound.
+func (d *Devices) Revoke(ctx context.Context, account, id string) error {
+	if err := validAccount(account); err != nil {
+		return err
+	}
+	dev, err := d.c.Store.Device(ctx, account, id)
+	if err != nil {
+		return fmt.Errorf("twofa: revoke device: %w", err)
+	}
+	left, err := d.c.Store.DeleteDevice(ctx, account, id)
+	if err != nil {
+		return fmt.Errorf("twofa: revoke device: %w", err)
+	}
+	now := d.c.Clock.Now()
+	d.c.Events.emit(ctx, Event{Type: EventRevoked, Account: account, DeviceID: id, Time: now})
+	if dev.State == DeviceConfirmed && left == 0 {
+		if err := d.c.disableSecondFactor(ctx, account); err != nil {
+			return err
+		}
+		d.c.Events.emit(ctx, Event{Type: EventTwoFactorDisabled, Account: account, Time: now})
+	}
+	return nil
+}
+
+// disableSecondFactor voids what only makes sense while two-factor
+// authentication is on.
+func (c Config) disableSecondFactor(ctx context.Context, account string) error {
+	if err := c.Store.DeleteRecoveryCodes(ctx, account); err != nil {
+		return fmt.Errorf("twofa: void recovery codes: %w", err)
+	}
+	return nil
+}
+
+// Reseal re-seals every device secret of the account that is not under
+// the Keyring's primary key, after a key rotation. It returns how many it
+// changed.
+func (d *Devices) Reseal(ctx context.Context, account string) (int, error) {
+	if err := validAccount(account); err != nil {
+		return 0, err
+	}
+	devs, err := d.c.Store.Devices(ctx, account)
+	if err != nil {
+		return 0, fmt.Errorf("twofa: reseal: %w", err)
+	}
+	n := 0
+	for _, dev := range devs {
+		blob, changed, err := d.c.Keyring.Reseal(account, dev.ID, dev.Sealed)
+		if err != nil {
+			return n, fmt.Errorf("twofa: reseal device %s: %w", dev.ID, err)
+		}
+		if !changed {
+			continue
+		}
+		ok, err := d.c.Store.UpdateSealed(ctx, account, dev.ID, dev.Sealed, blob)
+		if err != nil {
+			return n, fmt.Errorf("twofa: reseal device %s: %w", dev.ID, err)
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// newID returns a random 128-bit identifier in lower-case base32.
+func newID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("twofa: reading random id: %w", err)
+	}
+	return idEncoding.EncodeToString(b[:]), nil
+}

@@ -1,0 +1,41 @@
+// Package twofa is two-factor authentication for Go backends: one-time
+// codes (HOTP, RFC 4226; TOTP, RFC 6238), the trusted devices that hold
+// their secrets, and one call that tells a login handler whether a second
+// factor is good - safely under concurrency and across server replicas.
+//
+// # The core
+//
+// A Secret is an authenticator's shared key; it never prints itself. TOTP
+// and HOTP are prepared, immutable generators: Code and Verify allocate
+// nothing and compare in constant time. A Key is the otpauth:// URI (and
+// QR code) that a phone app scans.
+//
+//	secret, _ := twofa.NewSecret()                       // 160 random bits
+//	totp, _ := twofa.NewTOTP(secret, twofa.Options{})    // SHA-1, 6 digits, 30 s
+//	code, _ := totp.Code(time.Now())
+//	step, err := totp.Verify(code, time.Now(), 1)        // ±1 step; store step against replay
+//
+// # Devices and the Verifier
+//
+// Devices enrols an account's authenticators (pending until confirmed with
+// a first code), lists, renames and revokes them; their secrets are sealed
+// at rest by a Keyring. A Verifier checks a sign-in code against every
+// confirmed device and the account's recovery codes, refuses replays with
+// an atomic compare-and-set in the store, tracks clock drift, and throttles
+// guessers with an exponential back-off. State lives behind the small
+// interfaces of store.go: package memstore keeps it in memory, package
+// sqlstore in SQLite or PostgreSQL.
+//
+//	cfg := twofa.Config{Store: memstore.New(), Keyring: keyring, Issuer: "Example"}
+//	devices, _ := twofa.NewDevices(cfg)
+//	verifier, _ := twofa.NewVerifier(cfg)
+//	res, err := verifier.Verify(ctx, account, code)
+//	switch {
+//	case err == nil: // signed in with res.Factor
+//	case errors.Is(err, twofa.ErrThrottled): // 429, with RetryAfter
+//	default: // 401
+//	}
+//
+// Package twofatest gives tests a fake clock and an enrolled device that
+// hands out its currently valid code.
+package twofa

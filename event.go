@@ -1,0 +1,78 @@
+package twofa
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// EventType names what happened.
+type EventType uint8
+
+// Event types.
+const (
+	EventEnrolled                EventType = iota + 1 // a device was enrolled (pending)
+	EventConfirmed                                    // a pending device was confirmed with its first code
+	EventEnrollmentFailed                             // a wrong code was given to confirm a pending device
+	EventVerified                                     // a code was accepted for login
+	EventFailed                                       // a code was refused (wrong, or for no device)
+	EventReplayed                                     // a code already used was submitted again
+	EventThrottled                                    // an attempt was refused unevaluated: too many failures
+	EventRevoked                                      // a device was revoked
+	EventRenamed                                      // a device was renamed
+	EventImported                                     // an existing secret was imported as a confirmed device
+	EventRecoveryCodeUsed                             // a recovery code was accepted (and consumed)
+	EventRecoveryCodesGenerated                       // a new set of recovery codes replaced the old one
+	EventDriftAdjusted                                // a device's clock drift was re-measured outside the window
+	EventTwoFactorDisabled                            // the account's last confirmed device was revoked
+)
+
+var eventNames = [...]string{
+	EventEnrolled:               "enrolled",
+	EventConfirmed:              "confirmed",
+	EventEnrollmentFailed:       "enrollment_failed",
+	EventVerified:               "verified",
+	EventFailed:                 "failed",
+	EventReplayed:               "replayed",
+	EventThrottled:              "throttled",
+	EventRevoked:                "revoked",
+	EventRenamed:                "renamed",
+	EventImported:               "imported",
+	EventRecoveryCodeUsed:       "recovery_code_used",
+	EventRecoveryCodesGenerated: "recovery_codes_generated",
+	EventDriftAdjusted:          "drift_adjusted",
+	EventTwoFactorDisabled:      "two_factor_disabled",
+}
+
+// String returns a stable snake_case name, for audit logs.
+func (t EventType) String() string {
+	if int(t) < len(eventNames) && eventNames[t] != "" {
+		return eventNames[t]
+	}
+	return fmt.Sprintf("EventType(%d)", uint8(t))
+}
+
+// Event reports something that happened to an account's second factors, for
+// an audit log. It never carries a secret, a code or a password: only
+// identifiers, counts and times.
+type Event struct {
+	Type       EventType
+	Account    string
+	DeviceID   string        // the device concerned, if any
+	Time       time.Time     // from the manager's Clock
+	RetryAfter time.Duration // EventThrottled: how long until the next attempt is evaluated
+	Failures   int           // EventFailed, EventThrottled: consecutive failures so far
+	Remaining  int           // EventRecoveryCodeUsed: recovery codes left
+}
+
+// EventHook receives events. It is called synchronously, after the change
+// it reports was stored, on the goroutine of the call that caused it: keep
+// it fast, or hand the event to a queue. It must be safe for concurrent
+// use. A nil EventHook is allowed and does nothing.
+type EventHook func(context.Context, Event)
+
+func (h EventHook) emit(ctx context.Context, e Event) {
+	if h != nil {
+		h(ctx, e)
+	}
+}

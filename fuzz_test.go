@@ -1,0 +1,221 @@
+package twofa_test
+
+// Fuzz targets. Their seed corpora are the files in testdata/fuzz/<name>
+// ("go test fuzz v1"); plain `go test` runs every seed. Run a target with
+//
+//	go test -run='^$' -fuzz='^FuzzParseSecret$' -fuzztime=60s .
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/internal/otp"
+)
+
+// fuzzMinSeeds is the least number of seed files each fuzz target must have.
+const fuzzMinSeeds = 8
+
+// requireSeedCorpus fails when a target's seed directory is missing or
+// nearly empty: the go tool would silently fuzz from nothing.
+func requireSeedCorpus(f *testing.F, name string) {
+	f.Helper()
+	dir := filepath.Join("testdata", "fuzz", name)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		f.Fatalf("seed corpus: %v", err)
+	}
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			f.Fatal(err)
+		}
+		if !strings.HasPrefix(string(b), "go test fuzz v1\n") {
+			f.Fatalf("seed %s/%s is not a \"go test fuzz v1\" file", dir, e.Name())
+		}
+		n++
+	}
+	if n < fuzzMinSeeds {
+		f.Fatalf("seed corpus %s has %d files, want at least %d", dir, n, fuzzMinSeeds)
+	}
+}
+
+func fuzzStripSeparators(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '\t' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// FuzzParseSecret: ParseSecret never panics; it returns either a valid
+// Secret or a *SecretError matching ErrInvalidSecret with one of the
+// documented reasons; a parsed secret's Base32 is canonical, re-parses to an
+// Equal secret, and agrees with the standard library's decoding of the
+// normalised input.
+func FuzzParseSecret(f *testing.F) {
+	requireSeedCorpus(f, "FuzzParseSecret")
+	f.Fuzz(func(t *testing.T, in string) {
+		s, err := twofa.ParseSecret(in)
+		if err != nil {
+			if !s.IsZero() {
+				t.Fatalf("ParseSecret(%q) returned a secret and %v", in, err)
+			}
+			var se *twofa.SecretError
+			if !errors.As(err, &se) || !errors.Is(err, twofa.ErrInvalidSecret) {
+				t.Fatalf("ParseSecret(%q): error %v is not a *SecretError matching ErrInvalidSecret", in, err)
+			}
+			switch se.Reason {
+			case twofa.ErrSecretChar, twofa.ErrSecretPadding:
+				if se.Offset < 0 || se.Offset >= len(in) {
+					t.Fatalf("ParseSecret(%q): %v with offset %d", in, se.Reason, se.Offset)
+				}
+				if se.Reason == twofa.ErrSecretPadding && in[se.Offset] != '=' {
+					t.Fatalf("ParseSecret(%q): padding error at %q", in, in[se.Offset])
+				}
+			case twofa.ErrSecretLength, twofa.ErrSecretTooShort, twofa.ErrSecretTooLong:
+				if se.Offset != -1 {
+					t.Fatalf("ParseSecret(%q): %v with offset %d", in, se.Reason, se.Offset)
+				}
+			default:
+				t.Fatalf("ParseSecret(%q): unknown reason %v", in, se.Reason)
+			}
+			if len(in) >= 16 && strings.Contains(err.Error(), in) {
+				t.Fatalf("ParseSecret error quotes its input: %v", err)
+			}
+			return
+		}
+
+		if s.IsZero() || s.Len() < twofa.MinSecretSize || s.Len() > twofa.MaxSecretSize {
+			t.Fatalf("ParseSecret(%q) accepted a secret of %d bytes", in, s.Len())
+		}
+		b32 := s.Base32()
+		if want := secretStdB32.EncodeToString(s.Bytes()); b32 != want {
+			t.Fatalf("Base32() = %q, not canonical %q", b32, want)
+		}
+		if strings.ContainsAny(b32, "= -\tabcdefghijklmnopqrstuvwxyz") {
+			t.Fatalf("Base32() = %q is not canonical", b32)
+		}
+		again, err := twofa.ParseSecret(b32)
+		if err != nil {
+			t.Fatalf("Base32() = %q does not re-parse: %v", b32, err)
+		}
+		if !again.Equal(s) || again.Base32() != b32 {
+			t.Fatalf("Base32() = %q re-parses to a different secret", b32)
+		}
+		// An independent decoder agrees on the bytes.
+		norm := strings.ToUpper(strings.TrimRight(fuzzStripSeparators(in), "="))
+		want, err := secretStdB32.DecodeString(norm)
+		if err != nil {
+			t.Fatalf("ParseSecret(%q) accepted what encoding/base32 refuses: %v", in, err)
+		}
+		if string(want) != string(s.Bytes()) {
+			t.Fatal("ParseSecret and encoding/base32 decode to different bytes")
+		}
+	})
+}
+
+// FuzzVerify feeds arbitrary strings to TOTP and HOTP verification with a
+// full oracle: a string is malformed exactly when it is not (at most
+// otp.MaxCodeInput bytes of) the right number of ASCII digits with spaces
+// and hyphens; a well-formed one is accepted exactly when its digits are
+// the code of a step in the window, and then the earliest such step is
+// returned. No other error may appear, and nothing panics.
+func FuzzVerify(f *testing.F) {
+	requireSeedCorpus(f, "FuzzVerify")
+	// The RFC 6238 SHA-1 and SHA-256 seeds (test data only).
+	s1, err := twofa.SecretFromBytes([]byte("12345678901234567890"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	s256, err := twofa.SecretFromBytes([]byte("12345678901234567890123456789012"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	t6, err := twofa.NewTOTP(s1, twofa.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	t8, err := twofa.NewTOTP(s256, twofa.Options{Algorithm: twofa.SHA256, Digits: 8})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h6, err := twofa.NewHOTP(s1, twofa.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	at := time.Unix(1_111_111_111, 0) // RFC 6238 step 0x23523ED
+	const lookAhead = 5
+
+	type verifier struct {
+		name        string
+		digits      int
+		first, last uint64
+		codeAt      func(uint64) string
+		verify      func(string) (uint64, error)
+	}
+	step, err := t6.Step(at)
+	if err != nil {
+		f.Fatal(err)
+	}
+	verifiers := []verifier{
+		{"TOTP6", 6, step - 1, step + 1, t6.CodeAt, func(c string) (uint64, error) { return t6.Verify(c, at, 1) }},
+		{"TOTP8", 8, step - 1, step + 1, t8.CodeAt, func(c string) (uint64, error) { return t8.Verify(c, at, 1) }},
+		{"HOTP6", 6, 0, lookAhead, h6.Code, func(c string) (uint64, error) { return h6.Verify(c, 0, lookAhead) }},
+	}
+
+	f.Fuzz(func(t *testing.T, code string) {
+		for _, v := range verifiers {
+			got, err := v.verify(code)
+
+			norm := strings.Map(func(r rune) rune {
+				if r == ' ' || r == '-' {
+					return -1
+				}
+				return r
+			}, code)
+			wellFormed := len(code) <= otp.MaxCodeInput && len(norm) == v.digits && strings.Trim(norm, "0123456789") == ""
+			match, found := uint64(0), false
+			if wellFormed {
+				for c := v.first; c <= v.last; c++ {
+					if v.codeAt(c) == norm {
+						match, found = c, true
+						break
+					}
+				}
+			}
+
+			switch {
+			case err == nil:
+				if !found || got != match {
+					t.Fatalf("%s accepted %q at %d; want found=%v at %d", v.name, code, got, found, match)
+				}
+				if norm != v.codeAt(got) {
+					t.Fatalf("%s accepted %q, which does not normalise to %q", v.name, code, v.codeAt(got))
+				}
+			case errors.Is(err, twofa.ErrMalformedCode):
+				if wellFormed || errors.Is(err, twofa.ErrInvalidCode) {
+					t.Fatalf("%s: %q is well-formed, got %v", v.name, code, err)
+				}
+			case errors.Is(err, twofa.ErrInvalidCode):
+				if !wellFormed || found {
+					t.Fatalf("%s: %q (well-formed %v, matches %v) gave %v", v.name, code, wellFormed, found, err)
+				}
+			default:
+				t.Fatalf("%s: %q gave unexpected error %v", v.name, code, err)
+			}
+			if err != nil && got != 0 {
+				t.Fatalf("%s: %q returned step %d with %v", v.name, code, got, err)
+			}
+		}
+	})
+}

@@ -1,0 +1,438 @@
+// Package memstore keeps twofa's state in memory: it implements every store
+// interface of package twofa ([twofa.Store]) with maps behind one mutex.
+//
+// It is meant for tests and for programs that run as a single process. The
+// state is lost when the process exits, and server replicas cannot share
+// it: use package sqlstore for those. Every method is one atomic step, as
+// the contracts in package twofa require, and the package passes the
+// storetest conformance suite.
+package memstore
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/twofa-go/twofa"
+)
+
+// Store is an in-memory [twofa.Store]. It is safe for concurrent use by
+// multiple goroutines. The zero value is an empty Store ready to use; New
+// returns one too. A Store must not be copied after first use.
+//
+// Store never hands out its own slices: sealed secrets and digests are
+// copied in and out.
+type Store struct {
+	mu       sync.Mutex
+	accounts map[string]*account
+	seq      uint64 // insertion order of devices, for Devices' tie-break
+}
+
+var _ twofa.Store = (*Store)(nil)
+
+type account struct {
+	devices   map[string]*entry              // by device ID
+	throttles map[string]twofa.ThrottleState // by scope
+	recovery  map[string]struct{}            // unused digests, as string(digest)
+}
+
+type entry struct {
+	d   twofa.Device
+	seq uint64
+}
+
+// New returns an empty Store.
+func New() *Store { return &Store{} }
+
+// begin reports a done context, wrapped, or else locks s.
+func (s *Store) begin(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memstore: %w", err)
+	}
+	s.mu.Lock()
+	return nil
+}
+
+// account returns the account's state, creating it if create is set;
+// without create it may return nil. s.mu must be held.
+func (s *Store) account(name string, create bool) *account {
+	a := s.accounts[name]
+	if a == nil && create {
+		if s.accounts == nil {
+			s.accounts = make(map[string]*account)
+		}
+		a = &account{
+			devices:   make(map[string]*entry),
+			throttles: make(map[string]twofa.ThrottleState),
+			recovery:  make(map[string]struct{}),
+		}
+		s.accounts[name] = a
+	}
+	return a
+}
+
+// tidy forgets an account that holds nothing any more, so that a
+// long-running process does not accumulate empty records. s.mu must be held.
+func (s *Store) tidy(name string) {
+	if a := s.accounts[name]; a != nil && len(a.devices) == 0 && len(a.throttles) == 0 && len(a.recovery) == 0 {
+		delete(s.accounts, name)
+	}
+}
+
+// entry returns the device, or an error wrapping ErrNotFound. s.mu must be
+// held.
+func (s *Store) entry(account, id string) (*entry, error) {
+	if a := s.accounts[account]; a != nil {
+		if e := a.devices[id]; e != nil {
+			return e, nil
+		}
+	}
+	return nil, fmt.Errorf("memstore: device %q: %w", id, twofa.ErrNotFound)
+}
+
+func clone(d twofa.Device) twofa.Device {
+	d.Sealed = bytes.Clone(d.Sealed)
+	return d
+}
+
+// expired reports whether d is a pending device that expired at or before
+// now.
+func expired(d *twofa.Device, now time.Time) bool {
+	return d.State == twofa.DevicePending && !d.ExpiresAt.After(now)
+}
+
+// InsertDevice adds d, as [twofa.DeviceStore] describes. Device IDs are
+// unique within an account: another account may hold the same ID. When the
+// insert is refused, nothing changes (expired pending devices included).
+func (s *Store) InsertDevice(ctx context.Context, d twofa.Device, limit int, now time.Time) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	a := s.account(d.Account, true)
+	defer s.tidy(d.Account)
+
+	counted := 0
+	var stale []string
+	for id, e := range a.devices {
+		if expired(&e.d, now) {
+			stale = append(stale, id)
+			continue
+		}
+		if id == d.ID {
+			return fmt.Errorf("memstore: device %q: %w", d.ID, twofa.ErrDuplicate)
+		}
+		counted++
+	}
+	if counted >= limit {
+		return fmt.Errorf("memstore: %d devices: %w", counted, twofa.ErrLimitReached)
+	}
+	for _, id := range stale {
+		delete(a.devices, id)
+	}
+	s.seq++
+	a.devices[d.ID] = &entry{d: clone(d), seq: s.seq}
+	return nil
+}
+
+// Device returns one device of the account, as [twofa.DeviceStore]
+// describes.
+func (s *Store) Device(ctx context.Context, account, id string) (twofa.Device, error) {
+	if err := s.begin(ctx); err != nil {
+		return twofa.Device{}, err
+	}
+	defer s.mu.Unlock()
+	e, err := s.entry(account, id)
+	if err != nil {
+		return twofa.Device{}, err
+	}
+	return clone(e.d), nil
+}
+
+// Devices returns every device of the account, oldest CreatedAt first and
+// devices created at the same instant in insertion order.
+func (s *Store) Devices(ctx context.Context, account string) ([]twofa.Device, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	a := s.accounts[account]
+	if a == nil {
+		return nil, nil
+	}
+	es := make([]*entry, 0, len(a.devices))
+	for _, e := range a.devices {
+		es = append(es, e)
+	}
+	slices.SortFunc(es, func(x, y *entry) int {
+		if c := x.d.CreatedAt.Compare(y.d.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.seq, y.seq)
+	})
+	ds := make([]twofa.Device, len(es))
+	for i, e := range es {
+		ds[i] = clone(e.d)
+	}
+	return ds, nil
+}
+
+// ConfirmDevice confirms a pending device, as [twofa.DeviceStore]
+// describes.
+func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+	if err := s.begin(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	e, err := s.entry(account, id)
+	if err != nil {
+		return false, err
+	}
+	if e.d.State != twofa.DevicePending || !e.d.ExpiresAt.After(at) {
+		return false, nil
+	}
+	e.d.State = twofa.DeviceConfirmed
+	e.d.Counter = counter
+	e.d.Drift = drift
+	e.d.ConfirmedAt = at
+	e.d.LastUsedAt = at
+	e.d.ExpiresAt = time.Time{}
+	return true, nil
+}
+
+// AdvanceCounter is the replay guard, as [twofa.DeviceStore] describes.
+func (s *Store) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+	if err := s.begin(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	e, err := s.entry(account, id)
+	if err != nil {
+		return false, err
+	}
+	// counter+1 cannot wrap: the contract keeps counter below 2^64-1.
+	if e.d.State != twofa.DeviceConfirmed || counter < e.d.Counter || counter == ^uint64(0) {
+		return false, nil
+	}
+	e.d.Counter = counter + 1
+	e.d.Drift = drift
+	e.d.LastUsedAt = at
+	e.d.ResyncStep = 0
+	e.d.ResyncDrift = 0
+	return true, nil
+}
+
+// SetResync records a tolerated out-of-window match, as
+// [twofa.DeviceStore] describes; ErrNotFound when the device does not
+// exist.
+func (s *Store) SetResync(ctx context.Context, account, id string, step uint64, drift int64) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	e, err := s.entry(account, id)
+	if err != nil {
+		return err
+	}
+	e.d.ResyncStep = step
+	e.d.ResyncDrift = drift
+	return nil
+}
+
+// AddDeviceAttempt counts a wrong code against a device and returns the new
+// count; ErrNotFound when the device does not exist.
+func (s *Store) AddDeviceAttempt(ctx context.Context, account, id string) (int, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	e, err := s.entry(account, id)
+	if err != nil {
+		return 0, err
+	}
+	e.d.Attempts++
+	return e.d.Attempts, nil
+}
+
+// RenameDevice sets a device's label; ErrNotFound when the device does not
+// exist.
+func (s *Store) RenameDevice(ctx context.Context, account, id, label string) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	e, err := s.entry(account, id)
+	if err != nil {
+		return err
+	}
+	e.d.Label = label
+	return nil
+}
+
+// UpdateSealed replaces a device's sealed secret if it still equals old
+// (compared by content: nil equals empty); ErrNotFound when the device does
+// not exist.
+func (s *Store) UpdateSealed(ctx context.Context, account, id string, old, sealed []byte) (bool, error) {
+	if err := s.begin(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	e, err := s.entry(account, id)
+	if err != nil {
+		return false, err
+	}
+	if !bytes.Equal(e.d.Sealed, old) {
+		return false, nil
+	}
+	e.d.Sealed = bytes.Clone(sealed)
+	return true, nil
+}
+
+// DeleteDevice removes a device and returns how many confirmed devices the
+// account has left, as [twofa.DeviceStore] describes.
+func (s *Store) DeleteDevice(ctx context.Context, account, id string) (int, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	if _, err := s.entry(account, id); err != nil {
+		return 0, err
+	}
+	a := s.accounts[account]
+	delete(a.devices, id)
+	s.tidy(account)
+	left := 0
+	for _, e := range a.devices {
+		if e.d.State == twofa.DeviceConfirmed {
+			left++
+		}
+	}
+	return left, nil
+}
+
+// DeleteExpiredDevices removes every pending device that expired at or
+// before now, across accounts, and returns how many it removed.
+func (s *Store) DeleteExpiredDevices(ctx context.Context, now time.Time) (int, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	n := 0
+	for name, a := range s.accounts {
+		for id, e := range a.devices {
+			if expired(&e.d, now) {
+				delete(a.devices, id)
+				n++
+			}
+		}
+		s.tidy(name)
+	}
+	return n, nil
+}
+
+// ReserveAttempt is the throttle's one atomic step, as
+// [twofa.ThrottleStore] describes.
+func (s *Store) ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+	if err := s.begin(ctx); err != nil {
+		return twofa.ThrottleState{}, false, err
+	}
+	defer s.mu.Unlock()
+	a := s.account(account, true)
+	st := a.throttles[scope]
+	if now.Before(st.Until) {
+		return st, false, nil
+	}
+	st.Failures++
+	st.Until = now.Add(p.Delay(st.Failures))
+	a.throttles[scope] = st
+	return st, true, nil
+}
+
+// ResetThrottle clears the account's state in scope.
+func (s *Store) ResetThrottle(ctx context.Context, account, scope string) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if a := s.accounts[account]; a != nil {
+		delete(a.throttles, scope)
+		s.tidy(account)
+	}
+	return nil
+}
+
+// Throttle returns the account's state in scope, zero if none.
+func (s *Store) Throttle(ctx context.Context, account, scope string) (twofa.ThrottleState, error) {
+	if err := s.begin(ctx); err != nil {
+		return twofa.ThrottleState{}, err
+	}
+	defer s.mu.Unlock()
+	if a := s.accounts[account]; a != nil {
+		return a.throttles[scope], nil
+	}
+	return twofa.ThrottleState{}, nil
+}
+
+// ReplaceRecoveryCodes voids every code of the account and stores the new
+// digests (a digest given twice is stored once).
+func (s *Store) ReplaceRecoveryCodes(ctx context.Context, account string, digests [][]byte, at time.Time) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	a := s.account(account, true)
+	a.recovery = make(map[string]struct{}, len(digests))
+	for _, d := range digests {
+		a.recovery[string(d)] = struct{}{} // string(d) copies
+	}
+	s.tidy(account)
+	return nil
+}
+
+// ConsumeRecoveryCode removes the unused code with this digest and reports
+// whether there was one.
+func (s *Store) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (bool, error) {
+	if err := s.begin(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	a := s.accounts[account]
+	if a == nil {
+		return false, nil
+	}
+	if _, ok := a.recovery[string(digest)]; !ok {
+		return false, nil
+	}
+	delete(a.recovery, string(digest))
+	s.tidy(account)
+	return true, nil
+}
+
+// RecoveryCodesLeft returns how many unused codes the account has.
+func (s *Store) RecoveryCodesLeft(ctx context.Context, account string) (int, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	if a := s.accounts[account]; a != nil {
+		return len(a.recovery), nil
+	}
+	return 0, nil
+}
+
+// DeleteRecoveryCodes voids every code of the account.
+func (s *Store) DeleteRecoveryCodes(ctx context.Context, account string) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if a := s.accounts[account]; a != nil {
+		clear(a.recovery)
+		s.tidy(account)
+	}
+	return nil
+}

@@ -1,0 +1,232 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/twofa-go/twofa"
+)
+
+// InsertDevice implements twofa.DeviceStore. In one transaction it deletes
+// the account's expired pending devices, counts the rest and inserts d.
+// SQLite runs it under BEGIN IMMEDIATE; PostgreSQL under a per-account
+// advisory lock, so concurrent inserts cannot both pass the count.
+//
+// When the limit is reached, the expired devices are deleted all the same
+// and InsertDevice returns an error matching twofa.ErrLimitReached.
+func (s *Store) InsertDevice(ctx context.Context, d twofa.Device, limit int, now time.Time) error {
+	var full error
+	err := s.inTx(ctx, lockDevices, d.Account, func(q querier) error {
+		if _, err := q.ExecContext(ctx, s.q.deleteExpiredOfAccount, d.Account, unixNano(now)); err != nil {
+			return err
+		}
+		var n int
+		if err := q.QueryRowContext(ctx, s.q.countDevices, d.Account).Scan(&n); err != nil {
+			return err
+		}
+		if n >= limit {
+			full = fmt.Errorf("sqlstore: insert device: %w: account has %d devices, limit %d", twofa.ErrLimitReached, n, limit)
+			return nil // commit the deletions
+		}
+		_, err := q.ExecContext(ctx, s.q.insertDevice,
+			d.ID, d.Account, d.Label, int64(d.Type), int64(d.Algorithm), int64(d.Digits), int64(d.Period),
+			blob(d.Sealed), int64(d.State),
+			u64(d.Counter), d.Drift, u64(d.ResyncStep), d.ResyncDrift, int64(d.Attempts),
+			unixNano(d.CreatedAt), unixNano(d.ExpiresAt), unixNano(d.ConfirmedAt), unixNano(d.LastUsedAt))
+		return err
+	})
+	if err != nil {
+		return wrap("insert device", err)
+	}
+	return full
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanDevice(r scanner) (twofa.Device, error) {
+	var (
+		d                                        twofa.Device
+		typ, alg, digits, period, state, attempt int64
+		counter, resync                          int64
+		created, expires, confirmed, lastUsed    int64
+	)
+	err := r.Scan(&d.ID, &d.Account, &d.Label, &typ, &alg, &digits, &period, &d.Sealed, &state,
+		&counter, &d.Drift, &resync, &d.ResyncDrift, &attempt,
+		&created, &expires, &confirmed, &lastUsed)
+	if err != nil {
+		return twofa.Device{}, err
+	}
+	d.Type = twofa.Type(typ)
+	d.Algorithm = twofa.Algorithm(alg)
+	d.Digits = int(digits)
+	d.Period = time.Duration(period)
+	d.State = twofa.DeviceState(state)
+	d.Counter = fromU64(counter)
+	d.ResyncStep = fromU64(resync)
+	d.Attempts = int(attempt)
+	d.CreatedAt = fromUnixNano(created)
+	d.ExpiresAt = fromUnixNano(expires)
+	d.ConfirmedAt = fromUnixNano(confirmed)
+	d.LastUsedAt = fromUnixNano(lastUsed)
+	return d, nil
+}
+
+// Device implements twofa.DeviceStore.
+func (s *Store) Device(ctx context.Context, account, id string) (twofa.Device, error) {
+	d, err := scanDevice(s.db.QueryRowContext(ctx, s.q.device, account, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return twofa.Device{}, fmt.Errorf("sqlstore: device: %w", twofa.ErrNotFound)
+	}
+	return d, wrap("device", err)
+}
+
+// Devices implements twofa.DeviceStore: oldest first, and in insertion
+// order among devices created at the same time.
+func (s *Store) Devices(ctx context.Context, account string) ([]twofa.Device, error) {
+	rows, err := s.db.QueryContext(ctx, s.q.devices, account)
+	if err != nil {
+		return nil, wrap("devices", err)
+	}
+	defer rows.Close()
+	var ds []twofa.Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, wrap("devices", err)
+		}
+		ds = append(ds, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("devices", err)
+	}
+	return ds, nil
+}
+
+// exists tells a false from an ErrNotFound after a conditional statement
+// changed no row.
+func (s *Store) exists(ctx context.Context, account, id string) error {
+	var one int
+	err := s.db.QueryRowContext(ctx, s.q.deviceExists, account, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return twofa.ErrNotFound
+	}
+	return err
+}
+
+// changed runs a conditional UPDATE and reports whether it changed a row;
+// when it did not, a second query tells "condition false" (false, nil)
+// from "no such device" (ErrNotFound).
+func (s *Store) changed(ctx context.Context, op, query, account, id string, args ...any) (bool, error) {
+	res, err := s.db.ExecContext(ctx, query, append([]any{account, id}, args...)...)
+	if err != nil {
+		return false, wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, wrap(op, err)
+	}
+	if n > 0 {
+		return true, nil
+	}
+	return false, wrap(op, s.exists(ctx, account, id))
+}
+
+// ConfirmDevice implements twofa.DeviceStore with one conditional UPDATE
+// (state pending and ExpiresAt after at).
+func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+	return s.changed(ctx, "confirm device", s.q.confirmDevice, account, id, u64(counter), drift, unixNano(at))
+}
+
+// AdvanceCounter implements twofa.DeviceStore: the replay guard is one
+// UPDATE ... WHERE state = confirmed AND counter <= $counter, and the
+// number of rows it changed is the answer. Counters are compared in SQL
+// through an order-preserving map of uint64 onto int64, so the full range
+// works on both dialects.
+func (s *Store) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+	if counter == math.MaxUint64 {
+		return false, fmt.Errorf("sqlstore: advance counter: counter 2^64-1 has no successor")
+	}
+	return s.changed(ctx, "advance counter", s.q.advanceCounter, account, id,
+		u64(counter+1), drift, u64(counter), unixNano(at), u64(0))
+}
+
+// SetResync implements twofa.DeviceStore.
+func (s *Store) SetResync(ctx context.Context, account, id string, step uint64, drift int64) error {
+	ok, err := s.changed(ctx, "set resync", s.q.setResync, account, id, u64(step), drift)
+	if err == nil && !ok {
+		err = fmt.Errorf("sqlstore: set resync: %w", twofa.ErrNotFound)
+	}
+	return err
+}
+
+// AddDeviceAttempt implements twofa.DeviceStore with one
+// UPDATE ... RETURNING.
+func (s *Store) AddDeviceAttempt(ctx context.Context, account, id string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, s.q.addDeviceAttempt, account, id).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("sqlstore: add device attempt: %w", twofa.ErrNotFound)
+	}
+	return n, wrap("add device attempt", err)
+}
+
+// RenameDevice implements twofa.DeviceStore.
+func (s *Store) RenameDevice(ctx context.Context, account, id, label string) error {
+	res, err := s.db.ExecContext(ctx, s.q.renameDevice, account, id, label)
+	if err != nil {
+		return wrap("rename device", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return wrap("rename device", err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlstore: rename device: %w", twofa.ErrNotFound)
+	}
+	return nil
+}
+
+// UpdateSealed implements twofa.DeviceStore with one UPDATE ... WHERE
+// sealed = old.
+func (s *Store) UpdateSealed(ctx context.Context, account, id string, old, sealed []byte) (bool, error) {
+	return s.changed(ctx, "update sealed", s.q.updateSealed, account, id, blob(old), blob(sealed))
+}
+
+// DeleteDevice implements twofa.DeviceStore: the delete and the count of
+// confirmed devices left are one transaction (BEGIN IMMEDIATE in SQLite,
+// the account's advisory lock in PostgreSQL), so of two concurrent deletes
+// of an account's last two devices one reports 0.
+func (s *Store) DeleteDevice(ctx context.Context, account, id string) (int, error) {
+	var left int
+	err := s.inTx(ctx, lockDevices, account, func(q querier) error {
+		res, err := q.ExecContext(ctx, s.q.deleteDevice, account, id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return twofa.ErrNotFound
+		}
+		return q.QueryRowContext(ctx, s.q.countConfirmed, account).Scan(&left)
+	})
+	if err != nil {
+		return 0, wrap("delete device", err)
+	}
+	return left, nil
+}
+
+// DeleteExpiredDevices implements twofa.DeviceStore with one DELETE.
+func (s *Store) DeleteExpiredDevices(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, s.q.deleteExpired, unixNano(now))
+	if err != nil {
+		return 0, wrap("delete expired devices", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), wrap("delete expired devices", err)
+}

@@ -1,0 +1,54 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+)
+
+// ReplaceRecoveryCodes implements twofa.RecoveryStore: one transaction
+// deletes the account's codes and inserts the new digests (BEGIN IMMEDIATE
+// in SQLite, a per-account advisory lock in PostgreSQL so that concurrent
+// replacements cannot interleave). A duplicate digest is an error matching
+// twofa.ErrDuplicate, and leaves the old codes in place.
+func (s *Store) ReplaceRecoveryCodes(ctx context.Context, account string, digests [][]byte, at time.Time) error {
+	err := s.inTx(ctx, lockRecovery, account, func(q querier) error {
+		if _, err := q.ExecContext(ctx, s.q.deleteRecovery, account); err != nil {
+			return err
+		}
+		created := unixNano(at)
+		for _, d := range digests {
+			if _, err := q.ExecContext(ctx, s.q.insertRecovery, account, blob(d), created); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap("replace recovery codes", err)
+}
+
+// ConsumeRecoveryCode implements twofa.RecoveryStore with one DELETE whose
+// row count is the answer: of concurrent calls, one deletes the row.
+func (s *Store) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.q.consumeRecovery, account, blob(digest))
+	if err != nil {
+		return false, wrap("consume recovery code", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, wrap("consume recovery code", err)
+	}
+	return n == 1, nil
+}
+
+// RecoveryCodesLeft implements twofa.RecoveryStore.
+func (s *Store) RecoveryCodesLeft(ctx context.Context, account string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, s.q.countRecovery, account).Scan(&n)
+	return n, wrap("recovery codes left", err)
+}
+
+// DeleteRecoveryCodes implements twofa.RecoveryStore.
+func (s *Store) DeleteRecoveryCodes(ctx context.Context, account string) error {
+	_, err := s.db.ExecContext(ctx, s.q.deleteRecovery, account)
+	return wrap("delete recovery codes", err)
+}

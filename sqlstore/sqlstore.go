@@ -1,0 +1,278 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/twofa-go/twofa"
+)
+
+// Dialect names the SQL database behind a *sql.DB. It selects the schema
+// and the few statements that differ between databases.
+type Dialect uint8
+
+// The supported dialects.
+const (
+	// SQLite is SQLite 3.35 or later (for RETURNING), as the pure-Go
+	// driver modernc.org/sqlite provides.
+	SQLite Dialect = iota + 1
+	// Postgres is PostgreSQL 12 or later, for example through
+	// github.com/jackc/pgx/v5/stdlib.
+	Postgres
+)
+
+// String returns "sqlite" or "postgres".
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	}
+	return fmt.Sprintf("Dialect(%d)", uint8(d))
+}
+
+// DefaultTablePrefix is the table prefix when Options.TablePrefix is empty.
+const DefaultTablePrefix = "twofa_"
+
+// Options configure a Store. The zero value gives the defaults.
+type Options struct {
+	// TablePrefix is prepended to every table and index name, so that
+	// several stores (or several applications) can share one database or
+	// schema. It must match ^[a-z_][a-z0-9_]{0,30}$; empty means
+	// DefaultTablePrefix.
+	TablePrefix string
+}
+
+var prefixRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,30}$`)
+
+// Store keeps every kind of twofa state in SQL tables: it implements
+// twofa.Store on a *sql.DB. Call Migrate once before use.
+//
+// Every operation that the twofa.Store contracts call atomic is done by the
+// database - one conditional statement, or one transaction that locks what
+// it reads - so the guarantees hold across goroutines, across *sql.DB pools
+// and across processes that share the database.
+//
+// A Store is safe for concurrent use by multiple goroutines. It holds no
+// resources of its own: closing the *sql.DB is the caller's job.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+	prefix  string
+	q       queries
+}
+
+var _ twofa.Store = (*Store)(nil)
+
+// New returns a Store keeping its tables in db, which must be a database of
+// the given dialect. It checks the options but does not touch the database;
+// call Migrate to create or update the tables.
+//
+// For SQLite, open db with a busy timeout, so that writers wait for each
+// other instead of failing with SQLITE_BUSY; see the package documentation.
+func New(db *sql.DB, dialect Dialect, opts Options) (*Store, error) {
+	if db == nil {
+		return nil, fmt.Errorf("sqlstore: %w: nil *sql.DB", twofa.ErrInvalidOptions)
+	}
+	if dialect != SQLite && dialect != Postgres {
+		return nil, fmt.Errorf("sqlstore: %w: unknown dialect %v", twofa.ErrInvalidOptions, dialect)
+	}
+	prefix := opts.TablePrefix
+	if prefix == "" {
+		prefix = DefaultTablePrefix
+	}
+	if !prefixRE.MatchString(prefix) {
+		return nil, fmt.Errorf("sqlstore: %w: table prefix %q does not match %s", twofa.ErrInvalidOptions, prefix, prefixRE)
+	}
+	s := &Store{db: db, dialect: dialect, prefix: prefix}
+	s.q = buildQueries(s.sql)
+	return s, nil
+}
+
+// Dialect returns the store's dialect.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// TablePrefix returns the prefix of the store's table names.
+func (s *Store) TablePrefix() string { return s.prefix }
+
+// sql returns query for the store's dialect and prefix: {{prefix}} becomes
+// the table prefix, and for SQLite the PostgreSQL-style placeholders $N
+// become SQLite's numbered ?N (which every SQLite driver binds by position).
+func (s *Store) sql(query string) string {
+	query = strings.ReplaceAll(query, "{{prefix}}", s.prefix)
+	if s.dialect == SQLite {
+		var b strings.Builder
+		for i := 0; i < len(query); i++ {
+			if query[i] == '$' && i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9' {
+				b.WriteByte('?')
+				continue
+			}
+			b.WriteByte(query[i])
+		}
+		query = b.String()
+	}
+	return query
+}
+
+// querier is what a transaction body may use: a *sql.Tx or a *sql.Conn
+// inside BEGIN IMMEDIATE.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Advisory lock classes (PostgreSQL): the first key of the two-key
+// pg_advisory_xact_lock is hashtext(<prefix><class>), the second
+// hashtext(account), so a lock serialises one account's changes of one
+// table of one store.
+const (
+	lockDevices  = "devices"
+	lockRecovery = "recovery_codes"
+	lockSchema   = "schema_version"
+)
+
+// inTx runs f in a write transaction and commits it if f returns nil; on
+// any error everything f did is rolled back.
+//
+// SQLite: the transaction starts with BEGIN IMMEDIATE, which takes the
+// database's write lock up front (waiting up to the busy timeout), so
+// transactions that read then write cannot deadlock and run one at a time
+// whatever the DSN's _txlock. PostgreSQL: a READ COMMITTED transaction that
+// first takes the advisory lock (lock, account) when lock is not empty, so
+// that transactions of one account that count rows and then write run one
+// at a time.
+func (s *Store) inTx(ctx context.Context, lock, account string, f func(q querier) error) error {
+	if s.dialect == SQLite {
+		return s.inSQLiteTx(ctx, f)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if lock != "" {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, s.prefix+lock, account); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	if err := f(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Store) inSQLiteTx(ctx context.Context, f func(q querier) error) (err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	defer func() {
+		if err != nil {
+			sqliteRollback(conn)
+		}
+	}()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	if err := f(conn); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	return err
+}
+
+// sqliteRollback ends whatever transaction conn may still be in. SQLite
+// rolls back by itself on some errors (an interrupt, for one); then
+// ROLLBACK fails with "no transaction is active", which is fine. On any
+// other failure the connection is discarded rather than returned to the
+// pool in an unknown state.
+func sqliteRollback(conn *sql.Conn) {
+	_, err := conn.ExecContext(context.Background(), "ROLLBACK")
+	if err == nil || strings.Contains(err.Error(), "no transaction is active") {
+		return
+	}
+	conn.Raw(func(any) error { return driver.ErrBadConn })
+}
+
+// wrap prefixes err with the operation and, when it is a unique violation,
+// makes it match twofa.ErrDuplicate too. nil stays nil.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if isUniqueViolation(err) {
+		return fmt.Errorf("sqlstore: %s: %w: %w", op, twofa.ErrDuplicate, err)
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
+
+// isUniqueViolation recognises a unique-constraint error without importing
+// a driver: SQLSTATE 23505 (PostgreSQL, through pgconn.PgError's SQLState
+// method), SQLite's extended codes SQLITE_CONSTRAINT_UNIQUE (2067) and
+// SQLITE_CONSTRAINT_PRIMARYKEY (1555) through a Code method (as
+// modernc.org/sqlite's *Error has), and the message text of either as a
+// fallback for other drivers.
+func isUniqueViolation(err error) bool {
+	if errors.Is(err, twofa.ErrDuplicate) {
+		return false // already marked
+	}
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) {
+		return pg.SQLState() == "23505"
+	}
+	var lite interface{ Code() int }
+	if errors.As(err, &lite) {
+		if c := lite.Code(); c == 2067 || c == 1555 {
+			return true
+		}
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") ||
+		strings.Contains(msg, "PRIMARY KEY constraint failed") ||
+		strings.Contains(msg, "SQLSTATE 23505")
+}
+
+// The encodings of Go values in columns.
+
+// u64 maps a uint64 to an int64 preserving order (0 ↦ MinInt64,
+// 2^64-1 ↦ MaxInt64), so that SQL comparisons on BIGINT columns order
+// uint64 values correctly over their full range.
+func u64(v uint64) int64 { return int64(v ^ 1<<63) }
+
+// fromU64 is the inverse of u64.
+func fromU64(v int64) uint64 { return uint64(v) ^ 1<<63 }
+
+// unixNano stores a time as Unix nanoseconds, the zero Time as 0.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromUnixNano is the inverse of unixNano.
+func fromUnixNano(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
+// blob returns b, or an empty non-nil slice for nil: drivers send a nil
+// []byte as NULL, which NOT NULL columns refuse.
+func blob(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

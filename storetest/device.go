@@ -1,0 +1,1246 @@
+package storetest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	mrand "math/rand/v2"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twofa-go/twofa"
+)
+
+func deviceTests() []testCase {
+	return []testCase{
+		{"DeviceStore/InsertDevice/RoundTrip", testInsertRoundTrip},
+		{"DeviceStore/InsertDevice/Duplicate", testInsertDuplicate},
+		{"DeviceStore/InsertDevice/DuplicateOtherAccount", testInsertDuplicateOtherAccount},
+		{"DeviceStore/InsertDevice/Limit", testInsertLimit},
+		{"DeviceStore/InsertDevice/LimitZero", testInsertLimitZero},
+		{"DeviceStore/InsertDevice/LimitPerAccount", testInsertLimitPerAccount},
+		{"DeviceStore/InsertDevice/ExpiredPending", testInsertExpiredPending},
+		{"DeviceStore/InsertDevice/NoAliasing", testInsertNoAliasing},
+		{"DeviceStore/InsertDevice/Concurrent", testInsertConcurrent},
+		{"DeviceStore/InsertDevice/ConcurrentDuplicate", testInsertConcurrentDuplicate},
+		{"DeviceStore/InsertDevice/Cancelled", testInsertCancelled},
+
+		{"DeviceStore/Device/NotFound", testDeviceNotFound},
+		{"DeviceStore/Device/NoAliasing", testDeviceNoAliasing},
+		{"DeviceStore/Device/Cancelled", testDeviceCancelled},
+
+		{"DeviceStore/Devices/Order", testDevicesOrder},
+		{"DeviceStore/Devices/Empty", testDevicesEmpty},
+		{"DeviceStore/Devices/Isolation", testDevicesIsolation},
+		{"DeviceStore/Devices/NoAliasing", testDevicesNoAliasing},
+		{"DeviceStore/Devices/Cancelled", testDevicesCancelled},
+
+		{"DeviceStore/ConfirmDevice/Pending", testConfirmPending},
+		{"DeviceStore/ConfirmDevice/Expired", testConfirmExpired},
+		{"DeviceStore/ConfirmDevice/AlreadyConfirmed", testConfirmAlreadyConfirmed},
+		{"DeviceStore/ConfirmDevice/NotFound", testConfirmNotFound},
+		{"DeviceStore/ConfirmDevice/Concurrent", testConfirmConcurrent},
+		{"DeviceStore/ConfirmDevice/Cancelled", testConfirmCancelled},
+
+		{"DeviceStore/AdvanceCounter/CompareAndSet", testAdvanceCAS},
+		{"DeviceStore/AdvanceCounter/Pending", testAdvancePending},
+		{"DeviceStore/AdvanceCounter/ClearsResync", testAdvanceClearsResync},
+		{"DeviceStore/AdvanceCounter/Large", testAdvanceLarge},
+		{"DeviceStore/AdvanceCounter/NotFound", testAdvanceNotFound},
+		{"DeviceStore/AdvanceCounter/Concurrent", testAdvanceConcurrent},
+		{"DeviceStore/AdvanceCounter/Monotonic", testAdvanceMonotonic},
+		{"DeviceStore/AdvanceCounter/Cancelled", testAdvanceCancelled},
+
+		{"DeviceStore/SetResync/LastWriterWins", testSetResync},
+		{"DeviceStore/SetResync/NotFound", testSetResyncNotFound},
+		{"DeviceStore/SetResync/Cancelled", testSetResyncCancelled},
+
+		{"DeviceStore/AddDeviceAttempt/Counts", testAddAttempt},
+		{"DeviceStore/AddDeviceAttempt/NotFound", testAddAttemptNotFound},
+		{"DeviceStore/AddDeviceAttempt/Concurrent", testAddAttemptConcurrent},
+		{"DeviceStore/AddDeviceAttempt/Cancelled", testAddAttemptCancelled},
+
+		{"DeviceStore/RenameDevice/Renames", testRename},
+		{"DeviceStore/RenameDevice/NotFound", testRenameNotFound},
+		{"DeviceStore/RenameDevice/Cancelled", testRenameCancelled},
+
+		{"DeviceStore/UpdateSealed/CompareAndSet", testUpdateSealedCAS},
+		{"DeviceStore/UpdateSealed/NoAliasing", testUpdateSealedNoAliasing},
+		{"DeviceStore/UpdateSealed/NotFound", testUpdateSealedNotFound},
+		{"DeviceStore/UpdateSealed/Concurrent", testUpdateSealedConcurrent},
+		{"DeviceStore/UpdateSealed/Cancelled", testUpdateSealedCancelled},
+
+		{"DeviceStore/DeleteDevice/ConfirmedLeft", testDeleteConfirmedLeft},
+		{"DeviceStore/DeleteDevice/NotFound", testDeleteNotFound},
+		{"DeviceStore/DeleteDevice/ConcurrentSame", testDeleteConcurrentSame},
+		{"DeviceStore/DeleteDevice/ConcurrentDistinct", testDeleteConcurrentDistinct},
+		{"DeviceStore/DeleteDevice/Cancelled", testDeleteCancelled},
+
+		{"DeviceStore/DeleteExpiredDevices/Counts", testDeleteExpired},
+		{"DeviceStore/DeleteExpiredDevices/Cancelled", testDeleteExpiredCancelled},
+	}
+}
+
+// allBytes is every byte value once: NUL, invalid UTF-8, quote characters.
+func allBytes() []byte {
+	b := make([]byte, 256)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return b
+}
+
+// InsertDevice, Device, Devices
+
+func testInsertRoundTrip(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	zone := time.FixedZone("UTC+05:30", 5*3600+1800)
+	endOfTime := time.Date(9999, time.December, 31, 23, 59, 59, 999999999, time.UTC)
+
+	pending := NewDevice(acct, t0.In(zone).Add(1))
+	pending.Label = "Téléphone de Zoë 📱 日本語 עברית \u200d\u0301"
+	pending.Sealed = allBytes()
+	pending.ExpiresAt = t0.Add(10*time.Minute + 999)
+	pending.Attempts = 2
+
+	hotp := confirmed(NewDevice(acct, t0.Add(2*time.Second+7)), math.MaxUint64-1)
+	hotp.Label = `a'b"c\d%_e;-- ` + "\t\n"
+	hotp.Type = twofa.TypeHOTP
+	hotp.Algorithm = twofa.SHA512
+	hotp.Digits = 8
+	hotp.Period = 0
+	hotp.Sealed = nil
+	hotp.Drift = -7
+	hotp.ResyncStep = math.MaxUint64 - 1
+	hotp.ResyncDrift = -3
+	hotp.Attempts = 4
+	hotp.ConfirmedAt = t0.Add(time.Hour + 1)
+	hotp.LastUsedAt = endOfTime
+
+	totp := confirmed(NewDevice(acct, t0.Add(3*time.Second)), 1<<63)
+	totp.Label = ""
+	totp.Algorithm = twofa.SHA256
+	totp.Digits = 7
+	totp.Period = 60 * time.Second
+	totp.Sealed = []byte{}
+	totp.Drift = math.MinInt64
+	totp.ResyncStep = 1<<63 + 1
+	totp.ResyncDrift = math.MaxInt64
+	totp.ConfirmedAt = t0.Add(4 * time.Second).In(zone)
+	totp.LastUsedAt = time.Time{}
+
+	// A confirmed device may carry an ExpiresAt from its pending days.
+	old := confirmed(NewDevice(acct, t0.Add(4*time.Second)), 1)
+	old.ExpiresAt = t0.Add(-time.Hour)
+	old.Drift = 1
+	old.ResyncDrift = 1
+
+	want := []twofa.Device{pending, hotp, totp, old}
+	for _, d := range want {
+		if err := s.InsertDevice(t.Context(), d, 10, t0); err != nil {
+			t.Fatalf("InsertDevice(%q): %v", d.ID, err)
+		}
+	}
+	for _, d := range want {
+		checkDevice(t, fmt.Sprintf("Device(%q)", d.ID), get(t, s, acct, d.ID), d)
+	}
+	got := list(t, s, acct)
+	if len(got) != len(want) {
+		t.Fatalf("Devices returned %d devices, want %d", len(got), len(want))
+	}
+	for i := range want {
+		checkDevice(t, fmt.Sprintf("Devices()[%d]", i), got[i], want[i])
+	}
+}
+
+func testInsertDuplicate(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	again := NewDevice(acct, t0.Add(time.Second))
+	again.ID = d.ID
+	again.Label = "impostor"
+	err := s.InsertDevice(t.Context(), again, 10, t0.Add(time.Second))
+	wantErr(t, "InsertDevice with a taken ID", err, twofa.ErrDuplicate)
+	unchanged(t, s, d)
+	if n := len(list(t, s, acct)); n != 1 {
+		t.Errorf("after a refused duplicate, Devices has %d devices, want 1", n)
+	}
+
+	// A duplicate into a full account: either error will do, nothing changes.
+	err = s.InsertDevice(t.Context(), again, 1, t0.Add(time.Second))
+	if !errors.Is(err, twofa.ErrDuplicate) && !errors.Is(err, twofa.ErrLimitReached) {
+		t.Errorf("InsertDevice with a taken ID into a full account: err = %v, want ErrDuplicate or ErrLimitReached", err)
+	}
+	unchanged(t, s, d)
+}
+
+func testInsertDuplicateOtherAccount(t *testing.T, s twofa.Store) {
+	a, b := NewAccount(), NewAccount()
+	da := confirmed(NewDevice(a, t0), 5)
+	insert(t, s, da)
+	db := confirmed(NewDevice(b, t0), 100)
+	db.ID = da.ID
+	db.Label = "b's device"
+	err := s.InsertDevice(t.Context(), db, 10, t0)
+	switch {
+	case errors.Is(err, twofa.ErrDuplicate):
+		t.Log("device IDs are unique across accounts")
+		if ds := list(t, s, b); len(ds) != 0 {
+			t.Errorf("after a refused insert, account b has %d devices, want 0", len(ds))
+		}
+		unchanged(t, s, da)
+		return
+	case err != nil:
+		t.Fatalf("InsertDevice with an ID another account holds: err = %v, want nil or ErrDuplicate", err)
+	}
+	t.Log("device IDs are unique within an account")
+	unchanged(t, s, da)
+	unchanged(t, s, db)
+
+	// Every change through account b leaves a's device alone, and back.
+	ctx := t.Context()
+	if ok, err := s.AdvanceCounter(ctx, b, db.ID, 200, 1, t0.Add(time.Minute)); !ok || err != nil {
+		t.Fatalf("AdvanceCounter(b) = %v, %v; want true, nil", ok, err)
+	}
+	if err := s.SetResync(ctx, b, db.ID, 300, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddDeviceAttempt(ctx, b, db.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RenameDevice(ctx, b, db.ID, "renamed"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.UpdateSealed(ctx, b, db.ID, db.Sealed, []byte("new")); !ok || err != nil {
+		t.Fatalf("UpdateSealed(b) = %v, %v; want true, nil", ok, err)
+	}
+	unchanged(t, s, da)
+	if left, err := s.DeleteDevice(ctx, b, db.ID); err != nil || left != 0 {
+		t.Fatalf("DeleteDevice(b) = %d, %v; want 0, nil", left, err)
+	}
+	unchanged(t, s, da)
+	if left, err := s.DeleteDevice(ctx, a, da.ID); err != nil || left != 0 {
+		t.Fatalf("DeleteDevice(a) = %d, %v; want 0, nil", left, err)
+	}
+}
+
+func testInsertLimit(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	c1 := confirmed(NewDevice(acct, t0), 1)
+	c2 := confirmed(NewDevice(acct, t0), 1)
+	p := NewDevice(acct, t0)
+	for i, d := range []twofa.Device{c1, c2, p} {
+		if err := s.InsertDevice(t.Context(), d, 3, t0); err != nil {
+			t.Fatalf("InsertDevice #%d of 3 with limit 3: %v", i+1, err)
+		}
+	}
+	over := NewDevice(acct, t0)
+	err := s.InsertDevice(t.Context(), over, 3, t0)
+	wantErr(t, "InsertDevice #4 with limit 3", err, twofa.ErrLimitReached)
+	wantGone(t, s, acct, over.ID)
+	if n := len(list(t, s, acct)); n != 3 {
+		t.Errorf("Devices has %d devices, want 3", n)
+	}
+	if err := s.InsertDevice(t.Context(), over, 4, t0); err != nil {
+		t.Errorf("InsertDevice #4 with limit 4: %v", err)
+	}
+}
+
+func testInsertLimitZero(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	err := s.InsertDevice(t.Context(), d, 0, t0)
+	wantErr(t, "InsertDevice into an empty account with limit 0", err, twofa.ErrLimitReached)
+	wantGone(t, s, acct, d.ID)
+}
+
+func testInsertLimitPerAccount(t *testing.T, s twofa.Store) {
+	a, b := NewAccount(), NewAccount()
+	for range 5 {
+		insert(t, s, confirmed(NewDevice(b, t0), 1))
+	}
+	insert(t, s, confirmed(NewDevice(strings.ToLower(a), t0), 1))
+	for i := range 2 {
+		if err := s.InsertDevice(t.Context(), NewDevice(a, t0), 2, t0); err != nil {
+			t.Fatalf("InsertDevice #%d with limit 2 while other accounts hold devices: %v", i+1, err)
+		}
+	}
+	err := s.InsertDevice(t.Context(), NewDevice(a, t0), 2, t0)
+	wantErr(t, "InsertDevice #3 with limit 2", err, twofa.ErrLimitReached)
+}
+
+func testInsertExpiredPending(t *testing.T, s twofa.Store) {
+	acct, other := NewAccount(), NewAccount()
+	now := t0.Add(time.Minute)
+
+	// Expires exactly at now: expired, deleted, not counted.
+	atNow := NewDevice(acct, t0)
+	atNow.ExpiresAt = now
+	// Expires 1 ns after now: counts.
+	justAfter := NewDevice(acct, t0)
+	justAfter.ExpiresAt = now.Add(1)
+	// Long expired.
+	stale := NewDevice(acct, t0)
+	stale.ExpiresAt = t0.Add(time.Second)
+	// Another account's expired device is not this insert's business.
+	otherStale := NewDevice(other, t0)
+	otherStale.ExpiresAt = t0.Add(time.Second)
+	insert(t, s, atNow, justAfter, stale, otherStale)
+
+	c := confirmed(NewDevice(acct, now), 1)
+	if err := s.InsertDevice(t.Context(), c, 2, now); err != nil {
+		t.Fatalf("InsertDevice with limit 2, one live pending and two expired pending devices: %v", err)
+	}
+	wantGone(t, s, acct, atNow.ID)
+	wantGone(t, s, acct, stale.ID)
+	unchanged(t, s, justAfter)
+	unchanged(t, s, c)
+	unchanged(t, s, otherStale)
+
+	err := s.InsertDevice(t.Context(), NewDevice(acct, now), 2, now)
+	wantErr(t, "InsertDevice with limit 2, one confirmed and one live pending device", err, twofa.ErrLimitReached)
+
+	later := now.Add(1)
+	last := NewDevice(acct, later)
+	if err := s.InsertDevice(t.Context(), last, 2, later); err != nil {
+		t.Fatalf("InsertDevice after the pending device expired: %v", err)
+	}
+	wantGone(t, s, acct, justAfter.ID)
+	if n := len(list(t, s, acct)); n != 2 {
+		t.Errorf("Devices has %d devices, want 2", n)
+	}
+
+	// A confirmed device counts whatever its ExpiresAt says.
+	acct2 := NewAccount()
+	oldConfirmed := confirmed(NewDevice(acct2, t0), 1)
+	oldConfirmed.ExpiresAt = t0
+	insert(t, s, oldConfirmed)
+	err = s.InsertDevice(t.Context(), NewDevice(acct2, now), 1, now)
+	wantErr(t, "InsertDevice with limit 1 and a confirmed device with a past ExpiresAt", err, twofa.ErrLimitReached)
+	unchanged(t, s, oldConfirmed)
+}
+
+func testInsertNoAliasing(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	want := d
+	want.Sealed = bytes.Clone(d.Sealed)
+	insert(t, s, d)
+	d.Sealed[0] ^= 0xff
+	d.Sealed[len(d.Sealed)-1] ^= 0xff
+	unchanged(t, s, want)
+}
+
+func testInsertConcurrent(t *testing.T, s twofa.Store) {
+	const n, limit = 50, 10
+	acct := NewAccount()
+	var ok, full atomic.Int32
+	parallel(n, func(i int) {
+		d := NewDevice(acct, t0)
+		if i%2 == 0 {
+			d = confirmed(d, 1)
+		}
+		switch err := s.InsertDevice(t.Context(), d, limit, t0); {
+		case err == nil:
+			ok.Add(1)
+		case errors.Is(err, twofa.ErrLimitReached):
+			full.Add(1)
+		default:
+			t.Errorf("InsertDevice: %v", err)
+		}
+	})
+	if ok.Load() != limit || full.Load() != n-limit {
+		t.Errorf("%d concurrent inserts with limit %d: %d succeeded and %d reported ErrLimitReached, want %d and %d",
+			n, limit, ok.Load(), full.Load(), limit, n-limit)
+	}
+	if got := len(list(t, s, acct)); got != limit {
+		t.Errorf("Devices has %d devices, want %d", got, limit)
+	}
+}
+
+func testInsertConcurrentDuplicate(t *testing.T, s twofa.Store) {
+	const n = 20
+	acct := NewAccount()
+	id := NewDevice(acct, t0).ID
+	var ok, dup atomic.Int32
+	parallel(n, func(i int) {
+		d := NewDevice(acct, t0)
+		d.ID = id
+		switch err := s.InsertDevice(t.Context(), d, 100, t0); {
+		case err == nil:
+			ok.Add(1)
+		case errors.Is(err, twofa.ErrDuplicate):
+			dup.Add(1)
+		default:
+			t.Errorf("InsertDevice: %v", err)
+		}
+	})
+	if ok.Load() != 1 || dup.Load() != n-1 {
+		t.Errorf("%d concurrent inserts of one ID: %d succeeded and %d reported ErrDuplicate, want 1 and %d", n, ok.Load(), dup.Load(), n-1)
+	}
+}
+
+func testInsertCancelled(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	stale := NewDevice(acct, t0)
+	stale.ExpiresAt = t0.Add(time.Second)
+	insert(t, s, stale)
+	d := NewDevice(acct, t0.Add(time.Minute))
+	wantCancelled(t, "InsertDevice", s.InsertDevice(cancelled(t), d, 10, t0.Add(time.Minute)))
+	wantGone(t, s, acct, d.ID)
+	unchanged(t, s, stale) // not deleted either
+}
+
+func testDeviceNotFound(t *testing.T, s twofa.Store) {
+	a, b := NewAccount(), NewAccount()
+	d := NewDevice(a, t0)
+	insert(t, s, d)
+	for _, c := range []struct{ what, account, id string }{
+		{"an unknown account", b, d.ID},
+		{"an unknown ID", a, d.ID + "X"},
+		{"an ID prefix", a, d.ID[:10]},
+		{"the account in other case", strings.ToLower(a), d.ID},
+		{"the ID in other case", a, strings.ToLower(d.ID)},
+		{"an empty ID", a, ""},
+	} {
+		got, err := s.Device(t.Context(), c.account, c.id)
+		wantErr(t, "Device of "+c.what, err, twofa.ErrNotFound)
+		if err != nil && got.ID != "" {
+			t.Errorf("Device of %s returned ID %q with its error", c.what, got.ID)
+		}
+	}
+}
+
+func testDeviceNoAliasing(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	got := get(t, s, acct, d.ID)
+	for i := range got.Sealed {
+		got.Sealed[i] ^= 0xff
+	}
+	unchanged(t, s, d)
+}
+
+func testDeviceCancelled(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	_, err := s.Device(cancelled(t), acct, d.ID)
+	wantCancelled(t, "Device", err)
+}
+
+func testDevicesOrder(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	mk := func(prefix string, at time.Time) twofa.Device {
+		d := NewDevice(acct, at)
+		d.ID = prefix + d.ID // IDs sort against insertion order
+		return d
+	}
+	// Insertion order, and where each belongs.
+	third := mk("a", t0.Add(2*time.Second))
+	first := mk("z", t0)
+	second := mk("y", t0.Add(1)) // 1 ns later
+	tieA := mk("x", t0.Add(3*time.Second))
+	tieB := mk("w", t0.Add(3*time.Second))
+	tieC := confirmed(mk("v", t0.Add(3*time.Second)), 9)
+	for _, d := range []twofa.Device{third, first, second, tieA, tieB, tieC} {
+		if err := s.InsertDevice(t.Context(), d, 10, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []twofa.Device{first, second, third, tieA, tieB, tieC}
+	got := list(t, s, acct)
+	ids := func(ds []twofa.Device) []string {
+		var out []string
+		for _, d := range ds {
+			out = append(out, d.ID[:2])
+		}
+		return out
+	}
+	if !slices.Equal(ids(got), ids(want)) {
+		t.Errorf("Devices order (by ID prefix) = %v, want %v: oldest CreatedAt first, ties in insertion order", ids(got), ids(want))
+	}
+}
+
+func testDevicesEmpty(t *testing.T, s twofa.Store) {
+	ds, err := s.Devices(t.Context(), NewAccount())
+	if err != nil || len(ds) != 0 {
+		t.Errorf("Devices of an unknown account = %d devices, %v; want none, nil", len(ds), err)
+	}
+}
+
+func testDevicesIsolation(t *testing.T, s twofa.Store) {
+	a := NewAccount()
+	accounts := []string{a, strings.ToLower(a), a + "x", a[:len(a)-1], a + " ", "ü" + a}
+	want := make(map[string][]string)
+	for i, acct := range accounts {
+		for range i + 1 {
+			d := NewDevice(acct, t0)
+			insert(t, s, d)
+			want[acct] = append(want[acct], d.ID)
+		}
+	}
+	for _, acct := range accounts {
+		var got []string
+		for _, d := range list(t, s, acct) {
+			got = append(got, d.ID)
+			if d.Account != acct {
+				t.Errorf("Devices(%q) returned a device of account %q", acct, d.Account)
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(want[acct])
+		if !slices.Equal(got, want[acct]) {
+			t.Errorf("Devices(%q) = %v, want %v", acct, got, want[acct])
+		}
+	}
+}
+
+func testDevicesNoAliasing(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	ds := list(t, s, acct)
+	for i := range ds[0].Sealed {
+		ds[0].Sealed[i] = 0
+	}
+	ds[0].Label = "changed"
+	unchanged(t, s, d)
+}
+
+func testDevicesCancelled(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	insert(t, s, NewDevice(acct, t0))
+	_, err := s.Devices(cancelled(t), acct)
+	wantCancelled(t, "Devices", err)
+}
+
+// ConfirmDevice
+
+func testConfirmPending(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	d.Attempts = 2
+	insert(t, s, d)
+	at := d.ExpiresAt.Add(-1)
+	ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 17, -1, at)
+	if !ok || err != nil {
+		t.Fatalf("ConfirmDevice 1 ns before ExpiresAt = %v, %v; want true, nil", ok, err)
+	}
+	want := d
+	want.State = twofa.DeviceConfirmed
+	want.Counter = 17
+	want.Drift = -1
+	want.ConfirmedAt = at
+	want.LastUsedAt = at
+	want.ExpiresAt = time.Time{}
+	got := get(t, s, acct, d.ID)
+	got.Attempts = want.Attempts // the contract leaves Attempts to the store
+	checkDevice(t, "confirmed device", got, want)
+}
+
+func testConfirmExpired(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	for _, at := range []time.Time{d.ExpiresAt, d.ExpiresAt.Add(1), d.ExpiresAt.Add(time.Hour)} {
+		ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 17, 0, at)
+		if ok || err != nil {
+			t.Errorf("ConfirmDevice %v after ExpiresAt = %v, %v; want false, nil", at.Sub(d.ExpiresAt), ok, err)
+		}
+	}
+	unchanged(t, s, d)
+}
+
+func testConfirmAlreadyConfirmed(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	if ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 5, 1, t0.Add(time.Second)); !ok || err != nil {
+		t.Fatalf("ConfirmDevice = %v, %v; want true, nil", ok, err)
+	}
+	want := get(t, s, acct, d.ID)
+	if ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 9, 2, t0.Add(2*time.Second)); ok || err != nil {
+		t.Errorf("second ConfirmDevice = %v, %v; want false, nil", ok, err)
+	}
+	unchanged(t, s, want)
+
+	c := confirmed(NewDevice(acct, t0), 3)
+	c.ExpiresAt = t0.Add(time.Hour) // confirmed, though ExpiresAt is ahead
+	insert(t, s, c)
+	if ok, err := s.ConfirmDevice(t.Context(), acct, c.ID, 9, 2, t0.Add(time.Second)); ok || err != nil {
+		t.Errorf("ConfirmDevice of a device inserted confirmed = %v, %v; want false, nil", ok, err)
+	}
+	unchanged(t, s, c)
+}
+
+func testConfirmNotFound(t *testing.T, s twofa.Store) {
+	a, b := NewAccount(), NewAccount()
+	d := NewDevice(a, t0)
+	insert(t, s, d)
+	ok, err := s.ConfirmDevice(t.Context(), a, NewDevice(a, t0).ID, 1, 0, t0)
+	wantErr(t, "ConfirmDevice of an unknown device", err, twofa.ErrNotFound)
+	if ok {
+		t.Error("ConfirmDevice of an unknown device reported true")
+	}
+	ok, err = s.ConfirmDevice(t.Context(), b, d.ID, 1, 0, t0)
+	wantErr(t, "ConfirmDevice of another account's device", err, twofa.ErrNotFound)
+	if ok {
+		t.Error("ConfirmDevice of another account's device reported true")
+	}
+	unchanged(t, s, d)
+}
+
+func testConfirmConcurrent(t *testing.T, s twofa.Store) {
+	const n = 50
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	var winners atomic.Int32
+	var winner atomic.Int64
+	parallel(n, func(i int) {
+		ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, uint64(100+i), int64(i), t0.Add(time.Duration(i)))
+		if err != nil {
+			t.Errorf("ConfirmDevice: %v", err)
+		}
+		if ok {
+			winners.Add(1)
+			winner.Store(int64(i))
+		}
+	})
+	if winners.Load() != 1 {
+		t.Fatalf("%d concurrent ConfirmDevice calls: %d reported true, want 1", n, winners.Load())
+	}
+	i := winner.Load()
+	got := get(t, s, acct, d.ID)
+	if got.State != twofa.DeviceConfirmed || got.Counter != uint64(100+i) || got.Drift != i || !got.ConfirmedAt.Equal(t0.Add(time.Duration(i))) {
+		t.Errorf("after concurrent confirms the device has State %v, Counter %d, Drift %d, ConfirmedAt %v; want the winner's confirmed, %d, %d, %v",
+			got.State, got.Counter, got.Drift, fmtTime(got.ConfirmedAt), 100+i, i, fmtTime(t0.Add(time.Duration(i))))
+	}
+}
+
+func testConfirmCancelled(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	ok, err := s.ConfirmDevice(cancelled(t), acct, d.ID, 5, 0, t0)
+	wantCancelled(t, "ConfirmDevice", err)
+	if ok {
+		t.Error("ConfirmDevice with a cancelled context reported true")
+	}
+	unchanged(t, s, d)
+}
+
+// AdvanceCounter
+
+func advance(t *testing.T, s twofa.Store, d twofa.Device, counter uint64, drift int64, at time.Time) bool {
+	t.Helper()
+	ok, err := s.AdvanceCounter(t.Context(), d.Account, d.ID, counter, drift, at)
+	if err != nil {
+		t.Fatalf("AdvanceCounter(%d): %v", counter, err)
+	}
+	return ok
+}
+
+func testAdvanceCAS(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := confirmed(NewDevice(acct, t0), 10)
+	d.Drift = 3
+	insert(t, s, d)
+	want := d
+
+	if advance(t, s, d, 9, 1, t0.Add(time.Hour)) {
+		t.Error("AdvanceCounter(9) with Counter 10 reported true")
+	}
+	unchanged(t, s, want)
+
+	if !advance(t, s, d, 10, -2, t0.Add(time.Hour+1)) {
+		t.Fatal("AdvanceCounter(10) with Counter 10 reported false")
+	}
+	want.Counter, want.Drift, want.LastUsedAt = 11, -2, t0.Add(time.Hour+1)
+	unchanged(t, s, want)
+
+	if advance(t, s, d, 10, 0, t0.Add(2*time.Hour)) {
+		t.Error("AdvanceCounter(10) again (a replay) reported true")
+	}
+	unchanged(t, s, want)
+
+	if !advance(t, s, d, 15, 0, t0.Add(3*time.Hour)) {
+		t.Fatal("AdvanceCounter(15) with Counter 11 reported false")
+	}
+	want.Counter, want.Drift, want.LastUsedAt = 16, 0, t0.Add(3*time.Hour)
+	unchanged(t, s, want)
+
+	if advance(t, s, d, 0, 0, t0.Add(4*time.Hour)) {
+		t.Error("AdvanceCounter(0) with Counter 16 reported true")
+	}
+	unchanged(t, s, want)
+}
+
+func testAdvancePending(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	for _, c := range []uint64{0, 1, 1 << 40} {
+		if advance(t, s, d, c, 1, t0.Add(time.Second)) {
+			t.Errorf("AdvanceCounter(%d) of a pending device reported true", c)
+		}
+	}
+	unchanged(t, s, d)
+}
+
+func testAdvanceClearsResync(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := confirmed(NewDevice(acct, t0), 100)
+	d.ResyncStep, d.ResyncDrift = 150, -4
+	insert(t, s, d)
+	if advance(t, s, d, 50, 0, t0.Add(time.Hour)) {
+		t.Fatal("AdvanceCounter(50) with Counter 100 reported true")
+	}
+	unchanged(t, s, d) // a refused advance keeps the resync record
+	if !advance(t, s, d, 100, 2, t0.Add(time.Hour)) {
+		t.Fatal("AdvanceCounter(100) with Counter 100 reported false")
+	}
+	got := get(t, s, acct, d.ID)
+	if got.ResyncStep != 0 || got.ResyncDrift != 0 {
+		t.Errorf("after AdvanceCounter, ResyncStep, ResyncDrift = %d, %d; want 0, 0", got.ResyncStep, got.ResyncDrift)
+	}
+}
+
+func testAdvanceLarge(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	const top = math.MaxUint64 - 1 // the largest counter the contract allows
+	d := confirmed(NewDevice(acct, t0), 1<<63-2)
+	insert(t, s, d)
+	at := t0
+	step := func(counter uint64, want bool, wantCounter uint64) {
+		t.Helper()
+		at = at.Add(time.Second)
+		if got := advance(t, s, d, counter, 0, at); got != want {
+			t.Errorf("AdvanceCounter(%d) = %v, want %v", counter, got, want)
+		}
+		if got := get(t, s, acct, d.ID).Counter; got != wantCounter {
+			t.Errorf("after AdvanceCounter(%d), Counter = %d, want %d", counter, got, wantCounter)
+		}
+	}
+	step(1<<63-2, true, 1<<63-1)
+	step(1<<63-1, true, 1<<63)  // across the sign bit of int64
+	step(1<<63-1, false, 1<<63) // 2^63-1 < 2^63, unsigned
+	step(5, false, 1<<63)
+	step(1<<63+4, true, 1<<63+5)
+	step(5, false, 1<<63+5)
+	step(top-1, true, top)
+	step(1<<62, false, top)
+	step(top, true, math.MaxUint64)
+	step(top, false, math.MaxUint64)
+	step(0, false, math.MaxUint64)
+}
+
+func testAdvanceNotFound(t *testing.T, s twofa.Store) {
+	a, b := NewAccount(), NewAccount()
+	d := confirmed(NewDevice(a, t0), 1)
+	insert(t, s, d)
+	ok, err := s.AdvanceCounter(t.Context(), a, d.ID+"X", 5, 0, t0)
+	wantErr(t, "AdvanceCounter of an unknown device", err, twofa.ErrNotFound)
+	if ok {
+		t.Error("AdvanceCounter of an unknown device reported true")
+	}
+	ok, err = s.AdvanceCounter(t.Context(), b, d.ID, 5, 0, t0)
+	wantErr(t, "AdvanceCounter of another account's device", err, twofa.ErrNotFound)
+	if ok {
+		t.Error("AdvanceCounter of another account's device reported true")
+	}
+	unchanged(t, s, d)
+}
+
+func testAdvanceConcurrent(t *testing.T, s twofa.Store) {
+	const n = 200
+	acct := NewAccount()
+	d := confirmed(NewDevice(acct, t0), 1000)
+	insert(t, s, d)
+	var wins atomic.Int32
+	parallel(n, func(i int) {
+		ok, err := s.AdvanceCounter(t.Context(), acct, d.ID, 1000, int64(i), t0.Add(time.Hour))
+		if err != nil {
+			t.Errorf("AdvanceCounter: %v", err)
+		}
+		if ok {
+			wins.Add(1)
+		}
+	})
+	if wins.Load() != 1 {
+		t.Errorf("%d concurrent AdvanceCounter calls with one counter: %d reported true, want exactly 1", n, wins.Load())
+	}
+	if got := get(t, s, acct, d.ID).Counter; got != 1001 {
+		t.Errorf("Counter = %d, want 1001", got)
+	}
+}
+
+func testAdvanceMonotonic(t *testing.T, s twofa.Store) {
+	const n = 200
+	acct := NewAccount()
+	d := confirmed(NewDevice(acct, t0), 0)
+	insert(t, s, d)
+	counters := make([]uint64, n)
+	for i := range counters {
+		counters[i] = mrand.Uint64N(1000)
+	}
+	const highest = 5000 // once, so that exactly one call carries the maximum
+	counters[mrand.IntN(n)] = highest
+	var wins atomic.Int32
+	var highWon atomic.Bool
+	parallel(n, func(i int) {
+		c := counters[i]
+		ok, err := s.AdvanceCounter(t.Context(), acct, d.ID, c, int64(c), t0.Add(time.Duration(c)*time.Second))
+		if err != nil {
+			t.Errorf("AdvanceCounter: %v", err)
+		}
+		if ok {
+			wins.Add(1)
+			if c == highest {
+				highWon.Store(true)
+			}
+		}
+	})
+	if !highWon.Load() {
+		t.Error("AdvanceCounter with the highest counter reported false")
+	}
+	got := get(t, s, acct, d.ID)
+	if got.Counter != highest+1 || got.Drift != highest || !got.LastUsedAt.Equal(t0.Add(highest*time.Second)) {
+		t.Errorf("after concurrent AdvanceCounter calls: Counter %d, Drift %d, LastUsedAt %v; want %d, %d, %v (the highest call's)",
+			got.Counter, got.Drift, fmtTime(got.LastUsedAt), highest+1, highest, fmtTime(t0.Add(highest*time.Second)))
+	}
+	t.Logf("%d of %d calls advanced the counter", wins.Load(), n)
+}
+
+func testAdvanceCancelled(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := confirmed(NewDevice(acct, t0), 1)
+	insert(t, s, d)
+	ok, err := s.AdvanceCounter(cancelled(t), acct, d.ID, 5, 0, t0)
+	wantCancelled(t, "AdvanceCounter", err)
+	if ok {
+		t.Error("AdvanceCounter with a cancelled context reported true")
+	}
+	unchanged(t, s, d)
+}
+
+// SetResync
+
+func testSetResync(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := confirmed(NewDevice(acct, t0), 7)
+	insert(t, s, d)
+	want := d
+	for _, r := range []struct {
+		step  uint64
+		drift int64
+	}{{20, 3}, {25, -9}, {math.MaxUint64 - 1, math.MinInt64}, {1<<63 + 1, math.MaxInt64}, {0, 0}} {
+		if err := s.SetResync(t.Context(), acct, d.ID, r.step, r.drift); err != nil {
+			t.Fatalf("SetResync(%d, %d): %v", r.step, r.drift, err)
+		}
+		want.ResyncStep, want.ResyncDrift = r.step, r.drift
+		unchanged(t, s, want)
+	}
+}
+
+func testSetResyncNotFound(t *testing.T, s twofa.Store) {
+	a, b := NewAccount(), NewAccount()
+	d := confirmed(NewDevice(a, t0), 7)
+	insert(t, s, d)
+	wantErr(t, "SetResync of an unknown device", s.SetResync(t.Context(), a, d.ID+"X", 9, 1), twofa.ErrNotFound)
+	wantErr(t, "SetResync of another account's device", s.SetResync(t.Context(), b, d.ID, 9, 1), twofa.ErrNotFound)
+	unchanged(t, s, d)
+}
+
+func testSetResyncCancelled(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := confirmed(NewDevice(acct, t0), 7)
+	insert(t, s, d)
+	wantCancelled(t, "SetResync", s.SetResync(cancelled(t), acct, d.ID, 9, 1))
+	unchanged(t, s, d)
+}
+
+// AddDeviceAttempt
+
+func testAddAttempt(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	d.Attempts = 5
+	insert(t, s, d)
+	for want := 6; want <= 8; want++ {
+		n, err := s.AddDeviceAttempt(t.Context(), acct, d.ID)
+		if n != want || err != nil {
+			t.Fatalf("AddDeviceAttempt = %d, %v; want %d, nil", n, err, want)
+		}
+	}
+	want := d
+	want.Attempts = 8
+	unchanged(t, s, want)
+}
+
+func testAddAttemptNotFound(t *testing.T, s twofa.Store) {
+	a, b := NewAccount(), NewAccount()
+	d := NewDevice(a, t0)
+	insert(t, s, d)
+	_, err := s.AddDeviceAttempt(t.Context(), a, d.ID+"X")
+	wantErr(t, "AddDeviceAttempt of an unknown device", err, twofa.ErrNotFound)
+	_, err = s.AddDeviceAttempt(t.Context(), b, d.ID)
+	wantErr(t, "AddDeviceAttempt of another account's device", err, twofa.ErrNotFound)
+	unchanged(t, s, d)
+}
+
+func testAddAttemptConcurrent(t *testing.T, s twofa.Store) {
+	const n = 100
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	counts := make([]int, n)
+	parallel(n, func(i int) {
+		c, err := s.AddDeviceAttempt(t.Context(), acct, d.ID)
+		if err != nil {
+			t.Errorf("AddDeviceAttempt: %v", err)
+		}
+		counts[i] = c
+	})
+	slices.Sort(counts)
+	for i, c := range counts {
+		if c != i+1 {
+			t.Errorf("%d concurrent AddDeviceAttempt calls returned %v, want each of 1 to %d once", n, counts, n)
+			break
+		}
+	}
+	if got := get(t, s, acct, d.ID).Attempts; got != n {
+		t.Errorf("Attempts = %d, want %d", got, n)
+	}
+}
+
+func testAddAttemptCancelled(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	_, err := s.AddDeviceAttempt(cancelled(t), acct, d.ID)
+	wantCancelled(t, "AddDeviceAttempt", err)
+	unchanged(t, s, d)
+}
+
+// RenameDevice
+
+func testRename(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := confirmed(NewDevice(acct, t0), 3)
+	insert(t, s, d)
+	want := d
+	for _, label := range []string{"Pixel 9 — Zoë's", "", "日本語のラベル 🔐", `'; DROP TABLE devices; --`} {
+		if err := s.RenameDevice(t.Context(), acct, d.ID, label); err != nil {
+			t.Fatalf("RenameDevice(%q): %v", label, err)
+		}
+		want.Label = label
+		unchanged(t, s, want)
+	}
+}
+
+func testRenameNotFound(t *testing.T, s twofa.Store) {
+	a, b := NewAccount(), NewAccount()
+	d := NewDevice(a, t0)
+	insert(t, s, d)
+	wantErr(t, "RenameDevice of an unknown device", s.RenameDevice(t.Context(), a, d.ID+"X", "x"), twofa.ErrNotFound)
+	wantErr(t, "RenameDevice of another account's device", s.RenameDevice(t.Context(), b, d.ID, "x"), twofa.ErrNotFound)
+	unchanged(t, s, d)
+}
+
+func testRenameCancelled(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	wantCancelled(t, "RenameDevice", s.RenameDevice(cancelled(t), acct, d.ID, "x"))
+	unchanged(t, s, d)
+}
+
+// UpdateSealed
+
+func updateSealed(t *testing.T, s twofa.Store, d twofa.Device, old, sealed []byte) bool {
+	t.Helper()
+	ok, err := s.UpdateSealed(t.Context(), d.Account, d.ID, old, sealed)
+	if err != nil {
+		t.Fatalf("UpdateSealed: %v", err)
+	}
+	return ok
+}
+
+func testUpdateSealedCAS(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := confirmed(NewDevice(acct, t0), 3)
+	insert(t, s, d)
+	want := d
+	v2, v3 := allBytes(), randomBytes(64)
+
+	if updateSealed(t, s, d, v3, v2) {
+		t.Error("UpdateSealed with a wrong old value reported true")
+	}
+	if updateSealed(t, s, d, d.Sealed[:len(d.Sealed)-1], v2) {
+		t.Error("UpdateSealed with a prefix of the old value reported true")
+	}
+	if updateSealed(t, s, d, nil, v2) {
+		t.Error("UpdateSealed with a nil old value reported true")
+	}
+	unchanged(t, s, want)
+
+	if !updateSealed(t, s, d, d.Sealed, v2) {
+		t.Fatal("UpdateSealed with the current value reported false")
+	}
+	want.Sealed = v2
+	unchanged(t, s, want)
+
+	if updateSealed(t, s, d, d.Sealed, v3) {
+		t.Error("UpdateSealed with the replaced value reported true")
+	}
+	unchanged(t, s, want)
+
+	if !updateSealed(t, s, d, v2, v3) {
+		t.Fatal("UpdateSealed with the current value reported false")
+	}
+	want.Sealed = v3
+	unchanged(t, s, want)
+}
+
+func testUpdateSealedNoAliasing(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	sealed := randomBytes(40)
+	want := d
+	want.Sealed = bytes.Clone(sealed)
+	if !updateSealed(t, s, d, d.Sealed, sealed) {
+		t.Fatal("UpdateSealed with the current value reported false")
+	}
+	sealed[0] ^= 0xff
+	unchanged(t, s, want)
+}
+
+func testUpdateSealedNotFound(t *testing.T, s twofa.Store) {
+	a, b := NewAccount(), NewAccount()
+	d := NewDevice(a, t0)
+	insert(t, s, d)
+	ok, err := s.UpdateSealed(t.Context(), a, d.ID+"X", d.Sealed, []byte("x"))
+	wantErr(t, "UpdateSealed of an unknown device", err, twofa.ErrNotFound)
+	if ok {
+		t.Error("UpdateSealed of an unknown device reported true")
+	}
+	ok, err = s.UpdateSealed(t.Context(), b, d.ID, d.Sealed, []byte("x"))
+	wantErr(t, "UpdateSealed of another account's device", err, twofa.ErrNotFound)
+	if ok {
+		t.Error("UpdateSealed of another account's device reported true")
+	}
+	unchanged(t, s, d)
+}
+
+func testUpdateSealedConcurrent(t *testing.T, s twofa.Store) {
+	const n = 50
+	acct := NewAccount()
+	d := confirmed(NewDevice(acct, t0), 1)
+	insert(t, s, d)
+	news := make([][]byte, n)
+	for i := range news {
+		news[i] = randomBytes(48)
+	}
+	var wins atomic.Int32
+	var winner atomic.Int64
+	parallel(n, func(i int) {
+		ok, err := s.UpdateSealed(t.Context(), acct, d.ID, d.Sealed, news[i])
+		if err != nil {
+			t.Errorf("UpdateSealed: %v", err)
+		}
+		if ok {
+			wins.Add(1)
+			winner.Store(int64(i))
+		}
+	})
+	if wins.Load() != 1 {
+		t.Fatalf("%d concurrent UpdateSealed calls from one old value: %d reported true, want 1", n, wins.Load())
+	}
+	want := d
+	want.Sealed = news[winner.Load()]
+	unchanged(t, s, want)
+}
+
+func testUpdateSealedCancelled(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	ok, err := s.UpdateSealed(cancelled(t), acct, d.ID, d.Sealed, []byte("x"))
+	wantCancelled(t, "UpdateSealed", err)
+	if ok {
+		t.Error("UpdateSealed with a cancelled context reported true")
+	}
+	unchanged(t, s, d)
+}
+
+// DeleteDevice
+
+func deleteDevice(t *testing.T, s twofa.Store, d twofa.Device, wantLeft int) {
+	t.Helper()
+	left, err := s.DeleteDevice(t.Context(), d.Account, d.ID)
+	if left != wantLeft || err != nil {
+		t.Errorf("DeleteDevice(%s %s) = %d, %v; want %d, nil", d.State, d.ID, left, err, wantLeft)
+	}
+	wantGone(t, s, d.Account, d.ID)
+}
+
+func testDeleteConfirmedLeft(t *testing.T, s twofa.Store) {
+	acct, other := NewAccount(), NewAccount()
+	c1 := confirmed(NewDevice(acct, t0), 1)
+	c2 := confirmed(NewDevice(acct, t0), 1)
+	p1, p2 := NewDevice(acct, t0), NewDevice(acct, t0)
+	insert(t, s, c1, c2, p1, p2)
+	insert(t, s, confirmed(NewDevice(other, t0), 1), confirmed(NewDevice(strings.ToLower(acct), t0), 1))
+
+	deleteDevice(t, s, p1, 2)
+	deleteDevice(t, s, c1, 1)
+	deleteDevice(t, s, c2, 0)
+	deleteDevice(t, s, p2, 0)
+	left, err := s.DeleteDevice(t.Context(), acct, c1.ID)
+	wantErr(t, "DeleteDevice of a deleted device", err, twofa.ErrNotFound)
+	if left != 0 {
+		t.Errorf("DeleteDevice of a deleted device returned %d confirmed left, want 0 with its error", left)
+	}
+}
+
+func testDeleteNotFound(t *testing.T, s twofa.Store) {
+	a, b := NewAccount(), NewAccount()
+	d := confirmed(NewDevice(a, t0), 1)
+	insert(t, s, d)
+	_, err := s.DeleteDevice(t.Context(), a, d.ID+"X")
+	wantErr(t, "DeleteDevice of an unknown device", err, twofa.ErrNotFound)
+	_, err = s.DeleteDevice(t.Context(), b, d.ID)
+	wantErr(t, "DeleteDevice of another account's device", err, twofa.ErrNotFound)
+	unchanged(t, s, d)
+}
+
+func testDeleteConcurrentSame(t *testing.T, s twofa.Store) {
+	const n = 20
+	acct := NewAccount()
+	d := confirmed(NewDevice(acct, t0), 1)
+	insert(t, s, d)
+	var ok, missing atomic.Int32
+	parallel(n, func(int) {
+		switch _, err := s.DeleteDevice(t.Context(), acct, d.ID); {
+		case err == nil:
+			ok.Add(1)
+		case errors.Is(err, twofa.ErrNotFound):
+			missing.Add(1)
+		default:
+			t.Errorf("DeleteDevice: %v", err)
+		}
+	})
+	if ok.Load() != 1 || missing.Load() != n-1 {
+		t.Errorf("%d concurrent DeleteDevice calls of one device: %d succeeded and %d reported ErrNotFound, want 1 and %d", n, ok.Load(), missing.Load(), n-1)
+	}
+}
+
+func testDeleteConcurrentDistinct(t *testing.T, s twofa.Store) {
+	const n = 20
+	acct := NewAccount()
+	ds := make([]twofa.Device, n)
+	for i := range ds {
+		ds[i] = confirmed(NewDevice(acct, t0), 1)
+		insert(t, s, ds[i])
+	}
+	lefts := make([]int, n)
+	parallel(n, func(i int) {
+		left, err := s.DeleteDevice(t.Context(), acct, ds[i].ID)
+		if err != nil {
+			t.Errorf("DeleteDevice: %v", err)
+		}
+		lefts[i] = left
+	})
+	slices.Sort(lefts)
+	for i, l := range lefts {
+		if l != i {
+			t.Errorf("%d concurrent DeleteDevice calls of %d confirmed devices returned %v confirmed left, want each of 0 to %d once", n, n, lefts, n-1)
+			break
+		}
+	}
+}
+
+func testDeleteCancelled(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := confirmed(NewDevice(acct, t0), 1)
+	insert(t, s, d)
+	_, err := s.DeleteDevice(cancelled(t), acct, d.ID)
+	wantCancelled(t, "DeleteDevice", err)
+	unchanged(t, s, d)
+}
+
+// DeleteExpiredDevices
+
+// pastEra returns a random instant between 1900 and 2000, to the
+// nanosecond. DeleteExpiredDevices acts across accounts, so the subtests
+// that call it work in a past of their own: no device of the other
+// subtests, which live around t0, expired that early, and a concurrent run
+// against a shared database almost surely picks another era.
+func pastEra() time.Time {
+	from := time.Date(1900, time.January, 1, 0, 0, 0, 0, time.UTC)
+	return from.Add(time.Duration(mrand.Int64N(int64(100 * 365 * 24 * time.Hour))))
+}
+
+func testDeleteExpired(t *testing.T, s twofa.Store) {
+	now := pastEra()
+	// Clear what earlier runs against a shared database left behind.
+	if _, err := s.DeleteExpiredDevices(t.Context(), now); err != nil {
+		t.Fatal(err)
+	}
+	a, b := NewAccount(), NewAccount()
+	pending := func(acct string, expires time.Duration) twofa.Device {
+		d := NewDevice(acct, now.Add(-2*time.Hour))
+		d.ExpiresAt = now.Add(expires)
+		return d
+	}
+	gone := []twofa.Device{
+		pending(a, -time.Hour),
+		pending(a, 0), // at now
+		pending(b, -1),
+	}
+	kept := []twofa.Device{
+		pending(a, 1), // 1 ns after now
+		pending(b, time.Hour),
+		confirmed(pending(a, -time.Hour), 1), // confirmed with a past ExpiresAt
+		confirmed(NewDevice(b, now.Add(-2*time.Hour)), 1),
+	}
+	insert(t, s, gone...)
+	insert(t, s, kept...)
+
+	n, err := s.DeleteExpiredDevices(t.Context(), now)
+	if n != len(gone) || err != nil {
+		t.Errorf("DeleteExpiredDevices = %d, %v; want %d, nil", n, err, len(gone))
+	}
+	for _, d := range gone {
+		wantGone(t, s, d.Account, d.ID)
+	}
+	for _, d := range kept {
+		unchanged(t, s, d)
+	}
+	n, err = s.DeleteExpiredDevices(t.Context(), now)
+	if n != 0 || err != nil {
+		t.Errorf("DeleteExpiredDevices again = %d, %v; want 0, nil", n, err)
+	}
+}
+
+func testDeleteExpiredCancelled(t *testing.T, s twofa.Store) {
+	now := pastEra()
+	d := NewDevice(NewAccount(), now.Add(-2*time.Hour))
+	d.ExpiresAt = now.Add(-time.Hour)
+	insert(t, s, d)
+	n, err := s.DeleteExpiredDevices(cancelled(t), now)
+	wantCancelled(t, "DeleteExpiredDevices", err)
+	if n != 0 {
+		t.Errorf("DeleteExpiredDevices with a cancelled context returned %d, want 0", n)
+	}
+	unchanged(t, s, d)
+}

@@ -1,0 +1,178 @@
+// Package storetest checks an implementation of [twofa.Store] against the
+// contracts documented in package twofa: every method, its errors, its
+// atomicity under concurrency, and its behaviour on a cancelled context.
+// Package memstore and package sqlstore run it; so should any other store.
+//
+// A store author calls [Run] from a test, with a function that returns a
+// store to test:
+//
+//	func TestConformance(t *testing.T) {
+//		db := openTestDB(t) // may be shared by every subtest
+//		storetest.Run(t, func(t *testing.T) twofa.Store {
+//			return mystore.New(db)
+//		})
+//	}
+//
+// Run calls newStore once per subtest. The stores it returns may share one
+// database: every subtest works under account names and device IDs of its
+// own, chosen at random, and leaves other accounts alone. Subtests do not
+// run in parallel with each other, but many of them run hundreds of
+// goroutines against one store, so run the suite with -race.
+//
+// # What the suite expects beyond the interface comments
+//
+// Where the comments in package twofa leave a choice, the suite takes the
+// reading below; a store that takes another one fails.
+//
+//   - Times come back equal (time.Time.Equal) to what was stored, to the
+//     nanosecond, from the zero Time up to the end of year 9999; the zero
+//     Time comes back as a zero Time. The location need not survive.
+//   - Sealed secrets and digests are binary: any byte, NUL included, and
+//     compared by content. A store may return nil for an empty Sealed and
+//     an empty slice for nil.
+//   - Counter and ResyncStep use all 64 bits, and compare as unsigned
+//     numbers (2^63 is above 2^63-1).
+//   - Account names and labels are arbitrary UTF-8 and compared exactly:
+//     "Alice" and "alice" are two accounts.
+//   - Device IDs are unique at least within an account. Inserting an ID
+//     that another account holds may either succeed or report
+//     ErrDuplicate; if it succeeds, the two devices are unrelated.
+//   - Devices lists devices by CreatedAt, oldest first, and devices with
+//     equal CreatedAt in the order they were inserted.
+//   - A limit of 0 in InsertDevice refuses every insert.
+//   - ConfirmDevice sets Counter to counter itself (AdvanceCounter sets it
+//     to counter+1).
+//   - Every method that names one device (account and id) reports an error
+//     wrapping ErrNotFound when the account has no such device, even where
+//     the interface comment does not say so (SetResync, AddDeviceAttempt,
+//     RenameDevice, UpdateSealed).
+//   - Methods that return a bool or a state together with a non-nil error
+//     return false and the zero state.
+//   - With a cancelled context every method returns an error wrapping
+//     context.Canceled and changes nothing.
+//   - A store keeps no reference to the caller's slices, and the caller may
+//     modify the slices it gets back.
+package storetest
+
+import (
+	"crypto/rand"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twofa-go/twofa"
+)
+
+// Run runs the conformance suite against the stores newStore returns, one
+// fresh store per subtest. Subtests are named after the interface, the
+// method and the case, such as "DeviceStore/AdvanceCounter/Concurrent", so
+// that -run can select them. Run fails the test at once if newStore is nil
+// or returns a nil Store.
+func Run(t *testing.T, newStore func(t *testing.T) twofa.Store) {
+	t.Helper()
+	if newStore == nil {
+		t.Fatal("storetest: Run: newStore is nil")
+	}
+	mk := func(t *testing.T) twofa.Store {
+		t.Helper()
+		s := newStore(t)
+		if isNil(s) {
+			t.Fatalf("storetest: newStore returned a nil Store (%T)", s)
+		}
+		return s
+	}
+	mk(t) // fail once, loudly, rather than in every subtest
+	if t.Failed() {
+		return
+	}
+	runTree(t, suite(), 0, mk)
+}
+
+// isNil reports whether s is nil or an interface holding a nil pointer,
+// map, slice, func or channel.
+func isNil(s twofa.Store) bool {
+	if s == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(s); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
+}
+
+// NewDevice returns a pending TOTP device of account that InsertDevice
+// accepts: a random ID, a label, RFC 6238 default parameters, 48 random
+// bytes as its sealed secret, created at now and expiring ten minutes
+// later. Set other fields as a test needs.
+func NewDevice(account string, now time.Time) twofa.Device {
+	return twofa.Device{
+		ID:        rand.Text(),
+		Account:   account,
+		Label:     "storetest device",
+		Type:      twofa.TypeTOTP,
+		Algorithm: twofa.SHA1,
+		Digits:    twofa.DefaultDigits,
+		Period:    twofa.DefaultPeriod,
+		Sealed:    randomBytes(48),
+		State:     twofa.DevicePending,
+		CreatedAt: now,
+		ExpiresAt: now.Add(10 * time.Minute),
+	}
+}
+
+// NewAccount returns a random account name, "storetest-" and 26 base32
+// characters, that no other test uses.
+func NewAccount() string { return "storetest-" + rand.Text() }
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+// testCase is one leaf of the suite; its name is the slash-separated path
+// below Run's test.
+type testCase struct {
+	name string
+	fn   func(t *testing.T, s twofa.Store)
+}
+
+func suite() []testCase {
+	var cs []testCase
+	cs = append(cs, deviceTests()...)
+	cs = append(cs, throttleTests()...)
+	cs = append(cs, recoveryTests()...)
+	return cs
+}
+
+// runTree runs cs, whose names share their first depth elements, as nested
+// subtests. Names with a common element at depth must be adjacent.
+func runTree(t *testing.T, cs []testCase, depth int, mk func(*testing.T) twofa.Store) {
+	t.Helper()
+	for i := 0; i < len(cs); {
+		parts := strings.Split(cs[i].name, "/")
+		if depth == len(parts)-1 {
+			fn := cs[i].fn
+			t.Run(parts[depth], func(t *testing.T) { fn(t, mk(t)) })
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(cs) && elem(cs[j].name, depth) == parts[depth] {
+			j++
+		}
+		group := cs[i:j]
+		t.Run(parts[depth], func(t *testing.T) { runTree(t, group, depth+1, mk) })
+		i = j
+	}
+}
+
+func elem(name string, depth int) string {
+	parts := strings.Split(name, "/")
+	if depth < len(parts)-1 {
+		return parts[depth]
+	}
+	return ""
+}

@@ -1,0 +1,364 @@
+package storetest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/memstore"
+	"github.com/twofa-go/twofa/storetest"
+)
+
+func TestRunMemstore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) twofa.Store { return memstore.New() })
+}
+
+func TestNewDevice(t *testing.T) {
+	now := time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC)
+	a, b := storetest.NewDevice("alice", now), storetest.NewDevice("alice", now)
+	if a.ID == b.ID || string(a.Sealed) == string(b.Sealed) {
+		t.Error("two NewDevice calls share an ID or sealed bytes")
+	}
+	if a.Account != "alice" || a.State != twofa.DevicePending || !a.CreatedAt.Equal(now) || !a.ExpiresAt.After(now) {
+		t.Errorf("NewDevice = %+v, want a pending device of alice created at now, expiring later", a)
+	}
+	s := memstore.New()
+	if err := s.InsertDevice(t.Context(), a, 1, now); err != nil {
+		t.Errorf("InsertDevice(NewDevice(...)): %v", err)
+	}
+	if x, y := storetest.NewAccount(), storetest.NewAccount(); x == y {
+		t.Error("two NewAccount calls returned the same name")
+	}
+}
+
+// A mutant is a store with one planted bug, and the subtest of the suite
+// that must catch it.
+type mutant struct {
+	catch string // subtest path below Run's test
+	want  string // text the failure output must contain
+	store func() twofa.Store
+}
+
+var mutants = map[string]mutant{
+	"NilStore": {
+		catch: "DeviceStore/Device/NotFound", // any: Run fails before subtests
+		want:  "newStore returned a nil Store",
+		store: func() twofa.Store { return nil },
+	},
+	"TypedNilStore": {
+		catch: "DeviceStore/Device/NotFound",
+		want:  "newStore returned a nil Store (*memstore.Store)",
+		store: func() twofa.Store { return (*memstore.Store)(nil) },
+	},
+	"IgnoresContext": {
+		catch: "DeviceStore/RenameDevice/Cancelled",
+		want:  "wrapping context.Canceled",
+		store: func() twofa.Store { return ignoresContext{memstore.New()} },
+	},
+	"ReversedOrder": {
+		catch: "DeviceStore/Devices/Order",
+		want:  "Devices order",
+		store: func() twofa.Store { return reversed{memstore.New()} },
+	},
+	"UnwrappedNotFound": {
+		catch: "DeviceStore/RenameDevice/NotFound",
+		want:  "want an error wrapping twofa: not found",
+		store: func() twofa.Store { return unwrapped{memstore.New()} },
+	},
+	"LimitOffByOne": {
+		catch: "DeviceStore/InsertDevice/Limit",
+		want:  "InsertDevice #4 with limit 3",
+		store: func() twofa.Store { return limitOffByOne{memstore.New()} },
+	},
+	"ExpiryOffByOne": {
+		catch: "DeviceStore/InsertDevice/ExpiredPending",
+		want:  "InsertDevice with limit 2, one live pending",
+		store: func() twofa.Store { return expiryOffByOne{memstore.New()} },
+	},
+	"DelayOffByOne": {
+		catch: "ThrottleStore/ReserveAttempt/Policy/MaxCentury",
+		want:  "ReserveAttempt",
+		store: func() twofa.Store { return delayOffByOne{memstore.New()} },
+	},
+	"RacyAdvance": {
+		catch: "DeviceStore/AdvanceCounter/Concurrent",
+		want:  "want exactly 1",
+		store: func() twofa.Store { return racyAdvance{memstore.New()} },
+	},
+	"RacyInsert": {
+		catch: "DeviceStore/InsertDevice/Concurrent",
+		want:  "concurrent inserts with limit 10",
+		store: func() twofa.Store { return racyInsert{memstore.New()} },
+	},
+	"SignedCounter": {
+		catch: "DeviceStore/AdvanceCounter/Large",
+		want:  "AdvanceCounter(9223372036854775807) = true, want false",
+		store: func() twofa.Store { return signedCounter{memstore.New()} },
+	},
+	"MicrosecondTimes": {
+		catch: "DeviceStore/InsertDevice/RoundTrip",
+		want:  "CreatedAt =",
+		store: func() twofa.Store { return microseconds{memstore.New()} },
+	},
+	"ConfirmPlusOne": {
+		catch: "DeviceStore/ConfirmDevice/Pending",
+		want:  "Counter = 18, want 17",
+		store: func() twofa.Store { return confirmPlusOne{memstore.New()} },
+	},
+	"KeepsResync": {
+		catch: "DeviceStore/AdvanceCounter/ClearsResync",
+		want:  "want 0, 0",
+		store: func() twofa.Store { return keepsResync{memstore.New()} },
+	},
+	"RefusedAtUntil": {
+		catch: "ThrottleStore/ReserveAttempt/Refused",
+		want:  "ReserveAttempt at Until reported false",
+		store: func() twofa.Store { return refusedAtUntil{memstore.New()} },
+	},
+	"ResetAllScopes": {
+		catch: "ThrottleStore/ResetThrottle/Resets",
+		want:  "Throttle in another scope",
+		store: func() twofa.Store { return resetAllScopes{memstore.New()} },
+	},
+	"TiesByID": {
+		catch: "DeviceStore/Devices/Order",
+		want:  "ties in insertion order",
+		store: func() twofa.Store { return tiesByID{memstore.New()} },
+	},
+	"AliasedSealed": {
+		catch: "DeviceStore/Device/NoAliasing",
+		want:  "Sealed =",
+		store: func() twofa.Store { return &aliased{Store: memstore.New(), cache: map[string][]byte{}} },
+	},
+}
+
+// TestMutant runs the suite against the mutant named by $STORETEST_MUTANT;
+// TestMutants starts it in a subprocess, where it must fail.
+func TestMutant(t *testing.T) {
+	name := os.Getenv("STORETEST_MUTANT")
+	if name == "" {
+		t.Skip("run by TestMutants")
+	}
+	m := mutants[name]
+	storetest.Run(t, func(t *testing.T) twofa.Store { return m.store() })
+}
+
+func TestMutants(t *testing.T) {
+	if os.Getenv("STORETEST_MUTANT") != "" {
+		t.Skip("inside a mutant run")
+	}
+	names := make([]string, 0, len(mutants))
+	for name := range mutants {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		m := mutants[name]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			pattern := "^TestMutant$"
+			for _, e := range strings.Split(m.catch, "/") {
+				pattern += "/^" + regexp.QuoteMeta(e) + "$"
+			}
+			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run="+pattern, "-test.count=1", "-test.timeout=2m")
+			cmd.Env = append(os.Environ(), "STORETEST_MUTANT="+name)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) {
+				t.Fatalf("the suite passed a store with a planted bug (err %v):\n%s", err, out)
+			}
+			if !strings.Contains(string(out), m.want) {
+				t.Errorf("the suite failed, but its output lacks %q:\n%s", m.want, out)
+			}
+			if name != "NilStore" && name != "TypedNilStore" && !strings.Contains(string(out), "--- FAIL: TestMutant/"+m.catch) {
+				t.Errorf("subtest %s did not fail:\n%s", m.catch, out)
+			}
+		})
+	}
+}
+
+// The mutants. Each embeds a working store and plants one bug.
+
+type ignoresContext struct{ *memstore.Store }
+
+func (s ignoresContext) RenameDevice(_ context.Context, account, id, label string) error {
+	return s.Store.RenameDevice(context.Background(), account, id, label)
+}
+
+type reversed struct{ *memstore.Store }
+
+func (s reversed) Devices(ctx context.Context, account string) ([]twofa.Device, error) {
+	ds, err := s.Store.Devices(ctx, account)
+	slices.Reverse(ds)
+	return ds, err
+}
+
+type unwrapped struct{ *memstore.Store }
+
+func (s unwrapped) RenameDevice(ctx context.Context, account, id, label string) error {
+	if err := s.Store.RenameDevice(ctx, account, id, label); err != nil {
+		return fmt.Errorf("rename: %v", err)
+	}
+	return nil
+}
+
+type limitOffByOne struct{ *memstore.Store }
+
+func (s limitOffByOne) InsertDevice(ctx context.Context, d twofa.Device, limit int, now time.Time) error {
+	return s.Store.InsertDevice(ctx, d, limit+1, now)
+}
+
+// expiryOffByOne treats a device expiring exactly now as live.
+type expiryOffByOne struct{ *memstore.Store }
+
+func (s expiryOffByOne) InsertDevice(ctx context.Context, d twofa.Device, limit int, now time.Time) error {
+	return s.Store.InsertDevice(ctx, d, limit, now.Add(-1))
+}
+
+type delayOffByOne struct{ *memstore.Store }
+
+func (s delayOffByOne) ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+	p.Free++
+	return s.Store.ReserveAttempt(ctx, account, scope, now, p)
+}
+
+// racyAdvance checks, then acts: the classic lost compare-and-set.
+type racyAdvance struct{ *memstore.Store }
+
+func (s racyAdvance) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+	d, err := s.Device(ctx, account, id)
+	if err != nil {
+		return false, err
+	}
+	if d.State != twofa.DeviceConfirmed || counter < d.Counter {
+		return false, nil
+	}
+	time.Sleep(time.Millisecond)
+	_, err = s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
+	return err == nil, err
+}
+
+// racyInsert counts, then inserts.
+type racyInsert struct{ *memstore.Store }
+
+func (s racyInsert) InsertDevice(ctx context.Context, d twofa.Device, limit int, now time.Time) error {
+	ds, err := s.Devices(ctx, d.Account)
+	if err != nil {
+		return err
+	}
+	if len(ds) >= limit {
+		return twofa.ErrLimitReached
+	}
+	runtime.Gosched()
+	time.Sleep(time.Millisecond)
+	return s.Store.InsertDevice(ctx, d, math.MaxInt, now)
+}
+
+// aliased hands out the same Sealed slice on every read.
+type aliased struct {
+	*memstore.Store
+	mu    sync.Mutex
+	cache map[string][]byte
+}
+
+func (s *aliased) Device(ctx context.Context, account, id string) (twofa.Device, error) {
+	d, err := s.Store.Device(ctx, account, id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.cache[account+"/"+id]; ok {
+		d.Sealed = b
+	} else {
+		s.cache[account+"/"+id] = d.Sealed
+	}
+	return d, err
+}
+
+// signedCounter compares counters as int64, as a careless SQL store would.
+type signedCounter struct{ *memstore.Store }
+
+func (s signedCounter) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+	d, err := s.Device(ctx, account, id)
+	if err != nil {
+		return false, err
+	}
+	if d.State == twofa.DeviceConfirmed && int64(counter) >= int64(d.Counter) && counter < d.Counter {
+		return true, nil
+	}
+	return s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
+}
+
+// microseconds keeps times to the microsecond, as PostgreSQL's timestamptz.
+type microseconds struct{ *memstore.Store }
+
+func (s microseconds) InsertDevice(ctx context.Context, d twofa.Device, limit int, now time.Time) error {
+	for _, tm := range []*time.Time{&d.CreatedAt, &d.ExpiresAt, &d.ConfirmedAt, &d.LastUsedAt} {
+		*tm = tm.Truncate(time.Microsecond)
+	}
+	return s.Store.InsertDevice(ctx, d, limit, now)
+}
+
+type confirmPlusOne struct{ *memstore.Store }
+
+func (s confirmPlusOne) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+	return s.Store.ConfirmDevice(ctx, account, id, counter+1, drift, at)
+}
+
+type keepsResync struct{ *memstore.Store }
+
+func (s keepsResync) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+	d, err := s.Device(ctx, account, id)
+	if err != nil {
+		return false, err
+	}
+	ok, err := s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
+	if ok {
+		err = s.SetResync(ctx, account, id, d.ResyncStep, d.ResyncDrift)
+	}
+	return ok, err
+}
+
+type refusedAtUntil struct{ *memstore.Store }
+
+func (s refusedAtUntil) ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+	st, err := s.Throttle(ctx, account, scope)
+	if err == nil && st.Until.Equal(now) && st.Failures > 0 {
+		return st, false, nil
+	}
+	return s.Store.ReserveAttempt(ctx, account, scope, now, p)
+}
+
+type resetAllScopes struct{ *memstore.Store }
+
+func (s resetAllScopes) ResetThrottle(ctx context.Context, account, scope string) error {
+	for _, sc := range []string{twofa.ScopeCode, twofa.ScopeRecovery, scope} {
+		if err := s.Store.ResetThrottle(ctx, account, sc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tiesByID breaks CreatedAt ties by ID instead of insertion order.
+type tiesByID struct{ *memstore.Store }
+
+func (s tiesByID) Devices(ctx context.Context, account string) ([]twofa.Device, error) {
+	ds, err := s.Store.Devices(ctx, account)
+	slices.SortStableFunc(ds, func(a, b twofa.Device) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return ds, err
+}

@@ -1,0 +1,68 @@
+package twofa
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits on identifiers and labels.
+const (
+	// MaxAccountLen bounds an account identifier, in bytes: room for a
+	// UUID, an e-mail address (RFC 5321 caps a path at 256) or a database
+	// key, and a bound on what is stored and hashed per request.
+	MaxAccountLen = 255
+	// MaxLabelLen bounds a label (device, app password), in characters:
+	// enough for "Alice's iPhone 15 Pro (work)", short enough for a
+	// settings page row.
+	MaxLabelLen = 64
+)
+
+// Errors about identifiers and labels.
+var (
+	// ErrInvalidAccount: an empty, over-long, non-UTF-8 or control-character
+	// account identifier.
+	ErrInvalidAccount = errors.New("twofa: invalid account")
+	// ErrInvalidLabel: an empty (after trimming), over-long, non-UTF-8 or
+	// control-character label.
+	ErrInvalidLabel = errors.New("twofa: invalid label")
+)
+
+func validAccount(account string) error {
+	if account == "" || len(account) > MaxAccountLen || !utf8.ValidString(account) || hasControl(account) {
+		return ErrInvalidAccount
+	}
+	return nil
+}
+
+// normalizeLabel trims white space and checks what is left.
+func normalizeLabel(label string) (string, error) {
+	if len(label) > 4*MaxLabelLen+64 {
+		return "", fmt.Errorf("%w: longer than %d characters", ErrInvalidLabel, MaxLabelLen)
+	}
+	label = strings.TrimSpace(label)
+	switch {
+	case label == "":
+		return "", fmt.Errorf("%w: empty", ErrInvalidLabel)
+	case !utf8.ValidString(label):
+		return "", fmt.Errorf("%w: not UTF-8", ErrInvalidLabel)
+	case utf8.RuneCountInString(label) > MaxLabelLen:
+		return "", fmt.Errorf("%w: longer than %d characters", ErrInvalidLabel, MaxLabelLen)
+	case hasControl(label):
+		return "", fmt.Errorf("%w: control character", ErrInvalidLabel)
+	}
+	return label, nil
+}
+
+// hasControl reports control and format characters (including bidi
+// overrides, which make a label display differently from what it is).
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,438 @@
+package twofa
+
+import (
+	"context"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors of the Verifier.
+var (
+	// ErrNotEnrolled: the account has no confirmed device, so there is no
+	// second factor to check (two-factor authentication is off).
+	ErrNotEnrolled = errors.New("twofa: no second factor enrolled")
+	// ErrReplayed: a code that was valid but has been used already, or
+	// an older one than the last used (RFC 6238 Section 5.2).
+	ErrReplayed = errors.New("twofa: code already used")
+	// ErrThrottled is matched by *ThrottledError.
+	ErrThrottled = errors.New("twofa: too many failed attempts")
+)
+
+// ThrottledError reports that an attempt was refused without being
+// evaluated because of earlier failures. It matches ErrThrottled.
+type ThrottledError struct {
+	RetryAfter time.Duration // from the attempt until the next is evaluated
+	Until      time.Time
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("twofa: too many failed attempts; retry after %v", e.RetryAfter.Round(time.Second))
+}
+
+// Is reports whether target is ErrThrottled.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
+// Factor names what a successful verification matched.
+type Factor uint8
+
+// Factors.
+const (
+	FactorDevice       Factor = iota + 1 // a code from a trusted device
+	FactorRecoveryCode                   // a single-use recovery code
+)
+
+// String returns "device" or "recovery_code".
+func (f Factor) String() string {
+	switch f {
+	case FactorDevice:
+		return "device"
+	case FactorRecoveryCode:
+		return "recovery_code"
+	}
+	return "unknown"
+}
+
+// Result tells what a successful verification matched.
+type Result struct {
+	Factor            Factor
+	DeviceID          string // FactorDevice: the device whose code matched
+	RecoveryCodesLeft int    // FactorRecoveryCode: unused codes remaining
+}
+
+// Verifier checks a sign-in code against an account's second factors. It
+// is safe for concurrent use, and its guarantees (single use of each code,
+// throttling) hold across processes that share a store.
+type Verifier struct {
+	c Config
+}
+
+// NewVerifier returns a Verifier. Config.Store and Keyring are required.
+func NewVerifier(c Config) (*Verifier, error) {
+	c, err := c.resolved()
+	if err != nil {
+		return nil, err
+	}
+	return &Verifier{c: c}, nil
+}
+
+// Verify checks code for account, after the account's password was
+// checked. code is a one-time code of a confirmed device (spaces and
+// hyphens allowed) or one of the account's recovery codes.
+//
+// One-time codes: every confirmed device is tried; a TOTP code is accepted
+// within Config.Skew steps of the expected step (centred on the device's
+// measured clock drift), an HOTP code within Config.LookAhead counters of
+// the next expected one. A code for a step or counter at or below the
+// device's last accepted one is ErrReplayed; the advance is an atomic
+// compare-and-set in the store, so of concurrent submissions of one code
+// exactly one succeeds. A TOTP code that matches outside the window but
+// within Config.MaxDrift steps is refused, and remembered: the device's
+// next code at the same offset is accepted and the drift adopted.
+//
+// Throttling: each attempt is counted as a failure before it is evaluated
+// (a success resets the count); after Config.Throttle's free failures,
+// attempts are refused unevaluated with a *ThrottledError until the
+// back-off has passed. Recovery codes have their own throttle, so an
+// attacker keeping the code throttle engaged cannot lock the owner out.
+//
+// Errors: ErrInvalidAccount, ErrMalformedCode (nothing counted),
+// ErrNotEnrolled, *ThrottledError (errors.Is ErrThrottled),
+// ErrInvalidCode, ErrReplayed, or a wrapped store or Keyring error.
+func (v *Verifier) Verify(ctx context.Context, account, code string) (Result, error) {
+	if err := validAccount(account); err != nil {
+		return Result{}, err
+	}
+	digits := codeDigits(code)
+	var recovery string
+	if digits == 0 {
+		var ok bool
+		if recovery, ok = canonicalRecoveryCode(code); !ok {
+			return Result{}, ErrMalformedCode
+		}
+	}
+	devs, err := v.c.Store.Devices(ctx, account)
+	if err != nil {
+		return Result{}, fmt.Errorf("twofa: verify: %w", err)
+	}
+	confirmed, fits := 0, 0
+	for _, d := range devs {
+		if d.State == DeviceConfirmed {
+			devs[confirmed] = d
+			confirmed++
+			if d.Digits == digits {
+				fits++
+			}
+		}
+	}
+	devs = devs[:confirmed]
+	if confirmed == 0 {
+		return Result{}, ErrNotEnrolled
+	}
+	if recovery != "" {
+		return v.verifyRecovery(ctx, account, recovery)
+	}
+	if fits == 0 {
+		return Result{}, ErrMalformedCode
+	}
+	now := v.c.Clock.Now()
+	if err := v.reserve(ctx, account, ScopeCode, v.c.Throttle, now); err != nil {
+		return Result{}, err
+	}
+
+	var (
+		accept   *outcome
+		replayed bool
+		firstErr error
+		resyncs  []outcome
+	)
+	for _, d := range devs {
+		if d.Digits != digits {
+			continue
+		}
+		o, err := v.check(d, code, now)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		switch o.kind {
+		case outAccept:
+			if accept == nil {
+				accept = &o
+			}
+		case outReplay:
+			replayed = true
+		case outResync:
+			resyncs = append(resyncs, o)
+		}
+	}
+	if accept != nil {
+		ok, err := v.c.Store.AdvanceCounter(ctx, account, accept.dev.ID, accept.step, accept.drift, now)
+		if err != nil {
+			return Result{}, fmt.Errorf("twofa: verify: %w", err)
+		}
+		if ok {
+			if err := v.c.Store.ResetThrottle(ctx, account, ScopeCode); err != nil {
+				return Result{}, fmt.Errorf("twofa: verify: %w", err)
+			}
+			if accept.resynced {
+				v.c.Events.emit(ctx, Event{Type: EventDriftAdjusted, Account: account, DeviceID: accept.dev.ID, Time: now})
+			}
+			v.c.Events.emit(ctx, Event{Type: EventVerified, Account: account, DeviceID: accept.dev.ID, Time: now})
+			return Result{Factor: FactorDevice, DeviceID: accept.dev.ID}, nil
+		}
+		// A concurrent verification consumed this step first.
+		replayed = true
+	}
+	if replayed {
+		v.c.Events.emit(ctx, Event{Type: EventReplayed, Account: account, Time: now})
+		return Result{}, ErrReplayed
+	}
+	for _, o := range resyncs {
+		if err := v.c.Store.SetResync(ctx, account, o.dev.ID, o.step, o.drift); err != nil {
+			return Result{}, fmt.Errorf("twofa: verify: %w", err)
+		}
+	}
+	if firstErr != nil {
+		return Result{}, fmt.Errorf("twofa: verify: %w", firstErr)
+	}
+	st, _ := v.c.Store.Throttle(ctx, account, ScopeCode)
+	v.c.Events.emit(ctx, Event{Type: EventFailed, Account: account, Time: now, Failures: st.Failures})
+	return Result{}, ErrInvalidCode
+}
+
+// reserve counts an attempt in scope, or refuses it with a ThrottledError.
+func (v *Verifier) reserve(ctx context.Context, account, scope string, p ThrottlePolicy, now time.Time) error {
+	st, ok, err := v.c.Store.ReserveAttempt(ctx, account, scope, now, p)
+	if err != nil {
+		return fmt.Errorf("twofa: verify: %w", err)
+	}
+	if ok {
+		return nil
+	}
+	e := &ThrottledError{RetryAfter: st.Until.Sub(now), Until: st.Until}
+	v.c.Events.emit(ctx, Event{Type: EventThrottled, Account: account, Time: now, RetryAfter: e.RetryAfter, Failures: st.Failures})
+	return e
+}
+
+// ResetThrottle clears the account's throttles (codes and recovery codes),
+// for a support agent who has verified the owner another way.
+func (v *Verifier) ResetThrottle(ctx context.Context, account string) error {
+	if err := validAccount(account); err != nil {
+		return err
+	}
+	for _, scope := range []string{ScopeCode, ScopeRecovery} {
+		if err := v.c.Store.ResetThrottle(ctx, account, scope); err != nil {
+			return fmt.Errorf("twofa: reset throttle: %w", err)
+		}
+	}
+	return nil
+}
+
+type outcomeKind uint8
+
+const (
+	outMiss outcomeKind = iota
+	outAccept
+	outReplay
+	outResync
+)
+
+type outcome struct {
+	kind     outcomeKind
+	dev      Device
+	step     uint64
+	drift    int64
+	resynced bool
+}
+
+// resyncSpan bounds, in steps, how far apart the two codes of a drift
+// resynchronisation may be: the second must follow within 5 minutes at
+// 30 s steps, as RFC 4226 Section 7.4 asks for consecutive values.
+const resyncSpan = 10
+
+// check evaluates code against one device without changing anything.
+func (v *Verifier) check(d Device, code string, now time.Time) (outcome, error) {
+	g, err := v.c.generator(d)
+	if err != nil {
+		return outcome{}, err
+	}
+	if g.hotp != nil {
+		first, last := hotpWindow(d.Counter, uint64(v.c.LookAhead))
+		if m, err := g.hotp.VerifyRange(code, first, last); err == nil {
+			return outcome{kind: outAccept, dev: d, step: m}, nil
+		}
+		if d.Counter > 0 {
+			back := min(d.Counter, uint64(v.c.LookAhead)+1)
+			if _, err := g.hotp.VerifyRange(code, d.Counter-back, d.Counter-1); err == nil {
+				return outcome{kind: outReplay, dev: d}, nil
+			}
+		}
+		return outcome{}, nil
+	}
+
+	n, err := g.totp.Step(now)
+	if err != nil {
+		return outcome{}, nil // before T0: nothing can match
+	}
+	maxDrift := int64(v.c.MaxDrift)
+	centre := addSteps(n, clampDrift(d.Drift, maxDrift))
+	lo, hi := window(centre, uint64(v.c.Skew), uint64(v.c.Skew))
+	hi = min(hi, ^uint64(0)-1)
+	if hi >= d.Counter {
+		if m, err := g.totp.VerifyRange(code, max(lo, d.Counter), hi); err == nil {
+			return outcome{kind: outAccept, dev: d, step: m, drift: clampDrift(offset(m, n), maxDrift)}, nil
+		}
+	}
+	if lo < d.Counter {
+		if _, err := g.totp.VerifyRange(code, lo, min(hi, d.Counter-1)); err == nil {
+			return outcome{kind: outReplay, dev: d}, nil
+		}
+	}
+	if maxDrift == 0 {
+		return outcome{}, nil
+	}
+	// Outside the window: look for a drifted clock within MaxDrift of now.
+	rlo, rhi := window(n, uint64(maxDrift), uint64(maxDrift))
+	rhi = min(rhi, ^uint64(0)-1)
+	var ranges [2][2]uint64
+	nr := 0
+	if lo > rlo {
+		ranges[nr] = [2]uint64{rlo, lo - 1}
+		nr++
+	}
+	if rhi > hi {
+		ranges[nr] = [2]uint64{hi + 1, rhi}
+		nr++
+	}
+	for _, r := range ranges[:nr] {
+		first, last := max(r[0], d.Counter), r[1]
+		if first > last {
+			continue
+		}
+		m, err := g.totp.VerifyRange(code, first, last)
+		if err != nil {
+			continue
+		}
+		off := offset(m, n)
+		if d.ResyncStep != 0 && m > d.ResyncStep && m-d.ResyncStep <= resyncSpan && absDiff(off, d.ResyncDrift) <= 1 {
+			return outcome{kind: outAccept, dev: d, step: m, drift: off, resynced: true}, nil
+		}
+		return outcome{kind: outResync, dev: d, step: m, drift: off}, nil
+	}
+	return outcome{}, nil
+}
+
+func hotpWindow(counter, lookAhead uint64) (uint64, uint64) {
+	first, last := window(counter, 0, lookAhead)
+	return first, min(last, ^uint64(0)-1)
+}
+
+// addSteps returns n+d clamped to [0, 2^64-1].
+func addSteps(n uint64, d int64) uint64 {
+	if d < 0 {
+		if uint64(-d) > n {
+			return 0
+		}
+		return n - uint64(-d)
+	}
+	if ^uint64(0)-n < uint64(d) {
+		return ^uint64(0)
+	}
+	return n + uint64(d)
+}
+
+// offset returns m-n for steps a window apart.
+func offset(m, n uint64) int64 {
+	if m >= n {
+		return int64(m - n)
+	}
+	return -int64(n - m)
+}
+
+func clampDrift(d, bound int64) int64 { return max(-bound, min(bound, d)) }
+
+func absDiff(a, b int64) int64 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+// deviceGen is a device's prepared generator.
+type deviceGen struct {
+	totp *TOTP
+	hotp *HOTP
+}
+
+// generator opens a device's sealed secret and prepares its generator.
+func (c Config) generator(d Device) (*deviceGen, error) {
+	s, err := c.Keyring.OpenSecret(d.Account, d.ID, d.Sealed)
+	if err != nil {
+		return nil, fmt.Errorf("device %s: %w", d.ID, err)
+	}
+	o := Options{Algorithm: d.Algorithm, Digits: d.Digits}
+	if d.Type == TypeHOTP {
+		h, err := NewHOTP(s, o)
+		if err != nil {
+			return nil, fmt.Errorf("device %s: %w", d.ID, err)
+		}
+		return &deviceGen{hotp: h}, nil
+	}
+	o.Period = d.Period
+	t, err := NewTOTP(s, o)
+	if err != nil {
+		return nil, fmt.Errorf("device %s: %w", d.ID, err)
+	}
+	return &deviceGen{totp: t}, nil
+}
+
+// window checks a confirmation code: TOTP within skew of now, HOTP within
+// lookAhead of counter; it returns the matched step or counter and, for
+// TOTP, the clock offset.
+func (g *deviceGen) window(code string, now time.Time, counter uint64, skew, lookAhead int) (uint64, int64, error) {
+	if g.hotp != nil {
+		first, last := hotpWindow(counter, uint64(lookAhead))
+		m, err := g.hotp.VerifyRange(code, first, last)
+		return m, 0, err
+	}
+	n, err := g.totp.Step(now)
+	if err != nil {
+		return 0, 0, ErrInvalidCode
+	}
+	first, last := window(n, uint64(skew), uint64(skew))
+	m, err := g.totp.VerifyRange(code, max(first, counter), min(last, ^uint64(0)-1))
+	if err != nil {
+		return 0, 0, err
+	}
+	return m, offset(m, n), nil
+}
+
+// codeDigits returns how many digits a typed one-time code has (spaces and
+// hyphens ignored), or 0 if it is not one.
+func codeDigits(code string) int {
+	if len(code) > 32 {
+		return 0
+	}
+	n := 0
+	for i := 0; i < len(code); i++ {
+		switch c := code[i]; {
+		case c >= '0' && c <= '9':
+			n++
+		case c == ' ' || c == '-':
+		default:
+			return 0
+		}
+	}
+	if n < MinDigits || n > MaxDigits {
+		return 0
+	}
+	return n
+}
+
+func looksLikeCode(code string, digits int) bool { return codeDigits(code) == digits }
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
