@@ -1,0 +1,595 @@
+package twofa_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/memstore"
+	"github.com/twofa-go/twofa/twofatest"
+)
+
+// envWith returns a twofatest environment whose managers use cfg's
+// overrides (the zero fields keep the environment's values).
+func envWith(t testing.TB, mod func(*twofa.Config)) *twofatest.Env {
+	t.Helper()
+	env := twofatest.New(t)
+	if mod == nil {
+		return env
+	}
+	mod(&env.Config)
+	var err error
+	env.Devices, err = twofa.NewDevices(env.Config)
+	require.NoError(t, err)
+	env.Verifier, err = twofa.NewVerifier(env.Config)
+	require.NoError(t, err)
+	env.Recovery, err = twofa.NewRecoveryCodes(env.Config)
+	require.NoError(t, err)
+	return env
+}
+
+// wrongCode returns a well-formed code that matches none of the device's
+// codes within ±window steps of now.
+func wrongCode(t testing.TB, dev *twofatest.Device, now time.Time, window int) string {
+	t.Helper()
+	valid := map[string]bool{}
+	for i := -window; i <= window; i++ {
+		valid[dev.CodeAt(now.Add(time.Duration(i)*30*time.Second))] = true
+	}
+	for i := 0; i < 1000000; i++ {
+		c := fmt.Sprintf("%06d", (i*7919+13)%1000000)
+		if !valid[c] {
+			return c
+		}
+	}
+	t.Fatal("no wrong code found")
+	return ""
+}
+
+func TestVerifyAcceptsOnceThenReplayed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := twofatest.New(t)
+	dev := env.EnrollTOTP("alice")
+
+	code := dev.Code()
+	res, err := env.Verifier.Verify(ctx, "alice", code)
+	require.NoError(t, err)
+	assert.Equal(t, twofa.FactorDevice, res.Factor)
+	assert.Equal(t, dev.ID, res.DeviceID)
+
+	_, err = env.Verifier.Verify(ctx, "alice", code)
+	require.ErrorIs(t, err, twofa.ErrReplayed)
+
+	// An older code (previous step, still inside the skew) is a replay too.
+	env.Clock.Advance(30 * time.Second)
+	_, err = env.Verifier.Verify(ctx, "alice", code)
+	require.ErrorIs(t, err, twofa.ErrReplayed)
+
+	// The next step's code works, typed with a space or a hyphen.
+	next := dev.Code()
+	_, err = env.Verifier.Verify(ctx, "alice", next[:3]+" "+next[3:])
+	require.NoError(t, err)
+	assert.Equal(t, 2, env.Events.Count(twofa.EventVerified))
+	assert.Equal(t, 2, env.Events.Count(twofa.EventReplayed))
+}
+
+func TestVerifySkewWindow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		offset time.Duration
+		ok     bool
+	}{
+		{"one step ahead", 30 * time.Second, true},
+		{"one step behind", -30 * time.Second, true},
+		{"two steps ahead", 60 * time.Second, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			env := twofatest.New(t)
+			// Import a device so no step has been consumed by Confirm.
+			dev := importTOTP(t, env, "bob")
+			_, err := env.Verifier.Verify(ctx, "bob", dev.CodeAt(env.Clock.Now().Add(tc.offset)))
+			if tc.ok {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, twofa.ErrInvalidCode)
+			}
+		})
+	}
+}
+
+// importedDevice is a TOTP device imported (confirmed, nothing consumed).
+type importedDevice struct {
+	ID   string
+	totp *twofa.TOTP
+}
+
+func (d importedDevice) CodeAt(t time.Time) string {
+	c, err := d.totp.Code(t)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func importTOTP(t testing.TB, env *twofatest.Env, account string) importedDevice {
+	t.Helper()
+	s, err := twofa.NewSecret()
+	require.NoError(t, err)
+	k := twofa.Key{Issuer: "Test", Account: account, Secret: s}
+	info, err := env.Devices.Import(context.Background(), account, "imported", k)
+	require.NoError(t, err)
+	totp, err := k.TOTP()
+	require.NoError(t, err)
+	return importedDevice{ID: info.ID, totp: totp}
+}
+
+// TestVerifyConcurrentReplay: 200 goroutines submit one valid code at
+// once; exactly one succeeds and every other is ErrReplayed. The throttle
+// is set wide so that it does not refuse attempts before they are
+// evaluated (see TestVerifyConcurrentReplayDefaultThrottle for defaults).
+func TestVerifyConcurrentReplay(t *testing.T) {
+	t.Parallel()
+	for round := 0; round < 5; round++ {
+		env := envWith(t, func(c *twofa.Config) {
+			c.Throttle = twofa.ThrottlePolicy{Free: 1000, Base: time.Second, Max: time.Minute}
+		})
+		dev := env.EnrollTOTP("carol")
+		results := verifyConcurrently(env.Verifier, "carol", dev.Code(), 200)
+		assert.Equal(t, 1, results[nil], "round %d: successes", round)
+		assert.Equal(t, 199, results[twofa.ErrReplayed], "round %d: replays", round)
+		assert.Len(t, results, 2, "round %d: %v", round, results)
+	}
+}
+
+// With the default throttle, attempts beyond the free failures may be
+// refused unevaluated while the others are in flight: still exactly one
+// success, and nothing else than replays and throttling.
+func TestVerifyConcurrentReplayDefaultThrottle(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	dev := env.EnrollTOTP("dave")
+	results := verifyConcurrently(env.Verifier, "dave", dev.Code(), 200)
+	assert.Equal(t, 1, results[nil])
+	assert.Equal(t, 199, results[twofa.ErrReplayed]+results[twofa.ErrThrottled], "%v", results)
+}
+
+func verifyConcurrently(v *twofa.Verifier, account, code string, n int) map[error]int {
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		results = map[error]int{}
+		start   = make(chan struct{})
+	)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, err := v.Verify(context.Background(), account, code)
+			key := err
+			switch {
+			case err == nil:
+			case errors.Is(err, twofa.ErrReplayed):
+				key = twofa.ErrReplayed
+			case errors.Is(err, twofa.ErrThrottled):
+				key = twofa.ErrThrottled
+			}
+			mu.Lock()
+			results[key]++
+			mu.Unlock()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return results
+}
+
+// TestThrottleSimulation runs an online guesser against one account with
+// one TOTP device and the default settings for 24 hours of fake time: it
+// submits a wrong code whenever the Verifier would evaluate one. The
+// success probability of a real guesser is computed from the attempts the
+// Verifier let through (each tries 2·skew+1 = 3 codes of 10^6).
+func TestThrottleSimulation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := twofatest.New(t)
+	dev := env.EnrollTOTP("erin")
+	recovery, err := env.Recovery.Generate(ctx, "erin")
+	require.NoError(t, err)
+
+	start := env.Clock.Now()
+	end := start.Add(24 * time.Hour)
+	evaluated, refused := 0, 0
+	for env.Clock.Now().Before(end) {
+		_, err := env.Verifier.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), 1))
+		var te *twofa.ThrottledError
+		switch {
+		case errors.As(err, &te):
+			refused++
+			require.Positive(t, te.RetryAfter)
+			require.LessOrEqual(t, te.RetryAfter, twofa.DefaultThrottle.Max)
+			env.Clock.Advance(te.RetryAfter)
+		case errors.Is(err, twofa.ErrInvalidCode):
+			evaluated++
+		default:
+			t.Fatalf("unexpected result %v", err)
+		}
+	}
+	const window = 2*twofa.DefaultSkew + 1
+	p := 1 - math.Pow(1-window/1e6, float64(evaluated))
+	t.Logf("24 h: %d attempts evaluated, %d refused unevaluated; success probability %.2g", evaluated, refused, p)
+	assert.LessOrEqual(t, p, 1e-4)
+	assert.Equal(t, 29, evaluated, "the README states this figure")
+
+	// The attacker keeps the account throttled (one more guess as soon as
+	// the back-off lapses): the owner's code is refused unevaluated...
+	for {
+		_, err := env.Verifier.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), 1))
+		if errors.Is(err, twofa.ErrThrottled) {
+			break
+		}
+		require.ErrorIs(t, err, twofa.ErrInvalidCode)
+	}
+	_, err = env.Verifier.Verify(ctx, "erin", dev.Code())
+	require.ErrorIs(t, err, twofa.ErrThrottled)
+	// ...but a recovery code, throttled separately, gets the owner in.
+	res, err := env.Verifier.Verify(ctx, "erin", recovery[0])
+	require.NoError(t, err)
+	assert.Equal(t, twofa.FactorRecoveryCode, res.Factor)
+	assert.Equal(t, twofa.RecoveryCodeCount-1, res.RecoveryCodesLeft)
+	// A support agent (or the owner, now signed in) can clear the throttle.
+	require.NoError(t, env.Verifier.ResetThrottle(ctx, "erin"))
+	_, err = env.Verifier.Verify(ctx, "erin", dev.Code())
+	require.NoError(t, err)
+}
+
+func TestThrottleBackoff(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := twofatest.New(t)
+	dev := env.EnrollTOTP("frank")
+	p := twofa.DefaultThrottle
+	for i := 1; i <= p.Free+3; i++ {
+		_, err := env.Verifier.Verify(ctx, "frank", wrongCode(t, dev, env.Clock.Now(), 1))
+		require.ErrorIs(t, err, twofa.ErrInvalidCode, "attempt %d", i)
+		if d := p.Delay(i); d > 0 {
+			// Throttled now: even the right code is not evaluated.
+			_, err = env.Verifier.Verify(ctx, "frank", dev.Code())
+			var te *twofa.ThrottledError
+			require.ErrorAs(t, err, &te, "after failure %d", i)
+			assert.Equal(t, d, te.RetryAfter)
+			assert.Contains(t, err.Error(), "retry after")
+			env.Clock.Advance(d)
+		}
+	}
+	assert.Positive(t, env.Events.Count(twofa.EventThrottled))
+	// A success resets the count: the next failure is free again.
+	_, err := env.Verifier.Verify(ctx, "frank", dev.Code())
+	require.NoError(t, err)
+	st, err := env.Store.Throttle(ctx, "frank", twofa.ScopeCode)
+	require.NoError(t, err)
+	assert.Zero(t, st.Failures)
+}
+
+func TestVerifyDrift(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("two steps slow is adopted after one tolerated match", func(t *testing.T) {
+		t.Parallel()
+		env := twofatest.New(t)
+		dev := importTOTP(t, env, "gina")
+		slow := func() string { return dev.CodeAt(env.Clock.Now().Add(-60 * time.Second)) }
+
+		_, err := env.Verifier.Verify(ctx, "gina", slow())
+		require.ErrorIs(t, err, twofa.ErrInvalidCode, "outside the window: tolerated, not accepted")
+		env.Clock.Advance(30 * time.Second)
+		_, err = env.Verifier.Verify(ctx, "gina", slow())
+		require.NoError(t, err, "the second code at the same offset is accepted")
+		assert.Equal(t, 1, env.Events.Count(twofa.EventDriftAdjusted))
+		d, err := env.Store.Device(ctx, "gina", dev.ID)
+		require.NoError(t, err)
+		assert.Equal(t, int64(-2), d.Drift)
+
+		// It keeps working, step after step, with no further resync.
+		for i := 0; i < 10; i++ {
+			env.Clock.Advance(30 * time.Second)
+			_, err = env.Verifier.Verify(ctx, "gina", slow())
+			require.NoError(t, err, "step %d", i)
+		}
+		assert.Equal(t, 1, env.Events.Count(twofa.EventDriftAdjusted))
+	})
+
+	t.Run("one step slow is accepted at once and tracked", func(t *testing.T) {
+		t.Parallel()
+		env := twofatest.New(t)
+		dev := importTOTP(t, env, "hal")
+		_, err := env.Verifier.Verify(ctx, "hal", dev.CodeAt(env.Clock.Now().Add(-30*time.Second)))
+		require.NoError(t, err)
+		d, err := env.Store.Device(ctx, "hal", dev.ID)
+		require.NoError(t, err)
+		assert.Equal(t, int64(-1), d.Drift)
+		// The window now centres one step back: two steps slow is inside
+		// it, where it would only have been tolerated before.
+		env.Clock.Advance(60 * time.Second)
+		_, err = env.Verifier.Verify(ctx, "hal", dev.CodeAt(env.Clock.Now().Add(-60*time.Second)))
+		require.NoError(t, err)
+		assert.Zero(t, env.Events.Count(twofa.EventDriftAdjusted))
+	})
+
+	t.Run("ten steps off is never accepted", func(t *testing.T) {
+		t.Parallel()
+		for _, off := range []time.Duration{-300 * time.Second, 300 * time.Second} {
+			env := twofatest.New(t)
+			dev := importTOTP(t, env, "ivy")
+			for i := 0; i < 4; i++ {
+				_, err := env.Verifier.Verify(ctx, "ivy", dev.CodeAt(env.Clock.Now().Add(off)))
+				require.ErrorIs(t, err, twofa.ErrInvalidCode, "offset %v attempt %d", off, i)
+				env.Clock.Advance(30 * time.Second)
+			}
+			d, err := env.Store.Device(ctx, "ivy", dev.ID)
+			require.NoError(t, err)
+			assert.Zero(t, d.Drift)
+			assert.Zero(t, d.ResyncStep)
+		}
+	})
+
+	t.Run("a resync needs the same offset", func(t *testing.T) {
+		t.Parallel()
+		env := twofatest.New(t)
+		dev := importTOTP(t, env, "jon")
+		_, err := env.Verifier.Verify(ctx, "jon", dev.CodeAt(env.Clock.Now().Add(-90*time.Second)))
+		require.ErrorIs(t, err, twofa.ErrInvalidCode)
+		env.Clock.Advance(30 * time.Second)
+		// Now three steps fast: inconsistent with the recorded -3.
+		_, err = env.Verifier.Verify(ctx, "jon", dev.CodeAt(env.Clock.Now().Add(90*time.Second)))
+		require.ErrorIs(t, err, twofa.ErrInvalidCode)
+	})
+
+	t.Run("drift tracking off", func(t *testing.T) {
+		t.Parallel()
+		env := envWith(t, func(c *twofa.Config) { c.MaxDrift = twofa.NoWindow })
+		dev := importTOTP(t, env, "kim")
+		for i := 0; i < 3; i++ {
+			_, err := env.Verifier.Verify(ctx, "kim", dev.CodeAt(env.Clock.Now().Add(-60*time.Second)))
+			require.ErrorIs(t, err, twofa.ErrInvalidCode)
+			env.Clock.Advance(30 * time.Second)
+		}
+	})
+}
+
+func TestVerifyHOTP(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// Replays count as failures; a wide throttle keeps this test about
+	// windows.
+	env := envWith(t, func(c *twofa.Config) {
+		c.Throttle = twofa.ThrottlePolicy{Free: 100, Base: time.Second, Max: time.Minute}
+	})
+	dev := env.EnrollHOTP("liz") // counter 0 used by the confirmation
+
+	// Look-ahead: counters 1..6 are in the window (next expected 1, +5).
+	_, err := env.Verifier.Verify(ctx, "liz", dev.HOTPCode(7))
+	require.ErrorIs(t, err, twofa.ErrInvalidCode)
+	_, err = env.Verifier.Verify(ctx, "liz", dev.HOTPCode(6))
+	require.NoError(t, err)
+	// Everything at or below 6 is now a replay, as far back as the window looks.
+	for c := uint64(1); c <= 6; c++ {
+		_, err = env.Verifier.Verify(ctx, "liz", dev.HOTPCode(c))
+		require.ErrorIs(t, err, twofa.ErrReplayed, "counter %d", c)
+	}
+	_, err = env.Verifier.Verify(ctx, "liz", dev.HOTPCode(7))
+	require.NoError(t, err)
+}
+
+func TestVerifyHOTPCounterTop(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := twofatest.New(t)
+	s, err := twofa.NewSecret()
+	require.NoError(t, err)
+	k := twofa.Key{Type: twofa.TypeHOTP, Issuer: "T", Account: "max", Secret: s, Counter: math.MaxUint64 - 2}
+	_, err = env.Devices.Import(ctx, "max", "token", k)
+	require.NoError(t, err)
+	h, err := k.HOTP()
+	require.NoError(t, err)
+	_, err = env.Verifier.Verify(ctx, "max", h.Code(math.MaxUint64-2))
+	require.NoError(t, err)
+	_, err = env.Verifier.Verify(ctx, "max", h.Code(math.MaxUint64-1))
+	require.NoError(t, err)
+	// 2^64-1 cannot be followed by a next counter: it is never accepted.
+	_, err = env.Verifier.Verify(ctx, "max", h.Code(math.MaxUint64))
+	require.Error(t, err)
+	_, err = env.Verifier.Verify(ctx, "max", h.Code(math.MaxUint64-1))
+	require.ErrorIs(t, err, twofa.ErrReplayed)
+}
+
+func TestVerifyErrors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := twofatest.New(t)
+	dev := env.EnrollTOTP("mia")
+
+	for _, account := range []string{"", strings.Repeat("a", twofa.MaxAccountLen+1), "a\x00b", "\xff"} {
+		_, err := env.Verifier.Verify(ctx, account, dev.Code())
+		require.ErrorIs(t, err, twofa.ErrInvalidAccount, "%q", account)
+	}
+	for _, code := range []string{"", "12345", "123456789", "12a456", "１２３４５６", strings.Repeat("1", 1<<20), "12345\x00", "abc"} {
+		_, err := env.Verifier.Verify(ctx, "mia", code)
+		require.ErrorIs(t, err, twofa.ErrMalformedCode, "%q", code)
+	}
+	// Malformed input changed nothing.
+	st, err := env.Store.Throttle(ctx, "mia", twofa.ScopeCode)
+	require.NoError(t, err)
+	assert.Zero(t, st.Failures)
+	// 8 digits when every device shows 6: malformed for this account.
+	_, err = env.Verifier.Verify(ctx, "mia", "12345678")
+	require.ErrorIs(t, err, twofa.ErrMalformedCode)
+
+	_, err = env.Verifier.Verify(ctx, "nobody", "123456")
+	require.ErrorIs(t, err, twofa.ErrNotEnrolled)
+	_, err = env.Verifier.Verify(ctx, "nobody", "abcde-fghjk")
+	require.ErrorIs(t, err, twofa.ErrNotEnrolled)
+
+	// Before T0 (the fake clock in 1960): nothing matches.
+	env.Clock.Set(time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC))
+	_, err = env.Verifier.Verify(ctx, "mia", "123456")
+	require.ErrorIs(t, err, twofa.ErrInvalidCode)
+}
+
+// A device whose sealed secret was tampered with in the store: Verify
+// fails closed with the Keyring's error, and other devices still work.
+func TestVerifyTamperedDevice(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := twofatest.New(t)
+	bad := env.EnrollTOTP("ned")
+	good := env.EnrollTOTP("ned")
+	d, err := env.Store.Device(ctx, "ned", bad.ID)
+	require.NoError(t, err)
+	tampered := append([]byte(nil), d.Sealed...)
+	tampered[len(tampered)-1] ^= 1
+	ok, err := env.Store.UpdateSealed(ctx, "ned", bad.ID, d.Sealed, tampered)
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	_, err = env.Verifier.Verify(ctx, "ned", bad.Code())
+	require.ErrorIs(t, err, twofa.ErrInvalidSealed)
+	assert.NotContains(t, err.Error(), bad.Key.Secret.Base32())
+	res, err := env.Verifier.Verify(ctx, "ned", good.Code())
+	require.NoError(t, err)
+	assert.Equal(t, good.ID, res.DeviceID)
+}
+
+// failingStore fails one method with errBoom.
+type failingStore struct {
+	*memstore.Store
+	fail string
+}
+
+var errBoom = errors.New("boom")
+
+func (f *failingStore) Devices(ctx context.Context, account string) ([]twofa.Device, error) {
+	if f.fail == "Devices" {
+		return nil, errBoom
+	}
+	return f.Store.Devices(ctx, account)
+}
+
+func (f *failingStore) ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+	if f.fail == "ReserveAttempt" {
+		return twofa.ThrottleState{}, false, errBoom
+	}
+	return f.Store.ReserveAttempt(ctx, account, scope, now, p)
+}
+
+func (f *failingStore) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+	if f.fail == "AdvanceCounter" {
+		return false, errBoom
+	}
+	return f.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
+}
+
+func (f *failingStore) ResetThrottle(ctx context.Context, account, scope string) error {
+	if f.fail == "ResetThrottle" {
+		return errBoom
+	}
+	return f.Store.ResetThrottle(ctx, account, scope)
+}
+
+func (f *failingStore) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (bool, error) {
+	if f.fail == "ConsumeRecoveryCode" {
+		return false, errBoom
+	}
+	return f.Store.ConsumeRecoveryCode(ctx, account, digest, at)
+}
+
+func TestVerifyStoreErrors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, method := range []string{"Devices", "ReserveAttempt", "AdvanceCounter", "ResetThrottle", "ConsumeRecoveryCode"} {
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			env := twofatest.New(t)
+			dev := env.EnrollTOTP("olga")
+			codes, err := env.Recovery.Generate(ctx, "olga")
+			require.NoError(t, err)
+			fs := &failingStore{Store: env.Store, fail: method}
+			cfg := env.Config
+			cfg.Store = fs
+			v, err := twofa.NewVerifier(cfg)
+			require.NoError(t, err)
+			input := dev.Code()
+			if method == "ConsumeRecoveryCode" {
+				input = codes[0]
+			}
+			_, err = v.Verify(ctx, "olga", input)
+			require.ErrorIs(t, err, errBoom)
+			assert.NotContains(t, err.Error(), input)
+		})
+	}
+}
+
+func TestVerifyCancelledContext(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	dev := env.EnrollTOTP("pia")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	code := dev.Code()
+	_, err := env.Verifier.Verify(ctx, "pia", code)
+	require.ErrorIs(t, err, context.Canceled)
+	// Nothing was consumed: the code still works.
+	_, err = env.Verifier.Verify(context.Background(), "pia", code)
+	require.NoError(t, err)
+}
+
+// No secret, code or recovery code appears in any error, event or printed
+// value the Verifier produces.
+func TestVerifyLeaksNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := twofatest.New(t)
+	dev := env.EnrollTOTP("quinn")
+	codes, err := env.Recovery.Generate(ctx, "quinn")
+	require.NoError(t, err)
+	secrets := []string{dev.Key.Secret.Base32(), strings.ToLower(dev.Key.Secret.Base32())}
+
+	var outputs []string
+	record := func(res twofa.Result, err error) {
+		outputs = append(outputs, fmt.Sprintf("%v %+v %#v", res, res, res))
+		if err != nil {
+			outputs = append(outputs, err.Error(), fmt.Sprintf("%v %+v %#v", err, err, err))
+		}
+	}
+	good := dev.Code()
+	record(env.Verifier.Verify(ctx, "quinn", good))
+	record(env.Verifier.Verify(ctx, "quinn", good))
+	wrong := wrongCode(t, dev, env.Clock.Now(), 1)
+	for i := 0; i < 10; i++ {
+		record(env.Verifier.Verify(ctx, "quinn", wrong))
+	}
+	record(env.Verifier.Verify(ctx, "quinn", codes[1]))
+	record(env.Verifier.Verify(ctx, "quinn", codes[1]))
+	for _, e := range env.Events.Events() {
+		outputs = append(outputs, fmt.Sprintf("%v %+v %#v", e, e, e))
+	}
+	outputs = append(outputs, fmt.Sprintf("%v %+v %#v", env.Verifier, env.Verifier, env.Verifier))
+	all := strings.Join(outputs, "\n")
+	for _, s := range append(secrets, good, wrong, codes[1], strings.ReplaceAll(codes[1], "-", "")) {
+		assert.NotContains(t, all, s)
+	}
+}
