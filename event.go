@@ -11,20 +11,20 @@ type EventType uint8
 
 // Event types.
 const (
-	EventEnrolled                EventType = iota + 1 // a device was enrolled (pending)
-	EventConfirmed                                    // a pending device was confirmed with its first code
-	EventEnrollmentFailed                             // a wrong code was given to confirm a pending device
-	EventVerified                                     // a code was accepted for login
-	EventFailed                                       // a code was refused (wrong, or for no device)
-	EventReplayed                                     // a code already used was submitted again
-	EventThrottled                                    // an attempt was refused unevaluated: too many failures
-	EventRevoked                                      // a device was revoked
-	EventRenamed                                      // a device was renamed
-	EventImported                                     // an existing secret was imported as a confirmed device
-	EventRecoveryCodeUsed                             // a recovery code was accepted (and consumed)
-	EventRecoveryCodesGenerated                       // a new set of recovery codes replaced the old one
-	EventDriftAdjusted                                // a device's clock drift was re-measured outside the window
-	EventTwoFactorDisabled                            // the account's last confirmed device was revoked
+	EventEnrolled               EventType = iota + 1 // a device was enrolled (pending)
+	EventConfirmed                                   // a pending device was confirmed with its first code
+	EventEnrollmentFailed                            // a wrong code was given to confirm a pending device
+	EventVerified                                    // a code was accepted for login
+	EventFailed                                      // a code was refused (wrong, or for no device)
+	EventReplayed                                    // a code already used was submitted again
+	EventThrottled                                   // an attempt was refused unevaluated: too many failures
+	EventRevoked                                     // a device was revoked
+	EventRenamed                                     // a device was renamed
+	EventImported                                    // an existing secret was imported as a confirmed device
+	EventRecoveryCodeUsed                            // a recovery code was accepted (and consumed)
+	EventRecoveryCodesGenerated                      // a new set of recovery codes replaced the old one
+	EventDriftAdjusted                               // a device's clock drift was re-measured outside the window
+	EventTwoFactorDisabled                           // the account's last confirmed device was revoked
 )
 
 var eventNames = [...]string{

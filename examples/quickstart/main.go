@@ -97,7 +97,7 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	step, _ := totp.Step(now)
-	left := totp.StepStart(step+1).Sub(now).Round(time.Second)
+	left := totp.StepStart(step + 1).Sub(now).Round(time.Second)
 	fmt.Fprintf(out, "Current code: %s %s (valid for %v more)\n", code[:3], code[3:], left)
 	res, err := verifier.Verify(ctx, account, code)
 	fmt.Fprintf(out, "  verify:        %s\n", outcome(res, err))
