@@ -98,10 +98,10 @@ func (c Config) resolved() (Config, error) {
 		c.RecoveryThrottle = RecoveryThrottle
 	}
 	if err := c.Throttle.validate(); err != nil {
-		return c, err
+		return c, fmt.Errorf("%w: Throttle: %w", ErrConfig, err)
 	}
 	if err := c.RecoveryThrottle.validate(); err != nil {
-		return c, err
+		return c, fmt.Errorf("%w: RecoveryThrottle: %w", ErrConfig, err)
 	}
 	if c.MaxDevices == 0 {
 		c.MaxDevices = DefaultMaxDevices

@@ -86,7 +86,10 @@ type Enrollment struct {
 // its first code, and lapses after Config.PendingTTL.
 //
 // Errors: ErrInvalidAccount, ErrInvalidLabel, ErrInvalidOptions,
-// ErrTooManyDevices (confirmed and unexpired pending devices count).
+// ErrTooManyDevices (confirmed and unexpired pending devices count),
+// ErrInvalidURI (the AccountName, by default the account, cannot go in an
+// otpauth:// URI: it holds a ':' or begins or ends with a space; set
+// EnrollOptions.AccountName).
 func (d *Devices) Enroll(ctx context.Context, account, label string, o EnrollOptions) (*Enrollment, error) {
 	s, err := NewSecret()
 	if err != nil {

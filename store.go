@@ -16,7 +16,12 @@ import (
 // Stores keep sealed secrets and keyed digests only; they never see a
 // plaintext secret, code or password. Every method takes a context and
 // returns errors that wrap the cause; the sentinel errors below are the
-// only ones callers interpret.
+// only ones callers interpret. Every method that names a missing record
+// returns ErrNotFound.
+//
+// Times keep nanoseconds between the years 1678 and 2262 (the int64
+// nanosecond range); the zero Time is kept distinct from every other.
+// Counters keep the full uint64 range.
 
 // Errors stores return (wrapped or not; test with errors.Is).
 var (
@@ -90,18 +95,22 @@ type Device struct {
 
 // DeviceStore keeps devices.
 type DeviceStore interface {
-	// InsertDevice adds d (ID unique, else ErrDuplicate) unless the
+	// InsertDevice adds d (ID unique within the account, else
+	// ErrDuplicate; a store may enforce it globally) unless the
 	// account already has limit devices that count: confirmed ones and
 	// pending ones with ExpiresAt after now (ErrLimitReached). Pending
 	// devices of the account that expired at or before now are deleted in
-	// the same operation. The count and the insert are one atomic step.
+	// the same operation. The count and the insert are one atomic step; a
+	// refused insert changes nothing. A pending device always has a
+	// non-zero ExpiresAt.
 	InsertDevice(ctx context.Context, d Device, limit int, now time.Time) error
 	// Device returns one device of the account, or ErrNotFound.
 	Device(ctx context.Context, account, id string) (Device, error)
 	// Devices returns every device of the account, pending ones included,
-	// oldest first.
+	// oldest first (by CreatedAt; ties in insertion order).
 	Devices(ctx context.Context, account string) ([]Device, error)
-	// ConfirmDevice turns a pending device confirmed, sets its Counter,
+	// ConfirmDevice turns a pending device confirmed, sets its Counter to
+	// counter (not counter+1: the caller passes the next acceptable value),
 	// Drift, ConfirmedAt and LastUsedAt, and clears ExpiresAt - atomically
 	// and only if it is still pending and ExpiresAt is after at. It
 	// reports false (no error) when the device is no longer pending or
@@ -160,7 +169,7 @@ type ThrottleStore interface {
 // RecoveryStore keeps the keyed digests of recovery codes.
 type RecoveryStore interface {
 	// ReplaceRecoveryCodes atomically voids every code of the account and
-	// stores the new digests.
+	// stores the new digests, which are distinct. On error nothing changes.
 	ReplaceRecoveryCodes(ctx context.Context, account string, digests [][]byte, at time.Time) error
 	// ConsumeRecoveryCode atomically removes the unused code with this
 	// digest and reports whether there was one; of concurrent calls with

@@ -42,7 +42,8 @@ func (p ThrottlePolicy) Delay(n int) time.Duration {
 	}
 	d := p.Base
 	for i := n - p.Free - 1; i > 0; i-- {
-		if d >= p.Max {
+		if d > p.Max/2 {
+			// Doubling would reach Max (and, near the int64 limit, wrap).
 			return p.Max
 		}
 		d *= 2
@@ -57,13 +58,21 @@ func (p ThrottlePolicy) DoublingsToMax() int {
 	k := 0
 	for d := p.Base; d > 0 && d < p.Max; d *= 2 {
 		k++
+		if d > p.Max/2 {
+			break
+		}
 	}
 	return k
 }
 
+// MaxThrottleDelay bounds ThrottlePolicy.Max: a year. A longer wait is a
+// lock-out, better done by an administrator; the bound also keeps every
+// Until far inside the int64-nanosecond range stores keep times in.
+const MaxThrottleDelay = 365 * 24 * time.Hour
+
 func (p ThrottlePolicy) validate() error {
-	if p.Free < 0 || p.Base < 0 || p.Max < p.Base {
-		return fmt.Errorf("%w: throttle policy needs Free >= 0 and 0 <= Base <= Max", ErrInvalidOptions)
+	if p.Free < 0 || p.Base < 0 || p.Max < p.Base || p.Max > MaxThrottleDelay {
+		return fmt.Errorf("%w: throttle policy needs Free >= 0 and 0 <= Base <= Max <= %v", ErrInvalidOptions, MaxThrottleDelay)
 	}
 	return nil
 }

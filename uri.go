@@ -58,9 +58,9 @@ const (
 	// MaxURILength bounds the input of ParseKeyURI: 4096 bytes. The longest
 	// URI Key.URI builds is about 2.6 KB (an issuer and an account of
 	// MaxIssuerLength and MaxAccountLength bytes, every byte
-	// percent-encoded, and a secret of MaxSecretSize); a QR code holds at
-	// most 2,953 bytes. Anything longer is not a provisioning URI and is
-	// refused before it is scanned.
+	// percent-encoded, and a secret of MaxSecretSize), and the largest QR
+	// code holds 2,953 bytes. Anything longer is not a provisioning URI and
+	// is refused before it is scanned.
 	MaxURILength = 4096
 	// MaxIssuerLength bounds Key.Issuer, in bytes of UTF-8 after
 	// unescaping. Authenticator apps show the issuer on one line; 256
@@ -68,8 +68,8 @@ const (
 	// MaxURILength.
 	MaxIssuerLength = 256
 	// MaxAccountLength bounds Key.Account, in bytes of UTF-8 after
-	// unescaping: 256, the longest e-mail address RFC 5321 Section 4.5.3.1
-	// allows (254) with room to spare, for the same reasons as
+	// unescaping: 256, the longest e-mail address RFC 5321 Section
+	// 4.5.3.1.3 allows (254) with room to spare, for the same reasons as
 	// MaxIssuerLength.
 	MaxAccountLength = 256
 )
@@ -521,9 +521,10 @@ func parseDecimal(s string) (uint64, bool) {
 
 // Bounds of Key.PNG's size argument.
 const (
-	// MinPNGSize is the smallest image Key.PNG draws: 64 pixels, one pixel
-	// per module for a typical key's code (about 41 modules with its quiet
-	// zone) and the least a phone camera resolves on a screen.
+	// MinPNGSize is the smallest image Key.PNG draws: 64 pixels, enough for
+	// one pixel per module of a typical key's code (37 to 45 modules, plus
+	// a quiet zone of 4 on each side). Phone cameras want 4 or more pixels
+	// per module on screen: draw 256 or more.
 	MinPNGSize = 64
 	// MaxPNGSize is the largest image Key.PNG draws: 4096 pixels, ample for
 	// print, and it bounds the memory of one call (a byte per pixel: 16 MB).

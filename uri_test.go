@@ -606,19 +606,39 @@ func TestKeyPNG(t *testing.T) {
 			got, img := uriDecodeQR(t, data, tc.name == "random")
 			require.Equal(t, want, got)
 			require.Equal(t, image.Rect(0, 0, tc.size, tc.size), img.Bounds())
-			// The quiet zone: the outermost 4 pixels (at least 4 modules of
-			// one pixel or more) are white on every side.
-			for i := range tc.size {
-				for d := range 4 {
-					for _, p := range []image.Point{{i, d}, {i, tc.size - 1 - d}, {d, i}, {tc.size - 1 - d, i}} {
-						r, _, _, _ := img.At(p.X, p.Y).RGBA()
-						require.Equal(t, uint32(0xffff), r, "pixel %v is not white", p)
-					}
-				}
-			}
+			uriRequireQuietZone(t, img)
 			uriRequireNoSecret(t, fmt.Sprint(tc.key), tc.key.Secret)
 		})
 	}
+}
+
+// uriRequireQuietZone checks that the symbol is centred with at least the
+// 4-module light margin of ISO/IEC 18004, and drawn with square modules of
+// a whole number of pixels.
+func uriRequireQuietZone(t *testing.T, img image.Image) {
+	t.Helper()
+	dark := func(x, y int) bool { r, _, _, _ := img.At(x, y).RGBA(); return r < 0x8000 }
+	b := img.Bounds()
+	box := image.Rectangle{Min: b.Max, Max: b.Min}
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if dark(x, y) {
+				box = box.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
+	}
+	run := 0 // the top-left finder pattern's first row: 7 dark modules
+	for x := box.Min.X; x < box.Max.X && dark(x, box.Min.Y); x++ {
+		run++
+	}
+	require.Zero(t, run%7, "finder run %d", run)
+	module := run / 7
+	require.Equal(t, box.Dx(), box.Dy(), "square symbol")
+	require.Zero(t, box.Dx()%module, "whole modules")
+	for _, margin := range []int{box.Min.X, box.Min.Y, b.Max.X - box.Max.X, b.Max.Y - box.Max.Y} {
+		require.GreaterOrEqual(t, margin, 4*module, "quiet zone of %v in %v", box, b)
+	}
+	require.InDelta(t, box.Min.X, b.Max.X-box.Max.X, 1, "centred")
 }
 
 func TestKeyPNGErrors(t *testing.T) {
@@ -637,6 +657,12 @@ func TestKeyPNGErrors(t *testing.T) {
 	uriRequireNoSecret(t, err.Error(), s)
 	_, err = big.PNG(512)
 	require.NoError(t, err)
+	// The largest image.
+	data, err := big.PNG(twofa.MaxPNGSize)
+	require.NoError(t, err)
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	require.NoError(t, err)
+	require.Equal(t, []int{twofa.MaxPNGSize, twofa.MaxPNGSize}, []int{cfg.Width, cfg.Height})
 	// Longer than any QR code holds: 256 bytes of 4-byte runes are 768
 	// bytes escaped, twice, and a 128-byte secret. The encoder's own error
 	// quotes the content; ours must not.

@@ -10,10 +10,11 @@ import (
 
 // Limits on identifiers and labels.
 const (
-	// MaxAccountLen bounds an account identifier, in bytes: room for a
+	// MaxAccountIDLen bounds an account identifier (the key the backend
+	// knows the account by, not the name shown in apps), in bytes: room for a
 	// UUID, an e-mail address (RFC 5321 caps a path at 256) or a database
 	// key, and a bound on what is stored and hashed per request.
-	MaxAccountLen = 255
+	MaxAccountIDLen = 255
 	// MaxLabelLen bounds a label (device, app password), in characters:
 	// enough for "Alice's iPhone 15 Pro (work)", short enough for a
 	// settings page row.
@@ -31,7 +32,7 @@ var (
 )
 
 func validAccount(account string) error {
-	if account == "" || len(account) > MaxAccountLen || !utf8.ValidString(account) || hasControl(account) {
+	if account == "" || len(account) > MaxAccountIDLen || !utf8.ValidString(account) || hasControl(account) {
 		return ErrInvalidAccount
 	}
 	return nil

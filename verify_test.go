@@ -423,7 +423,7 @@ func TestVerifyErrors(t *testing.T) {
 	env := twofatest.New(t)
 	dev := env.EnrollTOTP("mia")
 
-	for _, account := range []string{"", strings.Repeat("a", twofa.MaxAccountLen+1), "a\x00b", "\xff"} {
+	for _, account := range []string{"", strings.Repeat("a", twofa.MaxAccountIDLen+1), "a\x00b", "\xff"} {
 		_, err := env.Verifier.Verify(ctx, account, dev.Code())
 		require.ErrorIs(t, err, twofa.ErrInvalidAccount, "%q", account)
 	}

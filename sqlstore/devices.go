@@ -21,7 +21,8 @@ import (
 func (s *Store) InsertDevice(ctx context.Context, d twofa.Device, limit int, now time.Time) error {
 	var full error
 	err := s.inTx(ctx, lockDevices, d.Account, func(q querier) error {
-		if _, err := q.ExecContext(ctx, s.q.deleteExpiredOfAccount, d.Account, unixNano(now)); err != nil {
+		nowSec, nowNsec := unix(now)
+		if _, err := q.ExecContext(ctx, s.q.deleteExpiredOfAccount, d.Account, nowSec, nowNsec); err != nil {
 			return err
 		}
 		var n int
@@ -32,11 +33,14 @@ func (s *Store) InsertDevice(ctx context.Context, d twofa.Device, limit int, now
 			full = fmt.Errorf("sqlstore: insert device: %w: account has %d devices, limit %d", twofa.ErrLimitReached, n, limit)
 			return nil // commit the deletions
 		}
-		_, err := q.ExecContext(ctx, s.q.insertDevice,
-			d.ID, d.Account, d.Label, int64(d.Type), int64(d.Algorithm), int64(d.Digits), int64(d.Period),
+		args := []any{d.ID, d.Account, d.Label, int64(d.Type), int64(d.Algorithm), int64(d.Digits), int64(d.Period),
 			blob(d.Sealed), int64(d.State),
-			u64(d.Counter), d.Drift, u64(d.ResyncStep), d.ResyncDrift, int64(d.Attempts),
-			unixNano(d.CreatedAt), unixNano(d.ExpiresAt), unixNano(d.ConfirmedAt), unixNano(d.LastUsedAt))
+			u64(d.Counter), d.Drift, u64(d.ResyncStep), d.ResyncDrift, int64(d.Attempts)}
+		for _, t := range []time.Time{d.CreatedAt, d.ExpiresAt, d.ConfirmedAt, d.LastUsedAt} {
+			sec, nsec := unix(t)
+			args = append(args, sec, nsec)
+		}
+		_, err := q.ExecContext(ctx, s.q.insertDevice, args...)
 		return err
 	})
 	if err != nil {
@@ -53,11 +57,11 @@ func scanDevice(r scanner) (twofa.Device, error) {
 		d                                        twofa.Device
 		typ, alg, digits, period, state, attempt int64
 		counter, resync                          int64
-		created, expires, confirmed, lastUsed    int64
+		times                                    [8]int64
 	)
 	err := r.Scan(&d.ID, &d.Account, &d.Label, &typ, &alg, &digits, &period, &d.Sealed, &state,
 		&counter, &d.Drift, &resync, &d.ResyncDrift, &attempt,
-		&created, &expires, &confirmed, &lastUsed)
+		&times[0], &times[1], &times[2], &times[3], &times[4], &times[5], &times[6], &times[7])
 	if err != nil {
 		return twofa.Device{}, err
 	}
@@ -69,10 +73,10 @@ func scanDevice(r scanner) (twofa.Device, error) {
 	d.Counter = fromU64(counter)
 	d.ResyncStep = fromU64(resync)
 	d.Attempts = int(attempt)
-	d.CreatedAt = fromUnixNano(created)
-	d.ExpiresAt = fromUnixNano(expires)
-	d.ConfirmedAt = fromUnixNano(confirmed)
-	d.LastUsedAt = fromUnixNano(lastUsed)
+	d.CreatedAt = fromUnix(times[0], times[1])
+	d.ExpiresAt = fromUnix(times[2], times[3])
+	d.ConfirmedAt = fromUnix(times[4], times[5])
+	d.LastUsedAt = fromUnix(times[6], times[7])
 	return d, nil
 }
 
@@ -122,7 +126,7 @@ func (s *Store) exists(ctx context.Context, account, id string) error {
 // when it did not, a second query tells "condition false" (false, nil)
 // from "no such device" (ErrNotFound).
 func (s *Store) changed(ctx context.Context, op, query, account, id string, args ...any) (bool, error) {
-	res, err := s.db.ExecContext(ctx, query, append([]any{account, id}, args...)...)
+	res, err := s.exec(ctx, query, append([]any{account, id}, args...)...)
 	if err != nil {
 		return false, wrap(op, err)
 	}
@@ -139,7 +143,8 @@ func (s *Store) changed(ctx context.Context, op, query, account, id string, args
 // ConfirmDevice implements twofa.DeviceStore with one conditional UPDATE
 // (state pending and ExpiresAt after at).
 func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
-	return s.changed(ctx, "confirm device", s.q.confirmDevice, account, id, u64(counter), drift, unixNano(at))
+	sec, nsec := unix(at)
+	return s.changed(ctx, "confirm device", s.q.confirmDevice, account, id, u64(counter), drift, sec, nsec)
 }
 
 // AdvanceCounter implements twofa.DeviceStore: the replay guard is one
@@ -151,8 +156,9 @@ func (s *Store) AdvanceCounter(ctx context.Context, account, id string, counter 
 	if counter == math.MaxUint64 {
 		return false, fmt.Errorf("sqlstore: advance counter: counter 2^64-1 has no successor")
 	}
+	sec, nsec := unix(at)
 	return s.changed(ctx, "advance counter", s.q.advanceCounter, account, id,
-		u64(counter+1), drift, u64(counter), unixNano(at), u64(0))
+		u64(counter+1), drift, u64(counter), sec, nsec, u64(0))
 }
 
 // SetResync implements twofa.DeviceStore.
@@ -168,7 +174,7 @@ func (s *Store) SetResync(ctx context.Context, account, id string, step uint64, 
 // UPDATE ... RETURNING.
 func (s *Store) AddDeviceAttempt(ctx context.Context, account, id string) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, s.q.addDeviceAttempt, account, id).Scan(&n)
+	err := s.execRow(ctx, func(r *sql.Row) error { return r.Scan(&n) }, s.q.addDeviceAttempt, account, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("sqlstore: add device attempt: %w", twofa.ErrNotFound)
 	}
@@ -177,7 +183,7 @@ func (s *Store) AddDeviceAttempt(ctx context.Context, account, id string) (int, 
 
 // RenameDevice implements twofa.DeviceStore.
 func (s *Store) RenameDevice(ctx context.Context, account, id, label string) error {
-	res, err := s.db.ExecContext(ctx, s.q.renameDevice, account, id, label)
+	res, err := s.exec(ctx, s.q.renameDevice, account, id, label)
 	if err != nil {
 		return wrap("rename device", err)
 	}
@@ -223,7 +229,8 @@ func (s *Store) DeleteDevice(ctx context.Context, account, id string) (int, erro
 
 // DeleteExpiredDevices implements twofa.DeviceStore with one DELETE.
 func (s *Store) DeleteExpiredDevices(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, s.q.deleteExpired, unixNano(now))
+	sec, nsec := unix(now)
+	res, err := s.exec(ctx, s.q.deleteExpired, sec, nsec)
 	if err != nil {
 		return 0, wrap("delete expired devices", err)
 	}

@@ -48,14 +48,31 @@ func newStore(tb testing.TB, db *sql.DB, d sqlstore.Dialect, prefix string) *sql
 	return s
 }
 
-// backend opens stores on one kind of database. Each call of open gives a
-// fresh, migrated, empty store; pools opens n pools (n *sql.DB) on one
-// fresh database and returns a store on each, not yet migrated.
+// backend opens stores on one kind of database. open gives a fresh,
+// migrated, empty store; dbs opens n pools (n *sql.DB) on one fresh
+// database and returns them with the table prefix to use there (its
+// tables are dropped after the test).
 type backend struct {
 	name    string
 	dialect sqlstore.Dialect
 	open    func(tb testing.TB) *sqlstore.Store
-	pools   func(tb testing.TB, n int) []*sqlstore.Store
+	dbs     func(tb testing.TB, n int) ([]*sql.DB, string)
+}
+
+// pools returns stores, not yet migrated, on n pools on one fresh
+// database.
+func (b backend) pools(tb testing.TB, n int) []*sqlstore.Store {
+	tb.Helper()
+	dbs, prefix := b.dbs(tb, n)
+	var ss []*sqlstore.Store
+	for _, db := range dbs {
+		s, err := sqlstore.New(db, b.dialect, sqlstore.Options{TablePrefix: prefix})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ss = append(ss, s)
+	}
+	return ss
 }
 
 var memSeq atomic.Int64
@@ -68,18 +85,13 @@ func sqliteFile() backend {
 			db := openDB(tb, "sqlite", sqliteDSN(filepath.Join(tb.TempDir(), "twofa.db")))
 			return newStore(tb, db, sqlstore.SQLite, "")
 		},
-		pools: func(tb testing.TB, n int) []*sqlstore.Store {
+		dbs: func(tb testing.TB, n int) ([]*sql.DB, string) {
 			path := filepath.Join(tb.TempDir(), "twofa.db")
-			var ss []*sqlstore.Store
+			var dbs []*sql.DB
 			for range n {
-				db := openDB(tb, "sqlite", sqliteDSN(path))
-				s, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{})
-				if err != nil {
-					tb.Fatal(err)
-				}
-				ss = append(ss, s)
+				dbs = append(dbs, openDB(tb, "sqlite", sqliteDSN(path)))
 			}
-			return ss
+			return dbs, sqlstore.DefaultTablePrefix
 		},
 	}
 }
@@ -96,17 +108,13 @@ func sqliteShared() backend {
 		open: func(tb testing.TB) *sqlstore.Store {
 			return newStore(tb, openDB(tb, "sqlite", dsn()), sqlstore.SQLite, "")
 		},
-		pools: func(tb testing.TB, n int) []*sqlstore.Store {
+		dbs: func(tb testing.TB, n int) ([]*sql.DB, string) {
 			d := dsn()
-			var ss []*sqlstore.Store
+			var dbs []*sql.DB
 			for range n {
-				s, err := sqlstore.New(openDB(tb, "sqlite", d), sqlstore.SQLite, sqlstore.Options{})
-				if err != nil {
-					tb.Fatal(err)
-				}
-				ss = append(ss, s)
+				dbs = append(dbs, openDB(tb, "sqlite", d))
 			}
-			return ss
+			return dbs, sqlstore.DefaultTablePrefix
 		},
 	}
 }
@@ -178,19 +186,15 @@ func postgres() backend {
 			dropPG(tb, dsn, prefix)
 			return newStore(tb, openPG(tb, dsn, 10), sqlstore.Postgres, prefix)
 		},
-		pools: func(tb testing.TB, n int) []*sqlstore.Store {
+		dbs: func(tb testing.TB, n int) ([]*sql.DB, string) {
 			dsn := pgDSN(tb)
 			prefix := randomPrefix()
 			dropPG(tb, dsn, prefix)
-			var ss []*sqlstore.Store
+			var dbs []*sql.DB
 			for range n {
-				s, err := sqlstore.New(openPG(tb, dsn, 20), sqlstore.Postgres, sqlstore.Options{TablePrefix: prefix})
-				if err != nil {
-					tb.Fatal(err)
-				}
-				ss = append(ss, s)
+				dbs = append(dbs, openPG(tb, dsn, 20))
 			}
-			return ss
+			return dbs, prefix
 		},
 	}
 }
@@ -210,7 +214,7 @@ func forEach(t *testing.T, f func(t *testing.T, b backend)) {
 // database.
 func forEachShared(t *testing.T, f func(t *testing.T, b backend)) {
 	for _, b := range backends() {
-		if b.pools == nil {
+		if b.dbs == nil {
 			continue
 		}
 		t.Run(b.name, func(t *testing.T) { f(t, b) })

@@ -9,7 +9,8 @@ package sqlstore
 // them and insertDevice writes them.
 const deviceCols = `id, account, label, otp_type, algorithm, digits, period_ns, sealed, state,
 	counter, drift, resync_step, resync_drift, attempts,
-	created_at, expires_at, confirmed_at, last_used_at`
+	created_at, created_at_ns, expires_at, expires_at_ns,
+	confirmed_at, confirmed_at_ns, last_used_at, last_used_at_ns`
 
 // The device states as stored (twofa.DevicePending, twofa.DeviceConfirmed).
 // The pending index's predicate (state = 1) depends on them.
@@ -17,6 +18,9 @@ const (
 	statePending   = "1"
 	stateConfirmed = "2"
 )
+
+// zeroTimeSQL is the zero time.Time's Unix seconds, as SQL.
+const zeroTimeSQL = "-62135596800"
 
 type queries struct {
 	// devices
@@ -53,34 +57,54 @@ type queries struct {
 	insertSchemaVersion string
 }
 
-// delay is ThrottlePolicy.Delay(n) in SQL, over the parameters
-// $4 = Free, $5 = Base, $6 = Free+1+DoublingsToMax() and $7 = Max (all
-// int64, durations in nanoseconds): 0 while n <= Free, Max from failure
-// Free+1+k on, and Base<<(n-Free-1) between, where the shift is below k and
-// so cannot overflow (Base·2^k is the first multiple to reach Max).
+// delay is ThrottlePolicy.Delay(n) in SQL, in nanoseconds, over the
+// parameters $5 = Free, $6 = Base, $7 = Free+1+DoublingsToMax() and
+// $8 = Max (all int64, durations in nanoseconds): 0 while n <= Free, Max
+// from failure Free+1+k on, and Base<<(n-Free-1) between, where the shift
+// is below k and so cannot overflow (Base·2^k is the first multiple of
+// Base to reach Max).
 func delay(n string) string {
-	return `CASE WHEN ` + n + ` <= CAST($4 AS BIGINT) THEN 0
-		WHEN ` + n + ` >= CAST($6 AS BIGINT) THEN CAST($7 AS BIGINT)
-		ELSE CAST($5 AS BIGINT) << CAST(` + n + ` - CAST($4 AS BIGINT) - 1 AS INTEGER) END`
+	return `(CASE WHEN ` + n + ` <= CAST($5 AS BIGINT) THEN 0
+		WHEN ` + n + ` >= CAST($7 AS BIGINT) THEN CAST($8 AS BIGINT)
+		ELSE CAST($6 AS BIGINT) << CAST(` + n + ` - CAST($5 AS BIGINT) - 1 AS INTEGER) END)`
+}
+
+// until is now + delay(n) as the assignments of until_at and until_at_ns,
+// with now = ($3 s, $4 ns). Splitting the delay into seconds and
+// nanoseconds first keeps every intermediate within int64 for any delay
+// from 0 to the largest time.Duration.
+func until(n string) (sec, nsec string) {
+	d := delay(n)
+	ns := `(CAST($4 AS BIGINT) + ` + d + ` % 1000000000)`
+	return `CAST($3 AS BIGINT) + ` + d + ` / 1000000000 + ` + ns + ` / 1000000000`, ns + ` % 1000000000`
 }
 
 func buildQueries(sql func(string) string) queries {
+	insertSec, insertNsec := until("1")
+	updateSec, updateNsec := until("{{prefix}}throttles.failures + 1")
 	return queries{
 		deleteExpiredOfAccount: sql(`DELETE FROM {{prefix}}devices
-			WHERE account = $1 AND state = ` + statePending + ` AND expires_at <= $2`),
+			WHERE account = $1 AND state = ` + statePending + ` AND (expires_at, expires_at_ns) <= ($2, $3)`),
 		countDevices: sql(`SELECT COUNT(*) FROM {{prefix}}devices WHERE account = $1`),
 		insertDevice: sql(`INSERT INTO {{prefix}}devices (` + deviceCols + `)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`),
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+				$15, $16, $17, $18, $19, $20, $21, $22)`),
 		device: sql(`SELECT ` + deviceCols + ` FROM {{prefix}}devices WHERE account = $1 AND id = $2`),
 		devices: sql(`SELECT ` + deviceCols + ` FROM {{prefix}}devices WHERE account = $1
-			ORDER BY created_at, seq`),
+			ORDER BY created_at, created_at_ns, seq`),
 		deviceExists: sql(`SELECT 1 FROM {{prefix}}devices WHERE account = $1 AND id = $2`),
+		// $3 counter, $4 drift, ($5, $6) at.
 		confirmDevice: sql(`UPDATE {{prefix}}devices
-			SET state = ` + stateConfirmed + `, counter = $3, drift = $4, confirmed_at = $5, last_used_at = $5, expires_at = 0
-			WHERE account = $1 AND id = $2 AND state = ` + statePending + ` AND expires_at > $5`),
-		// The replay guard: $5 is u64(counter), $3 is u64(counter+1).
+			SET state = ` + stateConfirmed + `, counter = $3, drift = $4,
+				confirmed_at = $5, confirmed_at_ns = $6, last_used_at = $5, last_used_at_ns = $6,
+				expires_at = ` + zeroTimeSQL + `, expires_at_ns = 0
+			WHERE account = $1 AND id = $2 AND state = ` + statePending + `
+				AND (expires_at, expires_at_ns) > ($5, $6)`),
+		// The replay guard: $5 is u64(counter), $3 is u64(counter+1),
+		// $8 is u64(0) (no resync record).
 		advanceCounter: sql(`UPDATE {{prefix}}devices
-			SET counter = $3, drift = $4, last_used_at = $6, resync_step = $7, resync_drift = 0
+			SET counter = $3, drift = $4, last_used_at = $6, last_used_at_ns = $7,
+				resync_step = $8, resync_drift = 0
 			WHERE account = $1 AND id = $2 AND state = ` + stateConfirmed + ` AND counter <= $5`),
 		setResync: sql(`UPDATE {{prefix}}devices SET resync_step = $3, resync_drift = $4
 			WHERE account = $1 AND id = $2`),
@@ -92,23 +116,26 @@ func buildQueries(sql func(string) string) queries {
 		deleteDevice:   sql(`DELETE FROM {{prefix}}devices WHERE account = $1 AND id = $2`),
 		countConfirmed: sql(`SELECT COUNT(*) FROM {{prefix}}devices WHERE account = $1 AND state = ` + stateConfirmed),
 		deleteExpired: sql(`DELETE FROM {{prefix}}devices
-			WHERE state = ` + statePending + ` AND expires_at <= $1`),
+			WHERE state = ` + statePending + ` AND (expires_at, expires_at_ns) <= ($1, $2)`),
 
 		// One statement: insert failure 1, or count one more failure if
-		// the row's Until has passed; RETURNING yields no row when it
-		// has not. $3 is now in Unix nanoseconds.
-		reserveAttempt: sql(`INSERT INTO {{prefix}}throttles (account, scope, failures, until_ns)
-			VALUES ($1, $2, 1, CAST($3 AS BIGINT) + ` + delay("1") + `)
+		// the row's Until is not after now = ($3, $4); RETURNING yields no
+		// row when it is.
+		reserveAttempt: sql(`INSERT INTO {{prefix}}throttles (account, scope, failures, until_at, until_at_ns)
+			VALUES ($1, $2, 1, ` + insertSec + `, ` + insertNsec + `)
 			ON CONFLICT (account, scope) DO UPDATE
 			SET failures = {{prefix}}throttles.failures + 1,
-				until_ns = CAST($3 AS BIGINT) + ` + delay("{{prefix}}throttles.failures + 1") + `
-			WHERE {{prefix}}throttles.until_ns <= CAST($3 AS BIGINT)
-			RETURNING failures, until_ns`),
-		throttle:      sql(`SELECT failures, until_ns FROM {{prefix}}throttles WHERE account = $1 AND scope = $2`),
+				until_at = ` + updateSec + `,
+				until_at_ns = ` + updateNsec + `
+			WHERE ({{prefix}}throttles.until_at, {{prefix}}throttles.until_at_ns) <= (CAST($3 AS BIGINT), CAST($4 AS BIGINT))
+			RETURNING failures, until_at, until_at_ns`),
+		throttle: sql(`SELECT failures, until_at, until_at_ns FROM {{prefix}}throttles
+			WHERE account = $1 AND scope = $2`),
 		resetThrottle: sql(`DELETE FROM {{prefix}}throttles WHERE account = $1 AND scope = $2`),
 
-		deleteRecovery:  sql(`DELETE FROM {{prefix}}recovery_codes WHERE account = $1`),
-		insertRecovery:  sql(`INSERT INTO {{prefix}}recovery_codes (account, digest, created_at) VALUES ($1, $2, $3)`),
+		deleteRecovery: sql(`DELETE FROM {{prefix}}recovery_codes WHERE account = $1`),
+		insertRecovery: sql(`INSERT INTO {{prefix}}recovery_codes (account, digest, created_at, created_at_ns)
+			VALUES ($1, $2, $3, $4)`),
 		consumeRecovery: sql(`DELETE FROM {{prefix}}recovery_codes WHERE account = $1 AND digest = $2`),
 		countRecovery:   sql(`SELECT COUNT(*) FROM {{prefix}}recovery_codes WHERE account = $1`),
 

@@ -15,9 +15,9 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, account string, digest
 		if _, err := q.ExecContext(ctx, s.q.deleteRecovery, account); err != nil {
 			return err
 		}
-		created := unixNano(at)
+		sec, nsec := unix(at)
 		for _, d := range digests {
-			if _, err := q.ExecContext(ctx, s.q.insertRecovery, account, blob(d), created); err != nil {
+			if _, err := q.ExecContext(ctx, s.q.insertRecovery, account, blob(d), sec, nsec); err != nil {
 				return err
 			}
 		}
@@ -29,7 +29,7 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, account string, digest
 // ConsumeRecoveryCode implements twofa.RecoveryStore with one DELETE whose
 // row count is the answer: of concurrent calls, one deletes the row.
 func (s *Store) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, s.q.consumeRecovery, account, blob(digest))
+	res, err := s.exec(ctx, s.q.consumeRecovery, account, blob(digest))
 	if err != nil {
 		return false, wrap("consume recovery code", err)
 	}
@@ -49,6 +49,6 @@ func (s *Store) RecoveryCodesLeft(ctx context.Context, account string) (int, err
 
 // DeleteRecoveryCodes implements twofa.RecoveryStore.
 func (s *Store) DeleteRecoveryCodes(ctx context.Context, account string) error {
-	_, err := s.db.ExecContext(ctx, s.q.deleteRecovery, account)
+	_, err := s.exec(ctx, s.q.deleteRecovery, account)
 	return wrap("delete recovery codes", err)
 }

@@ -67,6 +67,14 @@ type Store struct {
 	dialect Dialect
 	prefix  string
 	q       queries
+
+	// writer admits one writing statement or transaction of this Store
+	// at a time (SQLite only; nil for PostgreSQL). SQLite runs one writer
+	// at a time anyway; a queue in Go spares the others SQLite's busy
+	// polling, whose sleeps let the lock stand idle and starve waiters
+	// past the busy timeout under load. Correctness does not depend on
+	// it: other pools and processes are kept in line by SQLite's locks.
+	writer chan struct{}
 }
 
 var _ twofa.Store = (*Store)(nil)
@@ -92,6 +100,9 @@ func New(db *sql.DB, dialect Dialect, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: %w: table prefix %q does not match %s", twofa.ErrInvalidOptions, prefix, prefixRE)
 	}
 	s := &Store{db: db, dialect: dialect, prefix: prefix}
+	if dialect == SQLite {
+		s.writer = make(chan struct{}, 1)
+	}
 	s.q = buildQueries(s.sql)
 	return s, nil
 }
@@ -119,6 +130,44 @@ func (s *Store) sql(query string) string {
 		query = b.String()
 	}
 	return query
+}
+
+// startWrite waits for the writer queue (SQLite) and returns the function
+// that leaves it.
+func (s *Store) startWrite(ctx context.Context) (done func(), err error) {
+	if s.writer == nil {
+		return func() {}, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	select {
+	case s.writer <- struct{}{}:
+		return func() { <-s.writer }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// exec runs one writing statement.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	done, err := s.startWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return s.db.ExecContext(ctx, query, args...)
+}
+
+// execRow runs one writing statement that returns a row (RETURNING) and
+// scans it; SQLite holds its write lock until the row has been read.
+func (s *Store) execRow(ctx context.Context, scan func(*sql.Row) error, query string, args ...any) error {
+	done, err := s.startWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return scan(s.db.QueryRowContext(ctx, query, args...))
 }
 
 // querier is what a transaction body may use: a *sql.Tx or a *sql.Conn
@@ -171,6 +220,11 @@ func (s *Store) inTx(ctx context.Context, lock, account string, f func(q querier
 }
 
 func (s *Store) inSQLiteTx(ctx context.Context, f func(q querier) error) (err error) {
+	done, err := s.startWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -252,20 +306,21 @@ func u64(v uint64) int64 { return int64(v ^ 1<<63) }
 // fromU64 is the inverse of u64.
 func fromU64(v int64) uint64 { return uint64(v) ^ 1<<63 }
 
-// unixNano stores a time as Unix nanoseconds, the zero Time as 0.
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
+// unix splits t into Unix seconds and nanoseconds, the two columns of a
+// stored time. Every time.Time has them, the zero Time included
+// (-62135596800, 0), so every time round-trips exactly.
+func unix(t time.Time) (sec, nsec int64) {
+	return t.Unix(), int64(t.Nanosecond())
 }
 
-// fromUnixNano is the inverse of unixNano.
-func fromUnixNano(ns int64) time.Time {
-	if ns == 0 {
+// fromUnix is the inverse of unix, in UTC; the zero instant gives the
+// zero Time.
+func fromUnix(sec, nsec int64) time.Time {
+	t := time.Unix(sec, nsec).UTC()
+	if t.IsZero() {
 		return time.Time{}
 	}
-	return time.Unix(0, ns)
+	return t
 }
 
 // blob returns b, or an empty non-nil slice for nil: drivers send a nil

@@ -94,8 +94,9 @@ func TestDeviceRoundTrip(t *testing.T) {
 		d := confirmed("alice", "d1", 12345)
 		d.Type, d.Algorithm, d.Digits, d.Period = twofa.TypeHOTP, twofa.SHA512, 7, 0
 		d.Drift, d.ResyncStep, d.ResyncDrift, d.Attempts = -3, math.MaxUint64, 9, 2
-		d.LastUsedAt = t0.Add(time.Nanosecond)
-		d.CreatedAt = time.Date(1969, 7, 20, 20, 17, 40, 0, time.UTC) // before the epoch
+		d.LastUsedAt = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC) // past 2262
+		d.CreatedAt = time.Date(1969, 7, 20, 20, 17, 40, 1, time.UTC)           // before the epoch
+		d.ConfirmedAt = time.Unix(0, 0)                                         // the epoch is not the zero Time
 		must(t, s.InsertDevice(ctx, d, 10, t0))
 		got, err := s.Device(ctx, "alice", "d1")
 		must(t, err)
@@ -412,6 +413,22 @@ func TestDeleteExpiredDevices(t *testing.T) {
 	})
 }
 
+// refDelay is ThrottlePolicy.Delay without its overflow: Base doubles,
+// capped at Max, also where Base·2^k passes 2^63 before reaching Max.
+func refDelay(p twofa.ThrottlePolicy, n int) time.Duration {
+	if n <= p.Free || p.Base <= 0 {
+		return 0
+	}
+	d := p.Base
+	for i := n - p.Free - 1; i > 0; i-- {
+		if d >= p.Max || d > math.MaxInt64/2 {
+			return p.Max
+		}
+		d *= 2
+	}
+	return min(d, p.Max)
+}
+
 // TestReserveAttempt checks the SQL back-off against ThrottlePolicy.Delay,
 // failure by failure, for ordinary and edge-case policies.
 func TestReserveAttempt(t *testing.T) {
@@ -421,7 +438,7 @@ func TestReserveAttempt(t *testing.T) {
 		{Free: 0, Base: time.Second, Max: time.Second},
 		{Free: 2, Base: 3 * time.Millisecond, Max: 100 * time.Millisecond}, // Max not a power-of-two multiple
 		{Free: 1, Base: 0, Max: time.Hour},                                 // no delay at all
-		{Free: 0, Base: time.Nanosecond, Max: math.MaxInt64},               // 62 doublings, clamped past 2262
+		{Free: 0, Base: time.Nanosecond, Max: math.MaxInt64},               // 63 doublings, Until far past 2262
 		{Free: 3, Base: time.Hour, Max: time.Minute},                       // Max < Base: Max throughout
 	}
 	forEach(t, func(t *testing.T, b backend) {
@@ -433,9 +450,9 @@ func TestReserveAttempt(t *testing.T) {
 			for n := 1; n <= p.Free+70; n++ {
 				st, ok, err := s.ReserveAttempt(ctx, account, "code", now, p)
 				must(t, err)
-				want := now.Add(p.Delay(n))
-				if end := time.Unix(0, math.MaxInt64); want.After(end) {
-					want = end // the last time Unix nanoseconds can hold
+				want := now.Add(refDelay(p, n)) // exact, also past the year 2262
+				if d := p.Delay(n); d != refDelay(p, n) {
+					t.Logf("ThrottlePolicy%+v.Delay(%d) = %v overflows; the store waits %v", p, n, d, refDelay(p, n))
 				}
 				if !ok || st.Failures != n || !st.Until.Equal(want) {
 					t.Fatalf("policy %+v failure %d: got (%+v, %v), want Failures %d Until %v", p, n, st, ok, n, want)
@@ -450,9 +467,6 @@ func TestReserveAttempt(t *testing.T) {
 					}
 				}
 				now = st.Until
-				if now.Equal(time.Unix(0, math.MaxInt64)) {
-					break
-				}
 			}
 		}
 

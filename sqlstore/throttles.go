@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"math"
+	"fmt"
 	"time"
 
 	"github.com/twofa-go/twofa"
@@ -17,28 +17,24 @@ import (
 // When it returns no row (now is before Until) the state is read and
 // reported with false.
 //
-// Times are Unix nanoseconds: an Until past the year 2262 is clamped there.
+// A policy with Base > 0 and a negative Max (which twofa refuses anyway)
+// is an error matching twofa.ErrInvalidOptions.
 func (s *Store) ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
-	nowNS := now.UnixNano()
 	if p.Base <= 0 {
 		p.Base, p.Max = 0, 0 // Delay is 0 throughout
 	}
-	// Clamp so that now+delay cannot overflow: min(Delay(n), limit) is
-	// Delay of the policy with Base and Max clamped to limit.
-	if limit := time.Duration(math.MaxInt64 - max(nowNS, 0)); p.Max > limit {
-		p.Max, p.Base = limit, min(p.Base, limit)
+	if p.Max < 0 {
+		return twofa.ThrottleState{}, false, fmt.Errorf("sqlstore: reserve attempt: %w: negative Max %v", twofa.ErrInvalidOptions, p.Max)
 	}
+	sec, nsec := unix(now)
 	free := int64(p.Free)
 	threshold := free + 1 + int64(p.DoublingsToMax())
-	base, maxNS := int64(p.Base), int64(p.Max)
 
 	for range 3 {
 		var st twofa.ThrottleState
-		var until int64
-		err := s.db.QueryRowContext(ctx, s.q.reserveAttempt, account, scope, nowNS, free, base, threshold, maxNS).
-			Scan(&st.Failures, &until)
+		err := s.execRow(ctx, func(r *sql.Row) (err error) { st, err = scanState(r); return err },
+			s.q.reserveAttempt, account, scope, sec, nsec, free, int64(p.Base), threshold, int64(p.Max))
 		if err == nil {
-			st.Until = fromUnixNano(until)
 			return st, true, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -46,9 +42,8 @@ func (s *Store) ReserveAttempt(ctx context.Context, account, scope string, now t
 		}
 		// Throttled: report the state. Should a concurrent reset have
 		// removed the row meanwhile, try again.
-		err = s.db.QueryRowContext(ctx, s.q.throttle, account, scope).Scan(&st.Failures, &until)
+		st, err = scanState(s.db.QueryRowContext(ctx, s.q.throttle, account, scope))
 		if err == nil {
-			st.Until = fromUnixNano(until)
 			return st, false, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -58,23 +53,30 @@ func (s *Store) ReserveAttempt(ctx context.Context, account, scope string, now t
 	return twofa.ThrottleState{}, false, wrap("reserve attempt", errors.New("throttle row keeps changing"))
 }
 
+func scanState(r scanner) (twofa.ThrottleState, error) {
+	var st twofa.ThrottleState
+	var sec, nsec int64
+	if err := r.Scan(&st.Failures, &sec, &nsec); err != nil {
+		return twofa.ThrottleState{}, err
+	}
+	st.Until = fromUnix(sec, nsec)
+	return st, nil
+}
+
 // ResetThrottle implements twofa.ThrottleStore: it deletes the row.
 func (s *Store) ResetThrottle(ctx context.Context, account, scope string) error {
-	_, err := s.db.ExecContext(ctx, s.q.resetThrottle, account, scope)
+	_, err := s.exec(ctx, s.q.resetThrottle, account, scope)
 	return wrap("reset throttle", err)
 }
 
 // Throttle implements twofa.ThrottleStore.
 func (s *Store) Throttle(ctx context.Context, account, scope string) (twofa.ThrottleState, error) {
-	var st twofa.ThrottleState
-	var until int64
-	err := s.db.QueryRowContext(ctx, s.q.throttle, account, scope).Scan(&st.Failures, &until)
+	st, err := scanState(s.db.QueryRowContext(ctx, s.q.throttle, account, scope))
 	if errors.Is(err, sql.ErrNoRows) {
 		return twofa.ThrottleState{}, nil
 	}
 	if err != nil {
 		return twofa.ThrottleState{}, wrap("throttle", err)
 	}
-	st.Until = fromUnixNano(until)
 	return st, nil
 }

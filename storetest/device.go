@@ -18,6 +18,7 @@ import (
 func deviceTests() []testCase {
 	return []testCase{
 		{"DeviceStore/InsertDevice/RoundTrip", testInsertRoundTrip},
+		{"DeviceStore/InsertDevice/TimeOutOfRange", testInsertTimeOutOfRange},
 		{"DeviceStore/InsertDevice/Duplicate", testInsertDuplicate},
 		{"DeviceStore/InsertDevice/DuplicateOtherAccount", testInsertDuplicateOtherAccount},
 		{"DeviceStore/InsertDevice/Limit", testInsertLimit},
@@ -99,7 +100,6 @@ func allBytes() []byte {
 func testInsertRoundTrip(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	zone := time.FixedZone("UTC+05:30", 5*3600+1800)
-	endOfTime := time.Date(9999, time.December, 31, 23, 59, 59, 999999999, time.UTC)
 
 	pending := NewDevice(acct, t0.In(zone).Add(1))
 	pending.Label = "Téléphone de Zoë 📱 日本語 עברית \u200d\u0301"
@@ -130,12 +130,14 @@ func testInsertRoundTrip(t *testing.T, s twofa.Store) {
 	totp.Drift = math.MinInt64
 	totp.ResyncStep = 1<<63 + 1
 	totp.ResyncDrift = math.MaxInt64
-	totp.ConfirmedAt = t0.Add(4 * time.Second).In(zone)
+	totp.ConfirmedAt = time.Unix(0, 0) // the Unix epoch is not the zero Time
 	totp.LastUsedAt = time.Time{}
 
 	// A confirmed device may carry an ExpiresAt from its pending days.
 	old := confirmed(NewDevice(acct, t0.Add(4*time.Second)), 1)
 	old.ExpiresAt = t0.Add(-time.Hour)
+	old.ConfirmedAt = time.Date(1700, time.January, 1, 0, 0, 0, 1, time.UTC)
+	old.LastUsedAt = time.Date(2262, time.April, 11, 23, 47, 16, 854775806, time.UTC)
 	old.Drift = 1
 	old.ResyncDrift = 1
 
@@ -154,6 +156,30 @@ func testInsertRoundTrip(t *testing.T, s twofa.Store) {
 	}
 	for i := range want {
 		checkDevice(t, fmt.Sprintf("Devices()[%d]", i), got[i], want[i])
+	}
+}
+
+// testInsertTimeOutOfRange stores times beyond the range the suite requires
+// (int64 Unix nanoseconds): a store may refuse them, but must not store
+// other times in their place.
+func testInsertTimeOutOfRange(t *testing.T, s twofa.Store) {
+	for _, tm := range []time.Time{
+		endOfTime.Add(1),
+		time.Date(9999, time.December, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Unix(0, math.MinInt64).Add(-1),
+		time.Date(1, time.January, 1, 0, 0, 0, 1, time.UTC),
+	} {
+		acct := NewAccount()
+		d := confirmed(NewDevice(acct, t0), 1)
+		d.LastUsedAt = tm
+		if err := s.InsertDevice(t.Context(), d, 10, t0); err != nil {
+			t.Logf("InsertDevice with LastUsedAt %s: %v", fmtTime(tm), err)
+			if ds := list(t, s, acct); len(ds) != 0 {
+				t.Errorf("InsertDevice with LastUsedAt %s failed, yet stored the device", fmtTime(tm))
+			}
+			continue
+		}
+		unchanged(t, s, d)
 	}
 }
 

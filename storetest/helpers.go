@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,11 @@ import (
 // so that no device of another test run sharing the database expired
 // before it by accident.
 var t0 = time.Date(2031, time.May, 6, 7, 8, 9, 123456789, time.UTC)
+
+// endOfTime is the last instant of int64 Unix nanoseconds,
+// 2262-04-11T23:47:16.854775807Z: the suite's times stay at or before it,
+// and a throttle's Until may saturate there.
+var endOfTime = time.Unix(0, math.MaxInt64).UTC()
 
 // parallel runs fn(0) ... fn(n-1) in n goroutines released at once, and
 // waits for them.

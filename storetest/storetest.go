@@ -25,8 +25,12 @@
 // reading below; a store that takes another one fails.
 //
 //   - Times come back equal (time.Time.Equal) to what was stored, to the
-//     nanosecond, from the zero Time up to the end of year 9999; the zero
-//     Time comes back as a zero Time. The location need not survive.
+//     nanosecond, over at least the range of int64 Unix nanoseconds (1678
+//     to 2262); the zero Time comes back as the zero Time, and the Unix
+//     epoch as the Unix epoch. The location need not survive. A store may
+//     refuse a time outside that range with an error, but must never store
+//     another time in its place. ReserveAttempt may saturate Until at
+//     2262-04-11T23:47:16.854775807Z, the last int64 Unix nanosecond.
 //   - Sealed secrets and digests are binary: any byte, NUL included, and
 //     compared by content. A store may return nil for an empty Sealed and
 //     an empty slice for nil.

@@ -82,6 +82,48 @@ func TestValueMatchesReference(t *testing.T) {
 	}
 }
 
+// TestFastPath: the fast path is in use for every hash (its self-test
+// passed on this toolchain), and it computes what crypto/hmac computes for
+// keys shorter than, equal to and longer than a block, as the fallback path
+// does.
+func TestFastPath(t *testing.T) {
+	for _, h := range []struct {
+		h   Hash
+		new func() hash.Hash
+	}{{SHA1, sha1.New}, {SHA256, sha256.New}, {SHA512, sha512.New}} {
+		require.True(t, fastOK[h.h](), "hash %d: the fast path's self-test failed: the standard library's marshalled hash state changed layout; codes stay correct (crypto/hmac fallback) but slower", h.h)
+		require.NotNil(t, New(h.h, rfcKey, 6).fast)
+		for _, keyLen := range []int{0, 1, 10, 20, 32, 63, 64, 65, 100, 127, 128, 129, 256} {
+			key := make([]byte, keyLen)
+			for i := range key {
+				key[i] = byte(i*13 + 1)
+			}
+			fast := newGenerator(h.h, key, 8, true)
+			slow := newGenerator(h.h, key, 8, false)
+			require.NotNil(t, fast.fast)
+			require.Nil(t, slow.fast)
+			for _, c := range []uint64{0, 1, 255, 256, 1 << 32, math.MaxUint64} {
+				want := reference(h.new, key, c, 8)
+				require.Equal(t, want, fast.Value(c), "fast: hash %d key %d counter %d", h.h, keyLen, c)
+				require.Equal(t, want, slow.Value(c), "slow: hash %d key %d counter %d", h.h, keyLen, c)
+			}
+			// Match on both paths.
+			v := fast.Value(77)
+			c1, ok1 := fast.Match(v, 70, 80)
+			c2, ok2 := slow.Match(v, 70, 80)
+			require.True(t, ok1 && ok2)
+			require.Equal(t, c1, c2)
+		}
+	}
+}
+
+// opaqueHash hides every method but hash.Hash's.
+type opaqueHash struct{ hash.Hash }
+
+func TestFastPathUnsupportedHash(t *testing.T) {
+	require.Nil(t, newFastKey(func() hash.Hash { return opaqueHash{sha1.New()} }, rfcKey))
+}
+
 // TestNewCopiesKey: the Generator keeps its own copy of the key, also for
 // HMAC states created later by the pool.
 func TestNewCopiesKey(t *testing.T) {

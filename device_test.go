@@ -1,0 +1,937 @@
+package twofa_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	pqotp "github.com/pquerna/otp"
+	pqhotp "github.com/pquerna/otp/hotp"
+	pqtotp "github.com/pquerna/otp/totp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/memstore"
+	"github.com/twofa-go/twofa/twofatest"
+)
+
+// Helpers shared by device_test.go, recovery_test.go, validate_test.go,
+// config_test.go and event_test.go.
+
+// devKeyCode returns the code a TOTP key shows at time at.
+func devKeyCode(t testing.TB, k twofa.Key, at time.Time) string {
+	t.Helper()
+	g, err := k.TOTP()
+	require.NoError(t, err)
+	c, err := g.Code(at)
+	require.NoError(t, err)
+	return c
+}
+
+// devHOTPCode returns the code an HOTP key shows for counter.
+func devHOTPCode(t testing.TB, k twofa.Key, counter uint64) string {
+	t.Helper()
+	g, err := k.HOTP()
+	require.NoError(t, err)
+	return g.Code(counter)
+}
+
+// devWrongCode returns a well-formed code of k's length that matches no
+// step within 10 of at's (no counter below 20 for HOTP), so it is wrong
+// under any window the tests use.
+func devWrongCode(t testing.TB, k twofa.Key, at time.Time) string {
+	t.Helper()
+	digits := k.Digits
+	if digits == 0 {
+		digits = twofa.DefaultDigits
+	}
+	near := map[string]bool{}
+	if k.Type == twofa.TypeHOTP {
+		for c := range uint64(20) {
+			near[devHOTPCode(t, k, c)] = true
+		}
+	} else {
+		g, err := k.TOTP()
+		require.NoError(t, err)
+		n, err := g.Step(at)
+		require.NoError(t, err)
+		for s := n - 10; s <= n+10; s++ {
+			near[g.CodeAt(s)] = true
+		}
+	}
+	for d := byte('0'); ; d++ {
+		c := strings.Repeat(string(d), digits)
+		if !near[c] {
+			return c
+		}
+	}
+}
+
+// devEnroll enrols a pending device labelled "phone".
+func devEnroll(t testing.TB, env *twofatest.Env, account string, o twofa.EnrollOptions) *twofa.Enrollment {
+	t.Helper()
+	e, err := env.Devices.Enroll(t.Context(), account, "phone", o)
+	require.NoError(t, err)
+	return e
+}
+
+// devConfirmCode returns the code that confirms e now: a TOTP device's
+// code for the step before the current one (so that the current one is
+// still unused for login), an HOTP device's first counter.
+func devConfirmCode(t testing.TB, env *twofatest.Env, e *twofa.Enrollment) string {
+	t.Helper()
+	if e.Key.Type == twofa.TypeHOTP {
+		return devHOTPCode(t, e.Key, e.Key.Counter)
+	}
+	period := e.Key.Period
+	if period == 0 {
+		period = twofa.DefaultPeriod
+	}
+	return devKeyCode(t, e.Key, env.Clock.Now().Add(-period))
+}
+
+// devConfirmed enrols and confirms a device.
+func devConfirmed(t testing.TB, env *twofatest.Env, account string, o twofa.EnrollOptions) *twofa.Enrollment {
+	t.Helper()
+	e := devEnroll(t, env, account, o)
+	require.NoError(t, env.Devices.Confirm(t.Context(), account, e.Device.ID, devConfirmCode(t, env, e)))
+	return e
+}
+
+// devList returns the account's devices.
+func devList(t testing.TB, env *twofatest.Env, account string) []twofa.DeviceInfo {
+	t.Helper()
+	l, err := env.Devices.List(t.Context(), account)
+	require.NoError(t, err)
+	return l
+}
+
+// devEvents returns the types of the events recorded so far.
+func devEvents(env *twofatest.Env) []twofa.EventType {
+	var ts []twofa.EventType
+	for _, e := range env.Events.Events() {
+		ts = append(ts, e.Type)
+	}
+	return ts
+}
+
+// devLastEvent returns the last recorded event.
+func devLastEvent(t testing.TB, env *twofatest.Env) twofa.Event {
+	t.Helper()
+	evs := env.Events.Events()
+	require.NotEmpty(t, evs)
+	return evs[len(evs)-1]
+}
+
+// devManagers builds Devices, Verifier and RecoveryCodes from c.
+func devManagers(t testing.TB, c twofa.Config) (*twofa.Devices, *twofa.Verifier, *twofa.RecoveryCodes) {
+	t.Helper()
+	d, err := twofa.NewDevices(c)
+	require.NoError(t, err)
+	v, err := twofa.NewVerifier(c)
+	require.NoError(t, err)
+	r, err := twofa.NewRecoveryCodes(c)
+	require.NoError(t, err)
+	return d, v, r
+}
+
+// devWithConfig returns env with its managers rebuilt from env.Config
+// changed by change.
+func devWithConfig(t testing.TB, env *twofatest.Env, change func(*twofa.Config)) *twofatest.Env {
+	t.Helper()
+	change(&env.Config)
+	env.Devices, env.Verifier, env.Recovery = devManagers(t, env.Config)
+	return env
+}
+
+func TestEnrollDefaults(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	e, err := env.Devices.Enroll(t.Context(), "alice", "  Alice's phone\t", twofa.EnrollOptions{})
+	require.NoError(t, err)
+
+	d := e.Device
+	assert.Len(t, d.ID, 26, "128-bit id in unpadded base32")
+	assert.Equal(t, strings.ToLower(d.ID), d.ID)
+	assert.Equal(t, "Alice's phone", d.Label, "label trimmed")
+	assert.Equal(t, twofa.TypeTOTP, d.Type)
+	assert.Equal(t, twofa.DevicePending, d.State)
+	assert.Equal(t, twofatest.Start, d.CreatedAt)
+	assert.Equal(t, twofatest.Start.Add(twofa.DefaultPendingTTL), d.ExpiresAt)
+	assert.True(t, d.ConfirmedAt.IsZero())
+	assert.True(t, d.LastUsedAt.IsZero())
+
+	k := e.Key
+	assert.Equal(t, twofa.TypeTOTP, k.Type)
+	assert.Equal(t, "twofatest", k.Issuer, "Config.Issuer")
+	assert.Equal(t, "alice", k.Account, "AccountName defaults to the account")
+	assert.Equal(t, twofa.SHA1, k.Algorithm)
+	assert.Equal(t, twofa.DefaultDigits, k.Digits)
+	assert.Equal(t, twofa.DefaultPeriod, k.Period)
+	assert.Equal(t, 20, k.Secret.Len(), "160-bit secret")
+	uri, err := k.URI()
+	require.NoError(t, err)
+	assert.Equal(t, "otpauth://totp/twofatest:alice?secret="+k.Secret.Base32()+
+		"&issuer=twofatest&algorithm=SHA1&digits=6&period=30", uri)
+	back, err := twofa.ParseKeyURI(uri)
+	require.NoError(t, err)
+	assert.True(t, back.Secret.Equal(k.Secret))
+
+	// Two enrolments never share an id or a secret.
+	e2 := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	assert.NotEqual(t, d.ID, e2.Device.ID)
+	assert.False(t, k.Secret.Equal(e2.Key.Secret))
+
+	assert.Equal(t, []twofa.EventType{twofa.EventEnrolled, twofa.EventEnrolled}, devEvents(env))
+	ev := env.Events.Events()[0]
+	assert.Equal(t, twofa.Event{Type: twofa.EventEnrolled, Account: "alice", DeviceID: d.ID, Time: twofatest.Start}, ev)
+
+	l := devList(t, env, "alice")
+	require.Len(t, l, 2)
+	assert.Equal(t, d, l[0], "List shows what Enroll returned, oldest first")
+	assert.Equal(t, e2.Device, l[1])
+}
+
+func TestEnrollAccountName(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	e := devEnroll(t, env, "user-42", twofa.EnrollOptions{AccountName: "alice@example.com"})
+	uri, err := e.Key.URI()
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(uri, "otpauth://totp/twofatest:alice@example.com?"), uri)
+	assert.Equal(t, "alice@example.com", e.Key.Account)
+
+	// A name the otpauth:// format cannot carry is refused, and nothing
+	// is stored.
+	_, err = env.Devices.Enroll(t.Context(), "user-42", "phone", twofa.EnrollOptions{AccountName: "a:b"})
+	require.ErrorIs(t, err, twofa.ErrInvalidURI)
+	assert.Len(t, devList(t, env, "user-42"), 1)
+}
+
+func TestEnrollOptions(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		o      twofa.EnrollOptions
+		params string
+	}{
+		{"totp default", twofa.EnrollOptions{}, "&algorithm=SHA1&digits=6&period=30"},
+		{"hotp", twofa.EnrollOptions{Type: twofa.TypeHOTP}, "&algorithm=SHA1&digits=6&counter=0"},
+		{"sha256 8 digits 60s", twofa.EnrollOptions{Options: twofa.Options{Algorithm: twofa.SHA256, Digits: 8, Period: time.Minute}},
+			"&algorithm=SHA256&digits=8&period=60"},
+		{"sha512", twofa.EnrollOptions{Options: twofa.Options{Algorithm: twofa.SHA512, Digits: 7}}, "&algorithm=SHA512&digits=7&period=30"},
+		{"hotp sha256 8", twofa.EnrollOptions{Type: twofa.TypeHOTP, Options: twofa.Options{Algorithm: twofa.SHA256, Digits: 8}},
+			"&algorithm=SHA256&digits=8&counter=0"},
+		{"explicit unix T0", twofa.EnrollOptions{Options: twofa.Options{T0: time.Unix(0, 0)}}, "&period=30"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			env := twofatest.New(t)
+			e := devEnroll(t, env, "alice", tc.o)
+			assert.Equal(t, tc.o.Type, e.Device.Type)
+			assert.Equal(t, tc.o.Type, e.Key.Type)
+			uri, err := e.Key.URI()
+			require.NoError(t, err)
+			assert.True(t, strings.HasSuffix(uri, tc.params), uri)
+
+			// It confirms with its own code and then signs in.
+			require.NoError(t, env.Devices.Confirm(t.Context(), "alice", e.Device.ID, devConfirmCode(t, env, e)))
+			var code string
+			if e.Key.Type == twofa.TypeHOTP {
+				code = devHOTPCode(t, e.Key, 1)
+			} else {
+				code = devKeyCode(t, e.Key, env.Clock.Now())
+			}
+			res, err := env.Verifier.Verify(t.Context(), "alice", code)
+			require.NoError(t, err)
+			assert.Equal(t, twofa.Result{Factor: twofa.FactorDevice, DeviceID: e.Device.ID}, res)
+		})
+	}
+}
+
+func TestEnrollBadOptions(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	cases := map[string]twofa.EnrollOptions{
+		"digits 5":          {Options: twofa.Options{Digits: 5}},
+		"digits 9":          {Options: twofa.Options{Digits: 9}},
+		"algorithm":         {Options: twofa.Options{Algorithm: 7}},
+		"fractional period": {Options: twofa.Options{Period: 1500 * time.Millisecond}},
+		"period too long":   {Options: twofa.Options{Period: 25 * time.Hour}},
+		"negative period":   {Options: twofa.Options{Period: -time.Second}},
+		"hotp with period":  {Type: twofa.TypeHOTP, Options: twofa.Options{Period: time.Minute}},
+		"hotp with T0":      {Type: twofa.TypeHOTP, Options: twofa.Options{T0: time.Unix(100, 0)}},
+		"other T0":          {Options: twofa.Options{T0: time.Unix(100, 0)}},
+		"unknown type":      {Type: 2},
+	}
+	for name, o := range cases {
+		_, err := env.Devices.Enroll(t.Context(), "alice", "phone", o)
+		assert.ErrorIs(t, err, twofa.ErrInvalidOptions, name)
+	}
+	assert.Empty(t, devList(t, env, "alice"), "nothing stored")
+	assert.Empty(t, env.Events.Events(), "no event")
+}
+
+func TestPendingDeviceNeverCountsForLogin(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	for _, typ := range []twofa.Type{twofa.TypeTOTP, twofa.TypeHOTP} {
+		e := devEnroll(t, env, "alice", twofa.EnrollOptions{Type: typ})
+		var code string
+		if typ == twofa.TypeHOTP {
+			code = devHOTPCode(t, e.Key, 0)
+		} else {
+			code = devKeyCode(t, e.Key, env.Clock.Now())
+		}
+		_, err := env.Verifier.Verify(ctx, "alice", code)
+		require.ErrorIs(t, err, twofa.ErrNotEnrolled, typ)
+	}
+	enabled, err := env.Devices.Enabled(ctx, "alice")
+	require.NoError(t, err)
+	assert.False(t, enabled)
+
+	// Next to a confirmed device, a pending one's code is still refused.
+	dev := env.EnrollTOTP("alice")
+	pending := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	_, err = env.Verifier.Verify(ctx, "alice", devKeyCode(t, pending.Key, env.Clock.Now()))
+	require.ErrorIs(t, err, twofa.ErrInvalidCode)
+	res, err := env.Verifier.Verify(ctx, "alice", dev.Code())
+	require.NoError(t, err)
+	assert.Equal(t, dev.ID, res.DeviceID)
+}
+
+func TestPendingDeviceExpires(t *testing.T) {
+	t.Parallel()
+	env := devWithConfig(t, twofatest.New(t), func(c *twofa.Config) { c.MaxDevices = 3 })
+	ctx := t.Context()
+
+	early := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	env.Clock.Advance(time.Minute)
+	late := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	third := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	_, err := env.Devices.Enroll(ctx, "alice", "phone", twofa.EnrollOptions{})
+	require.ErrorIs(t, err, twofa.ErrTooManyDevices, "unexpired pending devices count")
+
+	// Exactly 10 minutes after enrolment the first one lapses.
+	env.Clock.Set(early.Device.ExpiresAt.Add(-time.Nanosecond))
+	assert.Len(t, devList(t, env, "alice"), 3)
+	env.Clock.Set(early.Device.ExpiresAt)
+	require.Equal(t, twofatest.Start.Add(10*time.Minute), env.Clock.Now())
+	err = env.Devices.Confirm(ctx, "alice", early.Device.ID, devConfirmCode(t, env, early))
+	require.ErrorIs(t, err, twofa.ErrEnrollmentExpired)
+	l := devList(t, env, "alice")
+	require.Len(t, l, 2, "List hides the lapsed device")
+	assert.Equal(t, late.Device.ID, l[0].ID)
+	assert.Equal(t, third.Device.ID, l[1].ID)
+
+	// It no longer counts toward the limit.
+	fourth := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	_, err = env.Devices.Enroll(ctx, "alice", "phone", twofa.EnrollOptions{})
+	require.ErrorIs(t, err, twofa.ErrTooManyDevices)
+
+	// The late one is still good for 59 s more...
+	env.Clock.Advance(59 * time.Second)
+	require.NoError(t, env.Devices.Confirm(ctx, "alice", late.Device.ID, devConfirmCode(t, env, late)))
+	// ...and a confirmed device never lapses.
+	env.Clock.Advance(24 * time.Hour)
+	l = devList(t, env, "alice")
+	require.Len(t, l, 1)
+	assert.Equal(t, late.Device.ID, l[0].ID)
+	assert.Equal(t, twofa.DeviceConfirmed, l[0].State)
+	assert.True(t, l[0].ExpiresAt.IsZero(), "a confirmed device has no expiry")
+	err = env.Devices.Confirm(ctx, "alice", fourth.Device.ID, devConfirmCode(t, env, fourth))
+	assert.ErrorIs(t, err, twofa.ErrEnrollmentExpired)
+}
+
+func TestPendingTTLConfig(t *testing.T) {
+	t.Parallel()
+	env := devWithConfig(t, twofatest.New(t), func(c *twofa.Config) { c.PendingTTL = time.Minute })
+	e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	assert.Equal(t, twofatest.Start.Add(time.Minute), e.Device.ExpiresAt)
+	env.Clock.Advance(time.Minute)
+	err := env.Devices.Confirm(t.Context(), "alice", e.Device.ID, devConfirmCode(t, env, e))
+	require.ErrorIs(t, err, twofa.ErrEnrollmentExpired)
+}
+
+func TestConfirm(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	env.Clock.Advance(2 * time.Minute)
+	code := devKeyCode(t, e.Key, env.Clock.Now())
+	require.NoError(t, env.Devices.Confirm(ctx, "alice", e.Device.ID, code[:3]+" "+code[3:]), "a typed space is fine")
+
+	l := devList(t, env, "alice")
+	require.Len(t, l, 1)
+	want := e.Device
+	want.State = twofa.DeviceConfirmed
+	want.ExpiresAt = time.Time{}
+	want.ConfirmedAt = env.Clock.Now()
+	want.LastUsedAt = env.Clock.Now()
+	assert.Equal(t, want, l[0])
+	assert.Equal(t, twofa.DeviceConfirmed.String(), "confirmed")
+
+	enabled, err := env.Devices.Enabled(ctx, "alice")
+	require.NoError(t, err)
+	assert.True(t, enabled)
+
+	// The confirmation code is consumed: it cannot sign in.
+	_, err = env.Verifier.Verify(ctx, "alice", code)
+	require.ErrorIs(t, err, twofa.ErrReplayed)
+	// The next step's code can.
+	env.Clock.Advance(twofa.DefaultPeriod)
+	_, err = env.Verifier.Verify(ctx, "alice", devKeyCode(t, e.Key, env.Clock.Now()))
+	require.NoError(t, err)
+
+	err = env.Devices.Confirm(ctx, "alice", e.Device.ID, devKeyCode(t, e.Key, env.Clock.Now()))
+	require.ErrorIs(t, err, twofa.ErrAlreadyConfirmed)
+
+	assert.Equal(t, []twofa.EventType{twofa.EventEnrolled, twofa.EventConfirmed, twofa.EventReplayed, twofa.EventVerified}, devEvents(env))
+	assert.Equal(t, twofa.Event{Type: twofa.EventConfirmed, Account: "alice", DeviceID: e.Device.ID, Time: twofatest.Start.Add(2 * time.Minute)},
+		env.Events.Events()[1])
+}
+
+func TestConfirmHOTP(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	e := devEnroll(t, env, "alice", twofa.EnrollOptions{Type: twofa.TypeHOTP})
+	// The user pressed the button a few times before typing: counter 3 is
+	// within the look-ahead.
+	require.NoError(t, env.Devices.Confirm(ctx, "alice", e.Device.ID, devHOTPCode(t, e.Key, 3)))
+	for c := range uint64(4) {
+		_, err := env.Verifier.Verify(ctx, "alice", devHOTPCode(t, e.Key, c))
+		require.ErrorIs(t, err, twofa.ErrReplayed, "counter %d", c)
+	}
+	_, err := env.Verifier.Verify(ctx, "alice", devHOTPCode(t, e.Key, 4))
+	require.NoError(t, err)
+
+	// Beyond the look-ahead a first code is wrong.
+	e2 := devEnroll(t, env, "alice", twofa.EnrollOptions{Type: twofa.TypeHOTP})
+	err = env.Devices.Confirm(ctx, "alice", e2.Device.ID, devHOTPCode(t, e2.Key, twofa.DefaultLookAhead+1))
+	require.ErrorIs(t, err, twofa.ErrInvalidCode)
+}
+
+func TestConfirmWrongCode(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	id := e.Device.ID
+	wrong := devWrongCode(t, e.Key, env.Clock.Now())
+
+	// Malformed input is not counted, however often.
+	for _, bad := range []string{"", "12345", "1234567", "12345a", "abcdef", "１２３４５６", "123456789", "12-34-5"} {
+		for range 3 {
+			err := env.Devices.Confirm(ctx, "alice", id, bad)
+			require.ErrorIs(t, err, twofa.ErrMalformedCode, "%q", bad)
+		}
+	}
+	assert.Equal(t, []twofa.EventType{twofa.EventEnrolled}, devEvents(env), "malformed codes emit nothing")
+
+	for i := 1; i < twofa.DefaultConfirmAttempts; i++ {
+		err := env.Devices.Confirm(ctx, "alice", id, wrong)
+		require.ErrorIs(t, err, twofa.ErrInvalidCode, "attempt %d", i)
+		assert.Equal(t, twofa.Event{Type: twofa.EventEnrollmentFailed, Account: "alice", DeviceID: id, Time: env.Clock.Now(), Failures: i},
+			devLastEvent(t, env))
+	}
+	require.Len(t, devList(t, env, "alice"), 1, "still pending after 4 wrong codes")
+
+	// The 5th wrong code discards the enrolment.
+	err := env.Devices.Confirm(ctx, "alice", id, wrong)
+	require.ErrorIs(t, err, twofa.ErrEnrollmentExpired)
+	assert.Equal(t, twofa.DefaultConfirmAttempts, devLastEvent(t, env).Failures)
+	assert.Empty(t, devList(t, env, "alice"), "device gone")
+	// Even the right code no longer helps.
+	err = env.Devices.Confirm(ctx, "alice", id, devConfirmCode(t, env, e))
+	require.ErrorIs(t, err, twofa.ErrNotFound)
+
+	// Four wrong codes, then the right one: confirmed.
+	e = devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	for range twofa.DefaultConfirmAttempts - 1 {
+		require.ErrorIs(t, env.Devices.Confirm(ctx, "alice", e.Device.ID, wrong), twofa.ErrInvalidCode)
+	}
+	require.NoError(t, env.Devices.Confirm(ctx, "alice", e.Device.ID, devConfirmCode(t, env, e)))
+}
+
+func TestConfirmAttemptsConfig(t *testing.T) {
+	t.Parallel()
+	env := devWithConfig(t, twofatest.New(t), func(c *twofa.Config) { c.ConfirmAttempts = 1 })
+	e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	err := env.Devices.Confirm(t.Context(), "alice", e.Device.ID, devWrongCode(t, e.Key, env.Clock.Now()))
+	require.ErrorIs(t, err, twofa.ErrEnrollmentExpired)
+	assert.Empty(t, devList(t, env, "alice"))
+}
+
+func TestConfirmNotFound(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	bob := devEnroll(t, env, "bob", twofa.EnrollOptions{})
+	code := devConfirmCode(t, env, bob)
+
+	for _, id := range []string{"", "nosuchdevice", strings.ToUpper(bob.Device.ID)} {
+		require.ErrorIs(t, env.Devices.Confirm(ctx, "bob", id, code), twofa.ErrNotFound, "%q", id)
+	}
+	// Another account's device id is unknown to alice, even with the right code.
+	require.ErrorIs(t, env.Devices.Confirm(ctx, "alice", bob.Device.ID, code), twofa.ErrNotFound)
+	env.EnrollTOTP("alice")
+	require.ErrorIs(t, env.Devices.Confirm(ctx, "alice", bob.Device.ID, code), twofa.ErrNotFound)
+	// Bob's enrolment was not touched.
+	require.NoError(t, env.Devices.Confirm(ctx, "bob", bob.Device.ID, code))
+}
+
+func TestConfirmConcurrent(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	code := devConfirmCode(t, env, e)
+
+	const n = 50
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = env.Devices.Confirm(t.Context(), "alice", e.Device.ID, code)
+		})
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+			continue
+		}
+		assert.ErrorIs(t, err, twofa.ErrAlreadyConfirmed)
+	}
+	assert.Equal(t, 1, ok, "exactly one Confirm succeeds")
+	assert.Equal(t, 1, env.Events.Count(twofa.EventConfirmed))
+}
+
+func TestDeviceLimit(t *testing.T) {
+	t.Parallel()
+	for _, maxDevices := range []int{0, 1, 3} {
+		t.Run(fmt.Sprint("MaxDevices=", maxDevices), func(t *testing.T) {
+			t.Parallel()
+			env := devWithConfig(t, twofatest.New(t), func(c *twofa.Config) { c.MaxDevices = maxDevices })
+			ctx := t.Context()
+			limit := maxDevices
+			if limit == 0 {
+				limit = twofa.DefaultMaxDevices
+			}
+			// Confirmed and pending devices both count.
+			for i := range limit {
+				if i%2 == 0 {
+					env.EnrollTOTP("alice")
+				} else {
+					devEnroll(t, env, "alice", twofa.EnrollOptions{Type: twofa.TypeHOTP})
+				}
+			}
+			_, err := env.Devices.Enroll(ctx, "alice", "one too many", twofa.EnrollOptions{})
+			require.ErrorIs(t, err, twofa.ErrTooManyDevices)
+			require.ErrorIs(t, err, twofa.ErrLimitReached)
+			_, err = env.Devices.Import(ctx, "alice", "one too many", twofa.Key{Account: "alice", Secret: devSecret(t)})
+			require.ErrorIs(t, err, twofa.ErrTooManyDevices, "Import counts too")
+			assert.Len(t, devList(t, env, "alice"), limit)
+
+			// The limit is per account.
+			devEnroll(t, env, "bob", twofa.EnrollOptions{})
+
+			// Revoking one makes room.
+			l := devList(t, env, "alice")
+			require.NoError(t, env.Devices.Revoke(ctx, "alice", l[len(l)-1].ID))
+			devEnroll(t, env, "alice", twofa.EnrollOptions{})
+		})
+	}
+}
+
+func TestDeviceLimitConcurrent(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	const n = 60
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = env.Devices.Enroll(t.Context(), "alice", fmt.Sprint("phone ", i), twofa.EnrollOptions{})
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+		} else {
+			require.ErrorIs(t, err, twofa.ErrTooManyDevices)
+		}
+	}
+	assert.Equal(t, twofa.DefaultMaxDevices, ok)
+	assert.Len(t, devList(t, env, "alice"), twofa.DefaultMaxDevices)
+	assert.Equal(t, twofa.DefaultMaxDevices, env.Events.Count(twofa.EventEnrolled))
+}
+
+func TestDeviceLimitExpiredPending(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	env.EnrollTOTP("alice")
+	for range twofa.DefaultMaxDevices - 1 {
+		devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	}
+	_, err := env.Devices.Enroll(ctx, "alice", "phone", twofa.EnrollOptions{})
+	require.ErrorIs(t, err, twofa.ErrTooManyDevices)
+	env.Clock.Advance(twofa.DefaultPendingTTL)
+	for range twofa.DefaultMaxDevices - 1 {
+		devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	}
+	_, err = env.Devices.Enroll(ctx, "alice", "phone", twofa.EnrollOptions{})
+	require.ErrorIs(t, err, twofa.ErrTooManyDevices)
+	assert.Len(t, devList(t, env, "alice"), twofa.DefaultMaxDevices)
+}
+
+func TestRename(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	dev := env.EnrollTOTP("alice")
+	pending := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	bob := env.EnrollTOTP("bob")
+
+	require.NoError(t, env.Devices.Rename(ctx, "alice", dev.ID, "  Work phone 📱 "))
+	assert.Equal(t, twofa.Event{Type: twofa.EventRenamed, Account: "alice", DeviceID: dev.ID, Time: twofatest.Start}, devLastEvent(t, env))
+	require.NoError(t, env.Devices.Rename(ctx, "alice", pending.Device.ID, "Tablet"))
+	l := devList(t, env, "alice")
+	require.Len(t, l, 2)
+	assert.Equal(t, "Work phone 📱", l[0].Label)
+	assert.Equal(t, "Tablet", l[1].Label)
+
+	n := len(env.Events.Events())
+	require.ErrorIs(t, env.Devices.Rename(ctx, "alice", "nosuchdevice", "x"), twofa.ErrNotFound)
+	require.ErrorIs(t, env.Devices.Rename(ctx, "alice", bob.ID, "mine now"), twofa.ErrNotFound)
+	require.ErrorIs(t, env.Devices.Rename(ctx, "alice", dev.ID, " \t "), twofa.ErrInvalidLabel)
+	assert.Len(t, env.Events.Events(), n, "failed renames emit nothing")
+	assert.Equal(t, "test device", devList(t, env, "bob")[0].Label)
+	assert.Equal(t, "Work phone 📱", devList(t, env, "alice")[0].Label)
+}
+
+func TestRevoke(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	a := env.EnrollTOTP("alice")
+	b := env.EnrollHOTP("alice")
+	codes, err := env.Recovery.Generate(ctx, "alice")
+	require.NoError(t, err)
+
+	// Revoking one of two: its codes stop at once; nothing else changes.
+	aCode := a.Code()
+	require.NoError(t, env.Devices.Revoke(ctx, "alice", a.ID))
+	assert.Equal(t, twofa.Event{Type: twofa.EventRevoked, Account: "alice", DeviceID: a.ID, Time: twofatest.Start}, devLastEvent(t, env))
+	_, err = env.Verifier.Verify(ctx, "alice", aCode)
+	require.ErrorIs(t, err, twofa.ErrInvalidCode)
+	enabled, err := env.Devices.Enabled(ctx, "alice")
+	require.NoError(t, err)
+	assert.True(t, enabled)
+	left, err := env.Recovery.Remaining(ctx, "alice")
+	require.NoError(t, err)
+	assert.Equal(t, twofa.RecoveryCodeCount, left, "recovery codes survive while a device remains")
+	assert.Zero(t, env.Events.Count(twofa.EventTwoFactorDisabled))
+	res, err := env.Verifier.Verify(ctx, "alice", b.Code())
+	require.NoError(t, err)
+	assert.Equal(t, b.ID, res.DeviceID)
+
+	require.ErrorIs(t, env.Devices.Revoke(ctx, "alice", a.ID), twofa.ErrNotFound, "twice")
+	require.ErrorIs(t, env.Devices.Revoke(ctx, "alice", "nosuchdevice"), twofa.ErrNotFound)
+
+	// A pending device does not keep two-factor authentication on...
+	p := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	// ...so revoking the last confirmed one turns it off.
+	bCode := b.Code()
+	n := len(env.Events.Events())
+	require.NoError(t, env.Devices.Revoke(ctx, "alice", b.ID))
+	evs := env.Events.Events()[n:]
+	assert.Equal(t, []twofa.Event{
+		{Type: twofa.EventRevoked, Account: "alice", DeviceID: b.ID, Time: twofatest.Start},
+		{Type: twofa.EventTwoFactorDisabled, Account: "alice", Time: twofatest.Start},
+	}, evs)
+	enabled, err = env.Devices.Enabled(ctx, "alice")
+	require.NoError(t, err)
+	assert.False(t, enabled)
+	left, err = env.Recovery.Remaining(ctx, "alice")
+	require.NoError(t, err)
+	assert.Zero(t, left, "recovery codes voided")
+	_, err = env.Verifier.Verify(ctx, "alice", bCode)
+	require.ErrorIs(t, err, twofa.ErrNotEnrolled)
+	_, err = env.Verifier.Verify(ctx, "alice", codes[0])
+	require.ErrorIs(t, err, twofa.ErrNotEnrolled)
+
+	// Re-enrolling does not bring the old recovery codes back.
+	env.EnrollTOTP("alice")
+	_, err = env.Verifier.Verify(ctx, "alice", codes[0])
+	require.ErrorIs(t, err, twofa.ErrInvalidCode)
+
+	// Revoking a pending device is fine and disables nothing.
+	n = env.Events.Count(twofa.EventTwoFactorDisabled)
+	require.NoError(t, env.Devices.Revoke(ctx, "alice", p.Device.ID))
+	assert.Equal(t, n, env.Events.Count(twofa.EventTwoFactorDisabled))
+	assert.Len(t, devList(t, env, "alice"), 1)
+}
+
+func TestRevokeOtherAccount(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	bob := env.EnrollTOTP("bob")
+	env.EnrollTOTP("alice")
+	require.ErrorIs(t, env.Devices.Revoke(ctx, "alice", bob.ID), twofa.ErrNotFound)
+	_, err := env.Verifier.Verify(ctx, "bob", bob.Code())
+	require.NoError(t, err)
+}
+
+func TestRevokeLastConcurrent(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ids := []string{env.EnrollTOTP("alice").ID, env.EnrollTOTP("alice").ID, env.EnrollHOTP("alice").ID}
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Go(func() { assert.NoError(t, env.Devices.Revoke(t.Context(), "alice", id)) })
+	}
+	wg.Wait()
+	assert.Equal(t, 1, env.Events.Count(twofa.EventTwoFactorDisabled), "exactly one revocation was the last")
+}
+
+// devSecret returns a random 160-bit secret.
+func devSecret(t testing.TB) twofa.Secret {
+	t.Helper()
+	s, err := twofa.NewSecret()
+	require.NoError(t, err)
+	return s
+}
+
+func TestImportPquerna(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	pk, err := pqtotp.Generate(pqtotp.GenerateOpts{Issuer: "Legacy", AccountName: "alice@example.com"})
+	require.NoError(t, err)
+	k, err := twofa.ParseKeyURI(pk.URL())
+	require.NoError(t, err)
+
+	d, err := env.Devices.Import(ctx, "alice", " Legacy app ", k)
+	require.NoError(t, err)
+	assert.Equal(t, "Legacy app", d.Label)
+	assert.Equal(t, twofa.DeviceConfirmed, d.State, "confirmed at once")
+	assert.Equal(t, twofatest.Start, d.ConfirmedAt)
+	assert.True(t, d.ExpiresAt.IsZero())
+	assert.Equal(t, twofa.Event{Type: twofa.EventImported, Account: "alice", DeviceID: d.ID, Time: twofatest.Start}, devLastEvent(t, env))
+	enabled, err := env.Devices.Enabled(ctx, "alice")
+	require.NoError(t, err)
+	assert.True(t, enabled)
+
+	code, err := pqtotp.GenerateCode(pk.Secret(), env.Clock.Now())
+	require.NoError(t, err)
+	res, err := env.Verifier.Verify(ctx, "alice", code)
+	require.NoError(t, err)
+	assert.Equal(t, d.ID, res.DeviceID)
+	_, err = env.Verifier.Verify(ctx, "alice", code)
+	require.ErrorIs(t, err, twofa.ErrReplayed)
+
+	// pquerna's SHA-256, 8-digit, 60 s key.
+	pk, err = pqtotp.Generate(pqtotp.GenerateOpts{Issuer: "Legacy", AccountName: "alice", Period: 60,
+		Digits: pqotp.DigitsEight, Algorithm: pqotp.AlgorithmSHA256})
+	require.NoError(t, err)
+	k, err = twofa.ParseKeyURI(pk.URL())
+	require.NoError(t, err)
+	d, err = env.Devices.Import(ctx, "alice", "sha256", k)
+	require.NoError(t, err)
+	code, err = pqtotp.GenerateCodeCustom(pk.Secret(), env.Clock.Now(), pqtotp.ValidateOpts{Period: 60, Digits: pqotp.DigitsEight, Algorithm: pqotp.AlgorithmSHA256})
+	require.NoError(t, err)
+	res, err = env.Verifier.Verify(ctx, "alice", code)
+	require.NoError(t, err)
+	assert.Equal(t, d.ID, res.DeviceID)
+
+	// pquerna's HOTP key starts at counter 0. Its URI has no counter=
+	// parameter, which the Key URI format requires (ParseKeyURI refuses
+	// it), so a migration builds the Key from the secret.
+	hk, err := pqhotp.Generate(pqhotp.GenerateOpts{Issuer: "Legacy", AccountName: "alice"})
+	require.NoError(t, err)
+	_, err = twofa.ParseKeyURI(hk.URL())
+	require.ErrorIs(t, err, twofa.ErrInvalidURI)
+	hs, err := twofa.ParseSecret(hk.Secret())
+	require.NoError(t, err)
+	k = twofa.Key{Type: twofa.TypeHOTP, Issuer: "Legacy", Account: "alice", Secret: hs}
+	d, err = env.Devices.Import(ctx, "alice", "token", k)
+	require.NoError(t, err)
+	code, err = pqhotp.GenerateCode(hk.Secret(), 0)
+	require.NoError(t, err)
+	res, err = env.Verifier.Verify(ctx, "alice", code)
+	require.NoError(t, err)
+	assert.Equal(t, d.ID, res.DeviceID)
+}
+
+func TestImportHandMade(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	// The RFC 4226 test secret, as a migration would carry it. DO NOT
+	// hardcode real secrets.
+	s, err := twofa.ParseSecret("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+	require.NoError(t, err)
+
+	// An HOTP token that has shown 7 codes already: counter 7 is next.
+	k := twofa.Key{Type: twofa.TypeHOTP, Secret: s, Counter: 7}
+	d, err := env.Devices.Import(ctx, "alice", "token", k)
+	require.NoError(t, err)
+	assert.Equal(t, twofa.TypeHOTP, d.Type)
+	// RFC 4226 Appendix D: counter 6 is 287922, 7 is 162583, 8 is 399871.
+	_, err = env.Verifier.Verify(ctx, "alice", "287922")
+	require.ErrorIs(t, err, twofa.ErrReplayed, "below the imported counter")
+	_, err = env.Verifier.Verify(ctx, "alice", "162583")
+	require.NoError(t, err)
+	_, err = env.Verifier.Verify(ctx, "alice", "399871")
+	require.NoError(t, err)
+
+	// A TOTP key without account or issuer: its current code verifies.
+	tk := twofa.Key{Secret: devSecret(t)}
+	d, err = env.Devices.Import(ctx, "bob", "phone", tk)
+	require.NoError(t, err)
+	res, err := env.Verifier.Verify(ctx, "bob", devKeyCode(t, tk, env.Clock.Now()))
+	require.NoError(t, err)
+	assert.Equal(t, d.ID, res.DeviceID)
+
+	// Refused: the zero secret, bad options, a bad label or account.
+	n := len(env.Events.Events())
+	_, err = env.Devices.Import(ctx, "carol", "phone", twofa.Key{})
+	require.ErrorIs(t, err, twofa.ErrInvalidSecret)
+	_, err = env.Devices.Import(ctx, "carol", "phone", twofa.Key{Type: twofa.TypeHOTP, Account: "carol"})
+	require.ErrorIs(t, err, twofa.ErrInvalidSecret)
+	_, err = env.Devices.Import(ctx, "carol", "phone", twofa.Key{Secret: s, Digits: 9})
+	require.ErrorIs(t, err, twofa.ErrInvalidOptions)
+	_, err = env.Devices.Import(ctx, "carol", "phone", twofa.Key{Type: twofa.TypeHOTP, Secret: s, Period: time.Minute})
+	require.ErrorIs(t, err, twofa.ErrInvalidOptions)
+	_, err = env.Devices.Import(ctx, "carol", "phone", twofa.Key{Type: 9, Secret: s})
+	require.ErrorIs(t, err, twofa.ErrInvalidOptions)
+	_, err = env.Devices.Import(ctx, "carol", "", twofa.Key{Secret: s})
+	require.ErrorIs(t, err, twofa.ErrInvalidLabel)
+	_, err = env.Devices.Import(ctx, "", "phone", twofa.Key{Secret: s})
+	require.ErrorIs(t, err, twofa.ErrInvalidAccount)
+	enabled, err := env.Devices.Enabled(ctx, "carol")
+	require.NoError(t, err)
+	assert.False(t, enabled)
+	assert.Len(t, env.Events.Events(), n, "refused imports emit nothing")
+}
+
+func TestEnabled(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	check := func(want bool) {
+		t.Helper()
+		got, err := env.Devices.Enabled(ctx, "alice")
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+	}
+	check(false)
+	e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	check(false)
+	require.NoError(t, env.Devices.Confirm(ctx, "alice", e.Device.ID, devConfirmCode(t, env, e)))
+	check(true)
+	_, err := env.Recovery.Generate(ctx, "alice")
+	require.NoError(t, err)
+	check(true)
+	require.NoError(t, env.Devices.Revoke(ctx, "alice", e.Device.ID))
+	check(false)
+}
+
+// devKeyringKey returns a fixed, distinct 32-byte key for tests.
+func devKeyringKey(b byte) []byte {
+	k := make([]byte, twofa.KeyringKeySize)
+	for i := range k {
+		k[i] = b ^ byte(i)
+	}
+	return k
+}
+
+func TestResealAfterRotation(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	store := memstore.New()
+	clock := twofatest.NewClock(twofatest.Start)
+	digest := devKeyringKey(0xd0)
+	k1, k2 := devKeyringKey(0x01), devKeyringKey(0x02)
+	ring1, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: k1}, digest)
+	require.NoError(t, err)
+	cfg := twofa.Config{Store: store, Keyring: ring1, Issuer: "Example", Clock: clock}
+	devices, _, recovery := devManagers(t, cfg)
+
+	tdev := twofatest.EnrollDevice(t, devices, clock, "alice", twofa.EnrollOptions{})
+	hdev := twofatest.EnrollDevice(t, devices, clock, "alice", twofa.EnrollOptions{Type: twofa.TypeHOTP})
+	pending, err := devices.Enroll(ctx, "alice", "pending", twofa.EnrollOptions{})
+	require.NoError(t, err)
+	bob := twofatest.EnrollDevice(t, devices, clock, "bob", twofa.EnrollOptions{})
+	codes, err := recovery.Generate(ctx, "alice")
+	require.NoError(t, err)
+
+	// Rotate: key 2 seals, key 1 still opens.
+	ring12, err := twofa.NewKeyring(2, map[twofa.KeyID][]byte{1: k1, 2: k2}, digest)
+	require.NoError(t, err)
+	cfg.Keyring = ring12
+	devices, verifier, _ := devManagers(t, cfg)
+	_, err = verifier.Verify(ctx, "alice", tdev.Code())
+	require.NoError(t, err, "old blobs open during the rotation")
+
+	n, err := devices.Reseal(ctx, "alice")
+	require.NoError(t, err)
+	assert.Equal(t, 3, n, "two confirmed devices and the pending one")
+	n, err = devices.Reseal(ctx, "alice")
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing left to reseal")
+	n, err = devices.Reseal(ctx, "nobody")
+	require.NoError(t, err)
+	assert.Zero(t, n)
+
+	// Drop key 1: alice's devices still work, bob's (not resealed) do not.
+	ring2, err := twofa.NewKeyring(2, map[twofa.KeyID][]byte{2: k2}, digest)
+	require.NoError(t, err)
+	cfg.Keyring = ring2
+	devices, verifier, recovery = devManagers(t, cfg)
+	clock.Advance(twofa.DefaultPeriod)
+	_, err = verifier.Verify(ctx, "alice", tdev.Code())
+	require.NoError(t, err)
+	_, err = verifier.Verify(ctx, "alice", hdev.Code())
+	require.NoError(t, err)
+	require.NoError(t, devices.Confirm(ctx, "alice", pending.Device.ID, devKeyCode(t, pending.Key, clock.Now())))
+	_, err = verifier.Verify(ctx, "bob", bob.Code())
+	require.ErrorIs(t, err, twofa.ErrInvalidSealed)
+	_, err = devices.Reseal(ctx, "bob")
+	require.ErrorIs(t, err, twofa.ErrInvalidSealed, "too late for bob: key 1 is gone")
+
+	// Recovery codes are digests under the digest key: rotation leaves them valid.
+	res, err := verifier.Verify(ctx, "alice", codes[0])
+	require.NoError(t, err)
+	assert.Equal(t, twofa.FactorRecoveryCode, res.Factor)
+	left, err := recovery.Remaining(ctx, "alice")
+	require.NoError(t, err)
+	assert.Equal(t, twofa.RecoveryCodeCount-1, left)
+}
+
+func TestDeviceInfoHasNoSecret(t *testing.T) {
+	t.Parallel()
+	// DeviceInfo is what a settings page shows: it has no field that could
+	// hold key material.
+	typ := fmt.Sprintf("%#v", twofa.DeviceInfo{})
+	for _, f := range []string{"Secret", "Sealed", "Key", "Counter", "Drift"} {
+		assert.NotContains(t, typ, f)
+	}
+	assert.True(t, errors.Is(twofa.ErrTooManyDevices, twofa.ErrLimitReached))
+}

@@ -1,0 +1,555 @@
+package twofa_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/memstore"
+	"github.com/twofa-go/twofa/twofatest"
+)
+
+// rcAlphabet is Crockford's base32 in lower case.
+const rcAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+
+var rcFormat = regexp.MustCompile(`^[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$`)
+
+// rcEnv returns an environment where alice has a confirmed device and a
+// fresh set of recovery codes.
+func rcEnv(t *testing.T) (*twofatest.Env, []string) {
+	t.Helper()
+	env := twofatest.New(t)
+	env.EnrollTOTP("alice")
+	return env, rcGenerate(t, env, "alice")
+}
+
+func rcGenerate(t testing.TB, env *twofatest.Env, account string) []string {
+	t.Helper()
+	codes, err := env.Recovery.Generate(t.Context(), account)
+	require.NoError(t, err)
+	return codes
+}
+
+func rcRemaining(t testing.TB, env *twofatest.Env, account string) int {
+	t.Helper()
+	n, err := env.Recovery.Remaining(t.Context(), account)
+	require.NoError(t, err)
+	return n
+}
+
+func TestRecoveryGenerate(t *testing.T) {
+	t.Parallel()
+	env, codes := rcEnv(t)
+	require.Len(t, codes, twofa.RecoveryCodeCount)
+	assert.Equal(t, 10, twofa.RecoveryCodeCount)
+	seen := map[string]bool{}
+	for _, c := range codes {
+		assert.Regexp(t, rcFormat, c)
+		assert.False(t, seen[c], "distinct")
+		seen[c] = true
+	}
+	assert.Equal(t, twofa.RecoveryCodeCount, rcRemaining(t, env, "alice"))
+	assert.Equal(t, twofa.Event{Type: twofa.EventRecoveryCodesGenerated, Account: "alice", Time: twofatest.Start, Remaining: 10},
+		devLastEvent(t, env))
+	assert.Zero(t, rcRemaining(t, env, "nobody"))
+}
+
+func TestRecoveryVerifyEachOnce(t *testing.T) {
+	t.Parallel()
+	env, codes := rcEnv(t)
+	ctx := t.Context()
+	for i, c := range codes {
+		res, err := env.Verifier.Verify(ctx, "alice", c)
+		require.NoError(t, err, c)
+		assert.Equal(t, twofa.Result{Factor: twofa.FactorRecoveryCode, RecoveryCodesLeft: len(codes) - i - 1}, res)
+		assert.Equal(t, twofa.Event{Type: twofa.EventRecoveryCodeUsed, Account: "alice", Time: twofatest.Start, Remaining: len(codes) - i - 1},
+			devLastEvent(t, env))
+		assert.Equal(t, len(codes)-i-1, rcRemaining(t, env, "alice"))
+
+		_, err = env.Verifier.Verify(ctx, "alice", c)
+		require.ErrorIs(t, err, twofa.ErrInvalidCode, "second use of %s", c)
+	}
+	assert.Equal(t, "recovery_code", twofa.FactorRecoveryCode.String())
+}
+
+// rcCodeWith returns an unused code of a fresh set for alice that holds the
+// symbol c, generating sets until one does.
+func rcCodeWith(t *testing.T, env *twofatest.Env, c byte) string {
+	t.Helper()
+	for range 100 {
+		for _, code := range rcGenerate(t, env, "alice") {
+			if strings.IndexByte(code, c) >= 0 {
+				return code
+			}
+		}
+	}
+	t.Fatalf("no recovery code with %q in 100 sets", c)
+	return ""
+}
+
+func TestRecoveryTolerantInput(t *testing.T) {
+	t.Parallel()
+	env, _ := rcEnv(t)
+	ctx := t.Context()
+	forms := map[string]func(t *testing.T) string{
+		"upper case": func(t *testing.T) string { return strings.ToUpper(rcGenerate(t, env, "alice")[0]) },
+		"mixed case": func(t *testing.T) string {
+			b := []byte(rcGenerate(t, env, "alice")[0])
+			for i := 0; i < len(b); i += 2 {
+				b[i] = byte(strings.ToUpper(string(b[i]))[0])
+			}
+			return string(b)
+		},
+		"no hyphen": func(t *testing.T) string { return strings.ReplaceAll(rcGenerate(t, env, "alice")[0], "-", "") },
+		"space":     func(t *testing.T) string { return strings.ReplaceAll(rcGenerate(t, env, "alice")[0], "-", " ") },
+		"padded":    func(t *testing.T) string { return "  " + rcGenerate(t, env, "alice")[0] + " " },
+		"grouped": func(t *testing.T) string {
+			c := rcGenerate(t, env, "alice")[0]
+			return c[:2] + " " + c[2:4] + "-" + c[4:8] + "--" + c[8:]
+		},
+		"O for 0": func(t *testing.T) string { return strings.ReplaceAll(rcCodeWith(t, env, '0'), "0", "O") },
+		"o for 0": func(t *testing.T) string { return strings.ReplaceAll(rcCodeWith(t, env, '0'), "0", "o") },
+		"I for 1": func(t *testing.T) string { return strings.ReplaceAll(rcCodeWith(t, env, '1'), "1", "I") },
+		"i for 1": func(t *testing.T) string { return strings.ReplaceAll(rcCodeWith(t, env, '1'), "1", "i") },
+		"L for 1": func(t *testing.T) string { return strings.ReplaceAll(rcCodeWith(t, env, '1'), "1", "L") },
+		"l for 1": func(t *testing.T) string { return strings.ReplaceAll(rcCodeWith(t, env, '1'), "1", "l") },
+	}
+	for name, form := range forms {
+		typed := form(t)
+		res, err := env.Verifier.Verify(ctx, "alice", typed)
+		require.NoError(t, err, "%s: %q", name, typed)
+		assert.Equal(t, twofa.FactorRecoveryCode, res.Factor)
+		_, err = env.Verifier.Verify(ctx, "alice", typed)
+		require.ErrorIs(t, err, twofa.ErrInvalidCode, "%s: used", name)
+	}
+}
+
+func TestRecoveryMalformed(t *testing.T) {
+	t.Parallel()
+	env, codes := rcEnv(t)
+	ctx := t.Context()
+	c := codes[0]
+	flat := strings.ReplaceAll(c, "-", "")
+	for _, bad := range []string{
+		c[:len(c)-1],            // 9 symbols
+		c + "a",                 // 11 symbols
+		flat + flat,             // 20 symbols
+		"uuuuu-uuuuu",           // u is not a symbol
+		c[:5] + "_" + c[6:],     // another separator
+		c[:5] + "." + c[6:],     // another separator
+		c[:4] + "é" + c[5:],     // non-ASCII
+		c[:4] + "\x00" + c[5:],  // control
+		c[:4] + "０" + c[5:],     // full-width digit
+		strings.Repeat("-", 40), // separators only
+		strings.Repeat(" ", 5) + c + strings.Repeat(" ", 30),
+		"",
+	} {
+		_, err := env.Verifier.Verify(ctx, "alice", bad)
+		require.ErrorIs(t, err, twofa.ErrMalformedCode, "%q", bad)
+	}
+	assert.Equal(t, twofa.RecoveryCodeCount, rcRemaining(t, env, "alice"), "nothing consumed")
+	st, err := env.Store.Throttle(ctx, "alice", twofa.ScopeRecovery)
+	require.NoError(t, err)
+	assert.Zero(t, st.Failures, "malformed input is not counted")
+}
+
+func TestRecoveryRegenerateVoidsOldSet(t *testing.T) {
+	t.Parallel()
+	env, old := rcEnv(t)
+	ctx := t.Context()
+	_, err := env.Verifier.Verify(ctx, "alice", old[0])
+	require.NoError(t, err)
+	fresh := rcGenerate(t, env, "alice")
+	assert.Equal(t, twofa.RecoveryCodeCount, rcRemaining(t, env, "alice"))
+	for _, c := range old {
+		assert.NotContains(t, fresh, c)
+		_, err := env.Verifier.Verify(ctx, "alice", c)
+		require.ErrorIs(t, err, twofa.ErrInvalidCode)
+	}
+	res, err := env.Verifier.Verify(ctx, "alice", fresh[9])
+	require.NoError(t, err)
+	assert.Equal(t, twofa.RecoveryCodeCount-1, res.RecoveryCodesLeft)
+}
+
+func TestRecoveryOtherAccount(t *testing.T) {
+	t.Parallel()
+	env, alice := rcEnv(t)
+	ctx := t.Context()
+	env.EnrollTOTP("bob")
+	bob := rcGenerate(t, env, "bob")
+	for i := range alice {
+		_, err := env.Verifier.Verify(ctx, "bob", alice[i])
+		require.ErrorIs(t, err, twofa.ErrInvalidCode)
+		_, err = env.Verifier.Verify(ctx, "alice", bob[i])
+		require.ErrorIs(t, err, twofa.ErrInvalidCode)
+		if i%4 == 3 {
+			require.NoError(t, env.Verifier.ResetThrottle(ctx, "alice"))
+			require.NoError(t, env.Verifier.ResetThrottle(ctx, "bob"))
+		}
+	}
+	assert.Equal(t, twofa.RecoveryCodeCount, rcRemaining(t, env, "alice"))
+	assert.Equal(t, twofa.RecoveryCodeCount, rcRemaining(t, env, "bob"))
+	_, err := env.Verifier.Verify(ctx, "alice", alice[0])
+	require.NoError(t, err)
+	_, err = env.Verifier.Verify(ctx, "bob", bob[0])
+	require.NoError(t, err)
+
+	// An account without a second factor has nothing to recover.
+	_, err = env.Verifier.Verify(ctx, "carol", alice[1])
+	require.ErrorIs(t, err, twofa.ErrNotEnrolled)
+}
+
+func TestRecoveryBeforeFirstDevice(t *testing.T) {
+	t.Parallel()
+	// A settings page may show the codes while the first device is being
+	// set up: they work once it is confirmed.
+	env := twofatest.New(t)
+	ctx := t.Context()
+	codes := rcGenerate(t, env, "alice")
+	_, err := env.Verifier.Verify(ctx, "alice", codes[0])
+	require.ErrorIs(t, err, twofa.ErrNotEnrolled)
+	assert.Equal(t, twofa.RecoveryCodeCount, rcRemaining(t, env, "alice"))
+	env.EnrollTOTP("alice")
+	res, err := env.Verifier.Verify(ctx, "alice", codes[0])
+	require.NoError(t, err)
+	assert.Equal(t, twofa.RecoveryCodeCount-1, res.RecoveryCodesLeft)
+}
+
+func TestRecoveryConcurrentUse(t *testing.T) {
+	t.Parallel()
+	env, codes := rcEnv(t)
+	const n = 200
+	errs := make([]error, n)
+	results := make([]twofa.Result, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			results[i], errs[i] = env.Verifier.Verify(t.Context(), "alice", codes[3])
+		})
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for i, err := range errs {
+		if err == nil {
+			ok++
+			assert.Equal(t, twofa.RecoveryCodeCount-1, results[i].RecoveryCodesLeft)
+			continue
+		}
+		if !assert.True(t, errorsIsAny(err, twofa.ErrInvalidCode, twofa.ErrThrottled), "%v", err) {
+			break
+		}
+	}
+	assert.Equal(t, 1, ok, "exactly one success")
+	assert.Equal(t, twofa.RecoveryCodeCount-1, rcRemaining(t, env, "alice"))
+	assert.Equal(t, 1, env.Events.Count(twofa.EventRecoveryCodeUsed))
+}
+
+// errorsIsAny reports whether err matches one of targets.
+func errorsIsAny(err error, targets ...error) bool {
+	for _, t := range targets {
+		if errors.Is(err, t) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRecoveryWhileCodeThrottled(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	dev := env.EnrollTOTP("alice")
+	codes := rcGenerate(t, env, "alice")
+	wrong := devWrongCode(t, dev.Key, env.Clock.Now())
+
+	// An attacker keeps the code throttle engaged...
+	for range twofa.DefaultThrottle.Free + 1 {
+		_, err := env.Verifier.Verify(ctx, "alice", wrong)
+		require.ErrorIs(t, err, twofa.ErrInvalidCode)
+	}
+	_, err := env.Verifier.Verify(ctx, "alice", dev.Code())
+	require.ErrorIs(t, err, twofa.ErrThrottled)
+
+	// ...and the owner gets in with a recovery code.
+	res, err := env.Verifier.Verify(ctx, "alice", codes[0])
+	require.NoError(t, err)
+	assert.Equal(t, twofa.FactorRecoveryCode, res.Factor)
+}
+
+func TestRecoveryThrottle(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	dev := env.EnrollTOTP("alice")
+	codes := rcGenerate(t, env, "alice")
+	// Well-formed codes from another set: wrong for alice.
+	env.EnrollTOTP("mallory")
+	guesses := append(rcGenerate(t, env, "mallory"), rcGenerate(t, env, "mallory")...)
+
+	free := twofa.RecoveryThrottle.Free
+	for i := range free + 1 {
+		_, err := env.Verifier.Verify(ctx, "alice", guesses[i])
+		require.ErrorIs(t, err, twofa.ErrInvalidCode, "guess %d is evaluated", i+1)
+		assert.Equal(t, twofa.Event{Type: twofa.EventFailed, Account: "alice", Time: twofatest.Start, Failures: i + 1}, devLastEvent(t, env))
+	}
+	// The back-off is engaged: even the right code waits.
+	_, err := env.Verifier.Verify(ctx, "alice", codes[0])
+	var te *twofa.ThrottledError
+	require.ErrorAs(t, err, &te)
+	require.ErrorIs(t, err, twofa.ErrThrottled)
+	assert.Equal(t, twofa.RecoveryThrottle.Base, te.RetryAfter)
+	assert.Equal(t, twofatest.Start.Add(twofa.RecoveryThrottle.Base), te.Until)
+	assert.Equal(t, twofa.Event{Type: twofa.EventThrottled, Account: "alice", Time: twofatest.Start, RetryAfter: time.Second, Failures: free + 1},
+		devLastEvent(t, env))
+	assert.Equal(t, twofa.RecoveryCodeCount, rcRemaining(t, env, "alice"), "a throttled code is not consumed")
+
+	// Device codes have their own throttle.
+	_, err = env.Verifier.Verify(ctx, "alice", dev.Code())
+	require.NoError(t, err)
+
+	// After the wait, one more wrong guess doubles it.
+	env.Clock.Advance(te.RetryAfter)
+	_, err = env.Verifier.Verify(ctx, "alice", guesses[free+1])
+	require.ErrorIs(t, err, twofa.ErrInvalidCode)
+	_, err = env.Verifier.Verify(ctx, "alice", codes[0])
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, 2*twofa.RecoveryThrottle.Base, te.RetryAfter)
+
+	// A success resets it.
+	env.Clock.Advance(te.RetryAfter)
+	_, err = env.Verifier.Verify(ctx, "alice", codes[0])
+	require.NoError(t, err)
+	st, err := env.Store.Throttle(ctx, "alice", twofa.ScopeRecovery)
+	require.NoError(t, err)
+	assert.Zero(t, st.Failures)
+
+	// As does a support agent.
+	for i := range free + 1 {
+		_, err := env.Verifier.Verify(ctx, "alice", guesses[i])
+		require.ErrorIs(t, err, twofa.ErrInvalidCode)
+	}
+	_, err = env.Verifier.Verify(ctx, "alice", codes[1])
+	require.ErrorIs(t, err, twofa.ErrThrottled)
+	require.NoError(t, env.Verifier.ResetThrottle(ctx, "alice"))
+	_, err = env.Verifier.Verify(ctx, "alice", codes[1])
+	require.NoError(t, err)
+}
+
+// rcSpyStore records every byte string handed to the store.
+type rcSpyStore struct {
+	*memstore.Store
+	mu   sync.Mutex
+	seen [][]byte
+}
+
+func (s *rcSpyStore) record(bs ...[]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range bs {
+		s.seen = append(s.seen, bytes.Clone(b))
+	}
+}
+
+func (s *rcSpyStore) InsertDevice(ctx context.Context, d twofa.Device, limit int, now time.Time) error {
+	s.record(d.Sealed, []byte(d.ID), []byte(d.Label), []byte(d.Account))
+	return s.Store.InsertDevice(ctx, d, limit, now)
+}
+
+func (s *rcSpyStore) UpdateSealed(ctx context.Context, account, id string, old, sealed []byte) (bool, error) {
+	s.record(old, sealed)
+	return s.Store.UpdateSealed(ctx, account, id, old, sealed)
+}
+
+func (s *rcSpyStore) ReplaceRecoveryCodes(ctx context.Context, account string, digests [][]byte, at time.Time) error {
+	s.record(digests...)
+	return s.Store.ReplaceRecoveryCodes(ctx, account, digests, at)
+}
+
+func (s *rcSpyStore) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (bool, error) {
+	s.record(digest)
+	return s.Store.ConsumeRecoveryCode(ctx, account, digest, at)
+}
+
+func (s *rcSpyStore) ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+	s.record([]byte(account), []byte(scope))
+	return s.Store.ReserveAttempt(ctx, account, scope, now, p)
+}
+
+func (s *rcSpyStore) Seen() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]byte(nil), s.seen...)
+}
+
+func TestRecoveryStoredAsDigests(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	spy := &rcSpyStore{Store: env.Store}
+	devWithConfig(t, env, func(c *twofa.Config) { c.Store = spy })
+	ctx := t.Context()
+	env.EnrollTOTP("alice")
+	codes := rcGenerate(t, env, "alice")
+	_, err := env.Verifier.Verify(ctx, "alice", strings.ToUpper(codes[0]))
+	require.NoError(t, err)
+	_, err = env.Verifier.Verify(ctx, "alice", codes[0])
+	require.ErrorIs(t, err, twofa.ErrInvalidCode)
+
+	seen := spy.Seen()
+	var digests [][]byte
+	for _, c := range codes {
+		canonical := strings.ReplaceAll(c, "-", "")
+		for _, form := range []string{c, canonical, strings.ToUpper(c), strings.ToUpper(canonical)} {
+			for _, b := range seen {
+				require.False(t, bytes.Contains(b, []byte(form)), "the store saw recovery code %q", form)
+			}
+		}
+		d, err := env.Keyring.Digest(twofa.PurposeRecoveryCode, "alice", []byte(canonical))
+		require.NoError(t, err)
+		require.Len(t, d, twofa.DigestSize)
+		digests = append(digests, d)
+	}
+	// What the store keeps is exactly the keyed digests, bound to the
+	// account: the same code for another account digests differently.
+	for _, d := range digests {
+		found := false
+		for _, b := range seen {
+			found = found || bytes.Equal(b, d)
+		}
+		assert.True(t, found, "the store got each keyed digest")
+	}
+	other, err := env.Keyring.Digest(twofa.PurposeRecoveryCode, "bob", []byte(strings.ReplaceAll(codes[0], "-", "")))
+	require.NoError(t, err)
+	assert.NotEqual(t, digests[0], other)
+	assert.Equal(t, twofa.RecoveryCodeCount-1, rcRemaining(t, env, "alice"))
+}
+
+// rcChiSquare returns the chi-square statistic of counts against a uniform
+// distribution.
+func rcChiSquare(counts []int) float64 {
+	total := 0
+	for _, c := range counts {
+		total += c
+	}
+	want := float64(total) / float64(len(counts))
+	x := 0.0
+	for _, c := range counts {
+		d := float64(c) - want
+		x += d * d / want
+	}
+	return x
+}
+
+// rcChiSquareP returns P(X >= x) for X chi-square distributed with df
+// degrees of freedom: the regularised upper incomplete gamma function
+// Q(df/2, x/2), by its series below a+1 and its continued fraction above
+// (Numerical Recipes, 3rd ed., Section 6.2).
+func rcChiSquareP(x float64, df int) float64 {
+	a, z := float64(df)/2, x/2
+	if z <= 0 {
+		return 1
+	}
+	lg, _ := math.Lgamma(a)
+	front := math.Exp(-z + a*math.Log(z) - lg)
+	if z < a+1 {
+		sum, term := 1/a, 1/a
+		for n := 1; n < 1000; n++ {
+			term *= z / (a + float64(n))
+			sum += term
+			if term < sum*1e-15 {
+				break
+			}
+		}
+		return 1 - front*sum
+	}
+	const tiny = 1e-300
+	b := z + 1 - a
+	c, d := 1/tiny, 1/b
+	h := d
+	for i := 1; i < 1000; i++ {
+		an := -float64(i) * (float64(i) - a)
+		b += 2
+		d = an*d + b
+		if math.Abs(d) < tiny {
+			d = tiny
+		}
+		c = b + an/c
+		if math.Abs(c) < tiny {
+			c = tiny
+		}
+		d = 1 / d
+		delta := d * c
+		h *= delta
+		if math.Abs(delta-1) < 1e-15 {
+			break
+		}
+	}
+	return front * h
+}
+
+func TestRecoveryChiSquareHelper(t *testing.T) {
+	t.Parallel()
+	// Critical values of the chi-square distribution (NIST/SEMATECH
+	// e-Handbook, Section 1.3.6.7.4).
+	assert.InDelta(t, 0.05, rcChiSquareP(44.985, 31), 1e-4)
+	assert.InDelta(t, 0.01, rcChiSquareP(52.191, 31), 1e-4)
+	assert.InDelta(t, 0.95, rcChiSquareP(19.281, 31), 1e-4)
+	assert.InDelta(t, 0.05, rcChiSquareP(16.919, 9), 1e-4)
+	assert.InDelta(t, 0.5, rcChiSquareP(30.336, 31), 1e-3)
+	assert.Less(t, rcChiSquareP(200, 31), 1e-20)
+	alternating := make([]int, 32)
+	for i := 0; i < 32; i += 2 {
+		alternating[i] = 2
+	}
+	assert.Equal(t, 32.0, rcChiSquare(alternating))
+}
+
+func TestRecoveryDistribution(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("generates 300,000 symbols")
+	}
+	env := twofatest.New(t)
+	const sets = 3000
+	const symbols = 10
+	var overall [32]int
+	var byPosition [symbols][32]int
+	for range sets {
+		for _, c := range rcGenerate(t, env, "alice") {
+			if !rcFormat.MatchString(c) {
+				t.Fatalf("code %q is not xxxxx-xxxxx", c)
+			}
+			flat := c[:5] + c[6:]
+			for i := range symbols {
+				k := strings.IndexByte(rcAlphabet, flat[i])
+				overall[k]++
+				byPosition[i][k]++
+			}
+		}
+	}
+	// p > 1e-6: a correct generator fails once in a million runs per check.
+	const threshold = 1e-6
+	x := rcChiSquare(overall[:])
+	p := rcChiSquareP(x, 31)
+	assert.Greater(t, p, threshold, "overall: chi-square %.1f, counts %v", x, overall)
+	for i := range byPosition {
+		x := rcChiSquare(byPosition[i][:])
+		p := rcChiSquareP(x, 31)
+		assert.Greater(t, p, threshold, "position %d: chi-square %.1f, counts %v", i, x, byPosition[i])
+	}
+	for k, n := range overall {
+		assert.NotZero(t, n, "symbol %q never appears", rcAlphabet[k])
+	}
+}

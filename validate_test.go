@@ -1,0 +1,254 @@
+package twofa_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/twofatest"
+)
+
+// validBadLabels are labels every method that takes one refuses with
+// ErrInvalidLabel.
+var validBadLabels = map[string]string{
+	"empty":                 "",
+	"spaces only":           "   ",
+	"white space only":      " \t\n\r\v\f\u00a0\u2003",
+	"65 characters":         strings.Repeat("a", twofa.MaxLabelLen+1),
+	"65 multi-byte":         strings.Repeat("é", twofa.MaxLabelLen+1),
+	"65 after trimming":     "  " + strings.Repeat("x", twofa.MaxLabelLen+1) + "  ",
+	"newline":               "my\nphone",
+	"carriage return":       "my\rphone",
+	"tab inside":            "my\tphone",
+	"NUL":                   "phone\x00",
+	"escape":                "\x1b[31mphone",
+	"DEL":                   "phone\x7f",
+	"C1 control":            "phone\u0085x",
+	"bidi override":         "phone\u202egnp.exe",
+	"bidi isolate":          "phone\u2066",
+	"zero-width joiner":     "pho\u200dne",
+	"byte-order mark":       "\ufeffphone",
+	"invalid UTF-8":         "phone\xff",
+	"truncated UTF-8":       "phon\xc3",
+	"surrogate half":        "ph\xed\xa0\x80one",
+	"huge":                  strings.Repeat("a", 1<<20),
+	"huge white space only": strings.Repeat(" ", 1<<20),
+}
+
+// validGoodLabels are accepted, trimmed to the value given.
+var validGoodLabels = map[string]string{
+	"phone":                             "phone",
+	"  Alice's iPhone 15 Pro (work)  ":  "Alice's iPhone 15 Pro (work)",
+	"\tYubiKey\n":                       "YubiKey",
+	strings.Repeat("a", 64):             strings.Repeat("a", 64),
+	strings.Repeat("日", 64):             strings.Repeat("日", 64),
+	" " + strings.Repeat("😀", 64) + " ": strings.Repeat("😀", 64),
+	"téléphone de Zoë":                  "téléphone de Zoë",
+	"x":                                 "x",
+	"a b":                               "a b",
+}
+
+func TestLabels(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	dev := env.EnrollTOTP("alice")
+	key := twofa.Key{Secret: devSecret(t)}
+
+	for name, label := range validBadLabels {
+		_, err := env.Devices.Enroll(ctx, "alice", label, twofa.EnrollOptions{})
+		assert.ErrorIs(t, err, twofa.ErrInvalidLabel, "Enroll: %s", name)
+		_, err = env.Devices.Import(ctx, "alice", label, key)
+		assert.ErrorIs(t, err, twofa.ErrInvalidLabel, "Import: %s", name)
+		err = env.Devices.Rename(ctx, "alice", dev.ID, label)
+		assert.ErrorIs(t, err, twofa.ErrInvalidLabel, "Rename: %s", name)
+		if err != nil {
+			assert.LessOrEqual(t, len(err.Error()), 100, "the error does not quote the label: %s", name)
+		}
+	}
+	l := devList(t, env, "alice")
+	require.Len(t, l, 1, "no bad label was stored")
+	assert.Equal(t, "test device", l[0].Label)
+
+	for label, want := range validGoodLabels {
+		e, err := env.Devices.Enroll(ctx, "bob", label, twofa.EnrollOptions{})
+		require.NoError(t, err, "%q", label)
+		assert.Equal(t, want, e.Device.Label)
+		require.NoError(t, env.Devices.Revoke(ctx, "bob", e.Device.ID))
+
+		d, err := env.Devices.Import(ctx, "bob", label, key)
+		require.NoError(t, err, "%q", label)
+		assert.Equal(t, want, d.Label)
+		require.NoError(t, env.Devices.Revoke(ctx, "bob", d.ID))
+
+		require.NoError(t, env.Devices.Rename(ctx, "alice", dev.ID, label), "%q", label)
+		assert.Equal(t, want, devList(t, env, "alice")[0].Label)
+	}
+}
+
+// validBadAccounts are account identifiers every method refuses with
+// ErrInvalidAccount.
+var validBadAccounts = map[string]string{
+	"empty":         "",
+	"256 bytes":     strings.Repeat("a", twofa.MaxAccountIDLen+1),
+	"huge":          strings.Repeat("a", 1<<20),
+	"newline":       "alice\n",
+	"NUL":           "alice\x00bob",
+	"tab":           "alice\tbob",
+	"escape":        "\x1b]0;alice",
+	"DEL":           "alice\x7f",
+	"C1 control":    "alice\u0085",
+	"bidi override": "\u202ealice",
+	"zero width":    "ali\u200bce",
+	"invalid UTF-8": "alice\xff",
+	"lone byte":     "\x80",
+	"overlong NUL":  "alice\xc0\x80",
+}
+
+// validAccountMethods calls every method of Devices, Verifier and
+// RecoveryCodes that takes an account.
+func validAccountMethods(env *twofatest.Env, deviceID string) map[string]func(ctx context.Context, account string) error {
+	key := twofa.Key{Secret: mustSecret()}
+	return map[string]func(context.Context, string) error{
+		"Devices.Enroll": func(ctx context.Context, a string) error {
+			_, err := env.Devices.Enroll(ctx, a, "phone", twofa.EnrollOptions{})
+			return err
+		},
+		"Devices.Import": func(ctx context.Context, a string) error {
+			_, err := env.Devices.Import(ctx, a, "phone", key)
+			return err
+		},
+		"Devices.Confirm": func(ctx context.Context, a string) error {
+			return env.Devices.Confirm(ctx, a, deviceID, "123456")
+		},
+		"Devices.List": func(ctx context.Context, a string) error {
+			_, err := env.Devices.List(ctx, a)
+			return err
+		},
+		"Devices.Enabled": func(ctx context.Context, a string) error {
+			_, err := env.Devices.Enabled(ctx, a)
+			return err
+		},
+		"Devices.Rename": func(ctx context.Context, a string) error {
+			return env.Devices.Rename(ctx, a, deviceID, "phone")
+		},
+		"Devices.Revoke": func(ctx context.Context, a string) error {
+			return env.Devices.Revoke(ctx, a, deviceID)
+		},
+		"Devices.Reseal": func(ctx context.Context, a string) error {
+			_, err := env.Devices.Reseal(ctx, a)
+			return err
+		},
+		"Verifier.Verify code": func(ctx context.Context, a string) error {
+			_, err := env.Verifier.Verify(ctx, a, "123456")
+			return err
+		},
+		"Verifier.Verify recovery code": func(ctx context.Context, a string) error {
+			_, err := env.Verifier.Verify(ctx, a, "abcde-fghjk")
+			return err
+		},
+		"Verifier.Verify malformed": func(ctx context.Context, a string) error {
+			_, err := env.Verifier.Verify(ctx, a, "??")
+			return err
+		},
+		"Verifier.ResetThrottle": func(ctx context.Context, a string) error {
+			return env.Verifier.ResetThrottle(ctx, a)
+		},
+		"RecoveryCodes.Generate": func(ctx context.Context, a string) error {
+			_, err := env.Recovery.Generate(ctx, a)
+			return err
+		},
+		"RecoveryCodes.Remaining": func(ctx context.Context, a string) error {
+			_, err := env.Recovery.Remaining(ctx, a)
+			return err
+		},
+	}
+}
+
+func mustSecret() twofa.Secret {
+	s, err := twofa.NewSecret()
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func TestAccounts(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	dev := env.EnrollTOTP("alice")
+
+	for method, call := range validAccountMethods(env, dev.ID) {
+		for name, account := range validBadAccounts {
+			err := call(ctx, account)
+			require.ErrorIs(t, err, twofa.ErrInvalidAccount, "%s: %s", method, name)
+			assert.Equal(t, twofa.ErrInvalidAccount.Error(), err.Error(), "%s: the error does not quote the account", method)
+		}
+	}
+	assert.Len(t, env.Events.Events(), 2, "only the enrolment and confirmation of alice's device")
+	assert.Len(t, devList(t, env, "alice"), 1)
+
+	// The longest account, and accounts with unusual but printable
+	// characters, work everywhere.
+	for _, account := range []string{
+		strings.Repeat("a", twofa.MaxAccountIDLen),
+		strings.Repeat("é", twofa.MaxAccountIDLen/2),
+		"alice@example.com",
+		"Ünïcödé 日本 😀",
+		"a b",
+		"0",
+		"user/42?x=1&y=%20#frag",
+	} {
+		d := env.EnrollTOTP(account)
+		_, err := env.Verifier.Verify(ctx, account, d.Code())
+		require.NoError(t, err, "%q", account)
+		codes, err := env.Recovery.Generate(ctx, account)
+		require.NoError(t, err)
+		_, err = env.Verifier.Verify(ctx, account, codes[0])
+		require.NoError(t, err)
+		_, err = env.Devices.Reseal(ctx, account)
+		require.NoError(t, err)
+		require.NoError(t, env.Devices.Revoke(ctx, account, d.ID))
+	}
+}
+
+// TestAccountsAreDistinct checks that accounts differing only in case,
+// normalisation or white space are different accounts: twofa compares
+// identifiers byte for byte and leaves normalising them to the caller.
+func TestAccountsAreDistinct(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	env.EnrollTOTP("alice")
+	for _, other := range []string{"Alice", "ALICE", "alice ", " alice", "alicé", "ali\u0301ce"} {
+		enabled, err := env.Devices.Enabled(ctx, other)
+		require.NoError(t, err)
+		assert.False(t, enabled, "%q", other)
+	}
+}
+
+// TestAccountNotShowable: an account identifier that the otpauth:// label
+// cannot carry (a ':' separates issuer and account there; apps trim
+// spaces) is a valid account, but Enroll needs an AccountName for it.
+func TestAccountNotShowable(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	for _, account := range []string{"tenant:42", " padded ", "trailing "} {
+		_, err := env.Devices.Enroll(ctx, account, "phone", twofa.EnrollOptions{})
+		require.ErrorIs(t, err, twofa.ErrInvalidURI, "%q", account)
+		enabled, err := env.Devices.Enabled(ctx, account)
+		require.NoError(t, err)
+		assert.False(t, enabled, "nothing stored")
+
+		d := twofatest.EnrollDevice(t, env.Devices, env.Clock, account, twofa.EnrollOptions{AccountName: "alice@example.com"})
+		assert.Equal(t, "alice@example.com", d.Key.Account)
+		_, err = env.Verifier.Verify(ctx, account, d.Code())
+		require.NoError(t, err, "%q", account)
+	}
+}
