@@ -83,15 +83,16 @@ func (t *TOTP) CodeAt(step uint64) string {
 }
 
 // Verify checks a typed code against the steps from skew before to skew
-// after the one that contains at, and returns the step that matched (the
-// earliest, should two match). Store it: a later code for a step at or
-// below it is a replay (RFC 6238 Section 5.2). skew 1 is RFC 6238's
-// recommended network-delay allowance.
+// after the one that contains at, nearest first, and returns the step that
+// matched. Store it: a later code for a step at or below it is a replay
+// (RFC 6238 Section 5.2). skew 1 is RFC 6238's recommended network-delay
+// allowance.
 //
 // Errors: ErrMalformedCode (not a code of this length; spaces and hyphens
 // are ignored), ErrInvalidCode, ErrBeforeT0, ErrWindowTooLarge (2*skew+1 >
-// MaxWindow). Comparison takes constant time, and every step of the window
-// is computed whatever the outcome. Verify allocates nothing.
+// MaxWindow). Each comparison takes constant time, and a code that fails
+// costs the whole window whatever its value; a match returns at once.
+// Verify allocates nothing.
 func (t *TOTP) Verify(code string, at time.Time, skew uint) (uint64, error) {
 	if skew > (MaxWindow-1)/2 {
 		return 0, ErrWindowTooLarge
@@ -100,12 +101,21 @@ func (t *TOTP) Verify(code string, at time.Time, skew uint) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	v, ok := otp.ParseCode(code, t.opts.Digits)
+	if !ok {
+		return 0, ErrMalformedCode
+	}
 	first, last := window(step, uint64(skew), uint64(skew))
-	return t.VerifyRange(code, first, last)
+	m, ok := t.g.MatchNearest(v, step, first, last)
+	if !ok {
+		return 0, ErrInvalidCode
+	}
+	return m, nil
 }
 
 // VerifyRange checks a typed code against the time steps first to last
-// inclusive and returns the earliest that matched. It is the building block
+// inclusive and returns the earliest that matched (a failure costs the
+// whole range). It is the building block
 // for callers that centre the window on a measured clock drift or exclude
 // steps already used. Errors as for Verify.
 func (t *TOTP) VerifyRange(code string, first, last uint64) (uint64, error) {

@@ -248,8 +248,9 @@ func TestTOTPWindowLimits(t *testing.T) {
 	}
 }
 
-// TestTOTPEarliestMatch: when two steps of a window share a code, Verify
-// returns the earlier one.
+// TestTOTPEarliestMatch: when two steps of a window share a code,
+// VerifyRange returns the earlier one and Verify the one nearest to the
+// given time (the later one on a tie).
 func TestTOTPEarliestMatch(t *testing.T) {
 	tp := coreTOTP(t, twofa.Options{})
 	a, b := coreFindCollision(t, tp.CodeAt, 50)
@@ -263,10 +264,20 @@ func TestTOTPEarliestMatch(t *testing.T) {
 	s, err = tp.VerifyRange(code, a+1, b)
 	require.NoError(t, err)
 	require.Equal(t, b, s)
-	mid := tp.StepStart(a + (b-a)/2)
-	s, err = tp.Verify(code, mid, uint(b-a))
+	mid := a + (b-a)/2
+	s, err = tp.Verify(code, tp.StepStart(mid), uint(b-a))
 	require.NoError(t, err)
-	require.Equal(t, a, s)
+	if (b-a)%2 == 0 {
+		require.Equal(t, b, s, "a tie goes to the later step")
+	} else {
+		require.Equal(t, a, s, "the nearer step")
+	}
+	s, err = tp.Verify(code, tp.StepStart(a+1), uint(b-a))
+	require.NoError(t, err)
+	require.Equal(t, a, s, "the nearer step")
+	s, err = tp.Verify(code, tp.StepStart(b-1), uint(b-a))
+	require.NoError(t, err)
+	require.Equal(t, b, s, "the nearer step")
 }
 
 // coreFindCollision returns the first counters a < b, at most dist apart, whose

@@ -313,24 +313,44 @@ func ParseCode(code string, digits int) (uint32, bool) {
 }
 
 // Match reports the lowest counter in [first, last] whose value equals v.
-// Every counter in the range is computed and compared in constant time, so
-// the work done does not depend on where, or whether, the code matched.
-// The caller bounds the range.
+// Each comparison takes constant time. A failed match computes every
+// counter of the range, so its cost does not depend on v; a success
+// returns at once, which reveals only that the code matched - as the
+// answer does anyway. The caller bounds the range.
 func (g *Generator) Match(v uint32, first, last uint64) (uint64, bool) {
 	m := g.pool.Get().(*macState)
 	defer g.pool.Put(m)
-	var found uint64
-	ok := 0
 	for c := first; ; c++ {
-		eq := subtle.ConstantTimeEq(int32(g.value(m, c)), int32(v))
-		// Keep the first match: take c only while nothing was found yet.
-		take := eq &^ ok
-		mask := -uint64(take)
-		found = c&mask | found&^mask
-		ok |= eq
+		if subtle.ConstantTimeEq(int32(g.value(m, c)), int32(v)) == 1 {
+			return c, true
+		}
 		if c == last {
-			break
+			return 0, false
 		}
 	}
-	return found, ok == 1
+}
+
+// MatchNearest is Match in the order of distance from centre (centre,
+// centre+1, centre-1, centre+2, ...), within [first, last], which must
+// contain centre: it reports the matching counter closest to centre, the
+// later one on a tie.
+func (g *Generator) MatchNearest(v uint32, centre, first, last uint64) (uint64, bool) {
+	m := g.pool.Get().(*macState)
+	defer g.pool.Put(m)
+	if subtle.ConstantTimeEq(int32(g.value(m, centre)), int32(v)) == 1 {
+		return centre, true
+	}
+	for d := uint64(1); d <= max(last-centre, centre-first); d++ {
+		if d <= last-centre {
+			if c := centre + d; subtle.ConstantTimeEq(int32(g.value(m, c)), int32(v)) == 1 {
+				return c, true
+			}
+		}
+		if d <= centre-first {
+			if c := centre - d; subtle.ConstantTimeEq(int32(g.value(m, c)), int32(v)) == 1 {
+				return c, true
+			}
+		}
+	}
+	return 0, false
 }
