@@ -359,6 +359,9 @@ func (d *Devices) Reseal(ctx context.Context, account string) (int, error) {
 			continue
 		}
 		ok, err := d.c.Store.UpdateSealed(ctx, account, dev.ID, dev.Sealed, blob)
+		if errors.Is(err, ErrNotFound) {
+			continue // revoked meanwhile
+		}
 		if err != nil {
 			return n, fmt.Errorf("twofa: reseal device %s: %w", dev.ID, err)
 		}

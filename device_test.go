@@ -1,6 +1,7 @@
 package twofa_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -63,7 +64,7 @@ func devWrongCode(t testing.TB, k twofa.Key, at time.Time) string {
 			near[g.CodeAt(s)] = true
 		}
 	}
-	for d := byte('0'); ; d++ {
+	for d := byte('9'); ; d-- {
 		c := strings.Repeat(string(d), digits)
 		if !near[c] {
 			return c
@@ -92,14 +93,6 @@ func devConfirmCode(t testing.TB, env *twofatest.Env, e *twofa.Enrollment) strin
 		period = twofa.DefaultPeriod
 	}
 	return devKeyCode(t, e.Key, env.Clock.Now().Add(-period))
-}
-
-// devConfirmed enrols and confirms a device.
-func devConfirmed(t testing.TB, env *twofatest.Env, account string, o twofa.EnrollOptions) *twofa.Enrollment {
-	t.Helper()
-	e := devEnroll(t, env, account, o)
-	require.NoError(t, env.Devices.Confirm(t.Context(), account, e.Device.ID, devConfirmCode(t, env, e)))
-	return e
 }
 
 // devList returns the account's devices.
@@ -934,4 +927,55 @@ func TestDeviceInfoHasNoSecret(t *testing.T) {
 		assert.NotContains(t, typ, f)
 	}
 	assert.True(t, errors.Is(twofa.ErrTooManyDevices, twofa.ErrLimitReached))
+}
+
+// devRevokingStore revokes a device just before its sealed secret is
+// updated: a user revoking it while a Reseal job runs.
+type devRevokingStore struct {
+	*memstore.Store
+	victim string
+}
+
+func (s *devRevokingStore) UpdateSealed(ctx context.Context, account, id string, old, sealed []byte) (bool, error) {
+	if id == s.victim {
+		if _, err := s.Store.DeleteDevice(ctx, account, id); err != nil {
+			return false, err
+		}
+	}
+	return s.Store.UpdateSealed(ctx, account, id, old, sealed)
+}
+
+func TestResealConcurrentRevoke(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	store := &devRevokingStore{Store: memstore.New()}
+	clock := twofatest.NewClock(twofatest.Start)
+	digest, k1, k2 := devKeyringKey(0xd0), devKeyringKey(0x01), devKeyringKey(0x02)
+	ring1, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: k1}, digest)
+	require.NoError(t, err)
+	cfg := twofa.Config{Store: store, Keyring: ring1, Issuer: "Example", Clock: clock}
+	devices, _, _ := devManagers(t, cfg)
+	var devs []*twofatest.Device
+	for range 3 {
+		devs = append(devs, twofatest.EnrollDevice(t, devices, clock, "alice", twofa.EnrollOptions{}))
+	}
+	store.victim = devs[1].ID
+
+	ring12, err := twofa.NewKeyring(2, map[twofa.KeyID][]byte{1: k1, 2: k2}, digest)
+	require.NoError(t, err)
+	cfg.Keyring = ring12
+	devices, _, _ = devManagers(t, cfg)
+	n, err := devices.Reseal(ctx, "alice")
+	require.NoError(t, err, "a device revoked meanwhile is skipped")
+	assert.Equal(t, 2, n)
+
+	ring2, err := twofa.NewKeyring(2, map[twofa.KeyID][]byte{2: k2}, digest)
+	require.NoError(t, err)
+	cfg.Keyring = ring2
+	_, verifier, _ := devManagers(t, cfg)
+	for _, d := range []*twofatest.Device{devs[0], devs[2]} {
+		res, err := verifier.Verify(ctx, "alice", d.Code())
+		require.NoError(t, err)
+		assert.Equal(t, d.ID, res.DeviceID)
+	}
 }

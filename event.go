@@ -62,7 +62,7 @@ type Event struct {
 	Time       time.Time     // from the manager's Clock
 	RetryAfter time.Duration // EventThrottled: how long until the next attempt is evaluated
 	Failures   int           // EventFailed, EventThrottled: consecutive failures so far
-	Remaining  int           // EventRecoveryCodeUsed: recovery codes left
+	Remaining  int           // EventRecoveryCodeUsed: recovery codes left; EventRecoveryCodesGenerated: codes issued
 }
 
 // EventHook receives events. It is called synchronously, after the change

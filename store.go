@@ -181,6 +181,41 @@ type RecoveryStore interface {
 	DeleteRecoveryCodes(ctx context.Context, account string) error
 }
 
+// AppPassword is the stored record of one app-specific password: its keyed
+// digest, never the password.
+type AppPassword struct {
+	ID         string
+	Account    string
+	Label      string
+	Digest     []byte // Keyring.Digest(PurposeAppPassword, account, normalised password)
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+}
+
+// AppPasswordStore keeps app-specific passwords as keyed digests.
+type AppPasswordStore interface {
+	// InsertAppPassword adds p unless the account already has limit app
+	// passwords (ErrLimitReached) or one with the same Label, ID or Digest
+	// (ErrDuplicate). The count, the checks and the insert are one atomic
+	// step; a refused insert changes nothing.
+	InsertAppPassword(ctx context.Context, p AppPassword, limit int) error
+	// AppPasswordByDigest returns the account's app password with this
+	// digest, or ErrNotFound: one lookup in a unique index, whatever the
+	// number of passwords.
+	AppPasswordByDigest(ctx context.Context, account string, digest []byte) (AppPassword, error)
+	// AppPasswords returns the account's app passwords, oldest first (by
+	// CreatedAt; ties in insertion order).
+	AppPasswords(ctx context.Context, account string) ([]AppPassword, error)
+	// TouchAppPassword sets LastUsedAt to at unless it is already at or
+	// after at (it never moves back).
+	TouchAppPassword(ctx context.Context, account, id string, at time.Time) error
+	// DeleteAppPassword removes one app password.
+	DeleteAppPassword(ctx context.Context, account, id string) error
+	// DeleteAppPasswords removes every app password of the account and
+	// returns how many there were.
+	DeleteAppPasswords(ctx context.Context, account string) (int, error)
+}
+
 // Store is every store interface in one, as memstore and sqlstore provide.
 type Store interface {
 	DeviceStore

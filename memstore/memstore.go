@@ -38,6 +38,8 @@ type account struct {
 	devices   map[string]*entry              // by device ID
 	throttles map[string]twofa.ThrottleState // by scope
 	recovery  map[string]struct{}            // unused digests, as string(digest)
+	apps      []*appEntry                    // app passwords, in insertion order
+	appDigest map[string]*appEntry           // the same, by string(digest)
 }
 
 type entry struct {
@@ -78,7 +80,7 @@ func (s *Store) account(name string, create bool) *account {
 // tidy forgets an account that holds nothing any more, so that a
 // long-running process does not accumulate empty records. s.mu must be held.
 func (s *Store) tidy(name string) {
-	if a := s.accounts[name]; a != nil && len(a.devices) == 0 && len(a.throttles) == 0 && len(a.recovery) == 0 {
+	if a := s.accounts[name]; a != nil && len(a.devices) == 0 && len(a.throttles) == 0 && len(a.recovery) == 0 && len(a.apps) == 0 {
 		delete(s.accounts, name)
 	}
 }

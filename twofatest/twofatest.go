@@ -12,6 +12,7 @@ package twofatest
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -118,7 +119,9 @@ type Device struct {
 // EnrollTOTP enrols a TOTP device for account with default options and
 // confirms it, as a user scanning the QR code would. Confirmation uses the
 // code of the step before the clock's current one, so Code is valid (and
-// unused) at once.
+// unused) at once. (With Config.Skew set to twofa.NoWindow that step is
+// outside the window: the current step's code confirms, and Code is valid
+// from the next step on.)
 func (e *Env) EnrollTOTP(account string) *Device {
 	e.T.Helper()
 	return EnrollDevice(e.T, e.Devices, e.Clock, account, twofa.EnrollOptions{})
@@ -132,7 +135,8 @@ func (e *Env) EnrollHOTP(account string) *Device {
 }
 
 // EnrollDevice enrols and confirms a device for account through devices,
-// whose Config must use clock. It fails the test on error.
+// whose Config must use clock, as EnrollTOTP and EnrollHOTP describe. It
+// fails the test on error.
 func EnrollDevice(t testing.TB, devices *twofa.Devices, clock twofa.Clock, account string, o twofa.EnrollOptions) *Device {
 	t.Helper()
 	ctx := context.Background()
@@ -141,7 +145,7 @@ func EnrollDevice(t testing.TB, devices *twofa.Devices, clock twofa.Clock, accou
 		t.Fatalf("twofatest: enrol: %v", err)
 	}
 	d := &Device{ID: e.Device.ID, Key: e.Key, clock: clock}
-	var first string
+	var first, current string
 	if e.Key.Type == twofa.TypeHOTP {
 		if d.hotp, err = e.Key.HOTP(); err != nil {
 			t.Fatalf("twofatest: %v", err)
@@ -158,8 +162,14 @@ func EnrollDevice(t testing.TB, devices *twofa.Devices, clock twofa.Clock, accou
 			t.Fatalf("twofatest: the clock must stand past T0's first step")
 		}
 		first = d.totp.CodeAt(step - 1)
+		current = d.totp.CodeAt(step)
 	}
-	if err := devices.Confirm(ctx, account, d.ID, first); err != nil {
+	err = devices.Confirm(ctx, account, d.ID, first)
+	if current != "" && errors.Is(err, twofa.ErrInvalidCode) {
+		// Config.Skew is NoWindow: the step before is outside the window.
+		err = devices.Confirm(ctx, account, d.ID, current)
+	}
+	if err != nil {
 		t.Fatalf("twofatest: confirm: %v", err)
 	}
 	return d
