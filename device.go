@@ -320,11 +320,17 @@ func (d *Devices) Revoke(ctx context.Context, account, id string) error {
 	}
 	now := d.c.Clock.Now()
 	d.c.Events.emit(ctx, Event{Type: EventRevoked, Account: account, DeviceID: id, Time: now})
-	if dev.State == DeviceConfirmed && left == 0 {
+	if left == 0 {
+		// No confirmed device is left, so two-factor authentication is
+		// off whatever state this device had when it was read (a
+		// concurrent Confirm may have changed it): void what depends on
+		// it.
 		if err := d.c.disableSecondFactor(ctx, account); err != nil {
 			return err
 		}
-		d.c.Events.emit(ctx, Event{Type: EventTwoFactorDisabled, Account: account, Time: now})
+		if dev.State == DeviceConfirmed {
+			d.c.Events.emit(ctx, Event{Type: EventTwoFactorDisabled, Account: account, Time: now})
+		}
 	}
 	return nil
 }

@@ -754,15 +754,14 @@ func TestImportPquerna(t *testing.T) {
 	assert.Equal(t, d.ID, res.DeviceID)
 
 	// pquerna's HOTP key starts at counter 0. Its URI has no counter=
-	// parameter, which the Key URI format requires (ParseKeyURI refuses
-	// it), so a migration builds the Key from the secret.
+	// parameter, which the Key URI format requires; ParseKeyURI reads
+	// the missing counter as 0.
 	hk, err := pqhotp.Generate(pqhotp.GenerateOpts{Issuer: "Legacy", AccountName: "alice"})
 	require.NoError(t, err)
-	_, err = twofa.ParseKeyURI(hk.URL())
-	require.ErrorIs(t, err, twofa.ErrInvalidURI)
-	hs, err := twofa.ParseSecret(hk.Secret())
+	k, err = twofa.ParseKeyURI(hk.URL())
 	require.NoError(t, err)
-	k = twofa.Key{Type: twofa.TypeHOTP, Issuer: "Legacy", Account: "alice", Secret: hs}
+	require.Equal(t, twofa.TypeHOTP, k.Type)
+	require.Zero(t, k.Counter)
 	d, err = env.Devices.Import(ctx, "alice", "token", k)
 	require.NoError(t, err)
 	code, err = pqhotp.GenerateCode(hk.Secret(), 0)

@@ -60,6 +60,7 @@ type Event struct {
 	Account    string
 	DeviceID   string        // the device concerned, if any
 	Time       time.Time     // from the manager's Clock
+	Scope      string        // EventFailed, EventThrottled: the throttle scope (ScopeCode, ScopeRecovery, ...)
 	RetryAfter time.Duration // EventThrottled: how long until the next attempt is evaluated
 	Failures   int           // EventFailed, EventThrottled: consecutive failures so far
 	Remaining  int           // EventRecoveryCodeUsed: recovery codes left; EventRecoveryCodesGenerated: codes issued

@@ -155,7 +155,7 @@ func (v *Verifier) verifyRecovery(ctx context.Context, account, code string) (Re
 	}
 	if !ok {
 		st, _ := v.c.Store.Throttle(ctx, account, ScopeRecovery)
-		v.c.Events.emit(ctx, Event{Type: EventFailed, Account: account, Time: now, Failures: st.Failures})
+		v.c.Events.emit(ctx, Event{Type: EventFailed, Account: account, Time: now, Scope: ScopeRecovery, Failures: st.Failures})
 		return Result{}, ErrInvalidCode
 	}
 	left, err := v.c.Store.RecoveryCodesLeft(ctx, account)

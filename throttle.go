@@ -71,8 +71,10 @@ func (p ThrottlePolicy) DoublingsToMax() int {
 const MaxThrottleDelay = 365 * 24 * time.Hour
 
 func (p ThrottlePolicy) validate() error {
-	if p.Free < 0 || p.Base < 0 || p.Max < p.Base || p.Max > MaxThrottleDelay {
-		return fmt.Errorf("%w: throttle policy needs Free >= 0 and 0 <= Base <= Max <= %v", ErrInvalidOptions, MaxThrottleDelay)
+	// A zero Base would turn throttling off: a partly filled policy such
+	// as {Free: 3} is a mistake, not a wish.
+	if p.Free < 0 || p.Base <= 0 || p.Max < p.Base || p.Max > MaxThrottleDelay {
+		return fmt.Errorf("%w: throttle policy needs Free >= 0 and 0 < Base <= Max <= %v", ErrInvalidOptions, MaxThrottleDelay)
 	}
 	return nil
 }

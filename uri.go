@@ -323,15 +323,16 @@ const (
 //   - The secret is read by ParseSecret: any case, with or without padding
 //     and separators.
 //   - Missing algorithm, digits and period take their defaults (SHA1, 6,
-//     30 s) and are set explicitly in the result; counter= is required for
-//     HOTP keys, as the format demands.
+//     30 s) and are set explicitly in the result. The format requires
+//     counter= for HOTP keys, but some generators omit it; a missing one
+//     means 0, the counter of a new key. (URI always writes it.)
 //
 // Every error is a *URIError, matching ErrInvalidURI, whose Part names what
 // is wrong: "uri" (longer than MaxURILength, a control character, a
 // fragment), "scheme", "type", "label" (missing, bad percent-encoding),
 // "issuer", "account", "secret" (missing, or the *SecretError of
 // ParseSecret), "algorithm", "digits" (not 6 to 8), "period" (not 1 to
-// MaxPeriod seconds), "counter" (missing or not a uint64), or "encoder" (a
+// MaxPeriod seconds), "counter" (not a uint64), or "encoder" (a
 // non-standard code encoding such as encoder=steam). A parameter that
 // appears twice is an error naming it. No error quotes the input or the
 // secret. ParseKeyURI never panics.
@@ -482,8 +483,10 @@ func ParseKeyURI(uri string) (Key, error) {
 			k.Period = time.Duration(n) * time.Second
 		}
 	case TypeHOTP:
-		if !seen[pCounter] || vals[pCounter] == "" {
-			return Key{}, uriError("counter", errors.New("required for hotp keys"))
+		if !seen[pCounter] {
+			// The format requires counter=, but some generators
+			// (pquerna/otp among them) omit it: a new key starts at 0.
+			break
 		}
 		n, ok := parseDecimal(vals[pCounter])
 		if !ok {

@@ -143,7 +143,7 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (Result, er
 
 	var (
 		accept   *outcome
-		replayed bool
+		replayed string // the device whose used code was submitted
 		firstErr error
 		resyncs  []outcome
 	)
@@ -164,7 +164,9 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (Result, er
 				accept = &o
 			}
 		case outReplay:
-			replayed = true
+			if replayed == "" {
+				replayed = o.dev.ID
+			}
 		case outResync:
 			resyncs = append(resyncs, o)
 		}
@@ -185,10 +187,10 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (Result, er
 			return Result{Factor: FactorDevice, DeviceID: accept.dev.ID}, nil
 		}
 		// A concurrent verification consumed this step first.
-		replayed = true
+		replayed = accept.dev.ID
 	}
-	if replayed {
-		v.c.Events.emit(ctx, Event{Type: EventReplayed, Account: account, Time: now})
+	if replayed != "" {
+		v.c.Events.emit(ctx, Event{Type: EventReplayed, Account: account, DeviceID: replayed, Time: now})
 		return Result{}, ErrReplayed
 	}
 	for _, o := range resyncs {
@@ -200,7 +202,7 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (Result, er
 		return Result{}, fmt.Errorf("twofa: verify: %w", firstErr)
 	}
 	st, _ := v.c.Store.Throttle(ctx, account, ScopeCode)
-	v.c.Events.emit(ctx, Event{Type: EventFailed, Account: account, Time: now, Failures: st.Failures})
+	v.c.Events.emit(ctx, Event{Type: EventFailed, Account: account, Time: now, Scope: ScopeCode, Failures: st.Failures})
 	return Result{}, ErrInvalidCode
 }
 
@@ -214,7 +216,7 @@ func (v *Verifier) reserve(ctx context.Context, account, scope string, p Throttl
 		return nil
 	}
 	e := &ThrottledError{RetryAfter: st.Until.Sub(now), Until: st.Until}
-	v.c.Events.emit(ctx, Event{Type: EventThrottled, Account: account, Time: now, RetryAfter: e.RetryAfter, Failures: st.Failures})
+	v.c.Events.emit(ctx, Event{Type: EventThrottled, Account: account, Time: now, Scope: scope, RetryAfter: e.RetryAfter, Failures: st.Failures})
 	return e
 }
 
