@@ -127,7 +127,7 @@ func evRun(t *testing.T) *evScenario {
 	// Sign in, replay, fail, get throttled.
 	_, err = verify(code(g.CodeAt(n)))
 	require.ErrorIs(t, err, twofa.ErrReplayed)
-	expect(twofa.Event{Type: twofa.EventReplayed, Account: "alice", Time: now()})
+	expect(twofa.Event{Type: twofa.EventReplayed, Account: "alice", DeviceID: id, Time: now()})
 	res, err := verify(code(g.CodeAt(n + 1)))
 	require.NoError(t, err)
 	assert.Equal(t, id, res.DeviceID)
@@ -140,18 +140,18 @@ func evRun(t *testing.T) *evScenario {
 	for i := range free + 1 {
 		_, err = verify(code(wrong))
 		require.ErrorIs(t, err, twofa.ErrInvalidCode)
-		expect(twofa.Event{Type: twofa.EventFailed, Account: "alice", Time: now(), Failures: i + 1})
+		expect(twofa.Event{Type: twofa.EventFailed, Account: "alice", Time: now(), Scope: twofa.ScopeCode, Failures: i + 1})
 	}
 	_, err = verify(code(g.CodeAt(n + 2)))
 	require.ErrorIs(t, err, twofa.ErrThrottled)
-	expect(twofa.Event{Type: twofa.EventThrottled, Account: "alice", Time: now(), RetryAfter: time.Second, Failures: free + 1})
+	expect(twofa.Event{Type: twofa.EventThrottled, Account: "alice", Time: now(), Scope: twofa.ScopeCode, RetryAfter: time.Second, Failures: free + 1})
 
 	// The clock of the phone runs 3 steps fast: refused once, then
 	// adopted.
 	env.Clock.Advance(time.Minute)
 	_, err = verify(code(g.CodeAt(n + 2 + 3)))
 	require.ErrorIs(t, err, twofa.ErrInvalidCode)
-	expect(twofa.Event{Type: twofa.EventFailed, Account: "alice", Time: now(), Failures: free + 2})
+	expect(twofa.Event{Type: twofa.EventFailed, Account: "alice", Time: now(), Scope: twofa.ScopeCode, Failures: free + 2})
 	env.Clock.Advance(twofa.DefaultPeriod)
 	_, err = verify(code(g.CodeAt(n + 3 + 3)))
 	require.NoError(t, err)
@@ -171,7 +171,7 @@ func evRun(t *testing.T) *evScenario {
 	expect(twofa.Event{Type: twofa.EventRecoveryCodeUsed, Account: "alice", Time: now(), Remaining: 9})
 	_, err = verify(rc[0])
 	require.ErrorIs(t, err, twofa.ErrInvalidCode)
-	expect(twofa.Event{Type: twofa.EventFailed, Account: "alice", Time: now(), Failures: 1})
+	expect(twofa.Event{Type: twofa.EventFailed, Account: "alice", Time: now(), Scope: twofa.ScopeRecovery, Failures: 1})
 
 	// Import, rename, list, revoke one, then the last.
 	imported := twofa.Key{Type: twofa.TypeHOTP, Secret: devSecret(t), Counter: 3}

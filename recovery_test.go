@@ -303,7 +303,7 @@ func TestRecoveryThrottle(t *testing.T) {
 	for i := range free + 1 {
 		_, err := env.Verifier.Verify(ctx, "alice", guesses[i])
 		require.ErrorIs(t, err, twofa.ErrInvalidCode, "guess %d is evaluated", i+1)
-		assert.Equal(t, twofa.Event{Type: twofa.EventFailed, Account: "alice", Time: twofatest.Start, Failures: i + 1}, devLastEvent(t, env))
+		assert.Equal(t, twofa.Event{Type: twofa.EventFailed, Account: "alice", Time: twofatest.Start, Scope: twofa.ScopeRecovery, Failures: i + 1}, devLastEvent(t, env))
 	}
 	// The back-off is engaged: even the right code waits.
 	_, err := env.Verifier.Verify(ctx, "alice", codes[0])
@@ -312,7 +312,7 @@ func TestRecoveryThrottle(t *testing.T) {
 	require.ErrorIs(t, err, twofa.ErrThrottled)
 	assert.Equal(t, twofa.RecoveryThrottle.Base, te.RetryAfter)
 	assert.Equal(t, twofatest.Start.Add(twofa.RecoveryThrottle.Base), te.Until)
-	assert.Equal(t, twofa.Event{Type: twofa.EventThrottled, Account: "alice", Time: twofatest.Start, RetryAfter: time.Second, Failures: free + 1},
+	assert.Equal(t, twofa.Event{Type: twofa.EventThrottled, Account: "alice", Time: twofatest.Start, Scope: twofa.ScopeRecovery, RetryAfter: time.Second, Failures: free + 1},
 		devLastEvent(t, env))
 	assert.Equal(t, twofa.RecoveryCodeCount, rcRemaining(t, env, "alice"), "a throttled code is not consumed")
 
