@@ -55,6 +55,27 @@ type Config struct {
 	MaxDevices      int           // per account; 0: DefaultMaxDevices
 	PendingTTL      time.Duration // 0: DefaultPendingTTL
 	ConfirmAttempts int           // 0: DefaultConfirmAttempts
+
+	// App-specific passwords (AppPasswords).
+	MaxAppPasswords     int            // per account; 0: DefaultMaxAppPasswords
+	AppPasswordThrottle ThrottlePolicy // zero: AppPasswordThrottle
+
+	// Trusted phone numbers and out-of-band codes (Phones). The Verifier
+	// accepts a code sent to a trusted phone only when OutOfBand is set:
+	// SMS and voice are weaker second factors than an authenticator app
+	// (SIM swaps, interception), so a backend opts in.
+	Sender            Sender        // required by Phones: delivers codes by SMS or voice
+	OutOfBand         bool          // accept out-of-band codes as a second factor in Verifier.Verify
+	DefaultRegion     string        // region for numbers typed without +country code, e.g. "US"; empty: numbers must start with +
+	MaxPhones         int           // per account; 0: DefaultMaxPhones
+	ChallengeTTL      time.Duration // 0: DefaultChallengeTTL
+	ChallengeAttempts int           // wrong tries per code; 0: DefaultChallengeAttempts
+	ResendCooldown    time.Duration // 0: DefaultResendCooldown
+	MaxSendsPerHour   int           // per number; 0: DefaultMaxSendsPerHour
+
+	// Trusted browsers (Browsers).
+	BrowserTTL  time.Duration // 0: DefaultBrowserTTL
+	MaxBrowsers int           // per account; 0: DefaultMaxBrowsers
 }
 
 // ErrConfig is matched by errors about a Config.
