@@ -14,12 +14,10 @@ import (
 // InsertDevice implements twofa.DeviceStore. In one transaction it deletes
 // the account's expired pending devices, counts the rest and inserts d.
 // SQLite runs it under BEGIN IMMEDIATE; PostgreSQL under a per-account
-// advisory lock, so concurrent inserts cannot both pass the count.
-//
-// When the limit is reached, the expired devices are deleted all the same
-// and InsertDevice returns an error matching twofa.ErrLimitReached.
+// advisory lock, so concurrent inserts cannot both pass the count. A
+// refused insert (ErrLimitReached, ErrDuplicate) rolls back, deletions
+// included. Device IDs are unique across accounts.
 func (s *Store) InsertDevice(ctx context.Context, d twofa.Device, limit int, now time.Time) error {
-	var full error
 	err := s.inTx(ctx, lockDevices, d.Account, func(q querier) error {
 		nowSec, nowNsec := unix(now)
 		if _, err := q.ExecContext(ctx, s.q.deleteExpiredOfAccount, d.Account, nowSec, nowNsec); err != nil {
@@ -30,8 +28,7 @@ func (s *Store) InsertDevice(ctx context.Context, d twofa.Device, limit int, now
 			return err
 		}
 		if n >= limit {
-			full = fmt.Errorf("sqlstore: insert device: %w: account has %d devices, limit %d", twofa.ErrLimitReached, n, limit)
-			return nil // commit the deletions
+			return fmt.Errorf("%w: account has %d devices, limit %d", twofa.ErrLimitReached, n, limit)
 		}
 		args := []any{d.ID, d.Account, d.Label, int64(d.Type), int64(d.Algorithm), int64(d.Digits), int64(d.Period),
 			blob(d.Sealed), int64(d.State),
@@ -43,10 +40,7 @@ func (s *Store) InsertDevice(ctx context.Context, d twofa.Device, limit int, now
 		_, err := q.ExecContext(ctx, s.q.insertDevice, args...)
 		return err
 	})
-	if err != nil {
-		return wrap("insert device", err)
-	}
-	return full
+	return wrap("insert device", err)
 }
 
 // scanner is a *sql.Row or *sql.Rows.
@@ -82,7 +76,8 @@ func scanDevice(r scanner) (twofa.Device, error) {
 
 // Device implements twofa.DeviceStore.
 func (s *Store) Device(ctx context.Context, account, id string) (twofa.Device, error) {
-	d, err := scanDevice(s.db.QueryRowContext(ctx, s.q.device, account, id))
+	var d twofa.Device
+	err := s.queryRow(ctx, func(r *sql.Row) (err error) { d, err = scanDevice(r); return err }, s.q.device, account, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return twofa.Device{}, fmt.Errorf("sqlstore: device: %w", twofa.ErrNotFound)
 	}
@@ -92,7 +87,7 @@ func (s *Store) Device(ctx context.Context, account, id string) (twofa.Device, e
 // Devices implements twofa.DeviceStore: oldest first, and in insertion
 // order among devices created at the same time.
 func (s *Store) Devices(ctx context.Context, account string) ([]twofa.Device, error) {
-	rows, err := s.db.QueryContext(ctx, s.q.devices, account)
+	rows, err := s.query(ctx, s.q.devices, account)
 	if err != nil {
 		return nil, wrap("devices", err)
 	}
@@ -115,7 +110,7 @@ func (s *Store) Devices(ctx context.Context, account string) ([]twofa.Device, er
 // changed no row.
 func (s *Store) exists(ctx context.Context, account, id string) error {
 	var one int
-	err := s.db.QueryRowContext(ctx, s.q.deviceExists, account, id).Scan(&one)
+	err := s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&one) }, s.q.deviceExists, account, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return twofa.ErrNotFound
 	}

@@ -1,5 +1,5 @@
-// Package sqlstore implements every twofa store interface (twofa.Store) on
-// database/sql, for SQLite and PostgreSQL. It imports no driver: open a
+// Package sqlstore implements every twofa store interface (twofa.Store and
+// twofa.AppPasswordStore) on database/sql, for SQLite and PostgreSQL. It imports no driver: open a
 // *sql.DB with the driver of your choice, then
 //
 //	store, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{})
@@ -18,27 +18,40 @@
 //     INSERT ... ON CONFLICT DO UPDATE ... WHERE until <= now RETURNING,
 //     that computes the back-off of twofa.ThrottlePolicy.Delay in SQL.
 //   - ConsumeRecoveryCode is one DELETE.
-//   - InsertDevice (count, then insert), DeleteDevice (delete, then count)
-//     and ReplaceRecoveryCodes run in one transaction: in SQLite one
+//   - InsertDevice (count, then insert), DeleteDevice (delete, then count),
+//     ReplaceRecoveryCodes and InsertAppPassword (check, count, insert)
+//     each run in one transaction: in SQLite one
 //     that starts with BEGIN IMMEDIATE, in PostgreSQL one that first takes
 //     a per-account pg_advisory_xact_lock. On any error, including a
 //     cancelled context, the transaction rolls back.
 //
 // Errors wrap their cause; unique violations also match twofa.ErrDuplicate.
+// A context cancelled before or during a call makes it return an error
+// wrapping the context's error; a transaction it interrupts is rolled back
+// whole, and once a transaction's statements have run its COMMIT is no
+// longer interrupted, so an error from a multi-statement method means
+// nothing changed. A single-statement method interrupted while its
+// statement runs may report the error after the statement took effect, as
+// with any database whose connection fails at the moment of a commit.
 //
 // # Schema
 //
 // Migrate applies the embedded, versioned migrations (migrations/sqlite,
 // migrations/postgres) in one transaction and records them in
 // <prefix>schema_version. The tables are <prefix>devices,
-// <prefix>throttles and <prefix>recovery_codes, with the prefix "twofa_"
-// unless Options.TablePrefix says otherwise. Times are stored as int64 Unix
-// nanoseconds (0 for the zero time, so the instant 1970-01-01T00:00:00Z
-// itself reads back as the zero time; times outside the years 1678 to 2262
-// cannot be stored), durations as int64 nanoseconds, and uint64 counters
-// as int64(v XOR 2^63), which keeps their order in SQL comparisons. No
-// column holds a plaintext secret: devices keep the Keyring-sealed blob,
-// recovery codes a keyed digest.
+// <prefix>throttles, <prefix>recovery_codes and <prefix>app_passwords,
+// with the prefix "twofa_" unless Options.TablePrefix says otherwise.
+//
+// A time is kept in two integer columns, Unix seconds (<name>) and the
+// nanoseconds within the second (<name>_ns), so that every time.Time
+// round-trips exactly, from the zero Time (stored as its own instant,
+// -62135596800 s) to the year 9999 and beyond, and compares correctly in
+// SQL as the row value (<name>, <name>_ns). A single int64 of Unix
+// nanoseconds would end in the year 2262. Durations are int64
+// nanoseconds, and uint64 counters are stored as int64(v XOR 2^63), which
+// keeps their order in SQL comparisons over the full range. No column
+// holds a plaintext secret: devices keep the Keyring-sealed blob, recovery
+// codes a keyed digest.
 //
 // # SQLite
 //
@@ -49,11 +62,20 @@
 //		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate")
 //
 // The busy timeout matters: without it, a writer that finds the database
-// locked by another connection fails at once with SQLITE_BUSY instead of
-// waiting its turn. WAL lets readers proceed while one connection writes.
-// (_txlock=immediate makes the application's own db.BeginTx transactions
-// take the write lock up front; sqlstore issues BEGIN IMMEDIATE itself
-// whatever the DSN says.)
+// locked by another connection (of another pool or process) fails at once
+// with SQLITE_BUSY instead of waiting its turn. WAL lets readers proceed
+// while one connection writes. (_txlock=immediate makes the application's
+// own db.BeginTx transactions take the write lock up front; sqlstore
+// issues BEGIN IMMEDIATE itself whatever the DSN says.) Each commit waits
+// for the disk (synchronous=FULL, SQLite's default); adding
+// &_pragma=synchronous(NORMAL) makes writes several times faster, at the
+// risk of losing the last commits - such as a replay guard's counter - in
+// a power failure.
+//
+// SQLite runs one writer at a time. A Store queues its own writers in Go,
+// so that under load they take turns rather than poll the busy timeout,
+// and prepares its statements once per connection (release them with
+// Close, or by closing the *sql.DB).
 //
 // An in-memory database (":memory:") is private to the connection that
 // opened it, and database/sql keeps a pool of connections: each would see

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -76,7 +77,7 @@ func splitStatements(src string) []string {
 
 // SchemaVersion is the schema version this package creates and
 // understands; Migrate brings a database up to it.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Migrate creates the store's tables, or updates them to SchemaVersion,
 // and records each applied version in the <prefix>schema_version table. It
@@ -86,12 +87,49 @@ const SchemaVersion = 1
 // DDL is transactional too), so one caller migrates, the others wait and
 // then find nothing to do. A failed migration leaves the schema as it was.
 // A database whose schema is newer than this package's is an error.
+//
+// SQLite: a connection opened on a new database file while another one
+// turns it to WAL mode (the journal_mode pragma of the DSN) can fail at
+// once with SQLITE_BUSY, without waiting for the busy timeout. Processes
+// starting together on a new file meet exactly this, so Migrate retries
+// while SQLite reports the database busy, for up to busyRetry (or until
+// ctx ends).
 func (s *Store) Migrate(ctx context.Context) error {
 	ms, err := migrations(s.dialect)
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
-	err = s.inTx(ctx, lockSchema, "", func(q querier) error {
+	deadline := time.Now().Add(busyRetry)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		err = s.migrate(ctx, ms)
+		if s.dialect != SQLite || !isBusy(err) || time.Now().After(deadline) {
+			return wrap("migrate", err)
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return wrap("migrate", err)
+		}
+	}
+}
+
+// busyRetry bounds how long Migrate retries on SQLITE_BUSY.
+const busyRetry = 10 * time.Second
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (primary code 5).
+func isBusy(err error) bool {
+	if err == nil {
+		return false
+	}
+	var lite interface{ Code() int }
+	if errors.As(err, &lite) {
+		return lite.Code()&0xff == 5
+	}
+	return strings.Contains(err.Error(), "SQLITE_BUSY") || strings.Contains(err.Error(), "database is locked")
+}
+
+func (s *Store) migrate(ctx context.Context, ms []migration) error {
+	return s.inTx(ctx, lockSchema, "", func(q querier) error {
 		if _, err := q.ExecContext(ctx, s.q.createSchemaVersion); err != nil {
 			return err
 		}
@@ -114,5 +152,4 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		return nil
 	})
-	return wrap("migrate", err)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -66,6 +67,7 @@ func (in inspector) names(t *testing.T, prefix string) []string {
 
 // schemaNames are the tables and indexes of the schema, without prefix.
 var schemaNames = []string{
+	"app_passwords", "app_passwords_account_idx", "app_passwords_digest_idx", "app_passwords_id_idx", "app_passwords_label_idx",
 	"devices", "devices_account_idx", "devices_pending_idx", "recovery_codes", "schema_version", "throttles",
 }
 
@@ -76,6 +78,64 @@ func withPrefix(prefix string) []string {
 	}
 	slices.Sort(ns)
 	return ns
+}
+
+// allVersions is 1 ... SchemaVersion: one schema_version row per migration.
+func allVersions() []int {
+	var vs []int
+	for v := 1; v <= sqlstore.SchemaVersion; v++ {
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+// TestMigrateUpgrade brings a database at version 1 (built from the
+// migration file itself) up to date, keeping its data.
+func TestMigrateUpgrade(t *testing.T) {
+	for _, b := range fileAndPG() {
+		t.Run(b.name, func(t *testing.T) {
+			dbs, prefix := b.dbs(t, 1)
+			db := dbs[0]
+			src, err := os.ReadFile(filepath.Join("migrations", b.dialect.String(), "0001_init.sql"))
+			must(t, err)
+			ctx := context.Background()
+			for stmt := range strings.SplitSeq(string(src), ";\n") {
+				var lines []string
+				for line := range strings.Lines(stmt) {
+					if !strings.HasPrefix(line, "--") {
+						lines = append(lines, line)
+					}
+				}
+				if stmt := strings.TrimSpace(strings.Join(lines, "")); stmt != "" {
+					_, err := db.ExecContext(ctx, strings.ReplaceAll(strings.TrimSuffix(stmt, ";"), "{{prefix}}", prefix))
+					must(t, err)
+				}
+			}
+			_, err = db.ExecContext(ctx, "CREATE TABLE "+prefix+"schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)")
+			must(t, err)
+			_, err = db.ExecContext(ctx, "INSERT INTO "+prefix+"schema_version (version, applied_at) VALUES (1, 0)")
+			must(t, err)
+
+			s, err := sqlstore.New(db, b.dialect, sqlstore.Options{TablePrefix: prefix})
+			must(t, err)
+			must(t, s.InsertDevice(ctx, confirmed("alice", "c1", 7), 5, t0))
+			if err := s.InsertAppPassword(ctx, appPassword("alice", "a1"), 5); err == nil {
+				t.Error("app password stored before the migration that creates its table")
+			}
+			must(t, s.Migrate(ctx))
+			in := inspector{db, b.dialect}
+			if vs := in.versions(t, prefix); !slices.Equal(vs, allVersions()) {
+				t.Errorf("schema_version rows %v, want %v", vs, allVersions())
+			}
+			if got, want := in.names(t, prefix), withPrefix(prefix); !slices.Equal(got, want) {
+				t.Errorf("tables and indexes %v, want %v", got, want)
+			}
+			if d, err := s.Device(ctx, "alice", "c1"); err != nil || d.Counter != 7 {
+				t.Errorf("device after the upgrade: %+v, %v", d, err)
+			}
+			must(t, s.InsertAppPassword(ctx, appPassword("alice", "a1"), 5))
+		})
+	}
 }
 
 func fileAndPG() []backend { return []backend{sqliteFile(), postgres()} }
@@ -92,8 +152,8 @@ func TestMigrateIdempotent(t *testing.T) {
 				must(t, s.Migrate(ctx))
 			}
 			in := inspector{db, b.dialect}
-			if vs := in.versions(t, prefix); !slices.Equal(vs, []int{sqlstore.SchemaVersion}) {
-				t.Errorf("schema_version rows %v, want [%d]", vs, sqlstore.SchemaVersion)
+			if vs := in.versions(t, prefix); !slices.Equal(vs, allVersions()) {
+				t.Errorf("schema_version rows %v, want %v", vs, allVersions())
 			}
 			// Data survives a further Migrate.
 			must(t, s.InsertDevice(ctx, confirmed("alice", "c1", 3), 5, t0))
@@ -109,7 +169,7 @@ func TestMigrateIdempotent(t *testing.T) {
 // pools at once, as replicas starting together do.
 func TestMigrateConcurrent(t *testing.T) {
 	forEachShared(t, func(t *testing.T, b backend) {
-		for round := range 3 {
+		for round := range 10 {
 			dbs, prefix := b.dbs(t, 4)
 			goAll(len(dbs), func(i int) {
 				s, err := sqlstore.New(dbs[i], b.dialect, sqlstore.Options{TablePrefix: prefix})
@@ -121,8 +181,8 @@ func TestMigrateConcurrent(t *testing.T) {
 				}
 			})
 			in := inspector{dbs[1], b.dialect}
-			if vs := in.versions(t, prefix); !slices.Equal(vs, []int{sqlstore.SchemaVersion}) {
-				t.Errorf("round %d: schema_version rows %v, want [%d]", round, vs, sqlstore.SchemaVersion)
+			if vs := in.versions(t, prefix); !slices.Equal(vs, allVersions()) {
+				t.Errorf("round %d: schema_version rows %v, want %v", round, vs, allVersions())
 			}
 			if got, want := in.names(t, prefix), withPrefix(prefix); !slices.Equal(got, want) {
 				t.Errorf("round %d: tables and indexes %v, want %v", round, got, want)

@@ -12,6 +12,10 @@ const deviceCols = `id, account, label, otp_type, algorithm, digits, period_ns, 
 	created_at, created_at_ns, expires_at, expires_at_ns,
 	confirmed_at, confirmed_at_ns, last_used_at, last_used_at_ns`
 
+// appCols are the columns of an app password, in the order scanApp reads
+// them and InsertAppPassword writes them.
+const appCols = `account, id, label, digest, created_at, created_at_ns, last_used_at, last_used_at_ns`
+
 // The device states as stored (twofa.DevicePending, twofa.DeviceConfirmed).
 // The pending index's predicate (state = 1) depends on them.
 const (
@@ -50,6 +54,17 @@ type queries struct {
 	insertRecovery  string
 	consumeRecovery string
 	countRecovery   string
+
+	// app passwords
+	appDuplicate string
+	appCount     string
+	appInsert    string
+	appByDigest  string
+	appList      string
+	appTouch     string
+	appExists    string
+	appDelete    string
+	appDeleteAll string
 
 	// schema
 	createSchemaVersion string
@@ -138,6 +153,21 @@ func buildQueries(sql func(string) string) queries {
 			VALUES ($1, $2, $3, $4)`),
 		consumeRecovery: sql(`DELETE FROM {{prefix}}recovery_codes WHERE account = $1 AND digest = $2`),
 		countRecovery:   sql(`SELECT COUNT(*) FROM {{prefix}}recovery_codes WHERE account = $1`),
+
+		appDuplicate: sql(`SELECT 1 FROM {{prefix}}app_passwords
+			WHERE account = $1 AND (id = $2 OR label = $3 OR digest = $4)`),
+		appCount: sql(`SELECT COUNT(*) FROM {{prefix}}app_passwords WHERE account = $1`),
+		appInsert: sql(`INSERT INTO {{prefix}}app_passwords (` + appCols + `)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
+		appByDigest: sql(`SELECT ` + appCols + ` FROM {{prefix}}app_passwords WHERE account = $1 AND digest = $2`),
+		appList: sql(`SELECT ` + appCols + ` FROM {{prefix}}app_passwords WHERE account = $1
+			ORDER BY created_at, created_at_ns, seq`),
+		// ($3, $4) is the time of use; LastUsedAt never moves back.
+		appTouch: sql(`UPDATE {{prefix}}app_passwords SET last_used_at = $3, last_used_at_ns = $4
+			WHERE account = $1 AND id = $2 AND (last_used_at, last_used_at_ns) < ($3, $4)`),
+		appExists:    sql(`SELECT 1 FROM {{prefix}}app_passwords WHERE account = $1 AND id = $2`),
+		appDelete:    sql(`DELETE FROM {{prefix}}app_passwords WHERE account = $1 AND id = $2`),
+		appDeleteAll: sql(`DELETE FROM {{prefix}}app_passwords WHERE account = $1`),
 
 		createSchemaVersion: sql(`CREATE TABLE IF NOT EXISTS {{prefix}}schema_version (
 			version    INTEGER NOT NULL PRIMARY KEY,

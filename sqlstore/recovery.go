@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"time"
 )
 
@@ -43,7 +44,7 @@ func (s *Store) ConsumeRecoveryCode(ctx context.Context, account string, digest 
 // RecoveryCodesLeft implements twofa.RecoveryStore.
 func (s *Store) RecoveryCodesLeft(ctx context.Context, account string) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, s.q.countRecovery, account).Scan(&n)
+	err := s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&n) }, s.q.countRecovery, account)
 	return n, wrap("recovery codes left", err)
 }
 

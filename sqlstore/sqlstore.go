@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twofa-go/twofa"
@@ -53,15 +54,18 @@ type Options struct {
 var prefixRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,30}$`)
 
 // Store keeps every kind of twofa state in SQL tables: it implements
-// twofa.Store on a *sql.DB. Call Migrate once before use.
+// twofa.Store and twofa.AppPasswordStore on a *sql.DB. Call Migrate once
+// before use.
 //
 // Every operation that the twofa.Store contracts call atomic is done by the
 // database - one conditional statement, or one transaction that locks what
 // it reads - so the guarantees hold across goroutines, across *sql.DB pools
 // and across processes that share the database.
 //
-// A Store is safe for concurrent use by multiple goroutines. It holds no
-// resources of its own: closing the *sql.DB is the caller's job.
+// A Store is safe for concurrent use by multiple goroutines. It starts no
+// goroutines and owns no connections: closing the *sql.DB is the caller's
+// job (and releases the statements a SQLite Store prepares; so does
+// Close).
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
@@ -75,9 +79,17 @@ type Store struct {
 	// past the busy timeout under load. Correctness does not depend on
 	// it: other pools and processes are kept in line by SQLite's locks.
 	writer chan struct{}
+
+	// stmts holds the prepared statements, query → *sql.Stmt (SQLite
+	// only: parsing a statement costs SQLite more than running it, while
+	// pgx caches prepared statements by itself).
+	stmts sync.Map
 }
 
-var _ twofa.Store = (*Store)(nil)
+var (
+	_ twofa.Store            = (*Store)(nil)
+	_ twofa.AppPasswordStore = (*Store)(nil)
+)
 
 // New returns a Store keeping its tables in db, which must be a database of
 // the given dialect. It checks the options but does not touch the database;
@@ -149,13 +161,76 @@ func (s *Store) startWrite(ctx context.Context) (done func(), err error) {
 	}
 }
 
+// stmt returns query prepared on s.db (SQLite), or nil (PostgreSQL).
+func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s.dialect != SQLite {
+		return nil, nil
+	}
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// Close releases the statements the Store has prepared (SQLite). It does
+// not close the *sql.DB, and it is optional: closing the *sql.DB releases
+// them too. The Store prepares them again if used after Close.
+func (s *Store) Close() error {
+	var errs []error
+	s.stmts.Range(func(q, st any) bool {
+		s.stmts.Delete(q)
+		errs = append(errs, st.(*sql.Stmt).Close())
+		return true
+	})
+	return wrap("close", errors.Join(errs...))
+}
+
+// query runs a reading statement.
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.db.QueryContext(ctx, query, args...)
+}
+
+// queryRow runs a reading statement and scans its row.
+func (s *Store) queryRow(ctx context.Context, scan func(*sql.Row) error, query string, args ...any) error {
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		return scan(st.QueryRowContext(ctx, args...))
+	}
+	return scan(s.db.QueryRowContext(ctx, query, args...))
+}
+
 // exec runs one writing statement.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
 	done, err := s.startWrite(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
+	if st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return s.db.ExecContext(ctx, query, args...)
 }
 
@@ -167,7 +242,7 @@ func (s *Store) execRow(ctx context.Context, scan func(*sql.Row) error, query st
 		return err
 	}
 	defer done()
-	return scan(s.db.QueryRowContext(ctx, query, args...))
+	return s.queryRow(ctx, scan, query, args...)
 }
 
 // querier is what a transaction body may use: a *sql.Tx or a *sql.Conn
@@ -185,8 +260,13 @@ type querier interface {
 const (
 	lockDevices  = "devices"
 	lockRecovery = "recovery_codes"
+	lockApp      = "app_passwords"
 	lockSchema   = "schema_version"
 )
+
+// commitTimeout bounds a PostgreSQL transaction, its COMMIT included,
+// once its caller's context no longer does.
+const commitTimeout = 30 * time.Second
 
 // inTx runs f in a write transaction and commits it if f returns nil; on
 // any error everything f did is rolled back.
@@ -202,7 +282,17 @@ func (s *Store) inTx(ctx context.Context, lock, account string, f func(q querier
 	if s.dialect == SQLite {
 		return s.inSQLiteTx(ctx, f)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// The statements run under ctx; the transaction itself, and so its
+	// COMMIT (database/sql drivers commit under BeginTx's context), under
+	// a context that ctx cannot cancel: a COMMIT interrupted by ctx may
+	// have taken effect while reporting ctx's error, and the caller would
+	// see an error for a change made. commitTimeout bounds it instead.
+	txCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	tx, err := s.db.BeginTx(txCtx, nil)
 	if err != nil {
 		return err
 	}
@@ -241,7 +331,10 @@ func (s *Store) inSQLiteTx(ctx context.Context, f func(q querier) error) (err er
 	if err := f(conn); err != nil {
 		return err
 	}
-	_, err = conn.ExecContext(ctx, "COMMIT")
+	// Past this point the work is done: commit whatever ctx does now. (A
+	// COMMIT that ctx interrupted could have taken effect and still report
+	// ctx's error; the caller would then see an error for a change made.)
+	_, err = conn.ExecContext(context.WithoutCancel(ctx), "COMMIT")
 	return err
 }
 

@@ -42,7 +42,7 @@ func (s *Store) ReserveAttempt(ctx context.Context, account, scope string, now t
 		}
 		// Throttled: report the state. Should a concurrent reset have
 		// removed the row meanwhile, try again.
-		st, err = scanState(s.db.QueryRowContext(ctx, s.q.throttle, account, scope))
+		err = s.queryRow(ctx, func(r *sql.Row) (err error) { st, err = scanState(r); return err }, s.q.throttle, account, scope)
 		if err == nil {
 			return st, false, nil
 		}
@@ -71,7 +71,8 @@ func (s *Store) ResetThrottle(ctx context.Context, account, scope string) error 
 
 // Throttle implements twofa.ThrottleStore.
 func (s *Store) Throttle(ctx context.Context, account, scope string) (twofa.ThrottleState, error) {
-	st, err := scanState(s.db.QueryRowContext(ctx, s.q.throttle, account, scope))
+	var st twofa.ThrottleState
+	err := s.queryRow(ctx, func(r *sql.Row) (err error) { st, err = scanState(r); return err }, s.q.throttle, account, scope)
 	if errors.Is(err, sql.ErrNoRows) {
 		return twofa.ThrottleState{}, nil
 	}
