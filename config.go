@@ -66,7 +66,6 @@ type Config struct {
 	// (SIM swaps, interception), so a backend opts in.
 	Sender            Sender        // required by Phones: delivers codes by SMS or voice
 	OutOfBand         bool          // accept out-of-band codes as a second factor in Verifier.Verify
-	DefaultRegion     string        // region for numbers typed without +country code, e.g. "US"; empty: numbers must start with +
 	MaxPhones         int           // per account; 0: DefaultMaxPhones
 	ChallengeTTL      time.Duration // 0: DefaultChallengeTTL
 	ChallengeAttempts int           // wrong tries per code; 0: DefaultChallengeAttempts

@@ -265,21 +265,34 @@ func (d *Devices) List(ctx context.Context, account string) ([]DeviceInfo, error
 }
 
 // Enabled reports whether two-factor authentication is on for the
-// account: whether it has a confirmed device.
+// account: whether it has a confirmed device, or - with Config.OutOfBand
+// set - a trusted phone number.
 func (d *Devices) Enabled(ctx context.Context, account string) (bool, error) {
-	return enabled(ctx, d.c.Store, account)
+	return d.c.enabled(ctx, account)
 }
 
-func enabled(ctx context.Context, st DeviceStore, account string) (bool, error) {
+func (c Config) enabled(ctx context.Context, account string) (bool, error) {
 	if err := validAccount(account); err != nil {
 		return false, err
 	}
-	devs, err := st.Devices(ctx, account)
+	devs, err := c.Store.Devices(ctx, account)
 	if err != nil {
 		return false, fmt.Errorf("twofa: devices: %w", err)
 	}
 	for _, dev := range devs {
 		if dev.State == DeviceConfirmed {
+			return true, nil
+		}
+	}
+	if !c.OutOfBand {
+		return false, nil
+	}
+	phones, err := c.Store.Phones(ctx, account)
+	if err != nil {
+		return false, fmt.Errorf("twofa: phones: %w", err)
+	}
+	for _, ph := range phones {
+		if ph.State == PhoneTrusted {
 			return true, nil
 		}
 	}
@@ -304,7 +317,8 @@ func (d *Devices) Rename(ctx context.Context, account, id, label string) error {
 
 // Revoke removes a device (pending or confirmed); its codes stop working at
 // once. When it was the account's last confirmed device, two-factor
-// authentication is off: the account's recovery codes are voided too and
+// authentication is off: the account's recovery codes, app-specific
+// passwords and trusted browsers are voided too, and
 // EventTwoFactorDisabled is reported. Errors: ErrNotFound.
 func (d *Devices) Revoke(ctx context.Context, account, id string) error {
 	if err := validAccount(account); err != nil {
@@ -321,10 +335,14 @@ func (d *Devices) Revoke(ctx context.Context, account, id string) error {
 	now := d.c.Clock.Now()
 	d.c.Events.emit(ctx, Event{Type: EventRevoked, Account: account, DeviceID: id, Time: now})
 	if left == 0 {
-		// No confirmed device is left, so two-factor authentication is
+		// No confirmed device is left. Unless a trusted phone number
+		// still counts (Config.OutOfBand), two-factor authentication is
 		// off whatever state this device had when it was read (a
 		// concurrent Confirm may have changed it): void what depends on
 		// it.
+		if on, err := d.c.enabled(ctx, account); err != nil || on {
+			return err
+		}
 		if err := d.c.disableSecondFactor(ctx, account); err != nil {
 			return err
 		}
@@ -340,6 +358,12 @@ func (d *Devices) Revoke(ctx context.Context, account, id string) error {
 func (c Config) disableSecondFactor(ctx context.Context, account string) error {
 	if err := c.Store.DeleteRecoveryCodes(ctx, account); err != nil {
 		return fmt.Errorf("twofa: void recovery codes: %w", err)
+	}
+	if _, err := c.revokeAppPasswords(ctx, account); err != nil {
+		return err
+	}
+	if _, err := c.revokeBrowsers(ctx, account); err != nil {
+		return err
 	}
 	return nil
 }

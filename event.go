@@ -25,6 +25,23 @@ const (
 	EventRecoveryCodesGenerated                      // a new set of recovery codes replaced the old one
 	EventDriftAdjusted                               // a device's clock drift was re-measured outside the window
 	EventTwoFactorDisabled                           // the account's last confirmed device was revoked
+	EventAppPasswordCreated                          // an app-specific password was created
+	EventAppPasswordUsed                             // an app-specific password was accepted
+	EventAppPasswordFailed                           // a well-formed app-specific password matched none
+	EventAppPasswordRevoked                          // one app-specific password was revoked
+	EventAppPasswordsRevoked                         // every app-specific password of the account was revoked (Count says how many)
+	EventBrowserTrusted                              // a browser was trusted to skip the second factor (Browsers.Trust)
+	EventBrowserUsed                                 // a trusted browser's token was accepted (Browsers.Check)
+	EventBrowserRefused                              // a browser token was refused: malformed, unknown, expired or revoked
+	EventBrowserRevoked                              // one trusted browser was revoked
+	EventBrowserEvicted                              // the least recently used trusted browser was revoked to make room
+	EventBrowsersRevoked                             // every trusted browser of the account was revoked (Count says how many)
+	EventPhoneAdded                                  // a phone number was added (pending)
+	EventPhoneConfirmed                              // a pending phone number was proven with a code sent to it
+	EventPhoneConfirmFailed                          // a wrong code was given to confirm a pending phone number
+	EventPhoneRemoved                                // a phone number was removed
+	EventCodeSent                                    // an out-of-band code was sent to a phone number
+	EventCodeSendRefused                             // no code was sent: the number's cool-down or hourly cap holds (RetryAfter)
 )
 
 var eventNames = [...]string{
@@ -42,6 +59,23 @@ var eventNames = [...]string{
 	EventRecoveryCodesGenerated: "recovery_codes_generated",
 	EventDriftAdjusted:          "drift_adjusted",
 	EventTwoFactorDisabled:      "two_factor_disabled",
+	EventAppPasswordCreated:     "app_password_created",
+	EventAppPasswordUsed:        "app_password_used",
+	EventAppPasswordFailed:      "app_password_failed",
+	EventAppPasswordRevoked:     "app_password_revoked",
+	EventAppPasswordsRevoked:    "app_passwords_revoked",
+	EventBrowserTrusted:         "browser_trusted",
+	EventBrowserUsed:            "browser_used",
+	EventBrowserRefused:         "browser_refused",
+	EventBrowserRevoked:         "browser_revoked",
+	EventBrowserEvicted:         "browser_evicted",
+	EventBrowsersRevoked:        "browsers_revoked",
+	EventPhoneAdded:             "phone_added",
+	EventPhoneConfirmed:         "phone_confirmed",
+	EventPhoneConfirmFailed:     "phone_confirm_failed",
+	EventPhoneRemoved:           "phone_removed",
+	EventCodeSent:               "code_sent",
+	EventCodeSendRefused:        "code_send_refused",
 }
 
 // String returns a stable snake_case name, for audit logs.
@@ -64,6 +98,14 @@ type Event struct {
 	RetryAfter time.Duration // EventThrottled: how long until the next attempt is evaluated
 	Failures   int           // EventFailed, EventThrottled: consecutive failures so far
 	Remaining  int           // EventRecoveryCodeUsed: recovery codes left; EventRecoveryCodesGenerated: codes issued
+	BrowserID  string        // EventBrowser*: the trusted browser concerned, if known (never its token)
+	// AppPasswordID is the app-specific password concerned (EventAppPassword*).
+	AppPasswordID string
+	Count         int // EventBrowsersRevoked: how many were revoked
+	// PhoneID is the phone number concerned (EventPhone*, EventCodeSent,
+	// EventCodeSendRefused; EventVerified and EventReplayed of an
+	// out-of-band code): its id, never the number.
+	PhoneID string
 }
 
 // EventHook receives events. It is called synchronously, after the change

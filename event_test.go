@@ -33,6 +33,11 @@ var evAllTypes = map[twofa.EventType]string{
 	twofa.EventRecoveryCodesGenerated: "recovery_codes_generated",
 	twofa.EventDriftAdjusted:          "drift_adjusted",
 	twofa.EventTwoFactorDisabled:      "two_factor_disabled",
+	twofa.EventAppPasswordCreated:     "app_password_created",
+	twofa.EventAppPasswordUsed:        "app_password_used",
+	twofa.EventAppPasswordFailed:      "app_password_failed",
+	twofa.EventAppPasswordRevoked:     "app_password_revoked",
+	twofa.EventAppPasswordsRevoked:    "app_passwords_revoked",
 }
 
 func TestEventTypeString(t *testing.T) {
@@ -44,7 +49,7 @@ func TestEventTypeString(t *testing.T) {
 	}
 	assert.Len(t, names, len(evAllTypes), "names are distinct")
 	assert.Equal(t, "EventType(0)", twofa.EventType(0).String())
-	assert.Equal(t, "EventType(15)", twofa.EventType(15).String())
+	assert.Equal(t, "EventType(200)", twofa.EventType(200).String())
 	assert.Equal(t, "EventType(255)", twofa.EventType(255).String())
 	for typ := range evAllTypes {
 		assert.NotEqual(t, fmt.Sprintf("EventType(%d)", uint8(typ)), typ.String(), "every constant is named")
@@ -62,6 +67,10 @@ type evScenario struct {
 	enrollments []*twofa.Enrollment
 	infos       []twofa.DeviceInfo
 	results     []twofa.Result
+	// appPasswords and appInfos are every app-specific password created
+	// and what the manager returned about them.
+	appPasswords []string
+	appInfos     []twofa.AppPasswordInfo
 }
 
 // evRun goes through the life of an account, checking that each call
@@ -173,6 +182,38 @@ func evRun(t *testing.T) *evScenario {
 	require.ErrorIs(t, err, twofa.ErrInvalidCode)
 	expect(twofa.Event{Type: twofa.EventFailed, Account: "alice", Time: now(), Scope: twofa.ScopeRecovery, Failures: 1})
 
+	// App-specific passwords: create, use, fail, revoke one, revoke all
+	// (before the last device goes, so that revoking it finds none).
+	apps, err := twofa.NewAppPasswords(env.Config)
+	require.NoError(t, err)
+	appPW, appInfo, err := apps.Create(ctx, "alice", "Mail")
+	require.NoError(t, err)
+	s.appPasswords, s.appInfos = append(s.appPasswords, appPW), append(s.appInfos, appInfo)
+	expect(twofa.Event{Type: twofa.EventAppPasswordCreated, Account: "alice", AppPasswordID: appInfo.ID, Time: now()})
+	appInfo, err = apps.Verify(ctx, "alice", strings.ToUpper(appPW))
+	require.NoError(t, err)
+	s.appInfos = append(s.appInfos, appInfo)
+	expect(twofa.Event{Type: twofa.EventAppPasswordUsed, Account: "alice", AppPasswordID: appInfo.ID, Time: now()})
+	_, err = apps.Verify(ctx, "alice", appPW[:len(appPW)-1])
+	require.ErrorIs(t, keep(err), twofa.ErrMalformedAppPassword)
+	expect()
+	_, err = apps.Verify(ctx, "alice", "zzzz-zzzz-zzzz-zzzz")
+	require.ErrorIs(t, keep(err), twofa.ErrInvalidAppPassword)
+	expect(twofa.Event{Type: twofa.EventAppPasswordFailed, Account: "alice", Time: now(), Failures: 1})
+	_, _, err = apps.Create(ctx, "alice", "Mail")
+	require.ErrorIs(t, keep(err), twofa.ErrDuplicateLabel)
+	expect()
+	require.NoError(t, apps.Revoke(ctx, "alice", appInfo.ID))
+	expect(twofa.Event{Type: twofa.EventAppPasswordRevoked, Account: "alice", AppPasswordID: appInfo.ID, Time: now()})
+	appPW, appInfo, err = apps.Create(ctx, "alice", "Calendar")
+	require.NoError(t, err)
+	s.appPasswords, s.appInfos = append(s.appPasswords, appPW), append(s.appInfos, appInfo)
+	expect(twofa.Event{Type: twofa.EventAppPasswordCreated, Account: "alice", AppPasswordID: appInfo.ID, Time: now()})
+	revoked, err := apps.RevokeAll(ctx, "alice")
+	require.NoError(t, err)
+	assert.Equal(t, 1, revoked)
+	expect(twofa.Event{Type: twofa.EventAppPasswordsRevoked, Account: "alice", Time: now(), Count: 1})
+
 	// Import, rename, list, revoke one, then the last.
 	imported := twofa.Key{Type: twofa.TypeHOTP, Secret: devSecret(t), Counter: 3}
 	s.secrets = append(s.secrets, imported.Secret)
@@ -252,6 +293,10 @@ func evForbidden(s *evScenario) []string {
 			out = append(out, c)
 		}
 	}
+	for _, p := range s.appPasswords {
+		flat := strings.ReplaceAll(p, "-", "")
+		out = append(out, p, flat, strings.ToUpper(p), strings.ToUpper(flat))
+	}
 	for _, c := range s.recovery {
 		out = append(out, c, strings.ReplaceAll(c, "-", ""), strings.ToUpper(c))
 	}
@@ -308,6 +353,8 @@ func TestNoKeyMaterialInOutput(t *testing.T) {
 		check(fmt.Sprintf("device info %d", i), d)
 	}
 	check("device infos", s.infos)
+	require.NotEmpty(t, s.appInfos)
+	check("app password infos", s.appInfos)
 	for i, r := range s.results {
 		check(fmt.Sprintf("result %d", i), r)
 	}

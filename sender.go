@@ -2,7 +2,12 @@ package twofa
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
 )
 
 // Channel is how an out-of-band code reaches a phone.
@@ -25,22 +30,65 @@ func (c Channel) String() string {
 	return fmt.Sprintf("Channel(%d)", uint8(c))
 }
 
-// Message is one out-of-band code to deliver. It carries the code - that is
-// its purpose - so a Sender must hand it to the provider and never log it.
+func (c Channel) valid() bool { return c == ChannelSMS || c == ChannelVoice }
+
+// Message is one out-of-band code to deliver. It carries the code - that
+// is its purpose - so a Sender must hand it to the provider and never log
+// it. String, GoString, every fmt verb and slog show the message without
+// its code and with the number masked.
 type Message struct {
-	To      string  // E.164, e.g. "+14155550142"
-	Channel Channel // ChannelSMS or ChannelVoice
-	Code    string  // the 6-digit code
-	Issuer  string  // Config.Issuer, to name the service in the text
+	To        PhoneNumber      // To.E164 is the number to send to, e.g. "+14155550142"
+	Channel   Channel          // ChannelSMS or ChannelVoice
+	Purpose   ChallengePurpose // verifying a newly added number, or signing in
+	Code      string           // the 6-digit code
+	Issuer    string           // Config.Issuer, to name the service in the text; may be empty
+	ExpiresAt time.Time        // when the code stops working
 }
 
-// String describes the message without its code.
+// Text returns a ready-made text for the message, for a Sender that does
+// not write its own: the code first (phones offer to fill it in), then
+// what it is for; for ChannelVoice, the digits one by one, so that a
+// text-to-speech engine reads them as digits. It contains the code: do
+// not log it.
+func (m Message) Text() string {
+	code := m.Code
+	if m.Channel == ChannelVoice {
+		code = strings.Join(strings.Split(m.Code, ""), ", ")
+	}
+	what := "sign-in code"
+	if m.Purpose == ChallengeVerifyPhone {
+		what = "code to confirm this phone number"
+	}
+	if m.Issuer != "" {
+		what = m.Issuer + " " + what
+	}
+	if m.Channel == ChannelVoice {
+		return "Your " + what + " is " + code + ". Again: " + code + "."
+	}
+	return code + " is your " + what + ". Do not share it with anyone."
+}
+
+// String describes the message without its code and with the number
+// masked.
 func (m Message) String() string {
-	return fmt.Sprintf("twofa.Message{%s to %s, code REDACTED}", m.Channel, maskNumber(m.To))
+	return fmt.Sprintf("twofa.Message{%s %s to %s, code REDACTED}", m.Channel, m.Purpose, m.To.Masked())
 }
 
 // GoString is String: a Message never prints its code.
 func (m Message) GoString() string { return m.String() }
+
+// Format writes String() for every verb, so that no fmt verb (%d and %x
+// included) prints the code or the number.
+func (m Message) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, m.String()) }
+
+// LogValue describes the message for log/slog without its code.
+func (m Message) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("to", m.To.Masked()),
+		slog.String("channel", m.Channel.String()),
+		slog.String("purpose", m.Purpose.String()),
+	)
+}
 
 // Sender delivers out-of-band codes through the backend's SMS or voice
 // provider. Send must be safe for concurrent use and return an error when
@@ -55,18 +103,51 @@ type SenderFunc func(ctx context.Context, m Message) error
 // Send calls f.
 func (f SenderFunc) Send(ctx context.Context, m Message) error { return f(ctx, m) }
 
-// maskNumber hides all but the last two digits of an E.164 number.
-func maskNumber(e164 string) string {
-	if len(e164) < 4 {
-		return "••••"
+// ErrSendFailed is matched by *SendError: the Sender reported an error.
+var ErrSendFailed = errors.New("twofa: sending the code failed")
+
+// SendError reports that the Sender failed to deliver a code. Its Error
+// text names the number masked and has the number and the code scrubbed
+// from the provider's message (providers like to echo both); Err, which
+// Unwrap returns, is the Sender's error as it was.
+type SendError struct {
+	Channel Channel
+	To      PhoneNumber // prints masked
+	Err     error
+	text    string // Err's text, scrubbed
+}
+
+func newSendError(m Message, err error) *SendError {
+	return &SendError{Channel: m.Channel, To: m.To, Err: err, text: scrub(err.Error(), m)}
+}
+
+// Error returns "twofa: sending the code by <channel> to <masked number>
+// failed: " and the scrubbed text of the Sender's error.
+func (e *SendError) Error() string {
+	return fmt.Sprintf("twofa: sending the code by %s to %s failed: %s", e.Channel, e.To.Masked(), e.text)
+}
+
+// Unwrap returns the Sender's error.
+func (e *SendError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrSendFailed.
+func (e *SendError) Is(target error) bool { return target == ErrSendFailed }
+
+// scrub replaces in s every form of m's number and code that a provider's
+// error message could hold.
+func scrub(s string, m Message) string {
+	var secrets []string
+	if m.Code != "" {
+		secrets = append(secrets, m.Text(), m.Code)
 	}
-	b := make([]byte, 0, 3*len(e164))
-	for i := 0; i < len(e164)-2; i++ {
-		if e164[i] == '+' {
-			b = append(b, '+')
-			continue
+	if e := m.To.E164; len(e) > 1 {
+		secrets = append(secrets, e, e[1:])
+		if cc := fmt.Sprint(m.To.CountryCode); strings.HasPrefix(e[1:], cc) && len(e)-1-len(cc) >= 4 {
+			secrets = append(secrets, e[1+len(cc):]) // the national number
 		}
-		b = append(b, "•"...)
 	}
-	return string(append(b, e164[len(e164)-2:]...))
+	for _, x := range secrets {
+		s = strings.ReplaceAll(s, x, "[redacted]")
+	}
+	return s
 }

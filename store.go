@@ -221,4 +221,8 @@ type Store interface {
 	DeviceStore
 	ThrottleStore
 	RecoveryStore
+	AppPasswordStore
+	BrowserStore
+	PhoneStore
+	ChallengeStore
 }

@@ -41,15 +41,18 @@ type Factor uint8
 const (
 	FactorDevice       Factor = iota + 1 // a code from a trusted device
 	FactorRecoveryCode                   // a single-use recovery code
+	FactorPhone                          // an out-of-band code sent to a trusted phone number (Config.OutOfBand)
 )
 
-// String returns "device" or "recovery_code".
+// String returns "device", "recovery_code" or "phone".
 func (f Factor) String() string {
 	switch f {
 	case FactorDevice:
 		return "device"
 	case FactorRecoveryCode:
 		return "recovery_code"
+	case FactorPhone:
+		return "phone"
 	}
 	return "unknown"
 }
@@ -59,6 +62,7 @@ type Result struct {
 	Factor            Factor
 	DeviceID          string // FactorDevice: the device whose code matched
 	RecoveryCodesLeft int    // FactorRecoveryCode: unused codes remaining
+	PhoneID           string // FactorPhone: the phone number the code was sent to
 }
 
 // Verifier checks a sign-in code against an account's second factors. It
@@ -72,6 +76,9 @@ type Verifier struct {
 func NewVerifier(c Config) (*Verifier, error) {
 	c, err := c.resolved()
 	if err != nil {
+		return nil, err
+	}
+	if err := c.checkOutOfBand(); err != nil {
 		return nil, err
 	}
 	return &Verifier{c: c}, nil
@@ -90,6 +97,15 @@ func NewVerifier(c Config) (*Verifier, error) {
 // exactly one succeeds. A TOTP code that matches outside the window but
 // within Config.MaxDrift steps is refused, and remembered: the device's
 // next code at the same offset is accepted and the drift adopted.
+//
+// Out-of-band codes: with Config.OutOfBand set, a trusted phone number
+// (Phones) is a second factor too - an account whose only factor it is
+// counts as enrolled - and a 6-digit code is also tried, after the
+// devices, against the account's live sign-in codes (Phones.SendCode):
+// each is single use, expires, and refuses even the right code after
+// Config.ChallengeAttempts wrong ones. Result.Factor is then FactorPhone.
+// SMS and voice are weaker factors than an authenticator app (see
+// Phones).
 //
 // Throttling: each attempt is counted as a failure before it is evaluated
 // (a success resets the count); after Config.Throttle's free failures,
@@ -127,13 +143,17 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (Result, er
 		}
 	}
 	devs = devs[:confirmed]
-	if confirmed == 0 {
+	phones, err := v.trustedPhones(ctx, account) // 0 unless Config.OutOfBand
+	if err != nil {
+		return Result{}, err
+	}
+	if confirmed == 0 && phones == 0 {
 		return Result{}, ErrNotEnrolled
 	}
 	if recovery != "" {
 		return v.verifyRecovery(ctx, account, recovery)
 	}
-	if fits == 0 {
+	if fits == 0 && (phones == 0 || digits != ChallengeDigits) {
 		return Result{}, ErrMalformedCode
 	}
 	now := v.c.Clock.Now()
@@ -188,6 +208,11 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (Result, er
 		}
 		// A concurrent verification consumed this step first.
 		replayed = accept.dev.ID
+	}
+	if phones > 0 && digits == ChallengeDigits {
+		if res, done, err := v.verifyChallenge(ctx, account, code, now); done || err != nil {
+			return res, err
+		}
 	}
 	if replayed != "" {
 		v.c.Events.emit(ctx, Event{Type: EventReplayed, Account: account, DeviceID: replayed, Time: now})

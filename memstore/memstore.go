@@ -29,17 +29,22 @@ import (
 type Store struct {
 	mu       sync.Mutex
 	accounts map[string]*account
-	seq      uint64 // insertion order of devices, for Devices' tie-break
+	seq      uint64                       // insertion order of devices, for Devices' tie-break
+	sends    map[string][]*challengeEntry // out-of-band challenges by E.164 number, oldest first: the send limits
 }
 
 var _ twofa.Store = (*Store)(nil)
 
 type account struct {
-	devices   map[string]*entry              // by device ID
-	throttles map[string]twofa.ThrottleState // by scope
-	recovery  map[string]struct{}            // unused digests, as string(digest)
-	apps      []*appEntry                    // app passwords, in insertion order
-	appDigest map[string]*appEntry           // the same, by string(digest)
+	devices       map[string]*entry              // by device ID
+	throttles     map[string]twofa.ThrottleState // by scope
+	recovery      map[string]struct{}            // unused digests, as string(digest)
+	apps          []*appEntry                    // app passwords, in insertion order
+	appDigest     map[string]*appEntry           // the same, by string(digest)
+	browsers      []*browserEntry                // trusted browsers, tombstones included, in insertion order
+	browserDigest map[string]*browserEntry       // the same, by string(digest)
+	phones        map[string]*phoneEntry         // phone numbers, by phone ID
+	challenges    map[string]*challengeEntry     // out-of-band challenges, by challenge ID
 }
 
 type entry struct {
@@ -80,7 +85,7 @@ func (s *Store) account(name string, create bool) *account {
 // tidy forgets an account that holds nothing any more, so that a
 // long-running process does not accumulate empty records. s.mu must be held.
 func (s *Store) tidy(name string) {
-	if a := s.accounts[name]; a != nil && len(a.devices) == 0 && len(a.throttles) == 0 && len(a.recovery) == 0 && len(a.apps) == 0 {
+	if a := s.accounts[name]; a != nil && len(a.devices) == 0 && len(a.throttles) == 0 && len(a.recovery) == 0 && len(a.apps) == 0 && len(a.browsers) == 0 && len(a.phones) == 0 && len(a.challenges) == 0 {
 		delete(s.accounts, name)
 	}
 }

@@ -76,8 +76,18 @@ func splitStatements(src string) []string {
 }
 
 // SchemaVersion is the schema version this package creates and
-// understands; Migrate brings a database up to it.
-const SchemaVersion = 2
+// understands, the number of its migrations; Migrate brings a database up
+// to it. It is counted from the embedded migration files (so that adding
+// one needs no other edit), and is the same for every dialect.
+var SchemaVersion = countMigrations()
+
+func countMigrations() int {
+	ms, err := migrations(SQLite)
+	if err != nil {
+		panic("sqlstore: embedded migrations: " + err.Error())
+	}
+	return len(ms)
+}
 
 // Migrate creates the store's tables, or updates them to SchemaVersion,
 // and records each applied version in the <prefix>schema_version table. It

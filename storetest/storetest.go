@@ -148,6 +148,13 @@ func suite() []testCase {
 	cs = append(cs, deviceTests()...)
 	cs = append(cs, throttleTests()...)
 	cs = append(cs, recoveryTests()...)
+	cs = append(cs, appPasswordTests()...)
+	for _, c := range browserTests() {
+		cs = append(cs, testCase{c.name, func(t *testing.T, s twofa.Store) { c.fn(t, s) }})
+	}
+	for _, c := range phoneTests() {
+		cs = append(cs, testCase{c.name, func(t *testing.T, s twofa.Store) { c.fn(t, s) }})
+	}
 	return cs
 }
 

@@ -71,6 +71,8 @@ type Env struct {
 	Devices  *twofa.Devices
 	Verifier *twofa.Verifier
 	Recovery *twofa.RecoveryCodes
+	Sender   *Sender       // records the codes Phones sends
+	Phones   *twofa.Phones // Config.OutOfBand is off: see EnableOutOfBand
 }
 
 // New returns an Env at Start with a random keyring, memstore, default
@@ -88,9 +90,10 @@ func New(t testing.TB) *Env {
 	if err != nil {
 		t.Fatalf("twofatest: %v", err)
 	}
-	e := &Env{T: t, Clock: NewClock(Start), Store: memstore.New(), Keyring: kr, Events: &Recorder{}}
+	e := &Env{T: t, Clock: NewClock(Start), Store: memstore.New(), Keyring: kr, Events: &Recorder{}, Sender: &Sender{}}
 	e.Config = twofa.Config{
 		Store: e.Store, Keyring: kr, Issuer: "twofatest", Clock: e.Clock, Events: e.Events.Hook,
+		Sender: e.Sender,
 	}
 	if e.Devices, err = twofa.NewDevices(e.Config); err != nil {
 		t.Fatalf("twofatest: %v", err)
@@ -99,6 +102,9 @@ func New(t testing.TB) *Env {
 		t.Fatalf("twofatest: %v", err)
 	}
 	if e.Recovery, err = twofa.NewRecoveryCodes(e.Config); err != nil {
+		t.Fatalf("twofatest: %v", err)
+	}
+	if e.Phones, err = twofa.NewPhones(e.Config); err != nil {
 		t.Fatalf("twofatest: %v", err)
 	}
 	return e

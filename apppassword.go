@@ -1,0 +1,356 @@
+package twofa
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// App-specific password limits and defaults.
+const (
+	// DefaultMaxAppPasswords is the per-account limit of active app
+	// passwords: 25, as Apple allows.
+	DefaultMaxAppPasswords = 25
+	// AppPasswordTouchInterval is how stale an app password's LastUsedAt
+	// may get before a successful Verify writes it again: mail clients
+	// sign in every few minutes, and a settings page shows "last used" to
+	// the hour, so most verifications write nothing.
+	AppPasswordTouchInterval = time.Hour
+	// appPasswordLetters is the password length: 16 letters of 26, about
+	// 75 bits, as Apple's and Google's app-specific passwords.
+	appPasswordLetters = 16
+)
+
+// AppPasswordThrottle is the back-off on wrong app passwords. An app
+// password has 75 random bits, so guessing is hopeless even unthrottled;
+// the back-off bounds the load an attacker causes. It is its own scope,
+// apart from one-time codes, so that a mail client still using a revoked
+// password cannot lock its owner out of signing in with a code.
+var AppPasswordThrottle = ThrottlePolicy{Free: 10, Base: time.Second, Max: 15 * time.Minute}
+
+// ScopeAppPassword is the throttle scope of app passwords.
+const ScopeAppPassword = "app_password"
+
+// Errors of AppPasswords.
+var (
+	// ErrMalformedAppPassword: the input is not 16 letters (case, spaces
+	// and hyphens aside). Nothing was looked up or counted.
+	ErrMalformedAppPassword = errors.New("twofa: malformed app password")
+	// ErrInvalidAppPassword: a well-formed password that matches none of
+	// the account's active app passwords.
+	ErrInvalidAppPassword = errors.New("twofa: invalid app password")
+	// ErrTooManyAppPasswords: the account has Config.MaxAppPasswords.
+	ErrTooManyAppPasswords = fmt.Errorf("%w: too many app passwords", ErrLimitReached)
+	// ErrDuplicateLabel: the account has an active app password with this
+	// label.
+	ErrDuplicateLabel = fmt.Errorf("%w: label in use", ErrDuplicate)
+)
+
+// AppPasswordInfo is what a settings page shows of an app password.
+type AppPasswordInfo struct {
+	ID         string
+	Label      string
+	CreatedAt  time.Time
+	LastUsedAt time.Time // to within AppPasswordTouchInterval; zero if never used
+}
+
+func (p AppPassword) info() AppPasswordInfo {
+	return AppPasswordInfo{ID: p.ID, Label: p.Label, CreatedAt: p.CreatedAt, LastUsedAt: p.LastUsedAt}
+}
+
+// AppPasswords issues and checks app-specific passwords: generated
+// passwords, one per client that cannot prompt for a second factor (a mail
+// app over IMAP, calendar sync, a CLI over HTTP Basic auth), each labelled,
+// shown once and revocable. They exist only while two-factor
+// authentication is on: all are revoked when the account's last confirmed
+// device is revoked, and when its primary password changes (call
+// PasswordChanged). It is safe for concurrent use.
+type AppPasswords struct {
+	c Config
+}
+
+// NewAppPasswords returns an AppPasswords manager. Config.Store and Keyring
+// are required.
+func NewAppPasswords(c Config) (*AppPasswords, error) {
+	c, err := c.resolved()
+	if err != nil {
+		return nil, err
+	}
+	if c, err = c.appPasswordSettings(); err != nil {
+		return nil, err
+	}
+	return &AppPasswords{c: c}, nil
+}
+
+// appPasswordSettings fills in the app-password defaults of c.
+func (c Config) appPasswordSettings() (Config, error) {
+	if c.MaxAppPasswords == 0 {
+		c.MaxAppPasswords = DefaultMaxAppPasswords
+	}
+	if c.MaxAppPasswords < 1 {
+		return c, fmt.Errorf("%w: MaxAppPasswords must be positive", ErrConfig)
+	}
+	if c.AppPasswordThrottle == (ThrottlePolicy{}) {
+		c.AppPasswordThrottle = AppPasswordThrottle
+	}
+	if err := c.AppPasswordThrottle.validate(); err != nil {
+		return c, fmt.Errorf("%w: AppPasswordThrottle: %w", ErrConfig, err)
+	}
+	return c, nil
+}
+
+// Create issues a new app password for account, labelled label, and
+// returns it (formatted "abcd-efgh-ijkl-mnop", to show once) with its
+// record. Only its keyed digest is stored.
+//
+// Errors: ErrInvalidAccount, ErrInvalidLabel, ErrNotEnrolled (two-factor
+// authentication is off), ErrDuplicateLabel (among the account's active
+// passwords), ErrTooManyAppPasswords.
+func (a *AppPasswords) Create(ctx context.Context, account, label string) (string, AppPasswordInfo, error) {
+	label, err := normalizeLabel(label)
+	if err != nil {
+		return "", AppPasswordInfo{}, err
+	}
+	on, err := a.c.enabled(ctx, account)
+	if err != nil {
+		return "", AppPasswordInfo{}, err
+	}
+	if !on {
+		return "", AppPasswordInfo{}, ErrNotEnrolled
+	}
+	raw, err := newAppPassword()
+	if err != nil {
+		return "", AppPasswordInfo{}, err
+	}
+	defer clear(raw[:])
+	digest, err := a.c.Keyring.Digest(PurposeAppPassword, account, raw[:])
+	if err != nil {
+		return "", AppPasswordInfo{}, err
+	}
+	id, err := newID()
+	if err != nil {
+		return "", AppPasswordInfo{}, err
+	}
+	now := a.c.Clock.Now()
+	rec := AppPassword{ID: id, Account: account, Label: label, Digest: digest, CreatedAt: now}
+	if err := a.c.Store.InsertAppPassword(ctx, rec, a.c.MaxAppPasswords); err != nil {
+		switch {
+		case errors.Is(err, ErrLimitReached):
+			return "", AppPasswordInfo{}, ErrTooManyAppPasswords
+		case errors.Is(err, ErrDuplicate):
+			return "", AppPasswordInfo{}, ErrDuplicateLabel
+		}
+		return "", AppPasswordInfo{}, fmt.Errorf("twofa: create app password: %w", err)
+	}
+	// Two-factor authentication may have been turned off (and the
+	// account's app passwords revoked) since the check above: look again,
+	// so that no app password outlives it.
+	if on, err := a.c.enabled(ctx, account); err != nil || !on {
+		if derr := a.c.Store.DeleteAppPassword(ctx, account, id); derr != nil && !errors.Is(derr, ErrNotFound) {
+			return "", AppPasswordInfo{}, fmt.Errorf("twofa: create app password: %w", derr)
+		}
+		if err != nil {
+			return "", AppPasswordInfo{}, err
+		}
+		return "", AppPasswordInfo{}, ErrNotEnrolled
+	}
+	a.c.Events.emit(ctx, Event{Type: EventAppPasswordCreated, Account: account, AppPasswordID: id, Time: now})
+	return formatAppPassword(raw), rec.info(), nil
+}
+
+// Verify checks an app password for account, as a Basic-auth endpoint
+// does in place of the primary password and a code. Case, spaces and
+// hyphens are ignored. The cost is one HMAC-SHA-256 and one indexed
+// lookup, whatever the number of passwords; the stored digest is compared
+// in constant time. Failures count in the account's app-password throttle
+// (AppPasswordThrottle); while it runs, nothing is looked up.
+//
+// Errors: ErrInvalidAccount, ErrMalformedAppPassword, *ThrottledError,
+// ErrInvalidAppPassword, or a wrapped store error.
+func (a *AppPasswords) Verify(ctx context.Context, account, password string) (AppPasswordInfo, error) {
+	if err := validAccount(account); err != nil {
+		return AppPasswordInfo{}, err
+	}
+	raw, ok := normalizeAppPassword(password)
+	if !ok {
+		return AppPasswordInfo{}, ErrMalformedAppPassword
+	}
+	defer clear(raw[:])
+	now := a.c.Clock.Now()
+	st, err := a.c.Store.Throttle(ctx, account, ScopeAppPassword)
+	if err != nil {
+		return AppPasswordInfo{}, fmt.Errorf("twofa: verify app password: %w", err)
+	}
+	if now.Before(st.Until) {
+		e := &ThrottledError{RetryAfter: st.Until.Sub(now), Until: st.Until}
+		a.c.Events.emit(ctx, Event{Type: EventThrottled, Account: account, Time: now, Scope: ScopeAppPassword, RetryAfter: e.RetryAfter, Failures: st.Failures})
+		return AppPasswordInfo{}, e
+	}
+	digest, err := a.c.Keyring.Digest(PurposeAppPassword, account, raw[:])
+	if err != nil {
+		return AppPasswordInfo{}, err
+	}
+	rec, err := a.c.Store.AppPasswordByDigest(ctx, account, digest)
+	if err == nil && (rec.Account != account || !hmac.Equal(rec.Digest, digest)) {
+		err = ErrNotFound
+	}
+	if errors.Is(err, ErrNotFound) {
+		// An app password has 75 random bits: a burst of parallel guesses
+		// gains nothing, so failures are counted after the lookup and a
+		// success writes nothing.
+		st, _, rerr := a.c.Store.ReserveAttempt(ctx, account, ScopeAppPassword, now, a.c.AppPasswordThrottle)
+		if rerr != nil {
+			return AppPasswordInfo{}, fmt.Errorf("twofa: verify app password: %w", rerr)
+		}
+		a.c.Events.emit(ctx, Event{Type: EventAppPasswordFailed, Account: account, Time: now, Failures: st.Failures})
+		return AppPasswordInfo{}, ErrInvalidAppPassword
+	}
+	if err != nil {
+		return AppPasswordInfo{}, fmt.Errorf("twofa: verify app password: %w", err)
+	}
+	if st.Failures > 0 {
+		if err := a.c.Store.ResetThrottle(ctx, account, ScopeAppPassword); err != nil {
+			return AppPasswordInfo{}, fmt.Errorf("twofa: verify app password: %w", err)
+		}
+	}
+	if now.Sub(rec.LastUsedAt) >= AppPasswordTouchInterval {
+		if err := a.c.Store.TouchAppPassword(ctx, account, rec.ID, now); err != nil {
+			return AppPasswordInfo{}, fmt.Errorf("twofa: verify app password: %w", err)
+		}
+		rec.LastUsedAt = now
+	}
+	a.c.Events.emit(ctx, Event{Type: EventAppPasswordUsed, Account: account, AppPasswordID: rec.ID, Time: now})
+	return rec.info(), nil
+}
+
+// List returns the account's active app passwords, oldest first: labels
+// and times, never a password or digest.
+func (a *AppPasswords) List(ctx context.Context, account string) ([]AppPasswordInfo, error) {
+	if err := validAccount(account); err != nil {
+		return nil, err
+	}
+	recs, err := a.c.Store.AppPasswords(ctx, account)
+	if err != nil {
+		return nil, fmt.Errorf("twofa: list app passwords: %w", err)
+	}
+	out := make([]AppPasswordInfo, len(recs))
+	for i, r := range recs {
+		out[i] = r.info()
+	}
+	return out, nil
+}
+
+// Revoke revokes one app password; it stops working at once. Errors:
+// ErrNotFound.
+func (a *AppPasswords) Revoke(ctx context.Context, account, id string) error {
+	if err := validAccount(account); err != nil {
+		return err
+	}
+	if err := a.c.Store.DeleteAppPassword(ctx, account, id); err != nil {
+		return fmt.Errorf("twofa: revoke app password: %w", err)
+	}
+	a.c.Events.emit(ctx, Event{Type: EventAppPasswordRevoked, Account: account, AppPasswordID: id, Time: a.c.Clock.Now()})
+	return nil
+}
+
+// RevokeAll revokes every app password of the account and returns how
+// many there were.
+func (a *AppPasswords) RevokeAll(ctx context.Context, account string) (int, error) {
+	if err := validAccount(account); err != nil {
+		return 0, err
+	}
+	return a.c.revokeAppPasswords(ctx, account)
+}
+
+func (c Config) revokeAppPasswords(ctx context.Context, account string) (int, error) {
+	n, err := c.Store.DeleteAppPasswords(ctx, account)
+	if err != nil {
+		return 0, fmt.Errorf("twofa: revoke app passwords: %w", err)
+	}
+	if n > 0 {
+		c.Events.emit(ctx, Event{Type: EventAppPasswordsRevoked, Account: account, Time: c.Clock.Now(), Count: n})
+	}
+	return n, nil
+}
+
+// newAppPassword returns 16 uniformly random lower-case letters from
+// crypto/rand. Bytes of 234 or more are rejected (234 = 9·26), so every
+// letter is equally likely.
+func newAppPassword() ([appPasswordLetters]byte, error) {
+	var out [appPasswordLetters]byte
+	var buf [32]byte
+	n := 0
+	for n < len(out) {
+		if _, err := rand.Read(buf[:]); err != nil {
+			return out, fmt.Errorf("twofa: reading random app password: %w", err)
+		}
+		for _, b := range buf {
+			if b < 234 && n < len(out) {
+				out[n] = 'a' + b%26
+				n++
+			}
+		}
+	}
+	clear(buf[:])
+	return out, nil
+}
+
+func formatAppPassword(raw [appPasswordLetters]byte) string {
+	b := make([]byte, 0, appPasswordLetters+3)
+	for i, c := range raw {
+		if i > 0 && i%4 == 0 {
+			b = append(b, '-')
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
+
+// normalizeAppPassword lower-cases a typed app password and drops spaces
+// and hyphens; it reports false unless 16 letters remain.
+func normalizeAppPassword(s string) ([appPasswordLetters]byte, bool) {
+	var out [appPasswordLetters]byte
+	if len(s) > 64 {
+		return out, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '-':
+			continue
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z':
+		default:
+			return out, false
+		}
+		if n == appPasswordLetters {
+			return out, false
+		}
+		out[n] = c
+		n++
+	}
+	return out, n == appPasswordLetters
+}
+
+// PasswordChanged revokes what a change of the account's primary password
+// must void: every app-specific password and every trusted browser, since
+// whoever learnt the old password may have made them. Call it from the
+// password-change handler once the new password is stored. It returns the
+// first error met, after trying both.
+func PasswordChanged(ctx context.Context, c Config, account string) error {
+	c, err := c.resolved()
+	if err != nil {
+		return err
+	}
+	if err := validAccount(account); err != nil {
+		return err
+	}
+	_, errApp := c.revokeAppPasswords(ctx, account)
+	_, errBrowsers := c.revokeBrowsers(ctx, account)
+	return errors.Join(errApp, errBrowsers)
+}

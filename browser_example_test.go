@@ -1,0 +1,240 @@
+package twofa_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/twofatest"
+)
+
+// exampleBrowserSetup returns the managers of an installation on a fake
+// clock, with a confirmed TOTP device for alice and that device's app.
+func exampleBrowserSetup(clock *twofatest.Clock) (twofa.Config, *twofa.Devices, *twofa.Verifier, *twofa.Browsers, *twofa.TOTP) {
+	cfg := exampleConfig(clock)
+	devices, err := twofa.NewDevices(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	verifier, err := twofa.NewVerifier(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	browsers, err := twofa.NewBrowsers(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// DO NOT hardcode secrets: this is the RFC 6238 test secret.
+	secret, err := twofa.ParseSecret("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+	if err != nil {
+		log.Fatal(err)
+	}
+	phone := twofa.Key{Secret: secret}
+	if _, err := devices.Import(context.Background(), "alice", "phone", phone); err != nil {
+		log.Fatal(err)
+	}
+	app, err := phone.TOTP()
+	if err != nil {
+		log.Fatal(err)
+	}
+	return cfg, devices, verifier, browsers, app
+}
+
+// trustAfterCode is the second step of a sign-in: the code is checked and,
+// if the user ticked "don't ask again on this browser", the browser is
+// trusted and given its cookie.
+func trustAfterCode(verifier *twofa.Verifier, browsers *twofa.Browsers) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		account := "alice" // from the session the password step started
+		if _, err := verifier.Verify(r.Context(), account, r.PostFormValue("code")); err != nil {
+			http.Error(w, "wrong code", http.StatusUnauthorized)
+			return
+		}
+		if r.PostFormValue("remember") == "on" {
+			tok, info, err := browsers.Trust(r.Context(), account, r.UserAgent())
+			if err == nil {
+				err = twofa.SetBrowserCookie(w, tok, info)
+			}
+			if err != nil {
+				log.Printf("trust browser: %v", err) // the sign-in still succeeds
+			}
+		}
+		fmt.Fprintln(w, "welcome")
+	}
+}
+
+// afterPassword is the step after a correct password: a trusted browser
+// skips the code prompt.
+func afterPassword(browsers *twofa.Browsers) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		account := "alice" // the password was just checked
+		if tok, ok := twofa.BrowserToken(r); ok {
+			info, err := browsers.Check(r.Context(), account, tok)
+			switch {
+			case err == nil:
+				fmt.Fprintf(w, "welcome back (trusted browser %q)\n", info.Label)
+				return
+			case errors.Is(err, twofa.ErrBrowserNotTrusted):
+				// Expired, revoked, forged...: ask for a code, and drop
+				// the useless cookie.
+				twofa.ClearBrowserCookie(w)
+			default:
+				log.Printf("check browser: %v", err) // fall back to the code
+			}
+		}
+		fmt.Fprintln(w, "enter the code from your authenticator app")
+	}
+}
+
+// Trust a browser once the user has passed the second factor and asked to
+// be remembered; the token travels in a Secure, HttpOnly cookie.
+func ExampleBrowsers_Trust() {
+	clock := twofatest.NewClock(twofatest.Start)
+	_, _, verifier, browsers, app := exampleBrowserSetup(clock)
+
+	code, _ := app.Code(clock.Now())
+	req := httptest.NewRequest(http.MethodPost, "/login/code", strings.NewReader("code="+code+"&remember=on"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", "Firefox on Linux")
+	rec := httptest.NewRecorder()
+	trustAfterCode(verifier, browsers)(rec, req)
+
+	fmt.Print(rec.Body)
+	// The cookie's attributes (its value is the token: never log it).
+	name, attrs, _ := strings.Cut(rec.Header().Get("Set-Cookie"), "; ")
+	name, _, _ = strings.Cut(name, "=")
+	fmt.Println(name, attrs)
+	list, _ := browsers.List(context.Background(), "alice")
+	for _, b := range list {
+		fmt.Printf("%s: trusted until %s\n", b.Label, b.ExpiresAt.Format(time.DateOnly))
+	}
+	// Output:
+	// welcome
+	// __Host-twofa_browser Path=/; Max-Age=2592000; HttpOnly; Secure; SameSite=Lax
+	// Firefox on Linux: trusted until 2026-02-01
+}
+
+// A later sign-in from a trusted browser skips the code prompt; one from
+// another browser, or after the trust ran out, does not.
+func ExampleBrowsers_Check() {
+	ctx := context.Background()
+	clock := twofatest.NewClock(twofatest.Start)
+	_, _, _, browsers, _ := exampleBrowserSetup(clock)
+	// Earlier, after a code: (see ExampleBrowsers_Trust)
+	token, _, err := browsers.Trust(ctx, "alice", "Firefox on Linux")
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	signIn := func(what string, cookie *http.Cookie) {
+		req := httptest.NewRequest(http.MethodPost, "/login/password", nil)
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		rec := httptest.NewRecorder()
+		afterPassword(browsers)(rec, req)
+		fmt.Printf("%-15s %s", what, rec.Body)
+		if sc := rec.Header().Get("Set-Cookie"); sc != "" {
+			fmt.Printf("%-15s cookie cleared: %v\n", "", strings.Contains(sc, "Max-Age=0"))
+		}
+	}
+	ours := &http.Cookie{Name: twofa.DefaultBrowserCookieName, Value: token}
+	forged := &http.Cookie{Name: twofa.DefaultBrowserCookieName, Value: strings.Repeat("A", twofa.BrowserTokenLen)}
+
+	clock.Advance(7 * 24 * time.Hour)
+	signIn("a week later", ours)
+	signIn("other browser", nil)
+	signIn("forged cookie", forged)
+	clock.Advance(twofa.DefaultBrowserTTL)
+	signIn("a month later", ours)
+	// Output:
+	// a week later    welcome back (trusted browser "Firefox on Linux")
+	// other browser   enter the code from your authenticator app
+	// forged cookie   enter the code from your authenticator app
+	//                 cookie cleared: true
+	// a month later   enter the code from your authenticator app
+	//                 cookie cleared: true
+}
+
+// A settings page lists the trusted browsers and revokes one.
+func ExampleBrowsers_Revoke() {
+	ctx := context.Background()
+	clock := twofatest.NewClock(twofatest.Start)
+	_, _, _, browsers, _ := exampleBrowserSetup(clock)
+	for _, label := range []string{"Firefox on Linux", "Safari on iPhone"} {
+		if _, _, err := browsers.Trust(ctx, "alice", label); err != nil {
+			log.Fatal(err)
+		}
+		clock.Advance(time.Hour)
+	}
+	list, err := browsers.List(ctx, "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, b := range list {
+		fmt.Printf("%s, last used %s\n", b.Label, b.LastUsedAt.Format(time.Kitchen))
+	}
+	if err := browsers.Revoke(ctx, "alice", list[1].ID); err != nil {
+		log.Fatal(err)
+	}
+	list, _ = browsers.List(ctx, "alice")
+	fmt.Println(len(list), "trusted:", list[0].Label)
+	// Output:
+	// Firefox on Linux, last used 3:04AM
+	// Safari on iPhone, last used 4:04AM
+	// 1 trusted: Firefox on Linux
+}
+
+// "Forget all browsers" on a settings page; the same happens by itself
+// when the password changes (twofa.PasswordChanged) and when two-factor
+// authentication is turned off (Devices.Revoke of the last device).
+func ExampleBrowsers_RevokeAll() {
+	ctx := context.Background()
+	clock := twofatest.NewClock(twofatest.Start)
+	cfg, devices, _, browsers, _ := exampleBrowserSetup(clock)
+	trust := func(label string) string {
+		token, _, err := browsers.Trust(ctx, "alice", label)
+		if err != nil {
+			log.Fatal(err)
+		}
+		return token
+	}
+	token := trust("Firefox on Linux")
+	trust("Safari on iPhone")
+
+	n, err := browsers.RevokeAll(ctx, "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("forgotten:", n)
+	_, err = browsers.Check(ctx, "alice", token)
+	fmt.Println(err)
+
+	// In the password-change handler, once the new password is stored:
+	token = trust("Chrome on Windows")
+	if err := twofa.PasswordChanged(ctx, cfg, "alice"); err != nil {
+		log.Fatal(err)
+	}
+	_, err = browsers.Check(ctx, "alice", token)
+	fmt.Println("after a password change:", err)
+
+	// Turning two-factor off revokes them too.
+	trust("Edge on Windows")
+	list, _ := devices.List(ctx, "alice")
+	if err := devices.Revoke(ctx, "alice", list[0].ID); err != nil {
+		log.Fatal(err)
+	}
+	trusted, _ := browsers.List(ctx, "alice")
+	fmt.Println("trusted after two-factor was turned off:", len(trusted))
+	// Output:
+	// forgotten: 2
+	// twofa: browser not trusted: revoked
+	// after a password change: twofa: browser not trusted: revoked
+	// trusted after two-factor was turned off: 0
+}

@@ -1,0 +1,214 @@
+package twofa
+
+import (
+	"context"
+	"crypto/hmac"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// ChallengeDigits is the length of an out-of-band code: 6 digits, what
+// people expect from a text and what phones offer to fill in. That is
+// log2(10^6) = 19.9 bits, the 20 bits NIST SP 800-63B (Section 5.1.3.2)
+// asks of an out-of-band secret; Config.ChallengeAttempts and the send
+// limits keep guessing hopeless.
+const ChallengeDigits = 6
+
+const (
+	// codeSpace is the number of distinct codes, 10^ChallengeDigits.
+	codeSpace = 1_000_000
+	// codeLimit is the largest multiple of codeSpace that fits in 32
+	// bits: a uniform uint32 below it, taken modulo codeSpace, is a
+	// uniform code. Values at or above it (a 2.25e-4 chance) are drawn
+	// again.
+	codeLimit = (1 << 32) / codeSpace * codeSpace
+	// codeDraws bounds the draws of one code: with a working random
+	// source, 8 rejections in a row happen with probability 1e-29.
+	codeDraws = 8
+)
+
+// newChallengeCode returns ChallengeDigits uniformly random decimal
+// digits read from r (crypto/rand.Reader), by rejection sampling: no
+// modulo bias.
+func newChallengeCode(r io.Reader) (string, error) {
+	var b [4]byte
+	for range codeDraws {
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return "", fmt.Errorf("twofa: reading random code: %w", err)
+		}
+		if v := binary.BigEndian.Uint32(b[:]); v < codeLimit {
+			return formatCode(v % codeSpace), nil
+		}
+	}
+	return "", errors.New("twofa: reading random code: the random source keeps returning out-of-range values")
+}
+
+// formatCode writes v (below codeSpace) as ChallengeDigits digits.
+func formatCode(v uint32) string {
+	var b [ChallengeDigits]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return string(b[:])
+}
+
+// canonicalChallengeCode returns the 6 digits of a typed out-of-band
+// code (spaces and hyphens ignored), or false if it is not one.
+func canonicalChallengeCode(code string) (string, bool) {
+	if len(code) > 32 {
+		return "", false
+	}
+	var b [ChallengeDigits]byte
+	n := 0
+	for i := 0; i < len(code); i++ {
+		switch c := code[i]; {
+		case c >= '0' && c <= '9':
+			if n == len(b) {
+				return "", false
+			}
+			b[n] = c
+			n++
+		case c == ' ' || c == '-':
+		default:
+			return "", false
+		}
+	}
+	if n != len(b) {
+		return "", false
+	}
+	return string(b[:]), true
+}
+
+// challengeDigest is the keyed digest a challenge stores for code. It
+// binds the purpose, the phone and the challenge ID (and, through
+// Keyring.Digest, the account), so a code is only ever good for the one
+// challenge it was sent with. IDs are lower-case base32, so ':' separates
+// the fields unambiguously.
+func challengeDigest(kr *Keyring, c Challenge, code string) ([]byte, error) {
+	data := make([]byte, 0, 4+len(c.PhoneID)+len(c.ID)+len(code)+3)
+	data = strconv.AppendUint(data, uint64(c.Purpose), 10)
+	data = append(data, ':')
+	data = append(data, c.PhoneID...)
+	data = append(data, ':')
+	data = append(data, c.ID...)
+	data = append(data, ':')
+	data = append(data, code...)
+	d, err := kr.Digest(PurposeOOBChallenge, c.Account, data)
+	clear(data)
+	return d, err
+}
+
+// challengeMatches reports, in constant time, whether code is c's code.
+func challengeMatches(kr *Keyring, c Challenge, code string) (bool, error) {
+	d, err := challengeDigest(kr, c, code)
+	if err != nil {
+		return false, err
+	}
+	return hmac.Equal(d, c.Digest), nil
+}
+
+// consume tries code against c in the store.
+func consume(ctx context.Context, kr *Keyring, cs ChallengeStore, c Challenge, code string, maxAttempts int, now time.Time) (ConsumeResult, int, error) {
+	d, err := challengeDigest(kr, c, code)
+	if err != nil {
+		return 0, 0, err
+	}
+	return cs.ConsumeChallenge(ctx, c.Account, c.ID, d, maxAttempts, now)
+}
+
+// checkOutOfBand checks, when Config.OutOfBand is set, what the Verifier
+// needs for out-of-band codes: a Store that keeps phones and challenges,
+// and valid phone settings.
+func (c Config) checkOutOfBand() error {
+	if !c.OutOfBand {
+		return nil
+	}
+	_, err := c.phoneSettings()
+	return err
+}
+
+// trustedPhones returns how many trusted phone numbers the account has
+// when Config.OutOfBand is set, and 0 otherwise. With OutOfBand set a
+// trusted number is a second factor: an account whose only factor it is
+// counts as enrolled (as Apple counts a trusted phone number).
+func (v *Verifier) trustedPhones(ctx context.Context, account string) (int, error) {
+	if !v.c.OutOfBand {
+		return 0, nil
+	}
+	phs, err := v.c.Store.Phones(ctx, account)
+	if err != nil {
+		return 0, fmt.Errorf("twofa: verify: %w", err)
+	}
+	n := 0
+	for _, ph := range phs {
+		if ph.State == PhoneTrusted {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// verifyChallenge checks a code against the account's live sign-in
+// challenges; Verify calls it after the devices, once the attempt has
+// been counted in the ScopeCode throttle. It reports done when it has the
+// answer - the code was accepted, or it is the code of a challenge used
+// already (ErrReplayed) - and otherwise leaves the verdict to Verify.
+// Every open challenge the code is tried against counts a wrong try when
+// it does not match.
+func (v *Verifier) verifyChallenge(ctx context.Context, account, code string, now time.Time) (res Result, done bool, err error) {
+	canon, ok := canonicalChallengeCode(code)
+	if !ok {
+		return Result{}, false, nil
+	}
+	s, err := v.c.phoneSettings()
+	if err != nil {
+		return Result{}, false, err
+	}
+	ps, cs := v.c.Store, v.c.Store
+	live, err := cs.LiveChallenges(ctx, account, ChallengeSignIn, now)
+	if err != nil {
+		return Result{}, false, fmt.Errorf("twofa: verify: %w", err)
+	}
+	replayed := ""
+	for _, c := range live {
+		if c.State == ChallengeOpen && c.Attempts < s.attempts {
+			r, _, err := consume(ctx, v.c.Keyring, cs, c, canon, s.attempts, now)
+			if err != nil {
+				return Result{}, false, fmt.Errorf("twofa: verify: %w", err)
+			}
+			if r == ConsumeAccepted {
+				if err := ps.TouchPhone(ctx, account, c.PhoneID, now); err != nil && !errors.Is(err, ErrNotFound) {
+					return Result{}, false, fmt.Errorf("twofa: verify: %w", err)
+				}
+				if err := v.c.Store.ResetThrottle(ctx, account, ScopeCode); err != nil {
+					return Result{}, false, fmt.Errorf("twofa: verify: %w", err)
+				}
+				v.c.Events.emit(ctx, Event{Type: EventVerified, Account: account, PhoneID: c.PhoneID, Time: now})
+				return Result{Factor: FactorPhone, PhoneID: c.PhoneID}, true, nil
+			}
+			if r != ConsumeUsed {
+				continue
+			}
+			// A concurrent verification used it first: with this code?
+		} else if c.State != ChallengeUsed {
+			continue
+		}
+		match, err := challengeMatches(v.c.Keyring, c, canon)
+		if err != nil {
+			return Result{}, false, err
+		}
+		if match && replayed == "" {
+			replayed = c.PhoneID
+		}
+	}
+	if replayed != "" {
+		v.c.Events.emit(ctx, Event{Type: EventReplayed, Account: account, PhoneID: replayed, Time: now})
+		return Result{}, true, ErrReplayed
+	}
+	return Result{}, false, nil
+}

@@ -1,0 +1,185 @@
+// Command phonelogin shows trusted phone numbers and sign-in codes sent by
+// SMS: it parses a number, adds it to an account, confirms it with the
+// code "sent" to it, then signs in with a second code, and shows that a
+// used code, a wrong code and a too-early resend are refused.
+//
+//	go run ./examples/phonelogin
+//	go run ./examples/phonelogin -number "+44 7911 123456" -interactive
+//
+// No text message is sent. The program's Sender, devLogSender, writes
+// every code to the log instead - FOR LOCAL DEVELOPMENT ONLY: a server
+// that logs its codes lets anyone who reads the logs sign in as anyone.
+// Plug your SMS or voice provider into a twofa.Sender in production.
+//
+// With -interactive you type the codes you read in the log, as a user
+// would type them from the text; otherwise the program types them.
+// Everything lives in memory.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/memstore"
+	"github.com/twofa-go/twofa/phonenumber"
+)
+
+// devLogSender is a twofa.Sender for LOCAL DEVELOPMENT ONLY. It sends
+// nothing: it logs each code with the masked number, so a developer can
+// sign in without an SMS provider. Never deploy it: the logs would hold
+// every sign-in code.
+type devLogSender struct {
+	log *log.Logger
+
+	mu   sync.Mutex
+	last map[string]string // E.164 → last code, for the non-interactive demo
+}
+
+// Send logs m's code, marked as development-only.
+func (s *devLogSender) Send(_ context.Context, m twofa.Message) error {
+	s.log.Printf("DEV ONLY, NOT SENT: %s code for %s by %s: %s", m.Purpose, m.To, m.Channel, m.Code)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil {
+		s.last = map[string]string{}
+	}
+	s.last[m.To.E164] = m.Code
+	return nil
+}
+
+func (s *devLogSender) lastCode(n twofa.PhoneNumber) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last[n.E164]
+}
+
+func main() {
+	number := flag.String("number", "(415) 555-0142", "the phone number, as a user would type it")
+	region := flag.String("region", "US", "the region of numbers typed without +country code")
+	interactive := flag.Bool("interactive", false, "type the codes yourself (read them in the log)")
+	flag.Parse()
+	var in *bufio.Reader
+	if *interactive {
+		in = bufio.NewReader(os.Stdin)
+	}
+	logger := log.New(os.Stderr, "phonelogin: ", log.Ltime)
+	if err := run(context.Background(), os.Stdout, in, logger, *number, *region); err != nil {
+		logger.Fatal(err)
+	}
+}
+
+// run is the demo. in is nil unless the user types the codes.
+func run(ctx context.Context, out io.Writer, in *bufio.Reader, logger *log.Logger, typed, region string) error {
+	// In production, load the keyring's keys from your secret manager.
+	sealKey, err := twofa.GenerateKeyringKey()
+	if err != nil {
+		return err
+	}
+	digestKey, err := twofa.GenerateKeyringKey()
+	if err != nil {
+		return err
+	}
+	keyring, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: sealKey}, digestKey)
+	if err != nil {
+		return err
+	}
+	sender := &devLogSender{log: logger}
+	cfg := twofa.Config{
+		Store: memstore.New(), Keyring: keyring, Issuer: "twofa phonelogin",
+		Sender: sender,
+		// Accept codes sent to trusted numbers at sign-in. SMS is a
+		// weaker second factor than an authenticator app (SIM swaps,
+		// interception): opt in knowingly.
+		OutOfBand: true,
+		// The default wait between two codes to one number is 30 s; 2 s
+		// keeps the demo short.
+		ResendCooldown: 2 * time.Second,
+	}
+	phones, err := twofa.NewPhones(cfg)
+	if err != nil {
+		return err
+	}
+	verifier, err := twofa.NewVerifier(cfg)
+	if err != nil {
+		return err
+	}
+	const account = "alice@example.com"
+	code := func(n twofa.PhoneNumber) (string, error) {
+		if in == nil {
+			return sender.lastCode(n), nil
+		}
+		fmt.Fprint(out, "  type the code from the log: ")
+		line, err := in.ReadString('\n')
+		if err != nil && line == "" {
+			return "", err
+		}
+		return strings.TrimSpace(line), nil
+	}
+
+	// 1. Parse and add the number: pending until proven.
+	n, err := phonenumber.Parse(typed, region)
+	if err != nil {
+		return err // says why, without repeating the number
+	}
+	p, err := phones.Add(ctx, account, n)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Added %s (%s).\n", p.Number, p.State)
+
+	// 2. Prove it: a code sent to it, typed back.
+	if _, err := phones.SendCode(ctx, account, p.ID, twofa.ChannelSMS); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Sent a code to %s to confirm it.\n", p.Number)
+	c, err := code(n)
+	if err != nil {
+		return err
+	}
+	if err := phones.Confirm(ctx, account, p.ID, c); err != nil {
+		return fmt.Errorf("confirm: %w", err)
+	}
+	fmt.Fprintf(out, "Confirmed: %s is trusted.\n\n", p.Number)
+
+	// 3. Sign in: after the password, a code by text. Asking at once is
+	// refused by the number's cool-down; the program waits it out.
+	_, err = phones.SendCode(ctx, account, p.ID, twofa.ChannelSMS)
+	var wait *twofa.CooldownError
+	if errors.As(err, &wait) {
+		fmt.Fprintf(out, "Sign-in code refused for now: %v\n", err)
+		time.Sleep(wait.RetryAfter)
+		_, err = phones.SendCode(ctx, account, p.ID, twofa.ChannelSMS)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Sent a sign-in code to %s.\n", p.Number)
+	c, err = code(n)
+	if err != nil {
+		return err
+	}
+	res, err := verifier.Verify(ctx, account, c)
+	fmt.Fprintf(out, "  verify:        %s\n", outcome(res, err))
+	_, err = verifier.Verify(ctx, account, c)
+	fmt.Fprintf(out, "  same code:     %s\n", outcome(twofa.Result{}, err))
+	_, err = verifier.Verify(ctx, account, "12345x")
+	fmt.Fprintf(out, "  malformed:     %s\n", outcome(twofa.Result{}, err))
+	return nil
+}
+
+func outcome(r twofa.Result, err error) string {
+	if err != nil {
+		return "refused: " + err.Error()
+	}
+	return fmt.Sprintf("accepted (factor %s)", r.Factor)
+}

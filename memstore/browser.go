@@ -1,0 +1,216 @@
+package memstore
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/twofa-go/twofa"
+)
+
+var _ twofa.BrowserStore = (*Store)(nil)
+
+type browserEntry struct {
+	b   twofa.Browser
+	seq uint64
+}
+
+func cloneBrowser(b twofa.Browser) twofa.Browser {
+	b.Digest = bytes.Clone(b.Digest)
+	return b
+}
+
+// browserLive reports whether b is neither revoked nor expired at now.
+func browserLive(b *twofa.Browser, now time.Time) bool {
+	return b.RevokedAt.IsZero() && b.ExpiresAt.After(now)
+}
+
+// InsertBrowser adds b, as [twofa.BrowserStore] describes: expired records
+// of the account go, the least recently used live ones are revoked down to
+// limit-1, and b is stored - or, when it is refused, nothing changes.
+func (s *Store) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, now time.Time) ([]string, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	if limit < 1 {
+		return nil, fmt.Errorf("memstore: browser limit %d: %w", limit, twofa.ErrLimitReached)
+	}
+	a := s.account(b.Account, true)
+	defer s.tidy(b.Account)
+
+	kept := make([]*browserEntry, 0, len(a.browsers)+1)
+	var live []*browserEntry
+	for _, e := range a.browsers {
+		if !e.b.ExpiresAt.After(now) {
+			continue // deleted below, once the insert is sure
+		}
+		switch {
+		case e.b.ID == b.ID:
+			return nil, fmt.Errorf("memstore: browser id: %w", twofa.ErrDuplicate)
+		case bytes.Equal(e.b.Digest, b.Digest):
+			return nil, fmt.Errorf("memstore: browser digest: %w", twofa.ErrDuplicate)
+		}
+		kept = append(kept, e)
+		if e.b.RevokedAt.IsZero() {
+			live = append(live, e)
+		}
+	}
+	var evicted []string
+	if n := len(live) - limit + 1; n > 0 {
+		slices.SortFunc(live, func(x, y *browserEntry) int {
+			if c := x.b.LastUsedAt.Compare(y.b.LastUsedAt); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.seq, y.seq)
+		})
+		for _, e := range live[:n] {
+			e.b.RevokedAt = now
+			evicted = append(evicted, e.b.ID)
+		}
+	}
+	s.seq++
+	ne := &browserEntry{b: cloneBrowser(b), seq: s.seq}
+	a.browsers = append(kept, ne)
+	a.browserDigest = make(map[string]*browserEntry, len(a.browsers))
+	for _, e := range a.browsers {
+		a.browserDigest[string(e.b.Digest)] = e
+	}
+	return evicted, nil
+}
+
+// BrowserByDigest returns the account's record with this digest: one map
+// lookup.
+func (s *Store) BrowserByDigest(ctx context.Context, account string, digest []byte) (twofa.Browser, error) {
+	if err := s.begin(ctx); err != nil {
+		return twofa.Browser{}, err
+	}
+	defer s.mu.Unlock()
+	if a := s.accounts[account]; a != nil {
+		if e := a.browserDigest[string(digest)]; e != nil {
+			return cloneBrowser(e.b), nil
+		}
+	}
+	return twofa.Browser{}, fmt.Errorf("memstore: browser: %w", twofa.ErrNotFound)
+}
+
+// Browsers returns every record of the account, oldest first.
+func (s *Store) Browsers(ctx context.Context, account string) ([]twofa.Browser, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	a := s.accounts[account]
+	if a == nil {
+		return nil, nil
+	}
+	es := slices.Clone(a.browsers)
+	slices.SortFunc(es, func(x, y *browserEntry) int {
+		if c := x.b.CreatedAt.Compare(y.b.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.seq, y.seq)
+	})
+	out := make([]twofa.Browser, len(es))
+	for i, e := range es {
+		out[i] = cloneBrowser(e.b)
+	}
+	return out, nil
+}
+
+// browser returns the account's record id, or an error wrapping
+// ErrNotFound. s.mu must be held.
+func (s *Store) browser(account, id string) (*browserEntry, error) {
+	if a := s.accounts[account]; a != nil {
+		for _, e := range a.browsers {
+			if e.b.ID == id {
+				return e, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("memstore: browser %q: %w", id, twofa.ErrNotFound)
+}
+
+// TouchBrowser moves LastUsedAt forward to at.
+func (s *Store) TouchBrowser(ctx context.Context, account, id string, at time.Time) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	e, err := s.browser(account, id)
+	if err != nil {
+		return err
+	}
+	if e.b.LastUsedAt.Before(at) {
+		e.b.LastUsedAt = at
+	}
+	return nil
+}
+
+// RevokeBrowser sets RevokedAt of a record not revoked yet.
+func (s *Store) RevokeBrowser(ctx context.Context, account, id string, at time.Time) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	e, err := s.browser(account, id)
+	if err != nil {
+		return err
+	}
+	if !e.b.RevokedAt.IsZero() {
+		return fmt.Errorf("memstore: browser %q revoked already: %w", id, twofa.ErrNotFound)
+	}
+	e.b.RevokedAt = at
+	return nil
+}
+
+// RevokeBrowsers revokes every record of the account live at at.
+func (s *Store) RevokeBrowsers(ctx context.Context, account string, at time.Time) (int, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	a := s.accounts[account]
+	if a == nil {
+		return 0, nil
+	}
+	n := 0
+	for _, e := range a.browsers {
+		if browserLive(&e.b, at) {
+			e.b.RevokedAt = at
+			n++
+		}
+	}
+	return n, nil
+}
+
+// DeleteExpiredBrowsers removes every record, across accounts, whose
+// ExpiresAt is at or before now.
+func (s *Store) DeleteExpiredBrowsers(ctx context.Context, now time.Time) (int, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	n := 0
+	for name, a := range s.accounts {
+		kept := a.browsers[:0]
+		for _, e := range a.browsers {
+			if e.b.ExpiresAt.After(now) {
+				kept = append(kept, e)
+				continue
+			}
+			delete(a.browserDigest, string(e.b.Digest))
+			n++
+		}
+		clear(a.browsers[len(kept):])
+		a.browsers = kept
+		if len(a.browsers) == 0 {
+			a.browsers, a.browserDigest = nil, nil
+		}
+		s.tidy(name)
+	}
+	return n, nil
+}

@@ -1,0 +1,432 @@
+package memstore
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/twofa-go/twofa"
+)
+
+var (
+	_ twofa.PhoneStore     = (*Store)(nil)
+	_ twofa.ChallengeStore = (*Store)(nil)
+)
+
+type phoneEntry struct {
+	p   twofa.Phone
+	seq uint64
+}
+
+// challengeEntry is one challenge, kept both in its account (by ID) and
+// in Store.sends (by number).
+type challengeEntry struct {
+	c    twofa.Challenge
+	e164 string // the number it was sent to, for the send limits
+	seq  uint64
+}
+
+func cloneChallenge(c twofa.Challenge) twofa.Challenge {
+	c.Digest = bytes.Clone(c.Digest)
+	return c
+}
+
+// phoneExpired reports whether p is a pending phone that lapsed at or
+// before now.
+func phoneExpired(p *twofa.Phone, now time.Time) bool {
+	return p.State == twofa.PhonePending && !p.ExpiresAt.After(now)
+}
+
+// phone returns the account's phone, or an error wrapping ErrNotFound.
+// s.mu must be held.
+func (s *Store) phone(account, id string) (*phoneEntry, error) {
+	if a := s.accounts[account]; a != nil {
+		if e := a.phones[id]; e != nil {
+			return e, nil
+		}
+	}
+	return nil, fmt.Errorf("memstore: phone %q: %w", id, twofa.ErrNotFound)
+}
+
+// challenge returns the account's challenge, or an error wrapping
+// ErrNotFound. s.mu must be held.
+func (s *Store) challenge(account, id string) (*challengeEntry, error) {
+	if a := s.accounts[account]; a != nil {
+		if e := a.challenges[id]; e != nil {
+			return e, nil
+		}
+	}
+	return nil, fmt.Errorf("memstore: challenge %q: %w", id, twofa.ErrNotFound)
+}
+
+// voidChallenges voids the open challenges of the account's phone
+// (of every purpose when purpose is 0). s.mu must be held.
+func (s *Store) voidChallenges(a *account, phoneID string, purpose twofa.ChallengePurpose) {
+	for _, e := range a.challenges {
+		if e.c.PhoneID == phoneID && e.c.State == twofa.ChallengeOpen && (purpose == 0 || e.c.Purpose == purpose) {
+			e.c.State = twofa.ChallengeVoided
+		}
+	}
+}
+
+// InsertPhone adds p, as [twofa.PhoneStore] describes. Phone IDs are
+// unique within an account.
+func (s *Store) InsertPhone(ctx context.Context, p twofa.Phone, limit int, now time.Time) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	a := s.account(p.Account, true)
+	defer s.tidy(p.Account)
+
+	counted := 0
+	var stale []string
+	for id, e := range a.phones {
+		if phoneExpired(&e.p, now) {
+			stale = append(stale, id)
+			continue
+		}
+		switch {
+		case id == p.ID:
+			return fmt.Errorf("memstore: phone %q: %w", p.ID, twofa.ErrDuplicate)
+		case e.p.Number.E164 == p.Number.E164:
+			return fmt.Errorf("memstore: phone number %v: %w", p.Number, twofa.ErrDuplicate)
+		}
+		counted++
+	}
+	if counted >= limit {
+		return fmt.Errorf("memstore: %d phones: %w", counted, twofa.ErrLimitReached)
+	}
+	for _, id := range stale {
+		s.voidChallenges(a, id, 0)
+		delete(a.phones, id)
+	}
+	if a.phones == nil {
+		a.phones = make(map[string]*phoneEntry)
+	}
+	s.seq++
+	a.phones[p.ID] = &phoneEntry{p: p, seq: s.seq}
+	return nil
+}
+
+// Phone returns one phone of the account, as [twofa.PhoneStore]
+// describes.
+func (s *Store) Phone(ctx context.Context, account, id string) (twofa.Phone, error) {
+	if err := s.begin(ctx); err != nil {
+		return twofa.Phone{}, err
+	}
+	defer s.mu.Unlock()
+	e, err := s.phone(account, id)
+	if err != nil {
+		return twofa.Phone{}, err
+	}
+	return e.p, nil
+}
+
+// Phones returns every phone of the account, oldest CreatedAt first and
+// phones added at the same instant in insertion order.
+func (s *Store) Phones(ctx context.Context, account string) ([]twofa.Phone, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	a := s.accounts[account]
+	if a == nil || len(a.phones) == 0 {
+		return nil, nil
+	}
+	es := make([]*phoneEntry, 0, len(a.phones))
+	for _, e := range a.phones {
+		es = append(es, e)
+	}
+	slices.SortFunc(es, func(x, y *phoneEntry) int {
+		if c := x.p.CreatedAt.Compare(y.p.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.seq, y.seq)
+	})
+	ps := make([]twofa.Phone, len(es))
+	for i, e := range es {
+		ps[i] = e.p
+	}
+	return ps, nil
+}
+
+// ConfirmPhone turns a pending phone trusted, as [twofa.PhoneStore]
+// describes.
+func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Time) (bool, error) {
+	if err := s.begin(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	e, err := s.phone(account, id)
+	if err != nil {
+		return false, err
+	}
+	if e.p.State != twofa.PhonePending || !e.p.ExpiresAt.After(at) {
+		return false, nil
+	}
+	e.p.State = twofa.PhoneTrusted
+	e.p.ConfirmedAt = at
+	e.p.ExpiresAt = time.Time{}
+	return true, nil
+}
+
+// TouchPhone moves a phone's LastUsedAt forward to at; ErrNotFound when
+// the phone does not exist.
+func (s *Store) TouchPhone(ctx context.Context, account, id string, at time.Time) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	e, err := s.phone(account, id)
+	if err != nil {
+		return err
+	}
+	if e.p.LastUsedAt.Before(at) {
+		e.p.LastUsedAt = at
+	}
+	return nil
+}
+
+// DeletePhone removes a phone and voids its open challenges, as
+// [twofa.PhoneStore] describes.
+func (s *Store) DeletePhone(ctx context.Context, account, id string) (int, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	if _, err := s.phone(account, id); err != nil {
+		return 0, err
+	}
+	a := s.accounts[account]
+	s.voidChallenges(a, id, 0)
+	delete(a.phones, id)
+	s.tidy(account)
+	left := 0
+	for _, e := range a.phones {
+		if e.p.State == twofa.PhoneTrusted {
+			left++
+		}
+	}
+	return left, nil
+}
+
+// DeleteExpiredPhones removes every pending phone that lapsed at or
+// before now, across accounts, and returns how many it removed.
+func (s *Store) DeleteExpiredPhones(ctx context.Context, now time.Time) (int, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	n := 0
+	for name, a := range s.accounts {
+		for id, e := range a.phones {
+			if phoneExpired(&e.p, now) {
+				s.voidChallenges(a, id, 0)
+				delete(a.phones, id)
+				n++
+			}
+		}
+		s.tidy(name)
+	}
+	return n, nil
+}
+
+// CreateChallenge stores a challenge unless the send limits of its
+// phone's number hold, as [twofa.ChallengeStore] describes. On success it
+// also deletes the number's stale challenges.
+func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown time.Duration, perHour int) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	p, err := s.phone(c.Account, c.PhoneID)
+	if err != nil {
+		return err
+	}
+	a := s.accounts[c.Account]
+	if a.challenges[c.ID] != nil {
+		return fmt.Errorf("memstore: challenge %q: %w", c.ID, twofa.ErrDuplicate)
+	}
+	if perHour < 1 {
+		return fmt.Errorf("memstore: no codes allowed: %w", twofa.ErrLimitReached)
+	}
+	now := c.CreatedAt
+	number := p.p.Number.E164
+	if err := sendLimit(s.sends[number], now, cooldown, perHour); err != nil {
+		return err
+	}
+	s.voidChallenges(a, c.PhoneID, c.Purpose)
+	s.pruneSends(number, now)
+	if a.challenges == nil {
+		a.challenges = make(map[string]*challengeEntry)
+	}
+	if s.sends == nil {
+		s.sends = make(map[string][]*challengeEntry)
+	}
+	s.seq++
+	e := &challengeEntry{c: cloneChallenge(c), e164: number, seq: s.seq}
+	a.challenges[c.ID] = e
+	s.sends[number] = append(s.sends[number], e)
+	return nil
+}
+
+// sendLimit returns a *twofa.CooldownError if the cool-down or the hourly
+// cap holds for a number with these sends at now, else nil.
+func sendLimit(sends []*challengeEntry, now time.Time, cooldown time.Duration, perHour int) error {
+	var until time.Time
+	hourly := false
+	if cooldown > 0 {
+		for _, e := range sends {
+			if t := e.c.CreatedAt.Add(cooldown); t.After(now) && t.After(until) {
+				until = t
+			}
+		}
+	}
+	var recent []time.Time // created within the hour, newest first
+	for _, e := range sends {
+		if e.c.CreatedAt.After(now.Add(-time.Hour)) {
+			recent = append(recent, e.c.CreatedAt)
+		}
+	}
+	if len(recent) >= perHour {
+		slices.SortFunc(recent, func(x, y time.Time) int { return y.Compare(x) })
+		if t := recent[perHour-1].Add(time.Hour); !t.Before(until) {
+			until, hourly = t, true
+		}
+	}
+	if until.IsZero() {
+		return nil
+	}
+	return &twofa.CooldownError{RetryAfter: until.Sub(now), Until: until, Hourly: hourly}
+}
+
+// pruneSends deletes the number's challenges that are stale at now.
+// s.mu must be held.
+func (s *Store) pruneSends(number string, now time.Time) {
+	kept := s.sends[number][:0]
+	for _, e := range s.sends[number] {
+		if stale(&e.c, now) {
+			s.dropChallenge(e)
+			continue
+		}
+		kept = append(kept, e)
+	}
+	clear(s.sends[number][len(kept):])
+	if len(kept) == 0 {
+		delete(s.sends, number)
+	} else {
+		s.sends[number] = kept
+	}
+}
+
+// stale reports whether c neither counts for the send limits nor works at
+// now.
+func stale(c *twofa.Challenge, now time.Time) bool {
+	return !c.CreatedAt.After(now.Add(-time.Hour)) && (c.State != twofa.ChallengeOpen || !c.ExpiresAt.After(now))
+}
+
+// dropChallenge removes e from its account (not from s.sends). s.mu must
+// be held.
+func (s *Store) dropChallenge(e *challengeEntry) {
+	if a := s.accounts[e.c.Account]; a != nil {
+		delete(a.challenges, e.c.ID)
+		s.tidy(e.c.Account)
+	}
+}
+
+// Challenge returns one challenge of the account, as
+// [twofa.ChallengeStore] describes.
+func (s *Store) Challenge(ctx context.Context, account, id string) (twofa.Challenge, error) {
+	if err := s.begin(ctx); err != nil {
+		return twofa.Challenge{}, err
+	}
+	defer s.mu.Unlock()
+	e, err := s.challenge(account, id)
+	if err != nil {
+		return twofa.Challenge{}, err
+	}
+	return cloneChallenge(e.c), nil
+}
+
+// LiveChallenges returns the account's unexpired, unvoided challenges of
+// purpose, newest first, as [twofa.ChallengeStore] describes.
+func (s *Store) LiveChallenges(ctx context.Context, account string, purpose twofa.ChallengePurpose, now time.Time) ([]twofa.Challenge, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	a := s.accounts[account]
+	if a == nil {
+		return nil, nil
+	}
+	var es []*challengeEntry
+	for _, e := range a.challenges {
+		if e.c.Purpose == purpose && e.c.State != twofa.ChallengeVoided && e.c.ExpiresAt.After(now) {
+			es = append(es, e)
+		}
+	}
+	slices.SortFunc(es, func(x, y *challengeEntry) int {
+		if c := y.c.CreatedAt.Compare(x.c.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(y.seq, x.seq)
+	})
+	cs := make([]twofa.Challenge, len(es))
+	for i, e := range es {
+		cs[i] = cloneChallenge(e.c)
+	}
+	return cs, nil
+}
+
+// ConsumeChallenge tries a digest against a challenge in one step, as
+// [twofa.ChallengeStore] describes; the digests are compared in constant
+// time.
+func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (twofa.ConsumeResult, int, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, 0, err
+	}
+	defer s.mu.Unlock()
+	e, err := s.challenge(account, id)
+	if err != nil {
+		return 0, 0, err
+	}
+	c := &e.c
+	switch {
+	case c.State == twofa.ChallengeUsed:
+		return twofa.ConsumeUsed, c.Attempts, nil
+	case c.State == twofa.ChallengeVoided:
+		return twofa.ConsumeVoided, c.Attempts, nil
+	case !c.ExpiresAt.After(now):
+		return twofa.ConsumeExpired, c.Attempts, nil
+	case c.Attempts >= maxAttempts:
+		return twofa.ConsumeExhausted, c.Attempts, nil
+	}
+	if len(digest) == len(c.Digest) && subtle.ConstantTimeCompare(digest, c.Digest) == 1 {
+		c.State = twofa.ChallengeUsed
+		c.UsedAt = now
+		return twofa.ConsumeAccepted, c.Attempts, nil
+	}
+	c.Attempts++
+	return twofa.ConsumeWrong, c.Attempts, nil
+}
+
+// DeleteStaleChallenges removes every stale challenge across accounts,
+// as [twofa.ChallengeStore] describes.
+func (s *Store) DeleteStaleChallenges(ctx context.Context, now time.Time) (int, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	n := 0
+	for number, es := range s.sends {
+		before := len(es)
+		s.pruneSends(number, now)
+		n += before - len(s.sends[number])
+	}
+	return n, nil
+}

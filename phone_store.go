@@ -1,0 +1,306 @@
+package twofa
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// PhoneState is where a trusted phone number stands in its life.
+type PhoneState uint8
+
+// Phone states.
+const (
+	// PhonePending: added, but not yet proven with a code sent to it;
+	// never a second factor; lapses at its ExpiresAt.
+	PhonePending PhoneState = iota + 1
+	// PhoneTrusted: proven by a code sent to it.
+	PhoneTrusted
+)
+
+// String returns "pending" or "trusted".
+func (s PhoneState) String() string {
+	switch s {
+	case PhonePending:
+		return "pending"
+	case PhoneTrusted:
+		return "trusted"
+	}
+	return "unknown"
+}
+
+// Phone is the stored record of one phone number of an account. The
+// number itself is stored: codes are sent to it.
+type Phone struct {
+	ID          string
+	Account     string
+	Number      PhoneNumber
+	State       PhoneState
+	CreatedAt   time.Time
+	ExpiresAt   time.Time // pending phones only: when the unproven number lapses
+	ConfirmedAt time.Time
+	LastUsedAt  time.Time // the last sign-in with a code sent to it
+}
+
+// LogValue describes the phone for log/slog with its number masked (a
+// JSON handler would otherwise marshal Number in full).
+func (p Phone) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("id", p.ID),
+		slog.String("account", p.Account),
+		slog.String("number", p.Number.Masked()),
+		slog.String("state", p.State.String()),
+	)
+}
+
+// ChallengePurpose is what an out-of-band code is for.
+type ChallengePurpose uint8
+
+// Challenge purposes.
+const (
+	// ChallengeVerifyPhone: proves that a newly added number reaches the
+	// account's owner (Phones.Confirm).
+	ChallengeVerifyPhone ChallengePurpose = iota + 1
+	// ChallengeSignIn: a second factor at sign-in (Verifier.Verify, with
+	// Config.OutOfBand set).
+	ChallengeSignIn
+)
+
+// String returns "verify_phone" or "sign_in".
+func (p ChallengePurpose) String() string {
+	switch p {
+	case ChallengeVerifyPhone:
+		return "verify_phone"
+	case ChallengeSignIn:
+		return "sign_in"
+	}
+	return fmt.Sprintf("ChallengePurpose(%d)", uint8(p))
+}
+
+// ChallengeState is where an out-of-band challenge stands.
+type ChallengeState uint8
+
+// Challenge states.
+const (
+	// ChallengeOpen: sent and not yet used; it accepts its code until it
+	// expires or takes too many wrong tries.
+	ChallengeOpen ChallengeState = iota + 1
+	// ChallengeUsed: its code was accepted once and never will be again.
+	ChallengeUsed
+	// ChallengeVoided: a newer challenge for the same phone and purpose
+	// replaced it, or its phone was removed.
+	ChallengeVoided
+)
+
+// String returns "open", "used" or "voided".
+func (s ChallengeState) String() string {
+	switch s {
+	case ChallengeOpen:
+		return "open"
+	case ChallengeUsed:
+		return "used"
+	case ChallengeVoided:
+		return "voided"
+	}
+	return "unknown"
+}
+
+// Challenge is the stored record of one out-of-band code sent to a phone:
+// its keyed digest, never the code.
+type Challenge struct {
+	ID      string
+	Account string
+	PhoneID string
+	Purpose ChallengePurpose
+	Channel Channel
+	State   ChallengeState
+	// Digest is Keyring.Digest(PurposeOOBChallenge, account, data) where
+	// data binds the purpose, phone ID and challenge ID to the code, so
+	// that equal codes of two challenges have unrelated digests.
+	Digest []byte
+	// Attempts counts wrong codes tried against this challenge.
+	Attempts  int
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time // zero unless State is ChallengeUsed
+}
+
+// ConsumeResult is what ConsumeChallenge did.
+type ConsumeResult uint8
+
+// ConsumeChallenge results.
+const (
+	// ConsumeAccepted: the digest matched; the challenge is used now.
+	ConsumeAccepted ConsumeResult = iota + 1
+	// ConsumeWrong: the digest did not match; Attempts went up by one.
+	ConsumeWrong
+	// ConsumeUsed: the challenge was used already; nothing compared.
+	ConsumeUsed
+	// ConsumeVoided: the challenge was voided; nothing compared.
+	ConsumeVoided
+	// ConsumeExpired: ExpiresAt is at or before now; nothing compared.
+	ConsumeExpired
+	// ConsumeExhausted: Attempts has reached the maximum; nothing
+	// compared, not even a right code.
+	ConsumeExhausted
+)
+
+// String returns "accepted", "wrong", "used", "voided", "expired" or
+// "exhausted".
+func (r ConsumeResult) String() string {
+	switch r {
+	case ConsumeAccepted:
+		return "accepted"
+	case ConsumeWrong:
+		return "wrong"
+	case ConsumeUsed:
+		return "used"
+	case ConsumeVoided:
+		return "voided"
+	case ConsumeExpired:
+		return "expired"
+	case ConsumeExhausted:
+		return "exhausted"
+	}
+	return fmt.Sprintf("ConsumeResult(%d)", uint8(r))
+}
+
+// Errors about sending codes.
+var (
+	// ErrCooldown is matched by *CooldownError: a code was refused
+	// because one was sent to the number too recently, or too many in
+	// the last hour.
+	ErrCooldown = errors.New("twofa: wait before sending another code")
+	// ErrTooManyCodes: the hourly cap on codes sent to one number was
+	// reached. A *CooldownError with Hourly set wraps it; it matches
+	// ErrLimitReached.
+	ErrTooManyCodes = fmt.Errorf("%w: too many codes sent to this number in the last hour", ErrLimitReached)
+)
+
+// CooldownError reports that no code was sent, because of the number's
+// resend cool-down or, with Hourly set, its hourly cap. It matches
+// ErrCooldown, and when Hourly is set also ErrTooManyCodes and
+// ErrLimitReached.
+type CooldownError struct {
+	RetryAfter time.Duration // from the refused request until a code may be sent
+	Until      time.Time
+	Hourly     bool // the hourly cap, not the resend cool-down, is what holds
+}
+
+// Error says how long to wait, without naming the number.
+func (e *CooldownError) Error() string {
+	what := "a code was sent to this number moments ago"
+	if e.Hourly {
+		what = "too many codes were sent to this number in the last hour"
+	}
+	return fmt.Sprintf("twofa: %s; retry after %v", what, e.RetryAfter.Round(time.Second))
+}
+
+// Is reports whether target is ErrCooldown.
+func (e *CooldownError) Is(target error) bool { return target == ErrCooldown }
+
+// Unwrap returns ErrTooManyCodes when Hourly is set, else nil.
+func (e *CooldownError) Unwrap() error {
+	if e.Hourly {
+		return ErrTooManyCodes
+	}
+	return nil
+}
+
+// sendWindow is the span of the hourly cap, as the ChallengeStore contract
+// states it.
+const sendWindow = time.Hour
+
+// PhoneStore keeps the phone numbers of accounts. As for the other
+// stores, every method is one atomic step of the store, takes a context,
+// and reports a missing record with an error wrapping ErrNotFound.
+//
+// A phone counts (for the limit, for duplicates) while it is trusted or
+// pending with an ExpiresAt after the time in question. Deleting a phone
+// never deletes the history of codes sent to its number: that history
+// (see ChallengeStore) is what the send limits count, and removing and
+// re-adding a number must not reset them.
+type PhoneStore interface {
+	// InsertPhone adds p (State PhonePending with a non-zero ExpiresAt,
+	// or PhoneTrusted). In one atomic step it first deletes the account's
+	// pending phones whose ExpiresAt is at or before now (voiding their
+	// open challenges), then refuses with ErrDuplicate if the account has
+	// a phone with p's ID or with p's Number.E164, then with
+	// ErrLimitReached if the account has limit or more phones, and
+	// otherwise stores p. A refused insert changes nothing (expired
+	// phones included). A limit below 1 refuses every insert.
+	InsertPhone(ctx context.Context, p Phone, limit int, now time.Time) error
+	// Phone returns one phone of the account, or ErrNotFound.
+	Phone(ctx context.Context, account, id string) (Phone, error)
+	// Phones returns every phone of the account, expired pending ones
+	// included, oldest first (by CreatedAt; ties in insertion order).
+	Phones(ctx context.Context, account string) ([]Phone, error)
+	// ConfirmPhone turns a pending phone trusted, sets ConfirmedAt to at
+	// and clears ExpiresAt - atomically and only if it is pending and its
+	// ExpiresAt is after at. It reports false (no error) when it is not,
+	// ErrNotFound when the phone does not exist.
+	ConfirmPhone(ctx context.Context, account, id string, at time.Time) (bool, error)
+	// TouchPhone sets LastUsedAt to at unless it is already at or after
+	// at (it never moves back).
+	TouchPhone(ctx context.Context, account, id string, at time.Time) error
+	// DeletePhone removes a phone, voids its open challenges, and returns
+	// how many trusted phones the account has left, in one atomic step.
+	// Its challenges stay (voided) for the send limits of its number.
+	DeletePhone(ctx context.Context, account, id string) (trustedLeft int, err error)
+	// DeleteExpiredPhones removes every pending phone whose ExpiresAt is
+	// at or before now, across accounts, voiding their open challenges,
+	// and returns how many phones it removed.
+	DeleteExpiredPhones(ctx context.Context, now time.Time) (int, error)
+}
+
+// ChallengeStore keeps out-of-band challenges: the keyed digests of codes
+// sent to phones, and the history of sends that the resend cool-down and
+// the hourly cap count. Both limits are per number (Phone.Number.E164),
+// across accounts: a number added to many accounts still gets at most the
+// cap. Every method is one atomic step of the store, takes a context, and
+// reports a missing record with an error wrapping ErrNotFound.
+type ChallengeStore interface {
+	// CreateChallenge stores c, a new challenge for the phone
+	// (c.Account, c.PhoneID), created at now = c.CreatedAt, as given
+	// (State ChallengeOpen, Attempts 0). In one atomic step:
+	//   - ErrNotFound if the account has no such phone;
+	//   - ErrDuplicate if the account has a challenge with c's ID;
+	//   - a *CooldownError if a challenge for the phone's number (any
+	//     account, any purpose, any state) was created after
+	//     now - cooldown, or if perHour or more were created after
+	//     now - 1 hour. Its Until is the first instant at which neither
+	//     limit holds any more: the latest CreatedAt + cooldown, and the
+	//     perHour-th latest CreatedAt + 1 hour; Hourly is set when the
+	//     latter is the later (or equal). A perHour below 1 refuses
+	//     every challenge with ErrLimitReached;
+	//   - otherwise it voids the open challenges of the same phone and
+	//     purpose and stores c. It may also delete the number's stale
+	//     challenges (see DeleteStaleChallenges).
+	// A refused create changes nothing.
+	CreateChallenge(ctx context.Context, c Challenge, cooldown time.Duration, perHour int) error
+	// Challenge returns one challenge of the account, or ErrNotFound.
+	Challenge(ctx context.Context, account, id string) (Challenge, error)
+	// LiveChallenges returns the account's challenges of purpose that
+	// are not voided and whose ExpiresAt is after now - open ones and
+	// used ones (so that a used code can be told from a wrong one) -
+	// newest first (by CreatedAt; ties latest inserted first).
+	LiveChallenges(ctx context.Context, account string, purpose ChallengePurpose, now time.Time) ([]Challenge, error)
+	// ConsumeChallenge tries digest against one challenge of the
+	// account, in one atomic step that checks, in this order: the
+	// challenge exists (else ErrNotFound); it is open (else ConsumeUsed
+	// or ConsumeVoided); its ExpiresAt is after now (else
+	// ConsumeExpired); its Attempts is below maxAttempts (else
+	// ConsumeExhausted). Only then does it compare the digest: equal, it
+	// marks the challenge used at now (ConsumeAccepted); different, it
+	// adds one to Attempts (ConsumeWrong). It returns the result and
+	// Attempts after the step. Of concurrent calls with the right digest
+	// exactly one reports ConsumeAccepted.
+	ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (ConsumeResult, int, error)
+	// DeleteStaleChallenges removes, across accounts, every challenge
+	// created at or before now - 1 hour that is not open or whose
+	// ExpiresAt is at or before now: it no longer counts for any limit
+	// and can no longer be used. It returns how many it removed.
+	DeleteStaleChallenges(ctx context.Context, now time.Time) (int, error)
+}

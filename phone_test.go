@@ -1,0 +1,218 @@
+package twofa_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/twofa-go/twofa"
+)
+
+// Fictional numbers (the 555-01XX range is reserved for fiction).
+var (
+	phoneUS   = twofa.PhoneNumber{E164: "+14155550142", CountryCode: 1}
+	phoneUK   = twofa.PhoneNumber{E164: "+447700900123", CountryCode: 44}
+	phoneDE   = twofa.PhoneNumber{E164: "+4915123456789", CountryCode: 49}
+	phoneNiue = twofa.PhoneNumber{E164: "+6834002", CountryCode: 683}
+)
+
+func TestPhoneNumberValidate(t *testing.T) {
+	t.Parallel()
+	for _, n := range []twofa.PhoneNumber{
+		phoneUS, phoneUK, phoneDE, phoneNiue,
+		{E164: "+123456789012345", CountryCode: 1}, // 15 digits
+		{E164: "+8613812345678", CountryCode: 86},  // China
+		{E164: "+3761234567", CountryCode: 376},    // a 3-digit country code
+		{E164: "+9999999", CountryCode: 999},       // 7 digits
+		{E164: "+79161234567", CountryCode: 7},     // a 1-digit code other than 1
+		{E164: "+88213123456", CountryCode: 882},   // international networks
+		{E164: "+441234567890", CountryCode: 44},   // 12 digits
+	} {
+		assert.NoError(t, n.Validate(), "%s/%d", n.E164, n.CountryCode)
+	}
+	for _, tc := range []struct {
+		n    twofa.PhoneNumber
+		want string
+	}{
+		{twofa.PhoneNumber{}, "E.164"},
+		{twofa.PhoneNumber{E164: "14155550142", CountryCode: 1}, "E.164"},
+		{twofa.PhoneNumber{E164: "+1 415 555 0142", CountryCode: 1}, "E.164"},
+		{twofa.PhoneNumber{E164: "+1-415-555-0142", CountryCode: 1}, "E.164"},
+		{twofa.PhoneNumber{E164: "+1234567890123456", CountryCode: 1}, "E.164"}, // 16 digits
+		{twofa.PhoneNumber{E164: "+123456", CountryCode: 1}, "E.164"},           // 6 digits
+		{twofa.PhoneNumber{E164: "+04155550142", CountryCode: 0}, "E.164"},
+		{twofa.PhoneNumber{E164: "+1415555014x", CountryCode: 1}, "E.164"},
+		{twofa.PhoneNumber{E164: "+1415555０142", CountryCode: 1}, "E.164"}, // a full-width digit
+		{twofa.PhoneNumber{E164: "++14155550142", CountryCode: 1}, "E.164"},
+		{twofa.PhoneNumber{E164: "+14155550142\n", CountryCode: 1}, "E.164"},
+		{twofa.PhoneNumber{E164: "+14155550142", CountryCode: 0}, "country code"},
+		{twofa.PhoneNumber{E164: "+14155550142", CountryCode: 1000}, "country code"},
+		{twofa.PhoneNumber{E164: "+14155550142", CountryCode: 44}, "country code 44"},
+		{twofa.PhoneNumber{E164: "+14155550142", CountryCode: 14155}, "country code"},
+		{twofa.PhoneNumber{E164: "+14155550142", CountryCode: -1}, "country code"},
+	} {
+		err := tc.n.Validate()
+		require.ErrorIs(t, err, twofa.ErrInvalidPhoneNumber, "%q/%d", tc.n.E164, tc.n.CountryCode)
+		assert.Contains(t, err.Error(), tc.want)
+		if len(tc.n.E164) > 6 {
+			assert.NotContains(t, err.Error(), tc.n.E164[len(tc.n.E164)-6:], "the error repeats the number")
+		}
+	}
+}
+
+func TestPhoneNumberMasked(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		n    twofa.PhoneNumber
+		want string
+	}{
+		{phoneUS, "+1 ••• ••• ••42"},
+		{phoneUK, "+44 ••• ••• ••23"},
+		{phoneDE, "+49 ••• •••• ••89"},
+		{phoneNiue, "+683 ••02"},
+		{twofa.PhoneNumber{E164: "+33612345678", CountryCode: 33}, "+33 ••• •• ••78"},
+		{twofa.PhoneNumber{E164: "+29022123", CountryCode: 290}, "+290 • ••23"},
+		{twofa.PhoneNumber{E164: "+123456789012345", CountryCode: 1}, "+1 ••• ••• •••• ••45"},
+		{twofa.PhoneNumber{}, ""},
+		{twofa.PhoneNumber{E164: "+14155550142", CountryCode: 44}, "(invalid phone number)"},
+		{twofa.PhoneNumber{E164: "4155550142"}, "(invalid phone number)"},
+	} {
+		assert.Equal(t, tc.want, tc.n.Masked(), tc.n.Masked())
+	}
+}
+
+// TestPhoneNumberNeverPrints checks every way a PhoneNumber, or a value
+// holding one, can be printed.
+func TestPhoneNumberNeverPrints(t *testing.T) {
+	t.Parallel()
+	type holder struct {
+		N  twofa.PhoneNumber
+		P  *twofa.PhoneNumber
+		In twofa.PhoneInfo
+		Ph twofa.Phone
+	}
+	n := phoneUS
+	h := holder{N: n, P: &n, In: twofa.PhoneInfo{Number: n}, Ph: twofa.Phone{Number: n}}
+	var outs []string
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x", "%X", "%10.3v", "%T %v"} {
+		outs = append(outs, fmt.Sprintf(verb, n), fmt.Sprintf(verb, &n), fmt.Sprintf(verb, h), fmt.Sprintf(verb, []twofa.PhoneNumber{n}))
+	}
+	outs = append(outs, n.String(), n.GoString(), fmt.Sprint(n), fmt.Sprintln(n))
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	log.Info("x", "phone", n, "info", twofa.PhoneInfo{Number: n}, "record", twofa.Phone{Number: n},
+		"challenge", twofa.ChallengeInfo{To: n})
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "phone", n)
+	outs = append(outs, buf.String())
+	for _, out := range outs {
+		assert.NotContains(t, out, "5550142", out)
+		assert.NotContains(t, out, "0142", out)
+	}
+	assert.Contains(t, fmt.Sprintf("%v", h), "+1 ••• ••• ••42")
+	// The full number is in E164 for whoever reads it on purpose, and in
+	// JSON (a backend storing it elsewhere).
+	j, err := json.Marshal(n)
+	require.NoError(t, err)
+	assert.Contains(t, string(j), "+14155550142")
+}
+
+func TestMessageNeverPrintsCode(t *testing.T) {
+	t.Parallel()
+	m := twofa.Message{To: phoneUS, Channel: twofa.ChannelVoice, Purpose: twofa.ChallengeSignIn, Code: "987654", Issuer: "Example"}
+	var outs []string
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x"} {
+		outs = append(outs, fmt.Sprintf(verb, m), fmt.Sprintf(verb, &m), fmt.Sprintf(verb, []twofa.Message{m}), fmt.Sprintf(verb, struct{ M twofa.Message }{m}))
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "msg", m)
+	outs = append(outs, buf.String(), m.String(), m.GoString())
+	for _, out := range outs {
+		assert.NotContains(t, out, "987654", out)
+		assert.NotContains(t, out, "0142", out)
+	}
+	assert.Equal(t, "twofa.Message{voice sign_in to +1 ••• ••• ••42, code REDACTED}", m.String())
+	assert.Contains(t, buf.String(), `"to":"+1 ••• ••• ••42"`)
+}
+
+func TestMessageText(t *testing.T) {
+	t.Parallel()
+	m := twofa.Message{To: phoneUS, Channel: twofa.ChannelSMS, Purpose: twofa.ChallengeSignIn, Code: "012345", Issuer: "Example"}
+	assert.Equal(t, "012345 is your Example sign-in code. Do not share it with anyone.", m.Text())
+	m.Purpose, m.Issuer = twofa.ChallengeVerifyPhone, ""
+	assert.Equal(t, "012345 is your code to confirm this phone number. Do not share it with anyone.", m.Text())
+	m.Channel, m.Issuer = twofa.ChannelVoice, "Example"
+	assert.Equal(t, "Your Example code to confirm this phone number is 0, 1, 2, 3, 4, 5. Again: 0, 1, 2, 3, 4, 5.", m.Text())
+}
+
+func TestChannelAndPurposeStrings(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "sms", twofa.ChannelSMS.String())
+	assert.Equal(t, "voice", twofa.ChannelVoice.String())
+	assert.Equal(t, "Channel(9)", twofa.Channel(9).String())
+	assert.Equal(t, "verify_phone", twofa.ChallengeVerifyPhone.String())
+	assert.Equal(t, "sign_in", twofa.ChallengeSignIn.String())
+	assert.Equal(t, "ChallengePurpose(0)", twofa.ChallengePurpose(0).String())
+	assert.Equal(t, "pending", twofa.PhonePending.String())
+	assert.Equal(t, "trusted", twofa.PhoneTrusted.String())
+	assert.Equal(t, "unknown", twofa.PhoneState(0).String())
+	for s, want := range map[twofa.ChallengeState]string{twofa.ChallengeOpen: "open", twofa.ChallengeUsed: "used", twofa.ChallengeVoided: "voided", 0: "unknown"} {
+		assert.Equal(t, want, s.String())
+	}
+	for r, want := range map[twofa.ConsumeResult]string{
+		twofa.ConsumeAccepted: "accepted", twofa.ConsumeWrong: "wrong", twofa.ConsumeUsed: "used",
+		twofa.ConsumeVoided: "voided", twofa.ConsumeExpired: "expired", twofa.ConsumeExhausted: "exhausted", 0: "ConsumeResult(0)",
+	} {
+		assert.Equal(t, want, r.String())
+	}
+	assert.Equal(t, "phone", twofa.FactorPhone.String())
+}
+
+func TestCooldownError(t *testing.T) {
+	t.Parallel()
+	until := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	cool := error(&twofa.CooldownError{RetryAfter: 29 * time.Second, Until: until})
+	assert.ErrorIs(t, cool, twofa.ErrCooldown)
+	assert.NotErrorIs(t, cool, twofa.ErrLimitReached)
+	assert.NotErrorIs(t, cool, twofa.ErrTooManyCodes)
+	assert.Equal(t, "twofa: a code was sent to this number moments ago; retry after 29s", cool.Error())
+	capped := fmt.Errorf("store: %w", &twofa.CooldownError{RetryAfter: 40 * time.Minute, Until: until, Hourly: true})
+	assert.ErrorIs(t, capped, twofa.ErrCooldown)
+	assert.ErrorIs(t, capped, twofa.ErrTooManyCodes)
+	assert.ErrorIs(t, capped, twofa.ErrLimitReached)
+	var cd *twofa.CooldownError
+	require.ErrorAs(t, capped, &cd)
+	assert.Equal(t, 40*time.Minute, cd.RetryAfter)
+	assert.Contains(t, capped.Error(), "too many codes")
+}
+
+// TestSendErrorScrubs checks that a provider's error that echoes the
+// number or the code does not carry them into the error's text.
+func TestSendErrorScrubs(t *testing.T) {
+	t.Parallel()
+	env := newPhoneEnv(t)
+	var provider error
+	env.Config.Sender = twofa.SenderFunc(func(_ context.Context, m twofa.Message) error {
+		provider = fmt.Errorf("provider: cannot deliver %q to %s (raw 14155550142, national 4155550142): carrier rejected", m.Text(), m.To.E164)
+		return provider
+	})
+	phones, err := twofa.NewPhones(env.Config)
+	require.NoError(t, err)
+	p, err := phones.Add(t.Context(), "alice", phoneUS)
+	require.NoError(t, err)
+	_, err = phones.SendCode(t.Context(), "alice", p.ID, twofa.ChannelSMS)
+	require.ErrorIs(t, err, twofa.ErrSendFailed)
+	assert.ErrorIs(t, err, provider, "the provider's error is reachable")
+	var se *twofa.SendError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, twofa.ChannelSMS, se.Channel)
+	msg := err.Error()
+	assert.Equal(t, `twofa: sending the code by sms to +1 ••• ••• ••42 failed: provider: cannot deliver "[redacted]" to [redacted] (raw [redacted], national [redacted]): carrier rejected`, msg)
+	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, se), "5550142")
+}

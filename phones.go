@@ -1,0 +1,485 @@
+package twofa
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults of the Config fields of Phones and out-of-band codes.
+const (
+	// DefaultMaxPhones is the per-account limit on phone numbers: a
+	// mobile, a work phone and a landline for voice calls, with room to
+	// spare. Every trusted number is one more SIM that can be swapped or
+	// line that can be diverted, so the limit stays low.
+	DefaultMaxPhones = 5
+	// DefaultChallengeTTL is how long a code sent by SMS or voice works:
+	// NIST SP 800-63B (Section 5.1.3) allows an out-of-band secret at
+	// most 10 minutes, time enough for a text that lags.
+	DefaultChallengeTTL = 10 * time.Minute
+	// DefaultChallengeAttempts is how many wrong codes one challenge
+	// takes before it refuses even the right one. With 10^6 codes, 5
+	// tries give a guesser 5e-6 per code sent; the hourly cap bounds the
+	// codes. A person who mistypes five times asks for a new code.
+	DefaultChallengeAttempts = 5
+	// DefaultResendCooldown is the wait between two codes to one number:
+	// texts usually arrive within seconds, so 30 s absorbs impatient
+	// double clicks and slows a script that pumps messages.
+	DefaultResendCooldown = 30 * time.Second
+	// DefaultMaxSendsPerHour caps the codes sent to one number in any
+	// hour (across accounts): a person whose text is lost retries two or
+	// three times; more looks like abuse (message pumping, which bills
+	// the sender, or bombing someone's phone). With
+	// DefaultChallengeAttempts it also caps a guesser at 25 tries an hour
+	// per number.
+	DefaultMaxSendsPerHour = 5
+	// PendingPhoneTTL is how long an added number may wait to be
+	// confirmed: an hour, room for every resend the hourly cap allows.
+	// An unconfirmed number then lapses and frees its slot.
+	PendingPhoneTTL = time.Hour
+	// MaxChallengeTTL bounds Config.ChallengeTTL: a code that lives
+	// longer than the hour the send limits look back on is no longer a
+	// one-time code.
+	MaxChallengeTTL = time.Hour
+	// MaxChallengeAttempts bounds Config.ChallengeAttempts.
+	MaxChallengeAttempts = 100
+)
+
+// Errors of Phones.
+var (
+	// ErrTooManyPhones: the account has Config.MaxPhones numbers
+	// (trusted and pending ones that have not lapsed).
+	ErrTooManyPhones = fmt.Errorf("%w: too many phone numbers", ErrLimitReached)
+	// ErrPhoneExists: the account has this number already (trusted, or
+	// pending: send it a code instead).
+	ErrPhoneExists = fmt.Errorf("%w: phone number already added", ErrDuplicate)
+	// ErrPhoneConfirmed: Confirm on a number that is trusted already.
+	ErrPhoneConfirmed = errors.New("twofa: phone number already confirmed")
+	// ErrCodeExpired: no code is active for the phone - none was sent,
+	// it expired, a newer one replaced it, or it took
+	// Config.ChallengeAttempts wrong tries. Send a new one.
+	ErrCodeExpired = errors.New("twofa: code expired; send a new one")
+	// ErrOutOfBandDisabled: a sign-in code was asked for while
+	// Config.OutOfBand is off, so the Verifier would not accept it.
+	ErrOutOfBandDisabled = errors.New("twofa: out-of-band codes are not enabled")
+	// ErrInvalidChannel: a Channel other than ChannelSMS and
+	// ChannelVoice.
+	ErrInvalidChannel = errors.New("twofa: invalid channel")
+)
+
+// phoneSettings are the resolved Config fields of phones and out-of-band
+// codes.
+type phoneSettings struct {
+	maxPhones int
+	ttl       time.Duration
+	attempts  int
+	cooldown  time.Duration
+	perHour   int
+}
+
+// phoneSettings fills in the defaults of the phone fields and checks
+// them.
+func (c Config) phoneSettings() (phoneSettings, error) {
+	s := phoneSettings{
+		maxPhones: cmp.Or(c.MaxPhones, DefaultMaxPhones),
+		ttl:       cmp.Or(c.ChallengeTTL, DefaultChallengeTTL),
+		attempts:  cmp.Or(c.ChallengeAttempts, DefaultChallengeAttempts),
+		cooldown:  cmp.Or(c.ResendCooldown, DefaultResendCooldown),
+		perHour:   cmp.Or(c.MaxSendsPerHour, DefaultMaxSendsPerHour),
+	}
+	switch {
+	case s.maxPhones < 1:
+		return s, fmt.Errorf("%w: MaxPhones %d is below 1", ErrConfig, s.maxPhones)
+	case s.ttl < time.Second || s.ttl > MaxChallengeTTL:
+		return s, fmt.Errorf("%w: ChallengeTTL %v outside 1s to %v", ErrConfig, s.ttl, MaxChallengeTTL)
+	case s.attempts < 1 || s.attempts > MaxChallengeAttempts:
+		return s, fmt.Errorf("%w: ChallengeAttempts %d outside 1 to %d", ErrConfig, s.attempts, MaxChallengeAttempts)
+	case s.cooldown < 0 || s.cooldown > sendWindow:
+		return s, fmt.Errorf("%w: ResendCooldown %v outside 0 to %v", ErrConfig, s.cooldown, sendWindow)
+	case s.perHour < 1:
+		return s, fmt.Errorf("%w: MaxSendsPerHour %d is below 1", ErrConfig, s.perHour)
+	}
+	return s, nil
+}
+
+// PhoneInfo is what a settings page shows of a phone number. Number
+// prints masked ("+1 ••• ••• ••42"); its E164 field holds the full
+// number, for a page that chooses to show it.
+type PhoneInfo struct {
+	ID          string
+	Number      PhoneNumber
+	State       PhoneState
+	CreatedAt   time.Time
+	ExpiresAt   time.Time // pending numbers: when they lapse unconfirmed
+	ConfirmedAt time.Time
+	LastUsedAt  time.Time
+}
+
+// LogValue describes the phone for log/slog with its number masked (a
+// JSON handler would otherwise marshal Number in full).
+func (p PhoneInfo) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("id", p.ID),
+		slog.String("number", p.Number.Masked()),
+		slog.String("state", p.State.String()),
+		slog.Time("created_at", p.CreatedAt),
+	)
+}
+
+func (p Phone) info() PhoneInfo {
+	return PhoneInfo{
+		ID: p.ID, Number: p.Number, State: p.State, CreatedAt: p.CreatedAt,
+		ExpiresAt: p.ExpiresAt, ConfirmedAt: p.ConfirmedAt, LastUsedAt: p.LastUsedAt,
+	}
+}
+
+// ChallengeInfo describes a code that was sent, without the code: what a
+// "we sent a code to +1 ••• ••• ••42" page needs.
+type ChallengeInfo struct {
+	ID        string
+	PhoneID   string
+	To        PhoneNumber // prints masked
+	Purpose   ChallengePurpose
+	Channel   Channel
+	CreatedAt time.Time
+	ExpiresAt time.Time // when the code stops working
+	ResendAt  time.Time // the earliest time another code may be sent (the cool-down)
+}
+
+// LogValue describes the challenge for log/slog with its number masked.
+func (c ChallengeInfo) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("id", c.ID),
+		slog.String("phone_id", c.PhoneID),
+		slog.String("to", c.To.Masked()),
+		slog.String("purpose", c.Purpose.String()),
+		slog.String("channel", c.Channel.String()),
+		slog.Time("expires_at", c.ExpiresAt),
+	)
+}
+
+// Phones manages the phone numbers of accounts and sends them
+// out-of-band codes (SMS or voice) through Config.Sender: add a number
+// (pending), prove it with a code sent to it (trusted), list (masked),
+// remove; and send sign-in codes to trusted numbers, which the Verifier
+// accepts when Config.OutOfBand is set.
+//
+// Codes are 6 random digits (crypto/rand, unbiased), stored as keyed
+// digests, single use, valid for Config.ChallengeTTL and for at most
+// Config.ChallengeAttempts wrong tries. Sending is limited per number, in
+// the store and so across replicas: Config.ResendCooldown between two
+// codes, Config.MaxSendsPerHour in any hour.
+//
+// # A weaker second factor
+//
+// A code sent by SMS or voice proves that someone reads the number's
+// messages, not that they hold the phone: SIM swaps, number ports, call
+// forwarding and SS7 interception hand it to attackers, and NIST SP
+// 800-63B calls the public telephone network a restricted authenticator.
+// Prefer authenticator apps (Devices); accept phone codes for sign-in
+// only by setting Config.OutOfBand, and let users who have an app turn
+// the phone off.
+//
+// Phones is safe for concurrent use.
+type Phones struct {
+	c  Config
+	s  phoneSettings
+	ps PhoneStore
+	cs ChallengeStore
+}
+
+// NewPhones returns a Phones manager. Config.Store (which must implement
+// PhoneStore and ChallengeStore, as memstore and sqlstore do), Keyring
+// and Sender are required; Issuer names the service in the messages.
+func NewPhones(c Config) (*Phones, error) {
+	c, err := c.resolved()
+	if err != nil {
+		return nil, err
+	}
+	if c.Sender == nil {
+		return nil, fmt.Errorf("%w: Sender is required", ErrConfig)
+	}
+	s, err := c.phoneSettings()
+	if err != nil {
+		return nil, err
+	}
+	return &Phones{c: c, s: s, ps: c.Store, cs: c.Store}, nil
+}
+
+// Add adds a phone number to the account, pending: it is no second
+// factor until Confirm has seen a code sent to it (call SendCode next),
+// and it lapses unconfirmed after PendingPhoneTTL. n comes from package
+// phonenumber's Parse, or from the backend's own validation; Add checks
+// its form only (PhoneNumber.Validate).
+//
+// Errors: ErrInvalidAccount, ErrInvalidPhoneNumber, ErrPhoneExists (the
+// account has the number, trusted or pending), ErrTooManyPhones.
+func (p *Phones) Add(ctx context.Context, account string, n PhoneNumber) (PhoneInfo, error) {
+	if err := validAccount(account); err != nil {
+		return PhoneInfo{}, err
+	}
+	if err := n.Validate(); err != nil {
+		return PhoneInfo{}, err
+	}
+	id, err := newID()
+	if err != nil {
+		return PhoneInfo{}, err
+	}
+	now := p.c.Clock.Now()
+	ph := Phone{
+		ID: id, Account: account, Number: n, State: PhonePending,
+		CreatedAt: now, ExpiresAt: now.Add(PendingPhoneTTL),
+	}
+	if err := p.ps.InsertPhone(ctx, ph, p.s.maxPhones, now); err != nil {
+		switch {
+		case errors.Is(err, ErrLimitReached):
+			return PhoneInfo{}, ErrTooManyPhones
+		case errors.Is(err, ErrDuplicate):
+			return PhoneInfo{}, ErrPhoneExists
+		}
+		return PhoneInfo{}, fmt.Errorf("twofa: add phone: %w", err)
+	}
+	p.c.Events.emit(ctx, Event{Type: EventPhoneAdded, Account: account, PhoneID: id, Time: now})
+	return ph.info(), nil
+}
+
+// SendCode sends a new code to one of the account's numbers by ch (SMS or
+// voice): to a pending number, the code that confirms it (Confirm); to a
+// trusted one, a sign-in code (Verifier.Verify), which needs
+// Config.OutOfBand. The new code replaces the number's previous code of
+// the same purpose.
+//
+// The code is recorded before it is sent: a send that fails still counts
+// toward the number's cool-down and hourly cap (the provider may have
+// delivered it after all), and the code stays valid.
+//
+// Errors: ErrInvalidAccount, ErrInvalidChannel, ErrNotFound,
+// ErrEnrollmentExpired (a pending number that lapsed),
+// ErrOutOfBandDisabled, *CooldownError (errors.Is ErrCooldown; with
+// Hourly set also ErrTooManyCodes and ErrLimitReached), *SendError
+// (errors.Is ErrSendFailed).
+func (p *Phones) SendCode(ctx context.Context, account, phoneID string, ch Channel) (ChallengeInfo, error) {
+	if err := validAccount(account); err != nil {
+		return ChallengeInfo{}, err
+	}
+	if !ch.valid() {
+		return ChallengeInfo{}, ErrInvalidChannel
+	}
+	ph, err := p.ps.Phone(ctx, account, phoneID)
+	if err != nil {
+		return ChallengeInfo{}, fmt.Errorf("twofa: send code: %w", err)
+	}
+	now := p.c.Clock.Now()
+	c := Challenge{
+		Account: account, PhoneID: ph.ID, Channel: ch, State: ChallengeOpen,
+		CreatedAt: now, ExpiresAt: now.Add(p.s.ttl),
+	}
+	switch ph.State {
+	case PhonePending:
+		if !now.Before(ph.ExpiresAt) {
+			return ChallengeInfo{}, ErrEnrollmentExpired
+		}
+		c.Purpose = ChallengeVerifyPhone
+		if ph.ExpiresAt.Before(c.ExpiresAt) {
+			c.ExpiresAt = ph.ExpiresAt // the code cannot outlive the number
+		}
+	case PhoneTrusted:
+		if !p.c.OutOfBand {
+			return ChallengeInfo{}, ErrOutOfBandDisabled
+		}
+		c.Purpose = ChallengeSignIn
+	default:
+		return ChallengeInfo{}, fmt.Errorf("twofa: send code: phone %s in unknown state %d", ph.ID, ph.State)
+	}
+	if c.ID, err = newID(); err != nil {
+		return ChallengeInfo{}, err
+	}
+	code, err := newChallengeCode(rand.Reader)
+	if err != nil {
+		return ChallengeInfo{}, err
+	}
+	if c.Digest, err = challengeDigest(p.c.Keyring, c, code); err != nil {
+		return ChallengeInfo{}, err
+	}
+	if err := p.cs.CreateChallenge(ctx, c, p.s.cooldown, p.s.perHour); err != nil {
+		var cd *CooldownError
+		if errors.As(err, &cd) {
+			p.c.Events.emit(ctx, Event{Type: EventCodeSendRefused, Account: account, PhoneID: ph.ID, Time: now, RetryAfter: cd.RetryAfter})
+			return ChallengeInfo{}, cd
+		}
+		return ChallengeInfo{}, fmt.Errorf("twofa: send code: %w", err)
+	}
+	m := Message{To: ph.Number, Channel: ch, Purpose: c.Purpose, Code: code, Issuer: p.c.Issuer, ExpiresAt: c.ExpiresAt}
+	if err := p.c.Sender.Send(ctx, m); err != nil {
+		return ChallengeInfo{}, newSendError(m, err)
+	}
+	p.c.Events.emit(ctx, Event{Type: EventCodeSent, Account: account, PhoneID: ph.ID, Time: now})
+	return ChallengeInfo{
+		ID: c.ID, PhoneID: ph.ID, To: ph.Number, Purpose: c.Purpose, Channel: ch,
+		CreatedAt: now, ExpiresAt: c.ExpiresAt, ResendAt: now.Add(p.s.cooldown),
+	}, nil
+}
+
+// Confirm proves a pending number with the code SendCode sent to it; the
+// number is trusted from then on. The code is used up.
+//
+// Errors: ErrInvalidAccount, ErrNotFound, ErrPhoneConfirmed,
+// ErrEnrollmentExpired (the number lapsed: add it again),
+// ErrMalformedCode (not 6 digits; nothing counted), ErrInvalidCode (a
+// wrong try, counted), ErrCodeExpired (no active code: send a new one;
+// also after Config.ChallengeAttempts wrong tries, when even the right
+// code is refused), ErrReplayed (the code was used, by a concurrent
+// Confirm).
+func (p *Phones) Confirm(ctx context.Context, account, phoneID, code string) error {
+	if err := validAccount(account); err != nil {
+		return err
+	}
+	ph, err := p.ps.Phone(ctx, account, phoneID)
+	if err != nil {
+		return fmt.Errorf("twofa: confirm phone: %w", err)
+	}
+	now := p.c.Clock.Now()
+	if ph.State == PhoneTrusted {
+		return ErrPhoneConfirmed
+	}
+	if !now.Before(ph.ExpiresAt) {
+		return ErrEnrollmentExpired
+	}
+	canon, ok := canonicalChallengeCode(code)
+	if !ok {
+		return ErrMalformedCode
+	}
+	live, err := p.cs.LiveChallenges(ctx, account, ChallengeVerifyPhone, now)
+	if err != nil {
+		return fmt.Errorf("twofa: confirm phone: %w", err)
+	}
+	var c *Challenge
+	for i := range live {
+		if live[i].PhoneID == phoneID {
+			c = &live[i] // the newest: a new challenge voids the older ones
+			break
+		}
+	}
+	if c == nil {
+		return ErrCodeExpired
+	}
+	if c.State == ChallengeUsed {
+		if match, err := challengeMatches(p.c.Keyring, *c, canon); err != nil {
+			return err
+		} else if match {
+			return ErrReplayed
+		}
+		return ErrCodeExpired
+	}
+	res, attempts, err := consume(ctx, p.c.Keyring, p.cs, *c, canon, p.s.attempts, now)
+	if err != nil {
+		return fmt.Errorf("twofa: confirm phone: %w", err)
+	}
+	switch res {
+	case ConsumeAccepted:
+	case ConsumeWrong:
+		p.c.Events.emit(ctx, Event{Type: EventPhoneConfirmFailed, Account: account, PhoneID: phoneID, Time: now, Failures: attempts})
+		return ErrInvalidCode
+	case ConsumeUsed:
+		return ErrReplayed
+	default:
+		return ErrCodeExpired
+	}
+	ok, err = p.ps.ConfirmPhone(ctx, account, phoneID, now)
+	if err != nil {
+		return fmt.Errorf("twofa: confirm phone: %w", err)
+	}
+	if !ok {
+		// Confirmed meanwhile (by another code), or lapsed.
+		cur, err := p.ps.Phone(ctx, account, phoneID)
+		if err == nil && cur.State == PhoneTrusted {
+			return ErrPhoneConfirmed
+		}
+		return ErrEnrollmentExpired
+	}
+	p.c.Events.emit(ctx, Event{Type: EventPhoneConfirmed, Account: account, PhoneID: phoneID, Time: now})
+	return nil
+}
+
+// List returns the account's phone numbers, oldest first: trusted ones
+// and pending ones that have not lapsed. Their Numbers print masked.
+func (p *Phones) List(ctx context.Context, account string) ([]PhoneInfo, error) {
+	if err := validAccount(account); err != nil {
+		return nil, err
+	}
+	phs, err := p.ps.Phones(ctx, account)
+	if err != nil {
+		return nil, fmt.Errorf("twofa: list phones: %w", err)
+	}
+	now := p.c.Clock.Now()
+	out := make([]PhoneInfo, 0, len(phs))
+	for _, ph := range phs {
+		if ph.State == PhonePending && !now.Before(ph.ExpiresAt) {
+			continue
+		}
+		out = append(out, ph.info())
+	}
+	return out, nil
+}
+
+// Remove removes a phone number (pending or trusted); codes sent to it
+// stop working at once. With Config.OutOfBand set, removing the account's
+// last trusted number when it has no confirmed device turns two-factor
+// authentication off: the recovery codes are voided and
+// EventTwoFactorDisabled is reported. The number's send history stays, so
+// removing and re-adding it does not reset its send limits.
+//
+// Errors: ErrInvalidAccount, ErrNotFound.
+func (p *Phones) Remove(ctx context.Context, account, phoneID string) error {
+	if err := validAccount(account); err != nil {
+		return err
+	}
+	ph, err := p.ps.Phone(ctx, account, phoneID)
+	if err != nil {
+		return fmt.Errorf("twofa: remove phone: %w", err)
+	}
+	left, err := p.ps.DeletePhone(ctx, account, phoneID)
+	if err != nil {
+		return fmt.Errorf("twofa: remove phone: %w", err)
+	}
+	now := p.c.Clock.Now()
+	p.c.Events.emit(ctx, Event{Type: EventPhoneRemoved, Account: account, PhoneID: phoneID, Time: now})
+	if !p.c.OutOfBand || left > 0 {
+		return nil
+	}
+	devices, err := p.c.enabled(ctx, account)
+	if err != nil || devices {
+		return err
+	}
+	// No second factor is left, whatever state the number had when it
+	// was read (a concurrent Confirm may have changed it): void what
+	// depends on one, as Devices.Revoke does.
+	if err := p.c.disableSecondFactor(ctx, account); err != nil {
+		return err
+	}
+	if ph.State == PhoneTrusted {
+		p.c.Events.emit(ctx, Event{Type: EventTwoFactorDisabled, Account: account, Time: now})
+	}
+	return nil
+}
+
+// Purge deletes, across accounts, pending numbers that lapsed and codes
+// that neither work nor count for the send limits any more, and returns
+// how many records it removed. Call it now and then (say hourly) to keep
+// the store small; nothing depends on it.
+func (p *Phones) Purge(ctx context.Context) (int, error) {
+	now := p.c.Clock.Now()
+	n, err := p.ps.DeleteExpiredPhones(ctx, now)
+	if err != nil {
+		return n, fmt.Errorf("twofa: purge phones: %w", err)
+	}
+	m, err := p.cs.DeleteStaleChallenges(ctx, now)
+	if err != nil {
+		return n + m, fmt.Errorf("twofa: purge challenges: %w", err)
+	}
+	return n + m, nil
+}

@@ -1,0 +1,303 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/twofa-go/twofa"
+)
+
+var _ twofa.BrowserStore = (*Store)(nil)
+
+// lockBrowsers is the advisory lock class (PostgreSQL) of an account's
+// trusted browsers: InsertBrowser and RevokeBrowsers, which change several
+// rows of one account, take it, so they neither interleave nor deadlock.
+const lockBrowsers = "browsers"
+
+// browserCols are the columns of a trusted browser, in the order
+// scanBrowser reads them and InsertBrowser writes them.
+const browserCols = `account, id, label, digest, created_at, created_at_ns, expires_at, expires_at_ns,
+	last_used_at, last_used_at_ns, revoked_at, revoked_at_ns`
+
+// browserNotRevoked is the predicate of a browser not revoked: revoked_at
+// holds the zero time.Time.
+const browserNotRevoked = `revoked_at = ` + zeroTimeSQL + ` AND revoked_at_ns = 0`
+
+// browserQueries are the statements on the browsers table, built once per
+// dialect and prefix (see Store.sql).
+type browserQueries struct {
+	deleteExpiredOf string // $1 account, ($2, $3) now
+	duplicate       string // $1 account, $2 id, $3 digest
+	countLive       string // $1 account, ($2, $3) now
+	lru             string // $1 account, ($2, $3) now, $4 how many
+	evict           string // $1 seq, ($2, $3) at
+	insert          string
+	byDigest        string // $1 account, $2 digest
+	list            string // $1 account
+	touch           string // $1 account, $2 id, ($3, $4) at
+	exists          string // $1 account, $2 id
+	revoke          string // $1 account, $2 id, ($3, $4) at
+	revokeAll       string // $1 account, ($2, $3) at
+	deleteExpired   string // ($1, $2) now
+}
+
+func buildBrowserQueries(sql func(string) string) *browserQueries {
+	const live = browserNotRevoked + ` AND (expires_at, expires_at_ns) > ($2, $3)`
+	return &browserQueries{
+		deleteExpiredOf: sql(`DELETE FROM {{prefix}}browsers WHERE account = $1 AND (expires_at, expires_at_ns) <= ($2, $3)`),
+		duplicate:       sql(`SELECT 1 FROM {{prefix}}browsers WHERE account = $1 AND (id = $2 OR digest = $3)`),
+		countLive:       sql(`SELECT COUNT(*) FROM {{prefix}}browsers WHERE account = $1 AND ` + live),
+		lru: sql(`SELECT seq, id FROM {{prefix}}browsers WHERE account = $1 AND ` + live + `
+			ORDER BY last_used_at, last_used_at_ns, seq LIMIT $4`),
+		evict: sql(`UPDATE {{prefix}}browsers SET revoked_at = $2, revoked_at_ns = $3
+			WHERE seq = $1 AND ` + browserNotRevoked),
+		insert: sql(`INSERT INTO {{prefix}}browsers (` + browserCols + `)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`),
+		byDigest: sql(`SELECT ` + browserCols + ` FROM {{prefix}}browsers WHERE account = $1 AND digest = $2`),
+		list: sql(`SELECT ` + browserCols + ` FROM {{prefix}}browsers WHERE account = $1
+			ORDER BY created_at, created_at_ns, seq`),
+		touch: sql(`UPDATE {{prefix}}browsers SET last_used_at = $3, last_used_at_ns = $4
+			WHERE account = $1 AND id = $2 AND (last_used_at, last_used_at_ns) < ($3, $4)`),
+		exists: sql(`SELECT 1 FROM {{prefix}}browsers WHERE account = $1 AND id = $2`),
+		revoke: sql(`UPDATE {{prefix}}browsers SET revoked_at = $3, revoked_at_ns = $4
+			WHERE account = $1 AND id = $2 AND ` + browserNotRevoked),
+		revokeAll: sql(`UPDATE {{prefix}}browsers SET revoked_at = $2, revoked_at_ns = $3
+			WHERE account = $1 AND ` + live),
+		deleteExpired: sql(`DELETE FROM {{prefix}}browsers WHERE (expires_at, expires_at_ns) <= ($1, $2)`),
+	}
+}
+
+type browserQueryKey struct {
+	dialect Dialect
+	prefix  string
+}
+
+// browserQueryCache holds a *browserQueries per browserQueryKey.
+var browserQueryCache sync.Map
+
+// bq returns the store's browser statements.
+func (s *Store) bq() *browserQueries {
+	k := browserQueryKey{s.dialect, s.prefix}
+	if q, ok := browserQueryCache.Load(k); ok {
+		return q.(*browserQueries)
+	}
+	q, _ := browserQueryCache.LoadOrStore(k, buildBrowserQueries(s.sql))
+	return q.(*browserQueries)
+}
+
+// InsertBrowser implements twofa.BrowserStore in one transaction (BEGIN
+// IMMEDIATE in SQLite, a per-account advisory lock in PostgreSQL): it
+// deletes the account's expired records, checks for a duplicate ID or
+// digest, revokes the least recently used live records down to limit-1,
+// and inserts b. Unique indexes on (account, id) and (account, digest) back
+// the check. A refused insert rolls back, deletions included.
+func (s *Store) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, now time.Time) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("insert browser", err)
+	}
+	if limit < 1 {
+		return nil, fmt.Errorf("sqlstore: insert browser: limit %d: %w", limit, twofa.ErrLimitReached)
+	}
+	bq := s.bq()
+	var evicted []string
+	err := s.inTx(ctx, lockBrowsers, b.Account, func(q querier) error {
+		evicted = nil
+		nowSec, nowNsec := unix(now)
+		if _, err := q.ExecContext(ctx, bq.deleteExpiredOf, b.Account, nowSec, nowNsec); err != nil {
+			return err
+		}
+		var one int
+		err := q.QueryRowContext(ctx, bq.duplicate, b.Account, b.ID, blob(b.Digest)).Scan(&one)
+		if err == nil {
+			return fmt.Errorf("%w: the account has a browser with this ID or digest", twofa.ErrDuplicate)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var n int
+		if err := q.QueryRowContext(ctx, bq.countLive, b.Account, nowSec, nowNsec).Scan(&n); err != nil {
+			return err
+		}
+		if k := n - limit + 1; k > 0 {
+			if evicted, err = s.evictBrowsers(ctx, q, bq, b.Account, k, nowSec, nowNsec); err != nil {
+				return err
+			}
+		}
+		args := []any{b.Account, b.ID, b.Label, blob(b.Digest)}
+		for _, t := range []time.Time{b.CreatedAt, b.ExpiresAt, b.LastUsedAt, b.RevokedAt} {
+			sec, nsec := unix(t)
+			args = append(args, sec, nsec)
+		}
+		_, err = q.ExecContext(ctx, bq.insert, args...)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("insert browser", err)
+	}
+	return evicted, nil
+}
+
+// evictBrowsers revokes the k least recently used live browsers of the
+// account and returns their IDs in that order. A record that a concurrent
+// RevokeBrowser (which takes no lock) revoked in between is not reported.
+func (s *Store) evictBrowsers(ctx context.Context, q querier, bq *browserQueries, account string, k int, nowSec, nowNsec int64) ([]string, error) {
+	rows, err := q.QueryContext(ctx, bq.lru, account, nowSec, nowNsec, k)
+	if err != nil {
+		return nil, err
+	}
+	type victim struct {
+		seq int64
+		id  string
+	}
+	var vs []victim
+	for rows.Next() {
+		var v victim
+		if err := rows.Scan(&v.seq, &v.id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		vs = append(vs, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, v := range vs {
+		res, err := q.ExecContext(ctx, bq.evict, v.seq, nowSec, nowNsec)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, err
+		} else if n > 0 {
+			ids = append(ids, v.id)
+		}
+	}
+	return ids, nil
+}
+
+func scanBrowser(r scanner) (twofa.Browser, error) {
+	var b twofa.Browser
+	var t [8]int64
+	if err := r.Scan(&b.Account, &b.ID, &b.Label, &b.Digest, &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7]); err != nil {
+		return twofa.Browser{}, err
+	}
+	b.CreatedAt = fromUnix(t[0], t[1])
+	b.ExpiresAt = fromUnix(t[2], t[3])
+	b.LastUsedAt = fromUnix(t[4], t[5])
+	b.RevokedAt = fromUnix(t[6], t[7])
+	return b, nil
+}
+
+// BrowserByDigest implements twofa.BrowserStore: one lookup in the unique
+// index on (account, digest).
+func (s *Store) BrowserByDigest(ctx context.Context, account string, digest []byte) (twofa.Browser, error) {
+	var b twofa.Browser
+	err := s.queryRow(ctx, func(r *sql.Row) (err error) { b, err = scanBrowser(r); return err },
+		s.bq().byDigest, account, blob(digest))
+	if errors.Is(err, sql.ErrNoRows) {
+		return twofa.Browser{}, fmt.Errorf("sqlstore: browser: %w", twofa.ErrNotFound)
+	}
+	if err != nil {
+		return twofa.Browser{}, wrap("browser", err)
+	}
+	return b, nil
+}
+
+// Browsers implements twofa.BrowserStore: oldest first, and in insertion
+// order among those created at the same time.
+func (s *Store) Browsers(ctx context.Context, account string) ([]twofa.Browser, error) {
+	rows, err := s.query(ctx, s.bq().list, account)
+	if err != nil {
+		return nil, wrap("browsers", err)
+	}
+	defer rows.Close()
+	var bs []twofa.Browser
+	for rows.Next() {
+		b, err := scanBrowser(rows)
+		if err != nil {
+			return nil, wrap("browsers", err)
+		}
+		bs = append(bs, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("browsers", err)
+	}
+	return bs, nil
+}
+
+// TouchBrowser implements twofa.BrowserStore with one conditional UPDATE
+// (LastUsedAt before at), so LastUsedAt never moves back. ErrNotFound when
+// the account has no such browser.
+func (s *Store) TouchBrowser(ctx context.Context, account, id string, at time.Time) error {
+	sec, nsec := unix(at)
+	res, err := s.exec(ctx, s.bq().touch, account, id, sec, nsec)
+	if err != nil {
+		return wrap("touch browser", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return wrap("touch browser", err)
+	}
+	var one int
+	err = s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&one) }, s.bq().exists, account, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = twofa.ErrNotFound
+	}
+	return wrap("touch browser", err)
+}
+
+// RevokeBrowser implements twofa.BrowserStore with one conditional UPDATE
+// (not revoked yet), so of concurrent calls exactly one changes the row.
+// ErrNotFound when the account has no such browser or it is revoked.
+func (s *Store) RevokeBrowser(ctx context.Context, account, id string, at time.Time) error {
+	sec, nsec := unix(at)
+	res, err := s.exec(ctx, s.bq().revoke, account, id, sec, nsec)
+	if err != nil {
+		return wrap("revoke browser", err)
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n == 0 {
+		err = fmt.Errorf("no browser %q that is not revoked: %w", id, twofa.ErrNotFound)
+	}
+	return wrap("revoke browser", err)
+}
+
+// RevokeBrowsers implements twofa.BrowserStore with one UPDATE, under the
+// account's advisory lock in PostgreSQL (InsertBrowser may be revoking
+// some of the same rows).
+func (s *Store) RevokeBrowsers(ctx context.Context, account string, at time.Time) (int, error) {
+	sec, nsec := unix(at)
+	var n int64
+	err := s.inTx(ctx, lockBrowsers, account, func(q querier) error {
+		res, err := q.ExecContext(ctx, s.bq().revokeAll, account, sec, nsec)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, wrap("revoke browsers", err)
+	}
+	return int(n), nil
+}
+
+// DeleteExpiredBrowsers implements twofa.BrowserStore with one DELETE,
+// served by the index on the expiry.
+func (s *Store) DeleteExpiredBrowsers(ctx context.Context, now time.Time) (int, error) {
+	sec, nsec := unix(now)
+	res, err := s.exec(ctx, s.bq().deleteExpired, sec, nsec)
+	if err != nil {
+		return 0, wrap("delete expired browsers", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, wrap("delete expired browsers", err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,575 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twofa-go/twofa"
+)
+
+// Phones and out-of-band challenges (migration 0003). The statements are
+// written as the others are, with PostgreSQL placeholders and {{prefix}},
+// and adapted by Store.sql at each call; SQLite's prepared-statement
+// cache is keyed by the adapted text, so they are parsed once.
+
+var (
+	_ twofa.PhoneStore     = (*Store)(nil)
+	_ twofa.ChallengeStore = (*Store)(nil)
+)
+
+// Advisory lock classes (PostgreSQL) of phones: one account's phones
+// (inserts, deletes), and one number's challenges (the send limits).
+const (
+	lockPhones  = "phones"
+	lockNumbers = "challenges"
+)
+
+// phoneCols are the columns of a phone, in the order scanPhone reads
+// them and InsertPhone writes them.
+const phoneCols = `account, id, e164, country_code, state, created_at, created_at_ns,
+	expires_at, expires_at_ns, confirmed_at, confirmed_at_ns, last_used_at, last_used_at_ns`
+
+// challengeCols are the columns of a challenge, in the order
+// scanChallenge reads them (e164 aside, which only the store reads).
+const challengeCols = `account, id, phone_id, purpose, channel, state, digest, attempts,
+	created_at, created_at_ns, expires_at, expires_at_ns, used_at, used_at_ns`
+
+// The states as stored (twofa.PhoneState, twofa.ChallengeState); the
+// partial indexes of 0003 depend on them.
+const (
+	phonePending    = "1"
+	phoneTrusted    = "2"
+	challengeOpen   = "1"
+	challengeUsed   = "2"
+	challengeVoided = "3"
+)
+
+const (
+	qPhoneInsert = `INSERT INTO {{prefix}}phones (` + phoneCols + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+	qPhoneRows = `SELECT id, e164, state, expires_at, expires_at_ns FROM {{prefix}}phones WHERE account = $1`
+	qPhone     = `SELECT ` + phoneCols + ` FROM {{prefix}}phones WHERE account = $1 AND id = $2`
+	qPhones    = `SELECT ` + phoneCols + ` FROM {{prefix}}phones WHERE account = $1
+		ORDER BY created_at, created_at_ns, seq`
+	qPhoneExists = `SELECT 1 FROM {{prefix}}phones WHERE account = $1 AND id = $2`
+	qPhoneNumber = `SELECT e164 FROM {{prefix}}phones WHERE account = $1 AND id = $2`
+	// ($3, $4) is the time of confirmation.
+	qPhoneConfirm = `UPDATE {{prefix}}phones
+		SET state = ` + phoneTrusted + `, confirmed_at = $3, confirmed_at_ns = $4,
+			expires_at = ` + zeroTimeSQL + `, expires_at_ns = 0
+		WHERE account = $1 AND id = $2 AND state = ` + phonePending + `
+			AND (expires_at, expires_at_ns) > (CAST($3 AS BIGINT), CAST($4 AS BIGINT))`
+	qPhoneTouch = `UPDATE {{prefix}}phones SET last_used_at = $3, last_used_at_ns = $4
+		WHERE account = $1 AND id = $2 AND (last_used_at, last_used_at_ns) < (CAST($3 AS BIGINT), CAST($4 AS BIGINT))`
+	qPhoneDelete       = `DELETE FROM {{prefix}}phones WHERE account = $1 AND id = $2`
+	qPhoneCountTrusted = `SELECT COUNT(*) FROM {{prefix}}phones WHERE account = $1 AND state = ` + phoneTrusted
+	// ($1, $2) is now.
+	qPhonesExpiredVoid = `UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `
+		WHERE state = ` + challengeOpen + ` AND (account, phone_id) IN (
+			SELECT account, id FROM {{prefix}}phones
+			WHERE state = ` + phonePending + ` AND (expires_at, expires_at_ns) <= (CAST($1 AS BIGINT), CAST($2 AS BIGINT)))`
+	qPhonesExpiredDelete = `DELETE FROM {{prefix}}phones
+		WHERE state = ` + phonePending + ` AND (expires_at, expires_at_ns) <= (CAST($1 AS BIGINT), CAST($2 AS BIGINT))`
+
+	// $3 is 0 for every purpose.
+	qChallengesVoid = `UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `
+		WHERE account = $1 AND phone_id = $2 AND state = ` + challengeOpen + `
+			AND (CAST($3 AS INTEGER) = 0 OR purpose = CAST($3 AS INTEGER))`
+	qChallengeExists = `SELECT 1 FROM {{prefix}}challenges WHERE account = $1 AND id = $2`
+	// The number's challenges created after ($2, $3), newest first.
+	qChallengeSends = `SELECT created_at, created_at_ns FROM {{prefix}}challenges
+		WHERE e164 = $1 AND (created_at, created_at_ns) > (CAST($2 AS BIGINT), CAST($3 AS BIGINT))
+		ORDER BY created_at DESC, created_at_ns DESC`
+	// The number's stale challenges: created at or before an hour ago
+	// ($2, $3), and closed or expired at now ($4, $5).
+	qChallengesPrune = `DELETE FROM {{prefix}}challenges
+		WHERE e164 = $1 AND (created_at, created_at_ns) <= (CAST($2 AS BIGINT), CAST($3 AS BIGINT))
+			AND (state <> ` + challengeOpen + ` OR (expires_at, expires_at_ns) <= (CAST($4 AS BIGINT), CAST($5 AS BIGINT)))`
+	qChallengesStale = `DELETE FROM {{prefix}}challenges
+		WHERE (created_at, created_at_ns) <= (CAST($1 AS BIGINT), CAST($2 AS BIGINT))
+			AND (state <> ` + challengeOpen + ` OR (expires_at, expires_at_ns) <= (CAST($3 AS BIGINT), CAST($4 AS BIGINT)))`
+	qChallengeInsert = `INSERT INTO {{prefix}}challenges (` + challengeCols + `, e164)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
+	qChallenge      = `SELECT ` + challengeCols + ` FROM {{prefix}}challenges WHERE account = $1 AND id = $2`
+	qChallengesLive = `SELECT ` + challengeCols + ` FROM {{prefix}}challenges
+		WHERE account = $1 AND purpose = $2 AND state <> ` + challengeVoided + `
+			AND (expires_at, expires_at_ns) > (CAST($3 AS BIGINT), CAST($4 AS BIGINT))
+		ORDER BY created_at DESC, created_at_ns DESC, seq DESC`
+	// The one conditional UPDATE of ConsumeChallenge: $3 the digest,
+	// ($4, $5) now, $6 the most attempts. It touches the row only if it
+	// is open, unexpired and below the attempts, and then either marks
+	// it used (the digest matches) or counts a wrong try.
+	qChallengeConsume = `UPDATE {{prefix}}challenges SET
+			state = CASE WHEN digest = $3 THEN ` + challengeUsed + ` ELSE state END,
+			used_at = CASE WHEN digest = $3 THEN CAST($4 AS BIGINT) ELSE used_at END,
+			used_at_ns = CASE WHEN digest = $3 THEN CAST($5 AS BIGINT) ELSE used_at_ns END,
+			attempts = CASE WHEN digest = $3 THEN attempts ELSE attempts + 1 END
+		WHERE account = $1 AND id = $2 AND state = ` + challengeOpen + `
+			AND (expires_at, expires_at_ns) > (CAST($4 AS BIGINT), CAST($5 AS BIGINT))
+			AND attempts < CAST($6 AS BIGINT)
+		RETURNING state, attempts`
+	qChallengeState = `SELECT state, attempts, expires_at, expires_at_ns FROM {{prefix}}challenges
+		WHERE account = $1 AND id = $2`
+)
+
+// lockNumber serialises, in PostgreSQL, the transactions that count or
+// void one number's challenges; SQLite's BEGIN IMMEDIATE does already.
+func (s *Store) lockNumber(ctx context.Context, q querier, e164 string) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	_, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, s.prefix+lockNumbers, e164)
+	return err
+}
+
+func scanPhone(r scanner) (twofa.Phone, error) {
+	var (
+		p          twofa.Phone
+		cc, state  int64
+		times      [8]int64
+		e164, acct string
+	)
+	err := r.Scan(&acct, &p.ID, &e164, &cc, &state,
+		&times[0], &times[1], &times[2], &times[3], &times[4], &times[5], &times[6], &times[7])
+	if err != nil {
+		return twofa.Phone{}, err
+	}
+	p.Account = acct
+	p.Number = twofa.PhoneNumber{E164: e164, CountryCode: int(cc)}
+	p.State = twofa.PhoneState(state)
+	p.CreatedAt = fromUnix(times[0], times[1])
+	p.ExpiresAt = fromUnix(times[2], times[3])
+	p.ConfirmedAt = fromUnix(times[4], times[5])
+	p.LastUsedAt = fromUnix(times[6], times[7])
+	return p, nil
+}
+
+func scanChallenge(r scanner) (twofa.Challenge, error) {
+	var (
+		c                               twofa.Challenge
+		purpose, channel, state, attmpt int64
+		times                           [6]int64
+	)
+	err := r.Scan(&c.Account, &c.ID, &c.PhoneID, &purpose, &channel, &state, &c.Digest, &attmpt,
+		&times[0], &times[1], &times[2], &times[3], &times[4], &times[5])
+	if err != nil {
+		return twofa.Challenge{}, err
+	}
+	c.Purpose = twofa.ChallengePurpose(purpose)
+	c.Channel = twofa.Channel(channel)
+	c.State = twofa.ChallengeState(state)
+	c.Attempts = int(attmpt)
+	c.CreatedAt = fromUnix(times[0], times[1])
+	c.ExpiresAt = fromUnix(times[2], times[3])
+	c.UsedAt = fromUnix(times[4], times[5])
+	return c, nil
+}
+
+// InsertPhone implements twofa.PhoneStore. In one transaction (BEGIN
+// IMMEDIATE in SQLite, a per-account advisory lock in PostgreSQL) it
+// reads the account's phones, checks duplicates and the limit among
+// those that count, deletes the lapsed pending ones (voiding their open
+// challenges) and inserts p. Unique indexes on (account, id) and
+// (account, e164) back the checks. A refused insert rolls back.
+func (s *Store) InsertPhone(ctx context.Context, p twofa.Phone, limit int, now time.Time) error {
+	err := s.inTx(ctx, lockPhones, p.Account, func(q querier) error {
+		rows, err := q.QueryContext(ctx, s.sql(qPhoneRows), p.Account)
+		if err != nil {
+			return err
+		}
+		var stale []string
+		counted, dup := 0, false
+		for rows.Next() {
+			var (
+				id, e164  string
+				state     int64
+				sec, nsec int64
+			)
+			if err := rows.Scan(&id, &e164, &state, &sec, &nsec); err != nil {
+				rows.Close()
+				return err
+			}
+			if twofa.PhoneState(state) == twofa.PhonePending && !fromUnix(sec, nsec).After(now) {
+				stale = append(stale, id)
+				continue
+			}
+			dup = dup || id == p.ID || e164 == p.Number.E164
+			counted++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if dup {
+			return fmt.Errorf("%w: the account has a phone with this ID or number", twofa.ErrDuplicate)
+		}
+		if counted >= limit {
+			return fmt.Errorf("%w: account has %d phones, limit %d", twofa.ErrLimitReached, counted, limit)
+		}
+		for _, id := range stale {
+			if _, err := q.ExecContext(ctx, s.sql(qChallengesVoid), p.Account, id, 0); err != nil {
+				return err
+			}
+			if _, err := q.ExecContext(ctx, s.sql(qPhoneDelete), p.Account, id); err != nil {
+				return err
+			}
+		}
+		args := []any{p.Account, p.ID, p.Number.E164, int64(p.Number.CountryCode), int64(p.State)}
+		for _, t := range []time.Time{p.CreatedAt, p.ExpiresAt, p.ConfirmedAt, p.LastUsedAt} {
+			sec, nsec := unix(t)
+			args = append(args, sec, nsec)
+		}
+		_, err = q.ExecContext(ctx, s.sql(qPhoneInsert), args...)
+		return err
+	})
+	return wrap("insert phone", err)
+}
+
+// Phone implements twofa.PhoneStore.
+func (s *Store) Phone(ctx context.Context, account, id string) (twofa.Phone, error) {
+	var p twofa.Phone
+	err := s.queryRow(ctx, func(r *sql.Row) (err error) { p, err = scanPhone(r); return err }, s.sql(qPhone), account, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return twofa.Phone{}, fmt.Errorf("sqlstore: phone: %w", twofa.ErrNotFound)
+	}
+	if err != nil {
+		return twofa.Phone{}, wrap("phone", err)
+	}
+	return p, nil
+}
+
+// Phones implements twofa.PhoneStore: oldest first, and in insertion
+// order among those added at the same time.
+func (s *Store) Phones(ctx context.Context, account string) ([]twofa.Phone, error) {
+	rows, err := s.query(ctx, s.sql(qPhones), account)
+	if err != nil {
+		return nil, wrap("phones", err)
+	}
+	defer rows.Close()
+	var ps []twofa.Phone
+	for rows.Next() {
+		p, err := scanPhone(rows)
+		if err != nil {
+			return nil, wrap("phones", err)
+		}
+		ps = append(ps, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("phones", err)
+	}
+	return ps, nil
+}
+
+// exists reports ErrNotFound unless the account has the phone, after an
+// UPDATE that changed no row.
+func (s *Store) phoneExists(ctx context.Context, account, id string) error {
+	var one int
+	err := s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&one) }, s.sql(qPhoneExists), account, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return twofa.ErrNotFound
+	}
+	return err
+}
+
+// ConfirmPhone implements twofa.PhoneStore with one conditional UPDATE
+// (pending and unexpired at at).
+func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Time) (bool, error) {
+	sec, nsec := unix(at)
+	res, err := s.exec(ctx, s.sql(qPhoneConfirm), account, id, sec, nsec)
+	if err != nil {
+		return false, wrap("confirm phone", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, wrap("confirm phone", err)
+	}
+	if n == 1 {
+		return true, nil
+	}
+	if err := s.phoneExists(ctx, account, id); err != nil {
+		return false, wrap("confirm phone", err)
+	}
+	return false, nil
+}
+
+// TouchPhone implements twofa.PhoneStore with one conditional UPDATE, so
+// LastUsedAt never moves back. ErrNotFound when the account has no such
+// phone.
+func (s *Store) TouchPhone(ctx context.Context, account, id string, at time.Time) error {
+	sec, nsec := unix(at)
+	res, err := s.exec(ctx, s.sql(qPhoneTouch), account, id, sec, nsec)
+	if err != nil {
+		return wrap("touch phone", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return wrap("touch phone", err)
+	}
+	return wrap("touch phone", s.phoneExists(ctx, account, id))
+}
+
+// DeletePhone implements twofa.PhoneStore: one transaction, under the
+// account's lock and then the number's (PostgreSQL), voids the phone's
+// open challenges, deletes it and counts the trusted phones left.
+func (s *Store) DeletePhone(ctx context.Context, account, id string) (int, error) {
+	var left int
+	err := s.inTx(ctx, lockPhones, account, func(q querier) error {
+		var e164 string
+		err := q.QueryRowContext(ctx, s.sql(qPhoneNumber), account, id).Scan(&e164)
+		if errors.Is(err, sql.ErrNoRows) {
+			return twofa.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.lockNumber(ctx, q, e164); err != nil {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, s.sql(qChallengesVoid), account, id, 0); err != nil {
+			return err
+		}
+		res, err := q.ExecContext(ctx, s.sql(qPhoneDelete), account, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return twofa.ErrNotFound
+		}
+		return q.QueryRowContext(ctx, s.sql(qPhoneCountTrusted), account).Scan(&left)
+	})
+	if err != nil {
+		return 0, wrap("delete phone", err)
+	}
+	return left, nil
+}
+
+// DeleteExpiredPhones implements twofa.PhoneStore: one transaction voids
+// the open challenges of the lapsed pending phones and deletes them.
+func (s *Store) DeleteExpiredPhones(ctx context.Context, now time.Time) (int, error) {
+	sec, nsec := unix(now)
+	var n int64
+	err := s.inTx(ctx, "", "", func(q querier) error {
+		if _, err := q.ExecContext(ctx, s.sql(qPhonesExpiredVoid), sec, nsec); err != nil {
+			return err
+		}
+		res, err := q.ExecContext(ctx, s.sql(qPhonesExpiredDelete), sec, nsec)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, wrap("delete expired phones", err)
+	}
+	return int(n), nil
+}
+
+// CreateChallenge implements twofa.ChallengeStore. One transaction
+// (BEGIN IMMEDIATE in SQLite; in PostgreSQL an advisory lock on the
+// phone's number, so that every account sharing the number waits its
+// turn) reads the phone, the number's recent challenges and computes the
+// limits, then voids the phone's open challenge of the purpose, deletes
+// the number's stale challenges and inserts c. A refused create rolls
+// back.
+func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown time.Duration, perHour int) error {
+	err := s.inTx(ctx, "", "", func(q querier) error {
+		var e164 string
+		for i := range 2 {
+			err := q.QueryRowContext(ctx, s.sql(qPhoneNumber), c.Account, c.PhoneID).Scan(&e164)
+			if errors.Is(err, sql.ErrNoRows) {
+				return twofa.ErrNotFound
+			}
+			if err != nil {
+				return err
+			}
+			if i == 1 || s.dialect != Postgres {
+				break
+			}
+			// Read again under the number's lock: the phone may have
+			// been deleted meanwhile.
+			if err := s.lockNumber(ctx, q, e164); err != nil {
+				return err
+			}
+		}
+		var one int
+		err := q.QueryRowContext(ctx, s.sql(qChallengeExists), c.Account, c.ID).Scan(&one)
+		if err == nil {
+			return fmt.Errorf("%w: the account has a challenge with this ID", twofa.ErrDuplicate)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if perHour < 1 {
+			return fmt.Errorf("%w: no codes allowed", twofa.ErrLimitReached)
+		}
+		now := c.CreatedAt
+		since := now.Add(-time.Hour)
+		if cooldown > time.Hour {
+			since = now.Add(-cooldown)
+		}
+		sinceSec, sinceNsec := unix(since)
+		rows, err := q.QueryContext(ctx, s.sql(qChallengeSends), e164, sinceSec, sinceNsec)
+		if err != nil {
+			return err
+		}
+		var sends []time.Time // newest first
+		for rows.Next() {
+			var sec, nsec int64
+			if err := rows.Scan(&sec, &nsec); err != nil {
+				rows.Close()
+				return err
+			}
+			sends = append(sends, fromUnix(sec, nsec))
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if err := sendLimit(sends, now, cooldown, perHour); err != nil {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, s.sql(qChallengesVoid), c.Account, c.PhoneID, int64(c.Purpose)); err != nil {
+			return err
+		}
+		hourSec, hourNsec := unix(now.Add(-time.Hour))
+		nowSec, nowNsec := unix(now)
+		if _, err := q.ExecContext(ctx, s.sql(qChallengesPrune), e164, hourSec, hourNsec, nowSec, nowNsec); err != nil {
+			return err
+		}
+		args := []any{c.Account, c.ID, c.PhoneID, int64(c.Purpose), int64(c.Channel), int64(c.State), blob(c.Digest), int64(c.Attempts)}
+		for _, t := range []time.Time{c.CreatedAt, c.ExpiresAt, c.UsedAt} {
+			sec, nsec := unix(t)
+			args = append(args, sec, nsec)
+		}
+		_, err = q.ExecContext(ctx, s.sql(qChallengeInsert), append(args, e164)...)
+		return err
+	})
+	return wrap("create challenge", err)
+}
+
+// sendLimit returns the *twofa.CooldownError the ChallengeStore contract
+// describes, or nil, given the CreatedAt of a number's challenges created
+// within the hour and the cool-down before now, newest first.
+func sendLimit(sends []time.Time, now time.Time, cooldown time.Duration, perHour int) error {
+	var until time.Time
+	hourly := false
+	if cooldown > 0 && len(sends) > 0 {
+		if t := sends[0].Add(cooldown); t.After(now) {
+			until = t
+		}
+	}
+	n := 0
+	for _, t := range sends {
+		if t.After(now.Add(-time.Hour)) {
+			if n++; n == perHour {
+				if u := t.Add(time.Hour); !u.Before(until) {
+					until, hourly = u, true
+				}
+				break
+			}
+		}
+	}
+	if until.IsZero() {
+		return nil
+	}
+	return &twofa.CooldownError{RetryAfter: until.Sub(now), Until: until, Hourly: hourly}
+}
+
+// Challenge implements twofa.ChallengeStore.
+func (s *Store) Challenge(ctx context.Context, account, id string) (twofa.Challenge, error) {
+	var c twofa.Challenge
+	err := s.queryRow(ctx, func(r *sql.Row) (err error) { c, err = scanChallenge(r); return err }, s.sql(qChallenge), account, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return twofa.Challenge{}, fmt.Errorf("sqlstore: challenge: %w", twofa.ErrNotFound)
+	}
+	if err != nil {
+		return twofa.Challenge{}, wrap("challenge", err)
+	}
+	return c, nil
+}
+
+// LiveChallenges implements twofa.ChallengeStore: newest first, and the
+// later inserted first among those created at the same time.
+func (s *Store) LiveChallenges(ctx context.Context, account string, purpose twofa.ChallengePurpose, now time.Time) ([]twofa.Challenge, error) {
+	sec, nsec := unix(now)
+	rows, err := s.query(ctx, s.sql(qChallengesLive), account, int64(purpose), sec, nsec)
+	if err != nil {
+		return nil, wrap("live challenges", err)
+	}
+	defer rows.Close()
+	var cs []twofa.Challenge
+	for rows.Next() {
+		c, err := scanChallenge(rows)
+		if err != nil {
+			return nil, wrap("live challenges", err)
+		}
+		cs = append(cs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("live challenges", err)
+	}
+	return cs, nil
+}
+
+// ConsumeChallenge implements twofa.ChallengeStore with one conditional
+// UPDATE ... RETURNING: the row changes only while it is open, unexpired
+// and below maxAttempts, so the attempts are checked before the digest is
+// compared, and of concurrent calls with the right digest one marks it
+// used. When no row comes back, a read tells why. (The digest is compared
+// by the database, not in constant time: it is a keyed HMAC, whose
+// timing tells nothing about the code without the key.)
+func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (twofa.ConsumeResult, int, error) {
+	sec, nsec := unix(now)
+	for range 3 {
+		var state, attempts int64
+		err := s.execRow(ctx, func(r *sql.Row) error { return r.Scan(&state, &attempts) },
+			s.sql(qChallengeConsume), account, id, blob(digest), sec, nsec, int64(maxAttempts))
+		if err == nil {
+			if twofa.ChallengeState(state) == twofa.ChallengeUsed {
+				return twofa.ConsumeAccepted, int(attempts), nil
+			}
+			return twofa.ConsumeWrong, int(attempts), nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, 0, wrap("consume challenge", err)
+		}
+		var expSec, expNsec int64
+		err = s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&state, &attempts, &expSec, &expNsec) },
+			s.sql(qChallengeState), account, id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, 0, fmt.Errorf("sqlstore: consume challenge: %w", twofa.ErrNotFound)
+		}
+		if err != nil {
+			return 0, 0, wrap("consume challenge", err)
+		}
+		switch {
+		case twofa.ChallengeState(state) == twofa.ChallengeUsed:
+			return twofa.ConsumeUsed, int(attempts), nil
+		case twofa.ChallengeState(state) == twofa.ChallengeVoided:
+			return twofa.ConsumeVoided, int(attempts), nil
+		case !fromUnix(expSec, expNsec).After(now):
+			return twofa.ConsumeExpired, int(attempts), nil
+		case attempts >= int64(maxAttempts):
+			return twofa.ConsumeExhausted, int(attempts), nil
+		}
+		// Changed between the UPDATE and the read: try again.
+	}
+	return 0, 0, wrap("consume challenge", errors.New("challenge row keeps changing"))
+}
+
+// DeleteStaleChallenges implements twofa.ChallengeStore with one DELETE.
+func (s *Store) DeleteStaleChallenges(ctx context.Context, now time.Time) (int, error) {
+	hourSec, hourNsec := unix(now.Add(-time.Hour))
+	sec, nsec := unix(now)
+	res, err := s.exec(ctx, s.sql(qChallengesStale), hourSec, hourNsec, sec, nsec)
+	if err != nil {
+		return 0, wrap("delete stale challenges", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), wrap("delete stale challenges", err)
+}

@@ -1,0 +1,865 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twofa-go/twofa"
+)
+
+// RunBrowsers runs the conformance suite of [twofa.BrowserStore] against the
+// stores newStore returns, one per subtest, as [Run] does for
+// [twofa.Store]; the stores may share one database. Subtests are named
+// "BrowserStore/<method>/<case>".
+//
+// Where the comments in package twofa leave a choice, the suite expects,
+// beyond what Run's documentation lists:
+//
+//   - A Browser's times come back Equal to the nanosecond, and a zero
+//     RevokedAt or LastUsedAt as the zero Time.
+//   - Browser IDs and digests are unique within an account; another
+//     account may hold the same ones.
+//   - InsertBrowser returns a nil or empty slice when it evicts nothing.
+//   - TouchBrowser of a revoked record succeeds (the manager never asks).
+func RunBrowsers(t *testing.T, newStore func(t *testing.T) twofa.BrowserStore) {
+	t.Helper()
+	if newStore == nil {
+		t.Fatal("storetest: RunBrowsers: newStore is nil")
+	}
+	mk := func(t *testing.T) twofa.BrowserStore {
+		t.Helper()
+		s := newStore(t)
+		if s == nil || isNilValue(s) {
+			t.Fatalf("storetest: newStore returned a nil BrowserStore (%T)", s)
+		}
+		return s
+	}
+	mk(t)
+	if t.Failed() {
+		return
+	}
+	cases := browserTests()
+	t.Run("BrowserStore", func(t *testing.T) {
+		for i := 0; i < len(cases); {
+			method, _, _ := strings.Cut(strings.TrimPrefix(cases[i].name, "BrowserStore/"), "/")
+			j := i
+			for j < len(cases) && strings.HasPrefix(cases[j].name, "BrowserStore/"+method+"/") {
+				j++
+			}
+			group := cases[i:j]
+			t.Run(method, func(t *testing.T) {
+				for _, c := range group {
+					name := c.name[len("BrowserStore/"+method+"/"):]
+					t.Run(name, func(t *testing.T) { c.fn(t, mk(t)) })
+				}
+			})
+			i = j
+		}
+	})
+}
+
+// isNilValue reports whether s holds a nil pointer, map, slice, func or
+// channel.
+func isNilValue(s any) bool {
+	switch v := reflect.ValueOf(s); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
+}
+
+// NewBrowser returns a trusted browser of account that InsertBrowser
+// accepts: a random ID, a label, a random 32-byte digest, created and last
+// used at now, expiring 30 days later, not revoked.
+func NewBrowser(account string, now time.Time) twofa.Browser {
+	return twofa.Browser{
+		ID:         rand26(),
+		Account:    account,
+		Label:      "storetest browser",
+		Digest:     randomBytes(32),
+		CreatedAt:  now,
+		ExpiresAt:  now.Add(30 * 24 * time.Hour),
+		LastUsedAt: now,
+	}
+}
+
+func rand26() string { return strings.ToLower(NewAccount()[len("storetest-"):]) }
+
+type browserCase struct {
+	name string
+	fn   func(t *testing.T, s twofa.BrowserStore)
+}
+
+func browserTests() []browserCase {
+	return []browserCase{
+		{"BrowserStore/InsertBrowser/RoundTrip", testBrowserRoundTrip},
+		{"BrowserStore/InsertBrowser/Duplicate", testBrowserDuplicate},
+		{"BrowserStore/InsertBrowser/Limit", testBrowserLimit},
+		{"BrowserStore/InsertBrowser/LimitTies", testBrowserLimitTies},
+		{"BrowserStore/InsertBrowser/LimitLowered", testBrowserLimitLowered},
+		{"BrowserStore/InsertBrowser/LimitBelowOne", testBrowserLimitBelowOne},
+		{"BrowserStore/InsertBrowser/TombstonesDoNotCount", testBrowserTombstonesDoNotCount},
+		{"BrowserStore/InsertBrowser/Expired", testBrowserInsertExpired},
+		{"BrowserStore/InsertBrowser/ExpiredDigestReused", testBrowserExpiredDigestReused},
+		{"BrowserStore/InsertBrowser/Concurrent", testBrowserInsertConcurrent},
+		{"BrowserStore/InsertBrowser/ConcurrentDigest", testBrowserInsertConcurrentDigest},
+		{"BrowserStore/InsertBrowser/Cancelled", testBrowserInsertCancelled},
+		{"BrowserStore/BrowserByDigest/NotFound", testBrowserByDigestNotFound},
+		{"BrowserStore/BrowserByDigest/Binary", testBrowserByDigestBinary},
+		{"BrowserStore/BrowserByDigest/NoAliasing", testBrowserNoAliasing},
+		{"BrowserStore/BrowserByDigest/Cancelled", testBrowserByDigestCancelled},
+		{"BrowserStore/Browsers/Order", testBrowsersOrder},
+		{"BrowserStore/Browsers/Unknown", testBrowsersUnknown},
+		{"BrowserStore/Browsers/Cancelled", testBrowsersCancelled},
+		{"BrowserStore/TouchBrowser/Forward", testTouchBrowser},
+		{"BrowserStore/TouchBrowser/NotFound", testTouchBrowserNotFound},
+		{"BrowserStore/TouchBrowser/Cancelled", testTouchBrowserCancelled},
+		{"BrowserStore/RevokeBrowser/Revokes", testRevokeBrowser},
+		{"BrowserStore/RevokeBrowser/NotFound", testRevokeBrowserNotFound},
+		{"BrowserStore/RevokeBrowser/Concurrent", testRevokeBrowserConcurrent},
+		{"BrowserStore/RevokeBrowser/Cancelled", testRevokeBrowserCancelled},
+		{"BrowserStore/RevokeBrowsers/Revokes", testRevokeBrowsers},
+		{"BrowserStore/RevokeBrowsers/Unknown", testRevokeBrowsersUnknown},
+		{"BrowserStore/RevokeBrowsers/Concurrent", testRevokeBrowsersConcurrent},
+		{"BrowserStore/RevokeBrowsers/Cancelled", testRevokeBrowsersCancelled},
+		{"BrowserStore/DeleteExpiredBrowsers/Deletes", testDeleteExpiredBrowsers},
+		{"BrowserStore/DeleteExpiredBrowsers/Cancelled", testDeleteExpiredBrowsersCancelled},
+	}
+}
+
+// Helpers.
+
+func diffBrowser(got, want twofa.Browser) []string {
+	var diffs []string
+	f := func(name string, g, w any) { diffs = append(diffs, fmt.Sprintf("%s = %v, want %v", name, g, w)) }
+	if got.ID != want.ID {
+		f("ID", fmt.Sprintf("%q", got.ID), fmt.Sprintf("%q", want.ID))
+	}
+	if got.Account != want.Account {
+		f("Account", fmt.Sprintf("%q", got.Account), fmt.Sprintf("%q", want.Account))
+	}
+	if got.Label != want.Label {
+		f("Label", fmt.Sprintf("%q", got.Label), fmt.Sprintf("%q", want.Label))
+	}
+	if !bytes.Equal(got.Digest, want.Digest) {
+		f("Digest", fmt.Sprintf("%x", got.Digest), fmt.Sprintf("%x", want.Digest))
+	}
+	for _, tm := range []struct {
+		name      string
+		got, want time.Time
+	}{
+		{"CreatedAt", got.CreatedAt, want.CreatedAt},
+		{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
+		{"LastUsedAt", got.LastUsedAt, want.LastUsedAt},
+		{"RevokedAt", got.RevokedAt, want.RevokedAt},
+	} {
+		if !tm.got.Equal(tm.want) || tm.got.IsZero() != tm.want.IsZero() {
+			f(tm.name, fmtTime(tm.got), fmtTime(tm.want))
+		}
+	}
+	return diffs
+}
+
+func insertBrowsers(t *testing.T, s twofa.BrowserStore, now time.Time, bs ...twofa.Browser) {
+	t.Helper()
+	for _, b := range bs {
+		ev, err := s.InsertBrowser(t.Context(), b, 1000, now)
+		if err != nil || len(ev) != 0 {
+			t.Fatalf("InsertBrowser(%q, limit 1000) = %v, %v; want nothing evicted, nil", b.ID, ev, err)
+		}
+	}
+}
+
+func getBrowser(t *testing.T, s twofa.BrowserStore, b twofa.Browser) twofa.Browser {
+	t.Helper()
+	got, err := s.BrowserByDigest(t.Context(), b.Account, b.Digest)
+	if err != nil {
+		t.Fatalf("BrowserByDigest of %q: %v", b.ID, err)
+	}
+	return got
+}
+
+// browserIs checks that the stored record with want's digest equals want.
+func browserIs(t *testing.T, s twofa.BrowserStore, want twofa.Browser) {
+	t.Helper()
+	for _, d := range diffBrowser(getBrowser(t, s, want), want) {
+		t.Errorf("browser %q: %s", want.ID, d)
+	}
+}
+
+func browserGone(t *testing.T, s twofa.BrowserStore, b twofa.Browser) {
+	t.Helper()
+	_, err := s.BrowserByDigest(t.Context(), b.Account, b.Digest)
+	wantErr(t, fmt.Sprintf("BrowserByDigest of removed browser %q", b.ID), err, twofa.ErrNotFound)
+}
+
+func listBrowsers(t *testing.T, s twofa.BrowserStore, account string) []twofa.Browser {
+	t.Helper()
+	bs, err := s.Browsers(t.Context(), account)
+	if err != nil {
+		t.Fatalf("Browsers: %v", err)
+	}
+	return bs
+}
+
+func browserIDs(bs []twofa.Browser) []string {
+	ids := make([]string, len(bs))
+	for i, b := range bs {
+		ids[i] = b.ID
+	}
+	return ids
+}
+
+func liveIDs(t *testing.T, s twofa.BrowserStore, account string, now time.Time) []string {
+	t.Helper()
+	var ids []string
+	for _, b := range listBrowsers(t, s, account) {
+		if b.RevokedAt.IsZero() && b.ExpiresAt.After(now) {
+			ids = append(ids, b.ID)
+		}
+	}
+	return ids
+}
+
+// revoked returns b as a tombstone revoked at at.
+func revoked(b twofa.Browser, at time.Time) twofa.Browser {
+	b.RevokedAt = at
+	return b
+}
+
+// descendingIDs returns n browsers of account created at now whose IDs sort
+// in the reverse of their order, so that a store breaking ties by ID
+// instead of insertion order is caught.
+func descendingIDs(account string, now time.Time, n int) []twofa.Browser {
+	base := rand26()
+	bs := make([]twofa.Browser, n)
+	for i := range bs {
+		bs[i] = NewBrowser(account, now)
+		bs[i].ID = fmt.Sprintf("%c-%s", 'z'-i, base)
+	}
+	return bs
+}
+
+// InsertBrowser
+
+func testBrowserRoundTrip(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	b := NewBrowser(acct, t0)
+	b.Label = "Firefox on Linux — ünïcode"
+	b.LastUsedAt = t0.Add(90 * time.Minute)
+	tomb := revoked(NewBrowser(acct, t0.Add(-time.Hour)), t0.Add(-time.Minute))
+	tomb.LastUsedAt = time.Time{}
+	epoch := NewBrowser(acct, time.Unix(0, 0))
+	epoch.ExpiresAt = endOfTime
+	insertBrowsers(t, s, t0, b, tomb, epoch)
+	for _, want := range []twofa.Browser{b, tomb, epoch} {
+		browserIs(t, s, want)
+	}
+	got := listBrowsers(t, s, acct)
+	if len(got) != 3 {
+		t.Fatalf("Browsers returned %d records, want 3", len(got))
+	}
+	for i, want := range []twofa.Browser{epoch, tomb, b} {
+		for _, d := range diffBrowser(got[i], want) {
+			t.Errorf("Browsers[%d]: %s", i, d)
+		}
+	}
+}
+
+func testBrowserDuplicate(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	b1, b2 := NewBrowser(acct, t0), NewBrowser(acct, t0)
+	insertBrowsers(t, s, t0, b1, b2)
+	sameID, sameDigest := NewBrowser(acct, t0), NewBrowser(acct, t0)
+	sameID.ID = b1.ID
+	sameDigest.Digest = bytes.Clone(b1.Digest)
+	for name, d := range map[string]twofa.Browser{"ID": sameID, "digest": sameDigest} {
+		for _, limit := range []int{10, 2} { // also at the limit: no eviction
+			ev, err := s.InsertBrowser(t.Context(), d, limit, t0)
+			wantErr(t, fmt.Sprintf("InsertBrowser with the same %s (limit %d)", name, limit), err, twofa.ErrDuplicate)
+			if len(ev) != 0 {
+				t.Errorf("refused InsertBrowser evicted %v", ev)
+			}
+		}
+	}
+	browserIs(t, s, b1)
+	browserIs(t, s, b2)
+	if n := len(listBrowsers(t, s, acct)); n != 2 {
+		t.Errorf("after refused inserts the account has %d records, want 2", n)
+	}
+	// The same ID and digest in another account are another browser.
+	other := b1
+	other.Account = NewAccount()
+	insertBrowsers(t, s, t0, other)
+	browserIs(t, s, other)
+	browserIs(t, s, b1)
+}
+
+func testBrowserLimit(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	now := t0.Add(24 * time.Hour)
+	b1, b2, b3 := NewBrowser(acct, t0), NewBrowser(acct, t0), NewBrowser(acct, t0)
+	b1.LastUsedAt = t0.Add(2 * time.Hour)
+	b2.LastUsedAt = t0.Add(time.Hour) // least recently used
+	b3.LastUsedAt = t0.Add(3 * time.Hour)
+	for i, b := range []twofa.Browser{b1, b2, b3} {
+		ev, err := s.InsertBrowser(t.Context(), b, 3, now)
+		if err != nil || len(ev) != 0 {
+			t.Fatalf("InsertBrowser #%d with limit 3 = %v, %v; want nothing evicted", i+1, ev, err)
+		}
+	}
+	b4 := NewBrowser(acct, now)
+	ev, err := s.InsertBrowser(t.Context(), b4, 3, now)
+	if err != nil || !slices.Equal(ev, []string{b2.ID}) {
+		t.Fatalf("InsertBrowser #4 with limit 3 = %v, %v; want [%s] (the least recently used) evicted", ev, err, b2.ID)
+	}
+	browserIs(t, s, revoked(b2, now))
+	browserIs(t, s, b4)
+	// b1 is now the least recently used live one.
+	b5 := NewBrowser(acct, now.Add(time.Second))
+	ev, err = s.InsertBrowser(t.Context(), b5, 3, now.Add(time.Second))
+	if err != nil || !slices.Equal(ev, []string{b1.ID}) {
+		t.Fatalf("InsertBrowser #5 with limit 3 = %v, %v; want [%s] evicted", ev, err, b1.ID)
+	}
+	browserIs(t, s, revoked(b1, now.Add(time.Second)))
+	browserIs(t, s, revoked(b2, now)) // a tombstone is not revoked again
+	if got, want := liveIDs(t, s, acct, now), []string{b3.ID, b4.ID, b5.ID}; !slices.Equal(got, want) {
+		t.Errorf("live browsers %v, want %v", got, want)
+	}
+	if n := len(listBrowsers(t, s, acct)); n != 5 {
+		t.Errorf("Browsers lists %d records, want 5 (tombstones included)", n)
+	}
+}
+
+func testBrowserLimitTies(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	bs := descendingIDs(acct, t0, 3)
+	for _, b := range bs {
+		if _, err := s.InsertBrowser(t.Context(), b, 3, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev, err := s.InsertBrowser(t.Context(), NewBrowser(acct, t0), 3, t0)
+	if err != nil || !slices.Equal(ev, []string{bs[0].ID}) {
+		t.Errorf("InsertBrowser with three equally recently used = %v, %v; want [%s] (ties in insertion order)", ev, err, bs[0].ID)
+	}
+}
+
+func testBrowserLimitLowered(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	now := t0.Add(time.Hour)
+	bs := make([]twofa.Browser, 5)
+	for i := range bs {
+		bs[i] = NewBrowser(acct, t0)
+		bs[i].LastUsedAt = t0.Add(time.Duration(5-i) * time.Minute) // bs[4] least recent
+	}
+	insertBrowsers(t, s, t0, bs...)
+	nb := NewBrowser(acct, now)
+	ev, err := s.InsertBrowser(t.Context(), nb, 2, now)
+	want := []string{bs[4].ID, bs[3].ID, bs[2].ID, bs[1].ID}
+	if err != nil || !slices.Equal(ev, want) {
+		t.Fatalf("InsertBrowser with 5 live and limit 2 = %v, %v; want %v", ev, err, want)
+	}
+	if got := liveIDs(t, s, acct, now); !slices.Equal(got, []string{bs[0].ID, nb.ID}) {
+		t.Errorf("live browsers %v, want %v", got, []string{bs[0].ID, nb.ID})
+	}
+	// Limit 1 leaves only the new one.
+	nb2 := NewBrowser(acct, now)
+	ev, err = s.InsertBrowser(t.Context(), nb2, 1, now)
+	if err != nil || !slices.Equal(ev, []string{bs[0].ID, nb.ID}) {
+		t.Errorf("InsertBrowser with limit 1 = %v, %v; want %v", ev, err, []string{bs[0].ID, nb.ID})
+	}
+	if got := liveIDs(t, s, acct, now); !slices.Equal(got, []string{nb2.ID}) {
+		t.Errorf("live browsers %v, want only %s", got, nb2.ID)
+	}
+}
+
+func testBrowserLimitBelowOne(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	old := NewBrowser(acct, t0)
+	expired := NewBrowser(acct, t0.Add(-time.Hour))
+	expired.ExpiresAt = t0
+	insertBrowsers(t, s, t0.Add(-time.Hour), old, expired)
+	for _, limit := range []int{0, -1} {
+		ev, err := s.InsertBrowser(t.Context(), NewBrowser(acct, t0), limit, t0)
+		wantErr(t, fmt.Sprintf("InsertBrowser with limit %d", limit), err, twofa.ErrLimitReached)
+		if len(ev) != 0 {
+			t.Errorf("refused InsertBrowser evicted %v", ev)
+		}
+	}
+	browserIs(t, s, old)
+	browserIs(t, s, expired) // a refused insert deletes nothing
+	if n := len(listBrowsers(t, s, acct)); n != 2 {
+		t.Errorf("the account has %d records, want 2", n)
+	}
+}
+
+func testBrowserTombstonesDoNotCount(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	var bs []twofa.Browser
+	for i := range 5 {
+		b := NewBrowser(acct, t0)
+		if i < 3 {
+			b = revoked(b, t0)
+		}
+		bs = append(bs, b)
+	}
+	insertBrowsers(t, s, t0, bs...)
+	ev, err := s.InsertBrowser(t.Context(), NewBrowser(acct, t0), 3, t0)
+	if err != nil || len(ev) != 0 {
+		t.Errorf("InsertBrowser with 2 live, 3 revoked, limit 3 = %v, %v; want nothing evicted", ev, err)
+	}
+	for _, b := range bs {
+		browserIs(t, s, b)
+	}
+}
+
+func testBrowserInsertExpired(t *testing.T, s twofa.BrowserStore) {
+	acct, other := NewAccount(), NewAccount()
+	now := t0
+	mk := func(acct string, expires time.Duration) twofa.Browser {
+		b := NewBrowser(acct, now.Add(-48*time.Hour))
+		b.ExpiresAt = now.Add(expires)
+		return b
+	}
+	gone := []twofa.Browser{
+		mk(acct, 0), // at now
+		mk(acct, -time.Hour),
+		revoked(mk(acct, -1), now.Add(-time.Hour)),
+	}
+	kept := []twofa.Browser{
+		mk(acct, 1), // 1 ns after now: live, counts
+		revoked(mk(acct, time.Hour), now.Add(-time.Hour)),
+		mk(other, -time.Hour), // another account's
+	}
+	insertBrowsers(t, s, now.Add(-48*time.Hour), gone...)
+	insertBrowsers(t, s, now.Add(-48*time.Hour), kept...)
+	// One live browser and three expired: limit 2 evicts nothing.
+	nb := NewBrowser(acct, now)
+	ev, err := s.InsertBrowser(t.Context(), nb, 2, now)
+	if err != nil || len(ev) != 0 {
+		t.Fatalf("InsertBrowser with 1 live, 3 expired, limit 2 = %v, %v; want nothing evicted (expired browsers do not count)", ev, err)
+	}
+	for _, b := range gone {
+		browserGone(t, s, b)
+	}
+	for _, b := range kept {
+		browserIs(t, s, b)
+	}
+	browserIs(t, s, nb)
+}
+
+func testBrowserExpiredDigestReused(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	old := NewBrowser(acct, t0.Add(-time.Hour))
+	old.ExpiresAt = t0
+	insertBrowsers(t, s, old.CreatedAt, old)
+	nb := NewBrowser(acct, t0)
+	nb.ID, nb.Digest = old.ID, bytes.Clone(old.Digest)
+	if ev, err := s.InsertBrowser(t.Context(), nb, 10, t0); err != nil || len(ev) != 0 {
+		t.Fatalf("InsertBrowser reusing an expired record's ID and digest = %v, %v; want nil (expired records go first)", ev, err)
+	}
+	browserIs(t, s, nb)
+}
+
+func testBrowserInsertConcurrent(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	const n, limit = 50, 5
+	var errs atomic.Int32
+	evicted := make([][]string, n)
+	ids := make([]string, n)
+	parallel(n, func(i int) {
+		b := NewBrowser(acct, t0)
+		ids[i] = b.ID
+		ev, err := s.InsertBrowser(context.Background(), b, limit, t0)
+		if err != nil {
+			errs.Add(1)
+			return
+		}
+		evicted[i] = ev
+	})
+	if errs.Load() != 0 {
+		t.Fatalf("%d of %d concurrent InsertBrowser calls failed", errs.Load(), n)
+	}
+	seen := map[string]bool{}
+	for _, ev := range evicted {
+		for _, id := range ev {
+			if seen[id] {
+				t.Errorf("browser %q reported evicted twice", id)
+			}
+			seen[id] = true
+		}
+	}
+	if len(seen) != n-limit {
+		t.Errorf("%d concurrent inserts with limit %d evicted %d browsers, want %d", n, limit, len(seen), n-limit)
+	}
+	live := liveIDs(t, s, acct, t0)
+	if len(live) != limit {
+		t.Errorf("%d live browsers after %d concurrent inserts with limit %d", len(live), n, limit)
+	}
+	for _, id := range live {
+		if seen[id] {
+			t.Errorf("browser %q reported evicted but live", id)
+		}
+	}
+}
+
+func testBrowserInsertConcurrentDigest(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	digest := randomBytes(32)
+	var ok, dup atomic.Int32
+	parallel(30, func(int) {
+		b := NewBrowser(acct, t0)
+		b.Digest = bytes.Clone(digest)
+		_, err := s.InsertBrowser(context.Background(), b, 100, t0)
+		switch {
+		case err == nil:
+			ok.Add(1)
+		case errors.Is(err, twofa.ErrDuplicate):
+			dup.Add(1)
+		default:
+			t.Errorf("InsertBrowser: %v", err)
+		}
+	})
+	if ok.Load() != 1 || dup.Load() != 29 {
+		t.Errorf("30 concurrent inserts of one digest: %d stored, %d ErrDuplicate; want exactly 1 stored", ok.Load(), dup.Load())
+	}
+}
+
+func testBrowserInsertCancelled(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	old := NewBrowser(acct, t0)
+	insertBrowsers(t, s, t0, old)
+	b := NewBrowser(acct, t0)
+	ev, err := s.InsertBrowser(cancelled(t), b, 1, t0)
+	wantCancelled(t, "InsertBrowser", err)
+	if len(ev) != 0 {
+		t.Errorf("InsertBrowser with a cancelled context evicted %v", ev)
+	}
+	browserGone(t, s, b)
+	browserIs(t, s, old)
+}
+
+// BrowserByDigest
+
+func testBrowserByDigestNotFound(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	b := NewBrowser(acct, t0)
+	insertBrowsers(t, s, t0, b)
+	for name, c := range map[string]struct {
+		account string
+		digest  []byte
+	}{
+		"unknown digest":    {acct, randomBytes(32)},
+		"another account's": {NewAccount(), b.Digest},
+		"a digest's prefix": {acct, b.Digest[:31]},
+		"longer digest":     {acct, append(bytes.Clone(b.Digest), 0)},
+		"empty digest":      {acct, nil},
+	} {
+		_, err := s.BrowserByDigest(t.Context(), c.account, c.digest)
+		wantErr(t, "BrowserByDigest of "+name, err, twofa.ErrNotFound)
+	}
+}
+
+func testBrowserByDigestBinary(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	digests := [][]byte{
+		{0}, {0, 0}, {0, 0, 0, 1},
+		[]byte("abc"), []byte("ABC"), []byte("abc "),
+		bytes.Repeat([]byte{0xff}, 32), allBytes(),
+	}
+	var bs []twofa.Browser
+	for _, d := range digests {
+		b := NewBrowser(acct, t0)
+		b.Digest = d
+		bs = append(bs, b)
+	}
+	insertBrowsers(t, s, t0, bs...)
+	for _, b := range bs {
+		browserIs(t, s, b)
+	}
+}
+
+func testBrowserNoAliasing(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	b := NewBrowser(acct, t0)
+	want := b
+	want.Digest = bytes.Clone(b.Digest)
+	insertBrowsers(t, s, t0, b)
+	b.Digest[0] ^= 0xff // the caller's slice, after the insert
+	got := getBrowser(t, s, want)
+	got.Digest[1] ^= 0xff // the store's answer
+	bs := listBrowsers(t, s, acct)
+	if len(bs) == 1 {
+		bs[0].Digest[2] ^= 0xff
+	}
+	browserIs(t, s, want)
+}
+
+func testBrowserByDigestCancelled(t *testing.T, s twofa.BrowserStore) {
+	b := NewBrowser(NewAccount(), t0)
+	insertBrowsers(t, s, t0, b)
+	got, err := s.BrowserByDigest(cancelled(t), b.Account, b.Digest)
+	wantCancelled(t, "BrowserByDigest", err)
+	if got.ID != "" {
+		t.Errorf("BrowserByDigest with a cancelled context returned %q", got.ID)
+	}
+}
+
+// Browsers
+
+func testBrowsersOrder(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	ties := descendingIDs(acct, t0, 3)
+	early := NewBrowser(acct, t0.Add(-time.Nanosecond))
+	late := revoked(NewBrowser(acct, t0.Add(time.Hour)), t0.Add(2*time.Hour))
+	expired := NewBrowser(acct, t0.Add(-48*time.Hour))
+	expired.ExpiresAt = t0.Add(-24 * time.Hour)
+	insertBrowsers(t, s, t0.Add(-48*time.Hour), expired)
+	insertBrowsers(t, s, t0.Add(-48*time.Hour), late, ties[0], ties[1], early, ties[2])
+	want := []string{expired.ID, early.ID, ties[0].ID, ties[1].ID, ties[2].ID, late.ID}
+	if got := browserIDs(listBrowsers(t, s, acct)); !slices.Equal(got, want) {
+		t.Errorf("Browsers order %v, want %v (oldest first, ties in insertion order, revoked and expired included)", got, want)
+	}
+}
+
+func testBrowsersUnknown(t *testing.T, s twofa.BrowserStore) {
+	bs, err := s.Browsers(t.Context(), NewAccount())
+	if len(bs) != 0 || err != nil {
+		t.Errorf("Browsers of an unknown account = %v, %v; want none, nil", bs, err)
+	}
+}
+
+func testBrowsersCancelled(t *testing.T, s twofa.BrowserStore) {
+	b := NewBrowser(NewAccount(), t0)
+	insertBrowsers(t, s, t0, b)
+	bs, err := s.Browsers(cancelled(t), b.Account)
+	wantCancelled(t, "Browsers", err)
+	if len(bs) != 0 {
+		t.Errorf("Browsers with a cancelled context returned %d records", len(bs))
+	}
+}
+
+// TouchBrowser
+
+func testTouchBrowser(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	b := NewBrowser(acct, t0)
+	tomb := revoked(NewBrowser(acct, t0), t0)
+	insertBrowsers(t, s, t0, b, tomb)
+	at := t0.Add(time.Hour + time.Nanosecond)
+	for _, when := range []time.Time{at, at.Add(-time.Minute), at, t0} {
+		if err := s.TouchBrowser(t.Context(), acct, b.ID, when); err != nil {
+			t.Fatalf("TouchBrowser: %v", err)
+		}
+	}
+	b.LastUsedAt = at
+	browserIs(t, s, b)
+	if err := s.TouchBrowser(t.Context(), acct, tomb.ID, at); err != nil {
+		t.Errorf("TouchBrowser of a revoked record: %v", err)
+	}
+	tomb.LastUsedAt = at
+	browserIs(t, s, tomb)
+}
+
+func testTouchBrowserNotFound(t *testing.T, s twofa.BrowserStore) {
+	b := NewBrowser(NewAccount(), t0)
+	insertBrowsers(t, s, t0, b)
+	wantErr(t, "TouchBrowser of a missing browser", s.TouchBrowser(t.Context(), b.Account, rand26(), t0), twofa.ErrNotFound)
+	wantErr(t, "TouchBrowser of another account's browser", s.TouchBrowser(t.Context(), NewAccount(), b.ID, t0), twofa.ErrNotFound)
+	browserIs(t, s, b)
+}
+
+func testTouchBrowserCancelled(t *testing.T, s twofa.BrowserStore) {
+	b := NewBrowser(NewAccount(), t0)
+	insertBrowsers(t, s, t0, b)
+	wantCancelled(t, "TouchBrowser", s.TouchBrowser(cancelled(t), b.Account, b.ID, t0.Add(time.Hour)))
+	browserIs(t, s, b)
+}
+
+// RevokeBrowser
+
+func testRevokeBrowser(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	b, other := NewBrowser(acct, t0), NewBrowser(acct, t0)
+	insertBrowsers(t, s, t0, b, other)
+	at := t0.Add(time.Minute + time.Nanosecond)
+	if err := s.RevokeBrowser(t.Context(), acct, b.ID, at); err != nil {
+		t.Fatalf("RevokeBrowser: %v", err)
+	}
+	browserIs(t, s, revoked(b, at))
+	browserIs(t, s, other)
+	err := s.RevokeBrowser(t.Context(), acct, b.ID, at.Add(time.Hour))
+	wantErr(t, "RevokeBrowser of a revoked browser", err, twofa.ErrNotFound)
+	browserIs(t, s, revoked(b, at)) // RevokedAt stays the first
+}
+
+func testRevokeBrowserNotFound(t *testing.T, s twofa.BrowserStore) {
+	b := NewBrowser(NewAccount(), t0)
+	insertBrowsers(t, s, t0, b)
+	wantErr(t, "RevokeBrowser of a missing browser", s.RevokeBrowser(t.Context(), b.Account, rand26(), t0), twofa.ErrNotFound)
+	wantErr(t, "RevokeBrowser of another account's browser", s.RevokeBrowser(t.Context(), NewAccount(), b.ID, t0), twofa.ErrNotFound)
+	browserIs(t, s, b)
+}
+
+func testRevokeBrowserConcurrent(t *testing.T, s twofa.BrowserStore) {
+	b := NewBrowser(NewAccount(), t0)
+	insertBrowsers(t, s, t0, b)
+	var ok, notFound atomic.Int32
+	parallel(50, func(i int) {
+		switch err := s.RevokeBrowser(context.Background(), b.Account, b.ID, t0.Add(time.Duration(i+1))); {
+		case err == nil:
+			ok.Add(1)
+		case errors.Is(err, twofa.ErrNotFound):
+			notFound.Add(1)
+		default:
+			t.Errorf("RevokeBrowser: %v", err)
+		}
+	})
+	if ok.Load() != 1 || notFound.Load() != 49 {
+		t.Errorf("50 concurrent RevokeBrowser calls: %d succeeded, %d ErrNotFound; want exactly 1 success", ok.Load(), notFound.Load())
+	}
+}
+
+func testRevokeBrowserCancelled(t *testing.T, s twofa.BrowserStore) {
+	b := NewBrowser(NewAccount(), t0)
+	insertBrowsers(t, s, t0, b)
+	wantCancelled(t, "RevokeBrowser", s.RevokeBrowser(cancelled(t), b.Account, b.ID, t0))
+	browserIs(t, s, b)
+}
+
+// RevokeBrowsers
+
+func testRevokeBrowsers(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	at := t0.Add(time.Hour)
+	var live []twofa.Browser
+	for range 3 {
+		live = append(live, NewBrowser(acct, t0))
+	}
+	tomb := revoked(NewBrowser(acct, t0), t0.Add(time.Minute))
+	expired := NewBrowser(acct, t0)
+	expired.ExpiresAt = at // expires exactly at at: not live
+	almost := NewBrowser(acct, t0)
+	almost.ExpiresAt = at.Add(1) // live for 1 ns more
+	live = append(live, almost)
+	otherAcct := NewBrowser(NewAccount(), t0)
+	insertBrowsers(t, s, t0, append([]twofa.Browser{tomb, expired, otherAcct}, live...)...)
+
+	n, err := s.RevokeBrowsers(t.Context(), acct, at)
+	if n != len(live) || err != nil {
+		t.Errorf("RevokeBrowsers = %d, %v; want %d, nil", n, err, len(live))
+	}
+	for _, b := range live {
+		browserIs(t, s, revoked(b, at))
+	}
+	browserIs(t, s, tomb)    // keeps its RevokedAt
+	browserIs(t, s, expired) // not revoked: it had expired
+	browserIs(t, s, otherAcct)
+	n, err = s.RevokeBrowsers(t.Context(), acct, at.Add(time.Second))
+	if n != 0 || err != nil {
+		t.Errorf("RevokeBrowsers again = %d, %v; want 0, nil", n, err)
+	}
+}
+
+func testRevokeBrowsersUnknown(t *testing.T, s twofa.BrowserStore) {
+	n, err := s.RevokeBrowsers(t.Context(), NewAccount(), t0)
+	if n != 0 || err != nil {
+		t.Errorf("RevokeBrowsers of an unknown account = %d, %v; want 0, nil", n, err)
+	}
+}
+
+func testRevokeBrowsersConcurrent(t *testing.T, s twofa.BrowserStore) {
+	acct := NewAccount()
+	const n = 20
+	var bs []twofa.Browser
+	for range n {
+		bs = append(bs, NewBrowser(acct, t0))
+	}
+	insertBrowsers(t, s, t0, bs...)
+	var total atomic.Int32
+	parallel(10, func(int) {
+		k, err := s.RevokeBrowsers(context.Background(), acct, t0.Add(time.Minute))
+		if err != nil {
+			t.Errorf("RevokeBrowsers: %v", err)
+		}
+		total.Add(int32(k))
+	})
+	if total.Load() != n {
+		t.Errorf("10 concurrent RevokeBrowsers of %d browsers revoked %d in total, want %d", n, total.Load(), n)
+	}
+}
+
+func testRevokeBrowsersCancelled(t *testing.T, s twofa.BrowserStore) {
+	b := NewBrowser(NewAccount(), t0)
+	insertBrowsers(t, s, t0, b)
+	n, err := s.RevokeBrowsers(cancelled(t), b.Account, t0)
+	wantCancelled(t, "RevokeBrowsers", err)
+	if n != 0 {
+		t.Errorf("RevokeBrowsers with a cancelled context returned %d", n)
+	}
+	browserIs(t, s, b)
+}
+
+// DeleteExpiredBrowsers
+
+func testDeleteExpiredBrowsers(t *testing.T, s twofa.BrowserStore) {
+	// DeleteExpiredBrowsers acts across accounts: work in a past era of
+	// this subtest's own, as testDeleteExpired does.
+	now := pastEra()
+	if _, err := s.DeleteExpiredBrowsers(t.Context(), now); err != nil {
+		t.Fatal(err)
+	}
+	a, b := NewAccount(), NewAccount()
+	mk := func(acct string, expires time.Duration) twofa.Browser {
+		br := NewBrowser(acct, now.Add(-48*time.Hour))
+		br.ExpiresAt = now.Add(expires)
+		return br
+	}
+	gone := []twofa.Browser{
+		mk(a, -time.Hour),
+		mk(a, 0), // at now
+		revoked(mk(b, -1), now.Add(-time.Hour)),
+	}
+	kept := []twofa.Browser{
+		mk(a, 1), // 1 ns after now
+		revoked(mk(b, time.Hour), now.Add(-time.Hour)),
+	}
+	insertBrowsers(t, s, now.Add(-48*time.Hour), gone...)
+	insertBrowsers(t, s, now.Add(-48*time.Hour), kept...)
+	n, err := s.DeleteExpiredBrowsers(t.Context(), now)
+	if n != len(gone) || err != nil {
+		t.Errorf("DeleteExpiredBrowsers = %d, %v; want %d, nil", n, err, len(gone))
+	}
+	for _, br := range gone {
+		browserGone(t, s, br)
+	}
+	for _, br := range kept {
+		browserIs(t, s, br)
+	}
+	n, err = s.DeleteExpiredBrowsers(t.Context(), now)
+	if n != 0 || err != nil {
+		t.Errorf("DeleteExpiredBrowsers again = %d, %v; want 0, nil", n, err)
+	}
+}
+
+func testDeleteExpiredBrowsersCancelled(t *testing.T, s twofa.BrowserStore) {
+	now := pastEra()
+	b := NewBrowser(NewAccount(), now.Add(-48*time.Hour))
+	b.ExpiresAt = now.Add(-time.Hour)
+	insertBrowsers(t, s, b.CreatedAt, b)
+	n, err := s.DeleteExpiredBrowsers(cancelled(t), now)
+	wantCancelled(t, "DeleteExpiredBrowsers", err)
+	if n != 0 {
+		t.Errorf("DeleteExpiredBrowsers with a cancelled context returned %d", n)
+	}
+	browserIs(t, s, b)
+}

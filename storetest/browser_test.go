@@ -1,0 +1,274 @@
+package storetest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/memstore"
+	"github.com/twofa-go/twofa/storetest"
+)
+
+func TestRunBrowsersMemstore(t *testing.T) {
+	storetest.RunBrowsers(t, func(t *testing.T) twofa.BrowserStore { return memstore.New() })
+}
+
+func TestNewBrowser(t *testing.T) {
+	now := time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC)
+	a, b := storetest.NewBrowser("alice", now), storetest.NewBrowser("alice", now)
+	if a.ID == b.ID || string(a.Digest) == string(b.Digest) {
+		t.Error("two NewBrowser calls share an ID or digest")
+	}
+	if a.Account != "alice" || !a.CreatedAt.Equal(now) || !a.LastUsedAt.Equal(now) || !a.ExpiresAt.After(now) || !a.RevokedAt.IsZero() {
+		t.Errorf("NewBrowser = %+v, want a live browser of alice created at now", a)
+	}
+}
+
+// Browser mutants: a store with one planted bug, and the subtest of
+// RunBrowsers that must catch it (see TestMutants).
+var browserMutants = map[string]mutant2{
+	"NilStore": {
+		catch: "BrowserStore/Browsers/Unknown",
+		want:  "newStore returned a nil BrowserStore",
+		store: func() twofa.BrowserStore { return (*memstore.Store)(nil) },
+	},
+	"LimitOffByOne": {
+		catch: "BrowserStore/InsertBrowser/Limit",
+		want:  "InsertBrowser #4 with limit 3",
+		store: func() twofa.BrowserStore { return bLimitOffByOne{memstore.New()} },
+	},
+	"ExpiryOffByOne": {
+		catch: "BrowserStore/InsertBrowser/Expired",
+		want:  "expired browsers do not count",
+		store: func() twofa.BrowserStore { return bExpiryOffByOne{memstore.New()} },
+	},
+	"RevokesTwice": {
+		catch: "BrowserStore/RevokeBrowser/Revokes",
+		want:  "RevokeBrowser of a revoked browser",
+		store: func() twofa.BrowserStore { return bRevokesTwice{memstore.New()} },
+	},
+	"RevokeAllExpired": {
+		catch: "BrowserStore/RevokeBrowsers/Revokes",
+		want:  "RevokedAt =",
+		store: func() twofa.BrowserStore { return bRevokeAllExpired{memstore.New()} },
+	},
+	"DeleteExpiredOffByOne": {
+		catch: "BrowserStore/DeleteExpiredBrowsers/Deletes",
+		want:  "DeleteExpiredBrowsers = 2",
+		store: func() twofa.BrowserStore { return bDeleteOffByOne{memstore.New()} },
+	},
+	"RacyRevoke": {
+		catch: "BrowserStore/RevokeBrowser/Concurrent",
+		want:  "want exactly 1 success",
+		store: func() twofa.BrowserStore { return bRacyRevoke{memstore.New()} },
+	},
+	"TiesByID": {
+		catch: "BrowserStore/Browsers/Order",
+		want:  "ties in insertion order",
+		store: func() twofa.BrowserStore { return bTiesByID{memstore.New()} },
+	},
+	"AliasedDigest": {
+		catch: "BrowserStore/BrowserByDigest/NoAliasing",
+		want:  "Digest =",
+		store: func() twofa.BrowserStore { return &bAliased{Store: memstore.New(), cache: map[string][]byte{}} },
+	},
+	"IgnoresContext": {
+		catch: "BrowserStore/TouchBrowser/Cancelled",
+		want:  "wrapping context.Canceled",
+		store: func() twofa.BrowserStore { return bIgnoresContext{memstore.New()} },
+	},
+	"UnwrappedNotFound": {
+		catch: "BrowserStore/TouchBrowser/NotFound",
+		want:  "want an error wrapping twofa: not found",
+		store: func() twofa.BrowserStore { return bUnwrapped{memstore.New()} },
+	},
+	"EvictsTombstones": {
+		catch: "BrowserStore/InsertBrowser/TombstonesDoNotCount",
+		want:  "want nothing evicted",
+		store: func() twofa.BrowserStore { return bCountsTombstones{memstore.New()} },
+	},
+}
+
+type mutant2 struct {
+	catch, want string
+	store       func() twofa.BrowserStore
+}
+
+// TestBrowserMutant runs RunBrowsers against the mutant named by
+// $STORETEST_BROWSER_MUTANT; TestBrowserMutants starts it in a subprocess,
+// where it must fail.
+func TestBrowserMutant(t *testing.T) {
+	name := os.Getenv("STORETEST_BROWSER_MUTANT")
+	if name == "" {
+		t.Skip("run by TestBrowserMutants")
+	}
+	m := browserMutants[name]
+	storetest.RunBrowsers(t, func(t *testing.T) twofa.BrowserStore { return m.store() })
+}
+
+func TestBrowserMutants(t *testing.T) {
+	if os.Getenv("STORETEST_BROWSER_MUTANT") != "" {
+		t.Skip("inside a mutant run")
+	}
+	names := make([]string, 0, len(browserMutants))
+	for name := range browserMutants {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		m := browserMutants[name]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			pattern := "^TestBrowserMutant$"
+			for _, e := range strings.Split(m.catch, "/") {
+				pattern += "/^" + regexp.QuoteMeta(e) + "$"
+			}
+			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run="+pattern, "-test.count=1", "-test.timeout=2m")
+			cmd.Env = append(os.Environ(), "STORETEST_BROWSER_MUTANT="+name)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) {
+				t.Fatalf("the suite passed a store with a planted bug (err %v):\n%s", err, out)
+			}
+			if !strings.Contains(string(out), m.want) {
+				t.Errorf("the suite failed, but its output lacks %q:\n%s", m.want, out)
+			}
+			if name != "NilStore" && !strings.Contains(string(out), "--- FAIL: TestBrowserMutant/"+m.catch) {
+				t.Errorf("subtest %s did not fail:\n%s", m.catch, out)
+			}
+		})
+	}
+}
+
+type bLimitOffByOne struct{ *memstore.Store }
+
+func (s bLimitOffByOne) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, now time.Time) ([]string, error) {
+	return s.Store.InsertBrowser(ctx, b, limit+1, now)
+}
+
+// bExpiryOffByOne treats a record expiring exactly now as live.
+type bExpiryOffByOne struct{ *memstore.Store }
+
+func (s bExpiryOffByOne) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, now time.Time) ([]string, error) {
+	return s.Store.InsertBrowser(ctx, b, limit, now.Add(-1))
+}
+
+// bRevokesTwice revokes a revoked record again, moving RevokedAt.
+type bRevokesTwice struct{ *memstore.Store }
+
+func (s bRevokesTwice) RevokeBrowser(ctx context.Context, account, id string, at time.Time) error {
+	err := s.Store.RevokeBrowser(ctx, account, id, at)
+	if errors.Is(err, twofa.ErrNotFound) {
+		bs, _ := s.Browsers(ctx, account)
+		for _, b := range bs {
+			if b.ID == id {
+				return nil
+			}
+		}
+	}
+	return err
+}
+
+// bRevokeAllExpired also revokes records that expire exactly at at.
+type bRevokeAllExpired struct{ *memstore.Store }
+
+func (s bRevokeAllExpired) RevokeBrowsers(ctx context.Context, account string, at time.Time) (int, error) {
+	n, err := s.Store.RevokeBrowsers(ctx, account, at.Add(-1))
+	return n, err
+}
+
+type bDeleteOffByOne struct{ *memstore.Store }
+
+func (s bDeleteOffByOne) DeleteExpiredBrowsers(ctx context.Context, now time.Time) (int, error) {
+	return s.Store.DeleteExpiredBrowsers(ctx, now.Add(-1))
+}
+
+// bRacyRevoke checks, then acts.
+type bRacyRevoke struct{ *memstore.Store }
+
+func (s bRacyRevoke) RevokeBrowser(ctx context.Context, account, id string, at time.Time) error {
+	bs, err := s.Browsers(ctx, account)
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		if b.ID == id && b.RevokedAt.IsZero() {
+			time.Sleep(time.Millisecond)
+			_ = s.Store.RevokeBrowser(ctx, account, id, at)
+			return nil
+		}
+	}
+	return fmt.Errorf("%w", twofa.ErrNotFound)
+}
+
+type bTiesByID struct{ *memstore.Store }
+
+func (s bTiesByID) Browsers(ctx context.Context, account string) ([]twofa.Browser, error) {
+	bs, err := s.Store.Browsers(ctx, account)
+	slices.SortStableFunc(bs, func(a, b twofa.Browser) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return bs, err
+}
+
+type bAliased struct {
+	*memstore.Store
+	mu    sync.Mutex
+	cache map[string][]byte
+}
+
+func (s *bAliased) BrowserByDigest(ctx context.Context, account string, digest []byte) (twofa.Browser, error) {
+	b, err := s.Store.BrowserByDigest(ctx, account, digest)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.cache[account+"/"+b.ID]; ok {
+		b.Digest = c
+	} else {
+		s.cache[account+"/"+b.ID] = b.Digest
+	}
+	return b, err
+}
+
+type bIgnoresContext struct{ *memstore.Store }
+
+func (s bIgnoresContext) TouchBrowser(_ context.Context, account, id string, at time.Time) error {
+	return s.Store.TouchBrowser(context.Background(), account, id, at)
+}
+
+type bUnwrapped struct{ *memstore.Store }
+
+func (s bUnwrapped) TouchBrowser(ctx context.Context, account, id string, at time.Time) error {
+	if err := s.Store.TouchBrowser(ctx, account, id, at); err != nil {
+		return fmt.Errorf("touch: %v", err)
+	}
+	return nil
+}
+
+// bCountsTombstones counts revoked records against the limit: it lowers
+// the limit by the number of tombstones.
+type bCountsTombstones struct{ *memstore.Store }
+
+func (s bCountsTombstones) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, now time.Time) ([]string, error) {
+	bs, err := s.Browsers(ctx, b.Account)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range bs {
+		if !x.RevokedAt.IsZero() {
+			limit--
+		}
+	}
+	return s.Store.InsertBrowser(ctx, b, max(limit, 1), now)
+}

@@ -1,0 +1,1237 @@
+package storetest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twofa-go/twofa"
+)
+
+// PhoneStore is what RunPhones checks: a store of phone numbers and of
+// out-of-band challenges. (twofa.Store does not embed these interfaces
+// yet; once it does, Run checks them too.)
+type PhoneStore interface {
+	twofa.PhoneStore
+	twofa.ChallengeStore
+}
+
+// RunPhones runs the conformance suite of twofa.PhoneStore and
+// twofa.ChallengeStore against the stores newStore returns, one per
+// subtest, as Run does for the other interfaces; the stores may share a
+// database. Subtests are named like "ChallengeStore/ConsumeChallenge/Concurrent".
+//
+// Beyond the interface comments, the suite expects what Run expects
+// (times to the nanosecond, digests as binary, a cancelled context
+// changing nothing, no aliasing of slices), and: phone IDs and challenge
+// IDs are unique at least within an account; a phone's Number comes back
+// as stored, CountryCode included; ConsumeChallenge reports Attempts
+// after its step whatever the result; and a store may delete stale
+// challenges of a number only as CreateChallenge succeeds or in
+// DeleteStaleChallenges.
+func RunPhones(t *testing.T, newStore func(t *testing.T) PhoneStore) {
+	t.Helper()
+	if newStore == nil {
+		t.Fatal("storetest: RunPhones: newStore is nil")
+	}
+	mk := func(t *testing.T) PhoneStore {
+		t.Helper()
+		s := newStore(t)
+		if s == nil || phoneStoreIsNil(reflect.ValueOf(s)) {
+			t.Fatalf("storetest: newStore returned a nil store (%T)", s)
+		}
+		return s
+	}
+	mk(t)
+	if t.Failed() {
+		return
+	}
+	runPhoneTree(t, phoneTests(), 0, mk)
+}
+
+// phoneStoreIsNil reports whether v holds a nil pointer, map, slice, func,
+// channel or interface.
+func phoneStoreIsNil(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
+}
+
+// phoneCase is one leaf of the phone suite.
+type phoneCase struct {
+	name string
+	fn   func(t *testing.T, s PhoneStore)
+}
+
+func phoneTests() []phoneCase {
+	return []phoneCase{
+		{"PhoneStore/InsertPhone/RoundTrip", testPhoneRoundTrip},
+		{"PhoneStore/InsertPhone/Limit", testPhoneLimit},
+		{"PhoneStore/InsertPhone/ExpiredFreeSlots", testPhoneExpiredFree},
+		{"PhoneStore/InsertPhone/Duplicate", testPhoneDuplicate},
+		{"PhoneStore/InsertPhone/Concurrent", testPhoneInsertConcurrent},
+		{"PhoneStore/InsertPhone/ConcurrentSameNumber", testPhoneInsertSameNumber},
+		{"PhoneStore/Phone/NotFound", testPhoneNotFound},
+		{"PhoneStore/ConfirmPhone/Confirms", testConfirmPhone},
+		{"PhoneStore/ConfirmPhone/Concurrent", testConfirmPhoneConcurrent},
+		{"PhoneStore/TouchPhone/NeverBack", testTouchPhone},
+		{"PhoneStore/DeletePhone/TrustedLeft", testDeletePhone},
+		{"PhoneStore/DeletePhone/VoidsChallenges", testDeletePhoneVoids},
+		{"PhoneStore/DeletePhone/KeepsSendHistory", testDeletePhoneHistory},
+		{"PhoneStore/DeleteExpiredPhones/Counts", testDeleteExpiredPhones},
+		{"PhoneStore/Cancelled", testPhoneCancelled},
+
+		{"ChallengeStore/CreateChallenge/RoundTrip", testChallengeRoundTrip},
+		{"ChallengeStore/CreateChallenge/NotFound", testChallengeNoPhone},
+		{"ChallengeStore/CreateChallenge/Duplicate", testChallengeDuplicate},
+		{"ChallengeStore/CreateChallenge/Cooldown", testChallengeCooldown},
+		{"ChallengeStore/CreateChallenge/HourlyCap", testChallengeHourlyCap},
+		{"ChallengeStore/CreateChallenge/CooldownAndCap", testChallengeBothLimits},
+		{"ChallengeStore/CreateChallenge/PerNumber", testChallengePerNumber},
+		{"ChallengeStore/CreateChallenge/VoidsPrevious", testChallengeVoidsPrevious},
+		{"ChallengeStore/CreateChallenge/Concurrent", testChallengeCreateConcurrent},
+		{"ChallengeStore/CreateChallenge/ConcurrentCap", testChallengeCreateConcurrentCap},
+		{"ChallengeStore/LiveChallenges/Filters", testLiveChallenges},
+		{"ChallengeStore/ConsumeChallenge/Once", testConsumeChallengeOnce},
+		{"ChallengeStore/ConsumeChallenge/Wrong", testConsumeChallengeWrong},
+		{"ChallengeStore/ConsumeChallenge/ExhaustedRefusesRightDigest", testConsumeChallengeExhausted},
+		{"ChallengeStore/ConsumeChallenge/Expired", testConsumeChallengeExpired},
+		{"ChallengeStore/ConsumeChallenge/Voided", testConsumeChallengeVoided},
+		{"ChallengeStore/ConsumeChallenge/Isolation", testConsumeChallengeIsolation},
+		{"ChallengeStore/ConsumeChallenge/Concurrent", testConsumeChallengeConcurrent},
+		{"ChallengeStore/ConsumeChallenge/ConcurrentWrong", testConsumeChallengeConcurrentWrong},
+		{"ChallengeStore/DeleteStaleChallenges/Counts", testDeleteStaleChallenges},
+		{"ChallengeStore/Cancelled", testChallengeCancelled},
+	}
+}
+
+// runPhoneTree is runTree for phone cases.
+func runPhoneTree(t *testing.T, cs []phoneCase, depth int, mk func(*testing.T) PhoneStore) {
+	t.Helper()
+	for i := 0; i < len(cs); {
+		parts := strings.Split(cs[i].name, "/")
+		if depth == len(parts)-1 {
+			fn := cs[i].fn
+			t.Run(parts[depth], func(t *testing.T) { fn(t, mk(t)) })
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(cs) && elem(cs[j].name, depth) == parts[depth] {
+			j++
+		}
+		group := cs[i:j]
+		t.Run(parts[depth], func(t *testing.T) { runPhoneTree(t, group, depth+1, mk) })
+		i = j
+	}
+}
+
+// NewPhoneNumber returns a random number of the North American plan,
+// "+1" and 10 digits, that no other test uses: the send limits are per
+// number across accounts, so tests sharing a store must not share
+// numbers.
+func NewPhoneNumber() twofa.PhoneNumber {
+	b := randomBytes(10)
+	d := []byte("+1")
+	for i, x := range b {
+		if i == 0 || i == 3 {
+			d = append(d, '2'+x%8) // area code and exchange start with 2-9
+		} else {
+			d = append(d, '0'+x%10)
+		}
+	}
+	return twofa.PhoneNumber{E164: string(d), CountryCode: 1}
+}
+
+// NewPhone returns a pending phone of account that InsertPhone accepts:
+// a random ID and number, created at now, lapsing an hour later.
+func NewPhone(account string, now time.Time) twofa.Phone {
+	return twofa.Phone{
+		ID:        phRandomID(),
+		Account:   account,
+		Number:    NewPhoneNumber(),
+		State:     twofa.PhonePending,
+		CreatedAt: now,
+		ExpiresAt: now.Add(time.Hour),
+	}
+}
+
+// NewChallenge returns an open sign-in challenge for phone p created at
+// now, expiring ten minutes later, with a random ID and a random 32-byte
+// digest.
+func NewChallenge(p twofa.Phone, now time.Time) twofa.Challenge {
+	return twofa.Challenge{
+		ID:        phRandomID(),
+		Account:   p.Account,
+		PhoneID:   p.ID,
+		Purpose:   twofa.ChallengeSignIn,
+		Channel:   twofa.ChannelSMS,
+		State:     twofa.ChallengeOpen,
+		Digest:    randomBytes(32),
+		CreatedAt: now,
+		ExpiresAt: now.Add(10 * time.Minute),
+	}
+}
+
+func phRandomID() string { return fmt.Sprintf("%x", randomBytes(16)) }
+
+// phTrusted returns p as a trusted phone.
+func phTrusted(p twofa.Phone) twofa.Phone {
+	p.State = twofa.PhoneTrusted
+	p.ExpiresAt = time.Time{}
+	p.ConfirmedAt = p.CreatedAt.Add(time.Minute)
+	return p
+}
+
+func insertPhone(t *testing.T, s PhoneStore, ps ...twofa.Phone) {
+	t.Helper()
+	for _, p := range ps {
+		if err := s.InsertPhone(t.Context(), p, 1000, p.CreatedAt); err != nil {
+			t.Fatalf("InsertPhone(%q, limit 1000): %v", p.ID, err)
+		}
+	}
+}
+
+func getPhone(t *testing.T, s PhoneStore, account, id string) twofa.Phone {
+	t.Helper()
+	p, err := s.Phone(t.Context(), account, id)
+	if err != nil {
+		t.Fatalf("Phone(%q): %v", id, err)
+	}
+	return p
+}
+
+func listPhones(t *testing.T, s PhoneStore, account string) []twofa.Phone {
+	t.Helper()
+	ps, err := s.Phones(t.Context(), account)
+	if err != nil {
+		t.Fatalf("Phones: %v", err)
+	}
+	return ps
+}
+
+func phCreate(t *testing.T, s PhoneStore, cs ...twofa.Challenge) {
+	t.Helper()
+	for _, c := range cs {
+		if err := s.CreateChallenge(t.Context(), c, 0, 1000); err != nil {
+			t.Fatalf("CreateChallenge(%q, no cool-down, 1000 an hour): %v", c.ID, err)
+		}
+	}
+}
+
+func getChallenge(t *testing.T, s PhoneStore, account, id string) twofa.Challenge {
+	t.Helper()
+	c, err := s.Challenge(t.Context(), account, id)
+	if err != nil {
+		t.Fatalf("Challenge(%q): %v", id, err)
+	}
+	return c
+}
+
+func consumeChallenge(t *testing.T, s PhoneStore, c twofa.Challenge, digest []byte, maxAttempts int, now time.Time) (twofa.ConsumeResult, int) {
+	t.Helper()
+	r, n, err := s.ConsumeChallenge(t.Context(), c.Account, c.ID, digest, maxAttempts, now)
+	if err != nil {
+		t.Fatalf("ConsumeChallenge(%q): %v", c.ID, err)
+	}
+	return r, n
+}
+
+func wantConsume(t *testing.T, what string, s PhoneStore, c twofa.Challenge, digest []byte, maxAttempts int, now time.Time, want twofa.ConsumeResult, wantAttempts int) {
+	t.Helper()
+	r, n := consumeChallenge(t, s, c, digest, maxAttempts, now)
+	if r != want || n != wantAttempts {
+		t.Errorf("%s: ConsumeChallenge = %v, %d attempts; want %v, %d", what, r, n, want, wantAttempts)
+	}
+}
+
+func diffPhone(got, want twofa.Phone) []string {
+	var diffs []string
+	f := func(name string, g, w any) { diffs = append(diffs, fmt.Sprintf("%s = %v, want %v", name, g, w)) }
+	if got.ID != want.ID {
+		f("ID", got.ID, want.ID)
+	}
+	if got.Account != want.Account {
+		f("Account", got.Account, want.Account)
+	}
+	if got.Number.E164 != want.Number.E164 || got.Number.CountryCode != want.Number.CountryCode {
+		// Print the test's own fake numbers in full.
+		f("Number", got.Number.E164+fmt.Sprintf("/%d", got.Number.CountryCode), want.Number.E164+fmt.Sprintf("/%d", want.Number.CountryCode))
+	}
+	if got.State != want.State {
+		f("State", got.State, want.State)
+	}
+	for _, tm := range []struct {
+		name      string
+		got, want time.Time
+	}{
+		{"CreatedAt", got.CreatedAt, want.CreatedAt},
+		{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
+		{"ConfirmedAt", got.ConfirmedAt, want.ConfirmedAt},
+		{"LastUsedAt", got.LastUsedAt, want.LastUsedAt},
+	} {
+		if !tm.got.Equal(tm.want) || tm.got.IsZero() != tm.want.IsZero() {
+			f(tm.name, fmtTime(tm.got), fmtTime(tm.want))
+		}
+	}
+	return diffs
+}
+
+func checkPhone(t *testing.T, what string, got, want twofa.Phone) {
+	t.Helper()
+	for _, d := range diffPhone(got, want) {
+		t.Errorf("%s: %s", what, d)
+	}
+}
+
+func diffChallenge(got, want twofa.Challenge) []string {
+	var diffs []string
+	f := func(name string, g, w any) { diffs = append(diffs, fmt.Sprintf("%s = %v, want %v", name, g, w)) }
+	if got.ID != want.ID {
+		f("ID", got.ID, want.ID)
+	}
+	if got.Account != want.Account {
+		f("Account", got.Account, want.Account)
+	}
+	if got.PhoneID != want.PhoneID {
+		f("PhoneID", got.PhoneID, want.PhoneID)
+	}
+	if got.Purpose != want.Purpose {
+		f("Purpose", got.Purpose, want.Purpose)
+	}
+	if got.Channel != want.Channel {
+		f("Channel", got.Channel, want.Channel)
+	}
+	if got.State != want.State {
+		f("State", got.State, want.State)
+	}
+	if !bytes.Equal(got.Digest, want.Digest) {
+		f("Digest", fmt.Sprintf("%x", got.Digest), fmt.Sprintf("%x", want.Digest))
+	}
+	if got.Attempts != want.Attempts {
+		f("Attempts", got.Attempts, want.Attempts)
+	}
+	for _, tm := range []struct {
+		name      string
+		got, want time.Time
+	}{
+		{"CreatedAt", got.CreatedAt, want.CreatedAt},
+		{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
+		{"UsedAt", got.UsedAt, want.UsedAt},
+	} {
+		if !tm.got.Equal(tm.want) || tm.got.IsZero() != tm.want.IsZero() {
+			f(tm.name, fmtTime(tm.got), fmtTime(tm.want))
+		}
+	}
+	return diffs
+}
+
+func checkChallenge(t *testing.T, what string, got, want twofa.Challenge) {
+	t.Helper()
+	for _, d := range diffChallenge(got, want) {
+		t.Errorf("%s: %s", what, d)
+	}
+}
+
+// challengeUnchanged checks that the stored challenge still equals want.
+func challengeUnchanged(t *testing.T, s PhoneStore, want twofa.Challenge) {
+	t.Helper()
+	checkChallenge(t, fmt.Sprintf("challenge %q", want.ID), getChallenge(t, s, want.Account, want.ID), want)
+}
+
+func phIDs[T any](xs []T, id func(T) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = id(x)
+	}
+	return out
+}
+
+func phoneID(p twofa.Phone) string         { return p.ID }
+func challengeID(c twofa.Challenge) string { return c.ID }
+
+func phSameIDs(got, want []string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// wantCooldown checks that err is a *twofa.CooldownError with these
+// fields.
+func wantCooldown(t *testing.T, what string, err error, now, until time.Time, hourly bool) {
+	t.Helper()
+	var cd *twofa.CooldownError
+	if !errors.As(err, &cd) {
+		t.Errorf("%s: err = %v, want a *twofa.CooldownError", what, err)
+		return
+	}
+	if !cd.Until.Equal(until) || cd.RetryAfter != until.Sub(now) || cd.Hourly != hourly {
+		t.Errorf("%s: CooldownError{RetryAfter: %v, Until: %s, Hourly: %v}, want {%v, %s, %v}",
+			what, cd.RetryAfter, fmtTime(cd.Until), cd.Hourly, until.Sub(now), fmtTime(until), hourly)
+	}
+	if !errors.Is(err, twofa.ErrCooldown) {
+		t.Errorf("%s: err = %v does not match ErrCooldown", what, err)
+	}
+	if errors.Is(err, twofa.ErrLimitReached) != hourly {
+		t.Errorf("%s: errors.Is(err, ErrLimitReached) = %v, want %v (Hourly)", what, !hourly, hourly)
+	}
+}
+
+// PhoneStore
+
+func testPhoneRoundTrip(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	zone := time.FixedZone("UTC-03:30", -(3*3600 + 1800))
+	pending := NewPhone(acct, t0.In(zone).Add(1))
+	pending.ExpiresAt = t0.Add(time.Hour + 999)
+	tr := phTrusted(NewPhone(acct, t0.Add(-time.Hour)))
+	tr.Number = twofa.PhoneNumber{E164: "+683" + NewPhoneNumber().E164[8:], CountryCode: 683} // 7 digits, as in Niue
+	tr.LastUsedAt = t0.Add(-time.Minute - 7)
+	same := NewPhone(acct, pending.CreatedAt) // same CreatedAt: insertion order
+	insertPhone(t, s, pending, tr, same)
+
+	for _, p := range []twofa.Phone{pending, tr, same} {
+		checkPhone(t, "Phone "+p.ID, getPhone(t, s, acct, p.ID), p)
+	}
+	got := listPhones(t, s, acct)
+	want := []twofa.Phone{tr, pending, same}
+	if !phSameIDs(phIDs(got, phoneID), phIDs(want, phoneID)) {
+		t.Fatalf("Phones order = %v, want %v (oldest first, then insertion order)", phIDs(got, phoneID), phIDs(want, phoneID))
+	}
+	for i := range got {
+		checkPhone(t, "Phones["+fmt.Sprint(i)+"]", got[i], want[i])
+	}
+	if ps := listPhones(t, s, NewAccount()); len(ps) != 0 {
+		t.Errorf("Phones of an unknown account = %d phones, want none", len(ps))
+	}
+}
+
+func testPhoneLimit(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	a, b, c := NewPhone(acct, t0), phTrusted(NewPhone(acct, t0)), NewPhone(acct, t0)
+	for _, p := range []twofa.Phone{a, b} {
+		if err := s.InsertPhone(t.Context(), p, 2, t0); err != nil {
+			t.Fatalf("InsertPhone below the limit: %v", err)
+		}
+	}
+	wantErr(t, "InsertPhone at the limit", s.InsertPhone(t.Context(), c, 2, t0), twofa.ErrLimitReached)
+	if n := len(listPhones(t, s, acct)); n != 2 {
+		t.Errorf("after a refused insert the account has %d phones, want 2", n)
+	}
+	wantErr(t, "InsertPhone with limit 0", s.InsertPhone(t.Context(), NewPhone(NewAccount(), t0), 0, t0), twofa.ErrLimitReached)
+	if err := s.InsertPhone(t.Context(), c, 3, t0); err != nil {
+		t.Errorf("InsertPhone below a raised limit: %v", err)
+	}
+}
+
+func testPhoneExpiredFree(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	lapsed := NewPhone(acct, t0.Add(-2*time.Hour))
+	lapsed.ExpiresAt = t0 // at now: lapsed
+	live := NewPhone(acct, t0.Add(-time.Minute))
+	live.ExpiresAt = t0.Add(1) // 1 ns after now: counts
+	insertPhone(t, s, lapsed, live)
+	c := NewChallenge(lapsed, t0.Add(-time.Hour-time.Minute))
+	c.Purpose = twofa.ChallengeVerifyPhone
+	c.ExpiresAt = t0.Add(time.Hour) // still open
+	phCreate(t, s, c)
+
+	// Refused (limit 1, one live phone): the lapsed phone stays.
+	wantErr(t, "InsertPhone at the limit", s.InsertPhone(t.Context(), NewPhone(acct, t0), 1, t0), twofa.ErrLimitReached)
+	getPhone(t, s, acct, lapsed.ID)
+	// Its number is free, and it no longer counts.
+	again := NewPhone(acct, t0)
+	again.Number = lapsed.Number
+	if err := s.InsertPhone(t.Context(), again, 2, t0); err != nil {
+		t.Fatalf("InsertPhone of a lapsed phone's number with one live phone and limit 2: %v", err)
+	}
+	_, err := s.Phone(t.Context(), acct, lapsed.ID)
+	wantErr(t, "Phone of a lapsed phone after InsertPhone", err, twofa.ErrNotFound)
+	if got := getChallenge(t, s, acct, c.ID); got.State != twofa.ChallengeVoided {
+		t.Errorf("challenge of a lapsed phone deleted by InsertPhone: State = %v, want voided", got.State)
+	}
+}
+
+func testPhoneDuplicate(t *testing.T, s PhoneStore) {
+	acct, other := NewAccount(), NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+
+	sameNumber := NewPhone(acct, t0)
+	sameNumber.Number = p.Number
+	wantErr(t, "InsertPhone of a number the account has", s.InsertPhone(t.Context(), sameNumber, 10, t0), twofa.ErrDuplicate)
+	sameID := NewPhone(acct, t0)
+	sameID.ID = p.ID
+	wantErr(t, "InsertPhone of an ID the account has", s.InsertPhone(t.Context(), sameID, 10, t0), twofa.ErrDuplicate)
+	if n := len(listPhones(t, s, acct)); n != 1 {
+		t.Errorf("after refused inserts the account has %d phones, want 1", n)
+	}
+	checkPhone(t, "phone after refused duplicates", getPhone(t, s, acct, p.ID), p)
+
+	// Another account may have the same number.
+	elsewhere := NewPhone(other, t0)
+	elsewhere.Number = p.Number
+	if err := s.InsertPhone(t.Context(), elsewhere, 10, t0); err != nil {
+		t.Errorf("InsertPhone of another account's number: %v", err)
+	}
+	// At the limit and a duplicate: refused either way, nothing changes.
+	if err := s.InsertPhone(t.Context(), sameNumber, 1, t0); !errors.Is(err, twofa.ErrDuplicate) && !errors.Is(err, twofa.ErrLimitReached) {
+		t.Errorf("InsertPhone of a duplicate at the limit: err = %v, want ErrDuplicate or ErrLimitReached", err)
+	}
+}
+
+func testPhoneInsertConcurrent(t *testing.T, s PhoneStore) {
+	const n, limit = 30, 4
+	acct := NewAccount()
+	var ok, limited atomic.Int32
+	parallel(n, func(int) {
+		err := s.InsertPhone(t.Context(), NewPhone(acct, t0), limit, t0)
+		switch {
+		case err == nil:
+			ok.Add(1)
+		case errors.Is(err, twofa.ErrLimitReached):
+			limited.Add(1)
+		default:
+			t.Errorf("InsertPhone: %v", err)
+		}
+	})
+	if ok.Load() != limit || limited.Load() != n-limit {
+		t.Errorf("%d concurrent InsertPhone calls with limit %d: %d stored, %d ErrLimitReached", n, limit, ok.Load(), limited.Load())
+	}
+	if got := len(listPhones(t, s, acct)); got != limit {
+		t.Errorf("the account has %d phones, want %d", got, limit)
+	}
+}
+
+func testPhoneInsertSameNumber(t *testing.T, s PhoneStore) {
+	const n = 30
+	acct := NewAccount()
+	number := NewPhoneNumber()
+	var ok atomic.Int32
+	parallel(n, func(int) {
+		p := NewPhone(acct, t0)
+		p.Number = number
+		err := s.InsertPhone(t.Context(), p, 1000, t0)
+		switch {
+		case err == nil:
+			ok.Add(1)
+		case !errors.Is(err, twofa.ErrDuplicate):
+			t.Errorf("InsertPhone: %v", err)
+		}
+	})
+	if ok.Load() != 1 {
+		t.Errorf("%d concurrent InsertPhone calls of one number: %d stored, want 1", n, ok.Load())
+	}
+}
+
+func testPhoneNotFound(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p := NewPhone(acct, t0)
+	insertPhone(t, s, p)
+	_, err := s.Phone(t.Context(), NewAccount(), p.ID)
+	wantErr(t, "Phone of another account", err, twofa.ErrNotFound)
+	_, err = s.Phone(t.Context(), acct, phRandomID())
+	wantErr(t, "Phone of an unknown ID", err, twofa.ErrNotFound)
+	_, err = s.ConfirmPhone(t.Context(), acct, phRandomID(), t0)
+	wantErr(t, "ConfirmPhone of an unknown ID", err, twofa.ErrNotFound)
+	wantErr(t, "TouchPhone of an unknown ID", s.TouchPhone(t.Context(), acct, phRandomID(), t0), twofa.ErrNotFound)
+	_, err = s.DeletePhone(t.Context(), NewAccount(), p.ID)
+	wantErr(t, "DeletePhone of another account", err, twofa.ErrNotFound)
+	getPhone(t, s, acct, p.ID)
+}
+
+func testConfirmPhone(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p := NewPhone(acct, t0)
+	lapsed := NewPhone(acct, t0)
+	lapsed.ExpiresAt = t0.Add(time.Minute)
+	insertPhone(t, s, p, lapsed)
+
+	at := t0.Add(time.Minute + 3)
+	ok, err := s.ConfirmPhone(t.Context(), acct, p.ID, at)
+	if !ok || err != nil {
+		t.Fatalf("ConfirmPhone of a pending phone = %v, %v; want true, nil", ok, err)
+	}
+	want := p
+	want.State, want.ConfirmedAt, want.ExpiresAt = twofa.PhoneTrusted, at, time.Time{}
+	checkPhone(t, "confirmed phone", getPhone(t, s, acct, p.ID), want)
+	if ok, err := s.ConfirmPhone(t.Context(), acct, p.ID, at.Add(1)); ok || err != nil {
+		t.Errorf("ConfirmPhone of a trusted phone = %v, %v; want false, nil", ok, err)
+	}
+	checkPhone(t, "trusted phone after a second ConfirmPhone", getPhone(t, s, acct, p.ID), want)
+	// At ExpiresAt exactly, the phone has lapsed.
+	if ok, err := s.ConfirmPhone(t.Context(), acct, lapsed.ID, lapsed.ExpiresAt); ok || err != nil {
+		t.Errorf("ConfirmPhone at ExpiresAt = %v, %v; want false, nil", ok, err)
+	}
+	checkPhone(t, "lapsed phone", getPhone(t, s, acct, lapsed.ID), lapsed)
+}
+
+func testConfirmPhoneConcurrent(t *testing.T, s PhoneStore) {
+	const n = 50
+	acct := NewAccount()
+	p := NewPhone(acct, t0)
+	insertPhone(t, s, p)
+	var wins atomic.Int32
+	parallel(n, func(i int) {
+		ok, err := s.ConfirmPhone(t.Context(), acct, p.ID, t0.Add(time.Duration(i)))
+		if err != nil {
+			t.Errorf("ConfirmPhone: %v", err)
+		}
+		if ok {
+			wins.Add(1)
+		}
+	})
+	if wins.Load() != 1 {
+		t.Errorf("%d concurrent ConfirmPhone calls: %d reported true, want 1", n, wins.Load())
+	}
+}
+
+func testTouchPhone(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+	for _, at := range []time.Time{t0.Add(time.Hour), t0.Add(time.Minute), t0.Add(time.Hour)} {
+		if err := s.TouchPhone(t.Context(), acct, p.ID, at); err != nil {
+			t.Fatalf("TouchPhone: %v", err)
+		}
+	}
+	if got := getPhone(t, s, acct, p.ID).LastUsedAt; !got.Equal(t0.Add(time.Hour)) {
+		t.Errorf("LastUsedAt = %s after touches at +1h, +1m, +1h; want +1h", fmtTime(got))
+	}
+}
+
+func testDeletePhone(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	a, b, pending := phTrusted(NewPhone(acct, t0)), phTrusted(NewPhone(acct, t0)), NewPhone(acct, t0)
+	insertPhone(t, s, a, b, pending)
+	for _, step := range []struct {
+		id   string
+		left int
+	}{{pending.ID, 2}, {a.ID, 1}, {b.ID, 0}} {
+		left, err := s.DeletePhone(t.Context(), acct, step.id)
+		if left != step.left || err != nil {
+			t.Errorf("DeletePhone(%q) = %d, %v; want %d trusted left", step.id, left, err, step.left)
+		}
+		_, err = s.Phone(t.Context(), acct, step.id)
+		wantErr(t, "Phone of a deleted phone", err, twofa.ErrNotFound)
+	}
+	_, err := s.DeletePhone(t.Context(), acct, a.ID)
+	wantErr(t, "DeletePhone twice", err, twofa.ErrNotFound)
+}
+
+func testDeletePhoneVoids(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p, other := phTrusted(NewPhone(acct, t0)), phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p, other)
+	used, open, keep := NewChallenge(p, t0), NewChallenge(p, t0.Add(time.Second)), NewChallenge(other, t0)
+	used.Purpose = twofa.ChallengeVerifyPhone
+	phCreate(t, s, used, open, keep)
+	if r, _ := consumeChallenge(t, s, used, used.Digest, 5, t0); r != twofa.ConsumeAccepted {
+		t.Fatalf("ConsumeChallenge with the right digest = %v", r)
+	}
+	if _, err := s.DeletePhone(t.Context(), acct, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := getChallenge(t, s, acct, open.ID); got.State != twofa.ChallengeVoided {
+		t.Errorf("open challenge of a deleted phone: State = %v, want voided", got.State)
+	}
+	if got := getChallenge(t, s, acct, used.ID); got.State != twofa.ChallengeUsed {
+		t.Errorf("used challenge of a deleted phone: State = %v, want used", got.State)
+	}
+	wantConsume(t, "right digest of a deleted phone's challenge", s, open, open.Digest, 5, t0, twofa.ConsumeVoided, 0)
+	challengeUnchanged(t, s, keep)
+}
+
+func testDeletePhoneHistory(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+	phCreate(t, s, NewChallenge(p, t0))
+	if _, err := s.DeletePhone(t.Context(), acct, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	again := phTrusted(NewPhone(acct, t0.Add(time.Second)))
+	again.Number = p.Number
+	insertPhone(t, s, again)
+	now := t0.Add(10 * time.Second)
+	err := s.CreateChallenge(t.Context(), NewChallenge(again, now), 30*time.Second, 1)
+	wantCooldown(t, "CreateChallenge for a re-added number", err, now, t0.Add(time.Hour), true)
+}
+
+func testDeleteExpiredPhones(t *testing.T, s PhoneStore) {
+	now := pastEra()
+	if _, err := s.DeleteExpiredPhones(t.Context(), now); err != nil {
+		t.Fatal(err)
+	}
+	a, b := NewAccount(), NewAccount()
+	pending := func(acct string, expires time.Duration) twofa.Phone {
+		p := NewPhone(acct, now.Add(-2*time.Hour))
+		p.ExpiresAt = now.Add(expires)
+		return p
+	}
+	gone := []twofa.Phone{pending(a, -time.Hour), pending(a, 0), pending(b, -1)}
+	kept := []twofa.Phone{pending(a, 1), pending(b, time.Hour), phTrusted(pending(a, -time.Hour))}
+	insertPhone(t, s, gone...)
+	insertPhone(t, s, kept...)
+	c := NewChallenge(gone[0], now.Add(-90*time.Minute))
+	c.Purpose = twofa.ChallengeVerifyPhone
+	c.ExpiresAt = now.Add(time.Hour)
+	phCreate(t, s, c)
+
+	n, err := s.DeleteExpiredPhones(t.Context(), now)
+	if n != len(gone) || err != nil {
+		t.Errorf("DeleteExpiredPhones = %d, %v; want %d, nil", n, err, len(gone))
+	}
+	for _, p := range gone {
+		_, err := s.Phone(t.Context(), p.Account, p.ID)
+		wantErr(t, "Phone of a lapsed phone", err, twofa.ErrNotFound)
+	}
+	for _, p := range kept {
+		checkPhone(t, "kept phone", getPhone(t, s, p.Account, p.ID), p)
+	}
+	if got := getChallenge(t, s, a, c.ID); got.State != twofa.ChallengeVoided {
+		t.Errorf("challenge of a lapsed phone: State = %v, want voided", got.State)
+	}
+}
+
+func testPhoneCancelled(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p := NewPhone(acct, t0)
+	insertPhone(t, s, p)
+	ctx := cancelled(t)
+	wantCancelled(t, "InsertPhone", s.InsertPhone(ctx, NewPhone(acct, t0), 10, t0))
+	_, err := s.Phone(ctx, acct, p.ID)
+	wantCancelled(t, "Phone", err)
+	_, err = s.Phones(ctx, acct)
+	wantCancelled(t, "Phones", err)
+	ok, err := s.ConfirmPhone(ctx, acct, p.ID, t0)
+	wantCancelled(t, "ConfirmPhone", err)
+	if ok {
+		t.Error("ConfirmPhone with a cancelled context reported true")
+	}
+	wantCancelled(t, "TouchPhone", s.TouchPhone(ctx, acct, p.ID, t0.Add(time.Hour)))
+	_, err = s.DeletePhone(ctx, acct, p.ID)
+	wantCancelled(t, "DeletePhone", err)
+	_, err = s.DeleteExpiredPhones(ctx, t0.Add(24*time.Hour))
+	wantCancelled(t, "DeleteExpiredPhones", err)
+	if got := listPhones(t, s, acct); len(got) != 1 {
+		t.Fatalf("after cancelled calls the account has %d phones, want 1", len(got))
+	}
+	checkPhone(t, "phone after cancelled calls", getPhone(t, s, acct, p.ID), p)
+}
+
+// ChallengeStore
+
+func testChallengeRoundTrip(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+	c := NewChallenge(p, t0.In(time.FixedZone("x", 3600)).Add(7))
+	c.Purpose, c.Channel = twofa.ChallengeVerifyPhone, twofa.ChannelVoice
+	c.Digest = allBytes()
+	c.ExpiresAt = t0.Add(10*time.Minute + 999)
+	kept := bytes.Clone(c.Digest)
+	phCreate(t, s, c)
+	c.Digest[0] ^= 1 // the store keeps its own copy
+	c.Digest = kept
+	got := getChallenge(t, s, acct, c.ID)
+	checkChallenge(t, "Challenge", got, c)
+	got.Digest[0] ^= 1
+	challengeUnchanged(t, s, c)
+	_, err := s.Challenge(t.Context(), NewAccount(), c.ID)
+	wantErr(t, "Challenge of another account", err, twofa.ErrNotFound)
+}
+
+func testChallengeNoPhone(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p := NewPhone(acct, t0)
+	insertPhone(t, s, p)
+	orphan := NewChallenge(NewPhone(acct, t0), t0)
+	wantErr(t, "CreateChallenge for an unknown phone", s.CreateChallenge(t.Context(), orphan, 0, 10), twofa.ErrNotFound)
+	elsewhere := NewChallenge(p, t0)
+	elsewhere.Account = NewAccount()
+	wantErr(t, "CreateChallenge for another account's phone", s.CreateChallenge(t.Context(), elsewhere, 0, 10), twofa.ErrNotFound)
+}
+
+func testChallengeDuplicate(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p := NewPhone(acct, t0)
+	insertPhone(t, s, p)
+	c := NewChallenge(p, t0)
+	phCreate(t, s, c)
+	dup := NewChallenge(p, t0.Add(time.Minute))
+	dup.ID = c.ID
+	wantErr(t, "CreateChallenge of an ID the account has", s.CreateChallenge(t.Context(), dup, 0, 10), twofa.ErrDuplicate)
+	challengeUnchanged(t, s, c)
+}
+
+func testChallengeCooldown(t *testing.T, s PhoneStore) {
+	const cooldown = 30 * time.Second
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+	first := NewChallenge(p, t0)
+	if err := s.CreateChallenge(t.Context(), first, cooldown, 5); err != nil {
+		t.Fatal(err)
+	}
+	now := t0.Add(cooldown - 1)
+	refused := NewChallenge(p, now)
+	wantCooldown(t, "CreateChallenge 1 ns before the cool-down ends", s.CreateChallenge(t.Context(), refused, cooldown, 5), now, t0.Add(cooldown), false)
+	_, err := s.Challenge(t.Context(), acct, refused.ID)
+	wantErr(t, "Challenge of a refused challenge", err, twofa.ErrNotFound)
+	challengeUnchanged(t, s, first) // not voided by the refused one
+
+	if err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(cooldown)), cooldown, 5); err != nil {
+		t.Errorf("CreateChallenge when the cool-down ends: %v", err)
+	}
+	// No cool-down at all.
+	if err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(cooldown)), 0, 5); err != nil {
+		t.Errorf("CreateChallenge with cool-down 0 at the same instant: %v", err)
+	}
+}
+
+func testChallengeHourlyCap(t *testing.T, s PhoneStore) {
+	const perHour = 3
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+	times := []time.Time{t0, t0.Add(10 * time.Minute), t0.Add(20 * time.Minute)}
+	for _, at := range times {
+		if err := s.CreateChallenge(t.Context(), NewChallenge(p, at), time.Second, perHour); err != nil {
+			t.Fatalf("CreateChallenge below the cap: %v", err)
+		}
+	}
+	now := t0.Add(time.Hour - 1)
+	err := s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Second, perHour)
+	wantCooldown(t, "CreateChallenge at the cap", err, now, t0.Add(time.Hour), true)
+	wantErr(t, "CreateChallenge at the cap", err, twofa.ErrTooManyCodes)
+
+	// An hour after the first, it no longer counts.
+	if err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Hour)), time.Second, perHour); err != nil {
+		t.Fatalf("CreateChallenge an hour after the first: %v", err)
+	}
+	// Now the three in the hour are +10m, +20m, +1h: the third latest,
+	// +10m, leaves the window at +1h10m.
+	now = t0.Add(time.Hour + time.Minute)
+	err = s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Second, perHour)
+	wantCooldown(t, "CreateChallenge at the cap again", err, now, t0.Add(70*time.Minute), true)
+
+	wantErr(t, "CreateChallenge with perHour 0", s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(5*time.Hour)), 0, 0), twofa.ErrLimitReached)
+}
+
+func testChallengeBothLimits(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+	phCreate(t, s, NewChallenge(p, t0))
+	// Cap 1: the cap holds until +1h, the cool-down (2h) until +2h.
+	now := t0.Add(time.Minute)
+	err := s.CreateChallenge(t.Context(), NewChallenge(p, now), 2*time.Hour, 1)
+	wantCooldown(t, "cool-down ending after the cap", err, now, t0.Add(2*time.Hour), false)
+	err = s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Minute+1, 1)
+	wantCooldown(t, "cap ending after the cool-down", err, now, t0.Add(time.Hour), true)
+	err = s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Hour, 1)
+	wantCooldown(t, "both ending at once", err, now, t0.Add(time.Hour), true)
+}
+
+func testChallengePerNumber(t *testing.T, s PhoneStore) {
+	a, b := NewAccount(), NewAccount()
+	pa := phTrusted(NewPhone(a, t0))
+	pb := NewPhone(b, t0) // pending: its codes are verification codes
+	pb.Number = pa.Number
+	pc := phTrusted(NewPhone(a, t0)) // another number of a
+	insertPhone(t, s, pa, pb, pc)
+
+	if err := s.CreateChallenge(t.Context(), NewChallenge(pa, t0), time.Minute, 2); err != nil {
+		t.Fatal(err)
+	}
+	vb := NewChallenge(pb, t0.Add(time.Second))
+	vb.Purpose = twofa.ChallengeVerifyPhone
+	now := vb.CreatedAt
+	wantCooldown(t, "CreateChallenge for the same number in another account", s.CreateChallenge(t.Context(), vb, time.Minute, 2), now, t0.Add(time.Minute), false)
+	if err := s.CreateChallenge(t.Context(), NewChallenge(pc, now), time.Minute, 2); err != nil {
+		t.Errorf("CreateChallenge for another number: %v", err)
+	}
+	vb.CreatedAt = t0.Add(time.Minute)
+	if err := s.CreateChallenge(t.Context(), vb, time.Minute, 2); err != nil {
+		t.Fatalf("CreateChallenge after the cool-down: %v", err)
+	}
+	now = t0.Add(2 * time.Minute)
+	wantCooldown(t, "CreateChallenge past the cap shared by two accounts", s.CreateChallenge(t.Context(), NewChallenge(pa, now), time.Minute, 2), now, t0.Add(time.Hour), true)
+}
+
+func testChallengeVoidsPrevious(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p, q := phTrusted(NewPhone(acct, t0)), phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p, q)
+	old := NewChallenge(p, t0)
+	verify := NewChallenge(p, t0)
+	verify.Purpose = twofa.ChallengeVerifyPhone
+	otherPhone := NewChallenge(q, t0)
+	used := NewChallenge(p, t0)
+	phCreate(t, s, used)
+	consumeChallenge(t, s, used, used.Digest, 5, t0)
+	phCreate(t, s, old, verify, otherPhone)
+
+	phCreate(t, s, NewChallenge(p, t0.Add(time.Minute)))
+	if got := getChallenge(t, s, acct, old.ID); got.State != twofa.ChallengeVoided {
+		t.Errorf("open challenge of the same phone and purpose: State = %v, want voided", got.State)
+	}
+	wantConsume(t, "a voided challenge's digest", s, old, old.Digest, 5, t0.Add(time.Minute), twofa.ConsumeVoided, 0)
+	challengeUnchanged(t, s, verify)
+	challengeUnchanged(t, s, otherPhone)
+	if got := getChallenge(t, s, acct, used.ID); got.State != twofa.ChallengeUsed {
+		t.Errorf("used challenge after a new one: State = %v, want used", got.State)
+	}
+}
+
+func testChallengeCreateConcurrent(t *testing.T, s PhoneStore) {
+	const n = 30
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+	var ok, cooled atomic.Int32
+	parallel(n, func(i int) {
+		err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Duration(i))), 30*time.Second, 100)
+		switch {
+		case err == nil:
+			ok.Add(1)
+		case errors.Is(err, twofa.ErrCooldown):
+			cooled.Add(1)
+		default:
+			t.Errorf("CreateChallenge: %v", err)
+		}
+	})
+	if ok.Load() != 1 || cooled.Load() != n-1 {
+		t.Errorf("%d concurrent CreateChallenge calls within the cool-down: %d created, %d cooled down; want 1 and %d", n, ok.Load(), cooled.Load(), n-1)
+	}
+	live, err := s.LiveChallenges(t.Context(), acct, twofa.ChallengeSignIn, t0.Add(time.Minute))
+	if err != nil || len(live) != 1 {
+		t.Errorf("LiveChallenges = %d challenges, %v; want 1", len(live), err)
+	}
+}
+
+func testChallengeCreateConcurrentCap(t *testing.T, s PhoneStore) {
+	const n, perHour = 30, 5
+	a, b := NewAccount(), NewAccount()
+	pa := phTrusted(NewPhone(a, t0))
+	pb := phTrusted(NewPhone(b, t0))
+	pb.Number = pa.Number
+	insertPhone(t, s, pa, pb)
+	var ok, capped atomic.Int32
+	parallel(n, func(i int) {
+		p := pa
+		if i%2 == 1 {
+			p = pb
+		}
+		err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Duration(i))), 0, perHour)
+		switch {
+		case err == nil:
+			ok.Add(1)
+		case errors.Is(err, twofa.ErrTooManyCodes):
+			capped.Add(1)
+		default:
+			t.Errorf("CreateChallenge: %v", err)
+		}
+	})
+	if ok.Load() != perHour || capped.Load() != n-perHour {
+		t.Errorf("%d concurrent CreateChallenge calls for one number in two accounts, cap %d: %d created, %d capped", n, perHour, ok.Load(), capped.Load())
+	}
+}
+
+func testLiveChallenges(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p, q := phTrusted(NewPhone(acct, t0)), phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p, q)
+	now := t0.Add(5 * time.Minute)
+
+	first := NewChallenge(p, t0)                   // used: listed
+	second := NewChallenge(q, t0.Add(time.Second)) // open: listed
+	third := NewChallenge(q, t0.Add(time.Second))  // voids second
+	sameTime := NewChallenge(p, t0.Add(time.Second))
+	expired := NewChallenge(p, t0.Add(2*time.Second))
+	expired.ExpiresAt = now // at now: not listed
+	verify := NewChallenge(p, t0.Add(3*time.Second))
+	verify.Purpose = twofa.ChallengeVerifyPhone
+	phCreate(t, s, first)
+	consumeChallenge(t, s, first, first.Digest, 5, t0)
+	phCreate(t, s, second)
+	phCreate(t, s, third)
+	// sameTime would void first if it were open: it is used, and stays.
+	phCreate(t, s, sameTime, verify)
+	other := NewAccount()
+	po := phTrusted(NewPhone(other, t0))
+	insertPhone(t, s, po)
+	phCreate(t, s, NewChallenge(po, t0))
+	// expired voids sameTime (same phone and purpose).
+	phCreate(t, s, expired)
+
+	live, err := s.LiveChallenges(t.Context(), acct, twofa.ChallengeSignIn, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{third.ID, first.ID}
+	if got := phIDs(live, challengeID); !phSameIDs(got, want) {
+		t.Errorf("LiveChallenges(sign-in) = %v, want %v (third, first: newest first, without voided and expired ones)", got, want)
+	}
+	for _, c := range live {
+		if c.ID == first.ID && (c.State != twofa.ChallengeUsed || !c.UsedAt.Equal(t0)) {
+			t.Errorf("used challenge listed with State %v, UsedAt %s", c.State, fmtTime(c.UsedAt))
+		}
+	}
+	live, err = s.LiveChallenges(t.Context(), acct, twofa.ChallengeVerifyPhone, now)
+	if err != nil || !phSameIDs(phIDs(live, challengeID), []string{verify.ID}) {
+		t.Errorf("LiveChallenges(verify) = %v, %v; want [%s]", phIDs(live, challengeID), err, verify.ID)
+	}
+	live, err = s.LiveChallenges(t.Context(), NewAccount(), twofa.ChallengeSignIn, now)
+	if err != nil || len(live) != 0 {
+		t.Errorf("LiveChallenges of an unknown account = %d, %v; want none", len(live), err)
+	}
+	// Two at the same instant: the later inserted first.
+	acct2 := NewAccount()
+	r, u := phTrusted(NewPhone(acct2, t0)), phTrusted(NewPhone(acct2, t0))
+	insertPhone(t, s, r, u)
+	x, y := NewChallenge(r, t0), NewChallenge(u, t0)
+	phCreate(t, s, x, y)
+	live, err = s.LiveChallenges(t.Context(), acct2, twofa.ChallengeSignIn, t0)
+	if err != nil || !phSameIDs(phIDs(live, challengeID), []string{y.ID, x.ID}) {
+		t.Errorf("LiveChallenges with equal CreatedAt = %v, %v; want [%s %s] (latest inserted first)", phIDs(live, challengeID), err, y.ID, x.ID)
+	}
+}
+
+func testConsumeChallengeOnce(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+	c := NewChallenge(p, t0)
+	phCreate(t, s, c)
+	at := t0.Add(time.Minute + 5)
+	wantConsume(t, "the right digest", s, c, c.Digest, 5, at, twofa.ConsumeAccepted, 0)
+	want := c
+	want.State, want.UsedAt = twofa.ChallengeUsed, at
+	challengeUnchanged(t, s, want)
+	wantConsume(t, "the right digest again", s, c, c.Digest, 5, at, twofa.ConsumeUsed, 0)
+	wantConsume(t, "a wrong digest after use", s, c, randomBytes(32), 5, at, twofa.ConsumeUsed, 0)
+	challengeUnchanged(t, s, want)
+}
+
+func testConsumeChallengeWrong(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+	c := NewChallenge(p, t0)
+	phCreate(t, s, c)
+	wrongs := [][]byte{randomBytes(32), c.Digest[:31], append(bytes.Clone(c.Digest), 0), {}}
+	for i, d := range wrongs {
+		wantConsume(t, fmt.Sprintf("wrong digest #%d", i), s, c, d, 10, t0, twofa.ConsumeWrong, i+1)
+	}
+	wantConsume(t, "the right digest after wrong ones", s, c, c.Digest, 10, t0, twofa.ConsumeAccepted, len(wrongs))
+}
+
+func testConsumeChallengeExhausted(t *testing.T, s PhoneStore) {
+	const maxAttempts = 5
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+	c := NewChallenge(p, t0)
+	phCreate(t, s, c)
+	for i := range maxAttempts {
+		wantConsume(t, fmt.Sprintf("wrong try %d", i+1), s, c, randomBytes(32), maxAttempts, t0, twofa.ConsumeWrong, i+1)
+	}
+	wantConsume(t, "the right digest on try 6", s, c, c.Digest, maxAttempts, t0, twofa.ConsumeExhausted, maxAttempts)
+	wantConsume(t, "a wrong digest on try 7", s, c, randomBytes(32), maxAttempts, t0, twofa.ConsumeExhausted, maxAttempts)
+	want := c
+	want.Attempts = maxAttempts
+	challengeUnchanged(t, s, want)
+	// maxAttempts 0 refuses even the first try.
+	d := NewChallenge(p, t0.Add(time.Second))
+	phCreate(t, s, d)
+	wantConsume(t, "maxAttempts 0", s, d, d.Digest, 0, t0, twofa.ConsumeExhausted, 0)
+}
+
+func testConsumeChallengeExpired(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+	c := NewChallenge(p, t0)
+	phCreate(t, s, c)
+	wantConsume(t, "the right digest at ExpiresAt", s, c, c.Digest, 5, c.ExpiresAt, twofa.ConsumeExpired, 0)
+	wantConsume(t, "a wrong digest after ExpiresAt", s, c, randomBytes(32), 5, c.ExpiresAt.Add(time.Hour), twofa.ConsumeExpired, 0)
+	challengeUnchanged(t, s, c)
+	wantConsume(t, "the right digest 1 ns before ExpiresAt", s, c, c.Digest, 5, c.ExpiresAt.Add(-1), twofa.ConsumeAccepted, 0)
+}
+
+func testConsumeChallengeVoided(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+	old, fresh := NewChallenge(p, t0), NewChallenge(p, t0.Add(time.Minute))
+	phCreate(t, s, old, fresh)
+	wantConsume(t, "the right digest of a replaced challenge", s, old, old.Digest, 5, fresh.CreatedAt, twofa.ConsumeVoided, 0)
+	wantConsume(t, "the replaced challenge's digest against the new one", s, fresh, old.Digest, 5, fresh.CreatedAt, twofa.ConsumeWrong, 1)
+	wantConsume(t, "the new challenge's digest", s, fresh, fresh.Digest, 5, fresh.CreatedAt, twofa.ConsumeAccepted, 1)
+}
+
+func testConsumeChallengeIsolation(t *testing.T, s PhoneStore) {
+	a, b := NewAccount(), NewAccount()
+	pa, qa := phTrusted(NewPhone(a, t0)), phTrusted(NewPhone(a, t0))
+	pb := phTrusted(NewPhone(b, t0))
+	insertPhone(t, s, pa, qa, pb)
+	ca, cq, cb := NewChallenge(pa, t0), NewChallenge(qa, t0), NewChallenge(pb, t0)
+	phCreate(t, s, ca, cq, cb)
+
+	_, _, err := s.ConsumeChallenge(t.Context(), b, ca.ID, ca.Digest, 5, t0)
+	wantErr(t, "ConsumeChallenge of another account's challenge", err, twofa.ErrNotFound)
+	_, _, err = s.ConsumeChallenge(t.Context(), a, phRandomID(), ca.Digest, 5, t0)
+	wantErr(t, "ConsumeChallenge of an unknown ID", err, twofa.ErrNotFound)
+	wantConsume(t, "another phone's digest", s, cq, ca.Digest, 5, t0, twofa.ConsumeWrong, 1)
+	wantConsume(t, "another account's digest", s, cb, ca.Digest, 5, t0, twofa.ConsumeWrong, 1)
+	challengeUnchanged(t, s, ca)
+	wantConsume(t, "its own digest", s, ca, ca.Digest, 5, t0, twofa.ConsumeAccepted, 0)
+}
+
+func testConsumeChallengeConcurrent(t *testing.T, s PhoneStore) {
+	const n = 100
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+	c := NewChallenge(p, t0)
+	phCreate(t, s, c)
+	var wins, used atomic.Int32
+	parallel(n, func(int) {
+		r, _, err := s.ConsumeChallenge(t.Context(), acct, c.ID, c.Digest, 5, t0)
+		switch {
+		case err != nil:
+			t.Errorf("ConsumeChallenge: %v", err)
+		case r == twofa.ConsumeAccepted:
+			wins.Add(1)
+		case r == twofa.ConsumeUsed:
+			used.Add(1)
+		default:
+			t.Errorf("ConsumeChallenge = %v, want accepted or used", r)
+		}
+	})
+	if wins.Load() != 1 || used.Load() != n-1 {
+		t.Errorf("%d concurrent ConsumeChallenge calls with the right digest: %d accepted, %d used; want 1 and %d", n, wins.Load(), used.Load(), n-1)
+	}
+}
+
+func testConsumeChallengeConcurrentWrong(t *testing.T, s PhoneStore) {
+	const n, maxAttempts = 60, 5
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+	c := NewChallenge(p, t0)
+	phCreate(t, s, c)
+	var wrong, exhausted, accepted atomic.Int32
+	parallel(n, func(i int) {
+		d := randomBytes(32)
+		if i == n/2 {
+			d = c.Digest // one right code among the guesses
+		}
+		r, _, err := s.ConsumeChallenge(t.Context(), acct, c.ID, d, maxAttempts, t0)
+		switch {
+		case err != nil:
+			t.Errorf("ConsumeChallenge: %v", err)
+		case r == twofa.ConsumeWrong:
+			wrong.Add(1)
+		case r == twofa.ConsumeExhausted, r == twofa.ConsumeUsed:
+			exhausted.Add(1)
+		case r == twofa.ConsumeAccepted:
+			accepted.Add(1)
+		}
+	})
+	got := getChallenge(t, s, acct, c.ID)
+	switch {
+	case wrong.Load() > maxAttempts:
+		t.Errorf("%d concurrent wrong digests with maxAttempts %d: %d counted", n, maxAttempts, wrong.Load())
+	case int(wrong.Load()) != got.Attempts:
+		t.Errorf("%d wrong results but Attempts = %d", wrong.Load(), got.Attempts)
+	case accepted.Load() == 0 && wrong.Load() != maxAttempts:
+		t.Errorf("the right digest was refused while only %d wrong ones were counted", wrong.Load())
+	case accepted.Load() > 1:
+		t.Errorf("%d accepted", accepted.Load())
+	}
+}
+
+func testDeleteStaleChallenges(t *testing.T, s PhoneStore) {
+	now := pastEra()
+	if _, err := s.DeleteStaleChallenges(t.Context(), now); err != nil {
+		t.Fatal(err)
+	}
+	acct := NewAccount()
+	var gone, kept []twofa.Challenge
+	mk := func(created, expires time.Duration, consume bool) twofa.Challenge {
+		p := phTrusted(NewPhone(acct, now.Add(-3*time.Hour)))
+		insertPhone(t, s, p)
+		c := NewChallenge(p, now.Add(created))
+		c.ExpiresAt = now.Add(expires)
+		phCreate(t, s, c)
+		if consume {
+			consumeChallenge(t, s, c, c.Digest, 5, c.CreatedAt)
+		}
+		return c
+	}
+	gone = append(gone,
+		mk(-time.Hour, -50*time.Minute, false), // an hour old, expired
+		mk(-2*time.Hour, time.Hour, true),      // used, two hours old
+		mk(-time.Hour, 0, false),               // expired at now exactly
+	)
+	kept = append(kept,
+		mk(-time.Hour+1, -time.Minute, true), // within the hour: counts for the cap
+		mk(-30*time.Minute, -20*time.Minute, false),
+		mk(-2*time.Hour, 1, false), // open and not expired
+	)
+	n, err := s.DeleteStaleChallenges(t.Context(), now)
+	if n != len(gone) || err != nil {
+		t.Errorf("DeleteStaleChallenges = %d, %v; want %d, nil", n, err, len(gone))
+	}
+	for _, c := range gone {
+		_, err := s.Challenge(t.Context(), acct, c.ID)
+		wantErr(t, "Challenge of a stale challenge", err, twofa.ErrNotFound)
+	}
+	for _, c := range kept {
+		getChallenge(t, s, acct, c.ID)
+	}
+}
+
+func testChallengeCancelled(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+	c := NewChallenge(p, t0)
+	phCreate(t, s, c)
+	ctx := cancelled(t)
+	wantCancelled(t, "CreateChallenge", s.CreateChallenge(ctx, NewChallenge(p, t0.Add(time.Hour)), 0, 100))
+	_, err := s.Challenge(ctx, acct, c.ID)
+	wantCancelled(t, "Challenge", err)
+	_, err = s.LiveChallenges(ctx, acct, twofa.ChallengeSignIn, t0)
+	wantCancelled(t, "LiveChallenges", err)
+	r, _, err := s.ConsumeChallenge(ctx, acct, c.ID, c.Digest, 5, t0)
+	wantCancelled(t, "ConsumeChallenge", err)
+	if r == twofa.ConsumeAccepted {
+		t.Error("ConsumeChallenge with a cancelled context accepted")
+	}
+	_, _, err = s.ConsumeChallenge(ctx, acct, c.ID, randomBytes(32), 5, t0)
+	wantCancelled(t, "ConsumeChallenge (wrong digest)", err)
+	_, err = s.DeleteStaleChallenges(ctx, t0.Add(24*time.Hour))
+	wantCancelled(t, "DeleteStaleChallenges", err)
+	challengeUnchanged(t, s, c)
+	live, err := s.LiveChallenges(t.Context(), acct, twofa.ChallengeSignIn, t0)
+	if err != nil || len(live) != 1 {
+		t.Errorf("after cancelled calls LiveChallenges = %d, %v; want the one challenge", len(live), err)
+	}
+}

@@ -1,0 +1,165 @@
+package storetest_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/memstore"
+	"github.com/twofa-go/twofa/storetest"
+)
+
+func TestRunPhonesMemstore(t *testing.T) {
+	storetest.RunPhones(t, func(t *testing.T) storetest.PhoneStore { return memstore.New() })
+}
+
+func TestNewPhone(t *testing.T) {
+	now := time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC)
+	a, b := storetest.NewPhone("alice", now), storetest.NewPhone("alice", now)
+	if a.ID == b.ID || a.Number == b.Number {
+		t.Error("two NewPhone calls share an ID or a number")
+	}
+	if err := a.Number.Validate(); err != nil {
+		t.Errorf("NewPhone's number: %v", err)
+	}
+	c1, c2 := storetest.NewChallenge(a, now), storetest.NewChallenge(a, now)
+	if c1.ID == c2.ID || bytes.Equal(c1.Digest, c2.Digest) || c1.PhoneID != a.ID || c1.State != twofa.ChallengeOpen {
+		t.Errorf("NewChallenge = %+v, %+v", c1, c2)
+	}
+	s := memstore.New()
+	if err := s.InsertPhone(t.Context(), a, 1, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateChallenge(t.Context(), c1, time.Minute, 1); err != nil {
+		t.Error(err)
+	}
+}
+
+// phoneMutants plant one bug each in a memstore, and name the subtest of
+// RunPhones that must catch it.
+var phoneMutants = map[string]phoneMutant{
+	"CompareBeforeAttempts": {
+		catch: "ChallengeStore/ConsumeChallenge/ExhaustedRefusesRightDigest",
+		want:  "the right digest on try 6",
+		store: func() storetest.PhoneStore { return compareFirst{memstore.New()} },
+	},
+	"CooldownOffByOne": {
+		catch: "ChallengeStore/CreateChallenge/Cooldown",
+		want:  "want a *twofa.CooldownError",
+		store: func() storetest.PhoneStore { return shortCooldown{memstore.New()} },
+	},
+	"DeleteForgetsHistory": {
+		catch: "PhoneStore/DeletePhone/KeepsSendHistory",
+		want:  "want a *twofa.CooldownError",
+		store: func() storetest.PhoneStore { return forgetful{memstore.New()} },
+	},
+	"NonAtomicConsume": {
+		catch: "ChallengeStore/ConsumeChallenge/Concurrent",
+		want:  "want 1 and 99",
+		store: func() storetest.PhoneStore { return readThenWrite{memstore.New()} },
+	},
+}
+
+type phoneMutant struct {
+	catch, want string
+	store       func() storetest.PhoneStore
+}
+
+// TestPhoneMutant runs RunPhones against the mutant named by
+// $STORETEST_PHONE_MUTANT; TestPhoneMutants starts it in a subprocess,
+// where it must fail.
+func TestPhoneMutant(t *testing.T) {
+	name := os.Getenv("STORETEST_PHONE_MUTANT")
+	if name == "" {
+		t.Skip("run by TestPhoneMutants")
+	}
+	m := phoneMutants[name]
+	storetest.RunPhones(t, func(t *testing.T) storetest.PhoneStore { return m.store() })
+}
+
+func TestPhoneMutants(t *testing.T) {
+	if os.Getenv("STORETEST_PHONE_MUTANT") != "" {
+		t.Skip("inside a mutant run")
+	}
+	names := make([]string, 0, len(phoneMutants))
+	for name := range phoneMutants {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		m := phoneMutants[name]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			pattern := "^TestPhoneMutant$"
+			for _, e := range strings.Split(m.catch, "/") {
+				pattern += "/^" + regexp.QuoteMeta(e) + "$"
+			}
+			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run="+pattern, "-test.count=1", "-test.timeout=2m")
+			cmd.Env = append(os.Environ(), "STORETEST_PHONE_MUTANT="+name)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) {
+				t.Fatalf("the suite passed a store with a planted bug (err %v):\n%s", err, out)
+			}
+			if !strings.Contains(string(out), m.want) {
+				t.Errorf("the suite failed, but its output lacks %q:\n%s", m.want, out)
+			}
+			if !strings.Contains(string(out), "--- FAIL: TestPhoneMutant/"+m.catch) {
+				t.Errorf("subtest %s did not fail:\n%s", m.catch, out)
+			}
+		})
+	}
+}
+
+// compareFirst accepts the right digest even after too many wrong ones.
+type compareFirst struct{ *memstore.Store }
+
+func (s compareFirst) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (twofa.ConsumeResult, int, error) {
+	if c, err := s.Challenge(ctx, account, id); err == nil && bytes.Equal(c.Digest, digest) {
+		maxAttempts = c.Attempts + 1
+	}
+	return s.Store.ConsumeChallenge(ctx, account, id, digest, maxAttempts, now)
+}
+
+// shortCooldown lets a code through 1 ns before the cool-down ends.
+type shortCooldown struct{ *memstore.Store }
+
+func (s shortCooldown) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown time.Duration, perHour int) error {
+	if cooldown > 0 {
+		cooldown--
+	}
+	return s.Store.CreateChallenge(ctx, c, cooldown, perHour)
+}
+
+// forgetful deletes the send history with the phone.
+type forgetful struct{ *memstore.Store }
+
+func (s forgetful) DeletePhone(ctx context.Context, account, id string) (int, error) {
+	n, err := s.Store.DeletePhone(ctx, account, id)
+	if err == nil {
+		_, err = s.DeleteStaleChallenges(ctx, time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC))
+	}
+	return n, err
+}
+
+// readThenWrite decides from a read, then writes: two callers can both
+// see the challenge open.
+type readThenWrite struct{ *memstore.Store }
+
+func (s readThenWrite) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (twofa.ConsumeResult, int, error) {
+	c, err := s.Challenge(ctx, account, id)
+	if err != nil || c.State != twofa.ChallengeOpen || !bytes.Equal(c.Digest, digest) {
+		return s.Store.ConsumeChallenge(ctx, account, id, digest, maxAttempts, now)
+	}
+	time.Sleep(time.Millisecond)
+	s.Store.ConsumeChallenge(ctx, account, id, digest, maxAttempts, now)
+	return twofa.ConsumeAccepted, c.Attempts, nil
+}

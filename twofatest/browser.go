@@ -1,0 +1,41 @@
+package twofatest
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/twofa-go/twofa"
+)
+
+// NewBrowsers returns a trusted-browser manager on the Env's Config (its
+// memstore, keyring, clock and event Recorder). It fails the test on
+// error.
+func (e *Env) NewBrowsers() *twofa.Browsers {
+	e.T.Helper()
+	b, err := twofa.NewBrowsers(e.Config)
+	if err != nil {
+		e.T.Fatalf("twofatest: %v", err)
+	}
+	return b
+}
+
+// TrustBrowser trusts a browser for account, labelled label, as a sign-in
+// that passed the second factor with "don't ask again" ticked would, and
+// returns its token: put it in a request with AddBrowserCookie. The
+// account must have two-factor authentication on (EnrollTOTP first). It
+// fails the test on error.
+func (e *Env) TrustBrowser(account, label string) string {
+	e.T.Helper()
+	tok, _, err := e.NewBrowsers().Trust(context.Background(), account, label)
+	if err != nil {
+		e.T.Fatalf("twofatest: trust browser: %v", err)
+	}
+	return tok
+}
+
+// AddBrowserCookie adds the trusted-browser cookie, named
+// twofa.DefaultBrowserCookieName, holding token to r: a request from a
+// trusted browser.
+func AddBrowserCookie(r *http.Request, token string) {
+	r.AddCookie(&http.Cookie{Name: twofa.DefaultBrowserCookieName, Value: token})
+}

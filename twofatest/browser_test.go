@@ -1,0 +1,42 @@
+package twofatest_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/twofatest"
+)
+
+func TestTrustBrowser(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	env.EnrollTOTP("alice")
+	tok := env.TrustBrowser("alice", "test browser")
+	assert.Len(t, tok, twofa.BrowserTokenLen)
+	assert.Equal(t, 1, env.Events.Count(twofa.EventBrowserTrusted))
+
+	r := httptest.NewRequest(http.MethodGet, "/login", nil)
+	twofatest.AddBrowserCookie(r, tok)
+	got, ok := twofa.BrowserToken(r)
+	require.True(t, ok)
+	assert.Equal(t, tok, got)
+
+	b := env.NewBrowsers()
+	info, err := b.Check(context.Background(), "alice", got)
+	require.NoError(t, err)
+	assert.Equal(t, "test browser", info.Label)
+	env.Clock.Advance(twofa.DefaultBrowserTTL)
+	_, err = b.Check(context.Background(), "alice", got)
+	assert.ErrorIs(t, err, twofa.ErrBrowserExpired, "the Env's clock drives expiry")
+
+	env.Clock.Advance(-time.Hour)
+	_, err = b.Check(context.Background(), "alice", got)
+	assert.NoError(t, err)
+}
