@@ -36,6 +36,12 @@
 //	default: // 401
 //	}
 //
+// AppPasswords issues labelled app-specific passwords for clients that
+// cannot prompt for a code; Phones verifies trusted phone numbers and sends
+// them codes by SMS or voice (accepted as a second factor only with
+// Config.OutOfBand); Browsers remembers browsers that passed a second
+// factor. PasswordChanged revokes what a password change must void.
+//
 // Package twofatest gives tests a fake clock and an enrolled device that
 // hands out its currently valid code.
 package twofa
