@@ -142,7 +142,8 @@ func isRecoverySymbol(c byte) bool {
 // and consumes it.
 func (v *Verifier) verifyRecovery(ctx context.Context, account, code string) (Result, error) {
 	now := v.c.Clock.Now()
-	if err := v.reserve(ctx, account, ScopeRecovery, v.c.RecoveryThrottle, now); err != nil {
+	reserved, err := v.reserve(ctx, account, ScopeRecovery, v.c.RecoveryThrottle, now)
+	if err != nil {
 		return Result{}, err
 	}
 	digest, err := v.c.Keyring.Digest(PurposeRecoveryCode, account, []byte(code))
@@ -154,8 +155,7 @@ func (v *Verifier) verifyRecovery(ctx context.Context, account, code string) (Re
 		return Result{}, fmt.Errorf("twofa: verify: %w", err)
 	}
 	if !ok {
-		st, _ := v.c.Store.Throttle(ctx, account, ScopeRecovery)
-		v.c.Events.emit(ctx, Event{Type: EventFailed, Account: account, Time: now, Scope: ScopeRecovery, Failures: st.Failures})
+		v.c.Events.emit(ctx, Event{Type: EventFailed, Account: account, Time: now, Scope: ScopeRecovery, Failures: reserved.Failures})
 		return Result{}, ErrInvalidCode
 	}
 	left, err := v.c.Store.RecoveryCodesLeft(ctx, account)

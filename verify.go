@@ -157,7 +157,8 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (Result, er
 		return Result{}, ErrMalformedCode
 	}
 	now := v.c.Clock.Now()
-	if err := v.reserve(ctx, account, ScopeCode, v.c.Throttle, now); err != nil {
+	reserved, err := v.reserve(ctx, account, ScopeCode, v.c.Throttle, now)
+	if err != nil {
 		return Result{}, err
 	}
 
@@ -226,23 +227,23 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (Result, er
 	if firstErr != nil {
 		return Result{}, fmt.Errorf("twofa: verify: %w", firstErr)
 	}
-	st, _ := v.c.Store.Throttle(ctx, account, ScopeCode)
-	v.c.Events.emit(ctx, Event{Type: EventFailed, Account: account, Time: now, Scope: ScopeCode, Failures: st.Failures})
+	v.c.Events.emit(ctx, Event{Type: EventFailed, Account: account, Time: now, Scope: ScopeCode, Failures: reserved.Failures})
 	return Result{}, ErrInvalidCode
 }
 
-// reserve counts an attempt in scope, or refuses it with a ThrottledError.
-func (v *Verifier) reserve(ctx context.Context, account, scope string, p ThrottlePolicy, now time.Time) error {
+// reserve counts an attempt in scope, returning the state it left, or
+// refuses it with a ThrottledError.
+func (v *Verifier) reserve(ctx context.Context, account, scope string, p ThrottlePolicy, now time.Time) (ThrottleState, error) {
 	st, ok, err := v.c.Store.ReserveAttempt(ctx, account, scope, now, p)
 	if err != nil {
-		return fmt.Errorf("twofa: verify: %w", err)
+		return st, fmt.Errorf("twofa: verify: %w", err)
 	}
 	if ok {
-		return nil
+		return st, nil
 	}
 	e := &ThrottledError{RetryAfter: st.Until.Sub(now), Until: st.Until}
 	v.c.Events.emit(ctx, Event{Type: EventThrottled, Account: account, Time: now, Scope: scope, RetryAfter: e.RetryAfter, Failures: st.Failures})
-	return e
+	return st, e
 }
 
 // ResetThrottle clears the account's throttles (codes and recovery codes),
