@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/internal/stats"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/twofatest"
 )
@@ -315,12 +316,12 @@ func TestAppPasswordDistribution(t *testing.T) {
 	}
 	// p > 1e-6: a correct generator fails once in a million runs per check.
 	const threshold = 1e-6
-	x := rcChiSquare(overall[:])
-	p := rcChiSquareP(x, 25)
+	x := stats.ChiSquare(overall[:])
+	p := stats.ChiSquareP(x, 25)
 	assert.Greater(t, p, threshold, "overall: chi-square %.1f, counts %v", x, overall)
 	for j := range byPosition {
-		x := rcChiSquare(byPosition[j][:])
-		p := rcChiSquareP(x, 25)
+		x := stats.ChiSquare(byPosition[j][:])
+		p := stats.ChiSquareP(x, 25)
 		assert.Greater(t, p, threshold, "position %d: chi-square %.1f, counts %v", j, x, byPosition[j])
 	}
 	for k, c := range overall {
@@ -338,7 +339,7 @@ func TestAppPasswordChiSquareDetectsBias(t *testing.T) {
 	for i := range letters {
 		counts[(i%256)%26]++
 	}
-	assert.Less(t, rcChiSquareP(rcChiSquare(counts[:]), 25), 1e-6)
+	assert.Less(t, stats.ChiSquareP(stats.ChiSquare(counts[:]), 25), 1e-6)
 }
 
 func TestAppPasswordNotEnrolled(t *testing.T) {

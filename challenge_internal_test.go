@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/twofa-go/twofa/internal/stats"
 )
 
 // uint32s is a reader that returns the given values, big-endian, then
@@ -51,57 +53,6 @@ func TestNewChallengeCodeRejects(t *testing.T) {
 	assert.Error(t, err, "a reader stuck above the limit")
 }
 
-// upperGamma is the regularised upper incomplete gamma function Q(a, x)
-// (Numerical Recipes 6.2: a series below a+1, a continued fraction
-// above), for the chi-square tail: P(X² > x) = Q(df/2, x/2).
-func upperGamma(a, x float64) float64 {
-	lg, _ := math.Lgamma(a)
-	if x < a+1 {
-		sum, term := 1/a, 1/a
-		for n := 1; n < 1000; n++ {
-			term *= x / (a + float64(n))
-			sum += term
-			if term < sum*1e-15 {
-				break
-			}
-		}
-		return 1 - sum*math.Exp(-x+a*math.Log(x)-lg)
-	}
-	const tiny = 1e-300
-	b := x + 1 - a
-	c, d := 1/tiny, 1/b
-	h := d
-	for i := 1; i < 1000; i++ {
-		an := -float64(i) * (float64(i) - a)
-		b += 2
-		d = an*d + b
-		if math.Abs(d) < tiny {
-			d = tiny
-		}
-		c = b + an/c
-		if math.Abs(c) < tiny {
-			c = tiny
-		}
-		d = 1 / d
-		del := d * c
-		h *= del
-		if math.Abs(del-1) < 1e-15 {
-			break
-		}
-	}
-	return math.Exp(-x+a*math.Log(x)-lg) * h
-}
-
-func TestUpperGamma(t *testing.T) {
-	t.Parallel()
-	// Chi-square critical values with 9 degrees of freedom (standard
-	// tables): P(X² > 16.919) = 0.05, P(X² > 21.666) = 0.01,
-	// P(X² > 27.877) = 0.001.
-	for _, tc := range []struct{ x, p float64 }{{16.919, 0.05}, {21.666, 0.01}, {27.877, 0.001}, {0, 1}} {
-		assert.InDelta(t, tc.p, upperGamma(4.5, tc.x/2), tc.p*1e-3+1e-12, "x = %v", tc.x)
-	}
-}
-
 // digitChiSquare returns, for each of the ChallengeDigits positions, the
 // p-value of a chi-square test (9 degrees of freedom) that the digit is
 // uniform over n codes from gen.
@@ -115,13 +66,8 @@ func digitChiSquare(t *testing.T, n int, gen func() string) []float64 {
 		}
 	}
 	ps := make([]float64, ChallengeDigits)
-	want := float64(n) / 10
 	for i := range counts {
-		x := 0.0
-		for _, o := range counts[i] {
-			x += (float64(o) - want) * (float64(o) - want) / want
-		}
-		ps[i] = upperGamma(4.5, x/2)
+		ps[i] = stats.ChiSquareP(stats.ChiSquare(counts[i][:]), 9)
 	}
 	return ps
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"math"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/internal/stats"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/twofatest"
 )
@@ -436,86 +436,6 @@ func TestRecoveryStoredAsDigests(t *testing.T) {
 	assert.Equal(t, twofa.RecoveryCodeCount-1, rcRemaining(t, env, "alice"))
 }
 
-// rcChiSquare returns the chi-square statistic of counts against a uniform
-// distribution.
-func rcChiSquare(counts []int) float64 {
-	total := 0
-	for _, c := range counts {
-		total += c
-	}
-	want := float64(total) / float64(len(counts))
-	x := 0.0
-	for _, c := range counts {
-		d := float64(c) - want
-		x += d * d / want
-	}
-	return x
-}
-
-// rcChiSquareP returns P(X >= x) for X chi-square distributed with df
-// degrees of freedom: the regularised upper incomplete gamma function
-// Q(df/2, x/2), by its series below a+1 and its continued fraction above
-// (Numerical Recipes, 3rd ed., Section 6.2).
-func rcChiSquareP(x float64, df int) float64 {
-	a, z := float64(df)/2, x/2
-	if z <= 0 {
-		return 1
-	}
-	lg, _ := math.Lgamma(a)
-	front := math.Exp(-z + a*math.Log(z) - lg)
-	if z < a+1 {
-		sum, term := 1/a, 1/a
-		for n := 1; n < 1000; n++ {
-			term *= z / (a + float64(n))
-			sum += term
-			if term < sum*1e-15 {
-				break
-			}
-		}
-		return 1 - front*sum
-	}
-	const tiny = 1e-300
-	b := z + 1 - a
-	c, d := 1/tiny, 1/b
-	h := d
-	for i := 1; i < 1000; i++ {
-		an := -float64(i) * (float64(i) - a)
-		b += 2
-		d = an*d + b
-		if math.Abs(d) < tiny {
-			d = tiny
-		}
-		c = b + an/c
-		if math.Abs(c) < tiny {
-			c = tiny
-		}
-		d = 1 / d
-		delta := d * c
-		h *= delta
-		if math.Abs(delta-1) < 1e-15 {
-			break
-		}
-	}
-	return front * h
-}
-
-func TestRecoveryChiSquareHelper(t *testing.T) {
-	t.Parallel()
-	// Critical values of the chi-square distribution (NIST/SEMATECH
-	// e-Handbook, Section 1.3.6.7.4).
-	assert.InDelta(t, 0.05, rcChiSquareP(44.985, 31), 1e-4)
-	assert.InDelta(t, 0.01, rcChiSquareP(52.191, 31), 1e-4)
-	assert.InDelta(t, 0.95, rcChiSquareP(19.281, 31), 1e-4)
-	assert.InDelta(t, 0.05, rcChiSquareP(16.919, 9), 1e-4)
-	assert.InDelta(t, 0.5, rcChiSquareP(30.336, 31), 1e-3)
-	assert.Less(t, rcChiSquareP(200, 31), 1e-20)
-	alternating := make([]int, 32)
-	for i := 0; i < 32; i += 2 {
-		alternating[i] = 2
-	}
-	assert.Equal(t, 32.0, rcChiSquare(alternating))
-}
-
 func TestRecoveryDistribution(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -541,12 +461,12 @@ func TestRecoveryDistribution(t *testing.T) {
 	}
 	// p > 1e-6: a correct generator fails once in a million runs per check.
 	const threshold = 1e-6
-	x := rcChiSquare(overall[:])
-	p := rcChiSquareP(x, 31)
+	x := stats.ChiSquare(overall[:])
+	p := stats.ChiSquareP(x, 31)
 	assert.Greater(t, p, threshold, "overall: chi-square %.1f, counts %v", x, overall)
 	for i := range byPosition {
-		x := rcChiSquare(byPosition[i][:])
-		p := rcChiSquareP(x, 31)
+		x := stats.ChiSquare(byPosition[i][:])
+		p := stats.ChiSquareP(x, 31)
 		assert.Greater(t, p, threshold, "position %d: chi-square %.1f, counts %v", i, x, byPosition[i])
 	}
 	for k, n := range overall {
