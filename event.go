@@ -90,22 +90,21 @@ func (t EventType) String() string {
 // an audit log. It never carries a secret, a code or a password: only
 // identifiers, counts and times.
 type Event struct {
-	Type       EventType
-	Account    string
-	DeviceID   string        // the device concerned, if any
-	Time       time.Time     // from the manager's Clock
-	Scope      string        // EventFailed, EventThrottled: the throttle scope (ScopeCode, ScopeRecovery, ...)
-	RetryAfter time.Duration // EventThrottled: how long until the next attempt is evaluated
-	Failures   int           // EventFailed, EventThrottled: consecutive failures so far
+	Type    EventType
+	Account string
+	Time    time.Time // from the manager's Clock
+
+	// The record concerned, by id - never a secret, number or token.
+	DeviceID      string // device events; EventVerified and EventReplayed of a device code
+	AppPasswordID string // EventAppPassword*
+	BrowserID     string // EventBrowser*, if known
+	PhoneID       string // EventPhone*, EventCodeSent, EventCodeSendRefused; EventVerified and EventReplayed of an out-of-band code
+
+	Scope      string        // EventFailed, EventThrottled: the throttle scope (ScopeCode, ScopeRecovery, ScopeAppPassword)
+	RetryAfter time.Duration // EventThrottled, EventCodeSendRefused: how long until the next attempt
+	Failures   int           // EventFailed, EventThrottled, EventAppPasswordFailed: consecutive failures so far
 	Remaining  int           // EventRecoveryCodeUsed: recovery codes left; EventRecoveryCodesGenerated: codes issued
-	BrowserID  string        // EventBrowser*: the trusted browser concerned, if known (never its token)
-	// AppPasswordID is the app-specific password concerned (EventAppPassword*).
-	AppPasswordID string
-	Count         int // EventBrowsersRevoked: how many were revoked
-	// PhoneID is the phone number concerned (EventPhone*, EventCodeSent,
-	// EventCodeSendRefused; EventVerified and EventReplayed of an
-	// out-of-band code): its id, never the number.
-	PhoneID string
+	Count      int           // EventAppPasswordsRevoked, EventBrowsersRevoked: how many were revoked
 }
 
 // EventHook receives events. It is called synchronously, after the change
