@@ -1,6 +1,7 @@
 package twofa
 
 import (
+	"cmp"
 	"context"
 	"encoding/base32"
 	"errors"
@@ -167,30 +168,41 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (Result, er
 		replayed string // the device whose used code was submitted
 		firstErr error
 		resyncs  []outcome
+		gens     = make([]*deviceGen, len(devs))
 	)
-	for _, d := range devs {
-		if d.Digits != digits {
-			continue
-		}
-		o, err := v.check(d, code, now)
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
+	pass := func(resync bool) {
+		for i, d := range devs {
+			if d.Digits != digits {
+				continue
 			}
-			continue
-		}
-		switch o.kind {
-		case outAccept:
-			if accept == nil {
-				accept = &o
+			if gens[i] == nil {
+				if resync {
+					continue // its secret did not open in the first pass
+				}
+				g, err := v.c.generator(d)
+				if err != nil {
+					firstErr = cmp.Or(firstErr, err)
+					continue
+				}
+				gens[i] = g
 			}
-		case outReplay:
-			if replayed == "" {
-				replayed = o.dev.ID
+			switch o := v.check(d, gens[i], code, now, resync); o.kind {
+			case outAccept:
+				if accept == nil {
+					accept = &o
+				}
+			case outReplay:
+				if replayed == "" {
+					replayed = o.dev.ID
+				}
+			case outResync:
+				resyncs = append(resyncs, o)
 			}
-		case outResync:
-			resyncs = append(resyncs, o)
 		}
+	}
+	pass(false)
+	if accept == nil && replayed == "" {
+		pass(true)
 	}
 	if accept != nil {
 		ok, err := v.c.Store.AdvanceCounter(ctx, account, accept.dev.ID, accept.step, accept.drift, now)
@@ -283,45 +295,49 @@ type outcome struct {
 const resyncSpan = 10
 
 // check evaluates code against one device without changing anything.
-func (v *Verifier) check(d Device, code string, now time.Time) (outcome, error) {
-	g, err := v.c.generator(d)
-	if err != nil {
-		return outcome{}, err
-	}
+//
+// Without resync it looks in the device's window (accept, or replay);
+// with resync only outside it, within MaxDrift of now - Verify asks for
+// that only when no device's window matched, so the common success pays
+// for one window per device.
+func (v *Verifier) check(d Device, g *deviceGen, code string, now time.Time, resync bool) outcome {
 	if g.hotp != nil {
+		if resync {
+			return outcome{}
+		}
 		first, last := hotpWindow(d.Counter, uint64(v.c.LookAhead))
 		if m, err := g.hotp.VerifyRange(code, first, last); err == nil {
-			return outcome{kind: outAccept, dev: d, step: m}, nil
+			return outcome{kind: outAccept, dev: d, step: m}
 		}
 		if d.Counter > 0 {
 			back := min(d.Counter, uint64(v.c.LookAhead)+1)
 			if _, err := g.hotp.VerifyRange(code, d.Counter-back, d.Counter-1); err == nil {
-				return outcome{kind: outReplay, dev: d}, nil
+				return outcome{kind: outReplay, dev: d}
 			}
 		}
-		return outcome{}, nil
+		return outcome{}
 	}
 
 	n, err := g.totp.Step(now)
 	if err != nil {
-		return outcome{}, nil // before T0: nothing can match
+		return outcome{} // before T0: nothing can match
 	}
 	maxDrift := int64(v.c.MaxDrift)
 	centre := addSteps(n, clampDrift(d.Drift, maxDrift))
 	lo, hi := window(centre, uint64(v.c.Skew), uint64(v.c.Skew))
 	hi = min(hi, ^uint64(0)-1)
-	if hi >= d.Counter {
+	if !resync && hi >= d.Counter {
 		if m, err := g.totp.VerifyRange(code, max(lo, d.Counter), hi); err == nil {
-			return outcome{kind: outAccept, dev: d, step: m, drift: clampDrift(offset(m, n), maxDrift)}, nil
+			return outcome{kind: outAccept, dev: d, step: m, drift: clampDrift(offset(m, n), maxDrift)}
 		}
 	}
-	if lo < d.Counter {
+	if !resync && lo < d.Counter {
 		if _, err := g.totp.VerifyRange(code, lo, min(hi, d.Counter-1)); err == nil {
-			return outcome{kind: outReplay, dev: d}, nil
+			return outcome{kind: outReplay, dev: d}
 		}
 	}
-	if maxDrift == 0 {
-		return outcome{}, nil
+	if !resync || maxDrift == 0 {
+		return outcome{}
 	}
 	// Outside the window: look for a drifted clock within MaxDrift of now.
 	rlo, rhi := window(n, uint64(maxDrift), uint64(maxDrift))
@@ -347,11 +363,11 @@ func (v *Verifier) check(d Device, code string, now time.Time) (outcome, error) 
 		}
 		off := offset(m, n)
 		if d.ResyncStep != 0 && m > d.ResyncStep && m-d.ResyncStep <= resyncSpan && absDiff(off, d.ResyncDrift) <= 1 {
-			return outcome{kind: outAccept, dev: d, step: m, drift: off, resynced: true}, nil
+			return outcome{kind: outAccept, dev: d, step: m, drift: off, resynced: true}
 		}
-		return outcome{kind: outResync, dev: d, step: m, drift: off}, nil
+		return outcome{kind: outResync, dev: d, step: m, drift: off}
 	}
-	return outcome{}, nil
+	return outcome{}
 }
 
 func hotpWindow(counter, lookAhead uint64) (uint64, uint64) {
