@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -116,37 +114,8 @@ func TestBrowserMutant(t *testing.T) {
 }
 
 func TestBrowserMutants(t *testing.T) {
-	if os.Getenv("STORETEST_BROWSER_MUTANT") != "" {
-		t.Skip("inside a mutant run")
-	}
-	names := make([]string, 0, len(browserMutants))
-	for name := range browserMutants {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		m := browserMutants[name]
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			pattern := "^TestBrowserMutant$"
-			for _, e := range strings.Split(m.catch, "/") {
-				pattern += "/^" + regexp.QuoteMeta(e) + "$"
-			}
-			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run="+pattern, "-test.count=1", "-test.timeout=2m")
-			cmd.Env = append(os.Environ(), "STORETEST_BROWSER_MUTANT="+name)
-			out, err := cmd.CombinedOutput()
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) {
-				t.Fatalf("the suite passed a store with a planted bug (err %v):\n%s", err, out)
-			}
-			if !strings.Contains(string(out), m.want) {
-				t.Errorf("the suite failed, but its output lacks %q:\n%s", m.want, out)
-			}
-			if name != "NilStore" && !strings.Contains(string(out), "--- FAIL: TestBrowserMutant/"+m.catch) {
-				t.Errorf("subtest %s did not fail:\n%s", m.catch, out)
-			}
-		})
-	}
+	runMutants(t, "STORETEST_BROWSER_MUTANT", "TestBrowserMutant", browserMutants,
+		func(m mutant2) (string, string) { return m.catch, m.want }, "NilStore")
 }
 
 type bLimitOffByOne struct{ *memstore.Store }

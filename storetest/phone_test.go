@@ -3,12 +3,7 @@ package storetest_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
-	"os/exec"
-	"regexp"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -86,37 +81,8 @@ func TestPhoneMutant(t *testing.T) {
 }
 
 func TestPhoneMutants(t *testing.T) {
-	if os.Getenv("STORETEST_PHONE_MUTANT") != "" {
-		t.Skip("inside a mutant run")
-	}
-	names := make([]string, 0, len(phoneMutants))
-	for name := range phoneMutants {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		m := phoneMutants[name]
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			pattern := "^TestPhoneMutant$"
-			for _, e := range strings.Split(m.catch, "/") {
-				pattern += "/^" + regexp.QuoteMeta(e) + "$"
-			}
-			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run="+pattern, "-test.count=1", "-test.timeout=2m")
-			cmd.Env = append(os.Environ(), "STORETEST_PHONE_MUTANT="+name)
-			out, err := cmd.CombinedOutput()
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) {
-				t.Fatalf("the suite passed a store with a planted bug (err %v):\n%s", err, out)
-			}
-			if !strings.Contains(string(out), m.want) {
-				t.Errorf("the suite failed, but its output lacks %q:\n%s", m.want, out)
-			}
-			if !strings.Contains(string(out), "--- FAIL: TestPhoneMutant/"+m.catch) {
-				t.Errorf("subtest %s did not fail:\n%s", m.catch, out)
-			}
-		})
-	}
+	runMutants(t, "STORETEST_PHONE_MUTANT", "TestPhoneMutant", phoneMutants,
+		func(m phoneMutant) (string, string) { return m.catch, m.want })
 }
 
 // compareFirst accepts the right digest even after too many wrong ones.

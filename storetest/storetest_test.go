@@ -155,34 +155,43 @@ func TestMutant(t *testing.T) {
 }
 
 func TestMutants(t *testing.T) {
-	if os.Getenv("STORETEST_MUTANT") != "" {
+	runMutants(t, "STORETEST_MUTANT", "TestMutant", mutants,
+		func(m mutant) (string, string) { return m.catch, m.want }, "NilStore", "TypedNilStore")
+}
+
+// runMutants runs, for each mutant, the test named test in a subprocess
+// with $env set to the mutant's name; the subprocess must fail, in the
+// subtest path catch (unless the mutant is one of whole, which fail the
+// run as a whole), with want in its output.
+func runMutants[M any](t *testing.T, env, test string, ms map[string]M, spec func(M) (catch, want string), whole ...string) {
+	if os.Getenv(env) != "" {
 		t.Skip("inside a mutant run")
 	}
-	names := make([]string, 0, len(mutants))
-	for name := range mutants {
+	names := make([]string, 0, len(ms))
+	for name := range ms {
 		names = append(names, name)
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		m := mutants[name]
+		catch, want := spec(ms[name])
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			pattern := "^TestMutant$"
-			for _, e := range strings.Split(m.catch, "/") {
+			pattern := "^" + test + "$"
+			for _, e := range strings.Split(catch, "/") {
 				pattern += "/^" + regexp.QuoteMeta(e) + "$"
 			}
 			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run="+pattern, "-test.count=1", "-test.timeout=2m")
-			cmd.Env = append(os.Environ(), "STORETEST_MUTANT="+name)
+			cmd.Env = append(os.Environ(), env+"="+name)
 			out, err := cmd.CombinedOutput()
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) {
 				t.Fatalf("the suite passed a store with a planted bug (err %v):\n%s", err, out)
 			}
-			if !strings.Contains(string(out), m.want) {
-				t.Errorf("the suite failed, but its output lacks %q:\n%s", m.want, out)
+			if !strings.Contains(string(out), want) {
+				t.Errorf("the suite failed, but its output lacks %q:\n%s", want, out)
 			}
-			if name != "NilStore" && name != "TypedNilStore" && !strings.Contains(string(out), "--- FAIL: TestMutant/"+m.catch) {
-				t.Errorf("subtest %s did not fail:\n%s", m.catch, out)
+			if !slices.Contains(whole, name) && !strings.Contains(string(out), "--- FAIL: "+test+"/"+catch) {
+				t.Errorf("subtest %s did not fail:\n%s", catch, out)
 			}
 		})
 	}
