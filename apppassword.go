@@ -165,8 +165,12 @@ func (a *AppPasswords) Create(ctx context.Context, account, label string) (strin
 // does in place of the primary password and a code. Case, spaces and
 // hyphens are ignored. The cost is one HMAC-SHA-256 and one indexed
 // lookup, whatever the number of passwords; the stored digest is compared
-// in constant time. Failures count in the account's app-password throttle
-// (AppPasswordThrottle); while it runs, nothing is looked up.
+// in constant time. A right password is always accepted; wrong ones count
+// in the account's app-password throttle (AppPasswordThrottle), and while
+// its back-off runs they get a *ThrottledError instead of
+// ErrInvalidAppPassword, telling a misconfigured client to slow down.
+// (Guessing 75 random bits is hopeless either way; the throttle must not
+// let a stranger lock the owner out.)
 //
 // Errors: ErrInvalidAccount, ErrMalformedAppPassword, *ThrottledError,
 // ErrInvalidAppPassword, or a wrapped store error.
@@ -180,15 +184,6 @@ func (a *AppPasswords) Verify(ctx context.Context, account, password string) (Ap
 	}
 	defer clear(raw[:])
 	now := a.c.Clock.Now()
-	st, err := a.c.Store.Throttle(ctx, account, ScopeAppPassword)
-	if err != nil {
-		return AppPasswordInfo{}, fmt.Errorf("twofa: verify app password: %w", err)
-	}
-	if now.Before(st.Until) {
-		e := &ThrottledError{RetryAfter: st.Until.Sub(now), Until: st.Until}
-		a.c.Events.emit(ctx, Event{Type: EventThrottled, Account: account, Time: now, Scope: ScopeAppPassword, RetryAfter: e.RetryAfter, Failures: st.Failures})
-		return AppPasswordInfo{}, e
-	}
 	digest, err := a.c.Keyring.Digest(PurposeAppPassword, account, raw[:])
 	if err != nil {
 		return AppPasswordInfo{}, err
@@ -198,16 +193,15 @@ func (a *AppPasswords) Verify(ctx context.Context, account, password string) (Ap
 		err = ErrNotFound
 	}
 	if errors.Is(err, ErrNotFound) {
-		// An app password has 75 random bits: a burst of parallel guesses
-		// gains nothing, so failures are counted after the lookup and a
-		// success writes nothing.
-		st, _, rerr := a.c.Store.ReserveAttempt(ctx, account, ScopeAppPassword, now, a.c.AppPasswordThrottle)
-		if rerr != nil {
-			return AppPasswordInfo{}, fmt.Errorf("twofa: verify app password: %w", rerr)
-		}
-		a.c.Events.emit(ctx, Event{Type: EventAppPasswordFailed, Account: account, Time: now, Failures: st.Failures})
-		return AppPasswordInfo{}, ErrInvalidAppPassword
+		return AppPasswordInfo{}, a.failed(ctx, account, now)
 	}
+	if err != nil {
+		return AppPasswordInfo{}, fmt.Errorf("twofa: verify app password: %w", err)
+	}
+	// The right password always works, throttled or not: the throttle
+	// must not let a stranger who knows the account id lock its owner's
+	// mail client out.
+	st, err := a.c.Store.Throttle(ctx, account, ScopeAppPassword)
 	if err != nil {
 		return AppPasswordInfo{}, fmt.Errorf("twofa: verify app password: %w", err)
 	}
@@ -224,6 +218,32 @@ func (a *AppPasswords) Verify(ctx context.Context, account, password string) (Ap
 	}
 	a.c.Events.emit(ctx, Event{Type: EventAppPasswordUsed, Account: account, AppPasswordID: rec.ID, Time: now})
 	return rec.info(), nil
+}
+
+// failed answers a password that matched none: ErrInvalidAppPassword, or a
+// ThrottledError while the back-off runs. The failure is counted only for
+// an account that has app passwords, so that guesses at unknown accounts
+// leave no throttle records behind.
+func (a *AppPasswords) failed(ctx context.Context, account string, now time.Time) error {
+	recs, err := a.c.Store.AppPasswords(ctx, account)
+	if err != nil {
+		return fmt.Errorf("twofa: verify app password: %w", err)
+	}
+	if len(recs) == 0 {
+		a.c.Events.emit(ctx, Event{Type: EventAppPasswordFailed, Account: account, Time: now})
+		return ErrInvalidAppPassword
+	}
+	st, counted, err := a.c.Store.ReserveAttempt(ctx, account, ScopeAppPassword, now, a.c.AppPasswordThrottle)
+	if err != nil {
+		return fmt.Errorf("twofa: verify app password: %w", err)
+	}
+	if !counted {
+		e := &ThrottledError{RetryAfter: st.Until.Sub(now), Until: st.Until}
+		a.c.Events.emit(ctx, Event{Type: EventThrottled, Account: account, Time: now, Scope: ScopeAppPassword, RetryAfter: e.RetryAfter, Failures: st.Failures})
+		return e
+	}
+	a.c.Events.emit(ctx, Event{Type: EventAppPasswordFailed, Account: account, Time: now, Failures: st.Failures})
+	return ErrInvalidAppPassword
 }
 
 // List returns the account's active app passwords, oldest first: labels

@@ -138,14 +138,13 @@ func isRecoverySymbol(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z' && c != 'i' && c != 'l' && c != 'o' && c != 'u')
 }
 
-// verifyRecovery checks a canonical recovery code under its own throttle
-// and consumes it.
+// verifyRecovery checks a canonical recovery code and consumes it. A right
+// code is always accepted: recovery codes are the owner's way back in, so
+// no throttle may stand before them (50 random bits make guessing hopeless
+// anyway). Wrong ones count in their own throttle scope, and while its
+// back-off runs they get a *ThrottledError instead of ErrInvalidCode.
 func (v *Verifier) verifyRecovery(ctx context.Context, account, code string) (Result, error) {
 	now := v.c.Clock.Now()
-	reserved, err := v.reserve(ctx, account, ScopeRecovery, v.c.RecoveryThrottle, now)
-	if err != nil {
-		return Result{}, err
-	}
 	digest, err := v.c.Keyring.Digest(PurposeRecoveryCode, account, []byte(code))
 	if err != nil {
 		return Result{}, err
@@ -155,6 +154,10 @@ func (v *Verifier) verifyRecovery(ctx context.Context, account, code string) (Re
 		return Result{}, fmt.Errorf("twofa: verify: %w", err)
 	}
 	if !ok {
+		reserved, err := v.reserve(ctx, account, ScopeRecovery, v.c.RecoveryThrottle, now)
+		if err != nil {
+			return Result{}, err
+		}
 		v.c.Events.emit(ctx, Event{Type: EventFailed, Account: account, Time: now, Scope: ScopeRecovery, Failures: reserved.Failures})
 		return Result{}, ErrInvalidCode
 	}

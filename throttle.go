@@ -28,11 +28,12 @@ type ThrottlePolicy struct {
 // with a recovery code, which is throttled separately (RecoveryThrottle).
 var DefaultThrottle = ThrottlePolicy{Free: 5, Base: time.Second, Max: 2 * time.Hour}
 
-// RecoveryThrottle is the back-off on recovery codes. A recovery code has
-// 50 random bits, so guessing is hopeless even unthrottled (10 codes:
-// 9e-15 per attempt); the back-off only bounds the work an attacker can
-// cause. It is separate from DefaultThrottle so that an attacker who keeps
-// the code throttle engaged cannot lock the owner out.
+// RecoveryThrottle is the back-off on wrong recovery codes. A recovery code
+// has 50 random bits, so guessing is hopeless even unthrottled (10 codes:
+// 9e-15 per attempt); the back-off only tells a guesser to slow down. A
+// right recovery code is accepted even while it runs, and it is separate
+// from DefaultThrottle, so an attacker who keeps either engaged cannot
+// lock the owner out.
 var RecoveryThrottle = ThrottlePolicy{Free: 10, Base: time.Second, Max: 5 * time.Minute}
 
 // Delay returns the wait after the n-th consecutive failure.

@@ -258,13 +258,14 @@ func (v *Verifier) reserve(ctx context.Context, account, scope string, p Throttl
 	return st, e
 }
 
-// ResetThrottle clears the account's throttles (codes and recovery codes),
-// for a support agent who has verified the owner another way.
+// ResetThrottle clears the account's throttles (codes, recovery codes and
+// app passwords), for a support agent who has verified the owner another
+// way.
 func (v *Verifier) ResetThrottle(ctx context.Context, account string) error {
 	if err := validAccount(account); err != nil {
 		return err
 	}
-	for _, scope := range []string{ScopeCode, ScopeRecovery} {
+	for _, scope := range []string{ScopeCode, ScopeRecovery, ScopeAppPassword} {
 		if err := v.c.Store.ResetThrottle(ctx, account, scope); err != nil {
 			return fmt.Errorf("twofa: reset throttle: %w", err)
 		}
