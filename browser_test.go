@@ -617,7 +617,7 @@ func TestBrowserTrustRacesTwoFactorOff(t *testing.T) {
 		// The device went, and its browsers were revoked, before the
 		// record landed: only Trust's second look catches it.
 		"revocation before the insert": func(e *brEnv, dev *twofatest.Device) error {
-			_, err := e.Store.DeleteDevice(context.Background(), "alice", dev.ID)
+			_, _, err := e.Store.DeleteDevice(context.Background(), "alice", dev.ID)
 			return err
 		},
 		// The whole of Devices.Revoke ran after the insert.

@@ -70,7 +70,8 @@ type Config struct {
 	ChallengeTTL      time.Duration // 0: DefaultChallengeTTL
 	ChallengeAttempts int           // wrong tries per code; 0: DefaultChallengeAttempts
 	ResendCooldown    time.Duration // 0: DefaultResendCooldown
-	MaxSendsPerHour   int           // per number; 0: DefaultMaxSendsPerHour
+	MaxSendsPerHour   int           // per number of an account; 0: DefaultMaxSendsPerHour
+	MaxAccountSends   int           // per account per hour, all numbers; 0: DefaultMaxSendsPerAccountPerHour
 
 	// Trusted browsers (Browsers).
 	BrowserTTL  time.Duration // 0: DefaultBrowserTTL

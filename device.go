@@ -146,18 +146,17 @@ func (d *Devices) add(ctx context.Context, account, label string, typ Type, o Op
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := d.c.Keyring.SealSecret(account, id, s)
-	if err != nil {
-		return nil, err
-	}
 	now := d.c.Clock.Now()
 	dev := Device{
 		ID: id, Account: account, Label: label, Type: typ,
-		Algorithm: o.Algorithm, Digits: o.Digits, Sealed: sealed,
+		Algorithm: o.Algorithm, Digits: o.Digits,
 		State: DevicePending, Counter: counter, CreatedAt: now,
 	}
 	if typ == TypeTOTP {
 		dev.Period = o.Period
+	}
+	if dev.Sealed, err = d.c.Keyring.SealSecret(account, dev.sealBinding(), s); err != nil {
+		return nil, err
 	}
 	if confirmed {
 		dev.State = DeviceConfirmed
@@ -183,8 +182,17 @@ func (d *Devices) add(ctx context.Context, account, label string, typ Type, o Op
 // count for login. The code is consumed (it cannot be replayed at login).
 // A TOTP device's clock offset within the skew is remembered.
 //
+// An enrolment has Config.ConfirmAttempts tries: each well-formed code is
+// counted (ReserveDeviceAttempt) before it is evaluated, the right one
+// included, so a right code on try ConfirmAttempts or earlier confirms the
+// device, and ConfirmAttempts wrong codes discard the enrolment. Counting
+// first holds under concurrency: of any number of parallel submissions at
+// most ConfirmAttempts are evaluated, and the rest report
+// ErrEnrollmentExpired. (A right code racing the last, wrong, try may find
+// the enrolment discarded: ErrNotFound.) Malformed input is not counted.
+//
 // Errors: ErrNotFound, ErrAlreadyConfirmed, ErrEnrollmentExpired (also
-// after Config.ConfirmAttempts wrong codes, which discard the enrolment),
+// once the tries are used up, which discards the enrolment),
 // ErrMalformedCode, ErrInvalidCode.
 func (d *Devices) Confirm(ctx context.Context, account, id, code string) error {
 	if err := validAccount(account); err != nil {
@@ -210,16 +218,28 @@ func (d *Devices) Confirm(ctx context.Context, account, id, code string) error {
 	if err != nil {
 		return err
 	}
+	// Reserve the try before evaluating the code: the read above is stale
+	// under concurrency, the reservation is not.
+	n, ok, err := d.c.Store.ReserveDeviceAttempt(ctx, account, id, d.c.ConfirmAttempts)
+	if err != nil {
+		return fmt.Errorf("twofa: confirm: %w", err)
+	}
+	if !ok {
+		// Confirmed meanwhile, or every try is taken.
+		cur, err := d.c.Store.Device(ctx, account, id)
+		if err == nil && cur.State == DeviceConfirmed {
+			return ErrAlreadyConfirmed
+		}
+		return ErrEnrollmentExpired
+	}
 	matched, drift, err := g.window(code, now, dev.Counter, d.c.Skew, d.c.LookAhead)
 	if err != nil {
 		if errors.Is(err, ErrInvalidCode) {
-			n, aerr := d.c.Store.AddDeviceAttempt(ctx, account, id)
-			if aerr != nil {
-				return fmt.Errorf("twofa: confirm: %w", aerr)
-			}
 			d.c.Events.emit(ctx, Event{Type: EventEnrollmentFailed, Account: account, DeviceID: id, Time: now, Failures: n})
 			if n >= d.c.ConfirmAttempts {
-				if _, derr := d.c.Store.DeleteDevice(ctx, account, id); derr != nil && !errors.Is(derr, ErrNotFound) {
+				// The last try was wrong: discard the enrolment, unless
+				// a concurrent earlier try confirmed it.
+				if _, derr := d.c.Store.DeletePendingDevice(ctx, account, id); derr != nil && !errors.Is(derr, ErrNotFound) {
 					return fmt.Errorf("twofa: confirm: %w", derr)
 				}
 				return ErrEnrollmentExpired
@@ -227,12 +247,13 @@ func (d *Devices) Confirm(ctx context.Context, account, id, code string) error {
 		}
 		return err
 	}
-	ok, err := d.c.Store.ConfirmDevice(ctx, account, id, matched+1, drift, now)
+	ok, err = d.c.Store.ConfirmDevice(ctx, account, id, matched+1, drift, now, d.c.ConfirmAttempts)
 	if err != nil {
 		return fmt.Errorf("twofa: confirm: %w", err)
 	}
 	if !ok {
 		// A concurrent Confirm won, or the enrolment lapsed meanwhile.
+		// (Not over the tries: this one holds a reservation.)
 		cur, err := d.c.Store.Device(ctx, account, id)
 		if err == nil && cur.State == DeviceConfirmed {
 			return ErrAlreadyConfirmed
@@ -316,40 +337,39 @@ func (d *Devices) Rename(ctx context.Context, account, id, label string) error {
 }
 
 // Revoke removes a device (pending or confirmed); its codes stop working at
-// once. When it was the account's last confirmed device, two-factor
+// once. When it was confirmed and no second factor is left (no confirmed
+// device and, with Config.OutOfBand, no trusted phone number), two-factor
 // authentication is off: the account's recovery codes, app-specific
 // passwords and trusted browsers are voided too, and
-// EventTwoFactorDisabled is reported. Errors: ErrNotFound.
+// EventTwoFactorDisabled is reported. Revoking a pending device (an
+// abandoned enrolment) never does: recovery codes handed out during the
+// enrolment survive it. Errors: ErrNotFound.
 func (d *Devices) Revoke(ctx context.Context, account, id string) error {
 	if err := validAccount(account); err != nil {
 		return err
 	}
-	dev, err := d.c.Store.Device(ctx, account, id)
-	if err != nil {
-		return fmt.Errorf("twofa: revoke device: %w", err)
-	}
-	left, err := d.c.Store.DeleteDevice(ctx, account, id)
+	// The deleted device's state and the count of confirmed devices left
+	// come from one atomic store step: a concurrent Confirm either
+	// confirmed it before (it counts as confirmed) or fails after.
+	dev, left, err := d.c.Store.DeleteDevice(ctx, account, id)
 	if err != nil {
 		return fmt.Errorf("twofa: revoke device: %w", err)
 	}
 	now := d.c.Clock.Now()
 	d.c.Events.emit(ctx, Event{Type: EventRevoked, Account: account, DeviceID: id, Time: now})
-	if left == 0 {
-		// No confirmed device is left. Unless a trusted phone number
-		// still counts (Config.OutOfBand), two-factor authentication is
-		// off whatever state this device had when it was read (a
-		// concurrent Confirm may have changed it): void what depends on
-		// it.
-		if on, err := d.c.enabled(ctx, account); err != nil || on {
-			return err
-		}
-		if err := d.c.disableSecondFactor(ctx, account); err != nil {
-			return err
-		}
-		if dev.State == DeviceConfirmed {
-			d.c.Events.emit(ctx, Event{Type: EventTwoFactorDisabled, Account: account, Time: now})
-		}
+	if dev.State != DeviceConfirmed || left > 0 {
+		return nil
 	}
+	// That was the last confirmed device. Unless a trusted phone number
+	// still counts (Config.OutOfBand), two-factor authentication is off:
+	// void what depends on it.
+	if on, err := d.c.enabled(ctx, account); err != nil || on {
+		return err
+	}
+	if err := d.c.disableSecondFactor(ctx, account); err != nil {
+		return err
+	}
+	d.c.Events.emit(ctx, Event{Type: EventTwoFactorDisabled, Account: account, Time: now})
 	return nil
 }
 
@@ -381,7 +401,7 @@ func (d *Devices) Reseal(ctx context.Context, account string) (int, error) {
 	}
 	n := 0
 	for _, dev := range devs {
-		blob, changed, err := d.c.Keyring.Reseal(account, dev.ID, dev.Sealed)
+		blob, changed, err := d.c.Keyring.Reseal(account, dev.sealBinding(), dev.Sealed)
 		if err != nil {
 			return n, fmt.Errorf("twofa: reseal device %s: %w", dev.ID, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -499,15 +500,22 @@ func TestConfirmConcurrent(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	ok := 0
+	ok, already := 0, 0
 	for _, err := range errs {
-		if err == nil {
+		switch {
+		case err == nil:
 			ok++
-			continue
+		case errors.Is(err, twofa.ErrAlreadyConfirmed):
+			already++
+		default:
+			// Past the first ConfirmAttempts, a Confirm is refused
+			// before evaluating its code; it may find the device
+			// still pending (the winner not yet stored).
+			assert.ErrorIs(t, err, twofa.ErrEnrollmentExpired)
 		}
-		assert.ErrorIs(t, err, twofa.ErrAlreadyConfirmed)
 	}
 	assert.Equal(t, 1, ok, "exactly one Confirm succeeds")
+	assert.GreaterOrEqual(t, already, twofa.DefaultConfirmAttempts-1, "the other evaluated ones lose to it")
 	assert.Equal(t, 1, env.Events.Count(twofa.EventConfirmed))
 }
 
@@ -937,7 +945,7 @@ type devRevokingStore struct {
 
 func (s *devRevokingStore) UpdateSealed(ctx context.Context, account, id string, old, sealed []byte) (bool, error) {
 	if id == s.victim {
-		if _, err := s.Store.DeleteDevice(ctx, account, id); err != nil {
+		if _, _, err := s.Store.DeleteDevice(ctx, account, id); err != nil {
 			return false, err
 		}
 	}
@@ -977,4 +985,257 @@ func TestResealConcurrentRevoke(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, d.ID, res.DeviceID)
 	}
+}
+
+// devStaleStore makes the first n Device reads wait for one another, so
+// that n concurrent Confirms all see the enrolment as it was before any of
+// them reserved a try (as when a burst of requests reaches a database at
+// once). A Confirm whose context carries a devAfter channel then waits for
+// it: it arrives with a stale read after the others. With keepPending,
+// discards are lost (a store that lags, or a failed delete), so that
+// nothing but the reservation stops later codes.
+type devStaleStore struct {
+	*memstore.Store
+	n           int32
+	reads       atomic.Int32
+	all         chan struct{}
+	keepPending bool
+}
+
+type devAfter struct{}
+
+func newDevStaleStore(s *memstore.Store, n int, keepPending bool) *devStaleStore {
+	return &devStaleStore{Store: s, n: int32(n), all: make(chan struct{}), keepPending: keepPending}
+}
+
+func (s *devStaleStore) Device(ctx context.Context, account, id string) (twofa.Device, error) {
+	d, err := s.Store.Device(ctx, account, id)
+	if r := s.reads.Add(1); r <= s.n {
+		if r == s.n {
+			close(s.all)
+		}
+		<-s.all
+		if after, ok := ctx.Value(devAfter{}).(chan struct{}); ok {
+			<-after
+		}
+	}
+	return d, err
+}
+
+func (s *devStaleStore) DeletePendingDevice(ctx context.Context, account, id string) (bool, error) {
+	if s.keepPending {
+		return false, nil
+	}
+	return s.Store.DeletePendingDevice(ctx, account, id)
+}
+
+// devConfirmBurst confirms e with the wrong codes in parallel and then,
+// from a read as stale as theirs, with right; it returns the wrong codes'
+// errors and right's.
+func devConfirmBurst(t *testing.T, devs *twofa.Devices, e *twofa.Enrollment, wrong []string, right string) ([]error, error) {
+	t.Helper()
+	errs := make([]error, len(wrong))
+	after := make(chan struct{})
+	var wrongDone, all sync.WaitGroup
+	for i, code := range wrong {
+		wrongDone.Add(1)
+		all.Go(func() {
+			defer wrongDone.Done()
+			errs[i] = devs.Confirm(t.Context(), "alice", e.Device.ID, code)
+		})
+	}
+	var rightErr error
+	all.Go(func() {
+		ctx := context.WithValue(t.Context(), devAfter{}, after)
+		rightErr = devs.Confirm(ctx, "alice", e.Device.ID, right)
+	})
+	wrongDone.Wait()
+	close(after)
+	all.Wait()
+	return errs, rightErr
+}
+
+// TestConfirmParallelGuessesStaleReads: Config.ConfirmAttempts holds
+// against parallel guesses that all read the enrolment before any was
+// counted. Of 50 wrong codes 5 are evaluated (4 ErrInvalidCode, then the
+// discard); the right code, arriving after them with an equally stale
+// read, is refused even though the discard was lost.
+func TestConfirmParallelGuessesStaleReads(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	store := newDevStaleStore(env.Store, 51, true)
+	cfg := env.Config
+	cfg.Store = store
+	devs, err := twofa.NewDevices(cfg)
+	require.NoError(t, err)
+	e, err := devs.Enroll(t.Context(), "alice", "phone", twofa.EnrollOptions{})
+	require.NoError(t, err)
+	wrong := make([]string, 50)
+	for i := range wrong {
+		wrong[i] = devWrongCode(t, e.Key, env.Clock.Now())
+	}
+	errs, rightErr := devConfirmBurst(t, devs, e, wrong, devConfirmCode(t, env, e))
+
+	invalid, expired := 0, 0
+	for _, err := range errs {
+		switch {
+		case errors.Is(err, twofa.ErrInvalidCode):
+			invalid++
+		case errors.Is(err, twofa.ErrEnrollmentExpired):
+			expired++
+		default:
+			t.Errorf("wrong code: %v", err)
+		}
+	}
+	assert.Equal(t, twofa.DefaultConfirmAttempts-1, invalid, "wrong codes evaluated and refused")
+	assert.Equal(t, 50-invalid, expired)
+	assert.Equal(t, twofa.DefaultConfirmAttempts, env.Events.Count(twofa.EventEnrollmentFailed), "codes evaluated")
+	require.ErrorIs(t, rightErr, twofa.ErrEnrollmentExpired, "the right code after the tries ran out")
+	assert.Zero(t, env.Events.Count(twofa.EventConfirmed))
+	dev, err := env.Store.Device(t.Context(), "alice", e.Device.ID)
+	require.NoError(t, err)
+	assert.Equal(t, twofa.DevicePending, dev.State)
+	assert.Equal(t, twofa.DefaultConfirmAttempts, dev.Attempts)
+}
+
+// TestConfirmRightCodeOnLastTry: the right code is evaluated on the last
+// of Config.ConfirmAttempts tries, after four parallel wrong ones with
+// reads as stale as its own, and confirms.
+func TestConfirmRightCodeOnLastTry(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	cfg := env.Config
+	cfg.Store = newDevStaleStore(env.Store, twofa.DefaultConfirmAttempts, false)
+	devs, err := twofa.NewDevices(cfg)
+	require.NoError(t, err)
+	e, err := devs.Enroll(t.Context(), "alice", "phone", twofa.EnrollOptions{})
+	require.NoError(t, err)
+	wrong := make([]string, twofa.DefaultConfirmAttempts-1)
+	for i := range wrong {
+		wrong[i] = devWrongCode(t, e.Key, env.Clock.Now())
+	}
+	errs, rightErr := devConfirmBurst(t, devs, e, wrong, devConfirmCode(t, env, e))
+	for _, err := range errs {
+		assert.ErrorIs(t, err, twofa.ErrInvalidCode)
+	}
+	require.NoError(t, rightErr)
+	dev, err := env.Store.Device(t.Context(), "alice", e.Device.ID)
+	require.NoError(t, err)
+	assert.Equal(t, twofa.DeviceConfirmed, dev.State)
+	assert.Equal(t, twofa.DefaultConfirmAttempts, dev.Attempts)
+}
+
+// TestConfirmBurstEvaluatesAtMostTheLimit: 200 parallel codes, the right
+// one among them, all from stale reads: at most Config.ConfirmAttempts are
+// evaluated, and the right one confirms only if it was one of them.
+func TestConfirmBurstEvaluatesAtMostTheLimit(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	cfg := env.Config
+	cfg.Store = newDevStaleStore(env.Store, 200, false)
+	devs, err := twofa.NewDevices(cfg)
+	require.NoError(t, err)
+	e, err := devs.Enroll(t.Context(), "alice", "phone", twofa.EnrollOptions{})
+	require.NoError(t, err)
+	right := devConfirmCode(t, env, e)
+	errs := make([]error, 200)
+	var wg sync.WaitGroup
+	for i := range errs {
+		code := right
+		if i != 100 {
+			code = devWrongCode(t, e.Key, env.Clock.Now())
+		}
+		wg.Go(func() { errs[i] = devs.Confirm(t.Context(), "alice", e.Device.ID, code) })
+	}
+	wg.Wait()
+	failed, confirmed := env.Events.Count(twofa.EventEnrollmentFailed), env.Events.Count(twofa.EventConfirmed)
+	assert.LessOrEqual(t, failed+confirmed, twofa.DefaultConfirmAttempts, "codes evaluated")
+	if errs[100] == nil {
+		assert.Equal(t, 1, confirmed)
+	} else {
+		assert.Zero(t, confirmed)
+	}
+	for i, err := range errs {
+		if i != 100 && err != nil && !errors.Is(err, twofa.ErrInvalidCode) && !errors.Is(err, twofa.ErrEnrollmentExpired) &&
+			!errors.Is(err, twofa.ErrNotFound) && !errors.Is(err, twofa.ErrAlreadyConfirmed) {
+			t.Errorf("code %d: %v", i, err)
+		}
+	}
+}
+
+// TestRevokePendingKeepsRecoveryCodes: recovery codes handed out during an
+// enrolment survive the revocation of an abandoned pending device, even
+// when the account has no confirmed device yet.
+func TestRevokePendingKeepsRecoveryCodes(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	first := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	codes, err := env.Recovery.Generate(ctx, "alice")
+	require.NoError(t, err)
+	retry := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+
+	require.NoError(t, env.Devices.Revoke(ctx, "alice", first.Device.ID))
+	left, err := env.Recovery.Remaining(ctx, "alice")
+	require.NoError(t, err)
+	assert.Equal(t, twofa.RecoveryCodeCount, left, "recovery codes survive a pending device's revocation")
+	assert.Zero(t, env.Events.Count(twofa.EventTwoFactorDisabled))
+
+	// The retry is confirmed; the codes handed out with the enrolment work.
+	require.NoError(t, env.Devices.Confirm(ctx, "alice", retry.Device.ID, devConfirmCode(t, env, retry)))
+	_, err = env.Verifier.Verify(ctx, "alice", codes[0])
+	require.NoError(t, err)
+
+	// A pending device next to the confirmed one: revoking it changes
+	// nothing either.
+	p := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	require.NoError(t, env.Devices.Revoke(ctx, "alice", p.Device.ID))
+	left, err = env.Recovery.Remaining(ctx, "alice")
+	require.NoError(t, err)
+	assert.Equal(t, twofa.RecoveryCodeCount-1, left)
+	enabled, err := env.Devices.Enabled(ctx, "alice")
+	require.NoError(t, err)
+	assert.True(t, enabled)
+}
+
+// devConfirmingStore confirms the victim just before deleting it: a
+// Confirm that lands between a read of the device and its revocation.
+type devConfirmingStore struct {
+	*memstore.Store
+	victim string
+	at     time.Time
+}
+
+func (s *devConfirmingStore) DeleteDevice(ctx context.Context, account, id string) (twofa.Device, int, error) {
+	if id == s.victim {
+		if _, err := s.Store.ConfirmDevice(ctx, account, id, 1, 0, s.at, twofa.DefaultConfirmAttempts); err != nil {
+			return twofa.Device{}, 0, err
+		}
+	}
+	return s.Store.DeleteDevice(ctx, account, id)
+}
+
+// TestRevokeConfirmedMeanwhile: Revoke acts on the state the device had
+// when it was deleted. A device confirmed just before its revocation was
+// the last second factor: two-factor authentication goes off, recovery
+// codes are voided and EventTwoFactorDisabled is reported.
+func TestRevokeConfirmedMeanwhile(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	store := &devConfirmingStore{Store: env.Store, at: env.Clock.Now()}
+	cfg := env.Config
+	cfg.Store = store
+	devs, err := twofa.NewDevices(cfg)
+	require.NoError(t, err)
+	e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	_, err = env.Recovery.Generate(ctx, "alice")
+	require.NoError(t, err)
+	store.victim = e.Device.ID
+
+	require.NoError(t, devs.Revoke(ctx, "alice", e.Device.ID))
+	left, err := env.Recovery.Remaining(ctx, "alice")
+	require.NoError(t, err)
+	assert.Zero(t, left, "recovery codes voided")
+	assert.Equal(t, 1, env.Events.Count(twofa.EventTwoFactorDisabled))
 }

@@ -170,30 +170,32 @@ func (r ConsumeResult) String() string {
 // Errors about sending codes.
 var (
 	// ErrCooldown is matched by *CooldownError: a code was refused
-	// because one was sent to the number too recently, or too many in
-	// the last hour.
+	// because the account sent one to the number too recently, or too
+	// many in the last hour.
 	ErrCooldown = errors.New("twofa: wait before sending another code")
-	// ErrTooManyCodes: the hourly cap on codes sent to one number was
-	// reached. A *CooldownError with Hourly set wraps it; it matches
+	// ErrTooManyCodes: an hourly cap on the codes an account sends - to
+	// one of its numbers, or to all of them together - was reached. A
+	// *CooldownError with Hourly set wraps it; it matches
 	// ErrLimitReached.
-	ErrTooManyCodes = fmt.Errorf("%w: too many codes sent to this number in the last hour", ErrLimitReached)
+	ErrTooManyCodes = fmt.Errorf("%w: too many codes sent in the last hour", ErrLimitReached)
 )
 
-// CooldownError reports that no code was sent, because of the number's
-// resend cool-down or, with Hourly set, its hourly cap. It matches
-// ErrCooldown, and when Hourly is set also ErrTooManyCodes and
-// ErrLimitReached.
+// CooldownError reports that no code was sent, because of the resend
+// cool-down or, with Hourly set, an hourly cap. It matches ErrCooldown,
+// and when Hourly is set also ErrTooManyCodes and ErrLimitReached. It
+// reflects only the codes the same account sent: what other accounts
+// sent to the number never shows in it.
 type CooldownError struct {
 	RetryAfter time.Duration // from the refused request until a code may be sent
 	Until      time.Time
-	Hourly     bool // the hourly cap, not the resend cool-down, is what holds
+	Hourly     bool // an hourly cap, not the resend cool-down, is what holds
 }
 
 // Error says how long to wait, without naming the number.
 func (e *CooldownError) Error() string {
 	what := "a code was sent to this number moments ago"
 	if e.Hourly {
-		what = "too many codes were sent to this number in the last hour"
+		what = "too many codes were sent in the last hour"
 	}
 	return fmt.Sprintf("twofa: %s; retry after %v", what, e.RetryAfter.Round(time.Second))
 }
@@ -219,9 +221,9 @@ const sendWindow = time.Hour
 //
 // A phone counts (for the limit, for duplicates) while it is trusted or
 // pending with an ExpiresAt after the time in question. Deleting a phone
-// never deletes the history of codes sent to its number: that history
-// (see ChallengeStore) is what the send limits count, and removing and
-// re-adding a number must not reset them.
+// never deletes the history of codes the account sent to its number:
+// that history (see ChallengeStore) is what the send limits count, and
+// removing and re-adding a number must not reset them.
 type PhoneStore interface {
 	// InsertPhone adds p (State PhonePending with a non-zero ExpiresAt,
 	// or PhoneTrusted). In one atomic step it first deletes the account's
@@ -247,7 +249,7 @@ type PhoneStore interface {
 	TouchPhone(ctx context.Context, account, id string, at time.Time) error
 	// DeletePhone removes a phone, voids its open challenges, and returns
 	// how many trusted phones the account has left, in one atomic step.
-	// Its challenges stay (voided) for the send limits of its number.
+	// Its challenges stay (voided) for the account's send limits.
 	DeletePhone(ctx context.Context, account, id string) (trustedLeft int, err error)
 	// DeleteExpiredPhones removes every pending phone whose ExpiresAt is
 	// at or before now, across accounts, voiding their open challenges,
@@ -256,30 +258,47 @@ type PhoneStore interface {
 }
 
 // ChallengeStore keeps out-of-band challenges: the keyed digests of codes
-// sent to phones, and the history of sends that the resend cool-down and
-// the hourly cap count. Both limits are per number (Phone.Number.E164),
-// across accounts: a number added to many accounts still gets at most the
-// cap. Every method is one atomic step of the store, takes a context, and
-// reports a missing record with an error wrapping ErrNotFound.
+// sent to phones, and the history of sends that the send limits count.
+// Every limit is the account's own: the resend cool-down per number
+// (Phone.Number.E164), an hourly cap per number and purpose (so that
+// verifying a number leaves its sign-in codes), and an hourly cap over
+// all of the account's codes. What other accounts sent to the same
+// number never counts, so that no account can use up another's budget
+// (a lock-out) or learn from a refusal that someone else sent a code to
+// the number (an oracle). Every method is one atomic step of the store,
+// takes a context, and reports a missing record with an error wrapping
+// ErrNotFound.
 type ChallengeStore interface {
 	// CreateChallenge stores c, a new challenge for the phone
 	// (c.Account, c.PhoneID), created at now = c.CreatedAt, as given
 	// (State ChallengeOpen, Attempts 0). In one atomic step:
 	//   - ErrNotFound if the account has no such phone;
 	//   - ErrDuplicate if the account has a challenge with c's ID;
-	//   - a *CooldownError if a challenge for the phone's number (any
-	//     account, any purpose, any state) was created after
-	//     now - cooldown, or if perHour or more were created after
-	//     now - 1 hour. Its Until is the first instant at which neither
-	//     limit holds any more: the latest CreatedAt + cooldown, and the
-	//     perHour-th latest CreatedAt + 1 hour; Hourly is set when the
-	//     latter is the later (or equal). A perHour below 1 refuses
-	//     every challenge with ErrLimitReached;
+	//   - a *CooldownError if, among the account's challenges (any
+	//     state, of phones deleted since included): one for the
+	//     phone's number (any purpose) was created after
+	//     now - cooldown; or perHour or more for the number and c's
+	//     purpose were created after now - 1 hour; or perAccount or
+	//     more (any number, any purpose) were created after
+	//     now - 1 hour. Its Until is the first instant at which no
+	//     limit holds any more: the latest of the number's latest
+	//     CreatedAt + cooldown, the perHour-th latest CreatedAt of the
+	//     number and purpose + 1 hour, and the account's perAccount-th
+	//     latest CreatedAt + 1 hour; Hourly is set when one of the
+	//     hourly caps gives it (ties included). A perHour or
+	//     perAccount below 1 refuses every challenge with
+	//     ErrLimitReached;
 	//   - otherwise it voids the open challenges of the same phone and
-	//     purpose and stores c. It may also delete the number's stale
+	//     purpose and stores c. It may also delete the account's stale
 	//     challenges (see DeleteStaleChallenges).
-	// A refused create changes nothing.
-	CreateChallenge(ctx context.Context, c Challenge, cooldown time.Duration, perHour int) error
+	// Challenges of other accounts play no part. A refused create
+	// changes nothing.
+	CreateChallenge(ctx context.Context, c Challenge, cooldown time.Duration, perHour, perAccount int) error
+	// VoidChallenge voids one challenge of the account if it is open
+	// (used and voided ones stay as they are); ErrNotFound if the
+	// account has no such challenge. A voided challenge still counts for
+	// the send limits.
+	VoidChallenge(ctx context.Context, account, id string) error
 	// Challenge returns one challenge of the account, or ErrNotFound.
 	Challenge(ctx context.Context, account, id string) (Challenge, error)
 	// LiveChallenges returns the account's challenges of purpose that

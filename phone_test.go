@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,11 +210,87 @@ func TestSendErrorScrubs(t *testing.T) {
 	require.NoError(t, err)
 	_, err = phones.SendCode(t.Context(), "alice", p.ID, twofa.ChannelSMS)
 	require.ErrorIs(t, err, twofa.ErrSendFailed)
-	assert.ErrorIs(t, err, provider, "the provider's error is reachable")
+	assert.NotErrorIs(t, err, provider, "the provider's error, which may echo the code, is not retained")
 	var se *twofa.SendError
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, twofa.ChannelSMS, se.Channel)
 	msg := err.Error()
 	assert.Equal(t, `twofa: sending the code by sms to +1 ••• ••• ••42 failed: provider: cannot deliver "[redacted]" to [redacted] (raw [redacted], national [redacted]): carrier rejected`, msg)
 	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, se), "5550142")
+}
+
+// TestSendErrorScrubsAnyForm is the reviewer's demo: a voice provider
+// echoes the number formatted and the code as the spoken digits. Neither
+// may reach the error, in its text or through Unwrap.
+func TestSendErrorScrubsAnyForm(t *testing.T) {
+	t.Parallel()
+	env := newPhoneEnv(t)
+	var sent twofa.Message
+	env.Config.Sender = twofa.SenderFunc(func(_ context.Context, m twofa.Message) error {
+		sent = m
+		spoken := strings.Split(strings.Split(m.Text(), " is ")[1], ".")[0] // "0, 1, 7, 0, 3, 6"
+		return fmt.Errorf(`provider: 400 {"to":"+1 (415) 555-0142","alt":"415.555.0142","twiml":"<Say>%s</Say>","ssml":"%s","code":"%s-%s"}`,
+			spoken, strings.Join(strings.Split(m.Code, ""), "</say><say>"), m.Code[:3], m.Code[3:])
+	})
+	phones, err := twofa.NewPhones(env.Config)
+	require.NoError(t, err)
+	p, err := phones.Add(t.Context(), "alice", phoneUS)
+	require.NoError(t, err)
+	_, err = phones.SendCode(t.Context(), "alice", p.ID, twofa.ChannelVoice)
+	require.ErrorIs(t, err, twofa.ErrSendFailed)
+	assert.Nil(t, errors.Unwrap(err), "Unwrap does not return the provider's error")
+	assert.Equal(t, `twofa: sending the code by voice to +1 ••• ••• ••42 failed: provider: 400 {"to":"+[redacted]","alt":"[redacted]","twiml":"<Say>[redacted]</Say>","ssml":"[redacted]","code":"[redacted]"}`, err.Error())
+	digits := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, s)
+	}
+	var se *twofa.SendError
+	require.ErrorAs(t, err, &se)
+	out := digits(fmt.Sprintf("%v %+v %#v", err, se, se))
+	assert.NotContains(t, out, sent.Code)
+	assert.NotContains(t, out, "4155550142")
+
+	// Context errors stay matchable: they are sentinels, not the
+	// provider's text.
+	env.Config.Sender = twofa.SenderFunc(func(ctx context.Context, m twofa.Message) error {
+		return fmt.Errorf("provider: sending %s: %w", m.Code, context.DeadlineExceeded)
+	})
+	phones, err = twofa.NewPhones(env.Config)
+	require.NoError(t, err)
+	env.Clock.Advance(time.Minute)
+	_, err = phones.SendCode(t.Context(), "alice", p.ID, twofa.ChannelSMS)
+	assert.ErrorIs(t, err, twofa.ErrSendFailed)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.NotContains(t, err.Error(), "provider: sending 0")
+}
+
+// TestSendFailureVoidsCode: a code whose send failed is not left valid,
+// and the failed send still counts toward the limits.
+func TestSendFailureVoidsCode(t *testing.T) {
+	t.Parallel()
+	env := newPhoneEnv(t)
+	ctx := t.Context()
+	var code string
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	env.Config.Sender = twofa.SenderFunc(func(ctx context.Context, m twofa.Message) error {
+		code = m.Code
+		cancel() // the code is voided even when the caller's context is done
+		return ctx.Err()
+	})
+	phones, err := twofa.NewPhones(env.Config)
+	require.NoError(t, err)
+	p, err := phones.Add(ctx, "alice", phoneUS)
+	require.NoError(t, err)
+	_, err = phones.SendCode(cctx, "alice", p.ID, twofa.ChannelSMS)
+	require.ErrorIs(t, err, twofa.ErrSendFailed)
+	assert.ErrorIs(t, err, context.Canceled)
+	require.Len(t, code, 6)
+	assert.ErrorIs(t, phones.Confirm(ctx, "alice", p.ID, code), twofa.ErrCodeExpired, "the undelivered code is void")
+	_, err = phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
+	assert.ErrorIs(t, err, twofa.ErrCooldown, "the failed send counts")
 }

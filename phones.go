@@ -30,13 +30,24 @@ const (
 	// texts usually arrive within seconds, so 30 s absorbs impatient
 	// double clicks and slows a script that pumps messages.
 	DefaultResendCooldown = 30 * time.Second
-	// DefaultMaxSendsPerHour caps the codes sent to one number in any
-	// hour (across accounts): a person whose text is lost retries two or
-	// three times; more looks like abuse (message pumping, which bills
-	// the sender, or bombing someone's phone). With
+	// DefaultMaxSendsPerHour caps the codes an account sends to one of
+	// its numbers, for one purpose, in any hour: a person whose text is
+	// lost retries two or three times; more looks like abuse (message
+	// pumping, which bills the sender, or bombing someone's phone). With
 	// DefaultChallengeAttempts it also caps a guesser at 25 tries an hour
-	// per number.
+	// per number. The cap is the account's own: codes other accounts
+	// sent to the number do not count, so that nobody can use it up to
+	// lock the owner out, nor learn from a refusal that the number
+	// received a code.
 	DefaultMaxSendsPerHour = 5
+	// DefaultMaxSendsPerAccountPerHour caps the codes one account sends
+	// in any hour, to all its numbers together and counting numbers it
+	// removed since. Without it an account could pump messages (which
+	// bill the sender, at premium rates on some ranges) by adding,
+	// texting and removing fresh numbers. Ten leaves room to confirm a
+	// new number with a couple of resends and still sign in; a person
+	// needs no more in an hour.
+	DefaultMaxSendsPerAccountPerHour = 10
 	// PendingPhoneTTL is how long an added number may wait to be
 	// confirmed: an hour, room for every resend the hourly cap allows.
 	// An unconfirmed number then lapses and frees its slot.
@@ -48,6 +59,10 @@ const (
 	// MaxChallengeAttempts bounds Config.ChallengeAttempts.
 	MaxChallengeAttempts = 100
 )
+
+// voidTimeout bounds voiding the code of a failed send, which runs even
+// when the caller's context is done.
+const voidTimeout = 5 * time.Second
 
 // Errors of Phones.
 var (
@@ -79,6 +94,7 @@ type phoneSettings struct {
 	attempts  int
 	cooldown  time.Duration
 	perHour   int
+	perAcct   int
 }
 
 // phoneSettings fills in the defaults of the phone fields and checks
@@ -90,6 +106,7 @@ func (c Config) phoneSettings() (phoneSettings, error) {
 		attempts:  cmp.Or(c.ChallengeAttempts, DefaultChallengeAttempts),
 		cooldown:  cmp.Or(c.ResendCooldown, DefaultResendCooldown),
 		perHour:   cmp.Or(c.MaxSendsPerHour, DefaultMaxSendsPerHour),
+		perAcct:   cmp.Or(c.MaxAccountSends, DefaultMaxSendsPerAccountPerHour),
 	}
 	switch {
 	case s.maxPhones < 1:
@@ -102,6 +119,8 @@ func (c Config) phoneSettings() (phoneSettings, error) {
 		return s, fmt.Errorf("%w: ResendCooldown %v outside 0 to %v", ErrConfig, s.cooldown, sendWindow)
 	case s.perHour < 1:
 		return s, fmt.Errorf("%w: MaxSendsPerHour %d is below 1", ErrConfig, s.perHour)
+	case s.perAcct < 1:
+		return s, fmt.Errorf("%w: MaxAccountSends %d is below 1", ErrConfig, s.perAcct)
 	}
 	return s, nil
 }
@@ -170,9 +189,15 @@ func (c ChallengeInfo) LogValue() slog.Value {
 //
 // Codes are 6 random digits (crypto/rand, unbiased), stored as keyed
 // digests, single use, valid for Config.ChallengeTTL and for at most
-// Config.ChallengeAttempts wrong tries. Sending is limited per number, in
-// the store and so across replicas: Config.ResendCooldown between two
-// codes, Config.MaxSendsPerHour in any hour.
+// Config.ChallengeAttempts wrong tries. Sending is limited per account,
+// in the store and so across replicas: Config.ResendCooldown between two
+// codes to one number, Config.MaxSendsPerHour to one number in any hour
+// (for verification and sign-in codes apart), and
+// Config.MaxAccountSends to all the account's numbers in any hour. The
+// limits count only the account's own codes - another account that adds
+// the same number neither uses them up nor sees them in an error - and
+// survive removing a number. (So a number added to many accounts can get
+// codes from each: limit sign-ups, as for any message a sign-up sends.)
 //
 // # A weaker second factor
 //
@@ -254,8 +279,9 @@ func (p *Phones) Add(ctx context.Context, account string, n PhoneNumber) (PhoneI
 // the same purpose.
 //
 // The code is recorded before it is sent: a send that fails still counts
-// toward the number's cool-down and hourly cap (the provider may have
-// delivered it after all), and the code stays valid.
+// toward the send limits (the provider may have sent, and billed, it
+// after all), but its code is voided - an undelivered code is never left
+// valid - so the user asks for a new one.
 //
 // Errors: ErrInvalidAccount, ErrInvalidChannel, ErrNotFound,
 // ErrEnrollmentExpired (a pending number that lapsed),
@@ -305,7 +331,7 @@ func (p *Phones) SendCode(ctx context.Context, account, phoneID string, ch Chann
 	if c.Digest, err = challengeDigest(p.c.Keyring, c, code); err != nil {
 		return ChallengeInfo{}, err
 	}
-	if err := p.cs.CreateChallenge(ctx, c, p.s.cooldown, p.s.perHour); err != nil {
+	if err := p.cs.CreateChallenge(ctx, c, p.s.cooldown, p.s.perHour, p.s.perAcct); err != nil {
 		var cd *CooldownError
 		if errors.As(err, &cd) {
 			p.c.Events.emit(ctx, Event{Type: EventCodeSendRefused, Account: account, PhoneID: ph.ID, Time: now, RetryAfter: cd.RetryAfter})
@@ -315,7 +341,14 @@ func (p *Phones) SendCode(ctx context.Context, account, phoneID string, ch Chann
 	}
 	m := Message{To: ph.Number, Channel: ch, Purpose: c.Purpose, Code: code, Issuer: p.c.Issuer, ExpiresAt: c.ExpiresAt}
 	if err := p.c.Sender.Send(ctx, m); err != nil {
-		return ChallengeInfo{}, newSendError(m, err)
+		serr := error(newSendError(m, err))
+		// Void the code even when ctx is what failed the send.
+		vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), voidTimeout)
+		defer cancel()
+		if verr := p.cs.VoidChallenge(vctx, account, c.ID); verr != nil {
+			serr = errors.Join(serr, fmt.Errorf("twofa: send code: voiding the undelivered code: %w", verr))
+		}
+		return ChallengeInfo{}, serr
 	}
 	p.c.Events.emit(ctx, Event{Type: EventCodeSent, Account: account, PhoneID: ph.ID, Time: now})
 	return ChallengeInfo{

@@ -60,6 +60,7 @@ func TestNewPhonesConfig(t *testing.T) {
 		"negative cooldown":       func(c *twofa.Config) { c.ResendCooldown = -time.Second },
 		"cooldown over an hour":   func(c *twofa.Config) { c.ResendCooldown = 61 * time.Minute },
 		"negative sends per hour": func(c *twofa.Config) { c.MaxSendsPerHour = -1 },
+		"negative account sends":  func(c *twofa.Config) { c.MaxAccountSends = -1 },
 	} {
 		c := base
 		tc(&c)
@@ -67,7 +68,7 @@ func TestNewPhonesConfig(t *testing.T) {
 		assert.ErrorIs(t, err, twofa.ErrConfig, name)
 	}
 	c := base
-	c.MaxPhones, c.ChallengeTTL, c.ChallengeAttempts, c.ResendCooldown, c.MaxSendsPerHour = 1, time.Hour, 100, time.Hour, 1
+	c.MaxPhones, c.ChallengeTTL, c.ChallengeAttempts, c.ResendCooldown, c.MaxSendsPerHour, c.MaxAccountSends = 1, time.Hour, 100, time.Hour, 1, 1
 	_, err := twofa.NewPhones(c)
 	assert.NoError(t, err, "the bounds themselves")
 
@@ -345,12 +346,12 @@ func TestPhoneSendCodeCooldownAndCap(t *testing.T) {
 	assert.Equal(t, 30*time.Minute, cd.RetryAfter)
 	assert.Len(t, env.Sender.Messages(), twofa.DefaultMaxSendsPerHour)
 
-	// The limits are the number's: another account adding it, or
-	// removing and re-adding it, changes nothing.
+	// The limits are the account's: removing and re-adding the number
+	// changes nothing; another account adding it has its own.
 	q, err := env.Phones.Add(ctx, "bob", phoneUS)
 	require.NoError(t, err)
 	_, err = env.Phones.SendCode(ctx, "bob", q.ID, twofa.ChannelSMS)
-	assert.ErrorIs(t, err, twofa.ErrTooManyCodes, "the same number in another account")
+	assert.NoError(t, err, "the same number in another account")
 	require.NoError(t, env.Phones.Remove(ctx, "alice", p.ID))
 	p2, err := env.Phones.Add(ctx, "alice", phoneUS)
 	require.NoError(t, err)
@@ -384,6 +385,130 @@ func TestPhoneSendCodeCooldownAndCap(t *testing.T) {
 	env.Clock.Advance(time.Second)
 	_, err = ph.SendCode(ctx, "carol", s.ID, twofa.ChannelSMS)
 	assert.ErrorIs(t, err, twofa.ErrTooManyCodes)
+}
+
+// TestPhoneSendCodeAccountCap is the reviewer's SMS-pumping demo: adding,
+// texting and removing fresh numbers, one account sent a message per
+// number without end. The account's hourly cap now holds, and removed
+// numbers' codes count toward it.
+func TestPhoneSendCodeAccountCap(t *testing.T) {
+	t.Parallel()
+	env := newPhoneEnv(t)
+	ctx := t.Context()
+	start := env.Clock.Now()
+	pump := func(account string, from, to int) (sent int, refused error) {
+		for i := from; i < to; i++ {
+			n := twofa.PhoneNumber{E164: fmt.Sprintf("+4477009%05d", i), CountryCode: 44}
+			p, err := env.Phones.Add(ctx, account, n)
+			require.NoError(t, err)
+			if _, err := env.Phones.SendCode(ctx, account, p.ID, twofa.ChannelVoice); err == nil {
+				sent++
+			} else if refused == nil {
+				refused = err
+			}
+			require.NoError(t, env.Phones.Remove(ctx, account, p.ID))
+		}
+		return sent, refused
+	}
+	sent, refused := pump("mallory", 0, 200)
+	assert.Equal(t, twofa.DefaultMaxSendsPerAccountPerHour, sent)
+	assert.Len(t, env.Sender.Messages(), twofa.DefaultMaxSendsPerAccountPerHour)
+	var cd *twofa.CooldownError
+	require.ErrorAs(t, refused, &cd)
+	assert.True(t, cd.Hourly)
+	assert.ErrorIs(t, refused, twofa.ErrTooManyCodes)
+	assert.ErrorIs(t, refused, twofa.ErrLimitReached)
+	assert.Equal(t, time.Hour, cd.RetryAfter)
+
+	// Spread over the hour, it holds all the same.
+	env.Clock.Set(start.Add(time.Hour - time.Nanosecond))
+	sent, _ = pump("mallory", 200, 201)
+	assert.Zero(t, sent, "1 ns short of the hour")
+	env.Clock.Set(start.Add(time.Hour))
+	for i := range 2 * twofa.DefaultMaxSendsPerAccountPerHour {
+		s, _ := pump("mallory", 300+i, 301+i)
+		sent += s
+		env.Clock.Advance(time.Minute)
+	}
+	assert.Equal(t, twofa.DefaultMaxSendsPerAccountPerHour, sent)
+
+	// Other accounts have their own.
+	sent, _ = pump("bob", 0, 3)
+	assert.Equal(t, 3, sent)
+
+	// Configured.
+	c := env.Config
+	c.MaxAccountSends = 2
+	ph, err := twofa.NewPhones(c)
+	require.NoError(t, err)
+	for i, n := range []twofa.PhoneNumber{phoneUS, phoneUK, phoneDE} {
+		p, err := ph.Add(ctx, "carol", n)
+		require.NoError(t, err)
+		_, err = ph.SendCode(ctx, "carol", p.ID, twofa.ChannelSMS)
+		if i < 2 {
+			assert.NoError(t, err)
+		} else {
+			assert.ErrorIs(t, err, twofa.ErrTooManyCodes)
+		}
+	}
+}
+
+// TestPhoneSendCodeOtherAccounts is the reviewer's lock-out and oracle
+// demo: Mallory added the victim's number to her own account and used up
+// its hourly cap with verification codes, so the victim's sign-in code
+// was refused; and a fresh account's refusal told that someone had just
+// sent the number a code. Now each account's sends count only against
+// its own limits.
+func TestPhoneSendCodeOtherAccounts(t *testing.T) {
+	t.Parallel()
+	env := oobEnv(t)
+	ctx := t.Context()
+	pid := env.TrustPhone("victim", phoneUS)
+	env.Clock.Advance(2 * time.Hour)
+	p, err := env.Phones.Add(ctx, "mallory", phoneUS)
+	require.NoError(t, err)
+	for i := range twofa.DefaultMaxSendsPerHour {
+		_, err := env.Phones.SendCode(ctx, "mallory", p.ID, twofa.ChannelSMS)
+		require.NoError(t, err, "mallory's send %d", i+1)
+		env.Clock.Advance(twofa.DefaultResendCooldown + time.Second)
+	}
+	_, err = env.Phones.SendCode(ctx, "mallory", p.ID, twofa.ChannelSMS)
+	assert.ErrorIs(t, err, twofa.ErrTooManyCodes, "mallory's own cap")
+	// Removing and re-adding the number does not reset her limits.
+	require.NoError(t, env.Phones.Remove(ctx, "mallory", p.ID))
+	p, err = env.Phones.Add(ctx, "mallory", phoneUS)
+	require.NoError(t, err)
+	_, err = env.Phones.SendCode(ctx, "mallory", p.ID, twofa.ChannelSMS)
+	assert.ErrorIs(t, err, twofa.ErrTooManyCodes, "re-added number")
+
+	// The victim signs in all the same.
+	_, err = env.Phones.SendCode(ctx, "victim", pid, twofa.ChannelSMS)
+	require.NoError(t, err, "the victim's sign-in code")
+	_, err = env.Verifier.Verify(ctx, "victim", env.Sender.Code(phoneUS.E164))
+	assert.NoError(t, err)
+
+	// No oracle: 5 s after the victim's code, a fresh account sees no
+	// cool-down; the victim's own resend does.
+	env.Clock.Advance(5 * time.Second)
+	p2, err := env.Phones.Add(ctx, "mallory2", phoneUS)
+	require.NoError(t, err)
+	_, err = env.Phones.SendCode(ctx, "mallory2", p2.ID, twofa.ChannelSMS)
+	assert.NoError(t, err, "another account's send shows in no error")
+	_, err = env.Phones.SendCode(ctx, "victim", pid, twofa.ChannelSMS)
+	assert.ErrorIs(t, err, twofa.ErrCooldown)
+
+	// Sign-in codes have their own budget: confirming a number with
+	// every verification code the hour allows leaves sign-in codes.
+	q, err := env.Phones.Add(ctx, "dave", phoneDE)
+	require.NoError(t, err)
+	for range twofa.DefaultMaxSendsPerHour {
+		_, err := env.Phones.SendCode(ctx, "dave", q.ID, twofa.ChannelSMS)
+		require.NoError(t, err)
+		env.Clock.Advance(twofa.DefaultResendCooldown)
+	}
+	require.NoError(t, env.Phones.Confirm(ctx, "dave", q.ID, env.Sender.Code(phoneDE.E164)))
+	_, err = env.Phones.SendCode(ctx, "dave", q.ID, twofa.ChannelSMS)
+	assert.NoError(t, err, "a sign-in code after 5 verification codes")
 }
 
 func TestPhoneSendCodeErrors(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -108,17 +109,30 @@ var ErrSendFailed = errors.New("twofa: sending the code failed")
 
 // SendError reports that the Sender failed to deliver a code. Its Error
 // text names the number masked and has the number and the code scrubbed
-// from the provider's message (providers like to echo both); Err, which
-// Unwrap returns, is the Sender's error as it was.
+// from the provider's message (providers like to echo both, in any
+// format: "+1 (415) 555-0142", "0, 1, 7, 0, 3, 6").
+//
+// The provider's error itself is not retained - neither in a field nor
+// through Unwrap - because it may echo the code, and errors travel to
+// logs and error trackers that must never see one. Only its scrubbed
+// text is kept; errors.Is matches ErrSendFailed and, when the provider's
+// error matched them, context.Canceled or context.DeadlineExceeded.
 type SendError struct {
 	Channel Channel
 	To      PhoneNumber // prints masked
-	Err     error
-	text    string // Err's text, scrubbed
+	text    string      // the Sender's error text, scrubbed
+	ctxErr  error       // context.Canceled, context.DeadlineExceeded or nil
 }
 
 func newSendError(m Message, err error) *SendError {
-	return &SendError{Channel: m.Channel, To: m.To, Err: err, text: scrub(err.Error(), m)}
+	e := &SendError{Channel: m.Channel, To: m.To, text: scrub(err.Error(), m)}
+	switch {
+	case errors.Is(err, context.Canceled):
+		e.ctxErr = context.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		e.ctxErr = context.DeadlineExceeded
+	}
+	return e
 }
 
 // Error returns "twofa: sending the code by <channel> to <masked number>
@@ -127,27 +141,87 @@ func (e *SendError) Error() string {
 	return fmt.Sprintf("twofa: sending the code by %s to %s failed: %s", e.Channel, e.To.Masked(), e.text)
 }
 
-// Unwrap returns the Sender's error.
-func (e *SendError) Unwrap() error { return e.Err }
+// Unwrap returns context.Canceled or context.DeadlineExceeded when the
+// Sender's error matched it, else nil: never the Sender's error itself.
+func (e *SendError) Unwrap() error { return e.ctxErr }
 
 // Is reports whether target is ErrSendFailed.
 func (e *SendError) Is(target error) bool { return target == ErrSendFailed }
 
+// scrubbed replaces what scrub removes.
+const scrubbed = "[redacted]"
+
+// maxDigitGap is how many non-digit bytes scrub lets stand between two
+// digits of a code or a number: enough for ", ", ") ", "</Say><Say>".
+const maxDigitGap = 12
+
 // scrub replaces in s every form of m's number and code that a provider's
-// error message could hold.
+// error message could hold: the code's digits with anything short but
+// digits between them ("017036", "0 1 7 0 3 6", "0, 1, 7, 0, 3, 6"), and
+// the national number likewise ("4155550142", "(415) 555-0142",
+// "+1 415.555.0142"), country code and all.
 func scrub(s string, m Message) string {
-	var secrets []string
 	if m.Code != "" {
-		secrets = append(secrets, m.Text(), m.Code)
+		s = strings.ReplaceAll(s, m.Text(), scrubbed)
 	}
 	if e := m.To.E164; len(e) > 1 {
-		secrets = append(secrets, e, e[1:])
-		if cc := fmt.Sprint(m.To.CountryCode); strings.HasPrefix(e[1:], cc) && len(e)-1-len(cc) >= 4 {
-			secrets = append(secrets, e[1+len(cc):]) // the national number
+		s = strings.ReplaceAll(s, e, scrubbed)
+		s = scrubDigits(s, e[1:]) // country code and national number
+		if cc := strconv.Itoa(m.To.CountryCode); strings.HasPrefix(e[1:], cc) && len(e)-1-len(cc) >= 4 {
+			s = scrubDigits(s, e[1+len(cc):]) // the national number alone
 		}
 	}
-	for _, x := range secrets {
-		s = strings.ReplaceAll(s, x, "[redacted]")
-	}
-	return s
+	return scrubDigits(s, m.Code)
 }
+
+// scrubDigits replaces with scrubbed every span of s that spells digits
+// (ASCII digits only) with at most maxDigitGap non-digit bytes between
+// two of them.
+func scrubDigits(s, digits string) string {
+	if digits == "" {
+		return s
+	}
+	var b strings.Builder
+	last := 0 // s[last:] is not yet copied to b
+	for i := 0; i < len(s); i++ {
+		if s[i] != digits[0] {
+			continue
+		}
+		end, ok := spells(s, i, digits)
+		if !ok {
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(scrubbed)
+		last, i = end, end-1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// spells reports whether s, from i (a digit equal to digits[0]), spells
+// digits as scrubDigits describes, and where the span ends.
+func spells(s string, i int, digits string) (end int, ok bool) {
+	for k := 0; k < len(digits); k++ {
+		if k > 0 {
+			gap := 0
+			for i < len(s) && !isDigit(s[i]) && gap <= maxDigitGap {
+				i++
+				gap++
+			}
+			if gap > maxDigitGap {
+				return 0, false
+			}
+		}
+		if i >= len(s) || s[i] != digits[k] {
+			return 0, false
+		}
+		i++
+	}
+	return i, true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -84,7 +84,8 @@ type Device struct {
 	// means none.
 	ResyncStep  uint64
 	ResyncDrift int64
-	// Attempts counts wrong codes while pending.
+	// Attempts counts the codes evaluated while pending, the right one
+	// included (see DeviceStore.ReserveDeviceAttempt).
 	Attempts int
 
 	CreatedAt   time.Time
@@ -112,10 +113,12 @@ type DeviceStore interface {
 	// ConfirmDevice turns a pending device confirmed, sets its Counter to
 	// counter (not counter+1: the caller passes the next acceptable value),
 	// Drift, ConfirmedAt and LastUsedAt, and clears ExpiresAt - atomically
-	// and only if it is still pending and ExpiresAt is after at. It
-	// reports false (no error) when the device is no longer pending or
-	// has expired, ErrNotFound when it does not exist.
-	ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error)
+	// and only if it is still pending, ExpiresAt is after at and Attempts
+	// is at most maxAttempts (the code being confirmed holds one of the
+	// maxAttempts reservations of ReserveDeviceAttempt). It reports false
+	// (no error) when the device is no longer pending, has expired or is
+	// over maxAttempts, ErrNotFound when it does not exist.
+	ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, maxAttempts int) (bool, error)
 	// AdvanceCounter is the replay guard: atomically, if the device is
 	// confirmed and counter >= its Counter, it sets Counter to counter+1,
 	// Drift to drift, LastUsedAt to at, clears the resync record and
@@ -125,18 +128,31 @@ type DeviceStore interface {
 	// SetResync records a tolerated out-of-window match (see
 	// Device.ResyncStep). Last writer wins.
 	SetResync(ctx context.Context, account, id string, step uint64, drift int64) error
-	// AddDeviceAttempt counts a wrong code against a pending device and
-	// returns the new count.
-	AddDeviceAttempt(ctx context.Context, account, id string) (int, error)
+	// ReserveDeviceAttempt counts a confirmation attempt against a
+	// pending device before its code is evaluated, so that concurrent
+	// guesses cannot outrun the limit: atomically, if the device is
+	// pending and its Attempts is below limit, it increments Attempts and
+	// reports (the new count, true); otherwise it changes nothing and
+	// reports (the current count, false). Of N concurrent calls on a
+	// pending device with Attempts 0, exactly min(N, limit) report true.
+	// Expiry is not checked (ConfirmDevice checks it). ErrNotFound when
+	// the device does not exist.
+	ReserveDeviceAttempt(ctx context.Context, account, id string, limit int) (attempts int, ok bool, err error)
 	// RenameDevice sets a device's label.
 	RenameDevice(ctx context.Context, account, id, label string) error
 	// UpdateSealed replaces a device's sealed secret if it still equals
 	// old (key rotation); it reports whether it did.
 	UpdateSealed(ctx context.Context, account, id string, old, sealed []byte) (bool, error)
-	// DeleteDevice removes a device and returns how many confirmed devices
-	// the account has left, in one atomic step. ErrNotFound when it did
+	// DeleteDevice removes a device and returns it as it was when it was
+	// removed (its State in particular) and how many confirmed devices the
+	// account has left, in one atomic step. ErrNotFound when it did not
+	// exist.
+	DeleteDevice(ctx context.Context, account, id string) (deleted Device, confirmedLeft int, err error)
+	// DeletePendingDevice removes a device only if it is still pending
+	// (a discarded enrolment), atomically, and reports whether it did;
+	// a confirmed device is left alone (false). ErrNotFound when it does
 	// not exist.
-	DeleteDevice(ctx context.Context, account, id string) (confirmedLeft int, err error)
+	DeletePendingDevice(ctx context.Context, account, id string) (bool, error)
 	// DeleteExpiredDevices removes every pending device whose ExpiresAt is
 	// at or before now, across accounts, and returns how many it removed.
 	DeleteExpiredDevices(ctx context.Context, now time.Time) (int, error)

@@ -407,6 +407,16 @@ func absDiff(a, b int64) int64 {
 	return b - a
 }
 
+// sealBinding is what a device's sealed secret is bound to, besides the
+// account: its id and the parameters its codes depend on. Someone who can
+// write to the store but holds no key cannot move a secret to another
+// device, nor turn a device's period to a day or its digits to fewer (the
+// secret then fails to open); the counter and drift cannot be bound, as
+// they change with every code.
+func (d Device) sealBinding() string {
+	return fmt.Sprintf("%s/%v/%v/%d/%d", d.ID, d.Type, d.Algorithm, d.Digits, d.Period/time.Second)
+}
+
 // deviceGen is a device's prepared generator.
 type deviceGen struct {
 	totp *TOTP
@@ -415,7 +425,7 @@ type deviceGen struct {
 
 // generator opens a device's sealed secret and prepares its generator.
 func (c Config) generator(d Device) (*deviceGen, error) {
-	s, err := c.Keyring.OpenSecret(d.Account, d.ID, d.Sealed)
+	s, err := c.Keyring.OpenSecret(d.Account, d.sealBinding(), d.Sealed)
 	if err != nil {
 		return nil, fmt.Errorf("device %s: %w", d.ID, err)
 	}

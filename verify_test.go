@@ -593,3 +593,44 @@ func TestVerifyLeaksNothing(t *testing.T) {
 		assert.NotContains(t, all, s)
 	}
 }
+
+// A device's sealed secret is bound to its parameters: a record whose
+// period, digits or algorithm was changed in the store by someone without
+// the key does not open, so a code cannot be made to live for a day.
+func TestVerifySealedBindsParameters(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := twofatest.New(t)
+	dev := env.EnrollTOTP("rita")
+	d, err := env.Store.Device(ctx, "rita", dev.ID)
+	require.NoError(t, err)
+
+	for name, mod := range map[string]func(*twofa.Device){
+		"unchanged": func(*twofa.Device) {},
+		"period":    func(d *twofa.Device) { d.Period = 24 * time.Hour },
+		"digits":    func(d *twofa.Device) { d.Digits = 8 },
+		"algorithm": func(d *twofa.Device) { d.Algorithm = twofa.SHA256 },
+		"type":      func(d *twofa.Device) { d.Type = twofa.TypeHOTP; d.Period = 0 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			copied := d
+			mod(&copied)
+			st := memstore.New()
+			require.NoError(t, st.InsertDevice(ctx, copied, 10, copied.CreatedAt))
+			cfg := env.Config
+			cfg.Store = st
+			v, err := twofa.NewVerifier(cfg)
+			require.NoError(t, err)
+			code := dev.Code()
+			if copied.Digits == 8 {
+				code = "12345678"
+			}
+			_, err = v.Verify(ctx, "rita", code)
+			if name == "unchanged" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, twofa.ErrInvalidSealed)
+		})
+	}
+}

@@ -30,7 +30,7 @@ type Store struct {
 	mu       sync.Mutex
 	accounts map[string]*account
 	seq      uint64                       // insertion order of devices, for Devices' tie-break
-	sends    map[string][]*challengeEntry // out-of-band challenges by E.164 number, oldest first: the send limits
+	sends    map[string][]*challengeEntry // out-of-band challenges by account, oldest first: the send limits
 }
 
 var _ twofa.Store = (*Store)(nil)
@@ -190,7 +190,7 @@ func (s *Store) Devices(ctx context.Context, account string) ([]twofa.Device, er
 
 // ConfirmDevice confirms a pending device, as [twofa.DeviceStore]
 // describes.
-func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, maxAttempts int) (bool, error) {
 	if err := s.begin(ctx); err != nil {
 		return false, err
 	}
@@ -199,7 +199,7 @@ func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter u
 	if err != nil {
 		return false, err
 	}
-	if e.d.State != twofa.DevicePending || !e.d.ExpiresAt.After(at) {
+	if e.d.State != twofa.DevicePending || !e.d.ExpiresAt.After(at) || e.d.Attempts > maxAttempts {
 		return false, nil
 	}
 	e.d.State = twofa.DeviceConfirmed
@@ -250,19 +250,23 @@ func (s *Store) SetResync(ctx context.Context, account, id string, step uint64, 
 	return nil
 }
 
-// AddDeviceAttempt counts a wrong code against a device and returns the new
-// count; ErrNotFound when the device does not exist.
-func (s *Store) AddDeviceAttempt(ctx context.Context, account, id string) (int, error) {
+// ReserveDeviceAttempt counts a confirmation attempt against a pending
+// device whose Attempts is below limit, as [twofa.DeviceStore] describes;
+// ErrNotFound when the device does not exist.
+func (s *Store) ReserveDeviceAttempt(ctx context.Context, account, id string, limit int) (int, bool, error) {
 	if err := s.begin(ctx); err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	defer s.mu.Unlock()
 	e, err := s.entry(account, id)
 	if err != nil {
-		return 0, err
+		return 0, false, err
+	}
+	if e.d.State != twofa.DevicePending || e.d.Attempts >= limit {
+		return e.d.Attempts, false, nil
 	}
 	e.d.Attempts++
-	return e.d.Attempts, nil
+	return e.d.Attempts, true, nil
 }
 
 // RenameDevice sets a device's label; ErrNotFound when the device does not
@@ -299,15 +303,17 @@ func (s *Store) UpdateSealed(ctx context.Context, account, id string, old, seale
 	return true, nil
 }
 
-// DeleteDevice removes a device and returns how many confirmed devices the
-// account has left, as [twofa.DeviceStore] describes.
-func (s *Store) DeleteDevice(ctx context.Context, account, id string) (int, error) {
+// DeleteDevice removes a device and returns it, as it was, with how many
+// confirmed devices the account has left, as [twofa.DeviceStore]
+// describes.
+func (s *Store) DeleteDevice(ctx context.Context, account, id string) (twofa.Device, int, error) {
 	if err := s.begin(ctx); err != nil {
-		return 0, err
+		return twofa.Device{}, 0, err
 	}
 	defer s.mu.Unlock()
-	if _, err := s.entry(account, id); err != nil {
-		return 0, err
+	e, err := s.entry(account, id)
+	if err != nil {
+		return twofa.Device{}, 0, err
 	}
 	a := s.accounts[account]
 	delete(a.devices, id)
@@ -318,7 +324,26 @@ func (s *Store) DeleteDevice(ctx context.Context, account, id string) (int, erro
 			left++
 		}
 	}
-	return left, nil
+	return clone(e.d), left, nil
+}
+
+// DeletePendingDevice removes a device if it is still pending, as
+// [twofa.DeviceStore] describes.
+func (s *Store) DeletePendingDevice(ctx context.Context, account, id string) (bool, error) {
+	if err := s.begin(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	e, err := s.entry(account, id)
+	if err != nil {
+		return false, err
+	}
+	if e.d.State != twofa.DevicePending {
+		return false, nil
+	}
+	delete(s.accounts[account].devices, id)
+	s.tidy(account)
+	return true, nil
 }
 
 // DeleteExpiredDevices removes every pending device that expired at or

@@ -23,7 +23,7 @@ type phoneEntry struct {
 }
 
 // challengeEntry is one challenge, kept both in its account (by ID) and
-// in Store.sends (by number).
+// in Store.sends (by account, in order), where it outlives its phone.
 type challengeEntry struct {
 	c    twofa.Challenge
 	e164 string // the number it was sent to, for the send limits
@@ -236,10 +236,10 @@ func (s *Store) DeleteExpiredPhones(ctx context.Context, now time.Time) (int, er
 	return n, nil
 }
 
-// CreateChallenge stores a challenge unless the send limits of its
-// phone's number hold, as [twofa.ChallengeStore] describes. On success it
-// also deletes the number's stale challenges.
-func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown time.Duration, perHour int) error {
+// CreateChallenge stores a challenge unless the account's send limits
+// hold, as [twofa.ChallengeStore] describes. On success it also deletes
+// the account's stale challenges.
+func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown time.Duration, perHour, perAccount int) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
@@ -252,16 +252,16 @@ func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown
 	if a.challenges[c.ID] != nil {
 		return fmt.Errorf("memstore: challenge %q: %w", c.ID, twofa.ErrDuplicate)
 	}
-	if perHour < 1 {
+	if perHour < 1 || perAccount < 1 {
 		return fmt.Errorf("memstore: no codes allowed: %w", twofa.ErrLimitReached)
 	}
 	now := c.CreatedAt
 	number := p.p.Number.E164
-	if err := sendLimit(s.sends[number], now, cooldown, perHour); err != nil {
+	if err := sendLimit(s.sends[c.Account], number, c.Purpose, now, cooldown, perHour, perAccount); err != nil {
 		return err
 	}
 	s.voidChallenges(a, c.PhoneID, c.Purpose)
-	s.pruneSends(number, now)
+	s.pruneSends(c.Account, now)
 	if a.challenges == nil {
 		a.challenges = make(map[string]*challengeEntry)
 	}
@@ -271,31 +271,40 @@ func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown
 	s.seq++
 	e := &challengeEntry{c: cloneChallenge(c), e164: number, seq: s.seq}
 	a.challenges[c.ID] = e
-	s.sends[number] = append(s.sends[number], e)
+	s.sends[c.Account] = append(s.sends[c.Account], e)
 	return nil
 }
 
-// sendLimit returns a *twofa.CooldownError if the cool-down or the hourly
-// cap holds for a number with these sends at now, else nil.
-func sendLimit(sends []*challengeEntry, now time.Time, cooldown time.Duration, perHour int) error {
+// sendLimit returns a *twofa.CooldownError if, given the sends of one
+// account, the cool-down of the number, the hourly cap of the number and
+// purpose, or the account's hourly cap holds at now; else nil.
+func sendLimit(sends []*challengeEntry, number string, purpose twofa.ChallengePurpose, now time.Time, cooldown time.Duration, perHour, perAccount int) error {
 	var until time.Time
 	hourly := false
-	if cooldown > 0 {
-		for _, e := range sends {
+	var same, all []time.Time // created within the hour
+	for _, e := range sends {
+		if e.e164 == number && cooldown > 0 {
 			if t := e.c.CreatedAt.Add(cooldown); t.After(now) && t.After(until) {
 				until = t
 			}
 		}
-	}
-	var recent []time.Time // created within the hour, newest first
-	for _, e := range sends {
-		if e.c.CreatedAt.After(now.Add(-time.Hour)) {
-			recent = append(recent, e.c.CreatedAt)
+		if !e.c.CreatedAt.After(now.Add(-time.Hour)) {
+			continue
+		}
+		all = append(all, e.c.CreatedAt)
+		if e.e164 == number && e.c.Purpose == purpose {
+			same = append(same, e.c.CreatedAt)
 		}
 	}
-	if len(recent) >= perHour {
-		slices.SortFunc(recent, func(x, y time.Time) int { return y.Compare(x) })
-		if t := recent[perHour-1].Add(time.Hour); !t.Before(until) {
+	for _, lim := range []struct {
+		ts []time.Time
+		n  int
+	}{{same, perHour}, {all, perAccount}} {
+		if len(lim.ts) < lim.n {
+			continue
+		}
+		slices.SortFunc(lim.ts, func(x, y time.Time) int { return y.Compare(x) })
+		if t := lim.ts[lim.n-1].Add(time.Hour); !t.Before(until) {
 			until, hourly = t, true
 		}
 	}
@@ -305,22 +314,22 @@ func sendLimit(sends []*challengeEntry, now time.Time, cooldown time.Duration, p
 	return &twofa.CooldownError{RetryAfter: until.Sub(now), Until: until, Hourly: hourly}
 }
 
-// pruneSends deletes the number's challenges that are stale at now.
+// pruneSends deletes the account's challenges that are stale at now.
 // s.mu must be held.
-func (s *Store) pruneSends(number string, now time.Time) {
-	kept := s.sends[number][:0]
-	for _, e := range s.sends[number] {
+func (s *Store) pruneSends(account string, now time.Time) {
+	kept := s.sends[account][:0]
+	for _, e := range s.sends[account] {
 		if stale(&e.c, now) {
 			s.dropChallenge(e)
 			continue
 		}
 		kept = append(kept, e)
 	}
-	clear(s.sends[number][len(kept):])
+	clear(s.sends[account][len(kept):])
 	if len(kept) == 0 {
-		delete(s.sends, number)
+		delete(s.sends, account)
 	} else {
-		s.sends[number] = kept
+		s.sends[account] = kept
 	}
 }
 
@@ -351,6 +360,23 @@ func (s *Store) Challenge(ctx context.Context, account, id string) (twofa.Challe
 		return twofa.Challenge{}, err
 	}
 	return cloneChallenge(e.c), nil
+}
+
+// VoidChallenge voids one open challenge of the account, as
+// [twofa.ChallengeStore] describes.
+func (s *Store) VoidChallenge(ctx context.Context, account, id string) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	e, err := s.challenge(account, id)
+	if err != nil {
+		return err
+	}
+	if e.c.State == twofa.ChallengeOpen {
+		e.c.State = twofa.ChallengeVoided
+	}
+	return nil
 }
 
 // LiveChallenges returns the account's unexpired, unvoided challenges of
@@ -423,10 +449,10 @@ func (s *Store) DeleteStaleChallenges(ctx context.Context, now time.Time) (int, 
 	}
 	defer s.mu.Unlock()
 	n := 0
-	for number, es := range s.sends {
+	for account, es := range s.sends {
 		before := len(es)
-		s.pruneSends(number, now)
-		n += before - len(s.sends[number])
+		s.pruneSends(account, now)
+		n += before - len(s.sends[account])
 	}
 	return n, nil
 }

@@ -147,7 +147,7 @@ func TestTwoPoolsDeleteDevice(t *testing.T) {
 			var left [2]int
 			goAll(2, func(i int) {
 				var err error
-				left[i], err = ss[i].DeleteDevice(ctx, acct, acct+string(rune('a'+i)))
+				_, left[i], err = ss[i].DeleteDevice(ctx, acct, acct+string(rune('a'+i)))
 				if err != nil {
 					t.Errorf("DeleteDevice: %v", err)
 				}

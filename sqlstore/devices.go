@@ -136,10 +136,10 @@ func (s *Store) changed(ctx context.Context, op, query, account, id string, args
 }
 
 // ConfirmDevice implements twofa.DeviceStore with one conditional UPDATE
-// (state pending and ExpiresAt after at).
-func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+// (state pending, ExpiresAt after at and attempts <= maxAttempts).
+func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, maxAttempts int) (bool, error) {
 	sec, nsec := unix(at)
-	return s.changed(ctx, "confirm device", s.q.confirmDevice, account, id, u64(counter), drift, sec, nsec)
+	return s.changed(ctx, "confirm device", s.q.confirmDevice, account, id, u64(counter), drift, sec, nsec, int64(maxAttempts))
 }
 
 // AdvanceCounter implements twofa.DeviceStore: the replay guard is one
@@ -165,15 +165,26 @@ func (s *Store) SetResync(ctx context.Context, account, id string, step uint64, 
 	return err
 }
 
-// AddDeviceAttempt implements twofa.DeviceStore with one
-// UPDATE ... RETURNING.
-func (s *Store) AddDeviceAttempt(ctx context.Context, account, id string) (int, error) {
+// ReserveDeviceAttempt implements twofa.DeviceStore with one conditional
+// UPDATE ... RETURNING (state pending and attempts < limit). When it
+// changes no row, a second query reads the count, or tells ErrNotFound.
+func (s *Store) ReserveDeviceAttempt(ctx context.Context, account, id string, limit int) (int, bool, error) {
 	var n int
-	err := s.execRow(ctx, func(r *sql.Row) error { return r.Scan(&n) }, s.q.addDeviceAttempt, account, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("sqlstore: add device attempt: %w", twofa.ErrNotFound)
+	err := s.execRow(ctx, func(r *sql.Row) error { return r.Scan(&n) }, s.q.reserveDeviceAttempt, account, id, int64(limit))
+	if err == nil {
+		return n, true, nil
 	}
-	return n, wrap("add device attempt", err)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, false, wrap("reserve device attempt", err)
+	}
+	err = s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&n) }, s.q.deviceAttempts, account, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, fmt.Errorf("sqlstore: reserve device attempt: %w", twofa.ErrNotFound)
+	}
+	if err != nil {
+		return 0, false, wrap("reserve device attempt", err)
+	}
+	return n, false, nil
 }
 
 // RenameDevice implements twofa.DeviceStore.
@@ -196,30 +207,37 @@ func (s *Store) UpdateSealed(ctx context.Context, account, id string, old, seale
 	return s.changed(ctx, "update sealed", s.q.updateSealed, account, id, blob(old), blob(sealed))
 }
 
-// DeleteDevice implements twofa.DeviceStore: the delete and the count of
-// confirmed devices left are one transaction (BEGIN IMMEDIATE in SQLite,
-// the account's advisory lock in PostgreSQL), so of two concurrent deletes
-// of an account's last two devices one reports 0.
-func (s *Store) DeleteDevice(ctx context.Context, account, id string) (int, error) {
-	var left int
+// DeleteDevice implements twofa.DeviceStore: the delete (DELETE ...
+// RETURNING the row as it was) and the count of confirmed devices left are
+// one transaction (BEGIN IMMEDIATE in SQLite, the account's advisory lock
+// in PostgreSQL), so of two concurrent deletes of an account's last two
+// devices one reports 0, and the deleted state is the one the count saw.
+func (s *Store) DeleteDevice(ctx context.Context, account, id string) (twofa.Device, int, error) {
+	var (
+		dev  twofa.Device
+		left int
+	)
 	err := s.inTx(ctx, lockDevices, account, func(q querier) error {
-		res, err := q.ExecContext(ctx, s.q.deleteDevice, account, id)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
+		var err error
+		dev, err = scanDevice(q.QueryRowContext(ctx, s.q.deleteDevice, account, id))
+		if errors.Is(err, sql.ErrNoRows) {
 			return twofa.ErrNotFound
+		}
+		if err != nil {
+			return err
 		}
 		return q.QueryRowContext(ctx, s.q.countConfirmed, account).Scan(&left)
 	})
 	if err != nil {
-		return 0, wrap("delete device", err)
+		return twofa.Device{}, 0, wrap("delete device", err)
 	}
-	return left, nil
+	return dev, left, nil
+}
+
+// DeletePendingDevice implements twofa.DeviceStore with one conditional
+// DELETE (state pending).
+func (s *Store) DeletePendingDevice(ctx context.Context, account, id string) (bool, error) {
+	return s.changed(ctx, "delete pending device", s.q.deletePendingDevice, account, id)
 }
 
 // DeleteExpiredDevices implements twofa.DeviceStore with one DELETE.

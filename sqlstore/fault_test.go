@@ -25,7 +25,7 @@ func calls(s *sqlstore.Store) map[string]func(ctx context.Context) error {
 			return err
 		},
 		"ConfirmDevice": func(ctx context.Context) error {
-			_, err := s.ConfirmDevice(ctx, "alice", "p1", 5, 0, t0)
+			_, err := s.ConfirmDevice(ctx, "alice", "p1", 5, 0, t0, 5)
 			return err
 		},
 		"AdvanceCounter": func(ctx context.Context) error {
@@ -33,8 +33,8 @@ func calls(s *sqlstore.Store) map[string]func(ctx context.Context) error {
 			return err
 		},
 		"SetResync": func(ctx context.Context) error { return s.SetResync(ctx, "alice", "c1", 9, 9) },
-		"AddDeviceAttempt": func(ctx context.Context) error {
-			_, err := s.AddDeviceAttempt(ctx, "alice", "p1")
+		"ReserveDeviceAttempt": func(ctx context.Context) error {
+			_, _, err := s.ReserveDeviceAttempt(ctx, "alice", "p1", 5)
 			return err
 		},
 		"RenameDevice": func(ctx context.Context) error { return s.RenameDevice(ctx, "alice", "c1", "x") },
@@ -42,7 +42,11 @@ func calls(s *sqlstore.Store) map[string]func(ctx context.Context) error {
 			_, err := s.UpdateSealed(ctx, "alice", "c1", []byte("sealed:alice/c1"), []byte("x"))
 			return err
 		},
-		"DeleteDevice": func(ctx context.Context) error { _, err := s.DeleteDevice(ctx, "alice", "c1"); return err },
+		"DeleteDevice": func(ctx context.Context) error { _, _, err := s.DeleteDevice(ctx, "alice", "c1"); return err },
+		"DeletePendingDevice": func(ctx context.Context) error {
+			_, err := s.DeletePendingDevice(ctx, "alice", "p1")
+			return err
+		},
 		"DeleteExpiredDevices": func(ctx context.Context) error {
 			_, err := s.DeleteExpiredDevices(ctx, t0.Add(time.Hour))
 			return err

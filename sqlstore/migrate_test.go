@@ -226,7 +226,7 @@ func TestTablePrefix(t *testing.T) {
 			// The two stores are independent.
 			must(t, s1.InsertDevice(ctx, confirmed("alice", "c1", 0), 1, t0))
 			must(t, s2.InsertDevice(ctx, confirmed("alice", "c1", 0), 1, t0))
-			if _, err := s2.DeleteDevice(ctx, "alice", "c1"); err != nil {
+			if _, _, err := s2.DeleteDevice(ctx, "alice", "c1"); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := s1.Device(ctx, "alice", "c1"); err != nil {

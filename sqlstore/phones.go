@@ -20,12 +20,10 @@ var (
 	_ twofa.ChallengeStore = (*Store)(nil)
 )
 
-// Advisory lock classes (PostgreSQL) of phones: one account's phones
-// (inserts, deletes), and one number's challenges (the send limits).
-const (
-	lockPhones  = "phones"
-	lockNumbers = "challenges"
-)
+// Advisory lock class (PostgreSQL) of one account's phones and
+// challenges: inserting and deleting phones, and creating challenges
+// (the send limits are the account's).
+const lockPhones = "phones"
 
 // phoneCols are the columns of a phone, in the order scanPhone reads
 // them and InsertPhone writes them.
@@ -79,20 +77,23 @@ const (
 		WHERE account = $1 AND phone_id = $2 AND state = ` + challengeOpen + `
 			AND (CAST($3 AS INTEGER) = 0 OR purpose = CAST($3 AS INTEGER))`
 	qChallengeExists = `SELECT 1 FROM {{prefix}}challenges WHERE account = $1 AND id = $2`
-	// The number's challenges created after ($2, $3), newest first.
-	qChallengeSends = `SELECT created_at, created_at_ns FROM {{prefix}}challenges
-		WHERE e164 = $1 AND (created_at, created_at_ns) > (CAST($2 AS BIGINT), CAST($3 AS BIGINT))
+	// The account's challenges created after ($2, $3), newest first,
+	// whatever their phone (deleted ones included).
+	qChallengeSends = `SELECT created_at, created_at_ns, e164, purpose FROM {{prefix}}challenges
+		WHERE account = $1 AND (created_at, created_at_ns) > (CAST($2 AS BIGINT), CAST($3 AS BIGINT))
 		ORDER BY created_at DESC, created_at_ns DESC`
-	// The number's stale challenges: created at or before an hour ago
+	// The account's stale challenges: created at or before an hour ago
 	// ($2, $3), and closed or expired at now ($4, $5).
 	qChallengesPrune = `DELETE FROM {{prefix}}challenges
-		WHERE e164 = $1 AND (created_at, created_at_ns) <= (CAST($2 AS BIGINT), CAST($3 AS BIGINT))
+		WHERE account = $1 AND (created_at, created_at_ns) <= (CAST($2 AS BIGINT), CAST($3 AS BIGINT))
 			AND (state <> ` + challengeOpen + ` OR (expires_at, expires_at_ns) <= (CAST($4 AS BIGINT), CAST($5 AS BIGINT)))`
 	qChallengesStale = `DELETE FROM {{prefix}}challenges
 		WHERE (created_at, created_at_ns) <= (CAST($1 AS BIGINT), CAST($2 AS BIGINT))
 			AND (state <> ` + challengeOpen + ` OR (expires_at, expires_at_ns) <= (CAST($3 AS BIGINT), CAST($4 AS BIGINT)))`
 	qChallengeInsert = `INSERT INTO {{prefix}}challenges (` + challengeCols + `, e164)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
+	qChallengeVoid = `UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `
+		WHERE account = $1 AND id = $2 AND state = ` + challengeOpen
 	qChallenge      = `SELECT ` + challengeCols + ` FROM {{prefix}}challenges WHERE account = $1 AND id = $2`
 	qChallengesLive = `SELECT ` + challengeCols + ` FROM {{prefix}}challenges
 		WHERE account = $1 AND purpose = $2 AND state <> ` + challengeVoided + `
@@ -114,16 +115,6 @@ const (
 	qChallengeState = `SELECT state, attempts, expires_at, expires_at_ns FROM {{prefix}}challenges
 		WHERE account = $1 AND id = $2`
 )
-
-// lockNumber serialises, in PostgreSQL, the transactions that count or
-// void one number's challenges; SQLite's BEGIN IMMEDIATE does already.
-func (s *Store) lockNumber(ctx context.Context, q querier, e164 string) error {
-	if s.dialect != Postgres {
-		return nil
-	}
-	_, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, s.prefix+lockNumbers, e164)
-	return err
-}
 
 func scanPhone(r scanner) (twofa.Phone, error) {
 	var (
@@ -311,22 +302,11 @@ func (s *Store) TouchPhone(ctx context.Context, account, id string, at time.Time
 }
 
 // DeletePhone implements twofa.PhoneStore: one transaction, under the
-// account's lock and then the number's (PostgreSQL), voids the phone's
-// open challenges, deletes it and counts the trusted phones left.
+// account's lock (PostgreSQL), voids the phone's open challenges, deletes
+// it and counts the trusted phones left.
 func (s *Store) DeletePhone(ctx context.Context, account, id string) (int, error) {
 	var left int
 	err := s.inTx(ctx, lockPhones, account, func(q querier) error {
-		var e164 string
-		err := q.QueryRowContext(ctx, s.sql(qPhoneNumber), account, id).Scan(&e164)
-		if errors.Is(err, sql.ErrNoRows) {
-			return twofa.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if err := s.lockNumber(ctx, q, e164); err != nil {
-			return err
-		}
 		if _, err := q.ExecContext(ctx, s.sql(qChallengesVoid), account, id, 0); err != nil {
 			return err
 		}
@@ -370,41 +350,30 @@ func (s *Store) DeleteExpiredPhones(ctx context.Context, now time.Time) (int, er
 }
 
 // CreateChallenge implements twofa.ChallengeStore. One transaction
-// (BEGIN IMMEDIATE in SQLite; in PostgreSQL an advisory lock on the
-// phone's number, so that every account sharing the number waits its
-// turn) reads the phone, the number's recent challenges and computes the
-// limits, then voids the phone's open challenge of the purpose, deletes
-// the number's stale challenges and inserts c. A refused create rolls
-// back.
-func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown time.Duration, perHour int) error {
-	err := s.inTx(ctx, "", "", func(q querier) error {
+// (BEGIN IMMEDIATE in SQLite; in PostgreSQL the account's advisory lock,
+// which DeletePhone and InsertPhone take too) reads the phone and the
+// account's recent challenges and computes the limits, then voids the
+// phone's open challenge of the purpose, deletes the account's stale
+// challenges and inserts c. A refused create rolls back.
+func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown time.Duration, perHour, perAccount int) error {
+	err := s.inTx(ctx, lockPhones, c.Account, func(q querier) error {
 		var e164 string
-		for i := range 2 {
-			err := q.QueryRowContext(ctx, s.sql(qPhoneNumber), c.Account, c.PhoneID).Scan(&e164)
-			if errors.Is(err, sql.ErrNoRows) {
-				return twofa.ErrNotFound
-			}
-			if err != nil {
-				return err
-			}
-			if i == 1 || s.dialect != Postgres {
-				break
-			}
-			// Read again under the number's lock: the phone may have
-			// been deleted meanwhile.
-			if err := s.lockNumber(ctx, q, e164); err != nil {
-				return err
-			}
+		err := q.QueryRowContext(ctx, s.sql(qPhoneNumber), c.Account, c.PhoneID).Scan(&e164)
+		if errors.Is(err, sql.ErrNoRows) {
+			return twofa.ErrNotFound
+		}
+		if err != nil {
+			return err
 		}
 		var one int
-		err := q.QueryRowContext(ctx, s.sql(qChallengeExists), c.Account, c.ID).Scan(&one)
+		err = q.QueryRowContext(ctx, s.sql(qChallengeExists), c.Account, c.ID).Scan(&one)
 		if err == nil {
 			return fmt.Errorf("%w: the account has a challenge with this ID", twofa.ErrDuplicate)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if perHour < 1 {
+		if perHour < 1 || perAccount < 1 {
 			return fmt.Errorf("%w: no codes allowed", twofa.ErrLimitReached)
 		}
 		now := c.CreatedAt
@@ -413,24 +382,34 @@ func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown
 			since = now.Add(-cooldown)
 		}
 		sinceSec, sinceNsec := unix(since)
-		rows, err := q.QueryContext(ctx, s.sql(qChallengeSends), e164, sinceSec, sinceNsec)
+		rows, err := q.QueryContext(ctx, s.sql(qChallengeSends), c.Account, sinceSec, sinceNsec)
 		if err != nil {
 			return err
 		}
-		var sends []time.Time // newest first
+		var num, same, all []time.Time // newest first
 		for rows.Next() {
-			var sec, nsec int64
-			if err := rows.Scan(&sec, &nsec); err != nil {
+			var (
+				sec, nsec, purpose int64
+				number             string
+			)
+			if err := rows.Scan(&sec, &nsec, &number, &purpose); err != nil {
 				rows.Close()
 				return err
 			}
-			sends = append(sends, fromUnix(sec, nsec))
+			t := fromUnix(sec, nsec)
+			if number == e164 {
+				num = append(num, t)
+				if twofa.ChallengePurpose(purpose) == c.Purpose {
+					same = append(same, t)
+				}
+			}
+			all = append(all, t)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if err := sendLimit(sends, now, cooldown, perHour); err != nil {
+		if err := sendLimit(num, same, all, now, cooldown, perHour, perAccount); err != nil {
 			return err
 		}
 		if _, err := q.ExecContext(ctx, s.sql(qChallengesVoid), c.Account, c.PhoneID, int64(c.Purpose)); err != nil {
@@ -438,7 +417,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown
 		}
 		hourSec, hourNsec := unix(now.Add(-time.Hour))
 		nowSec, nowNsec := unix(now)
-		if _, err := q.ExecContext(ctx, s.sql(qChallengesPrune), e164, hourSec, hourNsec, nowSec, nowNsec); err != nil {
+		if _, err := q.ExecContext(ctx, s.sql(qChallengesPrune), c.Account, hourSec, hourNsec, nowSec, nowNsec); err != nil {
 			return err
 		}
 		args := []any{c.Account, c.ID, c.PhoneID, int64(c.Purpose), int64(c.Channel), int64(c.State), blob(c.Digest), int64(c.Attempts)}
@@ -453,20 +432,28 @@ func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown
 }
 
 // sendLimit returns the *twofa.CooldownError the ChallengeStore contract
-// describes, or nil, given the CreatedAt of a number's challenges created
-// within the hour and the cool-down before now, newest first.
-func sendLimit(sends []time.Time, now time.Time, cooldown time.Duration, perHour int) error {
+// describes, or nil, given the CreatedAt of the account's challenges
+// created within the hour and the cool-down before now, newest first:
+// num, those of the number; same, those of the number and purpose; all,
+// every one.
+func sendLimit(num, same, all []time.Time, now time.Time, cooldown time.Duration, perHour, perAccount int) error {
 	var until time.Time
 	hourly := false
-	if cooldown > 0 && len(sends) > 0 {
-		if t := sends[0].Add(cooldown); t.After(now) {
+	if cooldown > 0 && len(num) > 0 {
+		if t := num[0].Add(cooldown); t.After(now) {
 			until = t
 		}
 	}
-	n := 0
-	for _, t := range sends {
-		if t.After(now.Add(-time.Hour)) {
-			if n++; n == perHour {
+	for _, lim := range []struct {
+		ts []time.Time
+		n  int
+	}{{same, perHour}, {all, perAccount}} {
+		n := 0
+		for _, t := range lim.ts {
+			if !t.After(now.Add(-time.Hour)) {
+				continue
+			}
+			if n++; n == lim.n {
 				if u := t.Add(time.Hour); !u.Before(until) {
 					until, hourly = u, true
 				}
@@ -478,6 +465,25 @@ func sendLimit(sends []time.Time, now time.Time, cooldown time.Duration, perHour
 		return nil
 	}
 	return &twofa.CooldownError{RetryAfter: until.Sub(now), Until: until, Hourly: hourly}
+}
+
+// VoidChallenge implements twofa.ChallengeStore with one conditional
+// UPDATE; when it changes no row, a read tells ErrNotFound from a
+// challenge that was not open.
+func (s *Store) VoidChallenge(ctx context.Context, account, id string) error {
+	res, err := s.exec(ctx, s.sql(qChallengeVoid), account, id)
+	if err != nil {
+		return wrap("void challenge", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return wrap("void challenge", err)
+	}
+	var one int
+	err = s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&one) }, s.sql(qChallengeExists), account, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlstore: void challenge: %w", twofa.ErrNotFound)
+	}
+	return wrap("void challenge", err)
 }
 
 // Challenge implements twofa.ChallengeStore.

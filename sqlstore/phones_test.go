@@ -64,7 +64,7 @@ func TestTwoPoolsConsumeChallenge(t *testing.T) {
 		ctx := context.Background()
 		p := twoPoolPhone(t, ss, "alice")
 		c := storetest.NewChallenge(p, t0)
-		must(t, ss[0].CreateChallenge(ctx, c, 0, 10))
+		must(t, ss[0].CreateChallenge(ctx, c, 0, 10, 1000))
 		var wins, used atomic.Int32
 		goAll(200, func(i int) {
 			r, _, err := ss[i%2].ConsumeChallenge(ctx, "alice", c.ID, c.Digest, 5, t0)
@@ -90,7 +90,7 @@ func TestTwoPoolsWrongAttempts(t *testing.T) {
 		ctx := context.Background()
 		p := twoPoolPhone(t, ss, "alice")
 		c := storetest.NewChallenge(p, t0)
-		must(t, ss[0].CreateChallenge(ctx, c, 0, 10))
+		must(t, ss[0].CreateChallenge(ctx, c, 0, 10, 1000))
 		var wrong atomic.Int32
 		goAll(100, func(i int) {
 			r, _, err := ss[i%2].ConsumeChallenge(ctx, "alice", c.ID, []byte("wrong"), 5, t0)
@@ -118,29 +118,35 @@ func TestTwoPoolsSendLimits(t *testing.T) {
 		ss := migrated(t, b, 2)
 		dropPhoneTables(t, ss[0])
 		ctx := context.Background()
-		// One number in two accounts: the limits are the number's.
+		// Two numbers of one account: the account's cap holds for both.
 		pa := twoPoolPhone(t, ss, "alice")
-		pb := storetest.NewPhone("bob", t0)
-		pb.Number = pa.Number
-		must(t, ss[1].InsertPhone(ctx, pb, 5, t0))
-		var ok, capped atomic.Int32
-		goAll(60, func(i int) {
-			p := pa
-			if i%2 == 1 {
-				p = pb
-			}
-			err := ss[i%2].CreateChallenge(ctx, storetest.NewChallenge(p, t0.Add(time.Duration(i))), 0, 5)
+		pb := twoPoolPhone(t, ss, "alice")
+		// The same number in another account neither counts nor waits.
+		pc := storetest.NewPhone("bob", t0)
+		pc.Number = pa.Number
+		must(t, ss[1].InsertPhone(ctx, pc, 5, t0))
+		var ok, capped, other atomic.Int32
+		goAll(90, func(i int) {
+			p := []twofa.Phone{pa, pb, pc}[i%3]
+			err := ss[i%2].CreateChallenge(ctx, storetest.NewChallenge(p, t0.Add(time.Duration(i))), 0, 100, 5)
 			switch {
+			case err == nil && p.Account == "bob":
+				other.Add(1)
 			case err == nil:
 				ok.Add(1)
 			case errors.Is(err, twofa.ErrTooManyCodes):
-				capped.Add(1)
+				if p.Account == "alice" {
+					capped.Add(1)
+				}
 			default:
 				t.Errorf("CreateChallenge: %v", err)
 			}
 		})
 		if ok.Load() != 5 || capped.Load() != 55 {
-			t.Errorf("60 concurrent sends to one number through two pools, 5 an hour: %d sent, %d capped", ok.Load(), capped.Load())
+			t.Errorf("60 concurrent sends of one account through two pools, 5 an hour: %d sent, %d capped", ok.Load(), capped.Load())
+		}
+		if other.Load() != 5 {
+			t.Errorf("30 concurrent sends of another account to the same number, 5 an hour: %d sent", other.Load())
 		}
 	})
 }
@@ -162,7 +168,7 @@ func TestDeletePhoneRacesCreateChallenge(t *testing.T) {
 					}
 					return
 				}
-				if err := ss[1].CreateChallenge(ctx, c, 0, 100); err != nil && !errors.Is(err, twofa.ErrNotFound) {
+				if err := ss[1].CreateChallenge(ctx, c, 0, 100, 1000); err != nil && !errors.Is(err, twofa.ErrNotFound) {
 					t.Errorf("CreateChallenge: %v", err)
 				}
 			})

@@ -37,10 +37,12 @@ type queries struct {
 	confirmDevice          string
 	advanceCounter         string
 	setResync              string
-	addDeviceAttempt       string
+	reserveDeviceAttempt   string
+	deviceAttempts         string
 	renameDevice           string
 	updateSealed           string
 	deleteDevice           string
+	deletePendingDevice    string
 	countConfirmed         string
 	deleteExpired          string
 
@@ -108,13 +110,13 @@ func buildQueries(sql func(string) string) queries {
 		devices: sql(`SELECT ` + deviceCols + ` FROM {{prefix}}devices WHERE account = $1
 			ORDER BY created_at, created_at_ns, seq`),
 		deviceExists: sql(`SELECT 1 FROM {{prefix}}devices WHERE account = $1 AND id = $2`),
-		// $3 counter, $4 drift, ($5, $6) at.
+		// $3 counter, $4 drift, ($5, $6) at, $7 maxAttempts.
 		confirmDevice: sql(`UPDATE {{prefix}}devices
 			SET state = ` + stateConfirmed + `, counter = $3, drift = $4,
 				confirmed_at = $5, confirmed_at_ns = $6, last_used_at = $5, last_used_at_ns = $6,
 				expires_at = ` + zeroTimeSQL + `, expires_at_ns = 0
 			WHERE account = $1 AND id = $2 AND state = ` + statePending + `
-				AND (expires_at, expires_at_ns) > ($5, $6)`),
+				AND (expires_at, expires_at_ns) > ($5, $6) AND attempts <= $7`),
 		// The replay guard: $5 is u64(counter), $3 is u64(counter+1),
 		// $8 is u64(0) (no resync record).
 		advanceCounter: sql(`UPDATE {{prefix}}devices
@@ -123,12 +125,18 @@ func buildQueries(sql func(string) string) queries {
 			WHERE account = $1 AND id = $2 AND state = ` + stateConfirmed + ` AND counter <= $5`),
 		setResync: sql(`UPDATE {{prefix}}devices SET resync_step = $3, resync_drift = $4
 			WHERE account = $1 AND id = $2`),
-		addDeviceAttempt: sql(`UPDATE {{prefix}}devices SET attempts = attempts + 1
-			WHERE account = $1 AND id = $2 RETURNING attempts`),
-		renameDevice: sql(`UPDATE {{prefix}}devices SET label = $3 WHERE account = $1 AND id = $2`),
+		// $3 limit; no row when the reservation is refused.
+		reserveDeviceAttempt: sql(`UPDATE {{prefix}}devices SET attempts = attempts + 1
+			WHERE account = $1 AND id = $2 AND state = ` + statePending + ` AND attempts < $3
+			RETURNING attempts`),
+		deviceAttempts: sql(`SELECT attempts FROM {{prefix}}devices WHERE account = $1 AND id = $2`),
+		renameDevice:   sql(`UPDATE {{prefix}}devices SET label = $3 WHERE account = $1 AND id = $2`),
 		updateSealed: sql(`UPDATE {{prefix}}devices SET sealed = $4
 			WHERE account = $1 AND id = $2 AND sealed = $3`),
-		deleteDevice:   sql(`DELETE FROM {{prefix}}devices WHERE account = $1 AND id = $2`),
+		deleteDevice: sql(`DELETE FROM {{prefix}}devices WHERE account = $1 AND id = $2
+			RETURNING ` + deviceCols),
+		deletePendingDevice: sql(`DELETE FROM {{prefix}}devices
+			WHERE account = $1 AND id = $2 AND state = ` + statePending),
 		countConfirmed: sql(`SELECT COUNT(*) FROM {{prefix}}devices WHERE account = $1 AND state = ` + stateConfirmed),
 		deleteExpired: sql(`DELETE FROM {{prefix}}devices
 			WHERE state = ` + statePending + ` AND (expires_at, expires_at_ns) <= ($1, $2)`),

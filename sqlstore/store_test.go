@@ -223,18 +223,23 @@ func TestConfirmDevice(t *testing.T) {
 		must(t, s.InsertDevice(ctx, device("alice", "p2"), 5, t0))
 
 		// Expired (ExpiresAt not after at): refused.
-		mustBool(t, false)(s.ConfirmDevice(ctx, "alice", "p2", 7, 1, t0.Add(10*time.Minute)))
+		mustBool(t, false)(s.ConfirmDevice(ctx, "alice", "p2", 7, 1, t0.Add(10*time.Minute), 5))
 		at := t0.Add(time.Minute)
-		mustBool(t, true)(s.ConfirmDevice(ctx, "alice", "p1", 7, -1, at))
-		mustBool(t, false)(s.ConfirmDevice(ctx, "alice", "p1", 9, 0, at)) // no longer pending
+		// Over its tries (Attempts 1, maxAttempts 0): refused.
+		if n, ok, err := s.ReserveDeviceAttempt(ctx, "alice", "p1", 5); n != 1 || !ok || err != nil {
+			t.Fatalf("ReserveDeviceAttempt = %d, %v, %v; want 1, true, nil", n, ok, err)
+		}
+		mustBool(t, false)(s.ConfirmDevice(ctx, "alice", "p1", 7, -1, at, 0))
+		mustBool(t, true)(s.ConfirmDevice(ctx, "alice", "p1", 7, -1, at, 1))
+		mustBool(t, false)(s.ConfirmDevice(ctx, "alice", "p1", 9, 0, at, 5)) // no longer pending
 		got, err := s.Device(ctx, "alice", "p1")
 		must(t, err)
 		want := device("alice", "p1")
-		want.State, want.Counter, want.Drift = twofa.DeviceConfirmed, 7, -1
+		want.State, want.Counter, want.Drift, want.Attempts = twofa.DeviceConfirmed, 7, -1, 1
 		want.ConfirmedAt, want.LastUsedAt, want.ExpiresAt = at, at, time.Time{}
 		sameDevice(t, got, want)
 
-		if _, err := s.ConfirmDevice(ctx, "alice", "nope", 1, 0, at); !errors.Is(err, twofa.ErrNotFound) {
+		if _, err := s.ConfirmDevice(ctx, "alice", "nope", 1, 0, at, 5); !errors.Is(err, twofa.ErrNotFound) {
 			t.Errorf("missing: got %v, want ErrNotFound", err)
 		}
 	})
@@ -324,11 +329,11 @@ func TestDeviceUpdates(t *testing.T) {
 		s := b.open(t)
 		must(t, s.InsertDevice(ctx, device("alice", "p1"), 5, t0))
 
-		for want := 1; want <= 3; want++ {
-			n, err := s.AddDeviceAttempt(ctx, "alice", "p1")
+		for want := 1; want <= 4; want++ {
+			n, ok, err := s.ReserveDeviceAttempt(ctx, "alice", "p1", 3)
 			must(t, err)
-			if n != want {
-				t.Errorf("attempts %d, want %d", n, want)
+			if n != min(want, 3) || ok != (want <= 3) {
+				t.Errorf("reservation %d: %d, %v; want %d, %v", want, n, ok, min(want, 3), want <= 3)
 			}
 		}
 		must(t, s.RenameDevice(ctx, "alice", "p1", "work phone"))
@@ -344,8 +349,12 @@ func TestDeviceUpdates(t *testing.T) {
 		for name, err := range map[string]error{
 			"SetResync":    s.SetResync(ctx, "alice", "nope", 1, 1),
 			"RenameDevice": s.RenameDevice(ctx, "alice", "nope", "x"),
-			"AddDeviceAttempt": func() error {
-				_, err := s.AddDeviceAttempt(ctx, "alice", "nope")
+			"ReserveDeviceAttempt": func() error {
+				_, _, err := s.ReserveDeviceAttempt(ctx, "alice", "nope", 5)
+				return err
+			}(),
+			"DeletePendingDevice": func() error {
+				_, err := s.DeletePendingDevice(ctx, "alice", "nope")
 				return err
 			}(),
 			"UpdateSealed": func() error {
@@ -353,7 +362,7 @@ func TestDeviceUpdates(t *testing.T) {
 				return err
 			}(),
 			"DeleteDevice": func() error {
-				_, err := s.DeleteDevice(ctx, "alice", "nope")
+				_, _, err := s.DeleteDevice(ctx, "alice", "nope")
 				return err
 			}(),
 		} {
@@ -376,16 +385,21 @@ func TestDeleteDevice(t *testing.T) {
 			id   string
 			left int
 		}{{"p1", 2}, {"c1", 1}, {"c2", 0}} {
-			left, err := s.DeleteDevice(ctx, "alice", tt.id)
+			dev, left, err := s.DeleteDevice(ctx, "alice", tt.id)
 			must(t, err)
 			if left != tt.left {
 				t.Errorf("delete %s: %d left, want %d", tt.id, left, tt.left)
 			}
+			want := device("alice", tt.id)
+			if tt.id != "p1" {
+				want = confirmed("alice", tt.id, 0)
+			}
+			sameDevice(t, dev, want)
 		}
-		if _, err := s.DeleteDevice(ctx, "alice", "c1"); !errors.Is(err, twofa.ErrNotFound) {
+		if _, _, err := s.DeleteDevice(ctx, "alice", "c1"); !errors.Is(err, twofa.ErrNotFound) {
 			t.Errorf("second delete: got %v, want ErrNotFound", err)
 		}
-		if _, err := s.DeleteDevice(ctx, "alice", "b1"); !errors.Is(err, twofa.ErrNotFound) {
+		if _, _, err := s.DeleteDevice(ctx, "alice", "b1"); !errors.Is(err, twofa.ErrNotFound) {
 			t.Errorf("another account's device: got %v, want ErrNotFound", err)
 		}
 	})

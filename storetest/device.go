@@ -8,12 +8,17 @@ import (
 	mrand "math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twofa-go/twofa"
 )
+
+// confirmMax is the maxAttempts the ConfirmDevice cases pass where the
+// limit is not what they test: above any Attempts they set.
+const confirmMax = 5
 
 func deviceTests() []testCase {
 	return []testCase{
@@ -41,6 +46,7 @@ func deviceTests() []testCase {
 		{"DeviceStore/Devices/Cancelled", testDevicesCancelled},
 
 		{"DeviceStore/ConfirmDevice/Pending", testConfirmPending},
+		{"DeviceStore/ConfirmDevice/MaxAttempts", testConfirmMaxAttempts},
 		{"DeviceStore/ConfirmDevice/Expired", testConfirmExpired},
 		{"DeviceStore/ConfirmDevice/AlreadyConfirmed", testConfirmAlreadyConfirmed},
 		{"DeviceStore/ConfirmDevice/NotFound", testConfirmNotFound},
@@ -60,10 +66,11 @@ func deviceTests() []testCase {
 		{"DeviceStore/SetResync/NotFound", testSetResyncNotFound},
 		{"DeviceStore/SetResync/Cancelled", testSetResyncCancelled},
 
-		{"DeviceStore/AddDeviceAttempt/Counts", testAddAttempt},
-		{"DeviceStore/AddDeviceAttempt/NotFound", testAddAttemptNotFound},
-		{"DeviceStore/AddDeviceAttempt/Concurrent", testAddAttemptConcurrent},
-		{"DeviceStore/AddDeviceAttempt/Cancelled", testAddAttemptCancelled},
+		{"DeviceStore/ReserveDeviceAttempt/UpToLimit", testReserveAttempt},
+		{"DeviceStore/ReserveDeviceAttempt/NotPending", testReserveAttemptNotPending},
+		{"DeviceStore/ReserveDeviceAttempt/NotFound", testReserveAttemptNotFound},
+		{"DeviceStore/ReserveDeviceAttempt/Concurrent", testReserveAttemptConcurrent},
+		{"DeviceStore/ReserveDeviceAttempt/Cancelled", testReserveAttemptCancelled},
 
 		{"DeviceStore/RenameDevice/Renames", testRename},
 		{"DeviceStore/RenameDevice/NotFound", testRenameNotFound},
@@ -76,10 +83,16 @@ func deviceTests() []testCase {
 		{"DeviceStore/UpdateSealed/Cancelled", testUpdateSealedCancelled},
 
 		{"DeviceStore/DeleteDevice/ConfirmedLeft", testDeleteConfirmedLeft},
+		{"DeviceStore/DeleteDevice/ReturnsDeleted", testDeleteReturnsDeleted},
 		{"DeviceStore/DeleteDevice/NotFound", testDeleteNotFound},
 		{"DeviceStore/DeleteDevice/ConcurrentSame", testDeleteConcurrentSame},
 		{"DeviceStore/DeleteDevice/ConcurrentDistinct", testDeleteConcurrentDistinct},
 		{"DeviceStore/DeleteDevice/Cancelled", testDeleteCancelled},
+
+		{"DeviceStore/DeletePendingDevice/Pending", testDeletePending},
+		{"DeviceStore/DeletePendingDevice/Confirmed", testDeletePendingConfirmed},
+		{"DeviceStore/DeletePendingDevice/NotFound", testDeletePendingNotFound},
+		{"DeviceStore/DeletePendingDevice/Cancelled", testDeletePendingCancelled},
 
 		{"DeviceStore/DeleteExpiredDevices/Counts", testDeleteExpired},
 		{"DeviceStore/DeleteExpiredDevices/Cancelled", testDeleteExpiredCancelled},
@@ -236,8 +249,8 @@ func testInsertDuplicateOtherAccount(t *testing.T, s twofa.Store) {
 	if err := s.SetResync(ctx, b, db.ID, 300, 2); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.AddDeviceAttempt(ctx, b, db.ID); err != nil {
-		t.Fatal(err)
+	if n, ok, err := s.ReserveDeviceAttempt(ctx, b, db.ID, 10); err != nil || ok != (db.State == twofa.DevicePending) {
+		t.Fatalf("ReserveDeviceAttempt(b) = %d, %v, %v", n, ok, err)
 	}
 	if err := s.RenameDevice(ctx, b, db.ID, "renamed"); err != nil {
 		t.Fatal(err)
@@ -246,11 +259,11 @@ func testInsertDuplicateOtherAccount(t *testing.T, s twofa.Store) {
 		t.Fatalf("UpdateSealed(b) = %v, %v; want true, nil", ok, err)
 	}
 	unchanged(t, s, da)
-	if left, err := s.DeleteDevice(ctx, b, db.ID); err != nil || left != 0 {
+	if _, left, err := s.DeleteDevice(ctx, b, db.ID); err != nil || left != 0 {
 		t.Fatalf("DeleteDevice(b) = %d, %v; want 0, nil", left, err)
 	}
 	unchanged(t, s, da)
-	if left, err := s.DeleteDevice(ctx, a, da.ID); err != nil || left != 0 {
+	if _, left, err := s.DeleteDevice(ctx, a, da.ID); err != nil || left != 0 {
 		t.Fatalf("DeleteDevice(a) = %d, %v; want 0, nil", left, err)
 	}
 }
@@ -555,7 +568,7 @@ func testConfirmPending(t *testing.T, s twofa.Store) {
 	d.Attempts = 2
 	insert(t, s, d)
 	at := d.ExpiresAt.Add(-1)
-	ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 17, -1, at)
+	ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 17, -1, at, confirmMax)
 	if !ok || err != nil {
 		t.Fatalf("ConfirmDevice 1 ns before ExpiresAt = %v, %v; want true, nil", ok, err)
 	}
@@ -571,12 +584,33 @@ func testConfirmPending(t *testing.T, s twofa.Store) {
 	checkDevice(t, "confirmed device", got, want)
 }
 
+// testConfirmMaxAttempts: ConfirmDevice confirms with Attempts up to
+// maxAttempts (the last try holds the last reservation), not beyond.
+func testConfirmMaxAttempts(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	over := NewDevice(acct, t0)
+	over.Attempts = 4
+	insert(t, s, over)
+	for _, limit := range []int{3, 0} {
+		if ok, err := s.ConfirmDevice(t.Context(), acct, over.ID, 7, 0, t0, limit); ok || err != nil {
+			t.Errorf("ConfirmDevice with Attempts 4, maxAttempts %d = %v, %v; want false, nil", limit, ok, err)
+		}
+	}
+	unchanged(t, s, over)
+	if ok, err := s.ConfirmDevice(t.Context(), acct, over.ID, 7, 0, t0, 4); !ok || err != nil {
+		t.Errorf("ConfirmDevice with Attempts 4, maxAttempts 4 = %v, %v; want true, nil", ok, err)
+	}
+	if got := get(t, s, acct, over.ID); got.State != twofa.DeviceConfirmed {
+		t.Errorf("State = %v, want confirmed", got.State)
+	}
+}
+
 func testConfirmExpired(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	d := NewDevice(acct, t0)
 	insert(t, s, d)
 	for _, at := range []time.Time{d.ExpiresAt, d.ExpiresAt.Add(1), d.ExpiresAt.Add(time.Hour)} {
-		ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 17, 0, at)
+		ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 17, 0, at, confirmMax)
 		if ok || err != nil {
 			t.Errorf("ConfirmDevice %v after ExpiresAt = %v, %v; want false, nil", at.Sub(d.ExpiresAt), ok, err)
 		}
@@ -588,11 +622,11 @@ func testConfirmAlreadyConfirmed(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	d := NewDevice(acct, t0)
 	insert(t, s, d)
-	if ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 5, 1, t0.Add(time.Second)); !ok || err != nil {
+	if ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 5, 1, t0.Add(time.Second), confirmMax); !ok || err != nil {
 		t.Fatalf("ConfirmDevice = %v, %v; want true, nil", ok, err)
 	}
 	want := get(t, s, acct, d.ID)
-	if ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 9, 2, t0.Add(2*time.Second)); ok || err != nil {
+	if ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 9, 2, t0.Add(2*time.Second), confirmMax); ok || err != nil {
 		t.Errorf("second ConfirmDevice = %v, %v; want false, nil", ok, err)
 	}
 	unchanged(t, s, want)
@@ -600,7 +634,7 @@ func testConfirmAlreadyConfirmed(t *testing.T, s twofa.Store) {
 	c := confirmed(NewDevice(acct, t0), 3)
 	c.ExpiresAt = t0.Add(time.Hour) // confirmed, though ExpiresAt is ahead
 	insert(t, s, c)
-	if ok, err := s.ConfirmDevice(t.Context(), acct, c.ID, 9, 2, t0.Add(time.Second)); ok || err != nil {
+	if ok, err := s.ConfirmDevice(t.Context(), acct, c.ID, 9, 2, t0.Add(time.Second), confirmMax); ok || err != nil {
 		t.Errorf("ConfirmDevice of a device inserted confirmed = %v, %v; want false, nil", ok, err)
 	}
 	unchanged(t, s, c)
@@ -610,12 +644,12 @@ func testConfirmNotFound(t *testing.T, s twofa.Store) {
 	a, b := NewAccount(), NewAccount()
 	d := NewDevice(a, t0)
 	insert(t, s, d)
-	ok, err := s.ConfirmDevice(t.Context(), a, NewDevice(a, t0).ID, 1, 0, t0)
+	ok, err := s.ConfirmDevice(t.Context(), a, NewDevice(a, t0).ID, 1, 0, t0, confirmMax)
 	wantErr(t, "ConfirmDevice of an unknown device", err, twofa.ErrNotFound)
 	if ok {
 		t.Error("ConfirmDevice of an unknown device reported true")
 	}
-	ok, err = s.ConfirmDevice(t.Context(), b, d.ID, 1, 0, t0)
+	ok, err = s.ConfirmDevice(t.Context(), b, d.ID, 1, 0, t0, confirmMax)
 	wantErr(t, "ConfirmDevice of another account's device", err, twofa.ErrNotFound)
 	if ok {
 		t.Error("ConfirmDevice of another account's device reported true")
@@ -631,7 +665,7 @@ func testConfirmConcurrent(t *testing.T, s twofa.Store) {
 	var winners atomic.Int32
 	var winner atomic.Int64
 	parallel(n, func(i int) {
-		ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, uint64(100+i), int64(i), t0.Add(time.Duration(i)))
+		ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, uint64(100+i), int64(i), t0.Add(time.Duration(i)), confirmMax)
 		if err != nil {
 			t.Errorf("ConfirmDevice: %v", err)
 		}
@@ -655,7 +689,7 @@ func testConfirmCancelled(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	d := NewDevice(acct, t0)
 	insert(t, s, d)
-	ok, err := s.ConfirmDevice(cancelled(t), acct, d.ID, 5, 0, t0)
+	ok, err := s.ConfirmDevice(cancelled(t), acct, d.ID, 5, 0, t0, confirmMax)
 	wantCancelled(t, "ConfirmDevice", err)
 	if ok {
 		t.Error("ConfirmDevice with a cancelled context reported true")
@@ -893,66 +927,124 @@ func testSetResyncCancelled(t *testing.T, s twofa.Store) {
 	unchanged(t, s, d)
 }
 
-// AddDeviceAttempt
+// ReserveDeviceAttempt
 
-func testAddAttempt(t *testing.T, s twofa.Store) {
+func reserveTry(t *testing.T, s twofa.Store, d twofa.Device, limit, wantN int, wantOK bool) {
+	t.Helper()
+	n, ok, err := s.ReserveDeviceAttempt(t.Context(), d.Account, d.ID, limit)
+	if n != wantN || ok != wantOK || err != nil {
+		t.Fatalf("ReserveDeviceAttempt(limit %d) = %d, %v, %v; want %d, %v, nil", limit, n, ok, err, wantN, wantOK)
+	}
+}
+
+func testReserveAttempt(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	d := NewDevice(acct, t0)
 	d.Attempts = 5
 	insert(t, s, d)
 	for want := 6; want <= 8; want++ {
-		n, err := s.AddDeviceAttempt(t.Context(), acct, d.ID)
-		if n != want || err != nil {
-			t.Fatalf("AddDeviceAttempt = %d, %v; want %d, nil", n, err, want)
-		}
+		reserveTry(t, s, d, 8, want, true)
 	}
+	// At the limit: refused, the count reported and unchanged.
+	reserveTry(t, s, d, 8, 8, false)
+	reserveTry(t, s, d, 3, 8, false)
+	reserveTry(t, s, d, 0, 8, false)
 	want := d
 	want.Attempts = 8
 	unchanged(t, s, want)
+	reserveTry(t, s, d, 9, 9, true)
+
+	// A limit of 0 refuses the first try.
+	e := NewDevice(acct, t0)
+	insert(t, s, e)
+	reserveTry(t, s, e, 0, 0, false)
+	unchanged(t, s, e)
+
+	// Expiry is not the reservation's business.
+	x := NewDevice(acct, t0)
+	x.ExpiresAt = pastEra()
+	insert(t, s, x)
+	reserveTry(t, s, x, 5, 1, true)
 }
 
-func testAddAttemptNotFound(t *testing.T, s twofa.Store) {
+func testReserveAttemptNotPending(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	c := confirmed(NewDevice(acct, t0), 3)
+	c.Attempts = 2
+	insert(t, s, c)
+	reserveTry(t, s, c, 5, 2, false)
+	unchanged(t, s, c)
+
+	// Confirmed after some tries: no more reservations.
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	reserveTry(t, s, d, 5, 1, true)
+	if ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 7, 0, t0, 5); !ok || err != nil {
+		t.Fatalf("ConfirmDevice = %v, %v; want true, nil", ok, err)
+	}
+	reserveTry(t, s, d, 5, 1, false)
+	if got := get(t, s, acct, d.ID).Attempts; got != 1 {
+		t.Errorf("Attempts = %d after a refused reservation, want 1", got)
+	}
+}
+
+func testReserveAttemptNotFound(t *testing.T, s twofa.Store) {
 	a, b := NewAccount(), NewAccount()
 	d := NewDevice(a, t0)
 	insert(t, s, d)
-	_, err := s.AddDeviceAttempt(t.Context(), a, d.ID+"X")
-	wantErr(t, "AddDeviceAttempt of an unknown device", err, twofa.ErrNotFound)
-	_, err = s.AddDeviceAttempt(t.Context(), b, d.ID)
-	wantErr(t, "AddDeviceAttempt of another account's device", err, twofa.ErrNotFound)
+	n, ok, err := s.ReserveDeviceAttempt(t.Context(), a, d.ID+"X", 5)
+	wantErr(t, "ReserveDeviceAttempt of an unknown device", err, twofa.ErrNotFound)
+	if n != 0 || ok {
+		t.Errorf("ReserveDeviceAttempt of an unknown device = %d, %v; want 0, false", n, ok)
+	}
+	_, _, err = s.ReserveDeviceAttempt(t.Context(), b, d.ID, 5)
+	wantErr(t, "ReserveDeviceAttempt of another account's device", err, twofa.ErrNotFound)
 	unchanged(t, s, d)
 }
 
-func testAddAttemptConcurrent(t *testing.T, s twofa.Store) {
-	const n = 100
+// testReserveAttemptConcurrent: of 50 parallel reservations with limit 5,
+// exactly 5 are allowed, with counts 1 to 5 once each; the rest see 5 (or
+// less, had they raced ahead: never more) and are refused.
+func testReserveAttemptConcurrent(t *testing.T, s twofa.Store) {
+	const n, limit = 50, 5
 	acct := NewAccount()
 	d := NewDevice(acct, t0)
 	insert(t, s, d)
-	counts := make([]int, n)
-	parallel(n, func(i int) {
-		c, err := s.AddDeviceAttempt(t.Context(), acct, d.ID)
+	var allowed []int
+	var mu sync.Mutex
+	parallel(n, func(int) {
+		c, ok, err := s.ReserveDeviceAttempt(t.Context(), acct, d.ID, limit)
 		if err != nil {
-			t.Errorf("AddDeviceAttempt: %v", err)
+			t.Errorf("ReserveDeviceAttempt: %v", err)
+			return
 		}
-		counts[i] = c
+		if c > limit || (!ok && c != limit) {
+			t.Errorf("ReserveDeviceAttempt = %d, %v; the count must stay within %d and a refusal must report it", c, ok, limit)
+		}
+		if ok {
+			mu.Lock()
+			allowed = append(allowed, c)
+			mu.Unlock()
+		}
 	})
-	slices.Sort(counts)
-	for i, c := range counts {
-		if c != i+1 {
-			t.Errorf("%d concurrent AddDeviceAttempt calls returned %v, want each of 1 to %d once", n, counts, n)
-			break
-		}
+	slices.Sort(allowed)
+	if !slices.Equal(allowed, []int{1, 2, 3, 4, 5}) {
+		t.Errorf("%d concurrent ReserveDeviceAttempt calls with limit %d allowed counts %v, want exactly 1 to %d once each", n, limit, allowed, limit)
 	}
-	if got := get(t, s, acct, d.ID).Attempts; got != n {
-		t.Errorf("Attempts = %d, want %d", got, n)
+	if got := get(t, s, acct, d.ID).Attempts; got != limit {
+		t.Errorf("Attempts = %d, want %d", got, limit)
 	}
 }
 
-func testAddAttemptCancelled(t *testing.T, s twofa.Store) {
+func testReserveAttemptCancelled(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	d := NewDevice(acct, t0)
 	insert(t, s, d)
-	_, err := s.AddDeviceAttempt(cancelled(t), acct, d.ID)
-	wantCancelled(t, "AddDeviceAttempt", err)
+	_, ok, err := s.ReserveDeviceAttempt(cancelled(t), acct, d.ID, 5)
+	wantCancelled(t, "ReserveDeviceAttempt", err)
+	if ok {
+		t.Error("ReserveDeviceAttempt with a cancelled context reported true")
+	}
 	unchanged(t, s, d)
 }
 
@@ -1112,9 +1204,12 @@ func testUpdateSealedCancelled(t *testing.T, s twofa.Store) {
 
 func deleteDevice(t *testing.T, s twofa.Store, d twofa.Device, wantLeft int) {
 	t.Helper()
-	left, err := s.DeleteDevice(t.Context(), d.Account, d.ID)
+	got, left, err := s.DeleteDevice(t.Context(), d.Account, d.ID)
 	if left != wantLeft || err != nil {
 		t.Errorf("DeleteDevice(%s %s) = %d, %v; want %d, nil", d.State, d.ID, left, err, wantLeft)
+	}
+	if err == nil {
+		checkDevice(t, "deleted device", got, d)
 	}
 	wantGone(t, s, d.Account, d.ID)
 }
@@ -1131,20 +1226,46 @@ func testDeleteConfirmedLeft(t *testing.T, s twofa.Store) {
 	deleteDevice(t, s, c1, 1)
 	deleteDevice(t, s, c2, 0)
 	deleteDevice(t, s, p2, 0)
-	left, err := s.DeleteDevice(t.Context(), acct, c1.ID)
+	got, left, err := s.DeleteDevice(t.Context(), acct, c1.ID)
 	wantErr(t, "DeleteDevice of a deleted device", err, twofa.ErrNotFound)
-	if left != 0 {
-		t.Errorf("DeleteDevice of a deleted device returned %d confirmed left, want 0 with its error", left)
+	if left != 0 || got.ID != "" || got.State != 0 {
+		t.Errorf("DeleteDevice of a deleted device returned %s %q and %d confirmed left, want the zero Device and 0 with its error", got.State, got.ID, left)
 	}
+}
+
+// testDeleteReturnsDeleted: DeleteDevice returns the device as it was when
+// deleted, not as inserted: its state after ConfirmDevice, its counter and
+// attempts after later changes.
+func testDeleteReturnsDeleted(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	p := NewDevice(acct, t0)
+	insert(t, s, p)
+	reserveTry(t, s, p, 5, 1, true)
+	at := t0.Add(time.Second)
+	if ok, err := s.ConfirmDevice(t.Context(), acct, p.ID, 42, 1, at, 5); !ok || err != nil {
+		t.Fatalf("ConfirmDevice = %v, %v; want true, nil", ok, err)
+	}
+	want := get(t, s, acct, p.ID)
+	if want.State != twofa.DeviceConfirmed {
+		t.Fatalf("State = %v after ConfirmDevice", want.State)
+	}
+	q := NewDevice(acct, t0)
+	insert(t, s, q)
+	reserveTry(t, s, q, 5, 1, true)
+	reserveTry(t, s, q, 5, 2, true)
+	wantQ := q
+	wantQ.Attempts = 2
+	deleteDevice(t, s, wantQ, 1)
+	deleteDevice(t, s, want, 0)
 }
 
 func testDeleteNotFound(t *testing.T, s twofa.Store) {
 	a, b := NewAccount(), NewAccount()
 	d := confirmed(NewDevice(a, t0), 1)
 	insert(t, s, d)
-	_, err := s.DeleteDevice(t.Context(), a, d.ID+"X")
+	_, _, err := s.DeleteDevice(t.Context(), a, d.ID+"X")
 	wantErr(t, "DeleteDevice of an unknown device", err, twofa.ErrNotFound)
-	_, err = s.DeleteDevice(t.Context(), b, d.ID)
+	_, _, err = s.DeleteDevice(t.Context(), b, d.ID)
 	wantErr(t, "DeleteDevice of another account's device", err, twofa.ErrNotFound)
 	unchanged(t, s, d)
 }
@@ -1156,7 +1277,7 @@ func testDeleteConcurrentSame(t *testing.T, s twofa.Store) {
 	insert(t, s, d)
 	var ok, missing atomic.Int32
 	parallel(n, func(int) {
-		switch _, err := s.DeleteDevice(t.Context(), acct, d.ID); {
+		switch _, _, err := s.DeleteDevice(t.Context(), acct, d.ID); {
 		case err == nil:
 			ok.Add(1)
 		case errors.Is(err, twofa.ErrNotFound):
@@ -1180,7 +1301,7 @@ func testDeleteConcurrentDistinct(t *testing.T, s twofa.Store) {
 	}
 	lefts := make([]int, n)
 	parallel(n, func(i int) {
-		left, err := s.DeleteDevice(t.Context(), acct, ds[i].ID)
+		_, left, err := s.DeleteDevice(t.Context(), acct, ds[i].ID)
 		if err != nil {
 			t.Errorf("DeleteDevice: %v", err)
 		}
@@ -1199,8 +1320,75 @@ func testDeleteCancelled(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	d := confirmed(NewDevice(acct, t0), 1)
 	insert(t, s, d)
-	_, err := s.DeleteDevice(cancelled(t), acct, d.ID)
+	_, _, err := s.DeleteDevice(cancelled(t), acct, d.ID)
 	wantCancelled(t, "DeleteDevice", err)
+	unchanged(t, s, d)
+}
+
+// DeletePendingDevice
+
+func testDeletePending(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	p := NewDevice(acct, t0)
+	c := confirmed(NewDevice(acct, t0), 1)
+	insert(t, s, p, c)
+	if ok, err := s.DeletePendingDevice(t.Context(), acct, p.ID); !ok || err != nil {
+		t.Fatalf("DeletePendingDevice of a pending device = %v, %v; want true, nil", ok, err)
+	}
+	wantGone(t, s, acct, p.ID)
+	unchanged(t, s, c)
+	ok, err := s.DeletePendingDevice(t.Context(), acct, p.ID)
+	wantErr(t, "DeletePendingDevice of a deleted device", err, twofa.ErrNotFound)
+	if ok {
+		t.Error("DeletePendingDevice of a deleted device reported true")
+	}
+}
+
+func testDeletePendingConfirmed(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	c := confirmed(NewDevice(acct, t0), 1)
+	insert(t, s, c)
+	if ok, err := s.DeletePendingDevice(t.Context(), acct, c.ID); ok || err != nil {
+		t.Errorf("DeletePendingDevice of a confirmed device = %v, %v; want false, nil", ok, err)
+	}
+	unchanged(t, s, c)
+
+	// Confirmed through ConfirmDevice, after its tries ran out.
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	for i := 1; i <= 3; i++ {
+		reserveTry(t, s, d, 3, i, true)
+	}
+	if ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 9, 0, t0, 3); !ok || err != nil {
+		t.Fatalf("ConfirmDevice on the last try = %v, %v; want true, nil", ok, err)
+	}
+	want := get(t, s, acct, d.ID)
+	if ok, err := s.DeletePendingDevice(t.Context(), acct, d.ID); ok || err != nil {
+		t.Errorf("DeletePendingDevice of a device confirmed on its last try = %v, %v; want false, nil", ok, err)
+	}
+	unchanged(t, s, want)
+}
+
+func testDeletePendingNotFound(t *testing.T, s twofa.Store) {
+	a, b := NewAccount(), NewAccount()
+	d := NewDevice(a, t0)
+	insert(t, s, d)
+	_, err := s.DeletePendingDevice(t.Context(), a, d.ID+"X")
+	wantErr(t, "DeletePendingDevice of an unknown device", err, twofa.ErrNotFound)
+	_, err = s.DeletePendingDevice(t.Context(), b, d.ID)
+	wantErr(t, "DeletePendingDevice of another account's device", err, twofa.ErrNotFound)
+	unchanged(t, s, d)
+}
+
+func testDeletePendingCancelled(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	ok, err := s.DeletePendingDevice(cancelled(t), acct, d.ID)
+	wantCancelled(t, "DeletePendingDevice", err)
+	if ok {
+		t.Error("DeletePendingDevice with a cancelled context reported true")
+	}
 	unchanged(t, s, d)
 }
 

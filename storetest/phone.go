@@ -32,7 +32,7 @@ type PhoneStore interface {
 // IDs are unique at least within an account; a phone's Number comes back
 // as stored, CountryCode included; ConsumeChallenge reports Attempts
 // after its step whatever the result; and a store may delete stale
-// challenges of a number only as CreateChallenge succeeds or in
+// challenges of an account only as CreateChallenge succeeds or in
 // DeleteStaleChallenges.
 func RunPhones(t *testing.T, newStore func(t *testing.T) PhoneStore) {
 	t.Helper()
@@ -94,10 +94,13 @@ func phoneTests() []phoneCase {
 		{"ChallengeStore/CreateChallenge/Cooldown", testChallengeCooldown},
 		{"ChallengeStore/CreateChallenge/HourlyCap", testChallengeHourlyCap},
 		{"ChallengeStore/CreateChallenge/CooldownAndCap", testChallengeBothLimits},
-		{"ChallengeStore/CreateChallenge/PerNumber", testChallengePerNumber},
+		{"ChallengeStore/CreateChallenge/PerAccountNumber", testChallengePerAccountNumber},
+		{"ChallengeStore/CreateChallenge/AccountCap", testChallengeAccountCap},
 		{"ChallengeStore/CreateChallenge/VoidsPrevious", testChallengeVoidsPrevious},
 		{"ChallengeStore/CreateChallenge/Concurrent", testChallengeCreateConcurrent},
 		{"ChallengeStore/CreateChallenge/ConcurrentCap", testChallengeCreateConcurrentCap},
+		{"ChallengeStore/CreateChallenge/ConcurrentAccountCap", testChallengeCreateConcurrentAccountCap},
+		{"ChallengeStore/VoidChallenge", testVoidChallenge},
 		{"ChallengeStore/LiveChallenges/Filters", testLiveChallenges},
 		{"ChallengeStore/ConsumeChallenge/Once", testConsumeChallengeOnce},
 		{"ChallengeStore/ConsumeChallenge/Wrong", testConsumeChallengeWrong},
@@ -134,9 +137,8 @@ func runPhoneTree(t *testing.T, cs []phoneCase, depth int, mk func(*testing.T) P
 }
 
 // NewPhoneNumber returns a random number of the North American plan,
-// "+1" and 10 digits, that no other test uses: the send limits are per
-// number across accounts, so tests sharing a store must not share
-// numbers.
+// "+1" and 10 digits, that no other test uses: tests sharing a store
+// must not share numbers.
 func NewPhoneNumber() twofa.PhoneNumber {
 	b := randomBytes(10)
 	d := []byte("+1")
@@ -220,7 +222,7 @@ func listPhones(t *testing.T, s PhoneStore, account string) []twofa.Phone {
 func phCreate(t *testing.T, s PhoneStore, cs ...twofa.Challenge) {
 	t.Helper()
 	for _, c := range cs {
-		if err := s.CreateChallenge(t.Context(), c, 0, 1000); err != nil {
+		if err := s.CreateChallenge(t.Context(), c, 0, 1000, noAccountCap); err != nil {
 			t.Fatalf("CreateChallenge(%q, no cool-down, 1000 an hour): %v", c.ID, err)
 		}
 	}
@@ -368,6 +370,9 @@ func phSameIDs(got, want []string) bool {
 	}
 	return true
 }
+
+// noAccountCap is a perAccount that the tests of other limits never reach.
+const noAccountCap = 1 << 20
 
 // wantCooldown checks that err is a *twofa.CooldownError with these
 // fields.
@@ -667,7 +672,7 @@ func testDeletePhoneHistory(t *testing.T, s PhoneStore) {
 	again.Number = p.Number
 	insertPhone(t, s, again)
 	now := t0.Add(10 * time.Second)
-	err := s.CreateChallenge(t.Context(), NewChallenge(again, now), 30*time.Second, 1)
+	err := s.CreateChallenge(t.Context(), NewChallenge(again, now), 30*time.Second, 1, noAccountCap)
 	wantCooldown(t, "CreateChallenge for a re-added number", err, now, t0.Add(time.Hour), true)
 }
 
@@ -760,10 +765,10 @@ func testChallengeNoPhone(t *testing.T, s PhoneStore) {
 	p := NewPhone(acct, t0)
 	insertPhone(t, s, p)
 	orphan := NewChallenge(NewPhone(acct, t0), t0)
-	wantErr(t, "CreateChallenge for an unknown phone", s.CreateChallenge(t.Context(), orphan, 0, 10), twofa.ErrNotFound)
+	wantErr(t, "CreateChallenge for an unknown phone", s.CreateChallenge(t.Context(), orphan, 0, 10, noAccountCap), twofa.ErrNotFound)
 	elsewhere := NewChallenge(p, t0)
 	elsewhere.Account = NewAccount()
-	wantErr(t, "CreateChallenge for another account's phone", s.CreateChallenge(t.Context(), elsewhere, 0, 10), twofa.ErrNotFound)
+	wantErr(t, "CreateChallenge for another account's phone", s.CreateChallenge(t.Context(), elsewhere, 0, 10, noAccountCap), twofa.ErrNotFound)
 }
 
 func testChallengeDuplicate(t *testing.T, s PhoneStore) {
@@ -774,7 +779,7 @@ func testChallengeDuplicate(t *testing.T, s PhoneStore) {
 	phCreate(t, s, c)
 	dup := NewChallenge(p, t0.Add(time.Minute))
 	dup.ID = c.ID
-	wantErr(t, "CreateChallenge of an ID the account has", s.CreateChallenge(t.Context(), dup, 0, 10), twofa.ErrDuplicate)
+	wantErr(t, "CreateChallenge of an ID the account has", s.CreateChallenge(t.Context(), dup, 0, 10, noAccountCap), twofa.ErrDuplicate)
 	challengeUnchanged(t, s, c)
 }
 
@@ -784,21 +789,21 @@ func testChallengeCooldown(t *testing.T, s PhoneStore) {
 	p := phTrusted(NewPhone(acct, t0))
 	insertPhone(t, s, p)
 	first := NewChallenge(p, t0)
-	if err := s.CreateChallenge(t.Context(), first, cooldown, 5); err != nil {
+	if err := s.CreateChallenge(t.Context(), first, cooldown, 5, noAccountCap); err != nil {
 		t.Fatal(err)
 	}
 	now := t0.Add(cooldown - 1)
 	refused := NewChallenge(p, now)
-	wantCooldown(t, "CreateChallenge 1 ns before the cool-down ends", s.CreateChallenge(t.Context(), refused, cooldown, 5), now, t0.Add(cooldown), false)
+	wantCooldown(t, "CreateChallenge 1 ns before the cool-down ends", s.CreateChallenge(t.Context(), refused, cooldown, 5, noAccountCap), now, t0.Add(cooldown), false)
 	_, err := s.Challenge(t.Context(), acct, refused.ID)
 	wantErr(t, "Challenge of a refused challenge", err, twofa.ErrNotFound)
 	challengeUnchanged(t, s, first) // not voided by the refused one
 
-	if err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(cooldown)), cooldown, 5); err != nil {
+	if err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(cooldown)), cooldown, 5, noAccountCap); err != nil {
 		t.Errorf("CreateChallenge when the cool-down ends: %v", err)
 	}
 	// No cool-down at all.
-	if err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(cooldown)), 0, 5); err != nil {
+	if err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(cooldown)), 0, 5, noAccountCap); err != nil {
 		t.Errorf("CreateChallenge with cool-down 0 at the same instant: %v", err)
 	}
 }
@@ -810,26 +815,26 @@ func testChallengeHourlyCap(t *testing.T, s PhoneStore) {
 	insertPhone(t, s, p)
 	times := []time.Time{t0, t0.Add(10 * time.Minute), t0.Add(20 * time.Minute)}
 	for _, at := range times {
-		if err := s.CreateChallenge(t.Context(), NewChallenge(p, at), time.Second, perHour); err != nil {
+		if err := s.CreateChallenge(t.Context(), NewChallenge(p, at), time.Second, perHour, noAccountCap); err != nil {
 			t.Fatalf("CreateChallenge below the cap: %v", err)
 		}
 	}
 	now := t0.Add(time.Hour - 1)
-	err := s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Second, perHour)
+	err := s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Second, perHour, noAccountCap)
 	wantCooldown(t, "CreateChallenge at the cap", err, now, t0.Add(time.Hour), true)
 	wantErr(t, "CreateChallenge at the cap", err, twofa.ErrTooManyCodes)
 
 	// An hour after the first, it no longer counts.
-	if err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Hour)), time.Second, perHour); err != nil {
+	if err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Hour)), time.Second, perHour, noAccountCap); err != nil {
 		t.Fatalf("CreateChallenge an hour after the first: %v", err)
 	}
 	// Now the three in the hour are +10m, +20m, +1h: the third latest,
 	// +10m, leaves the window at +1h10m.
 	now = t0.Add(time.Hour + time.Minute)
-	err = s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Second, perHour)
+	err = s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Second, perHour, noAccountCap)
 	wantCooldown(t, "CreateChallenge at the cap again", err, now, t0.Add(70*time.Minute), true)
 
-	wantErr(t, "CreateChallenge with perHour 0", s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(5*time.Hour)), 0, 0), twofa.ErrLimitReached)
+	wantErr(t, "CreateChallenge with perHour 0", s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(5*time.Hour)), 0, 0, noAccountCap), twofa.ErrLimitReached)
 }
 
 func testChallengeBothLimits(t *testing.T, s PhoneStore) {
@@ -839,15 +844,18 @@ func testChallengeBothLimits(t *testing.T, s PhoneStore) {
 	phCreate(t, s, NewChallenge(p, t0))
 	// Cap 1: the cap holds until +1h, the cool-down (2h) until +2h.
 	now := t0.Add(time.Minute)
-	err := s.CreateChallenge(t.Context(), NewChallenge(p, now), 2*time.Hour, 1)
+	err := s.CreateChallenge(t.Context(), NewChallenge(p, now), 2*time.Hour, 1, noAccountCap)
 	wantCooldown(t, "cool-down ending after the cap", err, now, t0.Add(2*time.Hour), false)
-	err = s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Minute+1, 1)
+	err = s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Minute+1, 1, noAccountCap)
 	wantCooldown(t, "cap ending after the cool-down", err, now, t0.Add(time.Hour), true)
-	err = s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Hour, 1)
+	err = s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Hour, 1, noAccountCap)
 	wantCooldown(t, "both ending at once", err, now, t0.Add(time.Hour), true)
 }
 
-func testChallengePerNumber(t *testing.T, s PhoneStore) {
+// testChallengePerAccountNumber: the cool-down and the hourly cap count
+// the account's own challenges of the number and purpose; other
+// accounts' challenges for the same number never count nor show.
+func testChallengePerAccountNumber(t *testing.T, s PhoneStore) {
 	a, b := NewAccount(), NewAccount()
 	pa := phTrusted(NewPhone(a, t0))
 	pb := NewPhone(b, t0) // pending: its codes are verification codes
@@ -855,22 +863,88 @@ func testChallengePerNumber(t *testing.T, s PhoneStore) {
 	pc := phTrusted(NewPhone(a, t0)) // another number of a
 	insertPhone(t, s, pa, pb, pc)
 
-	if err := s.CreateChallenge(t.Context(), NewChallenge(pa, t0), time.Minute, 2); err != nil {
+	if err := s.CreateChallenge(t.Context(), NewChallenge(pa, t0), time.Minute, 2, noAccountCap); err != nil {
 		t.Fatal(err)
 	}
 	vb := NewChallenge(pb, t0.Add(time.Second))
 	vb.Purpose = twofa.ChallengeVerifyPhone
-	now := vb.CreatedAt
-	wantCooldown(t, "CreateChallenge for the same number in another account", s.CreateChallenge(t.Context(), vb, time.Minute, 2), now, t0.Add(time.Minute), false)
-	if err := s.CreateChallenge(t.Context(), NewChallenge(pc, now), time.Minute, 2); err != nil {
+	if err := s.CreateChallenge(t.Context(), vb, time.Minute, 2, noAccountCap); err != nil {
+		t.Errorf("CreateChallenge for the same number in another account, within the first's cool-down: %v", err)
+	}
+	vb2 := NewChallenge(pb, t0.Add(2*time.Second))
+	vb2.Purpose = twofa.ChallengeVerifyPhone
+	wantCooldown(t, "CreateChallenge within the account's own cool-down", s.CreateChallenge(t.Context(), vb2, time.Minute, 2, noAccountCap), vb2.CreatedAt, t0.Add(time.Second+time.Minute), false)
+	now := t0.Add(2 * time.Second)
+	if err := s.CreateChallenge(t.Context(), NewChallenge(pc, now), time.Minute, 2, noAccountCap); err != nil {
 		t.Errorf("CreateChallenge for another number: %v", err)
 	}
-	vb.CreatedAt = t0.Add(time.Minute)
-	if err := s.CreateChallenge(t.Context(), vb, time.Minute, 2); err != nil {
+	// Another purpose, same number: the cool-down holds, but the hourly
+	// cap is the purpose's own.
+	va := NewChallenge(pa, now)
+	va.Purpose = twofa.ChallengeVerifyPhone
+	wantCooldown(t, "CreateChallenge for the number with another purpose, within the cool-down", s.CreateChallenge(t.Context(), va, time.Minute, 1, noAccountCap), now, t0.Add(time.Minute), false)
+	va.CreatedAt = t0.Add(time.Minute)
+	if err := s.CreateChallenge(t.Context(), va, time.Minute, 1, noAccountCap); err != nil {
+		t.Errorf("CreateChallenge for the number with another purpose, cap 1, after the cool-down: %v", err)
+	}
+	// b's second send: the cap of 2 reached by b's own sends only.
+	vb2.CreatedAt = t0.Add(2 * time.Minute)
+	if err := s.CreateChallenge(t.Context(), vb2, time.Minute, 2, noAccountCap); err != nil {
 		t.Fatalf("CreateChallenge after the cool-down: %v", err)
 	}
-	now = t0.Add(2 * time.Minute)
-	wantCooldown(t, "CreateChallenge past the cap shared by two accounts", s.CreateChallenge(t.Context(), NewChallenge(pa, now), time.Minute, 2), now, t0.Add(time.Hour), true)
+	now = t0.Add(4 * time.Minute)
+	vb3 := NewChallenge(pb, now)
+	vb3.Purpose = twofa.ChallengeVerifyPhone
+	wantCooldown(t, "CreateChallenge past the account's cap for the number", s.CreateChallenge(t.Context(), vb3, time.Minute, 2, noAccountCap), now, t0.Add(time.Hour+time.Second), true)
+	// a sent one sign-in code to the number: b's two do not count.
+	if err := s.CreateChallenge(t.Context(), NewChallenge(pa, now), time.Minute, 2, noAccountCap); err != nil {
+		t.Errorf("CreateChallenge for a number another account capped: %v", err)
+	}
+}
+
+// testChallengeAccountCap: perAccount counts every challenge of the
+// account, of any number and purpose, those of deleted phones included.
+func testChallengeAccountCap(t *testing.T, s PhoneStore) {
+	acct, other := NewAccount(), NewAccount()
+	p, q := phTrusted(NewPhone(acct, t0)), NewPhone(acct, t0)
+	o := phTrusted(NewPhone(other, t0))
+	o.Number = p.Number
+	insertPhone(t, s, p, q, o)
+	create := func(ph twofa.Phone, at time.Time, purpose twofa.ChallengePurpose) error {
+		c := NewChallenge(ph, at)
+		c.Purpose = purpose
+		return s.CreateChallenge(t.Context(), c, time.Second, 100, 3)
+	}
+	if err := create(p, t0, twofa.ChallengeSignIn); err != nil {
+		t.Fatal(err)
+	}
+	if err := create(q, t0.Add(time.Minute), twofa.ChallengeVerifyPhone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeletePhone(t.Context(), acct, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := create(p, t0.Add(2*time.Minute), twofa.ChallengeSignIn); err != nil {
+		t.Fatal(err)
+	}
+	now := t0.Add(3 * time.Minute)
+	err := create(p, now, twofa.ChallengeSignIn)
+	wantCooldown(t, "CreateChallenge at the account's cap (a deleted phone's challenge counting)", err, now, t0.Add(time.Hour), true)
+	wantErr(t, "CreateChallenge at the account's cap", err, twofa.ErrTooManyCodes)
+	again := phTrusted(NewPhone(acct, now))
+	insertPhone(t, s, again)
+	wantCooldown(t, "CreateChallenge for a new number at the account's cap", create(again, now, twofa.ChallengeSignIn), now, t0.Add(time.Hour), true)
+	if err := create(o, now, twofa.ChallengeSignIn); err != nil {
+		t.Errorf("CreateChallenge in another account: %v", err)
+	}
+	if err := create(p, t0.Add(time.Hour), twofa.ChallengeSignIn); err != nil {
+		t.Errorf("CreateChallenge an hour after the first: %v", err)
+	}
+	// The cool-down beyond the account's cap: not Hourly.
+	now = t0.Add(time.Hour + time.Second/2)
+	c := NewChallenge(p, now)
+	wantCooldown(t, "cool-down ending after the account's cap", s.CreateChallenge(t.Context(), c, 2*time.Minute, 100, 3), now, t0.Add(time.Hour+2*time.Minute), false)
+	wantErr(t, "CreateChallenge with perAccount 0", s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(5*time.Hour)), 0, 10, 0), twofa.ErrLimitReached)
 }
 
 func testChallengeVoidsPrevious(t *testing.T, s PhoneStore) {
@@ -905,7 +979,7 @@ func testChallengeCreateConcurrent(t *testing.T, s PhoneStore) {
 	insertPhone(t, s, p)
 	var ok, cooled atomic.Int32
 	parallel(n, func(i int) {
-		err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Duration(i))), 30*time.Second, 100)
+		err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Duration(i))), 30*time.Second, 100, noAccountCap)
 		switch {
 		case err == nil:
 			ok.Add(1)
@@ -926,18 +1000,12 @@ func testChallengeCreateConcurrent(t *testing.T, s PhoneStore) {
 
 func testChallengeCreateConcurrentCap(t *testing.T, s PhoneStore) {
 	const n, perHour = 30, 5
-	a, b := NewAccount(), NewAccount()
-	pa := phTrusted(NewPhone(a, t0))
-	pb := phTrusted(NewPhone(b, t0))
-	pb.Number = pa.Number
-	insertPhone(t, s, pa, pb)
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
 	var ok, capped atomic.Int32
 	parallel(n, func(i int) {
-		p := pa
-		if i%2 == 1 {
-			p = pb
-		}
-		err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Duration(i))), 0, perHour)
+		err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Duration(i))), 0, perHour, noAccountCap)
 		switch {
 		case err == nil:
 			ok.Add(1)
@@ -948,8 +1016,61 @@ func testChallengeCreateConcurrentCap(t *testing.T, s PhoneStore) {
 		}
 	})
 	if ok.Load() != perHour || capped.Load() != n-perHour {
-		t.Errorf("%d concurrent CreateChallenge calls for one number in two accounts, cap %d: %d created, %d capped", n, perHour, ok.Load(), capped.Load())
+		t.Errorf("%d concurrent CreateChallenge calls for one number, cap %d: %d created, %d capped", n, perHour, ok.Load(), capped.Load())
 	}
+}
+
+func testChallengeCreateConcurrentAccountCap(t *testing.T, s PhoneStore) {
+	const n, perAccount = 30, 5
+	acct := NewAccount()
+	p, q := phTrusted(NewPhone(acct, t0)), phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p, q)
+	var ok, capped atomic.Int32
+	parallel(n, func(i int) {
+		ph := p
+		if i%2 == 1 {
+			ph = q
+		}
+		err := s.CreateChallenge(t.Context(), NewChallenge(ph, t0.Add(time.Duration(i))), 0, n, perAccount)
+		switch {
+		case err == nil:
+			ok.Add(1)
+		case errors.Is(err, twofa.ErrTooManyCodes):
+			capped.Add(1)
+		default:
+			t.Errorf("CreateChallenge: %v", err)
+		}
+	})
+	if ok.Load() != perAccount || capped.Load() != n-perAccount {
+		t.Errorf("%d concurrent CreateChallenge calls for two numbers of one account, account cap %d: %d created, %d capped", n, perAccount, ok.Load(), capped.Load())
+	}
+}
+
+func testVoidChallenge(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p := phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p)
+	open, used := NewChallenge(p, t0), NewChallenge(p, t0)
+	used.Purpose = twofa.ChallengeVerifyPhone
+	phCreate(t, s, open, used)
+	consumeChallenge(t, s, used, used.Digest, 5, t0)
+	for _, id := range []string{open.ID, used.ID, open.ID} {
+		if err := s.VoidChallenge(t.Context(), acct, id); err != nil {
+			t.Fatalf("VoidChallenge(%q): %v", id, err)
+		}
+	}
+	if got := getChallenge(t, s, acct, open.ID); got.State != twofa.ChallengeVoided {
+		t.Errorf("voided open challenge: State = %v, want voided", got.State)
+	}
+	if got := getChallenge(t, s, acct, used.ID); got.State != twofa.ChallengeUsed {
+		t.Errorf("voided used challenge: State = %v, want used (unchanged)", got.State)
+	}
+	wantConsume(t, "right digest of a voided challenge", s, open, open.Digest, 5, t0, twofa.ConsumeVoided, 0)
+	wantErr(t, "VoidChallenge of an unknown challenge", s.VoidChallenge(t.Context(), acct, phRandomID()), twofa.ErrNotFound)
+	wantErr(t, "VoidChallenge of another account's challenge", s.VoidChallenge(t.Context(), NewAccount(), open.ID), twofa.ErrNotFound)
+	// A voided challenge still counts for the limits.
+	now := t0.Add(time.Second)
+	wantCooldown(t, "CreateChallenge after a voided one", s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Minute, 10, noAccountCap), now, t0.Add(time.Minute), false)
 }
 
 func testLiveChallenges(t *testing.T, s PhoneStore) {
@@ -1172,10 +1293,11 @@ func testDeleteStaleChallenges(t *testing.T, s PhoneStore) {
 	if _, err := s.DeleteStaleChallenges(t.Context(), now); err != nil {
 		t.Fatal(err)
 	}
-	acct := NewAccount()
+	// One account each: CreateChallenge may delete the account's stale
+	// challenges itself.
 	var gone, kept []twofa.Challenge
 	mk := func(created, expires time.Duration, consume bool) twofa.Challenge {
-		p := phTrusted(NewPhone(acct, now.Add(-3*time.Hour)))
+		p := phTrusted(NewPhone(NewAccount(), now.Add(-3*time.Hour)))
 		insertPhone(t, s, p)
 		c := NewChallenge(p, now.Add(created))
 		c.ExpiresAt = now.Add(expires)
@@ -1200,11 +1322,11 @@ func testDeleteStaleChallenges(t *testing.T, s PhoneStore) {
 		t.Errorf("DeleteStaleChallenges = %d, %v; want %d, nil", n, err, len(gone))
 	}
 	for _, c := range gone {
-		_, err := s.Challenge(t.Context(), acct, c.ID)
+		_, err := s.Challenge(t.Context(), c.Account, c.ID)
 		wantErr(t, "Challenge of a stale challenge", err, twofa.ErrNotFound)
 	}
 	for _, c := range kept {
-		getChallenge(t, s, acct, c.ID)
+		getChallenge(t, s, c.Account, c.ID)
 	}
 }
 
@@ -1215,7 +1337,7 @@ func testChallengeCancelled(t *testing.T, s PhoneStore) {
 	c := NewChallenge(p, t0)
 	phCreate(t, s, c)
 	ctx := cancelled(t)
-	wantCancelled(t, "CreateChallenge", s.CreateChallenge(ctx, NewChallenge(p, t0.Add(time.Hour)), 0, 100))
+	wantCancelled(t, "CreateChallenge", s.CreateChallenge(ctx, NewChallenge(p, t0.Add(time.Hour)), 0, 100, noAccountCap))
 	_, err := s.Challenge(ctx, acct, c.ID)
 	wantCancelled(t, "Challenge", err)
 	_, err = s.LiveChallenges(ctx, acct, twofa.ChallengeSignIn, t0)
@@ -1229,6 +1351,7 @@ func testChallengeCancelled(t *testing.T, s PhoneStore) {
 	wantCancelled(t, "ConsumeChallenge (wrong digest)", err)
 	_, err = s.DeleteStaleChallenges(ctx, t0.Add(24*time.Hour))
 	wantCancelled(t, "DeleteStaleChallenges", err)
+	wantCancelled(t, "VoidChallenge", s.VoidChallenge(ctx, acct, c.ID))
 	challengeUnchanged(t, s, c)
 	live, err := s.LiveChallenges(t.Context(), acct, twofa.ChallengeSignIn, t0)
 	if err != nil || len(live) != 1 {

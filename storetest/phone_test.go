@@ -33,7 +33,7 @@ func TestNewPhone(t *testing.T) {
 	if err := s.InsertPhone(t.Context(), a, 1, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateChallenge(t.Context(), c1, time.Minute, 1); err != nil {
+	if err := s.CreateChallenge(t.Context(), c1, time.Minute, 1, 1000); err != nil {
 		t.Error(err)
 	}
 }
@@ -98,11 +98,11 @@ func (s compareFirst) ConsumeChallenge(ctx context.Context, account, id string, 
 // shortCooldown lets a code through 1 ns before the cool-down ends.
 type shortCooldown struct{ *memstore.Store }
 
-func (s shortCooldown) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown time.Duration, perHour int) error {
+func (s shortCooldown) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown time.Duration, perHour, perAccount int) error {
 	if cooldown > 0 {
 		cooldown--
 	}
-	return s.Store.CreateChallenge(ctx, c, cooldown, perHour)
+	return s.Store.CreateChallenge(ctx, c, cooldown, perHour, perAccount)
 }
 
 // forgetful deletes the send history with the phone.

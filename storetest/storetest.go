@@ -48,7 +48,7 @@
 //     to counter+1).
 //   - Every method that names one device (account and id) reports an error
 //     wrapping ErrNotFound when the account has no such device, even where
-//     the interface comment does not say so (SetResync, AddDeviceAttempt,
+//     the interface comment does not say so (SetResync, ReserveDeviceAttempt,
 //     RenameDevice, UpdateSealed).
 //   - Methods that return a bool or a state together with a non-nil error
 //     return false and the zero state.

@@ -96,6 +96,16 @@ var mutants = map[string]mutant{
 		want:  "want exactly 1",
 		store: func() twofa.Store { return racyAdvance{memstore.New()} },
 	},
+	"RacyReservation": {
+		catch: "DeviceStore/ReserveDeviceAttempt/Concurrent",
+		want:  "with limit 5 allowed counts",
+		store: func() twofa.Store { return racyReservation{memstore.New()} },
+	},
+	"DeleteForgetsState": {
+		catch: "DeviceStore/DeleteDevice/ReturnsDeleted",
+		want:  "deleted device",
+		store: func() twofa.Store { return deleteForgetsState{memstore.New()} },
+	},
 	"RacyInsert": {
 		catch: "DeviceStore/InsertDevice/Concurrent",
 		want:  "concurrent inserts with limit 10",
@@ -258,6 +268,30 @@ func (s racyAdvance) AdvanceCounter(ctx context.Context, account, id string, cou
 	return err == nil, err
 }
 
+// racyReservation reads Attempts, then counts unconditionally.
+type racyReservation struct{ *memstore.Store }
+
+func (s racyReservation) ReserveDeviceAttempt(ctx context.Context, account, id string, limit int) (int, bool, error) {
+	d, err := s.Device(ctx, account, id)
+	if err != nil {
+		return 0, false, err
+	}
+	if d.State != twofa.DevicePending || d.Attempts >= limit {
+		return d.Attempts, false, nil
+	}
+	time.Sleep(time.Millisecond)
+	return s.Store.ReserveDeviceAttempt(ctx, account, id, math.MaxInt)
+}
+
+// deleteForgetsState returns only the deleted device's ID and account:
+// callers cannot tell what state it was in.
+type deleteForgetsState struct{ *memstore.Store }
+
+func (s deleteForgetsState) DeleteDevice(ctx context.Context, account, id string) (twofa.Device, int, error) {
+	_, left, err := s.Store.DeleteDevice(ctx, account, id)
+	return twofa.Device{ID: id, Account: account}, left, err
+}
+
 // racyInsert counts, then inserts.
 type racyInsert struct{ *memstore.Store }
 
@@ -319,8 +353,8 @@ func (s microseconds) InsertDevice(ctx context.Context, d twofa.Device, limit in
 
 type confirmPlusOne struct{ *memstore.Store }
 
-func (s confirmPlusOne) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
-	return s.Store.ConfirmDevice(ctx, account, id, counter+1, drift, at)
+func (s confirmPlusOne) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, maxAttempts int) (bool, error) {
+	return s.Store.ConfirmDevice(ctx, account, id, counter+1, drift, at, maxAttempts)
 }
 
 type keepsResync struct{ *memstore.Store }
