@@ -1,17 +1,15 @@
 package b32
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/base32"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/twofa-go/twofa/internal/fuzzseed"
 )
 
 // RFC 4648 Section 10 test vectors, unpadded (our canonical form).
@@ -124,77 +122,12 @@ func groups(s, sep string, n int) string {
 // The seed corpora are kept with the module's other fuzz seeds, in
 // ../../testdata/fuzz/<FuzzName> ("go test fuzz v1" files), and added
 // explicitly: a missing or empty directory fails the test.
-const (
-	seedDir  = "../../testdata/fuzz"
-	minSeeds = 8
-)
+const seedDir = "../../testdata/fuzz"
 
 func addSeeds(f *testing.F, name string) {
 	f.Helper()
-	dir := filepath.Join(seedDir, name)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatalf("seed corpus: %v", err)
-	}
-	n := 0
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		args, err := readSeed(filepath.Join(dir, e.Name()))
-		if err != nil {
-			f.Fatalf("seed %s: %v", e.Name(), err)
-		}
-		f.Add(args...)
-		n++
-	}
-	if n < minSeeds {
-		f.Fatalf("seed corpus %s has %d files, want at least %d", dir, n, minSeeds)
-	}
+	fuzzseed.Add(f, seedDir, name)
 }
-
-func readSeed(path string) ([]any, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 1<<20)
-	if !sc.Scan() || sc.Text() != "go test fuzz v1" {
-		return nil, seedError("missing \"go test fuzz v1\" header")
-	}
-	var args []any
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		typ, rest, ok := strings.Cut(line, "(")
-		if !ok || !strings.HasSuffix(rest, ")") {
-			return nil, seedError("bad line " + strconv.Quote(line))
-		}
-		s, err := strconv.Unquote(strings.TrimSuffix(rest, ")"))
-		if err != nil {
-			return nil, seedError("bad literal in " + strconv.Quote(line))
-		}
-		switch typ {
-		case "string":
-			args = append(args, s)
-		case "[]byte":
-			args = append(args, []byte(s))
-		default:
-			return nil, seedError("unsupported type " + typ)
-		}
-	}
-	if len(args) == 0 {
-		return nil, seedError("no arguments")
-	}
-	return args, sc.Err()
-}
-
-type seedError string
-
-func (e seedError) Error() string { return string(e) }
 
 func isSep(c byte) bool { return c == ' ' || c == '-' || c == '\t' }
 

@@ -1,12 +1,10 @@
 package otp
 
 import (
-	"bufio"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/twofa-go/twofa/internal/fuzzseed"
 )
 
 // The seed corpus of FuzzParseCode is kept with the module's other fuzz
@@ -17,78 +15,10 @@ import (
 // directory.)
 const seedDir = "../../testdata/fuzz"
 
-// minSeeds is the least number of seed files each fuzz target must have.
-const minSeeds = 8
-
-// addSeeds reads the "go test fuzz v1" files of dir/name and adds each as a
-// seed. Only string and []byte arguments are supported.
 func addSeeds(f *testing.F, name string) {
 	f.Helper()
-	dir := filepath.Join(seedDir, name)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatalf("seed corpus: %v", err)
-	}
-	n := 0
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		args, err := readSeed(filepath.Join(dir, e.Name()))
-		if err != nil {
-			f.Fatalf("seed %s: %v", e.Name(), err)
-		}
-		f.Add(args...)
-		n++
-	}
-	if n < minSeeds {
-		f.Fatalf("seed corpus %s has %d files, want at least %d", dir, n, minSeeds)
-	}
+	fuzzseed.Add(f, seedDir, name)
 }
-
-func readSeed(path string) ([]any, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	sc := bufio.NewScanner(fh)
-	sc.Buffer(nil, 1<<20)
-	if !sc.Scan() || sc.Text() != "go test fuzz v1" {
-		return nil, errSeed("missing \"go test fuzz v1\" header")
-	}
-	var args []any
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		typ, rest, ok := strings.Cut(line, "(")
-		if !ok || !strings.HasSuffix(rest, ")") {
-			return nil, errSeed("bad line " + strconv.Quote(line))
-		}
-		s, err := strconv.Unquote(strings.TrimSuffix(rest, ")"))
-		if err != nil {
-			return nil, errSeed("bad literal in " + strconv.Quote(line))
-		}
-		switch typ {
-		case "string":
-			args = append(args, s)
-		case "[]byte":
-			args = append(args, []byte(s))
-		default:
-			return nil, errSeed("unsupported type " + typ)
-		}
-	}
-	if len(args) == 0 {
-		return nil, errSeed("no arguments")
-	}
-	return args, sc.Err()
-}
-
-type errSeed string
-
-func (e errSeed) Error() string { return string(e) }
 
 // FuzzParseCode checks ParseCode against a plain oracle: a code is accepted
 // exactly when it is at most MaxCodeInput bytes of ASCII digits, spaces and
