@@ -299,14 +299,25 @@ func (s *Store) inTx(ctx context.Context, lock, account string, f func(q querier
 	if lock != "" {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, s.prefix+lock, account); err != nil {
 			tx.Rollback()
-			return err
+			return withCause(ctx, err)
 		}
 	}
 	if err := f(tx); err != nil {
 		tx.Rollback()
-		return err
+		return withCause(ctx, err)
 	}
 	return tx.Commit()
+}
+
+// withCause adds ctx's error to err when ctx ended: a statement
+// interrupted by a cancelled context can surface from the driver as
+// "driver: bad connection" (database/sql.ErrBadConn), and callers should
+// still be able to tell, with errors.Is, that their context ended it.
+func withCause(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (%w)", cerr, err)
+	}
+	return err
 }
 
 func (s *Store) inSQLiteTx(ctx context.Context, f func(q querier) error) (err error) {
