@@ -152,19 +152,12 @@ func diffBrowser(got, want twofa.Browser) []string {
 	if !bytes.Equal(got.Digest, want.Digest) {
 		f("Digest", fmt.Sprintf("%x", got.Digest), fmt.Sprintf("%x", want.Digest))
 	}
-	for _, tm := range []struct {
-		name      string
-		got, want time.Time
-	}{
-		{"CreatedAt", got.CreatedAt, want.CreatedAt},
-		{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
-		{"LastUsedAt", got.LastUsedAt, want.LastUsedAt},
-		{"RevokedAt", got.RevokedAt, want.RevokedAt},
-	} {
-		if !tm.got.Equal(tm.want) || tm.got.IsZero() != tm.want.IsZero() {
-			f(tm.name, fmtTime(tm.got), fmtTime(tm.want))
-		}
-	}
+	diffTimes(f,
+		timePair{"CreatedAt", got.CreatedAt, want.CreatedAt},
+		timePair{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
+		timePair{"LastUsedAt", got.LastUsedAt, want.LastUsedAt},
+		timePair{"RevokedAt", got.RevokedAt, want.RevokedAt},
+	)
 	return diffs
 }
 

@@ -151,20 +151,29 @@ func diffDevice(got, want twofa.Device) []string {
 	if got.Attempts != want.Attempts {
 		f("Attempts", got.Attempts, want.Attempts)
 	}
-	for _, tm := range []struct {
-		name      string
-		got, want time.Time
-	}{
-		{"CreatedAt", got.CreatedAt, want.CreatedAt},
-		{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
-		{"ConfirmedAt", got.ConfirmedAt, want.ConfirmedAt},
-		{"LastUsedAt", got.LastUsedAt, want.LastUsedAt},
-	} {
-		if !tm.got.Equal(tm.want) || tm.got.IsZero() != tm.want.IsZero() {
-			f(tm.name, fmtTime(tm.got), fmtTime(tm.want))
+	diffTimes(f,
+		timePair{"CreatedAt", got.CreatedAt, want.CreatedAt},
+		timePair{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
+		timePair{"ConfirmedAt", got.ConfirmedAt, want.ConfirmedAt},
+		timePair{"LastUsedAt", got.LastUsedAt, want.LastUsedAt},
+	)
+	return diffs
+}
+
+// timePair is one time field of a record, as stored and as expected.
+type timePair struct {
+	name      string
+	got, want time.Time
+}
+
+// diffTimes reports through f each pair whose instants differ, or where
+// one is the zero Time and the other is not.
+func diffTimes(f func(name string, got, want any), pairs ...timePair) {
+	for _, p := range pairs {
+		if !p.got.Equal(p.want) || p.got.IsZero() != p.want.IsZero() {
+			f(p.name, fmtTime(p.got), fmtTime(p.want))
 		}
 	}
-	return diffs
 }
 
 func fmtTime(t time.Time) string {

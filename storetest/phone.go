@@ -270,19 +270,12 @@ func diffPhone(got, want twofa.Phone) []string {
 	if got.State != want.State {
 		f("State", got.State, want.State)
 	}
-	for _, tm := range []struct {
-		name      string
-		got, want time.Time
-	}{
-		{"CreatedAt", got.CreatedAt, want.CreatedAt},
-		{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
-		{"ConfirmedAt", got.ConfirmedAt, want.ConfirmedAt},
-		{"LastUsedAt", got.LastUsedAt, want.LastUsedAt},
-	} {
-		if !tm.got.Equal(tm.want) || tm.got.IsZero() != tm.want.IsZero() {
-			f(tm.name, fmtTime(tm.got), fmtTime(tm.want))
-		}
-	}
+	diffTimes(f,
+		timePair{"CreatedAt", got.CreatedAt, want.CreatedAt},
+		timePair{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
+		timePair{"ConfirmedAt", got.ConfirmedAt, want.ConfirmedAt},
+		timePair{"LastUsedAt", got.LastUsedAt, want.LastUsedAt},
+	)
 	return diffs
 }
 
@@ -320,18 +313,11 @@ func diffChallenge(got, want twofa.Challenge) []string {
 	if got.Attempts != want.Attempts {
 		f("Attempts", got.Attempts, want.Attempts)
 	}
-	for _, tm := range []struct {
-		name      string
-		got, want time.Time
-	}{
-		{"CreatedAt", got.CreatedAt, want.CreatedAt},
-		{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
-		{"UsedAt", got.UsedAt, want.UsedAt},
-	} {
-		if !tm.got.Equal(tm.want) || tm.got.IsZero() != tm.want.IsZero() {
-			f(tm.name, fmtTime(tm.got), fmtTime(tm.want))
-		}
-	}
+	diffTimes(f,
+		timePair{"CreatedAt", got.CreatedAt, want.CreatedAt},
+		timePair{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
+		timePair{"UsedAt", got.UsedAt, want.UsedAt},
+	)
 	return diffs
 }
 
