@@ -185,9 +185,9 @@ func (v *Verifier) verifyChallenge(ctx context.Context, account, code string, no
 				if err := ps.TouchPhone(ctx, account, c.PhoneID, now); err != nil && !errors.Is(err, ErrNotFound) {
 					return Result{}, false, fmt.Errorf("twofa: verify: %w", err)
 				}
-				if err := v.c.Store.ResetThrottle(ctx, account, ScopeCode); err != nil {
-					return Result{}, false, fmt.Errorf("twofa: verify: %w", err)
-				}
+				v.settle(ctx, func(ctx context.Context) error {
+					return v.c.Store.RecordSuccess(ctx, account, ScopeCode, v.c.Throttle)
+				})
 				v.c.Events.emit(ctx, Event{Type: EventVerified, Account: account, PhoneID: c.PhoneID, Time: now})
 				return Result{Factor: FactorPhone, PhoneID: c.PhoneID}, true, nil
 			}

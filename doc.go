@@ -22,7 +22,7 @@
 // at rest by a Keyring. A Verifier checks a sign-in code against every
 // confirmed device and the account's recovery codes, refuses replays with
 // an atomic compare-and-set in the store, tracks clock drift, and throttles
-// guessers with an exponential back-off. State lives behind the small
+// guessers with an exponential back-off and a long-horizon budget. State lives behind the small
 // interfaces of store.go: package memstore keeps it in memory, package
 // sqlstore in SQLite or PostgreSQL.
 //
@@ -30,9 +30,10 @@
 //	devices, _ := twofa.NewDevices(cfg)
 //	verifier, _ := twofa.NewVerifier(cfg)
 //	res, err := verifier.Verify(ctx, account, code)
+//	var throttled *twofa.ThrottledError
 //	switch {
 //	case err == nil: // signed in with res.Factor
-//	case errors.Is(err, twofa.ErrThrottled): // 429, with RetryAfter
+//	case errors.As(err, &throttled): // 429, Retry-After: throttled.RetryAfter
 //	default: // 401
 //	}
 //

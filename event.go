@@ -42,6 +42,7 @@ const (
 	EventPhoneRemoved                                // a phone number was removed
 	EventCodeSent                                    // an out-of-band code was sent to a phone number
 	EventCodeSendRefused                             // no code was sent: the number's cool-down or hourly cap holds (RetryAfter)
+	EventGuessing                                    // someone who knows the password is guessing: half, or all, of a throttle budget is spent (Scope, Remaining)
 )
 
 var eventNames = [...]string{
@@ -76,6 +77,7 @@ var eventNames = [...]string{
 	EventPhoneRemoved:           "phone_removed",
 	EventCodeSent:               "code_sent",
 	EventCodeSendRefused:        "code_send_refused",
+	EventGuessing:               "guessing",
 }
 
 // String returns a stable snake_case name, for audit logs.
@@ -100,10 +102,10 @@ type Event struct {
 	BrowserID     string // EventBrowser*, if known
 	PhoneID       string // EventPhone*, EventCodeSent, EventCodeSendRefused; EventVerified and EventReplayed of an out-of-band code
 
-	Scope      string        // EventFailed, EventThrottled: the throttle scope (ScopeCode, ScopeRecovery, ScopeAppPassword)
+	Scope      string        // EventFailed, EventThrottled, EventGuessing: the throttle scope (ScopeCode, ScopeRecovery, ScopeAppPassword)
 	RetryAfter time.Duration // EventThrottled, EventCodeSendRefused: how long until the next attempt
 	Failures   int           // EventFailed, EventThrottled, EventAppPasswordFailed: consecutive failures so far
-	Remaining  int           // EventRecoveryCodeUsed: recovery codes left; EventRecoveryCodesGenerated: codes issued
+	Remaining  int           // EventRecoveryCodeUsed: recovery codes left; EventRecoveryCodesGenerated: codes issued; EventGuessing: failures the budget still takes
 	Count      int           // EventAppPasswordsRevoked, EventBrowsersRevoked: how many were revoked
 }
 

@@ -3,6 +3,7 @@ package twofa
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 )
 
@@ -138,36 +139,35 @@ func isRecoverySymbol(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z' && c != 'i' && c != 'l' && c != 'o' && c != 'u')
 }
 
-// verifyRecovery checks a canonical recovery code and consumes it. A right
-// code is always accepted: recovery codes are the owner's way back in, so
-// no throttle may stand before them (50 random bits make guessing hopeless
-// anyway). Wrong ones count in their own throttle scope, and while its
-// back-off runs they get a *ThrottledError instead of ErrInvalidCode.
+// verifyRecovery checks a canonical recovery code and consumes it. Every
+// attempt takes a place in the account's recovery budget
+// (Config.RecoveryThrottle) before it is evaluated, so the evaluated
+// guesses are bounded however fast the store is; a right code gives the
+// place back. A right code also empties the one-time-code budget: the
+// owner has proven themselves.
 func (v *Verifier) verifyRecovery(ctx context.Context, account, code string) (Result, error) {
 	now := v.c.Clock.Now()
 	digest, err := v.c.Keyring.Digest(PurposeRecoveryCode, account, []byte(code))
 	if err != nil {
 		return Result{}, err
 	}
-	ok, err := v.c.Store.ConsumeRecoveryCode(ctx, account, digest, now)
+	reserved, err := v.reserve(ctx, account, ScopeRecovery, v.c.RecoveryThrottle, now)
+	if err != nil {
+		return Result{}, err
+	}
+	left, ok, err := v.c.Store.ConsumeRecoveryCode(ctx, account, digest, now)
 	if err != nil {
 		return Result{}, fmt.Errorf("twofa: verify: %w", err)
 	}
 	if !ok {
-		reserved, err := v.reserve(ctx, account, ScopeRecovery, v.c.RecoveryThrottle, now)
-		if err != nil {
-			return Result{}, err
-		}
-		v.c.Events.emit(ctx, Event{Type: EventFailed, Account: account, Time: now, Scope: ScopeRecovery, Failures: reserved.Failures})
+		v.failed(ctx, account, ScopeRecovery, v.c.RecoveryThrottle, reserved, now)
 		return Result{}, ErrInvalidCode
 	}
-	left, err := v.c.Store.RecoveryCodesLeft(ctx, account)
-	if err != nil {
-		return Result{}, fmt.Errorf("twofa: verify: %w", err)
-	}
-	if err := v.c.Store.ResetThrottle(ctx, account, ScopeRecovery); err != nil {
-		return Result{}, fmt.Errorf("twofa: verify: %w", err)
-	}
+	v.settle(ctx, func(ctx context.Context) error {
+		return errors.Join(
+			v.c.Store.ResetThrottle(ctx, account, ScopeRecovery),
+			v.c.Store.ResetThrottle(ctx, account, ScopeCode))
+	})
 	v.c.Events.emit(ctx, Event{Type: EventRecoveryCodeUsed, Account: account, Time: now, Remaining: left})
 	return Result{Factor: FactorRecoveryCode, RecoveryCodesLeft: left}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -289,6 +290,10 @@ func TestRecoveryWhileCodeThrottled(t *testing.T) {
 	assert.Equal(t, twofa.FactorRecoveryCode, res.Factor)
 }
 
+// Recovery-code guesses are bounded by a budget of evaluated misses, not by
+// the store's speed: RecoveryThrottle.Budget misses, then one every Refill;
+// a right code gets in whenever a guess is evaluated and empties both
+// budgets.
 func TestRecoveryThrottle(t *testing.T) {
 	t.Parallel()
 	env := twofatest.New(t)
@@ -297,57 +302,87 @@ func TestRecoveryThrottle(t *testing.T) {
 	codes := rcGenerate(t, env, "alice")
 	// Well-formed codes from another set: wrong for alice.
 	env.EnrollTOTP("mallory")
-	guesses := append(rcGenerate(t, env, "mallory"), rcGenerate(t, env, "mallory")...)
+	guesses := rcGenerate(t, env, "mallory")
 
-	free := twofa.RecoveryThrottle.Free
-	for i := range free {
-		_, err := env.Verifier.Verify(ctx, "alice", guesses[i])
+	p := twofa.RecoveryThrottle
+	for i := range p.Budget {
+		_, err := env.Verifier.Verify(ctx, "alice", guesses[i%len(guesses)])
 		require.ErrorIs(t, err, twofa.ErrInvalidCode, "guess %d", i+1)
-		assert.Equal(t, twofa.Event{Type: twofa.EventFailed, Account: "alice", Time: twofatest.Start, Scope: twofa.ScopeRecovery, Failures: i + 1}, devLastEvent(t, env))
 	}
-	// Failure Free+1 engages the back-off...
-	_, err := env.Verifier.Verify(ctx, "alice", guesses[free])
-	require.ErrorIs(t, err, twofa.ErrInvalidCode)
-	// ...so the next wrong guess is told to wait.
-	_, err = env.Verifier.Verify(ctx, "alice", guesses[free+1])
-	var te *twofa.ThrottledError
-	require.ErrorAs(t, err, &te)
-	require.ErrorIs(t, err, twofa.ErrThrottled)
-	assert.Equal(t, twofa.RecoveryThrottle.Base, te.RetryAfter)
-	assert.Equal(t, twofatest.Start.Add(twofa.RecoveryThrottle.Base), te.Until)
-	assert.Equal(t, twofa.Event{Type: twofa.EventThrottled, Account: "alice", Time: twofatest.Start, Scope: twofa.ScopeRecovery, RetryAfter: time.Second, Failures: free + 1},
+	assert.Equal(t, 2, env.Events.Count(twofa.EventGuessing), "half and all of the budget spent")
+	assert.Equal(t, twofa.Event{Type: twofa.EventGuessing, Account: "alice", Time: twofatest.Start, Scope: twofa.ScopeRecovery, Failures: p.Budget, Remaining: 0},
 		devLastEvent(t, env))
 
-	// The owner's right code is never held back by the throttle: an
-	// attacker cannot lock them out of their way back in. It resets the
-	// count.
+	// Spent: nothing is evaluated, not even the right code...
+	for _, input := range []string{guesses[0], codes[0]} {
+		_, err := env.Verifier.Verify(ctx, "alice", input)
+		var te *twofa.ThrottledError
+		require.ErrorAs(t, err, &te)
+		assert.True(t, te.BudgetSpent)
+		assert.Equal(t, p.Refill, te.RetryAfter)
+		assert.Equal(t, twofatest.Start.Add(p.Refill), te.Until)
+	}
+	// ...and one guess is evaluated per Refill.
+	env.Clock.Advance(p.Refill)
+	_, err := env.Verifier.Verify(ctx, "alice", guesses[0])
+	require.ErrorIs(t, err, twofa.ErrInvalidCode)
+	_, err = env.Verifier.Verify(ctx, "alice", codes[0])
+	require.ErrorIs(t, err, twofa.ErrThrottled)
+
+	// The one-time-code throttle is separate.
+	_, err = env.Verifier.Verify(ctx, "alice", dev.Code())
+	require.NoError(t, err)
+
+	// Once the stranger stops, the owner waits at most one Refill.
+	env.Clock.Advance(p.Refill)
 	res, err := env.Verifier.Verify(ctx, "alice", codes[0])
 	require.NoError(t, err)
 	assert.Equal(t, twofa.FactorRecoveryCode, res.Factor)
 	st, err := env.Store.Throttle(ctx, "alice", twofa.ScopeRecovery)
 	require.NoError(t, err)
-	assert.Zero(t, st.Failures)
+	assert.Equal(t, twofa.ThrottleState{}, st, "a right code empties the budget")
 
-	// Device codes have their own throttle.
-	_, err = env.Verifier.Verify(ctx, "alice", dev.Code())
-	require.NoError(t, err)
-
-	// After the wait, wrong guesses double it; a support agent clears it.
-	for i := range free + 1 {
-		_, err := env.Verifier.Verify(ctx, "alice", guesses[i])
-		require.ErrorIs(t, err, twofa.ErrInvalidCode)
+	// A support agent can empty it too.
+	for i := range p.Budget + 1 {
+		env.Verifier.Verify(ctx, "alice", guesses[i%len(guesses)])
 	}
-	_, err = env.Verifier.Verify(ctx, "alice", guesses[free+1])
+	_, err = env.Verifier.Verify(ctx, "alice", codes[1])
 	require.ErrorIs(t, err, twofa.ErrThrottled)
-	env.Clock.Advance(twofa.RecoveryThrottle.Base)
-	_, err = env.Verifier.Verify(ctx, "alice", guesses[free+1])
-	require.ErrorIs(t, err, twofa.ErrInvalidCode)
-	_, err = env.Verifier.Verify(ctx, "alice", guesses[0])
-	require.ErrorAs(t, err, &te)
-	assert.Equal(t, 2*twofa.RecoveryThrottle.Base, te.RetryAfter)
 	require.NoError(t, env.Verifier.ResetThrottle(ctx, "alice"))
-	_, err = env.Verifier.Verify(ctx, "alice", guesses[0])
-	require.ErrorIs(t, err, twofa.ErrInvalidCode)
+	_, err = env.Verifier.Verify(ctx, "alice", codes[1])
+	require.NoError(t, err)
+}
+
+// Of many concurrent recovery-code guesses, at most the budget is
+// evaluated, however fast they arrive.
+func TestRecoveryThrottleConcurrent(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	env.EnrollTOTP("alice")
+	rcGenerate(t, env, "alice")
+	env.EnrollTOTP("mallory")
+	guess := rcGenerate(t, env, "mallory")[0]
+	const n = 300
+	var evaluated, refused atomic.Int32
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := env.Verifier.Verify(context.Background(), "alice", guess)
+			switch {
+			case errors.Is(err, twofa.ErrInvalidCode):
+				evaluated.Add(1)
+			case errors.Is(err, twofa.ErrThrottled):
+				refused.Add(1)
+			default:
+				t.Errorf("Verify: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int32(twofa.RecoveryThrottle.Budget), evaluated.Load())
+	assert.Equal(t, int32(n-twofa.RecoveryThrottle.Budget), refused.Load())
 }
 
 // rcSpyStore records every byte string handed to the store.
@@ -380,7 +415,7 @@ func (s *rcSpyStore) ReplaceRecoveryCodes(ctx context.Context, account string, d
 	return s.Store.ReplaceRecoveryCodes(ctx, account, digests, at)
 }
 
-func (s *rcSpyStore) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (bool, error) {
+func (s *rcSpyStore) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (int, bool, error) {
 	s.record(digest)
 	return s.Store.ConsumeRecoveryCode(ctx, account, digest, at)
 }

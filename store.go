@@ -162,21 +162,36 @@ type DeviceStore interface {
 type ThrottleState struct {
 	// Failures counts consecutive attempts not followed by a success.
 	Failures int
-	// Until is the earliest time the next attempt is evaluated.
+	// Until is when the back-off ends; it holds only while Failures is
+	// past the policy's Free.
 	Until time.Time
+	// Forgiven is when every failure counted against the policy's budget
+	// will have been forgiven (zero: none counted). Each counted attempt
+	// moves it Refill past the later of itself and now.
+	Forgiven time.Time
 }
 
 // ThrottleStore keeps per-account failure counters, one per scope (codes,
 // recovery codes, app passwords...).
 type ThrottleStore interface {
-	// ReserveAttempt is the throttle's one atomic step. If now is before
-	// the stored Until it changes nothing and reports (state, false).
-	// Otherwise it increments Failures, sets Until to now +
-	// p.Delay(Failures) and reports (new state, true). An attempt is
-	// counted as a failure before it is evaluated, so concurrent guesses
-	// cannot slip through together; a success calls ResetThrottle.
+	// ReserveAttempt is the throttle's one atomic step, exactly as
+	// p.Reserve computes it on the stored state: if the back-off runs
+	// (Failures > p.Free and now before Until) or the budget is spent
+	// (p.Budget > 0 and Forgiven after now + (p.Budget-1)·p.Refill), it
+	// changes nothing and reports (state, false). Otherwise it increments
+	// Failures, sets Until to now + p.Delay(Failures), moves Forgiven to
+	// max(Forgiven, now) + p.Refill when p has a budget, and reports (new
+	// state, true). An attempt is counted as a failure before it is
+	// evaluated, so concurrent guesses cannot slip through together; a
+	// success calls RecordSuccess.
 	ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p ThrottlePolicy) (ThrottleState, bool, error)
-	// ResetThrottle clears the account's state in scope.
+	// RecordSuccess records that an attempt reserved with p succeeded,
+	// atomically and exactly as p.Succeeded computes it: Failures and
+	// Until are cleared, and when p has a budget Forgiven moves back by
+	// p.Refill (the success is not charged). It changes nothing when the
+	// account has no state in scope.
+	RecordSuccess(ctx context.Context, account, scope string, p ThrottlePolicy) error
+	// ResetThrottle clears the account's state in scope, budget included.
 	ResetThrottle(ctx context.Context, account, scope string) error
 	// Throttle returns the account's state in scope (zero if none).
 	Throttle(ctx context.Context, account, scope string) (ThrottleState, error)
@@ -188,9 +203,11 @@ type RecoveryStore interface {
 	// stores the new digests, which are distinct. On error nothing changes.
 	ReplaceRecoveryCodes(ctx context.Context, account string, digests [][]byte, at time.Time) error
 	// ConsumeRecoveryCode atomically removes the unused code with this
-	// digest and reports whether there was one; of concurrent calls with
-	// one digest exactly one reports true.
-	ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (bool, error)
+	// digest and reports whether there was one and how many unused codes
+	// the account has left; of concurrent calls with one digest exactly
+	// one reports true. Consuming and counting are one operation, so that
+	// a code is never consumed without its success being reported.
+	ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (left int, ok bool, err error)
 	// RecoveryCodesLeft returns how many unused codes the account has.
 	RecoveryCodesLeft(ctx context.Context, account string) (int, error)
 	// DeleteRecoveryCodes voids every code of the account.

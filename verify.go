@@ -26,9 +26,17 @@ var (
 type ThrottledError struct {
 	RetryAfter time.Duration // from the attempt until the next is evaluated
 	Until      time.Time
+	// BudgetSpent is set when the long-horizon budget refused the attempt
+	// (see ThrottlePolicy): someone has been guessing. Waiting RetryAfter
+	// gives one more attempt; a recovery code or Verifier.ResetThrottle
+	// gives the owner back the whole budget.
+	BudgetSpent bool
 }
 
 func (e *ThrottledError) Error() string {
+	if e.BudgetSpent {
+		return fmt.Sprintf("twofa: too many failed attempts over time; retry after %v", e.RetryAfter.Round(time.Second))
+	}
 	return fmt.Sprintf("twofa: too many failed attempts; retry after %v", e.RetryAfter.Round(time.Second))
 }
 
@@ -109,10 +117,15 @@ func NewVerifier(c Config) (*Verifier, error) {
 // Phones).
 //
 // Throttling: each attempt is counted as a failure before it is evaluated
-// (a success resets the count); after Config.Throttle's free failures,
-// attempts are refused unevaluated with a *ThrottledError until the
-// back-off has passed. Recovery codes have their own throttle, so an
-// attacker keeping the code throttle engaged cannot lock the owner out.
+// (a success gives it back), under Config.Throttle: after its free
+// failures, attempts are refused unevaluated with a *ThrottledError until
+// the back-off has passed, and once its long-horizon budget is spent (a
+// success does not clear it) until Refill forgives a failure
+// (ThrottledError.BudgetSpent; EventGuessing tells the backend). Recovery
+// codes have a budget of their own (Config.RecoveryThrottle), so an
+// attacker keeping the code throttle engaged cannot lock the owner out; a
+// right recovery code empties both. Once a code is consumed the
+// verification succeeds, even if the request's context ends meanwhile.
 //
 // Errors: ErrInvalidAccount, ErrMalformedCode (nothing counted),
 // ErrNotEnrolled, *ThrottledError (errors.Is ErrThrottled),
@@ -210,9 +223,9 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (Result, er
 			return Result{}, fmt.Errorf("twofa: verify: %w", err)
 		}
 		if ok {
-			if err := v.c.Store.ResetThrottle(ctx, account, ScopeCode); err != nil {
-				return Result{}, fmt.Errorf("twofa: verify: %w", err)
-			}
+			v.settle(ctx, func(ctx context.Context) error {
+				return v.c.Store.RecordSuccess(ctx, account, ScopeCode, v.c.Throttle)
+			})
 			if accept.resynced {
 				v.c.Events.emit(ctx, Event{Type: EventDriftAdjusted, Account: account, DeviceID: accept.dev.ID, Time: now})
 			}
@@ -239,8 +252,35 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (Result, er
 	if firstErr != nil {
 		return Result{}, fmt.Errorf("twofa: verify: %w", firstErr)
 	}
-	v.c.Events.emit(ctx, Event{Type: EventFailed, Account: account, Time: now, Scope: ScopeCode, Failures: reserved.Failures})
+	v.failed(ctx, account, ScopeCode, v.c.Throttle, reserved, now)
 	return Result{}, ErrInvalidCode
+}
+
+// failed reports an evaluated failure whose reservation left st: an
+// EventFailed, and an EventGuessing when it spent half or all of the
+// policy's budget.
+func (v *Verifier) failed(ctx context.Context, account, scope string, p ThrottlePolicy, st ThrottleState, now time.Time) {
+	v.c.Events.emit(ctx, Event{Type: EventFailed, Account: account, Time: now, Scope: scope, Failures: st.Failures})
+	if p.Budget > 0 {
+		if left := p.budgetLeft(st, now); left == 0 || left == p.Budget/2 {
+			v.c.Events.emit(ctx, Event{Type: EventGuessing, Account: account, Time: now, Scope: scope, Failures: st.Failures, Remaining: left})
+		}
+	}
+}
+
+// settleTimeout bounds the bookkeeping that follows a consumed factor.
+const settleTimeout = 5 * time.Second
+
+// settle runs the bookkeeping that follows a consumed factor (clearing a
+// throttle). Once a code is consumed the verification has succeeded, and it
+// is reported so even when the request's context has ended or the
+// bookkeeping fails: settle runs under a context the request cannot
+// cancel, bounded by settleTimeout. Should it fail, the only consequence is
+// a back-off left in place, which the account's next success clears.
+func (v *Verifier) settle(ctx context.Context, f func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	_ = f(ctx)
 }
 
 // reserve counts an attempt in scope, returning the state it left, or
@@ -253,14 +293,15 @@ func (v *Verifier) reserve(ctx context.Context, account, scope string, p Throttl
 	if ok {
 		return st, nil
 	}
-	e := &ThrottledError{RetryAfter: st.Until.Sub(now), Until: st.Until}
+	e := &ThrottledError{RetryAfter: p.retryAfter(st, now), BudgetSpent: p.budgetSpent(st, now)}
+	e.Until = now.Add(e.RetryAfter)
 	v.c.Events.emit(ctx, Event{Type: EventThrottled, Account: account, Time: now, Scope: scope, RetryAfter: e.RetryAfter, Failures: st.Failures})
 	return st, e
 }
 
 // ResetThrottle clears the account's throttles (codes, recovery codes and
-// app passwords), for a support agent who has verified the owner another
-// way.
+// app passwords), budgets included, for a support agent who has verified
+// the owner another way.
 func (v *Verifier) ResetThrottle(ctx context.Context, account string) error {
 	if err := validAccount(account); err != nil {
 		return err

@@ -510,17 +510,26 @@ func (f *failingStore) ResetThrottle(ctx context.Context, account, scope string)
 	return f.Store.ResetThrottle(ctx, account, scope)
 }
 
-func (f *failingStore) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (bool, error) {
+func (f *failingStore) RecordSuccess(ctx context.Context, account, scope string, p twofa.ThrottlePolicy) error {
+	if f.fail == "RecordSuccess" {
+		return errBoom
+	}
+	return f.Store.RecordSuccess(ctx, account, scope, p)
+}
+
+func (f *failingStore) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (int, bool, error) {
 	if f.fail == "ConsumeRecoveryCode" {
-		return false, errBoom
+		return 0, false, errBoom
 	}
 	return f.Store.ConsumeRecoveryCode(ctx, account, digest, at)
 }
 
+// A store failure before the code is consumed fails the verification and
+// consumes nothing.
 func TestVerifyStoreErrors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	for _, method := range []string{"Devices", "ReserveAttempt", "AdvanceCounter", "ResetThrottle", "ConsumeRecoveryCode"} {
+	for _, method := range []string{"Devices", "ReserveAttempt", "AdvanceCounter", "ConsumeRecoveryCode"} {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
 			env := twofatest.New(t)
@@ -539,7 +548,89 @@ func TestVerifyStoreErrors(t *testing.T) {
 			_, err = v.Verify(ctx, "olga", input)
 			require.ErrorIs(t, err, errBoom)
 			assert.NotContains(t, err.Error(), input)
+			_, err = env.Verifier.Verify(ctx, "olga", input)
+			require.NoError(t, err, "the code was not consumed")
 		})
+	}
+}
+
+// Once a code is consumed the verification has succeeded: a failure of the
+// bookkeeping after it (clearing the throttle) does not turn it into an
+// error, which would lose the code while the owner never got in.
+func TestVerifySucceedsOnceConsumed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, method := range []string{"RecordSuccess", "ResetThrottle"} {
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			env := twofatest.New(t)
+			dev := env.EnrollTOTP("olga")
+			codes, err := env.Recovery.Generate(ctx, "olga")
+			require.NoError(t, err)
+			cfg := env.Config
+			cfg.Store = &failingStore{Store: env.Store, fail: method}
+			v, err := twofa.NewVerifier(cfg)
+			require.NoError(t, err)
+			res, err := v.Verify(ctx, "olga", dev.Code())
+			require.NoError(t, err)
+			assert.Equal(t, twofa.FactorDevice, res.Factor)
+			res, err = v.Verify(ctx, "olga", codes[0])
+			require.NoError(t, err)
+			assert.Equal(t, twofa.FactorRecoveryCode, res.Factor)
+			assert.Equal(t, twofa.RecoveryCodeCount-1, res.RecoveryCodesLeft)
+		})
+	}
+}
+
+// cancellingStore cancels the request's context as soon as a factor has
+// been consumed, as a client that hangs up at that moment does.
+type cancellingStore struct {
+	twofa.Store
+	cancel context.CancelFunc
+}
+
+func (c *cancellingStore) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+	ok, err := c.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
+	c.cancel()
+	return ok, err
+}
+
+func (c *cancellingStore) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (int, bool, error) {
+	left, ok, err := c.Store.ConsumeRecoveryCode(ctx, account, digest, at)
+	c.cancel()
+	return left, ok, err
+}
+
+// A request cancelled right after its code was consumed still reports the
+// success (and the count of recovery codes left), and the throttle is
+// still cleared.
+func TestVerifyCancelledAfterConsume(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	dev := env.EnrollTOTP("pia")
+	codes, err := env.Recovery.Generate(t.Context(), "pia")
+	require.NoError(t, err)
+	_, err = env.Verifier.Verify(t.Context(), "pia", wrongCode(t, dev, env.Clock.Now(), 1))
+	require.ErrorIs(t, err, twofa.ErrInvalidCode)
+
+	for _, input := range []string{dev.Code(), codes[0]} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cfg := env.Config
+		cfg.Store = &cancellingStore{Store: env.Store, cancel: cancel}
+		v, err := twofa.NewVerifier(cfg)
+		require.NoError(t, err)
+		res, err := v.Verify(ctx, "pia", input)
+		require.NoError(t, err)
+		require.Error(t, ctx.Err())
+		if input == codes[0] {
+			assert.Equal(t, twofa.FactorRecoveryCode, res.Factor)
+			assert.Equal(t, twofa.RecoveryCodeCount-1, res.RecoveryCodesLeft)
+		} else {
+			assert.Equal(t, twofa.FactorDevice, res.Factor)
+		}
+		st, err := env.Store.Throttle(t.Context(), "pia", twofa.ScopeCode)
+		require.NoError(t, err)
+		assert.Zero(t, st.Failures, "the throttle was cleared")
 	}
 }
 

@@ -367,21 +367,46 @@ func (s *Store) DeleteExpiredDevices(ctx context.Context, now time.Time) (int, e
 }
 
 // ReserveAttempt is the throttle's one atomic step, as
-// [twofa.ThrottleStore] describes.
+// [twofa.ThrottleStore] describes: [twofa.ThrottlePolicy.Reserve] under
+// the store's lock.
 func (s *Store) ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
 	if err := s.begin(ctx); err != nil {
 		return twofa.ThrottleState{}, false, err
 	}
 	defer s.mu.Unlock()
 	a := s.account(account, true)
-	st := a.throttles[scope]
-	if now.Before(st.Until) {
-		return st, false, nil
+	st, ok := p.Reserve(a.throttles[scope], now)
+	if ok {
+		a.throttles[scope] = st
+	} else {
+		s.tidy(account)
 	}
-	st.Failures++
-	st.Until = now.Add(p.Delay(st.Failures))
-	a.throttles[scope] = st
-	return st, true, nil
+	return st, ok, nil
+}
+
+// RecordSuccess clears the back-off and gives back the budget the
+// successful attempt reserved ([twofa.ThrottlePolicy.Succeeded]); a state
+// left with nothing in it is dropped.
+func (s *Store) RecordSuccess(ctx context.Context, account, scope string, p twofa.ThrottlePolicy) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	a := s.accounts[account]
+	if a == nil {
+		return nil
+	}
+	st, ok := a.throttles[scope]
+	if !ok {
+		return nil
+	}
+	if st = p.Succeeded(st); st == (twofa.ThrottleState{}) {
+		delete(a.throttles, scope)
+		s.tidy(account)
+	} else {
+		a.throttles[scope] = st
+	}
+	return nil
 }
 
 // ResetThrottle clears the account's state in scope.
@@ -426,22 +451,23 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, account string, digest
 }
 
 // ConsumeRecoveryCode removes the unused code with this digest and reports
-// whether there was one.
-func (s *Store) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (bool, error) {
+// whether there was one and how many are left.
+func (s *Store) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (int, bool, error) {
 	if err := s.begin(ctx); err != nil {
-		return false, err
+		return 0, false, err
 	}
 	defer s.mu.Unlock()
 	a := s.accounts[account]
 	if a == nil {
-		return false, nil
+		return 0, false, nil
 	}
 	if _, ok := a.recovery[string(digest)]; !ok {
-		return false, nil
+		return len(a.recovery), false, nil
 	}
 	delete(a.recovery, string(digest))
+	left := len(a.recovery)
 	s.tidy(account)
-	return true, nil
+	return left, true, nil
 }
 
 // RecoveryCodesLeft returns how many unused codes the account has.

@@ -1,6 +1,6 @@
-// Package sqlstore implements every twofa store interface (twofa.Store and
-// twofa.AppPasswordStore) on database/sql, for SQLite and PostgreSQL. It imports no driver: open a
-// *sql.DB with the driver of your choice, then
+// Package sqlstore implements every twofa store interface (twofa.Store,
+// which is all of them) on database/sql, for SQLite and PostgreSQL. It
+// imports no driver: open a *sql.DB with the driver of your choice, then
 //
 //	store, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{})
 //	...
@@ -15,12 +15,14 @@
 //   - AdvanceCounter (the replay guard) and ConfirmDevice are one
 //     conditional UPDATE each; the number of rows changed is the answer.
 //   - ReserveAttempt (the throttle) is one upsert,
-//     INSERT ... ON CONFLICT DO UPDATE ... WHERE until <= now RETURNING,
-//     that computes the back-off of twofa.ThrottlePolicy.Delay in SQL.
-//   - ConsumeRecoveryCode is one DELETE.
+//     INSERT ... ON CONFLICT DO UPDATE ... WHERE <not refused> RETURNING,
+//     that computes the back-off and the budget of
+//     twofa.ThrottlePolicy.Reserve in SQL; RecordSuccess is one UPDATE.
+//   - ConsumeRecoveryCode is a DELETE and a count in one transaction.
 //   - InsertDevice (count, then insert), DeleteDevice (delete, then count),
-//     ReplaceRecoveryCodes and InsertAppPassword (check, count, insert)
-//     each run in one transaction: in SQLite one
+//     ConsumeRecoveryCode, ReplaceRecoveryCodes, InsertAppPassword (check,
+//     count, insert) and the phone and challenge operations that count
+//     before they write each run in one transaction: in SQLite one
 //     that starts with BEGIN IMMEDIATE, in PostgreSQL one that first takes
 //     a per-account pg_advisory_xact_lock. On any error, including a
 //     cancelled context, the transaction rolls back.
@@ -39,8 +41,9 @@
 // Migrate applies the embedded, versioned migrations (migrations/sqlite,
 // migrations/postgres) in one transaction and records them in
 // <prefix>schema_version. The tables are <prefix>devices,
-// <prefix>throttles, <prefix>recovery_codes and <prefix>app_passwords,
-// with the prefix "twofa_" unless Options.TablePrefix says otherwise.
+// <prefix>throttles, <prefix>recovery_codes, <prefix>app_passwords,
+// <prefix>phones, <prefix>challenges and <prefix>browsers, with the prefix
+// "twofa_" unless Options.TablePrefix says otherwise.
 //
 // A time is kept in two integer columns, Unix seconds (<name>) and the
 // nanoseconds within the second (<name>_ns), so that every time.Time
@@ -49,7 +52,9 @@
 // SQL as the row value (<name>, <name>_ns). A single int64 of Unix
 // nanoseconds would end in the year 2262. Durations are int64
 // nanoseconds, and uint64 counters are stored as int64(v XOR 2^63), which
-// keeps their order in SQL comparisons over the full range. No column
+// keeps their order in SQL comparisons over the full range. The throttle
+// budget's forgiven_at is one column of Unix nanoseconds (0 for none): it
+// only ever holds times near now. No column
 // holds a plaintext secret: devices keep the Keyring-sealed blob, recovery
 // codes a keyed digest.
 //

@@ -79,9 +79,14 @@ func Example_inMemory() {
 	if err := store.ReplaceRecoveryCodes(ctx, "alice", [][]byte{[]byte("digest-1"), []byte("digest-2")}, time.Now()); err != nil {
 		log.Fatal(err)
 	}
-	used, _ := store.ConsumeRecoveryCode(ctx, "alice", []byte("digest-1"), time.Now())
-	again, _ := store.ConsumeRecoveryCode(ctx, "alice", []byte("digest-1"), time.Now())
-	left, _ := store.RecoveryCodesLeft(ctx, "alice")
+	left, used, err := store.ConsumeRecoveryCode(ctx, "alice", []byte("digest-1"), time.Now())
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, again, err := store.ConsumeRecoveryCode(ctx, "alice", []byte("digest-1"), time.Now())
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(used, again, left)
 	// Output: true false 1
 }

@@ -64,7 +64,7 @@ func calls(s *sqlstore.Store) map[string]func(ctx context.Context) error {
 			return s.ReplaceRecoveryCodes(ctx, "alice", [][]byte{[]byte("z")}, t0)
 		},
 		"ConsumeRecoveryCode": func(ctx context.Context) error {
-			_, err := s.ConsumeRecoveryCode(ctx, "alice", []byte("r1"), t0)
+			_, _, err := s.ConsumeRecoveryCode(ctx, "alice", []byte("r1"), t0)
 			return err
 		},
 		"RecoveryCodesLeft": func(ctx context.Context) error {
@@ -231,8 +231,8 @@ func TestFailedStatementRollsBack(t *testing.T) {
 		if err := s.ReplaceRecoveryCodes(ctx, "alice", dup, t0); !errors.Is(err, twofa.ErrDuplicate) {
 			t.Errorf("ReplaceRecoveryCodes with a repeated digest: err = %v, want ErrDuplicate", err)
 		}
-		mustBool(t, true)(s.ConsumeRecoveryCode(ctx, "alice", []byte("r1"), t0))
-		mustBool(t, false)(s.ConsumeRecoveryCode(ctx, "alice", []byte("n1"), t0))
+		mustBool(t, true)(dropLeft(s.ConsumeRecoveryCode(ctx, "alice", []byte("r1"), t0)))
+		mustBool(t, false)(dropLeft(s.ConsumeRecoveryCode(ctx, "alice", []byte("n1"), t0)))
 		must(t, s.ReplaceRecoveryCodes(ctx, "alice", [][]byte{[]byte("r1"), []byte("r2")}, t0))
 
 		// An insert whose id is taken fails after the delete of the

@@ -49,6 +49,7 @@ type queries struct {
 	// throttles
 	reserveAttempt string
 	throttle       string
+	recordSuccess  string
 	resetThrottle  string
 
 	// recovery codes
@@ -141,18 +142,32 @@ func buildQueries(sql func(string) string) queries {
 		deleteExpired: sql(`DELETE FROM {{prefix}}devices
 			WHERE state = ` + statePending + ` AND (expires_at, expires_at_ns) <= ($1, $2)`),
 
-		// One statement: insert failure 1, or count one more failure if
-		// the row's Until is not after now = ($3, $4); RETURNING yields no
-		// row when it is.
-		reserveAttempt: sql(`INSERT INTO {{prefix}}throttles (account, scope, failures, until_at, until_at_ns)
-			VALUES ($1, $2, 1, ` + insertSec + `, ` + insertNsec + `)
+		// One statement: insert failure 1, or count one more failure
+		// unless the back-off runs (failures past Free and Until after
+		// now = ($3, $4)) or the budget is spent (forgiven_at after $11 =
+		// now + (Budget-1)·Refill); RETURNING yields no row when refused.
+		// The budget: $9 is now and $10 Refill in nanoseconds ($10 = 0:
+		// no budget), $12 is now + Refill (0 without a budget).
+		reserveAttempt: sql(`INSERT INTO {{prefix}}throttles (account, scope, failures, until_at, until_at_ns, forgiven_at)
+			VALUES ($1, $2, 1, ` + insertSec + `, ` + insertNsec + `, CAST($12 AS BIGINT))
 			ON CONFLICT (account, scope) DO UPDATE
 			SET failures = {{prefix}}throttles.failures + 1,
 				until_at = ` + updateSec + `,
-				until_at_ns = ` + updateNsec + `
-			WHERE ({{prefix}}throttles.until_at, {{prefix}}throttles.until_at_ns) <= (CAST($3 AS BIGINT), CAST($4 AS BIGINT))
-			RETURNING failures, until_at, until_at_ns`),
-		throttle: sql(`SELECT failures, until_at, until_at_ns FROM {{prefix}}throttles
+				until_at_ns = ` + updateNsec + `,
+				forgiven_at = CASE WHEN CAST($10 AS BIGINT) = 0 THEN {{prefix}}throttles.forgiven_at
+					WHEN {{prefix}}throttles.forgiven_at > CAST($9 AS BIGINT) THEN {{prefix}}throttles.forgiven_at + CAST($10 AS BIGINT)
+					ELSE CAST($12 AS BIGINT) END
+			WHERE ({{prefix}}throttles.failures <= CAST($5 AS BIGINT)
+					OR ({{prefix}}throttles.until_at, {{prefix}}throttles.until_at_ns) <= (CAST($3 AS BIGINT), CAST($4 AS BIGINT)))
+				AND {{prefix}}throttles.forgiven_at <= CAST($11 AS BIGINT)
+			RETURNING failures, until_at, until_at_ns, forgiven_at`),
+		throttle: sql(`SELECT failures, until_at, until_at_ns, forgiven_at FROM {{prefix}}throttles
+			WHERE account = $1 AND scope = $2`),
+		// A success: the back-off cleared, the reservation's Refill ($3)
+		// given back to the budget.
+		recordSuccess: sql(`UPDATE {{prefix}}throttles
+			SET failures = 0, until_at = ` + zeroTimeSQL + `, until_at_ns = 0,
+				forgiven_at = CASE WHEN forgiven_at = 0 THEN 0 ELSE forgiven_at - CAST($3 AS BIGINT) END
 			WHERE account = $1 AND scope = $2`),
 		resetThrottle: sql(`DELETE FROM {{prefix}}throttles WHERE account = $1 AND scope = $2`),
 

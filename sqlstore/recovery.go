@@ -27,18 +27,31 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, account string, digest
 	return wrap("replace recovery codes", err)
 }
 
-// ConsumeRecoveryCode implements twofa.RecoveryStore with one DELETE whose
-// row count is the answer: of concurrent calls, one deletes the row.
-func (s *Store) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (bool, error) {
-	res, err := s.exec(ctx, s.q.consumeRecovery, account, blob(digest))
+// ConsumeRecoveryCode implements twofa.RecoveryStore in one transaction
+// under the account's recovery lock (as ReplaceRecoveryCodes): a DELETE
+// whose row count is the answer (of concurrent calls, one deletes the
+// row), then the count of the codes left, which the lock keeps exact.
+func (s *Store) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (int, bool, error) {
+	var (
+		left int
+		ok   bool
+	)
+	err := s.inTx(ctx, lockRecovery, account, func(q querier) error {
+		res, err := q.ExecContext(ctx, s.q.consumeRecovery, account, blob(digest))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		ok = n == 1
+		return q.QueryRowContext(ctx, s.q.countRecovery, account).Scan(&left)
+	})
 	if err != nil {
-		return false, wrap("consume recovery code", err)
+		return 0, false, wrap("consume recovery code", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, wrap("consume recovery code", err)
-	}
-	return n == 1, nil
+	return left, ok, nil
 }
 
 // RecoveryCodesLeft implements twofa.RecoveryStore.

@@ -268,3 +268,61 @@ func importHOTP(tb testing.TB, r replica, account string) *twofa.HOTP {
 	}
 	return h
 }
+
+// offsetClock is the system clock shifted by an offset: a replica whose
+// clock differs from the others' by milliseconds.
+type offsetClock time.Duration
+
+func (c offsetClock) Now() time.Time { return time.Now().Add(time.Duration(c)) }
+
+// TestReplicasRealClocksNoSpuriousThrottle: two replicas on real clocks 25 ms
+// apart receive bursts of concurrent wrong codes for one account under a
+// throttle whose free failures are never used up: none is refused
+// unevaluated, however the requests overlap. (A refusal must come from a
+// back-off that really runs.)
+func TestReplicasRealClocksNoSpuriousThrottle(t *testing.T) {
+	forEachShared(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		p := twofa.ThrottlePolicy{Free: 1 << 20, Base: time.Second, Max: time.Minute}
+		rs := replicas(t, b, 2, nil, p)
+		// Rebuild the two replicas on clocks 25 ms apart, sharing one keyring.
+		key := newKeyring(t)
+		for i, off := range []time.Duration{0, -25 * time.Millisecond} {
+			cfg := twofa.Config{Store: rs[i].store, Keyring: key, Issuer: "Replicas", Clock: offsetClock(off), Throttle: p}
+			var err error
+			if rs[i].devices, err = twofa.NewDevices(cfg); err != nil {
+				t.Fatal(err)
+			}
+			if rs[i].verifier, err = twofa.NewVerifier(cfg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e, err := rs[0].devices.Enroll(ctx, "alice", "phone", twofa.EnrollOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		totp, err := e.Key.TOTP()
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, _ := totp.Code(time.Now())
+		if err := rs[0].devices.Confirm(ctx, "alice", e.Device.ID, code); err != nil {
+			t.Fatal(err)
+		}
+		valid := map[string]bool{}
+		for i := -6; i <= 6; i++ {
+			c, _ := totp.Code(time.Now().Add(time.Duration(i) * 30 * time.Second))
+			valid[c] = true
+		}
+		wrong := "000000"
+		for n := 1; valid[wrong]; n++ {
+			wrong = fmt.Sprintf("%06d", n*7919%1000000)
+		}
+		for _, burst := range []int{8, 32, 32, 32} {
+			_, _, invalid, others := tally(rs, "alice", wrong, burst)
+			if len(others) > 0 || invalid != int32(burst) {
+				t.Fatalf("burst of %d wrong codes through two replicas: %d evaluated, other results %v; want all evaluated", burst, invalid, others)
+			}
+		}
+	})
+}

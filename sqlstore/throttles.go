@@ -5,42 +5,55 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/twofa-go/twofa"
 )
 
 // ReserveAttempt implements twofa.ThrottleStore in one statement: an
-// upsert that inserts failure 1 or, only where the stored Until is not
-// after now, adds one failure, and computes the new Until in SQL exactly as
-// p.Delay does (see delay in queries.go); RETURNING reports the new state.
-// When it returns no row (now is before Until) the state is read and
-// reported with false.
+// upsert that inserts failure 1 or, only where neither the back-off nor the
+// budget refuses, adds one failure, and computes the new Until and
+// Forgiven in SQL exactly as p.Reserve does (see delay in queries.go);
+// RETURNING reports the new state. When it returns no row (refused) the
+// state is read and reported with false.
 //
 // A policy with Base > 0 and a negative Max (which twofa refuses anyway)
 // is an error matching twofa.ErrInvalidOptions.
 func (s *Store) ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
 	if p.Base <= 0 {
-		p.Base, p.Max = 0, 0 // Delay is 0 throughout
+		// No back-off: Delay is 0 throughout and nothing is past Free.
+		p.Free, p.Base, p.Max = math.MaxInt, 0, 0
 	}
-	if p.Max < 0 {
-		return twofa.ThrottleState{}, false, fmt.Errorf("sqlstore: reserve attempt: %w: negative Max %v", twofa.ErrInvalidOptions, p.Max)
+	if p.Max < 0 || p.Budget < 0 || p.Refill < 0 {
+		return twofa.ThrottleState{}, false, fmt.Errorf("sqlstore: reserve attempt: %w: negative Max, Budget or Refill", twofa.ErrInvalidOptions)
 	}
 	sec, nsec := unix(now)
 	free := int64(p.Free)
-	threshold := free + 1 + int64(p.DoublingsToMax())
+	threshold := int64(math.MaxInt64)
+	if p.Free < math.MaxInt {
+		threshold = free + 1 + int64(p.DoublingsToMax())
+	}
+	nowNS := now.UnixNano()
+	var refill, limit, nowPlusRefill int64 = 0, math.MaxInt64, 0
+	if p.Budget > 0 && p.Refill > 0 {
+		refill = int64(p.Refill)
+		limit = nowNS + int64(p.Budget-1)*refill
+		nowPlusRefill = nowNS + refill
+	}
 
 	for range 3 {
 		var st twofa.ThrottleState
 		err := s.execRow(ctx, func(r *sql.Row) (err error) { st, err = scanState(r); return err },
-			s.q.reserveAttempt, account, scope, sec, nsec, free, int64(p.Base), threshold, int64(p.Max))
+			s.q.reserveAttempt, account, scope, sec, nsec, free, int64(p.Base), threshold, int64(p.Max),
+			nowNS, refill, limit, nowPlusRefill)
 		if err == nil {
 			return st, true, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return twofa.ThrottleState{}, false, wrap("reserve attempt", err)
 		}
-		// Throttled: report the state. Should a concurrent reset have
+		// Refused: report the state. Should a concurrent reset have
 		// removed the row meanwhile, try again.
 		err = s.queryRow(ctx, func(r *sql.Row) (err error) { st, err = scanState(r); return err }, s.q.throttle, account, scope)
 		if err == nil {
@@ -55,12 +68,26 @@ func (s *Store) ReserveAttempt(ctx context.Context, account, scope string, now t
 
 func scanState(r scanner) (twofa.ThrottleState, error) {
 	var st twofa.ThrottleState
-	var sec, nsec int64
-	if err := r.Scan(&st.Failures, &sec, &nsec); err != nil {
+	var sec, nsec, forgiven int64
+	if err := r.Scan(&st.Failures, &sec, &nsec, &forgiven); err != nil {
 		return twofa.ThrottleState{}, err
 	}
 	st.Until = fromUnix(sec, nsec)
+	if forgiven != 0 {
+		st.Forgiven = time.Unix(0, forgiven).UTC()
+	}
 	return st, nil
+}
+
+// RecordSuccess implements twofa.ThrottleStore in one UPDATE; for a
+// policy without a budget it deletes the row, as nothing is left in it.
+func (s *Store) RecordSuccess(ctx context.Context, account, scope string, p twofa.ThrottlePolicy) error {
+	if p.Budget <= 0 || p.Refill <= 0 {
+		_, err := s.exec(ctx, s.q.resetThrottle, account, scope)
+		return wrap("record success", err)
+	}
+	_, err := s.exec(ctx, s.q.recordSuccess, account, scope, int64(p.Refill))
+	return wrap("record success", err)
 }
 
 // ResetThrottle implements twofa.ThrottleStore: it deletes the row.

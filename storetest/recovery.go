@@ -49,9 +49,16 @@ func replace(t *testing.T, s twofa.Store, account string, digests [][]byte) {
 
 func consume(t *testing.T, s twofa.Store, account string, digest []byte) bool {
 	t.Helper()
-	ok, err := s.ConsumeRecoveryCode(t.Context(), account, digest, t0)
+	left, ok, err := s.ConsumeRecoveryCode(t.Context(), account, digest, t0)
 	if err != nil {
 		t.Fatalf("ConsumeRecoveryCode: %v", err)
+	}
+	n, err := s.RecoveryCodesLeft(t.Context(), account)
+	if err != nil {
+		t.Fatalf("RecoveryCodesLeft: %v", err)
+	}
+	if left != n {
+		t.Errorf("ConsumeRecoveryCode reported %d codes left, RecoveryCodesLeft says %d", left, n)
 	}
 	return ok
 }
@@ -231,12 +238,15 @@ func testConsumeConcurrent(t *testing.T, s twofa.Store) {
 	replace(t, s, acct, ds)
 	var wins atomic.Int32
 	parallel(n, func(int) {
-		ok, err := s.ConsumeRecoveryCode(t.Context(), acct, ds[1], t0)
+		left, ok, err := s.ConsumeRecoveryCode(t.Context(), acct, ds[1], t0)
 		if err != nil {
 			t.Errorf("ConsumeRecoveryCode: %v", err)
 		}
 		if ok {
 			wins.Add(1)
+			if left != 2 {
+				t.Errorf("the winning ConsumeRecoveryCode reported %d codes left, want 2", left)
+			}
 		}
 	})
 	if wins.Load() != 1 {
@@ -251,15 +261,26 @@ func testConsumeConcurrentDistinct(t *testing.T, s twofa.Store) {
 	ds := newDigests(codes)
 	replace(t, s, acct, ds)
 	wins := make([]atomic.Int32, codes)
+	lefts := make([]atomic.Int32, codes) // how many winners reported each count
 	parallel(codes*each, func(i int) {
-		ok, err := s.ConsumeRecoveryCode(t.Context(), acct, ds[i%codes], t0)
+		left, ok, err := s.ConsumeRecoveryCode(t.Context(), acct, ds[i%codes], t0)
 		if err != nil {
 			t.Errorf("ConsumeRecoveryCode: %v", err)
 		}
 		if ok {
 			wins[i%codes].Add(1)
+			if left < 0 || left >= codes {
+				t.Errorf("ConsumeRecoveryCode reported %d codes left of %d", left, codes)
+				return
+			}
+			lefts[left].Add(1)
 		}
 	})
+	for n := range lefts {
+		if w := lefts[n].Load(); w != 1 {
+			t.Errorf("%d winning ConsumeRecoveryCode calls reported %d codes left, want exactly 1 (the count right after each)", w, n)
+		}
+	}
 	for i := range wins {
 		if w := wins[i].Load(); w != 1 {
 			t.Errorf("digest #%d, consumed by %d concurrent calls: %d reported true, want 1", i, each, w)
@@ -272,7 +293,7 @@ func testConsumeCancelled(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	ds := newDigests(2)
 	replace(t, s, acct, ds)
-	ok, err := s.ConsumeRecoveryCode(cancelled(t), acct, ds[0], t0)
+	_, ok, err := s.ConsumeRecoveryCode(cancelled(t), acct, ds[0], t0)
 	wantCancelled(t, "ConsumeRecoveryCode", err)
 	if ok {
 		t.Error("ConsumeRecoveryCode with a cancelled context reported true")

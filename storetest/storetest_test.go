@@ -136,6 +136,21 @@ var mutants = map[string]mutant{
 		want:  "ReserveAttempt at Until reported false",
 		store: func() twofa.Store { return refusedAtUntil{memstore.New()} },
 	},
+	"RefusedBeforeUntilWhileFree": {
+		catch: "ThrottleStore/ReserveAttempt/FreeWhateverTheClock",
+		want:  "free failure 2",
+		store: func() twofa.Store { return refusedBeforeUntil{memstore.New()} },
+	},
+	"SuccessForgetsBudget": {
+		catch: "ThrottleStore/RecordSuccess/Clears",
+		want:  "Throttle after RecordSuccess",
+		store: func() twofa.Store { return successForgetsBudget{memstore.New()} },
+	},
+	"BudgetIgnored": {
+		catch: "ThrottleStore/ReserveAttempt/Budget",
+		want:  "failure 1 = ",
+		store: func() twofa.Store { return budgetIgnored{memstore.New()} },
+	},
 	"ResetAllScopes": {
 		catch: "ThrottleStore/ResetThrottle/Resets",
 		want:  "Throttle in another scope",
@@ -378,6 +393,33 @@ func (s refusedAtUntil) ReserveAttempt(ctx context.Context, account, scope strin
 	if err == nil && st.Until.Equal(now) && st.Failures > 0 {
 		return st, false, nil
 	}
+	return s.Store.ReserveAttempt(ctx, account, scope, now, p)
+}
+
+// refusedBeforeUntil refuses any attempt before the stored Until, even
+// while the failures are free (a back-off of zero).
+type refusedBeforeUntil struct{ *memstore.Store }
+
+func (s refusedBeforeUntil) ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+	st, err := s.Throttle(ctx, account, scope)
+	if err == nil && now.Before(st.Until) {
+		return st, false, nil
+	}
+	return s.Store.ReserveAttempt(ctx, account, scope, now, p)
+}
+
+// successForgetsBudget clears the whole state on a success.
+type successForgetsBudget struct{ *memstore.Store }
+
+func (s successForgetsBudget) RecordSuccess(ctx context.Context, account, scope string, _ twofa.ThrottlePolicy) error {
+	return s.Store.ResetThrottle(ctx, account, scope)
+}
+
+// budgetIgnored keeps no budget.
+type budgetIgnored struct{ *memstore.Store }
+
+func (s budgetIgnored) ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+	p.Budget, p.Refill = 0, 0
 	return s.Store.ReserveAttempt(ctx, account, scope, now, p)
 }
 

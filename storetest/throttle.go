@@ -23,10 +23,20 @@ func throttleTests() []testCase {
 		{"ThrottleStore/ReserveAttempt/Accounts", testReserveAccounts},
 		{"ThrottleStore/ReserveAttempt/Concurrent", testReserveConcurrent},
 		{"ThrottleStore/ReserveAttempt/ConcurrentThrottled", testReserveConcurrentThrottled},
+		{"ThrottleStore/ReserveAttempt/FreeWhateverTheClock", testReserveFreeWhateverTheClock},
+		{"ThrottleStore/ReserveAttempt/ConcurrentClocks", testReserveConcurrentClocks},
+		{"ThrottleStore/ReserveAttempt/Budget", testReserveBudget},
+		{"ThrottleStore/ReserveAttempt/BudgetConcurrent", testReserveBudgetConcurrent},
+		{"ThrottleStore/ReserveAttempt/Model", testReserveModel},
 		{"ThrottleStore/ReserveAttempt/Cancelled", testReserveCancelled},
+		{"ThrottleStore/RecordSuccess/Clears", testRecordSuccess},
+		{"ThrottleStore/RecordSuccess/Concurrent", testRecordSuccessConcurrent},
+		{"ThrottleStore/RecordSuccess/Unknown", testRecordSuccessUnknown},
+		{"ThrottleStore/RecordSuccess/Cancelled", testRecordSuccessCancelled},
 		{"ThrottleStore/ResetThrottle/Resets", testReset},
 		{"ThrottleStore/ResetThrottle/Unknown", testResetUnknown},
 		{"ThrottleStore/ResetThrottle/Cancelled", testResetCancelled},
+		{"ThrottleStore/ResetThrottle/Budget", testResetBudget},
 		{"ThrottleStore/Throttle/Unknown", testThrottleUnknown},
 		{"ThrottleStore/Throttle/Cancelled", testThrottleCancelled},
 	}...)
@@ -52,16 +62,39 @@ var policies = []struct {
 	{"Nanoseconds", twofa.ThrottlePolicy{Free: 1, Base: 1, Max: 1000}},
 	{"Free60", twofa.ThrottlePolicy{Free: 60, Base: time.Millisecond, Max: time.Second}},
 	{"NoDelay", twofa.ThrottlePolicy{}},
+	{"BudgetOnly", twofa.ThrottlePolicy{Budget: 7, Refill: time.Minute}},
+	{"BudgetOfOne", twofa.ThrottlePolicy{Budget: 1, Refill: 3}},
+	{"BudgetAndBackOff", twofa.ThrottlePolicy{Free: 2, Base: time.Second, Max: time.Minute, Budget: 10, Refill: time.Hour}},
+	{"BudgetFiveYears", twofa.ThrottlePolicy{Budget: 5, Refill: 365 * 24 * time.Hour}},
 }
 
-func zeroState(st twofa.ThrottleState) bool { return st.Failures == 0 && st.Until.IsZero() }
+func zeroState(st twofa.ThrottleState) bool {
+	return st.Failures == 0 && st.Until.IsZero() && st.Forgiven.IsZero()
+}
 
 func fmtState(st twofa.ThrottleState) string {
-	return fmt.Sprintf("{Failures %d, Until %s}", st.Failures, fmtTime(st.Until))
+	return fmt.Sprintf("{Failures %d, Until %s, Forgiven %s}", st.Failures, fmtTime(st.Until), fmtTime(st.Forgiven))
 }
 
+func sameTime(a, b time.Time) bool { return a.Equal(b) && a.IsZero() == b.IsZero() }
+
 func sameState(a, b twofa.ThrottleState) bool {
-	return a.Failures == b.Failures && a.Until.Equal(b.Until) && a.Until.IsZero() == b.Until.IsZero()
+	return a.Failures == b.Failures && sameTime(a.Until, b.Until) && sameTime(a.Forgiven, b.Forgiven)
+}
+
+// nextAllowed returns the earliest time at or after now when p lets st
+// count another attempt.
+func nextAllowed(p twofa.ThrottlePolicy, st twofa.ThrottleState, now time.Time) time.Time {
+	next := now
+	if p.Base > 0 && st.Failures > p.Free && st.Until.After(next) {
+		next = st.Until
+	}
+	if p.Budget > 0 {
+		if room := st.Forgiven.Add(-time.Duration(p.Budget-1) * p.Refill); room.After(next) {
+			next = room
+		}
+	}
+	return next
 }
 
 func reserve(t *testing.T, s twofa.Store, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool) {
@@ -91,40 +124,294 @@ func wantState(t *testing.T, what string, got, want twofa.ThrottleState) {
 
 // testReservePolicy makes 70 attempts, each as soon as it is allowed (plus
 // a few nanoseconds), and one just before, and checks every state against
-// p.Delay. With a Max of a century the attempts run past the year 2262,
-// where a store may saturate Until at endOfTime; the test then keeps
-// calling at endOfTime.
+// p.Delay and p.Reserve. With a Max of a century the attempts run past the
+// year 2262, where a store may saturate Until at endOfTime; the test then
+// keeps calling at endOfTime.
 func testReservePolicy(t *testing.T, s twofa.Store, p twofa.ThrottlePolicy) {
 	acct := NewAccount()
 	now := t0
 	var st twofa.ThrottleState
 	for n := 1; n <= 70; n++ {
 		if n > 1 {
-			if st.Until.After(now) {
-				early := st.Until.Add(-1)
+			next := nextAllowed(p, st, now)
+			if next.After(now) {
+				early := next.Add(-1)
 				got, ok := reserve(t, s, acct, twofa.ScopeCode, early, p)
 				if ok {
-					t.Fatalf("failure %d: ReserveAttempt 1 ns before Until reported true", n)
+					t.Fatalf("failure %d: ReserveAttempt 1 ns before it is allowed reported true", n)
 				}
-				wantState(t, fmt.Sprintf("failure %d: ReserveAttempt 1 ns before Until", n), got, st)
+				wantState(t, fmt.Sprintf("failure %d: ReserveAttempt 1 ns before it is allowed", n), got, st)
 				wantState(t, fmt.Sprintf("failure %d: Throttle after a refused attempt", n), throttle(t, s, acct, twofa.ScopeCode), st)
 			}
-			now = st.Until.Add(time.Duration(n % 3)) // at Until, or 1 or 2 ns after
+			now = next.Add(time.Duration(n % 3)) // when allowed, or 1 or 2 ns after
 			if st.Until.Equal(endOfTime) {
 				now = endOfTime // saturated: stay in the store's range
 			}
 		}
 		got, ok := reserve(t, s, acct, twofa.ScopeCode, now, p)
 		if !ok {
-			t.Fatalf("failure %d: ReserveAttempt at %s with Until %s reported false", n, fmtTime(now), fmtTime(st.Until))
+			t.Fatalf("failure %d: ReserveAttempt at %s with %s reported false", n, fmtTime(now), fmtState(st))
 		}
-		want := twofa.ThrottleState{Failures: n, Until: now.Add(p.Delay(n))}
+		want, _ := p.Reserve(st, now)
+		if want.Until != now.Add(p.Delay(n)) || want.Failures != n {
+			t.Fatalf("ThrottlePolicy.Reserve disagrees with Delay at failure %d", n)
+		}
 		if want.Until.After(endOfTime) && got.Until.Equal(endOfTime) {
 			want.Until = endOfTime // saturated, as a store of int64 nanoseconds may
 		}
 		wantState(t, fmt.Sprintf("failure %d (delay %v): ReserveAttempt", n, p.Delay(n)), got, want)
 		wantState(t, fmt.Sprintf("failure %d: Throttle", n), throttle(t, s, acct, twofa.ScopeCode), want)
 		st = want
+	}
+}
+
+// While the failures are free, no reading of the clock refuses an attempt:
+// requests whose clocks run a little behind the previous one's (overlapping
+// requests, replicas whose clocks differ) are counted, never throttled.
+func testReserveFreeWhateverTheClock(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	p := twofa.ThrottlePolicy{Free: 5, Base: time.Second, Max: time.Hour}
+	for n, at := range []time.Time{t0.Add(time.Second), t0, t0.Add(-time.Millisecond), t0.Add(time.Hour), t0.Add(-time.Hour)} {
+		st, ok := reserve(t, s, acct, twofa.ScopeCode, at, p)
+		if !ok {
+			t.Fatalf("free failure %d at %s: ReserveAttempt reported false with %s", n+1, fmtTime(at), fmtState(st))
+		}
+		wantState(t, fmt.Sprintf("free failure %d", n+1), st, twofa.ThrottleState{Failures: n + 1, Until: at})
+	}
+	// Failure Free+1 starts a real back-off, which holds for an older clock.
+	at := t0.Add(-2 * time.Hour)
+	st, ok := reserve(t, s, acct, twofa.ScopeCode, at, p)
+	if !ok {
+		t.Fatal("failure 6: ReserveAttempt reported false")
+	}
+	wantState(t, "failure 6", st, twofa.ThrottleState{Failures: 6, Until: at.Add(time.Second)})
+	if _, ok := reserve(t, s, acct, twofa.ScopeCode, at.Add(-time.Millisecond), p); ok {
+		t.Error("ReserveAttempt while the back-off runs reported true")
+	}
+}
+
+// Concurrent attempts whose clock readings differ by milliseconds, in any
+// order, are all counted while the failures are free.
+func testReserveConcurrentClocks(t *testing.T, s twofa.Store) {
+	const n = 64
+	acct := NewAccount()
+	p := twofa.ThrottlePolicy{Free: n, Base: time.Second, Max: time.Hour}
+	var refused atomic.Int32
+	parallel(n, func(i int) {
+		at := t0.Add(time.Duration((i*37)%n) * time.Millisecond)
+		_, ok, err := s.ReserveAttempt(t.Context(), acct, twofa.ScopeCode, at, p)
+		if err != nil {
+			t.Errorf("ReserveAttempt: %v", err)
+		}
+		if !ok {
+			refused.Add(1)
+		}
+	})
+	if r := refused.Load(); r != 0 {
+		t.Errorf("%d concurrent ReserveAttempt calls with free failures and clocks milliseconds apart: %d refused, want 0", n, r)
+	}
+	if st := throttle(t, s, acct, twofa.ScopeCode); st.Failures != n {
+		t.Errorf("Throttle = %s, want %d failures", fmtState(st), n)
+	}
+}
+
+func testReserveBudget(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	p := twofa.ThrottlePolicy{Budget: 3, Refill: time.Hour}
+	for n := 1; n <= 3; n++ {
+		at := t0.Add(time.Duration(n) * time.Millisecond)
+		st, ok := reserve(t, s, acct, twofa.ScopeCode, at, p)
+		if !ok {
+			t.Fatalf("failure %d of a budget of 3: ReserveAttempt reported false", n)
+		}
+		// The first moves Forgiven to at+Refill, the others add Refill.
+		want := twofa.ThrottleState{Failures: n, Until: at, Forgiven: t0.Add(time.Millisecond + time.Duration(n)*time.Hour)}
+		wantState(t, fmt.Sprintf("failure %d", n), st, want)
+	}
+	spent := twofa.ThrottleState{Failures: 3, Until: t0.Add(3 * time.Millisecond), Forgiven: t0.Add(time.Millisecond + 3*time.Hour)}
+	// Spent: refused until one Refill has passed since the first.
+	for _, at := range []time.Time{t0.Add(3 * time.Millisecond), t0.Add(time.Hour), t0.Add(time.Hour + time.Millisecond - 1), t0.Add(-time.Hour)} {
+		st, ok := reserve(t, s, acct, twofa.ScopeCode, at, p)
+		if ok {
+			t.Errorf("ReserveAttempt at %s with the budget spent reported true", fmtTime(at))
+		}
+		wantState(t, "refused ReserveAttempt", st, spent)
+	}
+	at := t0.Add(time.Hour + time.Millisecond)
+	st, ok := reserve(t, s, acct, twofa.ScopeCode, at, p)
+	if !ok {
+		t.Fatal("ReserveAttempt once a Refill has passed reported false")
+	}
+	wantState(t, "ReserveAttempt once a Refill has passed", st, twofa.ThrottleState{Failures: 4, Until: at, Forgiven: spent.Forgiven.Add(time.Hour)})
+	// Long after everything was forgiven, Forgiven restarts from now.
+	at = t0.Add(100 * time.Hour)
+	st, ok = reserve(t, s, acct, twofa.ScopeCode, at, p)
+	if !ok {
+		t.Fatal("ReserveAttempt after a long pause reported false")
+	}
+	wantState(t, "ReserveAttempt after a long pause", st, twofa.ThrottleState{Failures: 5, Until: at, Forgiven: at.Add(time.Hour)})
+}
+
+// Of many concurrent attempts, exactly Budget are counted.
+func testReserveBudgetConcurrent(t *testing.T, s twofa.Store) {
+	const n, budget = 100, 10
+	acct := NewAccount()
+	p := twofa.ThrottlePolicy{Budget: budget, Refill: time.Hour}
+	var counted atomic.Int32
+	parallel(n, func(i int) {
+		_, ok, err := s.ReserveAttempt(t.Context(), acct, twofa.ScopeCode, t0, p)
+		if err != nil {
+			t.Errorf("ReserveAttempt: %v", err)
+		}
+		if ok {
+			counted.Add(1)
+		}
+	})
+	if c := counted.Load(); c != budget {
+		t.Errorf("%d concurrent ReserveAttempt calls against a budget of %d: %d counted", n, budget, c)
+	}
+	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{Failures: budget, Until: t0, Forgiven: t0.Add(budget * time.Hour)})
+}
+
+// testReserveModel runs a fixed pseudo-random mix of attempts (at times
+// that go forwards, stand still and go backwards), successes and resets
+// under several policies, and checks every answer against the policy's
+// reference computation (ThrottlePolicy.Reserve and Succeeded).
+func testReserveModel(t *testing.T, s twofa.Store) {
+	for pi, p := range []twofa.ThrottlePolicy{
+		twofa.DefaultThrottle,
+		twofa.RecoveryThrottle,
+		{Free: 1, Base: time.Second, Max: time.Minute, Budget: 4, Refill: 10 * time.Second},
+		{Free: 3, Base: time.Millisecond, Max: time.Second},
+	} {
+		acct := NewAccount()
+		var model twofa.ThrottleState
+		now := t0
+		x := uint32(pi + 1)
+		for step := range 400 {
+			x ^= x << 13
+			x ^= x >> 17
+			x ^= x << 5
+			switch r := x % 100; {
+			case r < 8:
+				if err := s.RecordSuccess(t.Context(), acct, twofa.ScopeCode, p); err != nil {
+					t.Fatalf("RecordSuccess: %v", err)
+				}
+				if model != (twofa.ThrottleState{}) {
+					model = p.Succeeded(model)
+				}
+				wantState(t, fmt.Sprintf("policy %d step %d: Throttle after RecordSuccess", pi, step), throttle(t, s, acct, twofa.ScopeCode), model)
+				continue
+			case r < 10:
+				if err := s.ResetThrottle(t.Context(), acct, twofa.ScopeCode); err != nil {
+					t.Fatalf("ResetThrottle: %v", err)
+				}
+				model = twofa.ThrottleState{}
+				continue
+			case r < 30:
+				now = now.Add(-time.Duration(x%1000) * time.Millisecond)
+			case r < 90:
+				now = now.Add(time.Duration(x%5000) * time.Millisecond)
+			default:
+				now = now.Add(time.Duration(x%72) * time.Hour)
+			}
+			got, ok := reserve(t, s, acct, twofa.ScopeCode, now, p)
+			want, wantOK := p.Reserve(model, now)
+			if ok != wantOK {
+				t.Fatalf("policy %d step %d: ReserveAttempt at %s with %s reported %v, want %v", pi, step, fmtTime(now), fmtState(model), ok, wantOK)
+			}
+			wantState(t, fmt.Sprintf("policy %d step %d: ReserveAttempt", pi, step), got, want)
+			model = want
+		}
+	}
+}
+
+func testRecordSuccess(t *testing.T, s twofa.Store) {
+	acct, other := NewAccount(), NewAccount()
+	p := twofa.ThrottlePolicy{Free: 0, Base: time.Minute, Max: time.Hour, Budget: 5, Refill: time.Hour}
+	for _, m := range []time.Duration{0, 1, 3} { // each when the back-off allows
+		if _, ok := reserve(t, s, acct, twofa.ScopeCode, t0.Add(m*time.Minute), p); !ok {
+			t.Fatalf("ReserveAttempt at t0+%dm reported false", m)
+		}
+	}
+	keepScope, _ := reserve(t, s, acct, twofa.ScopeRecovery, t0, p)
+	keepAcct, _ := reserve(t, s, other, twofa.ScopeCode, t0, p)
+	if err := s.RecordSuccess(t.Context(), acct, twofa.ScopeCode, p); err != nil {
+		t.Fatalf("RecordSuccess: %v", err)
+	}
+	// The back-off is gone; the budget keeps the two failures before the
+	// success, whose own reservation is given back.
+	wantState(t, "Throttle after RecordSuccess", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{Forgiven: t0.Add(2 * time.Hour)})
+	wantState(t, "Throttle in another scope", throttle(t, s, acct, twofa.ScopeRecovery), keepScope)
+	wantState(t, "Throttle of another account", throttle(t, s, other, twofa.ScopeCode), keepAcct)
+	st, ok := reserve(t, s, acct, twofa.ScopeCode, t0.Add(3*time.Minute), p)
+	if !ok {
+		t.Fatal("ReserveAttempt after RecordSuccess reported false")
+	}
+	wantState(t, "ReserveAttempt after RecordSuccess", st, twofa.ThrottleState{Failures: 1, Until: t0.Add(4 * time.Minute), Forgiven: t0.Add(3 * time.Hour)})
+
+	// Without a budget nothing is left.
+	noBudget := twofa.ThrottlePolicy{Free: 0, Base: time.Minute, Max: time.Hour}
+	reserve(t, s, other, twofa.ScopeRecovery, t0, noBudget)
+	if err := s.RecordSuccess(t.Context(), other, twofa.ScopeRecovery, noBudget); err != nil {
+		t.Fatalf("RecordSuccess: %v", err)
+	}
+	wantState(t, "Throttle after RecordSuccess without a budget", throttle(t, s, other, twofa.ScopeRecovery), twofa.ThrottleState{})
+}
+
+// Concurrent attempts that all succeed leave the budget as they found it.
+func testRecordSuccessConcurrent(t *testing.T, s twofa.Store) {
+	const n = 50
+	acct := NewAccount()
+	p := twofa.ThrottlePolicy{Free: 1000, Base: time.Second, Max: time.Hour, Budget: 1000, Refill: time.Hour}
+	reserve(t, s, acct, twofa.ScopeCode, t0, p) // one failure that stays
+	if err := s.ResetThrottle(t.Context(), acct, twofa.ScopeCode); err != nil {
+		t.Fatal(err)
+	}
+	reserve(t, s, acct, twofa.ScopeCode, t0, p)
+	parallel(n, func(int) {
+		if _, ok, err := s.ReserveAttempt(t.Context(), acct, twofa.ScopeCode, t0, p); err != nil || !ok {
+			t.Errorf("ReserveAttempt = %v, %v; want true, nil", ok, err)
+			return
+		}
+		if err := s.RecordSuccess(t.Context(), acct, twofa.ScopeCode, p); err != nil {
+			t.Errorf("RecordSuccess: %v", err)
+		}
+	})
+	if st := throttle(t, s, acct, twofa.ScopeCode); !sameTime(st.Forgiven, t0.Add(time.Hour)) {
+		t.Errorf("after %d concurrent successes: Throttle = %s, want Forgiven %s (the one failure)", n, fmtState(st), fmtTime(t0.Add(time.Hour)))
+	}
+}
+
+func testRecordSuccessUnknown(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	if err := s.RecordSuccess(t.Context(), acct, twofa.ScopeCode, twofa.DefaultThrottle); err != nil {
+		t.Errorf("RecordSuccess of an unknown account: %v", err)
+	}
+	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{})
+}
+
+func testRecordSuccessCancelled(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	want, _ := reserve(t, s, acct, twofa.ScopeCode, t0, twofa.DefaultThrottle)
+	wantCancelled(t, "RecordSuccess", s.RecordSuccess(cancelled(t), acct, twofa.ScopeCode, twofa.DefaultThrottle))
+	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), want)
+}
+
+func testResetBudget(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	p := twofa.ThrottlePolicy{Budget: 2, Refill: time.Hour}
+	reserve(t, s, acct, twofa.ScopeCode, t0, p)
+	reserve(t, s, acct, twofa.ScopeCode, t0, p)
+	if _, ok := reserve(t, s, acct, twofa.ScopeCode, t0, p); ok {
+		t.Fatal("ReserveAttempt past the budget reported true")
+	}
+	if err := s.ResetThrottle(t.Context(), acct, twofa.ScopeCode); err != nil {
+		t.Fatalf("ResetThrottle: %v", err)
+	}
+	wantState(t, "Throttle after ResetThrottle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{})
+	if _, ok := reserve(t, s, acct, twofa.ScopeCode, t0, p); !ok {
+		t.Error("ReserveAttempt after ResetThrottle reported false")
 	}
 }
 
