@@ -415,7 +415,7 @@ func (d *Devices) Reseal(ctx context.Context, account string) (int, error) {
 	for _, dev := range devs {
 		blob, changed, err := d.c.Keyring.Reseal(account, dev.sealBinding(), dev.Sealed)
 		if err != nil {
-			return n, fmt.Errorf("twofa: reseal device %s: %w", dev.ID, err)
+			return n, fmt.Errorf("twofa: reseal device %s: %w", idForError(dev.ID), err)
 		}
 		if !changed {
 			continue
@@ -425,7 +425,7 @@ func (d *Devices) Reseal(ctx context.Context, account string) (int, error) {
 			continue // revoked meanwhile
 		}
 		if err != nil {
-			return n, fmt.Errorf("twofa: reseal device %s: %w", dev.ID, err)
+			return n, fmt.Errorf("twofa: reseal device %s: %w", idForError(dev.ID), err)
 		}
 		if ok {
 			n++

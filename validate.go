@@ -83,6 +83,20 @@ func idProblem(id string) string {
 	return ""
 }
 
+// idForError returns a record id as an error message may show it: as it
+// is when well-formed, else escaped and cut to a short prefix. Ids read
+// from a store need it: a store may hold ids twofa did not issue.
+func idForError(id string) string {
+	if idProblem(id) == "" {
+		return id
+	}
+	const prefix = 16
+	if len(id) > prefix {
+		return strconv.QuoteToASCII(id[:prefix]) + "..."
+	}
+	return strconv.QuoteToASCII(id)
+}
+
 // normalizeLabel trims white space and checks what is left.
 func normalizeLabel(label string) (string, error) {
 	if len(label) > 4*MaxLabelLen+64 {
