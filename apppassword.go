@@ -264,9 +264,13 @@ func (a *AppPasswords) List(ctx context.Context, account string) ([]AppPasswordI
 }
 
 // Revoke revokes one app password; it stops working at once. Errors:
-// ErrNotFound.
+// ErrNotFound (also for a malformed id, see MaxIDLen: nothing is looked
+// up).
 func (a *AppPasswords) Revoke(ctx context.Context, account, id string) error {
 	if err := validAccount(account); err != nil {
+		return err
+	}
+	if err := validID("revoke app password", id); err != nil {
 		return err
 	}
 	if err := a.c.Store.DeleteAppPassword(ctx, account, id); err != nil {

@@ -312,9 +312,13 @@ func (b *Browsers) List(ctx context.Context, account string) ([]BrowserInfo, err
 
 // Revoke stops trusting one browser: its token is refused from now on
 // (ErrBrowserRevoked). Errors: ErrInvalidAccount, ErrNotFound (no such
-// browser, or revoked already).
+// browser, or revoked already; also a malformed id, see MaxIDLen, for
+// which nothing is looked up).
 func (b *Browsers) Revoke(ctx context.Context, account, id string) error {
 	if err := validAccount(account); err != nil {
+		return err
+	}
+	if err := validID("revoke browser", id); err != nil {
 		return err
 	}
 	now := b.c.Clock.Now()

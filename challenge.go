@@ -87,8 +87,9 @@ func canonicalChallengeCode(code string) (string, bool) {
 // challengeDigest is the keyed digest a challenge stores for code. It
 // binds the purpose, the phone and the challenge ID (and, through
 // Keyring.Digest, the account), so a code is only ever good for the one
-// challenge it was sent with. IDs are lower-case base32, so ':' separates
-// the fields unambiguously.
+// challenge it was sent with. IDs hold no ':' (twofa's are lower-case
+// base32, and SendCode takes no phone id outside the MaxIDLen form), so
+// ':' separates the fields unambiguously.
 func challengeDigest(kr *Keyring, c Challenge, code string) ([]byte, error) {
 	data := make([]byte, 0, 4+len(c.PhoneID)+len(c.ID)+len(code)+3)
 	data = strconv.AppendUint(data, uint64(c.Purpose), 10)

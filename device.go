@@ -191,11 +191,15 @@ func (d *Devices) add(ctx context.Context, account, label string, typ Type, o Op
 // ErrEnrollmentExpired. (A right code racing the last, wrong, try may find
 // the enrolment discarded: ErrNotFound.) Malformed input is not counted.
 //
-// Errors: ErrNotFound, ErrAlreadyConfirmed, ErrEnrollmentExpired (also
-// once the tries are used up, which discards the enrolment),
-// ErrMalformedCode, ErrInvalidCode.
+// Errors: ErrNotFound (also for a malformed id, see MaxIDLen: nothing is
+// looked up), ErrAlreadyConfirmed, ErrEnrollmentExpired (also once the
+// tries are used up, which discards the enrolment), ErrMalformedCode,
+// ErrInvalidCode.
 func (d *Devices) Confirm(ctx context.Context, account, id, code string) error {
 	if err := validAccount(account); err != nil {
+		return err
+	}
+	if err := validID("confirm", id); err != nil {
 		return err
 	}
 	dev, err := d.c.Store.Device(ctx, account, id)
@@ -320,9 +324,13 @@ func (c Config) enabled(ctx context.Context, account string) (bool, error) {
 	return false, nil
 }
 
-// Rename sets a device's label. Errors: ErrInvalidLabel, ErrNotFound.
+// Rename sets a device's label. Errors: ErrInvalidLabel, ErrNotFound
+// (also for a malformed id, see MaxIDLen: nothing is looked up).
 func (d *Devices) Rename(ctx context.Context, account, id, label string) error {
 	if err := validAccount(account); err != nil {
+		return err
+	}
+	if err := validID("rename device", id); err != nil {
 		return err
 	}
 	label, err := normalizeLabel(label)
@@ -343,9 +351,13 @@ func (d *Devices) Rename(ctx context.Context, account, id, label string) error {
 // passwords and trusted browsers are voided too, and
 // EventTwoFactorDisabled is reported. Revoking a pending device (an
 // abandoned enrolment) never does: recovery codes handed out during the
-// enrolment survive it. Errors: ErrNotFound.
+// enrolment survive it. Errors: ErrNotFound (also for a malformed id,
+// see MaxIDLen: nothing is looked up).
 func (d *Devices) Revoke(ctx context.Context, account, id string) error {
 	if err := validAccount(account); err != nil {
+		return err
+	}
+	if err := validID("revoke device", id); err != nil {
 		return err
 	}
 	// The deleted device's state and the count of confirmed devices left
@@ -403,7 +415,7 @@ func (d *Devices) Reseal(ctx context.Context, account string) (int, error) {
 	for _, dev := range devs {
 		blob, changed, err := d.c.Keyring.Reseal(account, dev.sealBinding(), dev.Sealed)
 		if err != nil {
-			return n, fmt.Errorf("twofa: reseal device %s: %w", dev.ID, err)
+			return n, fmt.Errorf("twofa: reseal device %s: %w", idForError(dev.ID), err)
 		}
 		if !changed {
 			continue
@@ -413,7 +425,7 @@ func (d *Devices) Reseal(ctx context.Context, account string) (int, error) {
 			continue // revoked meanwhile
 		}
 		if err != nil {
-			return n, fmt.Errorf("twofa: reseal device %s: %w", dev.ID, err)
+			return n, fmt.Errorf("twofa: reseal device %s: %w", idForError(dev.ID), err)
 		}
 		if ok {
 			n++

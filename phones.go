@@ -283,7 +283,8 @@ func (p *Phones) Add(ctx context.Context, account string, n PhoneNumber) (PhoneI
 // after all), but its code is voided - an undelivered code is never left
 // valid - so the user asks for a new one.
 //
-// Errors: ErrInvalidAccount, ErrInvalidChannel, ErrNotFound,
+// Errors: ErrInvalidAccount, ErrInvalidChannel, ErrNotFound (also for a
+// malformed phoneID, see MaxIDLen: nothing is looked up or sent),
 // ErrEnrollmentExpired (a pending number that lapsed),
 // ErrOutOfBandDisabled, *CooldownError (errors.Is ErrCooldown; with
 // Hourly set also ErrTooManyCodes and ErrLimitReached), *SendError
@@ -294,6 +295,9 @@ func (p *Phones) SendCode(ctx context.Context, account, phoneID string, ch Chann
 	}
 	if !ch.valid() {
 		return ChallengeInfo{}, ErrInvalidChannel
+	}
+	if err := validID("send code", phoneID); err != nil {
+		return ChallengeInfo{}, err
 	}
 	ph, err := p.ps.Phone(ctx, account, phoneID)
 	if err != nil {
@@ -360,7 +364,8 @@ func (p *Phones) SendCode(ctx context.Context, account, phoneID string, ch Chann
 // Confirm proves a pending number with the code SendCode sent to it; the
 // number is trusted from then on. The code is used up.
 //
-// Errors: ErrInvalidAccount, ErrNotFound, ErrPhoneConfirmed,
+// Errors: ErrInvalidAccount, ErrNotFound (also for a malformed phoneID,
+// see MaxIDLen: nothing is looked up), ErrPhoneConfirmed,
 // ErrEnrollmentExpired (the number lapsed: add it again),
 // ErrMalformedCode (not 6 digits; nothing counted), ErrInvalidCode (a
 // wrong try, counted), ErrCodeExpired (no active code: send a new one;
@@ -369,6 +374,9 @@ func (p *Phones) SendCode(ctx context.Context, account, phoneID string, ch Chann
 // Confirm).
 func (p *Phones) Confirm(ctx context.Context, account, phoneID, code string) error {
 	if err := validAccount(account); err != nil {
+		return err
+	}
+	if err := validID("confirm phone", phoneID); err != nil {
 		return err
 	}
 	ph, err := p.ps.Phone(ctx, account, phoneID)
@@ -466,9 +474,13 @@ func (p *Phones) List(ctx context.Context, account string) ([]PhoneInfo, error) 
 // EventTwoFactorDisabled is reported. The number's send history stays, so
 // removing and re-adding it does not reset its send limits.
 //
-// Errors: ErrInvalidAccount, ErrNotFound.
+// Errors: ErrInvalidAccount, ErrNotFound (also for a malformed phoneID,
+// see MaxIDLen: nothing is looked up).
 func (p *Phones) Remove(ctx context.Context, account, phoneID string) error {
 	if err := validAccount(account); err != nil {
+		return err
+	}
+	if err := validID("remove phone", phoneID); err != nil {
 		return err
 	}
 	ph, err := p.ps.Phone(ctx, account, phoneID)

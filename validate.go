@@ -3,6 +3,7 @@ package twofa
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -19,6 +20,20 @@ const (
 	// enough for "Alice's iPhone 15 Pro (work)", short enough for a
 	// settings page row.
 	MaxLabelLen = 64
+	// MaxIDLen bounds a record id (of a device, app password, trusted
+	// browser or phone number) passed to a manager, in bytes. The ids
+	// twofa issues are 26 characters: 128 random bits in lower-case
+	// base32. 64 leaves room for ids a store may hold from another system
+	// (written there directly, say by a migration), such as a UUID (36),
+	// a ULID (26) or a hex-encoded 256-bit key (64), and keeps what a
+	// request can make twofa look up, or put in an error, small.
+	//
+	// A well-formed id is 1 to MaxIDLen bytes of ASCII letters, digits,
+	// '-', '_' and '.'. Every method that takes a record id reports
+	// another as ErrNotFound before the store sees it; the error does
+	// not quote the id. (A record stored with an id of another form
+	// cannot be named to the managers.)
+	MaxIDLen = 64
 )
 
 // Errors about identifiers and labels.
@@ -36,6 +51,50 @@ func validAccount(account string) error {
 		return ErrInvalidAccount
 	}
 	return nil
+}
+
+// validID checks a record id a caller passed to the manager method op
+// ("revoke device"), before any store sees it: see MaxIDLen. A malformed
+// id names no record twofa made, so it is reported as not found, in
+// the same words whatever the store, and without the id, which may be
+// huge or hold bytes that garble a log line.
+func validID(op, id string) error {
+	if p := idProblem(id); p != "" {
+		return fmt.Errorf("twofa: %s: malformed id: %s: %w", op, p, ErrNotFound)
+	}
+	return nil
+}
+
+// idProblem says what makes id malformed, or "" if it is well-formed.
+func idProblem(id string) string {
+	switch {
+	case id == "":
+		return "empty"
+	case len(id) > MaxIDLen:
+		return "longer than " + strconv.Itoa(MaxIDLen) + " bytes"
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return "a character other than A-Z, a-z, 0-9, '-', '_' and '.'"
+		}
+	}
+	return ""
+}
+
+// idForError returns a record id as an error message may show it: as it
+// is when well-formed, else escaped and cut to a short prefix. Ids read
+// from a store need it: a store may hold ids twofa did not issue.
+func idForError(id string) string {
+	if idProblem(id) == "" {
+		return id
+	}
+	const prefix = 16
+	if len(id) > prefix {
+		return strconv.QuoteToASCII(id[:prefix]) + "..."
+	}
+	return strconv.QuoteToASCII(id)
 }
 
 // normalizeLabel trims white space and checks what is left.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -250,5 +251,38 @@ func TestAccountNotShowable(t *testing.T) {
 		assert.Equal(t, "alice@example.com", d.Key.Account)
 		_, err = env.Verifier.Verify(ctx, account, d.Code())
 		require.NoError(t, err, "%q", account)
+	}
+}
+
+// TestStoredIDsInErrors: an id read from the store goes into an error
+// message as it is when well-formed, and escaped and cut short when not
+// (a store may hold records twofa did not write).
+func TestStoredIDsInErrors(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		id   string
+		want string // in the error
+	}{
+		"huge, with controls": {id: "\x1b[31m" + strings.Repeat("x\x00", 1<<19), want: `"\x1b[31mx\x00x\x00x\x00x\x00x\x00x"...`},
+		"invalid UTF-8":       {id: "dev\xff", want: `"dev\xff"`},
+		"well-formed":         {id: "legacy-device_1.0", want: "legacy-device_1.0"},
+	} {
+		env := twofatest.New(t)
+		ctx := t.Context()
+		now := env.Clock.Now()
+		d := twofa.Device{ID: tc.id, Account: "alice", Label: "legacy", Type: twofa.TypeTOTP,
+			Algorithm: twofa.SHA1, Digits: 6, Period: 30 * time.Second, State: twofa.DeviceConfirmed,
+			Sealed: []byte("not a sealed secret"), CreatedAt: now, ConfirmedAt: now}
+		require.NoError(t, env.Store.InsertDevice(ctx, d, 10, now))
+
+		_, err := env.Verifier.Verify(ctx, "alice", "123456")
+		require.Error(t, err, name)
+		assert.Less(t, len(err.Error()), 200, "%s: Verify: %.200q", name, err)
+		assert.Contains(t, err.Error(), tc.want, "%s: Verify", name)
+
+		_, err = env.Devices.Reseal(ctx, "alice")
+		require.Error(t, err, name)
+		assert.Less(t, len(err.Error()), 200, "%s: Reseal: %.200q", name, err)
+		assert.Contains(t, err.Error(), tc.want, "%s: Reseal", name)
 	}
 }

@@ -468,20 +468,20 @@ type deviceGen struct {
 func (c Config) generator(d Device) (*deviceGen, error) {
 	s, err := c.Keyring.OpenSecret(d.Account, d.sealBinding(), d.Sealed)
 	if err != nil {
-		return nil, fmt.Errorf("device %s: %w", d.ID, err)
+		return nil, fmt.Errorf("device %s: %w", idForError(d.ID), err)
 	}
 	o := Options{Algorithm: d.Algorithm, Digits: d.Digits}
 	if d.Type == TypeHOTP {
 		h, err := NewHOTP(s, o)
 		if err != nil {
-			return nil, fmt.Errorf("device %s: %w", d.ID, err)
+			return nil, fmt.Errorf("device %s: %w", idForError(d.ID), err)
 		}
 		return &deviceGen{hotp: h}, nil
 	}
 	o.Period = d.Period
 	t, err := NewTOTP(s, o)
 	if err != nil {
-		return nil, fmt.Errorf("device %s: %w", d.ID, err)
+		return nil, fmt.Errorf("device %s: %w", idForError(d.ID), err)
 	}
 	return &deviceGen{totp: t}, nil
 }
