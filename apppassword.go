@@ -364,8 +364,8 @@ func normalizeAppPassword(s string) ([appPasswordLetters]byte, bool) {
 // PasswordChanged revokes what a change of the account's primary password
 // must void: every app-specific password and every trusted browser, since
 // whoever learnt the old password may have made them. Call it from the
-// password-change handler once the new password is stored. It returns the
-// first error met, after trying both.
+// password-change handler once the new password is stored. It tries both
+// and returns their errors joined (errors.Join; nil when both succeed).
 func PasswordChanged(ctx context.Context, c Config, account string) error {
 	c, err := c.resolved()
 	if err != nil {

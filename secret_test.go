@@ -157,7 +157,7 @@ func TestParseSecretRoundTrip(t *testing.T) {
 }
 
 func TestParseSecretKnown(t *testing.T) {
-	// The RFC 4226 secret, and the base32 example of the DESIGN page
+	// The RFC 4226 secret, and a base32 example
 	// (test data only: never hard-code a real secret).
 	s, err := twofa.ParseSecret("gezd gnbv gy3t qojq gezd gnbv gy3t qojq")
 	require.NoError(t, err)
