@@ -183,11 +183,10 @@ func (v *Verifier) verifyChallenge(ctx context.Context, account, code string, no
 				return Result{}, false, fmt.Errorf("twofa: verify: %w", err)
 			}
 			if r == ConsumeAccepted {
-				if err := ps.TouchPhone(ctx, account, c.PhoneID, now); err != nil && !errors.Is(err, ErrNotFound) {
-					return Result{}, false, fmt.Errorf("twofa: verify: %w", err)
-				}
 				v.settle(ctx, func(ctx context.Context) error {
-					return v.c.Store.RecordSuccess(ctx, account, ScopeCode, v.c.Throttle)
+					return errors.Join(
+						ps.TouchPhone(ctx, account, c.PhoneID, now),
+						v.c.Store.RecordSuccess(ctx, account, ScopeCode, v.c.Throttle))
 				})
 				v.c.Events.emit(ctx, Event{Type: EventVerified, Account: account, PhoneID: c.PhoneID, Time: now})
 				return Result{Factor: FactorPhone, PhoneID: c.PhoneID}, true, nil

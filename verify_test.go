@@ -725,3 +725,27 @@ func TestVerifySealedBindsParameters(t *testing.T) {
 		})
 	}
 }
+
+// touchFailingStore fails to record a phone's last use.
+type touchFailingStore struct{ twofa.Store }
+
+func (touchFailingStore) TouchPhone(context.Context, string, string, time.Time) error { return errBoom }
+
+// An out-of-band code, once consumed, is a success even if recording the
+// phone's last use fails afterwards.
+func TestVerifyPhoneSucceedsOnceConsumed(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	env.EnableOutOfBand()
+	id := env.TrustPhone("alice", phoneUS)
+	env.Clock.Advance(time.Minute) // past the resend cool-down
+	code := env.SignInCode("alice", id)
+	cfg := env.Config
+	cfg.Store = touchFailingStore{env.Store}
+	v, err := twofa.NewVerifier(cfg)
+	require.NoError(t, err)
+	res, err := v.Verify(t.Context(), "alice", code)
+	require.NoError(t, err)
+	assert.Equal(t, twofa.FactorPhone, res.Factor)
+	assert.Equal(t, id, res.PhoneID)
+}
