@@ -307,15 +307,20 @@ const (
 // ParseKeyURI parses an otpauth:// URI in Google's Key URI format, as real
 // services emit it:
 //
-//   - The scheme ("otpauth") and type ("totp" or "hotp") in any case.
-//     Leading and trailing white space is ignored.
+//   - The scheme ("otpauth") and type ("totp" or "hotp") in any case of
+//     their ASCII letters (no other character is case-folded: see
+//     parameters). Leading and trailing white space is ignored.
 //   - The label is percent-decoded as a URI path: "%20" is a space and "+"
 //     is a literal plus (RFC 3986; Google Authenticator shows it as such).
 //     The issuer prefix is separated from the account by ':' or "%3A";
 //     spaces around either are trimmed. Both must pass the checks of URI.
 //   - Parameters are decoded as a query string ("+" and "%20" are spaces),
-//     their names and algorithm values in any case. Unknown parameters are
-//     ignored, and so are period= on an HOTP key and counter= on a TOTP key.
+//     their names and algorithm values in any case of their ASCII letters.
+//     They are ASCII: no other character folds to one of them, so
+//     "ſecret=" (U+017F, which Unicode case folding makes an s) is an
+//     unknown parameter and "algorithm=ſha256" an unknown algorithm.
+//     Unknown parameters are ignored, and so are period= on an HOTP key
+//     and counter= on a TOTP key.
 //   - The issuer comes from the issuer= parameter, or else from the label
 //     prefix. If both are present they must be equal; a label prefix that
 //     differs only by having "+" where the parameter has a space (a service
@@ -349,7 +354,7 @@ func ParseKeyURI(uri string) (Key, error) {
 		}
 	}
 	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok || !strings.EqualFold(scheme, "otpauth") {
+	if !ok || !asciiEqualFold(scheme, "otpauth") {
 		return Key{}, uriError("scheme", errors.New("not the otpauth scheme"))
 	}
 	if strings.IndexByte(rest, '#') >= 0 {
@@ -362,9 +367,9 @@ func ParseKeyURI(uri string) (Key, error) {
 		host = rest[:i]
 	}
 	switch {
-	case strings.EqualFold(host, "totp"):
+	case asciiEqualFold(host, "totp"):
 		k.Type = TypeTOTP
-	case strings.EqualFold(host, "hotp"):
+	case asciiEqualFold(host, "hotp"):
 		k.Type = TypeHOTP
 	default:
 		return Key{}, uriError("type", errors.New("not totp or hotp"))
@@ -387,7 +392,7 @@ func ParseKeyURI(uri string) (Key, error) {
 		}
 		p := -1
 		for j, n := range uriParams {
-			if strings.EqualFold(name, n) {
+			if asciiEqualFold(name, n) {
 				p = j
 				break
 			}
@@ -449,11 +454,11 @@ func ParseKeyURI(uri string) (Key, error) {
 		return Key{}, uriError("encoder", errURIEncoder)
 	}
 	switch a := vals[pAlgorithm]; {
-	case !seen[pAlgorithm], strings.EqualFold(a, "SHA1"):
+	case !seen[pAlgorithm], asciiEqualFold(a, "SHA1"):
 		k.Algorithm = SHA1
-	case strings.EqualFold(a, "SHA256"):
+	case asciiEqualFold(a, "SHA256"):
 		k.Algorithm = SHA256
-	case strings.EqualFold(a, "SHA512"):
+	case asciiEqualFold(a, "SHA512"):
 		k.Algorithm = SHA512
 	default:
 		return Key{}, uriError("algorithm", errURIAlgorithm)
@@ -499,6 +504,29 @@ func ParseKeyURI(uri string) (Key, error) {
 		return Key{}, err
 	}
 	return k, nil
+}
+
+// asciiEqualFold reports whether s is the ASCII token t with ASCII letters
+// in any case. Unlike strings.EqualFold it folds nothing else: the long s
+// (U+017F) and the Kelvin sign (U+212A), which Unicode folds to s and k,
+// match no ASCII letter.
+func asciiEqualFold(s, t string) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		a, b := s[i], t[i]
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
 }
 
 // parseDecimal parses ASCII digits (no sign, no spaces, leading zeros

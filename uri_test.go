@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/makiuchi-d/gozxing"
@@ -261,6 +262,16 @@ func TestParseKeyURI(t *testing.T) {
 			totpKey("Example", "alice", google)},
 		{"white space around the URI", " \totpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP\r\n",
 			totpKey("Example", "alice", google)},
+		// Only ASCII letters are case-folded: a name with U+017F (long s,
+		// which Unicode folds to s) is an unknown parameter, ignored.
+		{"long s in issuer name ignored", "otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&i\u017f\u017fuer=Evil",
+			totpKey("", "alice", google)},
+		{"escaped long s in issuer name ignored", "otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&i%C5%BF%C5%BFuer=Evil",
+			totpKey("", "alice", google)},
+		{"long s in secret name is no second secret", "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&\u017fecret=" + uriErrSecret,
+			totpKey("Example", "alice", google)},
+		{"long s in digits name ignored", "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&digit\u017f=8",
+			totpKey("Example", "alice", google)},
 		// Secrets.
 		{"padded secret", "otpauth://totp/Example:alice?secret=AEBAGBAFAYDQQCIKBMGA====",
 			totpKey("Example", "alice", padded)},
@@ -346,6 +357,11 @@ func TestParseKeyURIErrors(t *testing.T) {
 		{"duplicate secret", pre + "&secret=" + uriErrSecret, "secret", false},
 		{"duplicate secret, other case", pre + "&Secret=" + uriErrSecret, "secret", false},
 		{"unknown algorithm", pre + "&algorithm=MD5", "algorithm", false},
+		{"algorithm with long s", pre + "&algorithm=\u017fha256", "algorithm", false},
+		{"algorithm with escaped long s", pre + "&algorithm=%C5%BFHA512", "algorithm", false},
+		{"algorithm with upper-case long s", pre + "&algorithm=\u017fHA1", "algorithm", false},
+		{"secret name with long s", "otpauth://totp/Example:alice?\u017fecret=" + uriErrSecret, "secret", false},
+		{"secret name with escaped long s", "otpauth://totp/Example:alice?%C5%BFECRET=" + uriErrSecret, "secret", false},
 		{"algorithm with dash", pre + "&algorithm=SHA-256", "algorithm", false},
 		{"empty algorithm", pre + "&algorithm=", "algorithm", false},
 		{"duplicate algorithm", pre + "&algorithm=SHA1&algorithm=SHA256", "algorithm", false},
@@ -385,6 +401,55 @@ func TestParseKeyURIErrors(t *testing.T) {
 			assert.Less(t, len(msg), 160, "error too long: %s", msg)
 		})
 	}
+}
+
+// TestParseKeyURIFoldsASCIIOnly: every non-ASCII character that Unicode
+// case folding equates with an ASCII letter (strings.EqualFold: the long s
+// U+017F and the Kelvin sign U+212A), put in place of that letter in the
+// scheme, the type, a parameter name or an algorithm value, makes it
+// something ParseKeyURI does not know.
+func TestParseKeyURIFoldsASCIIOnly(t *testing.T) {
+	// The non-ASCII members of each ASCII letter's case-folding orbit.
+	folds := map[byte][]rune{}
+	for c := rune('a'); c <= 'z'; c++ {
+		for r := unicode.SimpleFold(c); r != c; r = unicode.SimpleFold(r) {
+			if r >= utf8.RuneSelf {
+				folds[byte(c)] = append(folds[byte(c)], r)
+				folds[byte(c-'a'+'A')] = append(folds[byte(c-'a'+'A')], r)
+			}
+		}
+	}
+	require.NotEmpty(t, folds['s'], "U+017F folds to s")
+	require.NotEmpty(t, folds['k'], "U+212A folds to k")
+	const base = "otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&issuer=Example&algorithm=SHA256&digits=8&period=60"
+	want, err := twofa.ParseKeyURI(base)
+	require.NoError(t, err)
+	// Each token of base that ParseKeyURI matches regardless of case.
+	tokens := []string{"otpauth", "totp", "secret", "issuer", "algorithm", "SHA256", "digits", "period"}
+	tried := 0
+	for _, tok := range tokens {
+		at := strings.Index(base, tok)
+		require.GreaterOrEqual(t, at, 0, tok)
+		for i := 0; i < len(tok); i++ {
+			for _, r := range folds[tok[i]] {
+				uri := base[:at] + tok[:i] + string(r) + tok[i+1:] + base[at+len(tok):]
+				require.True(t, strings.EqualFold(uri, base), "%q folds to the original", uri)
+				got, err := twofa.ParseKeyURI(uri)
+				if err == nil {
+					assert.NotEqual(t, want, got, "%q read as the original", uri)
+				} else {
+					assert.ErrorIs(t, err, twofa.ErrInvalidURI, uri)
+				}
+				tried++
+			}
+		}
+	}
+	assert.Positive(t, tried)
+
+	// ASCII case still does not matter.
+	got, err := twofa.ParseKeyURI(strings.ToUpper(base[:len("otpauth://totp/")]) + "alice?SECRET=JBSWY3DPEHPK3PXP&IsSuEr=Example&ALGORITHM=sha256&Digits=8&PERIOD=60")
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
 }
 
 // uriRequireNoSecret fails if out contains the secret in any usual
