@@ -219,7 +219,9 @@ type Phones struct {
 
 // NewPhones returns a Phones manager. Config.Store (which must implement
 // PhoneStore and ChallengeStore, as memstore and sqlstore do), Keyring
-// and Sender are required; Issuer names the service in the messages.
+// and Sender are required; Issuer names the service in the messages, and
+// must be valid UTF-8 without control or format characters (such as a
+// bidi override, which would show it reversed).
 func NewPhones(c Config) (*Phones, error) {
 	c, err := c.resolved()
 	if err != nil {
@@ -227,6 +229,9 @@ func NewPhones(c Config) (*Phones, error) {
 	}
 	if c.Sender == nil {
 		return nil, fmt.Errorf("%w: Sender is required", ErrConfig)
+	}
+	if err := checkShown(c.Issuer); err != nil {
+		return nil, fmt.Errorf("%w: Issuer: %v", ErrConfig, err)
 	}
 	s, err := c.phoneSettings()
 	if err != nil {

@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/pquerna/otp"
 )
@@ -134,7 +132,6 @@ var (
 	errURIEscape       = errors.New("invalid percent-encoding")
 	errURIDuplicate    = errors.New("parameter given more than once")
 	errURIColon        = errors.New("contains ':', the separator of issuer and account")
-	errURIUTF8         = errors.New("not valid UTF-8")
 	errURISpace        = errors.New("begins or ends with a space")
 	errURIIssuerDiffer = errors.New("label prefix and issuer parameter differ")
 	errURIAlgorithm    = errors.New("unknown algorithm; want SHA1, SHA256 or SHA512")
@@ -165,10 +162,13 @@ func uriError(part string, err error) *URIError { return &URIError{Part: part, E
 //   - "type": not TypeTOTP or TypeHOTP.
 //   - "issuer" and "account": the account is required. Each is at most
 //     MaxIssuerLength or MaxAccountLength bytes, valid UTF-8, without
-//     control characters (apps show them on one line), without ':' (the
-//     format's separator of issuer and account, which neither may contain),
-//     and without a leading or trailing space (the format lets spaces
-//     precede the account, so parsers trim them).
+//     control or format characters (Unicode Cc and Cf: apps show the names
+//     on one line, and a bidi override such as U+202E or a zero-width
+//     space would show an issuer as something it is not - the rule labels
+//     and account identifiers follow), without ':' (the format's separator
+//     of issuer and account, which neither may contain), and without a
+//     leading or trailing space (the format lets spaces precede the
+//     account, so parsers trim them).
 //   - "secret": the zero Secret.
 //   - "algorithm", "digits", "period": invalid Options (the error also
 //     matches ErrInvalidOptions); "period" also when an HOTP key has one.
@@ -254,16 +254,11 @@ func checkName(s string, maxLen int, required bool) error {
 	if len(s) > maxLen {
 		return fmt.Errorf("longer than %d bytes", maxLen)
 	}
-	if !utf8.ValidString(s) {
-		return errURIUTF8
+	if err := checkShown(s); err != nil {
+		return err
 	}
-	for _, r := range s {
-		if r == ':' {
-			return errURIColon
-		}
-		if unicode.IsControl(r) {
-			return errURIControl
-		}
+	if strings.IndexByte(s, ':') >= 0 {
+		return errURIColon
 	}
 	if s[0] == ' ' || s[len(s)-1] == ' ' {
 		return errURISpace

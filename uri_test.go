@@ -145,6 +145,11 @@ func TestKeyURIBuildErrors(t *testing.T) {
 		{"issuer too long", with(func(k *twofa.Key) { k.Issuer = long }), "issuer", false},
 		{"issuer colon", with(func(k *twofa.Key) { k.Issuer = "Ex:ample" }), "issuer", false},
 		{"issuer tab", with(func(k *twofa.Key) { k.Issuer = "Ex\tample" }), "issuer", false},
+		{"issuer bidi override", with(func(k *twofa.Key) { k.Issuer = "Example\u202eelgoog" }), "issuer", false},
+		{"issuer bidi isolate", with(func(k *twofa.Key) { k.Issuer = "\u2067Example" }), "issuer", false},
+		{"issuer zero-width space", with(func(k *twofa.Key) { k.Issuer = "Exam\u200bple" }), "issuer", false},
+		{"account right-to-left mark", with(func(k *twofa.Key) { k.Account = "alice\u200f" }), "account", false},
+		{"account byte-order mark", with(func(k *twofa.Key) { k.Account = "\ufeffalice" }), "account", false},
 		{"issuer trailing space", with(func(k *twofa.Key) { k.Issuer = "Example " }), "issuer", false},
 		{"zero secret", with(func(k *twofa.Key) { k.Secret = twofa.Secret{} }), "secret", false},
 		{"unknown algorithm", with(func(k *twofa.Key) { k.Algorithm = 3 }), "algorithm", true},
@@ -337,6 +342,12 @@ func TestParseKeyURIErrors(t *testing.T) {
 		{"account with colon", "otpauth://totp/Example:alice:bob?secret=" + uriErrSecret, "account", false},
 		{"account with escaped colon", "otpauth://totp/Example:alice%3Abob?secret=" + uriErrSecret, "account", false},
 		{"account with control", "otpauth://totp/Example:alice%0Abob?secret=" + uriErrSecret, "account", false},
+		{"account with bidi override", "otpauth://totp/Example:alice%E2%80%AEbob?secret=" + uriErrSecret, "account", false},
+		{"account with raw zero-width space", "otpauth://totp/Example:alice\u200b?secret=" + uriErrSecret, "account", false},
+		{"issuer with bidi override", "otpauth://totp/Example%E2%80%AE:alice?secret=" + uriErrSecret, "issuer", false},
+		{"issuer with raw left-to-right mark", "otpauth://totp/\u200eExample:alice?secret=" + uriErrSecret, "issuer", false},
+		{"issuer parameter with bidi isolate", "otpauth://totp/alice?secret=" + uriErrSecret + "&issuer=Ex%E2%81%A6ample", "issuer", false},
+		{"issuer parameter with byte-order mark", "otpauth://totp/alice?secret=" + uriErrSecret + "&issuer=%EF%BB%BFExample", "issuer", false},
 		{"account invalid UTF-8", "otpauth://totp/Example:alice%FF?secret=" + uriErrSecret, "account", false},
 		{"account too long", "otpauth://totp/Example:" + long + "?secret=" + uriErrSecret, "account", false},
 		{"issuer too long", "otpauth://totp/" + long + ":alice?secret=" + uriErrSecret, "issuer", false},
@@ -484,11 +495,11 @@ func uriRand(t *testing.T) *rand.Rand {
 
 // uriNameRunes are the characters of random issuers and accounts: ASCII,
 // every character with a meaning in URIs, and multi-byte UTF-8.
-var uriNameRunes = []rune("abcXYZ019 @&?#%/+=;,!'\"()[]*$.-_~<>\\^`{|}éüß日本語😀\u00a0\u200b\ufeff")
+var uriNameRunes = []rune("abcXYZ019 @&?#%/+=;,!'\"()[]*$.-_~<>\\^`{|}éüß日本語😀\u00a0\u3000")
 
 // uriRandName returns a name of at most maxBytes bytes that Key accepts
-// (no colon, no control, no leading or trailing space); empty when
-// maxBytes is 0.
+// (no colon, no control or format character, no leading or trailing
+// space); empty when maxBytes is 0.
 func uriRandName(r *rand.Rand, maxBytes int) string {
 	var b strings.Builder
 	for b.Len() < maxBytes {
@@ -904,6 +915,13 @@ func FuzzParseKeyURI(f *testing.F) {
 			// make them grow with it.
 			require.Less(t, len(err.Error()), 160, "error: %v", err)
 			return
+		}
+		// What a person sees is what the key holds: no control or format
+		// character (such as a bidi override) in the names.
+		for _, name := range []string{k.Issuer, k.Account} {
+			for _, r := range name {
+				require.False(t, unicode.IsControl(r) || unicode.Is(unicode.Cf, r), "accepted %U in %q", r, name)
+			}
 		}
 		u, err := k.URI()
 		require.NoError(t, err, "%#v", k)
