@@ -367,7 +367,8 @@ func (p *Phones) SendCode(ctx context.Context, account, phoneID string, ch Chann
 //
 // Errors: ErrInvalidAccount, ErrNotFound, ErrPhoneConfirmed,
 // ErrEnrollmentExpired (the number lapsed: add it again),
-// ErrMalformedCode (not 6 digits; nothing counted), ErrInvalidCode (a
+// ErrMalformedCode (not 6 digits - surrounding white space, and spaces
+// and hyphens inside, are ignored; nothing counted), ErrInvalidCode (a
 // wrong try, counted), ErrCodeExpired (no active code: send a new one;
 // also after Config.ChallengeAttempts wrong tries, when even the right
 // code is refused), ErrReplayed (the code was used, by a concurrent
