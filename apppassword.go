@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/twofa-go/twofa/internal/typed"
 )
 
 // App-specific password limits and defaults.
@@ -36,8 +38,9 @@ const ScopeAppPassword = "app_password"
 
 // Errors of AppPasswords.
 var (
-	// ErrMalformedAppPassword: the input is not 16 letters (case, spaces
-	// and hyphens aside). Nothing was looked up or counted.
+	// ErrMalformedAppPassword: the input is not 16 letters (case,
+	// surrounding white space, and spaces and hyphens inside aside).
+	// Nothing was looked up or counted.
 	ErrMalformedAppPassword = errors.New("twofa: malformed app password")
 	// ErrInvalidAppPassword: a well-formed password that matches none of
 	// the account's active app passwords.
@@ -162,8 +165,9 @@ func (a *AppPasswords) Create(ctx context.Context, account, label string) (strin
 }
 
 // Verify checks an app password for account, as a Basic-auth endpoint
-// does in place of the primary password and a code. Case, spaces and
-// hyphens are ignored. The cost is one HMAC-SHA-256 and one indexed
+// does in place of the primary password and a code. Case, leading and
+// trailing white space, and spaces and hyphens inside are ignored; other
+// white space inside (a tab, a newline) is ErrMalformedAppPassword. The cost is one HMAC-SHA-256 and one indexed
 // lookup, whatever the number of passwords; the stored digest is compared
 // in constant time. A right password is always accepted; wrong ones count
 // in the account's app-password throttle (AppPasswordThrottle), and while
@@ -333,18 +337,22 @@ func formatAppPassword(raw [appPasswordLetters]byte) string {
 	return string(b)
 }
 
-// normalizeAppPassword lower-cases a typed app password and drops spaces
-// and hyphens; it reports false unless 16 letters remain.
+// normalizeAppPassword reads a typed app password by the rule of package
+// typed: at most 64 bytes, surrounding white space ignored, spaces and
+// hyphens inside dropped, anything else but ASCII letters (a tab or a
+// newline inside) refused. It lower-cases the letters and reports false
+// unless 16 remain.
 func normalizeAppPassword(s string) ([appPasswordLetters]byte, bool) {
 	var out [appPasswordLetters]byte
-	if len(s) > 64 {
+	s, ok := typed.Trim(s, 64)
+	if !ok {
 		return out, false
 	}
 	n := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c == ' ' || c == '-':
+		case typed.IsSeparator(c):
 			continue
 		case c >= 'A' && c <= 'Z':
 			c += 'a' - 'A'

@@ -9,6 +9,9 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/twofa-go/twofa/internal/otp"
+	"github.com/twofa-go/twofa/internal/typed"
 )
 
 // ChallengeDigits is the length of an out-of-band code: 6 digits, what
@@ -58,9 +61,13 @@ func formatCode(v uint32) string {
 }
 
 // canonicalChallengeCode returns the 6 digits of a typed out-of-band
-// code (spaces and hyphens ignored), or false if it is not one.
+// code, or false if it is not one. It reads codes as one-time codes are
+// read (the rule of package typed): at most otp.MaxCodeInput bytes,
+// surrounding white space ignored, spaces and hyphens inside ignored,
+// anything else but ASCII digits (a tab or a newline inside) refused.
 func canonicalChallengeCode(code string) (string, bool) {
-	if len(code) > 32 {
+	code, ok := typed.Trim(code, otp.MaxCodeInput)
+	if !ok {
 		return "", false
 	}
 	var b [ChallengeDigits]byte
@@ -73,7 +80,7 @@ func canonicalChallengeCode(code string) (string, bool) {
 			}
 			b[n] = c
 			n++
-		case c == ' ' || c == '-':
+		case typed.IsSeparator(c):
 		default:
 			return "", false
 		}

@@ -120,18 +120,21 @@ func TestConfigInvalid(t *testing.T) {
 func TestConfigIssuer(t *testing.T) {
 	t.Parallel()
 	for name, issuer := range map[string]string{
-		"empty":    "",
-		"colon":    "Example:Corp",
-		"newline":  "Example\n",
-		"space":    " Example",
-		"not UTF8": "Ex\xffample",
-		"too long": strings.Repeat("x", twofa.MaxIssuerLength+1),
+		"empty":         "",
+		"colon":         "Example:Corp",
+		"newline":       "Example\n",
+		"bidi override": "Example\u202eelgoog",
+		"zero-width":    "Exam\u200bple",
+		"space":         " Example",
+		"not UTF8":      "Ex\xffample",
+		"too long":      strings.Repeat("x", twofa.MaxIssuerLength+1),
 	} {
 		c := cfgValid(t)
 		c.Issuer = issuer
 		_, err := twofa.NewDevices(c)
 		assert.ErrorIs(t, err, twofa.ErrConfig, name)
-		// Only Devices shows the issuer.
+		// Only Devices shows the issuer in keys (Phones, in text messages,
+		// checks it too: TestShownNamesRefuseFormatCharacters).
 		_, err = twofa.NewVerifier(c)
 		assert.NoError(t, err, name)
 		_, err = twofa.NewRecoveryCodes(c)

@@ -46,7 +46,8 @@ type Devices struct {
 }
 
 // NewDevices returns a Devices manager. Config.Store, Keyring and Issuer
-// are required.
+// are required; the Issuer must pass the checks of Key.URI (no ':', no
+// control or format character, no leading or trailing space).
 func NewDevices(c Config) (*Devices, error) {
 	c, err := c.resolved()
 	if err != nil {
@@ -88,8 +89,9 @@ type Enrollment struct {
 // Errors: ErrInvalidAccount, ErrInvalidLabel, ErrInvalidOptions,
 // ErrTooManyDevices (confirmed and unexpired pending devices count),
 // ErrInvalidURI (the AccountName, by default the account, cannot go in an
-// otpauth:// URI: it holds a ':' or begins or ends with a space; set
-// EnrollOptions.AccountName).
+// otpauth:// URI: it holds a ':' or a control or format character such as
+// a bidi override, or begins or ends with a space - the checks of Key.URI;
+// set EnrollOptions.AccountName).
 func (d *Devices) Enroll(ctx context.Context, account, label string, o EnrollOptions) (*Enrollment, error) {
 	s, err := NewSecret()
 	if err != nil {

@@ -56,6 +56,10 @@ func (h *HOTP) AppendCode(dst []byte, counter uint64) []byte {
 // the returned counter plus one; store it, so the code is never accepted
 // again. The window stops at 2^64-1 and never wraps.
 //
+// Codes are read as TOTP.Verify reads them: surrounding white space, and
+// spaces and hyphens inside, are ignored; other white space inside is
+// malformed.
+//
 // Errors: ErrMalformedCode, ErrInvalidCode, ErrWindowTooLarge (lookAhead+1
 // > MaxWindow). Comparison takes constant time.
 func (h *HOTP) Verify(code string, counter uint64, lookAhead uint) (uint64, error) {

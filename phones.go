@@ -219,7 +219,9 @@ type Phones struct {
 
 // NewPhones returns a Phones manager. Config.Store (which must implement
 // PhoneStore and ChallengeStore, as memstore and sqlstore do), Keyring
-// and Sender are required; Issuer names the service in the messages.
+// and Sender are required; Issuer names the service in the messages, and
+// must be valid UTF-8 without control or format characters (such as a
+// bidi override, which would show it reversed).
 func NewPhones(c Config) (*Phones, error) {
 	c, err := c.resolved()
 	if err != nil {
@@ -227,6 +229,9 @@ func NewPhones(c Config) (*Phones, error) {
 	}
 	if c.Sender == nil {
 		return nil, fmt.Errorf("%w: Sender is required", ErrConfig)
+	}
+	if err := checkShown(c.Issuer); err != nil {
+		return nil, fmt.Errorf("%w: Issuer: %v", ErrConfig, err)
 	}
 	s, err := c.phoneSettings()
 	if err != nil {
@@ -367,7 +372,8 @@ func (p *Phones) SendCode(ctx context.Context, account, phoneID string, ch Chann
 // Errors: ErrInvalidAccount, ErrNotFound (also for a malformed phoneID,
 // see MaxIDLen: nothing is looked up), ErrPhoneConfirmed,
 // ErrEnrollmentExpired (the number lapsed: add it again),
-// ErrMalformedCode (not 6 digits; nothing counted), ErrInvalidCode (a
+// ErrMalformedCode (not 6 digits - surrounding white space, and spaces
+// and hyphens inside, are ignored; nothing counted), ErrInvalidCode (a
 // wrong try, counted), ErrCodeExpired (no active code: send a new one;
 // also after Config.ChallengeAttempts wrong tries, when even the right
 // code is refused), ErrReplayed (the code was used, by a concurrent

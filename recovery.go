@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+
+	"github.com/twofa-go/twofa/internal/typed"
 )
 
 // Recovery codes.
@@ -100,18 +102,22 @@ func newRecoveryCode() (string, error) {
 	return string(b[:]), nil
 }
 
-// canonicalRecoveryCode normalises a typed recovery code: case, spaces and
-// hyphens are ignored, and the look-alikes o, i and l read as 0, 1 and 1
-// (Crockford's rule). It reports false for anything that is not one.
+// canonicalRecoveryCode normalises a typed recovery code by the rule of
+// package typed: at most 32 bytes, surrounding white space ignored, spaces
+// and hyphens inside ignored, anything else (a tab or a newline inside)
+// refused unless it is a symbol. Case is ignored, and the look-alikes o, i
+// and l read as 0, 1 and 1 (Crockford's rule). It reports false for
+// anything that is not a code.
 func canonicalRecoveryCode(s string) (string, bool) {
-	if len(s) > 32 {
+	s, ok := typed.Trim(s, 32)
+	if !ok {
 		return "", false
 	}
 	var b [recoveryCodeLen]byte
 	n := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c == ' ' || c == '-' {
+		if typed.IsSeparator(c) {
 			continue
 		}
 		if c >= 'A' && c <= 'Z' {

@@ -72,12 +72,16 @@ func NewSecretSize(size int) (Secret, error) {
 }
 
 // ParseSecret decodes a base32 secret (RFC 4648 Section 6) as people type
-// and services emit it: upper or lower case, spaces, tabs and hyphens
-// anywhere, with or without "=" padding, any byte length. It refuses
-// characters outside the alphabet, misplaced or miscounted padding, and
-// secrets shorter than MinSecretSize or longer than MaxSecretSize, with a
-// *SecretError that matches ErrInvalidSecret. The error never quotes the
-// input.
+// and services emit it: upper or lower case, with or without "=" padding,
+// any byte length. Leading and trailing white space (a pasted secret's
+// newline) is ignored; inside, spaces and hyphens may separate symbols
+// anywhere, and no other white space may (a tab or a newline inside is
+// ErrSecretChar), as for codes. It refuses characters outside the
+// alphabet, misplaced or miscounted padding, inputs of more than 1024
+// bytes (white space included) and secrets shorter than MinSecretSize or
+// longer than MaxSecretSize, with a *SecretError that matches
+// ErrInvalidSecret. Its Offset counts from the start of the input as given.
+// The error never quotes the input.
 func ParseSecret(s string) (Secret, error) {
 	b, problem, off := b32.Decode(s)
 	switch problem {

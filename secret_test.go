@@ -114,9 +114,11 @@ func tolerantForms(c string) map[string]string {
 		"lower spaces of 4": strings.ToLower(group(c, " ", 4)),
 		"hyphens of 4":      group(c, "-", 4),
 		"spaces of 3":       group(c, " ", 3),
-		"tabs":              group(c, "\t", 8),
 		"padded groups":     group(padded, " ", 4),
 		"surrounding space": "  " + c + " \t",
+		"trailing newline":  c + "\n",
+		"pasted":            "\t" + group(c, " ", 4) + "\r\n",
+		"no-break spaces":   "\u00a0" + c + "\u00a0",
 		"double spaces":     group(c, "  ", 5),
 		"hyphen and space":  group(c, " - ", 6),
 	}
@@ -186,7 +188,13 @@ func TestParseSecretRefused(t *testing.T) {
 		{"underscore", rfc[:8] + "_" + rfc[8:], twofa.ErrSecretChar, 8},
 		{"dot", rfc[:8] + "." + rfc[8:], twofa.ErrSecretChar, 8},
 		{"NUL", rfc + "\x00", twofa.ErrSecretChar, 32},
-		{"newline", rfc + "\n", twofa.ErrSecretChar, 32},
+		{"newline inside", rfc[:16] + "\n" + rfc[16:], twofa.ErrSecretChar, 16},
+		{"tab inside", rfc[:8] + "\t" + rfc[8:], twofa.ErrSecretChar, 8},
+		{"tabs between groups", "GEZDGNBV\tGY3TQOJQ\tGEZDGNBV\tGY3TQOJQ", twofa.ErrSecretChar, 8},
+		{"CR inside after white space", "\t " + rfc[:4] + "\r" + rfc[4:], twofa.ErrSecretChar, 6},
+		{"zero-width space", "\u200b" + rfc, twofa.ErrSecretChar, 0},
+		{"bad character after white space", " \n" + rfc[:3] + "1" + rfc[4:], twofa.ErrSecretChar, 5},
+		{"padding inside after white space", "\t" + rfc[:8] + "=" + rfc[8:], twofa.ErrSecretPadding, 9},
 		{"non-ASCII letter", rfc[:4] + "é" + rfc[4:], twofa.ErrSecretChar, 4},
 		{"fullwidth A", "Ａ" + rfc, twofa.ErrSecretChar, 0},
 		{"non-breaking space", rfc[:4] + "\u00a0" + rfc[4:], twofa.ErrSecretChar, 4},
@@ -205,6 +213,8 @@ func TestParseSecretRefused(t *testing.T) {
 		{"six symbols padded", rfc + "AAAAAA==", twofa.ErrSecretLength, -1},
 		{"empty", "", twofa.ErrSecretTooShort, -1},
 		{"blank", "  \t - ", twofa.ErrSecretTooShort, -1},
+		{"white space only", " \t\r\n\u00a0", twofa.ErrSecretTooShort, -1},
+		{"over MaxInput with newlines", rfc + strings.Repeat("\n", 1100), twofa.ErrSecretTooLong, -1},
 		{"9 bytes", rfc[:15], twofa.ErrSecretTooShort, -1},
 		{"5 bytes", "JBSWY3DP", twofa.ErrSecretTooShort, -1},
 		{"129 bytes", long, twofa.ErrSecretTooLong, -1},
@@ -223,7 +233,7 @@ func TestParseSecretRefused(t *testing.T) {
 				if c.reason == twofa.ErrSecretPadding {
 					require.Equal(t, byte('='), c.in[c.offset])
 				} else {
-					require.NotContains(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz234567 -\t=", string(c.in[c.offset]))
+					require.NotContains(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz234567 -=", string(c.in[c.offset]))
 				}
 			}
 			// The error never quotes the input.

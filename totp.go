@@ -88,11 +88,16 @@ func (t *TOTP) CodeAt(step uint64) string {
 // (RFC 6238 Section 5.2). skew 1 is RFC 6238's recommended network-delay
 // allowance.
 //
-// Errors: ErrMalformedCode (not a code of this length; spaces and hyphens
-// are ignored), ErrInvalidCode, ErrBeforeT0, ErrWindowTooLarge (2*skew+1 >
-// MaxWindow). Each comparison takes constant time, and a code that fails
-// costs the whole window whatever its value; a match returns at once.
-// Verify allocates nothing.
+// A code is read as people type and paste it: leading and trailing white
+// space is ignored ("123456\n"), and so are spaces and hyphens anywhere
+// inside ("123 456", "123-456"); any other character but ASCII digits (a
+// tab or a newline inside) makes it malformed, and so does an input longer
+// than 32 bytes, white space included.
+//
+// Errors: ErrMalformedCode (not a code of this length), ErrInvalidCode,
+// ErrBeforeT0, ErrWindowTooLarge (2*skew+1 > MaxWindow). Each comparison
+// takes constant time, and a code that fails costs the whole window
+// whatever its value; a match returns at once. Verify allocates nothing.
 func (t *TOTP) Verify(code string, at time.Time, skew uint) (uint64, error) {
 	if skew > (MaxWindow-1)/2 {
 		return 0, ErrWindowTooLarge

@@ -313,9 +313,11 @@ func coreMalformedCodes(code string) map[string]string {
 		"NUL":                code[:n-1] + "\x00",
 		"trailing NUL":       code + "\x00",
 		"leading NUL":        "\x00" + code,
-		"tab":                "\t" + code,
-		"newline":            code + "\n",
-		"CR":                 code + "\r",
+		"tab inside":         code[:3] + "\t" + code[3:],
+		"newline inside":     code[:3] + "\n" + code[3:],
+		"CR inside":          code[:3] + "\r" + code[3:],
+		"CRLF inside":        code[:3] + "\r\n" + code[3:],
+		"zero-width space":   "\u200b" + code,
 		"plus":               "+" + code,
 		"dot":                code[:3] + "." + code[3:],
 		"underscore":         code[:3] + "_" + code[3:],
@@ -330,6 +332,7 @@ func coreMalformedCodes(code string) map[string]string {
 		"hex":                "0x" + code,
 		"negative":           "-" + code[1:],
 		"too long padded":    strings.Repeat(" ", 40) + code,
+		"too long newlines":  code + strings.Repeat("\n", 40),
 		"10 MB":              strings.Repeat("1", 10<<20),
 		"10 MB of spaces":    code + strings.Repeat(" ", 10<<20),
 	}
@@ -357,6 +360,12 @@ func coreAcceptedForms(code string) []string {
 		strings.Join(strings.Split(code, ""), "-"),
 		code[:n/2] + " - " + code[n/2:],
 		"-" + code + "-",
+		// Surrounding white space, as pasting leaves it.
+		code + "\n",
+		code + "\r\n",
+		"\t" + code,
+		"\t" + code[:3] + " " + code[3:] + " \n",
+		"\u00a0" + code + "\u3000",
 	}
 }
 

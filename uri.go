@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/pquerna/otp"
 )
@@ -134,7 +132,6 @@ var (
 	errURIEscape       = errors.New("invalid percent-encoding")
 	errURIDuplicate    = errors.New("parameter given more than once")
 	errURIColon        = errors.New("contains ':', the separator of issuer and account")
-	errURIUTF8         = errors.New("not valid UTF-8")
 	errURISpace        = errors.New("begins or ends with a space")
 	errURIIssuerDiffer = errors.New("label prefix and issuer parameter differ")
 	errURIAlgorithm    = errors.New("unknown algorithm; want SHA1, SHA256 or SHA512")
@@ -165,10 +162,13 @@ func uriError(part string, err error) *URIError { return &URIError{Part: part, E
 //   - "type": not TypeTOTP or TypeHOTP.
 //   - "issuer" and "account": the account is required. Each is at most
 //     MaxIssuerLength or MaxAccountLength bytes, valid UTF-8, without
-//     control characters (apps show them on one line), without ':' (the
-//     format's separator of issuer and account, which neither may contain),
-//     and without a leading or trailing space (the format lets spaces
-//     precede the account, so parsers trim them).
+//     control or format characters (Unicode Cc and Cf: apps show the names
+//     on one line, and a bidi override such as U+202E or a zero-width
+//     space would show an issuer as something it is not - the rule labels
+//     and account identifiers follow), without ':' (the format's separator
+//     of issuer and account, which neither may contain), and without a
+//     leading or trailing space (the format lets spaces precede the
+//     account, so parsers trim them).
 //   - "secret": the zero Secret.
 //   - "algorithm", "digits", "period": invalid Options (the error also
 //     matches ErrInvalidOptions); "period" also when an HOTP key has one.
@@ -254,16 +254,11 @@ func checkName(s string, maxLen int, required bool) error {
 	if len(s) > maxLen {
 		return fmt.Errorf("longer than %d bytes", maxLen)
 	}
-	if !utf8.ValidString(s) {
-		return errURIUTF8
+	if err := checkShown(s); err != nil {
+		return err
 	}
-	for _, r := range s {
-		if r == ':' {
-			return errURIColon
-		}
-		if unicode.IsControl(r) {
-			return errURIControl
-		}
+	if strings.IndexByte(s, ':') >= 0 {
+		return errURIColon
 	}
 	if s[0] == ' ' || s[len(s)-1] == ' ' {
 		return errURISpace
@@ -307,15 +302,20 @@ const (
 // ParseKeyURI parses an otpauth:// URI in Google's Key URI format, as real
 // services emit it:
 //
-//   - The scheme ("otpauth") and type ("totp" or "hotp") in any case.
-//     Leading and trailing white space is ignored.
+//   - The scheme ("otpauth") and type ("totp" or "hotp") in any case of
+//     their ASCII letters (no other character is case-folded: see
+//     parameters). Leading and trailing white space is ignored.
 //   - The label is percent-decoded as a URI path: "%20" is a space and "+"
 //     is a literal plus (RFC 3986; Google Authenticator shows it as such).
 //     The issuer prefix is separated from the account by ':' or "%3A";
 //     spaces around either are trimmed. Both must pass the checks of URI.
 //   - Parameters are decoded as a query string ("+" and "%20" are spaces),
-//     their names and algorithm values in any case. Unknown parameters are
-//     ignored, and so are period= on an HOTP key and counter= on a TOTP key.
+//     their names and algorithm values in any case of their ASCII letters.
+//     They are ASCII: no other character folds to one of them, so
+//     "ſecret=" (U+017F, which Unicode case folding makes an s) is an
+//     unknown parameter and "algorithm=ſha256" an unknown algorithm.
+//     Unknown parameters are ignored, and so are period= on an HOTP key
+//     and counter= on a TOTP key.
 //   - The issuer comes from the issuer= parameter, or else from the label
 //     prefix. If both are present they must be equal; a label prefix that
 //     differs only by having "+" where the parameter has a space (a service
@@ -349,7 +349,7 @@ func ParseKeyURI(uri string) (Key, error) {
 		}
 	}
 	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok || !strings.EqualFold(scheme, "otpauth") {
+	if !ok || !asciiEqualFold(scheme, "otpauth") {
 		return Key{}, uriError("scheme", errors.New("not the otpauth scheme"))
 	}
 	if strings.IndexByte(rest, '#') >= 0 {
@@ -362,9 +362,9 @@ func ParseKeyURI(uri string) (Key, error) {
 		host = rest[:i]
 	}
 	switch {
-	case strings.EqualFold(host, "totp"):
+	case asciiEqualFold(host, "totp"):
 		k.Type = TypeTOTP
-	case strings.EqualFold(host, "hotp"):
+	case asciiEqualFold(host, "hotp"):
 		k.Type = TypeHOTP
 	default:
 		return Key{}, uriError("type", errors.New("not totp or hotp"))
@@ -387,7 +387,7 @@ func ParseKeyURI(uri string) (Key, error) {
 		}
 		p := -1
 		for j, n := range uriParams {
-			if strings.EqualFold(name, n) {
+			if asciiEqualFold(name, n) {
 				p = j
 				break
 			}
@@ -449,11 +449,11 @@ func ParseKeyURI(uri string) (Key, error) {
 		return Key{}, uriError("encoder", errURIEncoder)
 	}
 	switch a := vals[pAlgorithm]; {
-	case !seen[pAlgorithm], strings.EqualFold(a, "SHA1"):
+	case !seen[pAlgorithm], asciiEqualFold(a, "SHA1"):
 		k.Algorithm = SHA1
-	case strings.EqualFold(a, "SHA256"):
+	case asciiEqualFold(a, "SHA256"):
 		k.Algorithm = SHA256
-	case strings.EqualFold(a, "SHA512"):
+	case asciiEqualFold(a, "SHA512"):
 		k.Algorithm = SHA512
 	default:
 		return Key{}, uriError("algorithm", errURIAlgorithm)
@@ -499,6 +499,29 @@ func ParseKeyURI(uri string) (Key, error) {
 		return Key{}, err
 	}
 	return k, nil
+}
+
+// asciiEqualFold reports whether s is the ASCII token t with ASCII letters
+// in any case. Unlike strings.EqualFold it folds nothing else: the long s
+// (U+017F) and the Kelvin sign (U+212A), which Unicode folds to s and k,
+// match no ASCII letter.
+func asciiEqualFold(s, t string) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		a, b := s[i], t[i]
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
 }
 
 // parseDecimal parses ASCII digits (no sign, no spaces, leading zeros

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/makiuchi-d/gozxing"
@@ -144,6 +145,11 @@ func TestKeyURIBuildErrors(t *testing.T) {
 		{"issuer too long", with(func(k *twofa.Key) { k.Issuer = long }), "issuer", false},
 		{"issuer colon", with(func(k *twofa.Key) { k.Issuer = "Ex:ample" }), "issuer", false},
 		{"issuer tab", with(func(k *twofa.Key) { k.Issuer = "Ex\tample" }), "issuer", false},
+		{"issuer bidi override", with(func(k *twofa.Key) { k.Issuer = "Example\u202eelgoog" }), "issuer", false},
+		{"issuer bidi isolate", with(func(k *twofa.Key) { k.Issuer = "\u2067Example" }), "issuer", false},
+		{"issuer zero-width space", with(func(k *twofa.Key) { k.Issuer = "Exam\u200bple" }), "issuer", false},
+		{"account right-to-left mark", with(func(k *twofa.Key) { k.Account = "alice\u200f" }), "account", false},
+		{"account byte-order mark", with(func(k *twofa.Key) { k.Account = "\ufeffalice" }), "account", false},
 		{"issuer trailing space", with(func(k *twofa.Key) { k.Issuer = "Example " }), "issuer", false},
 		{"zero secret", with(func(k *twofa.Key) { k.Secret = twofa.Secret{} }), "secret", false},
 		{"unknown algorithm", with(func(k *twofa.Key) { k.Algorithm = 3 }), "algorithm", true},
@@ -261,6 +267,16 @@ func TestParseKeyURI(t *testing.T) {
 			totpKey("Example", "alice", google)},
 		{"white space around the URI", " \totpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP\r\n",
 			totpKey("Example", "alice", google)},
+		// Only ASCII letters are case-folded: a name with U+017F (long s,
+		// which Unicode folds to s) is an unknown parameter, ignored.
+		{"long s in issuer name ignored", "otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&i\u017f\u017fuer=Evil",
+			totpKey("", "alice", google)},
+		{"escaped long s in issuer name ignored", "otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&i%C5%BF%C5%BFuer=Evil",
+			totpKey("", "alice", google)},
+		{"long s in secret name is no second secret", "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&\u017fecret=" + uriErrSecret,
+			totpKey("Example", "alice", google)},
+		{"long s in digits name ignored", "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&digit\u017f=8",
+			totpKey("Example", "alice", google)},
 		// Secrets.
 		{"padded secret", "otpauth://totp/Example:alice?secret=AEBAGBAFAYDQQCIKBMGA====",
 			totpKey("Example", "alice", padded)},
@@ -326,6 +342,12 @@ func TestParseKeyURIErrors(t *testing.T) {
 		{"account with colon", "otpauth://totp/Example:alice:bob?secret=" + uriErrSecret, "account", false},
 		{"account with escaped colon", "otpauth://totp/Example:alice%3Abob?secret=" + uriErrSecret, "account", false},
 		{"account with control", "otpauth://totp/Example:alice%0Abob?secret=" + uriErrSecret, "account", false},
+		{"account with bidi override", "otpauth://totp/Example:alice%E2%80%AEbob?secret=" + uriErrSecret, "account", false},
+		{"account with raw zero-width space", "otpauth://totp/Example:alice\u200b?secret=" + uriErrSecret, "account", false},
+		{"issuer with bidi override", "otpauth://totp/Example%E2%80%AE:alice?secret=" + uriErrSecret, "issuer", false},
+		{"issuer with raw left-to-right mark", "otpauth://totp/\u200eExample:alice?secret=" + uriErrSecret, "issuer", false},
+		{"issuer parameter with bidi isolate", "otpauth://totp/alice?secret=" + uriErrSecret + "&issuer=Ex%E2%81%A6ample", "issuer", false},
+		{"issuer parameter with byte-order mark", "otpauth://totp/alice?secret=" + uriErrSecret + "&issuer=%EF%BB%BFExample", "issuer", false},
 		{"account invalid UTF-8", "otpauth://totp/Example:alice%FF?secret=" + uriErrSecret, "account", false},
 		{"account too long", "otpauth://totp/Example:" + long + "?secret=" + uriErrSecret, "account", false},
 		{"issuer too long", "otpauth://totp/" + long + ":alice?secret=" + uriErrSecret, "issuer", false},
@@ -346,6 +368,11 @@ func TestParseKeyURIErrors(t *testing.T) {
 		{"duplicate secret", pre + "&secret=" + uriErrSecret, "secret", false},
 		{"duplicate secret, other case", pre + "&Secret=" + uriErrSecret, "secret", false},
 		{"unknown algorithm", pre + "&algorithm=MD5", "algorithm", false},
+		{"algorithm with long s", pre + "&algorithm=\u017fha256", "algorithm", false},
+		{"algorithm with escaped long s", pre + "&algorithm=%C5%BFHA512", "algorithm", false},
+		{"algorithm with upper-case long s", pre + "&algorithm=\u017fHA1", "algorithm", false},
+		{"secret name with long s", "otpauth://totp/Example:alice?\u017fecret=" + uriErrSecret, "secret", false},
+		{"secret name with escaped long s", "otpauth://totp/Example:alice?%C5%BFECRET=" + uriErrSecret, "secret", false},
 		{"algorithm with dash", pre + "&algorithm=SHA-256", "algorithm", false},
 		{"empty algorithm", pre + "&algorithm=", "algorithm", false},
 		{"duplicate algorithm", pre + "&algorithm=SHA1&algorithm=SHA256", "algorithm", false},
@@ -387,6 +414,55 @@ func TestParseKeyURIErrors(t *testing.T) {
 	}
 }
 
+// TestParseKeyURIFoldsASCIIOnly: every non-ASCII character that Unicode
+// case folding equates with an ASCII letter (strings.EqualFold: the long s
+// U+017F and the Kelvin sign U+212A), put in place of that letter in the
+// scheme, the type, a parameter name or an algorithm value, makes it
+// something ParseKeyURI does not know.
+func TestParseKeyURIFoldsASCIIOnly(t *testing.T) {
+	// The non-ASCII members of each ASCII letter's case-folding orbit.
+	folds := map[byte][]rune{}
+	for c := rune('a'); c <= 'z'; c++ {
+		for r := unicode.SimpleFold(c); r != c; r = unicode.SimpleFold(r) {
+			if r >= utf8.RuneSelf {
+				folds[byte(c)] = append(folds[byte(c)], r)
+				folds[byte(c-'a'+'A')] = append(folds[byte(c-'a'+'A')], r)
+			}
+		}
+	}
+	require.NotEmpty(t, folds['s'], "U+017F folds to s")
+	require.NotEmpty(t, folds['k'], "U+212A folds to k")
+	const base = "otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&issuer=Example&algorithm=SHA256&digits=8&period=60"
+	want, err := twofa.ParseKeyURI(base)
+	require.NoError(t, err)
+	// Each token of base that ParseKeyURI matches regardless of case.
+	tokens := []string{"otpauth", "totp", "secret", "issuer", "algorithm", "SHA256", "digits", "period"}
+	tried := 0
+	for _, tok := range tokens {
+		at := strings.Index(base, tok)
+		require.GreaterOrEqual(t, at, 0, tok)
+		for i := 0; i < len(tok); i++ {
+			for _, r := range folds[tok[i]] {
+				uri := base[:at] + tok[:i] + string(r) + tok[i+1:] + base[at+len(tok):]
+				require.True(t, strings.EqualFold(uri, base), "%q folds to the original", uri)
+				got, err := twofa.ParseKeyURI(uri)
+				if err == nil {
+					assert.NotEqual(t, want, got, "%q read as the original", uri)
+				} else {
+					assert.ErrorIs(t, err, twofa.ErrInvalidURI, uri)
+				}
+				tried++
+			}
+		}
+	}
+	assert.Positive(t, tried)
+
+	// ASCII case still does not matter.
+	got, err := twofa.ParseKeyURI(strings.ToUpper(base[:len("otpauth://totp/")]) + "alice?SECRET=JBSWY3DPEHPK3PXP&IsSuEr=Example&ALGORITHM=sha256&Digits=8&PERIOD=60")
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+}
+
 // uriRequireNoSecret fails if out contains the secret in any usual
 // encoding: base32 (either case), raw bytes, hex (either case), base64, or
 // as fmt prints a byte slice.
@@ -419,11 +495,11 @@ func uriRand(t *testing.T) *rand.Rand {
 
 // uriNameRunes are the characters of random issuers and accounts: ASCII,
 // every character with a meaning in URIs, and multi-byte UTF-8.
-var uriNameRunes = []rune("abcXYZ019 @&?#%/+=;,!'\"()[]*$.-_~<>\\^`{|}éüß日本語😀\u00a0\u200b\ufeff")
+var uriNameRunes = []rune("abcXYZ019 @&?#%/+=;,!'\"()[]*$.-_~<>\\^`{|}éüß日本語😀\u00a0\u3000")
 
 // uriRandName returns a name of at most maxBytes bytes that Key accepts
-// (no colon, no control, no leading or trailing space); empty when
-// maxBytes is 0.
+// (no colon, no control or format character, no leading or trailing
+// space); empty when maxBytes is 0.
 func uriRandName(r *rand.Rand, maxBytes int) string {
 	var b strings.Builder
 	for b.Len() < maxBytes {
@@ -839,6 +915,13 @@ func FuzzParseKeyURI(f *testing.F) {
 			// make them grow with it.
 			require.Less(t, len(err.Error()), 160, "error: %v", err)
 			return
+		}
+		// What a person sees is what the key holds: no control or format
+		// character (such as a bidi override) in the names.
+		for _, name := range []string{k.Issuer, k.Account} {
+			for _, r := range name {
+				require.False(t, unicode.IsControl(r) || unicode.Is(unicode.Cf, r), "accepted %U in %q", r, name)
+			}
 		}
 		u, err := k.URI()
 		require.NoError(t, err, "%#v", k)

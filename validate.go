@@ -111,13 +111,39 @@ func normalizeLabel(label string) (string, error) {
 	case utf8.RuneCountInString(label) > MaxLabelLen:
 		return "", fmt.Errorf("%w: longer than %d characters", ErrInvalidLabel, MaxLabelLen)
 	case hasControl(label):
-		return "", fmt.Errorf("%w: control character", ErrInvalidLabel)
+		return "", fmt.Errorf("%w: control or format character", ErrInvalidLabel)
 	}
 	return label, nil
 }
 
-// hasControl reports control and format characters (including bidi
-// overrides, which make a label display differently from what it is).
+// Problems of text shown to a person (checkShown). They never quote the
+// text.
+var (
+	errShownUTF8    = errors.New("not valid UTF-8")
+	errShownControl = errors.New("contains a control or format character (such as a bidi override or a zero-width space)")
+)
+
+// checkShown checks text that twofa puts in front of a person - an issuer
+// or account name in an authenticator app, the issuer in an SMS: it must be
+// valid UTF-8 without control or format characters (hasControl), the rule
+// labels and account identifiers follow too.
+func checkShown(s string) error {
+	if !utf8.ValidString(s) {
+		return errShownUTF8
+	}
+	if hasControl(s) {
+		return errShownControl
+	}
+	return nil
+}
+
+// hasControl reports control (Unicode Cc) and format (Cf) characters:
+// line breaks and escapes that forge lines, and the invisible characters
+// that make a name display differently from what it is - bidi overrides,
+// embeddings, isolates and marks (U+202A-U+202E, U+2066-U+2069, U+200E,
+// U+200F, U+061C), zero-width characters (U+200B-U+200D, U+2060, U+FEFF)
+// and the soft hyphen. "Example\u202eelgoog" displays as "Examplegoogle".
+// It is the one check of every name twofa stores or shows.
 func hasControl(s string) bool {
 	for _, r := range s {
 		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {

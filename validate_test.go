@@ -2,6 +2,7 @@ package twofa_test
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -285,4 +286,128 @@ func TestStoredIDsInErrors(t *testing.T) {
 		assert.Less(t, len(err.Error()), 200, "%s: Reseal: %.200q", name, err)
 		assert.Contains(t, err.Error(), tc.want, "%s: Reseal", name)
 	}
+}
+
+// validHiddenRunes are format characters (Unicode Cf) that make a name
+// display as something other than what it is: bidi controls, zero-width
+// characters, the byte-order mark, the soft hyphen.
+var validHiddenRunes = map[string]rune{
+	"right-to-left override":    '\u202e',
+	"left-to-right override":    '\u202d',
+	"left-to-right embedding":   '\u202a',
+	"right-to-left embedding":   '\u202b',
+	"pop directional format":    '\u202c',
+	"left-to-right mark":        '\u200e',
+	"right-to-left mark":        '\u200f',
+	"arabic letter mark":        '\u061c',
+	"left-to-right isolate":     '\u2066',
+	"right-to-left isolate":     '\u2067',
+	"first strong isolate":      '\u2068',
+	"pop directional isolate":   '\u2069',
+	"zero-width space":          '\u200b',
+	"zero-width non-joiner":     '\u200c',
+	"zero-width joiner":         '\u200d',
+	"word joiner":               '\u2060',
+	"byte-order mark":           '\ufeff',
+	"soft hyphen":               '\u00ad',
+	"mongolian vowel separator": '\u180e',
+}
+
+// TestShownNamesRefuseFormatCharacters: an issuer or account name that an
+// authenticator app or a text message shows is refused, wherever it
+// enters, when it holds a format character - an issuer "Example" + U+202E
+// + "elgoog" would show as "Examplegoogle". The errors are the usual
+// typed ones and do not quote the name.
+func TestShownNamesRefuseFormatCharacters(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	s := devSecret(t)
+	const secret = "JBSWY3DPEHPK3PXP"
+	for name, r := range validHiddenRunes {
+		h := string(r)
+		for _, bad := range []string{"Exam" + h + "ple", h + "Example", "Example" + h} {
+			refused := func(what string, err error) {
+				t.Helper()
+				require.Error(t, err, "%s: %s in %q", what, name, bad)
+				assert.NotContains(t, err.Error(), h, "%s: %s: the error quotes the name", what, name)
+				assert.NotContains(t, err.Error(), "Exam", "%s: %s: the error quotes the name", what, name)
+			}
+			uriPart := func(what string, err error, part string) {
+				t.Helper()
+				refused(what, err)
+				uriRequirePart(t, err, part)
+			}
+
+			// Building a key's URI and QR code.
+			_, err := twofa.Key{Issuer: bad, Account: "user", Secret: s}.URI()
+			uriPart("Key.URI issuer", err, "issuer")
+			_, err = twofa.Key{Issuer: "Service", Account: bad, Secret: s}.URI()
+			uriPart("Key.URI account", err, "account")
+			_, err = twofa.Key{Type: twofa.TypeHOTP, Account: bad, Secret: s}.PNG(256)
+			uriPart("Key.PNG account", err, "account")
+
+			// Parsing a URI: raw and percent-encoded, in the label and the
+			// issuer parameter.
+			for what, uri := range map[string]string{
+				"label issuer":         "otpauth://totp/" + bad + ":user?secret=" + secret,
+				"escaped label issuer": "otpauth://totp/" + url.PathEscape(bad) + ":user?secret=" + secret,
+				"issuer parameter":     "otpauth://totp/user?secret=" + secret + "&issuer=" + url.QueryEscape(bad),
+				"both issuers":         "otpauth://totp/" + url.PathEscape(bad) + ":user?secret=" + secret + "&issuer=" + url.QueryEscape(bad),
+			} {
+				_, err := twofa.ParseKeyURI(uri)
+				uriPart("ParseKeyURI "+what, err, "issuer")
+			}
+			for what, uri := range map[string]string{
+				"account":         "otpauth://totp/Service:" + bad + "?secret=" + secret,
+				"escaped account": "otpauth://totp/Service:" + url.PathEscape(bad) + "?secret=" + secret,
+				"account alone":   "otpauth://hotp/" + url.PathEscape(bad) + "?secret=" + secret,
+			} {
+				_, err := twofa.ParseKeyURI(uri)
+				uriPart("ParseKeyURI "+what, err, "account")
+			}
+
+			// The Config's issuer, which Devices puts in keys and Phones in
+			// text messages.
+			c := env.Config
+			c.Issuer = bad
+			_, err = twofa.NewDevices(c)
+			refused("NewDevices", err)
+			require.ErrorIs(t, err, twofa.ErrConfig)
+			_, err = twofa.NewPhones(c)
+			refused("NewPhones", err)
+			require.ErrorIs(t, err, twofa.ErrConfig)
+
+			// The account name Enroll and Import put in the key, the
+			// account identifier, and the device label.
+			_, err = env.Devices.Enroll(ctx, "user-42", "phone", twofa.EnrollOptions{AccountName: bad})
+			refused("Enroll AccountName", err)
+			require.ErrorIs(t, err, twofa.ErrInvalidURI)
+			_, err = env.Devices.Import(ctx, "user-42", "phone", twofa.Key{Account: bad, Secret: s})
+			refused("Import Key.Account", err)
+			require.ErrorIs(t, err, twofa.ErrInvalidURI)
+			_, err = env.Devices.Enroll(ctx, bad, "phone", twofa.EnrollOptions{})
+			refused("Enroll account", err)
+			require.ErrorIs(t, err, twofa.ErrInvalidAccount)
+			_, err = env.Devices.Enroll(ctx, "user-42", bad, twofa.EnrollOptions{AccountName: "user"})
+			refused("Enroll label", err)
+			require.ErrorIs(t, err, twofa.ErrInvalidLabel)
+		}
+	}
+	assert.Empty(t, devList(t, env, "user-42"), "nothing was stored")
+	assert.Empty(t, env.Events.Events())
+
+	// The same names without the format character are fine everywhere.
+	c := env.Config
+	c.Issuer = "Example"
+	_, err := twofa.NewDevices(c)
+	require.NoError(t, err)
+	_, err = twofa.NewPhones(c)
+	require.NoError(t, err)
+	k, err := twofa.ParseKeyURI("otpauth://totp/Example:Example?secret=" + secret)
+	require.NoError(t, err)
+	assert.Equal(t, "Example", k.Issuer)
+	e, err := env.Devices.Enroll(ctx, "user-42", "phone", twofa.EnrollOptions{AccountName: "Example"})
+	require.NoError(t, err)
+	assert.Equal(t, "Example", e.Key.Account)
 }

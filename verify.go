@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/twofa-go/twofa/internal/otp"
+	"github.com/twofa-go/twofa/internal/typed"
 )
 
 // Errors of the Verifier.
@@ -94,8 +97,11 @@ func NewVerifier(c Config) (*Verifier, error) {
 }
 
 // Verify checks code for account, after the account's password was
-// checked. code is a one-time code of a confirmed device (spaces and
-// hyphens allowed) or one of the account's recovery codes.
+// checked. code is a one-time code of a confirmed device or one of the
+// account's recovery codes (or, with Config.OutOfBand, an out-of-band
+// code), read as people type and paste them: leading and trailing white
+// space is ignored, and so are spaces and hyphens inside; any other
+// white space inside (a tab, a newline) makes the code malformed.
 //
 // One-time codes: every confirmed device is tried; a TOTP code is accepted
 // within Config.Skew steps of the expected step (centred on the device's
@@ -507,10 +513,14 @@ func (g *deviceGen) window(code string, now time.Time, counter uint64, skew, loo
 	return m, offset(m, n), nil
 }
 
-// codeDigits returns how many digits a typed one-time code has (spaces and
-// hyphens ignored), or 0 if it is not one.
+// codeDigits returns how many digits a typed one-time code has, or 0 if it
+// is not one. It reads codes as otp.ParseCode does (the rule of package
+// typed): at most otp.MaxCodeInput bytes, surrounding white space ignored,
+// spaces and hyphens inside ignored, anything else but ASCII digits (a tab
+// or a newline inside) refused.
 func codeDigits(code string) int {
-	if len(code) > 32 {
+	code, ok := typed.Trim(code, otp.MaxCodeInput)
+	if !ok {
 		return 0
 	}
 	n := 0
@@ -518,7 +528,7 @@ func codeDigits(code string) int {
 		switch c := code[i]; {
 		case c >= '0' && c <= '9':
 			n++
-		case c == ' ' || c == '-':
+		case typed.IsSeparator(c):
 		default:
 			return 0
 		}

@@ -78,9 +78,11 @@ func (e *NumberError) Is(target error) bool { return target == ErrInvalidNumber 
 // Parse reads a phone number as people type it - "+1 415-555-0142",
 // "(415) 555 0142", "tel:+14155550142", "0044 7700 900123", full-width
 // digits - and returns it in E.164 form with its country calling code.
-// defaultRegion, a region code such as "US" (case does not matter), says
-// which country a number without '+' belongs to; empty, numbers must
-// start with '+' and the country code.
+// defaultRegion, a region code such as "US", says which country a number
+// without '+' belongs to; empty, numbers must start with '+' and the
+// country code. The case of its ASCII letters does not matter, and no
+// other character is case-mapped: "uſ" (with U+017F, which Unicode
+// upper-cases to S) is no region.
 //
 // The number must be valid for its country (libphonenumber's
 // IsValidNumber: an assigned range of the right length), have no
@@ -88,7 +90,7 @@ func (e *NumberError) Is(target error) bool { return target == ErrInvalidNumber 
 // ErrInvalidNumber (and twofa.ErrInvalidPhoneNumber), whose Reason says
 // why; ErrUnknownRegion. No error repeats the input.
 func Parse(input, defaultRegion string) (twofa.PhoneNumber, error) {
-	region := strings.ToUpper(strings.TrimSpace(defaultRegion))
+	region := asciiUpper(strings.TrimSpace(defaultRegion))
 	if region != "" && phonenumbers.GetCountryCodeForRegion(region) == 0 {
 		return twofa.PhoneNumber{}, ErrUnknownRegion
 	}
@@ -147,4 +149,16 @@ func lengthReason(pn *phonenumbers.PhoneNumber) error {
 		return ErrTooLong
 	}
 	return ErrNotValid
+}
+
+// asciiUpper upper-cases the ASCII letters of s and nothing else (unlike
+// strings.ToUpper, which maps "ſ" (U+017F) to S and "ı" (U+0131) to I).
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - ('a' - 'A')
+		}
+	}
+	return string(b)
 }

@@ -76,7 +76,10 @@ func TestParseInvalid(t *testing.T) {
 
 func TestParseUnknownRegion(t *testing.T) {
 	t.Parallel()
-	for _, region := range []string{"XX", "USA", "ZZ", "1"} {
+	// Only ASCII letters are case-mapped: "u\u017f" (long s) and
+	// "\u0131n" (dotless i), which strings.ToUpper makes "US" and "IN",
+	// are no regions.
+	for _, region := range []string{"XX", "USA", "ZZ", "1", "u\u017f", "U\u017F", "\u0131n", "\u0131N"} {
 		_, err := phonenumber.Parse("+1 415 555 0142", region)
 		assert.ErrorIs(t, err, phonenumber.ErrUnknownRegion, region)
 		assert.NotErrorIs(t, err, phonenumber.ErrInvalidNumber)
@@ -102,6 +105,7 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{"+1 415 555 0142", "(415) 555-0142", "+683 4002", "tel:+1-415", "0044 7700 900123", "++", "+\uFF10", ""} {
 		f.Add(s, "US")
 		f.Add(s, "")
+		f.Add(s, "u\u017f")
 	}
 	f.Fuzz(func(t *testing.T, input, region string) {
 		n, err := phonenumber.Parse(input, region)

@@ -3,7 +3,11 @@
 // between groups, with or without "=" padding.
 package b32
 
-import "encoding/base32"
+import (
+	"encoding/base32"
+
+	"github.com/twofa-go/twofa/internal/typed"
+)
 
 // Problem says what is wrong with an input.
 type Problem uint8
@@ -16,7 +20,8 @@ const (
 	BadLength          // a length no encoder produces (1, 3 or 6 symbols in the last group)
 )
 
-// MaxInput bounds the input length (characters, separators included).
+// MaxInput bounds the input length in bytes, separators and surrounding
+// white space included.
 const MaxInput = 1024
 
 var enc = base32.StdEncoding.WithPadding(base32.NoPadding)
@@ -24,18 +29,33 @@ var enc = base32.StdEncoding.WithPadding(base32.NoPadding)
 // Encode returns the canonical form: upper case, no padding, no separators.
 func Encode(b []byte) string { return enc.EncodeToString(b) }
 
-// Decode decodes s. On failure it returns the problem and the byte offset in
-// s where it was found (-1 when it concerns the input as a whole).
+// Decode decodes s by the rule of package typed: an input longer than
+// MaxInput is BadLength, leading and trailing white space is ignored, and
+// inside, spaces and hyphens are separators, anywhere; any other character
+// outside the alphabet and the final "=" padding (a tab or a newline
+// inside, for one) is BadChar. On failure it returns the problem and the
+// byte offset in s where it was found (-1 when it concerns the input as a
+// whole).
 func Decode(s string) ([]byte, Problem, int) {
-	if len(s) > MaxInput {
+	t, ok := typed.Trim(s, MaxInput)
+	if !ok {
 		return nil, BadLength, -1
 	}
+	b, p, off := decode(t)
+	if off >= 0 {
+		off += typed.Leading(s)
+	}
+	return b, p, off
+}
+
+// decode decodes trimmed input; offsets are in s.
+func decode(s string) ([]byte, Problem, int) {
 	syms := make([]byte, 0, len(s))
 	pad, padAt := 0, -1
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c == ' ' || c == '-' || c == '\t':
+		case typed.IsSeparator(c):
 			continue
 		case c == '=':
 			if pad == 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,6 +52,10 @@ func TestDecodeProblems(t *testing.T) {
 		{"MZXW6YTBOI======", OK, -1},
 		{"MZXW6YTB OI== ====", OK, -1},
 		{"\tMZXW6YTBOI\t", OK, -1},
+		{"MZXW6YTBOI\n", OK, -1},
+		{"\r\n mzxw 6ytb-oi== ====\r\n", OK, -1},
+		{"\u00a0MZXW6YTBOI\u3000", OK, -1},
+		{" \t\n", OK, -1},
 		{"", OK, -1},
 		{"   ", OK, -1},
 		{"MZXW1", BadChar, 4},
@@ -59,7 +64,13 @@ func TestDecodeProblems(t *testing.T) {
 		{"MZXW6YTB!", BadChar, 8},
 		{"MZXW\x00", BadChar, 4},
 		{"MZXWé", BadChar, 4},
-		{"MZXW\n", BadChar, 4},
+		{"MZXW\nOI", BadChar, 4},
+		{"MZXW\tOI", BadChar, 4},
+		{"\tMZXW\tOI", BadChar, 5},
+		{" \n MZ1", BadChar, 5},
+		{"\u00a0MZXW\u00a0OI", BadChar, 6},
+		{"\u200bMZXW6YTBOI", BadChar, 0},
+		{"\n\nMZ=XW6YTB", BadPadding, 4},
 		{"MZXW_", BadChar, 4},
 		{"MZ=XW6YTB", BadPadding, 2},
 		{"MZ======A", BadPadding, 2},
@@ -74,6 +85,7 @@ func TestDecodeProblems(t *testing.T) {
 		{"MZXW6YTBM", BadLength, -1},
 		{"M=======", BadLength, -1},
 		{strings.Repeat(" ", MaxInput+1), BadLength, -1},
+		{"MZXW6YTBOI" + strings.Repeat("\n", MaxInput), BadLength, -1},
 		{strings.Repeat("A", MaxInput+1), BadLength, -1},
 		{strings.Repeat("!", MaxInput+1), BadLength, -1}, // the length is checked first
 	}
@@ -129,7 +141,7 @@ func addSeeds(f *testing.F, name string) {
 	fuzzseed.Add(f, seedDir, name)
 }
 
-func isSep(c byte) bool { return c == ' ' || c == '-' || c == '\t' }
+func isSep(c byte) bool { return c == ' ' || c == '-' }
 
 func isSym(c byte) bool {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '2' && c <= '7')
@@ -151,10 +163,14 @@ func FuzzB32Decode(f *testing.F) {
 			}
 			return
 		}
+		// Surrounding white space is ignored; offsets count from the
+		// start of s.
+		in := strings.TrimSpace(s)
+		lead := len(s) - len(strings.TrimLeftFunc(s, unicode.IsSpace))
 		var syms []byte
 		pads := 0
-		for i := 0; i < len(s); i++ {
-			switch c := s[i]; {
+		for i := 0; i < len(in); i++ {
+			switch c := in[i]; {
 			case isSep(c):
 			case c == '=':
 				pads++
@@ -182,7 +198,7 @@ func FuzzB32Decode(f *testing.F) {
 						return -1
 					}
 					return r
-				}, s), "=") != string(syms) {
+				}, in), "=") != string(syms) {
 					t.Fatalf("Decode(%q) accepted bad padding", s)
 				}
 			}
@@ -193,19 +209,19 @@ func FuzzB32Decode(f *testing.F) {
 				t.Fatalf("Encode(%x) = %q does not round-trip", b, enc)
 			}
 		case BadChar:
-			if off < 0 || off >= len(s) {
+			if off < lead || off >= lead+len(in) {
 				t.Fatalf("Decode(%q): BadChar offset %d out of range", s, off)
 			}
 			if c := s[off]; isSym(c) || isSep(c) || c == '=' {
 				t.Fatalf("Decode(%q): BadChar at %d, a valid %q", s, off, c)
 			}
-			for i := 0; i < off; i++ {
+			for i := lead; i < off; i++ {
 				if c := s[i]; !isSym(c) && !isSep(c) && c != '=' {
 					t.Fatalf("Decode(%q): BadChar at %d, but %q at %d comes first", s, off, c, i)
 				}
 			}
 		case BadPadding:
-			if off < 0 || off >= len(s) || s[off] != '=' || strings.IndexByte(s, '=') != off {
+			if off < lead || off >= lead+len(in) || s[off] != '=' || lead+strings.IndexByte(in, '=') != off {
 				t.Fatalf("Decode(%q): BadPadding offset %d is not the first '='", s, off)
 			}
 		case BadLength:
@@ -231,7 +247,7 @@ func FuzzB32RoundTrip(f *testing.F) {
 		if want := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw); enc != want {
 			t.Fatalf("Encode(%x) = %q, stdlib %q", raw, enc, want)
 		}
-		for _, in := range []string{enc, strings.ToLower(enc), padded(enc), groups(enc, " ", 4), groups(padded(enc), "-", 5), groups(enc, "\t", 1)} {
+		for _, in := range []string{enc, strings.ToLower(enc), padded(enc), groups(enc, " ", 4), groups(padded(enc), "-", 5), groups(enc, " ", 1), "\t" + groups(enc, "-", 8) + "\r\n"} {
 			b, p, off := Decode(in)
 			if len(in) > MaxInput {
 				if p != BadLength {

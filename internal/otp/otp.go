@@ -33,6 +33,8 @@ import (
 	"encoding/binary"
 	"hash"
 	"sync"
+
+	"github.com/twofa-go/twofa/internal/typed"
 )
 
 // Hash names the HMAC hash function.
@@ -53,8 +55,9 @@ const (
 	MaxDigits = 8
 )
 
-// MaxCodeInput bounds the length of a typed code before normalisation, so a
-// huge input is refused without being scanned.
+// MaxCodeInput bounds the length of a typed code before normalisation
+// (surrounding white space included), so a huge input is refused without
+// being scanned.
 const MaxCodeInput = 32
 
 var pow10 = [...]uint32{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000}
@@ -282,12 +285,16 @@ func AppendDigits(dst []byte, v uint32, digits int) []byte {
 	return append(dst, buf[:digits]...)
 }
 
-// ParseCode normalises a typed code and returns its value. Spaces and
-// hyphens are ignored wherever they stand ("123 456", "123-456"); anything
-// else must be an ASCII digit, and there must be exactly digits of them.
-// It reports false for malformed input and never panics.
+// ParseCode normalises a typed code and returns its value, by the rule of
+// package typed: at most MaxCodeInput bytes; leading and trailing white
+// space is ignored ("123456\n"); inside, spaces and hyphens are ignored
+// wherever they stand ("123 456", "123-456"); anything else must be an
+// ASCII digit (a tab or a newline inside is refused), and there must be
+// exactly digits of them. It reports false for malformed input and never
+// panics.
 func ParseCode(code string, digits int) (uint32, bool) {
-	if len(code) > MaxCodeInput {
+	code, ok := typed.Trim(code, MaxCodeInput)
+	if !ok {
 		return 0, false
 	}
 	var v uint32
@@ -301,7 +308,7 @@ func ParseCode(code string, digits int) (uint32, bool) {
 				return 0, false
 			}
 			v = v*10 + uint32(c-'0')
-		case c == ' ' || c == '-':
+		case typed.IsSeparator(c):
 		default:
 			return 0, false
 		}
