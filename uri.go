@@ -162,7 +162,7 @@ func uriError(part string, err error) *URIError { return &URIError{Part: part, E
 //   - "type": not TypeTOTP or TypeHOTP.
 //   - "issuer" and "account": the account is required. Each is at most
 //     MaxIssuerLength or MaxAccountLength bytes, valid UTF-8, without
-//     control or format characters (Unicode Cc and Cf: apps show the names
+//     control, format or line-separator characters (Unicode Cc, Cf, Zl and Zp: apps show the names
 //     on one line, and a bidi override such as U+202E or a zero-width
 //     space would show an issuer as something it is not - the rule labels
 //     and account identifiers follow), without ':' (the format's separator

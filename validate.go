@@ -137,7 +137,8 @@ func checkShown(s string) error {
 	return nil
 }
 
-// hasControl reports control (Unicode Cc) and format (Cf) characters:
+// hasControl reports control (Unicode Cc), format (Cf) and line and
+// paragraph separator (Zl, Zp: U+2028, U+2029) characters:
 // line breaks and escapes that forge lines, and the invisible characters
 // that make a name display differently from what it is - bidi overrides,
 // embeddings, isolates and marks (U+202A-U+202E, U+2066-U+2069, U+200E,
@@ -146,7 +147,7 @@ func checkShown(s string) error {
 // It is the one check of every name twofa stores or shows.
 func hasControl(s string) bool {
 	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
 			return true
 		}
 	}
