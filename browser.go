@@ -135,8 +135,9 @@ func (c Config) browserSettings() (Config, error) {
 }
 
 // Trust remembers the browser of the current request for account, labelled
-// label (say, "Firefox on Linux", from the User-Agent), for
-// Config.BrowserTTL. It returns the token to give the browser - with
+// label, for Config.BrowserTTL. BrowserLabel(r.UserAgent()) makes the
+// label ("Firefox on Linux"): a User-Agent itself is longer than
+// MaxLabelLen, and refused. It returns the token to give the browser - with
 // SetBrowserCookie, in the response - and to present to Check later. The
 // token is shown once: only its keyed digest is stored.
 //

@@ -57,7 +57,7 @@ func trustAfterCode(verifier *twofa.Verifier, browsers *twofa.Browsers) http.Han
 			return
 		}
 		if r.PostFormValue("remember") == "on" {
-			tok, info, err := browsers.Trust(r.Context(), account, r.UserAgent())
+			tok, info, err := browsers.Trust(r.Context(), account, twofa.BrowserLabel(r.UserAgent()))
 			if err == nil {
 				err = twofa.SetBrowserCookie(w, tok, info)
 			}
@@ -101,7 +101,7 @@ func ExampleBrowsers_Trust() {
 	code, _ := app.Code(clock.Now())
 	req := httptest.NewRequest(http.MethodPost, "/login/code", strings.NewReader("code="+code+"&remember=on"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("User-Agent", "Firefox on Linux")
+	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
 	rec := httptest.NewRecorder()
 	trustAfterCode(verifier, browsers)(rec, req)
 
@@ -118,6 +118,26 @@ func ExampleBrowsers_Trust() {
 	// welcome
 	// __Host-twofa_browser Path=/; Max-Age=2592000; HttpOnly; Secure; SameSite=Lax
 	// Firefox on Linux: trusted until 2026-02-01
+}
+
+// The label of a trusted browser, from its User-Agent, as the settings
+// page lists it.
+func ExampleBrowserLabel() {
+	for _, ua := range []string{
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+		"Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S928B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/27.0 Chrome/125.0.0.0 Mobile Safari/537.36",
+		"curl/8.7.1",
+		"",
+	} {
+		fmt.Println(twofa.BrowserLabel(ua))
+	}
+	// Output:
+	// Edge on Windows
+	// Safari on iPhone
+	// Samsung Internet on Android
+	// curl
+	// Unknown browser
 }
 
 // A later sign-in from a trusted browser skips the code prompt; one from
