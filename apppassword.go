@@ -52,12 +52,14 @@ var (
 	ErrDuplicateLabel = fmt.Errorf("%w: label in use", ErrDuplicate)
 )
 
-// AppPasswordInfo is what a settings page shows of an app password.
+// AppPasswordInfo is what a settings page shows of an app password:
+// never the password or its digest. encoding/json writes it with
+// snake_case names and without the times that are unset.
 type AppPasswordInfo struct {
-	ID         string
-	Label      string
-	CreatedAt  time.Time
-	LastUsedAt time.Time // to within AppPasswordTouchInterval; zero if never used
+	ID         string    `json:"id"`
+	Label      string    `json:"label"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero"` // to within AppPasswordTouchInterval; zero if never used
 }
 
 func (p AppPassword) info() AppPasswordInfo {

@@ -179,8 +179,14 @@ func Example_basicAuth() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		body, _ := io.ReadAll(resp.Body)
+		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if err != nil {
+			log.Fatal(err)
+		}
+		if resp.StatusCode == http.StatusInternalServerError {
+			log.Fatalf("%s: %s", what, body)
+		}
 		fmt.Printf("%-28s %d %s", what, resp.StatusCode, body)
 	}
 

@@ -69,14 +69,15 @@ var (
 )
 
 // BrowserInfo is what a settings page shows of a trusted browser: never
-// its token or digest.
+// its token or digest. encoding/json writes it with snake_case names and
+// without the times that are unset.
 type BrowserInfo struct {
-	ID         string
-	Label      string
-	CreatedAt  time.Time
-	ExpiresAt  time.Time // trusted until then (exclusive)
-	LastUsedAt time.Time // to the hour: Check records it at most once an hour
-	RevokedAt  time.Time // set only in Check's ErrBrowserRevoked result
+	ID         string    `json:"id"`
+	Label      string    `json:"label"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`   // trusted until then (exclusive)
+	LastUsedAt time.Time `json:"last_used_at,omitzero"` // to the hour: Check records it at most once an hour
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`   // set only in Check's ErrBrowserRevoked result
 }
 
 func (b Browser) info() BrowserInfo {
@@ -135,8 +136,9 @@ func (c Config) browserSettings() (Config, error) {
 }
 
 // Trust remembers the browser of the current request for account, labelled
-// label (say, "Firefox on Linux", from the User-Agent), for
-// Config.BrowserTTL. It returns the token to give the browser - with
+// label, for Config.BrowserTTL. BrowserLabel(r.UserAgent()) makes the
+// label ("Firefox on Linux"): a User-Agent itself is longer than
+// MaxLabelLen, and refused. It returns the token to give the browser - with
 // SetBrowserCookie, in the response - and to present to Check later. The
 // token is shown once: only its keyed digest is stored.
 //

@@ -57,12 +57,16 @@ func trustAfterCode(verifier *twofa.Verifier, browsers *twofa.Browsers) http.Han
 			return
 		}
 		if r.PostFormValue("remember") == "on" {
-			tok, info, err := browsers.Trust(r.Context(), account, r.UserAgent())
+			// With a label from BrowserLabel, Trust fails only when the
+			// store or the Keyring does: an internal error.
+			tok, info, err := browsers.Trust(r.Context(), account, twofa.BrowserLabel(r.UserAgent()))
 			if err == nil {
 				err = twofa.SetBrowserCookie(w, tok, info)
 			}
 			if err != nil {
-				log.Printf("trust browser: %v", err) // the sign-in still succeeds
+				log.Printf("trust browser: %v", err)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+				return
 			}
 		}
 		fmt.Fprintln(w, "welcome")
@@ -85,7 +89,9 @@ func afterPassword(browsers *twofa.Browsers) http.HandlerFunc {
 				// the useless cookie.
 				twofa.ClearBrowserCookie(w)
 			default:
-				log.Printf("check browser: %v", err) // fall back to the code
+				log.Printf("check browser: %v", err) // a store or Keyring error
+				http.Error(w, "internal error", http.StatusInternalServerError)
+				return
 			}
 		}
 		fmt.Fprintln(w, "enter the code from your authenticator app")
@@ -98,19 +104,28 @@ func ExampleBrowsers_Trust() {
 	clock := twofatest.NewClock(twofatest.Start)
 	_, _, verifier, browsers, app := exampleBrowserSetup(clock)
 
-	code, _ := app.Code(clock.Now())
+	code, err := app.Code(clock.Now())
+	if err != nil {
+		log.Fatal(err)
+	}
 	req := httptest.NewRequest(http.MethodPost, "/login/code", strings.NewReader("code="+code+"&remember=on"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("User-Agent", "Firefox on Linux")
+	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
 	rec := httptest.NewRecorder()
 	trustAfterCode(verifier, browsers)(rec, req)
+	if rec.Code != http.StatusOK {
+		log.Fatalf("sign-in: %d %s", rec.Code, rec.Body)
+	}
 
 	fmt.Print(rec.Body)
 	// The cookie's attributes (its value is the token: never log it).
 	name, attrs, _ := strings.Cut(rec.Header().Get("Set-Cookie"), "; ")
 	name, _, _ = strings.Cut(name, "=")
 	fmt.Println(name, attrs)
-	list, _ := browsers.List(context.Background(), "alice")
+	list, err := browsers.List(context.Background(), "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, b := range list {
 		fmt.Printf("%s: trusted until %s\n", b.Label, b.ExpiresAt.Format(time.DateOnly))
 	}
@@ -118,6 +133,26 @@ func ExampleBrowsers_Trust() {
 	// welcome
 	// __Host-twofa_browser Path=/; Max-Age=2592000; HttpOnly; Secure; SameSite=Lax
 	// Firefox on Linux: trusted until 2026-02-01
+}
+
+// The label of a trusted browser, from its User-Agent, as the settings
+// page lists it.
+func ExampleBrowserLabel() {
+	for _, ua := range []string{
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+		"Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S928B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/27.0 Chrome/125.0.0.0 Mobile Safari/537.36",
+		"curl/8.7.1",
+		"",
+	} {
+		fmt.Println(twofa.BrowserLabel(ua))
+	}
+	// Output:
+	// Edge on Windows
+	// Safari on iPhone
+	// Samsung Internet on Android
+	// curl
+	// Unknown browser
 }
 
 // A later sign-in from a trusted browser skips the code prompt; one from
@@ -139,6 +174,9 @@ func ExampleBrowsers_Check() {
 		}
 		rec := httptest.NewRecorder()
 		afterPassword(browsers)(rec, req)
+		if rec.Code != http.StatusOK {
+			log.Fatalf("sign-in: %d %s", rec.Code, rec.Body)
+		}
 		fmt.Printf("%-15s %s", what, rec.Body)
 		if sc := rec.Header().Get("Set-Cookie"); sc != "" {
 			fmt.Printf("%-15s cookie cleared: %v\n", "", strings.Contains(sc, "Max-Age=0"))
@@ -183,7 +221,10 @@ func ExampleBrowsers_Revoke() {
 	if err := browsers.Revoke(ctx, "alice", list[1].ID); err != nil {
 		log.Fatal(err)
 	}
-	list, _ = browsers.List(ctx, "alice")
+	list, err = browsers.List(ctx, "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(len(list), "trusted:", list[0].Label)
 	// Output:
 	// Firefox on Linux, last used 3:04AM
@@ -226,11 +267,17 @@ func ExampleBrowsers_RevokeAll() {
 
 	// Turning two-factor off revokes them too.
 	trust("Edge on Windows")
-	list, _ := devices.List(ctx, "alice")
+	list, err := devices.List(ctx, "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
 	if err := devices.Revoke(ctx, "alice", list[0].ID); err != nil {
 		log.Fatal(err)
 	}
-	trusted, _ := browsers.List(ctx, "alice")
+	trusted, err := browsers.List(ctx, "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("trusted after two-factor was turned off:", len(trusted))
 	// Output:
 	// forgotten: 2

@@ -65,14 +65,17 @@ func ExampleNewTOTP() {
 	// Verify what the user typed, allowing one step of clock skew. Store
 	// the step: a later code for a step at or below it is a replay.
 	step, err := t.Verify("050 471", now.Add(35*time.Second), 1) // the next step: accepted with skew 1
-	fmt.Println(step, err)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(step)
 	_, err = t.Verify("123456", now, 1)
 	fmt.Println(errors.Is(err, twofa.ErrInvalidCode))
 	_, err = t.Verify("12345x", now, 1)
 	fmt.Println(errors.Is(err, twofa.ErrMalformedCode))
 	// Output:
 	// 050471
-	// 37037037 <nil>
+	// 37037037
 	// true
 	// true
 }

@@ -20,15 +20,17 @@ var (
 )
 
 // DeviceInfo is what a settings page shows of a device: never its secret.
+// encoding/json writes it with snake_case names, Type and State as text
+// ("totp", "confirmed") and without the times that are unset.
 type DeviceInfo struct {
-	ID          string
-	Label       string
-	Type        Type
-	State       DeviceState
-	CreatedAt   time.Time
-	ExpiresAt   time.Time // pending devices: when the enrolment lapses
-	ConfirmedAt time.Time
-	LastUsedAt  time.Time
+	ID          string      `json:"id"`
+	Label       string      `json:"label"`
+	Type        Type        `json:"type"`
+	State       DeviceState `json:"state"`
+	CreatedAt   time.Time   `json:"created_at,omitzero"`
+	ExpiresAt   time.Time   `json:"expires_at,omitzero"` // pending devices: when the enrolment lapses
+	ConfirmedAt time.Time   `json:"confirmed_at,omitzero"`
+	LastUsedAt  time.Time   `json:"last_used_at,omitzero"`
 }
 
 func (d Device) info() DeviceInfo {

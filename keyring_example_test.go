@@ -61,34 +61,70 @@ func ExampleNewKeyring() {
 func ExampleKeyring_Reseal() {
 	// Example keys only: real keys come from GenerateKeyringKey once, then
 	// from a secret store.
-	k1, _ := twofa.GenerateKeyringKey()
-	k2, _ := twofa.GenerateKeyringKey()
-	digestKey, _ := twofa.GenerateKeyringKey()
+	k1, err := twofa.GenerateKeyringKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+	k2, err := twofa.GenerateKeyringKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+	digestKey, err := twofa.GenerateKeyringKey()
+	if err != nil {
+		log.Fatal(err)
+	}
 
-	before, _ := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: k1}, digestKey)
-	blob, _ := before.Seal("alice", "phone", []byte("device secret"))
-	code, _ := before.Digest(twofa.PurposeRecoveryCode, "alice", []byte("4f7k-29xq"))
+	before, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: k1}, digestKey)
+	if err != nil {
+		log.Fatal(err)
+	}
+	blob, err := before.Seal("alice", "phone", []byte("device secret"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	code, err := before.Digest(twofa.PurposeRecoveryCode, "alice", []byte("4f7k-29xq"))
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	// Key 2 is deployed to every replica as primary, key 1 kept to open.
-	during, _ := twofa.NewKeyring(2, map[twofa.KeyID][]byte{1: k1, 2: k2}, digestKey)
+	during, err := twofa.NewKeyring(2, map[twofa.KeyID][]byte{1: k1, 2: k2}, digestKey)
+	if err != nil {
+		log.Fatal(err)
+	}
 	resealed, changed, err := during.Reseal("alice", "phone", blob)
 	if err != nil {
 		log.Fatal(err)
 	}
-	id, _ := twofa.SealedKeyID(resealed)
+	id, err := twofa.SealedKeyID(resealed)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("resealed:", changed, "under key", id)
-	_, changed, _ = during.Reseal("alice", "phone", resealed)
+	_, changed, err = during.Reseal("alice", "phone", resealed)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("resealed again:", changed)
 
 	// Once every blob is under key 2, key 1 goes.
-	after, _ := twofa.NewKeyring(2, map[twofa.KeyID][]byte{2: k2}, digestKey)
+	after, err := twofa.NewKeyring(2, map[twofa.KeyID][]byte{2: k2}, digestKey)
+	if err != nil {
+		log.Fatal(err)
+	}
 	_, err = after.Open("alice", "phone", blob)
 	fmt.Println("old blob:", errors.Is(err, twofa.ErrUnknownKey))
-	plaintext, _ := after.Open("alice", "phone", resealed)
+	plaintext, err := after.Open("alice", "phone", resealed)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Printf("resealed blob: %s\n", plaintext)
 
 	// The digest key did not change, so stored digests still match.
-	again, _ := after.Digest(twofa.PurposeRecoveryCode, "alice", []byte("4f7k-29xq"))
+	again, err := after.Digest(twofa.PurposeRecoveryCode, "alice", []byte("4f7k-29xq"))
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("recovery code digest unchanged:", string(again) == string(code))
 	// Output:
 	// resealed: true under key 2
@@ -140,16 +176,32 @@ func krExampleKey(b byte) []byte {
 
 func ExampleKeyring_Digest() {
 	// Example keys only.
-	k1, _ := twofa.GenerateKeyringKey()
-	digestKey, _ := twofa.GenerateKeyringKey()
-	ring, _ := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: k1}, digestKey)
+	k1, err := twofa.GenerateKeyringKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+	digestKey, err := twofa.GenerateKeyringKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+	ring, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: k1}, digestKey)
+	if err != nil {
+		log.Fatal(err)
+	}
+	digest := func(p twofa.Purpose, account, secret string) []byte {
+		d, err := ring.Digest(p, account, []byte(secret))
+		if err != nil {
+			log.Fatal(err)
+		}
+		return d
+	}
 
 	// Store the digest of a new app password, never the password; look it
 	// up by the digest of what the client sends.
-	stored, _ := ring.Digest(twofa.PurposeAppPassword, "alice", []byte("abcdefghijklmnop"))
-	sent, _ := ring.Digest(twofa.PurposeAppPassword, "alice", []byte("abcdefghijklmnop"))
-	otherAccount, _ := ring.Digest(twofa.PurposeAppPassword, "bob", []byte("abcdefghijklmnop"))
-	asRecoveryCode, _ := ring.Digest(twofa.PurposeRecoveryCode, "alice", []byte("abcdefghijklmnop"))
+	stored := digest(twofa.PurposeAppPassword, "alice", "abcdefghijklmnop")
+	sent := digest(twofa.PurposeAppPassword, "alice", "abcdefghijklmnop")
+	otherAccount := digest(twofa.PurposeAppPassword, "bob", "abcdefghijklmnop")
+	asRecoveryCode := digest(twofa.PurposeRecoveryCode, "alice", "abcdefghijklmnop")
 
 	fmt.Println(len(stored), string(sent) == string(stored))
 	fmt.Println(string(otherAccount) == string(stored), string(asRecoveryCode) == string(stored))

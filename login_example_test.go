@@ -106,13 +106,19 @@ func Example_loginHandler() {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		rec := httptest.NewRecorder()
 		handler(rec, req)
+		if rec.Code == http.StatusInternalServerError {
+			log.Fatalf("%s: %s", what, rec.Body)
+		}
 		fmt.Printf("%-14s %d %s", what, rec.Code, rec.Body)
 		if ra := rec.Header().Get("Retry-After"); ra != "" {
 			fmt.Printf("%14s Retry-After: %s\n", "", ra)
 		}
 	}
 
-	code, _ := app.Code(clock.Now())
+	code, err := app.Code(clock.Now())
+	if err != nil {
+		log.Fatal(err)
+	}
 	post("right code", code)
 	post("same again", code)
 	post("too short", "12345")
@@ -122,7 +128,10 @@ func Example_loginHandler() {
 	post("right code", code)
 
 	clock.Advance(30 * time.Second)
-	code, _ = app.Code(clock.Now())
+	code, err = app.Code(clock.Now())
+	if err != nil {
+		log.Fatal(err)
+	}
 	post("next step", code)
 	// Output:
 	// right code     200 welcome
@@ -167,7 +176,10 @@ func ExampleDevices_Enroll() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	code, _ := app.Code(clock.Now())
+	code, err := app.Code(clock.Now())
+	if err != nil {
+		log.Fatal(err)
+	}
 	if err := devices.Confirm(ctx, "user-1234", e.Device.ID, code); err != nil {
 		log.Fatal(err)
 	}
@@ -178,7 +190,10 @@ func ExampleDevices_Enroll() {
 	for _, d := range list {
 		fmt.Println(d.Label, d.State, "since", d.ConfirmedAt.Format(time.Kitchen))
 	}
-	on, _ := devices.Enabled(ctx, "user-1234")
+	on, err := devices.Enabled(ctx, "user-1234")
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("two-factor authentication on:", on)
 	// Output:
 	// otpauth://totp/Example:alice@example.com?secret=…
@@ -236,7 +251,10 @@ func ExampleRecoveryCodes_Generate() {
 	fmt.Println(res.Factor, res.RecoveryCodesLeft, "left")
 	_, err = verifier.Verify(ctx, "alice", codes[0])
 	fmt.Println("again:", err)
-	left, _ := recovery.Remaining(ctx, "alice")
+	left, err := recovery.Remaining(ctx, "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(left, "remaining")
 	// Output:
 	// 10 codes, 10 in the form xxxxx-xxxxx
@@ -265,15 +283,27 @@ func ExampleVerifier_Verify() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	app, _ := e.Key.TOTP()
-	first, _ := app.Code(clock.Now().Add(-30 * time.Second))
+	app, err := e.Key.TOTP()
+	if err != nil {
+		log.Fatal(err)
+	}
+	first, err := app.Code(clock.Now().Add(-30 * time.Second))
+	if err != nil {
+		log.Fatal(err)
+	}
 	if err := devices.Confirm(ctx, "alice", e.Device.ID, first); err != nil {
 		log.Fatal(err)
 	}
 
-	code, _ := app.Code(clock.Now())
+	code, err := app.Code(clock.Now())
+	if err != nil {
+		log.Fatal(err)
+	}
 	res, err := verifier.Verify(ctx, "alice", code)
-	fmt.Println(res.Factor, res.DeviceID == e.Device.ID, err)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Factor, res.DeviceID == e.Device.ID)
 	_, err = verifier.Verify(ctx, "alice", code)
 	fmt.Println(errors.Is(err, twofa.ErrReplayed), err)
 	_, err = verifier.Verify(ctx, "alice", "one two three")
@@ -282,13 +312,19 @@ func ExampleVerifier_Verify() {
 	fmt.Println(errors.Is(err, twofa.ErrNotEnrolled), err)
 
 	clock.Advance(30 * time.Second)
-	code, _ = app.Code(clock.Now())
+	code, err = app.Code(clock.Now())
+	if err != nil {
+		log.Fatal(err)
+	}
 	res, err = verifier.Verify(ctx, "alice", code[:3]+" "+code[3:])
-	fmt.Println(res.Factor, err)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Factor)
 	// Output:
-	// device true <nil>
+	// device true
 	// true twofa: code already used
 	// true twofa: malformed code
 	// true twofa: no second factor enrolled
-	// device <nil>
+	// device
 }

@@ -36,6 +36,8 @@ var ErrInvalidPhoneNumber = errors.New("twofa: invalid phone number")
 // Masked); read the E164 field where the full number is needed, as a
 // Sender does. encoding/json marshals both fields as they are: the
 // number is the backend's data, and a masked copy would lose it.
+// (PhoneInfo and ChallengeInfo, whose JSON goes to a browser, write it
+// masked.)
 type PhoneNumber struct {
 	// E164 is '+', the country calling code and the national significant
 	// number: MinPhoneDigits to MaxPhoneDigits digits, no spaces.

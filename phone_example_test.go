@@ -102,8 +102,13 @@ func ExampleVerifier_Verify_sms() {
 
 	// Earlier, on the settings page: a trusted number.
 	n := twofa.PhoneNumber{E164: "+14155550142", CountryCode: 1}
-	p, _ := phones.Add(ctx, "alice", n)
-	phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
+	p, err := phones.Add(ctx, "alice", n)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS); err != nil {
+		log.Fatal(err)
+	}
 	if err := phones.Confirm(ctx, "alice", p.ID, phone.read(n)); err != nil {
 		log.Fatal(err)
 	}
@@ -116,9 +121,10 @@ func ExampleVerifier_Verify_sms() {
 	// ... and asks again at once: the number's cool-down holds.
 	_, err = phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
 	var wait *twofa.CooldownError
-	if errors.As(err, &wait) {
-		fmt.Println("please wait", wait.RetryAfter, "before asking for another code")
+	if !errors.As(err, &wait) {
+		log.Fatalf("a second code at once: %v, want a cool-down", err)
 	}
+	fmt.Println("please wait", wait.RetryAfter, "before asking for another code")
 
 	// The user types the code; the Verifier tries it after any devices.
 	code := phone.read(n)
@@ -165,8 +171,13 @@ func ExamplePhones_Remove() {
 		log.Fatal(err)
 	}
 	n := twofa.PhoneNumber{E164: "+14155550142", CountryCode: 1}
-	p, _ := phones.Add(ctx, "alice", n)
-	phones.SendCode(ctx, "alice", p.ID, twofa.ChannelVoice)
+	p, err := phones.Add(ctx, "alice", n)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := phones.SendCode(ctx, "alice", p.ID, twofa.ChannelVoice); err != nil {
+		log.Fatal(err)
+	}
 	if err := phones.Confirm(ctx, "alice", p.ID, phone.read(n)); err != nil {
 		log.Fatal(err)
 	}
@@ -174,7 +185,10 @@ func ExamplePhones_Remove() {
 	if err := phones.Remove(ctx, "alice", p.ID); err != nil {
 		log.Fatal(err)
 	}
-	list, _ := phones.List(ctx, "alice")
+	list, err := phones.List(ctx, "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(len(list), "numbers left")
 	// Output:
 	// event: phone_removed

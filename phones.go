@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -128,14 +129,31 @@ func (c Config) phoneSettings() (phoneSettings, error) {
 // PhoneInfo is what a settings page shows of a phone number. Number
 // prints masked ("+1 ••• ••• ••42"); its E164 field holds the full
 // number, for a page that chooses to show it.
+//
+// encoding/json writes it with snake_case names, State as text
+// ("trusted"), without the times that are unset, and with the number
+// masked, as "number": JSON goes to browsers, caches and logs, so a page
+// that shows the full number sends Number.E164 itself. Decoding leaves
+// Number alone.
 type PhoneInfo struct {
-	ID          string
-	Number      PhoneNumber
-	State       PhoneState
-	CreatedAt   time.Time
-	ExpiresAt   time.Time // pending numbers: when they lapse unconfirmed
-	ConfirmedAt time.Time
-	LastUsedAt  time.Time
+	ID          string      `json:"id"`
+	Number      PhoneNumber `json:"-"` // in JSON: "number", masked
+	State       PhoneState  `json:"state"`
+	CreatedAt   time.Time   `json:"created_at,omitzero"`
+	ExpiresAt   time.Time   `json:"expires_at,omitzero"` // pending numbers: when they lapse unconfirmed
+	ConfirmedAt time.Time   `json:"confirmed_at,omitzero"`
+	LastUsedAt  time.Time   `json:"last_used_at,omitzero"`
+}
+
+// MarshalJSON writes the phone as the PhoneInfo doc describes, the number
+// masked.
+func (p PhoneInfo) MarshalJSON() ([]byte, error) {
+	type fields PhoneInfo // PhoneInfo's fields and tags, without this method
+	return json.Marshal(struct {
+		ID     string `json:"id"`
+		Number string `json:"number"`
+		fields
+	}{p.ID, p.Number.Masked(), fields(p)})
 }
 
 // LogValue describes the phone for log/slog with its number masked (a
@@ -157,16 +175,30 @@ func (p Phone) info() PhoneInfo {
 }
 
 // ChallengeInfo describes a code that was sent, without the code: what a
-// "we sent a code to +1 ••• ••• ••42" page needs.
+// "we sent a code to +1 ••• ••• ••42" page needs. encoding/json writes it
+// as PhoneInfo is written: snake_case names, Purpose and Channel as text
+// ("sign_in", "sms"), no unset times, and To masked.
 type ChallengeInfo struct {
-	ID        string
-	PhoneID   string
-	To        PhoneNumber // prints masked
-	Purpose   ChallengePurpose
-	Channel   Channel
-	CreatedAt time.Time
-	ExpiresAt time.Time // when the code stops working
-	ResendAt  time.Time // the earliest time another code may be sent (the cool-down)
+	ID        string           `json:"id"`
+	PhoneID   string           `json:"phone_id"`
+	To        PhoneNumber      `json:"-"` // prints masked; in JSON: "to", masked
+	Purpose   ChallengePurpose `json:"purpose"`
+	Channel   Channel          `json:"channel"`
+	CreatedAt time.Time        `json:"created_at,omitzero"`
+	ExpiresAt time.Time        `json:"expires_at,omitzero"` // when the code stops working
+	ResendAt  time.Time        `json:"resend_at,omitzero"`  // the earliest time another code may be sent (the cool-down)
+}
+
+// MarshalJSON writes the challenge as the ChallengeInfo doc describes, the
+// number masked.
+func (c ChallengeInfo) MarshalJSON() ([]byte, error) {
+	type fields ChallengeInfo // ChallengeInfo's fields and tags, without this method
+	return json.Marshal(struct {
+		ID      string `json:"id"`
+		PhoneID string `json:"phone_id"`
+		To      string `json:"to"`
+		fields
+	}{c.ID, c.PhoneID, c.To.Masked(), fields(c)})
 }
 
 // LogValue describes the challenge for log/slog with its number masked.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -109,8 +110,9 @@ var ErrSendFailed = errors.New("twofa: sending the code failed")
 
 // SendError reports that the Sender failed to deliver a code. Its Error
 // text names the number masked and has the number and the code scrubbed
-// from the provider's message (providers like to echo both, in any
-// format: "+1 (415) 555-0142", "0, 1, 7, 0, 3, 6").
+// from the provider's message, however it spells them (providers like to
+// echo both, in any format: "+1 (415) 555-0142", "0, 1, 7, 0, 3, 6", the
+// digits between SSML or TwiML tags, zero-width characters or escapes).
 //
 // The provider's error itself is not retained - neither in a field nor
 // through Unwrap - because it may echo the code, and errors travel to
@@ -151,77 +153,217 @@ func (e *SendError) Is(target error) bool { return target == ErrSendFailed }
 // scrubbed replaces what scrub removes.
 const scrubbed = "[redacted]"
 
-// maxDigitGap is how many non-digit bytes scrub lets stand between two
-// digits of a code or a number: enough for ", ", ") ", "</Say><Say>".
-const maxDigitGap = 12
+// Bounds of what scrub takes for the separators of a spelled code or
+// number.
+const (
+	// maxDigitGap is how many bytes may stand between two digits of a
+	// spelled code or number: room for any separator a provider puts
+	// between spoken or displayed digits (`", "`, `"</Say><Pause
+	// length="1"/><Say>"`, `"</prosody><break time="500ms"/><prosody
+	// rate="slow">"`, a run of zero-width characters), and a bound on
+	// what one match may redact of a message.
+	maxDigitGap = 256
+	// maxMarkupLen bounds one piece of markup in a gap (a tag, a character
+	// reference, an escape), which may hold digits of its own.
+	maxMarkupLen = 128
+)
 
-// scrub replaces in s every form of m's number and code that a provider's
-// error message could hold: the code's digits with anything short but
-// digits between them ("017036", "0 1 7 0 3 6", "0, 1, 7, 0, 3, 6"), and
-// the national number likewise ("4155550142", "(415) 555-0142",
-// "+1 415.555.0142"), country code and all.
+// scrub replaces in s every form of m's number and code that a
+// provider's error message could hold: the code's digits in order with
+// anything but other digits between them ("017036", "0, 1, 7, 0, 3, 6",
+// `0<break time="500ms"/>1...`, "0&#8203;1...", "0%2C%201..."), and the
+// number likewise, with its country code or without ("+14155550142",
+// "(415) 555-0142", "+1 415.555.0142", "001 415 555 0142"). Between two
+// digits may stand up to maxDigitGap bytes of anything but ASCII digits,
+// and of markup that may hold digits: tags (<...>), character references
+// (&#8203;, &nbsp;), \uXXXX and \xXX escapes, percent-encoded bytes.
+//
+// Every span is found in the original text and the spans merged, so
+// that a match of one (say, the number) never hides part of another (the
+// code) from its own search. Text between matches is kept: the rest of
+// the provider's message still tells what went wrong.
 func scrub(s string, m Message) string {
+	var spans []span
 	if m.Code != "" {
-		s = strings.ReplaceAll(s, m.Text(), scrubbed)
+		spans = appendIndexes(spans, s, m.Text())
 	}
 	if e := m.To.E164; len(e) > 1 {
-		s = strings.ReplaceAll(s, e, scrubbed)
-		s = scrubDigits(s, e[1:]) // country code and national number
+		spans = appendIndexes(spans, s, e)
+		spans = appendSpelled(spans, s, e[1:]) // country code and national number
 		if cc := strconv.Itoa(m.To.CountryCode); strings.HasPrefix(e[1:], cc) && len(e)-1-len(cc) >= 4 {
-			s = scrubDigits(s, e[1+len(cc):]) // the national number alone
+			spans = appendSpelled(spans, s, e[1+len(cc):]) // the national number alone
 		}
 	}
-	return scrubDigits(s, m.Code)
+	spans = appendSpelled(spans, s, m.Code)
+	return redact(s, spans)
 }
 
-// scrubDigits replaces with scrubbed every span of s that spells digits
-// (ASCII digits only) with at most maxDigitGap non-digit bytes between
-// two of them.
-func scrubDigits(s, digits string) string {
-	if digits == "" {
+// span is s[start:end].
+type span struct{ start, end int }
+
+// appendIndexes appends the spans of s equal to sub.
+func appendIndexes(spans []span, s, sub string) []span {
+	if sub == "" {
+		return spans
+	}
+	for off := 0; ; {
+		i := strings.Index(s[off:], sub)
+		if i < 0 {
+			return spans
+		}
+		spans = append(spans, span{off + i, off + i + len(sub)})
+		off += i + len(sub)
+	}
+}
+
+// redact replaces the spans of s, merged where they overlap or touch,
+// with scrubbed.
+func redact(s string, spans []span) string {
+	if len(spans) == 0 {
 		return s
 	}
+	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
 	var b strings.Builder
 	last := 0 // s[last:] is not yet copied to b
-	for i := 0; i < len(s); i++ {
-		if s[i] != digits[0] {
-			continue
+	for i := 0; i < len(spans); {
+		start, end := spans[i].start, spans[i].end
+		for i++; i < len(spans) && spans[i].start <= end; i++ {
+			end = max(end, spans[i].end)
 		}
-		end, ok := spells(s, i, digits)
-		if !ok {
-			continue
-		}
-		b.WriteString(s[last:i])
+		b.WriteString(s[last:start])
 		b.WriteString(scrubbed)
-		last, i = end, end-1
-	}
-	if last == 0 {
-		return s
+		last = end
 	}
 	b.WriteString(s[last:])
 	return b.String()
 }
 
-// spells reports whether s, from i (a digit equal to digits[0]), spells
-// digits as scrubDigits describes, and where the span ends.
-func spells(s string, i int, digits string) (end int, ok bool) {
-	for k := 0; k < len(digits); k++ {
-		if k > 0 {
-			gap := 0
-			for i < len(s) && !isDigit(s[i]) && gap <= maxDigitGap {
-				i++
-				gap++
-			}
-			if gap > maxDigitGap {
-				return 0, false
-			}
-		}
-		if i >= len(s) || s[i] != digits[k] {
-			return 0, false
-		}
-		i++
+// appendSpelled appends the spans of s that spell digits (ASCII digits
+// only) as scrub describes: from each occurrence of the first digit, the
+// longest span that spells them all. Spans may overlap.
+func appendSpelled(spans []span, s, digits string) []span {
+	if digits == "" {
+		return spans
 	}
-	return i, true
+	sp := speller{s: s, digits: digits, ends: map[[2]int]int{}, next: map[int][]int{}}
+	for i := 0; i < len(s); i++ {
+		if s[i] == digits[0] {
+			if end := sp.from(i, 0); end > 0 {
+				spans = append(spans, span{i, end})
+			}
+		}
+	}
+	return spans
+}
+
+// speller searches one text for spellings of one digit string. Between
+// two digits a gap may be read more than one way (is "<" a tag's start
+// or a character?), so it tries every reading, remembering results.
+type speller struct {
+	s, digits string
+	ends      map[[2]int]int // (i, k) → from(i, k)
+	next      map[int][]int  // p → candidates(p)
+}
+
+// from returns the end of the longest span that starts at s[i], spells
+// digits[k:] and ends with its last digit, or -1.
+func (sp *speller) from(i, k int) int {
+	if sp.s[i] != sp.digits[k] {
+		return -1
+	}
+	if k == len(sp.digits)-1 {
+		return i + 1
+	}
+	key := [2]int{i, k}
+	if end, ok := sp.ends[key]; ok {
+		return end
+	}
+	end := -1
+	for _, j := range sp.candidates(i + 1) {
+		end = max(end, sp.from(j, k+1))
+	}
+	sp.ends[key] = end
+	return end
+}
+
+// candidates returns the positions of the digits that can follow a digit
+// ending at p: those reached from p through at most maxDigitGap bytes of
+// non-digits and markup.
+func (sp *speller) candidates(p int) []int {
+	if c, ok := sp.next[p]; ok {
+		return c
+	}
+	s := sp.s
+	limit := min(len(s), p+maxDigitGap) // the next digit is at most at s[limit]
+	var reach [maxDigitGap + 1]bool     // reach[j-p]: a gap can end at j
+	reach[0] = true
+	var out []int
+	for j, furthest := p, p; j <= limit && j < len(s) && j <= furthest; j++ {
+		if !reach[j-p] {
+			continue
+		}
+		if isDigit(s[j]) {
+			out = append(out, j)
+			continue
+		}
+		if j+1 <= limit {
+			reach[j+1-p] = true
+			furthest = max(furthest, j+1)
+		}
+		if e := markupEnd(s, j); e > 0 && e <= limit {
+			reach[e-p] = true
+			furthest = max(furthest, e)
+		}
+	}
+	sp.next[p] = out
+	return out
+}
+
+// markupEnd returns the end of the piece of markup that starts at s[i] -
+// a tag, a character reference, a \uXXXX or \xXX escape or a
+// percent-encoded byte - or 0.
+func markupEnd(s string, i int) int {
+	rest := s[i:]
+	switch rest[0] {
+	case '<':
+		if n := strings.IndexAny(rest[1:min(len(rest), maxMarkupLen)], "<>"); n >= 0 && rest[1+n] == '>' {
+			return i + n + 2
+		}
+	case '&':
+		n := 1
+		if len(rest) > 1 && rest[1] == '#' {
+			n++
+		}
+		for n < len(rest) && n < 34 && isAlnum(rest[n]) {
+			n++
+		}
+		if n < len(rest) && rest[n] == ';' && isAlnum(rest[n-1]) {
+			return i + n + 1
+		}
+	case '\\':
+		if len(rest) >= 6 && rest[1] == 'u' && allHex(rest[2:6]) {
+			return i + 6
+		}
+		if len(rest) >= 4 && rest[1] == 'x' && allHex(rest[2:4]) {
+			return i + 4
+		}
+	case '%':
+		if len(rest) >= 3 && allHex(rest[1:3]) {
+			return i + 3
+		}
+	}
+	return 0
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isAlnum(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func allHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; !isDigit(s[i]) && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

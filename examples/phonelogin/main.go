@@ -169,17 +169,22 @@ func run(ctx context.Context, out io.Writer, in *bufio.Reader, logger *log.Logge
 		return err
 	}
 	res, err := verifier.Verify(ctx, account, c)
-	fmt.Fprintf(out, "  verify:        %s\n", outcome(res, err))
-	_, err = verifier.Verify(ctx, account, c)
-	fmt.Fprintf(out, "  same code:     %s\n", outcome(twofa.Result{}, err))
-	_, err = verifier.Verify(ctx, account, "12345x")
-	fmt.Fprintf(out, "  malformed:     %s\n", outcome(twofa.Result{}, err))
-	return nil
-}
-
-func outcome(r twofa.Result, err error) string {
 	if err != nil {
-		return "refused: " + err.Error()
+		return fmt.Errorf("verify: %w", err)
 	}
-	return fmt.Sprintf("accepted (factor %s)", r.Factor)
+	fmt.Fprintf(out, "  verify:        accepted (factor %s)\n", res.Factor)
+	for _, try := range []struct {
+		what, code string
+		want       error
+	}{
+		{"same code", c, twofa.ErrReplayed},
+		{"malformed", "12345x", twofa.ErrMalformedCode},
+	} {
+		_, err = verifier.Verify(ctx, account, try.code)
+		if !errors.Is(err, try.want) {
+			return fmt.Errorf("%s: got %v, want %v", try.what, err, try.want)
+		}
+		fmt.Fprintf(out, "  %-14s refused: %v\n", try.what+":", err)
+	}
+	return nil
 }

@@ -96,31 +96,34 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	step, _ := totp.Step(now)
+	step, err := totp.Step(now)
+	if err != nil {
+		return err
+	}
 	left := totp.StepStart(step + 1).Sub(now).Round(time.Second)
 	fmt.Fprintf(out, "Current code: %s %s (valid for %v more)\n", code[:3], code[3:], left)
 	res, err := verifier.Verify(ctx, account, code)
-	fmt.Fprintf(out, "  verify:        %s\n", outcome(res, err))
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	fmt.Fprintf(out, "  verify:        accepted (factor %s, device %s)\n", res.Factor, res.DeviceID)
 
 	// 4. The same code again is a replay; a wrong one is refused.
-	_, err = verifier.Verify(ctx, account, code)
-	fmt.Fprintf(out, "  replayed code: %s\n", outcome(twofa.Result{}, err))
-	_, err = verifier.Verify(ctx, account, wrong(code))
-	fmt.Fprintf(out, "  wrong code:    %s\n", outcome(twofa.Result{}, err))
-	_, err = verifier.Verify(ctx, account, "12345x")
-	fmt.Fprintf(out, "  malformed:     %s\n", outcome(twofa.Result{}, err))
-	return nil
-}
-
-func outcome(r twofa.Result, err error) string {
-	switch {
-	case err == nil:
-		return fmt.Sprintf("accepted (factor %s, device %s)", r.Factor, r.DeviceID)
-	case errors.Is(err, twofa.ErrReplayed):
-		return "refused: " + err.Error()
-	default:
-		return "refused: " + err.Error()
+	for _, try := range []struct {
+		what, code string
+		want       error
+	}{
+		{"replayed code", code, twofa.ErrReplayed},
+		{"wrong code", wrong(code), twofa.ErrInvalidCode},
+		{"malformed", "12345x", twofa.ErrMalformedCode},
+	} {
+		_, err = verifier.Verify(ctx, account, try.code)
+		if !errors.Is(err, try.want) {
+			return fmt.Errorf("%s: got %v, want %v", try.what, err, try.want)
+		}
+		fmt.Fprintf(out, "  %-14s refused: %v\n", try.what+":", err)
 	}
+	return nil
 }
 
 // wrong returns a code that differs from code in its last digit.
