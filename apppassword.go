@@ -30,7 +30,9 @@ const (
 // password has 75 random bits, so guessing is hopeless even unthrottled;
 // the back-off bounds the load an attacker causes. It is its own scope,
 // apart from one-time codes, so that a mail client still using a revoked
-// password cannot lock its owner out of signing in with a code.
+// password cannot lock its owner out of signing in with a code. It has no
+// budget (Config refuses one): a right app password is looked up before
+// any throttle, so a budget would bound nothing.
 var AppPasswordThrottle = ThrottlePolicy{Free: 10, Base: time.Second, Max: 15 * time.Minute}
 
 // ScopeAppPassword is the throttle scope of app passwords.
@@ -103,6 +105,11 @@ func (c Config) appPasswordSettings() (Config, error) {
 	}
 	if err := c.AppPasswordThrottle.validate(); err != nil {
 		return c, fmt.Errorf("%w: AppPasswordThrottle: %w", ErrConfig, err)
+	}
+	if c.AppPasswordThrottle.Budget != 0 || c.AppPasswordThrottle.Base <= 0 {
+		// A right app password is looked up before any throttle and
+		// clears it, so a budget would bound nothing.
+		return c, fmt.Errorf("%w: AppPasswordThrottle takes a back-off and no budget", ErrConfig)
 	}
 	return c, nil
 }
@@ -373,9 +380,13 @@ func normalizeAppPassword(s string) ([appPasswordLetters]byte, bool) {
 
 // PasswordChanged revokes what a change of the account's primary password
 // must void: every app-specific password and every trusted browser, since
-// whoever learnt the old password may have made them. Call it from the
-// password-change handler once the new password is stored. It tries both
-// and returns their errors joined (errors.Join; nil when both succeed).
+// whoever learnt the old password may have made them. It also empties the
+// throttles of one-time codes and recovery codes, budgets included: the
+// failures in them were made by someone who knew the old password, and
+// the owner should not stay refused after shutting them out. Call it from
+// the password-change handler once the new password is stored. It tries
+// every step and returns their errors joined (errors.Join; nil when all
+// succeed).
 func PasswordChanged(ctx context.Context, c Config, account string) error {
 	c, err := c.resolved()
 	if err != nil {
@@ -386,5 +397,11 @@ func PasswordChanged(ctx context.Context, c Config, account string) error {
 	}
 	_, errApp := c.revokeAppPasswords(ctx, account)
 	_, errBrowsers := c.revokeBrowsers(ctx, account)
-	return errors.Join(errApp, errBrowsers)
+	errs := []error{errApp, errBrowsers}
+	for _, scope := range []string{ScopeCode, ScopeRecovery} {
+		if err := c.Store.ResetThrottle(ctx, account, scope); err != nil {
+			errs = append(errs, fmt.Errorf("twofa: password changed: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -495,8 +495,12 @@ func TestAppPasswordLimitConfig(t *testing.T) {
 		"negative limit":     func(c *twofa.Config) { c.MaxAppPasswords = -1 },
 		"throttle zero Base": func(c *twofa.Config) { c.AppPasswordThrottle = twofa.ThrottlePolicy{Free: 3} },
 		"throttle Max<Base":  func(c *twofa.Config) { c.AppPasswordThrottle = twofa.ThrottlePolicy{Base: time.Hour, Max: time.Second} },
-		"no store":           func(c *twofa.Config) { c.Store = nil },
-		"no keyring":         func(c *twofa.Config) { c.Keyring = nil },
+		"throttle budget": func(c *twofa.Config) {
+			c.AppPasswordThrottle = twofa.ThrottlePolicy{Free: 3, Base: time.Second, Max: time.Hour, Budget: 5, Refill: time.Hour}
+		},
+		"throttle budget only": func(c *twofa.Config) { c.AppPasswordThrottle = twofa.ThrottlePolicy{Budget: 5, Refill: time.Hour} },
+		"no store":             func(c *twofa.Config) { c.Store = nil },
+		"no keyring":           func(c *twofa.Config) { c.Keyring = nil },
 	} {
 		c := env.Config
 		change(&c)

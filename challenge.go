@@ -185,15 +185,17 @@ func (v *Verifier) verifyChallenge(ctx context.Context, account, code string, no
 	replayed := ""
 	for _, c := range live {
 		if c.State == ChallengeOpen && c.Attempts < s.attempts {
-			r, _, err := consume(ctx, v.c.Keyring, cs, c, canon, s.attempts, now)
+			// The consuming write is not cut short by the request: once
+			// it may have taken effect, its answer must be heard.
+			dctx, cancel := durable(ctx)
+			r, _, err := consume(dctx, v.c.Keyring, cs, c, canon, s.attempts, now)
+			cancel()
 			if err != nil {
 				return Result{}, false, fmt.Errorf("twofa: verify: %w", err)
 			}
 			if r == ConsumeAccepted {
 				v.settle(ctx, func(ctx context.Context) error {
-					return errors.Join(
-						ps.TouchPhone(ctx, account, c.PhoneID, now),
-						v.c.Store.RecordSuccess(ctx, account, ScopeCode, v.c.Throttle))
+					return ps.TouchPhone(ctx, account, c.PhoneID, now)
 				})
 				v.c.Events.emit(ctx, Event{Type: EventVerified, Account: account, PhoneID: c.PhoneID, Time: now})
 				return Result{Factor: FactorPhone, PhoneID: c.PhoneID}, true, nil

@@ -93,6 +93,19 @@ func TestConfigInvalid(t *testing.T) {
 		"throttle max below base":     func(c *twofa.Config) { c.Throttle = twofa.ThrottlePolicy{Free: 5, Base: time.Hour, Max: time.Second} },
 		"recovery throttle bad":       func(c *twofa.Config) { c.RecoveryThrottle = twofa.ThrottlePolicy{Free: -3} },
 		"recovery throttle max below": func(c *twofa.Config) { c.RecoveryThrottle = twofa.ThrottlePolicy{Base: time.Minute, Max: time.Second} },
+		"budget without refill":       func(c *twofa.Config) { c.Throttle = twofa.ThrottlePolicy{Budget: 10} },
+		"refill without budget":       func(c *twofa.Config) { c.Throttle = twofa.ThrottlePolicy{Refill: time.Hour} },
+		"negative budget":             func(c *twofa.Config) { c.Throttle = twofa.ThrottlePolicy{Budget: -1, Refill: time.Hour} },
+		"negative refill":             func(c *twofa.Config) { c.RecoveryThrottle = twofa.ThrottlePolicy{Budget: 1, Refill: -time.Hour} },
+		"budget too large": func(c *twofa.Config) {
+			c.Throttle = twofa.ThrottlePolicy{Budget: twofa.MaxThrottleBudget + 1, Refill: 1}
+		},
+		"refill too long": func(c *twofa.Config) {
+			c.Throttle = twofa.ThrottlePolicy{Budget: 1, Refill: twofa.MaxThrottleDelay + 1}
+		},
+		"budget span too long": func(c *twofa.Config) {
+			c.Throttle = twofa.ThrottlePolicy{Budget: 6, Refill: twofa.MaxThrottleDelay}
+		},
 
 		"negative max devices":      func(c *twofa.Config) { c.MaxDevices = -1 },
 		"negative pending TTL":      func(c *twofa.Config) { c.PendingTTL = -time.Second },

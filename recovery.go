@@ -163,6 +163,11 @@ func (v *Verifier) verifyRecovery(ctx context.Context, account, code string) (Re
 	}
 	left, ok, err := v.c.Store.ConsumeRecoveryCode(ctx, account, digest, now)
 	if err != nil {
+		// Not evaluated after all: the place is given back.
+		v.settle(ctx, func(ctx context.Context) error {
+			refund := v.c.RecoveryThrottle.refund(now, v.c.Clock.Now())
+			return v.c.Store.ReleaseAttempt(ctx, account, ScopeRecovery, refund, false)
+		})
 		return Result{}, fmt.Errorf("twofa: verify: %w", err)
 	}
 	if !ok {

@@ -362,7 +362,7 @@ func TestRecoveryThrottleConcurrent(t *testing.T) {
 	rcGenerate(t, env, "alice")
 	env.EnrollTOTP("mallory")
 	guess := rcGenerate(t, env, "mallory")[0]
-	const n = 300
+	n := twofa.RecoveryThrottle.Budget + 200
 	var evaluated, refused atomic.Int32
 	var wg sync.WaitGroup
 	for range n {

@@ -183,14 +183,15 @@ type ThrottleStore interface {
 	// max(Forgiven, now) + p.Refill when p has a budget, and reports (new
 	// state, true). An attempt is counted as a failure before it is
 	// evaluated, so concurrent guesses cannot slip through together; a
-	// success calls RecordSuccess.
+	// success calls ReleaseAttempt.
 	ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p ThrottlePolicy) (ThrottleState, bool, error)
-	// RecordSuccess records that an attempt reserved with p succeeded,
-	// atomically and exactly as p.Succeeded computes it: Failures and
-	// Until are cleared, and when p has a budget Forgiven moves back by
-	// p.Refill (the success is not charged). It changes nothing when the
-	// account has no state in scope.
-	RecordSuccess(ctx context.Context, account, scope string, p ThrottlePolicy) error
+	// ReleaseAttempt hands back what a reservation took, atomically and
+	// exactly as ThrottleState.Released computes it: Forgiven moves back by
+	// refund (at most the policy's Refill; unless Forgiven is zero), and
+	// after a success (success set) Failures and Until are cleared. A
+	// state left with nothing in it may be dropped. It changes nothing when
+	// the account has no state in scope.
+	ReleaseAttempt(ctx context.Context, account, scope string, refund time.Duration, success bool) error
 	// ResetThrottle clears the account's state in scope, budget included.
 	ResetThrottle(ctx context.Context, account, scope string) error
 	// Throttle returns the account's state in scope (zero if none).

@@ -68,16 +68,24 @@ type ThrottlePolicy struct {
 // password, which is what stops the attacker.
 var DefaultThrottle = ThrottlePolicy{Free: 5, Base: time.Second, Max: 2 * time.Hour, Budget: 30, Refill: 36 * time.Hour}
 
-// RecoveryThrottle is the policy on wrong recovery codes: a budget of 100
-// evaluated misses, one more every 10 seconds, and no back-off. A recovery
-// code has 50 random bits, so with 10 codes each guess succeeds with
-// probability 8.9e-15; the budget lets at most 100 + 8,640 guesses a day be
-// evaluated, whatever the store's speed: at most 7.8e-11 a day. No person
-// mistypes 100 recovery codes. A stranger who spends the budget keeps the
-// owner from using a recovery code only while they go on sending a guess
-// every 10 seconds, and for at most 10 seconds after they stop; it is
-// separate from DefaultThrottle, so spending one does not spend the other.
-var RecoveryThrottle = ThrottlePolicy{Budget: 100, Refill: 10 * time.Second}
+// RecoveryThrottle is the policy on recovery codes: a budget of 1,000
+// evaluated misses, one more every second, and no back-off. Every attempt
+// takes a place before it is evaluated, so the guesses evaluated are
+// bounded whatever the store's speed: at most 1,000 + 86,400 a day. A
+// recovery code has 50 random bits, so with 10 codes each guess succeeds
+// with probability 8.9e-15, and a day of guessing with 7.8e-10. No person
+// mistypes 1,000 recovery codes.
+//
+// The trade-off: someone who knows the password can spend the budget, and
+// then the owner's right recovery code is refused too, for as long as they
+// keep sending a guess a second and at most a second after they stop. A
+// change of password shuts them out (and PasswordChanged empties the
+// budgets they spent); a trusted browser and Verifier.ResetThrottle let the
+// owner in meanwhile. Checking a right code before the budget would keep
+// the owner's way in open, but then every guess would be evaluated and the
+// bound would be the store's speed. The budget is separate from
+// DefaultThrottle's, so spending one does not spend the other.
+var RecoveryThrottle = ThrottlePolicy{Budget: 1000, Refill: time.Second}
 
 // Delay returns the back-off wait after the n-th consecutive failure.
 func (p ThrottlePolicy) Delay(n int) time.Duration {
@@ -153,15 +161,29 @@ func (p ThrottlePolicy) Reserve(st ThrottleState, now time.Time) (ThrottleState,
 	return st, true
 }
 
-// Succeeded is the reference implementation of
-// ThrottleStore.RecordSuccess: the back-off is cleared and the budget gets
-// back the Refill the successful attempt's reservation took.
-func (p ThrottlePolicy) Succeeded(st ThrottleState) ThrottleState {
-	st.Failures, st.Until = 0, time.Time{}
-	if p.Budget > 0 && !st.Forgiven.IsZero() {
-		st.Forgiven = st.Forgiven.Add(-p.Refill)
+// Released is the reference implementation of
+// ThrottleStore.ReleaseAttempt: the budget gets back refund (Forgiven moves
+// back by it, unless Forgiven is zero), and after a success the back-off is
+// cleared too.
+func (st ThrottleState) Released(refund time.Duration, success bool) ThrottleState {
+	if success {
+		st.Failures, st.Until = 0, time.Time{}
+	}
+	if refund > 0 && !st.Forgiven.IsZero() {
+		st.Forgiven = st.Forgiven.Add(-refund)
 	}
 	return st
+}
+
+// refund returns what an attempt reserved with p at reservedAt gives back
+// to the budget at now: Refill, less the time that has passed since, which
+// has already forgiven that much (so a slow request cannot free more than
+// it took).
+func (p ThrottlePolicy) refund(reservedAt, now time.Time) time.Duration {
+	if p.Budget <= 0 {
+		return 0
+	}
+	return max(0, p.Refill-max(0, now.Sub(reservedAt)))
 }
 
 // retryAfter returns how long from now until st lets p evaluate an attempt.

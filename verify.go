@@ -136,7 +136,7 @@ func NewVerifier(c Config) (*Verifier, error) {
 // Errors: ErrInvalidAccount, ErrMalformedCode (nothing counted),
 // ErrNotEnrolled, *ThrottledError (errors.Is ErrThrottled),
 // ErrInvalidCode, ErrReplayed, or a wrapped store or Keyring error.
-func (v *Verifier) Verify(ctx context.Context, account, code string) (Result, error) {
+func (v *Verifier) Verify(ctx context.Context, account, code string) (res Result, err error) {
 	if err := validAccount(account); err != nil {
 		return Result{}, err
 	}
@@ -181,6 +181,19 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (Result, er
 	if err != nil {
 		return Result{}, err
 	}
+	// A code that matched - accepted, replayed, or lost to a store error
+	// while it was being accepted - gives its place in the budget back:
+	// only a code that matched nothing counts against it.
+	matched := false
+	defer func() {
+		if err != nil && !matched {
+			return
+		}
+		v.settle(ctx, func(ctx context.Context) error {
+			refund := v.c.Throttle.refund(now, v.c.Clock.Now())
+			return v.c.Store.ReleaseAttempt(ctx, account, ScopeCode, refund, err == nil)
+		})
+	}()
 
 	var (
 		accept   *outcome
@@ -223,15 +236,20 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (Result, er
 	if accept == nil && replayed == "" {
 		pass(true)
 	}
+	if accept != nil || replayed != "" {
+		matched = true
+	}
 	if accept != nil {
-		ok, err := v.c.Store.AdvanceCounter(ctx, account, accept.dev.ID, accept.step, accept.drift, now)
+		// The replay guard's write is not cut short by the request: a
+		// write interrupted after it took effect would report an error
+		// for a code that is spent.
+		dctx, cancel := durable(ctx)
+		ok, err := v.c.Store.AdvanceCounter(dctx, account, accept.dev.ID, accept.step, accept.drift, now)
+		cancel()
 		if err != nil {
 			return Result{}, fmt.Errorf("twofa: verify: %w", err)
 		}
 		if ok {
-			v.settle(ctx, func(ctx context.Context) error {
-				return v.c.Store.RecordSuccess(ctx, account, ScopeCode, v.c.Throttle)
-			})
 			if accept.resynced {
 				v.c.Events.emit(ctx, Event{Type: EventDriftAdjusted, Account: account, DeviceID: accept.dev.ID, Time: now})
 			}
@@ -243,6 +261,7 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (Result, er
 	}
 	if phones > 0 && digits == ChallengeDigits {
 		if res, done, err := v.verifyChallenge(ctx, account, code, now); done || err != nil {
+			matched = matched || errors.Is(err, ErrReplayed)
 			return res, err
 		}
 	}
@@ -274,17 +293,27 @@ func (v *Verifier) failed(ctx context.Context, account, scope string, p Throttle
 	}
 }
 
-// settleTimeout bounds the bookkeeping that follows a consumed factor.
+// settleTimeout bounds a store write that the request may not cut short
+// (see durable and settle).
 const settleTimeout = 5 * time.Second
 
-// settle runs the bookkeeping that follows a consumed factor (clearing a
-// throttle). Once a code is consumed the verification has succeeded, and it
-// is reported so even when the request's context has ended or the
-// bookkeeping fails: settle runs under a context the request cannot
-// cancel, bounded by settleTimeout. Should it fail, the only consequence is
-// a back-off left in place, which the account's next success clears.
+// durable returns a context for a write that consumes a factor: the
+// request cannot cancel it (a write interrupted after it took effect would
+// report an error for a spent code), settleTimeout bounds it, and it keeps
+// ctx's values.
+func durable(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+}
+
+// settle runs the bookkeeping that follows an evaluated attempt (releasing
+// its throttle reservation, recording a phone's use). Once a code is
+// consumed the verification has succeeded, and it is reported so even when
+// the request's context has ended or the bookkeeping fails: settle runs
+// under a durable context and its error does not reach the caller. Should
+// it fail, the cost is bounded: a back-off left in place until the next
+// success clears it, and one place of the budget taken for Refill.
 func (v *Verifier) settle(ctx context.Context, f func(context.Context) error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	ctx, cancel := durable(ctx)
 	defer cancel()
 	_ = f(ctx)
 }

@@ -472,6 +472,24 @@ func TestVerifyTamperedDevice(t *testing.T) {
 	res, err := env.Verifier.Verify(ctx, "ned", good.Code())
 	require.NoError(t, err)
 	assert.Equal(t, good.ID, res.DeviceID)
+
+	// Wrong codes were still evaluated against the good device: each
+	// counts against the budget although the answer is an error, so a
+	// tampered record cannot be used to guess without limit.
+	spent := false
+	for range 2 * twofa.DefaultThrottle.Budget {
+		_, err := env.Verifier.Verify(ctx, "ned", wrongCode(t, good, env.Clock.Now(), twofa.DefaultMaxDrift+1))
+		var te *twofa.ThrottledError
+		if errors.As(err, &te) {
+			if spent = te.BudgetSpent; spent {
+				break
+			}
+			env.Clock.Advance(te.RetryAfter)
+			continue
+		}
+		require.ErrorIs(t, err, twofa.ErrInvalidSealed)
+	}
+	assert.True(t, spent, "the budget ran out")
 }
 
 // failingStore fails one method with errBoom.
@@ -510,11 +528,11 @@ func (f *failingStore) ResetThrottle(ctx context.Context, account, scope string)
 	return f.Store.ResetThrottle(ctx, account, scope)
 }
 
-func (f *failingStore) RecordSuccess(ctx context.Context, account, scope string, p twofa.ThrottlePolicy) error {
-	if f.fail == "RecordSuccess" {
+func (f *failingStore) ReleaseAttempt(ctx context.Context, account, scope string, refund time.Duration, success bool) error {
+	if f.fail == "ReleaseAttempt" {
 		return errBoom
 	}
-	return f.Store.RecordSuccess(ctx, account, scope, p)
+	return f.Store.ReleaseAttempt(ctx, account, scope, refund, success)
 }
 
 func (f *failingStore) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (int, bool, error) {
@@ -560,7 +578,7 @@ func TestVerifyStoreErrors(t *testing.T) {
 func TestVerifySucceedsOnceConsumed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	for _, method := range []string{"RecordSuccess", "ResetThrottle"} {
+	for _, method := range []string{"ReleaseAttempt", "ResetThrottle"} {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
 			env := twofatest.New(t)

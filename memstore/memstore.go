@@ -384,10 +384,10 @@ func (s *Store) ReserveAttempt(ctx context.Context, account, scope string, now t
 	return st, ok, nil
 }
 
-// RecordSuccess clears the back-off and gives back the budget the
-// successful attempt reserved ([twofa.ThrottlePolicy.Succeeded]); a state
-// left with nothing in it is dropped.
-func (s *Store) RecordSuccess(ctx context.Context, account, scope string, p twofa.ThrottlePolicy) error {
+// ReleaseAttempt hands back what a reservation took
+// ([twofa.ThrottleState.Released]); a state left with nothing in it is
+// dropped.
+func (s *Store) ReleaseAttempt(ctx context.Context, account, scope string, refund time.Duration, success bool) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
@@ -400,7 +400,7 @@ func (s *Store) RecordSuccess(ctx context.Context, account, scope string, p twof
 	if !ok {
 		return nil
 	}
-	if st = p.Succeeded(st); st == (twofa.ThrottleState{}) {
+	if st = st.Released(refund, success); st == (twofa.ThrottleState{}) {
 		delete(a.throttles, scope)
 		s.tidy(account)
 	} else {

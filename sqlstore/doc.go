@@ -17,7 +17,8 @@
 //   - ReserveAttempt (the throttle) is one upsert,
 //     INSERT ... ON CONFLICT DO UPDATE ... WHERE <not refused> RETURNING,
 //     that computes the back-off and the budget of
-//     twofa.ThrottlePolicy.Reserve in SQL; RecordSuccess is one UPDATE.
+//     twofa.ThrottlePolicy.Reserve in SQL; ReleaseAttempt is one UPDATE
+//     (or a DELETE of a row that holds no budget).
 //   - ConsumeRecoveryCode is a DELETE and a count in one transaction.
 //   - InsertDevice (count, then insert), DeleteDevice (delete, then count),
 //     ConsumeRecoveryCode, ReplaceRecoveryCodes, InsertAppPassword (check,

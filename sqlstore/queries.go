@@ -49,7 +49,9 @@ type queries struct {
 	// throttles
 	reserveAttempt string
 	throttle       string
-	recordSuccess  string
+	releaseEmpty   string
+	releaseSuccess string
+	refund         string
 	resetThrottle  string
 
 	// recovery codes
@@ -163,12 +165,17 @@ func buildQueries(sql func(string) string) queries {
 			RETURNING failures, until_at, until_at_ns, forgiven_at`),
 		throttle: sql(`SELECT failures, until_at, until_at_ns, forgiven_at FROM {{prefix}}throttles
 			WHERE account = $1 AND scope = $2`),
-		// A success: the back-off cleared, the reservation's Refill ($3)
-		// given back to the budget.
-		recordSuccess: sql(`UPDATE {{prefix}}throttles
+		// A success: the back-off cleared, and $3 given back to the
+		// budget; or, without a success, only the latter; or a success
+		// whose row holds no budget: the row deleted.
+		releaseSuccess: sql(`UPDATE {{prefix}}throttles
 			SET failures = 0, until_at = ` + zeroTimeSQL + `, until_at_ns = 0,
 				forgiven_at = CASE WHEN forgiven_at = 0 THEN 0 ELSE forgiven_at - CAST($3 AS BIGINT) END
 			WHERE account = $1 AND scope = $2`),
+		refund: sql(`UPDATE {{prefix}}throttles
+			SET forgiven_at = CASE WHEN forgiven_at = 0 THEN 0 ELSE forgiven_at - CAST($3 AS BIGINT) END
+			WHERE account = $1 AND scope = $2`),
+		releaseEmpty:  sql(`DELETE FROM {{prefix}}throttles WHERE account = $1 AND scope = $2 AND forgiven_at = 0`),
 		resetThrottle: sql(`DELETE FROM {{prefix}}throttles WHERE account = $1 AND scope = $2`),
 
 		deleteRecovery: sql(`DELETE FROM {{prefix}}recovery_codes WHERE account = $1`),

@@ -79,15 +79,30 @@ func scanState(r scanner) (twofa.ThrottleState, error) {
 	return st, nil
 }
 
-// RecordSuccess implements twofa.ThrottleStore in one UPDATE; for a
-// policy without a budget it deletes the row, as nothing is left in it.
-func (s *Store) RecordSuccess(ctx context.Context, account, scope string, p twofa.ThrottlePolicy) error {
-	if p.Budget <= 0 || p.Refill <= 0 {
-		_, err := s.exec(ctx, s.q.resetThrottle, account, scope)
-		return wrap("record success", err)
+// ReleaseAttempt implements twofa.ThrottleStore in one statement: after a
+// success with nothing to give back to a budget, a DELETE of the row when
+// it holds no budget (and, only when that found none, an UPDATE); else one
+// UPDATE.
+func (s *Store) ReleaseAttempt(ctx context.Context, account, scope string, refund time.Duration, success bool) error {
+	refund = max(0, refund)
+	if success && refund == 0 {
+		res, err := s.exec(ctx, s.q.releaseEmpty, account, scope)
+		if err != nil {
+			return wrap("release attempt", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return wrap("release attempt", err)
+		}
 	}
-	_, err := s.exec(ctx, s.q.recordSuccess, account, scope, int64(p.Refill))
-	return wrap("record success", err)
+	if !success && refund == 0 {
+		return nil
+	}
+	q := s.q.refund
+	if success {
+		q = s.q.releaseSuccess
+	}
+	_, err := s.exec(ctx, q, account, scope, int64(refund))
+	return wrap("release attempt", err)
 }
 
 // ResetThrottle implements twofa.ThrottleStore: it deletes the row.

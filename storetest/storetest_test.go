@@ -142,8 +142,8 @@ var mutants = map[string]mutant{
 		store: func() twofa.Store { return refusedBeforeUntil{memstore.New()} },
 	},
 	"SuccessForgetsBudget": {
-		catch: "ThrottleStore/RecordSuccess/Clears",
-		want:  "Throttle after RecordSuccess",
+		catch: "ThrottleStore/ReleaseAttempt/Clears",
+		want:  "Throttle after ReleaseAttempt",
 		store: func() twofa.Store { return successForgetsBudget{memstore.New()} },
 	},
 	"BudgetIgnored": {
@@ -411,8 +411,11 @@ func (s refusedBeforeUntil) ReserveAttempt(ctx context.Context, account, scope s
 // successForgetsBudget clears the whole state on a success.
 type successForgetsBudget struct{ *memstore.Store }
 
-func (s successForgetsBudget) RecordSuccess(ctx context.Context, account, scope string, _ twofa.ThrottlePolicy) error {
-	return s.Store.ResetThrottle(ctx, account, scope)
+func (s successForgetsBudget) ReleaseAttempt(ctx context.Context, account, scope string, refund time.Duration, success bool) error {
+	if success {
+		return s.Store.ResetThrottle(ctx, account, scope)
+	}
+	return s.Store.ReleaseAttempt(ctx, account, scope, refund, success)
 }
 
 // budgetIgnored keeps no budget.

@@ -29,10 +29,11 @@ func throttleTests() []testCase {
 		{"ThrottleStore/ReserveAttempt/BudgetConcurrent", testReserveBudgetConcurrent},
 		{"ThrottleStore/ReserveAttempt/Model", testReserveModel},
 		{"ThrottleStore/ReserveAttempt/Cancelled", testReserveCancelled},
-		{"ThrottleStore/RecordSuccess/Clears", testRecordSuccess},
-		{"ThrottleStore/RecordSuccess/Concurrent", testRecordSuccessConcurrent},
-		{"ThrottleStore/RecordSuccess/Unknown", testRecordSuccessUnknown},
-		{"ThrottleStore/RecordSuccess/Cancelled", testRecordSuccessCancelled},
+		{"ThrottleStore/ReleaseAttempt/Clears", testReleaseAttempt},
+		{"ThrottleStore/ReleaseAttempt/RefundOnly", testReleaseAttemptRefundOnly},
+		{"ThrottleStore/ReleaseAttempt/Concurrent", testReleaseAttemptConcurrent},
+		{"ThrottleStore/ReleaseAttempt/Unknown", testReleaseAttemptUnknown},
+		{"ThrottleStore/ReleaseAttempt/Cancelled", testReleaseAttemptCancelled},
 		{"ThrottleStore/ResetThrottle/Resets", testReset},
 		{"ThrottleStore/ResetThrottle/Unknown", testResetUnknown},
 		{"ThrottleStore/ResetThrottle/Cancelled", testResetCancelled},
@@ -80,6 +81,15 @@ func sameTime(a, b time.Time) bool { return a.Equal(b) && a.IsZero() == b.IsZero
 
 func sameState(a, b twofa.ThrottleState) bool {
 	return a.Failures == b.Failures && sameTime(a.Until, b.Until) && sameTime(a.Forgiven, b.Forgiven)
+}
+
+// refill is what a success gives back to p's budget: its Refill, or
+// nothing without a budget.
+func refill(p twofa.ThrottlePolicy) time.Duration {
+	if p.Budget <= 0 {
+		return 0
+	}
+	return p.Refill
 }
 
 // nextAllowed returns the earliest time at or after now when p lets st
@@ -276,7 +286,7 @@ func testReserveBudgetConcurrent(t *testing.T, s twofa.Store) {
 // testReserveModel runs a fixed pseudo-random mix of attempts (at times
 // that go forwards, stand still and go backwards), successes and resets
 // under several policies, and checks every answer against the policy's
-// reference computation (ThrottlePolicy.Reserve and Succeeded).
+// reference computation (ThrottlePolicy.Reserve and ThrottleState.Released).
 func testReserveModel(t *testing.T, s twofa.Store) {
 	for pi, p := range []twofa.ThrottlePolicy{
 		twofa.DefaultThrottle,
@@ -294,13 +304,16 @@ func testReserveModel(t *testing.T, s twofa.Store) {
 			x ^= x << 5
 			switch r := x % 100; {
 			case r < 8:
-				if err := s.RecordSuccess(t.Context(), acct, twofa.ScopeCode, p); err != nil {
-					t.Fatalf("RecordSuccess: %v", err)
+				success := r < 5
+				refund := refill(p)
+				if r%2 == 1 {
+					refund /= 3 // part of a Refill, as after a slow request
 				}
-				if model != (twofa.ThrottleState{}) {
-					model = p.Succeeded(model)
+				if err := s.ReleaseAttempt(t.Context(), acct, twofa.ScopeCode, refund, success); err != nil {
+					t.Fatalf("ReleaseAttempt: %v", err)
 				}
-				wantState(t, fmt.Sprintf("policy %d step %d: Throttle after RecordSuccess", pi, step), throttle(t, s, acct, twofa.ScopeCode), model)
+				model = model.Released(refund, success)
+				wantState(t, fmt.Sprintf("policy %d step %d: Throttle after ReleaseAttempt(%v, %v)", pi, step, refund, success), throttle(t, s, acct, twofa.ScopeCode), model)
 				continue
 			case r < 10:
 				if err := s.ResetThrottle(t.Context(), acct, twofa.ScopeCode); err != nil {
@@ -326,7 +339,7 @@ func testReserveModel(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testRecordSuccess(t *testing.T, s twofa.Store) {
+func testReleaseAttempt(t *testing.T, s twofa.Store) {
 	acct, other := NewAccount(), NewAccount()
 	p := twofa.ThrottlePolicy{Free: 0, Base: time.Minute, Max: time.Hour, Budget: 5, Refill: time.Hour}
 	for _, m := range []time.Duration{0, 1, 3} { // each when the back-off allows
@@ -336,31 +349,54 @@ func testRecordSuccess(t *testing.T, s twofa.Store) {
 	}
 	keepScope, _ := reserve(t, s, acct, twofa.ScopeRecovery, t0, p)
 	keepAcct, _ := reserve(t, s, other, twofa.ScopeCode, t0, p)
-	if err := s.RecordSuccess(t.Context(), acct, twofa.ScopeCode, p); err != nil {
-		t.Fatalf("RecordSuccess: %v", err)
+	if err := s.ReleaseAttempt(t.Context(), acct, twofa.ScopeCode, refill(p), true); err != nil {
+		t.Fatalf("ReleaseAttempt: %v", err)
 	}
 	// The back-off is gone; the budget keeps the two failures before the
 	// success, whose own reservation is given back.
-	wantState(t, "Throttle after RecordSuccess", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{Forgiven: t0.Add(2 * time.Hour)})
+	wantState(t, "Throttle after ReleaseAttempt", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{Forgiven: t0.Add(2 * time.Hour)})
 	wantState(t, "Throttle in another scope", throttle(t, s, acct, twofa.ScopeRecovery), keepScope)
 	wantState(t, "Throttle of another account", throttle(t, s, other, twofa.ScopeCode), keepAcct)
 	st, ok := reserve(t, s, acct, twofa.ScopeCode, t0.Add(3*time.Minute), p)
 	if !ok {
-		t.Fatal("ReserveAttempt after RecordSuccess reported false")
+		t.Fatal("ReserveAttempt after ReleaseAttempt reported false")
 	}
-	wantState(t, "ReserveAttempt after RecordSuccess", st, twofa.ThrottleState{Failures: 1, Until: t0.Add(4 * time.Minute), Forgiven: t0.Add(3 * time.Hour)})
+	wantState(t, "ReserveAttempt after ReleaseAttempt", st, twofa.ThrottleState{Failures: 1, Until: t0.Add(4 * time.Minute), Forgiven: t0.Add(3 * time.Hour)})
 
 	// Without a budget nothing is left.
 	noBudget := twofa.ThrottlePolicy{Free: 0, Base: time.Minute, Max: time.Hour}
 	reserve(t, s, other, twofa.ScopeRecovery, t0, noBudget)
-	if err := s.RecordSuccess(t.Context(), other, twofa.ScopeRecovery, noBudget); err != nil {
-		t.Fatalf("RecordSuccess: %v", err)
+	if err := s.ReleaseAttempt(t.Context(), other, twofa.ScopeRecovery, refill(noBudget), true); err != nil {
+		t.Fatalf("ReleaseAttempt: %v", err)
 	}
-	wantState(t, "Throttle after RecordSuccess without a budget", throttle(t, s, other, twofa.ScopeRecovery), twofa.ThrottleState{})
+	wantState(t, "Throttle after ReleaseAttempt without a budget", throttle(t, s, other, twofa.ScopeRecovery), twofa.ThrottleState{})
+}
+
+// Without a success, only the budget gets its place back: the back-off
+// stays.
+func testReleaseAttemptRefundOnly(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	p := twofa.ThrottlePolicy{Free: 0, Base: time.Minute, Max: time.Hour, Budget: 5, Refill: time.Hour}
+	reserve(t, s, acct, twofa.ScopeCode, t0, p)
+	st, _ := reserve(t, s, acct, twofa.ScopeCode, t0.Add(time.Minute), p)
+	if err := s.ReleaseAttempt(t.Context(), acct, twofa.ScopeCode, time.Hour, false); err != nil {
+		t.Fatalf("ReleaseAttempt: %v", err)
+	}
+	want := twofa.ThrottleState{Failures: 2, Until: st.Until, Forgiven: t0.Add(time.Hour)}
+	wantState(t, "Throttle after ReleaseAttempt without a success", throttle(t, s, acct, twofa.ScopeCode), want)
+	// A part of a Refill, and nothing at all.
+	if err := s.ReleaseAttempt(t.Context(), acct, twofa.ScopeCode, time.Minute, false); err != nil {
+		t.Fatalf("ReleaseAttempt: %v", err)
+	}
+	if err := s.ReleaseAttempt(t.Context(), acct, twofa.ScopeCode, 0, false); err != nil {
+		t.Fatalf("ReleaseAttempt: %v", err)
+	}
+	want.Forgiven = t0.Add(59 * time.Minute)
+	wantState(t, "Throttle after partial refunds", throttle(t, s, acct, twofa.ScopeCode), want)
 }
 
 // Concurrent attempts that all succeed leave the budget as they found it.
-func testRecordSuccessConcurrent(t *testing.T, s twofa.Store) {
+func testReleaseAttemptConcurrent(t *testing.T, s twofa.Store) {
 	const n = 50
 	acct := NewAccount()
 	p := twofa.ThrottlePolicy{Free: 1000, Base: time.Second, Max: time.Hour, Budget: 1000, Refill: time.Hour}
@@ -374,8 +410,8 @@ func testRecordSuccessConcurrent(t *testing.T, s twofa.Store) {
 			t.Errorf("ReserveAttempt = %v, %v; want true, nil", ok, err)
 			return
 		}
-		if err := s.RecordSuccess(t.Context(), acct, twofa.ScopeCode, p); err != nil {
-			t.Errorf("RecordSuccess: %v", err)
+		if err := s.ReleaseAttempt(t.Context(), acct, twofa.ScopeCode, refill(p), true); err != nil {
+			t.Errorf("ReleaseAttempt: %v", err)
 		}
 	})
 	if st := throttle(t, s, acct, twofa.ScopeCode); !sameTime(st.Forgiven, t0.Add(time.Hour)) {
@@ -383,18 +419,18 @@ func testRecordSuccessConcurrent(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testRecordSuccessUnknown(t *testing.T, s twofa.Store) {
+func testReleaseAttemptUnknown(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
-	if err := s.RecordSuccess(t.Context(), acct, twofa.ScopeCode, twofa.DefaultThrottle); err != nil {
-		t.Errorf("RecordSuccess of an unknown account: %v", err)
+	if err := s.ReleaseAttempt(t.Context(), acct, twofa.ScopeCode, refill(twofa.DefaultThrottle), true); err != nil {
+		t.Errorf("ReleaseAttempt of an unknown account: %v", err)
 	}
 	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{})
 }
 
-func testRecordSuccessCancelled(t *testing.T, s twofa.Store) {
+func testReleaseAttemptCancelled(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	want, _ := reserve(t, s, acct, twofa.ScopeCode, t0, twofa.DefaultThrottle)
-	wantCancelled(t, "RecordSuccess", s.RecordSuccess(cancelled(t), acct, twofa.ScopeCode, twofa.DefaultThrottle))
+	wantCancelled(t, "ReleaseAttempt", s.ReleaseAttempt(cancelled(t), acct, twofa.ScopeCode, refill(twofa.DefaultThrottle), true))
 	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), want)
 }
 
