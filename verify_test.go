@@ -767,3 +767,35 @@ func TestVerifyPhoneSucceedsOnceConsumed(t *testing.T) {
 	assert.Equal(t, twofa.FactorPhone, res.Factor)
 	assert.Equal(t, id, res.PhoneID)
 }
+
+// lateErrorStore takes the write, then sees the request cancelled and
+// reports the context's error, as a driver interrupted at its commit may.
+type lateErrorStore struct {
+	twofa.Store
+	cancel context.CancelFunc
+}
+
+func (s *lateErrorStore) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+	ok, err := s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
+	s.cancel()
+	if err == nil && ctx.Err() != nil {
+		return ok, ctx.Err()
+	}
+	return ok, err
+}
+
+// The replay guard's write is not cut short by the request: a request
+// cancelled while it runs still gets the success it paid its code for.
+func TestVerifyCancelledDuringConsume(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	dev := env.EnrollTOTP("pia")
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := env.Config
+	cfg.Store = &lateErrorStore{Store: env.Store, cancel: cancel}
+	v, err := twofa.NewVerifier(cfg)
+	require.NoError(t, err)
+	res, err := v.Verify(ctx, "pia", dev.Code())
+	require.NoError(t, err)
+	assert.Equal(t, twofa.FactorDevice, res.Factor)
+}
