@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pquerna/otp"
+	"github.com/boombuler/barcode/qr"
 )
 
 // Type says how the codes of a Key advance: with time or with a counter.
@@ -619,51 +619,25 @@ func (k Key) PNG(size int) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// qrModules encodes uri as a QR code with pquerna/otp (boombuler/barcode
-// underneath) and returns its modules, row by row, and its width. The
-// encoder's errors are not wrapped: they quote the content, which holds
-// the secret.
+// qrModules encodes uri as a QR code with boombuler/barcode, at
+// error-correction level M, and returns its modules, row by row, and its
+// width. The encoder's errors are not wrapped: they may quote the content,
+// which holds the secret.
 func qrModules(uri string) ([]bool, int, error) {
-	pk, err := otp.NewKeyFromURL(uri)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%w: the URI was refused by the QR encoder", ErrQRCode)
-	}
-	// At qrMaxModules pixels every code is drawn with a whole number (at
-	// least one) of pixels per module; measure that and sample each module.
-	img, err := pk.Image(qrMaxModules, qrMaxModules)
+	code, err := qr.Encode(uri, qr.M, qr.Auto)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: the URI (%d bytes) does not fit in a QR code", ErrQRCode, len(uri))
 	}
-	isDark := func(x, y int) bool {
-		r, g, b, _ := img.At(x, y).RGBA()
-		return r+g+b < 3*0x8000
-	}
-	bounds := img.Bounds()
-	minX, minY, maxX, maxY := bounds.Max.X, bounds.Max.Y, -1, -1
-	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
-		for x := bounds.Min.X; x < bounds.Max.X; x++ {
-			if isDark(x, y) {
-				minX, minY = min(minX, x), min(minY, y)
-				maxX, maxY = max(maxX, x), max(maxY, y)
-			}
-		}
-	}
-	// The top-left finder pattern starts the symbol with a run of 7 dark
-	// modules; the finder patterns span the symbol's full width and height.
-	run := 0
-	for x := minX; x <= maxX && isDark(x, minY); x++ {
-		run++
-	}
-	width, height := maxX-minX+1, maxY-minY+1
-	if maxX < 0 || run == 0 || run%7 != 0 || width != height || width%(run/7) != 0 {
+	bounds := code.Bounds()
+	n := bounds.Dx()
+	if n != bounds.Dy() || n < 21 || n > qrMaxModules {
 		return nil, 0, fmt.Errorf("%w: unexpected QR encoder output", ErrQRCode)
 	}
-	scale := run / 7
-	n := width / scale
 	dark := make([]bool, n*n)
-	for my := range n {
-		for mx := range n {
-			dark[my*n+mx] = isDark(minX+mx*scale, minY+my*scale)
+	for y := range n {
+		for x := range n {
+			r, g, b, _ := code.At(bounds.Min.X+x, bounds.Min.Y+y).RGBA()
+			dark[y*n+x] = r+g+b < 3*0x8000
 		}
 	}
 	return dark, n, nil
