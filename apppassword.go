@@ -72,8 +72,9 @@ func (p AppPassword) info() AppPasswordInfo {
 // passwords, one per client that cannot prompt for a second factor (a mail
 // app over IMAP, calendar sync, a CLI over HTTP Basic auth), each labelled,
 // shown once and revocable. They exist only while two-factor
-// authentication is on: all are revoked when the account's last confirmed
-// device is revoked, and when its primary password changes (call
+// authentication is on: all are revoked when it turns off (the account's
+// last confirmed device revoked or, with Config.OutOfBand, its last trusted
+// phone number removed), and when its primary password changes (call
 // PasswordChanged). It is safe for concurrent use.
 type AppPasswords struct {
 	c Config
@@ -177,8 +178,9 @@ func (a *AppPasswords) Create(ctx context.Context, account, label string) (strin
 // does in place of the primary password and a code. Case, leading and
 // trailing white space, and spaces and hyphens inside are ignored; other
 // white space inside (a tab, a newline) is ErrMalformedAppPassword. The cost is one HMAC-SHA-256 and one indexed
-// lookup, whatever the number of passwords; the stored digest is compared
-// in constant time. A right password is always accepted; wrong ones count
+// lookup, whatever the number of passwords, and for a right password one
+// read of its throttle state; the stored digest is compared in constant
+// time. A right password is always accepted; wrong ones count
 // in the account's app-password throttle (AppPasswordThrottle), and while
 // its back-off runs they get a *ThrottledError instead of
 // ErrInvalidAppPassword, telling a misconfigured client to slow down.
@@ -277,8 +279,8 @@ func (a *AppPasswords) List(ctx context.Context, account string) ([]AppPasswordI
 }
 
 // Revoke revokes one app password; it stops working at once. Errors:
-// ErrNotFound (also for a malformed id, see MaxIDLen: nothing is looked
-// up).
+// ErrInvalidAccount, ErrNotFound (also for a malformed id, see MaxIDLen:
+// nothing is looked up).
 func (a *AppPasswords) Revoke(ctx context.Context, account, id string) error {
 	if err := validAccount(account); err != nil {
 		return err

@@ -96,7 +96,8 @@ func (b Browser) info() BrowserInfo {
 // A trusted browser is revoked by the user (Revoke, RevokeAll), evicted
 // when the account trusts more than Config.MaxBrowsers, and every one is
 // revoked when two-factor authentication is turned off (Devices.Revoke of
-// the last confirmed device) or the primary password changes.
+// the last confirmed device, or Phones.Remove of the last trusted number
+// with Config.OutOfBand) or the primary password changes.
 //
 // Browsers is safe for concurrent use.
 type Browsers struct {
@@ -137,16 +138,17 @@ func (c Config) browserSettings() (Config, error) {
 
 // Trust remembers the browser of the current request for account, labelled
 // label, for Config.BrowserTTL. BrowserLabel(r.UserAgent()) makes the
-// label ("Firefox on Linux"): a User-Agent itself is longer than
-// MaxLabelLen, and refused. It returns the token to give the browser - with
+// label ("Firefox on Linux"): a User-Agent itself is usually longer than
+// MaxLabelLen, and then refused. It returns the token to give the browser - with
 // SetBrowserCookie, in the response - and to present to Check later. The
 // token is shown once: only its keyed digest is stored.
 //
 // Call it only once the user has passed a second factor in this sign-in
 // (Verifier.Verify succeeded) and asked to be remembered: Trust does not
 // check that itself. It does check that two-factor authentication is on
-// for the account (a confirmed device), else ErrNotEnrolled: a trusted
-// browser skips a second factor, so there must be one.
+// for the account (a confirmed device, or with Config.OutOfBand a trusted
+// phone number), else ErrNotEnrolled: a trusted browser skips a second
+// factor, so there must be one.
 //
 // When the account already has Config.MaxBrowsers trusted browsers, the
 // least recently used one is revoked to make room (EventBrowserEvicted):

@@ -48,8 +48,8 @@ var uaPlatforms = []struct{ token, name string }{
 //
 //	token, info, err := browsers.Trust(ctx, account, twofa.BrowserLabel(r.UserAgent()))
 //
-// A User-Agent is longer than MaxLabelLen and is whatever the client
-// sent; the label is always one Trust accepts, whatever the input (empty,
+// A User-Agent is usually longer than MaxLabelLen and is whatever the
+// client sent; the label is always one Trust accepts, whatever the input (empty,
 // huge, not UTF-8, with control or bidi characters): never empty, at
 // most MaxLabelLen characters, printable ASCII. It names no version, so a
 // browser's label does not change when it updates.

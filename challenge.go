@@ -30,7 +30,7 @@ const (
 	// again.
 	codeLimit = (1 << 32) / codeSpace * codeSpace
 	// codeDraws bounds the draws of one code: with a working random
-	// source, 8 rejections in a row happen with probability 1e-29.
+	// source, 8 rejections in a row happen with probability below 1e-29.
 	codeDraws = 8
 )
 
@@ -130,8 +130,8 @@ func consume(ctx context.Context, kr *Keyring, cs ChallengeStore, c Challenge, c
 }
 
 // checkOutOfBand checks, when Config.OutOfBand is set, what the Verifier
-// needs for out-of-band codes: a Store that keeps phones and challenges,
-// and valid phone settings.
+// needs for out-of-band codes: valid phone settings. (Every Store keeps
+// phones and challenges.)
 func (c Config) checkOutOfBand() error {
 	if !c.OutOfBand {
 		return nil

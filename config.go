@@ -35,8 +35,9 @@ const (
 // Config.MaxDrift it turns drift tracking off.
 const NoWindow = -1
 
-// Config configures the managers: Devices, Verifier and RecoveryCodes take
-// the same Config, so one value describes an installation. The zero value
+// Config configures the managers: Devices, Verifier, RecoveryCodes,
+// AppPasswords, Phones and Browsers take the same Config, so one value
+// describes an installation. The zero value
 // of every optional field gives the documented default.
 type Config struct {
 	Store   Store    // required: memstore.New() or a sqlstore

@@ -192,11 +192,12 @@ func (d *Devices) add(ctx context.Context, account, label string, typ Type, o Op
 // device, and ConfirmAttempts wrong codes discard the enrolment. Counting
 // first holds under concurrency: of any number of parallel submissions at
 // most ConfirmAttempts are evaluated, and the rest report
-// ErrEnrollmentExpired. (A right code racing the last, wrong, try may find
+// ErrEnrollmentExpired (or ErrAlreadyConfirmed, once one of them has
+// confirmed the device). (A right code racing the last, wrong, try may find
 // the enrolment discarded: ErrNotFound.) Malformed input is not counted.
 //
-// Errors: ErrNotFound (also for a malformed id, see MaxIDLen: nothing is
-// looked up), ErrAlreadyConfirmed, ErrEnrollmentExpired (also once the
+// Errors: ErrInvalidAccount, ErrNotFound (also for a malformed id, see
+// MaxIDLen: nothing is looked up), ErrAlreadyConfirmed, ErrEnrollmentExpired (also once the
 // tries are used up, which discards the enrolment), ErrMalformedCode,
 // ErrInvalidCode.
 func (d *Devices) Confirm(ctx context.Context, account, id, code string) error {
@@ -328,8 +329,9 @@ func (c Config) enabled(ctx context.Context, account string) (bool, error) {
 	return false, nil
 }
 
-// Rename sets a device's label. Errors: ErrInvalidLabel, ErrNotFound
-// (also for a malformed id, see MaxIDLen: nothing is looked up).
+// Rename sets a device's label. Errors: ErrInvalidAccount,
+// ErrInvalidLabel, ErrNotFound (also for a malformed id, see MaxIDLen:
+// nothing is looked up).
 func (d *Devices) Rename(ctx context.Context, account, id, label string) error {
 	if err := validAccount(account); err != nil {
 		return err
@@ -355,8 +357,8 @@ func (d *Devices) Rename(ctx context.Context, account, id, label string) error {
 // passwords and trusted browsers are voided too, and
 // EventTwoFactorDisabled is reported. Revoking a pending device (an
 // abandoned enrolment) never does: recovery codes handed out during the
-// enrolment survive it. Errors: ErrNotFound (also for a malformed id,
-// see MaxIDLen: nothing is looked up).
+// enrolment survive it. Errors: ErrInvalidAccount, ErrNotFound (also for
+// a malformed id, see MaxIDLen: nothing is looked up).
 func (d *Devices) Revoke(ctx context.Context, account, id string) error {
 	if err := validAccount(account); err != nil {
 		return err

@@ -6,8 +6,8 @@
 // # The core
 //
 // A Secret is an authenticator's shared key; it never prints itself. TOTP
-// and HOTP are prepared, immutable generators: Code and Verify allocate
-// nothing and compare in constant time. A Key is the otpauth:// URI (and
+// and HOTP are prepared, immutable generators: AppendCode and Verify
+// allocate nothing and compare in constant time. A Key is the otpauth:// URI (and
 // QR code) that a phone app scans.
 //
 //	secret, _ := twofa.NewSecret()                       // 160 random bits
@@ -23,8 +23,8 @@
 // confirmed device and the account's recovery codes, refuses replays with
 // an atomic compare-and-set in the store, tracks clock drift, and throttles
 // guessers with an exponential back-off and a long-horizon budget. State lives behind the small
-// interfaces of store.go: package memstore keeps it in memory, package
-// sqlstore in SQLite or PostgreSQL.
+// store interfaces that Store combines: package memstore keeps it in
+// memory, package sqlstore in SQLite or PostgreSQL.
 //
 //	cfg := twofa.Config{Store: memstore.New(), Keyring: keyring, Issuer: "Example"}
 //	devices, _ := twofa.NewDevices(cfg)

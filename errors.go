@@ -61,9 +61,9 @@ func (e *SecretError) Is(target error) bool { return target == ErrInvalidSecret 
 // ErrInvalidURI is matched by every error ParseKeyURI and Key.URI return.
 var ErrInvalidURI = errors.New("twofa: invalid otpauth URI")
 
-// URIError names the part of an otpauth:// URI that is wrong: "scheme",
-// "type", "label", "issuer", "account", "secret", "algorithm", "digits",
-// "period" or "counter". It never holds the secret.
+// URIError names the part of an otpauth:// URI that is wrong: "uri",
+// "scheme", "type", "label", "issuer", "account", "secret", "algorithm",
+// "digits", "period", "counter" or "encoder". It never holds the secret.
 type URIError struct {
 	Part string
 	Err  error

@@ -24,7 +24,7 @@ const (
 	EventRecoveryCodeUsed                            // a recovery code was accepted (and consumed)
 	EventRecoveryCodesGenerated                      // a new set of recovery codes replaced the old one
 	EventDriftAdjusted                               // a device's clock drift was re-measured outside the window
-	EventTwoFactorDisabled                           // the account's last confirmed device was revoked
+	EventTwoFactorDisabled                           // the account's last second factor was removed: its last confirmed device, or (Config.OutOfBand) its last trusted phone number
 	EventAppPasswordCreated                          // an app-specific password was created
 	EventAppPasswordUsed                             // an app-specific password was accepted
 	EventAppPasswordFailed                           // a well-formed app-specific password matched none
@@ -41,7 +41,7 @@ const (
 	EventPhoneConfirmFailed                          // a wrong code was given to confirm a pending phone number
 	EventPhoneRemoved                                // a phone number was removed
 	EventCodeSent                                    // an out-of-band code was sent to a phone number
-	EventCodeSendRefused                             // no code was sent: the number's cool-down or hourly cap holds (RetryAfter)
+	EventCodeSendRefused                             // no code was sent: the number's cool-down or an hourly cap holds (RetryAfter)
 	EventGuessing                                    // someone who knows the password is guessing: half, or all, of a throttle budget is spent (Scope, Remaining)
 )
 
@@ -104,7 +104,7 @@ type Event struct {
 
 	Scope      string        // EventFailed, EventThrottled, EventGuessing: the throttle scope (ScopeCode, ScopeRecovery, ScopeAppPassword)
 	RetryAfter time.Duration // EventThrottled, EventCodeSendRefused: how long until the next attempt
-	Failures   int           // EventFailed, EventThrottled, EventAppPasswordFailed: consecutive failures so far
+	Failures   int           // EventFailed, EventThrottled, EventGuessing, EventAppPasswordFailed: consecutive failures so far; EventEnrollmentFailed, EventPhoneConfirmFailed: tries counted against the enrolment or code so far
 	Remaining  int           // EventRecoveryCodeUsed: recovery codes left; EventRecoveryCodesGenerated: codes issued; EventGuessing: failures the budget still takes
 	Count      int           // EventAppPasswordsRevoked, EventBrowsersRevoked: how many were revoked
 }

@@ -71,7 +71,9 @@ func (h *HOTP) Verify(code string, counter uint64, lookAhead uint) (uint64, erro
 }
 
 // VerifyRange checks a typed code against the counters first to last
-// inclusive and returns the lowest that matched. Errors as for Verify.
+// inclusive and returns the lowest that matched. Errors: ErrMalformedCode,
+// ErrInvalidCode, ErrWindowTooLarge (first > last, or more than MaxWindow
+// counters).
 func (h *HOTP) VerifyRange(code string, first, last uint64) (uint64, error) {
 	return verifyRange(h.g, code, first, last)
 }

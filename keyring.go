@@ -102,8 +102,8 @@ const (
 	PurposeAppPassword
 	// PurposeBrowserToken: "remember this browser" tokens.
 	PurposeBrowserToken
-	// PurposeOOBChallenge: out-of-band challenges (a code sent by e-mail
-	// or push).
+	// PurposeOOBChallenge: out-of-band challenges (a code sent by SMS or
+	// voice call, see Phones).
 	PurposeOOBChallenge
 
 	numPurposes = iota

@@ -506,9 +506,11 @@ func (p *Phones) List(ctx context.Context, account string) ([]PhoneInfo, error) 
 }
 
 // Remove removes a phone number (pending or trusted); codes sent to it
-// stop working at once. With Config.OutOfBand set, removing the account's
-// last trusted number when it has no confirmed device turns two-factor
-// authentication off: the recovery codes are voided and
+// stop working at once. With Config.OutOfBand set, when the account is
+// left with no trusted number and no confirmed device, Remove voids what
+// depends on a second factor, as Devices.Revoke does: the recovery codes
+// are voided and the app passwords and trusted browsers revoked - even
+// when the number removed was a pending one - and, when it was trusted,
 // EventTwoFactorDisabled is reported. The number's send history stays, so
 // removing and re-adding it does not reset its send limits.
 //

@@ -11,8 +11,8 @@ import (
 
 // Recovery codes.
 const (
-	// RecoveryCodeCount is how many codes a set holds: 10, as Google and
-	// GitHub issue.
+	// RecoveryCodeCount is how many codes a set holds: 10, as Google issues
+	// (GitHub issues 16).
 	RecoveryCodeCount = 10
 	// recoveryCodeLen is the symbols per code: 10 of 32 symbols, 50 bits,
 	// so a guesser's odds stay negligible without a tight throttle
@@ -148,9 +148,9 @@ func isRecoverySymbol(c byte) bool {
 // verifyRecovery checks a canonical recovery code and consumes it. Every
 // attempt takes a place in the account's recovery budget
 // (Config.RecoveryThrottle) before it is evaluated, so the evaluated
-// guesses are bounded however fast the store is; a right code gives the
-// place back. A right code also empties the one-time-code budget: the
-// owner has proven themselves.
+// guesses are bounded however fast the store is. A right code empties
+// that budget, and the one-time-code budget too: the owner has proven
+// themselves.
 func (v *Verifier) verifyRecovery(ctx context.Context, account, code string) (Result, error) {
 	now := v.c.Clock.Now()
 	digest, err := v.c.Keyring.Digest(PurposeRecoveryCode, account, []byte(code))

@@ -68,7 +68,7 @@ type Device struct {
 	Algorithm Algorithm
 	Digits    int
 	Period    time.Duration // TOTP: whole seconds
-	Sealed    []byte        // the secret, sealed with the account and ID as associated data
+	Sealed    []byte        // the secret, sealed with the account, the ID and the code parameters as associated data
 	State     DeviceState
 
 	// Counter is the lowest HOTP counter, or TOTP time step, that may

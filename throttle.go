@@ -22,9 +22,11 @@ import (
 // and at most Budget + t/Refill in any span of time t, whatever the owner
 // does. Once it is spent, attempts are refused unevaluated until Refill
 // has forgiven one, so an attacker who keeps at it gets one attempt per
-// Refill. Successes are not charged (the attempt's reservation is given
-// back). Only a right recovery code or Verifier.ResetThrottle empties it;
-// a trusted browser, which needs no code, still lets the owner in.
+// Refill. Attempts whose code matched are not charged (the reservation is
+// given back). The budgets of one-time and recovery codes are emptied only
+// by a right recovery code, Verifier.ResetThrottle and PasswordChanged; a
+// trusted browser, which needs no code, still lets the owner in. (The
+// app-password throttle takes no budget.)
 //
 // Delay(n) is exactly: 0 when n <= Free or Base is 0; otherwise
 // Base·2^(n-Free-1), capped at Max. Stores that compute it themselves

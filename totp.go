@@ -122,7 +122,8 @@ func (t *TOTP) Verify(code string, at time.Time, skew uint) (uint64, error) {
 // inclusive and returns the earliest that matched (a failure costs the
 // whole range). It is the building block
 // for callers that centre the window on a measured clock drift or exclude
-// steps already used. Errors as for Verify.
+// steps already used. Errors: ErrMalformedCode, ErrInvalidCode,
+// ErrWindowTooLarge (first > last, or more than MaxWindow steps).
 func (t *TOTP) VerifyRange(code string, first, last uint64) (uint64, error) {
 	return verifyRange(t.g, code, first, last)
 }

@@ -14,8 +14,9 @@ import (
 
 // Errors of the Verifier.
 var (
-	// ErrNotEnrolled: the account has no confirmed device, so there is no
-	// second factor to check (two-factor authentication is off).
+	// ErrNotEnrolled: the account has no confirmed device (nor, with
+	// Config.OutOfBand, a trusted phone number), so there is no second
+	// factor to check (two-factor authentication is off).
 	ErrNotEnrolled = errors.New("twofa: no second factor enrolled")
 	// ErrReplayed: a code that was valid but has been used already, or
 	// an older one than the last used (RFC 6238 Section 5.2).

@@ -29,7 +29,7 @@ import (
 type Store struct {
 	mu       sync.Mutex
 	accounts map[string]*account
-	seq      uint64                       // insertion order of devices, for Devices' tie-break
+	seq      uint64                       // insertion order of records, for the tie-breaks of listings and of LRU eviction
 	sends    map[string][]*challengeEntry // out-of-band challenges by account, oldest first: the send limits
 }
 

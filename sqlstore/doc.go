@@ -22,8 +22,9 @@
 //   - ConsumeRecoveryCode is a DELETE and a count in one transaction.
 //   - InsertDevice (count, then insert), DeleteDevice (delete, then count),
 //     ConsumeRecoveryCode, ReplaceRecoveryCodes, InsertAppPassword (check,
-//     count, insert) and the phone and challenge operations that count
-//     before they write each run in one transaction: in SQLite one
+//     count, insert), InsertBrowser (check, count, evict, insert) and the
+//     phone and challenge operations that count before they write each run
+//     in one transaction: in SQLite one
 //     that starts with BEGIN IMMEDIATE, in PostgreSQL one that first takes
 //     a per-account pg_advisory_xact_lock. On any error, including a
 //     cancelled context, the transaction rolls back.

@@ -1003,8 +1003,8 @@ func testReserveAttemptNotFound(t *testing.T, s twofa.Store) {
 }
 
 // testReserveAttemptConcurrent: of 50 parallel reservations with limit 5,
-// exactly 5 are allowed, with counts 1 to 5 once each; the rest see 5 (or
-// less, had they raced ahead: never more) and are refused.
+// exactly 5 are allowed, with counts 1 to 5 once each; the rest see 5 and
+// are refused.
 func testReserveAttemptConcurrent(t *testing.T, s twofa.Store) {
 	const n, limit = 50, 5
 	acct := NewAccount()

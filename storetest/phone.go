@@ -14,8 +14,8 @@ import (
 )
 
 // PhoneStore is what RunPhones checks: a store of phone numbers and of
-// out-of-band challenges. (twofa.Store does not embed these interfaces
-// yet; once it does, Run checks them too.)
+// out-of-band challenges. (twofa.Store embeds both interfaces, and Run
+// checks them too; RunPhones is for a store of these two alone.)
 type PhoneStore interface {
 	twofa.PhoneStore
 	twofa.ChallengeStore

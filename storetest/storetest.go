@@ -13,9 +13,10 @@
 //		})
 //	}
 //
-// Run calls newStore once per subtest. The stores it returns may share one
-// database: every subtest works under account names and device IDs of its
-// own, chosen at random, and leaves other accounts alone. Subtests do not
+// Run calls newStore once per subtest, and once before them to check that
+// it returns a store. The stores it returns may share one database: every
+// subtest works under account names and device IDs of its own, chosen at
+// random, and leaves other accounts alone. Subtests do not
 // run in parallel with each other, but many of them run hundreds of
 // goroutines against one store, so run the suite with -race.
 //

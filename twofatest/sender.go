@@ -67,8 +67,8 @@ func (s *Sender) Code(to string) string {
 	return m.Code
 }
 
-// EnableOutOfBand sets Config.OutOfBand and rebuilds the Verifier and
-// Phones with it, so that codes sent to trusted phones are a second
+// EnableOutOfBand sets Config.OutOfBand and rebuilds Devices, the Verifier
+// and Phones with it, so that codes sent to trusted phones are a second
 // factor at sign-in. It fails the test on error.
 func (e *Env) EnableOutOfBand() {
 	e.T.Helper()

@@ -1,7 +1,7 @@
 // Command phonelogin shows trusted phone numbers and sign-in codes sent by
 // SMS: it parses a number, adds it to an account, confirms it with the
 // code "sent" to it, then signs in with a second code, and shows that a
-// used code, a wrong code and a too-early resend are refused.
+// too-early resend, a used code and a malformed one are refused.
 //
 //	go run ./examples/phonelogin
 //	go run ./examples/phonelogin -number "+44 7911 123456" -interactive

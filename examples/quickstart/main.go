@@ -133,7 +133,8 @@ func wrong(code string) string {
 }
 
 // printQR draws the QR code of s with Unicode half blocks, two modules per
-// character cell, with the quiet zone QR readers need.
+// character cell, with a quiet zone of two modules (ISO/IEC 18004 asks for
+// four, as Key.PNG draws).
 func printQR(out io.Writer, s string) error {
 	code, err := qr.Encode(s, qr.M, qr.Auto)
 	if err != nil {
