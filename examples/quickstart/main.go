@@ -133,15 +133,15 @@ func wrong(code string) string {
 }
 
 // printQR draws the QR code of s with Unicode half blocks, two modules per
-// character cell, with a quiet zone of two modules (ISO/IEC 18004 asks for
-// four, as Key.PNG draws).
+// character cell, with the quiet zone of four modules that ISO/IEC 18004
+// asks for (as Key.PNG draws).
 func printQR(out io.Writer, s string) error {
 	code, err := qr.Encode(s, qr.M, qr.Auto)
 	if err != nil {
 		return err
 	}
 	size := code.Bounds().Dx()
-	const quiet = 2
+	const quiet = 4
 	dark := func(x, y int) bool {
 		if x < 0 || y < 0 || x >= size || y >= size {
 			return false

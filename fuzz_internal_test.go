@@ -1,0 +1,104 @@
+package twofa
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/twofa-go/twofa/internal/fuzzseed"
+)
+
+// Fuzz targets of the parsers of typed input that have no exported entry
+// of their own: recovery codes, app passwords, out-of-band codes and the
+// Verifier's reading of a one-time code. Their
+// seeds are in testdata/fuzz/<name>, which go test also runs as cases.
+
+func FuzzRecoveryCode(f *testing.F) {
+	fuzzseed.Add(f, "testdata/fuzz", "FuzzRecoveryCode")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, ok := canonicalRecoveryCode(s)
+		if !ok {
+			if c != "" {
+				t.Fatalf("refused %q but returned %q", s, c)
+			}
+			return
+		}
+		if len(c) != recoveryCodeLen {
+			t.Fatalf("%q: canonical form %q is not %d symbols", s, c, recoveryCodeLen)
+		}
+		for i := 0; i < len(c); i++ {
+			if !isRecoverySymbol(c[i]) {
+				t.Fatalf("%q: canonical form %q holds %q", s, c, c[i])
+			}
+		}
+		if again, ok := canonicalRecoveryCode(c); !ok || again != c {
+			t.Fatalf("canonical form %q of %q does not read as itself: %q, %v", c, s, again, ok)
+		}
+		if len(s) > 32 {
+			t.Fatalf("accepted %d bytes", len(s))
+		}
+	})
+}
+
+func FuzzAppPassword(f *testing.F) {
+	fuzzseed.Add(f, "testdata/fuzz", "FuzzAppPassword")
+	f.Fuzz(func(t *testing.T, s string) {
+		letters, ok := normalizeAppPassword(s)
+		if !ok {
+			return
+		}
+		for _, c := range letters {
+			if c < 'a' || c > 'z' {
+				t.Fatalf("%q: normalised to %q", s, letters[:])
+			}
+		}
+		l := string(letters[:])
+		shown := l[0:4] + "-" + l[4:8] + "-" + l[8:12] + "-" + l[12:16]
+		for _, form := range []string{l, shown, strings.ToUpper(shown), " " + shown + "\n"} {
+			if again, ok := normalizeAppPassword(form); !ok || again != letters {
+				t.Fatalf("%q (from %q) normalises to %q, %v; want %q", form, s, again[:], ok, l)
+			}
+		}
+	})
+}
+
+func FuzzChallengeCode(f *testing.F) {
+	fuzzseed.Add(f, "testdata/fuzz", "FuzzChallengeCode")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, ok := canonicalChallengeCode(s)
+		if !ok {
+			return
+		}
+		if len(c) != ChallengeDigits {
+			t.Fatalf("%q: canonical form %q", s, c)
+		}
+		for i := 0; i < len(c); i++ {
+			if c[i] < '0' || c[i] > '9' {
+				t.Fatalf("%q: canonical form %q", s, c)
+			}
+		}
+		if again, ok := canonicalChallengeCode(c); !ok || again != c {
+			t.Fatalf("canonical form %q of %q reads as %q, %v", c, s, again, ok)
+		}
+	})
+}
+
+func FuzzCodeDigits(f *testing.F) {
+	fuzzseed.Add(f, "testdata/fuzz", "FuzzCodeDigits")
+	f.Fuzz(func(t *testing.T, s string) {
+		n := codeDigits(s)
+		if n == 0 {
+			return
+		}
+		if n < MinDigits || n > MaxDigits {
+			t.Fatalf("%q: %d digits", s, n)
+		}
+		if got := strings.Count(strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return 'd'
+			}
+			return -1
+		}, s), "d"); got != n {
+			t.Fatalf("%q: codeDigits %d, but it holds %d digits", s, n, got)
+		}
+	})
+}
