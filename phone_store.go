@@ -248,9 +248,10 @@ type PhoneStore interface {
 	// at (it never moves back).
 	TouchPhone(ctx context.Context, account, id string, at time.Time) error
 	// DeletePhone removes a phone, voids its open challenges, and returns
-	// how many trusted phones the account has left, in one atomic step.
-	// Its challenges stay (voided) for the account's send limits.
-	DeletePhone(ctx context.Context, account, id string) (trustedLeft int, err error)
+	// the state the phone had when it was removed and how many trusted
+	// phones the account has left, in one atomic step. Its challenges stay
+	// (voided) for the account's send limits.
+	DeletePhone(ctx context.Context, account, id string) (deleted PhoneState, trustedLeft int, err error)
 	// DeleteExpiredPhones removes every pending phone whose ExpiresAt is
 	// at or before now, across accounts, voiding their open challenges,
 	// and returns how many phones it removed.

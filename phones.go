@@ -506,13 +506,16 @@ func (p *Phones) List(ctx context.Context, account string) ([]PhoneInfo, error) 
 }
 
 // Remove removes a phone number (pending or trusted); codes sent to it
-// stop working at once. With Config.OutOfBand set, when the account is
-// left with no trusted number and no confirmed device, Remove voids what
-// depends on a second factor, as Devices.Revoke does: the recovery codes
-// are voided and the app passwords and trusted browsers revoked - even
-// when the number removed was a pending one - and, when it was trusted,
-// EventTwoFactorDisabled is reported. The number's send history stays, so
-// removing and re-adding it does not reset its send limits.
+// stop working at once. When the number was trusted, Config.OutOfBand is
+// set and the account is left with no trusted number and no confirmed
+// device, two-factor authentication is off: Remove voids what depends on
+// it, as Devices.Revoke does (the recovery codes, app passwords and trusted
+// browsers), and reports EventTwoFactorDisabled. Removing a pending number
+// (an abandoned confirmation) never does, as revoking a pending device
+// never does. The state that decides is the one the number had when it
+// was removed, in the same atomic step that counts the trusted numbers
+// left. The number's send history stays, so removing and re-adding it does
+// not reset its send limits.
 //
 // Errors: ErrInvalidAccount, ErrNotFound (also for a malformed phoneID,
 // see MaxIDLen: nothing is looked up).
@@ -523,32 +526,23 @@ func (p *Phones) Remove(ctx context.Context, account, phoneID string) error {
 	if err := validID("remove phone", phoneID); err != nil {
 		return err
 	}
-	ph, err := p.ps.Phone(ctx, account, phoneID)
-	if err != nil {
-		return fmt.Errorf("twofa: remove phone: %w", err)
-	}
-	left, err := p.ps.DeletePhone(ctx, account, phoneID)
+	state, left, err := p.ps.DeletePhone(ctx, account, phoneID)
 	if err != nil {
 		return fmt.Errorf("twofa: remove phone: %w", err)
 	}
 	now := p.c.Clock.Now()
 	p.c.Events.emit(ctx, Event{Type: EventPhoneRemoved, Account: account, PhoneID: phoneID, Time: now})
-	if !p.c.OutOfBand || left > 0 {
+	if !p.c.OutOfBand || state != PhoneTrusted || left > 0 {
 		return nil
 	}
 	devices, err := p.c.enabled(ctx, account)
 	if err != nil || devices {
 		return err
 	}
-	// No second factor is left, whatever state the number had when it
-	// was read (a concurrent Confirm may have changed it): void what
-	// depends on one, as Devices.Revoke does.
 	if err := p.c.disableSecondFactor(ctx, account); err != nil {
 		return err
 	}
-	if ph.State == PhoneTrusted {
-		p.c.Events.emit(ctx, Event{Type: EventTwoFactorDisabled, Account: account, Time: now})
-	}
+	p.c.Events.emit(ctx, Event{Type: EventTwoFactorDisabled, Account: account, Time: now})
 	return nil
 }
 

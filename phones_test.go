@@ -916,3 +916,32 @@ func TestRevokeLastDeviceKeepsPhoneFactor(t *testing.T) {
 	assert.Equal(t, twofa.RecoveryCodeCount, left)
 	assert.Zero(t, env.Events.Count(twofa.EventTwoFactorDisabled))
 }
+
+// Pending factors of every kind are treated alike: removing a pending
+// number, like revoking a pending device, turns nothing off and voids
+// nothing, even when the account has no factor at all.
+func TestPhoneRemovePendingVoidsNothing(t *testing.T) {
+	t.Parallel()
+	env := oobEnv(t)
+	ctx := t.Context()
+	// Codes and an app password in the store, as an older version issued
+	// them or as a concurrent confirmation would leave them.
+	require.NoError(t, env.Store.ReplaceRecoveryCodes(ctx, "alice", [][]byte{[]byte("d1"), []byte("d2")}, env.Clock.Now()))
+	p, _ := addPhone(t, env, "alice", phoneUS)
+	require.NoError(t, env.Phones.Remove(ctx, "alice", p.ID))
+	left, err := env.Recovery.Remaining(ctx, "alice")
+	require.NoError(t, err)
+	assert.Equal(t, 2, left, "recovery codes survive a pending number's removal")
+	assert.Zero(t, env.Events.Count(twofa.EventTwoFactorDisabled))
+
+	// Removing the last trusted number does turn it off.
+	id := env.TrustPhone("alice", phoneUK)
+	codes, err := env.Recovery.Generate(ctx, "alice")
+	require.NoError(t, err)
+	require.Len(t, codes, twofa.RecoveryCodeCount)
+	require.NoError(t, env.Phones.Remove(ctx, "alice", id))
+	left, err = env.Recovery.Remaining(ctx, "alice")
+	require.NoError(t, err)
+	assert.Zero(t, left)
+	assert.Equal(t, 1, env.Events.Count(twofa.EventTwoFactorDisabled))
+}

@@ -45,9 +45,21 @@ func NewRecoveryCodes(c Config) (*RecoveryCodes, error) {
 // Generate creates a new set of RecoveryCodeCount codes for the account,
 // voiding any earlier set, and returns them formatted "xxxxx-xxxxx" to show
 // the user once. Only their keyed digests are stored.
+//
+// Recovery codes stand in for a second factor, so Generate needs
+// two-factor authentication on (a confirmed device, or with
+// Config.OutOfBand a trusted phone number): otherwise it returns
+// ErrNotEnrolled and stores nothing. It checks again after storing the
+// set, so that a concurrent revocation of the last factor cannot leave a
+// live set behind (the set is then voided and ErrNotEnrolled returned).
 func (r *RecoveryCodes) Generate(ctx context.Context, account string) ([]string, error) {
 	if err := validAccount(account); err != nil {
 		return nil, err
+	}
+	if on, err := r.c.enabled(ctx, account); err != nil {
+		return nil, err
+	} else if !on {
+		return nil, ErrNotEnrolled
 	}
 	codes := make([]string, RecoveryCodeCount)
 	digests := make([][]byte, RecoveryCodeCount)
@@ -73,6 +85,16 @@ func (r *RecoveryCodes) Generate(ctx context.Context, account string) ([]string,
 	now := r.c.Clock.Now()
 	if err := r.c.Store.ReplaceRecoveryCodes(ctx, account, digests, now); err != nil {
 		return nil, fmt.Errorf("twofa: recovery codes: %w", err)
+	}
+	if on, err := r.c.enabled(ctx, account); err != nil || !on {
+		// The last factor went meanwhile: the set must not outlive it.
+		if derr := r.c.Store.DeleteRecoveryCodes(ctx, account); derr != nil {
+			return nil, fmt.Errorf("twofa: recovery codes: %w", derr)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return nil, ErrNotEnrolled
 	}
 	r.c.Events.emit(ctx, Event{Type: EventRecoveryCodesGenerated, Account: account, Time: now, Remaining: len(codes)})
 	return codes, nil

@@ -210,20 +210,64 @@ func TestRecoveryOtherAccount(t *testing.T) {
 	require.ErrorIs(t, err, twofa.ErrNotEnrolled)
 }
 
-func TestRecoveryBeforeFirstDevice(t *testing.T) {
+// Recovery codes stand in for a second factor: none are issued while
+// two-factor authentication is off, a pending enrolment included.
+func TestRecoveryNeedsTwoFactor(t *testing.T) {
 	t.Parallel()
-	// A settings page may show the codes while the first device is being
-	// set up: they work once it is confirmed.
 	env := twofatest.New(t)
 	ctx := t.Context()
-	codes := rcGenerate(t, env, "alice")
-	_, err := env.Verifier.Verify(ctx, "alice", codes[0])
+	_, err := env.Recovery.Generate(ctx, "alice")
 	require.ErrorIs(t, err, twofa.ErrNotEnrolled)
-	assert.Equal(t, twofa.RecoveryCodeCount, rcRemaining(t, env, "alice"))
+	_, err = env.Devices.Enroll(ctx, "alice", "phone", twofa.EnrollOptions{})
+	require.NoError(t, err)
+	_, err = env.Recovery.Generate(ctx, "alice")
+	require.ErrorIs(t, err, twofa.ErrNotEnrolled, "a pending device is no second factor")
+	assert.Zero(t, rcRemaining(t, env, "alice"))
+	assert.Zero(t, env.Events.Count(twofa.EventRecoveryCodesGenerated))
+
 	env.EnrollTOTP("alice")
+	codes := rcGenerate(t, env, "alice")
 	res, err := env.Verifier.Verify(ctx, "alice", codes[0])
 	require.NoError(t, err)
 	assert.Equal(t, twofa.RecoveryCodeCount-1, res.RecoveryCodesLeft)
+}
+
+// revokingStore revokes the account's devices right after recovery codes
+// are stored, as a concurrent revocation of the last device would.
+type revokingStore struct {
+	*memstore.Store
+	devices *twofa.Devices
+}
+
+func (s *revokingStore) ReplaceRecoveryCodes(ctx context.Context, account string, digests [][]byte, at time.Time) error {
+	if err := s.Store.ReplaceRecoveryCodes(ctx, account, digests, at); err != nil {
+		return err
+	}
+	devs, err := s.devices.List(ctx, account)
+	if err != nil {
+		return err
+	}
+	for _, d := range devs {
+		if err := s.devices.Revoke(ctx, account, d.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// A set generated while the last device is revoked does not outlive it.
+func TestRecoveryGenerateRacesRevoke(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	env.EnrollTOTP("alice")
+	cfg := env.Config
+	cfg.Store = &revokingStore{Store: env.Store, devices: env.Devices}
+	r, err := twofa.NewRecoveryCodes(cfg)
+	require.NoError(t, err)
+	_, err = r.Generate(ctx, "alice")
+	require.ErrorIs(t, err, twofa.ErrNotEnrolled)
+	assert.Zero(t, rcRemaining(t, env, "alice"))
 }
 
 func TestRecoveryConcurrentUse(t *testing.T) {
@@ -479,6 +523,7 @@ func TestRecoveryDistribution(t *testing.T) {
 		t.Skip("generates 300,000 symbols")
 	}
 	env := twofatest.New(t)
+	env.EnrollTOTP("alice")
 	const sets = 3000
 	const symbols = 10
 	var overall [32]int

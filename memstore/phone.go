@@ -194,14 +194,16 @@ func (s *Store) TouchPhone(ctx context.Context, account, id string, at time.Time
 
 // DeletePhone removes a phone and voids its open challenges, as
 // [twofa.PhoneStore] describes.
-func (s *Store) DeletePhone(ctx context.Context, account, id string) (int, error) {
+func (s *Store) DeletePhone(ctx context.Context, account, id string) (twofa.PhoneState, int, error) {
 	if err := s.begin(ctx); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer s.mu.Unlock()
-	if _, err := s.phone(account, id); err != nil {
-		return 0, err
+	e, err := s.phone(account, id)
+	if err != nil {
+		return 0, 0, err
 	}
+	state := e.p.State
 	a := s.accounts[account]
 	s.voidChallenges(a, id, 0)
 	delete(a.phones, id)
@@ -212,7 +214,7 @@ func (s *Store) DeletePhone(ctx context.Context, account, id string) (int, error
 			left++
 		}
 	}
-	return left, nil
+	return state, left, nil
 }
 
 // DeleteExpiredPhones removes every pending phone that lapsed at or

@@ -62,8 +62,9 @@ const (
 			AND (expires_at, expires_at_ns) > (CAST($3 AS BIGINT), CAST($4 AS BIGINT))`
 	qPhoneTouch = `UPDATE {{prefix}}phones SET last_used_at = $3, last_used_at_ns = $4
 		WHERE account = $1 AND id = $2 AND (last_used_at, last_used_at_ns) < (CAST($3 AS BIGINT), CAST($4 AS BIGINT))`
-	qPhoneDelete       = `DELETE FROM {{prefix}}phones WHERE account = $1 AND id = $2`
-	qPhoneCountTrusted = `SELECT COUNT(*) FROM {{prefix}}phones WHERE account = $1 AND state = ` + phoneTrusted
+	qPhoneDelete          = `DELETE FROM {{prefix}}phones WHERE account = $1 AND id = $2`
+	qPhoneDeleteReturning = `DELETE FROM {{prefix}}phones WHERE account = $1 AND id = $2 RETURNING state`
+	qPhoneCountTrusted    = `SELECT COUNT(*) FROM {{prefix}}phones WHERE account = $1 AND state = ` + phoneTrusted
 	// ($1, $2) is now.
 	qPhonesExpiredVoid = `UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `
 		WHERE state = ` + challengeOpen + ` AND (account, phone_id) IN (
@@ -304,27 +305,26 @@ func (s *Store) TouchPhone(ctx context.Context, account, id string, at time.Time
 // DeletePhone implements twofa.PhoneStore: one transaction, under the
 // account's lock (PostgreSQL), voids the phone's open challenges, deletes
 // it and counts the trusted phones left.
-func (s *Store) DeletePhone(ctx context.Context, account, id string) (int, error) {
+func (s *Store) DeletePhone(ctx context.Context, account, id string) (twofa.PhoneState, int, error) {
 	var left int
+	var state int64
 	err := s.inTx(ctx, lockPhones, account, func(q querier) error {
 		if _, err := q.ExecContext(ctx, s.sql(qChallengesVoid), account, id, 0); err != nil {
 			return err
 		}
-		res, err := q.ExecContext(ctx, s.sql(qPhoneDelete), account, id)
+		err := q.QueryRowContext(ctx, s.sql(qPhoneDeleteReturning), account, id).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return twofa.ErrNotFound
+		}
 		if err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return twofa.ErrNotFound
 		}
 		return q.QueryRowContext(ctx, s.sql(qPhoneCountTrusted), account).Scan(&left)
 	})
 	if err != nil {
-		return 0, wrap("delete phone", err)
+		return 0, 0, wrap("delete phone", err)
 	}
-	return left, nil
+	return twofa.PhoneState(state), left, nil
 }
 
 // DeleteExpiredPhones implements twofa.PhoneStore: one transaction voids

@@ -163,7 +163,7 @@ func TestDeletePhoneRacesCreateChallenge(t *testing.T) {
 			c := storetest.NewChallenge(p, t0.Add(time.Duration(round)*time.Hour))
 			goAll(2, func(i int) {
 				if i == 0 {
-					if _, err := ss[0].DeletePhone(ctx, "alice", p.ID); err != nil {
+					if _, _, err := ss[0].DeletePhone(ctx, "alice", p.ID); err != nil {
 						t.Errorf("DeletePhone: %v", err)
 					}
 					return

@@ -539,7 +539,7 @@ func testPhoneNotFound(t *testing.T, s PhoneStore) {
 	_, err = s.ConfirmPhone(t.Context(), acct, phRandomID(), t0)
 	wantErr(t, "ConfirmPhone of an unknown ID", err, twofa.ErrNotFound)
 	wantErr(t, "TouchPhone of an unknown ID", s.TouchPhone(t.Context(), acct, phRandomID(), t0), twofa.ErrNotFound)
-	_, err = s.DeletePhone(t.Context(), NewAccount(), p.ID)
+	_, _, err = s.DeletePhone(t.Context(), NewAccount(), p.ID)
 	wantErr(t, "DeletePhone of another account", err, twofa.ErrNotFound)
 	getPhone(t, s, acct, p.ID)
 }
@@ -609,17 +609,18 @@ func testDeletePhone(t *testing.T, s PhoneStore) {
 	a, b, pending := phTrusted(NewPhone(acct, t0)), phTrusted(NewPhone(acct, t0)), NewPhone(acct, t0)
 	insertPhone(t, s, a, b, pending)
 	for _, step := range []struct {
-		id   string
-		left int
-	}{{pending.ID, 2}, {a.ID, 1}, {b.ID, 0}} {
-		left, err := s.DeletePhone(t.Context(), acct, step.id)
-		if left != step.left || err != nil {
-			t.Errorf("DeletePhone(%q) = %d, %v; want %d trusted left", step.id, left, err, step.left)
+		id    string
+		state twofa.PhoneState
+		left  int
+	}{{pending.ID, twofa.PhonePending, 2}, {a.ID, twofa.PhoneTrusted, 1}, {b.ID, twofa.PhoneTrusted, 0}} {
+		state, left, err := s.DeletePhone(t.Context(), acct, step.id)
+		if state != step.state || left != step.left || err != nil {
+			t.Errorf("DeletePhone(%q) = %v, %d, %v; want %v, %d trusted left", step.id, state, left, err, step.state, step.left)
 		}
 		_, err = s.Phone(t.Context(), acct, step.id)
 		wantErr(t, "Phone of a deleted phone", err, twofa.ErrNotFound)
 	}
-	_, err := s.DeletePhone(t.Context(), acct, a.ID)
+	_, _, err := s.DeletePhone(t.Context(), acct, a.ID)
 	wantErr(t, "DeletePhone twice", err, twofa.ErrNotFound)
 }
 
@@ -633,7 +634,7 @@ func testDeletePhoneVoids(t *testing.T, s PhoneStore) {
 	if r, _ := consumeChallenge(t, s, used, used.Digest, 5, t0); r != twofa.ConsumeAccepted {
 		t.Fatalf("ConsumeChallenge with the right digest = %v", r)
 	}
-	if _, err := s.DeletePhone(t.Context(), acct, p.ID); err != nil {
+	if _, _, err := s.DeletePhone(t.Context(), acct, p.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got := getChallenge(t, s, acct, open.ID); got.State != twofa.ChallengeVoided {
@@ -651,7 +652,7 @@ func testDeletePhoneHistory(t *testing.T, s PhoneStore) {
 	p := phTrusted(NewPhone(acct, t0))
 	insertPhone(t, s, p)
 	phCreate(t, s, NewChallenge(p, t0))
-	if _, err := s.DeletePhone(t.Context(), acct, p.ID); err != nil {
+	if _, _, err := s.DeletePhone(t.Context(), acct, p.ID); err != nil {
 		t.Fatal(err)
 	}
 	again := phTrusted(NewPhone(acct, t0.Add(time.Second)))
@@ -714,7 +715,7 @@ func testPhoneCancelled(t *testing.T, s PhoneStore) {
 		t.Error("ConfirmPhone with a cancelled context reported true")
 	}
 	wantCancelled(t, "TouchPhone", s.TouchPhone(ctx, acct, p.ID, t0.Add(time.Hour)))
-	_, err = s.DeletePhone(ctx, acct, p.ID)
+	_, _, err = s.DeletePhone(ctx, acct, p.ID)
 	wantCancelled(t, "DeletePhone", err)
 	_, err = s.DeleteExpiredPhones(ctx, t0.Add(24*time.Hour))
 	wantCancelled(t, "DeleteExpiredPhones", err)
@@ -907,7 +908,7 @@ func testChallengeAccountCap(t *testing.T, s PhoneStore) {
 	if err := create(q, t0.Add(time.Minute), twofa.ChallengeVerifyPhone); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DeletePhone(t.Context(), acct, q.ID); err != nil {
+	if _, _, err := s.DeletePhone(t.Context(), acct, q.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := create(p, t0.Add(2*time.Minute), twofa.ChallengeSignIn); err != nil {

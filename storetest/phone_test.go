@@ -108,12 +108,12 @@ func (s shortCooldown) CreateChallenge(ctx context.Context, c twofa.Challenge, c
 // forgetful deletes the send history with the phone.
 type forgetful struct{ *memstore.Store }
 
-func (s forgetful) DeletePhone(ctx context.Context, account, id string) (int, error) {
-	n, err := s.Store.DeletePhone(ctx, account, id)
+func (s forgetful) DeletePhone(ctx context.Context, account, id string) (twofa.PhoneState, int, error) {
+	state, n, err := s.Store.DeletePhone(ctx, account, id)
 	if err == nil {
 		_, err = s.DeleteStaleChallenges(ctx, time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC))
 	}
-	return n, err
+	return state, n, err
 }
 
 // readThenWrite decides from a read, then writes: two callers can both

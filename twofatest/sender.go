@@ -80,6 +80,9 @@ func (e *Env) EnableOutOfBand() {
 	if e.Verifier, err = twofa.NewVerifier(e.Config); err != nil {
 		e.T.Fatalf("twofatest: %v", err)
 	}
+	if e.Recovery, err = twofa.NewRecoveryCodes(e.Config); err != nil {
+		e.T.Fatalf("twofatest: %v", err)
+	}
 	if e.Phones, err = twofa.NewPhones(e.Config); err != nil {
 		e.T.Fatalf("twofatest: %v", err)
 	}
