@@ -88,6 +88,12 @@ type Enrollment struct {
 // (Key.PNG) or URI; the device counts for login only once Confirm has seen
 // its first code, and lapses after Config.PendingTTL.
 //
+// An account has one enrolment at a time: Enroll first discards the
+// account's pending devices (each reported as EventRevoked), so an
+// abandoned enrolment - a reloaded page, a closed tab - never blocks a new
+// one or counts toward Config.MaxDevices. A confirmed device is never
+// discarded, even one confirmed a moment before.
+//
 // Errors: ErrInvalidAccount, ErrInvalidLabel, ErrInvalidOptions,
 // ErrTooManyDevices (confirmed and unexpired pending devices count),
 // ErrInvalidURI (the AccountName, by default the account, cannot go in an
@@ -167,6 +173,11 @@ func (d *Devices) add(ctx context.Context, account, label string, typ Type, o Op
 		dev.ConfirmedAt = now
 	} else {
 		dev.ExpiresAt = now.Add(d.c.PendingTTL)
+	}
+	if !confirmed {
+		if err := d.discardPending(ctx, account, now); err != nil {
+			return nil, err
+		}
 	}
 	if err := d.c.Store.InsertDevice(ctx, dev, d.c.MaxDevices, now); err != nil {
 		if errors.Is(err, ErrLimitReached) {
@@ -388,6 +399,29 @@ func (d *Devices) Revoke(ctx context.Context, account, id string) error {
 		return err
 	}
 	d.c.Events.emit(ctx, Event{Type: EventTwoFactorDisabled, Account: account, Time: now})
+	return nil
+}
+
+// discardPending removes the account's pending devices (abandoned
+// enrolments). Each removal is conditional in the store, so a device
+// confirmed meanwhile stays.
+func (d *Devices) discardPending(ctx context.Context, account string, now time.Time) error {
+	devs, err := d.c.Store.Devices(ctx, account)
+	if err != nil {
+		return fmt.Errorf("twofa: enrol: %w", err)
+	}
+	for _, dev := range devs {
+		if dev.State != DevicePending {
+			continue
+		}
+		removed, err := d.c.Store.DeletePendingDevice(ctx, account, dev.ID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("twofa: enrol: %w", err)
+		}
+		if removed {
+			d.c.Events.emit(ctx, Event{Type: EventRevoked, Account: account, DeviceID: dev.ID, Time: now})
+		}
+	}
 	return nil
 }
 

@@ -180,14 +180,14 @@ func TestEnrollDefaults(t *testing.T) {
 	assert.NotEqual(t, d.ID, e2.Device.ID)
 	assert.False(t, k.Secret.Equal(e2.Key.Secret))
 
-	assert.Equal(t, []twofa.EventType{twofa.EventEnrolled, twofa.EventEnrolled}, devEvents(env))
+	// The second enrolment replaced the first, still pending.
+	assert.Equal(t, []twofa.EventType{twofa.EventEnrolled, twofa.EventRevoked, twofa.EventEnrolled}, devEvents(env))
 	ev := env.Events.Events()[0]
 	assert.Equal(t, twofa.Event{Type: twofa.EventEnrolled, Account: "alice", DeviceID: d.ID, Time: twofatest.Start}, ev)
 
 	l := devList(t, env, "alice")
-	require.Len(t, l, 2)
-	assert.Equal(t, d, l[0], "List shows what Enroll returned, oldest first")
-	assert.Equal(t, e2.Device, l[1])
+	require.Len(t, l, 1)
+	assert.Equal(t, e2.Device, l[0], "List shows what Enroll returned")
 }
 
 func TestEnrollAccountName(t *testing.T) {
@@ -302,45 +302,39 @@ func TestPendingDeviceNeverCountsForLogin(t *testing.T) {
 
 func TestPendingDeviceExpires(t *testing.T) {
 	t.Parallel()
-	env := devWithConfig(t, twofatest.New(t), func(c *twofa.Config) { c.MaxDevices = 3 })
+	env := devWithConfig(t, twofatest.New(t), func(c *twofa.Config) { c.MaxDevices = 2 })
 	ctx := t.Context()
+	env.EnrollTOTP("alice")
+	key := twofa.Key{Account: "alice", Secret: devSecret(t)}
 
 	early := devEnroll(t, env, "alice", twofa.EnrollOptions{})
-	env.Clock.Advance(time.Minute)
-	late := devEnroll(t, env, "alice", twofa.EnrollOptions{})
-	third := devEnroll(t, env, "alice", twofa.EnrollOptions{})
-	_, err := env.Devices.Enroll(ctx, "alice", "phone", twofa.EnrollOptions{})
-	require.ErrorIs(t, err, twofa.ErrTooManyDevices, "unexpired pending devices count")
+	_, err := env.Devices.Import(ctx, "alice", "phone", key)
+	require.ErrorIs(t, err, twofa.ErrTooManyDevices, "an unexpired pending device counts")
 
-	// Exactly 10 minutes after enrolment the first one lapses.
+	// Exactly 10 minutes after enrolment it lapses.
 	env.Clock.Set(early.Device.ExpiresAt.Add(-time.Nanosecond))
-	assert.Len(t, devList(t, env, "alice"), 3)
+	assert.Len(t, devList(t, env, "alice"), 2)
 	env.Clock.Set(early.Device.ExpiresAt)
 	require.Equal(t, twofatest.Start.Add(10*time.Minute), env.Clock.Now())
 	err = env.Devices.Confirm(ctx, "alice", early.Device.ID, devConfirmCode(t, env, early))
 	require.ErrorIs(t, err, twofa.ErrEnrollmentExpired)
-	l := devList(t, env, "alice")
-	require.Len(t, l, 2, "List hides the lapsed device")
-	assert.Equal(t, late.Device.ID, l[0].ID)
-	assert.Equal(t, third.Device.ID, l[1].ID)
+	require.Len(t, devList(t, env, "alice"), 1, "List hides the lapsed device")
 
 	// It no longer counts toward the limit.
-	fourth := devEnroll(t, env, "alice", twofa.EnrollOptions{})
-	_, err = env.Devices.Enroll(ctx, "alice", "phone", twofa.EnrollOptions{})
+	late := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	_, err = env.Devices.Import(ctx, "alice", "phone", key)
 	require.ErrorIs(t, err, twofa.ErrTooManyDevices)
 
-	// The late one is still good for 59 s more...
-	env.Clock.Advance(59 * time.Second)
+	// The late one is good until its own expiry...
+	env.Clock.Set(late.Device.ExpiresAt.Add(-time.Second))
 	require.NoError(t, env.Devices.Confirm(ctx, "alice", late.Device.ID, devConfirmCode(t, env, late)))
 	// ...and a confirmed device never lapses.
 	env.Clock.Advance(24 * time.Hour)
-	l = devList(t, env, "alice")
-	require.Len(t, l, 1)
-	assert.Equal(t, late.Device.ID, l[0].ID)
-	assert.Equal(t, twofa.DeviceConfirmed, l[0].State)
-	assert.True(t, l[0].ExpiresAt.IsZero(), "a confirmed device has no expiry")
-	err = env.Devices.Confirm(ctx, "alice", fourth.Device.ID, devConfirmCode(t, env, fourth))
-	assert.ErrorIs(t, err, twofa.ErrEnrollmentExpired)
+	l := devList(t, env, "alice")
+	require.Len(t, l, 2)
+	assert.Equal(t, late.Device.ID, l[1].ID)
+	assert.Equal(t, twofa.DeviceConfirmed, l[1].State)
+	assert.True(t, l[1].ExpiresAt.IsZero(), "a confirmed device has no expiry")
 }
 
 func TestPendingTTLConfig(t *testing.T) {
@@ -531,18 +525,26 @@ func TestDeviceLimit(t *testing.T) {
 				limit = twofa.DefaultMaxDevices
 			}
 			// Confirmed and pending devices both count.
-			for i := range limit {
+			for i := range limit - 1 {
 				if i%2 == 0 {
 					env.EnrollTOTP("alice")
 				} else {
-					devEnroll(t, env, "alice", twofa.EnrollOptions{Type: twofa.TypeHOTP})
+					env.EnrollHOTP("alice")
 				}
 			}
-			_, err := env.Devices.Enroll(ctx, "alice", "one too many", twofa.EnrollOptions{})
-			require.ErrorIs(t, err, twofa.ErrTooManyDevices)
+			devEnroll(t, env, "alice", twofa.EnrollOptions{Type: twofa.TypeHOTP})
+			_, err := env.Devices.Import(ctx, "alice", "one too many", twofa.Key{Account: "alice", Secret: devSecret(t)})
+			require.ErrorIs(t, err, twofa.ErrTooManyDevices, "Import counts the pending device")
 			require.ErrorIs(t, err, twofa.ErrLimitReached)
-			_, err = env.Devices.Import(ctx, "alice", "one too many", twofa.Key{Account: "alice", Secret: devSecret(t)})
-			require.ErrorIs(t, err, twofa.ErrTooManyDevices, "Import counts too")
+			assert.Len(t, devList(t, env, "alice"), limit)
+
+			// A new enrolment replaces the pending one instead of being
+			// refused; once it is confirmed, the account is full.
+			e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
+			assert.Len(t, devList(t, env, "alice"), limit)
+			require.NoError(t, env.Devices.Confirm(ctx, "alice", e.Device.ID, devConfirmCode(t, env, e)))
+			_, err = env.Devices.Enroll(ctx, "alice", "one too many", twofa.EnrollOptions{})
+			require.ErrorIs(t, err, twofa.ErrTooManyDevices)
 			assert.Len(t, devList(t, env, "alice"), limit)
 
 			// The limit is per account.
@@ -556,6 +558,24 @@ func TestDeviceLimit(t *testing.T) {
 	}
 }
 
+// Reloading an enrolment page never locks the user out of enrolling: each
+// Enroll replaces the pending one.
+func TestEnrollReplacesPending(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := t.Context()
+	env.EnrollTOTP("alice")
+	var last *twofa.Enrollment
+	for range 5 * twofa.DefaultMaxDevices {
+		last = devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	}
+	l := devList(t, env, "alice")
+	require.Len(t, l, 2, "one confirmed device and one pending enrolment")
+	assert.Equal(t, last.Device.ID, l[1].ID)
+	require.NoError(t, env.Devices.Confirm(ctx, "alice", last.Device.ID, devConfirmCode(t, env, last)))
+	assert.Len(t, devList(t, env, "alice"), 2)
+}
+
 func TestDeviceLimitConcurrent(t *testing.T) {
 	t.Parallel()
 	env := twofatest.New(t)
@@ -564,7 +584,7 @@ func TestDeviceLimitConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			_, errs[i] = env.Devices.Enroll(t.Context(), "alice", fmt.Sprint("phone ", i), twofa.EnrollOptions{})
+			_, errs[i] = env.Devices.Import(t.Context(), "alice", fmt.Sprint("phone ", i), twofa.Key{Account: "alice", Secret: devSecret(t)})
 		})
 	}
 	wg.Wait()
@@ -578,25 +598,23 @@ func TestDeviceLimitConcurrent(t *testing.T) {
 	}
 	assert.Equal(t, twofa.DefaultMaxDevices, ok)
 	assert.Len(t, devList(t, env, "alice"), twofa.DefaultMaxDevices)
-	assert.Equal(t, twofa.DefaultMaxDevices, env.Events.Count(twofa.EventEnrolled))
+	assert.Equal(t, twofa.DefaultMaxDevices, env.Events.Count(twofa.EventImported))
 }
 
 func TestDeviceLimitExpiredPending(t *testing.T) {
 	t.Parallel()
 	env := twofatest.New(t)
 	ctx := t.Context()
-	env.EnrollTOTP("alice")
 	for range twofa.DefaultMaxDevices - 1 {
-		devEnroll(t, env, "alice", twofa.EnrollOptions{})
+		env.EnrollTOTP("alice")
 	}
-	_, err := env.Devices.Enroll(ctx, "alice", "phone", twofa.EnrollOptions{})
-	require.ErrorIs(t, err, twofa.ErrTooManyDevices)
+	devEnroll(t, env, "alice", twofa.EnrollOptions{})
+	key := twofa.Key{Account: "alice", Secret: devSecret(t)}
+	_, err := env.Devices.Import(ctx, "alice", "phone", key)
+	require.ErrorIs(t, err, twofa.ErrTooManyDevices, "an unexpired pending device counts")
 	env.Clock.Advance(twofa.DefaultPendingTTL)
-	for range twofa.DefaultMaxDevices - 1 {
-		devEnroll(t, env, "alice", twofa.EnrollOptions{})
-	}
-	_, err = env.Devices.Enroll(ctx, "alice", "phone", twofa.EnrollOptions{})
-	require.ErrorIs(t, err, twofa.ErrTooManyDevices)
+	_, err = env.Devices.Import(ctx, "alice", "phone", key)
+	require.NoError(t, err, "a lapsed one does not")
 	assert.Len(t, devList(t, env, "alice"), twofa.DefaultMaxDevices)
 }
 
@@ -681,7 +699,10 @@ func TestRevoke(t *testing.T) {
 	_, err = env.Verifier.Verify(ctx, "alice", codes[0])
 	require.ErrorIs(t, err, twofa.ErrInvalidCode)
 
-	// Revoking a pending device is fine and disables nothing.
+	// Re-enrolling discarded the pending device; revoking a pending
+	// device is fine and disables nothing.
+	require.ErrorIs(t, env.Devices.Revoke(ctx, "alice", p.Device.ID), twofa.ErrNotFound)
+	p = devEnroll(t, env, "alice", twofa.EnrollOptions{})
 	n = env.Events.Count(twofa.EventTwoFactorDisabled)
 	require.NoError(t, env.Devices.Revoke(ctx, "alice", p.Device.ID))
 	assert.Equal(t, n, env.Events.Count(twofa.EventTwoFactorDisabled))
