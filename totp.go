@@ -150,6 +150,25 @@ func window(c, before, after uint64) (uint64, uint64) {
 	return first, last
 }
 
+// verifyNearest is VerifyRange searching from centre outwards (centre is
+// clamped into [first, last]): the Verifier's search, where the expected
+// step is the likeliest, so an accepted code usually costs one HMAC. It
+// returns the matching step nearest centre.
+func (t *TOTP) verifyNearest(code string, centre, first, last uint64) (uint64, error) {
+	if first > last || last-first >= MaxWindow {
+		return 0, ErrWindowTooLarge
+	}
+	v, ok := otp.ParseCode(code, t.opts.Digits)
+	if !ok {
+		return 0, ErrMalformedCode
+	}
+	c, ok := t.g.MatchNearest(v, min(max(centre, first), last), first, last)
+	if !ok {
+		return 0, ErrInvalidCode
+	}
+	return c, nil
+}
+
 func verifyRange(g *otp.Generator, code string, first, last uint64) (uint64, error) {
 	if first > last || last-first >= MaxWindow {
 		return 0, ErrWindowTooLarge

@@ -405,7 +405,7 @@ func (v *Verifier) check(d Device, g *deviceGen, code string, now time.Time, res
 	lo, hi := window(centre, uint64(v.c.Skew), uint64(v.c.Skew))
 	hi = min(hi, ^uint64(0)-1)
 	if !resync && hi >= d.Counter {
-		if m, err := g.totp.VerifyRange(code, max(lo, d.Counter), hi); err == nil {
+		if m, err := g.totp.verifyNearest(code, centre, max(lo, d.Counter), hi); err == nil {
 			return outcome{kind: outAccept, dev: d, step: m, drift: clampDrift(offset(m, n), maxDrift)}
 		}
 	}
