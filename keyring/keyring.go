@@ -40,7 +40,7 @@ const (
 	// digest: 256 bits, the XChaCha20-Poly1305 key size and the
 	// HMAC-SHA-256 output size, so no key is weaker than the primitives
 	// it feeds.
-	KeySize = chacha20poly1305.KeySize
+	KeySize = 32
 
 	// MaxKeys bounds the sealing keys of one Keyring. A rotation needs two
 	// at a time (the old key opens, the new one seals), a staged rollout
