@@ -13,6 +13,7 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/sqlstore"
 	"github.com/twofa-go/twofa/twofatest"
@@ -102,7 +103,7 @@ func apBenchSetup(b *testing.B, st twofa.Store, db *sql.DB) *apBenchFixture {
 	ctx := context.Background()
 	start := time.Now()
 	clock := twofatest.NewClock(twofatest.Start)
-	kr, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: apBenchRandom(twofa.KeyringKeySize)}, apBenchRandom(twofa.KeyringKeySize))
+	kr, err := keyring.New(1, map[keyring.KeyID][]byte{1: apBenchRandom(keyring.KeySize)}, apBenchRandom(keyring.KeySize))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func apBenchFill(b *testing.B, st twofa.Store, account string, i int, now time.T
 	for j := range 1 + i%3 {
 		p := twofa.AppPassword{
 			ID: rand.Text(), Account: account, Label: fmt.Sprint("client ", j),
-			Digest: apBenchRandom(twofa.DigestSize), CreatedAt: now,
+			Digest: apBenchRandom(keyring.DigestSize), CreatedAt: now,
 		}
 		if err := st.InsertAppPassword(ctx, p, twofa.DefaultMaxAppPasswords); err != nil {
 			b.Fatal(err)
@@ -184,7 +185,7 @@ func apBenchFillSQL(b *testing.B, s twofa.Store, db *sql.DB, now time.Time) {
 	apBenchFill(b, s, "template", 0, now)
 	for j := 1; j < 3; j++ {
 		p := twofa.AppPassword{ID: rand.Text(), Account: "template", Label: fmt.Sprint("client ", j),
-			Digest: apBenchRandom(twofa.DigestSize), CreatedAt: now}
+			Digest: apBenchRandom(keyring.DigestSize), CreatedAt: now}
 		if err := s.InsertAppPassword(ctx, p, twofa.DefaultMaxAppPasswords); err != nil {
 			b.Fatal(err)
 		}
@@ -233,7 +234,7 @@ func apBenchFillSQL(b *testing.B, s twofa.Store, db *sql.DB, now time.Time) {
 		}
 		for _, p := range ps {
 			got, err := s.AppPasswordByDigest(ctx, account, p.Digest)
-			if err != nil || got.ID != p.ID || len(p.Digest) != twofa.DigestSize {
+			if err != nil || got.ID != p.ID || len(p.Digest) != keyring.DigestSize {
 				b.Fatalf("%s: AppPasswordByDigest = %+v, %v", account, got, err)
 			}
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/internal/stats"
+	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/twofatest"
 )
@@ -1145,7 +1146,7 @@ func TestAppPasswordStoredAsDigests(t *testing.T) {
 	// password, bound to the account.
 	want, err := f.env.Keyring.Digest(twofa.PurposeAppPassword, "alice", []byte(apFlat(pw1)))
 	require.NoError(t, err)
-	require.Len(t, want, twofa.DigestSize)
+	require.Len(t, want, keyring.DigestSize)
 	recs, err := f.env.Store.AppPasswords(ctx, "alice")
 	require.NoError(t, err)
 	require.Len(t, recs, 1)

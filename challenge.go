@@ -97,7 +97,7 @@ func canonicalChallengeCode(code string) (string, bool) {
 // challenge it was sent with. IDs hold no ':' (twofa's are lower-case
 // base32, and SendCode takes no phone id outside the MaxIDLen form), so
 // ':' separates the fields unambiguously.
-func challengeDigest(kr *Keyring, c Challenge, code string) ([]byte, error) {
+func challengeDigest(kr Keyring, c Challenge, code string) ([]byte, error) {
 	data := make([]byte, 0, 4+len(c.PhoneID)+len(c.ID)+len(code)+3)
 	data = strconv.AppendUint(data, uint64(c.Purpose), 10)
 	data = append(data, ':')
@@ -112,7 +112,7 @@ func challengeDigest(kr *Keyring, c Challenge, code string) ([]byte, error) {
 }
 
 // challengeMatches reports, in constant time, whether code is c's code.
-func challengeMatches(kr *Keyring, c Challenge, code string) (bool, error) {
+func challengeMatches(kr Keyring, c Challenge, code string) (bool, error) {
 	d, err := challengeDigest(kr, c, code)
 	if err != nil {
 		return false, err
@@ -121,7 +121,7 @@ func challengeMatches(kr *Keyring, c Challenge, code string) (bool, error) {
 }
 
 // consume tries code against c in the store.
-func consume(ctx context.Context, kr *Keyring, cs ChallengeStore, c Challenge, code string, maxAttempts int, now time.Time) (ConsumeResult, int, error) {
+func consume(ctx context.Context, kr Keyring, cs ChallengeStore, c Challenge, code string, maxAttempts int, now time.Time) (ConsumeResult, int, error) {
 	d, err := challengeDigest(kr, c, code)
 	if err != nil {
 		return 0, 0, err

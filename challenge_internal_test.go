@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa/internal/stats"
+	"github.com/twofa-go/twofa/keyring"
 )
 
 // uint32s is a reader that returns the given values, big-endian, then
@@ -145,15 +146,15 @@ func TestChallengeDigestBinds(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok)
 	_, err = challengeDigest(kr, Challenge{ID: "c"}, "123456")
-	assert.True(t, errors.Is(err, ErrInvalidBinding), "empty account")
+	assert.True(t, errors.Is(err, keyring.ErrInvalidBinding), "empty account")
 }
 
-func phoneTestKeyring(t *testing.T) *Keyring {
+func phoneTestKeyring(t *testing.T) Keyring {
 	t.Helper()
-	key, digest := make([]byte, KeyringKeySize), make([]byte, KeyringKeySize)
+	key, digest := make([]byte, keyring.KeySize), make([]byte, keyring.KeySize)
 	rand.Read(key)
 	rand.Read(digest)
-	kr, err := NewKeyring(1, map[KeyID][]byte{1: key}, digest)
+	kr, err := keyring.New(1, map[keyring.KeyID][]byte{1: key}, digest)
 	require.NoError(t, err)
 	return kr
 }

@@ -40,10 +40,10 @@ const NoWindow = -1
 // describes an installation. The zero value
 // of every optional field gives the documented default.
 type Config struct {
-	Store   Store    // required: memstore.New() or a sqlstore
-	Keyring *Keyring // required: seals device secrets, keys digests
-	Issuer  string   // required by Devices: the service name shown in authenticator apps
-	Clock   Clock    // nil: the system clock
+	Store   Store   // required: memstore.New() or a sqlstore
+	Keyring Keyring // required: seals device secrets, keys digests; see package keyring
+	Issuer  string  // required by Devices: the service name shown in authenticator apps
+	Clock   Clock   // nil: the system clock
 	Events  EventHook
 
 	Skew      int // TOTP steps each side of the expected one; 0: DefaultSkew; NoWindow: none

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/twofatest"
 )
@@ -16,7 +17,7 @@ import (
 // cfgValid returns a complete Config.
 func cfgValid(t testing.TB) twofa.Config {
 	t.Helper()
-	kr, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: devKeyringKey(1)}, devKeyringKey(2))
+	kr, err := keyring.New(1, map[keyring.KeyID][]byte{1: devKeyringKey(1)}, devKeyringKey(2))
 	require.NoError(t, err)
 	return twofa.Config{Store: memstore.New(), Keyring: kr, Issuer: "Example"}
 }

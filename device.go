@@ -165,7 +165,7 @@ func (d *Devices) add(ctx context.Context, account, label string, typ Type, o Op
 	if typ == TypeTOTP {
 		dev.Period = o.Period
 	}
-	if dev.Sealed, err = d.c.Keyring.SealSecret(account, dev.sealBinding(), s); err != nil {
+	if dev.Sealed, err = sealSecret(d.c.Keyring, account, dev.sealBinding(), s); err != nil {
 		return nil, err
 	}
 	if confirmed {
@@ -453,7 +453,7 @@ func (d *Devices) Reseal(ctx context.Context, account string) (int, error) {
 	}
 	n := 0
 	for _, dev := range devs {
-		blob, changed, err := d.c.Keyring.Reseal(account, dev.sealBinding(), dev.Sealed)
+		blob, changed, err := resealSecret(d.c.Keyring, account, dev.sealBinding(), dev.Sealed)
 		if err != nil {
 			return n, fmt.Errorf("twofa: reseal device %s: %w", idForError(dev.ID), err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/twofatest"
 )
@@ -876,7 +877,7 @@ func TestEnabled(t *testing.T) {
 
 // devKeyringKey returns a fixed, distinct 32-byte key for tests.
 func devKeyringKey(b byte) []byte {
-	k := make([]byte, twofa.KeyringKeySize)
+	k := make([]byte, keyring.KeySize)
 	for i := range k {
 		k[i] = b ^ byte(i)
 	}
@@ -890,7 +891,7 @@ func TestResealAfterRotation(t *testing.T) {
 	clock := twofatest.NewClock(twofatest.Start)
 	digest := devKeyringKey(0xd0)
 	k1, k2 := devKeyringKey(0x01), devKeyringKey(0x02)
-	ring1, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: k1}, digest)
+	ring1, err := keyring.New(1, map[keyring.KeyID][]byte{1: k1}, digest)
 	require.NoError(t, err)
 	cfg := twofa.Config{Store: store, Keyring: ring1, Issuer: "Example", Clock: clock}
 	devices, _, recovery := devManagers(t, cfg)
@@ -904,7 +905,7 @@ func TestResealAfterRotation(t *testing.T) {
 	require.NoError(t, err)
 
 	// Rotate: key 2 seals, key 1 still opens.
-	ring12, err := twofa.NewKeyring(2, map[twofa.KeyID][]byte{1: k1, 2: k2}, digest)
+	ring12, err := keyring.New(2, map[keyring.KeyID][]byte{1: k1, 2: k2}, digest)
 	require.NoError(t, err)
 	cfg.Keyring = ring12
 	devices, verifier, _ := devManagers(t, cfg)
@@ -922,7 +923,7 @@ func TestResealAfterRotation(t *testing.T) {
 	assert.Zero(t, n)
 
 	// Drop key 1: alice's devices still work, bob's (not resealed) do not.
-	ring2, err := twofa.NewKeyring(2, map[twofa.KeyID][]byte{2: k2}, digest)
+	ring2, err := keyring.New(2, map[keyring.KeyID][]byte{2: k2}, digest)
 	require.NoError(t, err)
 	cfg.Keyring = ring2
 	devices, verifier, recovery = devManagers(t, cfg)
@@ -979,7 +980,7 @@ func TestResealConcurrentRevoke(t *testing.T) {
 	store := &devRevokingStore{Store: memstore.New()}
 	clock := twofatest.NewClock(twofatest.Start)
 	digest, k1, k2 := devKeyringKey(0xd0), devKeyringKey(0x01), devKeyringKey(0x02)
-	ring1, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: k1}, digest)
+	ring1, err := keyring.New(1, map[keyring.KeyID][]byte{1: k1}, digest)
 	require.NoError(t, err)
 	cfg := twofa.Config{Store: store, Keyring: ring1, Issuer: "Example", Clock: clock}
 	devices, _, _ := devManagers(t, cfg)
@@ -989,7 +990,7 @@ func TestResealConcurrentRevoke(t *testing.T) {
 	}
 	store.victim = devs[1].ID
 
-	ring12, err := twofa.NewKeyring(2, map[twofa.KeyID][]byte{1: k1, 2: k2}, digest)
+	ring12, err := keyring.New(2, map[keyring.KeyID][]byte{1: k1, 2: k2}, digest)
 	require.NoError(t, err)
 	cfg.Keyring = ring12
 	devices, _, _ = devManagers(t, cfg)
@@ -997,7 +998,7 @@ func TestResealConcurrentRevoke(t *testing.T) {
 	require.NoError(t, err, "a device revoked meanwhile is skipped")
 	assert.Equal(t, 2, n)
 
-	ring2, err := twofa.NewKeyring(2, map[twofa.KeyID][]byte{2: k2}, digest)
+	ring2, err := keyring.New(2, map[keyring.KeyID][]byte{2: k2}, digest)
 	require.NoError(t, err)
 	cfg.Keyring = ring2
 	_, verifier, _ := devManagers(t, cfg)

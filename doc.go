@@ -19,14 +19,16 @@
 //
 // Devices enrols an account's authenticators (pending until confirmed with
 // a first code), lists, renames and revokes them; their secrets are sealed
-// at rest by a Keyring. A Verifier checks a sign-in code against every
+// at rest by a Keyring (package keyring, loaded from one environment
+// variable with keyring.Parse). A Verifier checks a sign-in code against every
 // confirmed device and the account's recovery codes, refuses replays with
 // an atomic compare-and-set in the store, tracks clock drift, and throttles
 // guessers with an exponential back-off and a long-horizon budget. State lives behind the small
 // store interfaces that Store combines: package memstore keeps it in
 // memory, package sqlstore in SQLite or PostgreSQL.
 //
-//	cfg := twofa.Config{Store: memstore.New(), Keyring: keyring, Issuer: "Example"}
+//	keys, _ := keyring.Parse(os.Getenv("TWOFA_KEYS"))
+//	cfg := twofa.Config{Store: memstore.New(), Keyring: keys, Issuer: "Example"}
 //	devices, _ := twofa.NewDevices(cfg)
 //	verifier, _ := twofa.NewVerifier(cfg)
 //	res, err := verifier.Verify(ctx, account, code)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/twofatest"
 )
@@ -55,17 +56,13 @@ func secondFactor(v *twofa.Verifier, accountOf func(*http.Request) string) http.
 
 // exampleConfig returns an in-memory installation on a fake clock.
 func exampleConfig(clock twofa.Clock) twofa.Config {
-	// In production, load the keys from a secret manager
-	// (ParseKeyringKeys) instead of generating them.
-	sealing, err := twofa.GenerateKeyringKey()
+	// In production, load the keys from the environment instead of
+	// generating them: keyring.Parse(os.Getenv("TWOFA_KEYS")).
+	keys, err := keyring.Generate()
 	if err != nil {
 		log.Fatal(err)
 	}
-	digest, err := twofa.GenerateKeyringKey()
-	if err != nil {
-		log.Fatal(err)
-	}
-	kr, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: sealing}, digest)
+	kr, err := keyring.Parse(keys)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/internal/stats"
+	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/twofatest"
 )
@@ -499,7 +500,7 @@ func TestRecoveryStoredAsDigests(t *testing.T) {
 		}
 		d, err := env.Keyring.Digest(twofa.PurposeRecoveryCode, "alice", []byte(canonical))
 		require.NoError(t, err)
-		require.Len(t, d, twofa.DigestSize)
+		require.Len(t, d, keyring.DigestSize)
 		digests = append(digests, d)
 	}
 	// What the store keeps is exactly the keyed digests, bound to the

@@ -502,7 +502,7 @@ type deviceGen struct {
 
 // generator opens a device's sealed secret and prepares its generator.
 func (c Config) generator(d Device) (*deviceGen, error) {
-	s, err := c.Keyring.OpenSecret(d.Account, d.sealBinding(), d.Sealed)
+	s, err := openSecret(c.Keyring, d.Account, d.sealBinding(), d.Sealed)
 	if err != nil {
 		return nil, fmt.Errorf("device %s: %w", idForError(d.ID), err)
 	}

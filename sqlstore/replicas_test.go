@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/sqlstore"
 	"github.com/twofa-go/twofa/twofatest"
 )
@@ -28,12 +29,12 @@ type replica struct {
 // submissions all reach the replay guard.
 var wideThrottle = twofa.ThrottlePolicy{Free: 1 << 20, Base: time.Second, Max: time.Second}
 
-func newKeyring(tb testing.TB) *twofa.Keyring {
+func newKeyring(tb testing.TB) *keyring.Keyring {
 	tb.Helper()
-	key, digestKey := make([]byte, twofa.KeyringKeySize), make([]byte, twofa.KeyringKeySize)
+	key, digestKey := make([]byte, keyring.KeySize), make([]byte, keyring.KeySize)
 	rand.Read(key)
 	rand.Read(digestKey)
-	kr, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: key}, digestKey)
+	kr, err := keyring.New(1, map[keyring.KeyID][]byte{1: key}, digestKey)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -11,13 +11,13 @@ package twofatest
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
 )
 
@@ -65,7 +65,7 @@ type Env struct {
 	T        testing.TB
 	Clock    *Clock
 	Store    *memstore.Store
-	Keyring  *twofa.Keyring
+	Keyring  *keyring.Keyring
 	Events   *Recorder
 	Config   twofa.Config
 	Devices  *twofa.Devices
@@ -79,14 +79,11 @@ type Env struct {
 // settings and an event Recorder. It fails the test on error.
 func New(t testing.TB) *Env {
 	t.Helper()
-	key, digestKey := make([]byte, twofa.KeyringKeySize), make([]byte, twofa.KeyringKeySize)
-	if _, err := rand.Read(key); err != nil {
+	keys, err := keyring.Generate()
+	if err != nil {
 		t.Fatalf("twofatest: %v", err)
 	}
-	if _, err := rand.Read(digestKey); err != nil {
-		t.Fatalf("twofatest: %v", err)
-	}
-	kr, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: key}, digestKey)
+	kr, err := keyring.Parse(keys)
 	if err != nil {
 		t.Fatalf("twofatest: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
@@ -108,8 +109,8 @@ func TestNew(t *testing.T) {
 	ds, err := env.Store.Devices(t.Context(), "alice")
 	require.NoError(t, err)
 	require.Len(t, ds, 1)
-	_, err = other.Keyring.OpenSecret("alice", dev.ID, ds[0].Sealed)
-	assert.ErrorIs(t, err, twofa.ErrInvalidSealed, "keyrings are random per Env")
+	_, err = other.Keyring.Open(nil, "alice", dev.ID, ds[0].Sealed)
+	assert.ErrorIs(t, err, keyring.ErrInvalidSealed, "keyrings are random per Env")
 }
 
 func TestEnrollTOTP(t *testing.T) {

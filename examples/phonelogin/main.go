@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/phonenumber"
 )
@@ -80,22 +81,19 @@ func main() {
 
 // run is the demo. in is nil unless the user types the codes.
 func run(ctx context.Context, out io.Writer, in *bufio.Reader, logger *log.Logger, typed, region string) error {
-	// In production, load the keyring's keys from your secret manager.
-	sealKey, err := twofa.GenerateKeyringKey()
+	// In production, load the keyring from the environment:
+	// keyring.Parse(os.Getenv("TWOFA_KEYS")).
+	text, err := keyring.Generate()
 	if err != nil {
 		return err
 	}
-	digestKey, err := twofa.GenerateKeyringKey()
-	if err != nil {
-		return err
-	}
-	keyring, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: sealKey}, digestKey)
+	keys, err := keyring.Parse(text)
 	if err != nil {
 		return err
 	}
 	sender := &devLogSender{log: logger}
 	cfg := twofa.Config{
-		Store: memstore.New(), Keyring: keyring, Issuer: "twofa phonelogin",
+		Store: memstore.New(), Keyring: keys, Issuer: "twofa phonelogin",
 		Sender: sender,
 		// Accept codes sent to trusted numbers at sign-in. SMS is a
 		// weaker second factor than an authenticator app (SIM swaps,

@@ -24,6 +24,7 @@ import (
 	"github.com/boombuler/barcode/qr"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
 )
 
@@ -35,21 +36,23 @@ func main() {
 
 func run(ctx context.Context, out io.Writer) error {
 	// The keyring seals device secrets at rest and keys the digests of
-	// recovery codes. In production, load its keys from your secret
-	// manager; never generate them at start-up.
-	sealKey, err := twofa.GenerateKeyringKey()
+	// recovery codes. In production it comes from one environment
+	// variable, made once with
+	// "go run github.com/twofa-go/twofa/cmd/twofa-keyring@latest":
+	//
+	//	keys, err := keyring.Parse(os.Getenv("TWOFA_KEYS"))
+	//
+	// Never generate it at start-up, as this throwaway demo does: what was
+	// sealed under it would be lost at the next start.
+	text, err := keyring.Generate()
 	if err != nil {
 		return err
 	}
-	digestKey, err := twofa.GenerateKeyringKey()
+	keys, err := keyring.Parse(text)
 	if err != nil {
 		return err
 	}
-	keyring, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: sealKey}, digestKey)
-	if err != nil {
-		return err
-	}
-	cfg := twofa.Config{Store: memstore.New(), Keyring: keyring, Issuer: "twofa quickstart"}
+	cfg := twofa.Config{Store: memstore.New(), Keyring: keys, Issuer: "twofa quickstart"}
 	devices, err := twofa.NewDevices(cfg)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package twofa_test
+package keyring_test
 
 import (
 	"bytes"
@@ -11,9 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,14 +19,15 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/chacha20poly1305"
 
-	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/internal/fuzzseed"
+	"github.com/twofa-go/twofa/keyring"
 )
 
 // krKey returns test key n: SHA-256("twofa keyring test key <n>"). These
 // are test keys only, i.e. NOT how to make a real key (use
 // GenerateKeyringKey).
 // The Python program at the end of this file derives the same keys.
-func krKey(n twofa.KeyID) []byte {
+func krKey(n keyring.KeyID) []byte {
 	h := sha256.Sum256(fmt.Appendf(nil, "twofa keyring test key %d", n))
 	return h[:]
 }
@@ -40,13 +39,13 @@ func krDigestKey() []byte {
 }
 
 // krRing returns a Keyring of the test keys ids, sealing under primary.
-func krRing(t testing.TB, primary twofa.KeyID, ids ...twofa.KeyID) *twofa.Keyring {
+func krRing(t testing.TB, primary keyring.KeyID, ids ...keyring.KeyID) *keyring.Keyring {
 	t.Helper()
-	keys := make(map[twofa.KeyID][]byte, len(ids))
+	keys := make(map[keyring.KeyID][]byte, len(ids))
 	for _, id := range ids {
 		keys[id] = krKey(id)
 	}
-	k, err := twofa.NewKeyring(primary, keys, krDigestKey())
+	k, err := keyring.New(primary, keys, krDigestKey())
 	require.NoError(t, err)
 	return k
 }
@@ -60,12 +59,12 @@ func krHex(t testing.TB, s string) []byte {
 
 // requireSealedError checks that err is a *SealedError with the given
 // reason, matching ErrInvalidSealed, and returns it.
-func requireSealedError(t testing.TB, err error, reason error, msgAndArgs ...any) *twofa.SealedError {
+func requireSealedError(t testing.TB, err error, reason error, msgAndArgs ...any) *keyring.SealedError {
 	t.Helper()
 	require.Error(t, err, msgAndArgs...)
-	var se *twofa.SealedError
+	var se *keyring.SealedError
 	require.ErrorAs(t, err, &se, msgAndArgs...)
-	require.ErrorIs(t, err, twofa.ErrInvalidSealed, msgAndArgs...)
+	require.ErrorIs(t, err, keyring.ErrInvalidSealed, msgAndArgs...)
 	require.ErrorIs(t, err, reason, msgAndArgs...)
 	return se
 }
@@ -80,18 +79,18 @@ var krSecret = []byte("12345678901234567890")
 
 func TestKeyringRoundTrip(t *testing.T) {
 	k := krRing(t, 2, 1, 2)
-	for _, n := range []int{0, 1, 10, 20, 128, twofa.MaxPlaintextSize} {
+	for _, n := range []int{0, 1, 10, 20, 128, keyring.MaxPlaintextSize} {
 		pt := bytes.Repeat([]byte{0xa5}, n)
 		blob, err := k.Seal(krAccount, krDevice, pt)
 		require.NoError(t, err, "size %d", n)
-		require.Len(t, blob, n+twofa.SealedOverhead, "size %d", n)
+		require.Len(t, blob, n+keyring.SealedOverhead, "size %d", n)
 		require.Equal(t, byte(0x01), blob[0], "version byte")
 		require.Equal(t, uint32(2), binary.BigEndian.Uint32(blob[1:5]), "key id of the primary")
-		id, err := twofa.SealedKeyID(blob)
+		id, err := keyring.SealedKeyID(blob)
 		require.NoError(t, err)
-		require.Equal(t, twofa.KeyID(2), id)
+		require.Equal(t, keyring.KeyID(2), id)
 
-		got, err := k.Open(krAccount, krDevice, blob)
+		got, err := k.Open(nil, krAccount, krDevice, blob)
 		require.NoError(t, err, "size %d", n)
 		require.Equal(t, pt, got, "size %d", n)
 	}
@@ -106,33 +105,6 @@ func TestKeyringRoundTrip(t *testing.T) {
 	require.False(t, bytes.Contains(a, krSecret), "plaintext visible in blob")
 }
 
-func TestKeyringSealSecret(t *testing.T) {
-	k := krRing(t, 1, 1)
-	s, err := twofa.SecretFromBytes(krSecret)
-	require.NoError(t, err)
-	blob, err := k.SealSecret(krAccount, krDevice, s)
-	require.NoError(t, err)
-	require.Len(t, blob, len(krSecret)+twofa.SealedOverhead)
-
-	got, err := k.OpenSecret(krAccount, krDevice, blob)
-	require.NoError(t, err)
-	require.True(t, s.Equal(got))
-
-	_, err = k.OpenSecret(krAccount, "phone-2", blob)
-	requireSealedError(t, err, twofa.ErrSealedTampered)
-
-	// A zero Secret is refused, not sealed as an empty blob.
-	_, err = k.SealSecret(krAccount, krDevice, twofa.Secret{})
-	require.ErrorIs(t, err, twofa.ErrInvalidSecret)
-
-	// A blob that opens but holds no valid secret is a *SecretError.
-	short, err := k.Seal(krAccount, krDevice, []byte("short"))
-	require.NoError(t, err)
-	got, err = k.OpenSecret(krAccount, krDevice, short)
-	require.ErrorIs(t, err, twofa.ErrInvalidSecret)
-	require.True(t, got.IsZero())
-}
-
 // The golden blobs were made by the Python program at the end of this
 // file, an
 // implementation of the documented format in Python (HChaCha20 written out
@@ -141,7 +113,7 @@ func TestKeyringSealSecret(t *testing.T) {
 // must open them.
 var krGolden = []struct {
 	name            string
-	id              twofa.KeyID
+	id              keyring.KeyID
 	account, device string
 	plaintext       []byte
 	blob            string
@@ -161,16 +133,16 @@ func TestKeyringGoldenBlobs(t *testing.T) {
 		t.Run(g.name, func(t *testing.T) {
 			k := krRing(t, 1, 1, g.id)
 			blob := krHex(t, g.blob)
-			got, err := k.Open(g.account, g.device, blob)
+			got, err := k.Open(nil, g.account, g.device, blob)
 			require.NoError(t, err)
 			require.Equal(t, g.plaintext, got)
 
-			id, err := twofa.SealedKeyID(blob)
+			id, err := keyring.SealedKeyID(blob)
 			require.NoError(t, err)
 			require.Equal(t, g.id, id)
 
-			_, err = k.Open(g.account+"x", g.device, blob)
-			requireSealedError(t, err, twofa.ErrSealedTampered)
+			_, err = k.Open(nil, g.account+"x", g.device, blob)
+			requireSealedError(t, err, keyring.ErrSealedTampered)
 		})
 	}
 }
@@ -202,11 +174,11 @@ func TestKeyringFormatSpec(t *testing.T) {
 	header := []byte{1, 0, 0, 0, 9}
 	nonce := bytes.Repeat([]byte{0x42}, chacha20poly1305.NonceSizeX)
 	ours := append(append(bytes.Clone(header), nonce...), aead.Seal(nil, nonce, krSecret, krSpecAD(header, "a", "bc"))...)
-	pt, err = k.Open("a", "bc", ours)
+	pt, err = k.Open(nil, "a", "bc", ours)
 	require.NoError(t, err)
 	require.Equal(t, krSecret, pt)
-	_, err = k.Open("ab", "c", ours)
-	requireSealedError(t, err, twofa.ErrSealedTampered, "(a, bc) must not open as (ab, c)")
+	_, err = k.Open(nil, "ab", "c", ours)
+	requireSealedError(t, err, keyring.ErrSealedTampered, "(a, bc) must not open as (ab, c)")
 }
 
 func TestKeyringWrongKey(t *testing.T) {
@@ -215,25 +187,25 @@ func TestKeyringWrongKey(t *testing.T) {
 	require.NoError(t, err)
 
 	// Another key under the same id: authentication fails.
-	other, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: krKey(100)}, krDigestKey())
+	other, err := keyring.New(1, map[keyring.KeyID][]byte{1: krKey(100)}, krDigestKey())
 	require.NoError(t, err)
-	pt, err := other.Open(krAccount, krDevice, blob)
-	se := requireSealedError(t, err, twofa.ErrSealedTampered)
-	require.Equal(t, twofa.KeyID(1), se.KeyID)
+	pt, err := other.Open(nil, krAccount, krDevice, blob)
+	se := requireSealedError(t, err, keyring.ErrSealedTampered)
+	require.Equal(t, keyring.KeyID(1), se.KeyID)
 	require.Nil(t, pt)
 
 	// A ring without the blob's key id.
-	pt, err = krRing(t, 2, 2).Open(krAccount, krDevice, blob)
-	se = requireSealedError(t, err, twofa.ErrUnknownKey)
-	require.Equal(t, twofa.KeyID(1), se.KeyID)
+	pt, err = krRing(t, 2, 2).Open(nil, krAccount, krDevice, blob)
+	se = requireSealedError(t, err, keyring.ErrUnknownKey)
+	require.Equal(t, keyring.KeyID(1), se.KeyID)
 	require.Nil(t, pt)
 
 	// The key id rewritten to another key the ring holds.
 	both := krRing(t, 1, 1, 2)
 	moved := bytes.Clone(blob)
 	binary.BigEndian.PutUint32(moved[1:5], 2)
-	_, err = both.Open(krAccount, krDevice, moved)
-	requireSealedError(t, err, twofa.ErrSealedTampered)
+	_, err = both.Open(nil, krAccount, krDevice, moved)
+	requireSealedError(t, err, keyring.ErrSealedTampered)
 }
 
 func TestKeyringBinding(t *testing.T) {
@@ -248,21 +220,21 @@ func TestKeyringBinding(t *testing.T) {
 		{"AB", "c"},  // ids are bytes, not case-folded
 		{"ab", "c\x00"},
 	} {
-		pt, err := k.Open(c.account, c.device, blob)
-		requireSealedError(t, err, twofa.ErrSealedTampered, "%q %q", c.account, c.device)
+		pt, err := k.Open(nil, c.account, c.device, blob)
+		requireSealedError(t, err, keyring.ErrSealedTampered, "%q %q", c.account, c.device)
 		require.Nil(t, pt)
 	}
-	pt, err := k.Open("ab", "c", blob)
+	pt, err := k.Open(nil, "ab", "c", blob)
 	require.NoError(t, err)
 	require.Equal(t, krSecret, pt)
 }
 
 func TestKeyringBindingLimits(t *testing.T) {
 	k := krRing(t, 1, 1)
-	long := strings.Repeat("x", twofa.MaxBindingLen)
+	long := strings.Repeat("x", keyring.MaxBindingLen)
 	blob, err := k.Seal(long, long, krSecret)
 	require.NoError(t, err, "ids of MaxBindingLen bytes")
-	_, err = k.Open(long, long, blob)
+	_, err = k.Open(nil, long, long, blob)
 	require.NoError(t, err)
 
 	good, err := k.Seal(krAccount, krDevice, krSecret)
@@ -274,22 +246,22 @@ func TestKeyringBindingLimits(t *testing.T) {
 		{krAccount, long + "x"},
 	} {
 		_, err := k.Seal(c.account, c.device, krSecret)
-		require.ErrorIs(t, err, twofa.ErrInvalidBinding, "Seal %d %d", len(c.account), len(c.device))
-		pt, err := k.Open(c.account, c.device, good)
-		require.ErrorIs(t, err, twofa.ErrInvalidBinding, "Open")
+		require.ErrorIs(t, err, keyring.ErrInvalidBinding, "Seal %d %d", len(c.account), len(c.device))
+		pt, err := k.Open(nil, c.account, c.device, good)
+		require.ErrorIs(t, err, keyring.ErrInvalidBinding, "Open")
 		require.Nil(t, pt)
 		nb, changed, err := k.Reseal(c.account, c.device, good)
-		require.ErrorIs(t, err, twofa.ErrInvalidBinding, "Reseal")
+		require.ErrorIs(t, err, keyring.ErrInvalidBinding, "Reseal")
 		require.Nil(t, nb)
 		require.False(t, changed)
 	}
-	_, err = k.Digest(twofa.PurposeRecoveryCode, "", []byte("x"))
-	require.ErrorIs(t, err, twofa.ErrInvalidBinding)
-	_, err = k.Digest(twofa.PurposeRecoveryCode, long+"x", []byte("x"))
-	require.ErrorIs(t, err, twofa.ErrInvalidBinding)
+	_, err = k.Digest(recoveryCode, "", []byte("x"))
+	require.ErrorIs(t, err, keyring.ErrInvalidBinding)
+	_, err = k.Digest(recoveryCode, long+"x", []byte("x"))
+	require.ErrorIs(t, err, keyring.ErrInvalidBinding)
 
-	_, err = k.Seal(krAccount, krDevice, make([]byte, twofa.MaxPlaintextSize+1))
-	require.ErrorIs(t, err, twofa.ErrPlaintextTooLarge)
+	_, err = k.Seal(krAccount, krDevice, make([]byte, keyring.MaxPlaintextSize+1))
+	require.ErrorIs(t, err, keyring.ErrPlaintextTooLarge)
 }
 
 // TestKeyringBitFlips flips every bit of a sealed blob, one at a time.
@@ -301,27 +273,27 @@ func TestKeyringBitFlips(t *testing.T) {
 		for bit := range 8 {
 			bad := bytes.Clone(blob)
 			bad[i] ^= 1 << bit
-			pt, err := k.Open(krAccount, krDevice, bad)
+			pt, err := k.Open(nil, krAccount, krDevice, bad)
 			require.Nil(t, pt, "byte %d bit %d opened", i, bit)
-			var se *twofa.SealedError
+			var se *keyring.SealedError
 			require.ErrorAs(t, err, &se, "byte %d bit %d", i, bit)
 			switch {
 			case i == 0:
-				require.ErrorIs(t, err, twofa.ErrSealedFormat, "version byte")
+				require.ErrorIs(t, err, keyring.ErrSealedFormat, "version byte")
 			case i < 5:
 				// Another key id: unknown, or key 2 that fails to authenticate.
 				if se.KeyID == 2 {
-					require.ErrorIs(t, err, twofa.ErrSealedTampered, "byte %d bit %d", i, bit)
+					require.ErrorIs(t, err, keyring.ErrSealedTampered, "byte %d bit %d", i, bit)
 				} else {
-					require.ErrorIs(t, err, twofa.ErrUnknownKey, "byte %d bit %d", i, bit)
+					require.ErrorIs(t, err, keyring.ErrUnknownKey, "byte %d bit %d", i, bit)
 				}
 			default:
-				require.ErrorIs(t, err, twofa.ErrSealedTampered, "byte %d bit %d", i, bit)
+				require.ErrorIs(t, err, keyring.ErrSealedTampered, "byte %d bit %d", i, bit)
 			}
 			require.NotContains(t, err.Error(), string(krSecret))
 
 			nb, changed, err := k.Reseal(krAccount, krDevice, bad)
-			require.ErrorIs(t, err, twofa.ErrInvalidSealed, "Reseal byte %d bit %d", i, bit)
+			require.ErrorIs(t, err, keyring.ErrInvalidSealed, "Reseal byte %d bit %d", i, bit)
 			require.Nil(t, nb)
 			require.False(t, changed)
 		}
@@ -333,29 +305,29 @@ func TestKeyringTruncateAndExtend(t *testing.T) {
 	blob, err := k.Seal(krAccount, krDevice, krSecret)
 	require.NoError(t, err)
 	for n := range len(blob) {
-		pt, err := k.Open(krAccount, krDevice, blob[:n])
+		pt, err := k.Open(nil, krAccount, krDevice, blob[:n])
 		require.Nil(t, pt, "length %d", n)
-		if n < twofa.SealedOverhead {
-			requireSealedError(t, err, twofa.ErrSealedFormat, "length %d", n)
+		if n < keyring.SealedOverhead {
+			requireSealedError(t, err, keyring.ErrSealedFormat, "length %d", n)
 		} else {
-			requireSealedError(t, err, twofa.ErrSealedTampered, "length %d", n)
+			requireSealedError(t, err, keyring.ErrSealedTampered, "length %d", n)
 		}
 	}
 	for _, extra := range [][]byte{{0}, {1}, make([]byte, 16), blob} {
-		pt, err := k.Open(krAccount, krDevice, append(bytes.Clone(blob), extra...))
-		requireSealedError(t, err, twofa.ErrSealedTampered, "%d bytes appended", len(extra))
+		pt, err := k.Open(nil, krAccount, krDevice, append(bytes.Clone(blob), extra...))
+		requireSealedError(t, err, keyring.ErrSealedTampered, "%d bytes appended", len(extra))
 		require.Nil(t, pt)
 	}
-	huge := append(bytes.Clone(blob), make([]byte, twofa.MaxSealedSize)...)
-	_, err = k.Open(krAccount, krDevice, huge)
-	requireSealedError(t, err, twofa.ErrSealedFormat, "over MaxSealedSize")
+	huge := append(bytes.Clone(blob), make([]byte, keyring.MaxSealedSize)...)
+	_, err = k.Open(nil, krAccount, krDevice, huge)
+	requireSealedError(t, err, keyring.ErrSealedFormat, "over MaxSealedSize")
 }
 
 func TestSealedKeyID(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		blob []byte
-		id   twofa.KeyID // 0: an error
+		id   keyring.KeyID // 0: an error
 	}{
 		{"nil", nil, 0},
 		{"empty", []byte{}, 0},
@@ -365,11 +337,11 @@ func TestSealedKeyID(t *testing.T) {
 		{"version zero", []byte{0, 0, 0, 0, 7}, 0},
 		{"header only", []byte{1, 0, 0, 0, 7}, 7},
 		{"big id", []byte{1, 0xff, 0xff, 0xff, 0xff}, 0xffffffff},
-		{"too large", append([]byte{1, 0, 0, 0, 7}, make([]byte, twofa.MaxSealedSize)...), 0},
+		{"too large", append([]byte{1, 0, 0, 0, 7}, make([]byte, keyring.MaxSealedSize)...), 0},
 	} {
-		id, err := twofa.SealedKeyID(c.blob)
+		id, err := keyring.SealedKeyID(c.blob)
 		if c.id == 0 {
-			requireSealedError(t, err, twofa.ErrSealedFormat, c.name)
+			requireSealedError(t, err, keyring.ErrSealedFormat, c.name)
 			require.Zero(t, id, c.name)
 		} else {
 			require.NoError(t, err, c.name)
@@ -393,9 +365,9 @@ func TestKeyringRotation(t *testing.T) {
 
 	// Step 2: key 2 primary. Old blobs still open; new ones use key 2.
 	v2 := krRing(t, 2, 1, 2)
-	require.Equal(t, twofa.KeyID(2), v2.Primary())
-	require.Equal(t, []twofa.KeyID{1, 2}, v2.KeyIDs())
-	pt, err := v2.Open(krAccount, krDevice, old)
+	require.Equal(t, keyring.KeyID(2), v2.Primary())
+	require.Equal(t, []keyring.KeyID{1, 2}, v2.KeyIDs())
+	pt, err := v2.Open(nil, krAccount, krDevice, old)
 	require.NoError(t, err)
 	require.Equal(t, krSecret, pt)
 
@@ -403,9 +375,9 @@ func TestKeyringRotation(t *testing.T) {
 	resealed, changed, err := v2.Reseal(krAccount, krDevice, old)
 	require.NoError(t, err)
 	require.True(t, changed)
-	id, err := twofa.SealedKeyID(resealed)
+	id, err := keyring.SealedKeyID(resealed)
 	require.NoError(t, err)
-	require.Equal(t, twofa.KeyID(2), id)
+	require.Equal(t, keyring.KeyID(2), id)
 	again, changed, err := v2.Reseal(krAccount, krDevice, resealed)
 	require.NoError(t, err)
 	require.False(t, changed, "a second Reseal is a no-op")
@@ -413,16 +385,16 @@ func TestKeyringRotation(t *testing.T) {
 
 	// The resealed blob stays bound to its account and device.
 	_, _, err = v2.Reseal(krAccount, "phone-2", resealed)
-	requireSealedError(t, err, twofa.ErrSealedTampered)
+	requireSealedError(t, err, keyring.ErrSealedTampered)
 
 	// Step 4: key 1 dropped.
 	v3 := krRing(t, 2, 2)
-	_, err = v3.Open(krAccount, krDevice, old)
-	se := requireSealedError(t, err, twofa.ErrUnknownKey)
-	require.Equal(t, twofa.KeyID(1), se.KeyID)
+	_, err = v3.Open(nil, krAccount, krDevice, old)
+	se := requireSealedError(t, err, keyring.ErrUnknownKey)
+	require.Equal(t, keyring.KeyID(1), se.KeyID)
 	_, _, err = v3.Reseal(krAccount, krDevice, old)
-	requireSealedError(t, err, twofa.ErrUnknownKey)
-	pt, err = v3.Open(krAccount, krDevice, resealed)
+	requireSealedError(t, err, keyring.ErrUnknownKey)
+	pt, err = v3.Open(nil, krAccount, krDevice, resealed)
 	require.NoError(t, err)
 	require.Equal(t, krSecret, pt)
 }
@@ -431,45 +403,45 @@ func TestNewKeyringErrors(t *testing.T) {
 	k1, k2 := krKey(1), krKey(2)
 	for _, c := range []struct {
 		name    string
-		primary twofa.KeyID
-		keys    map[twofa.KeyID][]byte
+		primary keyring.KeyID
+		keys    map[keyring.KeyID][]byte
 		digest  []byte
-		keyID   twofa.KeyID // the key the error names
+		keyID   keyring.KeyID // the key the error names
 	}{
 		{"nil keys", 1, nil, krDigestKey(), 0},
-		{"no keys", 1, map[twofa.KeyID][]byte{}, krDigestKey(), 0},
-		{"too many keys", 1, krManyKeys(twofa.MaxKeys + 1), krDigestKey(), 0},
-		{"id 0", 1, map[twofa.KeyID][]byte{0: k1, 1: k2}, krDigestKey(), 0},
-		{"primary 0", 0, map[twofa.KeyID][]byte{1: k1}, krDigestKey(), 0},
-		{"primary missing", 3, map[twofa.KeyID][]byte{1: k1, 2: k2}, krDigestKey(), 3},
-		{"short key", 1, map[twofa.KeyID][]byte{1: k1[:31]}, krDigestKey(), 1},
-		{"long key", 1, map[twofa.KeyID][]byte{1: append(bytes.Clone(k1), 0)}, krDigestKey(), 1},
-		{"nil key", 1, map[twofa.KeyID][]byte{1: nil}, krDigestKey(), 1},
-		{"zero key", 1, map[twofa.KeyID][]byte{1: k1, 2: make([]byte, 32)}, krDigestKey(), 2},
-		{"same key twice", 1, map[twofa.KeyID][]byte{1: k1, 2: bytes.Clone(k1)}, krDigestKey(), 2},
-		{"nil digest key", 1, map[twofa.KeyID][]byte{1: k1}, nil, 0},
-		{"short digest key", 1, map[twofa.KeyID][]byte{1: k1}, krDigestKey()[:16], 0},
-		{"zero digest key", 1, map[twofa.KeyID][]byte{1: k1}, make([]byte, 32), 0},
-		{"digest key is a sealing key", 1, map[twofa.KeyID][]byte{1: k1, 2: k2}, bytes.Clone(k2), 2},
+		{"no keys", 1, map[keyring.KeyID][]byte{}, krDigestKey(), 0},
+		{"too many keys", 1, krManyKeys(keyring.MaxKeys + 1), krDigestKey(), 0},
+		{"id 0", 1, map[keyring.KeyID][]byte{0: k1, 1: k2}, krDigestKey(), 0},
+		{"primary 0", 0, map[keyring.KeyID][]byte{1: k1}, krDigestKey(), 0},
+		{"primary missing", 3, map[keyring.KeyID][]byte{1: k1, 2: k2}, krDigestKey(), 3},
+		{"short key", 1, map[keyring.KeyID][]byte{1: k1[:31]}, krDigestKey(), 1},
+		{"long key", 1, map[keyring.KeyID][]byte{1: append(bytes.Clone(k1), 0)}, krDigestKey(), 1},
+		{"nil key", 1, map[keyring.KeyID][]byte{1: nil}, krDigestKey(), 1},
+		{"zero key", 1, map[keyring.KeyID][]byte{1: k1, 2: make([]byte, 32)}, krDigestKey(), 2},
+		{"same key twice", 1, map[keyring.KeyID][]byte{1: k1, 2: bytes.Clone(k1)}, krDigestKey(), 2},
+		{"nil digest key", 1, map[keyring.KeyID][]byte{1: k1}, nil, 0},
+		{"short digest key", 1, map[keyring.KeyID][]byte{1: k1}, krDigestKey()[:16], 0},
+		{"zero digest key", 1, map[keyring.KeyID][]byte{1: k1}, make([]byte, 32), 0},
+		{"digest key is a sealing key", 1, map[keyring.KeyID][]byte{1: k1, 2: k2}, bytes.Clone(k2), 2},
 	} {
-		k, err := twofa.NewKeyring(c.primary, c.keys, c.digest)
+		k, err := keyring.New(c.primary, c.keys, c.digest)
 		require.Nil(t, k, c.name)
-		require.ErrorIs(t, err, twofa.ErrInvalidKeyring, c.name)
-		var ke *twofa.KeyringError
+		require.ErrorIs(t, err, keyring.ErrInvalidKeyring, c.name)
+		var ke *keyring.Error
 		require.ErrorAs(t, err, &ke, c.name)
 		require.Equal(t, c.keyID, ke.KeyID, "%s: %v", c.name, err)
 		require.NotEmpty(t, ke.Problem, c.name)
 		krRequireNoKeyMaterial(t, err.Error(), c.name)
 	}
 
-	_, err := twofa.NewKeyring(1, krManyKeys(twofa.MaxKeys), krDigestKey())
+	_, err := keyring.New(1, krManyKeys(keyring.MaxKeys), krDigestKey())
 	require.NoError(t, err, "MaxKeys keys")
 }
 
-func krManyKeys(n int) map[twofa.KeyID][]byte {
-	keys := make(map[twofa.KeyID][]byte, n)
+func krManyKeys(n int) map[keyring.KeyID][]byte {
+	keys := make(map[keyring.KeyID][]byte, n)
 	for i := 1; i <= n; i++ {
-		keys[twofa.KeyID(i)] = krKey(twofa.KeyID(i))
+		keys[keyring.KeyID(i)] = krKey(keyring.KeyID(i))
 	}
 	return keys
 }
@@ -480,9 +452,9 @@ func krRequireNoKeyMaterial(t *testing.T, s string, msgAndArgs ...any) {
 	t.Helper()
 	keys := [][]byte{krDigestKey()}
 	for i := range 101 {
-		keys = append(keys, krKey(twofa.KeyID(i)))
+		keys = append(keys, krKey(keyring.KeyID(i)))
 	}
-	for p := twofa.PurposeRecoveryCode; p <= twofa.PurposeOOBChallenge; p++ {
+	for _, p := range krPurposes {
 		keys = append(keys, krSubKey(t, p))
 	}
 	lower := strings.ToLower(s)
@@ -501,12 +473,12 @@ func krRequireNoKeyMaterial(t *testing.T, s string, msgAndArgs ...any) {
 
 func TestNewKeyringCopiesKeys(t *testing.T) {
 	key, digest := krKey(1), krDigestKey()
-	keys := map[twofa.KeyID][]byte{1: key}
-	k, err := twofa.NewKeyring(1, keys, digest)
+	keys := map[keyring.KeyID][]byte{1: key}
+	k, err := keyring.New(1, keys, digest)
 	require.NoError(t, err)
 	blob, err := k.Seal(krAccount, krDevice, krSecret)
 	require.NoError(t, err)
-	d1, err := k.Digest(twofa.PurposeAppPassword, krAccount, []byte("x"))
+	d1, err := k.Digest(appPassword, krAccount, []byte("x"))
 	require.NoError(t, err)
 
 	clear(key)
@@ -514,29 +486,29 @@ func TestNewKeyringCopiesKeys(t *testing.T) {
 	keys[2] = krKey(2)
 	delete(keys, 1)
 
-	pt, err := k.Open(krAccount, krDevice, blob)
+	pt, err := k.Open(nil, krAccount, krDevice, blob)
 	require.NoError(t, err)
 	require.Equal(t, krSecret, pt)
-	require.Equal(t, []twofa.KeyID{1}, k.KeyIDs())
-	d2, err := k.Digest(twofa.PurposeAppPassword, krAccount, []byte("x"))
+	require.Equal(t, []keyring.KeyID{1}, k.KeyIDs())
+	d2, err := k.Digest(appPassword, krAccount, []byte("x"))
 	require.NoError(t, err)
 	require.Equal(t, d1, d2)
 
 	ids := k.KeyIDs()
 	ids[0] = 99
-	require.Equal(t, []twofa.KeyID{1}, k.KeyIDs(), "KeyIDs returns a copy")
+	require.Equal(t, []keyring.KeyID{1}, k.KeyIDs(), "KeyIDs returns a copy")
 }
 
 // krSubKey derives a digest sub-key as the Keyring documentation specifies,
 // independently of keyring.go.
-func krSubKey(t testing.TB, p twofa.Purpose) []byte {
+func krSubKey(t testing.TB, p string) []byte {
 	t.Helper()
-	sub, err := hkdf.Key(sha256.New, krDigestKey(), nil, "twofa/keyring/v1/digest/"+p.String(), 32)
+	sub, err := hkdf.Key(sha256.New, krDigestKey(), nil, "twofa/keyring/v1/digest/"+p, 32)
 	require.NoError(t, err)
 	return sub
 }
 
-func krSpecDigest(t testing.TB, p twofa.Purpose, account string, data []byte) []byte {
+func krSpecDigest(t testing.TB, p string, account string, data []byte) []byte {
 	t.Helper()
 	m := hmac.New(sha256.New, krSubKey(t, p))
 	m.Write(binary.BigEndian.AppendUint16(nil, uint16(len(account))))
@@ -545,46 +517,53 @@ func krSpecDigest(t testing.TB, p twofa.Purpose, account string, data []byte) []
 	return m.Sum(nil)
 }
 
-var krPurposes = []twofa.Purpose{
-	twofa.PurposeRecoveryCode,
-	twofa.PurposeAppPassword,
-	twofa.PurposeBrowserToken,
-	twofa.PurposeOOBChallenge,
+// The purpose labels twofa digests under (twofa.PurposeRecoveryCode and
+// the others).
+const (
+	recoveryCode = "recovery-code"
+	appPassword  = "app-password"
+	browserToken = "browser-token"
+	oobChallenge = "oob-challenge"
+)
+
+var krPurposes = []string{
+	recoveryCode,
+	appPassword,
+	browserToken,
+	oobChallenge,
 }
 
 func TestKeyringDigestVectors(t *testing.T) {
 	// From the Python program at the end of this file (RFC 5869 HKDF
 	// written out over Python's hmac): digests of "abcd-efgh-ijkl-mnop"
 	// for krAccount.
-	want := map[twofa.Purpose]string{
-		twofa.PurposeRecoveryCode: "3d13f98fadf150f777a20de1b7bfcc11fdc2b06be44a7f5e391292f06764d9a5",
-		twofa.PurposeAppPassword:  "122b40567fc626a7e45f85dd43d1fab2f88faee0d91f982cd82d1539ea48413b",
-		twofa.PurposeBrowserToken: "fae869f3e3073cbd9106c48fbaad98236828244568cb8311a85ad4d88ae15477",
-		twofa.PurposeOOBChallenge: "d7ffad709307f0d89530aede110b4e0dd17501e84bdb7ba26fc9a8447ffd6b04",
+	want := map[string]string{
+		recoveryCode: "3d13f98fadf150f777a20de1b7bfcc11fdc2b06be44a7f5e391292f06764d9a5",
+		appPassword:  "122b40567fc626a7e45f85dd43d1fab2f88faee0d91f982cd82d1539ea48413b",
+		browserToken: "fae869f3e3073cbd9106c48fbaad98236828244568cb8311a85ad4d88ae15477",
+		oobChallenge: "d7ffad709307f0d89530aede110b4e0dd17501e84bdb7ba26fc9a8447ffd6b04",
 	}
-	labels := map[twofa.Purpose]string{
-		twofa.PurposeRecoveryCode: "recovery-code",
-		twofa.PurposeAppPassword:  "app-password",
-		twofa.PurposeBrowserToken: "browser-token",
-		twofa.PurposeOOBChallenge: "oob-challenge",
+	labels := map[string]string{
+		recoveryCode: "recovery-code",
+		appPassword:  "app-password",
+		browserToken: "browser-token",
+		oobChallenge: "oob-challenge",
 	}
 	k := krRing(t, 1, 1)
 	data := []byte("abcd-efgh-ijkl-mnop")
 	for _, p := range krPurposes {
-		require.Equal(t, labels[p], p.String())
+		require.Equal(t, labels[p], p)
 		d, err := k.Digest(p, krAccount, data)
 		require.NoError(t, err, p)
-		require.Len(t, d, twofa.DigestSize)
+		require.Len(t, d, keyring.DigestSize)
 		require.Equal(t, want[p], hex.EncodeToString(d), p)
 		require.Equal(t, krSpecDigest(t, p, krAccount, data), d, p)
 	}
-	require.Equal(t, "Purpose(0)", twofa.Purpose(0).String())
-	require.Equal(t, "Purpose(5)", twofa.Purpose(5).String())
 }
 
 func TestKeyringDigestProperties(t *testing.T) {
 	k := krRing(t, 1, 1)
-	digest := func(p twofa.Purpose, account, data string) string {
+	digest := func(p string, account, data string) string {
 		d, err := k.Digest(p, account, []byte(data))
 		require.NoError(t, err)
 		return hex.EncodeToString(d)
@@ -609,7 +588,7 @@ func TestKeyringDigestProperties(t *testing.T) {
 
 	// Other Keyrings with the same digest key agree, whatever their
 	// sealing keys and primary: a rotation leaves digests valid.
-	for _, other := range []*twofa.Keyring{krRing(t, 2, 1, 2), krRing(t, 3, 3), krRing(t, 5, 2, 5, 7)} {
+	for _, other := range []*keyring.Keyring{krRing(t, 2, 1, 2), krRing(t, 3, 3), krRing(t, 5, 2, 5, 7)} {
 		for _, p := range krPurposes {
 			d, err := other.Digest(p, "alice", []byte("1234-5678"))
 			require.NoError(t, err)
@@ -618,33 +597,44 @@ func TestKeyringDigestProperties(t *testing.T) {
 	}
 
 	// Another digest key gives other digests.
-	otherDigest, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: krKey(1)}, krKey(50))
+	otherDigest, err := keyring.New(1, map[keyring.KeyID][]byte{1: krKey(1)}, krKey(50))
 	require.NoError(t, err)
-	d, err := otherDigest.Digest(twofa.PurposeAppPassword, "alice", []byte("1234-5678"))
+	d, err := otherDigest.Digest(appPassword, "alice", []byte("1234-5678"))
 	require.NoError(t, err)
-	require.NotEqual(t, digest(twofa.PurposeAppPassword, "alice", "1234-5678"), hex.EncodeToString(d))
+	require.NotEqual(t, digest(appPassword, "alice", "1234-5678"), hex.EncodeToString(d))
 
-	// An invalid Purpose is a programming error.
-	for _, p := range []twofa.Purpose{0, 5, 255} {
-		require.Panics(t, func() { _, _ = k.Digest(p, "alice", nil) }, "%d", p)
+	// Any other label is a purpose of its own, derived the same way.
+	custom, err := k.Digest("webauthn-handle", "alice", []byte("1234-5678"))
+	require.NoError(t, err)
+	require.Equal(t, krSpecDigest(t, "webauthn-handle", "alice", []byte("1234-5678")), custom)
+	distinct("webauthn-handle", hex.EncodeToString(custom))
+
+	// Invalid labels are refused, never digested.
+	for _, p := range []string{"", " recovery-code", "recovery code", "Recovery-Code\n", "r\x00", "é", strings.Repeat("p", keyring.MaxPurposeLen+1)} {
+		d, err := k.Digest(p, "alice", nil)
+		require.ErrorIs(t, err, keyring.ErrInvalidPurpose, "%q", p)
+		require.Nil(t, d)
 	}
+	d, err = k.Digest(strings.Repeat("p", keyring.MaxPurposeLen), "alice", nil)
+	require.NoError(t, err)
+	require.Len(t, d, keyring.DigestSize)
 }
 
 type krHolder struct {
 	Name  string
-	ring  *twofa.Keyring
-	Ring  *twofa.Keyring
-	value twofa.Keyring
+	ring  *keyring.Keyring
+	Ring  *keyring.Keyring
+	value keyring.Keyring
 }
 
 func TestKeyringRedaction(t *testing.T) {
 	k := krRing(t, 2, 1, 2)
-	const want = "twofa.Keyring(primary=2 keys=[1 2] REDACTED)"
+	const want = "keyring.Keyring(primary=2 keys=[1 2] REDACTED)"
 	require.Equal(t, want, k.String())
 	require.Equal(t, want, k.GoString())
 
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%T", "%p", "%10.3v"} {
-		for _, v := range []any{k, *k, krHolder{"h", k, k, *k}, &krHolder{"h", k, k, *k}, []*twofa.Keyring{k}, map[string]any{"k": k}} {
+		for _, v := range []any{k, *k, krHolder{"h", k, k, *k}, &krHolder{"h", k, k, *k}, []*keyring.Keyring{k}, map[string]any{"k": k}} {
 			s := fmt.Sprintf(verb, v)
 			krRequireNoKeyMaterial(t, s, "%s of %T: %s", verb, v, s)
 		}
@@ -660,9 +650,9 @@ func TestKeyringRedaction(t *testing.T) {
 	krRequireNoKeyMaterial(t, buf.String(), buf.String())
 	require.Contains(t, buf.String(), `"keyring":{"primary":2,"keys":"[1 2]"}`)
 
-	var nilRing *twofa.Keyring
-	require.Equal(t, "twofa.Keyring(nil)", fmt.Sprint(nilRing))
-	require.Equal(t, "twofa.Keyring(nil)", nilRing.LogValue().String())
+	var nilRing *keyring.Keyring
+	require.Equal(t, "keyring.Keyring(nil)", fmt.Sprint(nilRing))
+	require.Equal(t, "keyring.Keyring(nil)", nilRing.LogValue().String())
 }
 
 func TestKeyringErrorMessages(t *testing.T) {
@@ -673,30 +663,30 @@ func TestKeyringErrorMessages(t *testing.T) {
 		blob []byte
 		want string
 	}{
-		{nil, "twofa: invalid sealed blob: malformed: empty"},
-		{[]byte{7}, "twofa: invalid sealed blob: malformed: unknown version 7"},
-		{blob[:3], "twofa: invalid sealed blob: malformed: truncated"},
-		{blob[:10], "twofa: invalid sealed blob: malformed: truncated (key 1)"},
-		{blob[:len(blob)-1], "twofa: invalid sealed blob: authentication failed (key 1)"},
-		{append([]byte{1, 0, 0, 1, 0}, blob[5:]...), "twofa: invalid sealed blob: unknown key id (key 256)"},
+		{nil, "keyring: invalid sealed blob: malformed: empty"},
+		{[]byte{7}, "keyring: invalid sealed blob: malformed: unknown version 7"},
+		{blob[:3], "keyring: invalid sealed blob: malformed: truncated"},
+		{blob[:10], "keyring: invalid sealed blob: malformed: truncated (key 1)"},
+		{blob[:len(blob)-1], "keyring: invalid sealed blob: authentication failed (key 1)"},
+		{append([]byte{1, 0, 0, 1, 0}, blob[5:]...), "keyring: invalid sealed blob: unknown key id (key 256)"},
 	} {
-		_, err := k.Open(krAccount, krDevice, c.blob)
+		_, err := k.Open(nil, krAccount, krDevice, c.blob)
 		require.EqualError(t, err, c.want)
 	}
-	_, err = k.Open("", krDevice, blob)
-	require.EqualError(t, err, "twofa: invalid account or device id: empty account id")
-	_, err = k.Open(krAccount, strings.Repeat("d", twofa.MaxBindingLen+1), blob)
-	require.EqualError(t, err, "twofa: invalid account or device id: device id longer than 1024 bytes")
+	_, err = k.Open(nil, "", krDevice, blob)
+	require.EqualError(t, err, "keyring: invalid account or binding: empty account")
+	_, err = k.Open(nil, krAccount, strings.Repeat("d", keyring.MaxBindingLen+1), blob)
+	require.EqualError(t, err, "keyring: invalid account or binding: binding longer than 1024 bytes")
 
-	_, err = twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: krKey(1)[:5]}, krDigestKey())
-	require.EqualError(t, err, "twofa: invalid keyring: key 1: key is 5 bytes, want 32")
+	_, err = keyring.New(1, map[keyring.KeyID][]byte{1: krKey(1)[:5]}, krDigestKey())
+	require.EqualError(t, err, "keyring: invalid keyring: key 1: key is 5 bytes, want 32")
 }
 
 func TestKeyringConcurrent(t *testing.T) {
 	k := krRing(t, 2, 1, 2)
 	old, err := krRing(t, 1, 1).Seal(krAccount, krDevice, krSecret)
 	require.NoError(t, err)
-	wantDigest, err := k.Digest(twofa.PurposeRecoveryCode, krAccount, []byte("code"))
+	wantDigest, err := k.Digest(recoveryCode, krAccount, []byte("code"))
 	require.NoError(t, err)
 
 	var wg sync.WaitGroup
@@ -709,7 +699,7 @@ func TestKeyringConcurrent(t *testing.T) {
 				blob, err := k.Seal(krAccount, device, pt)
 				if err == nil {
 					var got []byte
-					got, err = k.Open(krAccount, device, blob)
+					got, err = k.Open(nil, krAccount, device, blob)
 					if err == nil && !bytes.Equal(got, pt) {
 						err = errors.New("round trip changed the plaintext")
 					}
@@ -718,12 +708,12 @@ func TestKeyringConcurrent(t *testing.T) {
 					var nb []byte
 					nb, _, err = k.Reseal(krAccount, krDevice, old)
 					if err == nil {
-						_, err = k.Open(krAccount, krDevice, nb)
+						_, err = k.Open(nil, krAccount, krDevice, nb)
 					}
 				}
 				if err == nil {
 					var d []byte
-					d, err = k.Digest(twofa.PurposeRecoveryCode, krAccount, []byte("code"))
+					d, err = k.Digest(recoveryCode, krAccount, []byte("code"))
 					if err == nil && !bytes.Equal(d, wantDigest) {
 						err = errors.New("digest changed")
 					}
@@ -745,153 +735,49 @@ func TestKeyringConcurrent(t *testing.T) {
 	}
 }
 
-func TestGenerateKeyringKey(t *testing.T) {
-	a, err := twofa.GenerateKeyringKey()
-	require.NoError(t, err)
-	b, err := twofa.GenerateKeyringKey()
-	require.NoError(t, err)
-	c, err := twofa.GenerateKeyringKey()
-	require.NoError(t, err)
-	require.Len(t, a, twofa.KeyringKeySize)
-	require.NotEqual(t, a, b)
-	k, err := twofa.NewKeyring(1, map[twofa.KeyID][]byte{1: a, 2: b}, c)
-	require.NoError(t, err)
-	blob, err := k.Seal(krAccount, krDevice, krSecret)
-	require.NoError(t, err)
-	_, err = k.Open(krAccount, krDevice, blob)
-	require.NoError(t, err)
-}
-
-func TestParseKeyringKeys(t *testing.T) {
-	std := func(id twofa.KeyID) string { return base64.StdEncoding.EncodeToString(krKey(id)) }
-	raw := func(id twofa.KeyID) string { return base64.RawStdEncoding.EncodeToString(krKey(id)) }
-	url := func(id twofa.KeyID) string { return base64.RawURLEncoding.EncodeToString(krKey(id)) }
-
-	for _, s := range []string{
-		"1:" + std(1) + ",2:" + std(2),
-		" 1:" + raw(1) + " , 2:" + url(2) + ",\n",
-		"1:" + std(1) + "\n2:" + std(2) + "\n",
-		"2:" + url(2) + "\t1:" + base64.URLEncoding.EncodeToString(krKey(1)),
-	} {
-		keys, err := twofa.ParseKeyringKeys(s)
-		require.NoError(t, err, s)
-		require.Equal(t, map[twofa.KeyID][]byte{1: krKey(1), 2: krKey(2)}, keys, s)
-	}
-
-	keys, err := twofa.ParseKeyringKeys("4294967295:" + std(3))
-	require.NoError(t, err)
-	require.Equal(t, krKey(3), keys[4294967295])
-
-	var many []string
-	for i := 1; i <= twofa.MaxKeys+1; i++ {
-		many = append(many, fmt.Sprintf("%d:%s", i, std(twofa.KeyID(i))))
-	}
-	for _, c := range []struct {
-		name, s string
-		keyID   twofa.KeyID
-	}{
-		{"empty", "", 0},
-		{"only separators", " ,\n, ", 0},
-		{"no colon", std(1), 0},
-		{"id 0", "0:" + std(1), 0},
-		{"negative id", "-1:" + std(1), 0},
-		{"id too large", "4294967296:" + std(1), 0},
-		{"id not decimal", "0x1:" + std(1), 0},
-		{"duplicate id", "1:" + std(1) + ",1:" + std(2), 1},
-		{"short key", "1:" + std(1)[:40], 1},
-		{"long key", "1:" + std(1) + "AAAA", 1},
-		{"bad character", "1:" + "!" + raw(1)[1:], 1},
-		{"mixed alphabets", "1:+-" + raw(1)[2:], 1},
-		{"non-canonical", "1:" + raw(1)[:42] + "B", 1},
-		{"hex key", "1:" + hex.EncodeToString(krKey(1)), 1},
-		{"too many", strings.Join(many, ","), 0},
-		{"bad second entry", "1:" + std(1) + ",2:" + std(2)[:10], 2},
-	} {
-		keys, err := twofa.ParseKeyringKeys(c.s)
-		require.Nil(t, keys, c.name)
-		require.ErrorIs(t, err, twofa.ErrInvalidKeyring, c.name)
-		var ke *twofa.KeyringError
-		require.ErrorAs(t, err, &ke, c.name)
-		require.Equal(t, c.keyID, ke.KeyID, "%s: %v", c.name, err)
-		krRequireNoKeyMaterial(t, err.Error(), c.name)
-		for _, part := range strings.FieldsFunc(c.s, func(r rune) bool { return r == ',' || r == ':' }) {
-			if len(part) >= 8 {
-				require.NotContains(t, err.Error(), part[:8], "%s: the error quotes the input", c.name)
-			}
-		}
-	}
-}
-
-func TestParseKeyringKey(t *testing.T) {
-	k := krKey(1)
-	for _, s := range []string{
-		base64.StdEncoding.EncodeToString(k),
-		base64.RawStdEncoding.EncodeToString(k),
-		base64.URLEncoding.EncodeToString(k),
-		base64.RawURLEncoding.EncodeToString(k),
-		"  " + base64.StdEncoding.EncodeToString(k) + "\n",
-	} {
-		got, err := twofa.ParseKeyringKey(s)
-		require.NoError(t, err, s)
-		require.Equal(t, k, got)
-	}
-	for _, s := range []string{"", "====", base64.StdEncoding.EncodeToString(k[:31]), hex.EncodeToString(k)} {
-		got, err := twofa.ParseKeyringKey(s)
-		require.Nil(t, got)
-		require.ErrorIs(t, err, twofa.ErrInvalidKeyring, s)
-	}
-}
+// seedDir is the module's seed corpora, which fuzzseed loads (Go looks
+// only in this package's own testdata).
+const seedDir = "../testdata/fuzz"
 
 // FuzzKeyringOpen opens arbitrary blobs bound to ("alice@example.com",
 // "phone-1") with a ring of test keys 7 and 20260115 (the keys of the
 // golden blobs). Whatever the input: no panic; failures are *SealedError
 // values with one of the three reasons; and only the genuine seeds open.
 func FuzzKeyringOpen(f *testing.F) {
-	seeds, err := filepath.Glob("testdata/fuzz/FuzzKeyringOpen/*")
+	fuzzseed.Add(f, seedDir, "FuzzKeyringOpen")
+	seeds, err := filepath.Glob(filepath.Join(seedDir, "FuzzKeyringOpen", "valid-*"))
 	require.NoError(f, err)
-	require.GreaterOrEqual(f, len(seeds), 8, "the seed corpus is missing")
+	require.Len(f, seeds, 3, "the genuine seeds valid-*")
 	k := krRing(f, 20260115, 7, 20260115)
-	genuine := 0
 	for _, s := range seeds {
-		if !strings.HasPrefix(filepath.Base(s), "valid-") {
-			continue
-		}
-		genuine++
-		text, err := os.ReadFile(s)
-		require.NoError(f, err)
-		quoted, ok := strings.CutPrefix(string(text), "go test fuzz v1\n[]byte(")
-		require.True(f, ok, s)
-		quoted, ok = strings.CutSuffix(quoted, ")\n")
-		require.True(f, ok, s)
-		blob, err := strconv.Unquote(quoted)
+		args, err := fuzzseed.Read(s)
 		require.NoError(f, err, s)
-		_, err = k.Open(krAccount, krDevice, []byte(blob))
+		_, err = k.Open(nil, krAccount, krDevice, args[0].([]byte))
 		require.NoError(f, err, "genuine seed %s does not open", s)
 	}
-	require.Equal(f, 3, genuine, "the genuine seeds valid-*")
 
 	// Seeds too large for a readable file.
-	f.Add(bytes.Repeat([]byte{1}, twofa.MaxSealedSize+1))
-	f.Add(append([]byte{1, 0, 0, 0, 7}, make([]byte, twofa.MaxSealedSize-5)...))
+	f.Add(bytes.Repeat([]byte{1}, keyring.MaxSealedSize+1))
+	f.Add(append([]byte{1, 0, 0, 0, 7}, make([]byte, keyring.MaxSealedSize-5)...))
 
-	wantPlain := map[twofa.KeyID][][]byte{
+	wantPlain := map[keyring.KeyID][][]byte{
 		7:        {krSecret},
 		20260115: {{}, krFuzzPlain64()},
 	}
 	f.Fuzz(func(t *testing.T, blob []byte) {
 		in := bytes.Clone(blob)
-		pt, err := k.Open(krAccount, krDevice, blob)
+		pt, err := k.Open(nil, krAccount, krDevice, blob)
 		require.Equal(t, in, blob, "Open modified its input")
-		id, idErr := twofa.SealedKeyID(blob)
+		id, idErr := keyring.SealedKeyID(blob)
 		if err != nil {
 			require.Nil(t, pt)
-			var se *twofa.SealedError
+			var se *keyring.SealedError
 			require.ErrorAs(t, err, &se)
-			require.ErrorIs(t, err, twofa.ErrInvalidSealed)
-			require.True(t, errors.Is(err, twofa.ErrSealedFormat) || errors.Is(err, twofa.ErrUnknownKey) ||
-				errors.Is(err, twofa.ErrSealedTampered), "reason %v", se.Reason)
+			require.ErrorIs(t, err, keyring.ErrInvalidSealed)
+			require.True(t, errors.Is(err, keyring.ErrSealedFormat) || errors.Is(err, keyring.ErrUnknownKey) ||
+				errors.Is(err, keyring.ErrSealedTampered), "reason %v", se.Reason)
 			require.NotContains(t, err.Error(), string(krSecret))
-			if !errors.Is(err, twofa.ErrSealedFormat) {
+			if !errors.Is(err, keyring.ErrSealedFormat) {
 				require.NoError(t, idErr)
 				require.Equal(t, id, se.KeyID)
 			}
@@ -899,14 +785,14 @@ func FuzzKeyringOpen(f *testing.F) {
 			// Only a genuine blob authenticates.
 			require.NoError(t, idErr)
 			require.Contains(t, wantPlain[id], pt, "key %d", id)
-			require.Len(t, blob, len(pt)+twofa.SealedOverhead)
+			require.Len(t, blob, len(pt)+keyring.SealedOverhead)
 		}
 
 		nb, changed, rerr := k.Reseal(krAccount, krDevice, blob)
 		require.Equal(t, err == nil, rerr == nil, "Open and Reseal disagree")
 		if rerr == nil {
 			require.Equal(t, id != 20260115, changed)
-			got, err := k.Open(krAccount, krDevice, nb)
+			got, err := k.Open(nil, krAccount, krDevice, nb)
 			require.NoError(t, err)
 			require.Equal(t, pt, got)
 		} else {

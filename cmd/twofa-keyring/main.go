@@ -1,0 +1,24 @@
+// Command twofa-keyring prints a new keyring string for keyring.Parse:
+// one sealing key (id 1, primary) and a digest key, from crypto/rand.
+//
+//	go run github.com/twofa-go/twofa/cmd/twofa-keyring@latest
+//
+// Store the output in a secret manager or an environment variable such
+// as TWOFA_KEYS; it holds every key.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/twofa-go/twofa/keyring"
+)
+
+func main() {
+	s, err := keyring.Generate()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "twofa-keyring:", err)
+		os.Exit(1)
+	}
+	fmt.Println(s)
+}
