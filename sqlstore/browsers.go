@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/twofa-go/twofa"
@@ -27,66 +26,47 @@ const browserCols = `account, id, label, digest, created_at, created_at_ns, expi
 // holds the zero time.Time.
 const browserNotRevoked = `revoked_at = ` + zeroTimeSQL + ` AND revoked_at_ns = 0`
 
-// browserQueries are the statements on the browsers table, built once per
-// dialect and prefix (see Store.sql).
+// browserQueries are the statements on the browsers table.
 type browserQueries struct {
-	deleteExpiredOf string // $1 account, ($2, $3) now
-	duplicate       string // $1 account, $2 id, $3 digest
-	countLive       string // $1 account, ($2, $3) now
-	lru             string // $1 account, ($2, $3) now, $4 how many
-	evict           string // $1 seq, ($2, $3) at
-	insert          string
-	byDigest        string // $1 account, $2 digest
-	list            string // $1 account
-	touch           string // $1 account, $2 id, ($3, $4) at
-	exists          string // $1 account, $2 id
-	revoke          string // $1 account, $2 id, ($3, $4) at
-	revokeAll       string // $1 account, ($2, $3) at
-	deleteExpired   string // ($1, $2) now
+	browserDeleteExpiredOf string // $1 account, ($2, $3) now
+	browserDuplicate       string // $1 account, $2 id, $3 digest
+	browserCountLive       string // $1 account, ($2, $3) now
+	browserLru             string // $1 account, ($2, $3) now, $4 how many
+	browserEvict           string // $1 seq, ($2, $3) at
+	browserInsert          string
+	browserByDigest        string // $1 account, $2 digest
+	browserList            string // $1 account
+	browserTouch           string // $1 account, $2 id, ($3, $4) at
+	browserExists          string // $1 account, $2 id
+	browserRevoke          string // $1 account, $2 id, ($3, $4) at
+	browserRevokeAll       string // $1 account, ($2, $3) at
+	browserDeleteExpired   string // ($1, $2) now
 }
 
-func buildBrowserQueries(sql func(string) string) *browserQueries {
+func buildBrowserQueries(sql func(string) string) browserQueries {
 	const live = browserNotRevoked + ` AND (expires_at, expires_at_ns) > ($2, $3)`
-	return &browserQueries{
-		deleteExpiredOf: sql(`DELETE FROM {{prefix}}browsers WHERE account = $1 AND (expires_at, expires_at_ns) <= ($2, $3)`),
-		duplicate:       sql(`SELECT 1 FROM {{prefix}}browsers WHERE account = $1 AND (id = $2 OR digest = $3)`),
-		countLive:       sql(`SELECT COUNT(*) FROM {{prefix}}browsers WHERE account = $1 AND ` + live),
-		lru: sql(`SELECT seq, id FROM {{prefix}}browsers WHERE account = $1 AND ` + live + `
+	return browserQueries{
+		browserDeleteExpiredOf: sql(`DELETE FROM {{prefix}}browsers WHERE account = $1 AND (expires_at, expires_at_ns) <= ($2, $3)`),
+		browserDuplicate:       sql(`SELECT 1 FROM {{prefix}}browsers WHERE account = $1 AND (id = $2 OR digest = $3)`),
+		browserCountLive:       sql(`SELECT COUNT(*) FROM {{prefix}}browsers WHERE account = $1 AND ` + live),
+		browserLru: sql(`SELECT seq, id FROM {{prefix}}browsers WHERE account = $1 AND ` + live + `
 			ORDER BY last_used_at, last_used_at_ns, seq LIMIT $4`),
-		evict: sql(`UPDATE {{prefix}}browsers SET revoked_at = $2, revoked_at_ns = $3
+		browserEvict: sql(`UPDATE {{prefix}}browsers SET revoked_at = $2, revoked_at_ns = $3
 			WHERE seq = $1 AND ` + browserNotRevoked),
-		insert: sql(`INSERT INTO {{prefix}}browsers (` + browserCols + `)
+		browserInsert: sql(`INSERT INTO {{prefix}}browsers (` + browserCols + `)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`),
-		byDigest: sql(`SELECT ` + browserCols + ` FROM {{prefix}}browsers WHERE account = $1 AND digest = $2`),
-		list: sql(`SELECT ` + browserCols + ` FROM {{prefix}}browsers WHERE account = $1
+		browserByDigest: sql(`SELECT ` + browserCols + ` FROM {{prefix}}browsers WHERE account = $1 AND digest = $2`),
+		browserList: sql(`SELECT ` + browserCols + ` FROM {{prefix}}browsers WHERE account = $1
 			ORDER BY created_at, created_at_ns, seq`),
-		touch: sql(`UPDATE {{prefix}}browsers SET last_used_at = $3, last_used_at_ns = $4
+		browserTouch: sql(`UPDATE {{prefix}}browsers SET last_used_at = $3, last_used_at_ns = $4
 			WHERE account = $1 AND id = $2 AND (last_used_at, last_used_at_ns) < ($3, $4)`),
-		exists: sql(`SELECT 1 FROM {{prefix}}browsers WHERE account = $1 AND id = $2`),
-		revoke: sql(`UPDATE {{prefix}}browsers SET revoked_at = $3, revoked_at_ns = $4
+		browserExists: sql(`SELECT 1 FROM {{prefix}}browsers WHERE account = $1 AND id = $2`),
+		browserRevoke: sql(`UPDATE {{prefix}}browsers SET revoked_at = $3, revoked_at_ns = $4
 			WHERE account = $1 AND id = $2 AND ` + browserNotRevoked),
-		revokeAll: sql(`UPDATE {{prefix}}browsers SET revoked_at = $2, revoked_at_ns = $3
+		browserRevokeAll: sql(`UPDATE {{prefix}}browsers SET revoked_at = $2, revoked_at_ns = $3
 			WHERE account = $1 AND ` + live),
-		deleteExpired: sql(`DELETE FROM {{prefix}}browsers WHERE (expires_at, expires_at_ns) <= ($1, $2)`),
+		browserDeleteExpired: sql(`DELETE FROM {{prefix}}browsers WHERE (expires_at, expires_at_ns) <= ($1, $2)`),
 	}
-}
-
-type browserQueryKey struct {
-	dialect Dialect
-	prefix  string
-}
-
-// browserQueryCache holds a *browserQueries per browserQueryKey.
-var browserQueryCache sync.Map
-
-// bq returns the store's browser statements.
-func (s *Store) bq() *browserQueries {
-	k := browserQueryKey{s.dialect, s.prefix}
-	if q, ok := browserQueryCache.Load(k); ok {
-		return q.(*browserQueries)
-	}
-	q, _ := browserQueryCache.LoadOrStore(k, buildBrowserQueries(s.sql))
-	return q.(*browserQueries)
 }
 
 // InsertBrowser implements twofa.BrowserStore in one transaction (BEGIN
@@ -102,16 +82,15 @@ func (s *Store) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, n
 	if limit < 1 {
 		return nil, fmt.Errorf("sqlstore: insert browser: limit %d: %w", limit, twofa.ErrLimitReached)
 	}
-	bq := s.bq()
 	var evicted []string
 	err := s.inTx(ctx, lockBrowsers, b.Account, func(q querier) error {
 		evicted = nil
 		nowSec, nowNsec := unix(now)
-		if _, err := q.ExecContext(ctx, bq.deleteExpiredOf, b.Account, nowSec, nowNsec); err != nil {
+		if _, err := q.ExecContext(ctx, s.q.browserDeleteExpiredOf, b.Account, nowSec, nowNsec); err != nil {
 			return err
 		}
 		var one int
-		err := q.QueryRowContext(ctx, bq.duplicate, b.Account, b.ID, blob(b.Digest)).Scan(&one)
+		err := q.QueryRowContext(ctx, s.q.browserDuplicate, b.Account, b.ID, blob(b.Digest)).Scan(&one)
 		if err == nil {
 			return fmt.Errorf("%w: the account has a browser with this ID or digest", twofa.ErrDuplicate)
 		}
@@ -119,11 +98,11 @@ func (s *Store) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, n
 			return err
 		}
 		var n int
-		if err := q.QueryRowContext(ctx, bq.countLive, b.Account, nowSec, nowNsec).Scan(&n); err != nil {
+		if err := q.QueryRowContext(ctx, s.q.browserCountLive, b.Account, nowSec, nowNsec).Scan(&n); err != nil {
 			return err
 		}
 		if k := n - limit + 1; k > 0 {
-			if evicted, err = s.evictBrowsers(ctx, q, bq, b.Account, k, nowSec, nowNsec); err != nil {
+			if evicted, err = s.evictBrowsers(ctx, q, b.Account, k, nowSec, nowNsec); err != nil {
 				return err
 			}
 		}
@@ -132,7 +111,7 @@ func (s *Store) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, n
 			sec, nsec := unix(t)
 			args = append(args, sec, nsec)
 		}
-		_, err = q.ExecContext(ctx, bq.insert, args...)
+		_, err = q.ExecContext(ctx, s.q.browserInsert, args...)
 		return err
 	})
 	if err != nil {
@@ -144,8 +123,8 @@ func (s *Store) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, n
 // evictBrowsers revokes the k least recently used live browsers of the
 // account and returns their IDs in that order. A record that a concurrent
 // RevokeBrowser (which takes no lock) revoked in between is not reported.
-func (s *Store) evictBrowsers(ctx context.Context, q querier, bq *browserQueries, account string, k int, nowSec, nowNsec int64) ([]string, error) {
-	rows, err := q.QueryContext(ctx, bq.lru, account, nowSec, nowNsec, k)
+func (s *Store) evictBrowsers(ctx context.Context, q querier, account string, k int, nowSec, nowNsec int64) ([]string, error) {
+	rows, err := q.QueryContext(ctx, s.q.browserLru, account, nowSec, nowNsec, k)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +147,7 @@ func (s *Store) evictBrowsers(ctx context.Context, q querier, bq *browserQueries
 	}
 	var ids []string
 	for _, v := range vs {
-		res, err := q.ExecContext(ctx, bq.evict, v.seq, nowSec, nowNsec)
+		res, err := q.ExecContext(ctx, s.q.browserEvict, v.seq, nowSec, nowNsec)
 		if err != nil {
 			return nil, err
 		}
@@ -199,7 +178,7 @@ func scanBrowser(r scanner) (twofa.Browser, error) {
 func (s *Store) BrowserByDigest(ctx context.Context, account string, digest []byte) (twofa.Browser, error) {
 	var b twofa.Browser
 	err := s.queryRow(ctx, func(r *sql.Row) (err error) { b, err = scanBrowser(r); return err },
-		s.bq().byDigest, account, blob(digest))
+		s.q.browserByDigest, account, blob(digest))
 	if errors.Is(err, sql.ErrNoRows) {
 		return twofa.Browser{}, fmt.Errorf("sqlstore: browser: %w", twofa.ErrNotFound)
 	}
@@ -212,7 +191,7 @@ func (s *Store) BrowserByDigest(ctx context.Context, account string, digest []by
 // Browsers implements twofa.BrowserStore: oldest first, and in insertion
 // order among those created at the same time.
 func (s *Store) Browsers(ctx context.Context, account string) ([]twofa.Browser, error) {
-	rows, err := s.query(ctx, s.bq().list, account)
+	rows, err := s.query(ctx, s.q.browserList, account)
 	if err != nil {
 		return nil, wrap("browsers", err)
 	}
@@ -236,7 +215,7 @@ func (s *Store) Browsers(ctx context.Context, account string) ([]twofa.Browser, 
 // the account has no such browser.
 func (s *Store) TouchBrowser(ctx context.Context, account, id string, at time.Time) error {
 	sec, nsec := unix(at)
-	res, err := s.exec(ctx, s.bq().touch, account, id, sec, nsec)
+	res, err := s.exec(ctx, s.q.browserTouch, account, id, sec, nsec)
 	if err != nil {
 		return wrap("touch browser", err)
 	}
@@ -244,7 +223,7 @@ func (s *Store) TouchBrowser(ctx context.Context, account, id string, at time.Ti
 		return wrap("touch browser", err)
 	}
 	var one int
-	err = s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&one) }, s.bq().exists, account, id)
+	err = s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&one) }, s.q.browserExists, account, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = twofa.ErrNotFound
 	}
@@ -256,7 +235,7 @@ func (s *Store) TouchBrowser(ctx context.Context, account, id string, at time.Ti
 // ErrNotFound when the account has no such browser or it is revoked.
 func (s *Store) RevokeBrowser(ctx context.Context, account, id string, at time.Time) error {
 	sec, nsec := unix(at)
-	res, err := s.exec(ctx, s.bq().revoke, account, id, sec, nsec)
+	res, err := s.exec(ctx, s.q.browserRevoke, account, id, sec, nsec)
 	if err != nil {
 		return wrap("revoke browser", err)
 	}
@@ -274,7 +253,7 @@ func (s *Store) RevokeBrowsers(ctx context.Context, account string, at time.Time
 	sec, nsec := unix(at)
 	var n int64
 	err := s.inTx(ctx, lockBrowsers, account, func(q querier) error {
-		res, err := q.ExecContext(ctx, s.bq().revokeAll, account, sec, nsec)
+		res, err := q.ExecContext(ctx, s.q.browserRevokeAll, account, sec, nsec)
 		if err != nil {
 			return err
 		}
@@ -291,7 +270,7 @@ func (s *Store) RevokeBrowsers(ctx context.Context, account string, at time.Time
 // served by the index on the expiry.
 func (s *Store) DeleteExpiredBrowsers(ctx context.Context, now time.Time) (int, error) {
 	sec, nsec := unix(now)
-	res, err := s.exec(ctx, s.bq().deleteExpired, sec, nsec)
+	res, err := s.exec(ctx, s.q.browserDeleteExpired, sec, nsec)
 	if err != nil {
 		return 0, wrap("delete expired browsers", err)
 	}

@@ -12,8 +12,7 @@ import (
 
 // Phones and out-of-band challenges (migration 0003). The statements are
 // written as the others are, with PostgreSQL placeholders and {{prefix}},
-// and adapted by Store.sql at each call; SQLite's prepared-statement
-// cache is keyed by the adapted text, so they are parsed once.
+// and adapted to the store once, in New (see queries.go).
 
 var (
 	_ twofa.PhoneStore     = (*Store)(nil)
@@ -45,66 +44,97 @@ const (
 	challengeVoided = "3"
 )
 
-const (
-	qPhoneInsert = `INSERT INTO {{prefix}}phones (` + phoneCols + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
-	qPhoneRows = `SELECT id, e164, state, expires_at, expires_at_ns FROM {{prefix}}phones WHERE account = $1`
-	qPhone     = `SELECT ` + phoneCols + ` FROM {{prefix}}phones WHERE account = $1 AND id = $2`
-	qPhones    = `SELECT ` + phoneCols + ` FROM {{prefix}}phones WHERE account = $1
-		ORDER BY created_at, created_at_ns, seq`
-	qPhoneExists = `SELECT 1 FROM {{prefix}}phones WHERE account = $1 AND id = $2`
-	qPhoneNumber = `SELECT e164 FROM {{prefix}}phones WHERE account = $1 AND id = $2`
-	// ($3, $4) is the time of confirmation.
-	qPhoneConfirm = `UPDATE {{prefix}}phones
+// phoneQueries are the statements on the phones and challenges tables.
+type phoneQueries struct {
+	phoneInsert          string
+	phoneRows            string
+	phone                string
+	phones               string
+	phoneExists          string
+	phoneNumber          string
+	phoneConfirm         string
+	phoneTouch           string
+	phoneDelete          string
+	phoneDeleteReturning string
+	phoneCountTrusted    string
+	phonesExpiredVoid    string
+	phonesExpiredDelete  string
+	challengesVoid       string
+	challengeExists      string
+	challengeSends       string
+	challengesPrune      string
+	challengesStale      string
+	challengeInsert      string
+	challengeVoid        string
+	challenge            string
+	challengesLive       string
+	challengeConsume     string
+	challengeState       string
+}
+
+// buildPhoneQueries returns the statements on the phones and challenges
+// tables, adapted to the store by sql.
+func buildPhoneQueries(sql func(string) string) phoneQueries {
+	return phoneQueries{
+		phoneInsert: sql(`INSERT INTO {{prefix}}phones (` + phoneCols + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`),
+		phoneRows: sql(`SELECT id, e164, state, expires_at, expires_at_ns FROM {{prefix}}phones WHERE account = $1`),
+		phone:     sql(`SELECT ` + phoneCols + ` FROM {{prefix}}phones WHERE account = $1 AND id = $2`),
+		phones: sql(`SELECT ` + phoneCols + ` FROM {{prefix}}phones WHERE account = $1
+		ORDER BY created_at, created_at_ns, seq`),
+		phoneExists: sql(`SELECT 1 FROM {{prefix}}phones WHERE account = $1 AND id = $2`),
+		phoneNumber: sql(`SELECT e164 FROM {{prefix}}phones WHERE account = $1 AND id = $2`),
+		// ($3, $4) is the time of confirmation.
+		phoneConfirm: sql(`UPDATE {{prefix}}phones
 		SET state = ` + phoneTrusted + `, confirmed_at = $3, confirmed_at_ns = $4,
 			expires_at = ` + zeroTimeSQL + `, expires_at_ns = 0
 		WHERE account = $1 AND id = $2 AND state = ` + phonePending + `
-			AND (expires_at, expires_at_ns) > (CAST($3 AS BIGINT), CAST($4 AS BIGINT))`
-	qPhoneTouch = `UPDATE {{prefix}}phones SET last_used_at = $3, last_used_at_ns = $4
-		WHERE account = $1 AND id = $2 AND (last_used_at, last_used_at_ns) < (CAST($3 AS BIGINT), CAST($4 AS BIGINT))`
-	qPhoneDelete          = `DELETE FROM {{prefix}}phones WHERE account = $1 AND id = $2`
-	qPhoneDeleteReturning = `DELETE FROM {{prefix}}phones WHERE account = $1 AND id = $2 RETURNING state`
-	qPhoneCountTrusted    = `SELECT COUNT(*) FROM {{prefix}}phones WHERE account = $1 AND state = ` + phoneTrusted
-	// ($1, $2) is now.
-	qPhonesExpiredVoid = `UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `
+			AND (expires_at, expires_at_ns) > (CAST($3 AS BIGINT), CAST($4 AS BIGINT))`),
+		phoneTouch: sql(`UPDATE {{prefix}}phones SET last_used_at = $3, last_used_at_ns = $4
+		WHERE account = $1 AND id = $2 AND (last_used_at, last_used_at_ns) < (CAST($3 AS BIGINT), CAST($4 AS BIGINT))`),
+		phoneDelete:          sql(`DELETE FROM {{prefix}}phones WHERE account = $1 AND id = $2`),
+		phoneDeleteReturning: sql(`DELETE FROM {{prefix}}phones WHERE account = $1 AND id = $2 RETURNING state`),
+		phoneCountTrusted:    sql(`SELECT COUNT(*) FROM {{prefix}}phones WHERE account = $1 AND state = ` + phoneTrusted),
+		// ($1, $2) is now.
+		phonesExpiredVoid: sql(`UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `
 		WHERE state = ` + challengeOpen + ` AND (account, phone_id) IN (
 			SELECT account, id FROM {{prefix}}phones
-			WHERE state = ` + phonePending + ` AND (expires_at, expires_at_ns) <= (CAST($1 AS BIGINT), CAST($2 AS BIGINT)))`
-	qPhonesExpiredDelete = `DELETE FROM {{prefix}}phones
-		WHERE state = ` + phonePending + ` AND (expires_at, expires_at_ns) <= (CAST($1 AS BIGINT), CAST($2 AS BIGINT))`
+			WHERE state = ` + phonePending + ` AND (expires_at, expires_at_ns) <= (CAST($1 AS BIGINT), CAST($2 AS BIGINT)))`),
+		phonesExpiredDelete: sql(`DELETE FROM {{prefix}}phones
+		WHERE state = ` + phonePending + ` AND (expires_at, expires_at_ns) <= (CAST($1 AS BIGINT), CAST($2 AS BIGINT))`),
 
-	// $3 is 0 for every purpose.
-	qChallengesVoid = `UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `
+		// $3 is 0 for every purpose.
+		challengesVoid: sql(`UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `
 		WHERE account = $1 AND phone_id = $2 AND state = ` + challengeOpen + `
-			AND (CAST($3 AS INTEGER) = 0 OR purpose = CAST($3 AS INTEGER))`
-	qChallengeExists = `SELECT 1 FROM {{prefix}}challenges WHERE account = $1 AND id = $2`
-	// The account's challenges created after ($2, $3), newest first,
-	// whatever their phone (deleted ones included).
-	qChallengeSends = `SELECT created_at, created_at_ns, e164, purpose FROM {{prefix}}challenges
+			AND (CAST($3 AS INTEGER) = 0 OR purpose = CAST($3 AS INTEGER))`),
+		challengeExists: sql(`SELECT 1 FROM {{prefix}}challenges WHERE account = $1 AND id = $2`),
+		// The account's challenges created after ($2, $3), newest first,
+		// whatever their phone (deleted ones included).
+		challengeSends: sql(`SELECT created_at, created_at_ns, e164, purpose FROM {{prefix}}challenges
 		WHERE account = $1 AND (created_at, created_at_ns) > (CAST($2 AS BIGINT), CAST($3 AS BIGINT))
-		ORDER BY created_at DESC, created_at_ns DESC`
-	// The account's stale challenges: created at or before an hour ago
-	// ($2, $3), and closed or expired at now ($4, $5).
-	qChallengesPrune = `DELETE FROM {{prefix}}challenges
+		ORDER BY created_at DESC, created_at_ns DESC`),
+		// The account's stale challenges: created at or before an hour ago
+		// ($2, $3), and closed or expired at now ($4, $5).
+		challengesPrune: sql(`DELETE FROM {{prefix}}challenges
 		WHERE account = $1 AND (created_at, created_at_ns) <= (CAST($2 AS BIGINT), CAST($3 AS BIGINT))
-			AND (state <> ` + challengeOpen + ` OR (expires_at, expires_at_ns) <= (CAST($4 AS BIGINT), CAST($5 AS BIGINT)))`
-	qChallengesStale = `DELETE FROM {{prefix}}challenges
+			AND (state <> ` + challengeOpen + ` OR (expires_at, expires_at_ns) <= (CAST($4 AS BIGINT), CAST($5 AS BIGINT)))`),
+		challengesStale: sql(`DELETE FROM {{prefix}}challenges
 		WHERE (created_at, created_at_ns) <= (CAST($1 AS BIGINT), CAST($2 AS BIGINT))
-			AND (state <> ` + challengeOpen + ` OR (expires_at, expires_at_ns) <= (CAST($3 AS BIGINT), CAST($4 AS BIGINT)))`
-	qChallengeInsert = `INSERT INTO {{prefix}}challenges (` + challengeCols + `, e164)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
-	qChallengeVoid = `UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `
-		WHERE account = $1 AND id = $2 AND state = ` + challengeOpen
-	qChallenge      = `SELECT ` + challengeCols + ` FROM {{prefix}}challenges WHERE account = $1 AND id = $2`
-	qChallengesLive = `SELECT ` + challengeCols + ` FROM {{prefix}}challenges
+			AND (state <> ` + challengeOpen + ` OR (expires_at, expires_at_ns) <= (CAST($3 AS BIGINT), CAST($4 AS BIGINT)))`),
+		challengeInsert: sql(`INSERT INTO {{prefix}}challenges (` + challengeCols + `, e164)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`),
+		challengeVoid: sql(`UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `
+		WHERE account = $1 AND id = $2 AND state = ` + challengeOpen),
+		challenge: sql(`SELECT ` + challengeCols + ` FROM {{prefix}}challenges WHERE account = $1 AND id = $2`),
+		challengesLive: sql(`SELECT ` + challengeCols + ` FROM {{prefix}}challenges
 		WHERE account = $1 AND purpose = $2 AND state <> ` + challengeVoided + `
 			AND (expires_at, expires_at_ns) > (CAST($3 AS BIGINT), CAST($4 AS BIGINT))
-		ORDER BY created_at DESC, created_at_ns DESC, seq DESC`
-	// The one conditional UPDATE of ConsumeChallenge: $3 the digest,
-	// ($4, $5) now, $6 the most attempts. It touches the row only if it
-	// is open, unexpired and below the attempts, and then either marks
-	// it used (the digest matches) or counts a wrong try.
-	qChallengeConsume = `UPDATE {{prefix}}challenges SET
+		ORDER BY created_at DESC, created_at_ns DESC, seq DESC`),
+		// The one conditional UPDATE of ConsumeChallenge: $3 the digest,
+		// ($4, $5) now, $6 the most attempts. It touches the row only if it
+		// is open, unexpired and below the attempts, and then either marks
+		// it used (the digest matches) or counts a wrong try.
+		challengeConsume: sql(`UPDATE {{prefix}}challenges SET
 			state = CASE WHEN digest = $3 THEN ` + challengeUsed + ` ELSE state END,
 			used_at = CASE WHEN digest = $3 THEN CAST($4 AS BIGINT) ELSE used_at END,
 			used_at_ns = CASE WHEN digest = $3 THEN CAST($5 AS BIGINT) ELSE used_at_ns END,
@@ -112,10 +142,11 @@ const (
 		WHERE account = $1 AND id = $2 AND state = ` + challengeOpen + `
 			AND (expires_at, expires_at_ns) > (CAST($4 AS BIGINT), CAST($5 AS BIGINT))
 			AND attempts < CAST($6 AS BIGINT)
-		RETURNING state, attempts`
-	qChallengeState = `SELECT state, attempts, expires_at, expires_at_ns FROM {{prefix}}challenges
-		WHERE account = $1 AND id = $2`
-)
+		RETURNING state, attempts`),
+		challengeState: sql(`SELECT state, attempts, expires_at, expires_at_ns FROM {{prefix}}challenges
+		WHERE account = $1 AND id = $2`),
+	}
+}
 
 func scanPhone(r scanner) (twofa.Phone, error) {
 	var (
@@ -168,7 +199,7 @@ func scanChallenge(r scanner) (twofa.Challenge, error) {
 // (account, e164) back the checks. A refused insert rolls back.
 func (s *Store) InsertPhone(ctx context.Context, p twofa.Phone, limit int, now time.Time) error {
 	err := s.inTx(ctx, lockPhones, p.Account, func(q querier) error {
-		rows, err := q.QueryContext(ctx, s.sql(qPhoneRows), p.Account)
+		rows, err := q.QueryContext(ctx, s.q.phoneRows, p.Account)
 		if err != nil {
 			return err
 		}
@@ -202,10 +233,10 @@ func (s *Store) InsertPhone(ctx context.Context, p twofa.Phone, limit int, now t
 			return fmt.Errorf("%w: account has %d phones, limit %d", twofa.ErrLimitReached, counted, limit)
 		}
 		for _, id := range stale {
-			if _, err := q.ExecContext(ctx, s.sql(qChallengesVoid), p.Account, id, 0); err != nil {
+			if _, err := q.ExecContext(ctx, s.q.challengesVoid, p.Account, id, 0); err != nil {
 				return err
 			}
-			if _, err := q.ExecContext(ctx, s.sql(qPhoneDelete), p.Account, id); err != nil {
+			if _, err := q.ExecContext(ctx, s.q.phoneDelete, p.Account, id); err != nil {
 				return err
 			}
 		}
@@ -214,7 +245,7 @@ func (s *Store) InsertPhone(ctx context.Context, p twofa.Phone, limit int, now t
 			sec, nsec := unix(t)
 			args = append(args, sec, nsec)
 		}
-		_, err = q.ExecContext(ctx, s.sql(qPhoneInsert), args...)
+		_, err = q.ExecContext(ctx, s.q.phoneInsert, args...)
 		return err
 	})
 	return wrap("insert phone", err)
@@ -223,7 +254,7 @@ func (s *Store) InsertPhone(ctx context.Context, p twofa.Phone, limit int, now t
 // Phone implements twofa.PhoneStore.
 func (s *Store) Phone(ctx context.Context, account, id string) (twofa.Phone, error) {
 	var p twofa.Phone
-	err := s.queryRow(ctx, func(r *sql.Row) (err error) { p, err = scanPhone(r); return err }, s.sql(qPhone), account, id)
+	err := s.queryRow(ctx, func(r *sql.Row) (err error) { p, err = scanPhone(r); return err }, s.q.phone, account, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return twofa.Phone{}, fmt.Errorf("sqlstore: phone: %w", twofa.ErrNotFound)
 	}
@@ -236,7 +267,7 @@ func (s *Store) Phone(ctx context.Context, account, id string) (twofa.Phone, err
 // Phones implements twofa.PhoneStore: oldest first, and in insertion
 // order among those added at the same time.
 func (s *Store) Phones(ctx context.Context, account string) ([]twofa.Phone, error) {
-	rows, err := s.query(ctx, s.sql(qPhones), account)
+	rows, err := s.query(ctx, s.q.phones, account)
 	if err != nil {
 		return nil, wrap("phones", err)
 	}
@@ -259,7 +290,7 @@ func (s *Store) Phones(ctx context.Context, account string) ([]twofa.Phone, erro
 // UPDATE that changed no row.
 func (s *Store) phoneExists(ctx context.Context, account, id string) error {
 	var one int
-	err := s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&one) }, s.sql(qPhoneExists), account, id)
+	err := s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&one) }, s.q.phoneExists, account, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return twofa.ErrNotFound
 	}
@@ -270,7 +301,7 @@ func (s *Store) phoneExists(ctx context.Context, account, id string) error {
 // (pending and unexpired at at).
 func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Time) (bool, error) {
 	sec, nsec := unix(at)
-	res, err := s.exec(ctx, s.sql(qPhoneConfirm), account, id, sec, nsec)
+	res, err := s.exec(ctx, s.q.phoneConfirm, account, id, sec, nsec)
 	if err != nil {
 		return false, wrap("confirm phone", err)
 	}
@@ -292,7 +323,7 @@ func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Ti
 // phone.
 func (s *Store) TouchPhone(ctx context.Context, account, id string, at time.Time) error {
 	sec, nsec := unix(at)
-	res, err := s.exec(ctx, s.sql(qPhoneTouch), account, id, sec, nsec)
+	res, err := s.exec(ctx, s.q.phoneTouch, account, id, sec, nsec)
 	if err != nil {
 		return wrap("touch phone", err)
 	}
@@ -309,17 +340,17 @@ func (s *Store) DeletePhone(ctx context.Context, account, id string) (twofa.Phon
 	var left int
 	var state int64
 	err := s.inTx(ctx, lockPhones, account, func(q querier) error {
-		if _, err := q.ExecContext(ctx, s.sql(qChallengesVoid), account, id, 0); err != nil {
+		if _, err := q.ExecContext(ctx, s.q.challengesVoid, account, id, 0); err != nil {
 			return err
 		}
-		err := q.QueryRowContext(ctx, s.sql(qPhoneDeleteReturning), account, id).Scan(&state)
+		err := q.QueryRowContext(ctx, s.q.phoneDeleteReturning, account, id).Scan(&state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return twofa.ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		return q.QueryRowContext(ctx, s.sql(qPhoneCountTrusted), account).Scan(&left)
+		return q.QueryRowContext(ctx, s.q.phoneCountTrusted, account).Scan(&left)
 	})
 	if err != nil {
 		return 0, 0, wrap("delete phone", err)
@@ -333,10 +364,10 @@ func (s *Store) DeleteExpiredPhones(ctx context.Context, now time.Time) (int, er
 	sec, nsec := unix(now)
 	var n int64
 	err := s.inTx(ctx, "", "", func(q querier) error {
-		if _, err := q.ExecContext(ctx, s.sql(qPhonesExpiredVoid), sec, nsec); err != nil {
+		if _, err := q.ExecContext(ctx, s.q.phonesExpiredVoid, sec, nsec); err != nil {
 			return err
 		}
-		res, err := q.ExecContext(ctx, s.sql(qPhonesExpiredDelete), sec, nsec)
+		res, err := q.ExecContext(ctx, s.q.phonesExpiredDelete, sec, nsec)
 		if err != nil {
 			return err
 		}
@@ -358,7 +389,7 @@ func (s *Store) DeleteExpiredPhones(ctx context.Context, now time.Time) (int, er
 func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown time.Duration, perHour, perAccount int) error {
 	err := s.inTx(ctx, lockPhones, c.Account, func(q querier) error {
 		var e164 string
-		err := q.QueryRowContext(ctx, s.sql(qPhoneNumber), c.Account, c.PhoneID).Scan(&e164)
+		err := q.QueryRowContext(ctx, s.q.phoneNumber, c.Account, c.PhoneID).Scan(&e164)
 		if errors.Is(err, sql.ErrNoRows) {
 			return twofa.ErrNotFound
 		}
@@ -366,7 +397,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown
 			return err
 		}
 		var one int
-		err = q.QueryRowContext(ctx, s.sql(qChallengeExists), c.Account, c.ID).Scan(&one)
+		err = q.QueryRowContext(ctx, s.q.challengeExists, c.Account, c.ID).Scan(&one)
 		if err == nil {
 			return fmt.Errorf("%w: the account has a challenge with this ID", twofa.ErrDuplicate)
 		}
@@ -382,7 +413,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown
 			since = now.Add(-cooldown)
 		}
 		sinceSec, sinceNsec := unix(since)
-		rows, err := q.QueryContext(ctx, s.sql(qChallengeSends), c.Account, sinceSec, sinceNsec)
+		rows, err := q.QueryContext(ctx, s.q.challengeSends, c.Account, sinceSec, sinceNsec)
 		if err != nil {
 			return err
 		}
@@ -412,12 +443,12 @@ func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown
 		if err := sendLimit(num, same, all, now, cooldown, perHour, perAccount); err != nil {
 			return err
 		}
-		if _, err := q.ExecContext(ctx, s.sql(qChallengesVoid), c.Account, c.PhoneID, int64(c.Purpose)); err != nil {
+		if _, err := q.ExecContext(ctx, s.q.challengesVoid, c.Account, c.PhoneID, int64(c.Purpose)); err != nil {
 			return err
 		}
 		hourSec, hourNsec := unix(now.Add(-time.Hour))
 		nowSec, nowNsec := unix(now)
-		if _, err := q.ExecContext(ctx, s.sql(qChallengesPrune), c.Account, hourSec, hourNsec, nowSec, nowNsec); err != nil {
+		if _, err := q.ExecContext(ctx, s.q.challengesPrune, c.Account, hourSec, hourNsec, nowSec, nowNsec); err != nil {
 			return err
 		}
 		args := []any{c.Account, c.ID, c.PhoneID, int64(c.Purpose), int64(c.Channel), int64(c.State), blob(c.Digest), int64(c.Attempts)}
@@ -425,7 +456,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown
 			sec, nsec := unix(t)
 			args = append(args, sec, nsec)
 		}
-		_, err = q.ExecContext(ctx, s.sql(qChallengeInsert), append(args, e164)...)
+		_, err = q.ExecContext(ctx, s.q.challengeInsert, append(args, e164)...)
 		return err
 	})
 	return wrap("create challenge", err)
@@ -471,7 +502,7 @@ func sendLimit(num, same, all []time.Time, now time.Time, cooldown time.Duration
 // UPDATE; when it changes no row, a read tells ErrNotFound from a
 // challenge that was not open.
 func (s *Store) VoidChallenge(ctx context.Context, account, id string) error {
-	res, err := s.exec(ctx, s.sql(qChallengeVoid), account, id)
+	res, err := s.exec(ctx, s.q.challengeVoid, account, id)
 	if err != nil {
 		return wrap("void challenge", err)
 	}
@@ -479,7 +510,7 @@ func (s *Store) VoidChallenge(ctx context.Context, account, id string) error {
 		return wrap("void challenge", err)
 	}
 	var one int
-	err = s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&one) }, s.sql(qChallengeExists), account, id)
+	err = s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&one) }, s.q.challengeExists, account, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlstore: void challenge: %w", twofa.ErrNotFound)
 	}
@@ -489,7 +520,7 @@ func (s *Store) VoidChallenge(ctx context.Context, account, id string) error {
 // Challenge implements twofa.ChallengeStore.
 func (s *Store) Challenge(ctx context.Context, account, id string) (twofa.Challenge, error) {
 	var c twofa.Challenge
-	err := s.queryRow(ctx, func(r *sql.Row) (err error) { c, err = scanChallenge(r); return err }, s.sql(qChallenge), account, id)
+	err := s.queryRow(ctx, func(r *sql.Row) (err error) { c, err = scanChallenge(r); return err }, s.q.challenge, account, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return twofa.Challenge{}, fmt.Errorf("sqlstore: challenge: %w", twofa.ErrNotFound)
 	}
@@ -503,7 +534,7 @@ func (s *Store) Challenge(ctx context.Context, account, id string) (twofa.Challe
 // later inserted first among those created at the same time.
 func (s *Store) LiveChallenges(ctx context.Context, account string, purpose twofa.ChallengePurpose, now time.Time) ([]twofa.Challenge, error) {
 	sec, nsec := unix(now)
-	rows, err := s.query(ctx, s.sql(qChallengesLive), account, int64(purpose), sec, nsec)
+	rows, err := s.query(ctx, s.q.challengesLive, account, int64(purpose), sec, nsec)
 	if err != nil {
 		return nil, wrap("live challenges", err)
 	}
@@ -534,7 +565,7 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 	for range 3 {
 		var state, attempts int64
 		err := s.execRow(ctx, func(r *sql.Row) error { return r.Scan(&state, &attempts) },
-			s.sql(qChallengeConsume), account, id, blob(digest), sec, nsec, int64(maxAttempts))
+			s.q.challengeConsume, account, id, blob(digest), sec, nsec, int64(maxAttempts))
 		if err == nil {
 			if twofa.ChallengeState(state) == twofa.ChallengeUsed {
 				return twofa.ConsumeAccepted, int(attempts), nil
@@ -546,7 +577,7 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 		}
 		var expSec, expNsec int64
 		err = s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&state, &attempts, &expSec, &expNsec) },
-			s.sql(qChallengeState), account, id)
+			s.q.challengeState, account, id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, 0, fmt.Errorf("sqlstore: consume challenge: %w", twofa.ErrNotFound)
 		}
@@ -572,7 +603,7 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 func (s *Store) DeleteStaleChallenges(ctx context.Context, now time.Time) (int, error) {
 	hourSec, hourNsec := unix(now.Add(-time.Hour))
 	sec, nsec := unix(now)
-	res, err := s.exec(ctx, s.sql(qChallengesStale), hourSec, hourNsec, sec, nsec)
+	res, err := s.exec(ctx, s.q.challengesStale, hourSec, hourNsec, sec, nsec)
 	if err != nil {
 		return 0, wrap("delete stale challenges", err)
 	}

@@ -1,7 +1,8 @@
 package sqlstore
 
 // The statements, written once with PostgreSQL placeholders ($1) and
-// {{prefix}}; Store.sql adapts them to the dialect. Both dialects accept
+// {{prefix}}. New adapts them to the store's dialect and prefix (Store.sql)
+// once, into the Store's queries; no statement is rebuilt per call. Both dialects accept
 // the same text for everything here: upsert with RETURNING, UPDATE ...
 // RETURNING, CAST(... AS BIGINT), and << on 64-bit integers.
 
@@ -70,6 +71,13 @@ type queries struct {
 	appExists    string
 	appDelete    string
 	appDeleteAll string
+
+	// phones, challenges and trusted browsers (phones.go, browsers.go)
+	phoneQueries
+	browserQueries
+
+	// PostgreSQL's per-account advisory lock (Store.inTx)
+	advisoryLock string
 
 	// schema
 	createSchemaVersion string
@@ -198,6 +206,11 @@ func buildQueries(sql func(string) string) queries {
 		appExists:    sql(`SELECT 1 FROM {{prefix}}app_passwords WHERE account = $1 AND id = $2`),
 		appDelete:    sql(`DELETE FROM {{prefix}}app_passwords WHERE account = $1 AND id = $2`),
 		appDeleteAll: sql(`DELETE FROM {{prefix}}app_passwords WHERE account = $1`),
+
+		phoneQueries:   buildPhoneQueries(sql),
+		browserQueries: buildBrowserQueries(sql),
+
+		advisoryLock: sql(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`),
 
 		createSchemaVersion: sql(`CREATE TABLE IF NOT EXISTS {{prefix}}schema_version (
 			version    INTEGER NOT NULL PRIMARY KEY,

@@ -297,7 +297,7 @@ func (s *Store) inTx(ctx context.Context, lock, account string, f func(q querier
 		return err
 	}
 	if lock != "" {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, s.prefix+lock, account); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q.advisoryLock, s.prefix+lock, account); err != nil {
 			tx.Rollback()
 			return withCause(ctx, err)
 		}
