@@ -32,9 +32,11 @@ func (s *Store) InsertAppPassword(ctx context.Context, p twofa.AppPassword, limi
 		if n >= limit {
 			return fmt.Errorf("%w: account has %d app passwords, limit %d", twofa.ErrLimitReached, n, limit)
 		}
-		created, createdNs := unix(p.CreatedAt)
-		used, usedNs := unix(p.LastUsedAt)
-		_, err = q.ExecContext(ctx, s.q.appInsert, p.Account, p.ID, p.Label, blob(p.Digest), created, createdNs, used, usedNs)
+		times, err := nanosOf(p.CreatedAt, p.LastUsedAt)
+		if err != nil {
+			return err
+		}
+		_, err = q.ExecContext(ctx, s.q.appInsert, append([]any{p.Account, p.ID, p.Label, blob(p.Digest)}, times...)...)
 		return err
 	})
 	return wrap("insert app password", err)
@@ -42,12 +44,12 @@ func (s *Store) InsertAppPassword(ctx context.Context, p twofa.AppPassword, limi
 
 func scanApp(r scanner) (twofa.AppPassword, error) {
 	var p twofa.AppPassword
-	var created, createdNs, used, usedNs int64
-	if err := r.Scan(&p.Account, &p.ID, &p.Label, &p.Digest, &created, &createdNs, &used, &usedNs); err != nil {
+	var created, used int64
+	if err := r.Scan(&p.Account, &p.ID, &p.Label, &p.Digest, &created, &used); err != nil {
 		return twofa.AppPassword{}, err
 	}
-	p.CreatedAt = fromUnix(created, createdNs)
-	p.LastUsedAt = fromUnix(used, usedNs)
+	p.CreatedAt = fromNanos(created)
+	p.LastUsedAt = fromNanos(used)
 	return p, nil
 }
 
@@ -92,8 +94,11 @@ func (s *Store) AppPasswords(ctx context.Context, account string) ([]twofa.AppPa
 // UPDATE (LastUsedAt before at), so LastUsedAt never moves back.
 // ErrNotFound when the account has no such app password.
 func (s *Store) TouchAppPassword(ctx context.Context, account, id string, at time.Time) error {
-	sec, nsec := unix(at)
-	res, err := s.exec(ctx, s.q.appTouch, account, id, sec, nsec)
+	atNS, err := nanos(at)
+	if err != nil {
+		return wrap("touch app password", err)
+	}
+	res, err := s.exec(ctx, s.q.appTouch, account, id, atNS)
 	if err != nil {
 		return wrap("touch app password", err)
 	}

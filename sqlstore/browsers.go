@@ -19,53 +19,49 @@ const lockBrowsers = "browsers"
 
 // browserCols are the columns of a trusted browser, in the order
 // scanBrowser reads them and InsertBrowser writes them.
-const browserCols = `account, id, label, digest, created_at, created_at_ns, expires_at, expires_at_ns,
-	last_used_at, last_used_at_ns, revoked_at, revoked_at_ns`
+const browserCols = `account, id, label, digest, created_at, expires_at, last_used_at, revoked_at`
 
-// browserNotRevoked is the predicate of a browser not revoked: revoked_at
-// holds the zero time.Time.
-const browserNotRevoked = `revoked_at = ` + zeroTimeSQL + ` AND revoked_at_ns = 0`
-
-// browserQueries are the statements on the browsers table.
+// browserQueries are the statements on the browsers table. A browser is
+// not revoked while revoked_at holds noTime (the zero time.Time), which
+// the statements take as a parameter.
 type browserQueries struct {
-	browserDeleteExpiredOf string // $1 account, ($2, $3) now
+	browserDeleteExpiredOf string // $1 account, $2 now
 	browserDuplicate       string // $1 account, $2 id, $3 digest
-	browserCountLive       string // $1 account, ($2, $3) now
-	browserLru             string // $1 account, ($2, $3) now, $4 how many
-	browserEvict           string // $1 seq, ($2, $3) at
+	browserCountLive       string // $1 account, $2 now, $3 noTime
+	browserLRU             string // $1 account, $2 now, $3 noTime, $4 how many
+	browserEvict           string // $1 seq, $2 at, $3 noTime
 	browserInsert          string
 	browserByDigest        string // $1 account, $2 digest
 	browserList            string // $1 account
-	browserTouch           string // $1 account, $2 id, ($3, $4) at
+	browserTouch           string // $1 account, $2 id, $3 at
 	browserExists          string // $1 account, $2 id
-	browserRevoke          string // $1 account, $2 id, ($3, $4) at
-	browserRevokeAll       string // $1 account, ($2, $3) at
-	browserDeleteExpired   string // ($1, $2) now
+	browserRevoke          string // $1 account, $2 id, $3 at, $4 noTime
+	browserRevokeAll       string // $1 account, $2 at, $3 noTime
+	browserDeleteExpired   string // $1 now
 }
 
 func buildBrowserQueries(sql func(string) string) browserQueries {
-	const live = browserNotRevoked + ` AND (expires_at, expires_at_ns) > ($2, $3)`
+	const live = `revoked_at = $3 AND expires_at > $2`
 	return browserQueries{
-		browserDeleteExpiredOf: sql(`DELETE FROM {{prefix}}browsers WHERE account = $1 AND (expires_at, expires_at_ns) <= ($2, $3)`),
+		browserDeleteExpiredOf: sql(`DELETE FROM {{prefix}}browsers WHERE account = $1 AND expires_at <= $2`),
 		browserDuplicate:       sql(`SELECT 1 FROM {{prefix}}browsers WHERE account = $1 AND (id = $2 OR digest = $3)`),
 		browserCountLive:       sql(`SELECT COUNT(*) FROM {{prefix}}browsers WHERE account = $1 AND ` + live),
-		browserLru: sql(`SELECT seq, id FROM {{prefix}}browsers WHERE account = $1 AND ` + live + `
-			ORDER BY last_used_at, last_used_at_ns, seq LIMIT $4`),
-		browserEvict: sql(`UPDATE {{prefix}}browsers SET revoked_at = $2, revoked_at_ns = $3
-			WHERE seq = $1 AND ` + browserNotRevoked),
+		browserLRU: sql(`SELECT seq, id FROM {{prefix}}browsers WHERE account = $1 AND ` + live + `
+			ORDER BY last_used_at, seq LIMIT $4`),
+		browserEvict: sql(`UPDATE {{prefix}}browsers SET revoked_at = $2 WHERE seq = $1 AND revoked_at = $3`),
 		browserInsert: sql(`INSERT INTO {{prefix}}browsers (` + browserCols + `)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`),
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
 		browserByDigest: sql(`SELECT ` + browserCols + ` FROM {{prefix}}browsers WHERE account = $1 AND digest = $2`),
 		browserList: sql(`SELECT ` + browserCols + ` FROM {{prefix}}browsers WHERE account = $1
-			ORDER BY created_at, created_at_ns, seq`),
-		browserTouch: sql(`UPDATE {{prefix}}browsers SET last_used_at = $3, last_used_at_ns = $4
-			WHERE account = $1 AND id = $2 AND (last_used_at, last_used_at_ns) < ($3, $4)`),
+			ORDER BY created_at, seq`),
+		browserTouch: sql(`UPDATE {{prefix}}browsers SET last_used_at = $3
+			WHERE account = $1 AND id = $2 AND last_used_at < $3`),
 		browserExists: sql(`SELECT 1 FROM {{prefix}}browsers WHERE account = $1 AND id = $2`),
-		browserRevoke: sql(`UPDATE {{prefix}}browsers SET revoked_at = $3, revoked_at_ns = $4
-			WHERE account = $1 AND id = $2 AND ` + browserNotRevoked),
-		browserRevokeAll: sql(`UPDATE {{prefix}}browsers SET revoked_at = $2, revoked_at_ns = $3
+		browserRevoke: sql(`UPDATE {{prefix}}browsers SET revoked_at = $3
+			WHERE account = $1 AND id = $2 AND revoked_at = $4`),
+		browserRevokeAll: sql(`UPDATE {{prefix}}browsers SET revoked_at = $2
 			WHERE account = $1 AND ` + live),
-		browserDeleteExpired: sql(`DELETE FROM {{prefix}}browsers WHERE (expires_at, expires_at_ns) <= ($1, $2)`),
+		browserDeleteExpired: sql(`DELETE FROM {{prefix}}browsers WHERE expires_at <= $1`),
 	}
 }
 
@@ -82,11 +78,18 @@ func (s *Store) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, n
 	if limit < 1 {
 		return nil, fmt.Errorf("sqlstore: insert browser: limit %d: %w", limit, twofa.ErrLimitReached)
 	}
+	times, err := nanosOf(b.CreatedAt, b.ExpiresAt, b.LastUsedAt, b.RevokedAt)
+	if err != nil {
+		return nil, wrap("insert browser", err)
+	}
+	nowNS, err := nanos(now) // an eviction stores it
+	if err != nil {
+		return nil, wrap("insert browser", err)
+	}
 	var evicted []string
-	err := s.inTx(ctx, lockBrowsers, b.Account, func(q querier) error {
+	err = s.inTx(ctx, lockBrowsers, b.Account, func(q querier) error {
 		evicted = nil
-		nowSec, nowNsec := unix(now)
-		if _, err := q.ExecContext(ctx, s.q.browserDeleteExpiredOf, b.Account, nowSec, nowNsec); err != nil {
+		if _, err := q.ExecContext(ctx, s.q.browserDeleteExpiredOf, b.Account, nowNS); err != nil {
 			return err
 		}
 		var one int
@@ -98,20 +101,16 @@ func (s *Store) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, n
 			return err
 		}
 		var n int
-		if err := q.QueryRowContext(ctx, s.q.browserCountLive, b.Account, nowSec, nowNsec).Scan(&n); err != nil {
+		if err := q.QueryRowContext(ctx, s.q.browserCountLive, b.Account, nowNS, noTime).Scan(&n); err != nil {
 			return err
 		}
 		if k := n - limit + 1; k > 0 {
-			if evicted, err = s.evictBrowsers(ctx, q, b.Account, k, nowSec, nowNsec); err != nil {
+			if evicted, err = s.evictBrowsers(ctx, q, b.Account, k, nowNS); err != nil {
 				return err
 			}
 		}
 		args := []any{b.Account, b.ID, b.Label, blob(b.Digest)}
-		for _, t := range []time.Time{b.CreatedAt, b.ExpiresAt, b.LastUsedAt, b.RevokedAt} {
-			sec, nsec := unix(t)
-			args = append(args, sec, nsec)
-		}
-		_, err = q.ExecContext(ctx, s.q.browserInsert, args...)
+		_, err = q.ExecContext(ctx, s.q.browserInsert, append(args, times...)...)
 		return err
 	})
 	if err != nil {
@@ -123,8 +122,8 @@ func (s *Store) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, n
 // evictBrowsers revokes the k least recently used live browsers of the
 // account and returns their IDs in that order. A record that a concurrent
 // RevokeBrowser (which takes no lock) revoked in between is not reported.
-func (s *Store) evictBrowsers(ctx context.Context, q querier, account string, k int, nowSec, nowNsec int64) ([]string, error) {
-	rows, err := q.QueryContext(ctx, s.q.browserLru, account, nowSec, nowNsec, k)
+func (s *Store) evictBrowsers(ctx context.Context, q querier, account string, k int, nowNS int64) ([]string, error) {
+	rows, err := q.QueryContext(ctx, s.q.browserLRU, account, nowNS, noTime, k)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +146,7 @@ func (s *Store) evictBrowsers(ctx context.Context, q querier, account string, k 
 	}
 	var ids []string
 	for _, v := range vs {
-		res, err := q.ExecContext(ctx, s.q.browserEvict, v.seq, nowSec, nowNsec)
+		res, err := q.ExecContext(ctx, s.q.browserEvict, v.seq, nowNS, noTime)
 		if err != nil {
 			return nil, err
 		}
@@ -162,14 +161,14 @@ func (s *Store) evictBrowsers(ctx context.Context, q querier, account string, k 
 
 func scanBrowser(r scanner) (twofa.Browser, error) {
 	var b twofa.Browser
-	var t [8]int64
-	if err := r.Scan(&b.Account, &b.ID, &b.Label, &b.Digest, &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7]); err != nil {
+	var t [4]int64
+	if err := r.Scan(&b.Account, &b.ID, &b.Label, &b.Digest, &t[0], &t[1], &t[2], &t[3]); err != nil {
 		return twofa.Browser{}, err
 	}
-	b.CreatedAt = fromUnix(t[0], t[1])
-	b.ExpiresAt = fromUnix(t[2], t[3])
-	b.LastUsedAt = fromUnix(t[4], t[5])
-	b.RevokedAt = fromUnix(t[6], t[7])
+	b.CreatedAt = fromNanos(t[0])
+	b.ExpiresAt = fromNanos(t[1])
+	b.LastUsedAt = fromNanos(t[2])
+	b.RevokedAt = fromNanos(t[3])
 	return b, nil
 }
 
@@ -214,8 +213,11 @@ func (s *Store) Browsers(ctx context.Context, account string) ([]twofa.Browser, 
 // (LastUsedAt before at), so LastUsedAt never moves back. ErrNotFound when
 // the account has no such browser.
 func (s *Store) TouchBrowser(ctx context.Context, account, id string, at time.Time) error {
-	sec, nsec := unix(at)
-	res, err := s.exec(ctx, s.q.browserTouch, account, id, sec, nsec)
+	atNS, err := nanos(at)
+	if err != nil {
+		return wrap("touch browser", err)
+	}
+	res, err := s.exec(ctx, s.q.browserTouch, account, id, atNS)
 	if err != nil {
 		return wrap("touch browser", err)
 	}
@@ -234,8 +236,11 @@ func (s *Store) TouchBrowser(ctx context.Context, account, id string, at time.Ti
 // (not revoked yet), so of concurrent calls exactly one changes the row.
 // ErrNotFound when the account has no such browser or it is revoked.
 func (s *Store) RevokeBrowser(ctx context.Context, account, id string, at time.Time) error {
-	sec, nsec := unix(at)
-	res, err := s.exec(ctx, s.q.browserRevoke, account, id, sec, nsec)
+	atNS, err := nanos(at)
+	if err != nil {
+		return wrap("revoke browser", err)
+	}
+	res, err := s.exec(ctx, s.q.browserRevoke, account, id, atNS, noTime)
 	if err != nil {
 		return wrap("revoke browser", err)
 	}
@@ -250,10 +255,13 @@ func (s *Store) RevokeBrowser(ctx context.Context, account, id string, at time.T
 // account's advisory lock in PostgreSQL (InsertBrowser may be revoking
 // some of the same rows).
 func (s *Store) RevokeBrowsers(ctx context.Context, account string, at time.Time) (int, error) {
-	sec, nsec := unix(at)
+	atNS, err := nanos(at)
+	if err != nil {
+		return 0, wrap("revoke browsers", err)
+	}
 	var n int64
-	err := s.inTx(ctx, lockBrowsers, account, func(q querier) error {
-		res, err := q.ExecContext(ctx, s.q.browserRevokeAll, account, sec, nsec)
+	err = s.inTx(ctx, lockBrowsers, account, func(q querier) error {
+		res, err := q.ExecContext(ctx, s.q.browserRevokeAll, account, atNS, noTime)
 		if err != nil {
 			return err
 		}
@@ -269,8 +277,7 @@ func (s *Store) RevokeBrowsers(ctx context.Context, account string, at time.Time
 // DeleteExpiredBrowsers implements twofa.BrowserStore with one DELETE,
 // served by the index on the expiry.
 func (s *Store) DeleteExpiredBrowsers(ctx context.Context, now time.Time) (int, error) {
-	sec, nsec := unix(now)
-	res, err := s.exec(ctx, s.q.browserDeleteExpired, sec, nsec)
+	res, err := s.exec(ctx, s.q.browserDeleteExpired, bound(now))
 	if err != nil {
 		return 0, wrap("delete expired browsers", err)
 	}

@@ -19,8 +19,11 @@ import (
 // included. Device IDs are unique across accounts.
 func (s *Store) InsertDevice(ctx context.Context, d twofa.Device, limit int, now time.Time) error {
 	err := s.inTx(ctx, lockDevices, d.Account, func(q querier) error {
-		nowSec, nowNsec := unix(now)
-		if _, err := q.ExecContext(ctx, s.q.deleteExpiredOfAccount, d.Account, nowSec, nowNsec); err != nil {
+		times, err := nanosOf(d.CreatedAt, d.ExpiresAt, d.ConfirmedAt, d.LastUsedAt)
+		if err != nil {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, s.q.deleteExpiredOfAccount, d.Account, bound(now)); err != nil {
 			return err
 		}
 		var n int
@@ -33,11 +36,7 @@ func (s *Store) InsertDevice(ctx context.Context, d twofa.Device, limit int, now
 		args := []any{d.ID, d.Account, d.Label, int64(d.Type), int64(d.Algorithm), int64(d.Digits), int64(d.Period),
 			blob(d.Sealed), int64(d.State),
 			u64(d.Counter), d.Drift, u64(d.ResyncStep), d.ResyncDrift, int64(d.Attempts)}
-		for _, t := range []time.Time{d.CreatedAt, d.ExpiresAt, d.ConfirmedAt, d.LastUsedAt} {
-			sec, nsec := unix(t)
-			args = append(args, sec, nsec)
-		}
-		_, err := q.ExecContext(ctx, s.q.insertDevice, args...)
+		_, err = q.ExecContext(ctx, s.q.insertDevice, append(args, times...)...)
 		return err
 	})
 	return wrap("insert device", err)
@@ -51,11 +50,11 @@ func scanDevice(r scanner) (twofa.Device, error) {
 		d                                        twofa.Device
 		typ, alg, digits, period, state, attempt int64
 		counter, resync                          int64
-		times                                    [8]int64
+		times                                    [4]int64
 	)
 	err := r.Scan(&d.ID, &d.Account, &d.Label, &typ, &alg, &digits, &period, &d.Sealed, &state,
 		&counter, &d.Drift, &resync, &d.ResyncDrift, &attempt,
-		&times[0], &times[1], &times[2], &times[3], &times[4], &times[5], &times[6], &times[7])
+		&times[0], &times[1], &times[2], &times[3])
 	if err != nil {
 		return twofa.Device{}, err
 	}
@@ -67,10 +66,10 @@ func scanDevice(r scanner) (twofa.Device, error) {
 	d.Counter = fromU64(counter)
 	d.ResyncStep = fromU64(resync)
 	d.Attempts = int(attempt)
-	d.CreatedAt = fromUnix(times[0], times[1])
-	d.ExpiresAt = fromUnix(times[2], times[3])
-	d.ConfirmedAt = fromUnix(times[4], times[5])
-	d.LastUsedAt = fromUnix(times[6], times[7])
+	d.CreatedAt = fromNanos(times[0])
+	d.ExpiresAt = fromNanos(times[1])
+	d.ConfirmedAt = fromNanos(times[2])
+	d.LastUsedAt = fromNanos(times[3])
 	return d, nil
 }
 
@@ -138,8 +137,11 @@ func (s *Store) changed(ctx context.Context, op, query, account, id string, args
 // ConfirmDevice implements twofa.DeviceStore with one conditional UPDATE
 // (state pending, ExpiresAt after at and attempts <= maxAttempts).
 func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, maxAttempts int) (bool, error) {
-	sec, nsec := unix(at)
-	return s.changed(ctx, "confirm device", s.q.confirmDevice, account, id, u64(counter), drift, sec, nsec, int64(maxAttempts))
+	atNS, err := nanos(at)
+	if err != nil {
+		return false, wrap("confirm device", err)
+	}
+	return s.changed(ctx, "confirm device", s.q.confirmDevice, account, id, u64(counter), drift, atNS, int64(maxAttempts), noTime)
 }
 
 // AdvanceCounter implements twofa.DeviceStore: the replay guard is one
@@ -151,9 +153,12 @@ func (s *Store) AdvanceCounter(ctx context.Context, account, id string, counter 
 	if counter == math.MaxUint64 {
 		return false, fmt.Errorf("sqlstore: advance counter: counter 2^64-1 has no successor")
 	}
-	sec, nsec := unix(at)
+	atNS, err := nanos(at)
+	if err != nil {
+		return false, wrap("advance counter", err)
+	}
 	return s.changed(ctx, "advance counter", s.q.advanceCounter, account, id,
-		u64(counter+1), drift, u64(counter), sec, nsec, u64(0))
+		u64(counter+1), drift, u64(counter), atNS, u64(0))
 }
 
 // SetResync implements twofa.DeviceStore.
@@ -242,8 +247,7 @@ func (s *Store) DeletePendingDevice(ctx context.Context, account, id string) (bo
 
 // DeleteExpiredDevices implements twofa.DeviceStore with one DELETE.
 func (s *Store) DeleteExpiredDevices(ctx context.Context, now time.Time) (int, error) {
-	sec, nsec := unix(now)
-	res, err := s.exec(ctx, s.q.deleteExpired, sec, nsec)
+	res, err := s.exec(ctx, s.q.deleteExpired, bound(now))
 	if err != nil {
 		return 0, wrap("delete expired devices", err)
 	}

@@ -28,24 +28,45 @@ func TestU64Order(t *testing.T) {
 	}
 }
 
-func TestUnixRoundTrip(t *testing.T) {
+func TestNanosRoundTrip(t *testing.T) {
 	for _, tm := range []time.Time{
 		{},
 		time.Unix(0, 0),
 		time.Unix(-1, 999999999),
-		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Unix(0, math.MinInt64+1),
+		time.Unix(0, math.MaxInt64),
 		time.Date(1969, 12, 31, 23, 59, 59, 1, time.UTC),
-		time.Date(2262, 4, 11, 23, 47, 16, 854775808, time.UTC), // one past int64 nanoseconds
-		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("x", 3600)),
+		time.Date(2031, 5, 6, 7, 8, 9, 123456789, time.FixedZone("x", 3600)),
 	} {
-		sec, nsec := unix(tm)
-		got := fromUnix(sec, nsec)
-		if !got.Equal(tm) || got.IsZero() != tm.IsZero() || nsec < 0 || nsec > 999999999 {
-			t.Errorf("%v → (%d, %d) → %v", tm, sec, nsec, got)
+		n, err := nanos(tm)
+		if err != nil {
+			t.Errorf("nanos(%v): %v", tm, err)
+			continue
+		}
+		got := fromNanos(n)
+		if !got.Equal(tm) || got.IsZero() != tm.IsZero() {
+			t.Errorf("%v → %d → %v", tm, n, got)
+		}
+		if b := bound(tm); b != n {
+			t.Errorf("bound(%v) = %d, nanos %d", tm, b, n)
 		}
 	}
-	if got := fromUnix(unix(time.Time{})); got != (time.Time{}) {
-		t.Errorf("zero Time came back as %#v", got)
+	if n, _ := nanos(time.Time{}); n != noTime || fromNanos(noTime) != (time.Time{}) {
+		t.Errorf("zero Time ↔ %d", n)
+	}
+	for _, tm := range []time.Time{
+		time.Unix(0, math.MinInt64), // noTime's instant, which stands for the zero Time
+		time.Unix(0, math.MinInt64).Add(-1),
+		time.Unix(0, math.MaxInt64).Add(1),
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+	} {
+		if n, err := nanos(tm); err == nil {
+			t.Errorf("nanos(%v) = %d, want an error", tm, n)
+		}
+	}
+	if bound(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)) != math.MaxInt64 || bound(time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)) != noTime {
+		t.Error("bound does not clamp")
 	}
 }
 

@@ -118,7 +118,14 @@ func TestMigrateUpgrade(t *testing.T) {
 
 			s, err := sqlstore.New(db, b.dialect, sqlstore.Options{TablePrefix: prefix})
 			must(t, err)
-			must(t, s.InsertDevice(ctx, confirmed("alice", "c1", 7), 5, t0))
+			// A device as the store wrote it at version 1 (times in two
+			// columns; counter 7 stored as 7 XOR 2^63).
+			_, err = db.ExecContext(ctx, `INSERT INTO `+prefix+`devices (id, account, label, otp_type, algorithm, digits,
+				period_ns, sealed, state, counter, drift, resync_step, resync_drift, attempts,
+				created_at, created_at_ns, expires_at, expires_at_ns, confirmed_at, confirmed_at_ns, last_used_at, last_used_at_ns)
+				VALUES ('c1', 'alice', 'phone', 2, 1, 6, 30000000000, 'x', 2, -9223372036854775801, 0, -9223372036854775807, 0, 0,
+				1956035289, 123456789, -62135596800, 0, 1956035289, 123456789, -62135596800, 0)`)
+			must(t, err)
 			if err := s.InsertAppPassword(ctx, appPassword("alice", "a1"), 5); err == nil {
 				t.Error("app password stored before the migration that creates its table")
 			}

@@ -26,13 +26,13 @@ const lockPhones = "phones"
 
 // phoneCols are the columns of a phone, in the order scanPhone reads
 // them and InsertPhone writes them.
-const phoneCols = `account, id, e164, country_code, state, created_at, created_at_ns,
-	expires_at, expires_at_ns, confirmed_at, confirmed_at_ns, last_used_at, last_used_at_ns`
+const phoneCols = `account, id, e164, country_code, state,
+	created_at, expires_at, confirmed_at, last_used_at`
 
 // challengeCols are the columns of a challenge, in the order
 // scanChallenge reads them (e164 aside, which only the store reads).
 const challengeCols = `account, id, phone_id, purpose, channel, state, digest, attempts,
-	created_at, created_at_ns, expires_at, expires_at_ns, used_at, used_at_ns`
+	created_at, expires_at, used_at`
 
 // The states as stored (twofa.PhoneState, twofa.ChallengeState); the
 // partial indexes of 0003 depend on them.
@@ -77,74 +77,72 @@ type phoneQueries struct {
 func buildPhoneQueries(sql func(string) string) phoneQueries {
 	return phoneQueries{
 		phoneInsert: sql(`INSERT INTO {{prefix}}phones (` + phoneCols + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`),
-		phoneRows: sql(`SELECT id, e164, state, expires_at, expires_at_ns FROM {{prefix}}phones WHERE account = $1`),
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
+		phoneRows: sql(`SELECT id, e164, state, expires_at FROM {{prefix}}phones WHERE account = $1`),
 		phone:     sql(`SELECT ` + phoneCols + ` FROM {{prefix}}phones WHERE account = $1 AND id = $2`),
 		phones: sql(`SELECT ` + phoneCols + ` FROM {{prefix}}phones WHERE account = $1
-		ORDER BY created_at, created_at_ns, seq`),
+			ORDER BY created_at, seq`),
 		phoneExists: sql(`SELECT 1 FROM {{prefix}}phones WHERE account = $1 AND id = $2`),
 		phoneNumber: sql(`SELECT e164 FROM {{prefix}}phones WHERE account = $1 AND id = $2`),
-		// ($3, $4) is the time of confirmation.
+		// $3 is the time of confirmation, $4 noTime.
 		phoneConfirm: sql(`UPDATE {{prefix}}phones
-		SET state = ` + phoneTrusted + `, confirmed_at = $3, confirmed_at_ns = $4,
-			expires_at = ` + zeroTimeSQL + `, expires_at_ns = 0
-		WHERE account = $1 AND id = $2 AND state = ` + phonePending + `
-			AND (expires_at, expires_at_ns) > (CAST($3 AS BIGINT), CAST($4 AS BIGINT))`),
-		phoneTouch: sql(`UPDATE {{prefix}}phones SET last_used_at = $3, last_used_at_ns = $4
-		WHERE account = $1 AND id = $2 AND (last_used_at, last_used_at_ns) < (CAST($3 AS BIGINT), CAST($4 AS BIGINT))`),
+			SET state = ` + phoneTrusted + `, confirmed_at = $3, expires_at = $4
+			WHERE account = $1 AND id = $2 AND state = ` + phonePending + `
+				AND expires_at > CAST($3 AS BIGINT)`),
+		phoneTouch: sql(`UPDATE {{prefix}}phones SET last_used_at = $3
+			WHERE account = $1 AND id = $2 AND last_used_at < CAST($3 AS BIGINT)`),
 		phoneDelete:          sql(`DELETE FROM {{prefix}}phones WHERE account = $1 AND id = $2`),
 		phoneDeleteReturning: sql(`DELETE FROM {{prefix}}phones WHERE account = $1 AND id = $2 RETURNING state`),
 		phoneCountTrusted:    sql(`SELECT COUNT(*) FROM {{prefix}}phones WHERE account = $1 AND state = ` + phoneTrusted),
-		// ($1, $2) is now.
+		// $1 is now.
 		phonesExpiredVoid: sql(`UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `
-		WHERE state = ` + challengeOpen + ` AND (account, phone_id) IN (
-			SELECT account, id FROM {{prefix}}phones
-			WHERE state = ` + phonePending + ` AND (expires_at, expires_at_ns) <= (CAST($1 AS BIGINT), CAST($2 AS BIGINT)))`),
+			WHERE state = ` + challengeOpen + ` AND (account, phone_id) IN (
+				SELECT account, id FROM {{prefix}}phones
+				WHERE state = ` + phonePending + ` AND expires_at <= CAST($1 AS BIGINT))`),
 		phonesExpiredDelete: sql(`DELETE FROM {{prefix}}phones
-		WHERE state = ` + phonePending + ` AND (expires_at, expires_at_ns) <= (CAST($1 AS BIGINT), CAST($2 AS BIGINT))`),
+			WHERE state = ` + phonePending + ` AND expires_at <= CAST($1 AS BIGINT)`),
 
 		// $3 is 0 for every purpose.
 		challengesVoid: sql(`UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `
-		WHERE account = $1 AND phone_id = $2 AND state = ` + challengeOpen + `
-			AND (CAST($3 AS INTEGER) = 0 OR purpose = CAST($3 AS INTEGER))`),
+			WHERE account = $1 AND phone_id = $2 AND state = ` + challengeOpen + `
+				AND (CAST($3 AS INTEGER) = 0 OR purpose = CAST($3 AS INTEGER))`),
 		challengeExists: sql(`SELECT 1 FROM {{prefix}}challenges WHERE account = $1 AND id = $2`),
-		// The account's challenges created after ($2, $3), newest first,
+		// The account's challenges created after $2, newest first,
 		// whatever their phone (deleted ones included).
-		challengeSends: sql(`SELECT created_at, created_at_ns, e164, purpose FROM {{prefix}}challenges
-		WHERE account = $1 AND (created_at, created_at_ns) > (CAST($2 AS BIGINT), CAST($3 AS BIGINT))
-		ORDER BY created_at DESC, created_at_ns DESC`),
+		challengeSends: sql(`SELECT created_at, e164, purpose FROM {{prefix}}challenges
+			WHERE account = $1 AND created_at > CAST($2 AS BIGINT)
+			ORDER BY created_at DESC`),
 		// The account's stale challenges: created at or before an hour ago
-		// ($2, $3), and closed or expired at now ($4, $5).
+		// ($2), and closed or expired at now ($3).
 		challengesPrune: sql(`DELETE FROM {{prefix}}challenges
-		WHERE account = $1 AND (created_at, created_at_ns) <= (CAST($2 AS BIGINT), CAST($3 AS BIGINT))
-			AND (state <> ` + challengeOpen + ` OR (expires_at, expires_at_ns) <= (CAST($4 AS BIGINT), CAST($5 AS BIGINT)))`),
+			WHERE account = $1 AND created_at <= CAST($2 AS BIGINT)
+				AND (state <> ` + challengeOpen + ` OR expires_at <= CAST($3 AS BIGINT))`),
 		challengesStale: sql(`DELETE FROM {{prefix}}challenges
-		WHERE (created_at, created_at_ns) <= (CAST($1 AS BIGINT), CAST($2 AS BIGINT))
-			AND (state <> ` + challengeOpen + ` OR (expires_at, expires_at_ns) <= (CAST($3 AS BIGINT), CAST($4 AS BIGINT)))`),
+			WHERE created_at <= CAST($1 AS BIGINT)
+				AND (state <> ` + challengeOpen + ` OR expires_at <= CAST($2 AS BIGINT))`),
 		challengeInsert: sql(`INSERT INTO {{prefix}}challenges (` + challengeCols + `, e164)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`),
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`),
 		challengeVoid: sql(`UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `
-		WHERE account = $1 AND id = $2 AND state = ` + challengeOpen),
+			WHERE account = $1 AND id = $2 AND state = ` + challengeOpen),
 		challenge: sql(`SELECT ` + challengeCols + ` FROM {{prefix}}challenges WHERE account = $1 AND id = $2`),
 		challengesLive: sql(`SELECT ` + challengeCols + ` FROM {{prefix}}challenges
-		WHERE account = $1 AND purpose = $2 AND state <> ` + challengeVoided + `
-			AND (expires_at, expires_at_ns) > (CAST($3 AS BIGINT), CAST($4 AS BIGINT))
-		ORDER BY created_at DESC, created_at_ns DESC, seq DESC`),
+			WHERE account = $1 AND purpose = $2 AND state <> ` + challengeVoided + `
+				AND expires_at > CAST($3 AS BIGINT)
+			ORDER BY created_at DESC, seq DESC`),
 		// The one conditional UPDATE of ConsumeChallenge: $3 the digest,
-		// ($4, $5) now, $6 the most attempts. It touches the row only if it
-		// is open, unexpired and below the attempts, and then either marks
-		// it used (the digest matches) or counts a wrong try.
+		// $4 now, $5 the most attempts. It touches the row only if it is
+		// open, unexpired and below the attempts, and then either marks it
+		// used (the digest matches) or counts a wrong try.
 		challengeConsume: sql(`UPDATE {{prefix}}challenges SET
-			state = CASE WHEN digest = $3 THEN ` + challengeUsed + ` ELSE state END,
-			used_at = CASE WHEN digest = $3 THEN CAST($4 AS BIGINT) ELSE used_at END,
-			used_at_ns = CASE WHEN digest = $3 THEN CAST($5 AS BIGINT) ELSE used_at_ns END,
-			attempts = CASE WHEN digest = $3 THEN attempts ELSE attempts + 1 END
-		WHERE account = $1 AND id = $2 AND state = ` + challengeOpen + `
-			AND (expires_at, expires_at_ns) > (CAST($4 AS BIGINT), CAST($5 AS BIGINT))
-			AND attempts < CAST($6 AS BIGINT)
-		RETURNING state, attempts`),
-		challengeState: sql(`SELECT state, attempts, expires_at, expires_at_ns FROM {{prefix}}challenges
-		WHERE account = $1 AND id = $2`),
+				state = CASE WHEN digest = $3 THEN ` + challengeUsed + ` ELSE state END,
+				used_at = CASE WHEN digest = $3 THEN CAST($4 AS BIGINT) ELSE used_at END,
+				attempts = CASE WHEN digest = $3 THEN attempts ELSE attempts + 1 END
+			WHERE account = $1 AND id = $2 AND state = ` + challengeOpen + `
+				AND expires_at > CAST($4 AS BIGINT)
+				AND attempts < CAST($5 AS BIGINT)
+			RETURNING state, attempts`),
+		challengeState: sql(`SELECT state, attempts, expires_at FROM {{prefix}}challenges
+			WHERE account = $1 AND id = $2`),
 	}
 }
 
@@ -152,21 +150,20 @@ func scanPhone(r scanner) (twofa.Phone, error) {
 	var (
 		p          twofa.Phone
 		cc, state  int64
-		times      [8]int64
+		times      [4]int64
 		e164, acct string
 	)
-	err := r.Scan(&acct, &p.ID, &e164, &cc, &state,
-		&times[0], &times[1], &times[2], &times[3], &times[4], &times[5], &times[6], &times[7])
+	err := r.Scan(&acct, &p.ID, &e164, &cc, &state, &times[0], &times[1], &times[2], &times[3])
 	if err != nil {
 		return twofa.Phone{}, err
 	}
 	p.Account = acct
 	p.Number = twofa.PhoneNumber{E164: e164, CountryCode: int(cc)}
 	p.State = twofa.PhoneState(state)
-	p.CreatedAt = fromUnix(times[0], times[1])
-	p.ExpiresAt = fromUnix(times[2], times[3])
-	p.ConfirmedAt = fromUnix(times[4], times[5])
-	p.LastUsedAt = fromUnix(times[6], times[7])
+	p.CreatedAt = fromNanos(times[0])
+	p.ExpiresAt = fromNanos(times[1])
+	p.ConfirmedAt = fromNanos(times[2])
+	p.LastUsedAt = fromNanos(times[3])
 	return p, nil
 }
 
@@ -174,10 +171,10 @@ func scanChallenge(r scanner) (twofa.Challenge, error) {
 	var (
 		c                               twofa.Challenge
 		purpose, channel, state, attmpt int64
-		times                           [6]int64
+		times                           [3]int64
 	)
 	err := r.Scan(&c.Account, &c.ID, &c.PhoneID, &purpose, &channel, &state, &c.Digest, &attmpt,
-		&times[0], &times[1], &times[2], &times[3], &times[4], &times[5])
+		&times[0], &times[1], &times[2])
 	if err != nil {
 		return twofa.Challenge{}, err
 	}
@@ -185,9 +182,9 @@ func scanChallenge(r scanner) (twofa.Challenge, error) {
 	c.Channel = twofa.Channel(channel)
 	c.State = twofa.ChallengeState(state)
 	c.Attempts = int(attmpt)
-	c.CreatedAt = fromUnix(times[0], times[1])
-	c.ExpiresAt = fromUnix(times[2], times[3])
-	c.UsedAt = fromUnix(times[4], times[5])
+	c.CreatedAt = fromNanos(times[0])
+	c.ExpiresAt = fromNanos(times[1])
+	c.UsedAt = fromNanos(times[2])
 	return c, nil
 }
 
@@ -198,7 +195,11 @@ func scanChallenge(r scanner) (twofa.Challenge, error) {
 // challenges) and inserts p. Unique indexes on (account, id) and
 // (account, e164) back the checks. A refused insert rolls back.
 func (s *Store) InsertPhone(ctx context.Context, p twofa.Phone, limit int, now time.Time) error {
-	err := s.inTx(ctx, lockPhones, p.Account, func(q querier) error {
+	times, err := nanosOf(p.CreatedAt, p.ExpiresAt, p.ConfirmedAt, p.LastUsedAt)
+	if err != nil {
+		return wrap("insert phone", err)
+	}
+	err = s.inTx(ctx, lockPhones, p.Account, func(q querier) error {
 		rows, err := q.QueryContext(ctx, s.q.phoneRows, p.Account)
 		if err != nil {
 			return err
@@ -207,15 +208,14 @@ func (s *Store) InsertPhone(ctx context.Context, p twofa.Phone, limit int, now t
 		counted, dup := 0, false
 		for rows.Next() {
 			var (
-				id, e164  string
-				state     int64
-				sec, nsec int64
+				id, e164       string
+				state, expires int64
 			)
-			if err := rows.Scan(&id, &e164, &state, &sec, &nsec); err != nil {
+			if err := rows.Scan(&id, &e164, &state, &expires); err != nil {
 				rows.Close()
 				return err
 			}
-			if twofa.PhoneState(state) == twofa.PhonePending && !fromUnix(sec, nsec).After(now) {
+			if twofa.PhoneState(state) == twofa.PhonePending && !fromNanos(expires).After(now) {
 				stale = append(stale, id)
 				continue
 			}
@@ -241,11 +241,7 @@ func (s *Store) InsertPhone(ctx context.Context, p twofa.Phone, limit int, now t
 			}
 		}
 		args := []any{p.Account, p.ID, p.Number.E164, int64(p.Number.CountryCode), int64(p.State)}
-		for _, t := range []time.Time{p.CreatedAt, p.ExpiresAt, p.ConfirmedAt, p.LastUsedAt} {
-			sec, nsec := unix(t)
-			args = append(args, sec, nsec)
-		}
-		_, err = q.ExecContext(ctx, s.q.phoneInsert, args...)
+		_, err = q.ExecContext(ctx, s.q.phoneInsert, append(args, times...)...)
 		return err
 	})
 	return wrap("insert phone", err)
@@ -300,8 +296,11 @@ func (s *Store) phoneExists(ctx context.Context, account, id string) error {
 // ConfirmPhone implements twofa.PhoneStore with one conditional UPDATE
 // (pending and unexpired at at).
 func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Time) (bool, error) {
-	sec, nsec := unix(at)
-	res, err := s.exec(ctx, s.q.phoneConfirm, account, id, sec, nsec)
+	atNS, err := nanos(at)
+	if err != nil {
+		return false, wrap("confirm phone", err)
+	}
+	res, err := s.exec(ctx, s.q.phoneConfirm, account, id, atNS, noTime)
 	if err != nil {
 		return false, wrap("confirm phone", err)
 	}
@@ -322,8 +321,11 @@ func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Ti
 // LastUsedAt never moves back. ErrNotFound when the account has no such
 // phone.
 func (s *Store) TouchPhone(ctx context.Context, account, id string, at time.Time) error {
-	sec, nsec := unix(at)
-	res, err := s.exec(ctx, s.q.phoneTouch, account, id, sec, nsec)
+	atNS, err := nanos(at)
+	if err != nil {
+		return wrap("touch phone", err)
+	}
+	res, err := s.exec(ctx, s.q.phoneTouch, account, id, atNS)
 	if err != nil {
 		return wrap("touch phone", err)
 	}
@@ -361,13 +363,13 @@ func (s *Store) DeletePhone(ctx context.Context, account, id string) (twofa.Phon
 // DeleteExpiredPhones implements twofa.PhoneStore: one transaction voids
 // the open challenges of the lapsed pending phones and deletes them.
 func (s *Store) DeleteExpiredPhones(ctx context.Context, now time.Time) (int, error) {
-	sec, nsec := unix(now)
+	nowNS := bound(now)
 	var n int64
 	err := s.inTx(ctx, "", "", func(q querier) error {
-		if _, err := q.ExecContext(ctx, s.q.phonesExpiredVoid, sec, nsec); err != nil {
+		if _, err := q.ExecContext(ctx, s.q.phonesExpiredVoid, nowNS); err != nil {
 			return err
 		}
-		res, err := q.ExecContext(ctx, s.q.phonesExpiredDelete, sec, nsec)
+		res, err := q.ExecContext(ctx, s.q.phonesExpiredDelete, nowNS)
 		if err != nil {
 			return err
 		}
@@ -387,7 +389,11 @@ func (s *Store) DeleteExpiredPhones(ctx context.Context, now time.Time) (int, er
 // phone's open challenge of the purpose, deletes the account's stale
 // challenges and inserts c. A refused create rolls back.
 func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown time.Duration, perHour, perAccount int) error {
-	err := s.inTx(ctx, lockPhones, c.Account, func(q querier) error {
+	times, err := nanosOf(c.CreatedAt, c.ExpiresAt, c.UsedAt)
+	if err != nil {
+		return wrap("create challenge", err)
+	}
+	err = s.inTx(ctx, lockPhones, c.Account, func(q querier) error {
 		var e164 string
 		err := q.QueryRowContext(ctx, s.q.phoneNumber, c.Account, c.PhoneID).Scan(&e164)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -412,22 +418,21 @@ func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown
 		if cooldown > time.Hour {
 			since = now.Add(-cooldown)
 		}
-		sinceSec, sinceNsec := unix(since)
-		rows, err := q.QueryContext(ctx, s.q.challengeSends, c.Account, sinceSec, sinceNsec)
+		rows, err := q.QueryContext(ctx, s.q.challengeSends, c.Account, bound(since))
 		if err != nil {
 			return err
 		}
 		var num, same, all []time.Time // newest first
 		for rows.Next() {
 			var (
-				sec, nsec, purpose int64
-				number             string
+				created, purpose int64
+				number           string
 			)
-			if err := rows.Scan(&sec, &nsec, &number, &purpose); err != nil {
+			if err := rows.Scan(&created, &number, &purpose); err != nil {
 				rows.Close()
 				return err
 			}
-			t := fromUnix(sec, nsec)
+			t := fromNanos(created)
 			if number == e164 {
 				num = append(num, t)
 				if twofa.ChallengePurpose(purpose) == c.Purpose {
@@ -446,17 +451,11 @@ func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown
 		if _, err := q.ExecContext(ctx, s.q.challengesVoid, c.Account, c.PhoneID, int64(c.Purpose)); err != nil {
 			return err
 		}
-		hourSec, hourNsec := unix(now.Add(-time.Hour))
-		nowSec, nowNsec := unix(now)
-		if _, err := q.ExecContext(ctx, s.q.challengesPrune, c.Account, hourSec, hourNsec, nowSec, nowNsec); err != nil {
+		if _, err := q.ExecContext(ctx, s.q.challengesPrune, c.Account, bound(now.Add(-time.Hour)), bound(now)); err != nil {
 			return err
 		}
 		args := []any{c.Account, c.ID, c.PhoneID, int64(c.Purpose), int64(c.Channel), int64(c.State), blob(c.Digest), int64(c.Attempts)}
-		for _, t := range []time.Time{c.CreatedAt, c.ExpiresAt, c.UsedAt} {
-			sec, nsec := unix(t)
-			args = append(args, sec, nsec)
-		}
-		_, err = q.ExecContext(ctx, s.q.challengeInsert, append(args, e164)...)
+		_, err = q.ExecContext(ctx, s.q.challengeInsert, append(append(args, times...), e164)...)
 		return err
 	})
 	return wrap("create challenge", err)
@@ -533,8 +532,7 @@ func (s *Store) Challenge(ctx context.Context, account, id string) (twofa.Challe
 // LiveChallenges implements twofa.ChallengeStore: newest first, and the
 // later inserted first among those created at the same time.
 func (s *Store) LiveChallenges(ctx context.Context, account string, purpose twofa.ChallengePurpose, now time.Time) ([]twofa.Challenge, error) {
-	sec, nsec := unix(now)
-	rows, err := s.query(ctx, s.q.challengesLive, account, int64(purpose), sec, nsec)
+	rows, err := s.query(ctx, s.q.challengesLive, account, int64(purpose), bound(now))
 	if err != nil {
 		return nil, wrap("live challenges", err)
 	}
@@ -561,11 +559,14 @@ func (s *Store) LiveChallenges(ctx context.Context, account string, purpose twof
 // by the database, not in constant time: it is a keyed HMAC, whose
 // timing tells nothing about the code without the key.)
 func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (twofa.ConsumeResult, int, error) {
-	sec, nsec := unix(now)
+	nowNS, err := nanos(now)
+	if err != nil {
+		return 0, 0, wrap("consume challenge", err)
+	}
 	for range 3 {
 		var state, attempts int64
 		err := s.execRow(ctx, func(r *sql.Row) error { return r.Scan(&state, &attempts) },
-			s.q.challengeConsume, account, id, blob(digest), sec, nsec, int64(maxAttempts))
+			s.q.challengeConsume, account, id, blob(digest), nowNS, int64(maxAttempts))
 		if err == nil {
 			if twofa.ChallengeState(state) == twofa.ChallengeUsed {
 				return twofa.ConsumeAccepted, int(attempts), nil
@@ -575,8 +576,8 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 		if !errors.Is(err, sql.ErrNoRows) {
 			return 0, 0, wrap("consume challenge", err)
 		}
-		var expSec, expNsec int64
-		err = s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&state, &attempts, &expSec, &expNsec) },
+		var expires int64
+		err = s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&state, &attempts, &expires) },
 			s.q.challengeState, account, id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, 0, fmt.Errorf("sqlstore: consume challenge: %w", twofa.ErrNotFound)
@@ -589,7 +590,7 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 			return twofa.ConsumeUsed, int(attempts), nil
 		case twofa.ChallengeState(state) == twofa.ChallengeVoided:
 			return twofa.ConsumeVoided, int(attempts), nil
-		case !fromUnix(expSec, expNsec).After(now):
+		case !fromNanos(expires).After(now):
 			return twofa.ConsumeExpired, int(attempts), nil
 		case attempts >= int64(maxAttempts):
 			return twofa.ConsumeExhausted, int(attempts), nil
@@ -601,9 +602,7 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 
 // DeleteStaleChallenges implements twofa.ChallengeStore with one DELETE.
 func (s *Store) DeleteStaleChallenges(ctx context.Context, now time.Time) (int, error) {
-	hourSec, hourNsec := unix(now.Add(-time.Hour))
-	sec, nsec := unix(now)
-	res, err := s.exec(ctx, s.q.challengesStale, hourSec, hourNsec, sec, nsec)
+	res, err := s.exec(ctx, s.q.challengesStale, bound(now.Add(-time.Hour)), bound(now))
 	if err != nil {
 		return 0, wrap("delete stale challenges", err)
 	}

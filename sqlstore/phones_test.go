@@ -13,9 +13,10 @@ import (
 	"github.com/twofa-go/twofa/storetest"
 )
 
-// phoneSchemaNames are the tables and indexes of migration 0003.
+// phoneSchemaNames are the tables and indexes of migration 0003 (less
+// challenges_number_idx, which 0006 drops).
 var phoneSchemaNames = []string{
-	"challenges", "challenges_created_idx", "challenges_id_idx", "challenges_number_idx", "challenges_phone_idx",
+	"challenges", "challenges_created_idx", "challenges_id_idx", "challenges_phone_idx",
 	"phones", "phones_account_idx", "phones_id_idx", "phones_number_idx", "phones_pending_idx",
 }
 

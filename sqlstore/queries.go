@@ -10,12 +10,11 @@ package sqlstore
 // them and insertDevice writes them.
 const deviceCols = `id, account, label, otp_type, algorithm, digits, period_ns, sealed, state,
 	counter, drift, resync_step, resync_drift, attempts,
-	created_at, created_at_ns, expires_at, expires_at_ns,
-	confirmed_at, confirmed_at_ns, last_used_at, last_used_at_ns`
+	created_at, expires_at, confirmed_at, last_used_at`
 
 // appCols are the columns of an app password, in the order scanApp reads
 // them and InsertAppPassword writes them.
-const appCols = `account, id, label, digest, created_at, created_at_ns, last_used_at, last_used_at_ns`
+const appCols = `account, id, label, digest, created_at, last_used_at`
 
 // The device states as stored (twofa.DevicePending, twofa.DeviceConfirmed).
 // The pending index's predicate (state = 1) depends on them.
@@ -23,9 +22,6 @@ const (
 	statePending   = "1"
 	stateConfirmed = "2"
 )
-
-// zeroTimeSQL is the zero time.Time's Unix seconds, as SQL.
-const zeroTimeSQL = "-62135596800"
 
 type queries struct {
 	// devices
@@ -97,42 +93,40 @@ func delay(n string) string {
 		ELSE CAST($6 AS BIGINT) << CAST(` + n + ` - CAST($5 AS BIGINT) - 1 AS INTEGER) END)`
 }
 
-// until is now + delay(n) as the assignments of until_at and until_at_ns,
-// with now = ($3 s, $4 ns). Splitting the delay into seconds and
-// nanoseconds first keeps every intermediate within int64 for any delay
-// from 0 to the largest time.Duration.
-func until(n string) (sec, nsec string) {
+// until is now + delay(n), with now = $3 in Unix nanoseconds, saturated
+// at $9 = math.MaxInt64 (the last time a store keeps): $4 is the room
+// above now, math.MaxInt64 - max(now, 0), so no intermediate leaves int64.
+func until(n string) string {
 	d := delay(n)
-	ns := `(CAST($4 AS BIGINT) + ` + d + ` % 1000000000)`
-	return `CAST($3 AS BIGINT) + ` + d + ` / 1000000000 + ` + ns + ` / 1000000000`, ns + ` % 1000000000`
+	return `(CASE WHEN ` + d + ` > CAST($4 AS BIGINT) THEN CAST($9 AS BIGINT)
+		ELSE CAST($3 AS BIGINT) + ` + d + ` END)`
 }
 
 func buildQueries(sql func(string) string) queries {
-	insertSec, insertNsec := until("1")
-	updateSec, updateNsec := until("{{prefix}}throttles.failures + 1")
+	insertUntil := until("1")
+	updateUntil := until("{{prefix}}throttles.failures + 1")
 	return queries{
 		deleteExpiredOfAccount: sql(`DELETE FROM {{prefix}}devices
-			WHERE account = $1 AND state = ` + statePending + ` AND (expires_at, expires_at_ns) <= ($2, $3)`),
+			WHERE account = $1 AND state = ` + statePending + ` AND expires_at <= $2`),
 		countDevices: sql(`SELECT COUNT(*) FROM {{prefix}}devices WHERE account = $1`),
 		insertDevice: sql(`INSERT INTO {{prefix}}devices (` + deviceCols + `)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-				$15, $16, $17, $18, $19, $20, $21, $22)`),
+				$15, $16, $17, $18)`),
 		device: sql(`SELECT ` + deviceCols + ` FROM {{prefix}}devices WHERE account = $1 AND id = $2`),
 		devices: sql(`SELECT ` + deviceCols + ` FROM {{prefix}}devices WHERE account = $1
-			ORDER BY created_at, created_at_ns, seq`),
+			ORDER BY created_at, seq`),
 		deviceExists: sql(`SELECT 1 FROM {{prefix}}devices WHERE account = $1 AND id = $2`),
-		// $3 counter, $4 drift, ($5, $6) at, $7 maxAttempts.
+		// $3 counter, $4 drift, $5 at, $6 maxAttempts, $7 noTime.
 		confirmDevice: sql(`UPDATE {{prefix}}devices
 			SET state = ` + stateConfirmed + `, counter = $3, drift = $4,
-				confirmed_at = $5, confirmed_at_ns = $6, last_used_at = $5, last_used_at_ns = $6,
-				expires_at = ` + zeroTimeSQL + `, expires_at_ns = 0
+				confirmed_at = $5, last_used_at = $5, expires_at = $7
 			WHERE account = $1 AND id = $2 AND state = ` + statePending + `
-				AND (expires_at, expires_at_ns) > ($5, $6) AND attempts <= $7`),
+				AND expires_at > $5 AND attempts <= $6`),
 		// The replay guard: $5 is u64(counter), $3 is u64(counter+1),
-		// $8 is u64(0) (no resync record).
+		// $6 the time of use, $7 is u64(0) (no resync record).
 		advanceCounter: sql(`UPDATE {{prefix}}devices
-			SET counter = $3, drift = $4, last_used_at = $6, last_used_at_ns = $7,
-				resync_step = $8, resync_drift = 0
+			SET counter = $3, drift = $4, last_used_at = $6,
+				resync_step = $7, resync_drift = 0
 			WHERE account = $1 AND id = $2 AND state = ` + stateConfirmed + ` AND counter <= $5`),
 		setResync: sql(`UPDATE {{prefix}}devices SET resync_step = $3, resync_drift = $4
 			WHERE account = $1 AND id = $2`),
@@ -150,45 +144,47 @@ func buildQueries(sql func(string) string) queries {
 			WHERE account = $1 AND id = $2 AND state = ` + statePending),
 		countConfirmed: sql(`SELECT COUNT(*) FROM {{prefix}}devices WHERE account = $1 AND state = ` + stateConfirmed),
 		deleteExpired: sql(`DELETE FROM {{prefix}}devices
-			WHERE state = ` + statePending + ` AND (expires_at, expires_at_ns) <= ($1, $2)`),
+			WHERE state = ` + statePending + ` AND expires_at <= $1`),
 
 		// One statement: insert failure 1, or count one more failure
-		// unless the back-off runs (failures past Free and Until after
-		// now = ($3, $4)) or the budget is spent (forgiven_at after $11 =
-		// now + (Budget-1)·Refill); RETURNING yields no row when refused.
-		// The budget: $9 is now and $10 Refill in nanoseconds ($10 = 0:
-		// no budget), $12 is now + Refill (0 without a budget).
-		reserveAttempt: sql(`INSERT INTO {{prefix}}throttles (account, scope, failures, until_at, until_at_ns, forgiven_at)
-			VALUES ($1, $2, 1, ` + insertSec + `, ` + insertNsec + `, CAST($12 AS BIGINT))
+		// unless the back-off runs (failures past Free and until_at after
+		// now = $3) or the budget is spent (forgiven_at after $11 = now +
+		// (Budget-1)·Refill); RETURNING yields no row when refused. The
+		// budget: $10 is Refill ($10 = 0: no budget), $12 is now + Refill
+		// (noTime without a budget), $13 is math.MaxInt64 - Refill, past
+		// which forgiven_at + Refill saturates at $9 = math.MaxInt64.
+		// forgiven_at is noTime while nothing is counted against a budget.
+		reserveAttempt: sql(`INSERT INTO {{prefix}}throttles (account, scope, failures, until_at, forgiven_at)
+			VALUES ($1, $2, 1, ` + insertUntil + `, CAST($12 AS BIGINT))
 			ON CONFLICT (account, scope) DO UPDATE
 			SET failures = {{prefix}}throttles.failures + 1,
-				until_at = ` + updateSec + `,
-				until_at_ns = ` + updateNsec + `,
+				until_at = ` + updateUntil + `,
 				forgiven_at = CASE WHEN CAST($10 AS BIGINT) = 0 THEN {{prefix}}throttles.forgiven_at
-					WHEN {{prefix}}throttles.forgiven_at > CAST($9 AS BIGINT) THEN {{prefix}}throttles.forgiven_at + CAST($10 AS BIGINT)
-					ELSE CAST($12 AS BIGINT) END
+					WHEN {{prefix}}throttles.forgiven_at <= CAST($3 AS BIGINT) THEN CAST($12 AS BIGINT)
+					WHEN {{prefix}}throttles.forgiven_at > CAST($13 AS BIGINT) THEN CAST($9 AS BIGINT)
+					ELSE {{prefix}}throttles.forgiven_at + CAST($10 AS BIGINT) END
 			WHERE ({{prefix}}throttles.failures <= CAST($5 AS BIGINT)
-					OR ({{prefix}}throttles.until_at, {{prefix}}throttles.until_at_ns) <= (CAST($3 AS BIGINT), CAST($4 AS BIGINT)))
+					OR {{prefix}}throttles.until_at <= CAST($3 AS BIGINT))
 				AND {{prefix}}throttles.forgiven_at <= CAST($11 AS BIGINT)
-			RETURNING failures, until_at, until_at_ns, forgiven_at`),
-		throttle: sql(`SELECT failures, until_at, until_at_ns, forgiven_at FROM {{prefix}}throttles
+			RETURNING failures, until_at, forgiven_at`),
+		throttle: sql(`SELECT failures, until_at, forgiven_at FROM {{prefix}}throttles
 			WHERE account = $1 AND scope = $2`),
 		// A success: the back-off cleared, and $3 given back to the
 		// budget; or, without a success, only the latter; or a success
-		// whose row holds no budget: the row deleted.
+		// whose row holds no budget: the row deleted. $4 is noTime.
 		releaseSuccess: sql(`UPDATE {{prefix}}throttles
-			SET failures = 0, until_at = ` + zeroTimeSQL + `, until_at_ns = 0,
-				forgiven_at = CASE WHEN forgiven_at = 0 THEN 0 ELSE forgiven_at - CAST($3 AS BIGINT) END
+			SET failures = 0, until_at = CAST($4 AS BIGINT),
+				forgiven_at = CASE WHEN forgiven_at = CAST($4 AS BIGINT) THEN forgiven_at ELSE forgiven_at - CAST($3 AS BIGINT) END
 			WHERE account = $1 AND scope = $2`),
 		refund: sql(`UPDATE {{prefix}}throttles
-			SET forgiven_at = CASE WHEN forgiven_at = 0 THEN 0 ELSE forgiven_at - CAST($3 AS BIGINT) END
+			SET forgiven_at = CASE WHEN forgiven_at = CAST($4 AS BIGINT) THEN forgiven_at ELSE forgiven_at - CAST($3 AS BIGINT) END
 			WHERE account = $1 AND scope = $2`),
-		releaseEmpty:  sql(`DELETE FROM {{prefix}}throttles WHERE account = $1 AND scope = $2 AND forgiven_at = 0`),
+		releaseEmpty:  sql(`DELETE FROM {{prefix}}throttles WHERE account = $1 AND scope = $2 AND forgiven_at = $3`),
 		resetThrottle: sql(`DELETE FROM {{prefix}}throttles WHERE account = $1 AND scope = $2`),
 
 		deleteRecovery: sql(`DELETE FROM {{prefix}}recovery_codes WHERE account = $1`),
-		insertRecovery: sql(`INSERT INTO {{prefix}}recovery_codes (account, digest, created_at, created_at_ns)
-			VALUES ($1, $2, $3, $4)`),
+		insertRecovery: sql(`INSERT INTO {{prefix}}recovery_codes (account, digest, created_at)
+			VALUES ($1, $2, $3)`),
 		consumeRecovery: sql(`DELETE FROM {{prefix}}recovery_codes WHERE account = $1 AND digest = $2`),
 		countRecovery:   sql(`SELECT COUNT(*) FROM {{prefix}}recovery_codes WHERE account = $1`),
 
@@ -196,13 +192,13 @@ func buildQueries(sql func(string) string) queries {
 			WHERE account = $1 AND (id = $2 OR label = $3 OR digest = $4)`),
 		appCount: sql(`SELECT COUNT(*) FROM {{prefix}}app_passwords WHERE account = $1`),
 		appInsert: sql(`INSERT INTO {{prefix}}app_passwords (` + appCols + `)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
+			VALUES ($1, $2, $3, $4, $5, $6)`),
 		appByDigest: sql(`SELECT ` + appCols + ` FROM {{prefix}}app_passwords WHERE account = $1 AND digest = $2`),
 		appList: sql(`SELECT ` + appCols + ` FROM {{prefix}}app_passwords WHERE account = $1
-			ORDER BY created_at, created_at_ns, seq`),
-		// ($3, $4) is the time of use; LastUsedAt never moves back.
-		appTouch: sql(`UPDATE {{prefix}}app_passwords SET last_used_at = $3, last_used_at_ns = $4
-			WHERE account = $1 AND id = $2 AND (last_used_at, last_used_at_ns) < ($3, $4)`),
+			ORDER BY created_at, seq`),
+		// $3 is the time of use; LastUsedAt never moves back.
+		appTouch: sql(`UPDATE {{prefix}}app_passwords SET last_used_at = $3
+			WHERE account = $1 AND id = $2 AND last_used_at < $3`),
 		appExists:    sql(`SELECT 1 FROM {{prefix}}app_passwords WHERE account = $1 AND id = $2`),
 		appDelete:    sql(`DELETE FROM {{prefix}}app_passwords WHERE account = $1 AND id = $2`),
 		appDeleteAll: sql(`DELETE FROM {{prefix}}app_passwords WHERE account = $1`),

@@ -16,9 +16,12 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, account string, digest
 		if _, err := q.ExecContext(ctx, s.q.deleteRecovery, account); err != nil {
 			return err
 		}
-		sec, nsec := unix(at)
+		atNS, err := nanos(at)
+		if err != nil {
+			return err
+		}
 		for _, d := range digests {
-			if _, err := q.ExecContext(ctx, s.q.insertRecovery, account, blob(d), sec, nsec); err != nil {
+			if _, err := q.ExecContext(ctx, s.q.insertRecovery, account, blob(d), atNS); err != nil {
 				return err
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"sync"
@@ -410,21 +411,72 @@ func u64(v uint64) int64 { return int64(v ^ 1<<63) }
 // fromU64 is the inverse of u64.
 func fromU64(v int64) uint64 { return uint64(v) ^ 1<<63 }
 
-// unix splits t into Unix seconds and nanoseconds, the two columns of a
-// stored time. Every time.Time has them, the zero Time included
-// (-62135596800, 0), so every time round-trips exactly.
-func unix(t time.Time) (sec, nsec int64) {
-	return t.Unix(), int64(t.Nanosecond())
+// A time is one BIGINT column: its Unix nanoseconds. noTime, the column
+// value of the zero time.Time, is math.MinInt64, which no other stored time
+// takes: the times kept are those from firstTime (math.MinInt64+1 ns,
+// 1677-09-21T00:12:43.145224193Z) to lastTime (math.MaxInt64 ns,
+// 2262-04-11T23:47:16.854775807Z), the twofa.Store contract's range. So the
+// zero Time sorts before every other time, as it does in Go, and columns
+// compare as plain integers. noTime is always bound as a parameter, never
+// written into SQL: SQLite reads the literal -9223372036854775808 as a
+// REAL.
+const noTime int64 = math.MinInt64
+
+var (
+	firstTime = time.Unix(0, math.MinInt64+1).UTC()
+	lastTime  = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// errTimeRange is the error for a time the store cannot keep.
+var errTimeRange = fmt.Errorf("time outside %s to %s, the range of int64 Unix nanoseconds", firstTime.Format(time.RFC3339Nano), lastTime.Format(time.RFC3339Nano))
+
+// nanos returns the column value of t, a time to be stored: noTime for the
+// zero Time, else t's Unix nanoseconds. A time outside firstTime to
+// lastTime is refused with an error rather than stored as another time.
+func nanos(t time.Time) (int64, error) {
+	if t.IsZero() {
+		return noTime, nil
+	}
+	if t.Before(firstTime) || t.After(lastTime) {
+		return 0, fmt.Errorf("%s: %w", t.Format(time.RFC3339Nano), errTimeRange)
+	}
+	return t.UnixNano(), nil
 }
 
-// fromUnix is the inverse of unix, in UTC; the zero instant gives the
-// zero Time.
-func fromUnix(sec, nsec int64) time.Time {
-	t := time.Unix(sec, nsec).UTC()
-	if t.IsZero() {
+// nanosOf returns the column values of ts, in order, or the first error.
+func nanosOf(ts ...time.Time) ([]any, error) {
+	vs := make([]any, len(ts))
+	for i, t := range ts {
+		n, err := nanos(t)
+		if err != nil {
+			return nil, err
+		}
+		vs[i] = n
+	}
+	return vs, nil
+}
+
+// bound returns a column value that compares with every stored time as t
+// does, for a time that is only compared with, never stored (a "now" of a
+// query): t's nanoseconds, or for a t past lastTime math.MaxInt64, and for
+// a t before firstTime noTime (which then stands for the zero Time's
+// place at the bottom).
+func bound(t time.Time) int64 {
+	switch {
+	case t.IsZero() || t.Before(firstTime):
+		return noTime
+	case t.After(lastTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// fromNanos is the inverse of nanos, in UTC; noTime gives the zero Time.
+func fromNanos(n int64) time.Time {
+	if n == noTime {
 		return time.Time{}
 	}
-	return t
+	return time.Unix(0, n).UTC()
 }
 
 // blob returns b, or an empty non-nil slice for nil: drivers send a nil

@@ -94,13 +94,20 @@ func TestDeviceRoundTrip(t *testing.T) {
 		d := confirmed("alice", "d1", 12345)
 		d.Type, d.Algorithm, d.Digits, d.Period = twofa.TypeHOTP, twofa.SHA512, 7, 0
 		d.Drift, d.ResyncStep, d.ResyncDrift, d.Attempts = -3, math.MaxUint64, 9, 2
-		d.LastUsedAt = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC) // past 2262
-		d.CreatedAt = time.Date(1969, 7, 20, 20, 17, 40, 1, time.UTC)           // before the epoch
-		d.ConfirmedAt = time.Unix(0, 0)                                         // the epoch is not the zero Time
+		d.LastUsedAt = time.Unix(0, math.MaxInt64)                    // the last time kept (2262)
+		d.CreatedAt = time.Date(1969, 7, 20, 20, 17, 40, 1, time.UTC) // before the epoch
+		d.ConfirmedAt = time.Unix(0, 0)                               // the epoch is not the zero Time
 		must(t, s.InsertDevice(ctx, d, 10, t0))
 		got, err := s.Device(ctx, "alice", "d1")
 		must(t, err)
 		sameDevice(t, got, d)
+
+		// A time past it is refused, not stored as another.
+		late := confirmed("alice", "d3", 1)
+		late.LastUsedAt = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
+		if err := s.InsertDevice(ctx, late, 10, t0); err == nil {
+			t.Error("InsertDevice stored a time past 2262")
+		}
 
 		// A nil sealed blob and zero times survive as such.
 		e := twofa.Device{ID: "d2", Account: "alice", State: twofa.DevicePending}
@@ -443,7 +450,7 @@ func TestReserveAttempt(t *testing.T) {
 		{Free: 0, Base: time.Second, Max: time.Second},
 		{Free: 2, Base: 3 * time.Millisecond, Max: 100 * time.Millisecond}, // Max not a power-of-two multiple
 		{Free: 1, Base: 0, Max: time.Hour},                                 // no delay at all
-		{Free: 0, Base: time.Nanosecond, Max: math.MaxInt64},               // 63 doublings, Until far past 2262
+		{Free: 0, Base: time.Nanosecond, Max: math.MaxInt64},               // 63 doublings, Until saturated in 2262
 		{Free: 3, Base: time.Hour, Max: time.Minute},                       // Max < Base: Max throughout
 	}
 	forEach(t, func(t *testing.T, b backend) {
@@ -456,7 +463,10 @@ func TestReserveAttempt(t *testing.T) {
 			for n := 1; n <= p.Free+70; n++ {
 				st, ok, err := s.ReserveAttempt(ctx, account, "code", now, p)
 				must(t, err)
-				want := now.Add(p.Delay(n)) // exact, also past the year 2262
+				want := now.Add(p.Delay(n)) // exact, but saturated at the last int64 nanosecond
+				if last := time.Unix(0, math.MaxInt64); want.After(last) {
+					want = last
+				}
 				if !ok || st.Failures != n || !st.Until.Equal(want) {
 					t.Fatalf("policy %+v failure %d: got (%+v, %v), want Failures %d Until %v", p, n, st, ok, n, want)
 				}

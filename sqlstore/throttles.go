@@ -28,25 +28,31 @@ func (s *Store) ReserveAttempt(ctx context.Context, account, scope string, now t
 	if p.Max < 0 || p.Budget < 0 || p.Refill < 0 {
 		return twofa.ThrottleState{}, false, fmt.Errorf("sqlstore: reserve attempt: %w: negative Max, Budget or Refill", twofa.ErrInvalidOptions)
 	}
-	sec, nsec := unix(now)
+	if now.IsZero() {
+		return twofa.ThrottleState{}, false, fmt.Errorf("sqlstore: reserve attempt: now is the zero Time: %w", errTimeRange)
+	}
+	nowNS, err := nanos(now)
+	if err != nil {
+		return twofa.ThrottleState{}, false, wrap("reserve attempt", err)
+	}
+	room := int64(math.MaxInt64) - max(nowNS, 0)
 	free := int64(p.Free)
 	threshold := int64(math.MaxInt64)
 	if p.Free < math.MaxInt {
 		threshold = free + 1 + int64(p.DoublingsToMax())
 	}
-	nowNS := now.UnixNano()
-	var refill, limit, nowPlusRefill int64 = 0, math.MaxInt64, 0
+	var refill, limit, nowPlusRefill int64 = 0, math.MaxInt64, noTime
 	if p.Budget > 0 && p.Refill > 0 {
 		refill = int64(p.Refill)
-		limit = nowNS + int64(p.Budget-1)*refill
-		nowPlusRefill = nowNS + refill
+		limit = addSat(nowNS, mulSat(int64(p.Budget-1), refill))
+		nowPlusRefill = addSat(nowNS, refill)
 	}
 
 	for range 3 {
 		var st twofa.ThrottleState
 		err := s.execRow(ctx, func(r *sql.Row) (err error) { st, err = scanState(r); return err },
-			s.q.reserveAttempt, account, scope, sec, nsec, free, int64(p.Base), threshold, int64(p.Max),
-			nowNS, refill, limit, nowPlusRefill)
+			s.q.reserveAttempt, account, scope, nowNS, room, free, int64(p.Base), threshold, int64(p.Max),
+			int64(math.MaxInt64), refill, limit, nowPlusRefill, int64(math.MaxInt64)-refill)
 		if err == nil {
 			return st, true, nil
 		}
@@ -68,15 +74,29 @@ func (s *Store) ReserveAttempt(ctx context.Context, account, scope string, now t
 
 func scanState(r scanner) (twofa.ThrottleState, error) {
 	var st twofa.ThrottleState
-	var sec, nsec, forgiven int64
-	if err := r.Scan(&st.Failures, &sec, &nsec, &forgiven); err != nil {
+	var until, forgiven int64
+	if err := r.Scan(&st.Failures, &until, &forgiven); err != nil {
 		return twofa.ThrottleState{}, err
 	}
-	st.Until = fromUnix(sec, nsec)
-	if forgiven != 0 {
-		st.Forgiven = time.Unix(0, forgiven).UTC()
-	}
+	st.Until = fromNanos(until)
+	st.Forgiven = fromNanos(forgiven)
 	return st, nil
+}
+
+// addSat returns a+b for b >= 0, saturated at math.MaxInt64.
+func addSat(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// mulSat returns a·b for a, b >= 0, saturated at math.MaxInt64.
+func mulSat(a, b int64) int64 {
+	if b != 0 && a > math.MaxInt64/b {
+		return math.MaxInt64
+	}
+	return a * b
 }
 
 // ReleaseAttempt implements twofa.ThrottleStore in one statement: after a
@@ -86,7 +106,7 @@ func scanState(r scanner) (twofa.ThrottleState, error) {
 func (s *Store) ReleaseAttempt(ctx context.Context, account, scope string, refund time.Duration, success bool) error {
 	refund = max(0, refund)
 	if success && refund == 0 {
-		res, err := s.exec(ctx, s.q.releaseEmpty, account, scope)
+		res, err := s.exec(ctx, s.q.releaseEmpty, account, scope, noTime)
 		if err != nil {
 			return wrap("release attempt", err)
 		}
@@ -101,7 +121,7 @@ func (s *Store) ReleaseAttempt(ctx context.Context, account, scope string, refun
 	if success {
 		q = s.q.releaseSuccess
 	}
-	_, err := s.exec(ctx, q, account, scope, int64(refund))
+	_, err := s.exec(ctx, q, account, scope, int64(refund), noTime)
 	return wrap("release attempt", err)
 }
 
