@@ -1,0 +1,23 @@
+-- 0002_app_passwords: app-specific passwords, as keyed digests.
+--
+-- Times as in 0001: Unix seconds and nanoseconds in two columns.
+
+CREATE TABLE {{prefix}}app_passwords (
+    seq             INTEGER PRIMARY KEY,
+    account         TEXT    NOT NULL,
+    id              TEXT    NOT NULL,
+    label           TEXT    NOT NULL,
+    digest          BLOB    NOT NULL,
+    created_at      INTEGER NOT NULL,
+    created_at_ns   INTEGER NOT NULL,
+    last_used_at    INTEGER NOT NULL,
+    last_used_at_ns INTEGER NOT NULL
+);
+
+CREATE UNIQUE INDEX {{prefix}}app_passwords_id_idx ON {{prefix}}app_passwords (account, id);
+
+CREATE UNIQUE INDEX {{prefix}}app_passwords_label_idx ON {{prefix}}app_passwords (account, label);
+
+CREATE UNIQUE INDEX {{prefix}}app_passwords_digest_idx ON {{prefix}}app_passwords (account, digest);
+
+CREATE INDEX {{prefix}}app_passwords_account_idx ON {{prefix}}app_passwords (account, created_at, created_at_ns, seq);
