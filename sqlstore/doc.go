@@ -47,18 +47,37 @@
 // <prefix>phones, <prefix>challenges and <prefix>browsers, with the prefix
 // "twofa_" unless Options.TablePrefix says otherwise.
 //
-// A time is kept in two integer columns, Unix seconds (<name>) and the
-// nanoseconds within the second (<name>_ns), so that every time.Time
-// round-trips exactly, from the zero Time (stored as its own instant,
-// -62135596800 s) to the year 9999 and beyond, and compares correctly in
-// SQL as the row value (<name>, <name>_ns). A single int64 of Unix
-// nanoseconds would end in the year 2262. Durations are int64
-// nanoseconds, and uint64 counters are stored as int64(v XOR 2^63), which
-// keeps their order in SQL comparisons over the full range. The throttle
-// budget's forgiven_at is one column of Unix nanoseconds (0 for none): it
-// only ever holds times near now. No column
-// holds a plaintext secret: devices keep the Keyring-sealed blob, recovery
-// codes a keyed digest.
+// A time is one BIGINT column of Unix nanoseconds, which covers the range
+// the twofa.Store contract asks for (1677-09-21T00:12:43.145224193Z to
+// 2262-04-11T23:47:16.854775807Z) to the nanosecond and compares in SQL as
+// a plain integer. The zero time.Time is stored as math.MinInt64
+// (-9223372036854775808), which no other stored time takes and which
+// sorts before all of them, as the zero Time does; the throttle budget's
+// forgiven_at uses it too for "nothing counted". The store binds it as a
+// parameter and never writes it into a statement (SQLite reads that
+// literal as a REAL). A time to be stored outside the range is refused
+// with an error, never stored as another time; a time a query only
+// compares with (a "now") is clamped to the range. ReserveAttempt
+// saturates a back-off's end at the last int64 nanosecond. Durations are
+// int64 nanoseconds, and uint64 counters are stored as int64(v XOR 2^63),
+// which keeps their order in SQL comparisons over the full range. No
+// column holds a plaintext secret: devices keep the Keyring-sealed blob,
+// recovery codes, app passwords, challenges and browsers keyed digests.
+//
+// Schema versions 1 to 5 kept each time in two columns, Unix seconds and
+// nanoseconds; migration 6 converts them in place, in the same
+// transaction as the rest of Migrate (SQLite rebuilds each table and
+// copies it; PostgreSQL rewrites the columns with ALTER COLUMN ... TYPE
+// ... USING and drops the nanosecond columns). Old times outside the
+// range saturate at its ends. Migration 6 also drops an index on
+// challenges (e164, created_at) that no statement used, and on PostgreSQL
+// gives the devices and throttles tables, which sign-ins update, a
+// fillfactor of 80 so that those updates can stay HOT (heap-only: no
+// index changes).
+//
+// Every statement is written once, with PostgreSQL placeholders and the
+// table prefix as {{prefix}}, and adapted to the dialect and prefix when
+// New builds the Store; no statement text is built per call.
 //
 // # SQLite
 //
