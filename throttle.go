@@ -24,7 +24,7 @@ import (
 // has forgiven one, so an attacker who keeps at it gets one attempt per
 // Refill. Attempts whose code matched are not charged (the reservation is
 // given back). The budgets of one-time and recovery codes are emptied only
-// by a right recovery code, Verifier.ResetThrottle and PasswordChanged; a
+// by a right recovery code, TwoFA.ResetThrottle and TwoFA.PasswordChanged; a
 // trusted browser, which needs no code, still lets the owner in. (The
 // app-password throttle takes no budget.)
 //
@@ -61,7 +61,7 @@ type ThrottlePolicy struct {
 //
 // The trade-off: an attacker who knows the password can spend the budget
 // on purpose, and then the owner's codes are refused too (ThrottledError
-// with BudgetSpent) until a recovery code or Verifier.ResetThrottle empties
+// with BudgetSpent) until a recovery code or TwoFA.ResetThrottle empties
 // it (a trusted browser still signs the owner in meanwhile). Each emptying
 // gives a guesser who still knows the password at most another Budget
 // guesses. EventGuessing tells the backend when
@@ -81,8 +81,8 @@ var DefaultThrottle = ThrottlePolicy{Free: 5, Base: time.Second, Max: 2 * time.H
 // The trade-off: someone who knows the password can spend the budget, and
 // then the owner's right recovery code is refused too, for as long as they
 // keep sending a guess a second and at most a second after they stop. A
-// change of password shuts them out (and PasswordChanged empties the
-// budgets they spent); a trusted browser and Verifier.ResetThrottle let the
+// change of password shuts them out (and TwoFA.PasswordChanged empties the
+// budgets they spent); a trusted browser and TwoFA.ResetThrottle let the
 // owner in meanwhile. Checking a right code before the budget would keep
 // the owner's way in open, but then every guess would be evaluated and the
 // bound would be the store's speed. The budget is separate from

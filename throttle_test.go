@@ -58,9 +58,9 @@ func guessingYear(t *testing.T, owner bool) (evaluated []time.Time, ownerRefused
 		if !now.Before(nextOwner) {
 			signIns++
 			if signIns%56 == 0 {
-				env.Verifier.Verify(ctx, "erin", wrongCode(t, dev, now, twofa.DefaultMaxDrift+1))
+				env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, now, twofa.DefaultMaxDrift+1))
 			}
-			if _, err := env.Verifier.Verify(ctx, "erin", dev.Code()); err != nil {
+			if _, err := env.TwoFA.Verify(ctx, "erin", dev.Code()); err != nil {
 				require.ErrorIs(t, err, twofa.ErrThrottled)
 				ownerRefused++
 			}
@@ -78,7 +78,7 @@ func guessingYear(t *testing.T, owner bool) (evaluated []time.Time, ownerRefused
 				continue
 			}
 		}
-		_, err := env.Verifier.Verify(ctx, "erin", wrongCode(t, dev, now, twofa.DefaultMaxDrift+1))
+		_, err := env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, now, twofa.DefaultMaxDrift+1))
 		var te *twofa.ThrottledError
 		switch {
 		case errors.Is(err, twofa.ErrInvalidCode):
@@ -151,11 +151,11 @@ func TestGuessingBudgetSparesTheOwner(t *testing.T) {
 			typos = 5 // a bad day once a month
 		}
 		for range typos {
-			_, err := env.Verifier.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), twofa.DefaultMaxDrift+1))
+			_, err := env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), twofa.DefaultMaxDrift+1))
 			require.ErrorIs(t, err, twofa.ErrInvalidCode, "hour %d", hour)
 			mistakes++
 		}
-		_, err := env.Verifier.Verify(ctx, "erin", dev.Code())
+		_, err := env.TwoFA.Verify(ctx, "erin", dev.Code())
 		require.NoError(t, err, "hour %d", hour)
 	}
 	assert.Zero(t, env.Events.Count(twofa.EventGuessing))
@@ -179,7 +179,7 @@ func TestRecoveryGuessingSimulation(t *testing.T) {
 	evaluated, refused := 0, 0
 	for env.Clock.Now().Before(end) {
 		for {
-			_, err := env.Verifier.Verify(ctx, "erin", guess)
+			_, err := env.TwoFA.Verify(ctx, "erin", guess)
 			if errors.Is(err, twofa.ErrThrottled) {
 				refused++
 				break
@@ -208,9 +208,9 @@ func TestGuessingBudgetIgnoresReplays(t *testing.T) {
 	for day := 1; day <= 365; day++ {
 		env.Clock.Advance(24 * time.Hour)
 		code := dev.Code()
-		_, err := env.Verifier.Verify(ctx, "erin", code)
+		_, err := env.TwoFA.Verify(ctx, "erin", code)
 		require.NoError(t, err, "day %d", day)
-		_, err = env.Verifier.Verify(ctx, "erin", code)
+		_, err = env.TwoFA.Verify(ctx, "erin", code)
 		require.ErrorIs(t, err, twofa.ErrReplayed, "day %d", day)
 	}
 	st, err := env.Store.Throttle(ctx, "erin", twofa.ScopeCode)
@@ -226,7 +226,7 @@ func TestGuessingBudgetIgnoresErrors(t *testing.T) {
 	dev := env.EnrollTOTP("erin")
 	cfg := env.Config
 	cfg.Store = &failingStore{Store: env.Store, fail: "AdvanceCounter"}
-	v, err := twofa.NewVerifier(cfg)
+	v, err := twofa.New(cfg)
 	require.NoError(t, err)
 	for range 2 * twofa.DefaultThrottle.Budget {
 		_, err := v.Verify(ctx, "erin", dev.Code())
@@ -254,7 +254,7 @@ func TestPasswordChangedEmptiesBudgets(t *testing.T) {
 	env.EnrollTOTP("mallory")
 	guess := rcGenerate(t, env, "mallory")[0]
 	for {
-		_, err := env.Verifier.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), twofa.DefaultMaxDrift+1))
+		_, err := env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), twofa.DefaultMaxDrift+1))
 		var te *twofa.ThrottledError
 		if errors.As(err, &te) {
 			if te.BudgetSpent {
@@ -264,16 +264,16 @@ func TestPasswordChangedEmptiesBudgets(t *testing.T) {
 		}
 	}
 	for range twofa.RecoveryThrottle.Budget + 1 {
-		env.Verifier.Verify(ctx, "erin", guess)
+		env.TwoFA.Verify(ctx, "erin", guess)
 	}
-	_, err := env.Verifier.Verify(ctx, "erin", dev.Code())
+	_, err := env.TwoFA.Verify(ctx, "erin", dev.Code())
 	require.ErrorIs(t, err, twofa.ErrThrottled)
-	_, err = env.Verifier.Verify(ctx, "erin", codes[0])
+	_, err = env.TwoFA.Verify(ctx, "erin", codes[0])
 	require.ErrorIs(t, err, twofa.ErrThrottled)
 
-	require.NoError(t, twofa.PasswordChanged(ctx, env.Config, "erin"))
-	_, err = env.Verifier.Verify(ctx, "erin", dev.Code())
+	require.NoError(t, env.TwoFA.PasswordChanged(ctx, "erin"))
+	_, err = env.TwoFA.Verify(ctx, "erin", dev.Code())
 	require.NoError(t, err)
-	_, err = env.Verifier.Verify(ctx, "erin", codes[0])
+	_, err = env.TwoFA.Verify(ctx, "erin", codes[0])
 	require.NoError(t, err)
 }

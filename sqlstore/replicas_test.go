@@ -21,7 +21,7 @@ import (
 type replica struct {
 	store    *sqlstore.Store
 	devices  *twofa.Devices
-	verifier *twofa.Verifier
+	verifier *twofa.TwoFA
 	recovery *twofa.RecoveryCodes
 }
 
@@ -52,19 +52,12 @@ func replicas(tb testing.TB, b backend, n int, clock twofa.Clock, throttle twofa
 			tb.Fatalf("replica %d: migrate: %v", i, err)
 		}
 		cfg := twofa.Config{Store: s, Keyring: kr, Issuer: "Replicas", Clock: clock,
-			Throttle: throttle, RecoveryThrottle: throttle}
-		r := replica{store: s}
-		var err error
-		if r.devices, err = twofa.NewDevices(cfg); err != nil {
+			Throttle: twofa.ThrottleConfig{Codes: throttle, Recovery: throttle}}
+		tf, err := twofa.New(cfg)
+		if err != nil {
 			tb.Fatal(err)
 		}
-		if r.verifier, err = twofa.NewVerifier(cfg); err != nil {
-			tb.Fatal(err)
-		}
-		if r.recovery, err = twofa.NewRecoveryCodes(cfg); err != nil {
-			tb.Fatal(err)
-		}
-		rs = append(rs, r)
+		rs = append(rs, replica{store: s, devices: tf.Devices, verifier: tf, recovery: tf.Recovery})
 	}
 	return rs
 }
@@ -289,14 +282,12 @@ func TestReplicasRealClocksNoSpuriousThrottle(t *testing.T) {
 		// Rebuild the two replicas on clocks 25 ms apart, sharing one keyring.
 		key := newKeyring(t)
 		for i, off := range []time.Duration{0, -25 * time.Millisecond} {
-			cfg := twofa.Config{Store: rs[i].store, Keyring: key, Issuer: "Replicas", Clock: offsetClock(off), Throttle: p}
-			var err error
-			if rs[i].devices, err = twofa.NewDevices(cfg); err != nil {
+			cfg := twofa.Config{Store: rs[i].store, Keyring: key, Issuer: "Replicas", Clock: offsetClock(off), Throttle: twofa.ThrottleConfig{Codes: p}}
+			tf, err := twofa.New(cfg)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if rs[i].verifier, err = twofa.NewVerifier(cfg); err != nil {
-				t.Fatal(err)
-			}
+			rs[i].devices, rs[i].verifier = tf.Devices, tf
 		}
 		e, err := rs[0].devices.Enroll(ctx, "alice", "phone", twofa.EnrollOptions{})
 		if err != nil {
