@@ -743,7 +743,7 @@ func TestAppPasswordWhileCodeThrottled(t *testing.T) {
 	dev := f.env.EnrollTOTP("alice")
 	pw, _ := f.create(t, "alice", "Mail")
 	wrong := devWrongCode(t, dev.Key, f.env.Clock.Now())
-	for range twofa.DefaultThrottle.Free + 1 {
+	for range cfgDefaults(t).Throttle.Codes.Free + 1 {
 		_, err := f.env.TwoFA.Verify(t.Context(), "alice", wrong)
 		require.ErrorIs(t, err, twofa.ErrInvalidCode)
 	}

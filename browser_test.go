@@ -645,7 +645,7 @@ func TestBrowserTrustRacesTwoFactorOff(t *testing.T) {
 	}
 }
 
-// TestBrowserPasswordChanged: twofa.PasswordChanged revokes every trusted
+// TestBrowserPasswordChanged: TwoFA.PasswordChanged revokes every trusted
 // browser of the account, and only of that account.
 func TestBrowserPasswordChanged(t *testing.T) {
 	t.Parallel()

@@ -145,7 +145,7 @@ func evRun(t *testing.T) *evScenario {
 	require.ErrorIs(t, err, twofa.ErrMalformedCode)
 	expect()
 	wrong := devWrongCode(t, e.Key, now())
-	free := twofa.DefaultThrottle.Free
+	free := cfgDefaults(t).Throttle.Codes.Free
 	for i := range free + 1 {
 		_, err = verify(code(wrong))
 		require.ErrorIs(t, err, twofa.ErrInvalidCode)

@@ -81,7 +81,7 @@ func ExamplePhones_Add() {
 	// +1 ••• ••• ••42 trusted
 }
 
-// Signing in with a code sent by SMS. The Verifier accepts it only with
+// Signing in with a code sent by SMS. TwoFA.Verify accepts it only with
 // Config.Phones.OutOfBand set: SMS is a weaker second factor than an
 // authenticator app (SIM swaps, interception), so a backend opts in.
 func ExampleTwoFA_Verify_sms() {
@@ -122,7 +122,7 @@ func ExampleTwoFA_Verify_sms() {
 	}
 	fmt.Println("please wait", wait.RetryAfter, "before asking for another code")
 
-	// The user types the code; the Verifier tries it after any devices.
+	// The user types the code; TwoFA.Verify tries it after any devices.
 	code := phone.read(n)
 	res, err := tf.Verify(ctx, "alice", code)
 	if err != nil {

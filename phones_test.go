@@ -19,7 +19,7 @@ import (
 
 func newPhoneEnv(t *testing.T) *twofatest.Env { return twofatest.New(t) }
 
-// oobEnv is an Env whose Verifier accepts out-of-band codes.
+// oobEnv is an Env whose installation accepts out-of-band codes.
 func oobEnv(t *testing.T) *twofatest.Env {
 	env := twofatest.New(t)
 	env.EnableOutOfBand()
@@ -671,7 +671,7 @@ func TestPhoneSignInThrottled(t *testing.T) {
 	id := env.TrustPhone("alice", phoneUS)
 	env.Clock.Advance(time.Minute)
 	code := env.SignInCode("alice", id)
-	for range twofa.DefaultThrottle.Free + 1 {
+	for range cfgDefaults(t).Throttle.Codes.Free + 1 {
 		_, err := env.TwoFA.Verify(ctx, "alice", otherCode(code))
 		require.ErrorIs(t, err, twofa.ErrInvalidCode)
 	}

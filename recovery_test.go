@@ -322,7 +322,7 @@ func TestRecoveryWhileCodeThrottled(t *testing.T) {
 	wrong := devWrongCode(t, dev.Key, env.Clock.Now())
 
 	// An attacker keeps the code throttle engaged...
-	for range twofa.DefaultThrottle.Free + 1 {
+	for range cfgDefaults(t).Throttle.Codes.Free + 1 {
 		_, err := env.TwoFA.Verify(ctx, "alice", wrong)
 		require.ErrorIs(t, err, twofa.ErrInvalidCode)
 	}
@@ -349,7 +349,7 @@ func TestRecoveryThrottle(t *testing.T) {
 	env.EnrollTOTP("mallory")
 	guesses := rcGenerate(t, env, "mallory")
 
-	p := twofa.RecoveryThrottle
+	p := cfgDefaults(t).Throttle.Recovery
 	for i := range p.Budget {
 		_, err := env.TwoFA.Verify(ctx, "alice", guesses[i%len(guesses)])
 		require.ErrorIs(t, err, twofa.ErrInvalidCode, "guess %d", i+1)
@@ -407,7 +407,7 @@ func TestRecoveryThrottleConcurrent(t *testing.T) {
 	rcGenerate(t, env, "alice")
 	env.EnrollTOTP("mallory")
 	guess := rcGenerate(t, env, "mallory")[0]
-	n := twofa.RecoveryThrottle.Budget + 200
+	n := cfgDefaults(t).Throttle.Recovery.Budget + 200
 	var evaluated, refused atomic.Int32
 	var wg sync.WaitGroup
 	for range n {
@@ -426,8 +426,8 @@ func TestRecoveryThrottleConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	assert.Equal(t, int32(twofa.RecoveryThrottle.Budget), evaluated.Load())
-	assert.Equal(t, int32(n-twofa.RecoveryThrottle.Budget), refused.Load())
+	assert.Equal(t, int32(cfgDefaults(t).Throttle.Recovery.Budget), evaluated.Load())
+	assert.Equal(t, int32(n-cfgDefaults(t).Throttle.Recovery.Budget), refused.Load())
 }
 
 // rcSpyStore records every byte string handed to the store.

@@ -34,7 +34,7 @@ func maxInWindow(times []time.Time, w time.Duration) int {
 }
 
 // guessingYear runs, for a year of fake time, an attacker who knows the
-// password and submits a wrong one-time code whenever the Verifier would
+// password and submits a wrong one-time code whenever TwoFA.Verify would
 // evaluate one, against one TOTP device with the default settings. With
 // owner set, the owner signs in every hour with a right code and mistypes
 // one first about three times a week (every 56th sign-in); a refused owner
@@ -73,7 +73,7 @@ func guessingYear(t *testing.T, owner bool) (evaluated []time.Time, ownerRefused
 		if owner {
 			st, err := env.Store.Throttle(ctx, "erin", twofa.ScopeCode)
 			require.NoError(t, err)
-			if !now.Add(twofa.DefaultThrottle.Delay(st.Failures + 1)).Before(nextOwner) {
+			if !now.Add(cfgDefaults(t).Throttle.Codes.Delay(st.Failures + 1)).Before(nextOwner) {
 				env.Clock.Set(nextOwner)
 				continue
 			}
@@ -116,14 +116,14 @@ func TestGuessingBudgetSimulation(t *testing.T) {
 			assert.LessOrEqual(t, pYear, 1e-3)
 			// The policy's own bounds: Budget + 24h/Refill in a day,
 			// Budget + 365d/Refill in a year.
-			p := twofa.DefaultThrottle
+			p := cfgDefaults(t).Throttle.Codes
 			assert.LessOrEqual(t, day, p.Budget+int(24*time.Hour/p.Refill), "the README states this figure")
 			assert.LessOrEqual(t, len(evaluated), p.Budget+int(365*24*time.Hour/p.Refill), "the README states this figure")
 			// The backend was told, before the budget was spent.
 			evs := env.Events.Events()
 			for i, e := range evs {
 				if e.Type == twofa.EventGuessing {
-					assert.Equal(t, twofa.DefaultThrottle.Budget/2, e.Remaining, "the first guessing event comes at half the budget")
+					assert.Equal(t, cfgDefaults(t).Throttle.Codes.Budget/2, e.Remaining, "the first guessing event comes at half the budget")
 					assert.Equal(t, twofa.ScopeCode, e.Scope)
 					break
 				}
@@ -189,7 +189,7 @@ func TestRecoveryGuessingSimulation(t *testing.T) {
 		}
 		env.Clock.Advance(time.Second)
 	}
-	p := twofa.RecoveryThrottle
+	p := cfgDefaults(t).Throttle.Recovery
 	want := p.Budget + int(24*time.Hour/p.Refill)
 	odds := successOdds(evaluated, twofa.RecoveryCodeCount/math.Exp2(50))
 	t.Logf("24 h: %d recovery-code guesses evaluated, %d refused; P = %.2g", evaluated, refused, odds)
@@ -228,7 +228,7 @@ func TestGuessingBudgetIgnoresErrors(t *testing.T) {
 	cfg.Store = &failingStore{Store: env.Store, fail: "AdvanceCounter"}
 	v, err := twofa.New(cfg)
 	require.NoError(t, err)
-	for range 2 * twofa.DefaultThrottle.Budget {
+	for range 2 * cfgDefaults(t).Throttle.Codes.Budget {
 		_, err := v.Verify(ctx, "erin", dev.Code())
 		var te *twofa.ThrottledError
 		if errors.As(err, &te) {
@@ -263,7 +263,7 @@ func TestPasswordChangedEmptiesBudgets(t *testing.T) {
 			env.Clock.Advance(te.RetryAfter)
 		}
 	}
-	for range twofa.RecoveryThrottle.Budget + 1 {
+	for range cfgDefaults(t).Throttle.Recovery.Budget + 1 {
 		env.TwoFA.Verify(ctx, "erin", guess)
 	}
 	_, err := env.TwoFA.Verify(ctx, "erin", dev.Code())

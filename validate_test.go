@@ -112,7 +112,7 @@ var validBadAccounts = map[string]string{
 	"overlong NUL":  "alice\xc0\x80",
 }
 
-// validAccountMethods calls every method of Devices, Verifier and
+// validAccountMethods calls every method of Devices, TwoFA and
 // RecoveryCodes that takes an account.
 func validAccountMethods(env *twofatest.Env, deviceID string) map[string]func(ctx context.Context, account string) error {
 	key := twofa.Key{Secret: mustSecret()}
@@ -146,19 +146,19 @@ func validAccountMethods(env *twofatest.Env, deviceID string) map[string]func(ct
 			_, err := env.Devices.Reseal(ctx, a)
 			return err
 		},
-		"Verifier.Verify code": func(ctx context.Context, a string) error {
+		"TwoFA.Verify code": func(ctx context.Context, a string) error {
 			_, err := env.TwoFA.Verify(ctx, a, "123456")
 			return err
 		},
-		"Verifier.Verify recovery code": func(ctx context.Context, a string) error {
+		"TwoFA.Verify recovery code": func(ctx context.Context, a string) error {
 			_, err := env.TwoFA.Verify(ctx, a, "abcde-fghjk")
 			return err
 		},
-		"Verifier.Verify malformed": func(ctx context.Context, a string) error {
+		"TwoFA.Verify malformed": func(ctx context.Context, a string) error {
 			_, err := env.TwoFA.Verify(ctx, a, "??")
 			return err
 		},
-		"Verifier.ResetThrottle": func(ctx context.Context, a string) error {
+		"TwoFA.ResetThrottle": func(ctx context.Context, a string) error {
 			return env.TwoFA.ResetThrottle(ctx, a)
 		},
 		"RecoveryCodes.Generate": func(ctx context.Context, a string) error {

@@ -10,11 +10,11 @@ import (
 	"github.com/twofa-go/twofa/twofatest"
 )
 
-// BenchmarkVerifierVerify measures one successful Verifier.Verify on
+// BenchmarkTwoFAVerify measures one successful TwoFA.Verify on
 // memstore with 1 and 5 confirmed TOTP devices (the matching one enrolled
 // last, so every device is tried), and a failed one. Each success uses a
 // fresh time step: the fake clock moves 30 s per iteration.
-func BenchmarkVerifierVerify(b *testing.B) {
+func BenchmarkTwoFAVerify(b *testing.B) {
 	for _, n := range []int{1, 5} {
 		b.Run(fmt.Sprintf("memstore/devices=%d/valid", n), func(b *testing.B) {
 			env, dev := benchEnv(b, n)

@@ -189,9 +189,9 @@ func verifyConcurrently(v *twofa.TwoFA, account, code string, n int) map[error]i
 
 // TestThrottleSimulation runs an online guesser against one account with
 // one TOTP device and the default settings for 24 hours of fake time: it
-// submits a wrong code whenever the Verifier would evaluate one. The
+// submits a wrong code whenever TwoFA.Verify would evaluate one. The
 // success probability of a real guesser is computed from the attempts the
-// Verifier let through (each tries 2·skew+1 = 3 codes of 10^6).
+// TwoFA.Verify let through (each tries 2·skew+1 = 3 codes of 10^6).
 func TestThrottleSimulation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -210,7 +210,7 @@ func TestThrottleSimulation(t *testing.T) {
 		case errors.As(err, &te):
 			refused++
 			require.Positive(t, te.RetryAfter)
-			require.LessOrEqual(t, te.RetryAfter, twofa.DefaultThrottle.Max)
+			require.LessOrEqual(t, te.RetryAfter, cfgDefaults(t).Throttle.Codes.Max)
 			env.Clock.Advance(te.RetryAfter)
 		case errors.Is(err, twofa.ErrInvalidCode):
 			evaluated++
@@ -251,7 +251,7 @@ func TestThrottleBackoff(t *testing.T) {
 	ctx := context.Background()
 	env := twofatest.New(t)
 	dev := env.EnrollTOTP("frank")
-	p := twofa.DefaultThrottle
+	p := cfgDefaults(t).Throttle.Codes
 	for i := 1; i <= p.Free+3; i++ {
 		_, err := env.TwoFA.Verify(ctx, "frank", wrongCode(t, dev, env.Clock.Now(), 1))
 		require.ErrorIs(t, err, twofa.ErrInvalidCode, "attempt %d", i)
@@ -467,7 +467,7 @@ func TestVerifyTamperedDevice(t *testing.T) {
 	// counts against the budget although the answer is an error, so a
 	// tampered record cannot be used to guess without limit.
 	spent := false
-	for range 2 * twofa.DefaultThrottle.Budget {
+	for range 2 * cfgDefaults(t).Throttle.Codes.Budget {
 		_, err := env.TwoFA.Verify(ctx, "ned", wrongCode(t, good, env.Clock.Now(), twofa.DefaultMaxDrift+1))
 		var te *twofa.ThrottledError
 		if errors.As(err, &te) {
@@ -657,7 +657,7 @@ func TestVerifyCancelledContext(t *testing.T) {
 }
 
 // No secret, code or recovery code appears in any error, event or printed
-// value the Verifier produces.
+// value TwoFA.Verify produces.
 func TestVerifyLeaksNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

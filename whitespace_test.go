@@ -44,7 +44,7 @@ var wsParsers = []wsParser{
 			return err
 		}
 	}},
-	{"Verifier.Verify device code", twofa.ErrMalformedCode, func(t *testing.T) (string, func(string) error) {
+	{"TwoFA.Verify device code", twofa.ErrMalformedCode, func(t *testing.T) (string, func(string) error) {
 		env := twofatest.New(t)
 		d := env.EnrollTOTP("alice")
 		return d.Code(), func(in string) error { _, err := env.TwoFA.Verify(t.Context(), "alice", in); return err }
@@ -59,7 +59,7 @@ var wsParsers = []wsParser{
 		require.NoError(t, err)
 		return code, func(in string) error { return env.Devices.Confirm(t.Context(), "alice", e.Device.ID, in) }
 	}},
-	{"Verifier.Verify recovery code", twofa.ErrMalformedCode, func(t *testing.T) (string, func(string) error) {
+	{"TwoFA.Verify recovery code", twofa.ErrMalformedCode, func(t *testing.T) (string, func(string) error) {
 		env := twofatest.New(t)
 		env.EnrollTOTP("alice")
 		codes, err := env.Recovery.Generate(t.Context(), "alice")
@@ -83,7 +83,7 @@ var wsParsers = []wsParser{
 		p, code := addPhone(t, env, "alice", phoneUS)
 		return code, func(in string) error { return env.Phones.Confirm(t.Context(), "alice", p.ID, in) }
 	}},
-	{"Verifier.Verify out-of-band code", twofa.ErrMalformedCode, func(t *testing.T) (string, func(string) error) {
+	{"TwoFA.Verify out-of-band code", twofa.ErrMalformedCode, func(t *testing.T) (string, func(string) error) {
 		env := oobEnv(t)
 		p, code := addPhone(t, env, "alice", phoneUS)
 		require.NoError(t, env.Phones.Confirm(t.Context(), "alice", p.ID, code))

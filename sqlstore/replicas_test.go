@@ -25,6 +25,13 @@ type replica struct {
 	recovery *twofa.RecoveryCodes
 }
 
+// defaults returns the resolved default Config of an installation, for
+// tests that read a default.
+func defaults(tb testing.TB) twofa.Config {
+	tb.Helper()
+	return twofatest.New(tb).TwoFA.Config()
+}
+
 // wideThrottle never refuses an attempt unevaluated, so that concurrent
 // submissions all reach the replay guard.
 var wideThrottle = twofa.ThrottlePolicy{Free: 1 << 20, Base: time.Second, Max: time.Second}
@@ -107,7 +114,7 @@ func tally(rs []replica, account, input string, n int) (ok, replayed, invalid in
 	return nOK.Load(), nReplayed.Load(), nInvalid.Load(), others
 }
 
-// TestReplicasOneCodeOnce: two Verifiers with separate pools on one
+// TestReplicasOneCodeOnce: two installations with separate pools on one
 // database receive 200 concurrent submissions of one valid code: exactly
 // one succeeds, every other is ErrReplayed.
 func TestReplicasOneCodeOnce(t *testing.T) {
@@ -185,8 +192,8 @@ func TestReplicasThrottleHolds(t *testing.T) {
 			}
 			throttled++
 		}
-		if int(invalid) != twofa.DefaultThrottle.Free+1 || throttled != 100-int(invalid) {
-			t.Errorf("%d evaluated, %d throttled; want %d evaluated", invalid, throttled, twofa.DefaultThrottle.Free+1)
+		if int(invalid) != defaults(t).Throttle.Codes.Free+1 || throttled != 100-int(invalid) {
+			t.Errorf("%d evaluated, %d throttled; want %d evaluated", invalid, throttled, defaults(t).Throttle.Codes.Free+1)
 		}
 	})
 }
@@ -205,7 +212,7 @@ func wrongCode(totp *twofa.TOTP, now time.Time) string {
 	}
 }
 
-// BenchmarkVerify measures Verifier.Verify accepting a code, end to end
+// BenchmarkVerify measures TwoFA.Verify accepting a code, end to end
 // on a SQL store: load the devices, reserve an attempt, open the sealed
 // secret, advance the counter, reset the throttle. Sequential: one
 // account; parallel: one account per goroutine, as concurrent logins.

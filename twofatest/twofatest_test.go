@@ -287,3 +287,31 @@ func eventTypes(env *twofatest.Env) []twofa.EventType {
 	}
 	return ts
 }
+
+func TestEnvReconfigure(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := context.Background()
+	dev := env.EnrollTOTP("alice")
+	before := env.TwoFA
+
+	env.Reconfigure(func(c *twofa.Config) { c.Devices.Max = 1 })
+	require.NotSame(t, before, env.TwoFA)
+	assert.Equal(t, 1, env.Config.Devices.Max)
+	assert.Equal(t, 1, env.TwoFA.Config().Devices.Max)
+	assert.Same(t, env.TwoFA.Devices, env.Devices)
+	assert.Same(t, env.TwoFA.Recovery, env.Recovery)
+	assert.Same(t, env.TwoFA.AppPasswords, env.AppPasswords)
+	assert.Same(t, env.TwoFA.Phones, env.Phones)
+	assert.Same(t, env.TwoFA.Browsers, env.Browsers)
+
+	// The state stays: alice's device still signs in, and the new limit holds.
+	_, err := env.TwoFA.Verify(ctx, "alice", dev.Code())
+	require.NoError(t, err)
+	_, err = env.Devices.Enroll(ctx, "alice", "second", twofa.EnrollOptions{})
+	require.ErrorIs(t, err, twofa.ErrTooManyDevices)
+
+	env.EnableOutOfBand()
+	assert.True(t, env.TwoFA.Config().Phones.OutOfBand)
+	assert.Equal(t, 1, env.TwoFA.Config().Devices.Max, "earlier changes stay")
+}
