@@ -75,6 +75,7 @@ func TestConfigInvalid(t *testing.T) {
 		"look-ahead and no look-ahead": func(c *twofa.Config) { c.Codes.LookAhead, c.Codes.NoLookAhead = 1, true },
 		"drift and no drift tracking":  func(c *twofa.Config) { c.Codes.MaxDrift, c.Codes.NoDriftTracking = 1, true },
 
+		"skew -1":              func(c *twofa.Config) { c.Codes.Skew = -1 },
 		"skew -2":              func(c *twofa.Config) { c.Codes.Skew = -2 },
 		"skew too large":       func(c *twofa.Config) { c.Codes.Skew = (twofa.MaxWindow-1)/2 + 1 },
 		"look-ahead -2":        func(c *twofa.Config) { c.Codes.LookAhead = -2 },

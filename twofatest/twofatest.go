@@ -5,8 +5,8 @@
 //
 //	env := twofatest.New(t)
 //	dev := env.EnrollTOTP("alice")
-//	_, err := env.TwoFA.Verify(ctx, "alice", dev.Code())      // accepted
-//	env.Clock.Advance(30 * time.Second)                          // next code
+//	_, err := env.TwoFA.Verify(ctx, "alice", dev.Code()) // accepted
+//	env.Clock.Advance(30 * time.Second)                  // next code
 package twofatest
 
 import (
