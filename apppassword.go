@@ -26,14 +26,9 @@ const (
 	appPasswordLetters = 16
 )
 
-// AppPasswordThrottle is the back-off on wrong app passwords. An app
-// password has 75 random bits, so guessing is hopeless even unthrottled;
-// the back-off bounds the load an attacker causes. It is its own scope,
-// apart from one-time codes, so that a mail client still using a revoked
-// password cannot lock its owner out of signing in with a code. It has no
-// budget (Config refuses one): a right app password is looked up before
-// any throttle, so a budget would bound nothing.
-var AppPasswordThrottle = ThrottlePolicy{Free: 10, Base: time.Second, Max: 15 * time.Minute}
+// appPasswordThrottle is the default of Config.Throttle.AppPasswords,
+// whose doc gives the reasons.
+var appPasswordThrottle = ThrottlePolicy{Free: 10, Base: time.Second, Max: 15 * time.Minute}
 
 // ScopeAppPassword is the throttle scope of app passwords.
 const ScopeAppPassword = "app_password"
@@ -47,7 +42,7 @@ var (
 	// ErrInvalidAppPassword: a well-formed password that matches none of
 	// the account's active app passwords.
 	ErrInvalidAppPassword = errors.New("twofa: invalid app password")
-	// ErrTooManyAppPasswords: the account has Config.MaxAppPasswords.
+	// ErrTooManyAppPasswords: the account has Config.AppPasswords.Max.
 	ErrTooManyAppPasswords = fmt.Errorf("%w: too many app passwords", ErrLimitReached)
 	// ErrDuplicateLabel: the account has an active app password with this
 	// label.
@@ -73,46 +68,35 @@ func (p AppPassword) info() AppPasswordInfo {
 // app over IMAP, calendar sync, a CLI over HTTP Basic auth), each labelled,
 // shown once and revocable. They exist only while two-factor
 // authentication is on: all are revoked when it turns off (the account's
-// last confirmed device revoked or, with Config.OutOfBand, its last trusted
+// last confirmed device revoked or, with Config.Phones.OutOfBand, its last trusted
 // phone number removed), and when its primary password changes (call
-// PasswordChanged). It is safe for concurrent use.
+// TwoFA.PasswordChanged). It is safe for concurrent use.
 type AppPasswords struct {
-	c Config
+	c *Config
 }
 
-// NewAppPasswords returns an AppPasswords manager. Config.Store and Keyring
-// are required.
-func NewAppPasswords(c Config) (*AppPasswords, error) {
-	c, err := c.resolved()
-	if err != nil {
-		return nil, err
+// resolveAppPasswords fills in the app-password defaults of c and checks
+// them.
+func (c *Config) resolveAppPasswords() error {
+	if c.AppPasswords.Max == 0 {
+		c.AppPasswords.Max = DefaultMaxAppPasswords
 	}
-	if c, err = c.appPasswordSettings(); err != nil {
-		return nil, err
+	if c.AppPasswords.Max < 1 {
+		return fmt.Errorf("%w: AppPasswords.Max must be positive", ErrConfig)
 	}
-	return &AppPasswords{c: c}, nil
-}
-
-// appPasswordSettings fills in the app-password defaults of c.
-func (c Config) appPasswordSettings() (Config, error) {
-	if c.MaxAppPasswords == 0 {
-		c.MaxAppPasswords = DefaultMaxAppPasswords
+	t := &c.Throttle.AppPasswords
+	if *t == (ThrottlePolicy{}) {
+		*t = appPasswordThrottle
 	}
-	if c.MaxAppPasswords < 1 {
-		return c, fmt.Errorf("%w: MaxAppPasswords must be positive", ErrConfig)
+	if err := t.validate(); err != nil {
+		return fmt.Errorf("%w: Throttle.AppPasswords: %w", ErrConfig, err)
 	}
-	if c.AppPasswordThrottle == (ThrottlePolicy{}) {
-		c.AppPasswordThrottle = AppPasswordThrottle
-	}
-	if err := c.AppPasswordThrottle.validate(); err != nil {
-		return c, fmt.Errorf("%w: AppPasswordThrottle: %w", ErrConfig, err)
-	}
-	if c.AppPasswordThrottle.Budget != 0 || c.AppPasswordThrottle.Base <= 0 {
+	if t.Budget != 0 || t.Base <= 0 {
 		// A right app password is looked up before any throttle and
 		// clears it, so a budget would bound nothing.
-		return c, fmt.Errorf("%w: AppPasswordThrottle takes a back-off and no budget", ErrConfig)
+		return fmt.Errorf("%w: Throttle.AppPasswords takes a back-off and no budget", ErrConfig)
 	}
-	return c, nil
+	return nil
 }
 
 // Create issues a new app password for account, labelled label, and
@@ -149,7 +133,7 @@ func (a *AppPasswords) Create(ctx context.Context, account, label string) (strin
 	}
 	now := a.c.Clock.Now()
 	rec := AppPassword{ID: id, Account: account, Label: label, Digest: digest, CreatedAt: now}
-	if err := a.c.Store.InsertAppPassword(ctx, rec, a.c.MaxAppPasswords); err != nil {
+	if err := a.c.Store.InsertAppPassword(ctx, rec, a.c.AppPasswords.Max); err != nil {
 		switch {
 		case errors.Is(err, ErrLimitReached):
 			return "", AppPasswordInfo{}, ErrTooManyAppPasswords
@@ -181,7 +165,7 @@ func (a *AppPasswords) Create(ctx context.Context, account, label string) (strin
 // lookup, whatever the number of passwords, and for a right password one
 // read of its throttle state; the stored digest is compared in constant
 // time. A right password is always accepted; wrong ones count
-// in the account's app-password throttle (AppPasswordThrottle), and while
+// in the account's app-password throttle (Config.Throttle.AppPasswords), and while
 // its back-off runs they get a *ThrottledError instead of
 // ErrInvalidAppPassword, telling a misconfigured client to slow down.
 // (Guessing 75 random bits is hopeless either way; the throttle must not
@@ -248,7 +232,7 @@ func (a *AppPasswords) failed(ctx context.Context, account string, now time.Time
 		a.c.Events.emit(ctx, Event{Type: EventAppPasswordFailed, Account: account, Time: now})
 		return ErrInvalidAppPassword
 	}
-	st, counted, err := a.c.Store.ReserveAttempt(ctx, account, ScopeAppPassword, now, a.c.AppPasswordThrottle)
+	st, counted, err := a.c.Store.ReserveAttempt(ctx, account, ScopeAppPassword, now, a.c.Throttle.AppPasswords)
 	if err != nil {
 		return fmt.Errorf("twofa: verify app password: %w", err)
 	}
@@ -378,32 +362,4 @@ func normalizeAppPassword(s string) ([appPasswordLetters]byte, bool) {
 		n++
 	}
 	return out, n == appPasswordLetters
-}
-
-// PasswordChanged revokes what a change of the account's primary password
-// must void: every app-specific password and every trusted browser, since
-// whoever learnt the old password may have made them. It also empties the
-// throttles of one-time codes and recovery codes, budgets included: the
-// failures in them were made by someone who knew the old password, and
-// the owner should not stay refused after shutting them out. Call it from
-// the password-change handler once the new password is stored. It tries
-// every step and returns their errors joined (errors.Join; nil when all
-// succeed).
-func PasswordChanged(ctx context.Context, c Config, account string) error {
-	c, err := c.resolved()
-	if err != nil {
-		return err
-	}
-	if err := validAccount(account); err != nil {
-		return err
-	}
-	_, errApp := c.revokeAppPasswords(ctx, account)
-	_, errBrowsers := c.revokeBrowsers(ctx, account)
-	errs := []error{errApp, errBrowsers}
-	for _, scope := range []string{ScopeCode, ScopeRecovery} {
-		if err := c.Store.ResetThrottle(ctx, account, scope); err != nil {
-			errs = append(errs, fmt.Errorf("twofa: password changed: %w", err))
-		}
-	}
-	return errors.Join(errs...)
 }

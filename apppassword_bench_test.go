@@ -115,11 +115,11 @@ func apBenchSetup(b *testing.B, st twofa.Store, db *sql.DB) *apBenchFixture {
 			apBenchFill(b, st, fmt.Sprintf("user-%06d", i), i, clock.Now())
 		}
 	}
-	devices, err := twofa.NewDevices(cfg)
+	devices, err := newDevices(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	ap, err := twofa.NewAppPasswords(cfg)
+	ap, err := newAppPasswords(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func apBenchFill(b *testing.B, st twofa.Store, account string, i int, now time.T
 		}
 	}
 	if i%10 == 0 {
-		if _, _, err := st.ReserveAttempt(ctx, account, twofa.ScopeAppPassword, now, twofa.AppPasswordThrottle); err != nil {
+		if _, _, err := st.ReserveAttempt(ctx, account, twofa.ScopeAppPassword, now, cfgDefaults(b).Throttle.AppPasswords); err != nil {
 			b.Fatal(err)
 		}
 	}

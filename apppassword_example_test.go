@@ -24,29 +24,25 @@ func ExampleAppPasswords_Create() {
 	ctx := context.Background()
 	clock := twofatest.NewClock(twofatest.Start)
 	cfg := exampleConfig(clock)
-	apps, err := twofa.NewAppPasswords(cfg)
+	tf, err := twofa.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
 
 	// App passwords exist only while two-factor authentication is on.
-	_, _, err = apps.Create(ctx, "alice", "Mail on Alice's Mac")
+	_, _, err = tf.AppPasswords.Create(ctx, "alice", "Mail on Alice's Mac")
 	fmt.Println("before a device:", err)
-	devices, err := twofa.NewDevices(cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
 	secret, err := twofa.NewSecret()
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := devices.Import(ctx, "alice", "phone", twofa.Key{Secret: secret}); err != nil {
+	if _, err := tf.Devices.Import(ctx, "alice", "phone", twofa.Key{Secret: secret}); err != nil {
 		log.Fatal(err)
 	}
 
 	// The settings page creates one and shows it once: only its keyed
 	// digest is stored, so it cannot be shown again.
-	pw, info, err := apps.Create(ctx, "alice", "  Mail on Alice's Mac ")
+	pw, info, err := tf.AppPasswords.Create(ctx, "alice", "  Mail on Alice's Mac ")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -55,10 +51,10 @@ func ExampleAppPasswords_Create() {
 
 	// The mail app signs in with it, however it was typed.
 	clock.Advance(time.Minute)
-	if _, err := apps.Verify(ctx, "alice", strings.ToUpper(strings.ReplaceAll(pw, "-", " "))); err != nil {
+	if _, err := tf.AppPasswords.Verify(ctx, "alice", strings.ToUpper(strings.ReplaceAll(pw, "-", " "))); err != nil {
 		log.Fatal(err)
 	}
-	list, err := apps.List(ctx, "alice")
+	list, err := tf.AppPasswords.List(ctx, "alice")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -67,12 +63,12 @@ func ExampleAppPasswords_Create() {
 	}
 
 	// A second one under the same label is refused; revoking frees it.
-	_, _, err = apps.Create(ctx, "alice", "Mail on Alice's Mac")
+	_, _, err = tf.AppPasswords.Create(ctx, "alice", "Mail on Alice's Mac")
 	fmt.Println(err)
-	if err := apps.Revoke(ctx, "alice", info.ID); err != nil {
+	if err := tf.AppPasswords.Revoke(ctx, "alice", info.ID); err != nil {
 		log.Fatal(err)
 	}
-	_, err = apps.Verify(ctx, "alice", pw)
+	_, err = tf.AppPasswords.Verify(ctx, "alice", pw)
 	fmt.Println("after revoking:", err)
 	// Output:
 	// before a device: twofa: no second factor enrolled
@@ -144,11 +140,7 @@ func Example_basicAuth() {
 	ctx := context.Background()
 	clock := twofatest.NewClock(twofatest.Start)
 	cfg := exampleConfig(clock)
-	devices, err := twofa.NewDevices(cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	apps, err := twofa.NewAppPasswords(cfg)
+	tf, err := twofa.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -164,7 +156,7 @@ func Example_basicAuth() {
 	calendar := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "BEGIN:VCALENDAR")
 	})
-	srv := httptest.NewServer(basicAuth(devices, apps, checkPrimary, calendar))
+	srv := httptest.NewServer(basicAuth(tf.Devices, tf.AppPasswords, checkPrimary, calendar))
 	defer srv.Close()
 
 	get := func(what, user, password string) {
@@ -199,14 +191,14 @@ func Example_basicAuth() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	phone, err := devices.Import(ctx, "alice", "phone", twofa.Key{Secret: secret})
+	phone, err := tf.Devices.Import(ctx, "alice", "phone", twofa.Key{Secret: secret})
 	if err != nil {
 		log.Fatal(err)
 	}
 	get("primary, 2FA on", "alice", "correct horse battery staple 42")
 
 	// She creates an app password for her calendar app and types it in.
-	pw, info, err := apps.Create(ctx, "alice", "Calendar on iPad")
+	pw, info, err := tf.AppPasswords.Create(ctx, "alice", "Calendar on iPad")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -216,18 +208,18 @@ func Example_basicAuth() {
 	get("app password, one typo", "alice", pw[:len(pw)-1]+string('a'+(pw[len(pw)-1]-'a'+1)%26))
 
 	// Revoked, it stops working at once.
-	if err := apps.Revoke(ctx, "alice", info.ID); err != nil {
+	if err := tf.AppPasswords.Revoke(ctx, "alice", info.ID); err != nil {
 		log.Fatal(err)
 	}
 	get("revoked app password", "alice", pw)
 
 	// Turning two-factor authentication off revokes every app password
 	// and lets the primary password back in.
-	pw, _, err = apps.Create(ctx, "alice", "Calendar on iPad")
+	pw, _, err = tf.AppPasswords.Create(ctx, "alice", "Calendar on iPad")
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := devices.Revoke(ctx, "alice", phone.ID); err != nil {
+	if err := tf.Devices.Revoke(ctx, "alice", phone.ID); err != nil {
 		log.Fatal(err)
 	}
 	get("app password, 2FA off", "alice", pw)

@@ -182,7 +182,7 @@ func apSetup(t testing.TB, change func(*twofa.Config)) *apFixture {
 			change(c)
 		}
 	})
-	ap, err := twofa.NewAppPasswords(env.Config)
+	ap, err := newAppPasswords(env.Config)
 	require.NoError(t, err)
 	return &apFixture{env: env, st: st, ap: ap}
 }
@@ -482,7 +482,7 @@ func TestAppPasswordLimit(t *testing.T) {
 
 func TestAppPasswordLimitConfig(t *testing.T) {
 	t.Parallel()
-	f := apSetup(t, func(c *twofa.Config) { c.MaxAppPasswords = 3 })
+	f := apSetup(t, func(c *twofa.Config) { c.AppPasswords.Max = 3 })
 	f.env.EnrollTOTP("alice")
 	for i := range 3 {
 		f.create(t, "alice", fmt.Sprint("client ", i))
@@ -493,19 +493,21 @@ func TestAppPasswordLimitConfig(t *testing.T) {
 
 	env := twofatest.New(t)
 	for name, change := range map[string]func(*twofa.Config){
-		"negative limit":     func(c *twofa.Config) { c.MaxAppPasswords = -1 },
-		"throttle zero Base": func(c *twofa.Config) { c.AppPasswordThrottle = twofa.ThrottlePolicy{Free: 3} },
-		"throttle Max<Base":  func(c *twofa.Config) { c.AppPasswordThrottle = twofa.ThrottlePolicy{Base: time.Hour, Max: time.Second} },
-		"throttle budget": func(c *twofa.Config) {
-			c.AppPasswordThrottle = twofa.ThrottlePolicy{Free: 3, Base: time.Second, Max: time.Hour, Budget: 5, Refill: time.Hour}
+		"negative limit":     func(c *twofa.Config) { c.AppPasswords.Max = -1 },
+		"throttle zero Base": func(c *twofa.Config) { c.Throttle.AppPasswords = twofa.ThrottlePolicy{Free: 3} },
+		"throttle Max<Base": func(c *twofa.Config) {
+			c.Throttle.AppPasswords = twofa.ThrottlePolicy{Base: time.Hour, Max: time.Second}
 		},
-		"throttle budget only": func(c *twofa.Config) { c.AppPasswordThrottle = twofa.ThrottlePolicy{Budget: 5, Refill: time.Hour} },
+		"throttle budget": func(c *twofa.Config) {
+			c.Throttle.AppPasswords = twofa.ThrottlePolicy{Free: 3, Base: time.Second, Max: time.Hour, Budget: 5, Refill: time.Hour}
+		},
+		"throttle budget only": func(c *twofa.Config) { c.Throttle.AppPasswords = twofa.ThrottlePolicy{Budget: 5, Refill: time.Hour} },
 		"no store":             func(c *twofa.Config) { c.Store = nil },
 		"no keyring":           func(c *twofa.Config) { c.Keyring = nil },
 	} {
 		c := env.Config
 		change(&c)
-		ap, err := twofa.NewAppPasswords(c)
+		ap, err := newAppPasswords(c)
 		require.ErrorIs(t, err, twofa.ErrConfig, name)
 		assert.Nil(t, ap, name)
 	}
@@ -678,7 +680,7 @@ func TestAppPasswordThrottle(t *testing.T) {
 	dev := f.env.EnrollTOTP("alice")
 	ctx := t.Context()
 	pw, _ := f.create(t, "alice", "Mail")
-	free := twofa.AppPasswordThrottle.Free
+	free := f.env.TwoFA.Config().Throttle.AppPasswords.Free
 	assert.Equal(t, 10, free)
 	for i := range free + 1 {
 		_, err := f.verify(t, "alice", apWrong)
@@ -694,8 +696,8 @@ func TestAppPasswordThrottle(t *testing.T) {
 	require.ErrorAs(t, err, &te)
 	require.ErrorIs(t, err, twofa.ErrThrottled)
 	require.NotErrorIs(t, err, twofa.ErrInvalidAppPassword)
-	assert.Equal(t, twofa.AppPasswordThrottle.Base, te.RetryAfter)
-	assert.Equal(t, twofatest.Start.Add(twofa.AppPasswordThrottle.Base), te.Until)
+	assert.Equal(t, f.env.TwoFA.Config().Throttle.AppPasswords.Base, te.RetryAfter)
+	assert.Equal(t, twofatest.Start.Add(f.env.TwoFA.Config().Throttle.AppPasswords.Base), te.Until)
 	assert.Equal(t, twofa.Event{Type: twofa.EventThrottled, Account: "alice", Time: twofatest.Start, Scope: twofa.ScopeAppPassword,
 		RetryAfter: time.Second, Failures: free + 1}, devLastEvent(t, f.env))
 	_, err = f.verify(t, "alice", "short")
@@ -704,7 +706,7 @@ func TestAppPasswordThrottle(t *testing.T) {
 
 	// Codes have their own throttle: a stale mail client does not lock
 	// its owner out of signing in.
-	res, err := f.env.Verifier.Verify(ctx, "alice", dev.Code())
+	res, err := f.env.TwoFA.Verify(ctx, "alice", dev.Code())
 	require.NoError(t, err)
 	assert.Equal(t, twofa.FactorDevice, res.Factor)
 
@@ -714,7 +716,7 @@ func TestAppPasswordThrottle(t *testing.T) {
 	require.ErrorIs(t, err, twofa.ErrInvalidAppPassword)
 	_, err = f.verify(t, "alice", apWrong)
 	require.ErrorAs(t, err, &te)
-	assert.Equal(t, 2*twofa.AppPasswordThrottle.Base, te.RetryAfter)
+	assert.Equal(t, 2*f.env.TwoFA.Config().Throttle.AppPasswords.Base, te.RetryAfter)
 
 	// The right password is never held back - a stranger who knows the
 	// account id cannot lock the owner's mail client out - and it resets
@@ -741,11 +743,11 @@ func TestAppPasswordWhileCodeThrottled(t *testing.T) {
 	dev := f.env.EnrollTOTP("alice")
 	pw, _ := f.create(t, "alice", "Mail")
 	wrong := devWrongCode(t, dev.Key, f.env.Clock.Now())
-	for range twofa.DefaultThrottle.Free + 1 {
-		_, err := f.env.Verifier.Verify(t.Context(), "alice", wrong)
+	for range cfgDefaults(t).Throttle.Codes.Free + 1 {
+		_, err := f.env.TwoFA.Verify(t.Context(), "alice", wrong)
 		require.ErrorIs(t, err, twofa.ErrInvalidCode)
 	}
-	_, err := f.env.Verifier.Verify(t.Context(), "alice", dev.Code())
+	_, err := f.env.TwoFA.Verify(t.Context(), "alice", dev.Code())
 	require.ErrorIs(t, err, twofa.ErrThrottled)
 	_, err = f.verify(t, "alice", pw)
 	require.NoError(t, err, "the app-password throttle is its own")
@@ -754,7 +756,7 @@ func TestAppPasswordWhileCodeThrottled(t *testing.T) {
 func TestAppPasswordThrottleConfig(t *testing.T) {
 	t.Parallel()
 	p := twofa.ThrottlePolicy{Free: 2, Base: time.Minute, Max: time.Hour}
-	f := apSetup(t, func(c *twofa.Config) { c.AppPasswordThrottle = p })
+	f := apSetup(t, func(c *twofa.Config) { c.Throttle.AppPasswords = p })
 	f.env.EnrollTOTP("alice")
 	pw, _ := f.create(t, "alice", "Mail")
 	for range 3 {
@@ -1036,7 +1038,7 @@ func TestPasswordChanged(t *testing.T) {
 	pwBob, _ := f.create(t, "bob", "Mail")
 
 	mark := f.nEvents()
-	require.NoError(t, twofa.PasswordChanged(ctx, f.env.Config, "alice"))
+	require.NoError(t, f.env.TwoFA.PasswordChanged(ctx, "alice"))
 	assert.Equal(t, []twofa.Event{{Type: twofa.EventAppPasswordsRevoked, Account: "alice", Time: twofatest.Start, Count: 2}},
 		f.eventsSince(mark))
 	for _, pw := range []string{pw1, pw2} {
@@ -1056,13 +1058,10 @@ func TestPasswordChanged(t *testing.T) {
 
 	// Nothing to revoke: no error, no event.
 	mark = f.nEvents()
-	require.NoError(t, twofa.PasswordChanged(ctx, f.env.Config, "carol"))
+	require.NoError(t, f.env.TwoFA.PasswordChanged(ctx, "carol"))
 	assert.Empty(t, f.eventsSince(mark))
 
-	require.ErrorIs(t, twofa.PasswordChanged(ctx, f.env.Config, ""), twofa.ErrInvalidAccount)
-	noStore := f.env.Config
-	noStore.Store = nil
-	require.ErrorIs(t, twofa.PasswordChanged(ctx, noStore, "alice"), twofa.ErrConfig)
+	require.ErrorIs(t, f.env.TwoFA.PasswordChanged(ctx, ""), twofa.ErrInvalidAccount)
 }
 
 func TestAppPasswordsRevokedWithSecondFactor(t *testing.T) {
@@ -1264,7 +1263,7 @@ func TestAppPasswordStoreErrors(t *testing.T) {
 		f, _, _ := setup(t)
 		f.st.setFail("DeleteAppPasswords", errAPFault)
 		mark := f.nEvents()
-		check(t, f, mark, twofa.PasswordChanged(t.Context(), f.env.Config, "alice"))
+		check(t, f, mark, f.env.TwoFA.PasswordChanged(t.Context(), "alice"))
 	})
 	t.Run("Devices.Revoke", func(t *testing.T) {
 		f, _, _ := setup(t)

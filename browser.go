@@ -19,7 +19,7 @@ const (
 	// February 2011) have done. Long enough that a daily user is rarely
 	// asked, short enough that a forgotten browser falls out by itself.
 	DefaultBrowserTTL = 30 * 24 * time.Hour
-	// MaxBrowserTTL is the longest Config.BrowserTTL: 400 days, the cap
+	// MaxBrowserTTL is the longest Config.Browsers.TTL: 400 days, the cap
 	// browsers put on a cookie's lifetime (draft-ietf-httpbis-rfc6265bis,
 	// "Max-Age attributes that are greater than the limit MUST be reduced
 	// to the limit"). A longer trust would outlive its cookie.
@@ -60,7 +60,7 @@ var (
 	// this account (forged, another account's, or deleted after it
 	// expired).
 	ErrBrowserUnknown = fmt.Errorf("%w: unknown token", ErrBrowserNotTrusted)
-	// ErrBrowserExpired: the browser's trust ran out (Config.BrowserTTL).
+	// ErrBrowserExpired: the browser's trust ran out (Config.Browsers.TTL).
 	ErrBrowserExpired = fmt.Errorf("%w: expired", ErrBrowserNotTrusted)
 	// ErrBrowserRevoked: the browser was revoked - by the user, by
 	// RevokeAll (a password change, two-factor authentication turned
@@ -94,63 +94,51 @@ func (b Browser) info() BrowserInfo {
 // keyed digest, an expiry and a label.
 //
 // A trusted browser is revoked by the user (Revoke, RevokeAll), evicted
-// when the account trusts more than Config.MaxBrowsers, and every one is
+// when the account trusts more than Config.Browsers.Max, and every one is
 // revoked when two-factor authentication is turned off (Devices.Revoke of
 // the last confirmed device, or Phones.Remove of the last trusted number
-// with Config.OutOfBand) or the primary password changes.
+// with Config.Phones.OutOfBand) or the primary password changes.
 //
 // Browsers is safe for concurrent use.
 type Browsers struct {
-	c  Config
+	c  *Config
 	st BrowserStore
 }
 
-// NewBrowsers returns a Browsers manager. Config.Store and Keyring are
-// required; BrowserTTL and MaxBrowsers are used.
-func NewBrowsers(c Config) (*Browsers, error) {
-	c, err := c.resolved()
-	if err != nil {
-		return nil, err
-	}
-	if c, err = c.browserSettings(); err != nil {
-		return nil, err
-	}
-	return &Browsers{c: c, st: c.Store}, nil
-}
-
-// browserSettings fills in the defaults of the trusted-browser fields and
+// resolveBrowsers fills in the defaults of the trusted-browser fields and
 // checks them.
-func (c Config) browserSettings() (Config, error) {
-	if c.BrowserTTL == 0 {
-		c.BrowserTTL = DefaultBrowserTTL
+func (c *Config) resolveBrowsers() error {
+	b := &c.Browsers
+	if b.TTL == 0 {
+		b.TTL = DefaultBrowserTTL
 	}
-	if c.MaxBrowsers == 0 {
-		c.MaxBrowsers = DefaultMaxBrowsers
+	if b.Max == 0 {
+		b.Max = DefaultMaxBrowsers
 	}
-	if c.BrowserTTL < time.Second || c.BrowserTTL > MaxBrowserTTL {
-		return c, fmt.Errorf("%w: BrowserTTL %v outside 1s to %v", ErrConfig, c.BrowserTTL, MaxBrowserTTL)
+	if b.TTL < time.Second || b.TTL > MaxBrowserTTL {
+		return fmt.Errorf("%w: Browsers.TTL %v outside 1s to %v", ErrConfig, b.TTL, MaxBrowserTTL)
 	}
-	if c.MaxBrowsers < 1 {
-		return c, fmt.Errorf("%w: MaxBrowsers must be positive", ErrConfig)
+	if b.Max < 1 {
+		return fmt.Errorf("%w: Browsers.Max must be positive", ErrConfig)
 	}
-	return c, nil
+	return nil
 }
 
 // Trust remembers the browser of the current request for account, labelled
-// label, for Config.BrowserTTL. BrowserLabel(r.UserAgent()) makes the
+// label, for Config.Browsers.TTL. BrowserLabel(r.UserAgent()) makes the
 // label ("Firefox on Linux"): a User-Agent itself is usually longer than
 // MaxLabelLen, and then refused. It returns the token to give the browser - with
 // SetBrowserCookie, in the response - and to present to Check later. The
 // token is shown once: only its keyed digest is stored.
 //
 // Call it only once the user has passed a second factor in this sign-in
-// (Verifier.Verify succeeded) and asked to be remembered: Trust does not
+// (TwoFA.Verify succeeded) and asked to be remembered: Trust does not
 // check that itself. It does check that two-factor authentication is on
-// for the account (a confirmed device, or with Config.OutOfBand a trusted
+// for the account (a confirmed device, or with Config.Phones.OutOfBand a trusted
 // phone number), else ErrNotEnrolled: a trusted browser skips a second
 // factor, so there must be one.
 //
-// When the account already has Config.MaxBrowsers trusted browsers, the
+// When the account already has Config.Browsers.Max trusted browsers, the
 // least recently used one is revoked to make room (EventBrowserEvicted):
 // the browser just verified is the one the user is using, and the evicted
 // one merely asks for a code again. Trust never fails for the limit.
@@ -187,9 +175,9 @@ func (b *Browsers) Trust(ctx context.Context, account, label string) (string, Br
 	now := b.c.Clock.Now()
 	rec := Browser{
 		ID: id, Account: account, Label: label, Digest: digest,
-		CreatedAt: now, ExpiresAt: now.Add(b.c.BrowserTTL), LastUsedAt: now,
+		CreatedAt: now, ExpiresAt: now.Add(b.c.Browsers.TTL), LastUsedAt: now,
 	}
-	evicted, err := b.st.InsertBrowser(ctx, rec, b.c.MaxBrowsers, now)
+	evicted, err := b.st.InsertBrowser(ctx, rec, b.c.Browsers.Max, now)
 	if err != nil {
 		return "", BrowserInfo{}, fmt.Errorf("twofa: trust browser: %w", err)
 	}

@@ -14,19 +14,10 @@ import (
 	"github.com/twofa-go/twofa/twofatest"
 )
 
-// exampleBrowserSetup returns the managers of an installation on a fake
-// clock, with a confirmed TOTP device for alice and that device's app.
-func exampleBrowserSetup(clock *twofatest.Clock) (twofa.Config, *twofa.Devices, *twofa.Verifier, *twofa.Browsers, *twofa.TOTP) {
-	cfg := exampleConfig(clock)
-	devices, err := twofa.NewDevices(cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	verifier, err := twofa.NewVerifier(cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	browsers, err := twofa.NewBrowsers(cfg)
+// exampleBrowserSetup returns an installation on a fake clock, with a
+// confirmed TOTP device for alice and that device's app.
+func exampleBrowserSetup(clock *twofatest.Clock) (*twofa.TwoFA, *twofa.TOTP) {
+	tf, err := twofa.New(exampleConfig(clock))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -36,30 +27,30 @@ func exampleBrowserSetup(clock *twofatest.Clock) (twofa.Config, *twofa.Devices, 
 		log.Fatal(err)
 	}
 	phone := twofa.Key{Secret: secret}
-	if _, err := devices.Import(context.Background(), "alice", "phone", phone); err != nil {
+	if _, err := tf.Devices.Import(context.Background(), "alice", "phone", phone); err != nil {
 		log.Fatal(err)
 	}
 	app, err := phone.TOTP()
 	if err != nil {
 		log.Fatal(err)
 	}
-	return cfg, devices, verifier, browsers, app
+	return tf, app
 }
 
 // trustAfterCode is the second step of a sign-in: the code is checked and,
 // if the user ticked "don't ask again on this browser", the browser is
 // trusted and given its cookie.
-func trustAfterCode(verifier *twofa.Verifier, browsers *twofa.Browsers) http.HandlerFunc {
+func trustAfterCode(tf *twofa.TwoFA) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		account := "alice" // from the session the password step started
-		if _, err := verifier.Verify(r.Context(), account, r.PostFormValue("code")); err != nil {
+		if _, err := tf.Verify(r.Context(), account, r.PostFormValue("code")); err != nil {
 			http.Error(w, "wrong code", http.StatusUnauthorized)
 			return
 		}
 		if r.PostFormValue("remember") == "on" {
 			// With a label from BrowserLabel, Trust fails only when the
 			// store or the Keyring does: an internal error.
-			tok, info, err := browsers.Trust(r.Context(), account, twofa.BrowserLabel(r.UserAgent()))
+			tok, info, err := tf.Browsers.Trust(r.Context(), account, twofa.BrowserLabel(r.UserAgent()))
 			if err == nil {
 				err = twofa.SetBrowserCookie(w, tok, info)
 			}
@@ -102,7 +93,7 @@ func afterPassword(browsers *twofa.Browsers) http.HandlerFunc {
 // be remembered; the token travels in a Secure, HttpOnly cookie.
 func ExampleBrowsers_Trust() {
 	clock := twofatest.NewClock(twofatest.Start)
-	_, _, verifier, browsers, app := exampleBrowserSetup(clock)
+	tf, app := exampleBrowserSetup(clock)
 
 	code, err := app.Code(clock.Now())
 	if err != nil {
@@ -112,7 +103,7 @@ func ExampleBrowsers_Trust() {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
 	rec := httptest.NewRecorder()
-	trustAfterCode(verifier, browsers)(rec, req)
+	trustAfterCode(tf)(rec, req)
 	if rec.Code != http.StatusOK {
 		log.Fatalf("sign-in: %d %s", rec.Code, rec.Body)
 	}
@@ -122,7 +113,7 @@ func ExampleBrowsers_Trust() {
 	name, attrs, _ := strings.Cut(rec.Header().Get("Set-Cookie"), "; ")
 	name, _, _ = strings.Cut(name, "=")
 	fmt.Println(name, attrs)
-	list, err := browsers.List(context.Background(), "alice")
+	list, err := tf.Browsers.List(context.Background(), "alice")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -160,9 +151,9 @@ func ExampleBrowserLabel() {
 func ExampleBrowsers_Check() {
 	ctx := context.Background()
 	clock := twofatest.NewClock(twofatest.Start)
-	_, _, _, browsers, _ := exampleBrowserSetup(clock)
+	tf, _ := exampleBrowserSetup(clock)
 	// Earlier, after a code: (see ExampleBrowsers_Trust)
-	token, _, err := browsers.Trust(ctx, "alice", "Firefox on Linux")
+	token, _, err := tf.Browsers.Trust(ctx, "alice", "Firefox on Linux")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -173,7 +164,7 @@ func ExampleBrowsers_Check() {
 			req.AddCookie(cookie)
 		}
 		rec := httptest.NewRecorder()
-		afterPassword(browsers)(rec, req)
+		afterPassword(tf.Browsers)(rec, req)
 		if rec.Code != http.StatusOK {
 			log.Fatalf("sign-in: %d %s", rec.Code, rec.Body)
 		}
@@ -204,24 +195,24 @@ func ExampleBrowsers_Check() {
 func ExampleBrowsers_Revoke() {
 	ctx := context.Background()
 	clock := twofatest.NewClock(twofatest.Start)
-	_, _, _, browsers, _ := exampleBrowserSetup(clock)
+	tf, _ := exampleBrowserSetup(clock)
 	for _, label := range []string{"Firefox on Linux", "Safari on iPhone"} {
-		if _, _, err := browsers.Trust(ctx, "alice", label); err != nil {
+		if _, _, err := tf.Browsers.Trust(ctx, "alice", label); err != nil {
 			log.Fatal(err)
 		}
 		clock.Advance(time.Hour)
 	}
-	list, err := browsers.List(ctx, "alice")
+	list, err := tf.Browsers.List(ctx, "alice")
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, b := range list {
 		fmt.Printf("%s, last used %s\n", b.Label, b.LastUsedAt.Format(time.Kitchen))
 	}
-	if err := browsers.Revoke(ctx, "alice", list[1].ID); err != nil {
+	if err := tf.Browsers.Revoke(ctx, "alice", list[1].ID); err != nil {
 		log.Fatal(err)
 	}
-	list, err = browsers.List(ctx, "alice")
+	list, err = tf.Browsers.List(ctx, "alice")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -233,14 +224,14 @@ func ExampleBrowsers_Revoke() {
 }
 
 // "Forget all browsers" on a settings page; the same happens by itself
-// when the password changes (twofa.PasswordChanged) and when two-factor
+// when the password changes (TwoFA.PasswordChanged) and when two-factor
 // authentication is turned off (Devices.Revoke of the last device).
 func ExampleBrowsers_RevokeAll() {
 	ctx := context.Background()
 	clock := twofatest.NewClock(twofatest.Start)
-	cfg, devices, _, browsers, _ := exampleBrowserSetup(clock)
+	tf, _ := exampleBrowserSetup(clock)
 	trust := func(label string) string {
-		token, _, err := browsers.Trust(ctx, "alice", label)
+		token, _, err := tf.Browsers.Trust(ctx, "alice", label)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -249,32 +240,32 @@ func ExampleBrowsers_RevokeAll() {
 	token := trust("Firefox on Linux")
 	trust("Safari on iPhone")
 
-	n, err := browsers.RevokeAll(ctx, "alice")
+	n, err := tf.Browsers.RevokeAll(ctx, "alice")
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("forgotten:", n)
-	_, err = browsers.Check(ctx, "alice", token)
+	_, err = tf.Browsers.Check(ctx, "alice", token)
 	fmt.Println(err)
 
 	// In the password-change handler, once the new password is stored:
 	token = trust("Chrome on Windows")
-	if err := twofa.PasswordChanged(ctx, cfg, "alice"); err != nil {
+	if err := tf.PasswordChanged(ctx, "alice"); err != nil {
 		log.Fatal(err)
 	}
-	_, err = browsers.Check(ctx, "alice", token)
+	_, err = tf.Browsers.Check(ctx, "alice", token)
 	fmt.Println("after a password change:", err)
 
 	// Turning two-factor off revokes them too.
 	trust("Edge on Windows")
-	list, err := devices.List(ctx, "alice")
+	list, err := tf.Devices.List(ctx, "alice")
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := devices.Revoke(ctx, "alice", list[0].ID); err != nil {
+	if err := tf.Devices.Revoke(ctx, "alice", list[0].ID); err != nil {
 		log.Fatal(err)
 	}
-	trusted, err := browsers.List(ctx, "alice")
+	trusted, err := tf.Browsers.List(ctx, "alice")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -74,7 +74,7 @@ func newBrEnv(t *testing.T, configure func(*twofa.Config)) *brEnv {
 	if configure != nil {
 		configure(&cfg)
 	}
-	b, err := twofa.NewBrowsers(cfg)
+	b, err := newBrowsers(cfg)
 	require.NoError(t, err)
 	return &brEnv{Env: env, st: st, browsers: b}
 }
@@ -109,22 +109,22 @@ func TestNewBrowsersConfig(t *testing.T) {
 		mod func(*twofa.Config)
 		ok  bool
 	}{
-		"defaults":            {func(*twofa.Config) {}, true},
-		"no store":            {func(c *twofa.Config) { c.Store = nil }, false},
-		"no keyring":          {func(c *twofa.Config) { c.Keyring = nil }, false},
-		"TTL negative":        {func(c *twofa.Config) { c.BrowserTTL = -time.Hour }, false},
-		"TTL under a second":  {func(c *twofa.Config) { c.BrowserTTL = time.Second - 1 }, false},
-		"TTL one second":      {func(c *twofa.Config) { c.BrowserTTL = time.Second }, true},
-		"TTL max":             {func(c *twofa.Config) { c.BrowserTTL = twofa.MaxBrowserTTL }, true},
-		"TTL over max":        {func(c *twofa.Config) { c.BrowserTTL = twofa.MaxBrowserTTL + 1 }, false},
-		"MaxBrowsers one":     {func(c *twofa.Config) { c.MaxBrowsers = 1 }, true},
-		"MaxBrowsers -1":      {func(c *twofa.Config) { c.MaxBrowsers = -1 }, false},
-		"other settings bad":  {func(c *twofa.Config) { c.Skew = -5 }, false},
-		"issuer not required": {func(c *twofa.Config) { c.Issuer = "" }, true},
+		"defaults":           {func(*twofa.Config) {}, true},
+		"no store":           {func(c *twofa.Config) { c.Store = nil }, false},
+		"no keyring":         {func(c *twofa.Config) { c.Keyring = nil }, false},
+		"TTL negative":       {func(c *twofa.Config) { c.Browsers.TTL = -time.Hour }, false},
+		"TTL under a second": {func(c *twofa.Config) { c.Browsers.TTL = time.Second - 1 }, false},
+		"TTL one second":     {func(c *twofa.Config) { c.Browsers.TTL = time.Second }, true},
+		"TTL max":            {func(c *twofa.Config) { c.Browsers.TTL = twofa.MaxBrowserTTL }, true},
+		"TTL over max":       {func(c *twofa.Config) { c.Browsers.TTL = twofa.MaxBrowserTTL + 1 }, false},
+		"MaxBrowsers one":    {func(c *twofa.Config) { c.Browsers.Max = 1 }, true},
+		"MaxBrowsers -1":     {func(c *twofa.Config) { c.Browsers.Max = -1 }, false},
+		"other settings bad": {func(c *twofa.Config) { c.Codes.Skew = -5 }, false},
+		"issuer required":    {func(c *twofa.Config) { c.Issuer = "" }, false},
 	} {
 		cfg := env.Config
 		c.mod(&cfg)
-		b, err := twofa.NewBrowsers(cfg)
+		b, err := newBrowsers(cfg)
 		if c.ok {
 			assert.NoError(t, err, name)
 			assert.NotNil(t, b, name)
@@ -226,7 +226,7 @@ func TestBrowserExpiry(t *testing.T) {
 	t.Parallel()
 	for _, ttl := range []time.Duration{0, time.Second, 90 * time.Minute} {
 		t.Run(fmt.Sprint(ttl), func(t *testing.T) {
-			e := newBrEnv(t, func(c *twofa.Config) { c.BrowserTTL = ttl })
+			e := newBrEnv(t, func(c *twofa.Config) { c.Browsers.TTL = ttl })
 			ctx := t.Context()
 			e.EnrollTOTP("alice")
 			tok, info := e.trust(t, "alice", "Firefox")
@@ -351,11 +351,11 @@ func TestBrowserRevokeAll(t *testing.T) {
 	assert.NoError(t, err)
 }
 
-// TestBrowserLimit: at Config.MaxBrowsers, Trust evicts the least recently
+// TestBrowserLimit: at Config.Browsers.Max, Trust evicts the least recently
 // used browser, and never fails.
 func TestBrowserLimit(t *testing.T) {
 	t.Parallel()
-	e := newBrEnv(t, func(c *twofa.Config) { c.MaxBrowsers = 3 })
+	e := newBrEnv(t, func(c *twofa.Config) { c.Browsers.Max = 3 })
 	ctx := t.Context()
 	e.EnrollTOTP("alice")
 	tok1, _ := e.trust(t, "alice", "one")
@@ -390,7 +390,7 @@ func TestBrowserLimit(t *testing.T) {
 	assert.Equal(t, []string{"one", "three", "four"}, labels)
 
 	// MaxBrowsers 1: each Trust replaces the previous browser.
-	e1 := newBrEnv(t, func(c *twofa.Config) { c.MaxBrowsers = 1 })
+	e1 := newBrEnv(t, func(c *twofa.Config) { c.Browsers.Max = 1 })
 	e1.EnrollTOTP("alice")
 	a, _ := e1.trust(t, "alice", "a")
 	b, _ := e1.trust(t, "alice", "b")
@@ -476,7 +476,7 @@ func TestBrowserRefused(t *testing.T) {
 	otherCfg := other.Config
 	otherCfg.Store = e.Store
 	otherCfg.Clock = e.Clock
-	otherB, err := twofa.NewBrowsers(otherCfg)
+	otherB, err := newBrowsers(otherCfg)
 	require.NoError(t, err)
 	otherTok, _, err := otherB.Trust(ctx, "alice", "elsewhere")
 	require.NoError(t, err)
@@ -645,7 +645,7 @@ func TestBrowserTrustRacesTwoFactorOff(t *testing.T) {
 	}
 }
 
-// TestBrowserPasswordChanged: twofa.PasswordChanged revokes every trusted
+// TestBrowserPasswordChanged: TwoFA.PasswordChanged revokes every trusted
 // browser of the account, and only of that account.
 func TestBrowserPasswordChanged(t *testing.T) {
 	t.Parallel()
@@ -658,7 +658,7 @@ func TestBrowserPasswordChanged(t *testing.T) {
 	bobTok, _ := e.trust(t, "bob", "Firefox")
 	e.Clock.Advance(time.Minute)
 
-	require.NoError(t, twofa.PasswordChanged(ctx, e.Config, "alice"))
+	require.NoError(t, e.TwoFA.PasswordChanged(ctx, "alice"))
 	for _, tok := range []string{tok1, tok2} {
 		info, err := e.browsers.Check(ctx, "alice", tok)
 		assert.ErrorIs(t, err, twofa.ErrBrowserRevoked)
@@ -680,7 +680,7 @@ func TestBrowserPasswordChanged(t *testing.T) {
 	tok, _ := e.trust(t, "alice", "Firefox")
 	_, err = e.browsers.Check(ctx, "alice", tok)
 	assert.NoError(t, err)
-	require.NoError(t, twofa.PasswordChanged(ctx, e.Config, "alice"))
+	require.NoError(t, e.TwoFA.PasswordChanged(ctx, "alice"))
 	_, err = e.browsers.Check(ctx, "alice", tok)
 	assert.ErrorIs(t, err, twofa.ErrBrowserRevoked)
 }
@@ -690,7 +690,7 @@ func TestBrowserPasswordChanged(t *testing.T) {
 // the revocation has returned, only ErrBrowserRevoked.
 func TestBrowserConcurrent(t *testing.T) {
 	t.Parallel()
-	e := newBrEnv(t, func(c *twofa.Config) { c.MaxBrowsers = 5 })
+	e := newBrEnv(t, func(c *twofa.Config) { c.Browsers.Max = 5 })
 	ctx := context.Background()
 	e.EnrollTOTP("alice")
 	tok, info := e.trust(t, "alice", "Firefox")
@@ -728,7 +728,7 @@ func TestBrowserConcurrent(t *testing.T) {
 	assert.ErrorIs(t, err, twofa.ErrBrowserRevoked)
 
 	// Concurrent Trust calls keep the limit.
-	e2 := newBrEnv(t, func(c *twofa.Config) { c.MaxBrowsers = 5 })
+	e2 := newBrEnv(t, func(c *twofa.Config) { c.Browsers.Max = 5 })
 	e2.EnrollTOTP("bob")
 	toks := make([]string, 40)
 	for i := range toks {
@@ -841,7 +841,7 @@ func FuzzBrowserToken(f *testing.F) {
 	env := twofatest.New(f)
 	cfg := env.Config
 	cfg.Events = nil // fuzzing would fill the recorder
-	b, err := twofa.NewBrowsers(cfg)
+	b, err := newBrowsers(cfg)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 // ChallengeDigits is the length of an out-of-band code: 6 digits, what
 // people expect from a text and what phones offer to fill in. That is
 // log2(10^6) = 19.9 bits, the 20 bits NIST SP 800-63B (Section 5.1.3.2)
-// asks of an out-of-band secret; Config.ChallengeAttempts and the send
+// asks of an out-of-band secret; Config.Phones.ChallengeAttempts and the send
 // limits keep guessing hopeless.
 const ChallengeDigits = 6
 
@@ -129,26 +129,15 @@ func consume(ctx context.Context, kr Keyring, cs ChallengeStore, c Challenge, co
 	return cs.ConsumeChallenge(ctx, c.Account, c.ID, d, maxAttempts, now)
 }
 
-// checkOutOfBand checks, when Config.OutOfBand is set, what the Verifier
-// needs for out-of-band codes: valid phone settings. (Every Store keeps
-// phones and challenges.)
-func (c Config) checkOutOfBand() error {
-	if !c.OutOfBand {
-		return nil
-	}
-	_, err := c.phoneSettings()
-	return err
-}
-
 // trustedPhones returns how many trusted phone numbers the account has
-// when Config.OutOfBand is set, and 0 otherwise. With OutOfBand set a
+// when Config.Phones.OutOfBand is set, and 0 otherwise. With OutOfBand set a
 // trusted number is a second factor: an account whose only factor it is
 // counts as enrolled (as Apple counts a trusted phone number).
-func (v *Verifier) trustedPhones(ctx context.Context, account string) (int, error) {
-	if !v.c.OutOfBand {
+func (tf *TwoFA) trustedPhones(ctx context.Context, account string) (int, error) {
+	if !tf.c.Phones.OutOfBand {
 		return 0, nil
 	}
-	phs, err := v.c.Store.Phones(ctx, account)
+	phs, err := tf.c.Store.Phones(ctx, account)
 	if err != nil {
 		return 0, fmt.Errorf("twofa: verify: %w", err)
 	}
@@ -168,36 +157,32 @@ func (v *Verifier) trustedPhones(ctx context.Context, account string) (int, erro
 // already (ErrReplayed) - and otherwise leaves the verdict to Verify.
 // Every open challenge the code is tried against counts a wrong try when
 // it does not match.
-func (v *Verifier) verifyChallenge(ctx context.Context, account, code string, now time.Time) (res Result, done bool, err error) {
+func (tf *TwoFA) verifyChallenge(ctx context.Context, account, code string, now time.Time) (res Result, done bool, err error) {
 	canon, ok := canonicalChallengeCode(code)
 	if !ok {
 		return Result{}, false, nil
 	}
-	s, err := v.c.phoneSettings()
-	if err != nil {
-		return Result{}, false, err
-	}
-	ps, cs := v.c.Store, v.c.Store
+	ps, cs := tf.c.Store, tf.c.Store
 	live, err := cs.LiveChallenges(ctx, account, ChallengeSignIn, now)
 	if err != nil {
 		return Result{}, false, fmt.Errorf("twofa: verify: %w", err)
 	}
 	replayed := ""
 	for _, c := range live {
-		if c.State == ChallengeOpen && c.Attempts < s.attempts {
+		if c.State == ChallengeOpen && c.Attempts < tf.c.Phones.ChallengeAttempts {
 			// The consuming write is not cut short by the request: once
 			// it may have taken effect, its answer must be heard.
 			dctx, cancel := durable(ctx)
-			r, _, err := consume(dctx, v.c.Keyring, cs, c, canon, s.attempts, now)
+			r, _, err := consume(dctx, tf.c.Keyring, cs, c, canon, tf.c.Phones.ChallengeAttempts, now)
 			cancel()
 			if err != nil {
 				return Result{}, false, fmt.Errorf("twofa: verify: %w", err)
 			}
 			if r == ConsumeAccepted {
-				v.settle(ctx, func(ctx context.Context) error {
+				tf.settle(ctx, func(ctx context.Context) error {
 					return ps.TouchPhone(ctx, account, c.PhoneID, now)
 				})
-				v.c.Events.emit(ctx, Event{Type: EventVerified, Account: account, PhoneID: c.PhoneID, Time: now})
+				tf.c.Events.emit(ctx, Event{Type: EventVerified, Account: account, PhoneID: c.PhoneID, Time: now})
 				return Result{Factor: FactorPhone, PhoneID: c.PhoneID}, true, nil
 			}
 			if r != ConsumeUsed {
@@ -207,7 +192,7 @@ func (v *Verifier) verifyChallenge(ctx context.Context, account, code string, no
 		} else if c.State != ChallengeUsed {
 			continue
 		}
-		match, err := challengeMatches(v.c.Keyring, c, canon)
+		match, err := challengeMatches(tf.c.Keyring, c, canon)
 		if err != nil {
 			return Result{}, false, err
 		}
@@ -216,7 +201,7 @@ func (v *Verifier) verifyChallenge(ctx context.Context, account, code string, no
 		}
 	}
 	if replayed != "" {
-		v.c.Events.emit(ctx, Event{Type: EventReplayed, Account: account, PhoneID: replayed, Time: now})
+		tf.c.Events.emit(ctx, Event{Type: EventReplayed, Account: account, PhoneID: replayed, Time: now})
 		return Result{}, true, ErrReplayed
 	}
 	return Result{}, false, nil

@@ -11,7 +11,7 @@ const (
 	// DefaultSkew is the TOTP window each side of the current step: RFC
 	// 6238 Section 5.2 recommends at most one step of network delay.
 	DefaultSkew = 1
-	// DefaultMaxDrift bounds the clock drift the Verifier tracks, in steps
+	// DefaultMaxDrift bounds the clock drift TwoFA.Verify tracks, in steps
 	// (2 minutes at 30 s): phones keep time by the network; a cheap
 	// hardware token drifts a few seconds a month. A device further off is
 	// refused and must be re-enrolled or have its clock fixed.
@@ -30,71 +30,162 @@ const (
 	DefaultConfirmAttempts = 5
 )
 
-// NoWindow, set as Config.Skew or Config.LookAhead, asks for a window of
-// exactly one code (the zero value means the default). Set as
-// Config.MaxDrift it turns drift tracking off.
-const NoWindow = -1
-
-// Config configures the managers: Devices, Verifier, RecoveryCodes,
-// AppPasswords, Phones and Browsers take the same Config, so one value
-// describes an installation. The zero value
-// of every optional field gives the documented default.
+// Config describes an installation: New resolves and checks it once, and
+// every part of the TwoFA it returns reads the same resolved value. The
+// zero value of every optional field gives the documented default;
+// TwoFA.Config returns the resolved Config with every default filled in.
 type Config struct {
 	Store   Store   // required: memstore.New() or a sqlstore
 	Keyring Keyring // required: seals device secrets, keys digests; see package keyring
-	Issuer  string  // required by Devices: the service name shown in authenticator apps
-	Clock   Clock   // nil: the system clock
-	Events  EventHook
+	// Issuer (required) is the service name shown in authenticator apps
+	// and in the messages Phones sends. It must pass the checks of
+	// Key.URI (no ':', no control or format character, no leading or
+	// trailing space).
+	Issuer string
+	Clock  Clock // nil: the system clock
+	Events EventHook
 
-	Skew      int // TOTP steps each side of the expected one; 0: DefaultSkew; NoWindow: none
-	LookAhead int // HOTP counters past the expected one; 0: DefaultLookAhead; NoWindow: none
-	MaxDrift  int // TOTP drift bound in steps; 0: DefaultMaxDrift; NoWindow: no tracking
+	Codes        CodePolicy        // the windows of one-time codes
+	Devices      DevicePolicy      // enrolment and the per-account device limit
+	Throttle     ThrottleConfig    // the throttles of codes, recovery codes and app passwords
+	AppPasswords AppPasswordPolicy // app-specific passwords
+	Phones       PhonePolicy       // trusted phone numbers and out-of-band codes
+	Browsers     BrowserPolicy     // trusted browsers
+}
 
-	Throttle         ThrottlePolicy // one-time codes; zero: DefaultThrottle
-	RecoveryThrottle ThrottlePolicy // recovery codes; zero: RecoveryThrottle
+// CodePolicy sets the windows in which one-time codes are accepted. A
+// zero count means its default; the No* fields ask for a zero window (or
+// no drift tracking), and setting one together with a non-zero count is
+// ErrConfig. In a resolved Config (TwoFA.Config) the counts are the ones
+// in use.
+type CodePolicy struct {
+	Skew      int // TOTP steps each side of the expected one; 0: DefaultSkew
+	LookAhead int // HOTP counters past the expected one; 0: DefaultLookAhead
+	MaxDrift  int // TOTP drift bound in steps; 0: DefaultMaxDrift
 
-	MaxDevices      int           // per account; 0: DefaultMaxDevices
-	PendingTTL      time.Duration // 0: DefaultPendingTTL
-	ConfirmAttempts int           // 0: DefaultConfirmAttempts
+	NoSkew          bool // accept only the expected TOTP step
+	NoLookAhead     bool // accept only the next expected HOTP counter
+	NoDriftTracking bool // track no TOTP clock drift
+}
 
-	// App-specific passwords (AppPasswords).
-	MaxAppPasswords     int            // per account; 0: DefaultMaxAppPasswords
-	AppPasswordThrottle ThrottlePolicy // zero: AppPasswordThrottle
+// DevicePolicy sets the limits of trusted devices.
+type DevicePolicy struct {
+	Max             int           // devices per account, pending included; 0: DefaultMaxDevices
+	PendingTTL      time.Duration // how long an enrolment waits for its first code; 0: DefaultPendingTTL
+	ConfirmAttempts int           // wrong codes a pending enrolment takes; 0: DefaultConfirmAttempts
+}
 
-	// Trusted phone numbers and out-of-band codes (Phones). The Verifier
-	// accepts a code sent to a trusted phone only when OutOfBand is set:
-	// SMS and voice are weaker second factors than an authenticator app
-	// (SIM swaps, interception), so a backend opts in.
-	Sender            Sender        // required by Phones: delivers codes by SMS or voice
-	OutOfBand         bool          // accept out-of-band codes as a second factor in Verifier.Verify
-	MaxPhones         int           // per account; 0: DefaultMaxPhones
+// ThrottleConfig holds the throttle policy of each kind of attempt, each
+// in its own scope. A zero policy means its default.
+type ThrottleConfig struct {
+	// Codes throttles one-time codes (ScopeCode). Zero: 5 free failures,
+	// then 1 s doubling up to 2 h; and a budget of 30 failures, one forgiven
+	// every 36 hours.
+	//
+	// The back-off stops bursts: against one TOTP device with skew ±1 (3
+	// valid codes of 10^6 per attempt) an online guesser gets 29 attempts in
+	// 24 hours while the owner is away, and a legitimate user who mistypes 5
+	// times in a row waits not at all, 6 to 8 times 1 to 4 seconds.
+	//
+	// The budget holds when the owner signs in often (each success clears
+	// the back-off): at most 30 + 1/1.5 evaluated wrong codes in any day and
+	// 30 + 365/1.5 = 273 in a year, so an attacker who knows the password
+	// succeeds with probability at most 9.2e-5 a day and 8.2e-4 a year
+	// (measured by TestGuessingBudgetSimulation). NIST SP 800-63B Section
+	// 5.2.2 allows at most 100 consecutive failures; this is stricter, and
+	// it counts failures whether or not successes come between them. An
+	// owner who types a wrong code a few times a week (less than one per 36
+	// hours on average) never comes near the limit.
+	//
+	// The trade-off: an attacker who knows the password can spend the budget
+	// on purpose, and then the owner's codes are refused too (ThrottledError
+	// with BudgetSpent) until a recovery code or TwoFA.ResetThrottle empties
+	// it (a trusted browser still signs the owner in meanwhile). Each
+	// emptying gives a guesser who still knows the password at most another
+	// Budget guesses. EventGuessing tells the backend when half the budget
+	// and when all of it is spent, so it can alert the owner (as Apple and
+	// Google e-mail the owner) and have them change the password, which is
+	// what stops the attacker.
+	Codes ThrottlePolicy
+
+	// Recovery throttles recovery codes (ScopeRecovery). Zero: a budget of
+	// 1,000 evaluated misses, one more every second, and no back-off. Every
+	// attempt takes a place before it is evaluated, so the guesses evaluated
+	// are bounded whatever the store's speed: at most 1,000 + 86,400 a day.
+	// A recovery code has 50 random bits, so with 10 codes each guess
+	// succeeds with probability 8.9e-15, and a day of guessing with 7.8e-10.
+	// No person mistypes 1,000 recovery codes.
+	//
+	// The trade-off: someone who knows the password can spend the budget,
+	// and then the owner's right recovery code is refused too, for as long
+	// as they keep sending a guess a second and at most a second after they
+	// stop. A change of password shuts them out (and TwoFA.PasswordChanged
+	// empties the budgets they spent); a trusted browser and
+	// TwoFA.ResetThrottle let the owner in meanwhile. Checking a right code
+	// before the budget would keep the owner's way in open, but then every
+	// guess would be evaluated and the bound would be the store's speed. The
+	// budget is separate from that of one-time codes, so spending one does
+	// not spend the other.
+	Recovery ThrottlePolicy
+
+	// AppPasswords throttles wrong app passwords (ScopeAppPassword). Zero:
+	// 10 free failures, then 1 s doubling up to 15 minutes. An app
+	// password has 75 random bits, so guessing is hopeless even
+	// unthrottled; the back-off bounds the load an attacker causes. It is
+	// its own scope, apart from one-time codes, so that a mail client
+	// still using a revoked password cannot lock its owner out of signing
+	// in with a code. It takes a back-off and no budget (New refuses one):
+	// a right app password is looked up before any throttle, so a budget
+	// would bound nothing.
+	AppPasswords ThrottlePolicy
+}
+
+// AppPasswordPolicy sets the limits of app-specific passwords.
+type AppPasswordPolicy struct {
+	Max int // active passwords per account; 0: DefaultMaxAppPasswords
+}
+
+// PhonePolicy sets up trusted phone numbers and out-of-band codes. TwoFA's
+// Phones is nil unless Sender is set. Verify accepts a code sent to a
+// trusted phone only when OutOfBand is set: SMS and voice are weaker
+// second factors than an authenticator app (SIM swaps, interception), so
+// a backend opts in.
+type PhonePolicy struct {
+	Sender            Sender        // delivers codes by SMS or voice; nil: no Phones
+	OutOfBand         bool          // accept out-of-band codes as a second factor in TwoFA.Verify
+	Max               int           // numbers per account; 0: DefaultMaxPhones
 	ChallengeTTL      time.Duration // 0: DefaultChallengeTTL
 	ChallengeAttempts int           // wrong tries per code; 0: DefaultChallengeAttempts
 	ResendCooldown    time.Duration // 0: DefaultResendCooldown
 	MaxSendsPerHour   int           // per number of an account; 0: DefaultMaxSendsPerHour
 	MaxAccountSends   int           // per account per hour, all numbers; 0: DefaultMaxSendsPerAccountPerHour
+}
 
-	// Trusted browsers (Browsers).
-	BrowserTTL  time.Duration // 0: DefaultBrowserTTL
-	MaxBrowsers int           // per account; 0: DefaultMaxBrowsers
+// BrowserPolicy sets the limits of trusted browsers.
+type BrowserPolicy struct {
+	TTL time.Duration // how long a browser stays trusted; 0: DefaultBrowserTTL
+	Max int           // per account; 0: DefaultMaxBrowsers
 }
 
 // ErrConfig is matched by errors about a Config.
 var ErrConfig = errors.New("twofa: invalid config")
 
-func windowSetting(v, def, max int, name string) (int, error) {
+func windowSetting(v int, none bool, def, max int, name, noName string) (int, error) {
 	switch {
+	case none && v != 0:
+		return 0, fmt.Errorf("%w: %s %d set together with %s", ErrConfig, name, v, noName)
+	case none:
+		return 0, nil
 	case v == 0:
 		return def, nil
-	case v == NoWindow:
-		return 0, nil
 	case v < 0 || v > max:
 		return 0, fmt.Errorf("%w: %s %d outside 1 to %d", ErrConfig, name, v, max)
 	}
 	return v, nil
 }
 
-// resolved fills in defaults and checks the fields.
+// resolved fills in defaults and checks the fields. A resolved Config
+// resolves to itself.
 func (c Config) resolved() (Config, error) {
 	if c.Store == nil {
 		return c, fmt.Errorf("%w: Store is required", ErrConfig)
@@ -102,40 +193,59 @@ func (c Config) resolved() (Config, error) {
 	if c.Keyring == nil {
 		return c, fmt.Errorf("%w: Keyring is required", ErrConfig)
 	}
+	if c.Issuer == "" {
+		return c, fmt.Errorf("%w: Issuer is required", ErrConfig)
+	}
+	probe, _ := SecretFromBytes(make([]byte, DefaultSecretSize))
+	if _, err := (Key{Issuer: c.Issuer, Account: "x", Secret: probe}).URI(); err != nil {
+		return c, fmt.Errorf("%w: Issuer: %v", ErrConfig, err)
+	}
 	c.Clock = clockOrSystem(c.Clock)
 	var err error
-	if c.Skew, err = windowSetting(c.Skew, DefaultSkew, (MaxWindow-1)/2, "Skew"); err != nil {
+	cp := &c.Codes
+	if cp.Skew, err = windowSetting(cp.Skew, cp.NoSkew, DefaultSkew, (MaxWindow-1)/2, "Skew", "NoSkew"); err != nil {
 		return c, err
 	}
-	if c.LookAhead, err = windowSetting(c.LookAhead, DefaultLookAhead, MaxWindow-1, "LookAhead"); err != nil {
+	if cp.LookAhead, err = windowSetting(cp.LookAhead, cp.NoLookAhead, DefaultLookAhead, MaxWindow-1, "LookAhead", "NoLookAhead"); err != nil {
 		return c, err
 	}
-	if c.MaxDrift, err = windowSetting(c.MaxDrift, DefaultMaxDrift, (MaxWindow-1)/2-c.Skew, "MaxDrift"); err != nil {
+	if cp.MaxDrift, err = windowSetting(cp.MaxDrift, cp.NoDriftTracking, DefaultMaxDrift, (MaxWindow-1)/2-cp.Skew, "MaxDrift", "NoDriftTracking"); err != nil {
 		return c, err
 	}
-	if c.Throttle == (ThrottlePolicy{}) {
-		c.Throttle = DefaultThrottle
+	t := &c.Throttle
+	if t.Codes == (ThrottlePolicy{}) {
+		t.Codes = DefaultThrottle
 	}
-	if c.RecoveryThrottle == (ThrottlePolicy{}) {
-		c.RecoveryThrottle = RecoveryThrottle
+	if t.Recovery == (ThrottlePolicy{}) {
+		t.Recovery = RecoveryThrottle
 	}
-	if err := c.Throttle.validate(); err != nil {
-		return c, fmt.Errorf("%w: Throttle: %w", ErrConfig, err)
+	if err := t.Codes.validate(); err != nil {
+		return c, fmt.Errorf("%w: Throttle.Codes: %w", ErrConfig, err)
 	}
-	if err := c.RecoveryThrottle.validate(); err != nil {
-		return c, fmt.Errorf("%w: RecoveryThrottle: %w", ErrConfig, err)
+	if err := t.Recovery.validate(); err != nil {
+		return c, fmt.Errorf("%w: Throttle.Recovery: %w", ErrConfig, err)
 	}
-	if c.MaxDevices == 0 {
-		c.MaxDevices = DefaultMaxDevices
+	d := &c.Devices
+	if d.Max == 0 {
+		d.Max = DefaultMaxDevices
 	}
-	if c.PendingTTL == 0 {
-		c.PendingTTL = DefaultPendingTTL
+	if d.PendingTTL == 0 {
+		d.PendingTTL = DefaultPendingTTL
 	}
-	if c.ConfirmAttempts == 0 {
-		c.ConfirmAttempts = DefaultConfirmAttempts
+	if d.ConfirmAttempts == 0 {
+		d.ConfirmAttempts = DefaultConfirmAttempts
 	}
-	if c.MaxDevices < 1 || c.PendingTTL < 0 || c.ConfirmAttempts < 1 {
-		return c, fmt.Errorf("%w: MaxDevices, PendingTTL and ConfirmAttempts must be positive", ErrConfig)
+	if d.Max < 1 || d.PendingTTL < 0 || d.ConfirmAttempts < 1 {
+		return c, fmt.Errorf("%w: Devices.Max, PendingTTL and ConfirmAttempts must be positive", ErrConfig)
+	}
+	if err := c.resolveAppPasswords(); err != nil {
+		return c, err
+	}
+	if err := c.resolvePhones(); err != nil {
+		return c, err
+	}
+	if err := c.resolveBrowsers(); err != nil {
+		return c, err
 	}
 	return c, nil
 }

@@ -15,7 +15,7 @@ var (
 	ErrEnrollmentExpired = errors.New("twofa: enrolment expired")
 	// ErrAlreadyConfirmed: Confirm on a device that is confirmed already.
 	ErrAlreadyConfirmed = errors.New("twofa: device already confirmed")
-	// ErrTooManyDevices: the account has Config.MaxDevices devices.
+	// ErrTooManyDevices: the account has Config.Devices.Max devices.
 	ErrTooManyDevices = fmt.Errorf("%w: too many devices", ErrLimitReached)
 )
 
@@ -44,25 +44,7 @@ func (d Device) info() DeviceInfo {
 // Devices enrols, confirms, lists, renames and revokes the trusted devices
 // of accounts. It is safe for concurrent use.
 type Devices struct {
-	c Config
-}
-
-// NewDevices returns a Devices manager. Config.Store, Keyring and Issuer
-// are required; the Issuer must pass the checks of Key.URI (no ':', no
-// control or format character, no leading or trailing space).
-func NewDevices(c Config) (*Devices, error) {
-	c, err := c.resolved()
-	if err != nil {
-		return nil, err
-	}
-	if c.Issuer == "" {
-		return nil, fmt.Errorf("%w: Issuer is required", ErrConfig)
-	}
-	probe, _ := SecretFromBytes(make([]byte, DefaultSecretSize))
-	if _, err := (Key{Issuer: c.Issuer, Account: "x", Secret: probe}).URI(); err != nil {
-		return nil, fmt.Errorf("%w: Issuer: %v", ErrConfig, err)
-	}
-	return &Devices{c: c}, nil
+	c *Config
 }
 
 // EnrollOptions describe a device to enrol. The zero value enrols a TOTP
@@ -86,12 +68,12 @@ type Enrollment struct {
 // Enroll creates a pending device for account, labelled label, with a new
 // 160-bit secret. Show Enrollment.Key to the user as a QR code
 // (Key.PNG) or URI; the device counts for login only once Confirm has seen
-// its first code, and lapses after Config.PendingTTL.
+// its first code, and lapses after Config.Devices.PendingTTL.
 //
 // An account has one enrolment at a time: Enroll first discards the
 // account's pending devices (each reported as EventRevoked), so an
 // abandoned enrolment - a reloaded page, a closed tab - never blocks a new
-// one or counts toward Config.MaxDevices. A confirmed device is never
+// one or counts toward Config.Devices.Max. A confirmed device is never
 // discarded, even one confirmed a moment before.
 //
 // Errors: ErrInvalidAccount, ErrInvalidLabel, ErrInvalidOptions,
@@ -172,14 +154,14 @@ func (d *Devices) add(ctx context.Context, account, label string, typ Type, o Op
 		dev.State = DeviceConfirmed
 		dev.ConfirmedAt = now
 	} else {
-		dev.ExpiresAt = now.Add(d.c.PendingTTL)
+		dev.ExpiresAt = now.Add(d.c.Devices.PendingTTL)
 	}
 	if !confirmed {
 		if err := d.discardPending(ctx, account, now); err != nil {
 			return nil, err
 		}
 	}
-	if err := d.c.Store.InsertDevice(ctx, dev, d.c.MaxDevices, now); err != nil {
+	if err := d.c.Store.InsertDevice(ctx, dev, d.c.Devices.Max, now); err != nil {
 		if errors.Is(err, ErrLimitReached) {
 			return nil, ErrTooManyDevices
 		}
@@ -197,7 +179,7 @@ func (d *Devices) add(ctx context.Context, account, label string, typ Type, o Op
 // count for login. The code is consumed (it cannot be replayed at login).
 // A TOTP device's clock offset within the skew is remembered.
 //
-// An enrolment has Config.ConfirmAttempts tries: each well-formed code is
+// An enrolment has Config.Devices.ConfirmAttempts tries: each well-formed code is
 // counted (ReserveDeviceAttempt) before it is evaluated, the right one
 // included, so a right code on try ConfirmAttempts or earlier confirms the
 // device, and ConfirmAttempts wrong codes discard the enrolment. Counting
@@ -228,7 +210,7 @@ func (d *Devices) Confirm(ctx context.Context, account, id, code string) error {
 		return ErrAlreadyConfirmed
 	case !now.Before(dev.ExpiresAt):
 		return ErrEnrollmentExpired
-	case dev.Attempts >= d.c.ConfirmAttempts:
+	case dev.Attempts >= d.c.Devices.ConfirmAttempts:
 		return ErrEnrollmentExpired
 	}
 	if !looksLikeCode(code, dev.Digits) {
@@ -240,7 +222,7 @@ func (d *Devices) Confirm(ctx context.Context, account, id, code string) error {
 	}
 	// Reserve the try before evaluating the code: the read above is stale
 	// under concurrency, the reservation is not.
-	n, ok, err := d.c.Store.ReserveDeviceAttempt(ctx, account, id, d.c.ConfirmAttempts)
+	n, ok, err := d.c.Store.ReserveDeviceAttempt(ctx, account, id, d.c.Devices.ConfirmAttempts)
 	if err != nil {
 		return fmt.Errorf("twofa: confirm: %w", err)
 	}
@@ -252,11 +234,11 @@ func (d *Devices) Confirm(ctx context.Context, account, id, code string) error {
 		}
 		return ErrEnrollmentExpired
 	}
-	matched, drift, err := g.window(code, now, dev.Counter, d.c.Skew, d.c.LookAhead)
+	matched, drift, err := g.window(code, now, dev.Counter, d.c.Codes.Skew, d.c.Codes.LookAhead)
 	if err != nil {
 		if errors.Is(err, ErrInvalidCode) {
 			d.c.Events.emit(ctx, Event{Type: EventEnrollmentFailed, Account: account, DeviceID: id, Time: now, Failures: n})
-			if n >= d.c.ConfirmAttempts {
+			if n >= d.c.Devices.ConfirmAttempts {
 				// The last try was wrong: discard the enrolment, unless
 				// a concurrent earlier try confirmed it.
 				if _, derr := d.c.Store.DeletePendingDevice(ctx, account, id); derr != nil && !errors.Is(derr, ErrNotFound) {
@@ -267,7 +249,7 @@ func (d *Devices) Confirm(ctx context.Context, account, id, code string) error {
 		}
 		return err
 	}
-	ok, err = d.c.Store.ConfirmDevice(ctx, account, id, matched+1, drift, now, d.c.ConfirmAttempts)
+	ok, err = d.c.Store.ConfirmDevice(ctx, account, id, matched+1, drift, now, d.c.Devices.ConfirmAttempts)
 	if err != nil {
 		return fmt.Errorf("twofa: confirm: %w", err)
 	}
@@ -306,7 +288,7 @@ func (d *Devices) List(ctx context.Context, account string) ([]DeviceInfo, error
 }
 
 // Enabled reports whether two-factor authentication is on for the
-// account: whether it has a confirmed device, or - with Config.OutOfBand
+// account: whether it has a confirmed device, or - with Config.Phones.OutOfBand
 // set - a trusted phone number.
 func (d *Devices) Enabled(ctx context.Context, account string) (bool, error) {
 	return d.c.enabled(ctx, account)
@@ -325,7 +307,7 @@ func (c Config) enabled(ctx context.Context, account string) (bool, error) {
 			return true, nil
 		}
 	}
-	if !c.OutOfBand {
+	if !c.Phones.OutOfBand {
 		return false, nil
 	}
 	phones, err := c.Store.Phones(ctx, account)
@@ -363,7 +345,7 @@ func (d *Devices) Rename(ctx context.Context, account, id, label string) error {
 
 // Revoke removes a device (pending or confirmed); its codes stop working at
 // once. When it was confirmed and no second factor is left (no confirmed
-// device and, with Config.OutOfBand, no trusted phone number), two-factor
+// device and, with Config.Phones.OutOfBand, no trusted phone number), two-factor
 // authentication is off: the account's recovery codes, app-specific
 // passwords and trusted browsers are voided too, and
 // EventTwoFactorDisabled is reported. Revoking a pending device (an
@@ -390,7 +372,7 @@ func (d *Devices) Revoke(ctx context.Context, account, id string) error {
 		return nil
 	}
 	// That was the last confirmed device. Unless a trusted phone number
-	// still counts (Config.OutOfBand), two-factor authentication is off:
+	// still counts (Config.Phones.OutOfBand), two-factor authentication is off:
 	// void what depends on it.
 	if on, err := d.c.enabled(ctx, account); err != nil || on {
 		return err

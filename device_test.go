@@ -122,24 +122,20 @@ func devLastEvent(t testing.TB, env *twofatest.Env) twofa.Event {
 	return evs[len(evs)-1]
 }
 
-// devManagers builds Devices, Verifier and RecoveryCodes from c.
-func devManagers(t testing.TB, c twofa.Config) (*twofa.Devices, *twofa.Verifier, *twofa.RecoveryCodes) {
+// devManagers builds an installation from c and returns its Devices,
+// the installation (which verifies) and its RecoveryCodes.
+func devManagers(t testing.TB, c twofa.Config) (*twofa.Devices, *twofa.TwoFA, *twofa.RecoveryCodes) {
 	t.Helper()
-	d, err := twofa.NewDevices(c)
+	tf, err := twofa.New(c)
 	require.NoError(t, err)
-	v, err := twofa.NewVerifier(c)
-	require.NoError(t, err)
-	r, err := twofa.NewRecoveryCodes(c)
-	require.NoError(t, err)
-	return d, v, r
+	return tf.Devices, tf, tf.Recovery
 }
 
-// devWithConfig returns env with its managers rebuilt from env.Config
+// devWithConfig returns env with its installation rebuilt from env.Config
 // changed by change.
 func devWithConfig(t testing.TB, env *twofatest.Env, change func(*twofa.Config)) *twofatest.Env {
 	t.Helper()
-	change(&env.Config)
-	env.Devices, env.Verifier, env.Recovery = devManagers(t, env.Config)
+	env.Reconfigure(change)
 	return env
 }
 
@@ -242,7 +238,7 @@ func TestEnrollOptions(t *testing.T) {
 			} else {
 				code = devKeyCode(t, e.Key, env.Clock.Now())
 			}
-			res, err := env.Verifier.Verify(t.Context(), "alice", code)
+			res, err := env.TwoFA.Verify(t.Context(), "alice", code)
 			require.NoError(t, err)
 			assert.Equal(t, twofa.Result{Factor: twofa.FactorDevice, DeviceID: e.Device.ID}, res)
 		})
@@ -284,7 +280,7 @@ func TestPendingDeviceNeverCountsForLogin(t *testing.T) {
 		} else {
 			code = devKeyCode(t, e.Key, env.Clock.Now())
 		}
-		_, err := env.Verifier.Verify(ctx, "alice", code)
+		_, err := env.TwoFA.Verify(ctx, "alice", code)
 		require.ErrorIs(t, err, twofa.ErrNotEnrolled, typ)
 	}
 	enabled, err := env.Devices.Enabled(ctx, "alice")
@@ -294,16 +290,16 @@ func TestPendingDeviceNeverCountsForLogin(t *testing.T) {
 	// Next to a confirmed device, a pending one's code is still refused.
 	dev := env.EnrollTOTP("alice")
 	pending := devEnroll(t, env, "alice", twofa.EnrollOptions{})
-	_, err = env.Verifier.Verify(ctx, "alice", devKeyCode(t, pending.Key, env.Clock.Now()))
+	_, err = env.TwoFA.Verify(ctx, "alice", devKeyCode(t, pending.Key, env.Clock.Now()))
 	require.ErrorIs(t, err, twofa.ErrInvalidCode)
-	res, err := env.Verifier.Verify(ctx, "alice", dev.Code())
+	res, err := env.TwoFA.Verify(ctx, "alice", dev.Code())
 	require.NoError(t, err)
 	assert.Equal(t, dev.ID, res.DeviceID)
 }
 
 func TestPendingDeviceExpires(t *testing.T) {
 	t.Parallel()
-	env := devWithConfig(t, twofatest.New(t), func(c *twofa.Config) { c.MaxDevices = 2 })
+	env := devWithConfig(t, twofatest.New(t), func(c *twofa.Config) { c.Devices.Max = 2 })
 	ctx := t.Context()
 	env.EnrollTOTP("alice")
 	key := twofa.Key{Account: "alice", Secret: devSecret(t)}
@@ -340,7 +336,7 @@ func TestPendingDeviceExpires(t *testing.T) {
 
 func TestPendingTTLConfig(t *testing.T) {
 	t.Parallel()
-	env := devWithConfig(t, twofatest.New(t), func(c *twofa.Config) { c.PendingTTL = time.Minute })
+	env := devWithConfig(t, twofatest.New(t), func(c *twofa.Config) { c.Devices.PendingTTL = time.Minute })
 	e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
 	assert.Equal(t, twofatest.Start.Add(time.Minute), e.Device.ExpiresAt)
 	env.Clock.Advance(time.Minute)
@@ -372,11 +368,11 @@ func TestConfirm(t *testing.T) {
 	assert.True(t, enabled)
 
 	// The confirmation code is consumed: it cannot sign in.
-	_, err = env.Verifier.Verify(ctx, "alice", code)
+	_, err = env.TwoFA.Verify(ctx, "alice", code)
 	require.ErrorIs(t, err, twofa.ErrReplayed)
 	// The next step's code can.
 	env.Clock.Advance(twofa.DefaultPeriod)
-	_, err = env.Verifier.Verify(ctx, "alice", devKeyCode(t, e.Key, env.Clock.Now()))
+	_, err = env.TwoFA.Verify(ctx, "alice", devKeyCode(t, e.Key, env.Clock.Now()))
 	require.NoError(t, err)
 
 	err = env.Devices.Confirm(ctx, "alice", e.Device.ID, devKeyCode(t, e.Key, env.Clock.Now()))
@@ -396,10 +392,10 @@ func TestConfirmHOTP(t *testing.T) {
 	// within the look-ahead.
 	require.NoError(t, env.Devices.Confirm(ctx, "alice", e.Device.ID, devHOTPCode(t, e.Key, 3)))
 	for c := range uint64(4) {
-		_, err := env.Verifier.Verify(ctx, "alice", devHOTPCode(t, e.Key, c))
+		_, err := env.TwoFA.Verify(ctx, "alice", devHOTPCode(t, e.Key, c))
 		require.ErrorIs(t, err, twofa.ErrReplayed, "counter %d", c)
 	}
-	_, err := env.Verifier.Verify(ctx, "alice", devHOTPCode(t, e.Key, 4))
+	_, err := env.TwoFA.Verify(ctx, "alice", devHOTPCode(t, e.Key, 4))
 	require.NoError(t, err)
 
 	// Beyond the look-ahead a first code is wrong.
@@ -452,7 +448,7 @@ func TestConfirmWrongCode(t *testing.T) {
 
 func TestConfirmAttemptsConfig(t *testing.T) {
 	t.Parallel()
-	env := devWithConfig(t, twofatest.New(t), func(c *twofa.Config) { c.ConfirmAttempts = 1 })
+	env := devWithConfig(t, twofatest.New(t), func(c *twofa.Config) { c.Devices.ConfirmAttempts = 1 })
 	e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
 	err := env.Devices.Confirm(t.Context(), "alice", e.Device.ID, devWrongCode(t, e.Key, env.Clock.Now()))
 	require.ErrorIs(t, err, twofa.ErrEnrollmentExpired)
@@ -519,7 +515,7 @@ func TestDeviceLimit(t *testing.T) {
 	for _, maxDevices := range []int{0, 1, 3} {
 		t.Run(fmt.Sprint("MaxDevices=", maxDevices), func(t *testing.T) {
 			t.Parallel()
-			env := devWithConfig(t, twofatest.New(t), func(c *twofa.Config) { c.MaxDevices = maxDevices })
+			env := devWithConfig(t, twofatest.New(t), func(c *twofa.Config) { c.Devices.Max = maxDevices })
 			ctx := t.Context()
 			limit := maxDevices
 			if limit == 0 {
@@ -657,7 +653,7 @@ func TestRevoke(t *testing.T) {
 	aCode := a.Code()
 	require.NoError(t, env.Devices.Revoke(ctx, "alice", a.ID))
 	assert.Equal(t, twofa.Event{Type: twofa.EventRevoked, Account: "alice", DeviceID: a.ID, Time: twofatest.Start}, devLastEvent(t, env))
-	_, err = env.Verifier.Verify(ctx, "alice", aCode)
+	_, err = env.TwoFA.Verify(ctx, "alice", aCode)
 	require.ErrorIs(t, err, twofa.ErrInvalidCode)
 	enabled, err := env.Devices.Enabled(ctx, "alice")
 	require.NoError(t, err)
@@ -666,7 +662,7 @@ func TestRevoke(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, twofa.RecoveryCodeCount, left, "recovery codes survive while a device remains")
 	assert.Zero(t, env.Events.Count(twofa.EventTwoFactorDisabled))
-	res, err := env.Verifier.Verify(ctx, "alice", b.Code())
+	res, err := env.TwoFA.Verify(ctx, "alice", b.Code())
 	require.NoError(t, err)
 	assert.Equal(t, b.ID, res.DeviceID)
 
@@ -690,14 +686,14 @@ func TestRevoke(t *testing.T) {
 	left, err = env.Recovery.Remaining(ctx, "alice")
 	require.NoError(t, err)
 	assert.Zero(t, left, "recovery codes voided")
-	_, err = env.Verifier.Verify(ctx, "alice", bCode)
+	_, err = env.TwoFA.Verify(ctx, "alice", bCode)
 	require.ErrorIs(t, err, twofa.ErrNotEnrolled)
-	_, err = env.Verifier.Verify(ctx, "alice", codes[0])
+	_, err = env.TwoFA.Verify(ctx, "alice", codes[0])
 	require.ErrorIs(t, err, twofa.ErrNotEnrolled)
 
 	// Re-enrolling does not bring the old recovery codes back.
 	env.EnrollTOTP("alice")
-	_, err = env.Verifier.Verify(ctx, "alice", codes[0])
+	_, err = env.TwoFA.Verify(ctx, "alice", codes[0])
 	require.ErrorIs(t, err, twofa.ErrInvalidCode)
 
 	// Re-enrolling discarded the pending device; revoking a pending
@@ -717,7 +713,7 @@ func TestRevokeOtherAccount(t *testing.T) {
 	bob := env.EnrollTOTP("bob")
 	env.EnrollTOTP("alice")
 	require.ErrorIs(t, env.Devices.Revoke(ctx, "alice", bob.ID), twofa.ErrNotFound)
-	_, err := env.Verifier.Verify(ctx, "bob", bob.Code())
+	_, err := env.TwoFA.Verify(ctx, "bob", bob.Code())
 	require.NoError(t, err)
 }
 
@@ -763,10 +759,10 @@ func TestImportPquerna(t *testing.T) {
 
 	code, err := pqtotp.GenerateCode(pk.Secret(), env.Clock.Now())
 	require.NoError(t, err)
-	res, err := env.Verifier.Verify(ctx, "alice", code)
+	res, err := env.TwoFA.Verify(ctx, "alice", code)
 	require.NoError(t, err)
 	assert.Equal(t, d.ID, res.DeviceID)
-	_, err = env.Verifier.Verify(ctx, "alice", code)
+	_, err = env.TwoFA.Verify(ctx, "alice", code)
 	require.ErrorIs(t, err, twofa.ErrReplayed)
 
 	// pquerna's SHA-256, 8-digit, 60 s key.
@@ -779,7 +775,7 @@ func TestImportPquerna(t *testing.T) {
 	require.NoError(t, err)
 	code, err = pqtotp.GenerateCodeCustom(pk.Secret(), env.Clock.Now(), pqtotp.ValidateOpts{Period: 60, Digits: pqotp.DigitsEight, Algorithm: pqotp.AlgorithmSHA256})
 	require.NoError(t, err)
-	res, err = env.Verifier.Verify(ctx, "alice", code)
+	res, err = env.TwoFA.Verify(ctx, "alice", code)
 	require.NoError(t, err)
 	assert.Equal(t, d.ID, res.DeviceID)
 
@@ -796,7 +792,7 @@ func TestImportPquerna(t *testing.T) {
 	require.NoError(t, err)
 	code, err = pqhotp.GenerateCode(hk.Secret(), 0)
 	require.NoError(t, err)
-	res, err = env.Verifier.Verify(ctx, "alice", code)
+	res, err = env.TwoFA.Verify(ctx, "alice", code)
 	require.NoError(t, err)
 	assert.Equal(t, d.ID, res.DeviceID)
 }
@@ -816,18 +812,18 @@ func TestImportHandMade(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, twofa.TypeHOTP, d.Type)
 	// RFC 4226 Appendix D: counter 6 is 287922, 7 is 162583, 8 is 399871.
-	_, err = env.Verifier.Verify(ctx, "alice", "287922")
+	_, err = env.TwoFA.Verify(ctx, "alice", "287922")
 	require.ErrorIs(t, err, twofa.ErrReplayed, "below the imported counter")
-	_, err = env.Verifier.Verify(ctx, "alice", "162583")
+	_, err = env.TwoFA.Verify(ctx, "alice", "162583")
 	require.NoError(t, err)
-	_, err = env.Verifier.Verify(ctx, "alice", "399871")
+	_, err = env.TwoFA.Verify(ctx, "alice", "399871")
 	require.NoError(t, err)
 
 	// A TOTP key without account or issuer: its current code verifies.
 	tk := twofa.Key{Secret: devSecret(t)}
 	d, err = env.Devices.Import(ctx, "bob", "phone", tk)
 	require.NoError(t, err)
-	res, err := env.Verifier.Verify(ctx, "bob", devKeyCode(t, tk, env.Clock.Now()))
+	res, err := env.TwoFA.Verify(ctx, "bob", devKeyCode(t, tk, env.Clock.Now()))
 	require.NoError(t, err)
 	assert.Equal(t, d.ID, res.DeviceID)
 
@@ -1077,7 +1073,7 @@ func devConfirmBurst(t *testing.T, devs *twofa.Devices, e *twofa.Enrollment, wro
 	return errs, rightErr
 }
 
-// TestConfirmParallelGuessesStaleReads: Config.ConfirmAttempts holds
+// TestConfirmParallelGuessesStaleReads: Config.Devices.ConfirmAttempts holds
 // against parallel guesses that all read the enrolment before any was
 // counted. Of 50 wrong codes 5 are evaluated (4 ErrInvalidCode, then the
 // discard); the right code, arriving after them with an equally stale
@@ -1088,7 +1084,7 @@ func TestConfirmParallelGuessesStaleReads(t *testing.T) {
 	store := newDevStaleStore(env.Store, 51, true)
 	cfg := env.Config
 	cfg.Store = store
-	devs, err := twofa.NewDevices(cfg)
+	devs, err := newDevices(cfg)
 	require.NoError(t, err)
 	e, err := devs.Enroll(t.Context(), "alice", "phone", twofa.EnrollOptions{})
 	require.NoError(t, err)
@@ -1121,14 +1117,14 @@ func TestConfirmParallelGuessesStaleReads(t *testing.T) {
 }
 
 // TestConfirmRightCodeOnLastTry: the right code is evaluated on the last
-// of Config.ConfirmAttempts tries, after four parallel wrong ones with
+// of Config.Devices.ConfirmAttempts tries, after four parallel wrong ones with
 // reads as stale as its own, and confirms.
 func TestConfirmRightCodeOnLastTry(t *testing.T) {
 	t.Parallel()
 	env := twofatest.New(t)
 	cfg := env.Config
 	cfg.Store = newDevStaleStore(env.Store, twofa.DefaultConfirmAttempts, false)
-	devs, err := twofa.NewDevices(cfg)
+	devs, err := newDevices(cfg)
 	require.NoError(t, err)
 	e, err := devs.Enroll(t.Context(), "alice", "phone", twofa.EnrollOptions{})
 	require.NoError(t, err)
@@ -1148,14 +1144,14 @@ func TestConfirmRightCodeOnLastTry(t *testing.T) {
 }
 
 // TestConfirmBurstEvaluatesAtMostTheLimit: 200 parallel codes, the right
-// one among them, all from stale reads: at most Config.ConfirmAttempts are
+// one among them, all from stale reads: at most Config.Devices.ConfirmAttempts are
 // evaluated, and the right one confirms only if it was one of them.
 func TestConfirmBurstEvaluatesAtMostTheLimit(t *testing.T) {
 	t.Parallel()
 	env := twofatest.New(t)
 	cfg := env.Config
 	cfg.Store = newDevStaleStore(env.Store, 200, false)
-	devs, err := twofa.NewDevices(cfg)
+	devs, err := newDevices(cfg)
 	require.NoError(t, err)
 	e, err := devs.Enroll(t.Context(), "alice", "phone", twofa.EnrollOptions{})
 	require.NoError(t, err)
@@ -1195,7 +1191,7 @@ func TestRevokePendingKeepsRecoveryCodes(t *testing.T) {
 	env.EnrollTOTP("alice")
 	codes, err := env.Recovery.Generate(ctx, "alice")
 	require.NoError(t, err)
-	_, err = env.Verifier.Verify(ctx, "alice", codes[0])
+	_, err = env.TwoFA.Verify(ctx, "alice", codes[0])
 	require.NoError(t, err)
 
 	// A pending device next to the confirmed one: revoking it changes
@@ -1239,7 +1235,7 @@ func TestRevokeConfirmedMeanwhile(t *testing.T) {
 	store := &devConfirmingStore{Store: env.Store, at: env.Clock.Now()}
 	cfg := env.Config
 	cfg.Store = store
-	devs, err := twofa.NewDevices(cfg)
+	devs, err := newDevices(cfg)
 	require.NoError(t, err)
 	e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
 	// Codes in the store, as issued under the device confirmed meanwhile.

@@ -15,23 +15,28 @@
 //	code, _ := totp.Code(time.Now())
 //	step, err := totp.Verify(code, time.Now(), 1)        // ±1 step; store step against replay
 //
-// # Devices and the Verifier
+// # One installation
 //
-// Devices enrols an account's authenticators (pending until confirmed with
-// a first code), lists, renames and revokes them; their secrets are sealed
-// at rest by a Keyring (package keyring, loaded from one environment
-// variable with keyring.Parse). A Verifier checks a sign-in code against every
+// New takes a Config (store, keyring, issuer, and policy grouped by
+// concern, zero values meaning documented defaults), checks it once and
+// returns a TwoFA: everything else hangs off that value, so no two parts
+// can disagree about a setting. TwoFA.Devices enrols an account's
+// authenticators (pending until confirmed with a first code), lists,
+// renames and revokes them; their secrets are sealed at rest by a Keyring
+// (package keyring, loaded from one environment variable with
+// keyring.Parse). TwoFA.Verify checks a sign-in code against every
 // confirmed device and the account's recovery codes, refuses replays with
-// an atomic compare-and-set in the store, tracks clock drift, and throttles
-// guessers with an exponential back-off and a long-horizon budget. State lives behind the small
-// store interfaces that Store combines: package memstore keeps it in
-// memory, package sqlstore in SQLite or PostgreSQL.
+// an atomic compare-and-set in the store, tracks clock drift, and
+// throttles guessers with an exponential back-off and a long-horizon
+// budget. State lives behind the small store interfaces that Store
+// combines: package memstore keeps it in memory, package sqlstore in
+// SQLite or PostgreSQL.
 //
 //	keys, _ := keyring.Parse(os.Getenv("TWOFA_KEYS"))
-//	cfg := twofa.Config{Store: memstore.New(), Keyring: keys, Issuer: "Example"}
-//	devices, _ := twofa.NewDevices(cfg)
-//	verifier, _ := twofa.NewVerifier(cfg)
-//	res, err := verifier.Verify(ctx, account, code)
+//	tf, _ := twofa.New(twofa.Config{Store: memstore.New(), Keyring: keys, Issuer: "Example"})
+//	e, _ := tf.Devices.Enroll(ctx, account, "Alice's phone", twofa.EnrollOptions{})
+//	_ = tf.Devices.Confirm(ctx, account, e.Device.ID, first) // the first code the app shows
+//	res, err := tf.Verify(ctx, account, code)                // after the password check
 //	var throttled *twofa.ThrottledError
 //	switch {
 //	case err == nil: // signed in with res.Factor
@@ -39,11 +44,13 @@
 //	default: // 401
 //	}
 //
-// AppPasswords issues labelled app-specific passwords for clients that
-// cannot prompt for a code; Phones verifies trusted phone numbers and sends
-// them codes by SMS or voice (accepted as a second factor only with
-// Config.OutOfBand); Browsers remembers browsers that passed a second
-// factor. PasswordChanged revokes what a password change must void.
+// TwoFA.Recovery issues recovery codes; TwoFA.AppPasswords issues labelled
+// app-specific passwords for clients that cannot prompt for a code;
+// TwoFA.Phones (set when Config.Phones.Sender is) verifies trusted phone
+// numbers and sends them codes by SMS or voice (accepted as a second
+// factor only with Config.Phones.OutOfBand); TwoFA.Browsers remembers
+// browsers that passed a second factor. TwoFA.PasswordChanged revokes
+// what a password change must void.
 //
 // Package twofatest gives tests a fake clock and an enrolled device that
 // hands out its currently valid code.

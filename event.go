@@ -24,7 +24,7 @@ const (
 	EventRecoveryCodeUsed                            // a recovery code was accepted (and consumed)
 	EventRecoveryCodesGenerated                      // a new set of recovery codes replaced the old one
 	EventDriftAdjusted                               // a device's clock drift was re-measured outside the window
-	EventTwoFactorDisabled                           // the account's last second factor was removed: its last confirmed device, or (Config.OutOfBand) its last trusted phone number
+	EventTwoFactorDisabled                           // the account's last second factor was removed: its last confirmed device, or (Config.Phones.OutOfBand) its last trusted phone number
 	EventAppPasswordCreated                          // an app-specific password was created
 	EventAppPasswordUsed                             // an app-specific password was accepted
 	EventAppPasswordFailed                           // a well-formed app-specific password matched none

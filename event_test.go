@@ -105,7 +105,7 @@ func evRun(t *testing.T) *evScenario {
 		return c
 	}
 	verify := func(c string) (twofa.Result, error) {
-		res, err := env.Verifier.Verify(ctx, "alice", c)
+		res, err := env.TwoFA.Verify(ctx, "alice", c)
 		s.results = append(s.results, res)
 		return res, keep(err)
 	}
@@ -145,7 +145,7 @@ func evRun(t *testing.T) *evScenario {
 	require.ErrorIs(t, err, twofa.ErrMalformedCode)
 	expect()
 	wrong := devWrongCode(t, e.Key, now())
-	free := twofa.DefaultThrottle.Free
+	free := cfgDefaults(t).Throttle.Codes.Free
 	for i := range free + 1 {
 		_, err = verify(code(wrong))
 		require.ErrorIs(t, err, twofa.ErrInvalidCode)
@@ -184,7 +184,7 @@ func evRun(t *testing.T) *evScenario {
 
 	// App-specific passwords: create, use, fail, revoke one, revoke all
 	// (before the last device goes, so that revoking it finds none).
-	apps, err := twofa.NewAppPasswords(env.Config)
+	apps, err := newAppPasswords(env.Config)
 	require.NoError(t, err)
 	appPW, appInfo, err := apps.Create(ctx, "alice", "Mail")
 	require.NoError(t, err)

@@ -9,7 +9,7 @@ import (
 
 // Fuzz targets of the parsers of typed input that have no exported entry
 // of their own: recovery codes, app passwords, out-of-band codes and the
-// Verifier's reading of a one-time code. Their
+// TwoFA.Verify's reading of a one-time code. Their
 // seeds are in testdata/fuzz/<name>, which go test also runs as cases.
 
 func FuzzRecoveryCode(f *testing.F) {

@@ -9,7 +9,7 @@ import (
 // HOTP generates and verifies counter-based one-time passwords (RFC 4226).
 //
 // An HOTP is prepared once by NewHOTP and is immutable and safe for
-// concurrent use. It holds no counter: the caller (or a Verifier) keeps the
+// concurrent use. It holds no counter: the caller (or TwoFA.Verify) keeps the
 // counter and stores what Verify returns. AppendCode and Verify allocate
 // nothing.
 type HOTP struct {
@@ -17,7 +17,7 @@ type HOTP struct {
 	opts Options
 }
 
-// DefaultLookAhead is the HOTP resynchronisation window the Verifier uses:
+// DefaultLookAhead is the HOTP resynchronisation window TwoFA.Verify uses:
 // the RFC 4226 Section 7.4 look-ahead parameter s. A few presses of the
 // token's button without logging in are tolerated; more need a resync.
 const DefaultLookAhead = 5

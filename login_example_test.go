@@ -23,9 +23,9 @@ import (
 // secondFactor is the second step of a sign-in: the password step has
 // put the account in the session (accountOf reads it), and now the user
 // types the code from their authenticator app, or a recovery code.
-func secondFactor(v *twofa.Verifier, accountOf func(*http.Request) string) http.HandlerFunc {
+func secondFactor(tf *twofa.TwoFA, accountOf func(*http.Request) string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		res, err := v.Verify(r.Context(), accountOf(r), r.PostFormValue("code"))
+		res, err := tf.Verify(r.Context(), accountOf(r), r.PostFormValue("code"))
 		var throttled *twofa.ThrottledError
 		switch {
 		case err == nil:
@@ -72,11 +72,7 @@ func exampleConfig(clock twofa.Clock) twofa.Config {
 func Example_loginHandler() {
 	clock := twofatest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	cfg := exampleConfig(clock)
-	devices, err := twofa.NewDevices(cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	verifier, err := twofa.NewVerifier(cfg)
+	tf, err := twofa.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -88,7 +84,7 @@ func Example_loginHandler() {
 		log.Fatal(err)
 	}
 	phone := twofa.Key{Secret: secret}
-	if _, err := devices.Import(context.Background(), "alice", "phone", phone); err != nil {
+	if _, err := tf.Devices.Import(context.Background(), "alice", "phone", phone); err != nil {
 		log.Fatal(err)
 	}
 	app, err := phone.TOTP()
@@ -96,7 +92,7 @@ func Example_loginHandler() {
 		log.Fatal(err)
 	}
 
-	handler := secondFactor(verifier, func(*http.Request) string { return "alice" })
+	handler := secondFactor(tf, func(*http.Request) string { return "alice" })
 	post := func(what, code string) {
 		body := url.Values{"code": {code}}.Encode()
 		req := httptest.NewRequest(http.MethodPost, "/login/code", strings.NewReader(body))
@@ -147,13 +143,13 @@ func Example_loginHandler() {
 func ExampleDevices_Enroll() {
 	ctx := context.Background()
 	clock := twofatest.NewClock(twofatest.Start)
-	devices, err := twofa.NewDevices(exampleConfig(clock))
+	tf, err := twofa.New(exampleConfig(clock))
 	if err != nil {
 		log.Fatal(err)
 	}
 
 	// The settings page enrols a device...
-	e, err := devices.Enroll(ctx, "user-1234", "Alice's phone", twofa.EnrollOptions{AccountName: "alice@example.com"})
+	e, err := tf.Devices.Enroll(ctx, "user-1234", "Alice's phone", twofa.EnrollOptions{AccountName: "alice@example.com"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -177,17 +173,17 @@ func ExampleDevices_Enroll() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := devices.Confirm(ctx, "user-1234", e.Device.ID, code); err != nil {
+	if err := tf.Devices.Confirm(ctx, "user-1234", e.Device.ID, code); err != nil {
 		log.Fatal(err)
 	}
-	list, err := devices.List(ctx, "user-1234")
+	list, err := tf.Devices.List(ctx, "user-1234")
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, d := range list {
 		fmt.Println(d.Label, d.State, "since", d.ConfirmedAt.Format(time.Kitchen))
 	}
-	on, err := devices.Enabled(ctx, "user-1234")
+	on, err := tf.Enabled(ctx, "user-1234")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -204,30 +200,22 @@ func ExampleRecoveryCodes_Generate() {
 	ctx := context.Background()
 	clock := twofatest.NewClock(twofatest.Start)
 	cfg := exampleConfig(clock)
-	recovery, err := twofa.NewRecoveryCodes(cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	verifier, err := twofa.NewVerifier(cfg)
+	tf, err := twofa.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
 	// Alice has a device (recovery codes only count while she does).
-	devices, err := twofa.NewDevices(cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
 	secret, err := twofa.NewSecret()
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := devices.Import(ctx, "alice", "phone", twofa.Key{Secret: secret}); err != nil {
+	if _, err := tf.Devices.Import(ctx, "alice", "phone", twofa.Key{Secret: secret}); err != nil {
 		log.Fatal(err)
 	}
 
 	// Show the codes once, e.g. with a "download" button; only their
 	// digests are kept.
-	codes, err := recovery.Generate(ctx, "alice")
+	codes, err := tf.Recovery.Generate(ctx, "alice")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -241,14 +229,14 @@ func ExampleRecoveryCodes_Generate() {
 	fmt.Println(len(codes), "codes,", ok, "in the form xxxxx-xxxxx")
 
 	// Alice lost her phone: she signs in with a code, typed sloppily.
-	res, err := verifier.Verify(ctx, "alice", strings.ToUpper(strings.ReplaceAll(codes[0], "-", " ")))
+	res, err := tf.Verify(ctx, "alice", strings.ToUpper(strings.ReplaceAll(codes[0], "-", " ")))
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(res.Factor, res.RecoveryCodesLeft, "left")
-	_, err = verifier.Verify(ctx, "alice", codes[0])
+	_, err = tf.Verify(ctx, "alice", codes[0])
 	fmt.Println("again:", err)
-	left, err := recovery.Remaining(ctx, "alice")
+	left, err := tf.Recovery.Remaining(ctx, "alice")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -260,23 +248,19 @@ func ExampleRecoveryCodes_Generate() {
 	// 9 remaining
 }
 
-func ExampleVerifier_Verify() {
+func ExampleTwoFA_Verify() {
 	ctx := context.Background()
 	// A fake clock from twofatest, so that time moves only when told.
 	clock := twofatest.NewClock(twofatest.Start)
 	cfg := exampleConfig(clock)
-	devices, err := twofa.NewDevices(cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	verifier, err := twofa.NewVerifier(cfg)
+	tf, err := twofa.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
 	// Enrol a device and confirm it, as a user scanning the QR code would,
 	// with the code of the step before, so that the current one is
 	// unused. (In a test, twofatest.New(t).EnrollTOTP does all this.)
-	e, err := devices.Enroll(ctx, "alice", "phone", twofa.EnrollOptions{})
+	e, err := tf.Devices.Enroll(ctx, "alice", "phone", twofa.EnrollOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -288,7 +272,7 @@ func ExampleVerifier_Verify() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := devices.Confirm(ctx, "alice", e.Device.ID, first); err != nil {
+	if err := tf.Devices.Confirm(ctx, "alice", e.Device.ID, first); err != nil {
 		log.Fatal(err)
 	}
 
@@ -296,16 +280,16 @@ func ExampleVerifier_Verify() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	res, err := verifier.Verify(ctx, "alice", code)
+	res, err := tf.Verify(ctx, "alice", code)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(res.Factor, res.DeviceID == e.Device.ID)
-	_, err = verifier.Verify(ctx, "alice", code)
+	_, err = tf.Verify(ctx, "alice", code)
 	fmt.Println(errors.Is(err, twofa.ErrReplayed), err)
-	_, err = verifier.Verify(ctx, "alice", "one two three")
+	_, err = tf.Verify(ctx, "alice", "one two three")
 	fmt.Println(errors.Is(err, twofa.ErrMalformedCode), err)
-	_, err = verifier.Verify(ctx, "bob", code)
+	_, err = tf.Verify(ctx, "bob", code)
 	fmt.Println(errors.Is(err, twofa.ErrNotEnrolled), err)
 
 	clock.Advance(30 * time.Second)
@@ -313,7 +297,7 @@ func ExampleVerifier_Verify() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	res, err = verifier.Verify(ctx, "alice", code[:3]+" "+code[3:])
+	res, err = tf.Verify(ctx, "alice", code[:3]+" "+code[3:])
 	if err != nil {
 		log.Fatal(err)
 	}

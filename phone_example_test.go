@@ -45,8 +45,8 @@ func ExamplePhones_Add() {
 	ctx := context.Background()
 	phone := &inbox{}
 	cfg := exampleConfig(nil)
-	cfg.Sender = phone
-	phones, err := twofa.NewPhones(cfg)
+	cfg.Phones.Sender = phone
+	tf, err := twofa.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -55,21 +55,21 @@ func ExamplePhones_Add() {
 	if err != nil {
 		log.Fatal(err) // errors.Is(err, twofa.ErrInvalidPhoneNumber): ask again
 	}
-	p, err := phones.Add(ctx, "alice", n)
+	p, err := tf.Phones.Add(ctx, "alice", n)
 	if err != nil {
 		log.Fatal(err)
 	}
-	sent, err := phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
+	sent, err := tf.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("we sent a code to", sent.To) // prints masked
 
 	// The user types the code from the text.
-	if err := phones.Confirm(ctx, "alice", p.ID, phone.read(n)); err != nil {
+	if err := tf.Phones.Confirm(ctx, "alice", p.ID, phone.read(n)); err != nil {
 		log.Fatal(err) // ErrInvalidCode: try again; ErrCodeExpired: send a new one
 	}
-	list, err := phones.List(ctx, "alice")
+	list, err := tf.Phones.List(ctx, "alice")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -81,61 +81,57 @@ func ExamplePhones_Add() {
 	// +1 ••• ••• ••42 trusted
 }
 
-// Signing in with a code sent by SMS. The Verifier accepts it only with
-// Config.OutOfBand set: SMS is a weaker second factor than an
+// Signing in with a code sent by SMS. TwoFA.Verify accepts it only with
+// Config.Phones.OutOfBand set: SMS is a weaker second factor than an
 // authenticator app (SIM swaps, interception), so a backend opts in.
-func ExampleVerifier_Verify_sms() {
+func ExampleTwoFA_Verify_sms() {
 	ctx := context.Background()
 	phone := &inbox{}
 	clock := twofatest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	cfg := exampleConfig(clock)
-	cfg.Sender = phone
-	cfg.OutOfBand = true
-	phones, err := twofa.NewPhones(cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	verifier, err := twofa.NewVerifier(cfg)
+	cfg.Phones.Sender = phone
+	cfg.Phones.OutOfBand = true
+	tf, err := twofa.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
 
 	// Earlier, on the settings page: a trusted number.
 	n := twofa.PhoneNumber{E164: "+14155550142", CountryCode: 1}
-	p, err := phones.Add(ctx, "alice", n)
+	p, err := tf.Phones.Add(ctx, "alice", n)
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS); err != nil {
+	if _, err := tf.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS); err != nil {
 		log.Fatal(err)
 	}
-	if err := phones.Confirm(ctx, "alice", p.ID, phone.read(n)); err != nil {
+	if err := tf.Phones.Confirm(ctx, "alice", p.ID, phone.read(n)); err != nil {
 		log.Fatal(err)
 	}
 
 	// Sign-in, after the password: the user asks for a text...
 	clock.Advance(time.Hour)
-	if _, err := phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS); err != nil {
+	if _, err := tf.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS); err != nil {
 		log.Fatal(err)
 	}
 	// ... and asks again at once: the number's cool-down holds.
-	_, err = phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
+	_, err = tf.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
 	var wait *twofa.CooldownError
 	if !errors.As(err, &wait) {
 		log.Fatalf("a second code at once: %v, want a cool-down", err)
 	}
 	fmt.Println("please wait", wait.RetryAfter, "before asking for another code")
 
-	// The user types the code; the Verifier tries it after any devices.
+	// The user types the code; TwoFA.Verify tries it after any devices.
 	code := phone.read(n)
-	res, err := verifier.Verify(ctx, "alice", code)
+	res, err := tf.Verify(ctx, "alice", code)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("signed in with", res.Factor)
 
 	// Every code works once.
-	_, err = verifier.Verify(ctx, "alice", code)
+	_, err = tf.Verify(ctx, "alice", code)
 	fmt.Println(errors.Is(err, twofa.ErrReplayed))
 	// Output:
 	// please wait 30s before asking for another code
@@ -153,39 +149,39 @@ func ExamplePhoneNumber_Masked() {
 }
 
 // Removing a number: its codes stop working at once. With
-// Config.OutOfBand, removing the last trusted number of an account that
+// Config.Phones.OutOfBand, removing the last trusted number of an account that
 // has no authenticator turns two-factor authentication off.
 func ExamplePhones_Remove() {
 	ctx := context.Background()
 	phone := &inbox{}
 	cfg := exampleConfig(nil)
-	cfg.Sender = phone
-	cfg.OutOfBand = true
+	cfg.Phones.Sender = phone
+	cfg.Phones.OutOfBand = true
 	cfg.Events = func(_ context.Context, e twofa.Event) {
 		if e.Type == twofa.EventPhoneRemoved || e.Type == twofa.EventTwoFactorDisabled {
 			fmt.Println("event:", e.Type) // events carry the phone's ID, never the number
 		}
 	}
-	phones, err := twofa.NewPhones(cfg)
+	tf, err := twofa.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
 	n := twofa.PhoneNumber{E164: "+14155550142", CountryCode: 1}
-	p, err := phones.Add(ctx, "alice", n)
+	p, err := tf.Phones.Add(ctx, "alice", n)
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := phones.SendCode(ctx, "alice", p.ID, twofa.ChannelVoice); err != nil {
+	if _, err := tf.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelVoice); err != nil {
 		log.Fatal(err)
 	}
-	if err := phones.Confirm(ctx, "alice", p.ID, phone.read(n)); err != nil {
+	if err := tf.Phones.Confirm(ctx, "alice", p.ID, phone.read(n)); err != nil {
 		log.Fatal(err)
 	}
 
-	if err := phones.Remove(ctx, "alice", p.ID); err != nil {
+	if err := tf.Phones.Remove(ctx, "alice", p.ID); err != nil {
 		log.Fatal(err)
 	}
-	list, err := phones.List(ctx, "alice")
+	list, err := tf.Phones.List(ctx, "alice")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -63,8 +63,8 @@ const (
 	// ChallengeVerifyPhone: proves that a newly added number reaches the
 	// account's owner (Phones.Confirm).
 	ChallengeVerifyPhone ChallengePurpose = iota + 1
-	// ChallengeSignIn: a second factor at sign-in (Verifier.Verify, with
-	// Config.OutOfBand set).
+	// ChallengeSignIn: a second factor at sign-in (TwoFA.Verify, with
+	// Config.Phones.OutOfBand set).
 	ChallengeSignIn
 )
 

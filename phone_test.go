@@ -200,11 +200,11 @@ func TestSendErrorScrubs(t *testing.T) {
 	t.Parallel()
 	env := newPhoneEnv(t)
 	var provider error
-	env.Config.Sender = twofa.SenderFunc(func(_ context.Context, m twofa.Message) error {
+	env.Config.Phones.Sender = twofa.SenderFunc(func(_ context.Context, m twofa.Message) error {
 		provider = fmt.Errorf("provider: cannot deliver %q to %s (raw 14155550142, national 4155550142): carrier rejected", m.Text(), m.To.E164)
 		return provider
 	})
-	phones, err := twofa.NewPhones(env.Config)
+	phones, err := newPhones(env.Config)
 	require.NoError(t, err)
 	p, err := phones.Add(t.Context(), "alice", phoneUS)
 	require.NoError(t, err)
@@ -226,13 +226,13 @@ func TestSendErrorScrubsAnyForm(t *testing.T) {
 	t.Parallel()
 	env := newPhoneEnv(t)
 	var sent twofa.Message
-	env.Config.Sender = twofa.SenderFunc(func(_ context.Context, m twofa.Message) error {
+	env.Config.Phones.Sender = twofa.SenderFunc(func(_ context.Context, m twofa.Message) error {
 		sent = m
 		spoken := strings.Split(strings.Split(m.Text(), " is ")[1], ".")[0] // "0, 1, 7, 0, 3, 6"
 		return fmt.Errorf(`provider: 400 {"to":"+1 (415) 555-0142","alt":"415.555.0142","twiml":"<Say>%s</Say>","ssml":"%s","code":"%s-%s"}`,
 			spoken, strings.Join(strings.Split(m.Code, ""), "</say><say>"), m.Code[:3], m.Code[3:])
 	})
-	phones, err := twofa.NewPhones(env.Config)
+	phones, err := newPhones(env.Config)
 	require.NoError(t, err)
 	p, err := phones.Add(t.Context(), "alice", phoneUS)
 	require.NoError(t, err)
@@ -256,10 +256,10 @@ func TestSendErrorScrubsAnyForm(t *testing.T) {
 
 	// Context errors stay matchable: they are sentinels, not the
 	// provider's text.
-	env.Config.Sender = twofa.SenderFunc(func(ctx context.Context, m twofa.Message) error {
+	env.Config.Phones.Sender = twofa.SenderFunc(func(ctx context.Context, m twofa.Message) error {
 		return fmt.Errorf("provider: sending %s: %w", m.Code, context.DeadlineExceeded)
 	})
-	phones, err = twofa.NewPhones(env.Config)
+	phones, err = newPhones(env.Config)
 	require.NoError(t, err)
 	env.Clock.Advance(time.Minute)
 	_, err = phones.SendCode(t.Context(), "alice", p.ID, twofa.ChannelSMS)
@@ -277,12 +277,12 @@ func TestSendFailureVoidsCode(t *testing.T) {
 	var code string
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	env.Config.Sender = twofa.SenderFunc(func(ctx context.Context, m twofa.Message) error {
+	env.Config.Phones.Sender = twofa.SenderFunc(func(ctx context.Context, m twofa.Message) error {
 		code = m.Code
 		cancel() // the code is voided even when the caller's context is done
 		return ctx.Err()
 	})
-	phones, err := twofa.NewPhones(env.Config)
+	phones, err := newPhones(env.Config)
 	require.NoError(t, err)
 	p, err := phones.Add(ctx, "alice", phoneUS)
 	require.NoError(t, err)

@@ -53,11 +53,11 @@ const (
 	// confirmed: an hour, room for every resend the hourly cap allows.
 	// An unconfirmed number then lapses and frees its slot.
 	PendingPhoneTTL = time.Hour
-	// MaxChallengeTTL bounds Config.ChallengeTTL: a code that lives
+	// MaxChallengeTTL bounds Config.Phones.ChallengeTTL: a code that lives
 	// longer than the hour the send limits look back on is no longer a
 	// one-time code.
 	MaxChallengeTTL = time.Hour
-	// MaxChallengeAttempts bounds Config.ChallengeAttempts.
+	// MaxChallengeAttempts bounds Config.Phones.ChallengeAttempts.
 	MaxChallengeAttempts = 100
 )
 
@@ -67,7 +67,7 @@ const voidTimeout = 5 * time.Second
 
 // Errors of Phones.
 var (
-	// ErrTooManyPhones: the account has Config.MaxPhones numbers
+	// ErrTooManyPhones: the account has Config.Phones.Max numbers
 	// (trusted and pending ones that have not lapsed).
 	ErrTooManyPhones = fmt.Errorf("%w: too many phone numbers", ErrLimitReached)
 	// ErrPhoneExists: the account has this number already (trusted, or
@@ -77,53 +77,47 @@ var (
 	ErrPhoneConfirmed = errors.New("twofa: phone number already confirmed")
 	// ErrCodeExpired: no code is active for the phone - none was sent,
 	// it expired, a newer one replaced it, or it took
-	// Config.ChallengeAttempts wrong tries. Send a new one.
+	// Config.Phones.ChallengeAttempts wrong tries. Send a new one.
 	ErrCodeExpired = errors.New("twofa: code expired; send a new one")
 	// ErrOutOfBandDisabled: a sign-in code was asked for while
-	// Config.OutOfBand is off, so the Verifier would not accept it.
+	// Config.Phones.OutOfBand is off, so TwoFA.Verify would not accept it.
 	ErrOutOfBandDisabled = errors.New("twofa: out-of-band codes are not enabled")
 	// ErrInvalidChannel: a Channel other than ChannelSMS and
 	// ChannelVoice.
 	ErrInvalidChannel = errors.New("twofa: invalid channel")
 )
 
-// phoneSettings are the resolved Config fields of phones and out-of-band
-// codes.
-type phoneSettings struct {
-	maxPhones int
-	ttl       time.Duration
-	attempts  int
-	cooldown  time.Duration
-	perHour   int
-	perAcct   int
-}
-
-// phoneSettings fills in the defaults of the phone fields and checks
+// resolvePhones fills in the defaults of the phone fields and checks
 // them.
-func (c Config) phoneSettings() (phoneSettings, error) {
-	s := phoneSettings{
-		maxPhones: cmp.Or(c.MaxPhones, DefaultMaxPhones),
-		ttl:       cmp.Or(c.ChallengeTTL, DefaultChallengeTTL),
-		attempts:  cmp.Or(c.ChallengeAttempts, DefaultChallengeAttempts),
-		cooldown:  cmp.Or(c.ResendCooldown, DefaultResendCooldown),
-		perHour:   cmp.Or(c.MaxSendsPerHour, DefaultMaxSendsPerHour),
-		perAcct:   cmp.Or(c.MaxAccountSends, DefaultMaxSendsPerAccountPerHour),
-	}
+func (c *Config) resolvePhones() error {
+	p := &c.Phones
+	p.Max = cmp.Or(p.Max, DefaultMaxPhones)
+	p.ChallengeTTL = cmp.Or(p.ChallengeTTL, DefaultChallengeTTL)
+	p.ChallengeAttempts = cmp.Or(p.ChallengeAttempts, DefaultChallengeAttempts)
+	p.ResendCooldown = cmp.Or(p.ResendCooldown, DefaultResendCooldown)
+	p.MaxSendsPerHour = cmp.Or(p.MaxSendsPerHour, DefaultMaxSendsPerHour)
+	p.MaxAccountSends = cmp.Or(p.MaxAccountSends, DefaultMaxSendsPerAccountPerHour)
 	switch {
-	case s.maxPhones < 1:
-		return s, fmt.Errorf("%w: MaxPhones %d is below 1", ErrConfig, s.maxPhones)
-	case s.ttl < time.Second || s.ttl > MaxChallengeTTL:
-		return s, fmt.Errorf("%w: ChallengeTTL %v outside 1s to %v", ErrConfig, s.ttl, MaxChallengeTTL)
-	case s.attempts < 1 || s.attempts > MaxChallengeAttempts:
-		return s, fmt.Errorf("%w: ChallengeAttempts %d outside 1 to %d", ErrConfig, s.attempts, MaxChallengeAttempts)
-	case s.cooldown < 0 || s.cooldown > sendWindow:
-		return s, fmt.Errorf("%w: ResendCooldown %v outside 0 to %v", ErrConfig, s.cooldown, sendWindow)
-	case s.perHour < 1:
-		return s, fmt.Errorf("%w: MaxSendsPerHour %d is below 1", ErrConfig, s.perHour)
-	case s.perAcct < 1:
-		return s, fmt.Errorf("%w: MaxAccountSends %d is below 1", ErrConfig, s.perAcct)
+	case p.Max < 1:
+		return fmt.Errorf("%w: Phones.Max %d is below 1", ErrConfig, p.Max)
+	case p.ChallengeTTL < time.Second || p.ChallengeTTL > MaxChallengeTTL:
+		return fmt.Errorf("%w: Phones.ChallengeTTL %v outside 1s to %v", ErrConfig, p.ChallengeTTL, MaxChallengeTTL)
+	case p.ChallengeAttempts < 1 || p.ChallengeAttempts > MaxChallengeAttempts:
+		return fmt.Errorf("%w: Phones.ChallengeAttempts %d outside 1 to %d", ErrConfig, p.ChallengeAttempts, MaxChallengeAttempts)
+	case p.ResendCooldown < 0 || p.ResendCooldown > sendWindow:
+		return fmt.Errorf("%w: Phones.ResendCooldown %v outside 0 to %v", ErrConfig, p.ResendCooldown, sendWindow)
+	case p.MaxSendsPerHour < 1:
+		return fmt.Errorf("%w: Phones.MaxSendsPerHour %d is below 1", ErrConfig, p.MaxSendsPerHour)
+	case p.MaxAccountSends < 1:
+		return fmt.Errorf("%w: Phones.MaxAccountSends %d is below 1", ErrConfig, p.MaxAccountSends)
 	}
-	return s, nil
+	if p.Sender != nil {
+		// Issuer names the service in the messages.
+		if err := checkShown(c.Issuer); err != nil {
+			return fmt.Errorf("%w: Issuer: %v", ErrConfig, err)
+		}
+	}
+	return nil
 }
 
 // PhoneInfo is what a settings page shows of a phone number. Number
@@ -214,18 +208,18 @@ func (c ChallengeInfo) LogValue() slog.Value {
 }
 
 // Phones manages the phone numbers of accounts and sends them
-// out-of-band codes (SMS or voice) through Config.Sender: add a number
+// out-of-band codes (SMS or voice) through Config.Phones.Sender: add a number
 // (pending), prove it with a code sent to it (trusted), list (masked),
-// remove; and send sign-in codes to trusted numbers, which the Verifier
-// accepts when Config.OutOfBand is set.
+// remove; and send sign-in codes to trusted numbers, which TwoFA.Verify
+// accepts when Config.Phones.OutOfBand is set.
 //
 // Codes are 6 random digits (crypto/rand, unbiased), stored as keyed
-// digests, single use, valid for Config.ChallengeTTL and for at most
-// Config.ChallengeAttempts wrong tries. Sending is limited per account,
-// in the store and so across replicas: Config.ResendCooldown between two
-// codes to one number, Config.MaxSendsPerHour to one number in any hour
+// digests, single use, valid for Config.Phones.ChallengeTTL and for at most
+// Config.Phones.ChallengeAttempts wrong tries. Sending is limited per account,
+// in the store and so across replicas: Config.Phones.ResendCooldown between two
+// codes to one number, Config.Phones.MaxSendsPerHour to one number in any hour
 // (for verification and sign-in codes apart), and
-// Config.MaxAccountSends to all the account's numbers in any hour. The
+// Config.Phones.MaxAccountSends to all the account's numbers in any hour. The
 // limits count only the account's own codes - another account that adds
 // the same number neither uses them up nor sees them in an error - and
 // survive removing a number. (So a number added to many accounts can get
@@ -238,38 +232,14 @@ func (c ChallengeInfo) LogValue() slog.Value {
 // forwarding and SS7 interception hand it to attackers, and NIST SP
 // 800-63B calls the public telephone network a restricted authenticator.
 // Prefer authenticator apps (Devices); accept phone codes for sign-in
-// only by setting Config.OutOfBand, and let users who have an app turn
+// only by setting Config.Phones.OutOfBand, and let users who have an app turn
 // the phone off.
 //
 // Phones is safe for concurrent use.
 type Phones struct {
-	c  Config
-	s  phoneSettings
+	c  *Config
 	ps PhoneStore
 	cs ChallengeStore
-}
-
-// NewPhones returns a Phones manager. Config.Store (which must implement
-// PhoneStore and ChallengeStore, as memstore and sqlstore do), Keyring
-// and Sender are required; Issuer names the service in the messages, and
-// must be valid UTF-8 without control or format characters (such as a
-// bidi override, which would show it reversed).
-func NewPhones(c Config) (*Phones, error) {
-	c, err := c.resolved()
-	if err != nil {
-		return nil, err
-	}
-	if c.Sender == nil {
-		return nil, fmt.Errorf("%w: Sender is required", ErrConfig)
-	}
-	if err := checkShown(c.Issuer); err != nil {
-		return nil, fmt.Errorf("%w: Issuer: %v", ErrConfig, err)
-	}
-	s, err := c.phoneSettings()
-	if err != nil {
-		return nil, err
-	}
-	return &Phones{c: c, s: s, ps: c.Store, cs: c.Store}, nil
 }
 
 // Add adds a phone number to the account, pending: it is no second
@@ -296,7 +266,7 @@ func (p *Phones) Add(ctx context.Context, account string, n PhoneNumber) (PhoneI
 		ID: id, Account: account, Number: n, State: PhonePending,
 		CreatedAt: now, ExpiresAt: now.Add(PendingPhoneTTL),
 	}
-	if err := p.ps.InsertPhone(ctx, ph, p.s.maxPhones, now); err != nil {
+	if err := p.ps.InsertPhone(ctx, ph, p.c.Phones.Max, now); err != nil {
 		switch {
 		case errors.Is(err, ErrLimitReached):
 			return PhoneInfo{}, ErrTooManyPhones
@@ -311,8 +281,8 @@ func (p *Phones) Add(ctx context.Context, account string, n PhoneNumber) (PhoneI
 
 // SendCode sends a new code to one of the account's numbers by ch (SMS or
 // voice): to a pending number, the code that confirms it (Confirm); to a
-// trusted one, a sign-in code (Verifier.Verify), which needs
-// Config.OutOfBand. The new code replaces the number's previous code of
+// trusted one, a sign-in code (TwoFA.Verify), which needs
+// Config.Phones.OutOfBand. The new code replaces the number's previous code of
 // the same purpose.
 //
 // The code is recorded before it is sent: a send that fails still counts
@@ -343,7 +313,7 @@ func (p *Phones) SendCode(ctx context.Context, account, phoneID string, ch Chann
 	now := p.c.Clock.Now()
 	c := Challenge{
 		Account: account, PhoneID: ph.ID, Channel: ch, State: ChallengeOpen,
-		CreatedAt: now, ExpiresAt: now.Add(p.s.ttl),
+		CreatedAt: now, ExpiresAt: now.Add(p.c.Phones.ChallengeTTL),
 	}
 	switch ph.State {
 	case PhonePending:
@@ -355,7 +325,7 @@ func (p *Phones) SendCode(ctx context.Context, account, phoneID string, ch Chann
 			c.ExpiresAt = ph.ExpiresAt // the code cannot outlive the number
 		}
 	case PhoneTrusted:
-		if !p.c.OutOfBand {
+		if !p.c.Phones.OutOfBand {
 			return ChallengeInfo{}, ErrOutOfBandDisabled
 		}
 		c.Purpose = ChallengeSignIn
@@ -372,7 +342,7 @@ func (p *Phones) SendCode(ctx context.Context, account, phoneID string, ch Chann
 	if c.Digest, err = challengeDigest(p.c.Keyring, c, code); err != nil {
 		return ChallengeInfo{}, err
 	}
-	if err := p.cs.CreateChallenge(ctx, c, p.s.cooldown, p.s.perHour, p.s.perAcct); err != nil {
+	if err := p.cs.CreateChallenge(ctx, c, p.c.Phones.ResendCooldown, p.c.Phones.MaxSendsPerHour, p.c.Phones.MaxAccountSends); err != nil {
 		var cd *CooldownError
 		if errors.As(err, &cd) {
 			p.c.Events.emit(ctx, Event{Type: EventCodeSendRefused, Account: account, PhoneID: ph.ID, Time: now, RetryAfter: cd.RetryAfter})
@@ -381,7 +351,7 @@ func (p *Phones) SendCode(ctx context.Context, account, phoneID string, ch Chann
 		return ChallengeInfo{}, fmt.Errorf("twofa: send code: %w", err)
 	}
 	m := Message{To: ph.Number, Channel: ch, Purpose: c.Purpose, Code: code, Issuer: p.c.Issuer, ExpiresAt: c.ExpiresAt}
-	if err := p.c.Sender.Send(ctx, m); err != nil {
+	if err := p.c.Phones.Sender.Send(ctx, m); err != nil {
 		serr := error(newSendError(m, err))
 		// Void the code even when ctx is what failed the send.
 		vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), voidTimeout)
@@ -394,7 +364,7 @@ func (p *Phones) SendCode(ctx context.Context, account, phoneID string, ch Chann
 	p.c.Events.emit(ctx, Event{Type: EventCodeSent, Account: account, PhoneID: ph.ID, Time: now})
 	return ChallengeInfo{
 		ID: c.ID, PhoneID: ph.ID, To: ph.Number, Purpose: c.Purpose, Channel: ch,
-		CreatedAt: now, ExpiresAt: c.ExpiresAt, ResendAt: now.Add(p.s.cooldown),
+		CreatedAt: now, ExpiresAt: c.ExpiresAt, ResendAt: now.Add(p.c.Phones.ResendCooldown),
 	}, nil
 }
 
@@ -407,7 +377,7 @@ func (p *Phones) SendCode(ctx context.Context, account, phoneID string, ch Chann
 // ErrMalformedCode (not 6 digits - surrounding white space, and spaces
 // and hyphens inside, are ignored; nothing counted), ErrInvalidCode (a
 // wrong try, counted), ErrCodeExpired (no active code: send a new one;
-// also after Config.ChallengeAttempts wrong tries, when even the right
+// also after Config.Phones.ChallengeAttempts wrong tries, when even the right
 // code is refused), ErrReplayed (the code was used, by a concurrent
 // Confirm).
 func (p *Phones) Confirm(ctx context.Context, account, phoneID, code string) error {
@@ -454,7 +424,7 @@ func (p *Phones) Confirm(ctx context.Context, account, phoneID, code string) err
 		}
 		return ErrCodeExpired
 	}
-	res, attempts, err := consume(ctx, p.c.Keyring, p.cs, *c, canon, p.s.attempts, now)
+	res, attempts, err := consume(ctx, p.c.Keyring, p.cs, *c, canon, p.c.Phones.ChallengeAttempts, now)
 	if err != nil {
 		return fmt.Errorf("twofa: confirm phone: %w", err)
 	}
@@ -506,7 +476,7 @@ func (p *Phones) List(ctx context.Context, account string) ([]PhoneInfo, error) 
 }
 
 // Remove removes a phone number (pending or trusted); codes sent to it
-// stop working at once. When the number was trusted, Config.OutOfBand is
+// stop working at once. When the number was trusted, Config.Phones.OutOfBand is
 // set and the account is left with no trusted number and no confirmed
 // device, two-factor authentication is off: Remove voids what depends on
 // it, as Devices.Revoke does (the recovery codes, app passwords and trusted
@@ -532,7 +502,7 @@ func (p *Phones) Remove(ctx context.Context, account, phoneID string) error {
 	}
 	now := p.c.Clock.Now()
 	p.c.Events.emit(ctx, Event{Type: EventPhoneRemoved, Account: account, PhoneID: phoneID, Time: now})
-	if !p.c.OutOfBand || state != PhoneTrusted || left > 0 {
+	if !p.c.Phones.OutOfBand || state != PhoneTrusted || left > 0 {
 		return nil
 	}
 	devices, err := p.c.enabled(ctx, account)

@@ -19,7 +19,7 @@ import (
 
 func newPhoneEnv(t *testing.T) *twofatest.Env { return twofatest.New(t) }
 
-// oobEnv is an Env whose Verifier accepts out-of-band codes.
+// oobEnv is an Env whose installation accepts out-of-band codes.
 func oobEnv(t *testing.T) *twofatest.Env {
 	env := twofatest.New(t)
 	env.EnableOutOfBand()
@@ -50,36 +50,38 @@ func TestNewPhonesConfig(t *testing.T) {
 	env := newPhoneEnv(t)
 	base := env.Config
 	for name, tc := range map[string]func(c *twofa.Config){
-		"no Sender":               func(c *twofa.Config) { c.Sender = nil },
+		"no Sender":               func(c *twofa.Config) { c.Phones.Sender = nil },
 		"no Store":                func(c *twofa.Config) { c.Store = nil },
-		"negative MaxPhones":      func(c *twofa.Config) { c.MaxPhones = -1 },
-		"ChallengeTTL 1ns":        func(c *twofa.Config) { c.ChallengeTTL = 1 },
-		"ChallengeTTL 2h":         func(c *twofa.Config) { c.ChallengeTTL = 2 * time.Hour },
-		"negative attempts":       func(c *twofa.Config) { c.ChallengeAttempts = -5 },
-		"too many attempts":       func(c *twofa.Config) { c.ChallengeAttempts = 101 },
-		"negative cooldown":       func(c *twofa.Config) { c.ResendCooldown = -time.Second },
-		"cooldown over an hour":   func(c *twofa.Config) { c.ResendCooldown = 61 * time.Minute },
-		"negative sends per hour": func(c *twofa.Config) { c.MaxSendsPerHour = -1 },
-		"negative account sends":  func(c *twofa.Config) { c.MaxAccountSends = -1 },
+		"negative MaxPhones":      func(c *twofa.Config) { c.Phones.Max = -1 },
+		"ChallengeTTL 1ns":        func(c *twofa.Config) { c.Phones.ChallengeTTL = 1 },
+		"ChallengeTTL 2h":         func(c *twofa.Config) { c.Phones.ChallengeTTL = 2 * time.Hour },
+		"negative attempts":       func(c *twofa.Config) { c.Phones.ChallengeAttempts = -5 },
+		"too many attempts":       func(c *twofa.Config) { c.Phones.ChallengeAttempts = 101 },
+		"negative cooldown":       func(c *twofa.Config) { c.Phones.ResendCooldown = -time.Second },
+		"cooldown over an hour":   func(c *twofa.Config) { c.Phones.ResendCooldown = 61 * time.Minute },
+		"negative sends per hour": func(c *twofa.Config) { c.Phones.MaxSendsPerHour = -1 },
+		"negative account sends":  func(c *twofa.Config) { c.Phones.MaxAccountSends = -1 },
 	} {
 		c := base
 		tc(&c)
-		_, err := twofa.NewPhones(c)
+		_, err := newPhones(c)
 		assert.ErrorIs(t, err, twofa.ErrConfig, name)
 	}
 	c := base
-	c.MaxPhones, c.ChallengeTTL, c.ChallengeAttempts, c.ResendCooldown, c.MaxSendsPerHour, c.MaxAccountSends = 1, time.Hour, 100, time.Hour, 1, 1
-	_, err := twofa.NewPhones(c)
+	c.Phones.Max, c.Phones.ChallengeTTL, c.Phones.ChallengeAttempts, c.Phones.ResendCooldown, c.Phones.MaxSendsPerHour, c.Phones.MaxAccountSends = 1, time.Hour, 100, time.Hour, 1, 1
+	_, err := newPhones(c)
 	assert.NoError(t, err, "the bounds themselves")
 
-	// The Verifier checks the same when OutOfBand is set, and only then.
+	// New checks the phone settings once, whether or not phones are used
+	// (no Sender, no OutOfBand).
 	c = base
-	c.ChallengeAttempts = -1
-	_, err = twofa.NewVerifier(c)
-	assert.NoError(t, err)
-	c.OutOfBand = true
-	_, err = twofa.NewVerifier(c)
+	c.Phones = twofa.PhonePolicy{ChallengeAttempts: -1}
+	_, err = twofa.New(c)
 	assert.ErrorIs(t, err, twofa.ErrConfig)
+	c.Phones.ChallengeAttempts = 0
+	tf, err := twofa.New(c)
+	require.NoError(t, err)
+	assert.Nil(t, tf.Phones, "no Sender, no Phones")
 }
 
 func TestPhoneAddConfirm(t *testing.T) {
@@ -109,7 +111,7 @@ func TestPhoneAddConfirm(t *testing.T) {
 	assert.Regexp(t, `^[0-9]{6}$`, m.Code)
 
 	// Pending numbers are no second factor.
-	_, err = env.Verifier.Verify(ctx, "alice", m.Code)
+	_, err = env.TwoFA.Verify(ctx, "alice", m.Code)
 	assert.ErrorIs(t, err, twofa.ErrNotEnrolled)
 
 	// Typed with a space and a hyphen.
@@ -180,8 +182,8 @@ func TestPhoneLimit(t *testing.T) {
 	require.NoError(t, err, "a lapsed number may be added again")
 
 	c := env.Config
-	c.MaxPhones = 2
-	two, err := twofa.NewPhones(c)
+	c.Phones.Max = 2
+	two, err := newPhones(c)
 	require.NoError(t, err)
 	_, err = two.Add(ctx, "alice", phoneUS)
 	assert.ErrorIs(t, err, twofa.ErrTooManyPhones, "MaxPhones")
@@ -372,8 +374,8 @@ func TestPhoneSendCodeCooldownAndCap(t *testing.T) {
 
 	// Configured limits.
 	c := env.Config
-	c.ResendCooldown, c.MaxSendsPerHour = time.Second, 2
-	ph, err := twofa.NewPhones(c)
+	c.Phones.ResendCooldown, c.Phones.MaxSendsPerHour = time.Second, 2
+	ph, err := newPhones(c)
 	require.NoError(t, err)
 	s, err := ph.Add(ctx, "carol", phoneDE)
 	require.NoError(t, err)
@@ -438,8 +440,8 @@ func TestPhoneSendCodeAccountCap(t *testing.T) {
 
 	// Configured.
 	c := env.Config
-	c.MaxAccountSends = 2
-	ph, err := twofa.NewPhones(c)
+	c.Phones.MaxAccountSends = 2
+	ph, err := newPhones(c)
 	require.NoError(t, err)
 	for i, n := range []twofa.PhoneNumber{phoneUS, phoneUK, phoneDE} {
 		p, err := ph.Add(ctx, "carol", n)
@@ -484,7 +486,7 @@ func TestPhoneSendCodeOtherAccounts(t *testing.T) {
 	// The victim signs in all the same.
 	_, err = env.Phones.SendCode(ctx, "victim", pid, twofa.ChannelSMS)
 	require.NoError(t, err, "the victim's sign-in code")
-	_, err = env.Verifier.Verify(ctx, "victim", env.Sender.Code(phoneUS.E164))
+	_, err = env.TwoFA.Verify(ctx, "victim", env.Sender.Code(phoneUS.E164))
 	assert.NoError(t, err)
 
 	// No oracle: 5 s after the victim's code, a fresh account sees no
@@ -562,10 +564,10 @@ func TestPhoneSignIn(t *testing.T) {
 
 	// Another account does not take it.
 	env.TrustPhone("bob", phoneDE)
-	_, err = env.Verifier.Verify(ctx, "bob", code)
+	_, err = env.TwoFA.Verify(ctx, "bob", code)
 	assert.ErrorIs(t, err, twofa.ErrInvalidCode)
 
-	res, err := env.Verifier.Verify(ctx, "alice", code)
+	res, err := env.TwoFA.Verify(ctx, "alice", code)
 	require.NoError(t, err)
 	assert.Equal(t, twofa.FactorPhone, res.Factor)
 	assert.Equal(t, id, res.PhoneID)
@@ -575,7 +577,7 @@ func TestPhoneSignIn(t *testing.T) {
 	assert.True(t, list[0].LastUsedAt.Equal(env.Clock.Now()))
 
 	// Single use.
-	_, err = env.Verifier.Verify(ctx, "alice", code)
+	_, err = env.TwoFA.Verify(ctx, "alice", code)
 	assert.ErrorIs(t, err, twofa.ErrReplayed)
 	var verified, replayed twofa.Event
 	for _, e := range env.Events.Events() {
@@ -597,7 +599,7 @@ func TestPhoneSignInVerificationCodeRefused(t *testing.T) {
 	env.TrustPhone("alice", phoneUS)
 	// A pending number's verification code is not a sign-in code.
 	_, code := addPhone(t, env, "alice", phoneUK)
-	_, err := env.Verifier.Verify(ctx, "alice", code)
+	_, err := env.TwoFA.Verify(ctx, "alice", code)
 	assert.ErrorIs(t, err, twofa.ErrInvalidCode)
 }
 
@@ -615,7 +617,7 @@ func TestPhoneSignInExpiry(t *testing.T) {
 		env.Clock.Advance(time.Minute)
 		code := env.SignInCode("alice", id)
 		env.Clock.Advance(tc.wait)
-		_, err := env.Verifier.Verify(t.Context(), "alice", code)
+		_, err := env.TwoFA.Verify(t.Context(), "alice", code)
 		if tc.want == nil {
 			assert.NoError(t, err, "after %v", tc.wait)
 		} else {
@@ -635,23 +637,23 @@ func TestPhoneSignInAttempts(t *testing.T) {
 	env.Clock.Advance(time.Minute)
 	code := env.SignInCode("alice", id)
 	for i := range twofa.DefaultChallengeAttempts {
-		_, err := env.Verifier.Verify(ctx, "alice", otherCode(code))
+		_, err := env.TwoFA.Verify(ctx, "alice", otherCode(code))
 		assert.ErrorIs(t, err, twofa.ErrInvalidCode, "wrong try %d", i+1)
 	}
 	// The throttle counted them: the 6th failure starts the back-off.
 	st, err := env.Store.Throttle(ctx, "alice", twofa.ScopeCode)
 	require.NoError(t, err)
 	assert.Equal(t, twofa.DefaultChallengeAttempts, st.Failures)
-	_, err = env.Verifier.Verify(ctx, "alice", code)
+	_, err = env.TwoFA.Verify(ctx, "alice", code)
 	assert.ErrorIs(t, err, twofa.ErrInvalidCode, "the right code on try 6")
 	env.Clock.Advance(time.Minute) // past the throttle, within the code's life
-	_, err = env.Verifier.Verify(ctx, "alice", code)
+	_, err = env.TwoFA.Verify(ctx, "alice", code)
 	assert.ErrorIs(t, err, twofa.ErrInvalidCode, "the right code on try 7")
 
 	// A fresh code works, and resets the throttle.
 	code = env.SignInCode("alice", id)
 	env.Clock.Advance(time.Minute)
-	_, err = env.Verifier.Verify(ctx, "alice", code)
+	_, err = env.TwoFA.Verify(ctx, "alice", code)
 	require.NoError(t, err)
 	st, err = env.Store.Throttle(ctx, "alice", twofa.ScopeCode)
 	require.NoError(t, err)
@@ -663,24 +665,24 @@ func TestPhoneSignInThrottled(t *testing.T) {
 	env := twofatest.New(t)
 	// More tries per code than the throttle's free failures, so that the
 	// throttle is what stops the guessing.
-	env.Config.ChallengeAttempts = 20
+	env.Config.Phones.ChallengeAttempts = 20
 	env.EnableOutOfBand()
 	ctx := t.Context()
 	id := env.TrustPhone("alice", phoneUS)
 	env.Clock.Advance(time.Minute)
 	code := env.SignInCode("alice", id)
-	for range twofa.DefaultThrottle.Free + 1 {
-		_, err := env.Verifier.Verify(ctx, "alice", otherCode(code))
+	for range cfgDefaults(t).Throttle.Codes.Free + 1 {
+		_, err := env.TwoFA.Verify(ctx, "alice", otherCode(code))
 		require.ErrorIs(t, err, twofa.ErrInvalidCode)
 	}
 	// The 6th failure started the back-off: the right code is not even
 	// tried, so it is not used up either.
-	_, err := env.Verifier.Verify(ctx, "alice", code)
+	_, err := env.TwoFA.Verify(ctx, "alice", code)
 	var th *twofa.ThrottledError
 	require.ErrorAs(t, err, &th)
 	assert.Equal(t, time.Second, th.RetryAfter)
 	env.Clock.Advance(time.Second)
-	res, err := env.Verifier.Verify(ctx, "alice", code)
+	res, err := env.TwoFA.Verify(ctx, "alice", code)
 	require.NoError(t, err)
 	assert.Equal(t, twofa.FactorPhone, res.Factor)
 }
@@ -692,8 +694,8 @@ func TestPhoneSignInConcurrent(t *testing.T) {
 	t.Parallel()
 	const n = 100
 	env := oobEnv(t)
-	env.Config.Throttle = twofa.ThrottlePolicy{Free: 10 * n, Base: time.Second, Max: time.Second}
-	v, err := twofa.NewVerifier(env.Config)
+	env.Config.Throttle.Codes = twofa.ThrottlePolicy{Free: 10 * n, Base: time.Second, Max: time.Second}
+	v, err := twofa.New(env.Config)
 	require.NoError(t, err)
 	id := env.TrustPhone("alice", phoneUS)
 	env.Clock.Advance(time.Minute)
@@ -758,15 +760,15 @@ func TestPhoneAsOnlyFactor(t *testing.T) {
 	env := newPhoneEnv(t)
 	ctx := t.Context()
 	id := env.TrustPhone("alice", phoneUS)
-	_, err := env.Verifier.Verify(ctx, "alice", "123456")
+	_, err := env.TwoFA.Verify(ctx, "alice", "123456")
 	assert.ErrorIs(t, err, twofa.ErrNotEnrolled, "without OutOfBand")
 
 	env.EnableOutOfBand()
-	_, err = env.Verifier.Verify(ctx, "alice", "12345678")
+	_, err = env.TwoFA.Verify(ctx, "alice", "12345678")
 	assert.ErrorIs(t, err, twofa.ErrMalformedCode, "8 digits fit no factor")
 	codes, err := env.Recovery.Generate(ctx, "alice")
 	require.NoError(t, err)
-	res, err := env.Verifier.Verify(ctx, "alice", codes[0])
+	res, err := env.TwoFA.Verify(ctx, "alice", codes[0])
 	require.NoError(t, err, "recovery codes work for a phone-only account")
 	assert.Equal(t, twofa.FactorRecoveryCode, res.Factor)
 
@@ -776,8 +778,8 @@ func TestPhoneAsOnlyFactor(t *testing.T) {
 	// A sign-in code made while OutOfBand was on is refused once it is
 	// off.
 	off := env.Config
-	off.OutOfBand = false
-	v, err := twofa.NewVerifier(off)
+	off.Phones.OutOfBand = false
+	v, err := twofa.New(off)
 	require.NoError(t, err)
 	_, err = v.Verify(ctx, "alice", code)
 	assert.ErrorIs(t, err, twofa.ErrNotEnrolled)
@@ -785,7 +787,7 @@ func TestPhoneAsOnlyFactor(t *testing.T) {
 	// Removing the only trusted number turns two-factor authentication
 	// off: recovery codes are voided.
 	require.NoError(t, env.Phones.Remove(ctx, "alice", id))
-	_, err = env.Verifier.Verify(ctx, "alice", code)
+	_, err = env.TwoFA.Verify(ctx, "alice", code)
 	assert.ErrorIs(t, err, twofa.ErrNotEnrolled)
 	left, err := env.Recovery.Remaining(ctx, "alice")
 	require.NoError(t, err)
@@ -806,14 +808,14 @@ func TestPhoneRemoveWithDevice(t *testing.T) {
 	code := env.SignInCode("alice", id)
 
 	// Both factors work side by side.
-	res, err := env.Verifier.Verify(ctx, "alice", dev.Code())
+	res, err := env.TwoFA.Verify(ctx, "alice", dev.Code())
 	require.NoError(t, err)
 	assert.Equal(t, twofa.FactorDevice, res.Factor)
 
 	// Removing the number voids its code at once; the device stays, and
 	// so does two-factor authentication.
 	require.NoError(t, env.Phones.Remove(ctx, "alice", id))
-	_, err = env.Verifier.Verify(ctx, "alice", code)
+	_, err = env.TwoFA.Verify(ctx, "alice", code)
 	assert.ErrorIs(t, err, twofa.ErrInvalidCode)
 	left, err := env.Recovery.Remaining(ctx, "alice")
 	require.NoError(t, err)
@@ -871,9 +873,9 @@ func TestPhoneNothingLeaks(t *testing.T) {
 	env.Clock.Advance(time.Minute)
 	keep(env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS))
 	signIn := env.Sender.Code(phoneUS.E164)
-	keep(env.Verifier.Verify(ctx, "alice", otherCode(signIn)))
-	keep(env.Verifier.Verify(ctx, "alice", signIn))
-	keep(env.Verifier.Verify(ctx, "alice", signIn))
+	keep(env.TwoFA.Verify(ctx, "alice", otherCode(signIn)))
+	keep(env.TwoFA.Verify(ctx, "alice", signIn))
+	keep(env.TwoFA.Verify(ctx, "alice", signIn))
 	env.Sender.Fail(fmt.Errorf("rejected %s", phoneUS.E164))
 	env.Clock.Advance(time.Minute)
 	keep(env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS))

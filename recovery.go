@@ -26,20 +26,10 @@ const recoveryAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 
 // RecoveryCodes issues single-use recovery codes: the way back in for an
 // account's owner who lost their devices. Codes are shown once and stored
-// as keyed digests; the Verifier accepts them. It is safe for concurrent
+// as keyed digests; TwoFA.Verify accepts them. It is safe for concurrent
 // use.
 type RecoveryCodes struct {
-	c Config
-}
-
-// NewRecoveryCodes returns a RecoveryCodes manager. Config.Store and
-// Keyring are required.
-func NewRecoveryCodes(c Config) (*RecoveryCodes, error) {
-	c, err := c.resolved()
-	if err != nil {
-		return nil, err
-	}
-	return &RecoveryCodes{c: c}, nil
+	c *Config
 }
 
 // Generate creates a new set of RecoveryCodeCount codes for the account,
@@ -48,7 +38,7 @@ func NewRecoveryCodes(c Config) (*RecoveryCodes, error) {
 //
 // Recovery codes stand in for a second factor, so Generate needs
 // two-factor authentication on (a confirmed device, or with
-// Config.OutOfBand a trusted phone number): otherwise it returns
+// Config.Phones.OutOfBand a trusted phone number): otherwise it returns
 // ErrNotEnrolled and stores nothing. It checks again after storing the
 // set, so that a concurrent revocation of the last factor cannot leave a
 // live set behind (the set is then voided and ErrNotEnrolled returned).
@@ -169,38 +159,38 @@ func isRecoverySymbol(c byte) bool {
 
 // verifyRecovery checks a canonical recovery code and consumes it. Every
 // attempt takes a place in the account's recovery budget
-// (Config.RecoveryThrottle) before it is evaluated, so the evaluated
+// (Config.Throttle.Recovery) before it is evaluated, so the evaluated
 // guesses are bounded however fast the store is. A right code empties
 // that budget, and the one-time-code budget too: the owner has proven
 // themselves.
-func (v *Verifier) verifyRecovery(ctx context.Context, account, code string) (Result, error) {
-	now := v.c.Clock.Now()
-	digest, err := v.c.Keyring.Digest(PurposeRecoveryCode, account, []byte(code))
+func (tf *TwoFA) verifyRecovery(ctx context.Context, account, code string) (Result, error) {
+	now := tf.c.Clock.Now()
+	digest, err := tf.c.Keyring.Digest(PurposeRecoveryCode, account, []byte(code))
 	if err != nil {
 		return Result{}, err
 	}
-	reserved, err := v.reserve(ctx, account, ScopeRecovery, v.c.RecoveryThrottle, now)
+	reserved, err := tf.reserve(ctx, account, ScopeRecovery, tf.c.Throttle.Recovery, now)
 	if err != nil {
 		return Result{}, err
 	}
-	left, ok, err := v.c.Store.ConsumeRecoveryCode(ctx, account, digest, now)
+	left, ok, err := tf.c.Store.ConsumeRecoveryCode(ctx, account, digest, now)
 	if err != nil {
 		// Not evaluated after all: the place is given back.
-		v.settle(ctx, func(ctx context.Context) error {
-			refund := v.c.RecoveryThrottle.refund(now, v.c.Clock.Now())
-			return v.c.Store.ReleaseAttempt(ctx, account, ScopeRecovery, refund, false)
+		tf.settle(ctx, func(ctx context.Context) error {
+			refund := tf.c.Throttle.Recovery.refund(now, tf.c.Clock.Now())
+			return tf.c.Store.ReleaseAttempt(ctx, account, ScopeRecovery, refund, false)
 		})
 		return Result{}, fmt.Errorf("twofa: verify: %w", err)
 	}
 	if !ok {
-		v.failed(ctx, account, ScopeRecovery, v.c.RecoveryThrottle, reserved, now)
+		tf.failed(ctx, account, ScopeRecovery, tf.c.Throttle.Recovery, reserved, now)
 		return Result{}, ErrInvalidCode
 	}
-	v.settle(ctx, func(ctx context.Context) error {
+	tf.settle(ctx, func(ctx context.Context) error {
 		return errors.Join(
-			v.c.Store.ResetThrottle(ctx, account, ScopeRecovery),
-			v.c.Store.ResetThrottle(ctx, account, ScopeCode))
+			tf.c.Store.ResetThrottle(ctx, account, ScopeRecovery),
+			tf.c.Store.ResetThrottle(ctx, account, ScopeCode))
 	})
-	v.c.Events.emit(ctx, Event{Type: EventRecoveryCodeUsed, Account: account, Time: now, Remaining: left})
+	tf.c.Events.emit(ctx, Event{Type: EventRecoveryCodeUsed, Account: account, Time: now, Remaining: left})
 	return Result{Factor: FactorRecoveryCode, RecoveryCodesLeft: left}, nil
 }

@@ -71,14 +71,14 @@ func TestRecoveryVerifyEachOnce(t *testing.T) {
 	env, codes := rcEnv(t)
 	ctx := t.Context()
 	for i, c := range codes {
-		res, err := env.Verifier.Verify(ctx, "alice", c)
+		res, err := env.TwoFA.Verify(ctx, "alice", c)
 		require.NoError(t, err, c)
 		assert.Equal(t, twofa.Result{Factor: twofa.FactorRecoveryCode, RecoveryCodesLeft: len(codes) - i - 1}, res)
 		assert.Equal(t, twofa.Event{Type: twofa.EventRecoveryCodeUsed, Account: "alice", Time: twofatest.Start, Remaining: len(codes) - i - 1},
 			devLastEvent(t, env))
 		assert.Equal(t, len(codes)-i-1, rcRemaining(t, env, "alice"))
 
-		_, err = env.Verifier.Verify(ctx, "alice", c)
+		_, err = env.TwoFA.Verify(ctx, "alice", c)
 		require.ErrorIs(t, err, twofa.ErrInvalidCode, "second use of %s", c)
 	}
 	assert.Equal(t, "recovery_code", twofa.FactorRecoveryCode.String())
@@ -128,10 +128,10 @@ func TestRecoveryTolerantInput(t *testing.T) {
 	}
 	for name, form := range forms {
 		typed := form(t)
-		res, err := env.Verifier.Verify(ctx, "alice", typed)
+		res, err := env.TwoFA.Verify(ctx, "alice", typed)
 		require.NoError(t, err, "%s: %q", name, typed)
 		assert.Equal(t, twofa.FactorRecoveryCode, res.Factor)
-		_, err = env.Verifier.Verify(ctx, "alice", typed)
+		_, err = env.TwoFA.Verify(ctx, "alice", typed)
 		require.ErrorIs(t, err, twofa.ErrInvalidCode, "%s: used", name)
 	}
 }
@@ -156,7 +156,7 @@ func TestRecoveryMalformed(t *testing.T) {
 		strings.Repeat(" ", 5) + c + strings.Repeat(" ", 30),
 		"",
 	} {
-		_, err := env.Verifier.Verify(ctx, "alice", bad)
+		_, err := env.TwoFA.Verify(ctx, "alice", bad)
 		require.ErrorIs(t, err, twofa.ErrMalformedCode, "%q", bad)
 	}
 	assert.Equal(t, twofa.RecoveryCodeCount, rcRemaining(t, env, "alice"), "nothing consumed")
@@ -169,16 +169,16 @@ func TestRecoveryRegenerateVoidsOldSet(t *testing.T) {
 	t.Parallel()
 	env, old := rcEnv(t)
 	ctx := t.Context()
-	_, err := env.Verifier.Verify(ctx, "alice", old[0])
+	_, err := env.TwoFA.Verify(ctx, "alice", old[0])
 	require.NoError(t, err)
 	fresh := rcGenerate(t, env, "alice")
 	assert.Equal(t, twofa.RecoveryCodeCount, rcRemaining(t, env, "alice"))
 	for _, c := range old {
 		assert.NotContains(t, fresh, c)
-		_, err := env.Verifier.Verify(ctx, "alice", c)
+		_, err := env.TwoFA.Verify(ctx, "alice", c)
 		require.ErrorIs(t, err, twofa.ErrInvalidCode)
 	}
-	res, err := env.Verifier.Verify(ctx, "alice", fresh[9])
+	res, err := env.TwoFA.Verify(ctx, "alice", fresh[9])
 	require.NoError(t, err)
 	assert.Equal(t, twofa.RecoveryCodeCount-1, res.RecoveryCodesLeft)
 }
@@ -190,24 +190,24 @@ func TestRecoveryOtherAccount(t *testing.T) {
 	env.EnrollTOTP("bob")
 	bob := rcGenerate(t, env, "bob")
 	for i := range alice {
-		_, err := env.Verifier.Verify(ctx, "bob", alice[i])
+		_, err := env.TwoFA.Verify(ctx, "bob", alice[i])
 		require.ErrorIs(t, err, twofa.ErrInvalidCode)
-		_, err = env.Verifier.Verify(ctx, "alice", bob[i])
+		_, err = env.TwoFA.Verify(ctx, "alice", bob[i])
 		require.ErrorIs(t, err, twofa.ErrInvalidCode)
 		if i%4 == 3 {
-			require.NoError(t, env.Verifier.ResetThrottle(ctx, "alice"))
-			require.NoError(t, env.Verifier.ResetThrottle(ctx, "bob"))
+			require.NoError(t, env.TwoFA.ResetThrottle(ctx, "alice"))
+			require.NoError(t, env.TwoFA.ResetThrottle(ctx, "bob"))
 		}
 	}
 	assert.Equal(t, twofa.RecoveryCodeCount, rcRemaining(t, env, "alice"))
 	assert.Equal(t, twofa.RecoveryCodeCount, rcRemaining(t, env, "bob"))
-	_, err := env.Verifier.Verify(ctx, "alice", alice[0])
+	_, err := env.TwoFA.Verify(ctx, "alice", alice[0])
 	require.NoError(t, err)
-	_, err = env.Verifier.Verify(ctx, "bob", bob[0])
+	_, err = env.TwoFA.Verify(ctx, "bob", bob[0])
 	require.NoError(t, err)
 
 	// An account without a second factor has nothing to recover.
-	_, err = env.Verifier.Verify(ctx, "carol", alice[1])
+	_, err = env.TwoFA.Verify(ctx, "carol", alice[1])
 	require.ErrorIs(t, err, twofa.ErrNotEnrolled)
 }
 
@@ -228,7 +228,7 @@ func TestRecoveryNeedsTwoFactor(t *testing.T) {
 
 	env.EnrollTOTP("alice")
 	codes := rcGenerate(t, env, "alice")
-	res, err := env.Verifier.Verify(ctx, "alice", codes[0])
+	res, err := env.TwoFA.Verify(ctx, "alice", codes[0])
 	require.NoError(t, err)
 	assert.Equal(t, twofa.RecoveryCodeCount-1, res.RecoveryCodesLeft)
 }
@@ -264,7 +264,7 @@ func TestRecoveryGenerateRacesRevoke(t *testing.T) {
 	env.EnrollTOTP("alice")
 	cfg := env.Config
 	cfg.Store = &revokingStore{Store: env.Store, devices: env.Devices}
-	r, err := twofa.NewRecoveryCodes(cfg)
+	r, err := newRecoveryCodes(cfg)
 	require.NoError(t, err)
 	_, err = r.Generate(ctx, "alice")
 	require.ErrorIs(t, err, twofa.ErrNotEnrolled)
@@ -282,7 +282,7 @@ func TestRecoveryConcurrentUse(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			results[i], errs[i] = env.Verifier.Verify(t.Context(), "alice", codes[3])
+			results[i], errs[i] = env.TwoFA.Verify(t.Context(), "alice", codes[3])
 		})
 	}
 	close(start)
@@ -322,15 +322,15 @@ func TestRecoveryWhileCodeThrottled(t *testing.T) {
 	wrong := devWrongCode(t, dev.Key, env.Clock.Now())
 
 	// An attacker keeps the code throttle engaged...
-	for range twofa.DefaultThrottle.Free + 1 {
-		_, err := env.Verifier.Verify(ctx, "alice", wrong)
+	for range cfgDefaults(t).Throttle.Codes.Free + 1 {
+		_, err := env.TwoFA.Verify(ctx, "alice", wrong)
 		require.ErrorIs(t, err, twofa.ErrInvalidCode)
 	}
-	_, err := env.Verifier.Verify(ctx, "alice", dev.Code())
+	_, err := env.TwoFA.Verify(ctx, "alice", dev.Code())
 	require.ErrorIs(t, err, twofa.ErrThrottled)
 
 	// ...and the owner gets in with a recovery code.
-	res, err := env.Verifier.Verify(ctx, "alice", codes[0])
+	res, err := env.TwoFA.Verify(ctx, "alice", codes[0])
 	require.NoError(t, err)
 	assert.Equal(t, twofa.FactorRecoveryCode, res.Factor)
 }
@@ -349,9 +349,9 @@ func TestRecoveryThrottle(t *testing.T) {
 	env.EnrollTOTP("mallory")
 	guesses := rcGenerate(t, env, "mallory")
 
-	p := twofa.RecoveryThrottle
+	p := cfgDefaults(t).Throttle.Recovery
 	for i := range p.Budget {
-		_, err := env.Verifier.Verify(ctx, "alice", guesses[i%len(guesses)])
+		_, err := env.TwoFA.Verify(ctx, "alice", guesses[i%len(guesses)])
 		require.ErrorIs(t, err, twofa.ErrInvalidCode, "guess %d", i+1)
 	}
 	assert.Equal(t, 2, env.Events.Count(twofa.EventGuessing), "half and all of the budget spent")
@@ -360,7 +360,7 @@ func TestRecoveryThrottle(t *testing.T) {
 
 	// Spent: nothing is evaluated, not even the right code...
 	for _, input := range []string{guesses[0], codes[0]} {
-		_, err := env.Verifier.Verify(ctx, "alice", input)
+		_, err := env.TwoFA.Verify(ctx, "alice", input)
 		var te *twofa.ThrottledError
 		require.ErrorAs(t, err, &te)
 		assert.True(t, te.BudgetSpent)
@@ -369,18 +369,18 @@ func TestRecoveryThrottle(t *testing.T) {
 	}
 	// ...and one guess is evaluated per Refill.
 	env.Clock.Advance(p.Refill)
-	_, err := env.Verifier.Verify(ctx, "alice", guesses[0])
+	_, err := env.TwoFA.Verify(ctx, "alice", guesses[0])
 	require.ErrorIs(t, err, twofa.ErrInvalidCode)
-	_, err = env.Verifier.Verify(ctx, "alice", codes[0])
+	_, err = env.TwoFA.Verify(ctx, "alice", codes[0])
 	require.ErrorIs(t, err, twofa.ErrThrottled)
 
 	// The one-time-code throttle is separate.
-	_, err = env.Verifier.Verify(ctx, "alice", dev.Code())
+	_, err = env.TwoFA.Verify(ctx, "alice", dev.Code())
 	require.NoError(t, err)
 
 	// Once the stranger stops, the owner waits at most one Refill.
 	env.Clock.Advance(p.Refill)
-	res, err := env.Verifier.Verify(ctx, "alice", codes[0])
+	res, err := env.TwoFA.Verify(ctx, "alice", codes[0])
 	require.NoError(t, err)
 	assert.Equal(t, twofa.FactorRecoveryCode, res.Factor)
 	st, err := env.Store.Throttle(ctx, "alice", twofa.ScopeRecovery)
@@ -389,12 +389,12 @@ func TestRecoveryThrottle(t *testing.T) {
 
 	// A support agent can empty it too.
 	for i := range p.Budget + 1 {
-		env.Verifier.Verify(ctx, "alice", guesses[i%len(guesses)])
+		env.TwoFA.Verify(ctx, "alice", guesses[i%len(guesses)])
 	}
-	_, err = env.Verifier.Verify(ctx, "alice", codes[1])
+	_, err = env.TwoFA.Verify(ctx, "alice", codes[1])
 	require.ErrorIs(t, err, twofa.ErrThrottled)
-	require.NoError(t, env.Verifier.ResetThrottle(ctx, "alice"))
-	_, err = env.Verifier.Verify(ctx, "alice", codes[1])
+	require.NoError(t, env.TwoFA.ResetThrottle(ctx, "alice"))
+	_, err = env.TwoFA.Verify(ctx, "alice", codes[1])
 	require.NoError(t, err)
 }
 
@@ -407,14 +407,14 @@ func TestRecoveryThrottleConcurrent(t *testing.T) {
 	rcGenerate(t, env, "alice")
 	env.EnrollTOTP("mallory")
 	guess := rcGenerate(t, env, "mallory")[0]
-	n := twofa.RecoveryThrottle.Budget + 200
+	n := cfgDefaults(t).Throttle.Recovery.Budget + 200
 	var evaluated, refused atomic.Int32
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := env.Verifier.Verify(context.Background(), "alice", guess)
+			_, err := env.TwoFA.Verify(context.Background(), "alice", guess)
 			switch {
 			case errors.Is(err, twofa.ErrInvalidCode):
 				evaluated.Add(1)
@@ -426,8 +426,8 @@ func TestRecoveryThrottleConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	assert.Equal(t, int32(twofa.RecoveryThrottle.Budget), evaluated.Load())
-	assert.Equal(t, int32(n-twofa.RecoveryThrottle.Budget), refused.Load())
+	assert.Equal(t, int32(cfgDefaults(t).Throttle.Recovery.Budget), evaluated.Load())
+	assert.Equal(t, int32(n-cfgDefaults(t).Throttle.Recovery.Budget), refused.Load())
 }
 
 // rcSpyStore records every byte string handed to the store.
@@ -484,9 +484,9 @@ func TestRecoveryStoredAsDigests(t *testing.T) {
 	ctx := t.Context()
 	env.EnrollTOTP("alice")
 	codes := rcGenerate(t, env, "alice")
-	_, err := env.Verifier.Verify(ctx, "alice", strings.ToUpper(codes[0]))
+	_, err := env.TwoFA.Verify(ctx, "alice", strings.ToUpper(codes[0]))
 	require.NoError(t, err)
-	_, err = env.Verifier.Verify(ctx, "alice", codes[0])
+	_, err = env.TwoFA.Verify(ctx, "alice", codes[0])
 	require.ErrorIs(t, err, twofa.ErrInvalidCode)
 
 	seen := spy.Seen()

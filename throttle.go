@@ -24,7 +24,7 @@ import (
 // has forgiven one, so an attacker who keeps at it gets one attempt per
 // Refill. Attempts whose code matched are not charged (the reservation is
 // given back). The budgets of one-time and recovery codes are emptied only
-// by a right recovery code, Verifier.ResetThrottle and PasswordChanged; a
+// by a right recovery code, TwoFA.ResetThrottle and TwoFA.PasswordChanged; a
 // trusted browser, which needs no code, still lets the owner in. (The
 // app-password throttle takes no budget.)
 //
@@ -40,53 +40,14 @@ type ThrottlePolicy struct {
 	Refill time.Duration // one failure is forgiven every Refill
 }
 
-// DefaultThrottle is the policy on one-time codes: 5 free failures, then 1 s
-// doubling up to 2 h; and a budget of 30 failures, one forgiven every 36
-// hours.
-//
-// The back-off stops bursts: against one TOTP device with skew ±1 (3 valid
-// codes of 10^6 per attempt) an online guesser gets 29 attempts in 24 hours
-// while the owner is away, and a legitimate user who mistypes 5 times in a
-// row waits not at all, 6 to 8 times 1 to 4 seconds.
-//
-// The budget holds when the owner signs in often (each success clears the
-// back-off): at most 30 + 1/1.5 evaluated wrong codes in any day and
-// 30 + 365/1.5 = 273 in a year, so an attacker who knows the password
-// succeeds with probability at most 9.2e-5 a day and 8.2e-4 a year
-// (measured by TestGuessingBudgetSimulation). NIST SP 800-63B Section
-// 5.2.2 allows at most 100 consecutive failures; this is stricter, and it
-// counts failures whether or not successes come between them. An owner who
-// types a wrong code a few times a week (less than one per 36 hours on
-// average) never comes near the limit.
-//
-// The trade-off: an attacker who knows the password can spend the budget
-// on purpose, and then the owner's codes are refused too (ThrottledError
-// with BudgetSpent) until a recovery code or Verifier.ResetThrottle empties
-// it (a trusted browser still signs the owner in meanwhile). Each emptying
-// gives a guesser who still knows the password at most another Budget
-// guesses. EventGuessing tells the backend when
-// half the budget and when all of it is spent, so it can alert the owner
-// (as Apple and Google e-mail the owner) and have them change the
-// password, which is what stops the attacker.
+// DefaultThrottle is the policy on one-time codes when
+// Config.Throttle.Codes is zero; that field's doc gives the reasons. Read
+// an installation's policy from TwoFA.Config rather than from here.
 var DefaultThrottle = ThrottlePolicy{Free: 5, Base: time.Second, Max: 2 * time.Hour, Budget: 30, Refill: 36 * time.Hour}
 
-// RecoveryThrottle is the policy on recovery codes: a budget of 1,000
-// evaluated misses, one more every second, and no back-off. Every attempt
-// takes a place before it is evaluated, so the guesses evaluated are
-// bounded whatever the store's speed: at most 1,000 + 86,400 a day. A
-// recovery code has 50 random bits, so with 10 codes each guess succeeds
-// with probability 8.9e-15, and a day of guessing with 7.8e-10. No person
-// mistypes 1,000 recovery codes.
-//
-// The trade-off: someone who knows the password can spend the budget, and
-// then the owner's right recovery code is refused too, for as long as they
-// keep sending a guess a second and at most a second after they stop. A
-// change of password shuts them out (and PasswordChanged empties the
-// budgets they spent); a trusted browser and Verifier.ResetThrottle let the
-// owner in meanwhile. Checking a right code before the budget would keep
-// the owner's way in open, but then every guess would be evaluated and the
-// bound would be the store's speed. The budget is separate from
-// DefaultThrottle's, so spending one does not spend the other.
+// RecoveryThrottle is the policy on recovery codes when
+// Config.Throttle.Recovery is zero; that field's doc gives the reasons.
+// Read an installation's policy from TwoFA.Config rather than from here.
 var RecoveryThrottle = ThrottlePolicy{Budget: 1000, Refill: time.Second}
 
 // Delay returns the back-off wait after the n-th consecutive failure.

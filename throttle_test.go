@@ -34,7 +34,7 @@ func maxInWindow(times []time.Time, w time.Duration) int {
 }
 
 // guessingYear runs, for a year of fake time, an attacker who knows the
-// password and submits a wrong one-time code whenever the Verifier would
+// password and submits a wrong one-time code whenever TwoFA.Verify would
 // evaluate one, against one TOTP device with the default settings. With
 // owner set, the owner signs in every hour with a right code and mistypes
 // one first about three times a week (every 56th sign-in); a refused owner
@@ -58,9 +58,9 @@ func guessingYear(t *testing.T, owner bool) (evaluated []time.Time, ownerRefused
 		if !now.Before(nextOwner) {
 			signIns++
 			if signIns%56 == 0 {
-				env.Verifier.Verify(ctx, "erin", wrongCode(t, dev, now, twofa.DefaultMaxDrift+1))
+				env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, now, twofa.DefaultMaxDrift+1))
 			}
-			if _, err := env.Verifier.Verify(ctx, "erin", dev.Code()); err != nil {
+			if _, err := env.TwoFA.Verify(ctx, "erin", dev.Code()); err != nil {
 				require.ErrorIs(t, err, twofa.ErrThrottled)
 				ownerRefused++
 			}
@@ -73,12 +73,12 @@ func guessingYear(t *testing.T, owner bool) (evaluated []time.Time, ownerRefused
 		if owner {
 			st, err := env.Store.Throttle(ctx, "erin", twofa.ScopeCode)
 			require.NoError(t, err)
-			if !now.Add(twofa.DefaultThrottle.Delay(st.Failures + 1)).Before(nextOwner) {
+			if !now.Add(cfgDefaults(t).Throttle.Codes.Delay(st.Failures + 1)).Before(nextOwner) {
 				env.Clock.Set(nextOwner)
 				continue
 			}
 		}
-		_, err := env.Verifier.Verify(ctx, "erin", wrongCode(t, dev, now, twofa.DefaultMaxDrift+1))
+		_, err := env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, now, twofa.DefaultMaxDrift+1))
 		var te *twofa.ThrottledError
 		switch {
 		case errors.Is(err, twofa.ErrInvalidCode):
@@ -116,14 +116,14 @@ func TestGuessingBudgetSimulation(t *testing.T) {
 			assert.LessOrEqual(t, pYear, 1e-3)
 			// The policy's own bounds: Budget + 24h/Refill in a day,
 			// Budget + 365d/Refill in a year.
-			p := twofa.DefaultThrottle
+			p := cfgDefaults(t).Throttle.Codes
 			assert.LessOrEqual(t, day, p.Budget+int(24*time.Hour/p.Refill), "the README states this figure")
 			assert.LessOrEqual(t, len(evaluated), p.Budget+int(365*24*time.Hour/p.Refill), "the README states this figure")
 			// The backend was told, before the budget was spent.
 			evs := env.Events.Events()
 			for i, e := range evs {
 				if e.Type == twofa.EventGuessing {
-					assert.Equal(t, twofa.DefaultThrottle.Budget/2, e.Remaining, "the first guessing event comes at half the budget")
+					assert.Equal(t, cfgDefaults(t).Throttle.Codes.Budget/2, e.Remaining, "the first guessing event comes at half the budget")
 					assert.Equal(t, twofa.ScopeCode, e.Scope)
 					break
 				}
@@ -151,11 +151,11 @@ func TestGuessingBudgetSparesTheOwner(t *testing.T) {
 			typos = 5 // a bad day once a month
 		}
 		for range typos {
-			_, err := env.Verifier.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), twofa.DefaultMaxDrift+1))
+			_, err := env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), twofa.DefaultMaxDrift+1))
 			require.ErrorIs(t, err, twofa.ErrInvalidCode, "hour %d", hour)
 			mistakes++
 		}
-		_, err := env.Verifier.Verify(ctx, "erin", dev.Code())
+		_, err := env.TwoFA.Verify(ctx, "erin", dev.Code())
 		require.NoError(t, err, "hour %d", hour)
 	}
 	assert.Zero(t, env.Events.Count(twofa.EventGuessing))
@@ -179,7 +179,7 @@ func TestRecoveryGuessingSimulation(t *testing.T) {
 	evaluated, refused := 0, 0
 	for env.Clock.Now().Before(end) {
 		for {
-			_, err := env.Verifier.Verify(ctx, "erin", guess)
+			_, err := env.TwoFA.Verify(ctx, "erin", guess)
 			if errors.Is(err, twofa.ErrThrottled) {
 				refused++
 				break
@@ -189,7 +189,7 @@ func TestRecoveryGuessingSimulation(t *testing.T) {
 		}
 		env.Clock.Advance(time.Second)
 	}
-	p := twofa.RecoveryThrottle
+	p := cfgDefaults(t).Throttle.Recovery
 	want := p.Budget + int(24*time.Hour/p.Refill)
 	odds := successOdds(evaluated, twofa.RecoveryCodeCount/math.Exp2(50))
 	t.Logf("24 h: %d recovery-code guesses evaluated, %d refused; P = %.2g", evaluated, refused, odds)
@@ -208,9 +208,9 @@ func TestGuessingBudgetIgnoresReplays(t *testing.T) {
 	for day := 1; day <= 365; day++ {
 		env.Clock.Advance(24 * time.Hour)
 		code := dev.Code()
-		_, err := env.Verifier.Verify(ctx, "erin", code)
+		_, err := env.TwoFA.Verify(ctx, "erin", code)
 		require.NoError(t, err, "day %d", day)
-		_, err = env.Verifier.Verify(ctx, "erin", code)
+		_, err = env.TwoFA.Verify(ctx, "erin", code)
 		require.ErrorIs(t, err, twofa.ErrReplayed, "day %d", day)
 	}
 	st, err := env.Store.Throttle(ctx, "erin", twofa.ScopeCode)
@@ -226,9 +226,9 @@ func TestGuessingBudgetIgnoresErrors(t *testing.T) {
 	dev := env.EnrollTOTP("erin")
 	cfg := env.Config
 	cfg.Store = &failingStore{Store: env.Store, fail: "AdvanceCounter"}
-	v, err := twofa.NewVerifier(cfg)
+	v, err := twofa.New(cfg)
 	require.NoError(t, err)
-	for range 2 * twofa.DefaultThrottle.Budget {
+	for range 2 * cfgDefaults(t).Throttle.Codes.Budget {
 		_, err := v.Verify(ctx, "erin", dev.Code())
 		var te *twofa.ThrottledError
 		if errors.As(err, &te) {
@@ -254,7 +254,7 @@ func TestPasswordChangedEmptiesBudgets(t *testing.T) {
 	env.EnrollTOTP("mallory")
 	guess := rcGenerate(t, env, "mallory")[0]
 	for {
-		_, err := env.Verifier.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), twofa.DefaultMaxDrift+1))
+		_, err := env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), twofa.DefaultMaxDrift+1))
 		var te *twofa.ThrottledError
 		if errors.As(err, &te) {
 			if te.BudgetSpent {
@@ -263,17 +263,17 @@ func TestPasswordChangedEmptiesBudgets(t *testing.T) {
 			env.Clock.Advance(te.RetryAfter)
 		}
 	}
-	for range twofa.RecoveryThrottle.Budget + 1 {
-		env.Verifier.Verify(ctx, "erin", guess)
+	for range cfgDefaults(t).Throttle.Recovery.Budget + 1 {
+		env.TwoFA.Verify(ctx, "erin", guess)
 	}
-	_, err := env.Verifier.Verify(ctx, "erin", dev.Code())
+	_, err := env.TwoFA.Verify(ctx, "erin", dev.Code())
 	require.ErrorIs(t, err, twofa.ErrThrottled)
-	_, err = env.Verifier.Verify(ctx, "erin", codes[0])
+	_, err = env.TwoFA.Verify(ctx, "erin", codes[0])
 	require.ErrorIs(t, err, twofa.ErrThrottled)
 
-	require.NoError(t, twofa.PasswordChanged(ctx, env.Config, "erin"))
-	_, err = env.Verifier.Verify(ctx, "erin", dev.Code())
+	require.NoError(t, env.TwoFA.PasswordChanged(ctx, "erin"))
+	_, err = env.TwoFA.Verify(ctx, "erin", dev.Code())
 	require.NoError(t, err)
-	_, err = env.Verifier.Verify(ctx, "erin", codes[0])
+	_, err = env.TwoFA.Verify(ctx, "erin", codes[0])
 	require.NoError(t, err)
 }

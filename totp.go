@@ -151,7 +151,7 @@ func window(c, before, after uint64) (uint64, uint64) {
 }
 
 // verifyNearest is VerifyRange searching from centre outwards (centre is
-// clamped into [first, last]): the Verifier's search, where the expected
+// clamped into [first, last]): TwoFA.Verify's search, where the expected
 // step is the likeliest, so an accepted code usually costs one HMAC. It
 // returns the matching step nearest centre.
 func (t *TOTP) verifyNearest(code string, centre, first, last uint64) (uint64, error) {

@@ -112,7 +112,7 @@ var validBadAccounts = map[string]string{
 	"overlong NUL":  "alice\xc0\x80",
 }
 
-// validAccountMethods calls every method of Devices, Verifier and
+// validAccountMethods calls every method of Devices, TwoFA and
 // RecoveryCodes that takes an account.
 func validAccountMethods(env *twofatest.Env, deviceID string) map[string]func(ctx context.Context, account string) error {
 	key := twofa.Key{Secret: mustSecret()}
@@ -146,20 +146,20 @@ func validAccountMethods(env *twofatest.Env, deviceID string) map[string]func(ct
 			_, err := env.Devices.Reseal(ctx, a)
 			return err
 		},
-		"Verifier.Verify code": func(ctx context.Context, a string) error {
-			_, err := env.Verifier.Verify(ctx, a, "123456")
+		"TwoFA.Verify code": func(ctx context.Context, a string) error {
+			_, err := env.TwoFA.Verify(ctx, a, "123456")
 			return err
 		},
-		"Verifier.Verify recovery code": func(ctx context.Context, a string) error {
-			_, err := env.Verifier.Verify(ctx, a, "abcde-fghjk")
+		"TwoFA.Verify recovery code": func(ctx context.Context, a string) error {
+			_, err := env.TwoFA.Verify(ctx, a, "abcde-fghjk")
 			return err
 		},
-		"Verifier.Verify malformed": func(ctx context.Context, a string) error {
-			_, err := env.Verifier.Verify(ctx, a, "??")
+		"TwoFA.Verify malformed": func(ctx context.Context, a string) error {
+			_, err := env.TwoFA.Verify(ctx, a, "??")
 			return err
 		},
-		"Verifier.ResetThrottle": func(ctx context.Context, a string) error {
-			return env.Verifier.ResetThrottle(ctx, a)
+		"TwoFA.ResetThrottle": func(ctx context.Context, a string) error {
+			return env.TwoFA.ResetThrottle(ctx, a)
 		},
 		"RecoveryCodes.Generate": func(ctx context.Context, a string) error {
 			_, err := env.Recovery.Generate(ctx, a)
@@ -208,11 +208,11 @@ func TestAccounts(t *testing.T) {
 		"user/42?x=1&y=%20#frag",
 	} {
 		d := env.EnrollTOTP(account)
-		_, err := env.Verifier.Verify(ctx, account, d.Code())
+		_, err := env.TwoFA.Verify(ctx, account, d.Code())
 		require.NoError(t, err, "%q", account)
 		codes, err := env.Recovery.Generate(ctx, account)
 		require.NoError(t, err)
-		_, err = env.Verifier.Verify(ctx, account, codes[0])
+		_, err = env.TwoFA.Verify(ctx, account, codes[0])
 		require.NoError(t, err)
 		_, err = env.Devices.Reseal(ctx, account)
 		require.NoError(t, err)
@@ -251,7 +251,7 @@ func TestAccountNotShowable(t *testing.T) {
 
 		d := twofatest.EnrollDevice(t, env.Devices, env.Clock, account, twofa.EnrollOptions{AccountName: "alice@example.com"})
 		assert.Equal(t, "alice@example.com", d.Key.Account)
-		_, err = env.Verifier.Verify(ctx, account, d.Code())
+		_, err = env.TwoFA.Verify(ctx, account, d.Code())
 		require.NoError(t, err, "%q", account)
 	}
 }
@@ -277,7 +277,7 @@ func TestStoredIDsInErrors(t *testing.T) {
 			Sealed: []byte("not a sealed secret"), CreatedAt: now, ConfirmedAt: now}
 		require.NoError(t, env.Store.InsertDevice(ctx, d, 10, now))
 
-		_, err := env.Verifier.Verify(ctx, "alice", "123456")
+		_, err := env.TwoFA.Verify(ctx, "alice", "123456")
 		require.Error(t, err, name)
 		assert.Less(t, len(err.Error()), 200, "%s: Verify: %.200q", name, err)
 		assert.Contains(t, err.Error(), tc.want, "%s: Verify", name)
@@ -374,10 +374,10 @@ func TestShownNamesRefuseFormatCharacters(t *testing.T) {
 			// text messages.
 			c := env.Config
 			c.Issuer = bad
-			_, err = twofa.NewDevices(c)
+			_, err = newDevices(c)
 			refused("NewDevices", err)
 			require.ErrorIs(t, err, twofa.ErrConfig)
-			_, err = twofa.NewPhones(c)
+			_, err = newPhones(c)
 			refused("NewPhones", err)
 			require.ErrorIs(t, err, twofa.ErrConfig)
 
@@ -407,9 +407,9 @@ func TestShownNamesRefuseFormatCharacters(t *testing.T) {
 	// The same names without the format character are fine everywhere.
 	c := env.Config
 	c.Issuer = "Example"
-	_, err := twofa.NewDevices(c)
+	_, err := newDevices(c)
 	require.NoError(t, err)
-	_, err = twofa.NewPhones(c)
+	_, err = newPhones(c)
 	require.NoError(t, err)
 	k, err := twofa.ParseKeyURI("otpauth://totp/Example:Example?secret=" + secret)
 	require.NoError(t, err)

@@ -12,10 +12,10 @@ import (
 	"github.com/twofa-go/twofa/internal/typed"
 )
 
-// Errors of the Verifier.
+// Errors of TwoFA.Verify.
 var (
 	// ErrNotEnrolled: the account has no confirmed device (nor, with
-	// Config.OutOfBand, a trusted phone number), so there is no second
+	// Config.Phones.OutOfBand, a trusted phone number), so there is no second
 	// factor to check (two-factor authentication is off).
 	ErrNotEnrolled = errors.New("twofa: no second factor enrolled")
 	// ErrReplayed: a code that was valid but has been used already, or
@@ -32,7 +32,7 @@ type ThrottledError struct {
 	Until      time.Time
 	// BudgetSpent is set when the long-horizon budget refused the attempt
 	// (see ThrottlePolicy): someone has been guessing. Waiting RetryAfter
-	// gives one more attempt; a recovery code or Verifier.ResetThrottle
+	// gives one more attempt; a recovery code or TwoFA.ResetThrottle
 	// gives the owner back the whole budget.
 	BudgetSpent bool
 }
@@ -54,7 +54,7 @@ type Factor uint8
 const (
 	FactorDevice       Factor = iota + 1 // a code from a trusted device
 	FactorRecoveryCode                   // a single-use recovery code
-	FactorPhone                          // an out-of-band code sent to a trusted phone number (Config.OutOfBand)
+	FactorPhone                          // an out-of-band code sent to a trusted phone number (Config.Phones.OutOfBand)
 )
 
 // String returns "device", "recovery_code" or "phone".
@@ -78,58 +78,39 @@ type Result struct {
 	PhoneID           string // FactorPhone: the phone number the code was sent to
 }
 
-// Verifier checks a sign-in code against an account's second factors. It
-// is safe for concurrent use, and its guarantees (single use of each code,
-// throttling) hold across processes that share a store.
-type Verifier struct {
-	c Config
-}
-
-// NewVerifier returns a Verifier. Config.Store and Keyring are required.
-func NewVerifier(c Config) (*Verifier, error) {
-	c, err := c.resolved()
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkOutOfBand(); err != nil {
-		return nil, err
-	}
-	return &Verifier{c: c}, nil
-}
-
 // Verify checks code for account, after the account's password was
 // checked. code is a one-time code of a confirmed device or one of the
-// account's recovery codes (or, with Config.OutOfBand, an out-of-band
+// account's recovery codes (or, with Config.Phones.OutOfBand, an out-of-band
 // code), read as people type and paste them: leading and trailing white
 // space is ignored, and so are spaces and hyphens inside; any other
 // white space inside (a tab, a newline) makes the code malformed.
 //
 // One-time codes: every confirmed device is tried; a TOTP code is accepted
-// within Config.Skew steps of the expected step (centred on the device's
-// measured clock drift), an HOTP code within Config.LookAhead counters of
+// within Config.Codes.Skew steps of the expected step (centred on the device's
+// measured clock drift), an HOTP code within Config.Codes.LookAhead counters of
 // the next expected one. A code for a step or counter at or below the
 // device's last accepted one is ErrReplayed; the advance is an atomic
 // compare-and-set in the store, so of concurrent submissions of one code
 // exactly one succeeds. A TOTP code that matches outside the window but
-// within Config.MaxDrift steps is refused, and remembered: the device's
+// within Config.Codes.MaxDrift steps is refused, and remembered: the device's
 // next code at the same offset is accepted and the drift adopted.
 //
-// Out-of-band codes: with Config.OutOfBand set, a trusted phone number
+// Out-of-band codes: with Config.Phones.OutOfBand set, a trusted phone number
 // (Phones) is a second factor too - an account whose only factor it is
 // counts as enrolled - and a 6-digit code is also tried, after the
 // devices, against the account's live sign-in codes (Phones.SendCode):
 // each is single use, expires, and refuses even the right code after
-// Config.ChallengeAttempts wrong ones. Result.Factor is then FactorPhone.
+// Config.Phones.ChallengeAttempts wrong ones. Result.Factor is then FactorPhone.
 // SMS and voice are weaker factors than an authenticator app (see
 // Phones).
 //
 // Throttling: each attempt is counted as a failure before it is evaluated
-// (a success gives it back), under Config.Throttle: after its free
+// (a success gives it back), under Config.Throttle.Codes: after its free
 // failures, attempts are refused unevaluated with a *ThrottledError until
 // the back-off has passed, and once its long-horizon budget is spent (a
 // success does not clear it) until Refill forgives a failure
 // (ThrottledError.BudgetSpent; EventGuessing tells the backend). Recovery
-// codes have a budget of their own (Config.RecoveryThrottle), so an
+// codes have a budget of their own (Config.Throttle.Recovery), so an
 // attacker keeping the code throttle engaged cannot lock the owner out; a
 // right recovery code empties both. Once a code is consumed the
 // verification succeeds, even if the request's context ends meanwhile.
@@ -137,7 +118,7 @@ func NewVerifier(c Config) (*Verifier, error) {
 // Errors: ErrInvalidAccount, ErrMalformedCode (nothing counted),
 // ErrNotEnrolled, *ThrottledError (errors.Is ErrThrottled),
 // ErrInvalidCode, ErrReplayed, or a wrapped store or Keyring error.
-func (v *Verifier) Verify(ctx context.Context, account, code string) (res Result, err error) {
+func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, err error) {
 	if err := validAccount(account); err != nil {
 		return Result{}, err
 	}
@@ -149,7 +130,7 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (res Result
 			return Result{}, ErrMalformedCode
 		}
 	}
-	devs, err := v.c.Store.Devices(ctx, account)
+	devs, err := tf.c.Store.Devices(ctx, account)
 	if err != nil {
 		return Result{}, fmt.Errorf("twofa: verify: %w", err)
 	}
@@ -164,7 +145,7 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (res Result
 		}
 	}
 	devs = devs[:confirmed]
-	phones, err := v.trustedPhones(ctx, account) // 0 unless Config.OutOfBand
+	phones, err := tf.trustedPhones(ctx, account) // 0 unless Config.Phones.OutOfBand
 	if err != nil {
 		return Result{}, err
 	}
@@ -172,13 +153,13 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (res Result
 		return Result{}, ErrNotEnrolled
 	}
 	if recovery != "" {
-		return v.verifyRecovery(ctx, account, recovery)
+		return tf.verifyRecovery(ctx, account, recovery)
 	}
 	if fits == 0 && (phones == 0 || digits != ChallengeDigits) {
 		return Result{}, ErrMalformedCode
 	}
-	now := v.c.Clock.Now()
-	reserved, err := v.reserve(ctx, account, ScopeCode, v.c.Throttle, now)
+	now := tf.c.Clock.Now()
+	reserved, err := tf.reserve(ctx, account, ScopeCode, tf.c.Throttle.Codes, now)
 	if err != nil {
 		return Result{}, err
 	}
@@ -190,9 +171,9 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (res Result
 		if err != nil && !matched {
 			return
 		}
-		v.settle(ctx, func(ctx context.Context) error {
-			refund := v.c.Throttle.refund(now, v.c.Clock.Now())
-			return v.c.Store.ReleaseAttempt(ctx, account, ScopeCode, refund, err == nil)
+		tf.settle(ctx, func(ctx context.Context) error {
+			refund := tf.c.Throttle.Codes.refund(now, tf.c.Clock.Now())
+			return tf.c.Store.ReleaseAttempt(ctx, account, ScopeCode, refund, err == nil)
 		})
 	}()
 
@@ -212,14 +193,14 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (res Result
 				if resync {
 					continue // its secret did not open in the first pass
 				}
-				g, err := v.c.generator(d)
+				g, err := tf.c.generator(d)
 				if err != nil {
 					firstErr = cmp.Or(firstErr, err)
 					continue
 				}
 				gens[i] = g
 			}
-			switch o := v.check(d, gens[i], code, now, resync); o.kind {
+			switch o := tf.check(d, gens[i], code, now, resync); o.kind {
 			case outAccept:
 				if accept == nil {
 					accept = &o
@@ -245,51 +226,51 @@ func (v *Verifier) Verify(ctx context.Context, account, code string) (res Result
 		// write interrupted after it took effect would report an error
 		// for a code that is spent.
 		dctx, cancel := durable(ctx)
-		ok, err := v.c.Store.AdvanceCounter(dctx, account, accept.dev.ID, accept.step, accept.drift, now)
+		ok, err := tf.c.Store.AdvanceCounter(dctx, account, accept.dev.ID, accept.step, accept.drift, now)
 		cancel()
 		if err != nil {
 			return Result{}, fmt.Errorf("twofa: verify: %w", err)
 		}
 		if ok {
 			if accept.resynced {
-				v.c.Events.emit(ctx, Event{Type: EventDriftAdjusted, Account: account, DeviceID: accept.dev.ID, Time: now})
+				tf.c.Events.emit(ctx, Event{Type: EventDriftAdjusted, Account: account, DeviceID: accept.dev.ID, Time: now})
 			}
-			v.c.Events.emit(ctx, Event{Type: EventVerified, Account: account, DeviceID: accept.dev.ID, Time: now})
+			tf.c.Events.emit(ctx, Event{Type: EventVerified, Account: account, DeviceID: accept.dev.ID, Time: now})
 			return Result{Factor: FactorDevice, DeviceID: accept.dev.ID}, nil
 		}
 		// A concurrent verification consumed this step first.
 		replayed = accept.dev.ID
 	}
 	if phones > 0 && digits == ChallengeDigits {
-		if res, done, err := v.verifyChallenge(ctx, account, code, now); done || err != nil {
+		if res, done, err := tf.verifyChallenge(ctx, account, code, now); done || err != nil {
 			matched = matched || errors.Is(err, ErrReplayed)
 			return res, err
 		}
 	}
 	if replayed != "" {
-		v.c.Events.emit(ctx, Event{Type: EventReplayed, Account: account, DeviceID: replayed, Time: now})
+		tf.c.Events.emit(ctx, Event{Type: EventReplayed, Account: account, DeviceID: replayed, Time: now})
 		return Result{}, ErrReplayed
 	}
 	for _, o := range resyncs {
-		if err := v.c.Store.SetResync(ctx, account, o.dev.ID, o.step, o.drift); err != nil {
+		if err := tf.c.Store.SetResync(ctx, account, o.dev.ID, o.step, o.drift); err != nil {
 			return Result{}, fmt.Errorf("twofa: verify: %w", err)
 		}
 	}
 	if firstErr != nil {
 		return Result{}, fmt.Errorf("twofa: verify: %w", firstErr)
 	}
-	v.failed(ctx, account, ScopeCode, v.c.Throttle, reserved, now)
+	tf.failed(ctx, account, ScopeCode, tf.c.Throttle.Codes, reserved, now)
 	return Result{}, ErrInvalidCode
 }
 
 // failed reports an evaluated failure whose reservation left st: an
 // EventFailed, and an EventGuessing when it spent half or all of the
 // policy's budget.
-func (v *Verifier) failed(ctx context.Context, account, scope string, p ThrottlePolicy, st ThrottleState, now time.Time) {
-	v.c.Events.emit(ctx, Event{Type: EventFailed, Account: account, Time: now, Scope: scope, Failures: st.Failures})
+func (tf *TwoFA) failed(ctx context.Context, account, scope string, p ThrottlePolicy, st ThrottleState, now time.Time) {
+	tf.c.Events.emit(ctx, Event{Type: EventFailed, Account: account, Time: now, Scope: scope, Failures: st.Failures})
 	if p.Budget > 0 {
 		if left := p.budgetLeft(st, now); left == 0 || left == p.Budget/2 {
-			v.c.Events.emit(ctx, Event{Type: EventGuessing, Account: account, Time: now, Scope: scope, Failures: st.Failures, Remaining: left})
+			tf.c.Events.emit(ctx, Event{Type: EventGuessing, Account: account, Time: now, Scope: scope, Failures: st.Failures, Remaining: left})
 		}
 	}
 }
@@ -313,7 +294,7 @@ func durable(ctx context.Context) (context.Context, context.CancelFunc) {
 // under a durable context and its error does not reach the caller. Should
 // it fail, the cost is bounded: a back-off left in place until the next
 // success clears it, and one place of the budget taken for Refill.
-func (v *Verifier) settle(ctx context.Context, f func(context.Context) error) {
+func (tf *TwoFA) settle(ctx context.Context, f func(context.Context) error) {
 	ctx, cancel := durable(ctx)
 	defer cancel()
 	_ = f(ctx)
@@ -321,8 +302,8 @@ func (v *Verifier) settle(ctx context.Context, f func(context.Context) error) {
 
 // reserve counts an attempt in scope, returning the state it left, or
 // refuses it with a ThrottledError.
-func (v *Verifier) reserve(ctx context.Context, account, scope string, p ThrottlePolicy, now time.Time) (ThrottleState, error) {
-	st, ok, err := v.c.Store.ReserveAttempt(ctx, account, scope, now, p)
+func (tf *TwoFA) reserve(ctx context.Context, account, scope string, p ThrottlePolicy, now time.Time) (ThrottleState, error) {
+	st, ok, err := tf.c.Store.ReserveAttempt(ctx, account, scope, now, p)
 	if err != nil {
 		return st, fmt.Errorf("twofa: verify: %w", err)
 	}
@@ -331,19 +312,19 @@ func (v *Verifier) reserve(ctx context.Context, account, scope string, p Throttl
 	}
 	e := &ThrottledError{RetryAfter: p.retryAfter(st, now), BudgetSpent: p.budgetSpent(st, now)}
 	e.Until = now.Add(e.RetryAfter)
-	v.c.Events.emit(ctx, Event{Type: EventThrottled, Account: account, Time: now, Scope: scope, RetryAfter: e.RetryAfter, Failures: st.Failures})
+	tf.c.Events.emit(ctx, Event{Type: EventThrottled, Account: account, Time: now, Scope: scope, RetryAfter: e.RetryAfter, Failures: st.Failures})
 	return st, e
 }
 
 // ResetThrottle clears the account's throttles (codes, recovery codes and
 // app passwords), budgets included, for a support agent who has verified
 // the owner another way.
-func (v *Verifier) ResetThrottle(ctx context.Context, account string) error {
+func (tf *TwoFA) ResetThrottle(ctx context.Context, account string) error {
 	if err := validAccount(account); err != nil {
 		return err
 	}
 	for _, scope := range []string{ScopeCode, ScopeRecovery, ScopeAppPassword} {
-		if err := v.c.Store.ResetThrottle(ctx, account, scope); err != nil {
+		if err := tf.c.Store.ResetThrottle(ctx, account, scope); err != nil {
 			return fmt.Errorf("twofa: reset throttle: %w", err)
 		}
 	}
@@ -378,17 +359,17 @@ const resyncSpan = 10
 // with resync only outside it, within MaxDrift of now - Verify asks for
 // that only when no device's window matched, so the common success pays
 // for one window per device.
-func (v *Verifier) check(d Device, g *deviceGen, code string, now time.Time, resync bool) outcome {
+func (tf *TwoFA) check(d Device, g *deviceGen, code string, now time.Time, resync bool) outcome {
 	if g.hotp != nil {
 		if resync {
 			return outcome{}
 		}
-		first, last := hotpWindow(d.Counter, uint64(v.c.LookAhead))
+		first, last := hotpWindow(d.Counter, uint64(tf.c.Codes.LookAhead))
 		if m, err := g.hotp.VerifyRange(code, first, last); err == nil {
 			return outcome{kind: outAccept, dev: d, step: m}
 		}
 		if d.Counter > 0 {
-			back := min(d.Counter, uint64(v.c.LookAhead)+1)
+			back := min(d.Counter, uint64(tf.c.Codes.LookAhead)+1)
 			if _, err := g.hotp.VerifyRange(code, d.Counter-back, d.Counter-1); err == nil {
 				return outcome{kind: outReplay, dev: d}
 			}
@@ -400,9 +381,9 @@ func (v *Verifier) check(d Device, g *deviceGen, code string, now time.Time, res
 	if err != nil {
 		return outcome{} // before T0: nothing can match
 	}
-	maxDrift := int64(v.c.MaxDrift)
+	maxDrift := int64(tf.c.Codes.MaxDrift)
 	centre := addSteps(n, clampDrift(d.Drift, maxDrift))
-	lo, hi := window(centre, uint64(v.c.Skew), uint64(v.c.Skew))
+	lo, hi := window(centre, uint64(tf.c.Codes.Skew), uint64(tf.c.Codes.Skew))
 	hi = min(hi, ^uint64(0)-1)
 	if !resync && hi >= d.Counter {
 		if m, err := g.totp.verifyNearest(code, centre, max(lo, d.Counter), hi); err == nil {

@@ -10,11 +10,11 @@ import (
 	"github.com/twofa-go/twofa/twofatest"
 )
 
-// BenchmarkVerifierVerify measures one successful Verifier.Verify on
+// BenchmarkTwoFAVerify measures one successful TwoFA.Verify on
 // memstore with 1 and 5 confirmed TOTP devices (the matching one enrolled
 // last, so every device is tried), and a failed one. Each success uses a
 // fresh time step: the fake clock moves 30 s per iteration.
-func BenchmarkVerifierVerify(b *testing.B) {
+func BenchmarkTwoFAVerify(b *testing.B) {
 	for _, n := range []int{1, 5} {
 		b.Run(fmt.Sprintf("memstore/devices=%d/valid", n), func(b *testing.B) {
 			env, dev := benchEnv(b, n)
@@ -28,7 +28,7 @@ func BenchmarkVerifierVerify(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				env.Clock.Set(start.Add(time.Duration(i) * 30 * time.Second))
-				if _, err := env.Verifier.Verify(ctx, "bench", codes[i]); err != nil {
+				if _, err := env.TwoFA.Verify(ctx, "bench", codes[i]); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -40,7 +40,7 @@ func BenchmarkVerifierVerify(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := env.Verifier.Verify(ctx, "bench", wrong); err == nil {
+				if _, err := env.TwoFA.Verify(ctx, "bench", wrong); err == nil {
 					b.Fatal("wrong code accepted")
 				}
 			}
@@ -52,7 +52,7 @@ func BenchmarkVerifierVerify(b *testing.B) {
 // engages, and returns the last one.
 func benchEnv(b *testing.B, n int) (*twofatest.Env, *twofatest.Device) {
 	env := envWith(b, func(c *twofa.Config) {
-		c.Throttle = twofa.ThrottlePolicy{Free: 1 << 30, Base: time.Second, Max: time.Second}
+		c.Throttle.Codes = twofa.ThrottlePolicy{Free: 1 << 30, Base: time.Second, Max: time.Second}
 	})
 	var dev *twofatest.Device
 	for i := 0; i < n; i++ {

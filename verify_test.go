@@ -18,22 +18,12 @@ import (
 	"github.com/twofa-go/twofa/twofatest"
 )
 
-// envWith returns a twofatest environment whose managers use cfg's
+// envWith returns a twofatest environment whose installation uses cfg's
 // overrides (the zero fields keep the environment's values).
 func envWith(t testing.TB, mod func(*twofa.Config)) *twofatest.Env {
 	t.Helper()
 	env := twofatest.New(t)
-	if mod == nil {
-		return env
-	}
-	mod(&env.Config)
-	var err error
-	env.Devices, err = twofa.NewDevices(env.Config)
-	require.NoError(t, err)
-	env.Verifier, err = twofa.NewVerifier(env.Config)
-	require.NoError(t, err)
-	env.Recovery, err = twofa.NewRecoveryCodes(env.Config)
-	require.NoError(t, err)
+	env.Reconfigure(mod)
 	return env
 }
 
@@ -62,22 +52,22 @@ func TestVerifyAcceptsOnceThenReplayed(t *testing.T) {
 	dev := env.EnrollTOTP("alice")
 
 	code := dev.Code()
-	res, err := env.Verifier.Verify(ctx, "alice", code)
+	res, err := env.TwoFA.Verify(ctx, "alice", code)
 	require.NoError(t, err)
 	assert.Equal(t, twofa.FactorDevice, res.Factor)
 	assert.Equal(t, dev.ID, res.DeviceID)
 
-	_, err = env.Verifier.Verify(ctx, "alice", code)
+	_, err = env.TwoFA.Verify(ctx, "alice", code)
 	require.ErrorIs(t, err, twofa.ErrReplayed)
 
 	// An older code (previous step, still inside the skew) is a replay too.
 	env.Clock.Advance(30 * time.Second)
-	_, err = env.Verifier.Verify(ctx, "alice", code)
+	_, err = env.TwoFA.Verify(ctx, "alice", code)
 	require.ErrorIs(t, err, twofa.ErrReplayed)
 
 	// The next step's code works, typed with a space or a hyphen.
 	next := dev.Code()
-	_, err = env.Verifier.Verify(ctx, "alice", next[:3]+" "+next[3:])
+	_, err = env.TwoFA.Verify(ctx, "alice", next[:3]+" "+next[3:])
 	require.NoError(t, err)
 	assert.Equal(t, 2, env.Events.Count(twofa.EventVerified))
 	assert.Equal(t, 2, env.Events.Count(twofa.EventReplayed))
@@ -100,7 +90,7 @@ func TestVerifySkewWindow(t *testing.T) {
 			env := twofatest.New(t)
 			// Import a device so no step has been consumed by Confirm.
 			dev := importTOTP(t, env, "bob")
-			_, err := env.Verifier.Verify(ctx, "bob", dev.CodeAt(env.Clock.Now().Add(tc.offset)))
+			_, err := env.TwoFA.Verify(ctx, "bob", dev.CodeAt(env.Clock.Now().Add(tc.offset)))
 			if tc.ok {
 				require.NoError(t, err)
 			} else {
@@ -144,10 +134,10 @@ func TestVerifyConcurrentReplay(t *testing.T) {
 	t.Parallel()
 	for round := 0; round < 5; round++ {
 		env := envWith(t, func(c *twofa.Config) {
-			c.Throttle = twofa.ThrottlePolicy{Free: 1000, Base: time.Second, Max: time.Minute}
+			c.Throttle.Codes = twofa.ThrottlePolicy{Free: 1000, Base: time.Second, Max: time.Minute}
 		})
 		dev := env.EnrollTOTP("carol")
-		results := verifyConcurrently(env.Verifier, "carol", dev.Code(), 200)
+		results := verifyConcurrently(env.TwoFA, "carol", dev.Code(), 200)
 		assert.Equal(t, 1, results[nil], "round %d: successes", round)
 		assert.Equal(t, 199, results[twofa.ErrReplayed], "round %d: replays", round)
 		assert.Len(t, results, 2, "round %d: %v", round, results)
@@ -161,12 +151,12 @@ func TestVerifyConcurrentReplayDefaultThrottle(t *testing.T) {
 	t.Parallel()
 	env := twofatest.New(t)
 	dev := env.EnrollTOTP("dave")
-	results := verifyConcurrently(env.Verifier, "dave", dev.Code(), 200)
+	results := verifyConcurrently(env.TwoFA, "dave", dev.Code(), 200)
 	assert.Equal(t, 1, results[nil])
 	assert.Equal(t, 199, results[twofa.ErrReplayed]+results[twofa.ErrThrottled], "%v", results)
 }
 
-func verifyConcurrently(v *twofa.Verifier, account, code string, n int) map[error]int {
+func verifyConcurrently(v *twofa.TwoFA, account, code string, n int) map[error]int {
 	var (
 		mu      sync.Mutex
 		wg      sync.WaitGroup
@@ -199,9 +189,9 @@ func verifyConcurrently(v *twofa.Verifier, account, code string, n int) map[erro
 
 // TestThrottleSimulation runs an online guesser against one account with
 // one TOTP device and the default settings for 24 hours of fake time: it
-// submits a wrong code whenever the Verifier would evaluate one. The
+// submits a wrong code whenever TwoFA.Verify would evaluate one. The
 // success probability of a real guesser is computed from the attempts the
-// Verifier let through (each tries 2·skew+1 = 3 codes of 10^6).
+// TwoFA.Verify let through (each tries 2·skew+1 = 3 codes of 10^6).
 func TestThrottleSimulation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -214,13 +204,13 @@ func TestThrottleSimulation(t *testing.T) {
 	end := start.Add(24 * time.Hour)
 	evaluated, refused := 0, 0
 	for env.Clock.Now().Before(end) {
-		_, err := env.Verifier.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), 1))
+		_, err := env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), 1))
 		var te *twofa.ThrottledError
 		switch {
 		case errors.As(err, &te):
 			refused++
 			require.Positive(t, te.RetryAfter)
-			require.LessOrEqual(t, te.RetryAfter, twofa.DefaultThrottle.Max)
+			require.LessOrEqual(t, te.RetryAfter, cfgDefaults(t).Throttle.Codes.Max)
 			env.Clock.Advance(te.RetryAfter)
 		case errors.Is(err, twofa.ErrInvalidCode):
 			evaluated++
@@ -237,22 +227,22 @@ func TestThrottleSimulation(t *testing.T) {
 	// The attacker keeps the account throttled (one more guess as soon as
 	// the back-off lapses): the owner's code is refused unevaluated...
 	for {
-		_, err := env.Verifier.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), 1))
+		_, err := env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), 1))
 		if errors.Is(err, twofa.ErrThrottled) {
 			break
 		}
 		require.ErrorIs(t, err, twofa.ErrInvalidCode)
 	}
-	_, err = env.Verifier.Verify(ctx, "erin", dev.Code())
+	_, err = env.TwoFA.Verify(ctx, "erin", dev.Code())
 	require.ErrorIs(t, err, twofa.ErrThrottled)
 	// ...but a recovery code, throttled separately, gets the owner in.
-	res, err := env.Verifier.Verify(ctx, "erin", recovery[0])
+	res, err := env.TwoFA.Verify(ctx, "erin", recovery[0])
 	require.NoError(t, err)
 	assert.Equal(t, twofa.FactorRecoveryCode, res.Factor)
 	assert.Equal(t, twofa.RecoveryCodeCount-1, res.RecoveryCodesLeft)
 	// A support agent (or the owner, now signed in) can clear the throttle.
-	require.NoError(t, env.Verifier.ResetThrottle(ctx, "erin"))
-	_, err = env.Verifier.Verify(ctx, "erin", dev.Code())
+	require.NoError(t, env.TwoFA.ResetThrottle(ctx, "erin"))
+	_, err = env.TwoFA.Verify(ctx, "erin", dev.Code())
 	require.NoError(t, err)
 }
 
@@ -261,13 +251,13 @@ func TestThrottleBackoff(t *testing.T) {
 	ctx := context.Background()
 	env := twofatest.New(t)
 	dev := env.EnrollTOTP("frank")
-	p := twofa.DefaultThrottle
+	p := cfgDefaults(t).Throttle.Codes
 	for i := 1; i <= p.Free+3; i++ {
-		_, err := env.Verifier.Verify(ctx, "frank", wrongCode(t, dev, env.Clock.Now(), 1))
+		_, err := env.TwoFA.Verify(ctx, "frank", wrongCode(t, dev, env.Clock.Now(), 1))
 		require.ErrorIs(t, err, twofa.ErrInvalidCode, "attempt %d", i)
 		if d := p.Delay(i); d > 0 {
 			// Throttled now: even the right code is not evaluated.
-			_, err = env.Verifier.Verify(ctx, "frank", dev.Code())
+			_, err = env.TwoFA.Verify(ctx, "frank", dev.Code())
 			var te *twofa.ThrottledError
 			require.ErrorAs(t, err, &te, "after failure %d", i)
 			assert.Equal(t, d, te.RetryAfter)
@@ -277,7 +267,7 @@ func TestThrottleBackoff(t *testing.T) {
 	}
 	assert.Positive(t, env.Events.Count(twofa.EventThrottled))
 	// A success resets the count: the next failure is free again.
-	_, err := env.Verifier.Verify(ctx, "frank", dev.Code())
+	_, err := env.TwoFA.Verify(ctx, "frank", dev.Code())
 	require.NoError(t, err)
 	st, err := env.Store.Throttle(ctx, "frank", twofa.ScopeCode)
 	require.NoError(t, err)
@@ -294,10 +284,10 @@ func TestVerifyDrift(t *testing.T) {
 		dev := importTOTP(t, env, "gina")
 		slow := func() string { return dev.CodeAt(env.Clock.Now().Add(-60 * time.Second)) }
 
-		_, err := env.Verifier.Verify(ctx, "gina", slow())
+		_, err := env.TwoFA.Verify(ctx, "gina", slow())
 		require.ErrorIs(t, err, twofa.ErrInvalidCode, "outside the window: tolerated, not accepted")
 		env.Clock.Advance(30 * time.Second)
-		_, err = env.Verifier.Verify(ctx, "gina", slow())
+		_, err = env.TwoFA.Verify(ctx, "gina", slow())
 		require.NoError(t, err, "the second code at the same offset is accepted")
 		assert.Equal(t, 1, env.Events.Count(twofa.EventDriftAdjusted))
 		d, err := env.Store.Device(ctx, "gina", dev.ID)
@@ -307,7 +297,7 @@ func TestVerifyDrift(t *testing.T) {
 		// It keeps working, step after step, with no further resync.
 		for i := 0; i < 10; i++ {
 			env.Clock.Advance(30 * time.Second)
-			_, err = env.Verifier.Verify(ctx, "gina", slow())
+			_, err = env.TwoFA.Verify(ctx, "gina", slow())
 			require.NoError(t, err, "step %d", i)
 		}
 		assert.Equal(t, 1, env.Events.Count(twofa.EventDriftAdjusted))
@@ -317,7 +307,7 @@ func TestVerifyDrift(t *testing.T) {
 		t.Parallel()
 		env := twofatest.New(t)
 		dev := importTOTP(t, env, "hal")
-		_, err := env.Verifier.Verify(ctx, "hal", dev.CodeAt(env.Clock.Now().Add(-30*time.Second)))
+		_, err := env.TwoFA.Verify(ctx, "hal", dev.CodeAt(env.Clock.Now().Add(-30*time.Second)))
 		require.NoError(t, err)
 		d, err := env.Store.Device(ctx, "hal", dev.ID)
 		require.NoError(t, err)
@@ -325,7 +315,7 @@ func TestVerifyDrift(t *testing.T) {
 		// The window now centres one step back: two steps slow is inside
 		// it, where it would only have been tolerated before.
 		env.Clock.Advance(60 * time.Second)
-		_, err = env.Verifier.Verify(ctx, "hal", dev.CodeAt(env.Clock.Now().Add(-60*time.Second)))
+		_, err = env.TwoFA.Verify(ctx, "hal", dev.CodeAt(env.Clock.Now().Add(-60*time.Second)))
 		require.NoError(t, err)
 		assert.Zero(t, env.Events.Count(twofa.EventDriftAdjusted))
 	})
@@ -336,7 +326,7 @@ func TestVerifyDrift(t *testing.T) {
 			env := twofatest.New(t)
 			dev := importTOTP(t, env, "ivy")
 			for i := 0; i < 4; i++ {
-				_, err := env.Verifier.Verify(ctx, "ivy", dev.CodeAt(env.Clock.Now().Add(off)))
+				_, err := env.TwoFA.Verify(ctx, "ivy", dev.CodeAt(env.Clock.Now().Add(off)))
 				require.ErrorIs(t, err, twofa.ErrInvalidCode, "offset %v attempt %d", off, i)
 				env.Clock.Advance(30 * time.Second)
 			}
@@ -351,20 +341,20 @@ func TestVerifyDrift(t *testing.T) {
 		t.Parallel()
 		env := twofatest.New(t)
 		dev := importTOTP(t, env, "jon")
-		_, err := env.Verifier.Verify(ctx, "jon", dev.CodeAt(env.Clock.Now().Add(-90*time.Second)))
+		_, err := env.TwoFA.Verify(ctx, "jon", dev.CodeAt(env.Clock.Now().Add(-90*time.Second)))
 		require.ErrorIs(t, err, twofa.ErrInvalidCode)
 		env.Clock.Advance(30 * time.Second)
 		// Now three steps fast: inconsistent with the recorded -3.
-		_, err = env.Verifier.Verify(ctx, "jon", dev.CodeAt(env.Clock.Now().Add(90*time.Second)))
+		_, err = env.TwoFA.Verify(ctx, "jon", dev.CodeAt(env.Clock.Now().Add(90*time.Second)))
 		require.ErrorIs(t, err, twofa.ErrInvalidCode)
 	})
 
 	t.Run("drift tracking off", func(t *testing.T) {
 		t.Parallel()
-		env := envWith(t, func(c *twofa.Config) { c.MaxDrift = twofa.NoWindow })
+		env := envWith(t, func(c *twofa.Config) { c.Codes.NoDriftTracking = true })
 		dev := importTOTP(t, env, "kim")
 		for i := 0; i < 3; i++ {
-			_, err := env.Verifier.Verify(ctx, "kim", dev.CodeAt(env.Clock.Now().Add(-60*time.Second)))
+			_, err := env.TwoFA.Verify(ctx, "kim", dev.CodeAt(env.Clock.Now().Add(-60*time.Second)))
 			require.ErrorIs(t, err, twofa.ErrInvalidCode)
 			env.Clock.Advance(30 * time.Second)
 		}
@@ -377,21 +367,21 @@ func TestVerifyHOTP(t *testing.T) {
 	// Replays count as failures; a wide throttle keeps this test about
 	// windows.
 	env := envWith(t, func(c *twofa.Config) {
-		c.Throttle = twofa.ThrottlePolicy{Free: 100, Base: time.Second, Max: time.Minute}
+		c.Throttle.Codes = twofa.ThrottlePolicy{Free: 100, Base: time.Second, Max: time.Minute}
 	})
 	dev := env.EnrollHOTP("liz") // counter 0 used by the confirmation
 
 	// Look-ahead: counters 1..6 are in the window (next expected 1, +5).
-	_, err := env.Verifier.Verify(ctx, "liz", dev.HOTPCode(7))
+	_, err := env.TwoFA.Verify(ctx, "liz", dev.HOTPCode(7))
 	require.ErrorIs(t, err, twofa.ErrInvalidCode)
-	_, err = env.Verifier.Verify(ctx, "liz", dev.HOTPCode(6))
+	_, err = env.TwoFA.Verify(ctx, "liz", dev.HOTPCode(6))
 	require.NoError(t, err)
 	// Everything at or below 6 is now a replay, as far back as the window looks.
 	for c := uint64(1); c <= 6; c++ {
-		_, err = env.Verifier.Verify(ctx, "liz", dev.HOTPCode(c))
+		_, err = env.TwoFA.Verify(ctx, "liz", dev.HOTPCode(c))
 		require.ErrorIs(t, err, twofa.ErrReplayed, "counter %d", c)
 	}
-	_, err = env.Verifier.Verify(ctx, "liz", dev.HOTPCode(7))
+	_, err = env.TwoFA.Verify(ctx, "liz", dev.HOTPCode(7))
 	require.NoError(t, err)
 }
 
@@ -406,14 +396,14 @@ func TestVerifyHOTPCounterTop(t *testing.T) {
 	require.NoError(t, err)
 	h, err := k.HOTP()
 	require.NoError(t, err)
-	_, err = env.Verifier.Verify(ctx, "max", h.Code(math.MaxUint64-2))
+	_, err = env.TwoFA.Verify(ctx, "max", h.Code(math.MaxUint64-2))
 	require.NoError(t, err)
-	_, err = env.Verifier.Verify(ctx, "max", h.Code(math.MaxUint64-1))
+	_, err = env.TwoFA.Verify(ctx, "max", h.Code(math.MaxUint64-1))
 	require.NoError(t, err)
 	// 2^64-1 cannot be followed by a next counter: it is never accepted.
-	_, err = env.Verifier.Verify(ctx, "max", h.Code(math.MaxUint64))
+	_, err = env.TwoFA.Verify(ctx, "max", h.Code(math.MaxUint64))
 	require.Error(t, err)
-	_, err = env.Verifier.Verify(ctx, "max", h.Code(math.MaxUint64-1))
+	_, err = env.TwoFA.Verify(ctx, "max", h.Code(math.MaxUint64-1))
 	require.ErrorIs(t, err, twofa.ErrReplayed)
 }
 
@@ -424,11 +414,11 @@ func TestVerifyErrors(t *testing.T) {
 	dev := env.EnrollTOTP("mia")
 
 	for _, account := range []string{"", strings.Repeat("a", twofa.MaxAccountIDLen+1), "a\x00b", "\xff"} {
-		_, err := env.Verifier.Verify(ctx, account, dev.Code())
+		_, err := env.TwoFA.Verify(ctx, account, dev.Code())
 		require.ErrorIs(t, err, twofa.ErrInvalidAccount, "%q", account)
 	}
 	for _, code := range []string{"", "12345", "123456789", "12a456", "１２３４５６", strings.Repeat("1", 1<<20), "12345\x00", "abc"} {
-		_, err := env.Verifier.Verify(ctx, "mia", code)
+		_, err := env.TwoFA.Verify(ctx, "mia", code)
 		require.ErrorIs(t, err, twofa.ErrMalformedCode, "%q", code)
 	}
 	// Malformed input changed nothing.
@@ -436,17 +426,17 @@ func TestVerifyErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, st.Failures)
 	// 8 digits when every device shows 6: malformed for this account.
-	_, err = env.Verifier.Verify(ctx, "mia", "12345678")
+	_, err = env.TwoFA.Verify(ctx, "mia", "12345678")
 	require.ErrorIs(t, err, twofa.ErrMalformedCode)
 
-	_, err = env.Verifier.Verify(ctx, "nobody", "123456")
+	_, err = env.TwoFA.Verify(ctx, "nobody", "123456")
 	require.ErrorIs(t, err, twofa.ErrNotEnrolled)
-	_, err = env.Verifier.Verify(ctx, "nobody", "abcde-fghjk")
+	_, err = env.TwoFA.Verify(ctx, "nobody", "abcde-fghjk")
 	require.ErrorIs(t, err, twofa.ErrNotEnrolled)
 
 	// Before T0 (the fake clock in 1960): nothing matches.
 	env.Clock.Set(time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC))
-	_, err = env.Verifier.Verify(ctx, "mia", "123456")
+	_, err = env.TwoFA.Verify(ctx, "mia", "123456")
 	require.ErrorIs(t, err, twofa.ErrInvalidCode)
 }
 
@@ -466,10 +456,10 @@ func TestVerifyTamperedDevice(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 
-	_, err = env.Verifier.Verify(ctx, "ned", bad.Code())
+	_, err = env.TwoFA.Verify(ctx, "ned", bad.Code())
 	require.ErrorIs(t, err, twofa.ErrInvalidSealed)
 	assert.NotContains(t, err.Error(), bad.Key.Secret.Base32())
-	res, err := env.Verifier.Verify(ctx, "ned", good.Code())
+	res, err := env.TwoFA.Verify(ctx, "ned", good.Code())
 	require.NoError(t, err)
 	assert.Equal(t, good.ID, res.DeviceID)
 
@@ -477,8 +467,8 @@ func TestVerifyTamperedDevice(t *testing.T) {
 	// counts against the budget although the answer is an error, so a
 	// tampered record cannot be used to guess without limit.
 	spent := false
-	for range 2 * twofa.DefaultThrottle.Budget {
-		_, err := env.Verifier.Verify(ctx, "ned", wrongCode(t, good, env.Clock.Now(), twofa.DefaultMaxDrift+1))
+	for range 2 * cfgDefaults(t).Throttle.Codes.Budget {
+		_, err := env.TwoFA.Verify(ctx, "ned", wrongCode(t, good, env.Clock.Now(), twofa.DefaultMaxDrift+1))
 		var te *twofa.ThrottledError
 		if errors.As(err, &te) {
 			if spent = te.BudgetSpent; spent {
@@ -557,7 +547,7 @@ func TestVerifyStoreErrors(t *testing.T) {
 			fs := &failingStore{Store: env.Store, fail: method}
 			cfg := env.Config
 			cfg.Store = fs
-			v, err := twofa.NewVerifier(cfg)
+			v, err := twofa.New(cfg)
 			require.NoError(t, err)
 			input := dev.Code()
 			if method == "ConsumeRecoveryCode" {
@@ -566,7 +556,7 @@ func TestVerifyStoreErrors(t *testing.T) {
 			_, err = v.Verify(ctx, "olga", input)
 			require.ErrorIs(t, err, errBoom)
 			assert.NotContains(t, err.Error(), input)
-			_, err = env.Verifier.Verify(ctx, "olga", input)
+			_, err = env.TwoFA.Verify(ctx, "olga", input)
 			require.NoError(t, err, "the code was not consumed")
 		})
 	}
@@ -587,7 +577,7 @@ func TestVerifySucceedsOnceConsumed(t *testing.T) {
 			require.NoError(t, err)
 			cfg := env.Config
 			cfg.Store = &failingStore{Store: env.Store, fail: method}
-			v, err := twofa.NewVerifier(cfg)
+			v, err := twofa.New(cfg)
 			require.NoError(t, err)
 			res, err := v.Verify(ctx, "olga", dev.Code())
 			require.NoError(t, err)
@@ -628,14 +618,14 @@ func TestVerifyCancelledAfterConsume(t *testing.T) {
 	dev := env.EnrollTOTP("pia")
 	codes, err := env.Recovery.Generate(t.Context(), "pia")
 	require.NoError(t, err)
-	_, err = env.Verifier.Verify(t.Context(), "pia", wrongCode(t, dev, env.Clock.Now(), 1))
+	_, err = env.TwoFA.Verify(t.Context(), "pia", wrongCode(t, dev, env.Clock.Now(), 1))
 	require.ErrorIs(t, err, twofa.ErrInvalidCode)
 
 	for _, input := range []string{dev.Code(), codes[0]} {
 		ctx, cancel := context.WithCancel(context.Background())
 		cfg := env.Config
 		cfg.Store = &cancellingStore{Store: env.Store, cancel: cancel}
-		v, err := twofa.NewVerifier(cfg)
+		v, err := twofa.New(cfg)
 		require.NoError(t, err)
 		res, err := v.Verify(ctx, "pia", input)
 		require.NoError(t, err)
@@ -659,15 +649,15 @@ func TestVerifyCancelledContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	code := dev.Code()
-	_, err := env.Verifier.Verify(ctx, "pia", code)
+	_, err := env.TwoFA.Verify(ctx, "pia", code)
 	require.ErrorIs(t, err, context.Canceled)
 	// Nothing was consumed: the code still works.
-	_, err = env.Verifier.Verify(context.Background(), "pia", code)
+	_, err = env.TwoFA.Verify(context.Background(), "pia", code)
 	require.NoError(t, err)
 }
 
 // No secret, code or recovery code appears in any error, event or printed
-// value the Verifier produces.
+// value TwoFA.Verify produces.
 func TestVerifyLeaksNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -685,18 +675,18 @@ func TestVerifyLeaksNothing(t *testing.T) {
 		}
 	}
 	good := dev.Code()
-	record(env.Verifier.Verify(ctx, "quinn", good))
-	record(env.Verifier.Verify(ctx, "quinn", good))
+	record(env.TwoFA.Verify(ctx, "quinn", good))
+	record(env.TwoFA.Verify(ctx, "quinn", good))
 	wrong := wrongCode(t, dev, env.Clock.Now(), 1)
 	for i := 0; i < 10; i++ {
-		record(env.Verifier.Verify(ctx, "quinn", wrong))
+		record(env.TwoFA.Verify(ctx, "quinn", wrong))
 	}
-	record(env.Verifier.Verify(ctx, "quinn", codes[1]))
-	record(env.Verifier.Verify(ctx, "quinn", codes[1]))
+	record(env.TwoFA.Verify(ctx, "quinn", codes[1]))
+	record(env.TwoFA.Verify(ctx, "quinn", codes[1]))
 	for _, e := range env.Events.Events() {
 		outputs = append(outputs, fmt.Sprintf("%v %+v %#v", e, e, e))
 	}
-	outputs = append(outputs, fmt.Sprintf("%v %+v %#v", env.Verifier, env.Verifier, env.Verifier))
+	outputs = append(outputs, fmt.Sprintf("%v %+v %#v", env.TwoFA, env.TwoFA, env.TwoFA))
 	all := strings.Join(outputs, "\n")
 	for _, s := range append(secrets, good, wrong, codes[1], strings.ReplaceAll(codes[1], "-", "")) {
 		assert.NotContains(t, all, s)
@@ -728,7 +718,7 @@ func TestVerifySealedBindsParameters(t *testing.T) {
 			require.NoError(t, st.InsertDevice(ctx, copied, 10, copied.CreatedAt))
 			cfg := env.Config
 			cfg.Store = st
-			v, err := twofa.NewVerifier(cfg)
+			v, err := twofa.New(cfg)
 			require.NoError(t, err)
 			code := dev.Code()
 			if copied.Digits == 8 {
@@ -760,7 +750,7 @@ func TestVerifyPhoneSucceedsOnceConsumed(t *testing.T) {
 	code := env.SignInCode("alice", id)
 	cfg := env.Config
 	cfg.Store = touchFailingStore{env.Store}
-	v, err := twofa.NewVerifier(cfg)
+	v, err := twofa.New(cfg)
 	require.NoError(t, err)
 	res, err := v.Verify(t.Context(), "alice", code)
 	require.NoError(t, err)
@@ -793,7 +783,7 @@ func TestVerifyCancelledDuringConsume(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := env.Config
 	cfg.Store = &lateErrorStore{Store: env.Store, cancel: cancel}
-	v, err := twofa.NewVerifier(cfg)
+	v, err := twofa.New(cfg)
 	require.NoError(t, err)
 	res, err := v.Verify(ctx, "pia", dev.Code())
 	require.NoError(t, err)

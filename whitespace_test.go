@@ -44,10 +44,10 @@ var wsParsers = []wsParser{
 			return err
 		}
 	}},
-	{"Verifier.Verify device code", twofa.ErrMalformedCode, func(t *testing.T) (string, func(string) error) {
+	{"TwoFA.Verify device code", twofa.ErrMalformedCode, func(t *testing.T) (string, func(string) error) {
 		env := twofatest.New(t)
 		d := env.EnrollTOTP("alice")
-		return d.Code(), func(in string) error { _, err := env.Verifier.Verify(t.Context(), "alice", in); return err }
+		return d.Code(), func(in string) error { _, err := env.TwoFA.Verify(t.Context(), "alice", in); return err }
 	}},
 	{"Devices.Confirm", twofa.ErrMalformedCode, func(t *testing.T) (string, func(string) error) {
 		env := twofatest.New(t)
@@ -59,20 +59,20 @@ var wsParsers = []wsParser{
 		require.NoError(t, err)
 		return code, func(in string) error { return env.Devices.Confirm(t.Context(), "alice", e.Device.ID, in) }
 	}},
-	{"Verifier.Verify recovery code", twofa.ErrMalformedCode, func(t *testing.T) (string, func(string) error) {
+	{"TwoFA.Verify recovery code", twofa.ErrMalformedCode, func(t *testing.T) (string, func(string) error) {
 		env := twofatest.New(t)
 		env.EnrollTOTP("alice")
 		codes, err := env.Recovery.Generate(t.Context(), "alice")
 		require.NoError(t, err)
 		return strings.ReplaceAll(codes[0], "-", ""), func(in string) error {
-			_, err := env.Verifier.Verify(t.Context(), "alice", in)
+			_, err := env.TwoFA.Verify(t.Context(), "alice", in)
 			return err
 		}
 	}},
 	{"AppPasswords.Verify", twofa.ErrMalformedAppPassword, func(t *testing.T) (string, func(string) error) {
 		env := twofatest.New(t)
 		env.EnrollTOTP("alice")
-		ap, err := twofa.NewAppPasswords(env.Config)
+		ap, err := newAppPasswords(env.Config)
 		require.NoError(t, err)
 		pw, _, err := ap.Create(t.Context(), "alice", "Mail")
 		require.NoError(t, err)
@@ -83,7 +83,7 @@ var wsParsers = []wsParser{
 		p, code := addPhone(t, env, "alice", phoneUS)
 		return code, func(in string) error { return env.Phones.Confirm(t.Context(), "alice", p.ID, in) }
 	}},
-	{"Verifier.Verify out-of-band code", twofa.ErrMalformedCode, func(t *testing.T) (string, func(string) error) {
+	{"TwoFA.Verify out-of-band code", twofa.ErrMalformedCode, func(t *testing.T) (string, func(string) error) {
 		env := oobEnv(t)
 		p, code := addPhone(t, env, "alice", phoneUS)
 		require.NoError(t, env.Phones.Confirm(t.Context(), "alice", p.ID, code))
@@ -91,7 +91,7 @@ var wsParsers = []wsParser{
 		_, err := env.Phones.SendCode(t.Context(), "alice", p.ID, twofa.ChannelSMS)
 		require.NoError(t, err)
 		return env.Sender.Code(phoneUS.E164), func(in string) error {
-			_, err := env.Verifier.Verify(t.Context(), "alice", in)
+			_, err := env.TwoFA.Verify(t.Context(), "alice", in)
 			return err
 		}
 	}},

@@ -188,10 +188,9 @@ func TestBrowsersManager(t *testing.T) {
 		env := twofatest.New(t)
 		cfg := env.Config
 		cfg.Store = s
-		devices, err := twofa.NewDevices(cfg)
+		tf, err := twofa.New(cfg)
 		must(t, err)
-		browsers, err := twofa.NewBrowsers(cfg)
-		must(t, err)
+		devices, browsers := tf.Devices, tf.Browsers
 		dev := twofatest.EnrollDevice(t, devices, env.Clock, "alice", twofa.EnrollOptions{})
 
 		token, info, err := browsers.Trust(ctx, "alice", "Firefox on Linux")

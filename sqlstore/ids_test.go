@@ -51,17 +51,11 @@ func newIDFixture(t *testing.T, s twofa.Store) *idFixture {
 	env := twofatest.New(t)
 	cfg := env.Config
 	cfg.Store = s
-	cfg.OutOfBand = true
+	cfg.Phones.OutOfBand = true
 	f := &idFixture{env: env, store: s}
-	var err error
-	f.devices, err = twofa.NewDevices(cfg)
+	tf, err := twofa.New(cfg)
 	must(t, err)
-	f.apps, err = twofa.NewAppPasswords(cfg)
-	must(t, err)
-	f.browsers, err = twofa.NewBrowsers(cfg)
-	must(t, err)
-	f.phones, err = twofa.NewPhones(cfg)
-	must(t, err)
+	f.devices, f.apps, f.browsers, f.phones = tf.Devices, tf.AppPasswords, tf.Browsers, tf.Phones
 
 	f.confirmedDevice = twofatest.EnrollDevice(t, f.devices, env.Clock, idAccount, twofa.EnrollOptions{}).ID
 	e, err := f.devices.Enroll(ctx, idAccount, "pending", twofa.EnrollOptions{})

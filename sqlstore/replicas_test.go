@@ -21,8 +21,15 @@ import (
 type replica struct {
 	store    *sqlstore.Store
 	devices  *twofa.Devices
-	verifier *twofa.Verifier
+	verifier *twofa.TwoFA
 	recovery *twofa.RecoveryCodes
+}
+
+// defaults returns the resolved default Config of an installation, for
+// tests that read a default.
+func defaults(tb testing.TB) twofa.Config {
+	tb.Helper()
+	return twofatest.New(tb).TwoFA.Config()
 }
 
 // wideThrottle never refuses an attempt unevaluated, so that concurrent
@@ -52,19 +59,12 @@ func replicas(tb testing.TB, b backend, n int, clock twofa.Clock, throttle twofa
 			tb.Fatalf("replica %d: migrate: %v", i, err)
 		}
 		cfg := twofa.Config{Store: s, Keyring: kr, Issuer: "Replicas", Clock: clock,
-			Throttle: throttle, RecoveryThrottle: throttle}
-		r := replica{store: s}
-		var err error
-		if r.devices, err = twofa.NewDevices(cfg); err != nil {
+			Throttle: twofa.ThrottleConfig{Codes: throttle, Recovery: throttle}}
+		tf, err := twofa.New(cfg)
+		if err != nil {
 			tb.Fatal(err)
 		}
-		if r.verifier, err = twofa.NewVerifier(cfg); err != nil {
-			tb.Fatal(err)
-		}
-		if r.recovery, err = twofa.NewRecoveryCodes(cfg); err != nil {
-			tb.Fatal(err)
-		}
-		rs = append(rs, r)
+		rs = append(rs, replica{store: s, devices: tf.Devices, verifier: tf, recovery: tf.Recovery})
 	}
 	return rs
 }
@@ -114,7 +114,7 @@ func tally(rs []replica, account, input string, n int) (ok, replayed, invalid in
 	return nOK.Load(), nReplayed.Load(), nInvalid.Load(), others
 }
 
-// TestReplicasOneCodeOnce: two Verifiers with separate pools on one
+// TestReplicasOneCodeOnce: two installations with separate pools on one
 // database receive 200 concurrent submissions of one valid code: exactly
 // one succeeds, every other is ErrReplayed.
 func TestReplicasOneCodeOnce(t *testing.T) {
@@ -192,8 +192,8 @@ func TestReplicasThrottleHolds(t *testing.T) {
 			}
 			throttled++
 		}
-		if int(invalid) != twofa.DefaultThrottle.Free+1 || throttled != 100-int(invalid) {
-			t.Errorf("%d evaluated, %d throttled; want %d evaluated", invalid, throttled, twofa.DefaultThrottle.Free+1)
+		if int(invalid) != defaults(t).Throttle.Codes.Free+1 || throttled != 100-int(invalid) {
+			t.Errorf("%d evaluated, %d throttled; want %d evaluated", invalid, throttled, defaults(t).Throttle.Codes.Free+1)
 		}
 	})
 }
@@ -212,7 +212,7 @@ func wrongCode(totp *twofa.TOTP, now time.Time) string {
 	}
 }
 
-// BenchmarkVerify measures Verifier.Verify accepting a code, end to end
+// BenchmarkVerify measures TwoFA.Verify accepting a code, end to end
 // on a SQL store: load the devices, reserve an attempt, open the sealed
 // secret, advance the counter, reset the throttle. Sequential: one
 // account; parallel: one account per goroutine, as concurrent logins.
@@ -289,14 +289,12 @@ func TestReplicasRealClocksNoSpuriousThrottle(t *testing.T) {
 		// Rebuild the two replicas on clocks 25 ms apart, sharing one keyring.
 		key := newKeyring(t)
 		for i, off := range []time.Duration{0, -25 * time.Millisecond} {
-			cfg := twofa.Config{Store: rs[i].store, Keyring: key, Issuer: "Replicas", Clock: offsetClock(off), Throttle: p}
-			var err error
-			if rs[i].devices, err = twofa.NewDevices(cfg); err != nil {
+			cfg := twofa.Config{Store: rs[i].store, Keyring: key, Issuer: "Replicas", Clock: offsetClock(off), Throttle: twofa.ThrottleConfig{Codes: p}}
+			tf, err := twofa.New(cfg)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if rs[i].verifier, err = twofa.NewVerifier(cfg); err != nil {
-				t.Fatal(err)
-			}
+			rs[i].devices, rs[i].verifier = tf.Devices, tf
 		}
 		e, err := rs[0].devices.Enroll(ctx, "alice", "phone", twofa.EnrollOptions{})
 		if err != nil {

@@ -445,8 +445,8 @@ func TestDeleteExpiredDevices(t *testing.T) {
 // left out (storetest checks budgets against ThrottlePolicy.Reserve).
 func TestReserveAttempt(t *testing.T) {
 	policies := []twofa.ThrottlePolicy{
-		twofa.DefaultThrottle,
-		twofa.RecoveryThrottle,
+		defaults(t).Throttle.Codes,
+		defaults(t).Throttle.Recovery,
 		{Free: 0, Base: time.Second, Max: time.Second},
 		{Free: 2, Base: 3 * time.Millisecond, Max: 100 * time.Millisecond}, // Max not a power-of-two multiple
 		{Free: 1, Base: 0, Max: time.Hour},                                 // no delay at all

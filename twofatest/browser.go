@@ -7,18 +7,6 @@ import (
 	"github.com/twofa-go/twofa"
 )
 
-// NewBrowsers returns a trusted-browser manager on the Env's Config (its
-// memstore, keyring, clock and event Recorder). It fails the test on
-// error.
-func (e *Env) NewBrowsers() *twofa.Browsers {
-	e.T.Helper()
-	b, err := twofa.NewBrowsers(e.Config)
-	if err != nil {
-		e.T.Fatalf("twofatest: %v", err)
-	}
-	return b
-}
-
 // TrustBrowser trusts a browser for account, labelled label, as a sign-in
 // that passed the second factor with "don't ask again" ticked would, and
 // returns its token: put it in a request with AddBrowserCookie. The
@@ -26,7 +14,7 @@ func (e *Env) NewBrowsers() *twofa.Browsers {
 // fails the test on error.
 func (e *Env) TrustBrowser(account, label string) string {
 	e.T.Helper()
-	tok, _, err := e.NewBrowsers().Trust(context.Background(), account, label)
+	tok, _, err := e.Browsers.Trust(context.Background(), account, label)
 	if err != nil {
 		e.T.Fatalf("twofatest: trust browser: %v", err)
 	}

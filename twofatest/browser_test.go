@@ -28,7 +28,7 @@ func TestTrustBrowser(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, tok, got)
 
-	b := env.NewBrowsers()
+	b := env.Browsers
 	info, err := b.Check(context.Background(), "alice", got)
 	require.NoError(t, err)
 	assert.Equal(t, "test browser", info.Label)

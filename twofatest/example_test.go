@@ -13,8 +13,8 @@ import (
 
 // signIn is the application code under test: the second step of its
 // login flow, which turns Verify's answer into a message for the user.
-func signIn(ctx context.Context, v *twofa.Verifier, account, code string) string {
-	_, err := v.Verify(ctx, account, code)
+func signIn(ctx context.Context, tf *twofa.TwoFA, account, code string) string {
+	_, err := tf.Verify(ctx, account, code)
 	var throttled *twofa.ThrottledError
 	switch {
 	case err == nil:
@@ -41,7 +41,7 @@ func testSignIn(t testing.TB) {
 	phone := env.EnrollTOTP("alice")
 
 	check := func(what, code, want string) {
-		got := signIn(ctx, env.Verifier, "alice", code)
+		got := signIn(ctx, env.TwoFA, "alice", code)
 		if got != want {
 			t.Errorf("%s: got %q, want %q", what, got, want)
 		}

@@ -67,32 +67,19 @@ func (s *Sender) Code(to string) string {
 	return m.Code
 }
 
-// EnableOutOfBand sets Config.OutOfBand and rebuilds Devices, the Verifier
-// and Phones with it, so that codes sent to trusted phones are a second
-// factor at sign-in. It fails the test on error.
+// EnableOutOfBand sets Config.Phones.OutOfBand and rebuilds the
+// installation (Reconfigure), so that codes sent to trusted phones are a
+// second factor at sign-in. It fails the test on error.
 func (e *Env) EnableOutOfBand() {
 	e.T.Helper()
-	e.Config.OutOfBand = true
-	var err error
-	if e.Devices, err = twofa.NewDevices(e.Config); err != nil {
-		e.T.Fatalf("twofatest: %v", err)
-	}
-	if e.Verifier, err = twofa.NewVerifier(e.Config); err != nil {
-		e.T.Fatalf("twofatest: %v", err)
-	}
-	if e.Recovery, err = twofa.NewRecoveryCodes(e.Config); err != nil {
-		e.T.Fatalf("twofatest: %v", err)
-	}
-	if e.Phones, err = twofa.NewPhones(e.Config); err != nil {
-		e.T.Fatalf("twofatest: %v", err)
-	}
+	e.Reconfigure(func(c *twofa.Config) { c.Phones.OutOfBand = true })
 }
 
 // TrustPhone adds the number to the account and confirms it with the
 // code the Sender recorded, as its owner typing the text would, and
 // returns the phone's ID. The confirmation code counts toward the
-// number's send limits: advance the Clock by Config.ResendCooldown
-// (twofa.DefaultResendCooldown unless set) before sending it another
+// number's send limits: advance the Clock by
+// ResendCooldown before sending it another
 // code. It fails the test on error.
 func (e *Env) TrustPhone(account string, n twofa.PhoneNumber) string {
 	e.T.Helper()
@@ -128,8 +115,5 @@ func (e *Env) SignInCode(account, phoneID string) string {
 
 // ResendCooldown is the Env's wait between two codes to one number.
 func (e *Env) ResendCooldown() time.Duration {
-	if e.Config.ResendCooldown != 0 {
-		return e.Config.ResendCooldown
-	}
-	return twofa.DefaultResendCooldown
+	return e.TwoFA.Config().Phones.ResendCooldown
 }

@@ -68,7 +68,7 @@ func TestEnvPhones(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].ID != id || list[0].State != twofa.PhoneTrusted {
 		t.Fatalf("List after TrustPhone = %+v, %v", list, err)
 	}
-	if _, err := env.Verifier.Verify(ctx, "alice", "123456"); !errors.Is(err, twofa.ErrNotEnrolled) {
+	if _, err := env.TwoFA.Verify(ctx, "alice", "123456"); !errors.Is(err, twofa.ErrNotEnrolled) {
 		t.Errorf("Verify without OutOfBand = %v, want ErrNotEnrolled", err)
 	}
 	env.EnableOutOfBand()
@@ -77,11 +77,11 @@ func TestEnvPhones(t *testing.T) {
 	}
 	env.Clock.Advance(env.ResendCooldown())
 	code := env.SignInCode("alice", id)
-	res, err := env.Verifier.Verify(ctx, "alice", code)
+	res, err := env.TwoFA.Verify(ctx, "alice", code)
 	if err != nil || res.Factor != twofa.FactorPhone || res.PhoneID != id {
 		t.Errorf("Verify(sign-in code) = %+v, %v", res, err)
 	}
-	env.Config.ResendCooldown = time.Second
+	env.Reconfigure(func(c *twofa.Config) { c.Phones.ResendCooldown = time.Second })
 	if env.ResendCooldown() != time.Second {
 		t.Errorf("ResendCooldown = %v, want the Config's", env.ResendCooldown())
 	}

@@ -5,8 +5,8 @@
 //
 //	env := twofatest.New(t)
 //	dev := env.EnrollTOTP("alice")
-//	_, err := env.Verifier.Verify(ctx, "alice", dev.Code())   // accepted
-//	env.Clock.Advance(30 * time.Second)                          // next code
+//	_, err := env.TwoFA.Verify(ctx, "alice", dev.Code()) // accepted
+//	env.Clock.Advance(30 * time.Second)                  // next code
 package twofatest
 
 import (
@@ -59,20 +59,25 @@ func (c *Clock) Advance(d time.Duration) {
 var _ twofa.Clock = (*Clock)(nil)
 
 // Env is an in-memory twofa installation on a fake clock: what a test of
-// a login flow needs. Its fields are ready to use; change Config and build
-// new managers with it for other settings.
+// a login flow needs. Its fields are ready to use: TwoFA is the
+// installation, built from Config, and Devices, Recovery, AppPasswords,
+// Phones and Browsers point into it. Reconfigure rebuilds it with other
+// settings.
 type Env struct {
-	T        testing.TB
-	Clock    *Clock
-	Store    *memstore.Store
-	Keyring  *keyring.Keyring
-	Events   *Recorder
-	Config   twofa.Config
-	Devices  *twofa.Devices
-	Verifier *twofa.Verifier
-	Recovery *twofa.RecoveryCodes
-	Sender   *Sender       // records the codes Phones sends
-	Phones   *twofa.Phones // Config.OutOfBand is off: see EnableOutOfBand
+	T       testing.TB
+	Clock   *Clock
+	Store   *memstore.Store
+	Keyring *keyring.Keyring
+	Events  *Recorder
+	Sender  *Sender // records the codes Phones sends
+
+	Config       twofa.Config // what TwoFA was built from; change it with Reconfigure
+	TwoFA        *twofa.TwoFA
+	Devices      *twofa.Devices       // TwoFA.Devices
+	Recovery     *twofa.RecoveryCodes // TwoFA.Recovery
+	AppPasswords *twofa.AppPasswords  // TwoFA.AppPasswords
+	Phones       *twofa.Phones        // TwoFA.Phones; Config.Phones.OutOfBand is off: see EnableOutOfBand
+	Browsers     *twofa.Browsers      // TwoFA.Browsers
 }
 
 // New returns an Env at Start with a random keyring, memstore, default
@@ -90,21 +95,29 @@ func New(t testing.TB) *Env {
 	e := &Env{T: t, Clock: NewClock(Start), Store: memstore.New(), Keyring: kr, Events: &Recorder{}, Sender: &Sender{}}
 	e.Config = twofa.Config{
 		Store: e.Store, Keyring: kr, Issuer: "twofatest", Clock: e.Clock, Events: e.Events.Hook,
-		Sender: e.Sender,
+		Phones: twofa.PhonePolicy{Sender: e.Sender},
 	}
-	if e.Devices, err = twofa.NewDevices(e.Config); err != nil {
-		t.Fatalf("twofatest: %v", err)
-	}
-	if e.Verifier, err = twofa.NewVerifier(e.Config); err != nil {
-		t.Fatalf("twofatest: %v", err)
-	}
-	if e.Recovery, err = twofa.NewRecoveryCodes(e.Config); err != nil {
-		t.Fatalf("twofatest: %v", err)
-	}
-	if e.Phones, err = twofa.NewPhones(e.Config); err != nil {
-		t.Fatalf("twofatest: %v", err)
-	}
+	e.Reconfigure(nil)
 	return e
+}
+
+// Reconfigure lets change edit the Env's Config (change may be nil) and
+// rebuilds TwoFA and the manager fields from it, on the same store,
+// keyring, clock and Recorder, so state persists. It fails the test on
+// error (and then leaves the Env as it was).
+func (e *Env) Reconfigure(change func(*twofa.Config)) {
+	e.T.Helper()
+	c := e.Config
+	if change != nil {
+		change(&c)
+	}
+	tf, err := twofa.New(c)
+	if err != nil {
+		e.T.Fatalf("twofatest: %v", err)
+		return
+	}
+	e.Config, e.TwoFA = c, tf
+	e.Devices, e.Recovery, e.AppPasswords, e.Phones, e.Browsers = tf.Devices, tf.Recovery, tf.AppPasswords, tf.Phones, tf.Browsers
 }
 
 // Device is an enrolled, confirmed test device: a phone in the user's
@@ -122,7 +135,7 @@ type Device struct {
 // EnrollTOTP enrols a TOTP device for account with default options and
 // confirms it, as a user scanning the QR code would. Confirmation uses the
 // code of the step before the clock's current one, so Code is valid (and
-// unused) at once. (With Config.Skew set to twofa.NoWindow that step is
+// unused) at once. (With Config.Codes.NoSkew set that step is
 // outside the window: the current step's code confirms, and Code is valid
 // from the next step on.)
 func (e *Env) EnrollTOTP(account string) *Device {
@@ -169,7 +182,7 @@ func EnrollDevice(t testing.TB, devices *twofa.Devices, clock twofa.Clock, accou
 	}
 	err = devices.Confirm(ctx, account, d.ID, first)
 	if current != "" && errors.Is(err, twofa.ErrInvalidCode) {
-		// Config.Skew is NoWindow: the step before is outside the window.
+		// Config.Codes.NoSkew: the step before is outside the window.
 		err = devices.Confirm(ctx, account, d.ID, current)
 	}
 	if err != nil {

@@ -88,8 +88,14 @@ func TestNew(t *testing.T) {
 	require.NotNil(t, env.Keyring)
 	require.NotNil(t, env.Events)
 	require.NotNil(t, env.Devices)
-	require.NotNil(t, env.Verifier)
+	require.NotNil(t, env.TwoFA)
 	require.NotNil(t, env.Recovery)
+	require.NotNil(t, env.AppPasswords)
+	require.NotNil(t, env.Phones)
+	require.NotNil(t, env.Browsers)
+	assert.Same(t, env.TwoFA.Devices, env.Devices)
+	assert.Same(t, env.TwoFA.Recovery, env.Recovery)
+	assert.Same(t, env.TwoFA.Browsers, env.Browsers)
 	assert.Same(t, t, env.T.(*testing.T))
 	assert.Equal(t, twofatest.Start, env.Clock.Now())
 	assert.Equal(t, "twofatest", env.Config.Issuer)
@@ -135,25 +141,25 @@ func TestEnrollTOTP(t *testing.T) {
 	assert.Len(t, code, 6)
 	assert.Equal(t, code, dev.Code(), "same step, same code")
 	assert.Equal(t, code, dev.CodeAt(env.Clock.Now()))
-	res, err := env.Verifier.Verify(ctx, "alice", code)
+	res, err := env.TwoFA.Verify(ctx, "alice", code)
 	require.NoError(t, err)
 	assert.Equal(t, dev.ID, res.DeviceID)
-	_, err = env.Verifier.Verify(ctx, "alice", code)
+	_, err = env.TwoFA.Verify(ctx, "alice", code)
 	require.ErrorIs(t, err, twofa.ErrReplayed)
 	// The confirmation code (the step before) is used too.
-	_, err = env.Verifier.Verify(ctx, "alice", dev.CodeAt(env.Clock.Now().Add(-30*time.Second)))
+	_, err = env.TwoFA.Verify(ctx, "alice", dev.CodeAt(env.Clock.Now().Add(-30*time.Second)))
 	require.ErrorIs(t, err, twofa.ErrReplayed)
 
 	// Advancing a step gives a fresh code.
 	env.Clock.Advance(30 * time.Second)
 	next := dev.Code()
 	assert.NotEqual(t, code, next)
-	_, err = env.Verifier.Verify(ctx, "alice", next)
+	_, err = env.TwoFA.Verify(ctx, "alice", next)
 	require.NoError(t, err)
 
 	// Many steps later, the code still works (no drift on the fake clock).
 	env.Clock.Advance(24 * time.Hour)
-	_, err = env.Verifier.Verify(ctx, "alice", dev.Code())
+	_, err = env.TwoFA.Verify(ctx, "alice", dev.Code())
 	require.NoError(t, err)
 
 	assert.Equal(t, 3, env.Events.Count(twofa.EventVerified))
@@ -167,19 +173,19 @@ func TestEnrollHOTP(t *testing.T) {
 	dev := env.EnrollHOTP("alice")
 	assert.Equal(t, twofa.TypeHOTP, dev.Key.Type)
 
-	_, err := env.Verifier.Verify(ctx, "alice", dev.HOTPCode(0))
+	_, err := env.TwoFA.Verify(ctx, "alice", dev.HOTPCode(0))
 	require.ErrorIs(t, err, twofa.ErrReplayed, "counter 0 confirmed the device")
 	for c := uint64(1); c <= 5; c++ {
 		code := dev.Code()
 		assert.Equal(t, dev.HOTPCode(c), code, "each press shows the next counter")
-		_, err := env.Verifier.Verify(ctx, "alice", code)
+		_, err := env.TwoFA.Verify(ctx, "alice", code)
 		require.NoError(t, err, "counter %d", c)
-		_, err = env.Verifier.Verify(ctx, "alice", code)
+		_, err = env.TwoFA.Verify(ctx, "alice", code)
 		require.ErrorIs(t, err, twofa.ErrReplayed)
 	}
 	// The clock does not matter.
 	env.Clock.Advance(time.Hour)
-	_, err = env.Verifier.Verify(ctx, "alice", dev.Code())
+	_, err = env.TwoFA.Verify(ctx, "alice", dev.Code())
 	require.NoError(t, err)
 }
 
@@ -194,21 +200,20 @@ func TestEnrollDevice(t *testing.T) {
 	assert.Equal(t, "bob@example.com", dev.Key.Account)
 	code := dev.Code()
 	assert.Len(t, code, 8)
-	_, err := env.Verifier.Verify(ctx, "bob", code)
+	_, err := env.TwoFA.Verify(ctx, "bob", code)
 	require.NoError(t, err)
 	env.Clock.Advance(30 * time.Second)
 	assert.Equal(t, code, dev.Code(), "a 60 s step")
 	env.Clock.Advance(30 * time.Second)
-	_, err = env.Verifier.Verify(ctx, "bob", dev.Code())
+	_, err = env.TwoFA.Verify(ctx, "bob", dev.Code())
 	require.NoError(t, err)
 
 	// A stricter installation on the same Env: exactly one code per step.
 	c := env.Config
-	c.Skew, c.LookAhead = twofa.NoWindow, twofa.NoWindow
-	devices, err := twofa.NewDevices(c)
+	c.Codes.NoSkew, c.Codes.NoLookAhead = true, true
+	verifier, err := twofa.New(c)
 	require.NoError(t, err)
-	verifier, err := twofa.NewVerifier(c)
-	require.NoError(t, err)
+	devices := verifier.Devices
 	strict := twofatest.EnrollDevice(t, devices, env.Clock, "carol", twofa.EnrollOptions{})
 	_, err = verifier.Verify(ctx, "carol", strict.Code())
 	require.ErrorIs(t, err, twofa.ErrReplayed, "with no skew the current step confirmed it")
@@ -267,7 +272,7 @@ func TestEnvConcurrentLogins(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, d := range devs {
 		wg.Go(func() {
-			_, err := env.Verifier.Verify(ctx, string(rune('a'+i))+"-user", d.Code())
+			_, err := env.TwoFA.Verify(ctx, string(rune('a'+i))+"-user", d.Code())
 			assert.NoError(t, err)
 		})
 	}
@@ -281,4 +286,32 @@ func eventTypes(env *twofatest.Env) []twofa.EventType {
 		ts = append(ts, e.Type)
 	}
 	return ts
+}
+
+func TestEnvReconfigure(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	ctx := context.Background()
+	dev := env.EnrollTOTP("alice")
+	before := env.TwoFA
+
+	env.Reconfigure(func(c *twofa.Config) { c.Devices.Max = 1 })
+	require.NotSame(t, before, env.TwoFA)
+	assert.Equal(t, 1, env.Config.Devices.Max)
+	assert.Equal(t, 1, env.TwoFA.Config().Devices.Max)
+	assert.Same(t, env.TwoFA.Devices, env.Devices)
+	assert.Same(t, env.TwoFA.Recovery, env.Recovery)
+	assert.Same(t, env.TwoFA.AppPasswords, env.AppPasswords)
+	assert.Same(t, env.TwoFA.Phones, env.Phones)
+	assert.Same(t, env.TwoFA.Browsers, env.Browsers)
+
+	// The state stays: alice's device still signs in, and the new limit holds.
+	_, err := env.TwoFA.Verify(ctx, "alice", dev.Code())
+	require.NoError(t, err)
+	_, err = env.Devices.Enroll(ctx, "alice", "second", twofa.EnrollOptions{})
+	require.ErrorIs(t, err, twofa.ErrTooManyDevices)
+
+	env.EnableOutOfBand()
+	assert.True(t, env.TwoFA.Config().Phones.OutOfBand)
+	assert.Equal(t, 1, env.TwoFA.Config().Devices.Max, "earlier changes stay")
 }

@@ -92,22 +92,19 @@ func run(ctx context.Context, out io.Writer, in *bufio.Reader, logger *log.Logge
 		return err
 	}
 	sender := &devLogSender{log: logger}
-	cfg := twofa.Config{
+	tf, err := twofa.New(twofa.Config{
 		Store: memstore.New(), Keyring: keys, Issuer: "twofa phonelogin",
-		Sender: sender,
-		// Accept codes sent to trusted numbers at sign-in. SMS is a
-		// weaker second factor than an authenticator app (SIM swaps,
-		// interception): opt in knowingly.
-		OutOfBand: true,
-		// The default wait between two codes to one number is 30 s; 2 s
-		// keeps the demo short.
-		ResendCooldown: 2 * time.Second,
-	}
-	phones, err := twofa.NewPhones(cfg)
-	if err != nil {
-		return err
-	}
-	verifier, err := twofa.NewVerifier(cfg)
+		Phones: twofa.PhonePolicy{
+			Sender: sender,
+			// Accept codes sent to trusted numbers at sign-in. SMS is a
+			// weaker second factor than an authenticator app (SIM swaps,
+			// interception): opt in knowingly.
+			OutOfBand: true,
+			// The default wait between two codes to one number is 30 s;
+			// 2 s keeps the demo short.
+			ResendCooldown: 2 * time.Second,
+		},
+	})
 	if err != nil {
 		return err
 	}
@@ -129,14 +126,14 @@ func run(ctx context.Context, out io.Writer, in *bufio.Reader, logger *log.Logge
 	if err != nil {
 		return err // says why, without repeating the number
 	}
-	p, err := phones.Add(ctx, account, n)
+	p, err := tf.Phones.Add(ctx, account, n)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "Added %s (%s).\n", p.Number, p.State)
 
 	// 2. Prove it: a code sent to it, typed back.
-	if _, err := phones.SendCode(ctx, account, p.ID, twofa.ChannelSMS); err != nil {
+	if _, err := tf.Phones.SendCode(ctx, account, p.ID, twofa.ChannelSMS); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "Sent a code to %s to confirm it.\n", p.Number)
@@ -144,19 +141,19 @@ func run(ctx context.Context, out io.Writer, in *bufio.Reader, logger *log.Logge
 	if err != nil {
 		return err
 	}
-	if err := phones.Confirm(ctx, account, p.ID, c); err != nil {
+	if err := tf.Phones.Confirm(ctx, account, p.ID, c); err != nil {
 		return fmt.Errorf("confirm: %w", err)
 	}
 	fmt.Fprintf(out, "Confirmed: %s is trusted.\n\n", p.Number)
 
 	// 3. Sign in: after the password, a code by text. Asking at once is
 	// refused by the number's cool-down; the program waits it out.
-	_, err = phones.SendCode(ctx, account, p.ID, twofa.ChannelSMS)
+	_, err = tf.Phones.SendCode(ctx, account, p.ID, twofa.ChannelSMS)
 	var wait *twofa.CooldownError
 	if errors.As(err, &wait) {
 		fmt.Fprintf(out, "Sign-in code refused for now: %v\n", err)
 		time.Sleep(wait.RetryAfter)
-		_, err = phones.SendCode(ctx, account, p.ID, twofa.ChannelSMS)
+		_, err = tf.Phones.SendCode(ctx, account, p.ID, twofa.ChannelSMS)
 	}
 	if err != nil {
 		return err
@@ -166,7 +163,7 @@ func run(ctx context.Context, out io.Writer, in *bufio.Reader, logger *log.Logge
 	if err != nil {
 		return err
 	}
-	res, err := verifier.Verify(ctx, account, c)
+	res, err := tf.Verify(ctx, account, c)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
@@ -178,7 +175,7 @@ func run(ctx context.Context, out io.Writer, in *bufio.Reader, logger *log.Logge
 		{"same code", c, twofa.ErrReplayed},
 		{"malformed", "12345x", twofa.ErrMalformedCode},
 	} {
-		_, err = verifier.Verify(ctx, account, try.code)
+		_, err = tf.Verify(ctx, account, try.code)
 		if !errors.Is(err, try.want) {
 			return fmt.Errorf("%s: got %v, want %v", try.what, err, try.want)
 		}

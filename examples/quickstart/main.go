@@ -52,19 +52,16 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg := twofa.Config{Store: memstore.New(), Keyring: keys, Issuer: "twofa quickstart"}
-	devices, err := twofa.NewDevices(cfg)
-	if err != nil {
-		return err
-	}
-	verifier, err := twofa.NewVerifier(cfg)
+	// One installation: the Config is checked once, and every part hangs
+	// off tf.
+	tf, err := twofa.New(twofa.Config{Store: memstore.New(), Keyring: keys, Issuer: "twofa quickstart"})
 	if err != nil {
 		return err
 	}
 
 	// 1. Enrol a device: a fresh 160-bit secret, as a URI and a QR code.
 	const account = "alice@example.com"
-	e, err := devices.Enroll(ctx, account, "Alice's phone", twofa.EnrollOptions{})
+	e, err := tf.Devices.Enroll(ctx, account, "Alice's phone", twofa.EnrollOptions{})
 	if err != nil {
 		return err
 	}
@@ -89,7 +86,7 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := devices.Confirm(ctx, account, e.Device.ID, first); err != nil {
+	if err := tf.Devices.Confirm(ctx, account, e.Device.ID, first); err != nil {
 		return fmt.Errorf("confirm: %w", err)
 	}
 	fmt.Fprintf(out, "Device %q confirmed.\n\n", e.Device.Label)
@@ -105,7 +102,7 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	left := totp.StepStart(step + 1).Sub(now).Round(time.Second)
 	fmt.Fprintf(out, "Current code: %s %s (valid for %v more)\n", code[:3], code[3:], left)
-	res, err := verifier.Verify(ctx, account, code)
+	res, err := tf.Verify(ctx, account, code)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
@@ -120,7 +117,7 @@ func run(ctx context.Context, out io.Writer) error {
 		{"wrong code", wrong(code), twofa.ErrInvalidCode},
 		{"malformed", "12345x", twofa.ErrMalformedCode},
 	} {
-		_, err = verifier.Verify(ctx, account, try.code)
+		_, err = tf.Verify(ctx, account, try.code)
 		if !errors.Is(err, try.want) {
 			return fmt.Errorf("%s: got %v, want %v", try.what, err, try.want)
 		}

@@ -1,0 +1,32 @@
+package twofa
+
+import "testing"
+
+// TestOneResolvedConfig: every part of an installation reads the same
+// resolved Config, so none can disagree with another.
+func TestOneResolvedConfig(t *testing.T) {
+	t.Parallel()
+	type stubStore struct{ Store }     // New calls no store method
+	type stubKeyring struct{ Keyring } // nor a keyring method
+	tf, err := New(Config{
+		Store: stubStore{}, Keyring: stubKeyring{}, Issuer: "Example",
+		Phones: PhonePolicy{Sender: SenderFunc(nil)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]*Config{
+		"Devices":      tf.Devices.c,
+		"Recovery":     tf.Recovery.c,
+		"AppPasswords": tf.AppPasswords.c,
+		"Phones":       tf.Phones.c,
+		"Browsers":     tf.Browsers.c,
+	} {
+		if c != tf.c {
+			t.Errorf("%s holds a Config of its own", name)
+		}
+	}
+	if tf.Browsers.st != tf.c.Store || tf.Phones.ps != tf.c.Store || tf.Phones.cs != tf.c.Store {
+		t.Error("a manager holds another store")
+	}
+}
