@@ -55,15 +55,6 @@ func byDigest(t *testing.T, s twofa.Store, account string, digest []byte) (twofa
 	return s.AppPasswordByDigest(t.Context(), account, digest)
 }
 
-func checkApp(t *testing.T, what string, got, want twofa.AppPassword) {
-	t.Helper()
-	if got.ID != want.ID || got.Account != want.Account || got.Label != want.Label ||
-		!bytes.Equal(got.Digest, want.Digest) || !got.CreatedAt.Equal(want.CreatedAt) ||
-		!got.LastUsedAt.Equal(want.LastUsedAt) || got.LastUsedAt.IsZero() != want.LastUsedAt.IsZero() {
-		t.Errorf("%s:\n got %+v\nwant %+v", what, got, want)
-	}
-}
-
 func testAppRoundTrip(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	p := NewAppPassword(acct, t0.Add(123456789))
@@ -74,19 +65,19 @@ func testAppRoundTrip(t *testing.T, s twofa.Store) {
 	if err != nil {
 		t.Fatalf("AppPasswordByDigest: %v", err)
 	}
-	checkApp(t, "AppPasswordByDigest", got, p)
+	check(t, "AppPasswordByDigest", got, p)
 	// The store keeps its own copy.
 	got.Digest[0] ^= 0xff
 	again, err := byDigest(t, s, acct, p.Digest)
 	if err != nil {
 		t.Fatalf("AppPasswordByDigest after changing a returned digest: %v", err)
 	}
-	checkApp(t, "AppPasswordByDigest again", again, p)
+	check(t, "AppPasswordByDigest again", again, p)
 	list, err := s.AppPasswords(t.Context(), acct)
 	if err != nil || len(list) != 1 {
 		t.Fatalf("AppPasswords = %d records, %v; want 1", len(list), err)
 	}
-	checkApp(t, "AppPasswords[0]", list[0], p)
+	check(t, "AppPasswords[0]", list[0], p)
 }
 
 func testAppDuplicates(t *testing.T, s twofa.Store) {
@@ -197,7 +188,7 @@ func testAppByDigestCancelled(t *testing.T, s twofa.Store) {
 	if err != nil {
 		t.Fatalf("after cancelled calls: %v", err)
 	}
-	checkApp(t, "after cancelled calls", got, p)
+	check(t, "after cancelled calls", got, p)
 }
 
 func testAppOrder(t *testing.T, s twofa.Store) {

@@ -137,30 +137,6 @@ func browserTests() []browserCase {
 
 // Helpers.
 
-func diffBrowser(got, want twofa.Browser) []string {
-	var diffs []string
-	f := func(name string, g, w any) { diffs = append(diffs, fmt.Sprintf("%s = %v, want %v", name, g, w)) }
-	if got.ID != want.ID {
-		f("ID", fmt.Sprintf("%q", got.ID), fmt.Sprintf("%q", want.ID))
-	}
-	if got.Account != want.Account {
-		f("Account", fmt.Sprintf("%q", got.Account), fmt.Sprintf("%q", want.Account))
-	}
-	if got.Label != want.Label {
-		f("Label", fmt.Sprintf("%q", got.Label), fmt.Sprintf("%q", want.Label))
-	}
-	if !bytes.Equal(got.Digest, want.Digest) {
-		f("Digest", fmt.Sprintf("%x", got.Digest), fmt.Sprintf("%x", want.Digest))
-	}
-	diffTimes(f,
-		timePair{"CreatedAt", got.CreatedAt, want.CreatedAt},
-		timePair{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
-		timePair{"LastUsedAt", got.LastUsedAt, want.LastUsedAt},
-		timePair{"RevokedAt", got.RevokedAt, want.RevokedAt},
-	)
-	return diffs
-}
-
 func insertBrowsers(t *testing.T, s twofa.BrowserStore, now time.Time, bs ...twofa.Browser) {
 	t.Helper()
 	for _, b := range bs {
@@ -183,9 +159,7 @@ func getBrowser(t *testing.T, s twofa.BrowserStore, b twofa.Browser) twofa.Brows
 // browserIs checks that the stored record with want's digest equals want.
 func browserIs(t *testing.T, s twofa.BrowserStore, want twofa.Browser) {
 	t.Helper()
-	for _, d := range diffBrowser(getBrowser(t, s, want), want) {
-		t.Errorf("browser %q: %s", want.ID, d)
-	}
+	check(t, fmt.Sprintf("browser %q", want.ID), getBrowser(t, s, want), want)
 }
 
 func browserGone(t *testing.T, s twofa.BrowserStore, b twofa.Browser) {
@@ -257,14 +231,7 @@ func testBrowserRoundTrip(t *testing.T, s twofa.BrowserStore) {
 		browserIs(t, s, want)
 	}
 	got := listBrowsers(t, s, acct)
-	if len(got) != 3 {
-		t.Fatalf("Browsers returned %d records, want 3", len(got))
-	}
-	for i, want := range []twofa.Browser{epoch, tomb, b} {
-		for _, d := range diffBrowser(got[i], want) {
-			t.Errorf("Browsers[%d]: %s", i, d)
-		}
-	}
+	check(t, "Browsers", got, []twofa.Browser{epoch, tomb, b})
 }
 
 func testBrowserDuplicate(t *testing.T, s twofa.BrowserStore) {

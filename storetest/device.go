@@ -161,15 +161,9 @@ func testInsertRoundTrip(t *testing.T, s twofa.Store) {
 		}
 	}
 	for _, d := range want {
-		checkDevice(t, fmt.Sprintf("Device(%q)", d.ID), get(t, s, acct, d.ID), d)
+		check(t, fmt.Sprintf("Device(%q)", d.ID), get(t, s, acct, d.ID), d)
 	}
-	got := list(t, s, acct)
-	if len(got) != len(want) {
-		t.Fatalf("Devices returned %d devices, want %d", len(got), len(want))
-	}
-	for i := range want {
-		checkDevice(t, fmt.Sprintf("Devices()[%d]", i), got[i], want[i])
-	}
+	check(t, "Devices()", list(t, s, acct), want)
 }
 
 // testInsertTimeOutOfRange stores times beyond the range the suite requires
@@ -581,7 +575,7 @@ func testConfirmPending(t *testing.T, s twofa.Store) {
 	want.ExpiresAt = time.Time{}
 	got := get(t, s, acct, d.ID)
 	got.Attempts = want.Attempts // the contract leaves Attempts to the store
-	checkDevice(t, "confirmed device", got, want)
+	check(t, "confirmed device", got, want)
 }
 
 // testConfirmMaxAttempts: ConfirmDevice confirms with Attempts up to
@@ -1209,7 +1203,7 @@ func deleteDevice(t *testing.T, s twofa.Store, d twofa.Device, wantLeft int) {
 		t.Errorf("DeleteDevice(%s %s) = %d, %v; want %d, nil", d.State, d.ID, left, err, wantLeft)
 	}
 	if err == nil {
-		checkDevice(t, "deleted device", got, d)
+		check(t, "deleted device", got, d)
 	}
 	wantGone(t, s, d.Account, d.ID)
 }

@@ -254,84 +254,10 @@ func wantConsume(t *testing.T, what string, s PhoneStore, c twofa.Challenge, dig
 	}
 }
 
-func diffPhone(got, want twofa.Phone) []string {
-	var diffs []string
-	f := func(name string, g, w any) { diffs = append(diffs, fmt.Sprintf("%s = %v, want %v", name, g, w)) }
-	if got.ID != want.ID {
-		f("ID", got.ID, want.ID)
-	}
-	if got.Account != want.Account {
-		f("Account", got.Account, want.Account)
-	}
-	if got.Number.E164 != want.Number.E164 || got.Number.CountryCode != want.Number.CountryCode {
-		// Print the test's own fake numbers in full.
-		f("Number", got.Number.E164+fmt.Sprintf("/%d", got.Number.CountryCode), want.Number.E164+fmt.Sprintf("/%d", want.Number.CountryCode))
-	}
-	if got.State != want.State {
-		f("State", got.State, want.State)
-	}
-	diffTimes(f,
-		timePair{"CreatedAt", got.CreatedAt, want.CreatedAt},
-		timePair{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
-		timePair{"ConfirmedAt", got.ConfirmedAt, want.ConfirmedAt},
-		timePair{"LastUsedAt", got.LastUsedAt, want.LastUsedAt},
-	)
-	return diffs
-}
-
-func checkPhone(t *testing.T, what string, got, want twofa.Phone) {
-	t.Helper()
-	for _, d := range diffPhone(got, want) {
-		t.Errorf("%s: %s", what, d)
-	}
-}
-
-func diffChallenge(got, want twofa.Challenge) []string {
-	var diffs []string
-	f := func(name string, g, w any) { diffs = append(diffs, fmt.Sprintf("%s = %v, want %v", name, g, w)) }
-	if got.ID != want.ID {
-		f("ID", got.ID, want.ID)
-	}
-	if got.Account != want.Account {
-		f("Account", got.Account, want.Account)
-	}
-	if got.PhoneID != want.PhoneID {
-		f("PhoneID", got.PhoneID, want.PhoneID)
-	}
-	if got.Purpose != want.Purpose {
-		f("Purpose", got.Purpose, want.Purpose)
-	}
-	if got.Channel != want.Channel {
-		f("Channel", got.Channel, want.Channel)
-	}
-	if got.State != want.State {
-		f("State", got.State, want.State)
-	}
-	if !bytes.Equal(got.Digest, want.Digest) {
-		f("Digest", fmt.Sprintf("%x", got.Digest), fmt.Sprintf("%x", want.Digest))
-	}
-	if got.Attempts != want.Attempts {
-		f("Attempts", got.Attempts, want.Attempts)
-	}
-	diffTimes(f,
-		timePair{"CreatedAt", got.CreatedAt, want.CreatedAt},
-		timePair{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
-		timePair{"UsedAt", got.UsedAt, want.UsedAt},
-	)
-	return diffs
-}
-
-func checkChallenge(t *testing.T, what string, got, want twofa.Challenge) {
-	t.Helper()
-	for _, d := range diffChallenge(got, want) {
-		t.Errorf("%s: %s", what, d)
-	}
-}
-
 // challengeUnchanged checks that the stored challenge still equals want.
 func challengeUnchanged(t *testing.T, s PhoneStore, want twofa.Challenge) {
 	t.Helper()
-	checkChallenge(t, fmt.Sprintf("challenge %q", want.ID), getChallenge(t, s, want.Account, want.ID), want)
+	check(t, fmt.Sprintf("challenge %q", want.ID), getChallenge(t, s, want.Account, want.ID), want)
 }
 
 func phIDs[T any](xs []T, id func(T) string) []string {
@@ -395,7 +321,7 @@ func testPhoneRoundTrip(t *testing.T, s PhoneStore) {
 	insertPhone(t, s, pending, tr, same)
 
 	for _, p := range []twofa.Phone{pending, tr, same} {
-		checkPhone(t, "Phone "+p.ID, getPhone(t, s, acct, p.ID), p)
+		check(t, "Phone "+p.ID, getPhone(t, s, acct, p.ID), p)
 	}
 	got := listPhones(t, s, acct)
 	want := []twofa.Phone{tr, pending, same}
@@ -403,7 +329,7 @@ func testPhoneRoundTrip(t *testing.T, s PhoneStore) {
 		t.Fatalf("Phones order = %v, want %v (oldest first, then insertion order)", phIDs(got, phoneID), phIDs(want, phoneID))
 	}
 	for i := range got {
-		checkPhone(t, "Phones["+fmt.Sprint(i)+"]", got[i], want[i])
+		check(t, "Phones["+fmt.Sprint(i)+"]", got[i], want[i])
 	}
 	if ps := listPhones(t, s, NewAccount()); len(ps) != 0 {
 		t.Errorf("Phones of an unknown account = %d phones, want none", len(ps))
@@ -470,7 +396,7 @@ func testPhoneDuplicate(t *testing.T, s PhoneStore) {
 	if n := len(listPhones(t, s, acct)); n != 1 {
 		t.Errorf("after refused inserts the account has %d phones, want 1", n)
 	}
-	checkPhone(t, "phone after refused duplicates", getPhone(t, s, acct, p.ID), p)
+	check(t, "phone after refused duplicates", getPhone(t, s, acct, p.ID), p)
 
 	// Another account may have the same number.
 	elsewhere := NewPhone(other, t0)
@@ -558,16 +484,16 @@ func testConfirmPhone(t *testing.T, s PhoneStore) {
 	}
 	want := p
 	want.State, want.ConfirmedAt, want.ExpiresAt = twofa.PhoneTrusted, at, time.Time{}
-	checkPhone(t, "confirmed phone", getPhone(t, s, acct, p.ID), want)
+	check(t, "confirmed phone", getPhone(t, s, acct, p.ID), want)
 	if ok, err := s.ConfirmPhone(t.Context(), acct, p.ID, at.Add(1)); ok || err != nil {
 		t.Errorf("ConfirmPhone of a trusted phone = %v, %v; want false, nil", ok, err)
 	}
-	checkPhone(t, "trusted phone after a second ConfirmPhone", getPhone(t, s, acct, p.ID), want)
+	check(t, "trusted phone after a second ConfirmPhone", getPhone(t, s, acct, p.ID), want)
 	// At ExpiresAt exactly, the phone has lapsed.
 	if ok, err := s.ConfirmPhone(t.Context(), acct, lapsed.ID, lapsed.ExpiresAt); ok || err != nil {
 		t.Errorf("ConfirmPhone at ExpiresAt = %v, %v; want false, nil", ok, err)
 	}
-	checkPhone(t, "lapsed phone", getPhone(t, s, acct, lapsed.ID), lapsed)
+	check(t, "lapsed phone", getPhone(t, s, acct, lapsed.ID), lapsed)
 }
 
 func testConfirmPhoneConcurrent(t *testing.T, s PhoneStore) {
@@ -692,7 +618,7 @@ func testDeleteExpiredPhones(t *testing.T, s PhoneStore) {
 		wantErr(t, "Phone of a lapsed phone", err, twofa.ErrNotFound)
 	}
 	for _, p := range kept {
-		checkPhone(t, "kept phone", getPhone(t, s, p.Account, p.ID), p)
+		check(t, "kept phone", getPhone(t, s, p.Account, p.ID), p)
 	}
 	if got := getChallenge(t, s, a, c.ID); got.State != twofa.ChallengeVoided {
 		t.Errorf("challenge of a lapsed phone: State = %v, want voided", got.State)
@@ -722,7 +648,7 @@ func testPhoneCancelled(t *testing.T, s PhoneStore) {
 	if got := listPhones(t, s, acct); len(got) != 1 {
 		t.Fatalf("after cancelled calls the account has %d phones, want 1", len(got))
 	}
-	checkPhone(t, "phone after cancelled calls", getPhone(t, s, acct, p.ID), p)
+	check(t, "phone after cancelled calls", getPhone(t, s, acct, p.ID), p)
 }
 
 // ChallengeStore
@@ -740,7 +666,7 @@ func testChallengeRoundTrip(t *testing.T, s PhoneStore) {
 	c.Digest[0] ^= 1 // the store keeps its own copy
 	c.Digest = kept
 	got := getChallenge(t, s, acct, c.ID)
-	checkChallenge(t, "Challenge", got, c)
+	check(t, "Challenge", got, c)
 	got.Digest[0] ^= 1
 	challengeUnchanged(t, s, c)
 	_, err := s.Challenge(t.Context(), NewAccount(), c.ID)

@@ -69,18 +69,10 @@ var policies = []struct {
 	{"BudgetFiveYears", twofa.ThrottlePolicy{Budget: 5, Refill: 365 * 24 * time.Hour}},
 }
 
-func zeroState(st twofa.ThrottleState) bool {
-	return st.Failures == 0 && st.Until.IsZero() && st.Forgiven.IsZero()
-}
+func zeroState(st twofa.ThrottleState) bool { return diff(st, twofa.ThrottleState{}) == nil }
 
 func fmtState(st twofa.ThrottleState) string {
 	return fmt.Sprintf("{Failures %d, Until %s, Forgiven %s}", st.Failures, fmtTime(st.Until), fmtTime(st.Forgiven))
-}
-
-func sameTime(a, b time.Time) bool { return a.Equal(b) && a.IsZero() == b.IsZero() }
-
-func sameState(a, b twofa.ThrottleState) bool {
-	return a.Failures == b.Failures && sameTime(a.Until, b.Until) && sameTime(a.Forgiven, b.Forgiven)
 }
 
 // refill is what a success gives back to p's budget: its Refill, or
@@ -127,7 +119,7 @@ func throttle(t *testing.T, s twofa.Store, account, scope string) twofa.Throttle
 
 func wantState(t *testing.T, what string, got, want twofa.ThrottleState) {
 	t.Helper()
-	if !sameState(got, want) {
+	if diff(got, want) != nil {
 		t.Fatalf("%s = %s, want %s", what, fmtState(got), fmtState(want))
 	}
 }
