@@ -11,8 +11,8 @@ import (
 	"github.com/twofa-go/twofa"
 )
 
-func appPasswordTests() []testCase {
-	return []testCase{
+func appPasswordTests() []testCase[twofa.Store] {
+	return []testCase[twofa.Store]{
 		{"AppPasswordStore/InsertAppPassword/RoundTrip", testAppRoundTrip},
 		{"AppPasswordStore/InsertAppPassword/Duplicates", testAppDuplicates},
 		{"AppPasswordStore/InsertAppPassword/Limit", testAppLimit},

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -31,49 +30,7 @@ import (
 //   - TouchBrowser of a revoked record succeeds (the manager never asks).
 func RunBrowsers(t *testing.T, newStore func(t *testing.T) twofa.BrowserStore) {
 	t.Helper()
-	if newStore == nil {
-		t.Fatal("storetest: RunBrowsers: newStore is nil")
-	}
-	mk := func(t *testing.T) twofa.BrowserStore {
-		t.Helper()
-		s := newStore(t)
-		if s == nil || isNilValue(s) {
-			t.Fatalf("storetest: newStore returned a nil BrowserStore (%T)", s)
-		}
-		return s
-	}
-	mk(t)
-	if t.Failed() {
-		return
-	}
-	cases := browserTests()
-	t.Run("BrowserStore", func(t *testing.T) {
-		for i := 0; i < len(cases); {
-			method, _, _ := strings.Cut(strings.TrimPrefix(cases[i].name, "BrowserStore/"), "/")
-			j := i
-			for j < len(cases) && strings.HasPrefix(cases[j].name, "BrowserStore/"+method+"/") {
-				j++
-			}
-			group := cases[i:j]
-			t.Run(method, func(t *testing.T) {
-				for _, c := range group {
-					name := c.name[len("BrowserStore/"+method+"/"):]
-					t.Run(name, func(t *testing.T) { c.fn(t, mk(t)) })
-				}
-			})
-			i = j
-		}
-	})
-}
-
-// isNilValue reports whether s holds a nil pointer, map, slice, func or
-// channel.
-func isNilValue(s any) bool {
-	switch v := reflect.ValueOf(s); v.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
-		return v.IsNil()
-	}
-	return false
+	run(t, "RunBrowsers", "BrowserStore", newStore, browserTests())
 }
 
 // NewBrowser returns a trusted browser of account that InsertBrowser
@@ -93,13 +50,8 @@ func NewBrowser(account string, now time.Time) twofa.Browser {
 
 func rand26() string { return strings.ToLower(NewAccount()[len("storetest-"):]) }
 
-type browserCase struct {
-	name string
-	fn   func(t *testing.T, s twofa.BrowserStore)
-}
-
-func browserTests() []browserCase {
-	return []browserCase{
+func browserTests() []testCase[twofa.BrowserStore] {
+	return []testCase[twofa.BrowserStore]{
 		{"BrowserStore/InsertBrowser/RoundTrip", testBrowserRoundTrip},
 		{"BrowserStore/InsertBrowser/Duplicate", testBrowserDuplicate},
 		{"BrowserStore/InsertBrowser/Limit", testBrowserLimit},

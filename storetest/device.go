@@ -20,8 +20,8 @@ import (
 // limit is not what they test: above any Attempts they set.
 const confirmMax = 5
 
-func deviceTests() []testCase {
-	return []testCase{
+func deviceTests() []testCase[twofa.Store] {
+	return []testCase[twofa.Store]{
 		{"DeviceStore/InsertDevice/RoundTrip", testInsertRoundTrip},
 		{"DeviceStore/InsertDevice/TimeOutOfRange", testInsertTimeOutOfRange},
 		{"DeviceStore/InsertDevice/Duplicate", testInsertDuplicate},

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"reflect"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,42 +34,11 @@ type PhoneStore interface {
 // DeleteStaleChallenges.
 func RunPhones(t *testing.T, newStore func(t *testing.T) PhoneStore) {
 	t.Helper()
-	if newStore == nil {
-		t.Fatal("storetest: RunPhones: newStore is nil")
-	}
-	mk := func(t *testing.T) PhoneStore {
-		t.Helper()
-		s := newStore(t)
-		if s == nil || phoneStoreIsNil(reflect.ValueOf(s)) {
-			t.Fatalf("storetest: newStore returned a nil store (%T)", s)
-		}
-		return s
-	}
-	mk(t)
-	if t.Failed() {
-		return
-	}
-	runPhoneTree(t, phoneTests(), 0, mk)
+	run(t, "RunPhones", "PhoneStore", newStore, phoneTests())
 }
 
-// phoneStoreIsNil reports whether v holds a nil pointer, map, slice, func,
-// channel or interface.
-func phoneStoreIsNil(v reflect.Value) bool {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
-		return v.IsNil()
-	}
-	return false
-}
-
-// phoneCase is one leaf of the phone suite.
-type phoneCase struct {
-	name string
-	fn   func(t *testing.T, s PhoneStore)
-}
-
-func phoneTests() []phoneCase {
-	return []phoneCase{
+func phoneTests() []testCase[PhoneStore] {
+	return []testCase[PhoneStore]{
 		{"PhoneStore/InsertPhone/RoundTrip", testPhoneRoundTrip},
 		{"PhoneStore/InsertPhone/Limit", testPhoneLimit},
 		{"PhoneStore/InsertPhone/ExpiredFreeSlots", testPhoneExpiredFree},
@@ -112,27 +79,6 @@ func phoneTests() []phoneCase {
 		{"ChallengeStore/ConsumeChallenge/ConcurrentWrong", testConsumeChallengeConcurrentWrong},
 		{"ChallengeStore/DeleteStaleChallenges/Counts", testDeleteStaleChallenges},
 		{"ChallengeStore/Cancelled", testChallengeCancelled},
-	}
-}
-
-// runPhoneTree is runTree for phone cases.
-func runPhoneTree(t *testing.T, cs []phoneCase, depth int, mk func(*testing.T) PhoneStore) {
-	t.Helper()
-	for i := 0; i < len(cs); {
-		parts := strings.Split(cs[i].name, "/")
-		if depth == len(parts)-1 {
-			fn := cs[i].fn
-			t.Run(parts[depth], func(t *testing.T) { fn(t, mk(t)) })
-			i++
-			continue
-		}
-		j := i + 1
-		for j < len(cs) && elem(cs[j].name, depth) == parts[depth] {
-			j++
-		}
-		group := cs[i:j]
-		t.Run(parts[depth], func(t *testing.T) { runPhoneTree(t, group, depth+1, mk) })
-		i = j
 	}
 }
 

@@ -9,8 +9,8 @@ import (
 	"github.com/twofa-go/twofa"
 )
 
-func recoveryTests() []testCase {
-	return []testCase{
+func recoveryTests() []testCase[twofa.Store] {
+	return []testCase[twofa.Store]{
 		{"RecoveryStore/ReplaceRecoveryCodes/Replaces", testReplaceCodes},
 		{"RecoveryStore/ReplaceRecoveryCodes/Empty", testReplaceEmpty},
 		{"RecoveryStore/ReplaceRecoveryCodes/Binary", testReplaceBinary},

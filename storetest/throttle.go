@@ -10,14 +10,14 @@ import (
 	"github.com/twofa-go/twofa"
 )
 
-func throttleTests() []testCase {
-	cs := []testCase{}
+func throttleTests() []testCase[twofa.Store] {
+	cs := []testCase[twofa.Store]{}
 	for _, p := range policies {
-		cs = append(cs, testCase{"ThrottleStore/ReserveAttempt/Policy/" + p.name, func(t *testing.T, s twofa.Store) {
+		cs = append(cs, testCase[twofa.Store]{"ThrottleStore/ReserveAttempt/Policy/" + p.name, func(t *testing.T, s twofa.Store) {
 			testReservePolicy(t, s, p.p)
 		}})
 	}
-	return append(cs, []testCase{
+	return append(cs, []testCase[twofa.Store]{
 		{"ThrottleStore/ReserveAttempt/Refused", testReserveRefused},
 		{"ThrottleStore/ReserveAttempt/Scopes", testReserveScopes},
 		{"ThrottleStore/ReserveAttempt/Accounts", testReserveAccounts},
