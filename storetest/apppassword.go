@@ -12,20 +12,17 @@ import (
 )
 
 func appPasswordTests() []testCase[twofa.Store] {
-	return []testCase[twofa.Store]{
+	return append([]testCase[twofa.Store]{
 		{"AppPasswordStore/InsertAppPassword/RoundTrip", testAppRoundTrip},
 		{"AppPasswordStore/InsertAppPassword/Duplicates", testAppDuplicates},
 		{"AppPasswordStore/InsertAppPassword/Limit", testAppLimit},
 		{"AppPasswordStore/InsertAppPassword/ConcurrentLimit", testAppConcurrentLimit},
-		{"AppPasswordStore/InsertAppPassword/Cancelled", testAppInsertCancelled},
 		{"AppPasswordStore/AppPasswordByDigest/Isolation", testAppIsolation},
-		{"AppPasswordStore/AppPasswordByDigest/Cancelled", testAppByDigestCancelled},
 		{"AppPasswordStore/AppPasswords/Order", testAppOrder},
 		{"AppPasswordStore/TouchAppPassword/Forward", testAppTouch},
 		{"AppPasswordStore/DeleteAppPassword/Deletes", testAppDelete},
 		{"AppPasswordStore/DeleteAppPasswords/All", testAppDeleteAll},
-		{"AppPasswordStore/DeleteAppPasswords/Cancelled", testAppDeleteAllCancelled},
-	}
+	}, appPasswordCancelTests()...)
 }
 
 // NewAppPassword returns an app password record of account that
@@ -147,15 +144,6 @@ func testAppConcurrentLimit(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testAppInsertCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	p := NewAppPassword(acct, t0)
-	wantCancelled(t, "InsertAppPassword", s.InsertAppPassword(cancelled(t), p, 1000))
-	if _, err := byDigest(t, s, acct, p.Digest); !errors.Is(err, twofa.ErrNotFound) {
-		t.Errorf("after a cancelled insert: AppPasswordByDigest err = %v, want ErrNotFound", err)
-	}
-}
-
 func testAppIsolation(t *testing.T, s twofa.Store) {
 	alice, bob := NewAccount(), NewAccount()
 	p := NewAppPassword(alice, t0)
@@ -172,23 +160,6 @@ func testAppIsolation(t *testing.T, s twofa.Store) {
 	if _, err := byDigest(t, s, alice, p.Digest); err != nil {
 		t.Errorf("alice's password after bob's calls: %v", err)
 	}
-}
-
-func testAppByDigestCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	p := NewAppPassword(acct, t0)
-	insertApp(t, s, p)
-	_, err := s.AppPasswordByDigest(cancelled(t), acct, p.Digest)
-	wantCancelled(t, "AppPasswordByDigest", err)
-	_, err = s.AppPasswords(cancelled(t), acct)
-	wantCancelled(t, "AppPasswords", err)
-	wantCancelled(t, "TouchAppPassword", s.TouchAppPassword(cancelled(t), acct, p.ID, t0.Add(time.Hour)))
-	wantCancelled(t, "DeleteAppPassword", s.DeleteAppPassword(cancelled(t), acct, p.ID))
-	got, err := byDigest(t, s, acct, p.Digest)
-	if err != nil {
-		t.Fatalf("after cancelled calls: %v", err)
-	}
-	check(t, "after cancelled calls", got, p)
 }
 
 func testAppOrder(t *testing.T, s twofa.Store) {
@@ -274,15 +245,5 @@ func testAppDeleteAll(t *testing.T, s twofa.Store) {
 	}
 	if _, err := byDigest(t, s, other, keep.Digest); err != nil {
 		t.Errorf("another account's password: %v", err)
-	}
-}
-
-func testAppDeleteAllCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	insertApp(t, s, NewAppPassword(acct, t0))
-	_, err := s.DeleteAppPasswords(cancelled(t), acct)
-	wantCancelled(t, "DeleteAppPasswords", err)
-	if list, err := s.AppPasswords(t.Context(), acct); err != nil || len(list) != 1 {
-		t.Errorf("after a cancelled DeleteAppPasswords: %d records, %v; want 1", len(list), err)
 	}
 }

@@ -51,7 +51,7 @@ func NewBrowser(account string, now time.Time) twofa.Browser {
 func rand26() string { return strings.ToLower(NewAccount()[len("storetest-"):]) }
 
 func browserTests() []testCase[twofa.BrowserStore] {
-	return []testCase[twofa.BrowserStore]{
+	return append([]testCase[twofa.BrowserStore]{
 		{"BrowserStore/InsertBrowser/RoundTrip", testBrowserRoundTrip},
 		{"BrowserStore/InsertBrowser/Duplicate", testBrowserDuplicate},
 		{"BrowserStore/InsertBrowser/Limit", testBrowserLimit},
@@ -63,28 +63,21 @@ func browserTests() []testCase[twofa.BrowserStore] {
 		{"BrowserStore/InsertBrowser/ExpiredDigestReused", testBrowserExpiredDigestReused},
 		{"BrowserStore/InsertBrowser/Concurrent", testBrowserInsertConcurrent},
 		{"BrowserStore/InsertBrowser/ConcurrentDigest", testBrowserInsertConcurrentDigest},
-		{"BrowserStore/InsertBrowser/Cancelled", testBrowserInsertCancelled},
 		{"BrowserStore/BrowserByDigest/NotFound", testBrowserByDigestNotFound},
 		{"BrowserStore/BrowserByDigest/Binary", testBrowserByDigestBinary},
 		{"BrowserStore/BrowserByDigest/NoAliasing", testBrowserNoAliasing},
-		{"BrowserStore/BrowserByDigest/Cancelled", testBrowserByDigestCancelled},
 		{"BrowserStore/Browsers/Order", testBrowsersOrder},
 		{"BrowserStore/Browsers/Unknown", testBrowsersUnknown},
-		{"BrowserStore/Browsers/Cancelled", testBrowsersCancelled},
 		{"BrowserStore/TouchBrowser/Forward", testTouchBrowser},
 		{"BrowserStore/TouchBrowser/NotFound", testTouchBrowserNotFound},
-		{"BrowserStore/TouchBrowser/Cancelled", testTouchBrowserCancelled},
 		{"BrowserStore/RevokeBrowser/Revokes", testRevokeBrowser},
 		{"BrowserStore/RevokeBrowser/NotFound", testRevokeBrowserNotFound},
 		{"BrowserStore/RevokeBrowser/Concurrent", testRevokeBrowserConcurrent},
-		{"BrowserStore/RevokeBrowser/Cancelled", testRevokeBrowserCancelled},
 		{"BrowserStore/RevokeBrowsers/Revokes", testRevokeBrowsers},
 		{"BrowserStore/RevokeBrowsers/Unknown", testRevokeBrowsersUnknown},
 		{"BrowserStore/RevokeBrowsers/Concurrent", testRevokeBrowsersConcurrent},
-		{"BrowserStore/RevokeBrowsers/Cancelled", testRevokeBrowsersCancelled},
 		{"BrowserStore/DeleteExpiredBrowsers/Deletes", testDeleteExpiredBrowsers},
-		{"BrowserStore/DeleteExpiredBrowsers/Cancelled", testDeleteExpiredBrowsersCancelled},
-	}
+	}, browserCancelTests()...)
 }
 
 // Helpers.
@@ -446,20 +439,6 @@ func testBrowserInsertConcurrentDigest(t *testing.T, s twofa.BrowserStore) {
 	}
 }
 
-func testBrowserInsertCancelled(t *testing.T, s twofa.BrowserStore) {
-	acct := NewAccount()
-	old := NewBrowser(acct, t0)
-	insertBrowsers(t, s, t0, old)
-	b := NewBrowser(acct, t0)
-	ev, err := s.InsertBrowser(cancelled(t), b, 1, t0)
-	wantCancelled(t, "InsertBrowser", err)
-	if len(ev) != 0 {
-		t.Errorf("InsertBrowser with a cancelled context evicted %v", ev)
-	}
-	browserGone(t, s, b)
-	browserIs(t, s, old)
-}
-
 // BrowserByDigest
 
 func testBrowserByDigestNotFound(t *testing.T, s twofa.BrowserStore) {
@@ -516,16 +495,6 @@ func testBrowserNoAliasing(t *testing.T, s twofa.BrowserStore) {
 	browserIs(t, s, want)
 }
 
-func testBrowserByDigestCancelled(t *testing.T, s twofa.BrowserStore) {
-	b := NewBrowser(NewAccount(), t0)
-	insertBrowsers(t, s, t0, b)
-	got, err := s.BrowserByDigest(cancelled(t), b.Account, b.Digest)
-	wantCancelled(t, "BrowserByDigest", err)
-	if got.ID != "" {
-		t.Errorf("BrowserByDigest with a cancelled context returned %q", got.ID)
-	}
-}
-
 // Browsers
 
 func testBrowsersOrder(t *testing.T, s twofa.BrowserStore) {
@@ -547,16 +516,6 @@ func testBrowsersUnknown(t *testing.T, s twofa.BrowserStore) {
 	bs, err := s.Browsers(t.Context(), NewAccount())
 	if len(bs) != 0 || err != nil {
 		t.Errorf("Browsers of an unknown account = %v, %v; want none, nil", bs, err)
-	}
-}
-
-func testBrowsersCancelled(t *testing.T, s twofa.BrowserStore) {
-	b := NewBrowser(NewAccount(), t0)
-	insertBrowsers(t, s, t0, b)
-	bs, err := s.Browsers(cancelled(t), b.Account)
-	wantCancelled(t, "Browsers", err)
-	if len(bs) != 0 {
-		t.Errorf("Browsers with a cancelled context returned %d records", len(bs))
 	}
 }
 
@@ -587,13 +546,6 @@ func testTouchBrowserNotFound(t *testing.T, s twofa.BrowserStore) {
 	insertBrowsers(t, s, t0, b)
 	wantErr(t, "TouchBrowser of a missing browser", s.TouchBrowser(t.Context(), b.Account, rand26(), t0), twofa.ErrNotFound)
 	wantErr(t, "TouchBrowser of another account's browser", s.TouchBrowser(t.Context(), NewAccount(), b.ID, t0), twofa.ErrNotFound)
-	browserIs(t, s, b)
-}
-
-func testTouchBrowserCancelled(t *testing.T, s twofa.BrowserStore) {
-	b := NewBrowser(NewAccount(), t0)
-	insertBrowsers(t, s, t0, b)
-	wantCancelled(t, "TouchBrowser", s.TouchBrowser(cancelled(t), b.Account, b.ID, t0.Add(time.Hour)))
 	browserIs(t, s, b)
 }
 
@@ -639,13 +591,6 @@ func testRevokeBrowserConcurrent(t *testing.T, s twofa.BrowserStore) {
 	if ok.Load() != 1 || notFound.Load() != 49 {
 		t.Errorf("50 concurrent RevokeBrowser calls: %d succeeded, %d ErrNotFound; want exactly 1 success", ok.Load(), notFound.Load())
 	}
-}
-
-func testRevokeBrowserCancelled(t *testing.T, s twofa.BrowserStore) {
-	b := NewBrowser(NewAccount(), t0)
-	insertBrowsers(t, s, t0, b)
-	wantCancelled(t, "RevokeBrowser", s.RevokeBrowser(cancelled(t), b.Account, b.ID, t0))
-	browserIs(t, s, b)
 }
 
 // RevokeBrowsers
@@ -710,17 +655,6 @@ func testRevokeBrowsersConcurrent(t *testing.T, s twofa.BrowserStore) {
 	}
 }
 
-func testRevokeBrowsersCancelled(t *testing.T, s twofa.BrowserStore) {
-	b := NewBrowser(NewAccount(), t0)
-	insertBrowsers(t, s, t0, b)
-	n, err := s.RevokeBrowsers(cancelled(t), b.Account, t0)
-	wantCancelled(t, "RevokeBrowsers", err)
-	if n != 0 {
-		t.Errorf("RevokeBrowsers with a cancelled context returned %d", n)
-	}
-	browserIs(t, s, b)
-}
-
 // DeleteExpiredBrowsers
 
 func testDeleteExpiredBrowsers(t *testing.T, s twofa.BrowserStore) {
@@ -761,17 +695,4 @@ func testDeleteExpiredBrowsers(t *testing.T, s twofa.BrowserStore) {
 	if n != 0 || err != nil {
 		t.Errorf("DeleteExpiredBrowsers again = %d, %v; want 0, nil", n, err)
 	}
-}
-
-func testDeleteExpiredBrowsersCancelled(t *testing.T, s twofa.BrowserStore) {
-	now := pastEra()
-	b := NewBrowser(NewAccount(), now.Add(-48*time.Hour))
-	b.ExpiresAt = now.Add(-time.Hour)
-	insertBrowsers(t, s, b.CreatedAt, b)
-	n, err := s.DeleteExpiredBrowsers(cancelled(t), now)
-	wantCancelled(t, "DeleteExpiredBrowsers", err)
-	if n != 0 {
-		t.Errorf("DeleteExpiredBrowsers with a cancelled context returned %d", n)
-	}
-	browserIs(t, s, b)
 }

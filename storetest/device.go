@@ -21,7 +21,7 @@ import (
 const confirmMax = 5
 
 func deviceTests() []testCase[twofa.Store] {
-	return []testCase[twofa.Store]{
+	return append([]testCase[twofa.Store]{
 		{"DeviceStore/InsertDevice/RoundTrip", testInsertRoundTrip},
 		{"DeviceStore/InsertDevice/TimeOutOfRange", testInsertTimeOutOfRange},
 		{"DeviceStore/InsertDevice/Duplicate", testInsertDuplicate},
@@ -33,17 +33,14 @@ func deviceTests() []testCase[twofa.Store] {
 		{"DeviceStore/InsertDevice/NoAliasing", testInsertNoAliasing},
 		{"DeviceStore/InsertDevice/Concurrent", testInsertConcurrent},
 		{"DeviceStore/InsertDevice/ConcurrentDuplicate", testInsertConcurrentDuplicate},
-		{"DeviceStore/InsertDevice/Cancelled", testInsertCancelled},
 
 		{"DeviceStore/Device/NotFound", testDeviceNotFound},
 		{"DeviceStore/Device/NoAliasing", testDeviceNoAliasing},
-		{"DeviceStore/Device/Cancelled", testDeviceCancelled},
 
 		{"DeviceStore/Devices/Order", testDevicesOrder},
 		{"DeviceStore/Devices/Empty", testDevicesEmpty},
 		{"DeviceStore/Devices/Isolation", testDevicesIsolation},
 		{"DeviceStore/Devices/NoAliasing", testDevicesNoAliasing},
-		{"DeviceStore/Devices/Cancelled", testDevicesCancelled},
 
 		{"DeviceStore/ConfirmDevice/Pending", testConfirmPending},
 		{"DeviceStore/ConfirmDevice/MaxAttempts", testConfirmMaxAttempts},
@@ -51,7 +48,6 @@ func deviceTests() []testCase[twofa.Store] {
 		{"DeviceStore/ConfirmDevice/AlreadyConfirmed", testConfirmAlreadyConfirmed},
 		{"DeviceStore/ConfirmDevice/NotFound", testConfirmNotFound},
 		{"DeviceStore/ConfirmDevice/Concurrent", testConfirmConcurrent},
-		{"DeviceStore/ConfirmDevice/Cancelled", testConfirmCancelled},
 
 		{"DeviceStore/AdvanceCounter/CompareAndSet", testAdvanceCAS},
 		{"DeviceStore/AdvanceCounter/Pending", testAdvancePending},
@@ -60,43 +56,35 @@ func deviceTests() []testCase[twofa.Store] {
 		{"DeviceStore/AdvanceCounter/NotFound", testAdvanceNotFound},
 		{"DeviceStore/AdvanceCounter/Concurrent", testAdvanceConcurrent},
 		{"DeviceStore/AdvanceCounter/Monotonic", testAdvanceMonotonic},
-		{"DeviceStore/AdvanceCounter/Cancelled", testAdvanceCancelled},
 
 		{"DeviceStore/SetResync/LastWriterWins", testSetResync},
 		{"DeviceStore/SetResync/NotFound", testSetResyncNotFound},
-		{"DeviceStore/SetResync/Cancelled", testSetResyncCancelled},
 
 		{"DeviceStore/ReserveDeviceAttempt/UpToLimit", testReserveAttempt},
 		{"DeviceStore/ReserveDeviceAttempt/NotPending", testReserveAttemptNotPending},
 		{"DeviceStore/ReserveDeviceAttempt/NotFound", testReserveAttemptNotFound},
 		{"DeviceStore/ReserveDeviceAttempt/Concurrent", testReserveAttemptConcurrent},
-		{"DeviceStore/ReserveDeviceAttempt/Cancelled", testReserveAttemptCancelled},
 
 		{"DeviceStore/RenameDevice/Renames", testRename},
 		{"DeviceStore/RenameDevice/NotFound", testRenameNotFound},
-		{"DeviceStore/RenameDevice/Cancelled", testRenameCancelled},
 
 		{"DeviceStore/UpdateSealed/CompareAndSet", testUpdateSealedCAS},
 		{"DeviceStore/UpdateSealed/NoAliasing", testUpdateSealedNoAliasing},
 		{"DeviceStore/UpdateSealed/NotFound", testUpdateSealedNotFound},
 		{"DeviceStore/UpdateSealed/Concurrent", testUpdateSealedConcurrent},
-		{"DeviceStore/UpdateSealed/Cancelled", testUpdateSealedCancelled},
 
 		{"DeviceStore/DeleteDevice/ConfirmedLeft", testDeleteConfirmedLeft},
 		{"DeviceStore/DeleteDevice/ReturnsDeleted", testDeleteReturnsDeleted},
 		{"DeviceStore/DeleteDevice/NotFound", testDeleteNotFound},
 		{"DeviceStore/DeleteDevice/ConcurrentSame", testDeleteConcurrentSame},
 		{"DeviceStore/DeleteDevice/ConcurrentDistinct", testDeleteConcurrentDistinct},
-		{"DeviceStore/DeleteDevice/Cancelled", testDeleteCancelled},
 
 		{"DeviceStore/DeletePendingDevice/Pending", testDeletePending},
 		{"DeviceStore/DeletePendingDevice/Confirmed", testDeletePendingConfirmed},
 		{"DeviceStore/DeletePendingDevice/NotFound", testDeletePendingNotFound},
-		{"DeviceStore/DeletePendingDevice/Cancelled", testDeletePendingCancelled},
 
 		{"DeviceStore/DeleteExpiredDevices/Counts", testDeleteExpired},
-		{"DeviceStore/DeleteExpiredDevices/Cancelled", testDeleteExpiredCancelled},
-	}
+	}, deviceCancelTests()...)
 }
 
 // allBytes is every byte value once: NUL, invalid UTF-8, quote characters.
@@ -418,17 +406,6 @@ func testInsertConcurrentDuplicate(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testInsertCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	stale := NewDevice(acct, t0)
-	stale.ExpiresAt = t0.Add(time.Second)
-	insert(t, s, stale)
-	d := NewDevice(acct, t0.Add(time.Minute))
-	wantCancelled(t, "InsertDevice", s.InsertDevice(cancelled(t), d, 10, t0.Add(time.Minute)))
-	wantGone(t, s, acct, d.ID)
-	unchanged(t, s, stale) // not deleted either
-}
-
 func testDeviceNotFound(t *testing.T, s twofa.Store) {
 	a, b := NewAccount(), NewAccount()
 	d := NewDevice(a, t0)
@@ -458,14 +435,6 @@ func testDeviceNoAliasing(t *testing.T, s twofa.Store) {
 		got.Sealed[i] ^= 0xff
 	}
 	unchanged(t, s, d)
-}
-
-func testDeviceCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	d := NewDevice(acct, t0)
-	insert(t, s, d)
-	_, err := s.Device(cancelled(t), acct, d.ID)
-	wantCancelled(t, "Device", err)
 }
 
 func testDevicesOrder(t *testing.T, s twofa.Store) {
@@ -545,13 +514,6 @@ func testDevicesNoAliasing(t *testing.T, s twofa.Store) {
 	}
 	ds[0].Label = "changed"
 	unchanged(t, s, d)
-}
-
-func testDevicesCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	insert(t, s, NewDevice(acct, t0))
-	_, err := s.Devices(cancelled(t), acct)
-	wantCancelled(t, "Devices", err)
 }
 
 // ConfirmDevice
@@ -677,18 +639,6 @@ func testConfirmConcurrent(t *testing.T, s twofa.Store) {
 		t.Errorf("after concurrent confirms the device has State %v, Counter %d, Drift %d, ConfirmedAt %v; want the winner's confirmed, %d, %d, %v",
 			got.State, got.Counter, got.Drift, fmtTime(got.ConfirmedAt), 100+i, i, fmtTime(t0.Add(time.Duration(i))))
 	}
-}
-
-func testConfirmCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	d := NewDevice(acct, t0)
-	insert(t, s, d)
-	ok, err := s.ConfirmDevice(cancelled(t), acct, d.ID, 5, 0, t0, confirmMax)
-	wantCancelled(t, "ConfirmDevice", err)
-	if ok {
-		t.Error("ConfirmDevice with a cancelled context reported true")
-	}
-	unchanged(t, s, d)
 }
 
 // AdvanceCounter
@@ -873,18 +823,6 @@ func testAdvanceMonotonic(t *testing.T, s twofa.Store) {
 	t.Logf("%d of %d calls advanced the counter", wins.Load(), n)
 }
 
-func testAdvanceCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	d := confirmed(NewDevice(acct, t0), 1)
-	insert(t, s, d)
-	ok, err := s.AdvanceCounter(cancelled(t), acct, d.ID, 5, 0, t0)
-	wantCancelled(t, "AdvanceCounter", err)
-	if ok {
-		t.Error("AdvanceCounter with a cancelled context reported true")
-	}
-	unchanged(t, s, d)
-}
-
 // SetResync
 
 func testSetResync(t *testing.T, s twofa.Store) {
@@ -910,14 +848,6 @@ func testSetResyncNotFound(t *testing.T, s twofa.Store) {
 	insert(t, s, d)
 	wantErr(t, "SetResync of an unknown device", s.SetResync(t.Context(), a, d.ID+"X", 9, 1), twofa.ErrNotFound)
 	wantErr(t, "SetResync of another account's device", s.SetResync(t.Context(), b, d.ID, 9, 1), twofa.ErrNotFound)
-	unchanged(t, s, d)
-}
-
-func testSetResyncCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	d := confirmed(NewDevice(acct, t0), 7)
-	insert(t, s, d)
-	wantCancelled(t, "SetResync", s.SetResync(cancelled(t), acct, d.ID, 9, 1))
 	unchanged(t, s, d)
 }
 
@@ -1030,18 +960,6 @@ func testReserveAttemptConcurrent(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testReserveAttemptCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	d := NewDevice(acct, t0)
-	insert(t, s, d)
-	_, ok, err := s.ReserveDeviceAttempt(cancelled(t), acct, d.ID, 5)
-	wantCancelled(t, "ReserveDeviceAttempt", err)
-	if ok {
-		t.Error("ReserveDeviceAttempt with a cancelled context reported true")
-	}
-	unchanged(t, s, d)
-}
-
 // RenameDevice
 
 func testRename(t *testing.T, s twofa.Store) {
@@ -1064,14 +982,6 @@ func testRenameNotFound(t *testing.T, s twofa.Store) {
 	insert(t, s, d)
 	wantErr(t, "RenameDevice of an unknown device", s.RenameDevice(t.Context(), a, d.ID+"X", "x"), twofa.ErrNotFound)
 	wantErr(t, "RenameDevice of another account's device", s.RenameDevice(t.Context(), b, d.ID, "x"), twofa.ErrNotFound)
-	unchanged(t, s, d)
-}
-
-func testRenameCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	d := NewDevice(acct, t0)
-	insert(t, s, d)
-	wantCancelled(t, "RenameDevice", s.RenameDevice(cancelled(t), acct, d.ID, "x"))
 	unchanged(t, s, d)
 }
 
@@ -1180,18 +1090,6 @@ func testUpdateSealedConcurrent(t *testing.T, s twofa.Store) {
 	want := d
 	want.Sealed = news[winner.Load()]
 	unchanged(t, s, want)
-}
-
-func testUpdateSealedCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	d := NewDevice(acct, t0)
-	insert(t, s, d)
-	ok, err := s.UpdateSealed(cancelled(t), acct, d.ID, d.Sealed, []byte("x"))
-	wantCancelled(t, "UpdateSealed", err)
-	if ok {
-		t.Error("UpdateSealed with a cancelled context reported true")
-	}
-	unchanged(t, s, d)
 }
 
 // DeleteDevice
@@ -1310,15 +1208,6 @@ func testDeleteConcurrentDistinct(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testDeleteCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	d := confirmed(NewDevice(acct, t0), 1)
-	insert(t, s, d)
-	_, _, err := s.DeleteDevice(cancelled(t), acct, d.ID)
-	wantCancelled(t, "DeleteDevice", err)
-	unchanged(t, s, d)
-}
-
 // DeletePendingDevice
 
 func testDeletePending(t *testing.T, s twofa.Store) {
@@ -1374,18 +1263,6 @@ func testDeletePendingNotFound(t *testing.T, s twofa.Store) {
 	unchanged(t, s, d)
 }
 
-func testDeletePendingCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	d := NewDevice(acct, t0)
-	insert(t, s, d)
-	ok, err := s.DeletePendingDevice(cancelled(t), acct, d.ID)
-	wantCancelled(t, "DeletePendingDevice", err)
-	if ok {
-		t.Error("DeletePendingDevice with a cancelled context reported true")
-	}
-	unchanged(t, s, d)
-}
-
 // DeleteExpiredDevices
 
 // pastEra returns a random instant between 1900 and 2000, to the
@@ -1438,17 +1315,4 @@ func testDeleteExpired(t *testing.T, s twofa.Store) {
 	if n != 0 || err != nil {
 		t.Errorf("DeleteExpiredDevices again = %d, %v; want 0, nil", n, err)
 	}
-}
-
-func testDeleteExpiredCancelled(t *testing.T, s twofa.Store) {
-	now := pastEra()
-	d := NewDevice(NewAccount(), now.Add(-2*time.Hour))
-	d.ExpiresAt = now.Add(-time.Hour)
-	insert(t, s, d)
-	n, err := s.DeleteExpiredDevices(cancelled(t), now)
-	wantCancelled(t, "DeleteExpiredDevices", err)
-	if n != 0 {
-		t.Errorf("DeleteExpiredDevices with a cancelled context returned %d, want 0", n)
-	}
-	unchanged(t, s, d)
 }

@@ -38,7 +38,7 @@ func RunPhones(t *testing.T, newStore func(t *testing.T) PhoneStore) {
 }
 
 func phoneTests() []testCase[PhoneStore] {
-	return []testCase[PhoneStore]{
+	cs := []testCase[PhoneStore]{
 		{"PhoneStore/InsertPhone/RoundTrip", testPhoneRoundTrip},
 		{"PhoneStore/InsertPhone/Limit", testPhoneLimit},
 		{"PhoneStore/InsertPhone/ExpiredFreeSlots", testPhoneExpiredFree},
@@ -53,7 +53,6 @@ func phoneTests() []testCase[PhoneStore] {
 		{"PhoneStore/DeletePhone/VoidsChallenges", testDeletePhoneVoids},
 		{"PhoneStore/DeletePhone/KeepsSendHistory", testDeletePhoneHistory},
 		{"PhoneStore/DeleteExpiredPhones/Counts", testDeleteExpiredPhones},
-		{"PhoneStore/Cancelled", testPhoneCancelled},
 
 		{"ChallengeStore/CreateChallenge/RoundTrip", testChallengeRoundTrip},
 		{"ChallengeStore/CreateChallenge/NotFound", testChallengeNoPhone},
@@ -67,7 +66,7 @@ func phoneTests() []testCase[PhoneStore] {
 		{"ChallengeStore/CreateChallenge/Concurrent", testChallengeCreateConcurrent},
 		{"ChallengeStore/CreateChallenge/ConcurrentCap", testChallengeCreateConcurrentCap},
 		{"ChallengeStore/CreateChallenge/ConcurrentAccountCap", testChallengeCreateConcurrentAccountCap},
-		{"ChallengeStore/VoidChallenge", testVoidChallenge},
+		{"ChallengeStore/VoidChallenge/Voids", testVoidChallenge},
 		{"ChallengeStore/LiveChallenges/Filters", testLiveChallenges},
 		{"ChallengeStore/ConsumeChallenge/Once", testConsumeChallengeOnce},
 		{"ChallengeStore/ConsumeChallenge/Wrong", testConsumeChallengeWrong},
@@ -78,8 +77,9 @@ func phoneTests() []testCase[PhoneStore] {
 		{"ChallengeStore/ConsumeChallenge/Concurrent", testConsumeChallengeConcurrent},
 		{"ChallengeStore/ConsumeChallenge/ConcurrentWrong", testConsumeChallengeConcurrentWrong},
 		{"ChallengeStore/DeleteStaleChallenges/Counts", testDeleteStaleChallenges},
-		{"ChallengeStore/Cancelled", testChallengeCancelled},
 	}
+	cs = append(cs, phoneCancelTests()...)
+	return append(cs, challengeCancelTests()...)
 }
 
 // NewPhoneNumber returns a random number of the North American plan,
@@ -569,32 +569,6 @@ func testDeleteExpiredPhones(t *testing.T, s PhoneStore) {
 	if got := getChallenge(t, s, a, c.ID); got.State != twofa.ChallengeVoided {
 		t.Errorf("challenge of a lapsed phone: State = %v, want voided", got.State)
 	}
-}
-
-func testPhoneCancelled(t *testing.T, s PhoneStore) {
-	acct := NewAccount()
-	p := NewPhone(acct, t0)
-	insertPhone(t, s, p)
-	ctx := cancelled(t)
-	wantCancelled(t, "InsertPhone", s.InsertPhone(ctx, NewPhone(acct, t0), 10, t0))
-	_, err := s.Phone(ctx, acct, p.ID)
-	wantCancelled(t, "Phone", err)
-	_, err = s.Phones(ctx, acct)
-	wantCancelled(t, "Phones", err)
-	ok, err := s.ConfirmPhone(ctx, acct, p.ID, t0)
-	wantCancelled(t, "ConfirmPhone", err)
-	if ok {
-		t.Error("ConfirmPhone with a cancelled context reported true")
-	}
-	wantCancelled(t, "TouchPhone", s.TouchPhone(ctx, acct, p.ID, t0.Add(time.Hour)))
-	_, _, err = s.DeletePhone(ctx, acct, p.ID)
-	wantCancelled(t, "DeletePhone", err)
-	_, err = s.DeleteExpiredPhones(ctx, t0.Add(24*time.Hour))
-	wantCancelled(t, "DeleteExpiredPhones", err)
-	if got := listPhones(t, s, acct); len(got) != 1 {
-		t.Fatalf("after cancelled calls the account has %d phones, want 1", len(got))
-	}
-	check(t, "phone after cancelled calls", getPhone(t, s, acct, p.ID), p)
 }
 
 // ChallengeStore
@@ -1186,34 +1160,5 @@ func testDeleteStaleChallenges(t *testing.T, s PhoneStore) {
 	}
 	for _, c := range kept {
 		getChallenge(t, s, c.Account, c.ID)
-	}
-}
-
-func testChallengeCancelled(t *testing.T, s PhoneStore) {
-	acct := NewAccount()
-	p := phTrusted(NewPhone(acct, t0))
-	insertPhone(t, s, p)
-	c := NewChallenge(p, t0)
-	phCreate(t, s, c)
-	ctx := cancelled(t)
-	wantCancelled(t, "CreateChallenge", s.CreateChallenge(ctx, NewChallenge(p, t0.Add(time.Hour)), 0, 100, noAccountCap))
-	_, err := s.Challenge(ctx, acct, c.ID)
-	wantCancelled(t, "Challenge", err)
-	_, err = s.LiveChallenges(ctx, acct, twofa.ChallengeSignIn, t0)
-	wantCancelled(t, "LiveChallenges", err)
-	r, _, err := s.ConsumeChallenge(ctx, acct, c.ID, c.Digest, 5, t0)
-	wantCancelled(t, "ConsumeChallenge", err)
-	if r == twofa.ConsumeAccepted {
-		t.Error("ConsumeChallenge with a cancelled context accepted")
-	}
-	_, _, err = s.ConsumeChallenge(ctx, acct, c.ID, randomBytes(32), 5, t0)
-	wantCancelled(t, "ConsumeChallenge (wrong digest)", err)
-	_, err = s.DeleteStaleChallenges(ctx, t0.Add(24*time.Hour))
-	wantCancelled(t, "DeleteStaleChallenges", err)
-	wantCancelled(t, "VoidChallenge", s.VoidChallenge(ctx, acct, c.ID))
-	challengeUnchanged(t, s, c)
-	live, err := s.LiveChallenges(t.Context(), acct, twofa.ChallengeSignIn, t0)
-	if err != nil || len(live) != 1 {
-		t.Errorf("after cancelled calls LiveChallenges = %d, %v; want the one challenge", len(live), err)
 	}
 }

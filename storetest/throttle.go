@@ -17,7 +17,7 @@ func throttleTests() []testCase[twofa.Store] {
 			testReservePolicy(t, s, p.p)
 		}})
 	}
-	return append(cs, []testCase[twofa.Store]{
+	cs = append(cs, []testCase[twofa.Store]{
 		{"ThrottleStore/ReserveAttempt/Refused", testReserveRefused},
 		{"ThrottleStore/ReserveAttempt/Scopes", testReserveScopes},
 		{"ThrottleStore/ReserveAttempt/Accounts", testReserveAccounts},
@@ -28,19 +28,16 @@ func throttleTests() []testCase[twofa.Store] {
 		{"ThrottleStore/ReserveAttempt/Budget", testReserveBudget},
 		{"ThrottleStore/ReserveAttempt/BudgetConcurrent", testReserveBudgetConcurrent},
 		{"ThrottleStore/ReserveAttempt/Model", testReserveModel},
-		{"ThrottleStore/ReserveAttempt/Cancelled", testReserveCancelled},
 		{"ThrottleStore/ReleaseAttempt/Clears", testReleaseAttempt},
 		{"ThrottleStore/ReleaseAttempt/RefundOnly", testReleaseAttemptRefundOnly},
 		{"ThrottleStore/ReleaseAttempt/Concurrent", testReleaseAttemptConcurrent},
 		{"ThrottleStore/ReleaseAttempt/Unknown", testReleaseAttemptUnknown},
-		{"ThrottleStore/ReleaseAttempt/Cancelled", testReleaseAttemptCancelled},
 		{"ThrottleStore/ResetThrottle/Resets", testReset},
 		{"ThrottleStore/ResetThrottle/Unknown", testResetUnknown},
-		{"ThrottleStore/ResetThrottle/Cancelled", testResetCancelled},
 		{"ThrottleStore/ResetThrottle/Budget", testResetBudget},
 		{"ThrottleStore/Throttle/Unknown", testThrottleUnknown},
-		{"ThrottleStore/Throttle/Cancelled", testThrottleCancelled},
 	}...)
+	return append(cs, throttleCancelTests()...)
 }
 
 // century is close to the longest Max a deployment might configure.
@@ -419,13 +416,6 @@ func testReleaseAttemptUnknown(t *testing.T, s twofa.Store) {
 	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{})
 }
 
-func testReleaseAttemptCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	want, _ := reserve(t, s, acct, twofa.ScopeCode, t0, twofa.DefaultThrottle)
-	wantCancelled(t, "ReleaseAttempt", s.ReleaseAttempt(cancelled(t), acct, twofa.ScopeCode, refill(twofa.DefaultThrottle), true))
-	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), want)
-}
-
 func testResetBudget(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	p := twofa.ThrottlePolicy{Budget: 2, Refill: time.Hour}
@@ -542,23 +532,6 @@ func testReserveConcurrentThrottled(t *testing.T, s twofa.Store) {
 	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{Failures: 1, Until: t0.Add(time.Hour)})
 }
 
-func testReserveCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	p := twofa.ThrottlePolicy{Free: 0, Base: time.Second, Max: time.Hour}
-	want, _ := reserve(t, s, acct, twofa.ScopeCode, t0, p)
-	st, ok, err := s.ReserveAttempt(cancelled(t), acct, twofa.ScopeCode, t0.Add(time.Hour), p)
-	wantCancelled(t, "ReserveAttempt", err)
-	if ok || !zeroState(st) {
-		t.Errorf("ReserveAttempt with a cancelled context returned %s, %v; want the zero state, false", fmtState(st), ok)
-	}
-	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), want)
-	// A fresh account gets no state either.
-	other := NewAccount()
-	_, _, err = s.ReserveAttempt(cancelled(t), other, twofa.ScopeCode, t0, p)
-	wantCancelled(t, "ReserveAttempt", err)
-	wantState(t, "Throttle of a fresh account", throttle(t, s, other, twofa.ScopeCode), twofa.ThrottleState{})
-}
-
 func testReset(t *testing.T, s twofa.Store) {
 	acct, other := NewAccount(), NewAccount()
 	p := twofa.ThrottlePolicy{Free: 0, Base: time.Minute, Max: time.Hour}
@@ -599,23 +572,9 @@ func testResetUnknown(t *testing.T, s twofa.Store) {
 	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{})
 }
 
-func testResetCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	want, _ := reserve(t, s, acct, twofa.ScopeCode, t0, twofa.DefaultThrottle)
-	wantCancelled(t, "ResetThrottle", s.ResetThrottle(cancelled(t), acct, twofa.ScopeCode))
-	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), want)
-}
-
 func testThrottleUnknown(t *testing.T, s twofa.Store) {
 	st, err := s.Throttle(t.Context(), NewAccount(), twofa.ScopeCode)
 	if err != nil || !zeroState(st) {
 		t.Errorf("Throttle of an unknown account = %s, %v; want the zero state, nil", fmtState(st), err)
 	}
-}
-
-func testThrottleCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	reserve(t, s, acct, twofa.ScopeCode, t0, twofa.DefaultThrottle)
-	_, err := s.Throttle(cancelled(t), acct, twofa.ScopeCode)
-	wantCancelled(t, "Throttle", err)
 }
