@@ -36,7 +36,7 @@ func cancelTests[S, F any](iface string, fixture func(*testing.T, S) F, state fu
 			results, err := c.call(cancelled(t), s, f)
 			wantCancelled(t, c.method, err)
 			for i, r := range results {
-				check(t, fmt.Sprintf("%s with a cancelled context: result %d", c.method, i+1), r, reflect.Zero(reflect.TypeOf(r)).Interface())
+				check(t, fmt.Sprintf("%s with a cancelled context, result %d", c.method, i+1), r, reflect.Zero(reflect.TypeOf(r)).Interface())
 			}
 			check(t, "after a cancelled "+c.method, state(t, s, f), before)
 			if c.after != nil {

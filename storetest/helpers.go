@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -116,8 +117,12 @@ func diff[T any](got, want T) []string {
 var timeType = reflect.TypeFor[time.Time]()
 
 func diffValue(diffs *[]string, name string, g, w reflect.Value) {
+	prefix := ""
+	if name != "" {
+		prefix = name + " = "
+	}
 	f := func(format string, got, want any) {
-		*diffs = append(*diffs, fmt.Sprintf("%s = "+format+", want "+format, name, got, want))
+		*diffs = append(*diffs, fmt.Sprintf(prefix+format+", want "+format, got, want))
 	}
 	switch {
 	case g.Type() == timeType:
@@ -138,7 +143,7 @@ func diffValue(diffs *[]string, name string, g, w reflect.Value) {
 		}
 	case g.Kind() == reflect.Slice:
 		if g.Len() != w.Len() {
-			*diffs = append(*diffs, fmt.Sprintf("%s: %d elements, want %d", name, g.Len(), w.Len()))
+			*diffs = append(*diffs, fmt.Sprintf("%s%d elements, want %d", strings.Replace(prefix, " = ", ": ", 1), g.Len(), w.Len()))
 			return
 		}
 		for i := range g.Len() {

@@ -161,6 +161,21 @@ var mutants = map[string]mutant{
 		want:  "ties in insertion order",
 		store: func() twofa.Store { return tiesByID{memstore.New()} },
 	},
+	"CancelledReportsTrue": {
+		catch: "DeviceStore/AdvanceCounter/Cancelled",
+		want:  "AdvanceCounter with a cancelled context, result 1: true, want false",
+		store: func() twofa.Store { return cancelledTrue{memstore.New()} },
+	},
+	"ReservesThenCancels": {
+		catch: "ThrottleStore/ReserveAttempt/CancelledFreshAccount",
+		want:  "after a cancelled ReserveAttempt/FreshAccount",
+		store: func() twofa.Store { return reservesThenCancels{memstore.New()} },
+	},
+	"DeleteAllIgnoresContext": {
+		catch: "AppPasswordStore/DeleteAppPasswords/Cancelled",
+		want:  "after a cancelled DeleteAppPasswords: 0 elements, want 1",
+		store: func() twofa.Store { return deleteAllIgnoresContext{memstore.New()} },
+	},
 	"AliasedSealed": {
 		catch: "DeviceStore/Device/NoAliasing",
 		want:  "Sealed =",
@@ -449,4 +464,31 @@ func (s tiesByID) Devices(ctx context.Context, account string) ([]twofa.Device, 
 		return strings.Compare(a.ID, b.ID)
 	})
 	return ds, err
+}
+
+// cancelledTrue reports a success along with the cancellation.
+type cancelledTrue struct{ *memstore.Store }
+
+func (s cancelledTrue) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return true, err
+	}
+	return s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
+}
+
+// reservesThenCancels counts the attempt, then reports the cancellation.
+type reservesThenCancels struct{ *memstore.Store }
+
+func (s reservesThenCancels) ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+	st, ok, err := s.Store.ReserveAttempt(context.WithoutCancel(ctx), account, scope, now, p)
+	if ctx.Err() != nil {
+		return twofa.ThrottleState{}, false, ctx.Err()
+	}
+	return st, ok, err
+}
+
+type deleteAllIgnoresContext struct{ *memstore.Store }
+
+func (s deleteAllIgnoresContext) DeleteAppPasswords(ctx context.Context, account string) (int, error) {
+	return s.Store.DeleteAppPasswords(context.WithoutCancel(ctx), account)
 }
