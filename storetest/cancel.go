@@ -35,9 +35,7 @@ func cancelTests[S, F any](iface string, fixture func(*testing.T, S) F, state fu
 			before := state(t, s, f)
 			results, err := c.call(cancelled(t), s, f)
 			wantCancelled(t, c.method, err)
-			for i, r := range results {
-				check(t, fmt.Sprintf("%s with a cancelled context, result %d", c.method, i+1), r, reflect.Zero(reflect.TypeOf(r)).Interface())
-			}
+			wantZero(t, c.method+" with a cancelled context", results)
 			check(t, "after a cancelled "+c.method, state(t, s, f), before)
 			if c.after != nil {
 				c.after(t, s, f)
@@ -52,6 +50,15 @@ func cancelPath(method string) string {
 		return m + "/Cancelled" + variant
 	}
 	return method + "/Cancelled"
+}
+
+// wantZero checks that each of a failed call's results is the zero value
+// of its type (an empty slice counts as zero).
+func wantZero(t *testing.T, what string, results []any) {
+	t.Helper()
+	for i, r := range results {
+		check(t, fmt.Sprintf("%s, result %d", what, i+1), r, reflect.Zero(reflect.TypeOf(r)).Interface())
+	}
 }
 
 // res returns a call's results that must be zero, and its error.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -46,45 +47,37 @@ func deviceTests() []testCase[twofa.Store] {
 		{"DeviceStore/ConfirmDevice/MaxAttempts", testConfirmMaxAttempts},
 		{"DeviceStore/ConfirmDevice/Expired", testConfirmExpired},
 		{"DeviceStore/ConfirmDevice/AlreadyConfirmed", testConfirmAlreadyConfirmed},
-		{"DeviceStore/ConfirmDevice/NotFound", testConfirmNotFound},
 		{"DeviceStore/ConfirmDevice/Concurrent", testConfirmConcurrent},
 
 		{"DeviceStore/AdvanceCounter/CompareAndSet", testAdvanceCAS},
 		{"DeviceStore/AdvanceCounter/Pending", testAdvancePending},
 		{"DeviceStore/AdvanceCounter/ClearsResync", testAdvanceClearsResync},
 		{"DeviceStore/AdvanceCounter/Large", testAdvanceLarge},
-		{"DeviceStore/AdvanceCounter/NotFound", testAdvanceNotFound},
 		{"DeviceStore/AdvanceCounter/Concurrent", testAdvanceConcurrent},
 		{"DeviceStore/AdvanceCounter/Monotonic", testAdvanceMonotonic},
 
 		{"DeviceStore/SetResync/LastWriterWins", testSetResync},
-		{"DeviceStore/SetResync/NotFound", testSetResyncNotFound},
 
 		{"DeviceStore/ReserveDeviceAttempt/UpToLimit", testReserveAttempt},
 		{"DeviceStore/ReserveDeviceAttempt/NotPending", testReserveAttemptNotPending},
-		{"DeviceStore/ReserveDeviceAttempt/NotFound", testReserveAttemptNotFound},
 		{"DeviceStore/ReserveDeviceAttempt/Concurrent", testReserveAttemptConcurrent},
 
 		{"DeviceStore/RenameDevice/Renames", testRename},
-		{"DeviceStore/RenameDevice/NotFound", testRenameNotFound},
 
 		{"DeviceStore/UpdateSealed/CompareAndSet", testUpdateSealedCAS},
 		{"DeviceStore/UpdateSealed/NoAliasing", testUpdateSealedNoAliasing},
-		{"DeviceStore/UpdateSealed/NotFound", testUpdateSealedNotFound},
 		{"DeviceStore/UpdateSealed/Concurrent", testUpdateSealedConcurrent},
 
 		{"DeviceStore/DeleteDevice/ConfirmedLeft", testDeleteConfirmedLeft},
 		{"DeviceStore/DeleteDevice/ReturnsDeleted", testDeleteReturnsDeleted},
-		{"DeviceStore/DeleteDevice/NotFound", testDeleteNotFound},
 		{"DeviceStore/DeleteDevice/ConcurrentSame", testDeleteConcurrentSame},
 		{"DeviceStore/DeleteDevice/ConcurrentDistinct", testDeleteConcurrentDistinct},
 
 		{"DeviceStore/DeletePendingDevice/Pending", testDeletePending},
 		{"DeviceStore/DeletePendingDevice/Confirmed", testDeletePendingConfirmed},
-		{"DeviceStore/DeletePendingDevice/NotFound", testDeletePendingNotFound},
 
 		{"DeviceStore/DeleteExpiredDevices/Counts", testDeleteExpired},
-	}, deviceCancelTests()...)
+	}, append(deviceNotFoundTests(), deviceCancelTests()...)...)
 }
 
 // allBytes is every byte value once: NUL, invalid UTF-8, quote characters.
@@ -596,23 +589,6 @@ func testConfirmAlreadyConfirmed(t *testing.T, s twofa.Store) {
 	unchanged(t, s, c)
 }
 
-func testConfirmNotFound(t *testing.T, s twofa.Store) {
-	a, b := NewAccount(), NewAccount()
-	d := NewDevice(a, t0)
-	insert(t, s, d)
-	ok, err := s.ConfirmDevice(t.Context(), a, NewDevice(a, t0).ID, 1, 0, t0, confirmMax)
-	wantErr(t, "ConfirmDevice of an unknown device", err, twofa.ErrNotFound)
-	if ok {
-		t.Error("ConfirmDevice of an unknown device reported true")
-	}
-	ok, err = s.ConfirmDevice(t.Context(), b, d.ID, 1, 0, t0, confirmMax)
-	wantErr(t, "ConfirmDevice of another account's device", err, twofa.ErrNotFound)
-	if ok {
-		t.Error("ConfirmDevice of another account's device reported true")
-	}
-	unchanged(t, s, d)
-}
-
 func testConfirmConcurrent(t *testing.T, s twofa.Store) {
 	const n = 50
 	acct := NewAccount()
@@ -746,23 +722,6 @@ func testAdvanceLarge(t *testing.T, s twofa.Store) {
 	step(0, false, math.MaxUint64)
 }
 
-func testAdvanceNotFound(t *testing.T, s twofa.Store) {
-	a, b := NewAccount(), NewAccount()
-	d := confirmed(NewDevice(a, t0), 1)
-	insert(t, s, d)
-	ok, err := s.AdvanceCounter(t.Context(), a, d.ID+"X", 5, 0, t0)
-	wantErr(t, "AdvanceCounter of an unknown device", err, twofa.ErrNotFound)
-	if ok {
-		t.Error("AdvanceCounter of an unknown device reported true")
-	}
-	ok, err = s.AdvanceCounter(t.Context(), b, d.ID, 5, 0, t0)
-	wantErr(t, "AdvanceCounter of another account's device", err, twofa.ErrNotFound)
-	if ok {
-		t.Error("AdvanceCounter of another account's device reported true")
-	}
-	unchanged(t, s, d)
-}
-
 func testAdvanceConcurrent(t *testing.T, s twofa.Store) {
 	const n = 200
 	acct := NewAccount()
@@ -842,15 +801,6 @@ func testSetResync(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testSetResyncNotFound(t *testing.T, s twofa.Store) {
-	a, b := NewAccount(), NewAccount()
-	d := confirmed(NewDevice(a, t0), 7)
-	insert(t, s, d)
-	wantErr(t, "SetResync of an unknown device", s.SetResync(t.Context(), a, d.ID+"X", 9, 1), twofa.ErrNotFound)
-	wantErr(t, "SetResync of another account's device", s.SetResync(t.Context(), b, d.ID, 9, 1), twofa.ErrNotFound)
-	unchanged(t, s, d)
-}
-
 // ReserveDeviceAttempt
 
 func reserveTry(t *testing.T, s twofa.Store, d twofa.Device, limit, wantN int, wantOK bool) {
@@ -912,20 +862,6 @@ func testReserveAttemptNotPending(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testReserveAttemptNotFound(t *testing.T, s twofa.Store) {
-	a, b := NewAccount(), NewAccount()
-	d := NewDevice(a, t0)
-	insert(t, s, d)
-	n, ok, err := s.ReserveDeviceAttempt(t.Context(), a, d.ID+"X", 5)
-	wantErr(t, "ReserveDeviceAttempt of an unknown device", err, twofa.ErrNotFound)
-	if n != 0 || ok {
-		t.Errorf("ReserveDeviceAttempt of an unknown device = %d, %v; want 0, false", n, ok)
-	}
-	_, _, err = s.ReserveDeviceAttempt(t.Context(), b, d.ID, 5)
-	wantErr(t, "ReserveDeviceAttempt of another account's device", err, twofa.ErrNotFound)
-	unchanged(t, s, d)
-}
-
 // testReserveAttemptConcurrent: of 50 parallel reservations with limit 5,
 // exactly 5 are allowed, with counts 1 to 5 once each; the rest see 5 and
 // are refused.
@@ -974,15 +910,6 @@ func testRename(t *testing.T, s twofa.Store) {
 		want.Label = label
 		unchanged(t, s, want)
 	}
-}
-
-func testRenameNotFound(t *testing.T, s twofa.Store) {
-	a, b := NewAccount(), NewAccount()
-	d := NewDevice(a, t0)
-	insert(t, s, d)
-	wantErr(t, "RenameDevice of an unknown device", s.RenameDevice(t.Context(), a, d.ID+"X", "x"), twofa.ErrNotFound)
-	wantErr(t, "RenameDevice of another account's device", s.RenameDevice(t.Context(), b, d.ID, "x"), twofa.ErrNotFound)
-	unchanged(t, s, d)
 }
 
 // UpdateSealed
@@ -1044,23 +971,6 @@ func testUpdateSealedNoAliasing(t *testing.T, s twofa.Store) {
 	}
 	sealed[0] ^= 0xff
 	unchanged(t, s, want)
-}
-
-func testUpdateSealedNotFound(t *testing.T, s twofa.Store) {
-	a, b := NewAccount(), NewAccount()
-	d := NewDevice(a, t0)
-	insert(t, s, d)
-	ok, err := s.UpdateSealed(t.Context(), a, d.ID+"X", d.Sealed, []byte("x"))
-	wantErr(t, "UpdateSealed of an unknown device", err, twofa.ErrNotFound)
-	if ok {
-		t.Error("UpdateSealed of an unknown device reported true")
-	}
-	ok, err = s.UpdateSealed(t.Context(), b, d.ID, d.Sealed, []byte("x"))
-	wantErr(t, "UpdateSealed of another account's device", err, twofa.ErrNotFound)
-	if ok {
-		t.Error("UpdateSealed of another account's device reported true")
-	}
-	unchanged(t, s, d)
 }
 
 func testUpdateSealedConcurrent(t *testing.T, s twofa.Store) {
@@ -1149,17 +1059,6 @@ func testDeleteReturnsDeleted(t *testing.T, s twofa.Store) {
 	wantQ.Attempts = 2
 	deleteDevice(t, s, wantQ, 1)
 	deleteDevice(t, s, want, 0)
-}
-
-func testDeleteNotFound(t *testing.T, s twofa.Store) {
-	a, b := NewAccount(), NewAccount()
-	d := confirmed(NewDevice(a, t0), 1)
-	insert(t, s, d)
-	_, _, err := s.DeleteDevice(t.Context(), a, d.ID+"X")
-	wantErr(t, "DeleteDevice of an unknown device", err, twofa.ErrNotFound)
-	_, _, err = s.DeleteDevice(t.Context(), b, d.ID)
-	wantErr(t, "DeleteDevice of another account's device", err, twofa.ErrNotFound)
-	unchanged(t, s, d)
 }
 
 func testDeleteConcurrentSame(t *testing.T, s twofa.Store) {
@@ -1252,17 +1151,6 @@ func testDeletePendingConfirmed(t *testing.T, s twofa.Store) {
 	unchanged(t, s, want)
 }
 
-func testDeletePendingNotFound(t *testing.T, s twofa.Store) {
-	a, b := NewAccount(), NewAccount()
-	d := NewDevice(a, t0)
-	insert(t, s, d)
-	_, err := s.DeletePendingDevice(t.Context(), a, d.ID+"X")
-	wantErr(t, "DeletePendingDevice of an unknown device", err, twofa.ErrNotFound)
-	_, err = s.DeletePendingDevice(t.Context(), b, d.ID)
-	wantErr(t, "DeletePendingDevice of another account's device", err, twofa.ErrNotFound)
-	unchanged(t, s, d)
-}
-
 // DeleteExpiredDevices
 
 // pastEra returns a random instant between 1900 and 2000, to the
@@ -1315,4 +1203,71 @@ func testDeleteExpired(t *testing.T, s twofa.Store) {
 	if n != 0 || err != nil {
 		t.Errorf("DeleteExpiredDevices again = %d, %v; want 0, nil", n, err)
 	}
+}
+
+// deviceNotFoundTests checks that every method naming one device reports
+// ErrNotFound, and no success, for an unknown ID and for another
+// account's device, and changes nothing.
+func deviceNotFoundTests() []testCase[twofa.Store] {
+	type S = twofa.Store
+	cases := []struct {
+		method    string
+		confirmed bool // the fixture device
+		call      func(ctx context.Context, s S, d twofa.Device) ([]any, error)
+	}{
+		{"ConfirmDevice", false, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
+			ok, err := s.ConfirmDevice(ctx, d.Account, d.ID, 1, 0, t0, confirmMax)
+			return res(err, ok)
+		}},
+		{"AdvanceCounter", true, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
+			ok, err := s.AdvanceCounter(ctx, d.Account, d.ID, 5, 0, t0)
+			return res(err, ok)
+		}},
+		{"SetResync", true, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
+			return res(s.SetResync(ctx, d.Account, d.ID, 9, 1))
+		}},
+		{"ReserveDeviceAttempt", false, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
+			n, ok, err := s.ReserveDeviceAttempt(ctx, d.Account, d.ID, 5)
+			return res(err, n, ok)
+		}},
+		{"RenameDevice", false, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
+			return res(s.RenameDevice(ctx, d.Account, d.ID, "x"))
+		}},
+		{"UpdateSealed", false, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
+			ok, err := s.UpdateSealed(ctx, d.Account, d.ID, d.Sealed, []byte("x"))
+			return res(err, ok)
+		}},
+		{"DeleteDevice", true, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
+			_, _, err := s.DeleteDevice(ctx, d.Account, d.ID)
+			return res(err)
+		}},
+		{"DeletePendingDevice", false, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
+			_, err := s.DeletePendingDevice(ctx, d.Account, d.ID)
+			return res(err)
+		}},
+	}
+	ts := make([]testCase[S], len(cases))
+	for i, c := range cases {
+		ts[i] = testCase[S]{"DeviceStore/" + c.method + "/NotFound", func(t *testing.T, s S) {
+			a := NewAccount()
+			d := NewDevice(a, t0)
+			if c.confirmed {
+				d = confirmed(d, 1)
+			}
+			insert(t, s, d)
+			for _, x := range []struct{ what, account, id string }{
+				{"an unknown device", a, d.ID + "X"},
+				{"another account's device", NewAccount(), d.ID},
+			} {
+				probe := d
+				probe.Account, probe.ID = x.account, x.id
+				results, err := c.call(t.Context(), s, probe)
+				what := c.method + " of " + x.what
+				wantErr(t, what, err, twofa.ErrNotFound)
+				wantZero(t, what, results)
+			}
+			unchanged(t, s, d)
+		}}
+	}
+	return ts
 }
