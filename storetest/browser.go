@@ -67,17 +67,25 @@ func browserTests() []testCase[twofa.BrowserStore] {
 		{"BrowserStore/BrowserByDigest/Binary", testBrowserByDigestBinary},
 		{"BrowserStore/BrowserByDigest/NoAliasing", testBrowserNoAliasing},
 		{"BrowserStore/Browsers/Order", testBrowsersOrder},
-		{"BrowserStore/Browsers/Unknown", testBrowsersUnknown},
 		{"BrowserStore/TouchBrowser/Forward", testTouchBrowser},
 		{"BrowserStore/TouchBrowser/NotFound", testTouchBrowserNotFound},
 		{"BrowserStore/RevokeBrowser/Revokes", testRevokeBrowser},
 		{"BrowserStore/RevokeBrowser/NotFound", testRevokeBrowserNotFound},
 		{"BrowserStore/RevokeBrowser/Concurrent", testRevokeBrowserConcurrent},
 		{"BrowserStore/RevokeBrowsers/Revokes", testRevokeBrowsers},
-		{"BrowserStore/RevokeBrowsers/Unknown", testRevokeBrowsersUnknown},
 		{"BrowserStore/RevokeBrowsers/Concurrent", testRevokeBrowsersConcurrent},
 		{"BrowserStore/DeleteExpiredBrowsers/Deletes", testDeleteExpiredBrowsers},
-	}, browserCancelTests()...)
+	}, append(unknownTests("BrowserStore",
+		func(t *testing.T, s twofa.BrowserStore, account string) any { return listBrowsers(t, s, account) },
+		unknownCase[twofa.BrowserStore]{"Browsers", func(ctx context.Context, s twofa.BrowserStore, account string) ([]any, error) {
+			bs, err := s.Browsers(ctx, account)
+			return res(err, bs)
+		}},
+		unknownCase[twofa.BrowserStore]{"RevokeBrowsers", func(ctx context.Context, s twofa.BrowserStore, account string) ([]any, error) {
+			n, err := s.RevokeBrowsers(ctx, account, t0)
+			return res(err, n)
+		}},
+	), browserCancelTests()...)...)
 }
 
 // Helpers.
@@ -512,13 +520,6 @@ func testBrowsersOrder(t *testing.T, s twofa.BrowserStore) {
 	}
 }
 
-func testBrowsersUnknown(t *testing.T, s twofa.BrowserStore) {
-	bs, err := s.Browsers(t.Context(), NewAccount())
-	if len(bs) != 0 || err != nil {
-		t.Errorf("Browsers of an unknown account = %v, %v; want none, nil", bs, err)
-	}
-}
-
 // TouchBrowser
 
 func testTouchBrowser(t *testing.T, s twofa.BrowserStore) {
@@ -624,13 +625,6 @@ func testRevokeBrowsers(t *testing.T, s twofa.BrowserStore) {
 	n, err = s.RevokeBrowsers(t.Context(), acct, at.Add(time.Second))
 	if n != 0 || err != nil {
 		t.Errorf("RevokeBrowsers again = %d, %v; want 0, nil", n, err)
-	}
-}
-
-func testRevokeBrowsersUnknown(t *testing.T, s twofa.BrowserStore) {
-	n, err := s.RevokeBrowsers(t.Context(), NewAccount(), t0)
-	if n != 0 || err != nil {
-		t.Errorf("RevokeBrowsers of an unknown account = %d, %v; want 0, nil", n, err)
 	}
 }
 

@@ -52,6 +52,32 @@ func cancelPath(method string) string {
 	return method + "/Cancelled"
 }
 
+// unknownCase calls a method on an account the store has never seen.
+type unknownCase[S any] struct {
+	method string
+	call   func(ctx context.Context, s S, account string) (results []any, err error)
+}
+
+// unknownTests returns the test "<iface>/<method>/Unknown" of each case:
+// the call must succeed with zero results, and state, what the interface
+// holds for the account, must stay the zero value.
+func unknownTests[S any](iface string, state func(t *testing.T, s S, account string) any, cases ...unknownCase[S]) []testCase[S] {
+	ts := make([]testCase[S], len(cases))
+	for i, c := range cases {
+		ts[i] = testCase[S]{iface + "/" + c.method + "/Unknown", func(t *testing.T, s S) {
+			acct := NewAccount()
+			results, err := c.call(t.Context(), s, acct)
+			if err != nil {
+				t.Errorf("%s of an unknown account: %v", c.method, err)
+			}
+			wantZero(t, c.method+" of an unknown account", results)
+			after := state(t, s, acct)
+			check(t, "after "+c.method+" of an unknown account", after, reflect.Zero(reflect.TypeOf(after)).Interface())
+		}}
+	}
+	return ts
+}
+
 // wantZero checks that each of a failed call's results is the zero value
 // of its type (an empty slice counts as zero).
 func wantZero(t *testing.T, what string, results []any) {
@@ -183,13 +209,7 @@ func recoveryCancelTests() []testCase[twofa.Store] {
 		replace(t, s, f.acct, f.digests)
 		return f
 	}
-	state := func(t *testing.T, s S, f F) any {
-		n, err := s.RecoveryCodesLeft(t.Context(), f.acct)
-		if err != nil {
-			t.Fatalf("RecoveryCodesLeft: %v", err)
-		}
-		return n
-	}
+	state := func(t *testing.T, s S, f F) any { return codesLeft(t, s, f.acct) }
 	return cancelTests("RecoveryStore", fixture, state,
 		cancelCase[S, F]{method: "ReplaceRecoveryCodes", call: func(ctx context.Context, s S, f F) ([]any, error) {
 			return res(s.ReplaceRecoveryCodes(ctx, f.acct, newDigests(5), t0))

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -31,12 +32,22 @@ func throttleTests() []testCase[twofa.Store] {
 		{"ThrottleStore/ReleaseAttempt/Clears", testReleaseAttempt},
 		{"ThrottleStore/ReleaseAttempt/RefundOnly", testReleaseAttemptRefundOnly},
 		{"ThrottleStore/ReleaseAttempt/Concurrent", testReleaseAttemptConcurrent},
-		{"ThrottleStore/ReleaseAttempt/Unknown", testReleaseAttemptUnknown},
 		{"ThrottleStore/ResetThrottle/Resets", testReset},
-		{"ThrottleStore/ResetThrottle/Unknown", testResetUnknown},
 		{"ThrottleStore/ResetThrottle/Budget", testResetBudget},
-		{"ThrottleStore/Throttle/Unknown", testThrottleUnknown},
 	}...)
+	cs = append(cs, unknownTests("ThrottleStore",
+		func(t *testing.T, s twofa.Store, account string) any { return throttle(t, s, account, twofa.ScopeCode) },
+		unknownCase[twofa.Store]{"ReleaseAttempt", func(ctx context.Context, s twofa.Store, account string) ([]any, error) {
+			return res(s.ReleaseAttempt(ctx, account, twofa.ScopeCode, refill(twofa.DefaultThrottle), true))
+		}},
+		unknownCase[twofa.Store]{"ResetThrottle", func(ctx context.Context, s twofa.Store, account string) ([]any, error) {
+			return res(s.ResetThrottle(ctx, account, twofa.ScopeCode))
+		}},
+		unknownCase[twofa.Store]{"Throttle", func(ctx context.Context, s twofa.Store, account string) ([]any, error) {
+			st, err := s.Throttle(ctx, account, twofa.ScopeCode)
+			return res(err, st)
+		}},
+	)...)
 	return append(cs, throttleCancelTests()...)
 }
 
@@ -65,8 +76,6 @@ var policies = []struct {
 	{"BudgetAndBackOff", twofa.ThrottlePolicy{Free: 2, Base: time.Second, Max: time.Minute, Budget: 10, Refill: time.Hour}},
 	{"BudgetFiveYears", twofa.ThrottlePolicy{Budget: 5, Refill: 365 * 24 * time.Hour}},
 }
-
-func zeroState(st twofa.ThrottleState) bool { return diff(st, twofa.ThrottleState{}) == nil }
 
 func fmtState(st twofa.ThrottleState) string {
 	return fmt.Sprintf("{Failures %d, Until %s, Forgiven %s}", st.Failures, fmtTime(st.Until), fmtTime(st.Forgiven))
@@ -408,14 +417,6 @@ func testReleaseAttemptConcurrent(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testReleaseAttemptUnknown(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	if err := s.ReleaseAttempt(t.Context(), acct, twofa.ScopeCode, refill(twofa.DefaultThrottle), true); err != nil {
-		t.Errorf("ReleaseAttempt of an unknown account: %v", err)
-	}
-	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{})
-}
-
 func testResetBudget(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	p := twofa.ThrottlePolicy{Budget: 2, Refill: time.Hour}
@@ -562,19 +563,4 @@ func testReset(t *testing.T, s twofa.Store) {
 		t.Fatalf("ResetThrottle of a clear state: %v", err)
 	}
 	wantState(t, "Throttle after ResetThrottle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{})
-}
-
-func testResetUnknown(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	if err := s.ResetThrottle(t.Context(), acct, twofa.ScopeCode); err != nil {
-		t.Errorf("ResetThrottle of an unknown account: %v", err)
-	}
-	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{})
-}
-
-func testThrottleUnknown(t *testing.T, s twofa.Store) {
-	st, err := s.Throttle(t.Context(), NewAccount(), twofa.ScopeCode)
-	if err != nil || !zeroState(st) {
-		t.Errorf("Throttle of an unknown account = %s, %v; want the zero state, nil", fmtState(st), err)
-	}
 }
