@@ -176,6 +176,11 @@ var mutants = map[string]mutant{
 		want:  "after a cancelled DeleteAppPasswords: 0 elements, want 1",
 		store: func() twofa.Store { return deleteAllIgnoresContext{memstore.New()} },
 	},
+	"AdvanceIgnoresAccount": {
+		catch: "DeviceStore/AdvanceCounter/NotFound",
+		want:  "AdvanceCounter of another account's device, result 1: true, want false",
+		store: func() twofa.Store { return &ignoresAccount{Store: memstore.New(), owner: map[string]string{}} },
+	},
 	"AliasedSealed": {
 		catch: "DeviceStore/Device/NoAliasing",
 		want:  "Sealed =",
@@ -491,4 +496,31 @@ type deleteAllIgnoresContext struct{ *memstore.Store }
 
 func (s deleteAllIgnoresContext) DeleteAppPasswords(ctx context.Context, account string) (int, error) {
 	return s.Store.DeleteAppPasswords(context.WithoutCancel(ctx), account)
+}
+
+// ignoresAccount finds a device to advance by its ID alone, as an UPDATE
+// that forgets the account in its WHERE clause would.
+type ignoresAccount struct {
+	*memstore.Store
+	mu    sync.Mutex
+	owner map[string]string // device ID to account
+}
+
+func (s *ignoresAccount) InsertDevice(ctx context.Context, d twofa.Device, limit int, now time.Time) error {
+	err := s.Store.InsertDevice(ctx, d, limit, now)
+	if err == nil {
+		s.mu.Lock()
+		s.owner[d.ID] = d.Account
+		s.mu.Unlock()
+	}
+	return err
+}
+
+func (s *ignoresAccount) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+	s.mu.Lock()
+	if owner, ok := s.owner[id]; ok {
+		account = owner
+	}
+	s.mu.Unlock()
+	return s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
 }
