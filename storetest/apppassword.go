@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -125,23 +124,9 @@ func testAppLimit(t *testing.T, s twofa.Store) {
 
 func testAppConcurrentLimit(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
-	var ok, limited, other atomic.Int32
-	parallel(50, func(int) {
-		err := s.InsertAppPassword(t.Context(), NewAppPassword(acct, t0), 25)
-		switch {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, twofa.ErrLimitReached):
-			limited.Add(1)
-		default:
-			other.Add(1)
-			t.Errorf("concurrent InsertAppPassword: %v", err)
-		}
+	race(t, "inserts with limit 25", 50, 25, twofa.ErrLimitReached, func(int) error {
+		return s.InsertAppPassword(t.Context(), NewAppPassword(acct, t0), 25)
 	})
-	if ok.Load() != 25 || limited.Load() != 25 {
-		t.Errorf("50 concurrent inserts with limit 25: %d succeeded, %d limited, %d failed otherwise; want 25, 25, 0",
-			ok.Load(), limited.Load(), other.Load())
-	}
 }
 
 func testAppIsolation(t *testing.T, s twofa.Store) {

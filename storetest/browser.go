@@ -3,7 +3,6 @@ package storetest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -428,23 +427,12 @@ func testBrowserInsertConcurrent(t *testing.T, s twofa.BrowserStore) {
 func testBrowserInsertConcurrentDigest(t *testing.T, s twofa.BrowserStore) {
 	acct := NewAccount()
 	digest := randomBytes(32)
-	var ok, dup atomic.Int32
-	parallel(30, func(int) {
+	race(t, "inserts of one digest", 30, 1, twofa.ErrDuplicate, func(int) error {
 		b := NewBrowser(acct, t0)
 		b.Digest = bytes.Clone(digest)
 		_, err := s.InsertBrowser(context.Background(), b, 100, t0)
-		switch {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, twofa.ErrDuplicate):
-			dup.Add(1)
-		default:
-			t.Errorf("InsertBrowser: %v", err)
-		}
+		return err
 	})
-	if ok.Load() != 1 || dup.Load() != 29 {
-		t.Errorf("30 concurrent inserts of one digest: %d stored, %d ErrDuplicate; want exactly 1 stored", ok.Load(), dup.Load())
-	}
 }
 
 // BrowserByDigest
@@ -578,20 +566,9 @@ func testRevokeBrowserNotFound(t *testing.T, s twofa.BrowserStore) {
 func testRevokeBrowserConcurrent(t *testing.T, s twofa.BrowserStore) {
 	b := NewBrowser(NewAccount(), t0)
 	insertBrowsers(t, s, t0, b)
-	var ok, notFound atomic.Int32
-	parallel(50, func(i int) {
-		switch err := s.RevokeBrowser(context.Background(), b.Account, b.ID, t0.Add(time.Duration(i+1))); {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, twofa.ErrNotFound):
-			notFound.Add(1)
-		default:
-			t.Errorf("RevokeBrowser: %v", err)
-		}
+	race(t, "RevokeBrowser calls of one browser", 50, 1, twofa.ErrNotFound, func(i int) error {
+		return s.RevokeBrowser(context.Background(), b.Account, b.ID, t0.Add(time.Duration(i+1)))
 	})
-	if ok.Load() != 1 || notFound.Load() != 49 {
-		t.Errorf("50 concurrent RevokeBrowser calls: %d succeeded, %d ErrNotFound; want exactly 1 success", ok.Load(), notFound.Load())
-	}
 }
 
 // RevokeBrowsers

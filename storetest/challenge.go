@@ -361,21 +361,9 @@ func testChallengeCreateConcurrent(t *testing.T, s PhoneStore) {
 	acct := NewAccount()
 	p := phTrusted(NewPhone(acct, t0))
 	insertPhone(t, s, p)
-	var ok, cooled atomic.Int32
-	parallel(n, func(i int) {
-		err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Duration(i))), 30*time.Second, 100, noAccountCap)
-		switch {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, twofa.ErrCooldown):
-			cooled.Add(1)
-		default:
-			t.Errorf("CreateChallenge: %v", err)
-		}
+	race(t, "CreateChallenge calls within the cool-down", n, 1, twofa.ErrCooldown, func(i int) error {
+		return s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Duration(i))), 30*time.Second, 100, noAccountCap)
 	})
-	if ok.Load() != 1 || cooled.Load() != n-1 {
-		t.Errorf("%d concurrent CreateChallenge calls within the cool-down: %d created, %d cooled down; want 1 and %d", n, ok.Load(), cooled.Load(), n-1)
-	}
 	live, err := s.LiveChallenges(t.Context(), acct, twofa.ChallengeSignIn, t0.Add(time.Minute))
 	if err != nil || len(live) != 1 {
 		t.Errorf("LiveChallenges = %d challenges, %v; want 1", len(live), err)
@@ -387,21 +375,9 @@ func testChallengeCreateConcurrentCap(t *testing.T, s PhoneStore) {
 	acct := NewAccount()
 	p := phTrusted(NewPhone(acct, t0))
 	insertPhone(t, s, p)
-	var ok, capped atomic.Int32
-	parallel(n, func(i int) {
-		err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Duration(i))), 0, perHour, noAccountCap)
-		switch {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, twofa.ErrTooManyCodes):
-			capped.Add(1)
-		default:
-			t.Errorf("CreateChallenge: %v", err)
-		}
+	race(t, fmt.Sprintf("CreateChallenge calls for one number, cap %d", perHour), n, perHour, twofa.ErrTooManyCodes, func(i int) error {
+		return s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Duration(i))), 0, perHour, noAccountCap)
 	})
-	if ok.Load() != perHour || capped.Load() != n-perHour {
-		t.Errorf("%d concurrent CreateChallenge calls for one number, cap %d: %d created, %d capped", n, perHour, ok.Load(), capped.Load())
-	}
 }
 
 func testChallengeCreateConcurrentAccountCap(t *testing.T, s PhoneStore) {
@@ -409,25 +385,13 @@ func testChallengeCreateConcurrentAccountCap(t *testing.T, s PhoneStore) {
 	acct := NewAccount()
 	p, q := phTrusted(NewPhone(acct, t0)), phTrusted(NewPhone(acct, t0))
 	insertPhone(t, s, p, q)
-	var ok, capped atomic.Int32
-	parallel(n, func(i int) {
+	race(t, fmt.Sprintf("CreateChallenge calls for two numbers of one account, account cap %d", perAccount), n, perAccount, twofa.ErrTooManyCodes, func(i int) error {
 		ph := p
 		if i%2 == 1 {
 			ph = q
 		}
-		err := s.CreateChallenge(t.Context(), NewChallenge(ph, t0.Add(time.Duration(i))), 0, n, perAccount)
-		switch {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, twofa.ErrTooManyCodes):
-			capped.Add(1)
-		default:
-			t.Errorf("CreateChallenge: %v", err)
-		}
+		return s.CreateChallenge(t.Context(), NewChallenge(ph, t0.Add(time.Duration(i))), 0, n, perAccount)
 	})
-	if ok.Load() != perAccount || capped.Load() != n-perAccount {
-		t.Errorf("%d concurrent CreateChallenge calls for two numbers of one account, account cap %d: %d created, %d capped", n, perAccount, ok.Load(), capped.Load())
-	}
 }
 
 func testVoidChallenge(t *testing.T, s PhoneStore) {

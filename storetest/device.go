@@ -353,50 +353,26 @@ func testInsertNoAliasing(t *testing.T, s twofa.Store) {
 func testInsertConcurrent(t *testing.T, s twofa.Store) {
 	const n, limit = 50, 10
 	acct := NewAccount()
-	var ok, full atomic.Int32
-	parallel(n, func(i int) {
+	race(t, "inserts with limit 10", n, limit, twofa.ErrLimitReached, func(i int) error {
 		d := NewDevice(acct, t0)
 		if i%2 == 0 {
 			d = confirmed(d, 1)
 		}
-		switch err := s.InsertDevice(t.Context(), d, limit, t0); {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, twofa.ErrLimitReached):
-			full.Add(1)
-		default:
-			t.Errorf("InsertDevice: %v", err)
-		}
+		return s.InsertDevice(t.Context(), d, limit, t0)
 	})
-	if ok.Load() != limit || full.Load() != n-limit {
-		t.Errorf("%d concurrent inserts with limit %d: %d succeeded and %d reported ErrLimitReached, want %d and %d",
-			n, limit, ok.Load(), full.Load(), limit, n-limit)
-	}
 	if got := len(list(t, s, acct)); got != limit {
 		t.Errorf("Devices has %d devices, want %d", got, limit)
 	}
 }
 
 func testInsertConcurrentDuplicate(t *testing.T, s twofa.Store) {
-	const n = 20
 	acct := NewAccount()
 	id := NewDevice(acct, t0).ID
-	var ok, dup atomic.Int32
-	parallel(n, func(i int) {
+	race(t, "inserts of one ID", 20, 1, twofa.ErrDuplicate, func(int) error {
 		d := NewDevice(acct, t0)
 		d.ID = id
-		switch err := s.InsertDevice(t.Context(), d, 100, t0); {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, twofa.ErrDuplicate):
-			dup.Add(1)
-		default:
-			t.Errorf("InsertDevice: %v", err)
-		}
+		return s.InsertDevice(t.Context(), d, 100, t0)
 	})
-	if ok.Load() != 1 || dup.Load() != n-1 {
-		t.Errorf("%d concurrent inserts of one ID: %d succeeded and %d reported ErrDuplicate, want 1 and %d", n, ok.Load(), dup.Load(), n-1)
-	}
 }
 
 func testDeviceNotFound(t *testing.T, s twofa.Store) {
@@ -727,18 +703,15 @@ func testAdvanceConcurrent(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	d := confirmed(NewDevice(acct, t0), 1000)
 	insert(t, s, d)
-	var wins atomic.Int32
-	parallel(n, func(i int) {
+	wins := count(n, func(i int) bool {
 		ok, err := s.AdvanceCounter(t.Context(), acct, d.ID, 1000, int64(i), t0.Add(time.Hour))
 		if err != nil {
 			t.Errorf("AdvanceCounter: %v", err)
 		}
-		if ok {
-			wins.Add(1)
-		}
+		return ok
 	})
-	if wins.Load() != 1 {
-		t.Errorf("%d concurrent AdvanceCounter calls with one counter: %d reported true, want exactly 1", n, wins.Load())
+	if wins != 1 {
+		t.Errorf("%d concurrent AdvanceCounter calls with one counter: %d reported true, want exactly 1", n, wins)
 	}
 	if got := get(t, s, acct, d.ID).Counter; got != 1001 {
 		t.Errorf("Counter = %d, want 1001", got)
@@ -1062,24 +1035,13 @@ func testDeleteReturnsDeleted(t *testing.T, s twofa.Store) {
 }
 
 func testDeleteConcurrentSame(t *testing.T, s twofa.Store) {
-	const n = 20
 	acct := NewAccount()
 	d := confirmed(NewDevice(acct, t0), 1)
 	insert(t, s, d)
-	var ok, missing atomic.Int32
-	parallel(n, func(int) {
-		switch _, _, err := s.DeleteDevice(t.Context(), acct, d.ID); {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, twofa.ErrNotFound):
-			missing.Add(1)
-		default:
-			t.Errorf("DeleteDevice: %v", err)
-		}
+	race(t, "DeleteDevice calls of one device", 20, 1, twofa.ErrNotFound, func(int) error {
+		_, _, err := s.DeleteDevice(t.Context(), acct, d.ID)
+		return err
 	})
-	if ok.Load() != 1 || missing.Load() != n-1 {
-		t.Errorf("%d concurrent DeleteDevice calls of one device: %d succeeded and %d reported ErrNotFound, want 1 and %d", n, ok.Load(), missing.Load(), n-1)
-	}
 }
 
 func testDeleteConcurrentDistinct(t *testing.T, s twofa.Store) {

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +39,39 @@ func parallel(n int, fn func(i int)) {
 	}
 	close(start)
 	wg.Wait()
+}
+
+// count runs fn(0) ... fn(n-1) as parallel does, and returns how many
+// returned true.
+func count(n int, fn func(i int) bool) int {
+	var c atomic.Int32
+	parallel(n, func(i int) {
+		if fn(i) {
+			c.Add(1)
+		}
+	})
+	return int(c.Load())
+}
+
+// race runs call(0) ... call(n-1) at once: exactly want of them must
+// succeed and the others fail with an error wrapping refused. what names
+// the calls in failures: "50 concurrent <what>".
+func race(t *testing.T, what string, n, want int, refused error, call func(i int) error) {
+	t.Helper()
+	var no atomic.Int32
+	ok := count(n, func(i int) bool {
+		err := call(i)
+		switch {
+		case errors.Is(err, refused):
+			no.Add(1)
+		case err != nil:
+			t.Errorf("one of %d concurrent %s: %v", n, what, err)
+		}
+		return err == nil
+	})
+	if ok != want || int(no.Load()) != n-want {
+		t.Errorf("%d concurrent %s: %d succeeded and %d reported %v, want %d and %d", n, what, ok, no.Load(), refused, want, n-want)
+	}
 }
 
 // cancelled returns a context that is already cancelled.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -240,45 +239,22 @@ func testPhoneDuplicate(t *testing.T, s PhoneStore) {
 func testPhoneInsertConcurrent(t *testing.T, s PhoneStore) {
 	const n, limit = 30, 4
 	acct := NewAccount()
-	var ok, limited atomic.Int32
-	parallel(n, func(int) {
-		err := s.InsertPhone(t.Context(), NewPhone(acct, t0), limit, t0)
-		switch {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, twofa.ErrLimitReached):
-			limited.Add(1)
-		default:
-			t.Errorf("InsertPhone: %v", err)
-		}
+	race(t, "InsertPhone calls with limit 4", n, limit, twofa.ErrLimitReached, func(int) error {
+		return s.InsertPhone(t.Context(), NewPhone(acct, t0), limit, t0)
 	})
-	if ok.Load() != limit || limited.Load() != n-limit {
-		t.Errorf("%d concurrent InsertPhone calls with limit %d: %d stored, %d ErrLimitReached", n, limit, ok.Load(), limited.Load())
-	}
 	if got := len(listPhones(t, s, acct)); got != limit {
 		t.Errorf("the account has %d phones, want %d", got, limit)
 	}
 }
 
 func testPhoneInsertSameNumber(t *testing.T, s PhoneStore) {
-	const n = 30
 	acct := NewAccount()
 	number := NewPhoneNumber()
-	var ok atomic.Int32
-	parallel(n, func(int) {
+	race(t, "InsertPhone calls of one number", 30, 1, twofa.ErrDuplicate, func(int) error {
 		p := NewPhone(acct, t0)
 		p.Number = number
-		err := s.InsertPhone(t.Context(), p, 1000, t0)
-		switch {
-		case err == nil:
-			ok.Add(1)
-		case !errors.Is(err, twofa.ErrDuplicate):
-			t.Errorf("InsertPhone: %v", err)
-		}
+		return s.InsertPhone(t.Context(), p, 1000, t0)
 	})
-	if ok.Load() != 1 {
-		t.Errorf("%d concurrent InsertPhone calls of one number: %d stored, want 1", n, ok.Load())
-	}
 }
 
 func testPhoneNotFound(t *testing.T, s PhoneStore) {
@@ -328,18 +304,15 @@ func testConfirmPhoneConcurrent(t *testing.T, s PhoneStore) {
 	acct := NewAccount()
 	p := NewPhone(acct, t0)
 	insertPhone(t, s, p)
-	var wins atomic.Int32
-	parallel(n, func(i int) {
+	wins := count(n, func(i int) bool {
 		ok, err := s.ConfirmPhone(t.Context(), acct, p.ID, t0.Add(time.Duration(i)))
 		if err != nil {
 			t.Errorf("ConfirmPhone: %v", err)
 		}
-		if ok {
-			wins.Add(1)
-		}
+		return ok
 	})
-	if wins.Load() != 1 {
-		t.Errorf("%d concurrent ConfirmPhone calls: %d reported true, want 1", n, wins.Load())
+	if wins != 1 {
+		t.Errorf("%d concurrent ConfirmPhone calls: %d reported true, want 1", n, wins)
 	}
 }
 

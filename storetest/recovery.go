@@ -237,21 +237,18 @@ func testConsumeConcurrent(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	ds := newDigests(3)
 	replace(t, s, acct, ds)
-	var wins atomic.Int32
-	parallel(n, func(int) {
+	wins := count(n, func(int) bool {
 		left, ok, err := s.ConsumeRecoveryCode(t.Context(), acct, ds[1], t0)
 		if err != nil {
 			t.Errorf("ConsumeRecoveryCode: %v", err)
 		}
-		if ok {
-			wins.Add(1)
-			if left != 2 {
-				t.Errorf("the winning ConsumeRecoveryCode reported %d codes left, want 2", left)
-			}
+		if ok && left != 2 {
+			t.Errorf("the winning ConsumeRecoveryCode reported %d codes left, want 2", left)
 		}
+		return ok
 	})
-	if wins.Load() != 1 {
-		t.Errorf("%d concurrent ConsumeRecoveryCode calls of one digest: %d reported true, want exactly 1", n, wins.Load())
+	if wins != 1 {
+		t.Errorf("%d concurrent ConsumeRecoveryCode calls of one digest: %d reported true, want exactly 1", n, wins)
 	}
 	wantLeft(t, s, acct, 2)
 }
