@@ -265,18 +265,15 @@ func testReserveBudgetConcurrent(t *testing.T, s twofa.Store) {
 	const n, budget = 100, 10
 	acct := NewAccount()
 	p := twofa.ThrottlePolicy{Budget: budget, Refill: time.Hour}
-	var counted atomic.Int32
-	parallel(n, func(i int) {
+	counted := count(n, func(i int) bool {
 		_, ok, err := s.ReserveAttempt(t.Context(), acct, twofa.ScopeCode, t0, p)
 		if err != nil {
 			t.Errorf("ReserveAttempt: %v", err)
 		}
-		if ok {
-			counted.Add(1)
-		}
+		return ok
 	})
-	if c := counted.Load(); c != budget {
-		t.Errorf("%d concurrent ReserveAttempt calls against a budget of %d: %d counted", n, budget, c)
+	if counted != budget {
+		t.Errorf("%d concurrent ReserveAttempt calls against a budget of %d: %d counted", n, budget, counted)
 	}
 	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{Failures: budget, Until: t0, Forgiven: t0.Add(budget * time.Hour)})
 }
@@ -517,18 +514,15 @@ func testReserveConcurrentThrottled(t *testing.T, s twofa.Store) {
 	const n = 50
 	acct := NewAccount()
 	p := twofa.ThrottlePolicy{Free: 0, Base: time.Hour, Max: time.Hour}
-	var ok atomic.Int32
-	parallel(n, func(int) {
+	ok := count(n, func(int) bool {
 		_, allowed, err := s.ReserveAttempt(t.Context(), acct, twofa.ScopeCode, t0, p)
 		if err != nil {
 			t.Errorf("ReserveAttempt: %v", err)
 		}
-		if allowed {
-			ok.Add(1)
-		}
+		return allowed
 	})
-	if ok.Load() != 1 {
-		t.Errorf("%d concurrent ReserveAttempt calls with no free failure: %d allowed, want 1", n, ok.Load())
+	if ok != 1 {
+		t.Errorf("%d concurrent ReserveAttempt calls with no free failure: %d allowed, want 1", n, ok)
 	}
 	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{Failures: 1, Until: t0.Add(time.Hour)})
 }
