@@ -1178,34 +1178,28 @@ func deviceNotFoundTests() []testCase[twofa.Store] {
 		call      func(ctx context.Context, s S, d twofa.Device) ([]any, error)
 	}{
 		{"ConfirmDevice", false, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
-			ok, err := s.ConfirmDevice(ctx, d.Account, d.ID, 1, 0, t0, confirmMax)
-			return res(err, ok)
+			return zeroed(s.ConfirmDevice(ctx, d.Account, d.ID, 1, 0, t0, confirmMax))
 		}},
 		{"AdvanceCounter", true, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
-			ok, err := s.AdvanceCounter(ctx, d.Account, d.ID, 5, 0, t0)
-			return res(err, ok)
+			return zeroed(s.AdvanceCounter(ctx, d.Account, d.ID, 5, 0, t0))
 		}},
 		{"SetResync", true, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
 			return res(s.SetResync(ctx, d.Account, d.ID, 9, 1))
 		}},
 		{"ReserveDeviceAttempt", false, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
-			n, ok, err := s.ReserveDeviceAttempt(ctx, d.Account, d.ID, 5)
-			return res(err, n, ok)
+			return zeroed2(s.ReserveDeviceAttempt(ctx, d.Account, d.ID, 5))
 		}},
 		{"RenameDevice", false, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
 			return res(s.RenameDevice(ctx, d.Account, d.ID, "x"))
 		}},
 		{"UpdateSealed", false, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
-			ok, err := s.UpdateSealed(ctx, d.Account, d.ID, d.Sealed, []byte("x"))
-			return res(err, ok)
+			return zeroed(s.UpdateSealed(ctx, d.Account, d.ID, d.Sealed, []byte("x")))
 		}},
 		{"DeleteDevice", true, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
-			_, _, err := s.DeleteDevice(ctx, d.Account, d.ID)
-			return res(err)
+			return errOnly2(s.DeleteDevice(ctx, d.Account, d.ID))
 		}},
 		{"DeletePendingDevice", false, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
-			_, err := s.DeletePendingDevice(ctx, d.Account, d.ID)
-			return res(err)
+			return errOnly(s.DeletePendingDevice(ctx, d.Account, d.ID))
 		}},
 	}
 	ts := make([]testCase[S], len(cases))

@@ -25,8 +25,7 @@ func recoveryTests() []testCase[twofa.Store] {
 		{"RecoveryStore/DeleteRecoveryCodes/Deletes", testDeleteCodes},
 	}, append(unknownTests("RecoveryStore", codesLeft,
 		unknownCase[twofa.Store]{"RecoveryCodesLeft", func(ctx context.Context, s twofa.Store, account string) ([]any, error) {
-			n, err := s.RecoveryCodesLeft(ctx, account)
-			return res(err, n)
+			return zeroed(s.RecoveryCodesLeft(ctx, account))
 		}},
 		unknownCase[twofa.Store]{"DeleteRecoveryCodes", func(ctx context.Context, s twofa.Store, account string) ([]any, error) {
 			return res(s.DeleteRecoveryCodes(ctx, account))
