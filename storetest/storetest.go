@@ -72,8 +72,9 @@ import (
 // Run runs the conformance suite against the stores newStore returns, one
 // fresh store per subtest. Subtests are named after the interface, the
 // method and the case, such as "DeviceStore/AdvanceCounter/Concurrent", so
-// that -run can select them. Run fails the test at once if newStore is nil
-// or returns a nil Store.
+// that -run can select them; every method has a "Cancelled" case, so
+// -run '///Cancelled' selects the cancelled-context checks of all of them.
+// Run fails the test at once if newStore is nil or returns a nil Store.
 func Run(t *testing.T, newStore func(t *testing.T) twofa.Store) {
 	t.Helper()
 	run(t, "Run", "Store", newStore, suite())
