@@ -4,28 +4,24 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twofa-go/twofa"
 )
 
-func appPasswordTests() []testCase {
-	return []testCase{
+func appPasswordTests() []testCase[twofa.Store] {
+	return append([]testCase[twofa.Store]{
 		{"AppPasswordStore/InsertAppPassword/RoundTrip", testAppRoundTrip},
 		{"AppPasswordStore/InsertAppPassword/Duplicates", testAppDuplicates},
 		{"AppPasswordStore/InsertAppPassword/Limit", testAppLimit},
 		{"AppPasswordStore/InsertAppPassword/ConcurrentLimit", testAppConcurrentLimit},
-		{"AppPasswordStore/InsertAppPassword/Cancelled", testAppInsertCancelled},
 		{"AppPasswordStore/AppPasswordByDigest/Isolation", testAppIsolation},
-		{"AppPasswordStore/AppPasswordByDigest/Cancelled", testAppByDigestCancelled},
 		{"AppPasswordStore/AppPasswords/Order", testAppOrder},
 		{"AppPasswordStore/TouchAppPassword/Forward", testAppTouch},
 		{"AppPasswordStore/DeleteAppPassword/Deletes", testAppDelete},
 		{"AppPasswordStore/DeleteAppPasswords/All", testAppDeleteAll},
-		{"AppPasswordStore/DeleteAppPasswords/Cancelled", testAppDeleteAllCancelled},
-	}
+	}, appPasswordCancelTests()...)
 }
 
 // NewAppPassword returns an app password record of account that
@@ -55,15 +51,6 @@ func byDigest(t *testing.T, s twofa.Store, account string, digest []byte) (twofa
 	return s.AppPasswordByDigest(t.Context(), account, digest)
 }
 
-func checkApp(t *testing.T, what string, got, want twofa.AppPassword) {
-	t.Helper()
-	if got.ID != want.ID || got.Account != want.Account || got.Label != want.Label ||
-		!bytes.Equal(got.Digest, want.Digest) || !got.CreatedAt.Equal(want.CreatedAt) ||
-		!got.LastUsedAt.Equal(want.LastUsedAt) || got.LastUsedAt.IsZero() != want.LastUsedAt.IsZero() {
-		t.Errorf("%s:\n got %+v\nwant %+v", what, got, want)
-	}
-}
-
 func testAppRoundTrip(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	p := NewAppPassword(acct, t0.Add(123456789))
@@ -74,19 +61,19 @@ func testAppRoundTrip(t *testing.T, s twofa.Store) {
 	if err != nil {
 		t.Fatalf("AppPasswordByDigest: %v", err)
 	}
-	checkApp(t, "AppPasswordByDigest", got, p)
+	check(t, "AppPasswordByDigest", got, p)
 	// The store keeps its own copy.
 	got.Digest[0] ^= 0xff
 	again, err := byDigest(t, s, acct, p.Digest)
 	if err != nil {
 		t.Fatalf("AppPasswordByDigest after changing a returned digest: %v", err)
 	}
-	checkApp(t, "AppPasswordByDigest again", again, p)
+	check(t, "AppPasswordByDigest again", again, p)
 	list, err := s.AppPasswords(t.Context(), acct)
 	if err != nil || len(list) != 1 {
 		t.Fatalf("AppPasswords = %d records, %v; want 1", len(list), err)
 	}
-	checkApp(t, "AppPasswords[0]", list[0], p)
+	check(t, "AppPasswords[0]", list[0], p)
 }
 
 func testAppDuplicates(t *testing.T, s twofa.Store) {
@@ -137,32 +124,9 @@ func testAppLimit(t *testing.T, s twofa.Store) {
 
 func testAppConcurrentLimit(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
-	var ok, limited, other atomic.Int32
-	parallel(50, func(int) {
-		err := s.InsertAppPassword(t.Context(), NewAppPassword(acct, t0), 25)
-		switch {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, twofa.ErrLimitReached):
-			limited.Add(1)
-		default:
-			other.Add(1)
-			t.Errorf("concurrent InsertAppPassword: %v", err)
-		}
+	race(t, "inserts with limit 25", 50, 25, twofa.ErrLimitReached, func(int) error {
+		return s.InsertAppPassword(t.Context(), NewAppPassword(acct, t0), 25)
 	})
-	if ok.Load() != 25 || limited.Load() != 25 {
-		t.Errorf("50 concurrent inserts with limit 25: %d succeeded, %d limited, %d failed otherwise; want 25, 25, 0",
-			ok.Load(), limited.Load(), other.Load())
-	}
-}
-
-func testAppInsertCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	p := NewAppPassword(acct, t0)
-	wantCancelled(t, "InsertAppPassword", s.InsertAppPassword(cancelled(t), p, 1000))
-	if _, err := byDigest(t, s, acct, p.Digest); !errors.Is(err, twofa.ErrNotFound) {
-		t.Errorf("after a cancelled insert: AppPasswordByDigest err = %v, want ErrNotFound", err)
-	}
 }
 
 func testAppIsolation(t *testing.T, s twofa.Store) {
@@ -181,23 +145,6 @@ func testAppIsolation(t *testing.T, s twofa.Store) {
 	if _, err := byDigest(t, s, alice, p.Digest); err != nil {
 		t.Errorf("alice's password after bob's calls: %v", err)
 	}
-}
-
-func testAppByDigestCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	p := NewAppPassword(acct, t0)
-	insertApp(t, s, p)
-	_, err := s.AppPasswordByDigest(cancelled(t), acct, p.Digest)
-	wantCancelled(t, "AppPasswordByDigest", err)
-	_, err = s.AppPasswords(cancelled(t), acct)
-	wantCancelled(t, "AppPasswords", err)
-	wantCancelled(t, "TouchAppPassword", s.TouchAppPassword(cancelled(t), acct, p.ID, t0.Add(time.Hour)))
-	wantCancelled(t, "DeleteAppPassword", s.DeleteAppPassword(cancelled(t), acct, p.ID))
-	got, err := byDigest(t, s, acct, p.Digest)
-	if err != nil {
-		t.Fatalf("after cancelled calls: %v", err)
-	}
-	checkApp(t, "after cancelled calls", got, p)
 }
 
 func testAppOrder(t *testing.T, s twofa.Store) {
@@ -283,15 +230,5 @@ func testAppDeleteAll(t *testing.T, s twofa.Store) {
 	}
 	if _, err := byDigest(t, s, other, keep.Digest); err != nil {
 		t.Errorf("another account's password: %v", err)
-	}
-}
-
-func testAppDeleteAllCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	insertApp(t, s, NewAppPassword(acct, t0))
-	_, err := s.DeleteAppPasswords(cancelled(t), acct)
-	wantCancelled(t, "DeleteAppPasswords", err)
-	if list, err := s.AppPasswords(t.Context(), acct); err != nil || len(list) != 1 {
-		t.Errorf("after a cancelled DeleteAppPasswords: %d records, %v; want 1", len(list), err)
 	}
 }

@@ -3,9 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -31,49 +29,7 @@ import (
 //   - TouchBrowser of a revoked record succeeds (the manager never asks).
 func RunBrowsers(t *testing.T, newStore func(t *testing.T) twofa.BrowserStore) {
 	t.Helper()
-	if newStore == nil {
-		t.Fatal("storetest: RunBrowsers: newStore is nil")
-	}
-	mk := func(t *testing.T) twofa.BrowserStore {
-		t.Helper()
-		s := newStore(t)
-		if s == nil || isNilValue(s) {
-			t.Fatalf("storetest: newStore returned a nil BrowserStore (%T)", s)
-		}
-		return s
-	}
-	mk(t)
-	if t.Failed() {
-		return
-	}
-	cases := browserTests()
-	t.Run("BrowserStore", func(t *testing.T) {
-		for i := 0; i < len(cases); {
-			method, _, _ := strings.Cut(strings.TrimPrefix(cases[i].name, "BrowserStore/"), "/")
-			j := i
-			for j < len(cases) && strings.HasPrefix(cases[j].name, "BrowserStore/"+method+"/") {
-				j++
-			}
-			group := cases[i:j]
-			t.Run(method, func(t *testing.T) {
-				for _, c := range group {
-					name := c.name[len("BrowserStore/"+method+"/"):]
-					t.Run(name, func(t *testing.T) { c.fn(t, mk(t)) })
-				}
-			})
-			i = j
-		}
-	})
-}
-
-// isNilValue reports whether s holds a nil pointer, map, slice, func or
-// channel.
-func isNilValue(s any) bool {
-	switch v := reflect.ValueOf(s); v.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
-		return v.IsNil()
-	}
-	return false
+	run(t, "RunBrowsers", "BrowserStore", newStore, browserTests())
 }
 
 // NewBrowser returns a trusted browser of account that InsertBrowser
@@ -93,13 +49,8 @@ func NewBrowser(account string, now time.Time) twofa.Browser {
 
 func rand26() string { return strings.ToLower(NewAccount()[len("storetest-"):]) }
 
-type browserCase struct {
-	name string
-	fn   func(t *testing.T, s twofa.BrowserStore)
-}
-
-func browserTests() []browserCase {
-	return []browserCase{
+func browserTests() []testCase[twofa.BrowserStore] {
+	return append([]testCase[twofa.BrowserStore]{
 		{"BrowserStore/InsertBrowser/RoundTrip", testBrowserRoundTrip},
 		{"BrowserStore/InsertBrowser/Duplicate", testBrowserDuplicate},
 		{"BrowserStore/InsertBrowser/Limit", testBrowserLimit},
@@ -111,55 +62,30 @@ func browserTests() []browserCase {
 		{"BrowserStore/InsertBrowser/ExpiredDigestReused", testBrowserExpiredDigestReused},
 		{"BrowserStore/InsertBrowser/Concurrent", testBrowserInsertConcurrent},
 		{"BrowserStore/InsertBrowser/ConcurrentDigest", testBrowserInsertConcurrentDigest},
-		{"BrowserStore/InsertBrowser/Cancelled", testBrowserInsertCancelled},
 		{"BrowserStore/BrowserByDigest/NotFound", testBrowserByDigestNotFound},
 		{"BrowserStore/BrowserByDigest/Binary", testBrowserByDigestBinary},
 		{"BrowserStore/BrowserByDigest/NoAliasing", testBrowserNoAliasing},
-		{"BrowserStore/BrowserByDigest/Cancelled", testBrowserByDigestCancelled},
 		{"BrowserStore/Browsers/Order", testBrowsersOrder},
-		{"BrowserStore/Browsers/Unknown", testBrowsersUnknown},
-		{"BrowserStore/Browsers/Cancelled", testBrowsersCancelled},
 		{"BrowserStore/TouchBrowser/Forward", testTouchBrowser},
 		{"BrowserStore/TouchBrowser/NotFound", testTouchBrowserNotFound},
-		{"BrowserStore/TouchBrowser/Cancelled", testTouchBrowserCancelled},
 		{"BrowserStore/RevokeBrowser/Revokes", testRevokeBrowser},
 		{"BrowserStore/RevokeBrowser/NotFound", testRevokeBrowserNotFound},
 		{"BrowserStore/RevokeBrowser/Concurrent", testRevokeBrowserConcurrent},
-		{"BrowserStore/RevokeBrowser/Cancelled", testRevokeBrowserCancelled},
 		{"BrowserStore/RevokeBrowsers/Revokes", testRevokeBrowsers},
-		{"BrowserStore/RevokeBrowsers/Unknown", testRevokeBrowsersUnknown},
 		{"BrowserStore/RevokeBrowsers/Concurrent", testRevokeBrowsersConcurrent},
-		{"BrowserStore/RevokeBrowsers/Cancelled", testRevokeBrowsersCancelled},
 		{"BrowserStore/DeleteExpiredBrowsers/Deletes", testDeleteExpiredBrowsers},
-		{"BrowserStore/DeleteExpiredBrowsers/Cancelled", testDeleteExpiredBrowsersCancelled},
-	}
+	}, append(unknownTests("BrowserStore",
+		func(t *testing.T, s twofa.BrowserStore, account string) any { return listBrowsers(t, s, account) },
+		unknownCase[twofa.BrowserStore]{"Browsers", func(ctx context.Context, s twofa.BrowserStore, account string) ([]any, error) {
+			return zeroed(s.Browsers(ctx, account))
+		}},
+		unknownCase[twofa.BrowserStore]{"RevokeBrowsers", func(ctx context.Context, s twofa.BrowserStore, account string) ([]any, error) {
+			return zeroed(s.RevokeBrowsers(ctx, account, t0))
+		}},
+	), browserCancelTests()...)...)
 }
 
 // Helpers.
-
-func diffBrowser(got, want twofa.Browser) []string {
-	var diffs []string
-	f := func(name string, g, w any) { diffs = append(diffs, fmt.Sprintf("%s = %v, want %v", name, g, w)) }
-	if got.ID != want.ID {
-		f("ID", fmt.Sprintf("%q", got.ID), fmt.Sprintf("%q", want.ID))
-	}
-	if got.Account != want.Account {
-		f("Account", fmt.Sprintf("%q", got.Account), fmt.Sprintf("%q", want.Account))
-	}
-	if got.Label != want.Label {
-		f("Label", fmt.Sprintf("%q", got.Label), fmt.Sprintf("%q", want.Label))
-	}
-	if !bytes.Equal(got.Digest, want.Digest) {
-		f("Digest", fmt.Sprintf("%x", got.Digest), fmt.Sprintf("%x", want.Digest))
-	}
-	diffTimes(f,
-		timePair{"CreatedAt", got.CreatedAt, want.CreatedAt},
-		timePair{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
-		timePair{"LastUsedAt", got.LastUsedAt, want.LastUsedAt},
-		timePair{"RevokedAt", got.RevokedAt, want.RevokedAt},
-	)
-	return diffs
-}
 
 func insertBrowsers(t *testing.T, s twofa.BrowserStore, now time.Time, bs ...twofa.Browser) {
 	t.Helper()
@@ -183,9 +109,7 @@ func getBrowser(t *testing.T, s twofa.BrowserStore, b twofa.Browser) twofa.Brows
 // browserIs checks that the stored record with want's digest equals want.
 func browserIs(t *testing.T, s twofa.BrowserStore, want twofa.Browser) {
 	t.Helper()
-	for _, d := range diffBrowser(getBrowser(t, s, want), want) {
-		t.Errorf("browser %q: %s", want.ID, d)
-	}
+	check(t, fmt.Sprintf("browser %q", want.ID), getBrowser(t, s, want), want)
 }
 
 func browserGone(t *testing.T, s twofa.BrowserStore, b twofa.Browser) {
@@ -257,14 +181,7 @@ func testBrowserRoundTrip(t *testing.T, s twofa.BrowserStore) {
 		browserIs(t, s, want)
 	}
 	got := listBrowsers(t, s, acct)
-	if len(got) != 3 {
-		t.Fatalf("Browsers returned %d records, want 3", len(got))
-	}
-	for i, want := range []twofa.Browser{epoch, tomb, b} {
-		for _, d := range diffBrowser(got[i], want) {
-			t.Errorf("Browsers[%d]: %s", i, d)
-		}
-	}
+	check(t, "Browsers", got, []twofa.Browser{epoch, tomb, b})
 }
 
 func testBrowserDuplicate(t *testing.T, s twofa.BrowserStore) {
@@ -508,37 +425,12 @@ func testBrowserInsertConcurrent(t *testing.T, s twofa.BrowserStore) {
 func testBrowserInsertConcurrentDigest(t *testing.T, s twofa.BrowserStore) {
 	acct := NewAccount()
 	digest := randomBytes(32)
-	var ok, dup atomic.Int32
-	parallel(30, func(int) {
+	race(t, "inserts of one digest", 30, 1, twofa.ErrDuplicate, func(int) error {
 		b := NewBrowser(acct, t0)
 		b.Digest = bytes.Clone(digest)
 		_, err := s.InsertBrowser(context.Background(), b, 100, t0)
-		switch {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, twofa.ErrDuplicate):
-			dup.Add(1)
-		default:
-			t.Errorf("InsertBrowser: %v", err)
-		}
+		return err
 	})
-	if ok.Load() != 1 || dup.Load() != 29 {
-		t.Errorf("30 concurrent inserts of one digest: %d stored, %d ErrDuplicate; want exactly 1 stored", ok.Load(), dup.Load())
-	}
-}
-
-func testBrowserInsertCancelled(t *testing.T, s twofa.BrowserStore) {
-	acct := NewAccount()
-	old := NewBrowser(acct, t0)
-	insertBrowsers(t, s, t0, old)
-	b := NewBrowser(acct, t0)
-	ev, err := s.InsertBrowser(cancelled(t), b, 1, t0)
-	wantCancelled(t, "InsertBrowser", err)
-	if len(ev) != 0 {
-		t.Errorf("InsertBrowser with a cancelled context evicted %v", ev)
-	}
-	browserGone(t, s, b)
-	browserIs(t, s, old)
 }
 
 // BrowserByDigest
@@ -597,16 +489,6 @@ func testBrowserNoAliasing(t *testing.T, s twofa.BrowserStore) {
 	browserIs(t, s, want)
 }
 
-func testBrowserByDigestCancelled(t *testing.T, s twofa.BrowserStore) {
-	b := NewBrowser(NewAccount(), t0)
-	insertBrowsers(t, s, t0, b)
-	got, err := s.BrowserByDigest(cancelled(t), b.Account, b.Digest)
-	wantCancelled(t, "BrowserByDigest", err)
-	if got.ID != "" {
-		t.Errorf("BrowserByDigest with a cancelled context returned %q", got.ID)
-	}
-}
-
 // Browsers
 
 func testBrowsersOrder(t *testing.T, s twofa.BrowserStore) {
@@ -621,23 +503,6 @@ func testBrowsersOrder(t *testing.T, s twofa.BrowserStore) {
 	want := []string{expired.ID, early.ID, ties[0].ID, ties[1].ID, ties[2].ID, late.ID}
 	if got := browserIDs(listBrowsers(t, s, acct)); !slices.Equal(got, want) {
 		t.Errorf("Browsers order %v, want %v (oldest first, ties in insertion order, revoked and expired included)", got, want)
-	}
-}
-
-func testBrowsersUnknown(t *testing.T, s twofa.BrowserStore) {
-	bs, err := s.Browsers(t.Context(), NewAccount())
-	if len(bs) != 0 || err != nil {
-		t.Errorf("Browsers of an unknown account = %v, %v; want none, nil", bs, err)
-	}
-}
-
-func testBrowsersCancelled(t *testing.T, s twofa.BrowserStore) {
-	b := NewBrowser(NewAccount(), t0)
-	insertBrowsers(t, s, t0, b)
-	bs, err := s.Browsers(cancelled(t), b.Account)
-	wantCancelled(t, "Browsers", err)
-	if len(bs) != 0 {
-		t.Errorf("Browsers with a cancelled context returned %d records", len(bs))
 	}
 }
 
@@ -671,13 +536,6 @@ func testTouchBrowserNotFound(t *testing.T, s twofa.BrowserStore) {
 	browserIs(t, s, b)
 }
 
-func testTouchBrowserCancelled(t *testing.T, s twofa.BrowserStore) {
-	b := NewBrowser(NewAccount(), t0)
-	insertBrowsers(t, s, t0, b)
-	wantCancelled(t, "TouchBrowser", s.TouchBrowser(cancelled(t), b.Account, b.ID, t0.Add(time.Hour)))
-	browserIs(t, s, b)
-}
-
 // RevokeBrowser
 
 func testRevokeBrowser(t *testing.T, s twofa.BrowserStore) {
@@ -706,27 +564,9 @@ func testRevokeBrowserNotFound(t *testing.T, s twofa.BrowserStore) {
 func testRevokeBrowserConcurrent(t *testing.T, s twofa.BrowserStore) {
 	b := NewBrowser(NewAccount(), t0)
 	insertBrowsers(t, s, t0, b)
-	var ok, notFound atomic.Int32
-	parallel(50, func(i int) {
-		switch err := s.RevokeBrowser(context.Background(), b.Account, b.ID, t0.Add(time.Duration(i+1))); {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, twofa.ErrNotFound):
-			notFound.Add(1)
-		default:
-			t.Errorf("RevokeBrowser: %v", err)
-		}
+	race(t, "RevokeBrowser calls of one browser", 50, 1, twofa.ErrNotFound, func(i int) error {
+		return s.RevokeBrowser(context.Background(), b.Account, b.ID, t0.Add(time.Duration(i+1)))
 	})
-	if ok.Load() != 1 || notFound.Load() != 49 {
-		t.Errorf("50 concurrent RevokeBrowser calls: %d succeeded, %d ErrNotFound; want exactly 1 success", ok.Load(), notFound.Load())
-	}
-}
-
-func testRevokeBrowserCancelled(t *testing.T, s twofa.BrowserStore) {
-	b := NewBrowser(NewAccount(), t0)
-	insertBrowsers(t, s, t0, b)
-	wantCancelled(t, "RevokeBrowser", s.RevokeBrowser(cancelled(t), b.Account, b.ID, t0))
-	browserIs(t, s, b)
 }
 
 // RevokeBrowsers
@@ -763,13 +603,6 @@ func testRevokeBrowsers(t *testing.T, s twofa.BrowserStore) {
 	}
 }
 
-func testRevokeBrowsersUnknown(t *testing.T, s twofa.BrowserStore) {
-	n, err := s.RevokeBrowsers(t.Context(), NewAccount(), t0)
-	if n != 0 || err != nil {
-		t.Errorf("RevokeBrowsers of an unknown account = %d, %v; want 0, nil", n, err)
-	}
-}
-
 func testRevokeBrowsersConcurrent(t *testing.T, s twofa.BrowserStore) {
 	acct := NewAccount()
 	const n = 20
@@ -789,17 +622,6 @@ func testRevokeBrowsersConcurrent(t *testing.T, s twofa.BrowserStore) {
 	if total.Load() != n {
 		t.Errorf("10 concurrent RevokeBrowsers of %d browsers revoked %d in total, want %d", n, total.Load(), n)
 	}
-}
-
-func testRevokeBrowsersCancelled(t *testing.T, s twofa.BrowserStore) {
-	b := NewBrowser(NewAccount(), t0)
-	insertBrowsers(t, s, t0, b)
-	n, err := s.RevokeBrowsers(cancelled(t), b.Account, t0)
-	wantCancelled(t, "RevokeBrowsers", err)
-	if n != 0 {
-		t.Errorf("RevokeBrowsers with a cancelled context returned %d", n)
-	}
-	browserIs(t, s, b)
 }
 
 // DeleteExpiredBrowsers
@@ -842,17 +664,4 @@ func testDeleteExpiredBrowsers(t *testing.T, s twofa.BrowserStore) {
 	if n != 0 || err != nil {
 		t.Errorf("DeleteExpiredBrowsers again = %d, %v; want 0, nil", n, err)
 	}
-}
-
-func testDeleteExpiredBrowsersCancelled(t *testing.T, s twofa.BrowserStore) {
-	now := pastEra()
-	b := NewBrowser(NewAccount(), now.Add(-48*time.Hour))
-	b.ExpiresAt = now.Add(-time.Hour)
-	insertBrowsers(t, s, b.CreatedAt, b)
-	n, err := s.DeleteExpiredBrowsers(cancelled(t), now)
-	wantCancelled(t, "DeleteExpiredBrowsers", err)
-	if n != 0 {
-		t.Errorf("DeleteExpiredBrowsers with a cancelled context returned %d", n)
-	}
-	browserIs(t, s, b)
 }

@@ -66,7 +66,7 @@ var browserMutants = map[string]mutant2{
 	},
 	"RacyRevoke": {
 		catch: "BrowserStore/RevokeBrowser/Concurrent",
-		want:  "want exactly 1 success",
+		want:  "concurrent RevokeBrowser calls of one browser: ",
 		store: func() twofa.BrowserStore { return bRacyRevoke{memstore.New()} },
 	},
 	"TiesByID": {
@@ -83,6 +83,11 @@ var browserMutants = map[string]mutant2{
 		catch: "BrowserStore/TouchBrowser/Cancelled",
 		want:  "wrapping context.Canceled",
 		store: func() twofa.BrowserStore { return bIgnoresContext{memstore.New()} },
+	},
+	"RevokesThenCancels": {
+		catch: "BrowserStore/RevokeBrowsers/Cancelled",
+		want:  "RevokeBrowsers with a cancelled context, result 1: 1, want 0",
+		store: func() twofa.BrowserStore { return bRevokesThenCancels{memstore.New()} },
 	},
 	"UnwrappedNotFound": {
 		catch: "BrowserStore/TouchBrowser/NotFound",
@@ -240,4 +245,12 @@ func (s bCountsTombstones) InsertBrowser(ctx context.Context, b twofa.Browser, l
 		}
 	}
 	return s.Store.InsertBrowser(ctx, b, max(limit, 1), now)
+}
+
+// bRevokesThenCancels revokes, then reports the cancellation.
+type bRevokesThenCancels struct{ *memstore.Store }
+
+func (s bRevokesThenCancels) RevokeBrowsers(ctx context.Context, account string, at time.Time) (int, error) {
+	n, _ := s.Store.RevokeBrowsers(context.WithoutCancel(ctx), account, at)
+	return n, ctx.Err()
 }

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,6 +39,39 @@ func parallel(n int, fn func(i int)) {
 	}
 	close(start)
 	wg.Wait()
+}
+
+// count runs fn(0) ... fn(n-1) as parallel does, and returns how many
+// returned true.
+func count(n int, fn func(i int) bool) int {
+	var c atomic.Int32
+	parallel(n, func(i int) {
+		if fn(i) {
+			c.Add(1)
+		}
+	})
+	return int(c.Load())
+}
+
+// race runs call(0) ... call(n-1) at once: exactly want of them must
+// succeed and the others fail with an error wrapping refused. what names
+// the calls in failures: "50 concurrent <what>".
+func race(t *testing.T, what string, n, want int, refused error, call func(i int) error) {
+	t.Helper()
+	var no atomic.Int32
+	ok := count(n, func(i int) bool {
+		err := call(i)
+		switch {
+		case errors.Is(err, refused):
+			no.Add(1)
+		case err != nil:
+			t.Errorf("one of %d concurrent %s: %v", n, what, err)
+		}
+		return err == nil
+	})
+	if ok != want || int(no.Load()) != n-want {
+		t.Errorf("%d concurrent %s: %d succeeded and %d reported %v, want %d and %d", n, what, ok, no.Load(), refused, want, n-want)
+	}
 }
 
 // cancelled returns a context that is already cancelled.
@@ -102,79 +138,65 @@ func confirmed(d twofa.Device, c uint64) twofa.Device {
 	return d
 }
 
-// diffDevice lists the fields in which got differs from want: times by
-// Equal, Sealed by content.
-func diffDevice(got, want twofa.Device) []string {
+// diff lists, field by field, where got differs from want: times by Equal
+// and IsZero (the location need not survive), byte slices by content (nil
+// equals empty), structs field by field, slices element by element, and
+// everything else by ==.
+func diff[T any](got, want T) []string {
 	var diffs []string
-	f := func(name string, g, w any) {
-		diffs = append(diffs, fmt.Sprintf("%s = %v, want %v", name, g, w))
-	}
-	if got.ID != want.ID {
-		f("ID", fmt.Sprintf("%q", got.ID), fmt.Sprintf("%q", want.ID))
-	}
-	if got.Account != want.Account {
-		f("Account", fmt.Sprintf("%q", got.Account), fmt.Sprintf("%q", want.Account))
-	}
-	if got.Label != want.Label {
-		f("Label", fmt.Sprintf("%q", got.Label), fmt.Sprintf("%q", want.Label))
-	}
-	if got.Type != want.Type {
-		f("Type", got.Type, want.Type)
-	}
-	if got.Algorithm != want.Algorithm {
-		f("Algorithm", got.Algorithm, want.Algorithm)
-	}
-	if got.Digits != want.Digits {
-		f("Digits", got.Digits, want.Digits)
-	}
-	if got.Period != want.Period {
-		f("Period", got.Period, want.Period)
-	}
-	if !bytes.Equal(got.Sealed, want.Sealed) {
-		f("Sealed", fmt.Sprintf("%x", got.Sealed), fmt.Sprintf("%x", want.Sealed))
-	}
-	if got.State != want.State {
-		f("State", got.State, want.State)
-	}
-	if got.Counter != want.Counter {
-		f("Counter", got.Counter, want.Counter)
-	}
-	if got.Drift != want.Drift {
-		f("Drift", got.Drift, want.Drift)
-	}
-	if got.ResyncStep != want.ResyncStep {
-		f("ResyncStep", got.ResyncStep, want.ResyncStep)
-	}
-	if got.ResyncDrift != want.ResyncDrift {
-		f("ResyncDrift", got.ResyncDrift, want.ResyncDrift)
-	}
-	if got.Attempts != want.Attempts {
-		f("Attempts", got.Attempts, want.Attempts)
-	}
-	diffTimes(f,
-		timePair{"CreatedAt", got.CreatedAt, want.CreatedAt},
-		timePair{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
-		timePair{"ConfirmedAt", got.ConfirmedAt, want.ConfirmedAt},
-		timePair{"LastUsedAt", got.LastUsedAt, want.LastUsedAt},
-	)
+	diffValue(&diffs, "", reflect.ValueOf(got), reflect.ValueOf(want))
 	return diffs
 }
 
-// timePair is one time field of a record, as stored and as expected.
-type timePair struct {
-	name      string
-	got, want time.Time
-}
+var timeType = reflect.TypeFor[time.Time]()
 
-// diffTimes reports through f each pair whose instants differ, or where
-// one is the zero Time and the other is not.
-func diffTimes(f func(name string, got, want any), pairs ...timePair) {
-	for _, p := range pairs {
-		if !p.got.Equal(p.want) || p.got.IsZero() != p.want.IsZero() {
-			f(p.name, fmtTime(p.got), fmtTime(p.want))
+func diffValue(diffs *[]string, name string, g, w reflect.Value) {
+	prefix := ""
+	if name != "" {
+		prefix = name + " = "
+	}
+	f := func(format string, got, want any) {
+		*diffs = append(*diffs, fmt.Sprintf(prefix+format+", want "+format, got, want))
+	}
+	switch {
+	case g.Type() == timeType:
+		if gt, wt := g.Interface().(time.Time), w.Interface().(time.Time); !sameTime(gt, wt) {
+			f("%s", fmtTime(gt), fmtTime(wt))
+		}
+	case g.Kind() == reflect.Struct:
+		for i := range g.NumField() {
+			field := g.Type().Field(i).Name
+			if name != "" {
+				field = name + "." + field
+			}
+			diffValue(diffs, field, g.Field(i), w.Field(i))
+		}
+	case g.Kind() == reflect.Slice && g.Type().Elem().Kind() == reflect.Uint8:
+		if !bytes.Equal(g.Bytes(), w.Bytes()) {
+			f("%x", g.Bytes(), w.Bytes())
+		}
+	case g.Kind() == reflect.Slice:
+		if g.Len() != w.Len() {
+			*diffs = append(*diffs, fmt.Sprintf("%s%d elements, want %d", strings.Replace(prefix, " = ", ": ", 1), g.Len(), w.Len()))
+			return
+		}
+		for i := range g.Len() {
+			diffValue(diffs, fmt.Sprintf("%s[%d]", name, i), g.Index(i), w.Index(i))
+		}
+	case g.Kind() == reflect.String:
+		if g.String() != w.String() {
+			f("%q", g.String(), w.String())
+		}
+	default:
+		if !g.Equal(w) {
+			f("%v", g.Interface(), w.Interface())
 		}
 	}
 }
+
+// sameTime reports whether a and b are the same instant, both zero or
+// neither.
+func sameTime(a, b time.Time) bool { return a.Equal(b) && a.IsZero() == b.IsZero() }
 
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
@@ -183,10 +205,10 @@ func fmtTime(t time.Time) string {
 	return t.Format(time.RFC3339Nano)
 }
 
-// checkDevice reports every field in which got differs from want.
-func checkDevice(t *testing.T, what string, got, want twofa.Device) {
+// check reports every field in which got differs from want.
+func check[T any](t *testing.T, what string, got, want T) {
 	t.Helper()
-	for _, d := range diffDevice(got, want) {
+	for _, d := range diff(got, want) {
 		t.Errorf("%s: %s", what, d)
 	}
 }
@@ -194,5 +216,5 @@ func checkDevice(t *testing.T, what string, got, want twofa.Device) {
 // unchanged checks that the stored device still equals want.
 func unchanged(t *testing.T, s twofa.Store, want twofa.Device) {
 	t.Helper()
-	checkDevice(t, fmt.Sprintf("device %q", want.ID), get(t, s, want.Account, want.ID), want)
+	check(t, fmt.Sprintf("device %q", want.ID), get(t, s, want.Account, want.ID), want)
 }

@@ -56,6 +56,16 @@ var phoneMutants = map[string]phoneMutant{
 		want:  "want a *twofa.CooldownError",
 		store: func() storetest.PhoneStore { return forgetful{memstore.New()} },
 	},
+	"ConfirmIgnoresContext": {
+		catch: "PhoneStore/ConfirmPhone/Cancelled",
+		want:  "wrapping context.Canceled",
+		store: func() storetest.PhoneStore { return confirmIgnoresContext{memstore.New()} },
+	},
+	"CountsWrongThenCancels": {
+		catch: "ChallengeStore/ConsumeChallenge/CancelledWrongDigest",
+		want:  "after a cancelled ConsumeChallenge/WrongDigest: Challenge.Attempts = 1, want 0",
+		store: func() storetest.PhoneStore { return countsWrongThenCancels{memstore.New()} },
+	},
 	"NonAtomicConsume": {
 		catch: "ChallengeStore/ConsumeChallenge/Concurrent",
 		want:  "want 1 and 99",
@@ -128,4 +138,21 @@ func (s readThenWrite) ConsumeChallenge(ctx context.Context, account, id string,
 	time.Sleep(time.Millisecond)
 	s.Store.ConsumeChallenge(ctx, account, id, digest, maxAttempts, now)
 	return twofa.ConsumeAccepted, c.Attempts, nil
+}
+
+type confirmIgnoresContext struct{ *memstore.Store }
+
+func (s confirmIgnoresContext) ConfirmPhone(ctx context.Context, account, id string, at time.Time) (bool, error) {
+	return s.Store.ConfirmPhone(context.WithoutCancel(ctx), account, id, at)
+}
+
+// countsWrongThenCancels compares, then reports the cancellation.
+type countsWrongThenCancels struct{ *memstore.Store }
+
+func (s countsWrongThenCancels) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (twofa.ConsumeResult, int, error) {
+	r, n, err := s.Store.ConsumeChallenge(context.WithoutCancel(ctx), account, id, digest, maxAttempts, now)
+	if ctx.Err() != nil {
+		return 0, 0, ctx.Err()
+	}
+	return r, n, err
 }

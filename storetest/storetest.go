@@ -72,18 +72,27 @@ import (
 // Run runs the conformance suite against the stores newStore returns, one
 // fresh store per subtest. Subtests are named after the interface, the
 // method and the case, such as "DeviceStore/AdvanceCounter/Concurrent", so
-// that -run can select them. Run fails the test at once if newStore is nil
-// or returns a nil Store.
+// that -run can select them; every method has a "Cancelled" case, so
+// -run '///Cancelled' selects the cancelled-context checks of all of them.
+// Run fails the test at once if newStore is nil or returns a nil Store.
 func Run(t *testing.T, newStore func(t *testing.T) twofa.Store) {
 	t.Helper()
+	run(t, "Run", "Store", newStore, suite())
+}
+
+// run runs cases as nested subtests, each on a fresh store from newStore;
+// fn and kind name Run (or its sibling) and its store interface in
+// failures.
+func run[S any](t *testing.T, fn, kind string, newStore func(t *testing.T) S, cases []testCase[S]) {
+	t.Helper()
 	if newStore == nil {
-		t.Fatal("storetest: Run: newStore is nil")
+		t.Fatalf("storetest: %s: newStore is nil", fn)
 	}
-	mk := func(t *testing.T) twofa.Store {
+	mk := func(t *testing.T) S {
 		t.Helper()
 		s := newStore(t)
 		if isNil(s) {
-			t.Fatalf("storetest: newStore returned a nil Store (%T)", s)
+			t.Fatalf("storetest: newStore returned a nil %s (%T)", kind, s)
 		}
 		return s
 	}
@@ -91,12 +100,12 @@ func Run(t *testing.T, newStore func(t *testing.T) twofa.Store) {
 	if t.Failed() {
 		return
 	}
-	runTree(t, suite(), 0, mk)
+	runTree(t, cases, mk)
 }
 
 // isNil reports whether s is nil or an interface holding a nil pointer,
 // map, slice, func or channel.
-func isNil(s twofa.Store) bool {
+func isNil(s any) bool {
 	if s == nil {
 		return true
 	}
@@ -137,54 +146,53 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-// testCase is one leaf of the suite; its name is the slash-separated path
+// testCase is one leaf of a suite; its name is the slash-separated path
 // below Run's test.
-type testCase struct {
+type testCase[S any] struct {
 	name string
-	fn   func(t *testing.T, s twofa.Store)
+	fn   func(t *testing.T, s S)
 }
 
-func suite() []testCase {
-	var cs []testCase
+func suite() []testCase[twofa.Store] {
+	var cs []testCase[twofa.Store]
 	cs = append(cs, deviceTests()...)
 	cs = append(cs, throttleTests()...)
 	cs = append(cs, recoveryTests()...)
 	cs = append(cs, appPasswordTests()...)
-	for _, c := range browserTests() {
-		cs = append(cs, testCase{c.name, func(t *testing.T, s twofa.Store) { c.fn(t, s) }})
-	}
-	for _, c := range phoneTests() {
-		cs = append(cs, testCase{c.name, func(t *testing.T, s twofa.Store) { c.fn(t, s) }})
-	}
+	cs = append(cs, widen(browserTests(), func(s twofa.Store) twofa.BrowserStore { return s })...)
+	cs = append(cs, widen(phoneTests(), func(s twofa.Store) PhoneStore { return s })...)
 	return cs
 }
 
-// runTree runs cs, whose names share their first depth elements, as nested
-// subtests. Names with a common element at depth must be adjacent.
-func runTree(t *testing.T, cs []testCase, depth int, mk func(*testing.T) twofa.Store) {
-	t.Helper()
-	for i := 0; i < len(cs); {
-		parts := strings.Split(cs[i].name, "/")
-		if depth == len(parts)-1 {
-			fn := cs[i].fn
-			t.Run(parts[depth], func(t *testing.T) { fn(t, mk(t)) })
-			i++
-			continue
-		}
-		j := i + 1
-		for j < len(cs) && elem(cs[j].name, depth) == parts[depth] {
-			j++
-		}
-		group := cs[i:j]
-		t.Run(parts[depth], func(t *testing.T) { runTree(t, group, depth+1, mk) })
-		i = j
+// widen turns cases of a narrower store interface into cases of Store.
+func widen[S any](cs []testCase[S], conv func(twofa.Store) S) []testCase[twofa.Store] {
+	out := make([]testCase[twofa.Store], len(cs))
+	for i, c := range cs {
+		out[i] = testCase[twofa.Store]{c.name, func(t *testing.T, s twofa.Store) { c.fn(t, conv(s)) }}
 	}
+	return out
 }
 
-func elem(name string, depth int) string {
-	parts := strings.Split(name, "/")
-	if depth < len(parts)-1 {
-		return parts[depth]
+// runTree runs cs as nested subtests, one level per element of their
+// names, in the order in which each name first appears.
+func runTree[S any](t *testing.T, cs []testCase[S], mk func(*testing.T) S) {
+	t.Helper()
+	var names []string
+	kids := map[string][]testCase[S]{}
+	for _, c := range cs {
+		first, rest, _ := strings.Cut(c.name, "/")
+		if _, ok := kids[first]; !ok {
+			names = append(names, first)
+		}
+		kids[first] = append(kids[first], testCase[S]{rest, c.fn})
 	}
-	return ""
+	for _, name := range names {
+		group := kids[name]
+		if len(group) == 1 && group[0].name == "" {
+			fn := group[0].fn
+			t.Run(name, func(t *testing.T) { fn(t, mk(t)) })
+			continue
+		}
+		t.Run(name, func(t *testing.T) { runTree(t, group, mk) })
+	}
 }

@@ -161,6 +161,26 @@ var mutants = map[string]mutant{
 		want:  "ties in insertion order",
 		store: func() twofa.Store { return tiesByID{memstore.New()} },
 	},
+	"CancelledReportsTrue": {
+		catch: "DeviceStore/AdvanceCounter/Cancelled",
+		want:  "AdvanceCounter with a cancelled context, result 1: true, want false",
+		store: func() twofa.Store { return cancelledTrue{memstore.New()} },
+	},
+	"ReservesThenCancels": {
+		catch: "ThrottleStore/ReserveAttempt/CancelledFreshAccount",
+		want:  "after a cancelled ReserveAttempt/FreshAccount",
+		store: func() twofa.Store { return reservesThenCancels{memstore.New()} },
+	},
+	"DeleteAllIgnoresContext": {
+		catch: "AppPasswordStore/DeleteAppPasswords/Cancelled",
+		want:  "after a cancelled DeleteAppPasswords: 0 elements, want 1",
+		store: func() twofa.Store { return deleteAllIgnoresContext{memstore.New()} },
+	},
+	"AdvanceIgnoresAccount": {
+		catch: "DeviceStore/AdvanceCounter/NotFound",
+		want:  "AdvanceCounter of another account's device, result 1: true, want false",
+		store: func() twofa.Store { return &ignoresAccount{Store: memstore.New(), owner: map[string]string{}} },
+	},
 	"AliasedSealed": {
 		catch: "DeviceStore/Device/NoAliasing",
 		want:  "Sealed =",
@@ -449,4 +469,58 @@ func (s tiesByID) Devices(ctx context.Context, account string) ([]twofa.Device, 
 		return strings.Compare(a.ID, b.ID)
 	})
 	return ds, err
+}
+
+// cancelledTrue reports a success along with the cancellation.
+type cancelledTrue struct{ *memstore.Store }
+
+func (s cancelledTrue) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return true, err
+	}
+	return s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
+}
+
+// reservesThenCancels counts the attempt, then reports the cancellation.
+type reservesThenCancels struct{ *memstore.Store }
+
+func (s reservesThenCancels) ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+	st, ok, err := s.Store.ReserveAttempt(context.WithoutCancel(ctx), account, scope, now, p)
+	if ctx.Err() != nil {
+		return twofa.ThrottleState{}, false, ctx.Err()
+	}
+	return st, ok, err
+}
+
+type deleteAllIgnoresContext struct{ *memstore.Store }
+
+func (s deleteAllIgnoresContext) DeleteAppPasswords(ctx context.Context, account string) (int, error) {
+	return s.Store.DeleteAppPasswords(context.WithoutCancel(ctx), account)
+}
+
+// ignoresAccount finds a device to advance by its ID alone, as an UPDATE
+// that forgets the account in its WHERE clause would.
+type ignoresAccount struct {
+	*memstore.Store
+	mu    sync.Mutex
+	owner map[string]string // device ID to account
+}
+
+func (s *ignoresAccount) InsertDevice(ctx context.Context, d twofa.Device, limit int, now time.Time) error {
+	err := s.Store.InsertDevice(ctx, d, limit, now)
+	if err == nil {
+		s.mu.Lock()
+		s.owner[d.ID] = d.Account
+		s.mu.Unlock()
+	}
+	return err
+}
+
+func (s *ignoresAccount) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+	s.mu.Lock()
+	if owner, ok := s.owner[id]; ok {
+		account = owner
+	}
+	s.mu.Unlock()
+	return s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
 }

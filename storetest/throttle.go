@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -10,14 +11,14 @@ import (
 	"github.com/twofa-go/twofa"
 )
 
-func throttleTests() []testCase {
-	cs := []testCase{}
+func throttleTests() []testCase[twofa.Store] {
+	cs := []testCase[twofa.Store]{}
 	for _, p := range policies {
-		cs = append(cs, testCase{"ThrottleStore/ReserveAttempt/Policy/" + p.name, func(t *testing.T, s twofa.Store) {
+		cs = append(cs, testCase[twofa.Store]{"ThrottleStore/ReserveAttempt/Policy/" + p.name, func(t *testing.T, s twofa.Store) {
 			testReservePolicy(t, s, p.p)
 		}})
 	}
-	return append(cs, []testCase{
+	cs = append(cs, []testCase[twofa.Store]{
 		{"ThrottleStore/ReserveAttempt/Refused", testReserveRefused},
 		{"ThrottleStore/ReserveAttempt/Scopes", testReserveScopes},
 		{"ThrottleStore/ReserveAttempt/Accounts", testReserveAccounts},
@@ -28,19 +29,25 @@ func throttleTests() []testCase {
 		{"ThrottleStore/ReserveAttempt/Budget", testReserveBudget},
 		{"ThrottleStore/ReserveAttempt/BudgetConcurrent", testReserveBudgetConcurrent},
 		{"ThrottleStore/ReserveAttempt/Model", testReserveModel},
-		{"ThrottleStore/ReserveAttempt/Cancelled", testReserveCancelled},
 		{"ThrottleStore/ReleaseAttempt/Clears", testReleaseAttempt},
 		{"ThrottleStore/ReleaseAttempt/RefundOnly", testReleaseAttemptRefundOnly},
 		{"ThrottleStore/ReleaseAttempt/Concurrent", testReleaseAttemptConcurrent},
-		{"ThrottleStore/ReleaseAttempt/Unknown", testReleaseAttemptUnknown},
-		{"ThrottleStore/ReleaseAttempt/Cancelled", testReleaseAttemptCancelled},
 		{"ThrottleStore/ResetThrottle/Resets", testReset},
-		{"ThrottleStore/ResetThrottle/Unknown", testResetUnknown},
-		{"ThrottleStore/ResetThrottle/Cancelled", testResetCancelled},
 		{"ThrottleStore/ResetThrottle/Budget", testResetBudget},
-		{"ThrottleStore/Throttle/Unknown", testThrottleUnknown},
-		{"ThrottleStore/Throttle/Cancelled", testThrottleCancelled},
 	}...)
+	cs = append(cs, unknownTests("ThrottleStore",
+		func(t *testing.T, s twofa.Store, account string) any { return throttle(t, s, account, twofa.ScopeCode) },
+		unknownCase[twofa.Store]{"ReleaseAttempt", func(ctx context.Context, s twofa.Store, account string) ([]any, error) {
+			return res(s.ReleaseAttempt(ctx, account, twofa.ScopeCode, refill(twofa.DefaultThrottle), true))
+		}},
+		unknownCase[twofa.Store]{"ResetThrottle", func(ctx context.Context, s twofa.Store, account string) ([]any, error) {
+			return res(s.ResetThrottle(ctx, account, twofa.ScopeCode))
+		}},
+		unknownCase[twofa.Store]{"Throttle", func(ctx context.Context, s twofa.Store, account string) ([]any, error) {
+			return zeroed(s.Throttle(ctx, account, twofa.ScopeCode))
+		}},
+	)...)
+	return append(cs, throttleCancelTests()...)
 }
 
 // century is close to the longest Max a deployment might configure.
@@ -69,18 +76,8 @@ var policies = []struct {
 	{"BudgetFiveYears", twofa.ThrottlePolicy{Budget: 5, Refill: 365 * 24 * time.Hour}},
 }
 
-func zeroState(st twofa.ThrottleState) bool {
-	return st.Failures == 0 && st.Until.IsZero() && st.Forgiven.IsZero()
-}
-
 func fmtState(st twofa.ThrottleState) string {
 	return fmt.Sprintf("{Failures %d, Until %s, Forgiven %s}", st.Failures, fmtTime(st.Until), fmtTime(st.Forgiven))
-}
-
-func sameTime(a, b time.Time) bool { return a.Equal(b) && a.IsZero() == b.IsZero() }
-
-func sameState(a, b twofa.ThrottleState) bool {
-	return a.Failures == b.Failures && sameTime(a.Until, b.Until) && sameTime(a.Forgiven, b.Forgiven)
 }
 
 // refill is what a success gives back to p's budget: its Refill, or
@@ -127,7 +124,7 @@ func throttle(t *testing.T, s twofa.Store, account, scope string) twofa.Throttle
 
 func wantState(t *testing.T, what string, got, want twofa.ThrottleState) {
 	t.Helper()
-	if !sameState(got, want) {
+	if diff(got, want) != nil {
 		t.Fatalf("%s = %s, want %s", what, fmtState(got), fmtState(want))
 	}
 }
@@ -267,18 +264,15 @@ func testReserveBudgetConcurrent(t *testing.T, s twofa.Store) {
 	const n, budget = 100, 10
 	acct := NewAccount()
 	p := twofa.ThrottlePolicy{Budget: budget, Refill: time.Hour}
-	var counted atomic.Int32
-	parallel(n, func(i int) {
+	counted := count(n, func(i int) bool {
 		_, ok, err := s.ReserveAttempt(t.Context(), acct, twofa.ScopeCode, t0, p)
 		if err != nil {
 			t.Errorf("ReserveAttempt: %v", err)
 		}
-		if ok {
-			counted.Add(1)
-		}
+		return ok
 	})
-	if c := counted.Load(); c != budget {
-		t.Errorf("%d concurrent ReserveAttempt calls against a budget of %d: %d counted", n, budget, c)
+	if counted != budget {
+		t.Errorf("%d concurrent ReserveAttempt calls against a budget of %d: %d counted", n, budget, counted)
 	}
 	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{Failures: budget, Until: t0, Forgiven: t0.Add(budget * time.Hour)})
 }
@@ -419,21 +413,6 @@ func testReleaseAttemptConcurrent(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testReleaseAttemptUnknown(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	if err := s.ReleaseAttempt(t.Context(), acct, twofa.ScopeCode, refill(twofa.DefaultThrottle), true); err != nil {
-		t.Errorf("ReleaseAttempt of an unknown account: %v", err)
-	}
-	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{})
-}
-
-func testReleaseAttemptCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	want, _ := reserve(t, s, acct, twofa.ScopeCode, t0, twofa.DefaultThrottle)
-	wantCancelled(t, "ReleaseAttempt", s.ReleaseAttempt(cancelled(t), acct, twofa.ScopeCode, refill(twofa.DefaultThrottle), true))
-	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), want)
-}
-
 func testResetBudget(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	p := twofa.ThrottlePolicy{Budget: 2, Refill: time.Hour}
@@ -534,37 +513,17 @@ func testReserveConcurrentThrottled(t *testing.T, s twofa.Store) {
 	const n = 50
 	acct := NewAccount()
 	p := twofa.ThrottlePolicy{Free: 0, Base: time.Hour, Max: time.Hour}
-	var ok atomic.Int32
-	parallel(n, func(int) {
+	ok := count(n, func(int) bool {
 		_, allowed, err := s.ReserveAttempt(t.Context(), acct, twofa.ScopeCode, t0, p)
 		if err != nil {
 			t.Errorf("ReserveAttempt: %v", err)
 		}
-		if allowed {
-			ok.Add(1)
-		}
+		return allowed
 	})
-	if ok.Load() != 1 {
-		t.Errorf("%d concurrent ReserveAttempt calls with no free failure: %d allowed, want 1", n, ok.Load())
+	if ok != 1 {
+		t.Errorf("%d concurrent ReserveAttempt calls with no free failure: %d allowed, want 1", n, ok)
 	}
 	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{Failures: 1, Until: t0.Add(time.Hour)})
-}
-
-func testReserveCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	p := twofa.ThrottlePolicy{Free: 0, Base: time.Second, Max: time.Hour}
-	want, _ := reserve(t, s, acct, twofa.ScopeCode, t0, p)
-	st, ok, err := s.ReserveAttempt(cancelled(t), acct, twofa.ScopeCode, t0.Add(time.Hour), p)
-	wantCancelled(t, "ReserveAttempt", err)
-	if ok || !zeroState(st) {
-		t.Errorf("ReserveAttempt with a cancelled context returned %s, %v; want the zero state, false", fmtState(st), ok)
-	}
-	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), want)
-	// A fresh account gets no state either.
-	other := NewAccount()
-	_, _, err = s.ReserveAttempt(cancelled(t), other, twofa.ScopeCode, t0, p)
-	wantCancelled(t, "ReserveAttempt", err)
-	wantState(t, "Throttle of a fresh account", throttle(t, s, other, twofa.ScopeCode), twofa.ThrottleState{})
 }
 
 func testReset(t *testing.T, s twofa.Store) {
@@ -597,33 +556,4 @@ func testReset(t *testing.T, s twofa.Store) {
 		t.Fatalf("ResetThrottle of a clear state: %v", err)
 	}
 	wantState(t, "Throttle after ResetThrottle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{})
-}
-
-func testResetUnknown(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	if err := s.ResetThrottle(t.Context(), acct, twofa.ScopeCode); err != nil {
-		t.Errorf("ResetThrottle of an unknown account: %v", err)
-	}
-	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{})
-}
-
-func testResetCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	want, _ := reserve(t, s, acct, twofa.ScopeCode, t0, twofa.DefaultThrottle)
-	wantCancelled(t, "ResetThrottle", s.ResetThrottle(cancelled(t), acct, twofa.ScopeCode))
-	wantState(t, "Throttle", throttle(t, s, acct, twofa.ScopeCode), want)
-}
-
-func testThrottleUnknown(t *testing.T, s twofa.Store) {
-	st, err := s.Throttle(t.Context(), NewAccount(), twofa.ScopeCode)
-	if err != nil || !zeroState(st) {
-		t.Errorf("Throttle of an unknown account = %s, %v; want the zero state, nil", fmtState(st), err)
-	}
-}
-
-func testThrottleCancelled(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	reserve(t, s, acct, twofa.ScopeCode, t0, twofa.DefaultThrottle)
-	_, err := s.Throttle(cancelled(t), acct, twofa.ScopeCode)
-	wantCancelled(t, "Throttle", err)
 }
