@@ -214,10 +214,10 @@ func (c Config) resolved() (Config, error) {
 	}
 	t := &c.Throttle
 	if t.Codes == (ThrottlePolicy{}) {
-		t.Codes = DefaultThrottle
+		t.Codes = defaultCodeThrottle
 	}
 	if t.Recovery == (ThrottlePolicy{}) {
-		t.Recovery = RecoveryThrottle
+		t.Recovery = defaultRecoveryThrottle
 	}
 	if err := t.Codes.validate(); err != nil {
 		return c, fmt.Errorf("%w: Throttle.Codes: %w", ErrConfig, err)

@@ -336,7 +336,7 @@ func TestRecoveryWhileCodeThrottled(t *testing.T) {
 }
 
 // Recovery-code guesses are bounded by a budget of evaluated misses, not by
-// the store's speed: RecoveryThrottle.Budget misses, then one every Refill;
+// the store's speed: Config.Throttle.Recovery.Budget misses, then one every Refill;
 // a right code gets in whenever a guess is evaluated and empties both
 // budgets.
 func TestRecoveryThrottle(t *testing.T) {

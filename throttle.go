@@ -40,15 +40,14 @@ type ThrottlePolicy struct {
 	Refill time.Duration // one failure is forgiven every Refill
 }
 
-// DefaultThrottle is the policy on one-time codes when
-// Config.Throttle.Codes is zero; that field's doc gives the reasons. Read
-// an installation's policy from TwoFA.Config rather than from here.
-var DefaultThrottle = ThrottlePolicy{Free: 5, Base: time.Second, Max: 2 * time.Hour, Budget: 30, Refill: 36 * time.Hour}
+// defaultCodeThrottle is the policy on one-time codes when
+// Config.Throttle.Codes is zero; that field's doc gives the reasons. An
+// installation's policy is read from TwoFA.Config.
+var defaultCodeThrottle = ThrottlePolicy{Free: 5, Base: time.Second, Max: 2 * time.Hour, Budget: 30, Refill: 36 * time.Hour}
 
-// RecoveryThrottle is the policy on recovery codes when
+// defaultRecoveryThrottle is the policy on recovery codes when
 // Config.Throttle.Recovery is zero; that field's doc gives the reasons.
-// Read an installation's policy from TwoFA.Config rather than from here.
-var RecoveryThrottle = ThrottlePolicy{Budget: 1000, Refill: time.Second}
+var defaultRecoveryThrottle = ThrottlePolicy{Budget: 1000, Refill: time.Second}
 
 // Delay returns the back-off wait after the n-th consecutive failure.
 func (p ThrottlePolicy) Delay(n int) time.Duration {

@@ -98,7 +98,7 @@ func guessingYear(t *testing.T, owner bool) (evaluated []time.Time, ownerRefused
 }
 
 // TestGuessingBudgetSimulation measures the bound on guessing one-time
-// codes that DefaultThrottle documents and the README states: an attacker
+// codes that Config.Throttle.Codes documents and the README states: an attacker
 // who knows the password succeeds with P <= 1e-4 in any day and <= 1e-3 in
 // a year, whether or not the owner signs in every hour.
 func TestGuessingBudgetSimulation(t *testing.T) {
@@ -164,7 +164,7 @@ func TestGuessingBudgetSparesTheOwner(t *testing.T) {
 
 // TestRecoveryGuessingSimulation runs a recovery-code guesser of unbounded
 // speed for a day of fake time: every second it submits guesses until one
-// is refused. The evaluated guesses are bounded by RecoveryThrottle alone,
+// is refused. The evaluated guesses are bounded by the recovery-code policy alone,
 // so P <= 1e-6 a day on any store, as the README states.
 func TestRecoveryGuessingSimulation(t *testing.T) {
 	t.Parallel()

@@ -180,7 +180,7 @@ func throttleCancelTests() []testCase[twofa.Store] {
 			return errOnly2(s.ReserveAttempt(ctx, f.fresh, twofa.ScopeCode, t0, p))
 		}},
 		cancelCase[S, F]{method: "ReleaseAttempt", call: func(ctx context.Context, s S, f F) ([]any, error) {
-			return res(s.ReleaseAttempt(ctx, f.acct, twofa.ScopeCode, refill(twofa.DefaultThrottle), true))
+			return res(s.ReleaseAttempt(ctx, f.acct, twofa.ScopeCode, refill(codeThrottle), true))
 		}},
 		cancelCase[S, F]{method: "ResetThrottle", call: func(ctx context.Context, s S, f F) ([]any, error) {
 			return res(s.ResetThrottle(ctx, f.acct, twofa.ScopeCode))

@@ -38,7 +38,7 @@ func throttleTests() []testCase[twofa.Store] {
 	cs = append(cs, unknownTests("ThrottleStore",
 		func(t *testing.T, s twofa.Store, account string) any { return throttle(t, s, account, twofa.ScopeCode) },
 		unknownCase[twofa.Store]{"ReleaseAttempt", func(ctx context.Context, s twofa.Store, account string) ([]any, error) {
-			return res(s.ReleaseAttempt(ctx, account, twofa.ScopeCode, refill(twofa.DefaultThrottle), true))
+			return res(s.ReleaseAttempt(ctx, account, twofa.ScopeCode, refill(codeThrottle), true))
 		}},
 		unknownCase[twofa.Store]{"ResetThrottle", func(ctx context.Context, s twofa.Store, account string) ([]any, error) {
 			return res(s.ResetThrottle(ctx, account, twofa.ScopeCode))
@@ -50,6 +50,14 @@ func throttleTests() []testCase[twofa.Store] {
 	return append(cs, throttleCancelTests()...)
 }
 
+// codeThrottle and recoveryThrottle are the shapes of twofa's default
+// policies on one-time codes (a back-off and a budget) and on recovery
+// codes (a budget alone).
+var (
+	codeThrottle     = twofa.ThrottlePolicy{Free: 5, Base: time.Second, Max: 2 * time.Hour, Budget: 30, Refill: 36 * time.Hour}
+	recoveryThrottle = twofa.ThrottlePolicy{Budget: 1000, Refill: time.Second}
+)
+
 // century is close to the longest Max a deployment might configure.
 const century = 100 * 365 * 24 * time.Hour
 
@@ -60,8 +68,8 @@ var policies = []struct {
 	name string
 	p    twofa.ThrottlePolicy
 }{
-	{"Default", twofa.DefaultThrottle},
-	{"Recovery", twofa.RecoveryThrottle},
+	{"Default", codeThrottle},
+	{"Recovery", recoveryThrottle},
 	{"Free0", twofa.ThrottlePolicy{Free: 0, Base: time.Second, Max: 2 * time.Hour}},
 	{"Base10m", twofa.ThrottlePolicy{Free: 3, Base: 10 * time.Minute, Max: 2 * time.Hour}},
 	{"BaseEqualsMax", twofa.ThrottlePolicy{Free: 1, Base: time.Minute, Max: time.Minute}},
@@ -283,8 +291,8 @@ func testReserveBudgetConcurrent(t *testing.T, s twofa.Store) {
 // reference computation (ThrottlePolicy.Reserve and ThrottleState.Released).
 func testReserveModel(t *testing.T, s twofa.Store) {
 	for pi, p := range []twofa.ThrottlePolicy{
-		twofa.DefaultThrottle,
-		twofa.RecoveryThrottle,
+		codeThrottle,
+		recoveryThrottle,
 		{Free: 1, Base: time.Second, Max: time.Minute, Budget: 4, Refill: 10 * time.Second},
 		{Free: 3, Base: time.Millisecond, Max: time.Second},
 	} {
