@@ -50,7 +50,8 @@ type Config struct {
 	Throttle     ThrottleConfig    // the throttles of codes, recovery codes and app passwords
 	AppPasswords AppPasswordPolicy // app-specific passwords
 	Phones       PhonePolicy       // trusted phone numbers and out-of-band codes
-	Browsers     BrowserPolicy     // trusted browsers
+
+	deps *dependents // set by New: the attached Dependents
 }
 
 // CodePolicy sets the windows in which one-time codes are accepted. A
@@ -161,12 +162,6 @@ type PhonePolicy struct {
 	MaxAccountSends   int           // per account per hour, all numbers; 0: DefaultMaxSendsPerAccountPerHour
 }
 
-// BrowserPolicy sets the limits of trusted browsers.
-type BrowserPolicy struct {
-	TTL time.Duration // how long a browser stays trusted; 0: DefaultBrowserTTL
-	Max int           // per account; 0: DefaultMaxBrowsers
-}
-
 // ErrConfig is matched by errors about a Config.
 var ErrConfig = errors.New("twofa: invalid config")
 
@@ -242,9 +237,6 @@ func (c Config) resolved() (Config, error) {
 		return c, err
 	}
 	if err := c.resolvePhones(); err != nil {
-		return c, err
-	}
-	if err := c.resolveBrowsers(); err != nil {
 		return c, err
 	}
 	return c, nil

@@ -290,13 +290,11 @@ func TestConfigResolved(t *testing.T) {
 		Max: twofa.DefaultMaxPhones, ChallengeTTL: twofa.DefaultChallengeTTL, ChallengeAttempts: twofa.DefaultChallengeAttempts,
 		ResendCooldown: twofa.DefaultResendCooldown, MaxSendsPerHour: twofa.DefaultMaxSendsPerHour, MaxAccountSends: twofa.DefaultMaxSendsPerAccountPerHour,
 	}, got.Phones)
-	assert.Equal(t, twofa.BrowserPolicy{TTL: twofa.DefaultBrowserTTL, Max: twofa.DefaultMaxBrowsers}, got.Browsers)
 	assert.NotNil(t, got.Clock)
 	assert.Nil(t, tf.Phones, "no Sender: no Phones")
 	require.NotNil(t, tf.Devices)
 	require.NotNil(t, tf.Recovery)
 	require.NotNil(t, tf.AppPasswords)
-	require.NotNil(t, tf.Browsers)
 
 	// A resolved Config resolves to itself, and the copy is a copy.
 	again, err := twofa.New(got)
@@ -337,14 +335,6 @@ func newAppPasswords(c twofa.Config) (*twofa.AppPasswords, error) {
 		return nil, err
 	}
 	return tf.AppPasswords, nil
-}
-
-func newBrowsers(c twofa.Config) (*twofa.Browsers, error) {
-	tf, err := twofa.New(c)
-	if err != nil {
-		return nil, err
-	}
-	return tf.Browsers, nil
 }
 
 // newPhones is like the others, and refuses a Config without a Sender

@@ -346,9 +346,9 @@ func (d *Devices) Rename(ctx context.Context, account, id, label string) error {
 // Revoke removes a device (pending or confirmed); its codes stop working at
 // once. When it was confirmed and no second factor is left (no confirmed
 // device and, with Config.Phones.OutOfBand, no trusted phone number), two-factor
-// authentication is off: the account's recovery codes, app-specific
-// passwords and trusted browsers are voided too, and
-// EventTwoFactorDisabled is reported. Revoking a pending device (an
+// authentication is off: the account's recovery codes and app-specific
+// passwords are voided too, then every attached Dependent's (trusted
+// browsers, with package browser), and EventTwoFactorDisabled is reported. Revoking a pending device (an
 // abandoned enrolment) never does: recovery codes handed out during the
 // enrolment survive it. Errors: ErrInvalidAccount, ErrNotFound (also for
 // a malformed id, see MaxIDLen: nothing is looked up).
@@ -416,8 +416,10 @@ func (c Config) disableSecondFactor(ctx context.Context, account string) error {
 	if _, err := c.revokeAppPasswords(ctx, account); err != nil {
 		return err
 	}
-	if _, err := c.revokeBrowsers(ctx, account); err != nil {
-		return err
+	for _, d := range c.deps.list() {
+		if _, err := d.RevokeAll(ctx, account); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -455,6 +457,10 @@ func (d *Devices) Reseal(ctx context.Context, account string) (int, error) {
 	}
 	return n, nil
 }
+
+// NewID returns a new random record id (128 bits, in lower-case base32),
+// the form every manager gives its records and CheckID accepts.
+func NewID() (string, error) { return newID() }
 
 // newID returns a random 128-bit identifier in lower-case base32.
 func newID() (string, error) {

@@ -48,9 +48,15 @@
 // app-specific passwords for clients that cannot prompt for a code;
 // TwoFA.Phones (set when Config.Phones.Sender is) verifies trusted phone
 // numbers and sends them codes by SMS or voice (accepted as a second
-// factor only with Config.Phones.OutOfBand); TwoFA.Browsers remembers
-// browsers that passed a second factor. TwoFA.PasswordChanged revokes
+// factor only with Config.Phones.OutOfBand). TwoFA.PasswordChanged revokes
 // what a password change must void.
+//
+// Package browser remembers browsers that passed a second factor ("don't
+// ask again on this browser") and carries their token in a cookie. It
+// imports twofa, never the reverse: an installation that does not use it
+// links no browser code and no net/http. browser.New attaches its
+// trusted browsers to the installation as a Dependent (TwoFA.Attach),
+// which turning two-factor authentication off and PasswordChanged revoke.
 //
 // Package twofatest gives tests a fake clock and an enrolled device that
 // hands out its currently valid code.

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
+	"github.com/twofa-go/twofa/twofatest"
 )
 
 var (
@@ -44,9 +46,9 @@ func TestInfoJSON(t *testing.T) {
 			`{"id":"a1","label":"Mail \u003con\u003e the Mac","created_at":"2026-01-02T03:04:05Z"}`},
 		{twofa.AppPasswordInfo{ID: "a1", Label: "Mail", CreatedAt: jsonT0, LastUsedAt: jsonT1},
 			`{"id":"a1","label":"Mail","created_at":"2026-01-02T03:04:05Z","last_used_at":"2026-01-02T03:05:05Z"}`},
-		{twofa.BrowserInfo{ID: "b1", Label: "Firefox on Linux", CreatedAt: jsonT0, ExpiresAt: jsonT2, LastUsedAt: jsonT1},
+		{browser.Info{ID: "b1", Label: "Firefox on Linux", CreatedAt: jsonT0, ExpiresAt: jsonT2, LastUsedAt: jsonT1},
 			`{"id":"b1","label":"Firefox on Linux","created_at":"2026-01-02T03:04:05Z","expires_at":"2026-01-02T04:04:05Z","last_used_at":"2026-01-02T03:05:05Z"}`},
-		{twofa.BrowserInfo{ID: "b2", Label: "Safari on iPhone", CreatedAt: jsonT0, ExpiresAt: jsonT2, LastUsedAt: jsonT0, RevokedAt: jsonT1},
+		{browser.Info{ID: "b2", Label: "Safari on iPhone", CreatedAt: jsonT0, ExpiresAt: jsonT2, LastUsedAt: jsonT0, RevokedAt: jsonT1},
 			`{"id":"b2","label":"Safari on iPhone","created_at":"2026-01-02T03:04:05Z","expires_at":"2026-01-02T04:04:05Z","last_used_at":"2026-01-02T03:04:05Z","revoked_at":"2026-01-02T03:05:05Z"}`},
 		{twofa.PhoneInfo{ID: "p1", Number: phoneUS, State: twofa.PhoneTrusted, CreatedAt: jsonT0, ConfirmedAt: jsonT1},
 			`{"id":"p1","number":"+1 ••• ••• ••42","state":"trusted","created_at":"2026-01-02T03:04:05Z","confirmed_at":"2026-01-02T03:05:05Z"}`},
@@ -76,8 +78,8 @@ func TestInfoJSONRoundTrip(t *testing.T) {
 	var d2 twofa.DeviceInfo
 	require.NoError(t, json.Unmarshal([]byte(jsonOf(t, d)), &d2))
 	assert.Equal(t, d, d2)
-	b := twofa.BrowserInfo{ID: "b1", Label: "Edge on Windows", CreatedAt: jsonT0, ExpiresAt: jsonT2, LastUsedAt: jsonT1}
-	var b2 twofa.BrowserInfo
+	b := browser.Info{ID: "b1", Label: "Edge on Windows", CreatedAt: jsonT0, ExpiresAt: jsonT2, LastUsedAt: jsonT1}
+	var b2 browser.Info
 	require.NoError(t, json.Unmarshal([]byte(jsonOf(t, b)), &b2))
 	assert.Equal(t, b, b2)
 	a := twofa.AppPasswordInfo{ID: "a1", Label: "Mail", CreatedAt: jsonT0}
@@ -112,7 +114,7 @@ func TestInfoFieldsHoldNoSecret(t *testing.T) {
 	}{
 		{twofa.DeviceInfo{}, "ID Label Type State CreatedAt ExpiresAt ConfirmedAt LastUsedAt"},
 		{twofa.AppPasswordInfo{}, "ID Label CreatedAt LastUsedAt"},
-		{twofa.BrowserInfo{}, "ID Label CreatedAt ExpiresAt LastUsedAt RevokedAt"},
+		{browser.Info{}, "ID Label CreatedAt ExpiresAt LastUsedAt RevokedAt"},
 		{twofa.PhoneInfo{}, "ID Number State CreatedAt ExpiresAt ConfirmedAt LastUsedAt"},
 		{twofa.ChallengeInfo{}, "ID PhoneID To Purpose Channel CreatedAt ExpiresAt ResendAt"},
 	} {
@@ -203,7 +205,7 @@ func TestEnumText(t *testing.T) {
 // with no unset time, no secret and the number masked.
 func TestInfoJSONFromManagers(t *testing.T) {
 	t.Parallel()
-	e := newBrEnv(t, nil)
+	e := twofatest.New(t)
 	ctx := t.Context()
 	e.EnrollTOTP("alice")
 	devices, err := newDevices(e.Config)
@@ -213,7 +215,7 @@ func TestInfoJSONFromManagers(t *testing.T) {
 	list, err := devices.List(ctx, "alice")
 	require.NoError(t, err)
 	require.Len(t, list, 2)
-	_, binfo, err := e.browsers.Trust(ctx, "alice", "Firefox on Linux")
+	_, binfo, err := e.Browsers.Trust(ctx, "alice", "Firefox on Linux")
 	require.NoError(t, err)
 	apps, err := newAppPasswords(e.Config)
 	require.NoError(t, err)

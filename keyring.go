@@ -54,7 +54,7 @@ type Keyring interface {
 const (
 	PurposeRecoveryCode = "recovery-code" // single-use recovery codes
 	PurposeAppPassword  = "app-password"  // app-specific passwords
-	PurposeBrowserToken = "browser-token" // "remember this browser" tokens
+	PurposeBrowserToken = "browser-token" // "remember this browser" tokens (package browser)
 	PurposeOOBChallenge = "oob-challenge" // out-of-band codes sent by SMS or voice call (see Phones)
 )
 

@@ -479,8 +479,8 @@ func (p *Phones) List(ctx context.Context, account string) ([]PhoneInfo, error) 
 // stop working at once. When the number was trusted, Config.Phones.OutOfBand is
 // set and the account is left with no trusted number and no confirmed
 // device, two-factor authentication is off: Remove voids what depends on
-// it, as Devices.Revoke does (the recovery codes, app passwords and trusted
-// browsers), and reports EventTwoFactorDisabled. Removing a pending number
+// it, as Devices.Revoke does (the recovery codes, app passwords and what
+// the attached Dependents hold, such as trusted browsers), and reports EventTwoFactorDisabled. Removing a pending number
 // (an abandoned confirmation) never does, as revoking a pending device
 // never does. The state that decides is the one the number had when it
 // was removed, in the same atomic step that counts the trusted numbers

@@ -256,7 +256,6 @@ type Store interface {
 	ThrottleStore
 	RecoveryStore
 	AppPasswordStore
-	BrowserStore
 	PhoneStore
 	ChallengeStore
 }

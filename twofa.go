@@ -18,8 +18,7 @@ type TwoFA struct {
 	AppPasswords *AppPasswords  // app-specific passwords
 	// Phones manages trusted phone numbers and out-of-band codes. It is
 	// nil unless Config.Phones.Sender is set.
-	Phones   *Phones
-	Browsers *Browsers // trusted browsers
+	Phones *Phones
 
 	c *Config // resolved; shared by every manager
 }
@@ -39,8 +38,8 @@ func New(c Config) (*TwoFA, error) {
 		Devices:      &Devices{c: rc},
 		Recovery:     &RecoveryCodes{c: rc},
 		AppPasswords: &AppPasswords{c: rc},
-		Browsers:     &Browsers{c: rc, st: rc.Store},
 	}
+	rc.deps = &dependents{} // never shared with the Config New was given
 	if rc.Phones.Sender != nil {
 		tf.Phones = &Phones{c: rc, ps: rc.Store, cs: rc.Store}
 	}
@@ -59,8 +58,9 @@ func (tf *TwoFA) Enabled(ctx context.Context, account string) (bool, error) {
 }
 
 // PasswordChanged revokes what a change of the account's primary password
-// must void: every app-specific password and every trusted browser, since
-// whoever learnt the old password may have made them. It also empties the
+// must void: every app-specific password and everything of an attached
+// Dependent (trusted browsers, with package browser), since whoever learnt
+// the old password may have made them. It also empties the
 // throttles of one-time codes and recovery codes, budgets included: the
 // failures in them were made by someone who knew the old password, and
 // the owner should not stay refused after shutting them out. Call it from
@@ -73,8 +73,11 @@ func (tf *TwoFA) PasswordChanged(ctx context.Context, account string) error {
 		return err
 	}
 	_, errApp := c.revokeAppPasswords(ctx, account)
-	_, errBrowsers := c.revokeBrowsers(ctx, account)
-	errs := []error{errApp, errBrowsers}
+	errs := []error{errApp}
+	for _, d := range c.deps.list() {
+		_, err := d.RevokeAll(ctx, account)
+		errs = append(errs, err)
+	}
 	for _, scope := range []string{ScopeCode, ScopeRecovery} {
 		if err := c.Store.ResetThrottle(ctx, account, scope); err != nil {
 			errs = append(errs, fmt.Errorf("twofa: password changed: %w", err))

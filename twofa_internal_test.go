@@ -20,13 +20,12 @@ func TestOneResolvedConfig(t *testing.T) {
 		"Recovery":     tf.Recovery.c,
 		"AppPasswords": tf.AppPasswords.c,
 		"Phones":       tf.Phones.c,
-		"Browsers":     tf.Browsers.c,
 	} {
 		if c != tf.c {
 			t.Errorf("%s holds a Config of its own", name)
 		}
 	}
-	if tf.Browsers.st != tf.c.Store || tf.Phones.ps != tf.c.Store || tf.Phones.cs != tf.c.Store {
+	if tf.Phones.ps != tf.c.Store || tf.Phones.cs != tf.c.Store {
 		t.Error("a manager holds another store")
 	}
 }

@@ -46,6 +46,13 @@ var (
 	ErrInvalidLabel = errors.New("twofa: invalid label")
 )
 
+// CheckAccount reports whether account is an identifier twofa accepts:
+// not empty, at most MaxAccountIDLen bytes, UTF-8, without control or
+// format characters. It returns nil or ErrInvalidAccount. Every manager
+// checks its account argument with it; a package that extends twofa
+// (trusted browsers) does the same, so the rule is written once.
+func CheckAccount(account string) error { return validAccount(account) }
+
 func validAccount(account string) error {
 	if account == "" || len(account) > MaxAccountIDLen || !utf8.ValidString(account) || hasControl(account) {
 		return ErrInvalidAccount
@@ -96,6 +103,21 @@ func idForError(id string) string {
 	}
 	return strconv.QuoteToASCII(id)
 }
+
+// CheckID checks a record id a caller passed to the operation op
+// ("revoke browser") before any store sees it, as every manager does: an
+// id twofa makes (NewID) is well-formed; a malformed one (see MaxIDLen)
+// names no record, so the error wraps ErrNotFound, in the same words
+// whatever the store, and without the id. It returns nil for a
+// well-formed id.
+func CheckID(op, id string) error { return validID(op, id) }
+
+// NormalizeLabel trims white space around label and checks what is left,
+// as every manager does for a name a user gives a record (a device, an app
+// password, a trusted browser): not empty, at most MaxLabelLen
+// characters, UTF-8, without control or format characters. Errors match
+// ErrInvalidLabel.
+func NormalizeLabel(label string) (string, error) { return normalizeLabel(label) }
 
 // normalizeLabel trims white space and checks what is left.
 func normalizeLabel(label string) (string, error) {

@@ -9,29 +9,30 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
 )
 
-var _ twofa.BrowserStore = (*Store)(nil)
+var _ browser.Store = (*Store)(nil)
 
 type browserEntry struct {
-	b   twofa.Browser
+	b   browser.Record
 	seq uint64
 }
 
-func cloneBrowser(b twofa.Browser) twofa.Browser {
+func cloneBrowser(b browser.Record) browser.Record {
 	b.Digest = bytes.Clone(b.Digest)
 	return b
 }
 
 // browserLive reports whether b is neither revoked nor expired at now.
-func browserLive(b *twofa.Browser, now time.Time) bool {
+func browserLive(b *browser.Record, now time.Time) bool {
 	return b.RevokedAt.IsZero() && b.ExpiresAt.After(now)
 }
 
-// InsertBrowser adds b, as [twofa.BrowserStore] describes: expired records
+// InsertBrowser adds b, as [browser.Store] describes: expired records
 // of the account go, the least recently used live ones are revoked down to
 // limit-1, and b is stored - or, when it is refused, nothing changes.
-func (s *Store) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, now time.Time) ([]string, error) {
+func (s *Store) InsertBrowser(ctx context.Context, b browser.Record, limit int, now time.Time) ([]string, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -84,9 +85,9 @@ func (s *Store) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, n
 
 // BrowserByDigest returns the account's record with this digest: one map
 // lookup.
-func (s *Store) BrowserByDigest(ctx context.Context, account string, digest []byte) (twofa.Browser, error) {
+func (s *Store) BrowserByDigest(ctx context.Context, account string, digest []byte) (browser.Record, error) {
 	if err := s.begin(ctx); err != nil {
-		return twofa.Browser{}, err
+		return browser.Record{}, err
 	}
 	defer s.mu.Unlock()
 	if a := s.accounts[account]; a != nil {
@@ -94,11 +95,11 @@ func (s *Store) BrowserByDigest(ctx context.Context, account string, digest []by
 			return cloneBrowser(e.b), nil
 		}
 	}
-	return twofa.Browser{}, fmt.Errorf("memstore: browser: %w", twofa.ErrNotFound)
+	return browser.Record{}, fmt.Errorf("memstore: browser: %w", twofa.ErrNotFound)
 }
 
 // Browsers returns every record of the account, oldest first.
-func (s *Store) Browsers(ctx context.Context, account string) ([]twofa.Browser, error) {
+func (s *Store) Browsers(ctx context.Context, account string) ([]browser.Record, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -114,7 +115,7 @@ func (s *Store) Browsers(ctx context.Context, account string) ([]twofa.Browser, 
 		}
 		return cmp.Compare(x.seq, y.seq)
 	})
-	out := make([]twofa.Browser, len(es))
+	out := make([]browser.Record, len(es))
 	for i, e := range es {
 		out[i] = cloneBrowser(e.b)
 	}

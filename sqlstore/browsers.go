@@ -8,9 +8,10 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
 )
 
-var _ twofa.BrowserStore = (*Store)(nil)
+var _ browser.Store = (*Store)(nil)
 
 // lockBrowsers is the advisory lock class (PostgreSQL) of an account's
 // trusted browsers: InsertBrowser and RevokeBrowsers, which change several
@@ -65,13 +66,13 @@ func buildBrowserQueries(sql func(string) string) browserQueries {
 	}
 }
 
-// InsertBrowser implements twofa.BrowserStore in one transaction (BEGIN
+// InsertBrowser implements browser.Store in one transaction (BEGIN
 // IMMEDIATE in SQLite, a per-account advisory lock in PostgreSQL): it
 // deletes the account's expired records, checks for a duplicate ID or
 // digest, revokes the least recently used live records down to limit-1,
 // and inserts b. Unique indexes on (account, id) and (account, digest) back
 // the check. A refused insert rolls back, deletions included.
-func (s *Store) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, now time.Time) ([]string, error) {
+func (s *Store) InsertBrowser(ctx context.Context, b browser.Record, limit int, now time.Time) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, wrap("insert browser", err)
 	}
@@ -159,11 +160,11 @@ func (s *Store) evictBrowsers(ctx context.Context, q querier, account string, k 
 	return ids, nil
 }
 
-func scanBrowser(r scanner) (twofa.Browser, error) {
-	var b twofa.Browser
+func scanBrowser(r scanner) (browser.Record, error) {
+	var b browser.Record
 	var t [4]int64
 	if err := r.Scan(&b.Account, &b.ID, &b.Label, &b.Digest, &t[0], &t[1], &t[2], &t[3]); err != nil {
-		return twofa.Browser{}, err
+		return browser.Record{}, err
 	}
 	b.CreatedAt = fromNanos(t[0])
 	b.ExpiresAt = fromNanos(t[1])
@@ -172,30 +173,30 @@ func scanBrowser(r scanner) (twofa.Browser, error) {
 	return b, nil
 }
 
-// BrowserByDigest implements twofa.BrowserStore: one lookup in the unique
+// BrowserByDigest implements browser.Store: one lookup in the unique
 // index on (account, digest).
-func (s *Store) BrowserByDigest(ctx context.Context, account string, digest []byte) (twofa.Browser, error) {
-	var b twofa.Browser
+func (s *Store) BrowserByDigest(ctx context.Context, account string, digest []byte) (browser.Record, error) {
+	var b browser.Record
 	err := s.queryRow(ctx, func(r *sql.Row) (err error) { b, err = scanBrowser(r); return err },
 		s.q.browserByDigest, account, blob(digest))
 	if errors.Is(err, sql.ErrNoRows) {
-		return twofa.Browser{}, fmt.Errorf("sqlstore: browser: %w", twofa.ErrNotFound)
+		return browser.Record{}, fmt.Errorf("sqlstore: browser: %w", twofa.ErrNotFound)
 	}
 	if err != nil {
-		return twofa.Browser{}, wrap("browser", err)
+		return browser.Record{}, wrap("browser", err)
 	}
 	return b, nil
 }
 
-// Browsers implements twofa.BrowserStore: oldest first, and in insertion
+// Browsers implements browser.Store: oldest first, and in insertion
 // order among those created at the same time.
-func (s *Store) Browsers(ctx context.Context, account string) ([]twofa.Browser, error) {
+func (s *Store) Browsers(ctx context.Context, account string) ([]browser.Record, error) {
 	rows, err := s.query(ctx, s.q.browserList, account)
 	if err != nil {
 		return nil, wrap("browsers", err)
 	}
 	defer rows.Close()
-	var bs []twofa.Browser
+	var bs []browser.Record
 	for rows.Next() {
 		b, err := scanBrowser(rows)
 		if err != nil {
@@ -209,7 +210,7 @@ func (s *Store) Browsers(ctx context.Context, account string) ([]twofa.Browser, 
 	return bs, nil
 }
 
-// TouchBrowser implements twofa.BrowserStore with one conditional UPDATE
+// TouchBrowser implements browser.Store with one conditional UPDATE
 // (LastUsedAt before at), so LastUsedAt never moves back. ErrNotFound when
 // the account has no such browser.
 func (s *Store) TouchBrowser(ctx context.Context, account, id string, at time.Time) error {
@@ -232,7 +233,7 @@ func (s *Store) TouchBrowser(ctx context.Context, account, id string, at time.Ti
 	return wrap("touch browser", err)
 }
 
-// RevokeBrowser implements twofa.BrowserStore with one conditional UPDATE
+// RevokeBrowser implements browser.Store with one conditional UPDATE
 // (not revoked yet), so of concurrent calls exactly one changes the row.
 // ErrNotFound when the account has no such browser or it is revoked.
 func (s *Store) RevokeBrowser(ctx context.Context, account, id string, at time.Time) error {
@@ -251,7 +252,7 @@ func (s *Store) RevokeBrowser(ctx context.Context, account, id string, at time.T
 	return wrap("revoke browser", err)
 }
 
-// RevokeBrowsers implements twofa.BrowserStore with one UPDATE, under the
+// RevokeBrowsers implements browser.Store with one UPDATE, under the
 // account's advisory lock in PostgreSQL (InsertBrowser may be revoking
 // some of the same rows).
 func (s *Store) RevokeBrowsers(ctx context.Context, account string, at time.Time) (int, error) {
@@ -274,7 +275,7 @@ func (s *Store) RevokeBrowsers(ctx context.Context, account string, at time.Time
 	return int(n), nil
 }
 
-// DeleteExpiredBrowsers implements twofa.BrowserStore with one DELETE,
+// DeleteExpiredBrowsers implements browser.Store with one DELETE,
 // served by the index on the expiry.
 func (s *Store) DeleteExpiredBrowsers(ctx context.Context, now time.Time) (int, error) {
 	res, err := s.exec(ctx, s.q.browserDeleteExpired, bound(now))

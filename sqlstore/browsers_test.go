@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
 	"github.com/twofa-go/twofa/sqlstore"
 	"github.com/twofa-go/twofa/storetest"
 	"github.com/twofa-go/twofa/twofatest"
@@ -190,7 +191,9 @@ func TestBrowsersManager(t *testing.T) {
 		cfg.Store = s
 		tf, err := twofa.New(cfg)
 		must(t, err)
-		devices, browsers := tf.Devices, tf.Browsers
+		browsers, err := browser.New(tf, browser.Config{Store: s})
+		must(t, err)
+		devices := tf.Devices
 		dev := twofatest.EnrollDevice(t, devices, env.Clock, "alice", twofa.EnrollOptions{})
 
 		token, info, err := browsers.Trust(ctx, "alice", "Firefox on Linux")
@@ -198,7 +201,7 @@ func TestBrowsersManager(t *testing.T) {
 		if _, err := browsers.Check(ctx, "alice", token); err != nil {
 			t.Errorf("Check of a fresh token: %v", err)
 		}
-		if _, err := browsers.Check(ctx, "bob", token); !errors.Is(err, twofa.ErrBrowserUnknown) {
+		if _, err := browsers.Check(ctx, "bob", token); !errors.Is(err, browser.ErrUnknown) {
 			t.Errorf("Check for another account: %v, want ErrBrowserUnknown", err)
 		}
 		env.Clock.Set(info.ExpiresAt.Add(-1))
@@ -206,13 +209,13 @@ func TestBrowsersManager(t *testing.T) {
 			t.Errorf("Check 1 ns before expiry: %v", err)
 		}
 		env.Clock.Set(info.ExpiresAt)
-		if _, err := browsers.Check(ctx, "alice", token); !errors.Is(err, twofa.ErrBrowserExpired) {
+		if _, err := browsers.Check(ctx, "alice", token); !errors.Is(err, browser.ErrExpired) {
 			t.Errorf("Check at expiry: %v, want ErrBrowserExpired", err)
 		}
 		if n, err := browsers.DeleteExpired(ctx); err != nil || n < 1 {
 			t.Errorf("DeleteExpired = %d, %v", n, err)
 		}
-		if _, err := browsers.Check(ctx, "alice", token); !errors.Is(err, twofa.ErrBrowserUnknown) {
+		if _, err := browsers.Check(ctx, "alice", token); !errors.Is(err, browser.ErrUnknown) {
 			t.Errorf("Check after cleanup: %v, want ErrBrowserUnknown", err)
 		}
 
@@ -221,7 +224,7 @@ func TestBrowsersManager(t *testing.T) {
 		t2, i2, err := browsers.Trust(ctx, "alice", "two")
 		must(t, err)
 		must(t, browsers.Revoke(ctx, "alice", i2.ID))
-		if _, err := browsers.Check(ctx, "alice", t2); !errors.Is(err, twofa.ErrBrowserRevoked) {
+		if _, err := browsers.Check(ctx, "alice", t2); !errors.Is(err, browser.ErrRevoked) {
 			t.Errorf("Check of a revoked browser: %v", err)
 		}
 		list, err := browsers.List(ctx, "alice")
@@ -230,7 +233,7 @@ func TestBrowsersManager(t *testing.T) {
 			t.Errorf("List = %+v, want only \"one\"", list)
 		}
 		must(t, devices.Revoke(ctx, "alice", dev.ID)) // two-factor off
-		if _, err := browsers.Check(ctx, "alice", t1); !errors.Is(err, twofa.ErrBrowserRevoked) {
+		if _, err := browsers.Check(ctx, "alice", t1); !errors.Is(err, browser.ErrRevoked) {
 			t.Errorf("Check after two-factor was turned off: %v, want ErrBrowserRevoked", err)
 		}
 		if _, _, err := browsers.Trust(ctx, "alice", "three"); !errors.Is(err, twofa.ErrNotEnrolled) {

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/twofatest"
 )
@@ -37,7 +38,7 @@ type idFixture struct {
 	store    twofa.Store
 	devices  *twofa.Devices
 	apps     *twofa.AppPasswords
-	browsers *twofa.Browsers
+	browsers *browser.Manager
 	phones   *twofa.Phones
 
 	confirmedDevice, pendingDevice, appPassword, browser, pendingPhone, trustedPhone string
@@ -55,7 +56,9 @@ func newIDFixture(t *testing.T, s twofa.Store) *idFixture {
 	f := &idFixture{env: env, store: s}
 	tf, err := twofa.New(cfg)
 	must(t, err)
-	f.devices, f.apps, f.browsers, f.phones = tf.Devices, tf.AppPasswords, tf.Browsers, tf.Phones
+	f.browsers, err = browser.New(tf, browser.Config{Store: s.(browser.Store)})
+	must(t, err)
+	f.devices, f.apps, f.phones = tf.Devices, tf.AppPasswords, tf.Phones
 
 	f.confirmedDevice = twofatest.EnrollDevice(t, f.devices, env.Clock, idAccount, twofa.EnrollOptions{}).ID
 	e, err := f.devices.Enroll(ctx, idAccount, "pending", twofa.EnrollOptions{})
@@ -93,7 +96,7 @@ func (f *idFixture) snapshot(t *testing.T) []any {
 	must(t, err)
 	apps, err := f.store.AppPasswords(ctx, idAccount)
 	must(t, err)
-	brs, err := f.store.Browsers(ctx, idAccount)
+	brs, err := f.store.(browser.Store).Browsers(ctx, idAccount)
 	must(t, err)
 	phs, err := f.store.Phones(ctx, idAccount)
 	must(t, err)
@@ -271,9 +274,9 @@ func TestWellFormedIDs(t *testing.T) {
 					t.Errorf("AppPasswords.Revoke(%q): %v", id, err)
 				}
 
-				br := twofa.Browser{ID: id, Account: idAccount, Label: "legacy", Digest: []byte{byte(i), 2},
-					CreatedAt: now, ExpiresAt: now.Add(twofa.DefaultBrowserTTL), LastUsedAt: now}
-				_, err := f.store.InsertBrowser(ctx, br, 100, now)
+				br := browser.Record{ID: id, Account: idAccount, Label: "legacy", Digest: []byte{byte(i), 2},
+					CreatedAt: now, ExpiresAt: now.Add(browser.DefaultTTL), LastUsedAt: now}
+				_, err := f.store.(browser.Store).InsertBrowser(ctx, br, 100, now)
 				must(t, err)
 				if err := f.browsers.Revoke(ctx, idAccount, id); err != nil {
 					t.Errorf("Browsers.Revoke(%q): %v", id, err)

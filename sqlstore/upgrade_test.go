@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
 	"github.com/twofa-go/twofa/sqlstore"
 )
 
@@ -153,7 +154,7 @@ func (w v1Writer) challenge(c twofa.Challenge, e164 string) {
 		"created_at", c.CreatedAt, "expires_at", c.ExpiresAt, "used_at", c.UsedAt)
 }
 
-func (w v1Writer) browser(b twofa.Browser) {
+func (w v1Writer) browser(b browser.Record) {
 	w.insert("browsers", "account", b.Account, "id", b.ID, "label", b.Label, "digest", b.Digest,
 		"created_at", b.CreatedAt, "expires_at", b.ExpiresAt, "last_used_at", b.LastUsedAt, "revoked_at", b.RevokedAt)
 }
@@ -299,7 +300,7 @@ func testUpgrade(t *testing.T, b backend) {
 		w.challenge(c, e164)
 	}
 
-	browsers := []twofa.Browser{
+	browsers := []browser.Record{
 		{ID: "b-live", Account: acct, Label: "Firefox on Linux", Digest: []byte("token-digest-1"),
 			CreatedAt: t0, ExpiresAt: t0.Add(30*24*time.Hour + 1), LastUsedAt: t0.Add(time.Hour + 9)},
 		{ID: "b-revoked", Account: acct, Label: "Safari", Digest: []byte("token-digest-2"),

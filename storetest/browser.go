@@ -11,9 +11,10 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
 )
 
-// RunBrowsers runs the conformance suite of [twofa.BrowserStore] against the
+// RunBrowsers runs the conformance suite of [browser.Store] against the
 // stores newStore returns, one per subtest, as [Run] does for
 // [twofa.Store]; the stores may share one database. Subtests are named
 // "BrowserStore/<method>/<case>".
@@ -27,7 +28,7 @@ import (
 //     account may hold the same ones.
 //   - InsertBrowser returns a nil or empty slice when it evicts nothing.
 //   - TouchBrowser of a revoked record succeeds (the manager never asks).
-func RunBrowsers(t *testing.T, newStore func(t *testing.T) twofa.BrowserStore) {
+func RunBrowsers(t *testing.T, newStore func(t *testing.T) browser.Store) {
 	t.Helper()
 	run(t, "RunBrowsers", "BrowserStore", newStore, browserTests())
 }
@@ -35,8 +36,8 @@ func RunBrowsers(t *testing.T, newStore func(t *testing.T) twofa.BrowserStore) {
 // NewBrowser returns a trusted browser of account that InsertBrowser
 // accepts: a random ID, a label, a random 32-byte digest, created and last
 // used at now, expiring 30 days later, not revoked.
-func NewBrowser(account string, now time.Time) twofa.Browser {
-	return twofa.Browser{
+func NewBrowser(account string, now time.Time) browser.Record {
+	return browser.Record{
 		ID:         rand26(),
 		Account:    account,
 		Label:      "storetest browser",
@@ -49,8 +50,8 @@ func NewBrowser(account string, now time.Time) twofa.Browser {
 
 func rand26() string { return strings.ToLower(NewAccount()[len("storetest-"):]) }
 
-func browserTests() []testCase[twofa.BrowserStore] {
-	return append([]testCase[twofa.BrowserStore]{
+func browserTests() []testCase[browser.Store] {
+	return append([]testCase[browser.Store]{
 		{"BrowserStore/InsertBrowser/RoundTrip", testBrowserRoundTrip},
 		{"BrowserStore/InsertBrowser/Duplicate", testBrowserDuplicate},
 		{"BrowserStore/InsertBrowser/Limit", testBrowserLimit},
@@ -75,11 +76,11 @@ func browserTests() []testCase[twofa.BrowserStore] {
 		{"BrowserStore/RevokeBrowsers/Concurrent", testRevokeBrowsersConcurrent},
 		{"BrowserStore/DeleteExpiredBrowsers/Deletes", testDeleteExpiredBrowsers},
 	}, append(unknownTests("BrowserStore",
-		func(t *testing.T, s twofa.BrowserStore, account string) any { return listBrowsers(t, s, account) },
-		unknownCase[twofa.BrowserStore]{"Browsers", func(ctx context.Context, s twofa.BrowserStore, account string) ([]any, error) {
+		func(t *testing.T, s browser.Store, account string) any { return listBrowsers(t, s, account) },
+		unknownCase[browser.Store]{"Browsers", func(ctx context.Context, s browser.Store, account string) ([]any, error) {
 			return zeroed(s.Browsers(ctx, account))
 		}},
-		unknownCase[twofa.BrowserStore]{"RevokeBrowsers", func(ctx context.Context, s twofa.BrowserStore, account string) ([]any, error) {
+		unknownCase[browser.Store]{"RevokeBrowsers", func(ctx context.Context, s browser.Store, account string) ([]any, error) {
 			return zeroed(s.RevokeBrowsers(ctx, account, t0))
 		}},
 	), browserCancelTests()...)...)
@@ -87,7 +88,7 @@ func browserTests() []testCase[twofa.BrowserStore] {
 
 // Helpers.
 
-func insertBrowsers(t *testing.T, s twofa.BrowserStore, now time.Time, bs ...twofa.Browser) {
+func insertBrowsers(t *testing.T, s browser.Store, now time.Time, bs ...browser.Record) {
 	t.Helper()
 	for _, b := range bs {
 		ev, err := s.InsertBrowser(t.Context(), b, 1000, now)
@@ -97,7 +98,7 @@ func insertBrowsers(t *testing.T, s twofa.BrowserStore, now time.Time, bs ...two
 	}
 }
 
-func getBrowser(t *testing.T, s twofa.BrowserStore, b twofa.Browser) twofa.Browser {
+func getBrowser(t *testing.T, s browser.Store, b browser.Record) browser.Record {
 	t.Helper()
 	got, err := s.BrowserByDigest(t.Context(), b.Account, b.Digest)
 	if err != nil {
@@ -107,18 +108,18 @@ func getBrowser(t *testing.T, s twofa.BrowserStore, b twofa.Browser) twofa.Brows
 }
 
 // browserIs checks that the stored record with want's digest equals want.
-func browserIs(t *testing.T, s twofa.BrowserStore, want twofa.Browser) {
+func browserIs(t *testing.T, s browser.Store, want browser.Record) {
 	t.Helper()
 	check(t, fmt.Sprintf("browser %q", want.ID), getBrowser(t, s, want), want)
 }
 
-func browserGone(t *testing.T, s twofa.BrowserStore, b twofa.Browser) {
+func browserGone(t *testing.T, s browser.Store, b browser.Record) {
 	t.Helper()
 	_, err := s.BrowserByDigest(t.Context(), b.Account, b.Digest)
 	wantErr(t, fmt.Sprintf("BrowserByDigest of removed browser %q", b.ID), err, twofa.ErrNotFound)
 }
 
-func listBrowsers(t *testing.T, s twofa.BrowserStore, account string) []twofa.Browser {
+func listBrowsers(t *testing.T, s browser.Store, account string) []browser.Record {
 	t.Helper()
 	bs, err := s.Browsers(t.Context(), account)
 	if err != nil {
@@ -127,7 +128,7 @@ func listBrowsers(t *testing.T, s twofa.BrowserStore, account string) []twofa.Br
 	return bs
 }
 
-func browserIDs(bs []twofa.Browser) []string {
+func browserIDs(bs []browser.Record) []string {
 	ids := make([]string, len(bs))
 	for i, b := range bs {
 		ids[i] = b.ID
@@ -135,7 +136,7 @@ func browserIDs(bs []twofa.Browser) []string {
 	return ids
 }
 
-func liveIDs(t *testing.T, s twofa.BrowserStore, account string, now time.Time) []string {
+func liveIDs(t *testing.T, s browser.Store, account string, now time.Time) []string {
 	t.Helper()
 	var ids []string
 	for _, b := range listBrowsers(t, s, account) {
@@ -147,7 +148,7 @@ func liveIDs(t *testing.T, s twofa.BrowserStore, account string, now time.Time) 
 }
 
 // revoked returns b as a tombstone revoked at at.
-func revoked(b twofa.Browser, at time.Time) twofa.Browser {
+func revoked(b browser.Record, at time.Time) browser.Record {
 	b.RevokedAt = at
 	return b
 }
@@ -155,9 +156,9 @@ func revoked(b twofa.Browser, at time.Time) twofa.Browser {
 // descendingIDs returns n browsers of account created at now whose IDs sort
 // in the reverse of their order, so that a store breaking ties by ID
 // instead of insertion order is caught.
-func descendingIDs(account string, now time.Time, n int) []twofa.Browser {
+func descendingIDs(account string, now time.Time, n int) []browser.Record {
 	base := rand26()
-	bs := make([]twofa.Browser, n)
+	bs := make([]browser.Record, n)
 	for i := range bs {
 		bs[i] = NewBrowser(account, now)
 		bs[i].ID = fmt.Sprintf("%c-%s", 'z'-i, base)
@@ -167,7 +168,7 @@ func descendingIDs(account string, now time.Time, n int) []twofa.Browser {
 
 // InsertBrowser
 
-func testBrowserRoundTrip(t *testing.T, s twofa.BrowserStore) {
+func testBrowserRoundTrip(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	b := NewBrowser(acct, t0)
 	b.Label = "Firefox on Linux — ünïcode"
@@ -177,21 +178,21 @@ func testBrowserRoundTrip(t *testing.T, s twofa.BrowserStore) {
 	epoch := NewBrowser(acct, time.Unix(0, 0))
 	epoch.ExpiresAt = endOfTime
 	insertBrowsers(t, s, t0, b, tomb, epoch)
-	for _, want := range []twofa.Browser{b, tomb, epoch} {
+	for _, want := range []browser.Record{b, tomb, epoch} {
 		browserIs(t, s, want)
 	}
 	got := listBrowsers(t, s, acct)
-	check(t, "Browsers", got, []twofa.Browser{epoch, tomb, b})
+	check(t, "Browsers", got, []browser.Record{epoch, tomb, b})
 }
 
-func testBrowserDuplicate(t *testing.T, s twofa.BrowserStore) {
+func testBrowserDuplicate(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	b1, b2 := NewBrowser(acct, t0), NewBrowser(acct, t0)
 	insertBrowsers(t, s, t0, b1, b2)
 	sameID, sameDigest := NewBrowser(acct, t0), NewBrowser(acct, t0)
 	sameID.ID = b1.ID
 	sameDigest.Digest = bytes.Clone(b1.Digest)
-	for name, d := range map[string]twofa.Browser{"ID": sameID, "digest": sameDigest} {
+	for name, d := range map[string]browser.Record{"ID": sameID, "digest": sameDigest} {
 		for _, limit := range []int{10, 2} { // also at the limit: no eviction
 			ev, err := s.InsertBrowser(t.Context(), d, limit, t0)
 			wantErr(t, fmt.Sprintf("InsertBrowser with the same %s (limit %d)", name, limit), err, twofa.ErrDuplicate)
@@ -213,14 +214,14 @@ func testBrowserDuplicate(t *testing.T, s twofa.BrowserStore) {
 	browserIs(t, s, b1)
 }
 
-func testBrowserLimit(t *testing.T, s twofa.BrowserStore) {
+func testBrowserLimit(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	now := t0.Add(24 * time.Hour)
 	b1, b2, b3 := NewBrowser(acct, t0), NewBrowser(acct, t0), NewBrowser(acct, t0)
 	b1.LastUsedAt = t0.Add(2 * time.Hour)
 	b2.LastUsedAt = t0.Add(time.Hour) // least recently used
 	b3.LastUsedAt = t0.Add(3 * time.Hour)
-	for i, b := range []twofa.Browser{b1, b2, b3} {
+	for i, b := range []browser.Record{b1, b2, b3} {
 		ev, err := s.InsertBrowser(t.Context(), b, 3, now)
 		if err != nil || len(ev) != 0 {
 			t.Fatalf("InsertBrowser #%d with limit 3 = %v, %v; want nothing evicted", i+1, ev, err)
@@ -249,7 +250,7 @@ func testBrowserLimit(t *testing.T, s twofa.BrowserStore) {
 	}
 }
 
-func testBrowserLimitTies(t *testing.T, s twofa.BrowserStore) {
+func testBrowserLimitTies(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	bs := descendingIDs(acct, t0, 3)
 	for _, b := range bs {
@@ -263,10 +264,10 @@ func testBrowserLimitTies(t *testing.T, s twofa.BrowserStore) {
 	}
 }
 
-func testBrowserLimitLowered(t *testing.T, s twofa.BrowserStore) {
+func testBrowserLimitLowered(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	now := t0.Add(time.Hour)
-	bs := make([]twofa.Browser, 5)
+	bs := make([]browser.Record, 5)
 	for i := range bs {
 		bs[i] = NewBrowser(acct, t0)
 		bs[i].LastUsedAt = t0.Add(time.Duration(5-i) * time.Minute) // bs[4] least recent
@@ -292,7 +293,7 @@ func testBrowserLimitLowered(t *testing.T, s twofa.BrowserStore) {
 	}
 }
 
-func testBrowserLimitBelowOne(t *testing.T, s twofa.BrowserStore) {
+func testBrowserLimitBelowOne(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	old := NewBrowser(acct, t0)
 	expired := NewBrowser(acct, t0.Add(-time.Hour))
@@ -312,9 +313,9 @@ func testBrowserLimitBelowOne(t *testing.T, s twofa.BrowserStore) {
 	}
 }
 
-func testBrowserTombstonesDoNotCount(t *testing.T, s twofa.BrowserStore) {
+func testBrowserTombstonesDoNotCount(t *testing.T, s browser.Store) {
 	acct := NewAccount()
-	var bs []twofa.Browser
+	var bs []browser.Record
 	for i := range 5 {
 		b := NewBrowser(acct, t0)
 		if i < 3 {
@@ -332,20 +333,20 @@ func testBrowserTombstonesDoNotCount(t *testing.T, s twofa.BrowserStore) {
 	}
 }
 
-func testBrowserInsertExpired(t *testing.T, s twofa.BrowserStore) {
+func testBrowserInsertExpired(t *testing.T, s browser.Store) {
 	acct, other := NewAccount(), NewAccount()
 	now := t0
-	mk := func(acct string, expires time.Duration) twofa.Browser {
+	mk := func(acct string, expires time.Duration) browser.Record {
 		b := NewBrowser(acct, now.Add(-48*time.Hour))
 		b.ExpiresAt = now.Add(expires)
 		return b
 	}
-	gone := []twofa.Browser{
+	gone := []browser.Record{
 		mk(acct, 0), // at now
 		mk(acct, -time.Hour),
 		revoked(mk(acct, -1), now.Add(-time.Hour)),
 	}
-	kept := []twofa.Browser{
+	kept := []browser.Record{
 		mk(acct, 1), // 1 ns after now: live, counts
 		revoked(mk(acct, time.Hour), now.Add(-time.Hour)),
 		mk(other, -time.Hour), // another account's
@@ -367,7 +368,7 @@ func testBrowserInsertExpired(t *testing.T, s twofa.BrowserStore) {
 	browserIs(t, s, nb)
 }
 
-func testBrowserExpiredDigestReused(t *testing.T, s twofa.BrowserStore) {
+func testBrowserExpiredDigestReused(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	old := NewBrowser(acct, t0.Add(-time.Hour))
 	old.ExpiresAt = t0
@@ -380,7 +381,7 @@ func testBrowserExpiredDigestReused(t *testing.T, s twofa.BrowserStore) {
 	browserIs(t, s, nb)
 }
 
-func testBrowserInsertConcurrent(t *testing.T, s twofa.BrowserStore) {
+func testBrowserInsertConcurrent(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	const n, limit = 50, 5
 	var errs atomic.Int32
@@ -422,7 +423,7 @@ func testBrowserInsertConcurrent(t *testing.T, s twofa.BrowserStore) {
 	}
 }
 
-func testBrowserInsertConcurrentDigest(t *testing.T, s twofa.BrowserStore) {
+func testBrowserInsertConcurrentDigest(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	digest := randomBytes(32)
 	race(t, "inserts of one digest", 30, 1, twofa.ErrDuplicate, func(int) error {
@@ -435,7 +436,7 @@ func testBrowserInsertConcurrentDigest(t *testing.T, s twofa.BrowserStore) {
 
 // BrowserByDigest
 
-func testBrowserByDigestNotFound(t *testing.T, s twofa.BrowserStore) {
+func testBrowserByDigestNotFound(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	b := NewBrowser(acct, t0)
 	insertBrowsers(t, s, t0, b)
@@ -454,14 +455,14 @@ func testBrowserByDigestNotFound(t *testing.T, s twofa.BrowserStore) {
 	}
 }
 
-func testBrowserByDigestBinary(t *testing.T, s twofa.BrowserStore) {
+func testBrowserByDigestBinary(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	digests := [][]byte{
 		{0}, {0, 0}, {0, 0, 0, 1},
 		[]byte("abc"), []byte("ABC"), []byte("abc "),
 		bytes.Repeat([]byte{0xff}, 32), allBytes(),
 	}
-	var bs []twofa.Browser
+	var bs []browser.Record
 	for _, d := range digests {
 		b := NewBrowser(acct, t0)
 		b.Digest = d
@@ -473,7 +474,7 @@ func testBrowserByDigestBinary(t *testing.T, s twofa.BrowserStore) {
 	}
 }
 
-func testBrowserNoAliasing(t *testing.T, s twofa.BrowserStore) {
+func testBrowserNoAliasing(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	b := NewBrowser(acct, t0)
 	want := b
@@ -491,7 +492,7 @@ func testBrowserNoAliasing(t *testing.T, s twofa.BrowserStore) {
 
 // Browsers
 
-func testBrowsersOrder(t *testing.T, s twofa.BrowserStore) {
+func testBrowsersOrder(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	ties := descendingIDs(acct, t0, 3)
 	early := NewBrowser(acct, t0.Add(-time.Nanosecond))
@@ -508,7 +509,7 @@ func testBrowsersOrder(t *testing.T, s twofa.BrowserStore) {
 
 // TouchBrowser
 
-func testTouchBrowser(t *testing.T, s twofa.BrowserStore) {
+func testTouchBrowser(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	b := NewBrowser(acct, t0)
 	tomb := revoked(NewBrowser(acct, t0), t0)
@@ -528,7 +529,7 @@ func testTouchBrowser(t *testing.T, s twofa.BrowserStore) {
 	browserIs(t, s, tomb)
 }
 
-func testTouchBrowserNotFound(t *testing.T, s twofa.BrowserStore) {
+func testTouchBrowserNotFound(t *testing.T, s browser.Store) {
 	b := NewBrowser(NewAccount(), t0)
 	insertBrowsers(t, s, t0, b)
 	wantErr(t, "TouchBrowser of a missing browser", s.TouchBrowser(t.Context(), b.Account, rand26(), t0), twofa.ErrNotFound)
@@ -538,7 +539,7 @@ func testTouchBrowserNotFound(t *testing.T, s twofa.BrowserStore) {
 
 // RevokeBrowser
 
-func testRevokeBrowser(t *testing.T, s twofa.BrowserStore) {
+func testRevokeBrowser(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	b, other := NewBrowser(acct, t0), NewBrowser(acct, t0)
 	insertBrowsers(t, s, t0, b, other)
@@ -553,7 +554,7 @@ func testRevokeBrowser(t *testing.T, s twofa.BrowserStore) {
 	browserIs(t, s, revoked(b, at)) // RevokedAt stays the first
 }
 
-func testRevokeBrowserNotFound(t *testing.T, s twofa.BrowserStore) {
+func testRevokeBrowserNotFound(t *testing.T, s browser.Store) {
 	b := NewBrowser(NewAccount(), t0)
 	insertBrowsers(t, s, t0, b)
 	wantErr(t, "RevokeBrowser of a missing browser", s.RevokeBrowser(t.Context(), b.Account, rand26(), t0), twofa.ErrNotFound)
@@ -561,7 +562,7 @@ func testRevokeBrowserNotFound(t *testing.T, s twofa.BrowserStore) {
 	browserIs(t, s, b)
 }
 
-func testRevokeBrowserConcurrent(t *testing.T, s twofa.BrowserStore) {
+func testRevokeBrowserConcurrent(t *testing.T, s browser.Store) {
 	b := NewBrowser(NewAccount(), t0)
 	insertBrowsers(t, s, t0, b)
 	race(t, "RevokeBrowser calls of one browser", 50, 1, twofa.ErrNotFound, func(i int) error {
@@ -571,10 +572,10 @@ func testRevokeBrowserConcurrent(t *testing.T, s twofa.BrowserStore) {
 
 // RevokeBrowsers
 
-func testRevokeBrowsers(t *testing.T, s twofa.BrowserStore) {
+func testRevokeBrowsers(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	at := t0.Add(time.Hour)
-	var live []twofa.Browser
+	var live []browser.Record
 	for range 3 {
 		live = append(live, NewBrowser(acct, t0))
 	}
@@ -585,7 +586,7 @@ func testRevokeBrowsers(t *testing.T, s twofa.BrowserStore) {
 	almost.ExpiresAt = at.Add(1) // live for 1 ns more
 	live = append(live, almost)
 	otherAcct := NewBrowser(NewAccount(), t0)
-	insertBrowsers(t, s, t0, append([]twofa.Browser{tomb, expired, otherAcct}, live...)...)
+	insertBrowsers(t, s, t0, append([]browser.Record{tomb, expired, otherAcct}, live...)...)
 
 	n, err := s.RevokeBrowsers(t.Context(), acct, at)
 	if n != len(live) || err != nil {
@@ -603,10 +604,10 @@ func testRevokeBrowsers(t *testing.T, s twofa.BrowserStore) {
 	}
 }
 
-func testRevokeBrowsersConcurrent(t *testing.T, s twofa.BrowserStore) {
+func testRevokeBrowsersConcurrent(t *testing.T, s browser.Store) {
 	acct := NewAccount()
 	const n = 20
-	var bs []twofa.Browser
+	var bs []browser.Record
 	for range n {
 		bs = append(bs, NewBrowser(acct, t0))
 	}
@@ -626,7 +627,7 @@ func testRevokeBrowsersConcurrent(t *testing.T, s twofa.BrowserStore) {
 
 // DeleteExpiredBrowsers
 
-func testDeleteExpiredBrowsers(t *testing.T, s twofa.BrowserStore) {
+func testDeleteExpiredBrowsers(t *testing.T, s browser.Store) {
 	// DeleteExpiredBrowsers acts across accounts: work in a past era of
 	// this subtest's own, as testDeleteExpired does.
 	now := pastEra()
@@ -634,17 +635,17 @@ func testDeleteExpiredBrowsers(t *testing.T, s twofa.BrowserStore) {
 		t.Fatal(err)
 	}
 	a, b := NewAccount(), NewAccount()
-	mk := func(acct string, expires time.Duration) twofa.Browser {
+	mk := func(acct string, expires time.Duration) browser.Record {
 		br := NewBrowser(acct, now.Add(-48*time.Hour))
 		br.ExpiresAt = now.Add(expires)
 		return br
 	}
-	gone := []twofa.Browser{
+	gone := []browser.Record{
 		mk(a, -time.Hour),
 		mk(a, 0), // at now
 		revoked(mk(b, -1), now.Add(-time.Hour)),
 	}
-	kept := []twofa.Browser{
+	kept := []browser.Record{
 		mk(a, 1), // 1 ns after now
 		revoked(mk(b, time.Hour), now.Add(-time.Hour)),
 	}

@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/storetest"
 )
 
 func TestRunBrowsersMemstore(t *testing.T) {
-	storetest.RunBrowsers(t, func(t *testing.T) twofa.BrowserStore { return memstore.New() })
+	storetest.RunBrowsers(t, func(t *testing.T) browser.Store { return memstore.New() })
 }
 
 func TestNewBrowser(t *testing.T) {
@@ -37,73 +38,73 @@ var browserMutants = map[string]mutant2{
 	"NilStore": {
 		catch: "BrowserStore/Browsers/Unknown",
 		want:  "newStore returned a nil BrowserStore",
-		store: func() twofa.BrowserStore { return (*memstore.Store)(nil) },
+		store: func() browser.Store { return (*memstore.Store)(nil) },
 	},
 	"LimitOffByOne": {
 		catch: "BrowserStore/InsertBrowser/Limit",
 		want:  "InsertBrowser #4 with limit 3",
-		store: func() twofa.BrowserStore { return bLimitOffByOne{memstore.New()} },
+		store: func() browser.Store { return bLimitOffByOne{memstore.New()} },
 	},
 	"ExpiryOffByOne": {
 		catch: "BrowserStore/InsertBrowser/Expired",
 		want:  "expired browsers do not count",
-		store: func() twofa.BrowserStore { return bExpiryOffByOne{memstore.New()} },
+		store: func() browser.Store { return bExpiryOffByOne{memstore.New()} },
 	},
 	"RevokesTwice": {
 		catch: "BrowserStore/RevokeBrowser/Revokes",
 		want:  "RevokeBrowser of a revoked browser",
-		store: func() twofa.BrowserStore { return bRevokesTwice{memstore.New()} },
+		store: func() browser.Store { return bRevokesTwice{memstore.New()} },
 	},
 	"RevokeAllExpired": {
 		catch: "BrowserStore/RevokeBrowsers/Revokes",
 		want:  "RevokedAt =",
-		store: func() twofa.BrowserStore { return bRevokeAllExpired{memstore.New()} },
+		store: func() browser.Store { return bRevokeAllExpired{memstore.New()} },
 	},
 	"DeleteExpiredOffByOne": {
 		catch: "BrowserStore/DeleteExpiredBrowsers/Deletes",
 		want:  "DeleteExpiredBrowsers = 2",
-		store: func() twofa.BrowserStore { return bDeleteOffByOne{memstore.New()} },
+		store: func() browser.Store { return bDeleteOffByOne{memstore.New()} },
 	},
 	"RacyRevoke": {
 		catch: "BrowserStore/RevokeBrowser/Concurrent",
 		want:  "concurrent RevokeBrowser calls of one browser: ",
-		store: func() twofa.BrowserStore { return bRacyRevoke{memstore.New()} },
+		store: func() browser.Store { return bRacyRevoke{memstore.New()} },
 	},
 	"TiesByID": {
 		catch: "BrowserStore/Browsers/Order",
 		want:  "ties in insertion order",
-		store: func() twofa.BrowserStore { return bTiesByID{memstore.New()} },
+		store: func() browser.Store { return bTiesByID{memstore.New()} },
 	},
 	"AliasedDigest": {
 		catch: "BrowserStore/BrowserByDigest/NoAliasing",
 		want:  "Digest =",
-		store: func() twofa.BrowserStore { return &bAliased{Store: memstore.New(), cache: map[string][]byte{}} },
+		store: func() browser.Store { return &bAliased{Store: memstore.New(), cache: map[string][]byte{}} },
 	},
 	"IgnoresContext": {
 		catch: "BrowserStore/TouchBrowser/Cancelled",
 		want:  "wrapping context.Canceled",
-		store: func() twofa.BrowserStore { return bIgnoresContext{memstore.New()} },
+		store: func() browser.Store { return bIgnoresContext{memstore.New()} },
 	},
 	"RevokesThenCancels": {
 		catch: "BrowserStore/RevokeBrowsers/Cancelled",
 		want:  "RevokeBrowsers with a cancelled context, result 1: 1, want 0",
-		store: func() twofa.BrowserStore { return bRevokesThenCancels{memstore.New()} },
+		store: func() browser.Store { return bRevokesThenCancels{memstore.New()} },
 	},
 	"UnwrappedNotFound": {
 		catch: "BrowserStore/TouchBrowser/NotFound",
 		want:  "want an error wrapping twofa: not found",
-		store: func() twofa.BrowserStore { return bUnwrapped{memstore.New()} },
+		store: func() browser.Store { return bUnwrapped{memstore.New()} },
 	},
 	"EvictsTombstones": {
 		catch: "BrowserStore/InsertBrowser/TombstonesDoNotCount",
 		want:  "want nothing evicted",
-		store: func() twofa.BrowserStore { return bCountsTombstones{memstore.New()} },
+		store: func() browser.Store { return bCountsTombstones{memstore.New()} },
 	},
 }
 
 type mutant2 struct {
 	catch, want string
-	store       func() twofa.BrowserStore
+	store       func() browser.Store
 }
 
 // TestBrowserMutant runs RunBrowsers against the mutant named by
@@ -115,7 +116,7 @@ func TestBrowserMutant(t *testing.T) {
 		t.Skip("run by TestBrowserMutants")
 	}
 	m := browserMutants[name]
-	storetest.RunBrowsers(t, func(t *testing.T) twofa.BrowserStore { return m.store() })
+	storetest.RunBrowsers(t, func(t *testing.T) browser.Store { return m.store() })
 }
 
 func TestBrowserMutants(t *testing.T) {
@@ -125,14 +126,14 @@ func TestBrowserMutants(t *testing.T) {
 
 type bLimitOffByOne struct{ *memstore.Store }
 
-func (s bLimitOffByOne) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, now time.Time) ([]string, error) {
+func (s bLimitOffByOne) InsertBrowser(ctx context.Context, b browser.Record, limit int, now time.Time) ([]string, error) {
 	return s.Store.InsertBrowser(ctx, b, limit+1, now)
 }
 
 // bExpiryOffByOne treats a record expiring exactly now as live.
 type bExpiryOffByOne struct{ *memstore.Store }
 
-func (s bExpiryOffByOne) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, now time.Time) ([]string, error) {
+func (s bExpiryOffByOne) InsertBrowser(ctx context.Context, b browser.Record, limit int, now time.Time) ([]string, error) {
 	return s.Store.InsertBrowser(ctx, b, limit, now.Add(-1))
 }
 
@@ -186,9 +187,9 @@ func (s bRacyRevoke) RevokeBrowser(ctx context.Context, account, id string, at t
 
 type bTiesByID struct{ *memstore.Store }
 
-func (s bTiesByID) Browsers(ctx context.Context, account string) ([]twofa.Browser, error) {
+func (s bTiesByID) Browsers(ctx context.Context, account string) ([]browser.Record, error) {
 	bs, err := s.Store.Browsers(ctx, account)
-	slices.SortStableFunc(bs, func(a, b twofa.Browser) int {
+	slices.SortStableFunc(bs, func(a, b browser.Record) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 			return c
 		}
@@ -203,7 +204,7 @@ type bAliased struct {
 	cache map[string][]byte
 }
 
-func (s *bAliased) BrowserByDigest(ctx context.Context, account string, digest []byte) (twofa.Browser, error) {
+func (s *bAliased) BrowserByDigest(ctx context.Context, account string, digest []byte) (browser.Record, error) {
 	b, err := s.Store.BrowserByDigest(ctx, account, digest)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -234,7 +235,7 @@ func (s bUnwrapped) TouchBrowser(ctx context.Context, account, id string, at tim
 // the limit by the number of tombstones.
 type bCountsTombstones struct{ *memstore.Store }
 
-func (s bCountsTombstones) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, now time.Time) ([]string, error) {
+func (s bCountsTombstones) InsertBrowser(ctx context.Context, b browser.Record, limit int, now time.Time) ([]string, error) {
 	bs, err := s.Browsers(ctx, b.Account)
 	if err != nil {
 		return nil, err

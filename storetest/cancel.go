@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
 )
 
 // The cancelled-context test: every method of every interface, called
@@ -264,13 +265,13 @@ func appPasswordCancelTests() []testCase[twofa.Store] {
 }
 
 type browserFixture struct {
-	b, expired twofa.Browser // expired in the past era, that DeleteExpiredBrowsers could delete
+	b, expired browser.Record // expired in the past era, that DeleteExpiredBrowsers could delete
 	era        time.Time
 }
 
-func browserCancelTests() []testCase[twofa.BrowserStore] {
+func browserCancelTests() []testCase[browser.Store] {
 	type F = browserFixture
-	type S = twofa.BrowserStore
+	type S = browser.Store
 	fixture := func(t *testing.T, s S) F {
 		f := F{b: NewBrowser(NewAccount(), t0), era: pastEra()}
 		f.expired = NewBrowser(f.b.Account, f.era.Add(-48*time.Hour))

@@ -159,9 +159,26 @@ func suite() []testCase[twofa.Store] {
 	cs = append(cs, throttleTests()...)
 	cs = append(cs, recoveryTests()...)
 	cs = append(cs, appPasswordTests()...)
-	cs = append(cs, widen(browserTests(), func(s twofa.Store) twofa.BrowserStore { return s })...)
+	cs = append(cs, optional(browserTests())...)
 	cs = append(cs, widen(phoneTests(), func(s twofa.Store) PhoneStore { return s })...)
 	return cs
+}
+
+// optional turns cases of an optional store interface - one the store
+// may implement besides twofa.Store, as package browser's Store - into
+// cases of Store that skip when the store does not implement it.
+func optional[S any](cs []testCase[S]) []testCase[twofa.Store] {
+	out := make([]testCase[twofa.Store], len(cs))
+	for i, c := range cs {
+		out[i] = testCase[twofa.Store]{c.name, func(t *testing.T, s twofa.Store) {
+			o, ok := s.(S)
+			if !ok {
+				t.Skipf("storetest: %T does not implement %s", s, reflect.TypeFor[S]())
+			}
+			c.fn(t, o)
+		}}
+	}
+	return out
 }
 
 // widen turns cases of a narrower store interface into cases of Store.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
 )
 
 // TrustBrowser trusts a browser for account, labelled label, as a sign-in
@@ -22,8 +22,8 @@ func (e *Env) TrustBrowser(account, label string) string {
 }
 
 // AddBrowserCookie adds the trusted-browser cookie, named
-// twofa.DefaultBrowserCookieName, holding token to r: a request from a
+// browser.DefaultCookieName, holding token to r: a request from a
 // trusted browser.
 func AddBrowserCookie(r *http.Request, token string) {
-	r.AddCookie(&http.Cookie{Name: twofa.DefaultBrowserCookieName, Value: token})
+	r.AddCookie(&http.Cookie{Name: browser.DefaultCookieName, Value: token})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
@@ -19,12 +20,12 @@ func TestTrustBrowser(t *testing.T) {
 	env := twofatest.New(t)
 	env.EnrollTOTP("alice")
 	tok := env.TrustBrowser("alice", "test browser")
-	assert.Len(t, tok, twofa.BrowserTokenLen)
+	assert.Len(t, tok, browser.TokenLen)
 	assert.Equal(t, 1, env.Events.Count(twofa.EventBrowserTrusted))
 
 	r := httptest.NewRequest(http.MethodGet, "/login", nil)
 	twofatest.AddBrowserCookie(r, tok)
-	got, ok := twofa.BrowserToken(r)
+	got, ok := browser.Token(r)
 	require.True(t, ok)
 	assert.Equal(t, tok, got)
 
@@ -32,9 +33,9 @@ func TestTrustBrowser(t *testing.T) {
 	info, err := b.Check(context.Background(), "alice", got)
 	require.NoError(t, err)
 	assert.Equal(t, "test browser", info.Label)
-	env.Clock.Advance(twofa.DefaultBrowserTTL)
+	env.Clock.Advance(browser.DefaultTTL)
 	_, err = b.Check(context.Background(), "alice", got)
-	assert.ErrorIs(t, err, twofa.ErrBrowserExpired, "the Env's clock drives expiry")
+	assert.ErrorIs(t, err, browser.ErrExpired, "the Env's clock drives expiry")
 
 	env.Clock.Advance(-time.Hour)
 	_, err = b.Check(context.Background(), "alice", got)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
 	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
 )
@@ -60,9 +61,10 @@ var _ twofa.Clock = (*Clock)(nil)
 
 // Env is an in-memory twofa installation on a fake clock: what a test of
 // a login flow needs. Its fields are ready to use: TwoFA is the
-// installation, built from Config, and Devices, Recovery, AppPasswords,
-// Phones and Browsers point into it. Reconfigure rebuilds it with other
-// settings.
+// installation, built from Config, and Devices, Recovery, AppPasswords
+// and Phones point into it; Browsers is its trusted browsers (package
+// browser, with the default browser.Config), attached to it. Reconfigure
+// rebuilds them with other settings.
 type Env struct {
 	T       testing.TB
 	Clock   *Clock
@@ -77,7 +79,7 @@ type Env struct {
 	Recovery     *twofa.RecoveryCodes // TwoFA.Recovery
 	AppPasswords *twofa.AppPasswords  // TwoFA.AppPasswords
 	Phones       *twofa.Phones        // TwoFA.Phones; Config.Phones.OutOfBand is off: see EnableOutOfBand
-	Browsers     *twofa.Browsers      // TwoFA.Browsers
+	Browsers     *browser.Manager     // browser.New(TwoFA, browser.Config{})
 }
 
 // New returns an Env at Start with a random keyring, memstore, default
@@ -102,7 +104,7 @@ func New(t testing.TB) *Env {
 }
 
 // Reconfigure lets change edit the Env's Config (change may be nil) and
-// rebuilds TwoFA and the manager fields from it, on the same store,
+// rebuilds TwoFA and the manager fields from it (Browsers too), on the same store,
 // keyring, clock and Recorder, so state persists. It fails the test on
 // error (and then leaves the Env as it was).
 func (e *Env) Reconfigure(change func(*twofa.Config)) {
@@ -116,8 +118,13 @@ func (e *Env) Reconfigure(change func(*twofa.Config)) {
 		e.T.Fatalf("twofatest: %v", err)
 		return
 	}
-	e.Config, e.TwoFA = c, tf
-	e.Devices, e.Recovery, e.AppPasswords, e.Phones, e.Browsers = tf.Devices, tf.Recovery, tf.AppPasswords, tf.Phones, tf.Browsers
+	b, err := browser.New(tf, browser.Config{})
+	if err != nil {
+		e.T.Fatalf("twofatest: %v", err)
+		return
+	}
+	e.Config, e.TwoFA, e.Browsers = c, tf, b
+	e.Devices, e.Recovery, e.AppPasswords, e.Phones = tf.Devices, tf.Recovery, tf.AppPasswords, tf.Phones
 }
 
 // Device is an enrolled, confirmed test device: a phone in the user's

@@ -95,7 +95,6 @@ func TestNew(t *testing.T) {
 	require.NotNil(t, env.Browsers)
 	assert.Same(t, env.TwoFA.Devices, env.Devices)
 	assert.Same(t, env.TwoFA.Recovery, env.Recovery)
-	assert.Same(t, env.TwoFA.Browsers, env.Browsers)
 	assert.Same(t, t, env.T.(*testing.T))
 	assert.Equal(t, twofatest.Start, env.Clock.Now())
 	assert.Equal(t, "twofatest", env.Config.Issuer)
@@ -303,7 +302,6 @@ func TestEnvReconfigure(t *testing.T) {
 	assert.Same(t, env.TwoFA.Recovery, env.Recovery)
 	assert.Same(t, env.TwoFA.AppPasswords, env.AppPasswords)
 	assert.Same(t, env.TwoFA.Phones, env.Phones)
-	assert.Same(t, env.TwoFA.Browsers, env.Browsers)
 
 	// The state stays: alice's device still signs in, and the new limit holds.
 	_, err := env.TwoFA.Verify(ctx, "alice", dev.Code())

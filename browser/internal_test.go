@@ -1,10 +1,12 @@
-package twofa
+package browser
 
 import (
 	"context"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/twofa-go/twofa"
 )
 
 // revokeOnly is a Store whose only working method is RevokeBrowsers.
@@ -20,37 +22,43 @@ func (s *revokeOnly) RevokeBrowsers(_ context.Context, _ string, at time.Time) (
 	return s.n, s.err
 }
 
-// TestRevokeBrowsersTrigger checks the hook PasswordChanged and
-// disableSecondFactor call: it works on an unresolved Config (no Clock),
-// reports a count in an event
-// only when there was one, and wraps a store error.
-func TestRevokeBrowsersTrigger(t *testing.T) {
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }
+
+// TestRevokeAllDependent checks the method the installation calls as a
+// twofa.Dependent (PasswordChanged, two-factor authentication turned off):
+// it revokes at the Clock's now, reports a count in an event only when
+// there was one, and wraps a store error.
+func TestRevokeAllDependent(t *testing.T) {
 	ctx := context.Background()
-	var got []Event
-	hook := func(_ context.Context, e Event) { got = append(got, e) }
+	var got []twofa.Event
+	hook := func(_ context.Context, e twofa.Event) { got = append(got, e) }
+	now := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 
 	st := &revokeOnly{n: 3}
-	before := time.Now()
-	n, err := Config{Store: st, Events: hook}.revokeBrowsers(ctx, "alice")
+	m := &Manager{st: st, clock: fixedClock(now), events: hook}
+	var _ twofa.Dependent = m
+	n, err := m.RevokeAll(ctx, "alice")
 	if n != 3 || err != nil {
-		t.Fatalf("revokeBrowsers = %d, %v; want 3, nil", n, err)
+		t.Fatalf("RevokeAll = %d, %v; want 3, nil", n, err)
 	}
-	if st.at.Before(before) || time.Since(st.at) > time.Minute {
-		t.Errorf("revoked at %v: not the system clock's now", st.at)
+	if !st.at.Equal(now) {
+		t.Errorf("revoked at %v: not the Clock's now", st.at)
 	}
-	if len(got) != 1 || got[0].Type != EventBrowsersRevoked || got[0].Count != 3 || got[0].Account != "alice" || !got[0].Time.Equal(st.at) {
+	if len(got) != 1 || got[0].Type != twofa.EventBrowsersRevoked || got[0].Count != 3 || got[0].Account != "alice" || !got[0].Time.Equal(st.at) {
 		t.Errorf("events %+v, want one EventBrowsersRevoked with Count 3", got)
 	}
 
 	got = nil
 	st.n = 0
-	if n, err := (Config{Store: st, Events: hook}).revokeBrowsers(ctx, "alice"); n != 0 || err != nil || len(got) != 0 {
+	if n, err := m.RevokeAll(ctx, "alice"); n != 0 || err != nil || len(got) != 0 {
 		t.Errorf("nothing to revoke: %d, %v, events %v; want 0, nil, none", n, err, got)
 	}
 
 	boom := errors.New("boom")
 	st.err = boom
-	if _, err := (Config{Store: st, Events: hook}).revokeBrowsers(ctx, "alice"); !errors.Is(err, boom) || len(got) != 0 {
+	if _, err := m.RevokeAll(ctx, "alice"); !errors.Is(err, boom) || len(got) != 0 {
 		t.Errorf("store error: %v, events %v; want it wrapped, no event", err, got)
 	}
 }
@@ -71,12 +79,12 @@ func TestParseBrowserToken(t *testing.T) {
 		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+":  false,
 		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/":  false,
 	} {
-		raw, got := parseBrowserToken(in)
+		raw, got := parseToken(in)
 		if got != ok {
-			t.Errorf("parseBrowserToken(%q) = %v, want %v", in, got, ok)
+			t.Errorf("parseToken(%q) = %v, want %v", in, got, ok)
 		}
-		if !got && raw != ([browserTokenBytes]byte{}) {
-			t.Errorf("parseBrowserToken(%q) refused but returned bytes", in)
+		if !got && raw != ([tokenBytes]byte{}) {
+			t.Errorf("parseToken(%q) refused but returned bytes", in)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package twofa_test
+package browser_test
 
 import (
 	"context"
@@ -11,13 +11,34 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
+	"github.com/twofa-go/twofa/keyring"
+	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
-// exampleBrowserSetup returns an installation on a fake clock, with a
-// confirmed TOTP device for alice and that device's app.
-func exampleBrowserSetup(clock *twofatest.Clock) (*twofa.TwoFA, *twofa.TOTP) {
-	tf, err := twofa.New(exampleConfig(clock))
+// exampleBrowserSetup returns an installation on a fake clock with its
+// trusted browsers, a confirmed TOTP device for alice and that device's
+// app.
+func exampleBrowserSetup(clock *twofatest.Clock) (*twofa.TwoFA, *browser.Manager, *twofa.TOTP) {
+	// In production, load the keys from the environment instead of
+	// generating them: keyring.Parse(os.Getenv("TWOFA_KEYS")).
+	keys, err := keyring.Generate()
+	if err != nil {
+		log.Fatal(err)
+	}
+	kr, err := keyring.Parse(keys)
+	if err != nil {
+		log.Fatal(err)
+	}
+	store := memstore.New()
+	tf, err := twofa.New(twofa.Config{Store: store, Keyring: kr, Issuer: "Example", Clock: clock})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Attaches the browsers to tf: turning two-factor off and
+	// PasswordChanged revoke them.
+	browsers, err := browser.New(tf, browser.Config{Store: store})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -34,13 +55,13 @@ func exampleBrowserSetup(clock *twofatest.Clock) (*twofa.TwoFA, *twofa.TOTP) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	return tf, app
+	return tf, browsers, app
 }
 
 // trustAfterCode is the second step of a sign-in: the code is checked and,
 // if the user ticked "don't ask again on this browser", the browser is
 // trusted and given its cookie.
-func trustAfterCode(tf *twofa.TwoFA) http.HandlerFunc {
+func trustAfterCode(tf *twofa.TwoFA, browsers *browser.Manager) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		account := "alice" // from the session the password step started
 		if _, err := tf.Verify(r.Context(), account, r.PostFormValue("code")); err != nil {
@@ -48,11 +69,11 @@ func trustAfterCode(tf *twofa.TwoFA) http.HandlerFunc {
 			return
 		}
 		if r.PostFormValue("remember") == "on" {
-			// With a label from BrowserLabel, Trust fails only when the
+			// With a label from Label, Trust fails only when the
 			// store or the Keyring does: an internal error.
-			tok, info, err := tf.Browsers.Trust(r.Context(), account, twofa.BrowserLabel(r.UserAgent()))
+			tok, info, err := browsers.Trust(r.Context(), account, browser.Label(r.UserAgent()))
 			if err == nil {
-				err = twofa.SetBrowserCookie(w, tok, info)
+				err = browser.SetCookie(w, tok, info)
 			}
 			if err != nil {
 				log.Printf("trust browser: %v", err)
@@ -66,19 +87,19 @@ func trustAfterCode(tf *twofa.TwoFA) http.HandlerFunc {
 
 // afterPassword is the step after a correct password: a trusted browser
 // skips the code prompt.
-func afterPassword(browsers *twofa.Browsers) http.HandlerFunc {
+func afterPassword(browsers *browser.Manager) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		account := "alice" // the password was just checked
-		if tok, ok := twofa.BrowserToken(r); ok {
+		if tok, ok := browser.Token(r); ok {
 			info, err := browsers.Check(r.Context(), account, tok)
 			switch {
 			case err == nil:
 				fmt.Fprintf(w, "welcome back (trusted browser %q)\n", info.Label)
 				return
-			case errors.Is(err, twofa.ErrBrowserNotTrusted):
+			case errors.Is(err, browser.ErrNotTrusted):
 				// Expired, revoked, forged...: ask for a code, and drop
 				// the useless cookie.
-				twofa.ClearBrowserCookie(w)
+				browser.ClearCookie(w)
 			default:
 				log.Printf("check browser: %v", err) // a store or Keyring error
 				http.Error(w, "internal error", http.StatusInternalServerError)
@@ -91,9 +112,9 @@ func afterPassword(browsers *twofa.Browsers) http.HandlerFunc {
 
 // Trust a browser once the user has passed the second factor and asked to
 // be remembered; the token travels in a Secure, HttpOnly cookie.
-func ExampleBrowsers_Trust() {
+func ExampleManager_Trust() {
 	clock := twofatest.NewClock(twofatest.Start)
-	tf, app := exampleBrowserSetup(clock)
+	tf, browsers, app := exampleBrowserSetup(clock)
 
 	code, err := app.Code(clock.Now())
 	if err != nil {
@@ -103,7 +124,7 @@ func ExampleBrowsers_Trust() {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
 	rec := httptest.NewRecorder()
-	trustAfterCode(tf)(rec, req)
+	trustAfterCode(tf, browsers)(rec, req)
 	if rec.Code != http.StatusOK {
 		log.Fatalf("sign-in: %d %s", rec.Code, rec.Body)
 	}
@@ -113,7 +134,7 @@ func ExampleBrowsers_Trust() {
 	name, attrs, _ := strings.Cut(rec.Header().Get("Set-Cookie"), "; ")
 	name, _, _ = strings.Cut(name, "=")
 	fmt.Println(name, attrs)
-	list, err := tf.Browsers.List(context.Background(), "alice")
+	list, err := browsers.List(context.Background(), "alice")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -128,7 +149,7 @@ func ExampleBrowsers_Trust() {
 
 // The label of a trusted browser, from its User-Agent, as the settings
 // page lists it.
-func ExampleBrowserLabel() {
+func ExampleLabel() {
 	for _, ua := range []string{
 		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
 		"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
@@ -136,7 +157,7 @@ func ExampleBrowserLabel() {
 		"curl/8.7.1",
 		"",
 	} {
-		fmt.Println(twofa.BrowserLabel(ua))
+		fmt.Println(browser.Label(ua))
 	}
 	// Output:
 	// Edge on Windows
@@ -148,12 +169,12 @@ func ExampleBrowserLabel() {
 
 // A later sign-in from a trusted browser skips the code prompt; one from
 // another browser, or after the trust ran out, does not.
-func ExampleBrowsers_Check() {
+func ExampleManager_Check() {
 	ctx := context.Background()
 	clock := twofatest.NewClock(twofatest.Start)
-	tf, _ := exampleBrowserSetup(clock)
-	// Earlier, after a code: (see ExampleBrowsers_Trust)
-	token, _, err := tf.Browsers.Trust(ctx, "alice", "Firefox on Linux")
+	_, browsers, _ := exampleBrowserSetup(clock)
+	// Earlier, after a code: (see ExampleManager_Trust)
+	token, _, err := browsers.Trust(ctx, "alice", "Firefox on Linux")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -164,7 +185,7 @@ func ExampleBrowsers_Check() {
 			req.AddCookie(cookie)
 		}
 		rec := httptest.NewRecorder()
-		afterPassword(tf.Browsers)(rec, req)
+		afterPassword(browsers)(rec, req)
 		if rec.Code != http.StatusOK {
 			log.Fatalf("sign-in: %d %s", rec.Code, rec.Body)
 		}
@@ -173,14 +194,14 @@ func ExampleBrowsers_Check() {
 			fmt.Printf("%-15s cookie cleared: %v\n", "", strings.Contains(sc, "Max-Age=0"))
 		}
 	}
-	ours := &http.Cookie{Name: twofa.DefaultBrowserCookieName, Value: token}
-	forged := &http.Cookie{Name: twofa.DefaultBrowserCookieName, Value: strings.Repeat("A", twofa.BrowserTokenLen)}
+	ours := &http.Cookie{Name: browser.DefaultCookieName, Value: token}
+	forged := &http.Cookie{Name: browser.DefaultCookieName, Value: strings.Repeat("A", browser.TokenLen)}
 
 	clock.Advance(7 * 24 * time.Hour)
 	signIn("a week later", ours)
 	signIn("other browser", nil)
 	signIn("forged cookie", forged)
-	clock.Advance(twofa.DefaultBrowserTTL)
+	clock.Advance(browser.DefaultTTL)
 	signIn("a month later", ours)
 	// Output:
 	// a week later    welcome back (trusted browser "Firefox on Linux")
@@ -192,27 +213,27 @@ func ExampleBrowsers_Check() {
 }
 
 // A settings page lists the trusted browsers and revokes one.
-func ExampleBrowsers_Revoke() {
+func ExampleManager_Revoke() {
 	ctx := context.Background()
 	clock := twofatest.NewClock(twofatest.Start)
-	tf, _ := exampleBrowserSetup(clock)
+	_, browsers, _ := exampleBrowserSetup(clock)
 	for _, label := range []string{"Firefox on Linux", "Safari on iPhone"} {
-		if _, _, err := tf.Browsers.Trust(ctx, "alice", label); err != nil {
+		if _, _, err := browsers.Trust(ctx, "alice", label); err != nil {
 			log.Fatal(err)
 		}
 		clock.Advance(time.Hour)
 	}
-	list, err := tf.Browsers.List(ctx, "alice")
+	list, err := browsers.List(ctx, "alice")
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, b := range list {
 		fmt.Printf("%s, last used %s\n", b.Label, b.LastUsedAt.Format(time.Kitchen))
 	}
-	if err := tf.Browsers.Revoke(ctx, "alice", list[1].ID); err != nil {
+	if err := browsers.Revoke(ctx, "alice", list[1].ID); err != nil {
 		log.Fatal(err)
 	}
-	list, err = tf.Browsers.List(ctx, "alice")
+	list, err = browsers.List(ctx, "alice")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -226,12 +247,12 @@ func ExampleBrowsers_Revoke() {
 // "Forget all browsers" on a settings page; the same happens by itself
 // when the password changes (TwoFA.PasswordChanged) and when two-factor
 // authentication is turned off (Devices.Revoke of the last device).
-func ExampleBrowsers_RevokeAll() {
+func ExampleManager_RevokeAll() {
 	ctx := context.Background()
 	clock := twofatest.NewClock(twofatest.Start)
-	tf, _ := exampleBrowserSetup(clock)
+	tf, browsers, _ := exampleBrowserSetup(clock)
 	trust := func(label string) string {
-		token, _, err := tf.Browsers.Trust(ctx, "alice", label)
+		token, _, err := browsers.Trust(ctx, "alice", label)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -240,12 +261,12 @@ func ExampleBrowsers_RevokeAll() {
 	token := trust("Firefox on Linux")
 	trust("Safari on iPhone")
 
-	n, err := tf.Browsers.RevokeAll(ctx, "alice")
+	n, err := browsers.RevokeAll(ctx, "alice")
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("forgotten:", n)
-	_, err = tf.Browsers.Check(ctx, "alice", token)
+	_, err = browsers.Check(ctx, "alice", token)
 	fmt.Println(err)
 
 	// In the password-change handler, once the new password is stored:
@@ -253,7 +274,7 @@ func ExampleBrowsers_RevokeAll() {
 	if err := tf.PasswordChanged(ctx, "alice"); err != nil {
 		log.Fatal(err)
 	}
-	_, err = tf.Browsers.Check(ctx, "alice", token)
+	_, err = browsers.Check(ctx, "alice", token)
 	fmt.Println("after a password change:", err)
 
 	// Turning two-factor off revokes them too.
@@ -265,7 +286,7 @@ func ExampleBrowsers_RevokeAll() {
 	if err := tf.Devices.Revoke(ctx, "alice", list[0].ID); err != nil {
 		log.Fatal(err)
 	}
-	trusted, err := tf.Browsers.List(ctx, "alice")
+	trusted, err := browsers.List(ctx, "alice")
 	if err != nil {
 		log.Fatal(err)
 	}

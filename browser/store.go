@@ -1,27 +1,27 @@
-package twofa
+package browser
 
 import (
 	"context"
 	"time"
 )
 
-// Browser is the stored record of one trusted browser: the keyed digest of
+// Record is the stored record of one trusted browser: the keyed digest of
 // its token, never the token. A revoked browser stays as a tombstone
-// (RevokedAt set) until its ExpiresAt, so that Browsers.Check can tell a
+// (RevokedAt set) until its ExpiresAt, so that Manager.Check can tell a
 // revoked token from one never issued.
-type Browser struct {
+type Record struct {
 	ID      string
 	Account string
 	Label   string
-	// Digest is Keyring.Digest(PurposeBrowserToken, account, the token's
+	// Digest is Keyring.Digest(twofa.PurposeBrowserToken, account, the token's
 	// 32 bytes): what the token is looked up by.
 	Digest    []byte
 	CreatedAt time.Time
 	// ExpiresAt is the first instant at which the browser is no longer
 	// trusted; from then on the record may be deleted.
 	ExpiresAt time.Time
-	// LastUsedAt is set to CreatedAt by Browsers.Trust and moved forward,
-	// at most once an hour, by Browsers.Check. The least recently used
+	// LastUsedAt is set to CreatedAt by Manager.Trust and moved forward,
+	// at most once an hour, by Manager.Check. The least recently used
 	// browser is the one evicted at the limit.
 	LastUsedAt time.Time
 	// RevokedAt is zero while the browser is trusted, and the time of its
@@ -30,46 +30,46 @@ type Browser struct {
 }
 
 // live reports whether b is trusted at now: not revoked and not expired.
-func (b *Browser) live(now time.Time) bool {
+func (b *Record) live(now time.Time) bool {
 	return b.RevokedAt.IsZero() && now.Before(b.ExpiresAt)
 }
 
-// BrowserStore keeps trusted browsers ("don't ask again on this browser")
+// Store keeps trusted browsers ("don't ask again on this browser")
 // as keyed digests of their tokens. As for the other stores, every method
 // is one atomic step of the store, takes a context, and reports a missing
-// record with an error wrapping ErrNotFound.
+// record with an error wrapping twofa.ErrNotFound.
 //
 // A record is live while its RevokedAt is zero and ExpiresAt is after the
 // time in question; revoked records (tombstones) and expired ones stay
 // until DeleteExpiredBrowsers, or an InsertBrowser on the same account,
 // removes them once their ExpiresAt has passed.
-type BrowserStore interface {
+type Store interface {
 	// InsertBrowser adds b, in one atomic step that first deletes the
 	// account's records (revoked or not) whose ExpiresAt is at or before
 	// now. Then:
 	//   - if the account has a record with b's ID or Digest, it reports
-	//     ErrDuplicate;
+	//     twofa.ErrDuplicate;
 	//   - if the account has limit or more live records at now, it revokes
 	//     (RevokedAt = now) the least recently used ones - earliest
 	//     LastUsedAt, ties broken by insertion order - until limit-1 are
 	//     left, and returns their IDs in that order;
 	//   - it stores b.
-	// A limit below 1 is ErrLimitReached. A refused insert changes nothing
+	// A limit below 1 is twofa.ErrLimitReached. A refused insert changes nothing
 	// (expired records included).
-	InsertBrowser(ctx context.Context, b Browser, limit int, now time.Time) (evicted []string, err error)
+	InsertBrowser(ctx context.Context, b Record, limit int, now time.Time) (evicted []string, err error)
 	// BrowserByDigest returns the account's record with this digest,
-	// revoked and expired ones included, or ErrNotFound: one lookup in a
+	// revoked and expired ones included, or twofa.ErrNotFound: one lookup in a
 	// unique index, whatever the number of records.
-	BrowserByDigest(ctx context.Context, account string, digest []byte) (Browser, error)
+	BrowserByDigest(ctx context.Context, account string, digest []byte) (Record, error)
 	// Browsers returns every record of the account, revoked and expired
 	// ones included, oldest first (by CreatedAt; ties in insertion order).
-	Browsers(ctx context.Context, account string) ([]Browser, error)
+	Browsers(ctx context.Context, account string) ([]Record, error)
 	// TouchBrowser sets LastUsedAt to at unless it is already at or after
 	// at (it never moves back).
 	TouchBrowser(ctx context.Context, account, id string, at time.Time) error
 	// RevokeBrowser sets RevokedAt to at, if the record is not revoked
 	// yet: of concurrent calls for one record exactly one succeeds. A
-	// record revoked already is ErrNotFound, as is a missing one.
+	// record revoked already is twofa.ErrNotFound, as is a missing one.
 	RevokeBrowser(ctx context.Context, account, id string, at time.Time) error
 	// RevokeBrowsers sets RevokedAt to at on every record of the account
 	// that is live at at, and returns how many it revoked.

@@ -1,16 +1,16 @@
-package twofa
+package browser
 
 import "strings"
 
-// maxUserAgentScan bounds how much of a User-Agent BrowserLabel reads:
+// maxUserAgentScan bounds how much of a User-Agent Label reads:
 // real ones are a few hundred bytes, and a client may send anything.
 const maxUserAgentScan = 2048
 
-// maxProductLen bounds the product name BrowserLabel falls back to.
+// maxProductLen bounds the product name Label falls back to.
 const maxProductLen = 32
 
 // uaBrowsers name the browsers whose token is unambiguous, in the order
-// BrowserLabel looks for them: each one's User-Agent also carries the
+// Label looks for them: each one's User-Agent also carries the
 // tokens of the engines it is built on ("Chrome/", "Safari/"), so the
 // more specific names come first.
 var uaBrowsers = []struct{ token, name string }{
@@ -25,7 +25,7 @@ var uaBrowsers = []struct{ token, name string }{
 	{"CriOS/", "Chrome"},
 }
 
-// uaPlatforms name the operating systems, in the order BrowserLabel looks
+// uaPlatforms name the operating systems, in the order Label looks
 // for them: an iPhone's User-Agent says "like Mac OS X", an Android one
 // "Linux".
 var uaPlatforms = []struct{ token, name string }{
@@ -39,21 +39,21 @@ var uaPlatforms = []struct{ token, name string }{
 	{"Linux", "Linux"}, {"X11", "Linux"},
 }
 
-// BrowserLabel turns a request's User-Agent header into a short label for
-// Browsers.Trust, the one a settings page lists the browser under:
+// Label turns a request's User-Agent header into a short label for
+// Manager.Trust, the one a settings page lists the browser under:
 // "Firefox on Linux", "Chrome on macOS", "Safari on iPhone", "Edge on
 // Windows", "Samsung Internet on Android", "In-app browser on Android" (a
 // WebView). A client that is not a browser is named by its product
 // ("curl", "okhttp"), and one it cannot tell "Unknown browser".
 //
-//	token, info, err := browsers.Trust(ctx, account, twofa.BrowserLabel(r.UserAgent()))
+//	token, info, err := browsers.Trust(ctx, account, browser.Label(r.UserAgent()))
 //
-// A User-Agent is usually longer than MaxLabelLen and is whatever the
+// A User-Agent is usually longer than twofa.MaxLabelLen and is whatever the
 // client sent; the label is always one Trust accepts, whatever the input (empty,
 // huge, not UTF-8, with control or bidi characters): never empty, at
-// most MaxLabelLen characters, printable ASCII. It names no version, so a
+// most twofa.MaxLabelLen characters, printable ASCII. It names no version, so a
 // browser's label does not change when it updates.
-func BrowserLabel(userAgent string) string {
+func Label(userAgent string) string {
 	ua := strings.TrimSpace(userAgent[:min(len(userAgent), maxUserAgentScan)])
 	name := uaBrowser(ua)
 	platform := ""
@@ -111,9 +111,9 @@ func uaBrowser(ua string) string {
 	return ua[:n]
 }
 
-// isProductChar reports the characters BrowserLabel keeps of a product
+// isProductChar reports the characters Label keeps of a product
 // name: ASCII letters, digits, '-', '.' and '_' (a subset of RFC 9110's
 // token characters).
 func isProductChar(c byte) bool {
-	return isAlnum(c) || c == '-' || c == '.' || c == '_'
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_'
 }

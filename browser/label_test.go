@@ -1,4 +1,4 @@
-package twofa_test
+package browser_test
 
 import (
 	"strings"
@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
+	"github.com/twofa-go/twofa/internal/fuzzseed"
 )
 
 // browserLabelCases are User-Agent strings browsers and clients send, and
@@ -78,7 +80,7 @@ var browserLabelCases = []struct{ ua, want string }{
 	{strings.Repeat("Mozilla/5.0 (Windows NT 10.0) ", 1<<14) + "Firefox/133.0", "Unknown browser on Windows"},
 }
 
-// TestBrowserLabel: BrowserLabel names real User-Agents as a settings
+// TestBrowserLabel: Label names real User-Agents as a settings
 // page shows them, and each label is one Trust accepts, where the
 // User-Agent itself is refused as too long.
 func TestBrowserLabel(t *testing.T) {
@@ -86,14 +88,14 @@ func TestBrowserLabel(t *testing.T) {
 	e := newBrEnv(t, nil)
 	e.EnrollTOTP("alice")
 	for _, tc := range browserLabelCases {
-		got := twofa.BrowserLabel(tc.ua)
-		assert.Equal(t, tc.want, got, "BrowserLabel(%.80q)", tc.ua)
+		got := browser.Label(tc.ua)
+		assert.Equal(t, tc.want, got, "Label(%.80q)", tc.ua)
 		requireValidLabel(t, got)
 		_, info, err := e.browsers.Trust(t.Context(), "alice", got)
 		require.NoError(t, err, "Trust with the label of %.80q", tc.ua)
 		assert.Equal(t, got, info.Label)
 	}
-	// The reason for BrowserLabel: a real User-Agent is no label.
+	// The reason for Label: a real User-Agent is no label.
 	_, _, err := e.browsers.Trust(t.Context(), "alice", browserLabelCases[0].ua)
 	assert.ErrorIs(t, err, twofa.ErrInvalidLabel)
 }
@@ -119,25 +121,30 @@ func requireValidLabel(t testing.TB, label string) {
 	}
 }
 
-// FuzzBrowserLabel: BrowserLabel never panics, and whatever the input its
+// seedDir is the module's seed corpora, which fuzzseed loads (Go looks
+// only in this package's own testdata). The targets keep their names
+// (FuzzBrowserLabel, FuzzBrowserToken) so that the corpora still apply.
+const seedDir = "../testdata/fuzz"
+
+// FuzzBrowserLabel: Label never panics, and whatever the input its
 // label is a valid one (see requireValidLabel), printable ASCII, the same
 // on every call, and the same for the input with white space around it.
 func FuzzBrowserLabel(f *testing.F) {
-	requireSeedCorpus(f, "FuzzBrowserLabel")
+	fuzzseed.Add(f, seedDir, "FuzzBrowserLabel")
 	f.Fuzz(func(t *testing.T, ua string) {
-		label := twofa.BrowserLabel(ua)
+		label := browser.Label(ua)
 		requireValidLabel(t, label)
 		for i := 0; i < len(label); i++ {
 			if label[i] < 0x20 || label[i] > 0x7e {
-				t.Fatalf("BrowserLabel(%q) = %q: not printable ASCII", ua, label)
+				t.Fatalf("Label(%q) = %q: not printable ASCII", ua, label)
 			}
 		}
-		if again := twofa.BrowserLabel(ua); again != label {
-			t.Fatalf("BrowserLabel(%q) = %q, then %q", ua, label, again)
+		if again := browser.Label(ua); again != label {
+			t.Fatalf("Label(%q) = %q, then %q", ua, label, again)
 		}
 		if len(ua) < 1024 {
-			if padded := twofa.BrowserLabel(" \t" + ua + "\r\n"); padded != label {
-				t.Fatalf("BrowserLabel(%q) = %q, but %q with white space around", ua, label, padded)
+			if padded := browser.Label(" \t" + ua + "\r\n"); padded != label {
+				t.Fatalf("Label(%q) = %q, but %q with white space around", ua, label, padded)
 			}
 		}
 	})

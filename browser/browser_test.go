@@ -1,4 +1,4 @@
-package twofa_test
+package browser_test
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
+	"github.com/twofa-go/twofa/internal/fuzzseed"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/twofatest"
 )
@@ -32,12 +34,12 @@ type brStore struct {
 	anyDigest bool
 }
 
-func (s *brStore) BrowserByDigest(ctx context.Context, account string, digest []byte) (twofa.Browser, error) {
+func (s *brStore) BrowserByDigest(ctx context.Context, account string, digest []byte) (browser.Record, error) {
 	s.lookups.Add(1)
 	if s.anyDigest {
 		bs, err := s.Store.Browsers(ctx, account)
 		if err != nil || len(bs) == 0 {
-			return twofa.Browser{}, twofa.ErrNotFound
+			return browser.Record{}, twofa.ErrNotFound
 		}
 		return bs[0], nil
 	}
@@ -49,7 +51,7 @@ func (s *brStore) TouchBrowser(ctx context.Context, account, id string, at time.
 	return s.Store.TouchBrowser(ctx, account, id, at)
 }
 
-func (s *brStore) InsertBrowser(ctx context.Context, b twofa.Browser, limit int, now time.Time) ([]string, error) {
+func (s *brStore) InsertBrowser(ctx context.Context, b browser.Record, limit int, now time.Time) ([]string, error) {
 	ev, err := s.Store.InsertBrowser(ctx, b, limit, now)
 	if s.afterInsert != nil {
 		s.afterInsert()
@@ -62,25 +64,36 @@ func (s *brStore) InsertBrowser(ctx context.Context, b twofa.Browser, limit int,
 type brEnv struct {
 	*twofatest.Env
 	st       *brStore
-	browsers *twofa.Browsers
+	browsers *browser.Manager
 }
 
-func newBrEnv(t *testing.T, configure func(*twofa.Config)) *brEnv {
+func newBrEnv(t *testing.T, configure func(*twofa.Config, *browser.Config)) *brEnv {
 	t.Helper()
 	env := twofatest.New(t)
 	st := &brStore{Store: env.Store}
 	cfg := env.Config
 	cfg.Store = st
+	var bc browser.Config
 	if configure != nil {
-		configure(&cfg)
+		configure(&cfg, &bc)
 	}
-	b, err := newBrowsers(cfg)
+	b, err := newBrowsers(cfg, bc)
 	require.NoError(t, err)
 	return &brEnv{Env: env, st: st, browsers: b}
 }
 
+// newBrowsers builds an installation from c and its trusted browsers
+// from bc.
+func newBrowsers(c twofa.Config, bc browser.Config) (*browser.Manager, error) {
+	tf, err := twofa.New(c)
+	if err != nil {
+		return nil, err
+	}
+	return browser.New(tf, bc)
+}
+
 // trust trusts a browser for account, which must have two-factor on.
-func (e *brEnv) trust(t *testing.T, account, label string) (string, twofa.BrowserInfo) {
+func (e *brEnv) trust(t *testing.T, account, label string) (string, browser.Info) {
 	t.Helper()
 	tok, info, err := e.browsers.Trust(t.Context(), account, label)
 	require.NoError(t, err)
@@ -106,25 +119,26 @@ func TestNewBrowsersConfig(t *testing.T) {
 	t.Parallel()
 	env := twofatest.New(t)
 	for name, c := range map[string]struct {
-		mod func(*twofa.Config)
+		mod func(*twofa.Config, *browser.Config)
 		ok  bool
 	}{
-		"defaults":           {func(*twofa.Config) {}, true},
-		"no store":           {func(c *twofa.Config) { c.Store = nil }, false},
-		"no keyring":         {func(c *twofa.Config) { c.Keyring = nil }, false},
-		"TTL negative":       {func(c *twofa.Config) { c.Browsers.TTL = -time.Hour }, false},
-		"TTL under a second": {func(c *twofa.Config) { c.Browsers.TTL = time.Second - 1 }, false},
-		"TTL one second":     {func(c *twofa.Config) { c.Browsers.TTL = time.Second }, true},
-		"TTL max":            {func(c *twofa.Config) { c.Browsers.TTL = twofa.MaxBrowserTTL }, true},
-		"TTL over max":       {func(c *twofa.Config) { c.Browsers.TTL = twofa.MaxBrowserTTL + 1 }, false},
-		"MaxBrowsers one":    {func(c *twofa.Config) { c.Browsers.Max = 1 }, true},
-		"MaxBrowsers -1":     {func(c *twofa.Config) { c.Browsers.Max = -1 }, false},
-		"other settings bad": {func(c *twofa.Config) { c.Codes.Skew = -5 }, false},
-		"issuer required":    {func(c *twofa.Config) { c.Issuer = "" }, false},
+		"defaults":           {func(*twofa.Config, *browser.Config) {}, true},
+		"no store":           {func(c *twofa.Config, _ *browser.Config) { c.Store = nil }, false},
+		"no keyring":         {func(c *twofa.Config, _ *browser.Config) { c.Keyring = nil }, false},
+		"TTL negative":       {func(_ *twofa.Config, b *browser.Config) { b.TTL = -time.Hour }, false},
+		"TTL under a second": {func(_ *twofa.Config, b *browser.Config) { b.TTL = time.Second - 1 }, false},
+		"TTL one second":     {func(_ *twofa.Config, b *browser.Config) { b.TTL = time.Second }, true},
+		"TTL max":            {func(_ *twofa.Config, b *browser.Config) { b.TTL = browser.MaxTTL }, true},
+		"TTL over max":       {func(_ *twofa.Config, b *browser.Config) { b.TTL = browser.MaxTTL + 1 }, false},
+		"MaxBrowsers one":    {func(_ *twofa.Config, b *browser.Config) { b.Max = 1 }, true},
+		"MaxBrowsers -1":     {func(_ *twofa.Config, b *browser.Config) { b.Max = -1 }, false},
+		"other settings bad": {func(c *twofa.Config, _ *browser.Config) { c.Codes.Skew = -5 }, false},
+		"issuer required":    {func(c *twofa.Config, _ *browser.Config) { c.Issuer = "" }, false},
 	} {
 		cfg := env.Config
-		c.mod(&cfg)
-		b, err := newBrowsers(cfg)
+		var bc browser.Config
+		c.mod(&cfg, &bc)
+		b, err := newBrowsers(cfg, bc)
 		if c.ok {
 			assert.NoError(t, err, name)
 			assert.NotNil(t, b, name)
@@ -133,9 +147,9 @@ func TestNewBrowsersConfig(t *testing.T) {
 			assert.Nil(t, b, name)
 		}
 	}
-	assert.Equal(t, 30*24*time.Hour, twofa.DefaultBrowserTTL)
-	assert.Equal(t, 400*24*time.Hour, twofa.MaxBrowserTTL)
-	assert.Equal(t, 50, twofa.DefaultMaxBrowsers)
+	assert.Equal(t, 30*24*time.Hour, browser.DefaultTTL)
+	assert.Equal(t, 400*24*time.Hour, browser.MaxTTL)
+	assert.Equal(t, 50, browser.DefaultMax)
 }
 
 func TestBrowserTrustAndCheck(t *testing.T) {
@@ -147,14 +161,14 @@ func TestBrowserTrustAndCheck(t *testing.T) {
 
 	tok, info, err := e.browsers.Trust(ctx, "alice", "  Firefox on Linux ")
 	require.NoError(t, err)
-	require.Len(t, tok, twofa.BrowserTokenLen)
+	require.Len(t, tok, browser.TokenLen)
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(tok)
 	require.NoError(t, err)
 	assert.Len(t, raw, 32, "256 bits")
 	assert.NotEmpty(t, info.ID)
 	assert.Equal(t, "Firefox on Linux", info.Label, "label trimmed")
 	assert.Equal(t, twofatest.Start, info.CreatedAt)
-	assert.Equal(t, twofatest.Start.Add(twofa.DefaultBrowserTTL), info.ExpiresAt)
+	assert.Equal(t, twofatest.Start.Add(browser.DefaultTTL), info.ExpiresAt)
 	assert.Equal(t, twofatest.Start, info.LastUsedAt, "trusting is using")
 	assert.True(t, info.RevokedAt.IsZero())
 
@@ -164,7 +178,7 @@ func TestBrowserTrustAndCheck(t *testing.T) {
 
 	list, err := e.browsers.List(ctx, "alice")
 	require.NoError(t, err)
-	assert.Equal(t, []twofa.BrowserInfo{info}, list)
+	assert.Equal(t, []browser.Info{info}, list)
 
 	evs := e.Events.Events()[before:]
 	assert.Equal(t, []twofa.Event{
@@ -226,13 +240,13 @@ func TestBrowserExpiry(t *testing.T) {
 	t.Parallel()
 	for _, ttl := range []time.Duration{0, time.Second, 90 * time.Minute} {
 		t.Run(fmt.Sprint(ttl), func(t *testing.T) {
-			e := newBrEnv(t, func(c *twofa.Config) { c.Browsers.TTL = ttl })
+			e := newBrEnv(t, func(_ *twofa.Config, b *browser.Config) { b.TTL = ttl })
 			ctx := t.Context()
 			e.EnrollTOTP("alice")
 			tok, info := e.trust(t, "alice", "Firefox")
 			want := ttl
 			if want == 0 {
-				want = twofa.DefaultBrowserTTL
+				want = browser.DefaultTTL
 			}
 			require.Equal(t, want, info.ExpiresAt.Sub(info.CreatedAt))
 
@@ -244,8 +258,8 @@ func TestBrowserExpiry(t *testing.T) {
 
 			e.Clock.Set(info.ExpiresAt)
 			got, err := e.browsers.Check(ctx, "alice", tok)
-			assert.ErrorIs(t, err, twofa.ErrBrowserExpired, "at expiry")
-			assert.ErrorIs(t, err, twofa.ErrBrowserNotTrusted)
+			assert.ErrorIs(t, err, browser.ErrExpired, "at expiry")
+			assert.ErrorIs(t, err, browser.ErrNotTrusted)
 			assert.Equal(t, info.ID, got.ID, "the expired browser is described")
 			list, _ = e.browsers.List(ctx, "alice")
 			assert.Empty(t, list, "an expired browser is not listed")
@@ -256,7 +270,7 @@ func TestBrowserExpiry(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, 1, n)
 			_, err = e.browsers.Check(ctx, "alice", tok)
-			assert.ErrorIs(t, err, twofa.ErrBrowserUnknown, "after cleanup")
+			assert.ErrorIs(t, err, browser.ErrUnknown, "after cleanup")
 		})
 	}
 }
@@ -284,7 +298,7 @@ func TestBrowserRevoke(t *testing.T) {
 	assert.Equal(t, info1.ID, e.Events.Events()[len(e.Events.Events())-1].BrowserID)
 
 	got, err := e.browsers.Check(ctx, "alice", tok1)
-	assert.ErrorIs(t, err, twofa.ErrBrowserRevoked)
+	assert.ErrorIs(t, err, browser.ErrRevoked)
 	assert.Equal(t, twofatest.Start.Add(time.Minute), got.RevokedAt)
 	require.NoError(t, ev(e, twofa.EventBrowserRefused))
 	assert.Equal(t, info1.ID, e.Events.Events()[len(e.Events.Events())-1].BrowserID)
@@ -297,21 +311,21 @@ func TestBrowserRevoke(t *testing.T) {
 
 	list, err := e.browsers.List(ctx, "alice")
 	require.NoError(t, err)
-	assert.Equal(t, []twofa.BrowserInfo{info2}, list)
+	assert.Equal(t, []browser.Info{info2}, list)
 
 	// The tombstone stays until the browser would have expired.
 	e.Clock.Set(info1.ExpiresAt.Add(-1))
 	_, err = e.browsers.Check(ctx, "alice", tok1)
-	assert.ErrorIs(t, err, twofa.ErrBrowserRevoked, "revoked wins over expired")
+	assert.ErrorIs(t, err, browser.ErrRevoked, "revoked wins over expired")
 	_, _ = e.browsers.DeleteExpired(ctx)
 	_, err = e.browsers.Check(ctx, "alice", tok1)
-	assert.ErrorIs(t, err, twofa.ErrBrowserRevoked, "not yet expired: kept")
+	assert.ErrorIs(t, err, browser.ErrRevoked, "not yet expired: kept")
 	e.Clock.Set(info1.ExpiresAt)
 	n, err := e.browsers.DeleteExpired(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
 	_, err = e.browsers.Check(ctx, "alice", tok1)
-	assert.ErrorIs(t, err, twofa.ErrBrowserUnknown)
+	assert.ErrorIs(t, err, browser.ErrUnknown)
 }
 
 func TestBrowserRevokeAll(t *testing.T) {
@@ -334,7 +348,7 @@ func TestBrowserRevokeAll(t *testing.T) {
 	assert.Equal(t, twofa.Event{Type: twofa.EventBrowsersRevoked, Account: "alice", Time: twofatest.Start, Count: 3}, last)
 	for tok := range toks {
 		_, err := e.browsers.Check(ctx, "alice", tok)
-		assert.ErrorIs(t, err, twofa.ErrBrowserRevoked)
+		assert.ErrorIs(t, err, browser.ErrRevoked)
 	}
 	_, err = e.browsers.Check(ctx, "bob", bobTok)
 	assert.NoError(t, err, "another account is untouched")
@@ -351,11 +365,11 @@ func TestBrowserRevokeAll(t *testing.T) {
 	assert.NoError(t, err)
 }
 
-// TestBrowserLimit: at Config.Browsers.Max, Trust evicts the least recently
+// TestBrowserLimit: at Config.Max, Trust evicts the least recently
 // used browser, and never fails.
 func TestBrowserLimit(t *testing.T) {
 	t.Parallel()
-	e := newBrEnv(t, func(c *twofa.Config) { c.Browsers.Max = 3 })
+	e := newBrEnv(t, func(_ *twofa.Config, b *browser.Config) { b.Max = 3 })
 	ctx := t.Context()
 	e.EnrollTOTP("alice")
 	tok1, _ := e.trust(t, "alice", "one")
@@ -376,7 +390,7 @@ func TestBrowserLimit(t *testing.T) {
 		{Type: twofa.EventBrowserEvicted, Account: "alice", BrowserID: info2.ID, Time: e.Clock.Now()},
 	}, evs[len(evs)-2:])
 	_, err = e.browsers.Check(ctx, "alice", tok2)
-	assert.ErrorIs(t, err, twofa.ErrBrowserRevoked, "evicted")
+	assert.ErrorIs(t, err, browser.ErrRevoked, "evicted")
 	for _, tok := range []string{tok1, tok3, tok4} {
 		_, err := e.browsers.Check(ctx, "alice", tok)
 		assert.NoError(t, err)
@@ -390,35 +404,35 @@ func TestBrowserLimit(t *testing.T) {
 	assert.Equal(t, []string{"one", "three", "four"}, labels)
 
 	// MaxBrowsers 1: each Trust replaces the previous browser.
-	e1 := newBrEnv(t, func(c *twofa.Config) { c.Browsers.Max = 1 })
+	e1 := newBrEnv(t, func(_ *twofa.Config, b *browser.Config) { b.Max = 1 })
 	e1.EnrollTOTP("alice")
 	a, _ := e1.trust(t, "alice", "a")
 	b, _ := e1.trust(t, "alice", "b")
 	_, err = e1.browsers.Check(ctx, "alice", a)
-	assert.ErrorIs(t, err, twofa.ErrBrowserRevoked)
+	assert.ErrorIs(t, err, browser.ErrRevoked)
 	_, err = e1.browsers.Check(ctx, "alice", b)
 	assert.NoError(t, err)
 }
 
-// TestBrowserDefaultLimit trusts DefaultMaxBrowsers+1 browsers.
+// TestBrowserDefaultLimit trusts DefaultMax+1 browsers.
 func TestBrowserDefaultLimit(t *testing.T) {
 	t.Parallel()
 	e := newBrEnv(t, nil)
 	e.EnrollTOTP("alice")
 	first, _ := e.trust(t, "alice", "first")
-	for i := range twofa.DefaultMaxBrowsers - 1 {
+	for i := range browser.DefaultMax - 1 {
 		e.Clock.Advance(time.Second)
 		e.trust(t, "alice", fmt.Sprint("b", i))
 	}
 	list, _ := e.browsers.List(t.Context(), "alice")
-	require.Len(t, list, twofa.DefaultMaxBrowsers)
+	require.Len(t, list, browser.DefaultMax)
 	assert.Zero(t, e.Events.Count(twofa.EventBrowserEvicted))
 	e.trust(t, "alice", "one too many")
 	list, _ = e.browsers.List(t.Context(), "alice")
-	assert.Len(t, list, twofa.DefaultMaxBrowsers)
+	assert.Len(t, list, browser.DefaultMax)
 	assert.Equal(t, 1, e.Events.Count(twofa.EventBrowserEvicted))
 	_, err := e.browsers.Check(t.Context(), "alice", first)
-	assert.ErrorIs(t, err, twofa.ErrBrowserRevoked)
+	assert.ErrorIs(t, err, browser.ErrRevoked)
 }
 
 // TestBrowserTouch: the last-used time is written at most once an hour.
@@ -428,7 +442,7 @@ func TestBrowserTouch(t *testing.T) {
 	ctx := t.Context()
 	e.EnrollTOTP("alice")
 	tok, info := e.trust(t, "alice", "Firefox")
-	check := func() twofa.BrowserInfo {
+	check := func() browser.Info {
 		t.Helper()
 		got, err := e.browsers.Check(ctx, "alice", tok)
 		require.NoError(t, err)
@@ -460,7 +474,7 @@ func TestBrowserTouch(t *testing.T) {
 
 // TestBrowserRefused covers the forged, foreign and malformed tokens:
 // every one is refused with its own error, which matches
-// ErrBrowserNotTrusted; a malformed one is refused before any lookup.
+// ErrNotTrusted; a malformed one is refused before any lookup.
 func TestBrowserRefused(t *testing.T) {
 	t.Parallel()
 	e := newBrEnv(t, nil)
@@ -476,7 +490,7 @@ func TestBrowserRefused(t *testing.T) {
 	otherCfg := other.Config
 	otherCfg.Store = e.Store
 	otherCfg.Clock = e.Clock
-	otherB, err := newBrowsers(otherCfg)
+	otherB, err := newBrowsers(otherCfg, browser.Config{})
 	require.NoError(t, err)
 	otherTok, _, err := otherB.Trust(ctx, "alice", "elsewhere")
 	require.NoError(t, err)
@@ -521,8 +535,8 @@ func TestBrowserRefused(t *testing.T) {
 	for name, in := range unknown {
 		lookups := e.st.lookups.Load()
 		info, err := e.browsers.Check(ctx, "alice", in)
-		assert.ErrorIs(t, err, twofa.ErrBrowserUnknown, name)
-		assert.ErrorIs(t, err, twofa.ErrBrowserNotTrusted, name)
+		assert.ErrorIs(t, err, browser.ErrUnknown, name)
+		assert.ErrorIs(t, err, browser.ErrNotTrusted, name)
 		assert.Zero(t, info, name)
 		assert.Equal(t, lookups+1, e.st.lookups.Load(), "%s: one lookup", name)
 		assert.NoError(t, ev(e, twofa.EventBrowserRefused), name)
@@ -530,8 +544,8 @@ func TestBrowserRefused(t *testing.T) {
 	for name, in := range malformed {
 		lookups := e.st.lookups.Load()
 		info, err := e.browsers.Check(ctx, "alice", in)
-		assert.ErrorIs(t, err, twofa.ErrMalformedToken, name)
-		assert.ErrorIs(t, err, twofa.ErrBrowserNotTrusted, name)
+		assert.ErrorIs(t, err, browser.ErrMalformedToken, name)
+		assert.ErrorIs(t, err, browser.ErrNotTrusted, name)
 		assert.Zero(t, info, name)
 		assert.Equal(t, lookups, e.st.lookups.Load(), "%s: nothing looked up", name)
 		assert.NoError(t, ev(e, twofa.EventBrowserRefused), name)
@@ -558,12 +572,12 @@ func brTokenWithSymbols() string {
 
 func TestBrowserErrors(t *testing.T) {
 	t.Parallel()
-	for _, err := range []error{twofa.ErrMalformedToken, twofa.ErrBrowserUnknown, twofa.ErrBrowserExpired, twofa.ErrBrowserRevoked} {
-		assert.ErrorIs(t, err, twofa.ErrBrowserNotTrusted)
+	for _, err := range []error{browser.ErrMalformedToken, browser.ErrUnknown, browser.ErrExpired, browser.ErrRevoked} {
+		assert.ErrorIs(t, err, browser.ErrNotTrusted)
 		assert.True(t, strings.HasPrefix(err.Error(), "twofa: browser not trusted: "), err.Error())
 	}
-	assert.NotErrorIs(t, twofa.ErrBrowserRevoked, twofa.ErrBrowserExpired)
-	assert.NotErrorIs(t, twofa.ErrBrowserUnknown, twofa.ErrMalformedToken)
+	assert.NotErrorIs(t, browser.ErrRevoked, browser.ErrExpired)
+	assert.NotErrorIs(t, browser.ErrUnknown, browser.ErrMalformedToken)
 }
 
 // TestBrowserTwoFactorOff: revoking the last confirmed device revokes every
@@ -594,7 +608,7 @@ func TestBrowserTwoFactorOff(t *testing.T) {
 	}, e.Events.Events()[before:])
 	for _, tok := range []string{tokA, tokB} {
 		_, err := e.browsers.Check(ctx, "alice", tok)
-		assert.ErrorIs(t, err, twofa.ErrBrowserRevoked)
+		assert.ErrorIs(t, err, browser.ErrRevoked)
 	}
 	_, err := e.browsers.Check(ctx, "bob", tokBob)
 	assert.NoError(t, err)
@@ -604,7 +618,7 @@ func TestBrowserTwoFactorOff(t *testing.T) {
 	// Turning two-factor on again does not bring the old browsers back.
 	e.EnrollTOTP("alice")
 	_, err = e.browsers.Check(ctx, "alice", tokA)
-	assert.ErrorIs(t, err, twofa.ErrBrowserRevoked)
+	assert.ErrorIs(t, err, browser.ErrRevoked)
 }
 
 // TestBrowserTrustRacesTwoFactorOff: two-factor is turned off after Trust
@@ -661,7 +675,7 @@ func TestBrowserPasswordChanged(t *testing.T) {
 	require.NoError(t, e.TwoFA.PasswordChanged(ctx, "alice"))
 	for _, tok := range []string{tok1, tok2} {
 		info, err := e.browsers.Check(ctx, "alice", tok)
-		assert.ErrorIs(t, err, twofa.ErrBrowserRevoked)
+		assert.ErrorIs(t, err, browser.ErrRevoked)
 		assert.Equal(t, e.Clock.Now(), info.RevokedAt)
 	}
 	_, err := e.browsers.Check(ctx, "bob", bobTok)
@@ -682,15 +696,15 @@ func TestBrowserPasswordChanged(t *testing.T) {
 	assert.NoError(t, err)
 	require.NoError(t, e.TwoFA.PasswordChanged(ctx, "alice"))
 	_, err = e.browsers.Check(ctx, "alice", tok)
-	assert.ErrorIs(t, err, twofa.ErrBrowserRevoked)
+	assert.ErrorIs(t, err, browser.ErrRevoked)
 }
 
 // TestBrowserConcurrent runs Check, Revoke, RevokeAll, List and Trust at
-// once (run with -race). A Check returns nil or ErrBrowserRevoked, and once
-// the revocation has returned, only ErrBrowserRevoked.
+// once (run with -race). A Check returns nil or ErrRevoked, and once
+// the revocation has returned, only ErrRevoked.
 func TestBrowserConcurrent(t *testing.T) {
 	t.Parallel()
-	e := newBrEnv(t, func(c *twofa.Config) { c.Browsers.Max = 5 })
+	e := newBrEnv(t, func(_ *twofa.Config, b *browser.Config) { b.Max = 5 })
 	ctx := context.Background()
 	e.EnrollTOTP("alice")
 	tok, info := e.trust(t, "alice", "Firefox")
@@ -715,7 +729,7 @@ func TestBrowserConcurrent(t *testing.T) {
 				switch {
 				case err == nil && !after:
 					ok.Add(1)
-				case assert.ErrorIs(t, err, twofa.ErrBrowserRevoked):
+				case assert.ErrorIs(t, err, browser.ErrRevoked):
 					refused.Add(1)
 				}
 			}
@@ -725,10 +739,10 @@ func TestBrowserConcurrent(t *testing.T) {
 	assert.Equal(t, int32(52), ok.Load()+refused.Load())
 	assert.Equal(t, 1, e.Events.Count(twofa.EventBrowserRevoked), "one Revoke succeeded")
 	_, err := e.browsers.Check(ctx, "alice", tok)
-	assert.ErrorIs(t, err, twofa.ErrBrowserRevoked)
+	assert.ErrorIs(t, err, browser.ErrRevoked)
 
 	// Concurrent Trust calls keep the limit.
-	e2 := newBrEnv(t, func(c *twofa.Config) { c.Browsers.Max = 5 })
+	e2 := newBrEnv(t, func(_ *twofa.Config, b *browser.Config) { b.Max = 5 })
 	e2.EnrollTOTP("bob")
 	toks := make([]string, 40)
 	for i := range toks {
@@ -752,7 +766,7 @@ func TestBrowserConcurrent(t *testing.T) {
 	assert.Equal(t, 5, valid)
 }
 
-// TestBrowserNoTokenLeak: the token appears in no error, event, BrowserInfo
+// TestBrowserNoTokenLeak: the token appears in no error, event, Info
 // or List output, however formatted; nor does its digest.
 func TestBrowserNoTokenLeak(t *testing.T) {
 	t.Parallel()
@@ -780,7 +794,7 @@ func TestBrowserNoTokenLeak(t *testing.T) {
 	require.NoError(t, e.browsers.Revoke(ctx, "alice", info.ID))
 	got, err := e.browsers.Check(ctx, "alice", tok)
 	add(got, err)
-	e.Clock.Advance(twofa.DefaultBrowserTTL)
+	e.Clock.Advance(browser.DefaultTTL)
 	_, err = e.browsers.Check(ctx, "alice", tok)
 	add(err)
 	for _, ev := range e.Events.Events() {
@@ -805,7 +819,7 @@ func TestBrowserWrongRecord(t *testing.T) {
 	e.trust(t, "alice", "Firefox")
 	e.st.anyDigest = true
 	_, err := e.browsers.Check(t.Context(), "alice", brRandomToken())
-	assert.ErrorIs(t, err, twofa.ErrBrowserUnknown)
+	assert.ErrorIs(t, err, browser.ErrUnknown)
 }
 
 // TestBrowserStoreErrors: a failing store is reported, wrapped, and no
@@ -819,7 +833,7 @@ func TestBrowserStoreErrors(t *testing.T) {
 	cancel()
 	_, err := e.browsers.Check(ctx, "alice", tok)
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.NotErrorIs(t, err, twofa.ErrBrowserNotTrusted, "a store failure decides nothing")
+	assert.NotErrorIs(t, err, browser.ErrNotTrusted, "a store failure decides nothing")
 	_, _, err = e.browsers.Trust(ctx, "alice", "x")
 	assert.ErrorIs(t, err, context.Canceled)
 	_, err = e.browsers.List(ctx, "alice")
@@ -834,14 +848,14 @@ func TestBrowserStoreErrors(t *testing.T) {
 // FuzzBrowserToken: Check never panics on any input; it accepts the issued
 // token only, reports ErrMalformedToken exactly for inputs that are not 43
 // characters of canonical unpadded base64url (decided here independently,
-// by decoding leniently and encoding back), and ErrBrowserUnknown for the
+// by decoding leniently and encoding back), and ErrUnknown for the
 // rest; no error holds the input.
 func FuzzBrowserToken(f *testing.F) {
-	requireSeedCorpus(f, "FuzzBrowserToken")
+	fuzzseed.Add(f, seedDir, "FuzzBrowserToken")
 	env := twofatest.New(f)
 	cfg := env.Config
 	cfg.Events = nil // fuzzing would fill the recorder
-	b, err := newBrowsers(cfg)
+	b, err := newBrowsers(cfg, browser.Config{})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -860,12 +874,12 @@ func FuzzBrowserToken(f *testing.F) {
 			return
 		}
 		raw, derr := base64.RawURLEncoding.DecodeString(in)
-		wellFormed := len(in) == twofa.BrowserTokenLen && derr == nil && len(raw) == 32 &&
+		wellFormed := len(in) == browser.TokenLen && derr == nil && len(raw) == 32 &&
 			base64.RawURLEncoding.EncodeToString(raw) == in
 		switch {
-		case wellFormed && err != twofa.ErrBrowserUnknown:
-			t.Fatalf("Check(%q) = %v, want ErrBrowserUnknown", in, err)
-		case !wellFormed && err != twofa.ErrMalformedToken:
+		case wellFormed && err != browser.ErrUnknown:
+			t.Fatalf("Check(%q) = %v, want ErrUnknown", in, err)
+		case !wellFormed && err != browser.ErrMalformedToken:
 			t.Fatalf("Check(%q) = %v, want ErrMalformedToken", in, err)
 		}
 		if len(in) >= 4 && strings.Contains(err.Error(), in) {

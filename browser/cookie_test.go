@@ -1,4 +1,4 @@
-package twofa_test
+package browser_test
 
 import (
 	"io"
@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
@@ -29,9 +29,9 @@ func setCookieHeader(t *testing.T, rec *httptest.ResponseRecorder) []string {
 func TestSetBrowserCookie(t *testing.T) {
 	t.Parallel()
 	tok := brRandomToken()
-	info := twofa.BrowserInfo{CreatedAt: twofatest.Start, ExpiresAt: twofatest.Start.Add(twofa.DefaultBrowserTTL)}
+	info := browser.Info{CreatedAt: twofatest.Start, ExpiresAt: twofatest.Start.Add(browser.DefaultTTL)}
 	rec := httptest.NewRecorder()
-	require.NoError(t, twofa.SetBrowserCookie(rec, tok, info))
+	require.NoError(t, browser.SetCookie(rec, tok, info))
 
 	parts := setCookieHeader(t, rec)
 	assert.Equal(t, "__Host-twofa_browser="+tok, parts[0])
@@ -41,7 +41,7 @@ func TestSetBrowserCookie(t *testing.T) {
 	// The same through the standard parser.
 	c, err := http.ParseSetCookie(rec.Result().Header.Get("Set-Cookie"))
 	require.NoError(t, err)
-	assert.Equal(t, twofa.DefaultBrowserCookieName, c.Name)
+	assert.Equal(t, browser.DefaultCookieName, c.Name)
 	assert.Equal(t, tok, c.Value)
 	assert.Equal(t, "/", c.Path)
 	assert.Empty(t, c.Domain)
@@ -50,45 +50,45 @@ func TestSetBrowserCookie(t *testing.T) {
 	assert.True(t, c.HttpOnly)
 	assert.Equal(t, http.SameSiteLaxMode, c.SameSite)
 	assert.True(t, c.Expires.IsZero())
-	assert.True(t, strings.HasPrefix(twofa.DefaultBrowserCookieName, "__Host-"))
+	assert.True(t, strings.HasPrefix(browser.DefaultCookieName, "__Host-"))
 }
 
 func TestBrowserCookieMaxAge(t *testing.T) {
 	t.Parallel()
 	for ttl, want := range map[time.Duration]string{
-		time.Second:                     "Max-Age=1",
-		1500 * time.Millisecond:         "Max-Age=1", // rounded down: the cookie never outlives the trust
-		90 * time.Minute:                "Max-Age=5400",
-		twofa.MaxBrowserTTL:             "Max-Age=34560000",
-		twofa.MaxBrowserTTL - time.Hour: "Max-Age=34556400",
+		time.Second:                "Max-Age=1",
+		1500 * time.Millisecond:    "Max-Age=1", // rounded down: the cookie never outlives the trust
+		90 * time.Minute:           "Max-Age=5400",
+		browser.MaxTTL:             "Max-Age=34560000",
+		browser.MaxTTL - time.Hour: "Max-Age=34556400",
 	} {
 		rec := httptest.NewRecorder()
-		info := twofa.BrowserInfo{CreatedAt: twofatest.Start, ExpiresAt: twofatest.Start.Add(ttl)}
-		require.NoError(t, twofa.SetBrowserCookie(rec, brRandomToken(), info))
+		info := browser.Info{CreatedAt: twofatest.Start, ExpiresAt: twofatest.Start.Add(ttl)}
+		require.NoError(t, browser.SetCookie(rec, brRandomToken(), info))
 		assert.Contains(t, setCookieHeader(t, rec), want, "TTL %v", ttl)
 	}
 }
 
 func TestBrowserCookieRefused(t *testing.T) {
 	t.Parallel()
-	good := twofa.BrowserInfo{CreatedAt: twofatest.Start, ExpiresAt: twofatest.Start.Add(time.Hour)}
+	good := browser.Info{CreatedAt: twofatest.Start, ExpiresAt: twofatest.Start.Add(time.Hour)}
 	tok := brRandomToken()
 	for name, c := range map[string]struct {
-		cookie twofa.BrowserCookie
+		cookie browser.Cookie
 		token  string
-		info   twofa.BrowserInfo
+		info   browser.Info
 	}{
-		"malformed token":    {twofa.BrowserCookie{}, tok[:42], good},
-		"token with ;":       {twofa.BrowserCookie{}, tok[:42] + ";", good},
-		"empty token":        {twofa.BrowserCookie{}, "", good},
-		"zero info":          {twofa.BrowserCookie{}, tok, twofa.BrowserInfo{}},
-		"expires before":     {twofa.BrowserCookie{}, tok, twofa.BrowserInfo{CreatedAt: good.ExpiresAt, ExpiresAt: good.CreatedAt}},
-		"under a second":     {twofa.BrowserCookie{}, tok, twofa.BrowserInfo{CreatedAt: good.CreatedAt, ExpiresAt: good.CreatedAt.Add(time.Second - 1)}},
-		"name with a space":  {twofa.BrowserCookie{Name: "my cookie"}, tok, good},
-		"name with =":        {twofa.BrowserCookie{Name: "a=b"}, tok, good},
-		"name with newline":  {twofa.BrowserCookie{Name: "a\nSet-Cookie: x"}, tok, good},
-		"name with unicode":  {twofa.BrowserCookie{Name: "naïve"}, tok, good},
-		"name with a ; only": {twofa.BrowserCookie{Name: ";"}, tok, good},
+		"malformed token":    {browser.Cookie{}, tok[:42], good},
+		"token with ;":       {browser.Cookie{}, tok[:42] + ";", good},
+		"empty token":        {browser.Cookie{}, "", good},
+		"zero info":          {browser.Cookie{}, tok, browser.Info{}},
+		"expires before":     {browser.Cookie{}, tok, browser.Info{CreatedAt: good.ExpiresAt, ExpiresAt: good.CreatedAt}},
+		"under a second":     {browser.Cookie{}, tok, browser.Info{CreatedAt: good.CreatedAt, ExpiresAt: good.CreatedAt.Add(time.Second - 1)}},
+		"name with a space":  {browser.Cookie{Name: "my cookie"}, tok, good},
+		"name with =":        {browser.Cookie{Name: "a=b"}, tok, good},
+		"name with newline":  {browser.Cookie{Name: "a\nSet-Cookie: x"}, tok, good},
+		"name with unicode":  {browser.Cookie{Name: "naïve"}, tok, good},
+		"name with a ; only": {browser.Cookie{Name: ";"}, tok, good},
 	} {
 		rec := httptest.NewRecorder()
 		err := c.cookie.Set(rec, c.token, c.info)
@@ -99,27 +99,27 @@ func TestBrowserCookieRefused(t *testing.T) {
 		}
 	}
 	rec := httptest.NewRecorder()
-	assert.Error(t, twofa.BrowserCookie{Name: "bad name"}.Clear(rec))
+	assert.Error(t, browser.Cookie{Name: "bad name"}.Clear(rec))
 	assert.Empty(t, rec.Result().Header.Values("Set-Cookie"))
 }
 
 func TestBrowserCookieName(t *testing.T) {
 	t.Parallel()
-	c := twofa.BrowserCookie{Name: "remember_2fa"}
+	c := browser.Cookie{Name: "remember_2fa"}
 	tok := brRandomToken()
 	rec := httptest.NewRecorder()
-	require.NoError(t, c.Set(rec, tok, twofa.BrowserInfo{CreatedAt: twofatest.Start, ExpiresAt: twofatest.Start.Add(time.Hour)}))
+	require.NoError(t, c.Set(rec, tok, browser.Info{CreatedAt: twofatest.Start, ExpiresAt: twofatest.Start.Add(time.Hour)}))
 	parts := setCookieHeader(t, rec)
 	assert.Equal(t, "remember_2fa="+tok, parts[0])
 	assert.ElementsMatch(t, []string{"Path=/", "Max-Age=3600", "HttpOnly", "Secure", "SameSite=Lax"}, parts[1:])
 
 	r := httptest.NewRequest(http.MethodGet, "https://example.com/login", nil)
-	r.AddCookie(&http.Cookie{Name: twofa.DefaultBrowserCookieName, Value: "other"})
+	r.AddCookie(&http.Cookie{Name: browser.DefaultCookieName, Value: "other"})
 	r.AddCookie(&http.Cookie{Name: "remember_2fa", Value: tok})
 	got, ok := c.Token(r)
 	assert.True(t, ok)
 	assert.Equal(t, tok, got)
-	got, ok = twofa.BrowserToken(r)
+	got, ok = browser.Token(r)
 	assert.True(t, ok)
 	assert.Equal(t, "other", got, "the default name reads the default cookie")
 }
@@ -145,7 +145,7 @@ func TestBrowserToken(t *testing.T) {
 		if c.header != "" {
 			r.Header.Set("Cookie", c.header)
 		}
-		got, ok := twofa.BrowserToken(r)
+		got, ok := browser.Token(r)
 		assert.Equal(t, c.ok, ok, name)
 		assert.Equal(t, c.want, got, name)
 	}
@@ -154,7 +154,7 @@ func TestBrowserToken(t *testing.T) {
 func TestClearBrowserCookie(t *testing.T) {
 	t.Parallel()
 	rec := httptest.NewRecorder()
-	twofa.ClearBrowserCookie(rec)
+	browser.ClearCookie(rec)
 	parts := setCookieHeader(t, rec)
 	assert.Equal(t, "__Host-twofa_browser=", parts[0])
 	assert.ElementsMatch(t, []string{"Path=/", "Max-Age=0", "HttpOnly", "Secure", "SameSite=Lax"}, parts[1:],
@@ -164,13 +164,13 @@ func TestClearBrowserCookie(t *testing.T) {
 	assert.Equal(t, -1, c.MaxAge, "Max-Age=0 parses as delete now")
 
 	rec = httptest.NewRecorder()
-	require.NoError(t, twofa.BrowserCookie{Name: "remember_2fa"}.Clear(rec))
+	require.NoError(t, browser.Cookie{Name: "remember_2fa"}.Clear(rec))
 	assert.Equal(t, "remember_2fa=", setCookieHeader(t, rec)[0])
 }
 
 // TestBrowserCookieRoundTrip runs a real HTTPS server and a client with a
 // cookie jar: the cookie Trust's response sets comes back on the next
-// request, and Check accepts it; after ClearBrowserCookie it is gone.
+// request, and Check accepts it; after ClearCookie it is gone.
 func TestBrowserCookieRoundTrip(t *testing.T) {
 	t.Parallel()
 	e := newBrEnv(t, nil)
@@ -179,14 +179,14 @@ func TestBrowserCookieRoundTrip(t *testing.T) {
 	mux.HandleFunc("POST /trust", func(w http.ResponseWriter, r *http.Request) {
 		tok, info, err := e.browsers.Trust(r.Context(), "alice", "test client")
 		if err == nil {
-			err = twofa.SetBrowserCookie(w, tok, info)
+			err = browser.SetCookie(w, tok, info)
 		}
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 		}
 	})
 	mux.HandleFunc("GET /check", func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := twofa.BrowserToken(r)
+		tok, ok := browser.Token(r)
 		if !ok {
 			io.WriteString(w, "no cookie")
 			return
@@ -198,7 +198,7 @@ func TestBrowserCookieRoundTrip(t *testing.T) {
 		io.WriteString(w, "trusted")
 	})
 	mux.HandleFunc("POST /forget", func(w http.ResponseWriter, r *http.Request) {
-		twofa.ClearBrowserCookie(w)
+		browser.ClearCookie(w)
 	})
 	srv := httptest.NewTLSServer(mux)
 	defer srv.Close()
