@@ -887,3 +887,39 @@ func FuzzBrowserToken(f *testing.F) {
 		}
 	})
 }
+
+// onlyTwofaStore is a twofa.Store that is not a browser.Store.
+type onlyTwofaStore struct{ twofa.Store }
+
+// TestNewStore: New needs an installation, takes the installation's store
+// when Config.Store is nil and it is a browser.Store, and refuses one that
+// is not; Config reports the resolved settings.
+func TestNewStore(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	_, err := browser.New(nil, browser.Config{})
+	assert.ErrorIs(t, err, twofa.ErrConfig)
+
+	b, err := browser.New(env.TwoFA, browser.Config{})
+	require.NoError(t, err)
+	assert.Equal(t, browser.Config{Store: env.Store, TTL: browser.DefaultTTL, Max: browser.DefaultMax}, b.Config())
+
+	cfg := env.Config
+	cfg.Store = onlyTwofaStore{env.Store}
+	tf, err := twofa.New(cfg)
+	require.NoError(t, err)
+	_, err = browser.New(tf, browser.Config{})
+	assert.ErrorIs(t, err, twofa.ErrConfig, "the installation's store keeps no browsers")
+	b, err = browser.New(tf, browser.Config{Store: env.Store, TTL: time.Hour, Max: 2})
+	require.NoError(t, err)
+	assert.Equal(t, browser.Config{Store: env.Store, TTL: time.Hour, Max: 2}, b.Config())
+
+	// The browsers live in their own store, and the installation still
+	// revokes them.
+	env.EnrollTOTP("alice")
+	tok, _, err := b.Trust(t.Context(), "alice", "x")
+	require.NoError(t, err)
+	require.NoError(t, tf.PasswordChanged(t.Context(), "alice"))
+	_, err = b.Check(t.Context(), "alice", tok)
+	assert.ErrorIs(t, err, browser.ErrRevoked)
+}
