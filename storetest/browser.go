@@ -19,10 +19,10 @@ import (
 // [twofa.Store]; the stores may share one database. Subtests are named
 // "BrowserStore/<method>/<case>".
 //
-// Where the comments in package twofa leave a choice, the suite expects,
+// Where the comments in package browser leave a choice, the suite expects,
 // beyond what Run's documentation lists:
 //
-//   - A Browser's times come back Equal to the nanosecond, and a zero
+//   - A Record's times come back Equal to the nanosecond, and a zero
 //     RevokedAt or LastUsedAt as the zero Time.
 //   - Browser IDs and digests are unique within an account; another
 //     account may hold the same ones.

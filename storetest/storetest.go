@@ -74,6 +74,10 @@ import (
 // method and the case, such as "DeviceStore/AdvanceCounter/Concurrent", so
 // that -run can select them; every method has a "Cancelled" case, so
 // -run '///Cancelled' selects the cancelled-context checks of all of them.
+// When the store also implements browser.Store (package browser's trusted
+// browsers, not part of twofa.Store), Run runs its part too, as
+// "BrowserStore/..."; otherwise those subtests skip. RunBrowsers runs that
+// part alone.
 // Run fails the test at once if newStore is nil or returns a nil Store.
 func Run(t *testing.T, newStore func(t *testing.T) twofa.Store) {
 	t.Helper()

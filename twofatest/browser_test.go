@@ -41,3 +41,24 @@ func TestTrustBrowser(t *testing.T) {
 	_, err = b.Check(context.Background(), "alice", got)
 	assert.NoError(t, err)
 }
+
+// TestReconfigureBrowsers: Reconfigure rebuilds Browsers on the new
+// installation and attaches it, so the new installation's lifecycle
+// revokes them: here Phones.Remove of the last trusted number with
+// OutOfBand on (EnableOutOfBand reconfigures).
+func TestReconfigureBrowsers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := twofatest.New(t)
+	old := env.Browsers
+	env.EnableOutOfBand()
+	require.NotNil(t, env.Browsers)
+	assert.NotSame(t, old, env.Browsers)
+
+	pid := env.TrustPhone("alice", twofa.PhoneNumber{E164: "+14155550142", CountryCode: 1})
+	tok := env.TrustBrowser("alice", "test browser")
+	require.NoError(t, env.Phones.Remove(ctx, "alice", pid))
+	_, err := env.Browsers.Check(ctx, "alice", tok)
+	assert.ErrorIs(t, err, browser.ErrRevoked, "two-factor turned off with the last number")
+	assert.Equal(t, 1, env.Events.Count(twofa.EventBrowsersRevoked))
+}
