@@ -171,12 +171,8 @@ func TestAppPasswordDistribution(t *testing.T) {
 			require.NoError(t, err)
 		}
 		pw, _ := f.create(t, "alice", fmt.Sprint("client ", i))
-		if !apFormat.MatchString(pw) {
-			t.Fatalf("password %q is not abcd-efgh-ijkl-mnop", pw)
-		}
-		if seen[pw] {
-			t.Fatalf("password %q issued twice", pw)
-		}
+		require.Regexp(t, apFormat, pw, "password %q is not abcd-efgh-ijkl-mnop", pw)
+		require.False(t, seen[pw], "password %q issued twice", pw)
 		seen[pw] = true
 		flat := apFlat(pw)
 		for j := range letters {

@@ -1087,7 +1087,7 @@ func TestConfirmParallelGuessesStaleReads(t *testing.T) {
 		case errors.Is(err, twofa.ErrEnrollmentExpired):
 			expired++
 		default:
-			t.Errorf("wrong code: %v", err)
+			assert.Failf(t, "unexpected error", "wrong code: %v", err)
 		}
 	}
 	assert.Equal(t, twofa.DefaultConfirmAttempts-1, invalid, "wrong codes evaluated and refused")
@@ -1159,10 +1159,8 @@ func TestConfirmBurstEvaluatesAtMostTheLimit(t *testing.T) {
 		assert.Zero(t, confirmed)
 	}
 	for i, err := range errs {
-		if i != 100 && err != nil && !errors.Is(err, twofa.ErrInvalidCode) && !errors.Is(err, twofa.ErrEnrollmentExpired) &&
-			!errors.Is(err, twofa.ErrNotFound) && !errors.Is(err, twofa.ErrAlreadyConfirmed) {
-			t.Errorf("code %d: %v", i, err)
-		}
+		assert.False(t, i != 100 && err != nil && !errors.Is(err, twofa.ErrInvalidCode) && !errors.Is(err, twofa.ErrEnrollmentExpired) &&
+			!errors.Is(err, twofa.ErrNotFound) && !errors.Is(err, twofa.ErrAlreadyConfirmed), "code %d: %v", i, err)
 	}
 }
 

@@ -412,7 +412,7 @@ func TestRecoveryThrottleConcurrent(t *testing.T) {
 			case errors.Is(err, twofa.ErrThrottled):
 				refused.Add(1)
 			default:
-				t.Errorf("Verify: %v", err)
+				assert.Failf(t, "unexpected error", "Verify: %v", err)
 			}
 		}()
 	}
@@ -476,9 +476,7 @@ func TestRecoveryDistribution(t *testing.T) {
 	var byPosition [symbols][32]int
 	for range sets {
 		for _, c := range rcGenerate(t, env, "alice") {
-			if !rcFormat.MatchString(c) {
-				t.Fatalf("code %q is not xxxxx-xxxxx", c)
-			}
+			require.Regexp(t, rcFormat, c, "code %q is not xxxxx-xxxxx", c)
 			flat := c[:5] + c[6:]
 			for i := range symbols {
 				k := strings.IndexByte(rcAlphabet, flat[i])

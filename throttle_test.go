@@ -91,7 +91,7 @@ func guessingYear(t *testing.T, owner bool) (evaluated []time.Time, ownerRefused
 			}
 			env.Clock.Set(wake)
 		default:
-			t.Fatalf("attacker's guess: %v", err)
+			require.Failf(t, "unexpected error", "attacker's guess: %v", err)
 		}
 	}
 	return evaluated, ownerRefused, env

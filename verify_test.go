@@ -215,7 +215,7 @@ func TestThrottleSimulation(t *testing.T) {
 		case errors.Is(err, twofa.ErrInvalidCode):
 			evaluated++
 		default:
-			t.Fatalf("unexpected result %v", err)
+			require.Failf(t, "unexpected result", "%v", err)
 		}
 	}
 	const window = 2*twofa.DefaultSkew + 1
