@@ -22,7 +22,6 @@ import (
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/internal/stats"
 	"github.com/twofa-go/twofa/keyring"
-	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
@@ -33,140 +32,11 @@ var apFormat = regexp.MustCompile(`^[a-z]{4}-[a-z]{4}-[a-z]{4}-[a-z]{4}$`)
 // that a random one equals it is 26^-16).
 const apWrong = "zzzz-zzzz-zzzz-zzzz"
 
-// apStore wraps a memstore: it counts calls by method name, records every
-// byte string handed to the app-password and throttle methods, and fails
-// the methods given an error with setFail. Embedding *memstore.Store keeps
-// its other methods (trusted browsers included).
-type apStore struct {
-	*memstore.Store
-	mu    sync.Mutex
-	calls map[string]int
-	seen  [][]byte
-	fail  map[string]error
-}
-
-func (s *apStore) call(name string, bs ...[]byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.calls == nil {
-		s.calls = map[string]int{}
-	}
-	s.calls[name]++
-	for _, b := range bs {
-		s.seen = append(s.seen, bytes.Clone(b))
-	}
-	return s.fail[name]
-}
-
-// tally counts a call under name without recording or failing it.
-func (s *apStore) tally(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.calls == nil {
-		s.calls = map[string]int{}
-	}
-	s.calls[name]++
-}
-
-func (s *apStore) setFail(name string, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail == nil {
-		s.fail = map[string]error{}
-	}
-	s.fail[name] = err
-}
-
-func (s *apStore) count(name string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[name]
-}
-
-func (s *apStore) Seen() [][]byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([][]byte(nil), s.seen...)
-}
-
-func (s *apStore) Devices(ctx context.Context, account string) ([]twofa.Device, error) {
-	if err := s.call("Devices", []byte(account)); err != nil {
-		return nil, err
-	}
-	return s.Store.Devices(ctx, account)
-}
-
-func (s *apStore) InsertAppPassword(ctx context.Context, p twofa.AppPassword, limit int) error {
-	if err := s.call("InsertAppPassword", []byte(p.ID), []byte(p.Account), []byte(p.Label), p.Digest); err != nil {
-		return err
-	}
-	return s.Store.InsertAppPassword(ctx, p, limit)
-}
-
-func (s *apStore) AppPasswordByDigest(ctx context.Context, account string, digest []byte) (twofa.AppPassword, error) {
-	if err := s.call("AppPasswordByDigest", []byte(account), digest); err != nil {
-		return twofa.AppPassword{}, err
-	}
-	return s.Store.AppPasswordByDigest(ctx, account, digest)
-}
-
-func (s *apStore) AppPasswords(ctx context.Context, account string) ([]twofa.AppPassword, error) {
-	if err := s.call("AppPasswords", []byte(account)); err != nil {
-		return nil, err
-	}
-	return s.Store.AppPasswords(ctx, account)
-}
-
-func (s *apStore) TouchAppPassword(ctx context.Context, account, id string, at time.Time) error {
-	if err := s.call("TouchAppPassword", []byte(account), []byte(id)); err != nil {
-		return err
-	}
-	return s.Store.TouchAppPassword(ctx, account, id, at)
-}
-
-func (s *apStore) DeleteAppPassword(ctx context.Context, account, id string) error {
-	if err := s.call("DeleteAppPassword", []byte(account), []byte(id)); err != nil {
-		return err
-	}
-	return s.Store.DeleteAppPassword(ctx, account, id)
-}
-
-func (s *apStore) DeleteAppPasswords(ctx context.Context, account string) (int, error) {
-	if err := s.call("DeleteAppPasswords", []byte(account)); err != nil {
-		return 0, err
-	}
-	return s.Store.DeleteAppPasswords(ctx, account)
-}
-
-func (s *apStore) Throttle(ctx context.Context, account, scope string) (twofa.ThrottleState, error) {
-	s.tally("Throttle:" + scope)
-	if err := s.call("Throttle", []byte(account), []byte(scope)); err != nil {
-		return twofa.ThrottleState{}, err
-	}
-	return s.Store.Throttle(ctx, account, scope)
-}
-
-func (s *apStore) ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
-	s.tally("ReserveAttempt:" + scope)
-	if err := s.call("ReserveAttempt", []byte(account), []byte(scope)); err != nil {
-		return twofa.ThrottleState{}, false, err
-	}
-	return s.Store.ReserveAttempt(ctx, account, scope, now, p)
-}
-
-func (s *apStore) ResetThrottle(ctx context.Context, account, scope string) error {
-	s.tally("ResetThrottle:" + scope)
-	if err := s.call("ResetThrottle", []byte(account), []byte(scope)); err != nil {
-		return err
-	}
-	return s.Store.ResetThrottle(ctx, account, scope)
-}
-
-// apFixture is a twofatest environment whose managers use an apStore,
+// apFixture is a twofatest environment whose managers use a faultStore,
 // and an AppPasswords manager on the same Config.
 type apFixture struct {
 	env *twofatest.Env
-	st  *apStore
+	st  *faultStore
 	ap  *twofa.AppPasswords
 }
 
@@ -175,7 +45,7 @@ type apFixture struct {
 func apSetup(t testing.TB, change func(*twofa.Config)) *apFixture {
 	t.Helper()
 	env := twofatest.New(t)
-	st := &apStore{Store: env.Store}
+	st := newFaultStore(env.Store)
 	devWithConfig(t, env, func(c *twofa.Config) {
 		c.Store = st
 		if change != nil {
@@ -301,12 +171,8 @@ func TestAppPasswordDistribution(t *testing.T) {
 			require.NoError(t, err)
 		}
 		pw, _ := f.create(t, "alice", fmt.Sprint("client ", i))
-		if !apFormat.MatchString(pw) {
-			t.Fatalf("password %q is not abcd-efgh-ijkl-mnop", pw)
-		}
-		if seen[pw] {
-			t.Fatalf("password %q issued twice", pw)
-		}
+		require.Regexp(t, apFormat, pw, "password %q is not abcd-efgh-ijkl-mnop", pw)
+		require.False(t, seen[pw], "password %q issued twice", pw)
 		seen[pw] = true
 		flat := apFlat(pw)
 		for j := range letters {
@@ -1183,14 +1049,14 @@ func TestAppPasswordStoreErrors(t *testing.T) {
 	}
 	t.Run("Create/Devices", func(t *testing.T) {
 		f, _, _ := setup(t)
-		f.st.setFail("Devices", errAPFault)
+		f.st.fail("Devices", errAPFault)
 		mark := f.nEvents()
 		_, _, err := f.ap.Create(t.Context(), "alice", "Calendar")
 		check(t, f, mark, err)
 	})
 	t.Run("Create/InsertAppPassword", func(t *testing.T) {
 		f, _, _ := setup(t)
-		f.st.setFail("InsertAppPassword", errAPFault)
+		f.st.fail("InsertAppPassword", errAPFault)
 		mark := f.nEvents()
 		pw, _, err := f.ap.Create(t.Context(), "alice", "Calendar")
 		check(t, f, mark, err)
@@ -1198,14 +1064,14 @@ func TestAppPasswordStoreErrors(t *testing.T) {
 	})
 	t.Run("Verify/Throttle", func(t *testing.T) {
 		f, pw, _ := setup(t)
-		f.st.setFail("Throttle", errAPFault)
+		f.st.fail("Throttle", errAPFault)
 		mark := f.nEvents()
 		_, err := f.verify(t, "alice", pw)
 		check(t, f, mark, err)
 	})
 	t.Run("Verify/AppPasswordByDigest", func(t *testing.T) {
 		f, pw, _ := setup(t)
-		f.st.setFail("AppPasswordByDigest", errAPFault)
+		f.st.fail("AppPasswordByDigest", errAPFault)
 		mark := f.nEvents()
 		_, err := f.verify(t, "alice", pw)
 		check(t, f, mark, err)
@@ -1213,14 +1079,14 @@ func TestAppPasswordStoreErrors(t *testing.T) {
 	})
 	t.Run("Verify/ReserveAttempt", func(t *testing.T) {
 		f, _, _ := setup(t)
-		f.st.setFail("ReserveAttempt", errAPFault)
+		f.st.fail("ReserveAttempt", errAPFault)
 		mark := f.nEvents()
 		_, err := f.verify(t, "alice", apWrong)
 		check(t, f, mark, err)
 	})
 	t.Run("Verify/TouchAppPassword", func(t *testing.T) {
 		f, pw, _ := setup(t)
-		f.st.setFail("TouchAppPassword", errAPFault)
+		f.st.fail("TouchAppPassword", errAPFault)
 		mark := f.nEvents()
 		_, err := f.verify(t, "alice", pw)
 		check(t, f, mark, err)
@@ -1229,14 +1095,14 @@ func TestAppPasswordStoreErrors(t *testing.T) {
 		f, pw, _ := setup(t)
 		_, err := f.verify(t, "alice", apWrong)
 		require.ErrorIs(t, err, twofa.ErrInvalidAppPassword)
-		f.st.setFail("ResetThrottle", errAPFault)
+		f.st.fail("ResetThrottle", errAPFault)
 		mark := f.nEvents()
 		_, err = f.verify(t, "alice", pw)
 		check(t, f, mark, err)
 	})
 	t.Run("List", func(t *testing.T) {
 		f, _, _ := setup(t)
-		f.st.setFail("AppPasswords", errAPFault)
+		f.st.fail("AppPasswords", errAPFault)
 		mark := f.nEvents()
 		l, err := f.ap.List(t.Context(), "alice")
 		check(t, f, mark, err)
@@ -1244,16 +1110,16 @@ func TestAppPasswordStoreErrors(t *testing.T) {
 	})
 	t.Run("Revoke", func(t *testing.T) {
 		f, pw, info := setup(t)
-		f.st.setFail("DeleteAppPassword", errAPFault)
+		f.st.fail("DeleteAppPassword", errAPFault)
 		mark := f.nEvents()
 		check(t, f, mark, f.ap.Revoke(t.Context(), "alice", info.ID))
-		f.st.setFail("DeleteAppPassword", nil)
+		f.st.fail("DeleteAppPassword", nil)
 		_, err := f.verify(t, "alice", pw)
 		require.NoError(t, err)
 	})
 	t.Run("RevokeAll", func(t *testing.T) {
 		f, _, _ := setup(t)
-		f.st.setFail("DeleteAppPasswords", errAPFault)
+		f.st.fail("DeleteAppPasswords", errAPFault)
 		mark := f.nEvents()
 		n, err := f.ap.RevokeAll(t.Context(), "alice")
 		check(t, f, mark, err)
@@ -1261,7 +1127,7 @@ func TestAppPasswordStoreErrors(t *testing.T) {
 	})
 	t.Run("PasswordChanged", func(t *testing.T) {
 		f, _, _ := setup(t)
-		f.st.setFail("DeleteAppPasswords", errAPFault)
+		f.st.fail("DeleteAppPasswords", errAPFault)
 		mark := f.nEvents()
 		check(t, f, mark, f.env.TwoFA.PasswordChanged(t.Context(), "alice"))
 	})
@@ -1269,7 +1135,7 @@ func TestAppPasswordStoreErrors(t *testing.T) {
 		f, _, _ := setup(t)
 		devs := devList(t, f.env, "alice")
 		require.Len(t, devs, 1)
-		f.st.setFail("DeleteAppPasswords", errAPFault)
+		f.st.fail("DeleteAppPasswords", errAPFault)
 		err := f.env.Devices.Revoke(t.Context(), "alice", devs[0].ID)
 		require.ErrorIs(t, err, errAPFault, "revoking the last device reports that app passwords could not be revoked")
 		assert.Zero(t, f.env.Events.Count(twofa.EventAppPasswordsRevoked))

@@ -83,9 +83,7 @@ func TestChallengeCodeUniform(t *testing.T) {
 	const n = 200_000
 	ps := digitChiSquare(t, n, func() string {
 		c, err := newChallengeCode(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return c
 	})
 	for i, p := range ps {

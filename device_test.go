@@ -954,26 +954,20 @@ func TestDeviceInfoHasNoSecret(t *testing.T) {
 	assert.True(t, errors.Is(twofa.ErrTooManyDevices, twofa.ErrLimitReached))
 }
 
-// devRevokingStore revokes a device just before its sealed secret is
-// updated: a user revoking it while a Reseal job runs.
-type devRevokingStore struct {
-	*memstore.Store
-	victim string
-}
-
-func (s *devRevokingStore) UpdateSealed(ctx context.Context, account, id string, old, sealed []byte) (bool, error) {
-	if id == s.victim {
-		if _, _, err := s.Store.DeleteDevice(ctx, account, id); err != nil {
-			return false, err
-		}
-	}
-	return s.Store.UpdateSealed(ctx, account, id, old, sealed)
-}
-
 func TestResealConcurrentRevoke(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	store := &devRevokingStore{Store: memstore.New()}
+	// The victim is revoked just before its sealed secret is updated: a
+	// user revoking it while a Reseal job runs.
+	var victim string
+	store := newFaultStore(memstore.New())
+	store.Before("UpdateSealed", func(c faultCall) error {
+		if c.ID == victim {
+			_, _, err := store.Store.DeleteDevice(c.Ctx, c.Account, c.ID)
+			return err
+		}
+		return nil
+	})
 	clock := twofatest.NewClock(twofatest.Start)
 	digest, k1, k2 := devKeyringKey(0xd0), devKeyringKey(0x01), devKeyringKey(0x02)
 	ring1, err := keyring.New(1, map[keyring.KeyID][]byte{1: k1}, digest)
@@ -984,7 +978,7 @@ func TestResealConcurrentRevoke(t *testing.T) {
 	for range 3 {
 		devs = append(devs, twofatest.EnrollDevice(t, devices, clock, "alice", twofa.EnrollOptions{}))
 	}
-	store.victim = devs[1].ID
+	victim = devs[1].ID
 
 	ring12, err := keyring.New(2, map[keyring.KeyID][]byte{1: k1, 2: k2}, digest)
 	require.NoError(t, err)
@@ -1005,46 +999,37 @@ func TestResealConcurrentRevoke(t *testing.T) {
 	}
 }
 
-// devStaleStore makes the first n Device reads wait for one another, so
+// devAfter is the context key of a Confirm's channel to wait for.
+type devAfter struct{}
+
+// newDevStaleStore returns a fault store whose first n Device reads wait
+// for one another, so
 // that n concurrent Confirms all see the enrolment as it was before any of
 // them reserved a try (as when a burst of requests reaches a database at
 // once). A Confirm whose context carries a devAfter channel then waits for
 // it: it arrives with a stale read after the others. With keepPending,
 // discards are lost (a store that lags, or a failed delete), so that
 // nothing but the reservation stops later codes.
-type devStaleStore struct {
-	*memstore.Store
-	n           int32
-	reads       atomic.Int32
-	all         chan struct{}
-	keepPending bool
-}
 
-type devAfter struct{}
-
-func newDevStaleStore(s *memstore.Store, n int, keepPending bool) *devStaleStore {
-	return &devStaleStore{Store: s, n: int32(n), all: make(chan struct{}), keepPending: keepPending}
-}
-
-func (s *devStaleStore) Device(ctx context.Context, account, id string) (twofa.Device, error) {
-	d, err := s.Store.Device(ctx, account, id)
-	if r := s.reads.Add(1); r <= s.n {
-		if r == s.n {
-			close(s.all)
+func newDevStaleStore(s *memstore.Store, n int, keepPending bool) *faultStore {
+	var reads atomic.Int32
+	all := make(chan struct{})
+	fs := newFaultStore(s).After("Device", func(c faultCall) error {
+		if r := reads.Add(1); r <= int32(n) {
+			if r == int32(n) {
+				close(all)
+			}
+			<-all
+			if after, ok := c.Ctx.Value(devAfter{}).(chan struct{}); ok {
+				<-after
+			}
 		}
-		<-s.all
-		if after, ok := ctx.Value(devAfter{}).(chan struct{}); ok {
-			<-after
-		}
+		return c.Err
+	})
+	if keepPending {
+		fs.Before("DeletePendingDevice", func(faultCall) error { return errFaultSkip })
 	}
-	return d, err
-}
-
-func (s *devStaleStore) DeletePendingDevice(ctx context.Context, account, id string) (bool, error) {
-	if s.keepPending {
-		return false, nil
-	}
-	return s.Store.DeletePendingDevice(ctx, account, id)
+	return fs
 }
 
 // devConfirmBurst confirms e with the wrong codes in parallel and then,
@@ -1102,7 +1087,7 @@ func TestConfirmParallelGuessesStaleReads(t *testing.T) {
 		case errors.Is(err, twofa.ErrEnrollmentExpired):
 			expired++
 		default:
-			t.Errorf("wrong code: %v", err)
+			assert.Failf(t, "unexpected error", "wrong code: %v", err)
 		}
 	}
 	assert.Equal(t, twofa.DefaultConfirmAttempts-1, invalid, "wrong codes evaluated and refused")
@@ -1174,10 +1159,8 @@ func TestConfirmBurstEvaluatesAtMostTheLimit(t *testing.T) {
 		assert.Zero(t, confirmed)
 	}
 	for i, err := range errs {
-		if i != 100 && err != nil && !errors.Is(err, twofa.ErrInvalidCode) && !errors.Is(err, twofa.ErrEnrollmentExpired) &&
-			!errors.Is(err, twofa.ErrNotFound) && !errors.Is(err, twofa.ErrAlreadyConfirmed) {
-			t.Errorf("code %d: %v", i, err)
-		}
+		assert.False(t, i != 100 && err != nil && !errors.Is(err, twofa.ErrInvalidCode) && !errors.Is(err, twofa.ErrEnrollmentExpired) &&
+			!errors.Is(err, twofa.ErrNotFound) && !errors.Is(err, twofa.ErrAlreadyConfirmed), "code %d: %v", i, err)
 	}
 }
 
@@ -1207,23 +1190,6 @@ func TestRevokePendingKeepsRecoveryCodes(t *testing.T) {
 	assert.True(t, enabled)
 }
 
-// devConfirmingStore confirms the victim just before deleting it: a
-// Confirm that lands between a read of the device and its revocation.
-type devConfirmingStore struct {
-	*memstore.Store
-	victim string
-	at     time.Time
-}
-
-func (s *devConfirmingStore) DeleteDevice(ctx context.Context, account, id string) (twofa.Device, int, error) {
-	if id == s.victim {
-		if _, err := s.Store.ConfirmDevice(ctx, account, id, 1, 0, s.at, twofa.DefaultConfirmAttempts); err != nil {
-			return twofa.Device{}, 0, err
-		}
-	}
-	return s.Store.DeleteDevice(ctx, account, id)
-}
-
 // TestRevokeConfirmedMeanwhile: Revoke acts on the state the device had
 // when it was deleted. A device confirmed just before its revocation was
 // the last second factor: two-factor authentication goes off, recovery
@@ -1232,7 +1198,17 @@ func TestRevokeConfirmedMeanwhile(t *testing.T) {
 	t.Parallel()
 	env := twofatest.New(t)
 	ctx := t.Context()
-	store := &devConfirmingStore{Store: env.Store, at: env.Clock.Now()}
+	// The victim is confirmed just before it is deleted: a Confirm that
+	// lands between a read of the device and its revocation.
+	var victim string
+	at := env.Clock.Now()
+	store := newFaultStore(env.Store).Before("DeleteDevice", func(c faultCall) error {
+		if c.ID == victim {
+			_, err := env.Store.ConfirmDevice(c.Ctx, c.Account, c.ID, 1, 0, at, twofa.DefaultConfirmAttempts)
+			return err
+		}
+		return nil
+	})
 	cfg := env.Config
 	cfg.Store = store
 	devs, err := newDevices(cfg)
@@ -1240,7 +1216,7 @@ func TestRevokeConfirmedMeanwhile(t *testing.T) {
 	e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
 	// Codes in the store, as issued under the device confirmed meanwhile.
 	require.NoError(t, env.Store.ReplaceRecoveryCodes(ctx, "alice", [][]byte{[]byte("d1"), []byte("d2")}, env.Clock.Now()))
-	store.victim = e.Device.ID
+	victim = e.Device.ID
 
 	require.NoError(t, devs.Revoke(ctx, "alice", e.Device.ID))
 	left, err := env.Recovery.Remaining(ctx, "alice")

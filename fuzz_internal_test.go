@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/twofa-go/twofa/internal/fuzzseed"
 )
 
@@ -17,25 +19,16 @@ func FuzzRecoveryCode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		c, ok := canonicalRecoveryCode(s)
 		if !ok {
-			if c != "" {
-				t.Fatalf("refused %q but returned %q", s, c)
-			}
+			require.Empty(t, c, "refused %q but returned %q", s, c)
 			return
 		}
-		if len(c) != recoveryCodeLen {
-			t.Fatalf("%q: canonical form %q is not %d symbols", s, c, recoveryCodeLen)
-		}
+		require.Len(t, c, recoveryCodeLen, "%q: canonical form %q is not %d symbols", s, c, recoveryCodeLen)
 		for i := 0; i < len(c); i++ {
-			if !isRecoverySymbol(c[i]) {
-				t.Fatalf("%q: canonical form %q holds %q", s, c, c[i])
-			}
+			require.True(t, isRecoverySymbol(c[i]), "%q: canonical form %q holds %q", s, c, c[i])
 		}
-		if again, ok := canonicalRecoveryCode(c); !ok || again != c {
-			t.Fatalf("canonical form %q of %q does not read as itself: %q, %v", c, s, again, ok)
-		}
-		if len(s) > 32 {
-			t.Fatalf("accepted %d bytes", len(s))
-		}
+		again, ok := canonicalRecoveryCode(c)
+		require.True(t, ok && again == c, "canonical form %q of %q does not read as itself: %q, %v", c, s, again, ok)
+		require.LessOrEqual(t, len(s), 32, "accepted %d bytes", len(s))
 	})
 }
 
@@ -47,16 +40,13 @@ func FuzzAppPassword(f *testing.F) {
 			return
 		}
 		for _, c := range letters {
-			if c < 'a' || c > 'z' {
-				t.Fatalf("%q: normalised to %q", s, letters[:])
-			}
+			require.True(t, c >= 'a' && c <= 'z', "%q: normalised to %q", s, letters[:])
 		}
 		l := string(letters[:])
 		shown := l[0:4] + "-" + l[4:8] + "-" + l[8:12] + "-" + l[12:16]
 		for _, form := range []string{l, shown, strings.ToUpper(shown), " " + shown + "\n"} {
-			if again, ok := normalizeAppPassword(form); !ok || again != letters {
-				t.Fatalf("%q (from %q) normalises to %q, %v; want %q", form, s, again[:], ok, l)
-			}
+			again, ok := normalizeAppPassword(form)
+			require.True(t, ok && again == letters, "%q (from %q) normalises to %q, %v; want %q", form, s, again[:], ok, l)
 		}
 	})
 }
@@ -68,17 +58,12 @@ func FuzzChallengeCode(f *testing.F) {
 		if !ok {
 			return
 		}
-		if len(c) != ChallengeDigits {
-			t.Fatalf("%q: canonical form %q", s, c)
-		}
+		require.Len(t, c, ChallengeDigits, "%q: canonical form %q", s, c)
 		for i := 0; i < len(c); i++ {
-			if c[i] < '0' || c[i] > '9' {
-				t.Fatalf("%q: canonical form %q", s, c)
-			}
+			require.True(t, c[i] >= '0' && c[i] <= '9', "%q: canonical form %q", s, c)
 		}
-		if again, ok := canonicalChallengeCode(c); !ok || again != c {
-			t.Fatalf("canonical form %q of %q reads as %q, %v", c, s, again, ok)
-		}
+		again, ok := canonicalChallengeCode(c)
+		require.True(t, ok && again == c, "canonical form %q of %q reads as %q, %v", c, s, again, ok)
 	})
 }
 
@@ -89,16 +74,13 @@ func FuzzCodeDigits(f *testing.F) {
 		if n == 0 {
 			return
 		}
-		if n < MinDigits || n > MaxDigits {
-			t.Fatalf("%q: %d digits", s, n)
-		}
-		if got := strings.Count(strings.Map(func(r rune) rune {
+		require.True(t, n >= MinDigits && n <= MaxDigits, "%q: %d digits", s, n)
+		got := strings.Count(strings.Map(func(r rune) rune {
 			if r >= '0' && r <= '9' {
 				return 'd'
 			}
 			return -1
-		}, s), "d"); got != n {
-			t.Fatalf("%q: codeDigits %d, but it holds %d digits", s, n, got)
-		}
+		}, s), "d")
+		require.Equal(t, n, got, "%q: codeDigits %d, but it holds %d digits", s, n, got)
 	})
 }

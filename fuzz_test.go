@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/internal/otp"
 )
@@ -26,26 +28,18 @@ func requireSeedCorpus(f *testing.F, name string) {
 	f.Helper()
 	dir := filepath.Join("testdata", "fuzz", name)
 	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatalf("seed corpus: %v", err)
-	}
+	require.NoError(f, err, "seed corpus")
 	n := 0
 	for _, e := range entries {
 		if e.IsDir() {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			f.Fatal(err)
-		}
-		if !strings.HasPrefix(string(b), "go test fuzz v1\n") {
-			f.Fatalf("seed %s/%s is not a \"go test fuzz v1\" file", dir, e.Name())
-		}
+		require.NoError(f, err)
+		require.True(f, strings.HasPrefix(string(b), "go test fuzz v1\n"), "seed %s/%s is not a \"go test fuzz v1\" file", dir, e.Name())
 		n++
 	}
-	if n < fuzzMinSeeds {
-		f.Fatalf("seed corpus %s has %d files, want at least %d", dir, n, fuzzMinSeeds)
-	}
+	require.GreaterOrEqual(f, n, fuzzMinSeeds, "seed corpus %s has %d files, want at least %d", dir, n, fuzzMinSeeds)
 }
 
 func fuzzStripSeparators(s string) string {
@@ -67,60 +61,40 @@ func FuzzParseSecret(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		s, err := twofa.ParseSecret(in)
 		if err != nil {
-			if !s.IsZero() {
-				t.Fatalf("ParseSecret(%q) returned a secret and %v", in, err)
-			}
+			require.True(t, s.IsZero(), "ParseSecret(%q) returned a secret and %v", in, err)
 			var se *twofa.SecretError
-			if !errors.As(err, &se) || !errors.Is(err, twofa.ErrInvalidSecret) {
-				t.Fatalf("ParseSecret(%q): error %v is not a *SecretError matching ErrInvalidSecret", in, err)
-			}
+			require.True(t, errors.As(err, &se) && errors.Is(err, twofa.ErrInvalidSecret),
+				"ParseSecret(%q): error %v is not a *SecretError matching ErrInvalidSecret", in, err)
 			switch se.Reason {
 			case twofa.ErrSecretChar, twofa.ErrSecretPadding:
-				if se.Offset < 0 || se.Offset >= len(in) {
-					t.Fatalf("ParseSecret(%q): %v with offset %d", in, se.Reason, se.Offset)
-				}
-				if se.Reason == twofa.ErrSecretPadding && in[se.Offset] != '=' {
-					t.Fatalf("ParseSecret(%q): padding error at %q", in, in[se.Offset])
+				require.True(t, se.Offset >= 0 && se.Offset < len(in), "ParseSecret(%q): %v with offset %d", in, se.Reason, se.Offset)
+				if se.Reason == twofa.ErrSecretPadding {
+					require.Equal(t, byte('='), in[se.Offset], "ParseSecret(%q): padding error at %q", in, in[se.Offset])
 				}
 			case twofa.ErrSecretLength, twofa.ErrSecretTooShort, twofa.ErrSecretTooLong:
-				if se.Offset != -1 {
-					t.Fatalf("ParseSecret(%q): %v with offset %d", in, se.Reason, se.Offset)
-				}
+				require.Equal(t, -1, se.Offset, "ParseSecret(%q): %v with offset %d", in, se.Reason, se.Offset)
 			default:
-				t.Fatalf("ParseSecret(%q): unknown reason %v", in, se.Reason)
+				require.Failf(t, "unknown reason", "ParseSecret(%q): unknown reason %v", in, se.Reason)
 			}
-			if len(in) >= 16 && strings.Contains(err.Error(), in) {
-				t.Fatalf("ParseSecret error quotes its input: %v", err)
+			if len(in) >= 16 {
+				require.NotContains(t, err.Error(), in, "ParseSecret error quotes its input: %v", err)
 			}
 			return
 		}
 
-		if s.IsZero() || s.Len() < twofa.MinSecretSize || s.Len() > twofa.MaxSecretSize {
-			t.Fatalf("ParseSecret(%q) accepted a secret of %d bytes", in, s.Len())
-		}
+		require.False(t, s.IsZero() || s.Len() < twofa.MinSecretSize || s.Len() > twofa.MaxSecretSize,
+			"ParseSecret(%q) accepted a secret of %d bytes", in, s.Len())
 		b32 := s.Base32()
-		if want := secretStdB32.EncodeToString(s.Bytes()); b32 != want {
-			t.Fatalf("Base32() = %q, not canonical %q", b32, want)
-		}
-		if strings.ContainsAny(b32, "= -\t\nabcdefghijklmnopqrstuvwxyz") {
-			t.Fatalf("Base32() = %q is not canonical", b32)
-		}
+		require.Equal(t, secretStdB32.EncodeToString(s.Bytes()), b32, "Base32() is not canonical")
+		require.False(t, strings.ContainsAny(b32, "= -\t\nabcdefghijklmnopqrstuvwxyz"), "Base32() = %q is not canonical", b32)
 		again, err := twofa.ParseSecret(b32)
-		if err != nil {
-			t.Fatalf("Base32() = %q does not re-parse: %v", b32, err)
-		}
-		if !again.Equal(s) || again.Base32() != b32 {
-			t.Fatalf("Base32() = %q re-parses to a different secret", b32)
-		}
+		require.NoError(t, err, "Base32() = %q does not re-parse", b32)
+		require.True(t, again.Equal(s) && again.Base32() == b32, "Base32() = %q re-parses to a different secret", b32)
 		// An independent decoder agrees on the bytes.
 		norm := strings.ToUpper(strings.TrimRight(fuzzStripSeparators(strings.TrimSpace(in)), "="))
 		want, err := secretStdB32.DecodeString(norm)
-		if err != nil {
-			t.Fatalf("ParseSecret(%q) accepted what encoding/base32 refuses: %v", in, err)
-		}
-		if string(want) != string(s.Bytes()) {
-			t.Fatal("ParseSecret and encoding/base32 decode to different bytes")
-		}
+		require.NoError(t, err, "ParseSecret(%q) accepted what encoding/base32 refuses", in)
+		require.True(t, string(want) == string(s.Bytes()), "ParseSecret and encoding/base32 decode to different bytes")
 	})
 }
 
@@ -134,25 +108,15 @@ func FuzzVerify(f *testing.F) {
 	requireSeedCorpus(f, "FuzzVerify")
 	// The RFC 6238 SHA-1 and SHA-256 seeds (test data only).
 	s1, err := twofa.SecretFromBytes([]byte("12345678901234567890"))
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	s256, err := twofa.SecretFromBytes([]byte("12345678901234567890123456789012"))
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	t6, err := twofa.NewTOTP(s1, twofa.Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	t8, err := twofa.NewTOTP(s256, twofa.Options{Algorithm: twofa.SHA256, Digits: 8})
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	h6, err := twofa.NewHOTP(s1, twofa.Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	at := time.Unix(1_111_111_111, 0) // RFC 6238 step 0x23523ED
 	const lookAhead = 5
 
@@ -164,9 +128,7 @@ func FuzzVerify(f *testing.F) {
 		verify      func(string) (uint64, error)
 	}
 	step, err := t6.Step(at)
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	verifiers := []verifier{
 		{"TOTP6", 6, step - 1, step + 1, t6.CodeAt, func(c string) (uint64, error) { return t6.Verify(c, at, 1) }},
 		{"TOTP8", 8, step - 1, step + 1, t8.CodeAt, func(c string) (uint64, error) { return t8.Verify(c, at, 1) }},
@@ -196,25 +158,17 @@ func FuzzVerify(f *testing.F) {
 
 			switch {
 			case err == nil:
-				if !found || got != match {
-					t.Fatalf("%s accepted %q at %d; want found=%v at %d", v.name, code, got, found, match)
-				}
-				if norm != v.codeAt(got) {
-					t.Fatalf("%s accepted %q, which does not normalise to %q", v.name, code, v.codeAt(got))
-				}
+				require.True(t, found && got == match, "%s accepted %q at %d; want found=%v at %d", v.name, code, got, found, match)
+				require.Equal(t, v.codeAt(got), norm, "%s accepted %q, which does not normalise to %q", v.name, code, v.codeAt(got))
 			case errors.Is(err, twofa.ErrMalformedCode):
-				if wellFormed || errors.Is(err, twofa.ErrInvalidCode) {
-					t.Fatalf("%s: %q is well-formed, got %v", v.name, code, err)
-				}
+				require.False(t, wellFormed || errors.Is(err, twofa.ErrInvalidCode), "%s: %q is well-formed, got %v", v.name, code, err)
 			case errors.Is(err, twofa.ErrInvalidCode):
-				if !wellFormed || found {
-					t.Fatalf("%s: %q (well-formed %v, matches %v) gave %v", v.name, code, wellFormed, found, err)
-				}
+				require.False(t, !wellFormed || found, "%s: %q (well-formed %v, matches %v) gave %v", v.name, code, wellFormed, found, err)
 			default:
-				t.Fatalf("%s: %q gave unexpected error %v", v.name, code, err)
+				require.Failf(t, "unexpected error", "%s: %q gave unexpected error %v", v.name, code, err)
 			}
-			if err != nil && got != 0 {
-				t.Fatalf("%s: %q returned step %d with %v", v.name, code, got, err)
+			if err != nil {
+				require.Zero(t, got, "%s: %q returned step %d with %v", v.name, code, got, err)
 			}
 		}
 	})

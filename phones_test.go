@@ -714,7 +714,7 @@ func TestPhoneSignInConcurrent(t *testing.T) {
 			case errors.Is(err, twofa.ErrReplayed):
 				replayed.Add(1)
 			default:
-				t.Errorf("Verify: %v", err)
+				assert.Failf(t, "unexpected error", "Verify: %v", err)
 			}
 		})
 	}
@@ -743,7 +743,7 @@ func TestPhoneConfirmConcurrent(t *testing.T) {
 				ok.Add(1)
 			case errors.Is(err, twofa.ErrReplayed), errors.Is(err, twofa.ErrPhoneConfirmed):
 			default:
-				t.Errorf("Confirm: %v", err)
+				assert.Failf(t, "unexpected error", "Confirm: %v", err)
 			}
 		})
 	}

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,7 +16,6 @@ import (
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/internal/stats"
 	"github.com/twofa-go/twofa/keyring"
-	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
@@ -233,29 +231,6 @@ func TestRecoveryNeedsTwoFactor(t *testing.T) {
 	assert.Equal(t, twofa.RecoveryCodeCount-1, res.RecoveryCodesLeft)
 }
 
-// revokingStore revokes the account's devices right after recovery codes
-// are stored, as a concurrent revocation of the last device would.
-type revokingStore struct {
-	*memstore.Store
-	devices *twofa.Devices
-}
-
-func (s *revokingStore) ReplaceRecoveryCodes(ctx context.Context, account string, digests [][]byte, at time.Time) error {
-	if err := s.Store.ReplaceRecoveryCodes(ctx, account, digests, at); err != nil {
-		return err
-	}
-	devs, err := s.devices.List(ctx, account)
-	if err != nil {
-		return err
-	}
-	for _, d := range devs {
-		if err := s.devices.Revoke(ctx, account, d.ID); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // A set generated while the last device is revoked does not outlive it.
 func TestRecoveryGenerateRacesRevoke(t *testing.T) {
 	t.Parallel()
@@ -263,7 +238,23 @@ func TestRecoveryGenerateRacesRevoke(t *testing.T) {
 	ctx := t.Context()
 	env.EnrollTOTP("alice")
 	cfg := env.Config
-	cfg.Store = &revokingStore{Store: env.Store, devices: env.Devices}
+	// The account's devices are revoked right after recovery codes are
+	// stored, as a concurrent revocation of the last device would.
+	cfg.Store = newFaultStore(env.Store).After("ReplaceRecoveryCodes", func(c faultCall) error {
+		if c.Err != nil {
+			return c.Err
+		}
+		devs, err := env.Devices.List(c.Ctx, c.Account)
+		if err != nil {
+			return err
+		}
+		for _, d := range devs {
+			if err := env.Devices.Revoke(c.Ctx, c.Account, d.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	r, err := newRecoveryCodes(cfg)
 	require.NoError(t, err)
 	_, err = r.Generate(ctx, "alice")
@@ -421,7 +412,7 @@ func TestRecoveryThrottleConcurrent(t *testing.T) {
 			case errors.Is(err, twofa.ErrThrottled):
 				refused.Add(1)
 			default:
-				t.Errorf("Verify: %v", err)
+				assert.Failf(t, "unexpected error", "Verify: %v", err)
 			}
 		}()
 	}
@@ -430,56 +421,10 @@ func TestRecoveryThrottleConcurrent(t *testing.T) {
 	assert.Equal(t, int32(n-cfgDefaults(t).Throttle.Recovery.Budget), refused.Load())
 }
 
-// rcSpyStore records every byte string handed to the store.
-type rcSpyStore struct {
-	*memstore.Store
-	mu   sync.Mutex
-	seen [][]byte
-}
-
-func (s *rcSpyStore) record(bs ...[]byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, b := range bs {
-		s.seen = append(s.seen, bytes.Clone(b))
-	}
-}
-
-func (s *rcSpyStore) InsertDevice(ctx context.Context, d twofa.Device, limit int, now time.Time) error {
-	s.record(d.Sealed, []byte(d.ID), []byte(d.Label), []byte(d.Account))
-	return s.Store.InsertDevice(ctx, d, limit, now)
-}
-
-func (s *rcSpyStore) UpdateSealed(ctx context.Context, account, id string, old, sealed []byte) (bool, error) {
-	s.record(old, sealed)
-	return s.Store.UpdateSealed(ctx, account, id, old, sealed)
-}
-
-func (s *rcSpyStore) ReplaceRecoveryCodes(ctx context.Context, account string, digests [][]byte, at time.Time) error {
-	s.record(digests...)
-	return s.Store.ReplaceRecoveryCodes(ctx, account, digests, at)
-}
-
-func (s *rcSpyStore) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (int, bool, error) {
-	s.record(digest)
-	return s.Store.ConsumeRecoveryCode(ctx, account, digest, at)
-}
-
-func (s *rcSpyStore) ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
-	s.record([]byte(account), []byte(scope))
-	return s.Store.ReserveAttempt(ctx, account, scope, now, p)
-}
-
-func (s *rcSpyStore) Seen() [][]byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([][]byte(nil), s.seen...)
-}
-
 func TestRecoveryStoredAsDigests(t *testing.T) {
 	t.Parallel()
 	env := twofatest.New(t)
-	spy := &rcSpyStore{Store: env.Store}
+	spy := newFaultStore(env.Store) // records every byte string handed to the store
 	devWithConfig(t, env, func(c *twofa.Config) { c.Store = spy })
 	ctx := t.Context()
 	env.EnrollTOTP("alice")
@@ -531,9 +476,7 @@ func TestRecoveryDistribution(t *testing.T) {
 	var byPosition [symbols][32]int
 	for range sets {
 		for _, c := range rcGenerate(t, env, "alice") {
-			if !rcFormat.MatchString(c) {
-				t.Fatalf("code %q is not xxxxx-xxxxx", c)
-			}
+			require.Regexp(t, rcFormat, c, "code %q is not xxxxx-xxxxx", c)
 			flat := c[:5] + c[6:]
 			for i := range symbols {
 				k := strings.IndexByte(rcAlphabet, flat[i])

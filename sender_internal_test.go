@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // scrubMsg is the message of the scrubbing tests: a US number and a code
@@ -88,14 +89,10 @@ func TestScrubSpellings(t *testing.T) {
 	}
 	// The message's own text, whole.
 	text := scrubMsg.Text()
-	if got := scrub("rejected: "+text, scrubMsg); got != "rejected: [redacted]" {
-		t.Errorf("scrub of the message's text: %q", got)
-	}
+	assert.Equal(t, "rejected: [redacted]", scrub("rejected: "+text, scrubMsg), "scrub of the message's text")
 	// And through SendError, which keeps only the scrubbed text.
 	err := newSendError(scrubMsg, fmt.Errorf(`provider: <Say>3</Say><Pause length="1"/><Say>4</Say><Pause length="1"/><Say>5</Say><Pause length="1"/><Say>6</Say><Pause length="1"/><Say>7</Say><Pause length="1"/><Say>8</Say> to (555) 123-4567`))
-	if want := "twofa: sending the code by voice to +1 ••• ••• ••67 failed: provider: <Say>[redacted]</Say> to ([redacted]"; err.Error() != want {
-		t.Errorf("SendError:\n got %q\nwant %q", err.Error(), want)
-	}
+	assert.Equal(t, "twofa: sending the code by voice to +1 ••• ••• ••67 failed: provider: <Say>[redacted]</Say> to ([redacted]", err.Error(), "SendError")
 }
 
 // markupRE matches what TestScrubProperty puts between digits that may
@@ -212,9 +209,7 @@ func TestScrubProperty(t *testing.T) {
 		ccs := fmt.Sprint(cc)
 		nsn := g.digits(max(4, 7+g.r.IntN(9)-len(ccs)))
 		m := Message{To: PhoneNumber{E164: "+" + ccs + nsn, CountryCode: cc}, Channel: ChannelSMS, Code: g.digits(4 + g.r.IntN(7))}
-		if m.To.Validate() != nil {
-			t.Fatalf("generated an invalid number %s", m.To.E164)
-		}
+		require.NoError(t, m.To.Validate(), "generated an invalid number %s", m.To.E164)
 		var secret, in string
 		switch i % 3 {
 		case 0:
@@ -225,21 +220,13 @@ func TestScrubProperty(t *testing.T) {
 			secret = nsn
 		}
 		spelled := g.spell(secret)
-		if !strings.Contains(digitsOutsideMarkup(spelled), secret) {
-			t.Fatalf("case %d does not spell %s: %q", i, secret, spelled)
-		}
+		require.Contains(t, digitsOutsideMarkup(spelled), secret, "case %d does not spell %s: %q", i, secret, spelled)
 		prefix, suffix := g.plain(20)+"«", "»"+g.plain(20)
 		in = prefix + spelled + suffix
 		out := scrub(in, m)
-		if want := prefix + scrubbed + suffix; out != want {
-			t.Fatalf("case %d: scrub(%q) (code %s, number %s)\n got %q\nwant %q", i, in, m.Code, m.To.E164, out, want)
-		}
-		if d := digitsOutsideMarkup(out); strings.Contains(d, secret) {
-			t.Fatalf("case %d: %q still spells %s", i, out, secret)
-		}
-		if !utf8.ValidString(out) {
-			t.Fatalf("case %d: %q is not UTF-8", i, out)
-		}
+		require.Equal(t, prefix+scrubbed+suffix, out, "case %d: scrub(%q) (code %s, number %s)", i, in, m.Code, m.To.E164)
+		require.NotContains(t, digitsOutsideMarkup(out), secret, "case %d: %q still spells %s", i, out, secret)
+		require.True(t, utf8.ValidString(out), "case %d: %q is not UTF-8", i, out)
 	}
 }
 
@@ -261,9 +248,7 @@ func TestScrubPropertyNoise(t *testing.T) {
 		m := Message{Channel: ChannelVoice, Code: g.digits(6)}
 		in := noise() + g.spell(m.Code) + noise()
 		out := scrub(in, m)
-		if strings.Contains(digitsOutsideMarkup(out), m.Code) {
-			t.Fatalf("case %d: scrub(%q) = %q still spells %s", i, in, out, m.Code)
-		}
+		require.NotContains(t, digitsOutsideMarkup(out), m.Code, "case %d: scrub(%q) = %q still spells %s", i, in, out, m.Code)
 	}
 }
 
@@ -272,11 +257,7 @@ func TestScrubPropertyNoise(t *testing.T) {
 func TestScrubHugeInput(t *testing.T) {
 	t.Parallel()
 	s := strings.Repeat("3<3&3%3\\3 ", 20000)
-	if out := scrub(s, scrubMsg); out != s {
-		t.Error("scrubbed a text that does not spell the code")
-	}
+	assert.True(t, scrub(s, scrubMsg) == s, "scrubbed a text that does not spell the code")
 	err := errors.New(strings.Repeat("3 4 5 6 7 8 ", 10000))
-	if out := newSendError(scrubMsg, err).Error(); strings.Contains(digitsOutsideMarkup(out), "345678") {
-		t.Error("a long run of codes is not scrubbed")
-	}
+	assert.NotContains(t, digitsOutsideMarkup(newSendError(scrubMsg, err).Error()), "345678", "a long run of codes is not scrubbed")
 }

@@ -91,7 +91,7 @@ func guessingYear(t *testing.T, owner bool) (evaluated []time.Time, ownerRefused
 			}
 			env.Clock.Set(wake)
 		default:
-			t.Fatalf("attacker's guess: %v", err)
+			require.Failf(t, "unexpected error", "attacker's guess: %v", err)
 		}
 	}
 	return evaluated, ownerRefused, env
@@ -225,7 +225,7 @@ func TestGuessingBudgetIgnoresErrors(t *testing.T) {
 	env := twofatest.New(t)
 	dev := env.EnrollTOTP("erin")
 	cfg := env.Config
-	cfg.Store = &failingStore{Store: env.Store, fail: "AdvanceCounter"}
+	cfg.Store = newFaultStore(env.Store).fail("AdvanceCounter", errBoom)
 	v, err := twofa.New(cfg)
 	require.NoError(t, err)
 	for range 2 * cfgDefaults(t).Throttle.Codes.Budget {

@@ -1,6 +1,11 @@
 package twofa
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
 
 // TestOneResolvedConfig: every part of an installation reads the same
 // resolved Config, so none can disagree with another.
@@ -12,20 +17,14 @@ func TestOneResolvedConfig(t *testing.T) {
 		Store: stubStore{}, Keyring: stubKeyring{}, Issuer: "Example",
 		Phones: PhonePolicy{Sender: SenderFunc(nil)},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for name, c := range map[string]*Config{
 		"Devices":      tf.Devices.c,
 		"Recovery":     tf.Recovery.c,
 		"AppPasswords": tf.AppPasswords.c,
 		"Phones":       tf.Phones.c,
 	} {
-		if c != tf.c {
-			t.Errorf("%s holds a Config of its own", name)
-		}
+		assert.Same(t, tf.c, c, "%s holds a Config of its own", name)
 	}
-	if tf.Phones.ps != tf.c.Store || tf.Phones.cs != tf.c.Store {
-		t.Error("a manager holds another store")
-	}
+	assert.True(t, tf.Phones.ps == tf.c.Store && tf.Phones.cs == tf.c.Store, "a manager holds another store")
 }

@@ -215,7 +215,7 @@ func TestThrottleSimulation(t *testing.T) {
 		case errors.Is(err, twofa.ErrInvalidCode):
 			evaluated++
 		default:
-			t.Fatalf("unexpected result %v", err)
+			require.Failf(t, "unexpected result", "%v", err)
 		}
 	}
 	const window = 2*twofa.DefaultSkew + 1
@@ -482,56 +482,6 @@ func TestVerifyTamperedDevice(t *testing.T) {
 	assert.True(t, spent, "the budget ran out")
 }
 
-// failingStore fails one method with errBoom.
-type failingStore struct {
-	*memstore.Store
-	fail string
-}
-
-var errBoom = errors.New("boom")
-
-func (f *failingStore) Devices(ctx context.Context, account string) ([]twofa.Device, error) {
-	if f.fail == "Devices" {
-		return nil, errBoom
-	}
-	return f.Store.Devices(ctx, account)
-}
-
-func (f *failingStore) ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
-	if f.fail == "ReserveAttempt" {
-		return twofa.ThrottleState{}, false, errBoom
-	}
-	return f.Store.ReserveAttempt(ctx, account, scope, now, p)
-}
-
-func (f *failingStore) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
-	if f.fail == "AdvanceCounter" {
-		return false, errBoom
-	}
-	return f.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
-}
-
-func (f *failingStore) ResetThrottle(ctx context.Context, account, scope string) error {
-	if f.fail == "ResetThrottle" {
-		return errBoom
-	}
-	return f.Store.ResetThrottle(ctx, account, scope)
-}
-
-func (f *failingStore) ReleaseAttempt(ctx context.Context, account, scope string, refund time.Duration, success bool) error {
-	if f.fail == "ReleaseAttempt" {
-		return errBoom
-	}
-	return f.Store.ReleaseAttempt(ctx, account, scope, refund, success)
-}
-
-func (f *failingStore) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (int, bool, error) {
-	if f.fail == "ConsumeRecoveryCode" {
-		return 0, false, errBoom
-	}
-	return f.Store.ConsumeRecoveryCode(ctx, account, digest, at)
-}
-
 // A store failure before the code is consumed fails the verification and
 // consumes nothing.
 func TestVerifyStoreErrors(t *testing.T) {
@@ -544,7 +494,7 @@ func TestVerifyStoreErrors(t *testing.T) {
 			dev := env.EnrollTOTP("olga")
 			codes, err := env.Recovery.Generate(ctx, "olga")
 			require.NoError(t, err)
-			fs := &failingStore{Store: env.Store, fail: method}
+			fs := newFaultStore(env.Store).fail(method, errBoom)
 			cfg := env.Config
 			cfg.Store = fs
 			v, err := twofa.New(cfg)
@@ -576,7 +526,7 @@ func TestVerifySucceedsOnceConsumed(t *testing.T) {
 			codes, err := env.Recovery.Generate(ctx, "olga")
 			require.NoError(t, err)
 			cfg := env.Config
-			cfg.Store = &failingStore{Store: env.Store, fail: method}
+			cfg.Store = newFaultStore(env.Store).fail(method, errBoom)
 			v, err := twofa.New(cfg)
 			require.NoError(t, err)
 			res, err := v.Verify(ctx, "olga", dev.Code())
@@ -588,25 +538,6 @@ func TestVerifySucceedsOnceConsumed(t *testing.T) {
 			assert.Equal(t, twofa.RecoveryCodeCount-1, res.RecoveryCodesLeft)
 		})
 	}
-}
-
-// cancellingStore cancels the request's context as soon as a factor has
-// been consumed, as a client that hangs up at that moment does.
-type cancellingStore struct {
-	twofa.Store
-	cancel context.CancelFunc
-}
-
-func (c *cancellingStore) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
-	ok, err := c.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
-	c.cancel()
-	return ok, err
-}
-
-func (c *cancellingStore) ConsumeRecoveryCode(ctx context.Context, account string, digest []byte, at time.Time) (int, bool, error) {
-	left, ok, err := c.Store.ConsumeRecoveryCode(ctx, account, digest, at)
-	c.cancel()
-	return left, ok, err
 }
 
 // A request cancelled right after its code was consumed still reports the
@@ -624,7 +555,10 @@ func TestVerifyCancelledAfterConsume(t *testing.T) {
 	for _, input := range []string{dev.Code(), codes[0]} {
 		ctx, cancel := context.WithCancel(context.Background())
 		cfg := env.Config
-		cfg.Store = &cancellingStore{Store: env.Store, cancel: cancel}
+		// The request's context is cancelled as soon as a factor has been
+		// consumed, as a client that hangs up at that moment does.
+		cancelAfter := func(c faultCall) error { cancel(); return c.Err }
+		cfg.Store = newFaultStore(env.Store).After("AdvanceCounter", cancelAfter).After("ConsumeRecoveryCode", cancelAfter)
 		v, err := twofa.New(cfg)
 		require.NoError(t, err)
 		res, err := v.Verify(ctx, "pia", input)
@@ -734,11 +668,6 @@ func TestVerifySealedBindsParameters(t *testing.T) {
 	}
 }
 
-// touchFailingStore fails to record a phone's last use.
-type touchFailingStore struct{ twofa.Store }
-
-func (touchFailingStore) TouchPhone(context.Context, string, string, time.Time) error { return errBoom }
-
 // An out-of-band code, once consumed, is a success even if recording the
 // phone's last use fails afterwards.
 func TestVerifyPhoneSucceedsOnceConsumed(t *testing.T) {
@@ -749,29 +678,14 @@ func TestVerifyPhoneSucceedsOnceConsumed(t *testing.T) {
 	env.Clock.Advance(time.Minute) // past the resend cool-down
 	code := env.SignInCode("alice", id)
 	cfg := env.Config
-	cfg.Store = touchFailingStore{env.Store}
+	// Recording the phone's last use fails.
+	cfg.Store = newFaultStore(env.Store).fail("TouchPhone", errBoom)
 	v, err := twofa.New(cfg)
 	require.NoError(t, err)
 	res, err := v.Verify(t.Context(), "alice", code)
 	require.NoError(t, err)
 	assert.Equal(t, twofa.FactorPhone, res.Factor)
 	assert.Equal(t, id, res.PhoneID)
-}
-
-// lateErrorStore takes the write, then sees the request cancelled and
-// reports the context's error, as a driver interrupted at its commit may.
-type lateErrorStore struct {
-	twofa.Store
-	cancel context.CancelFunc
-}
-
-func (s *lateErrorStore) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
-	ok, err := s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
-	s.cancel()
-	if err == nil && ctx.Err() != nil {
-		return ok, ctx.Err()
-	}
-	return ok, err
 }
 
 // The replay guard's write is not cut short by the request: a request
@@ -782,7 +696,16 @@ func TestVerifyCancelledDuringConsume(t *testing.T) {
 	dev := env.EnrollTOTP("pia")
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := env.Config
-	cfg.Store = &lateErrorStore{Store: env.Store, cancel: cancel}
+	// The store takes the write, then sees the request cancelled and
+	// reports the context's error, as a driver interrupted at its commit
+	// may.
+	cfg.Store = newFaultStore(env.Store).After("AdvanceCounter", func(c faultCall) error {
+		cancel()
+		if c.Err == nil && c.Ctx.Err() != nil {
+			return c.Ctx.Err()
+		}
+		return c.Err
+	})
 	v, err := twofa.New(cfg)
 	require.NoError(t, err)
 	res, err := v.Verify(ctx, "pia", dev.Code())
