@@ -111,12 +111,8 @@ func (a *AppPasswords) Create(ctx context.Context, account, label string) (strin
 	if err != nil {
 		return "", AppPasswordInfo{}, err
 	}
-	on, err := a.c.enabled(ctx, account)
-	if err != nil {
+	if err := validAccount(account); err != nil {
 		return "", AppPasswordInfo{}, err
-	}
-	if !on {
-		return "", AppPasswordInfo{}, ErrNotEnrolled
 	}
 	raw, err := newAppPassword()
 	if err != nil {
@@ -133,26 +129,22 @@ func (a *AppPasswords) Create(ctx context.Context, account, label string) (strin
 	}
 	now := a.c.Clock.Now()
 	rec := AppPassword{ID: id, Account: account, Label: label, Digest: digest, CreatedAt: now}
-	if err := a.c.Store.InsertAppPassword(ctx, rec, a.c.AppPasswords.Max); err != nil {
+	// Stored under the account's lifecycle lock while two-factor
+	// authentication is on (see lifecycle.go): no app password outlives it.
+	err = a.c.issue(ctx, account, func(ctx context.Context) error {
+		err := a.c.Store.InsertAppPassword(ctx, rec, a.c.AppPasswords.Max)
 		switch {
+		case err == nil:
+			return nil
 		case errors.Is(err, ErrLimitReached):
-			return "", AppPasswordInfo{}, ErrTooManyAppPasswords
+			return ErrTooManyAppPasswords
 		case errors.Is(err, ErrDuplicate):
-			return "", AppPasswordInfo{}, ErrDuplicateLabel
+			return ErrDuplicateLabel
 		}
-		return "", AppPasswordInfo{}, fmt.Errorf("twofa: create app password: %w", err)
-	}
-	// Two-factor authentication may have been turned off (and the
-	// account's app passwords revoked) since the check above: look again,
-	// so that no app password outlives it.
-	if on, err := a.c.enabled(ctx, account); err != nil || !on {
-		if derr := a.c.Store.DeleteAppPassword(ctx, account, id); derr != nil && !errors.Is(derr, ErrNotFound) {
-			return "", AppPasswordInfo{}, fmt.Errorf("twofa: create app password: %w", derr)
-		}
-		if err != nil {
-			return "", AppPasswordInfo{}, err
-		}
-		return "", AppPasswordInfo{}, ErrNotEnrolled
+		return fmt.Errorf("twofa: create app password: %w", err)
+	})
+	if err != nil {
+		return "", AppPasswordInfo{}, err
 	}
 	a.c.Events.emit(ctx, Event{Type: EventAppPasswordCreated, Account: account, AppPasswordID: id, Time: now})
 	return formatAppPassword(raw), rec.info(), nil

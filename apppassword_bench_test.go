@@ -130,7 +130,7 @@ func apBenchSetup(b *testing.B, st twofa.Store, db *sql.DB) *apBenchFixture {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := devices.Import(ctx, account, "phone", twofa.Key{Secret: secret}); err != nil {
+		if _, _, err := devices.Import(ctx, account, "phone", twofa.Key{Secret: secret}); err != nil {
 			b.Fatal(err)
 		}
 		for j := range n {

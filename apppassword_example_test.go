@@ -36,7 +36,7 @@ func ExampleAppPasswords_Create() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := tf.Devices.Import(ctx, "alice", "phone", twofa.Key{Secret: secret}); err != nil {
+	if _, _, err := tf.Devices.Import(ctx, "alice", "phone", twofa.Key{Secret: secret}); err != nil {
 		log.Fatal(err)
 	}
 
@@ -87,7 +87,7 @@ func ExampleAppPasswords_Create() {
 //
 // checkPrimary is the backend's own password check (and must be throttled
 // by the backend, as its sign-in form is).
-func basicAuth(devices *twofa.Devices, apps *twofa.AppPasswords, checkPrimary func(ctx context.Context, account, password string) bool, next http.Handler) http.Handler {
+func basicAuth(tf *twofa.TwoFA, checkPrimary func(ctx context.Context, account, password string) bool, next http.Handler) http.Handler {
 	unauthorized := func(w http.ResponseWriter, msg string) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="calendar", charset="UTF-8"`)
 		http.Error(w, msg, http.StatusUnauthorized)
@@ -99,7 +99,7 @@ func basicAuth(devices *twofa.Devices, apps *twofa.AppPasswords, checkPrimary fu
 			return
 		}
 		ctx := r.Context()
-		_, err := apps.Verify(ctx, account, password)
+		_, err := tf.AppPasswords.Verify(ctx, account, password)
 		var throttled *twofa.ThrottledError
 		switch {
 		case err == nil:
@@ -122,7 +122,7 @@ func basicAuth(devices *twofa.Devices, apps *twofa.AppPasswords, checkPrimary fu
 			unauthorized(w, "wrong user name or password")
 			return
 		}
-		on, err := devices.Enabled(ctx, account)
+		on, err := tf.Enabled(ctx, account)
 		if err != nil {
 			log.Printf("basic auth: %v", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)
@@ -156,7 +156,7 @@ func Example_basicAuth() {
 	calendar := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "BEGIN:VCALENDAR")
 	})
-	srv := httptest.NewServer(basicAuth(tf.Devices, tf.AppPasswords, checkPrimary, calendar))
+	srv := httptest.NewServer(basicAuth(tf, checkPrimary, calendar))
 	defer srv.Close()
 
 	get := func(what, user, password string) {
@@ -191,7 +191,7 @@ func Example_basicAuth() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	phone, err := tf.Devices.Import(ctx, "alice", "phone", twofa.Key{Secret: secret})
+	phone, _, err := tf.Devices.Import(ctx, "alice", "phone", twofa.Key{Secret: secret})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func Example_basicAuth() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := tf.Devices.Revoke(ctx, "alice", phone.ID); err != nil {
+	if _, err := tf.Devices.Revoke(ctx, "alice", phone.ID); err != nil {
 		log.Fatal(err)
 	}
 	get("app password, 2FA off", "alice", pw)

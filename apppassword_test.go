@@ -226,7 +226,7 @@ func TestAppPasswordNotEnrolled(t *testing.T) {
 	assert.Zero(t, f.st.count("InsertAppPassword"))
 
 	// Confirming it does.
-	require.NoError(t, f.env.Devices.Confirm(ctx, "alice", e.Device.ID, devConfirmCode(t, f.env, e)))
+	require.NoError(t, errOf(f.env.Devices.Confirm(ctx, "alice", e.Device.ID, devConfirmCode(t, f.env, e))))
 	pw, _ := f.create(t, "alice", "Mail")
 	_, err = f.verify(t, "alice", pw)
 	require.NoError(t, err)
@@ -917,7 +917,7 @@ func TestPasswordChanged(t *testing.T) {
 	assert.Len(t, f.list(t, "bob"), 1)
 
 	// Two-factor authentication stays on: the devices are untouched.
-	on, err := f.env.Devices.Enabled(ctx, "alice")
+	on, err := f.env.TwoFA.Enabled(ctx, "alice")
 	require.NoError(t, err)
 	assert.True(t, on)
 	f.create(t, "alice", "Mail")
@@ -943,9 +943,9 @@ func TestAppPasswordsRevokedWithSecondFactor(t *testing.T) {
 
 	// A pending device revoked: nothing happens to the passwords.
 	pending := devEnroll(t, f.env, "alice", twofa.EnrollOptions{})
-	require.NoError(t, f.env.Devices.Revoke(ctx, "alice", pending.Device.ID))
+	require.NoError(t, errOf(f.env.Devices.Revoke(ctx, "alice", pending.Device.ID)))
 	// One of two confirmed devices revoked: two-factor stays on.
-	require.NoError(t, f.env.Devices.Revoke(ctx, "alice", d1.ID))
+	require.NoError(t, errOf(f.env.Devices.Revoke(ctx, "alice", d1.ID)))
 	assert.Zero(t, f.env.Events.Count(twofa.EventAppPasswordsRevoked))
 	for _, pw := range []string{pw1, pw2} {
 		_, err := f.verify(t, "alice", pw)
@@ -954,7 +954,7 @@ func TestAppPasswordsRevokedWithSecondFactor(t *testing.T) {
 
 	// The last one: two-factor is off, and the app passwords go with it.
 	mark := f.nEvents()
-	require.NoError(t, f.env.Devices.Revoke(ctx, "alice", d2.ID))
+	require.NoError(t, errOf(f.env.Devices.Revoke(ctx, "alice", d2.ID)))
 	now := f.env.Clock.Now()
 	assert.Equal(t, []twofa.Event{
 		{Type: twofa.EventRevoked, Account: "alice", DeviceID: d2.ID, Time: now},
@@ -1136,7 +1136,7 @@ func TestAppPasswordStoreErrors(t *testing.T) {
 		devs := devList(t, f.env, "alice")
 		require.Len(t, devs, 1)
 		f.st.fail("DeleteAppPasswords", errAPFault)
-		err := f.env.Devices.Revoke(t.Context(), "alice", devs[0].ID)
+		_, err := f.env.Devices.Revoke(t.Context(), "alice", devs[0].ID)
 		require.ErrorIs(t, err, errAPFault, "revoking the last device reports that app passwords could not be revoked")
 		assert.Zero(t, f.env.Events.Count(twofa.EventAppPasswordsRevoked))
 	})

@@ -129,61 +129,87 @@ func consume(ctx context.Context, kr Keyring, cs ChallengeStore, c Challenge, co
 	return cs.ConsumeChallenge(ctx, c.Account, c.ID, d, maxAttempts, now)
 }
 
-// trustedPhones returns how many trusted phone numbers the account has
-// when Config.Phones.OutOfBand is set, and 0 otherwise. With OutOfBand set a
-// trusted number is a second factor: an account whose only factor it is
-// counts as enrolled (as Apple counts a trusted phone number).
-func (tf *TwoFA) trustedPhones(ctx context.Context, account string) (int, error) {
-	if !tf.c.Phones.OutOfBand {
-		return 0, nil
+// Kind implements Factor: "phone".
+func (p *Phones) Kind() FactorKind { return FactorPhone }
+
+// Digits implements Factor: ChallengeDigits.
+func (p *Phones) Digits() int { return ChallengeDigits }
+
+// Trusted implements Factor: whether the account has a trusted phone
+// number, when Config.Phones.OutOfBand is set (and never otherwise). With
+// OutOfBand set a trusted number is a second factor: an account whose
+// only factor it is counts as enrolled (as Apple counts a trusted phone
+// number).
+func (p *Phones) Trusted(ctx context.Context, account string) (bool, error) {
+	if !p.c.Phones.OutOfBand {
+		return false, nil
 	}
-	phs, err := tf.c.Store.Phones(ctx, account)
+	phs, err := p.ps.Phones(ctx, account)
 	if err != nil {
-		return 0, fmt.Errorf("twofa: verify: %w", err)
+		return false, fmt.Errorf("twofa: phones: %w", err)
 	}
-	n := 0
 	for _, ph := range phs {
 		if ph.State == PhoneTrusted {
-			n++
+			return true, nil
 		}
+	}
+	return false, nil
+}
+
+// RemoveAll implements Factor: it removes every phone number of the
+// account (TwoFA.Disable).
+func (p *Phones) RemoveAll(ctx context.Context, account string) (int, error) {
+	phs, err := p.ps.Phones(ctx, account)
+	if err != nil {
+		return 0, fmt.Errorf("twofa: remove phones: %w", err)
+	}
+	n := 0
+	now := p.c.Clock.Now()
+	for _, ph := range phs {
+		if _, _, err := p.ps.DeletePhone(ctx, account, ph.ID); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			return n, fmt.Errorf("twofa: remove phones: %w", err)
+		}
+		n++
+		p.c.Events.emit(ctx, Event{Type: EventPhoneRemoved, Account: account, PhoneID: ph.ID, Time: now})
 	}
 	return n, nil
 }
 
-// verifyChallenge checks a code against the account's live sign-in
-// challenges; Verify calls it after the devices, once the attempt has
-// been counted in the ScopeCode throttle. It reports done when it has the
-// answer - the code was accepted, or it is the code of a challenge used
-// already (ErrReplayed) - and otherwise leaves the verdict to Verify.
-// Every open challenge the code is tried against counts a wrong try when
-// it does not match.
-func (tf *TwoFA) verifyChallenge(ctx context.Context, account, code string, now time.Time) (res Result, done bool, err error) {
+// VerifyCode implements Factor: it checks a sign-in code against the
+// account's live sign-in codes, after TwoFA.Verify counted the attempt in
+// its throttle. Every open code it is tried against counts a wrong try
+// when it does not match. It reports EventVerified (with PhoneID) or
+// EventReplayed itself.
+func (p *Phones) VerifyCode(ctx context.Context, account, code string) (string, error) {
 	canon, ok := canonicalChallengeCode(code)
 	if !ok {
-		return Result{}, false, nil
+		return "", ErrInvalidCode
 	}
-	ps, cs := tf.c.Store, tf.c.Store
-	live, err := cs.LiveChallenges(ctx, account, ChallengeSignIn, now)
+	now := p.c.Clock.Now()
+	live, err := p.cs.LiveChallenges(ctx, account, ChallengeSignIn, now)
 	if err != nil {
-		return Result{}, false, fmt.Errorf("twofa: verify: %w", err)
+		return "", fmt.Errorf("twofa: verify: %w", err)
 	}
 	replayed := ""
 	for _, c := range live {
-		if c.State == ChallengeOpen && c.Attempts < tf.c.Phones.ChallengeAttempts {
+		if c.State == ChallengeOpen && c.Attempts < p.c.Phones.ChallengeAttempts {
 			// The consuming write is not cut short by the request: once
 			// it may have taken effect, its answer must be heard.
 			dctx, cancel := durable(ctx)
-			r, _, err := consume(dctx, tf.c.Keyring, cs, c, canon, tf.c.Phones.ChallengeAttempts, now)
+			r, _, err := consume(dctx, p.c.Keyring, p.cs, c, canon, p.c.Phones.ChallengeAttempts, now)
 			cancel()
 			if err != nil {
-				return Result{}, false, fmt.Errorf("twofa: verify: %w", err)
+				return "", fmt.Errorf("twofa: verify: %w", err)
 			}
 			if r == ConsumeAccepted {
-				tf.settle(ctx, func(ctx context.Context) error {
-					return ps.TouchPhone(ctx, account, c.PhoneID, now)
-				})
-				tf.c.Events.emit(ctx, Event{Type: EventVerified, Account: account, PhoneID: c.PhoneID, Time: now})
-				return Result{Factor: FactorPhone, PhoneID: c.PhoneID}, true, nil
+				dctx, cancel := durable(ctx)
+				_ = p.ps.TouchPhone(dctx, account, c.PhoneID, now) // bookkeeping: the code is spent either way
+				cancel()
+				p.c.Events.emit(ctx, Event{Type: EventVerified, Account: account, PhoneID: c.PhoneID, Time: now})
+				return c.PhoneID, nil
 			}
 			if r != ConsumeUsed {
 				continue
@@ -192,17 +218,17 @@ func (tf *TwoFA) verifyChallenge(ctx context.Context, account, code string, now 
 		} else if c.State != ChallengeUsed {
 			continue
 		}
-		match, err := challengeMatches(tf.c.Keyring, c, canon)
+		match, err := challengeMatches(p.c.Keyring, c, canon)
 		if err != nil {
-			return Result{}, false, err
+			return "", err
 		}
 		if match && replayed == "" {
 			replayed = c.PhoneID
 		}
 	}
 	if replayed != "" {
-		tf.c.Events.emit(ctx, Event{Type: EventReplayed, Account: account, PhoneID: replayed, Time: now})
-		return Result{}, true, ErrReplayed
+		p.c.Events.emit(ctx, Event{Type: EventReplayed, Account: account, PhoneID: replayed, Time: now})
+		return "", ErrReplayed
 	}
-	return Result{}, false, nil
+	return "", ErrInvalidCode
 }

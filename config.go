@@ -51,7 +51,7 @@ type Config struct {
 	AppPasswords AppPasswordPolicy // app-specific passwords
 	Phones       PhonePolicy       // trusted phone numbers and out-of-band codes
 
-	deps *dependents // set by New: the attached Dependents
+	plugins *plugins // set by New: what is attached, and the lifecycle locks
 }
 
 // CodePolicy sets the windows in which one-time codes are accepted. A

@@ -171,7 +171,7 @@ func cfgTOTPAtStep(t *testing.T, env *twofatest.Env) (*twofa.Enrollment, *twofa.
 	require.NoError(t, err)
 	n, err := g.Step(env.Clock.Now())
 	require.NoError(t, err)
-	require.NoError(t, env.Devices.Confirm(t.Context(), "alice", e.Device.ID, g.CodeAt(n)))
+	require.NoError(t, errOf(env.Devices.Confirm(t.Context(), "alice", e.Device.ID, g.CodeAt(n))))
 	return e, g, n
 }
 
@@ -215,7 +215,7 @@ func TestConfigLookAhead(t *testing.T) {
 	} {
 		env := cfgEnv(t, func(c *twofa.Config) { c.Codes.LookAhead, c.Codes.NoLookAhead = tc.lookAhead, tc.none })
 		e := devEnroll(t, env, "alice", twofa.EnrollOptions{Type: twofa.TypeHOTP})
-		require.NoError(t, env.Devices.Confirm(t.Context(), "alice", e.Device.ID, devHOTPCode(t, e.Key, 0)))
+		require.NoError(t, errOf(env.Devices.Confirm(t.Context(), "alice", e.Device.ID, devHOTPCode(t, e.Key, 0))))
 		_, err := env.TwoFA.Verify(t.Context(), "alice", devHOTPCode(t, e.Key, tc.accept+1))
 		require.ErrorIs(t, err, twofa.ErrInvalidCode, "look-ahead %d", tc.lookAhead)
 		_, err = env.TwoFA.Verify(t.Context(), "alice", devHOTPCode(t, e.Key, tc.accept))

@@ -94,10 +94,10 @@ func TestDependentTwoFactorOff(t *testing.T) {
 	require.NoError(t, err)
 	e, err := tf.Devices.Enroll(ctx, "alice", "pending", twofa.EnrollOptions{})
 	require.NoError(t, err)
-	require.NoError(t, tf.Devices.Revoke(ctx, "alice", e.Device.ID))
-	require.NoError(t, tf.Devices.Revoke(ctx, "alice", d1.ID))
+	require.NoError(t, errOf(tf.Devices.Revoke(ctx, "alice", e.Device.ID)))
+	require.NoError(t, errOf(tf.Devices.Revoke(ctx, "alice", d1.ID)))
 	assert.Empty(t, r.calls, "two-factor is still on")
-	require.NoError(t, tf.Devices.Revoke(ctx, "alice", d2.ID))
+	require.NoError(t, errOf(tf.Devices.Revoke(ctx, "alice", d2.ID)))
 	assert.Equal(t, []string{"a:alice", "b:alice"}, r.calls)
 	assert.Equal(t, []int{0, 0}, r.left)
 
@@ -109,7 +109,7 @@ func TestDependentTwoFactorOff(t *testing.T) {
 	tf2.Attach(r2.dep("a", tf2, boom))
 	tf2.Attach(r2.dep("b", tf2, nil))
 	d3 := env.EnrollTOTP("bob")
-	assert.ErrorIs(t, tf2.Devices.Revoke(ctx, "bob", d3.ID), boom)
+	assert.ErrorIs(t, errOf(tf2.Devices.Revoke(ctx, "bob", d3.ID)), boom)
 	assert.Equal(t, []string{"a:bob"}, r2.calls)
 }
 

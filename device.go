@@ -87,41 +87,43 @@ func (d *Devices) Enroll(ctx context.Context, account, label string, o EnrollOpt
 	if err != nil {
 		return nil, err
 	}
-	return d.add(ctx, account, label, o.Type, o.Options, o.AccountName, s, 0, false)
+	e, _, err := d.add(ctx, account, label, o.Type, o.Options, o.AccountName, s, 0, false)
+	return e, err
 }
 
 // Import adds an existing key (a migration from another system) as a
 // confirmed device: it counts for login at once. For HOTP keys,
-// Key.Counter is the next counter expected. Errors as for Enroll, plus
-// ErrInvalidSecret.
-func (d *Devices) Import(ctx context.Context, account, label string, k Key) (DeviceInfo, error) {
+// Key.Counter is the next counter expected. The Change reports whether it
+// turned two-factor authentication on (see the lifecycle table in
+// lifecycle.go). Errors as for Enroll, plus ErrInvalidSecret.
+func (d *Devices) Import(ctx context.Context, account, label string, k Key) (DeviceInfo, Change, error) {
 	if k.Secret.IsZero() {
-		return DeviceInfo{}, &SecretError{Reason: ErrSecretTooShort, Offset: -1}
+		return DeviceInfo{}, Change{}, &SecretError{Reason: ErrSecretTooShort, Offset: -1}
 	}
 	counter := uint64(0)
 	if k.Type == TypeHOTP {
 		counter = k.Counter
 	}
-	e, err := d.add(ctx, account, label, k.Type, k.Options(), k.Account, k.Secret, counter, true)
+	e, ch, err := d.add(ctx, account, label, k.Type, k.Options(), k.Account, k.Secret, counter, true)
 	if err != nil {
-		return DeviceInfo{}, err
+		return DeviceInfo{}, Change{}, err
 	}
-	return e.Device, nil
+	return e.Device, ch, nil
 }
 
-func (d *Devices) add(ctx context.Context, account, label string, typ Type, o Options, name string, s Secret, counter uint64, confirmed bool) (*Enrollment, error) {
+func (d *Devices) add(ctx context.Context, account, label string, typ Type, o Options, name string, s Secret, counter uint64, confirmed bool) (*Enrollment, Change, error) {
 	if err := validAccount(account); err != nil {
-		return nil, err
+		return nil, Change{}, err
 	}
 	label, err := normalizeLabel(label)
 	if err != nil {
-		return nil, err
+		return nil, Change{}, err
 	}
 	if typ != TypeTOTP && typ != TypeHOTP {
-		return nil, optionsError("unknown device type %d", uint8(typ))
+		return nil, Change{}, optionsError("unknown device type %d", uint8(typ))
 	}
 	if o, err = o.resolved(typ == TypeTOTP); err != nil {
-		return nil, err
+		return nil, Change{}, err
 	}
 	if name == "" {
 		name = account
@@ -129,14 +131,14 @@ func (d *Devices) add(ctx context.Context, account, label string, typ Type, o Op
 	key := Key{Type: typ, Issuer: d.c.Issuer, Account: name, Secret: s,
 		Algorithm: o.Algorithm, Digits: o.Digits, Period: o.Period, Counter: counter}
 	if typ == TypeTOTP && !o.T0.Equal(time.Unix(0, 0)) {
-		return nil, optionsError("devices use T0 = Unix epoch (otpauth:// URIs cannot carry another)")
+		return nil, Change{}, optionsError("devices use T0 = Unix epoch (otpauth:// URIs cannot carry another)")
 	}
 	if _, err := key.URI(); err != nil {
-		return nil, err
+		return nil, Change{}, err
 	}
 	id, err := newID()
 	if err != nil {
-		return nil, err
+		return nil, Change{}, err
 	}
 	now := d.c.Clock.Now()
 	dev := Device{
@@ -148,7 +150,7 @@ func (d *Devices) add(ctx context.Context, account, label string, typ Type, o Op
 		dev.Period = o.Period
 	}
 	if dev.Sealed, err = sealSecret(d.c.Keyring, account, dev.sealBinding(), s); err != nil {
-		return nil, err
+		return nil, Change{}, err
 	}
 	if confirmed {
 		dev.State = DeviceConfirmed
@@ -156,23 +158,39 @@ func (d *Devices) add(ctx context.Context, account, label string, typ Type, o Op
 	} else {
 		dev.ExpiresAt = now.Add(d.c.Devices.PendingTTL)
 	}
-	if !confirmed {
-		if err := d.discardPending(ctx, account, now); err != nil {
-			return nil, err
+	insert := func(ctx context.Context) error {
+		if err := d.c.Store.InsertDevice(ctx, dev, d.c.Devices.Max, now); err != nil {
+			if errors.Is(err, ErrLimitReached) {
+				return ErrTooManyDevices
+			}
+			return fmt.Errorf("twofa: enrol: %w", err)
 		}
+		return nil
 	}
-	if err := d.c.Store.InsertDevice(ctx, dev, d.c.Devices.Max, now); err != nil {
-		if errors.Is(err, ErrLimitReached) {
-			return nil, ErrTooManyDevices
-		}
-		return nil, fmt.Errorf("twofa: enrol: %w", err)
-	}
-	ev := EventEnrolled
+	var ch Change
 	if confirmed {
-		ev = EventImported
+		// An imported device is a second factor at once: through the
+		// lifecycle.
+		ch, err = d.c.change(ctx, account, func(ctx context.Context) (bool, error) {
+			if err := insert(ctx); err != nil {
+				return false, err
+			}
+			d.c.Events.emit(ctx, Event{Type: EventImported, Account: account, DeviceID: id, Time: now})
+			return false, nil
+		})
+		if err != nil {
+			return nil, Change{}, err
+		}
+	} else {
+		if err := d.discardPending(ctx, account, now); err != nil {
+			return nil, Change{}, err
+		}
+		if err := insert(ctx); err != nil {
+			return nil, Change{}, err
+		}
+		d.c.Events.emit(ctx, Event{Type: EventEnrolled, Account: account, DeviceID: id, Time: now})
 	}
-	d.c.Events.emit(ctx, Event{Type: ev, Account: account, DeviceID: id, Time: now})
-	return &Enrollment{Device: dev.info(), Key: key}, nil
+	return &Enrollment{Device: dev.info(), Key: key}, ch, nil
 }
 
 // Confirm proves a pending device with its first code; only then does it
@@ -193,46 +211,46 @@ func (d *Devices) add(ctx context.Context, account, label string, typ Type, o Op
 // MaxIDLen: nothing is looked up), ErrAlreadyConfirmed, ErrEnrollmentExpired (also once the
 // tries are used up, which discards the enrolment), ErrMalformedCode,
 // ErrInvalidCode.
-func (d *Devices) Confirm(ctx context.Context, account, id, code string) error {
+func (d *Devices) Confirm(ctx context.Context, account, id, code string) (Change, error) {
 	if err := validAccount(account); err != nil {
-		return err
+		return Change{}, err
 	}
 	if err := validID("confirm", id); err != nil {
-		return err
+		return Change{}, err
 	}
 	dev, err := d.c.Store.Device(ctx, account, id)
 	if err != nil {
-		return fmt.Errorf("twofa: confirm: %w", err)
+		return Change{}, fmt.Errorf("twofa: confirm: %w", err)
 	}
 	now := d.c.Clock.Now()
 	switch {
 	case dev.State == DeviceConfirmed:
-		return ErrAlreadyConfirmed
+		return Change{}, ErrAlreadyConfirmed
 	case !now.Before(dev.ExpiresAt):
-		return ErrEnrollmentExpired
+		return Change{}, ErrEnrollmentExpired
 	case dev.Attempts >= d.c.Devices.ConfirmAttempts:
-		return ErrEnrollmentExpired
+		return Change{}, ErrEnrollmentExpired
 	}
 	if !looksLikeCode(code, dev.Digits) {
-		return ErrMalformedCode
+		return Change{}, ErrMalformedCode
 	}
 	g, err := d.c.generator(dev)
 	if err != nil {
-		return err
+		return Change{}, err
 	}
 	// Reserve the try before evaluating the code: the read above is stale
 	// under concurrency, the reservation is not.
 	n, ok, err := d.c.Store.ReserveDeviceAttempt(ctx, account, id, d.c.Devices.ConfirmAttempts)
 	if err != nil {
-		return fmt.Errorf("twofa: confirm: %w", err)
+		return Change{}, fmt.Errorf("twofa: confirm: %w", err)
 	}
 	if !ok {
 		// Confirmed meanwhile, or every try is taken.
 		cur, err := d.c.Store.Device(ctx, account, id)
 		if err == nil && cur.State == DeviceConfirmed {
-			return ErrAlreadyConfirmed
+			return Change{}, ErrAlreadyConfirmed
 		}
-		return ErrEnrollmentExpired
+		return Change{}, ErrEnrollmentExpired
 	}
 	matched, drift, err := g.window(code, now, dev.Counter, d.c.Codes.Skew, d.c.Codes.LookAhead)
 	if err != nil {
@@ -242,28 +260,32 @@ func (d *Devices) Confirm(ctx context.Context, account, id, code string) error {
 				// The last try was wrong: discard the enrolment, unless
 				// a concurrent earlier try confirmed it.
 				if _, derr := d.c.Store.DeletePendingDevice(ctx, account, id); derr != nil && !errors.Is(derr, ErrNotFound) {
-					return fmt.Errorf("twofa: confirm: %w", derr)
+					return Change{}, fmt.Errorf("twofa: confirm: %w", derr)
 				}
-				return ErrEnrollmentExpired
+				return Change{}, ErrEnrollmentExpired
 			}
 		}
-		return err
+		return Change{}, err
 	}
-	ok, err = d.c.Store.ConfirmDevice(ctx, account, id, matched+1, drift, now, d.c.Devices.ConfirmAttempts)
-	if err != nil {
-		return fmt.Errorf("twofa: confirm: %w", err)
-	}
-	if !ok {
-		// A concurrent Confirm won, or the enrolment lapsed meanwhile.
-		// (Not over the tries: this one holds a reservation.)
-		cur, err := d.c.Store.Device(ctx, account, id)
-		if err == nil && cur.State == DeviceConfirmed {
-			return ErrAlreadyConfirmed
+	// The confirmation goes through the lifecycle: it may turn two-factor
+	// authentication on.
+	return d.c.change(ctx, account, func(ctx context.Context) (bool, error) {
+		ok, err := d.c.Store.ConfirmDevice(ctx, account, id, matched+1, drift, now, d.c.Devices.ConfirmAttempts)
+		if err != nil {
+			return false, fmt.Errorf("twofa: confirm: %w", err)
 		}
-		return ErrEnrollmentExpired
-	}
-	d.c.Events.emit(ctx, Event{Type: EventConfirmed, Account: account, DeviceID: id, Time: now})
-	return nil
+		if !ok {
+			// A concurrent Confirm won, or the enrolment lapsed meanwhile.
+			// (Not over the tries: this one holds a reservation.)
+			cur, err := d.c.Store.Device(ctx, account, id)
+			if err == nil && cur.State == DeviceConfirmed {
+				return false, ErrAlreadyConfirmed
+			}
+			return false, ErrEnrollmentExpired
+		}
+		d.c.Events.emit(ctx, Event{Type: EventConfirmed, Account: account, DeviceID: id, Time: now})
+		return false, nil
+	})
 }
 
 // List returns the account's devices, oldest first: confirmed ones and
@@ -285,41 +307,6 @@ func (d *Devices) List(ctx context.Context, account string) ([]DeviceInfo, error
 		out = append(out, dev.info())
 	}
 	return out, nil
-}
-
-// Enabled reports whether two-factor authentication is on for the
-// account: whether it has a confirmed device, or - with Config.Phones.OutOfBand
-// set - a trusted phone number.
-func (d *Devices) Enabled(ctx context.Context, account string) (bool, error) {
-	return d.c.enabled(ctx, account)
-}
-
-func (c Config) enabled(ctx context.Context, account string) (bool, error) {
-	if err := validAccount(account); err != nil {
-		return false, err
-	}
-	devs, err := c.Store.Devices(ctx, account)
-	if err != nil {
-		return false, fmt.Errorf("twofa: devices: %w", err)
-	}
-	for _, dev := range devs {
-		if dev.State == DeviceConfirmed {
-			return true, nil
-		}
-	}
-	if !c.Phones.OutOfBand {
-		return false, nil
-	}
-	phones, err := c.Store.Phones(ctx, account)
-	if err != nil {
-		return false, fmt.Errorf("twofa: phones: %w", err)
-	}
-	for _, ph := range phones {
-		if ph.State == PhoneTrusted {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // Rename sets a device's label. Errors: ErrInvalidAccount,
@@ -344,44 +331,33 @@ func (d *Devices) Rename(ctx context.Context, account, id, label string) error {
 }
 
 // Revoke removes a device (pending or confirmed); its codes stop working at
-// once. When it was confirmed and no second factor is left (no confirmed
-// device and, with Config.Phones.OutOfBand, no trusted phone number), two-factor
-// authentication is off: the account's recovery codes and app-specific
-// passwords are voided too, then every attached Dependent's (trusted
-// browsers, with package browser), and EventTwoFactorDisabled is reported. Revoking a pending device (an
-// abandoned enrolment) never does: recovery codes handed out during the
-// enrolment survive it. Errors: ErrInvalidAccount, ErrNotFound (also for
-// a malformed id, see MaxIDLen: nothing is looked up).
-func (d *Devices) Revoke(ctx context.Context, account, id string) error {
+// once. Revoking the account's last second factor (its last confirmed
+// device, with no trusted record of an attached Factor left) turns
+// two-factor authentication off: the account's recovery codes and
+// app-specific passwords are voided too, then what every attached
+// Dependent holds (trusted browsers, with package browser), and
+// EventTwoFactorDisabled is reported (see the lifecycle table in
+// lifecycle.go). Revoking a pending device (an abandoned enrolment) never
+// does. The Change says which happened. Errors: ErrInvalidAccount,
+// ErrNotFound (also for a malformed id, see MaxIDLen: nothing is looked
+// up).
+func (d *Devices) Revoke(ctx context.Context, account, id string) (Change, error) {
 	if err := validAccount(account); err != nil {
-		return err
+		return Change{}, err
 	}
 	if err := validID("revoke device", id); err != nil {
-		return err
+		return Change{}, err
 	}
-	// The deleted device's state and the count of confirmed devices left
-	// come from one atomic store step: a concurrent Confirm either
-	// confirmed it before (it counts as confirmed) or fails after.
-	dev, left, err := d.c.Store.DeleteDevice(ctx, account, id)
-	if err != nil {
-		return fmt.Errorf("twofa: revoke device: %w", err)
-	}
-	now := d.c.Clock.Now()
-	d.c.Events.emit(ctx, Event{Type: EventRevoked, Account: account, DeviceID: id, Time: now})
-	if dev.State != DeviceConfirmed || left > 0 {
-		return nil
-	}
-	// That was the last confirmed device. Unless a trusted phone number
-	// still counts (Config.Phones.OutOfBand), two-factor authentication is off:
-	// void what depends on it.
-	if on, err := d.c.enabled(ctx, account); err != nil || on {
-		return err
-	}
-	if err := d.c.disableSecondFactor(ctx, account); err != nil {
-		return err
-	}
-	d.c.Events.emit(ctx, Event{Type: EventTwoFactorDisabled, Account: account, Time: now})
-	return nil
+	return d.c.change(ctx, account, func(ctx context.Context) (bool, error) {
+		// The deleted device's state comes from the atomic delete: one
+		// confirmed a moment before counts as confirmed.
+		dev, _, err := d.c.Store.DeleteDevice(ctx, account, id)
+		if err != nil {
+			return false, fmt.Errorf("twofa: revoke device: %w", err)
+		}
+		d.c.Events.emit(ctx, Event{Type: EventRevoked, Account: account, DeviceID: id, Time: d.c.Clock.Now()})
+		return dev.State == DeviceConfirmed, nil
+	})
 }
 
 // discardPending removes the account's pending devices (abandoned
@@ -402,23 +378,6 @@ func (d *Devices) discardPending(ctx context.Context, account string, now time.T
 		}
 		if removed {
 			d.c.Events.emit(ctx, Event{Type: EventRevoked, Account: account, DeviceID: dev.ID, Time: now})
-		}
-	}
-	return nil
-}
-
-// disableSecondFactor voids what only makes sense while two-factor
-// authentication is on.
-func (c Config) disableSecondFactor(ctx context.Context, account string) error {
-	if err := c.Store.DeleteRecoveryCodes(ctx, account); err != nil {
-		return fmt.Errorf("twofa: void recovery codes: %w", err)
-	}
-	if _, err := c.revokeAppPasswords(ctx, account); err != nil {
-		return err
-	}
-	for _, d := range c.deps.list() {
-		if _, err := d.RevokeAll(ctx, account); err != nil {
-			return err
 		}
 	}
 	return nil

@@ -231,7 +231,7 @@ func TestEnrollOptions(t *testing.T) {
 			assert.True(t, strings.HasSuffix(uri, tc.params), uri)
 
 			// It confirms with its own code and then signs in.
-			require.NoError(t, env.Devices.Confirm(t.Context(), "alice", e.Device.ID, devConfirmCode(t, env, e)))
+			require.NoError(t, errOf(env.Devices.Confirm(t.Context(), "alice", e.Device.ID, devConfirmCode(t, env, e))))
 			var code string
 			if e.Key.Type == twofa.TypeHOTP {
 				code = devHOTPCode(t, e.Key, 1)
@@ -283,7 +283,7 @@ func TestPendingDeviceNeverCountsForLogin(t *testing.T) {
 		_, err := env.TwoFA.Verify(ctx, "alice", code)
 		require.ErrorIs(t, err, twofa.ErrNotEnrolled, typ)
 	}
-	enabled, err := env.Devices.Enabled(ctx, "alice")
+	enabled, err := env.TwoFA.Enabled(ctx, "alice")
 	require.NoError(t, err)
 	assert.False(t, enabled)
 
@@ -305,7 +305,7 @@ func TestPendingDeviceExpires(t *testing.T) {
 	key := twofa.Key{Account: "alice", Secret: devSecret(t)}
 
 	early := devEnroll(t, env, "alice", twofa.EnrollOptions{})
-	_, err := env.Devices.Import(ctx, "alice", "phone", key)
+	_, _, err := env.Devices.Import(ctx, "alice", "phone", key)
 	require.ErrorIs(t, err, twofa.ErrTooManyDevices, "an unexpired pending device counts")
 
 	// Exactly 10 minutes after enrolment it lapses.
@@ -313,18 +313,18 @@ func TestPendingDeviceExpires(t *testing.T) {
 	assert.Len(t, devList(t, env, "alice"), 2)
 	env.Clock.Set(early.Device.ExpiresAt)
 	require.Equal(t, twofatest.Start.Add(10*time.Minute), env.Clock.Now())
-	err = env.Devices.Confirm(ctx, "alice", early.Device.ID, devConfirmCode(t, env, early))
+	_, err = env.Devices.Confirm(ctx, "alice", early.Device.ID, devConfirmCode(t, env, early))
 	require.ErrorIs(t, err, twofa.ErrEnrollmentExpired)
 	require.Len(t, devList(t, env, "alice"), 1, "List hides the lapsed device")
 
 	// It no longer counts toward the limit.
 	late := devEnroll(t, env, "alice", twofa.EnrollOptions{})
-	_, err = env.Devices.Import(ctx, "alice", "phone", key)
+	_, _, err = env.Devices.Import(ctx, "alice", "phone", key)
 	require.ErrorIs(t, err, twofa.ErrTooManyDevices)
 
 	// The late one is good until its own expiry...
 	env.Clock.Set(late.Device.ExpiresAt.Add(-time.Second))
-	require.NoError(t, env.Devices.Confirm(ctx, "alice", late.Device.ID, devConfirmCode(t, env, late)))
+	require.NoError(t, errOf(env.Devices.Confirm(ctx, "alice", late.Device.ID, devConfirmCode(t, env, late))))
 	// ...and a confirmed device never lapses.
 	env.Clock.Advance(24 * time.Hour)
 	l := devList(t, env, "alice")
@@ -340,7 +340,7 @@ func TestPendingTTLConfig(t *testing.T) {
 	e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
 	assert.Equal(t, twofatest.Start.Add(time.Minute), e.Device.ExpiresAt)
 	env.Clock.Advance(time.Minute)
-	err := env.Devices.Confirm(t.Context(), "alice", e.Device.ID, devConfirmCode(t, env, e))
+	_, err := env.Devices.Confirm(t.Context(), "alice", e.Device.ID, devConfirmCode(t, env, e))
 	require.ErrorIs(t, err, twofa.ErrEnrollmentExpired)
 }
 
@@ -351,7 +351,7 @@ func TestConfirm(t *testing.T) {
 	e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
 	env.Clock.Advance(2 * time.Minute)
 	code := devKeyCode(t, e.Key, env.Clock.Now())
-	require.NoError(t, env.Devices.Confirm(ctx, "alice", e.Device.ID, code[:3]+" "+code[3:]), "a typed space is fine")
+	require.NoError(t, errOf(env.Devices.Confirm(ctx, "alice", e.Device.ID, code[:3]+" "+code[3:])), "a typed space is fine")
 
 	l := devList(t, env, "alice")
 	require.Len(t, l, 1)
@@ -363,7 +363,7 @@ func TestConfirm(t *testing.T) {
 	assert.Equal(t, want, l[0])
 	assert.Equal(t, twofa.DeviceConfirmed.String(), "confirmed")
 
-	enabled, err := env.Devices.Enabled(ctx, "alice")
+	enabled, err := env.TwoFA.Enabled(ctx, "alice")
 	require.NoError(t, err)
 	assert.True(t, enabled)
 
@@ -375,10 +375,10 @@ func TestConfirm(t *testing.T) {
 	_, err = env.TwoFA.Verify(ctx, "alice", devKeyCode(t, e.Key, env.Clock.Now()))
 	require.NoError(t, err)
 
-	err = env.Devices.Confirm(ctx, "alice", e.Device.ID, devKeyCode(t, e.Key, env.Clock.Now()))
+	_, err = env.Devices.Confirm(ctx, "alice", e.Device.ID, devKeyCode(t, e.Key, env.Clock.Now()))
 	require.ErrorIs(t, err, twofa.ErrAlreadyConfirmed)
 
-	assert.Equal(t, []twofa.EventType{twofa.EventEnrolled, twofa.EventConfirmed, twofa.EventReplayed, twofa.EventVerified}, devEvents(env))
+	assert.Equal(t, []twofa.EventType{twofa.EventEnrolled, twofa.EventConfirmed, twofa.EventTwoFactorEnabled, twofa.EventReplayed, twofa.EventVerified}, devEvents(env))
 	assert.Equal(t, twofa.Event{Type: twofa.EventConfirmed, Account: "alice", DeviceID: e.Device.ID, Time: twofatest.Start.Add(2 * time.Minute)},
 		env.Events.Events()[1])
 }
@@ -390,7 +390,7 @@ func TestConfirmHOTP(t *testing.T) {
 	e := devEnroll(t, env, "alice", twofa.EnrollOptions{Type: twofa.TypeHOTP})
 	// The user pressed the button a few times before typing: counter 3 is
 	// within the look-ahead.
-	require.NoError(t, env.Devices.Confirm(ctx, "alice", e.Device.ID, devHOTPCode(t, e.Key, 3)))
+	require.NoError(t, errOf(env.Devices.Confirm(ctx, "alice", e.Device.ID, devHOTPCode(t, e.Key, 3))))
 	for c := range uint64(4) {
 		_, err := env.TwoFA.Verify(ctx, "alice", devHOTPCode(t, e.Key, c))
 		require.ErrorIs(t, err, twofa.ErrReplayed, "counter %d", c)
@@ -400,7 +400,7 @@ func TestConfirmHOTP(t *testing.T) {
 
 	// Beyond the look-ahead a first code is wrong.
 	e2 := devEnroll(t, env, "alice", twofa.EnrollOptions{Type: twofa.TypeHOTP})
-	err = env.Devices.Confirm(ctx, "alice", e2.Device.ID, devHOTPCode(t, e2.Key, twofa.DefaultLookAhead+1))
+	_, err = env.Devices.Confirm(ctx, "alice", e2.Device.ID, devHOTPCode(t, e2.Key, twofa.DefaultLookAhead+1))
 	require.ErrorIs(t, err, twofa.ErrInvalidCode)
 }
 
@@ -415,14 +415,14 @@ func TestConfirmWrongCode(t *testing.T) {
 	// Malformed input is not counted, however often.
 	for _, bad := range []string{"", "12345", "1234567", "12345a", "abcdef", "１２３４５６", "123456789", "12-34-5"} {
 		for range 3 {
-			err := env.Devices.Confirm(ctx, "alice", id, bad)
+			_, err := env.Devices.Confirm(ctx, "alice", id, bad)
 			require.ErrorIs(t, err, twofa.ErrMalformedCode, "%q", bad)
 		}
 	}
 	assert.Equal(t, []twofa.EventType{twofa.EventEnrolled}, devEvents(env), "malformed codes emit nothing")
 
 	for i := 1; i < twofa.DefaultConfirmAttempts; i++ {
-		err := env.Devices.Confirm(ctx, "alice", id, wrong)
+		_, err := env.Devices.Confirm(ctx, "alice", id, wrong)
 		require.ErrorIs(t, err, twofa.ErrInvalidCode, "attempt %d", i)
 		assert.Equal(t, twofa.Event{Type: twofa.EventEnrollmentFailed, Account: "alice", DeviceID: id, Time: env.Clock.Now(), Failures: i},
 			devLastEvent(t, env))
@@ -430,27 +430,27 @@ func TestConfirmWrongCode(t *testing.T) {
 	require.Len(t, devList(t, env, "alice"), 1, "still pending after 4 wrong codes")
 
 	// The 5th wrong code discards the enrolment.
-	err := env.Devices.Confirm(ctx, "alice", id, wrong)
+	_, err := env.Devices.Confirm(ctx, "alice", id, wrong)
 	require.ErrorIs(t, err, twofa.ErrEnrollmentExpired)
 	assert.Equal(t, twofa.DefaultConfirmAttempts, devLastEvent(t, env).Failures)
 	assert.Empty(t, devList(t, env, "alice"), "device gone")
 	// Even the right code no longer helps.
-	err = env.Devices.Confirm(ctx, "alice", id, devConfirmCode(t, env, e))
+	_, err = env.Devices.Confirm(ctx, "alice", id, devConfirmCode(t, env, e))
 	require.ErrorIs(t, err, twofa.ErrNotFound)
 
 	// Four wrong codes, then the right one: confirmed.
 	e = devEnroll(t, env, "alice", twofa.EnrollOptions{})
 	for range twofa.DefaultConfirmAttempts - 1 {
-		require.ErrorIs(t, env.Devices.Confirm(ctx, "alice", e.Device.ID, wrong), twofa.ErrInvalidCode)
+		require.ErrorIs(t, errOf(env.Devices.Confirm(ctx, "alice", e.Device.ID, wrong)), twofa.ErrInvalidCode)
 	}
-	require.NoError(t, env.Devices.Confirm(ctx, "alice", e.Device.ID, devConfirmCode(t, env, e)))
+	require.NoError(t, errOf(env.Devices.Confirm(ctx, "alice", e.Device.ID, devConfirmCode(t, env, e))))
 }
 
 func TestConfirmAttemptsConfig(t *testing.T) {
 	t.Parallel()
 	env := devWithConfig(t, twofatest.New(t), func(c *twofa.Config) { c.Devices.ConfirmAttempts = 1 })
 	e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
-	err := env.Devices.Confirm(t.Context(), "alice", e.Device.ID, devWrongCode(t, e.Key, env.Clock.Now()))
+	_, err := env.Devices.Confirm(t.Context(), "alice", e.Device.ID, devWrongCode(t, e.Key, env.Clock.Now()))
 	require.ErrorIs(t, err, twofa.ErrEnrollmentExpired)
 	assert.Empty(t, devList(t, env, "alice"))
 }
@@ -463,14 +463,14 @@ func TestConfirmNotFound(t *testing.T) {
 	code := devConfirmCode(t, env, bob)
 
 	for _, id := range []string{"", "nosuchdevice", strings.ToUpper(bob.Device.ID)} {
-		require.ErrorIs(t, env.Devices.Confirm(ctx, "bob", id, code), twofa.ErrNotFound, "%q", id)
+		require.ErrorIs(t, errOf(env.Devices.Confirm(ctx, "bob", id, code)), twofa.ErrNotFound, "%q", id)
 	}
 	// Another account's device id is unknown to alice, even with the right code.
-	require.ErrorIs(t, env.Devices.Confirm(ctx, "alice", bob.Device.ID, code), twofa.ErrNotFound)
+	require.ErrorIs(t, errOf(env.Devices.Confirm(ctx, "alice", bob.Device.ID, code)), twofa.ErrNotFound)
 	env.EnrollTOTP("alice")
-	require.ErrorIs(t, env.Devices.Confirm(ctx, "alice", bob.Device.ID, code), twofa.ErrNotFound)
+	require.ErrorIs(t, errOf(env.Devices.Confirm(ctx, "alice", bob.Device.ID, code)), twofa.ErrNotFound)
 	// Bob's enrolment was not touched.
-	require.NoError(t, env.Devices.Confirm(ctx, "bob", bob.Device.ID, code))
+	require.NoError(t, errOf(env.Devices.Confirm(ctx, "bob", bob.Device.ID, code)))
 }
 
 func TestConfirmConcurrent(t *testing.T) {
@@ -486,7 +486,7 @@ func TestConfirmConcurrent(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			errs[i] = env.Devices.Confirm(t.Context(), "alice", e.Device.ID, code)
+			errs[i] = errOf(env.Devices.Confirm(t.Context(), "alice", e.Device.ID, code))
 		})
 	}
 	close(start)
@@ -530,7 +530,7 @@ func TestDeviceLimit(t *testing.T) {
 				}
 			}
 			devEnroll(t, env, "alice", twofa.EnrollOptions{Type: twofa.TypeHOTP})
-			_, err := env.Devices.Import(ctx, "alice", "one too many", twofa.Key{Account: "alice", Secret: devSecret(t)})
+			_, _, err := env.Devices.Import(ctx, "alice", "one too many", twofa.Key{Account: "alice", Secret: devSecret(t)})
 			require.ErrorIs(t, err, twofa.ErrTooManyDevices, "Import counts the pending device")
 			require.ErrorIs(t, err, twofa.ErrLimitReached)
 			assert.Len(t, devList(t, env, "alice"), limit)
@@ -539,7 +539,7 @@ func TestDeviceLimit(t *testing.T) {
 			// refused; once it is confirmed, the account is full.
 			e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
 			assert.Len(t, devList(t, env, "alice"), limit)
-			require.NoError(t, env.Devices.Confirm(ctx, "alice", e.Device.ID, devConfirmCode(t, env, e)))
+			require.NoError(t, errOf(env.Devices.Confirm(ctx, "alice", e.Device.ID, devConfirmCode(t, env, e))))
 			_, err = env.Devices.Enroll(ctx, "alice", "one too many", twofa.EnrollOptions{})
 			require.ErrorIs(t, err, twofa.ErrTooManyDevices)
 			assert.Len(t, devList(t, env, "alice"), limit)
@@ -549,7 +549,7 @@ func TestDeviceLimit(t *testing.T) {
 
 			// Revoking one makes room.
 			l := devList(t, env, "alice")
-			require.NoError(t, env.Devices.Revoke(ctx, "alice", l[len(l)-1].ID))
+			require.NoError(t, errOf(env.Devices.Revoke(ctx, "alice", l[len(l)-1].ID)))
 			devEnroll(t, env, "alice", twofa.EnrollOptions{})
 		})
 	}
@@ -569,7 +569,7 @@ func TestEnrollReplacesPending(t *testing.T) {
 	l := devList(t, env, "alice")
 	require.Len(t, l, 2, "one confirmed device and one pending enrolment")
 	assert.Equal(t, last.Device.ID, l[1].ID)
-	require.NoError(t, env.Devices.Confirm(ctx, "alice", last.Device.ID, devConfirmCode(t, env, last)))
+	require.NoError(t, errOf(env.Devices.Confirm(ctx, "alice", last.Device.ID, devConfirmCode(t, env, last))))
 	assert.Len(t, devList(t, env, "alice"), 2)
 }
 
@@ -581,7 +581,7 @@ func TestDeviceLimitConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			_, errs[i] = env.Devices.Import(t.Context(), "alice", fmt.Sprint("phone ", i), twofa.Key{Account: "alice", Secret: devSecret(t)})
+			_, _, errs[i] = env.Devices.Import(t.Context(), "alice", fmt.Sprint("phone ", i), twofa.Key{Account: "alice", Secret: devSecret(t)})
 		})
 	}
 	wg.Wait()
@@ -607,10 +607,10 @@ func TestDeviceLimitExpiredPending(t *testing.T) {
 	}
 	devEnroll(t, env, "alice", twofa.EnrollOptions{})
 	key := twofa.Key{Account: "alice", Secret: devSecret(t)}
-	_, err := env.Devices.Import(ctx, "alice", "phone", key)
+	_, _, err := env.Devices.Import(ctx, "alice", "phone", key)
 	require.ErrorIs(t, err, twofa.ErrTooManyDevices, "an unexpired pending device counts")
 	env.Clock.Advance(twofa.DefaultPendingTTL)
-	_, err = env.Devices.Import(ctx, "alice", "phone", key)
+	_, _, err = env.Devices.Import(ctx, "alice", "phone", key)
 	require.NoError(t, err, "a lapsed one does not")
 	assert.Len(t, devList(t, env, "alice"), twofa.DefaultMaxDevices)
 }
@@ -651,11 +651,11 @@ func TestRevoke(t *testing.T) {
 
 	// Revoking one of two: its codes stop at once; nothing else changes.
 	aCode := a.Code()
-	require.NoError(t, env.Devices.Revoke(ctx, "alice", a.ID))
+	require.NoError(t, errOf(env.Devices.Revoke(ctx, "alice", a.ID)))
 	assert.Equal(t, twofa.Event{Type: twofa.EventRevoked, Account: "alice", DeviceID: a.ID, Time: twofatest.Start}, devLastEvent(t, env))
 	_, err = env.TwoFA.Verify(ctx, "alice", aCode)
 	require.ErrorIs(t, err, twofa.ErrInvalidCode)
-	enabled, err := env.Devices.Enabled(ctx, "alice")
+	enabled, err := env.TwoFA.Enabled(ctx, "alice")
 	require.NoError(t, err)
 	assert.True(t, enabled)
 	left, err := env.Recovery.Remaining(ctx, "alice")
@@ -666,21 +666,21 @@ func TestRevoke(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, b.ID, res.DeviceID)
 
-	require.ErrorIs(t, env.Devices.Revoke(ctx, "alice", a.ID), twofa.ErrNotFound, "twice")
-	require.ErrorIs(t, env.Devices.Revoke(ctx, "alice", "nosuchdevice"), twofa.ErrNotFound)
+	require.ErrorIs(t, errOf(env.Devices.Revoke(ctx, "alice", a.ID)), twofa.ErrNotFound, "twice")
+	require.ErrorIs(t, errOf(env.Devices.Revoke(ctx, "alice", "nosuchdevice")), twofa.ErrNotFound)
 
 	// A pending device does not keep two-factor authentication on...
 	p := devEnroll(t, env, "alice", twofa.EnrollOptions{})
 	// ...so revoking the last confirmed one turns it off.
 	bCode := b.Code()
 	n := len(env.Events.Events())
-	require.NoError(t, env.Devices.Revoke(ctx, "alice", b.ID))
+	require.NoError(t, errOf(env.Devices.Revoke(ctx, "alice", b.ID)))
 	evs := env.Events.Events()[n:]
 	assert.Equal(t, []twofa.Event{
 		{Type: twofa.EventRevoked, Account: "alice", DeviceID: b.ID, Time: twofatest.Start},
 		{Type: twofa.EventTwoFactorDisabled, Account: "alice", Time: twofatest.Start},
 	}, evs)
-	enabled, err = env.Devices.Enabled(ctx, "alice")
+	enabled, err = env.TwoFA.Enabled(ctx, "alice")
 	require.NoError(t, err)
 	assert.False(t, enabled)
 	left, err = env.Recovery.Remaining(ctx, "alice")
@@ -698,10 +698,10 @@ func TestRevoke(t *testing.T) {
 
 	// Re-enrolling discarded the pending device; revoking a pending
 	// device is fine and disables nothing.
-	require.ErrorIs(t, env.Devices.Revoke(ctx, "alice", p.Device.ID), twofa.ErrNotFound)
+	require.ErrorIs(t, errOf(env.Devices.Revoke(ctx, "alice", p.Device.ID)), twofa.ErrNotFound)
 	p = devEnroll(t, env, "alice", twofa.EnrollOptions{})
 	n = env.Events.Count(twofa.EventTwoFactorDisabled)
-	require.NoError(t, env.Devices.Revoke(ctx, "alice", p.Device.ID))
+	require.NoError(t, errOf(env.Devices.Revoke(ctx, "alice", p.Device.ID)))
 	assert.Equal(t, n, env.Events.Count(twofa.EventTwoFactorDisabled))
 	assert.Len(t, devList(t, env, "alice"), 1)
 }
@@ -712,7 +712,7 @@ func TestRevokeOtherAccount(t *testing.T) {
 	ctx := t.Context()
 	bob := env.EnrollTOTP("bob")
 	env.EnrollTOTP("alice")
-	require.ErrorIs(t, env.Devices.Revoke(ctx, "alice", bob.ID), twofa.ErrNotFound)
+	require.ErrorIs(t, errOf(env.Devices.Revoke(ctx, "alice", bob.ID)), twofa.ErrNotFound)
 	_, err := env.TwoFA.Verify(ctx, "bob", bob.Code())
 	require.NoError(t, err)
 }
@@ -723,7 +723,7 @@ func TestRevokeLastConcurrent(t *testing.T) {
 	ids := []string{env.EnrollTOTP("alice").ID, env.EnrollTOTP("alice").ID, env.EnrollHOTP("alice").ID}
 	var wg sync.WaitGroup
 	for _, id := range ids {
-		wg.Go(func() { assert.NoError(t, env.Devices.Revoke(t.Context(), "alice", id)) })
+		wg.Go(func() { assert.NoError(t, errOf(env.Devices.Revoke(t.Context(), "alice", id))) })
 	}
 	wg.Wait()
 	assert.Equal(t, 1, env.Events.Count(twofa.EventTwoFactorDisabled), "exactly one revocation was the last")
@@ -746,14 +746,16 @@ func TestImportPquerna(t *testing.T) {
 	k, err := twofa.ParseKeyURI(pk.URL())
 	require.NoError(t, err)
 
-	d, err := env.Devices.Import(ctx, "alice", " Legacy app ", k)
+	d, ch, err := env.Devices.Import(ctx, "alice", " Legacy app ", k)
 	require.NoError(t, err)
+	assert.Equal(t, twofa.Change{TurnedOn: true}, ch, "the first factor turns two-factor on")
 	assert.Equal(t, "Legacy app", d.Label)
 	assert.Equal(t, twofa.DeviceConfirmed, d.State, "confirmed at once")
 	assert.Equal(t, twofatest.Start, d.ConfirmedAt)
 	assert.True(t, d.ExpiresAt.IsZero())
-	assert.Equal(t, twofa.Event{Type: twofa.EventImported, Account: "alice", DeviceID: d.ID, Time: twofatest.Start}, devLastEvent(t, env))
-	enabled, err := env.Devices.Enabled(ctx, "alice")
+	assert.Equal(t, twofa.Event{Type: twofa.EventTwoFactorEnabled, Account: "alice", Time: twofatest.Start}, devLastEvent(t, env))
+	assert.Equal(t, twofa.Event{Type: twofa.EventImported, Account: "alice", DeviceID: d.ID, Time: twofatest.Start}, env.Events.Events()[0])
+	enabled, err := env.TwoFA.Enabled(ctx, "alice")
 	require.NoError(t, err)
 	assert.True(t, enabled)
 
@@ -771,7 +773,7 @@ func TestImportPquerna(t *testing.T) {
 	require.NoError(t, err)
 	k, err = twofa.ParseKeyURI(pk.URL())
 	require.NoError(t, err)
-	d, err = env.Devices.Import(ctx, "alice", "sha256", k)
+	d, _, err = env.Devices.Import(ctx, "alice", "sha256", k)
 	require.NoError(t, err)
 	code, err = pqtotp.GenerateCodeCustom(pk.Secret(), env.Clock.Now(), pqtotp.ValidateOpts{Period: 60, Digits: pqotp.DigitsEight, Algorithm: pqotp.AlgorithmSHA256})
 	require.NoError(t, err)
@@ -788,7 +790,7 @@ func TestImportPquerna(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, twofa.TypeHOTP, k.Type)
 	require.Zero(t, k.Counter)
-	d, err = env.Devices.Import(ctx, "alice", "token", k)
+	d, _, err = env.Devices.Import(ctx, "alice", "token", k)
 	require.NoError(t, err)
 	code, err = pqhotp.GenerateCode(hk.Secret(), 0)
 	require.NoError(t, err)
@@ -808,7 +810,7 @@ func TestImportHandMade(t *testing.T) {
 
 	// An HOTP token that has shown 7 codes already: counter 7 is next.
 	k := twofa.Key{Type: twofa.TypeHOTP, Secret: s, Counter: 7}
-	d, err := env.Devices.Import(ctx, "alice", "token", k)
+	d, _, err := env.Devices.Import(ctx, "alice", "token", k)
 	require.NoError(t, err)
 	assert.Equal(t, twofa.TypeHOTP, d.Type)
 	// RFC 4226 Appendix D: counter 6 is 287922, 7 is 162583, 8 is 399871.
@@ -821,7 +823,7 @@ func TestImportHandMade(t *testing.T) {
 
 	// A TOTP key without account or issuer: its current code verifies.
 	tk := twofa.Key{Secret: devSecret(t)}
-	d, err = env.Devices.Import(ctx, "bob", "phone", tk)
+	d, _, err = env.Devices.Import(ctx, "bob", "phone", tk)
 	require.NoError(t, err)
 	res, err := env.TwoFA.Verify(ctx, "bob", devKeyCode(t, tk, env.Clock.Now()))
 	require.NoError(t, err)
@@ -829,21 +831,21 @@ func TestImportHandMade(t *testing.T) {
 
 	// Refused: the zero secret, bad options, a bad label or account.
 	n := len(env.Events.Events())
-	_, err = env.Devices.Import(ctx, "carol", "phone", twofa.Key{})
+	_, _, err = env.Devices.Import(ctx, "carol", "phone", twofa.Key{})
 	require.ErrorIs(t, err, twofa.ErrInvalidSecret)
-	_, err = env.Devices.Import(ctx, "carol", "phone", twofa.Key{Type: twofa.TypeHOTP, Account: "carol"})
+	_, _, err = env.Devices.Import(ctx, "carol", "phone", twofa.Key{Type: twofa.TypeHOTP, Account: "carol"})
 	require.ErrorIs(t, err, twofa.ErrInvalidSecret)
-	_, err = env.Devices.Import(ctx, "carol", "phone", twofa.Key{Secret: s, Digits: 9})
+	_, _, err = env.Devices.Import(ctx, "carol", "phone", twofa.Key{Secret: s, Digits: 9})
 	require.ErrorIs(t, err, twofa.ErrInvalidOptions)
-	_, err = env.Devices.Import(ctx, "carol", "phone", twofa.Key{Type: twofa.TypeHOTP, Secret: s, Period: time.Minute})
+	_, _, err = env.Devices.Import(ctx, "carol", "phone", twofa.Key{Type: twofa.TypeHOTP, Secret: s, Period: time.Minute})
 	require.ErrorIs(t, err, twofa.ErrInvalidOptions)
-	_, err = env.Devices.Import(ctx, "carol", "phone", twofa.Key{Type: 9, Secret: s})
+	_, _, err = env.Devices.Import(ctx, "carol", "phone", twofa.Key{Type: 9, Secret: s})
 	require.ErrorIs(t, err, twofa.ErrInvalidOptions)
-	_, err = env.Devices.Import(ctx, "carol", "", twofa.Key{Secret: s})
+	_, _, err = env.Devices.Import(ctx, "carol", "", twofa.Key{Secret: s})
 	require.ErrorIs(t, err, twofa.ErrInvalidLabel)
-	_, err = env.Devices.Import(ctx, "", "phone", twofa.Key{Secret: s})
+	_, _, err = env.Devices.Import(ctx, "", "phone", twofa.Key{Secret: s})
 	require.ErrorIs(t, err, twofa.ErrInvalidAccount)
-	enabled, err := env.Devices.Enabled(ctx, "carol")
+	enabled, err := env.TwoFA.Enabled(ctx, "carol")
 	require.NoError(t, err)
 	assert.False(t, enabled)
 	assert.Len(t, env.Events.Events(), n, "refused imports emit nothing")
@@ -855,19 +857,19 @@ func TestEnabled(t *testing.T) {
 	ctx := t.Context()
 	check := func(want bool) {
 		t.Helper()
-		got, err := env.Devices.Enabled(ctx, "alice")
+		got, err := env.TwoFA.Enabled(ctx, "alice")
 		require.NoError(t, err)
 		assert.Equal(t, want, got)
 	}
 	check(false)
 	e := devEnroll(t, env, "alice", twofa.EnrollOptions{})
 	check(false)
-	require.NoError(t, env.Devices.Confirm(ctx, "alice", e.Device.ID, devConfirmCode(t, env, e)))
+	require.NoError(t, errOf(env.Devices.Confirm(ctx, "alice", e.Device.ID, devConfirmCode(t, env, e))))
 	check(true)
 	_, err := env.Recovery.Generate(ctx, "alice")
 	require.NoError(t, err)
 	check(true)
-	require.NoError(t, env.Devices.Revoke(ctx, "alice", e.Device.ID))
+	require.NoError(t, errOf(env.Devices.Revoke(ctx, "alice", e.Device.ID)))
 	check(false)
 }
 
@@ -928,7 +930,7 @@ func TestResealAfterRotation(t *testing.T) {
 	require.NoError(t, err)
 	_, err = verifier.Verify(ctx, "alice", hdev.Code())
 	require.NoError(t, err)
-	require.NoError(t, devices.Confirm(ctx, "alice", pending.Device.ID, devKeyCode(t, pending.Key, clock.Now())))
+	require.NoError(t, errOf(devices.Confirm(ctx, "alice", pending.Device.ID, devKeyCode(t, pending.Key, clock.Now()))))
 	_, err = verifier.Verify(ctx, "bob", bob.Code())
 	require.ErrorIs(t, err, twofa.ErrInvalidSealed)
 	_, err = devices.Reseal(ctx, "bob")
@@ -1044,13 +1046,13 @@ func devConfirmBurst(t *testing.T, devs *twofa.Devices, e *twofa.Enrollment, wro
 		wrongDone.Add(1)
 		all.Go(func() {
 			defer wrongDone.Done()
-			errs[i] = devs.Confirm(t.Context(), "alice", e.Device.ID, code)
+			errs[i] = errOf(devs.Confirm(t.Context(), "alice", e.Device.ID, code))
 		})
 	}
 	var rightErr error
 	all.Go(func() {
 		ctx := context.WithValue(t.Context(), devAfter{}, after)
-		rightErr = devs.Confirm(ctx, "alice", e.Device.ID, right)
+		_, rightErr = devs.Confirm(ctx, "alice", e.Device.ID, right)
 	})
 	wrongDone.Wait()
 	close(after)
@@ -1148,7 +1150,7 @@ func TestConfirmBurstEvaluatesAtMostTheLimit(t *testing.T) {
 		if i != 100 {
 			code = devWrongCode(t, e.Key, env.Clock.Now())
 		}
-		wg.Go(func() { errs[i] = devs.Confirm(t.Context(), "alice", e.Device.ID, code) })
+		wg.Go(func() { errs[i] = errOf(devs.Confirm(t.Context(), "alice", e.Device.ID, code)) })
 	}
 	wg.Wait()
 	failed, confirmed := env.Events.Count(twofa.EventEnrollmentFailed), env.Events.Count(twofa.EventConfirmed)
@@ -1180,12 +1182,12 @@ func TestRevokePendingKeepsRecoveryCodes(t *testing.T) {
 	// A pending device next to the confirmed one: revoking it changes
 	// nothing.
 	p := devEnroll(t, env, "alice", twofa.EnrollOptions{})
-	require.NoError(t, env.Devices.Revoke(ctx, "alice", p.Device.ID))
+	require.NoError(t, errOf(env.Devices.Revoke(ctx, "alice", p.Device.ID)))
 	assert.Zero(t, env.Events.Count(twofa.EventTwoFactorDisabled))
 	left, err := env.Recovery.Remaining(ctx, "alice")
 	require.NoError(t, err)
 	assert.Equal(t, twofa.RecoveryCodeCount-1, left)
-	enabled, err := env.Devices.Enabled(ctx, "alice")
+	enabled, err := env.TwoFA.Enabled(ctx, "alice")
 	require.NoError(t, err)
 	assert.True(t, enabled)
 }
@@ -1218,7 +1220,7 @@ func TestRevokeConfirmedMeanwhile(t *testing.T) {
 	require.NoError(t, env.Store.ReplaceRecoveryCodes(ctx, "alice", [][]byte{[]byte("d1"), []byte("d2")}, env.Clock.Now()))
 	victim = e.Device.ID
 
-	require.NoError(t, devs.Revoke(ctx, "alice", e.Device.ID))
+	require.NoError(t, errOf(devs.Revoke(ctx, "alice", e.Device.ID)))
 	left, err := env.Recovery.Remaining(ctx, "alice")
 	require.NoError(t, err)
 	assert.Zero(t, left, "recovery codes voided")

@@ -35,7 +35,7 @@
 //	keys, _ := keyring.Parse(os.Getenv("TWOFA_KEYS"))
 //	tf, _ := twofa.New(twofa.Config{Store: memstore.New(), Keyring: keys, Issuer: "Example"})
 //	e, _ := tf.Devices.Enroll(ctx, account, "Alice's phone", twofa.EnrollOptions{})
-//	_ = tf.Devices.Confirm(ctx, account, e.Device.ID, first) // the first code the app shows
+//	ch, _ := tf.Devices.Confirm(ctx, account, e.Device.ID, first) // the first code the app shows; ch.TurnedOn: issue recovery codes
 //	res, err := tf.Verify(ctx, account, code)                // after the password check
 //	var throttled *twofa.ThrottledError
 //	switch {

@@ -84,7 +84,7 @@ func Example_loginHandler() {
 		log.Fatal(err)
 	}
 	phone := twofa.Key{Secret: secret}
-	if _, err := tf.Devices.Import(context.Background(), "alice", "phone", phone); err != nil {
+	if _, _, err := tf.Devices.Import(context.Background(), "alice", "phone", phone); err != nil {
 		log.Fatal(err)
 	}
 	app, err := phone.TOTP()
@@ -173,7 +173,7 @@ func ExampleDevices_Enroll() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := tf.Devices.Confirm(ctx, "user-1234", e.Device.ID, code); err != nil {
+	if _, err := tf.Devices.Confirm(ctx, "user-1234", e.Device.ID, code); err != nil {
 		log.Fatal(err)
 	}
 	list, err := tf.Devices.List(ctx, "user-1234")
@@ -209,7 +209,7 @@ func ExampleRecoveryCodes_Generate() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := tf.Devices.Import(ctx, "alice", "phone", twofa.Key{Secret: secret}); err != nil {
+	if _, _, err := tf.Devices.Import(ctx, "alice", "phone", twofa.Key{Secret: secret}); err != nil {
 		log.Fatal(err)
 	}
 
@@ -272,7 +272,7 @@ func ExampleTwoFA_Verify() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := tf.Devices.Confirm(ctx, "alice", e.Device.ID, first); err != nil {
+	if _, err := tf.Devices.Confirm(ctx, "alice", e.Device.ID, first); err != nil {
 		log.Fatal(err)
 	}
 

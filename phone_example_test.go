@@ -66,7 +66,7 @@ func ExamplePhones_Add() {
 	fmt.Println("we sent a code to", sent.To) // prints masked
 
 	// The user types the code from the text.
-	if err := tf.Phones.Confirm(ctx, "alice", p.ID, phone.read(n)); err != nil {
+	if _, err := tf.Phones.Confirm(ctx, "alice", p.ID, phone.read(n)); err != nil {
 		log.Fatal(err) // ErrInvalidCode: try again; ErrCodeExpired: send a new one
 	}
 	list, err := tf.Phones.List(ctx, "alice")
@@ -105,7 +105,7 @@ func ExampleTwoFA_Verify_sms() {
 	if _, err := tf.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS); err != nil {
 		log.Fatal(err)
 	}
-	if err := tf.Phones.Confirm(ctx, "alice", p.ID, phone.read(n)); err != nil {
+	if _, err := tf.Phones.Confirm(ctx, "alice", p.ID, phone.read(n)); err != nil {
 		log.Fatal(err)
 	}
 
@@ -174,11 +174,11 @@ func ExamplePhones_Remove() {
 	if _, err := tf.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelVoice); err != nil {
 		log.Fatal(err)
 	}
-	if err := tf.Phones.Confirm(ctx, "alice", p.ID, phone.read(n)); err != nil {
+	if _, err := tf.Phones.Confirm(ctx, "alice", p.ID, phone.read(n)); err != nil {
 		log.Fatal(err)
 	}
 
-	if err := tf.Phones.Remove(ctx, "alice", p.ID); err != nil {
+	if _, err := tf.Phones.Remove(ctx, "alice", p.ID); err != nil {
 		log.Fatal(err)
 	}
 	list, err := tf.Phones.List(ctx, "alice")

@@ -173,7 +173,7 @@ func TestChannelAndPurposeStrings(t *testing.T) {
 	} {
 		assert.Equal(t, want, r.String())
 	}
-	assert.Equal(t, "phone", twofa.FactorPhone.String())
+	assert.Equal(t, twofa.FactorKind("phone"), twofa.FactorPhone)
 }
 
 func TestCooldownError(t *testing.T) {
@@ -290,7 +290,7 @@ func TestSendFailureVoidsCode(t *testing.T) {
 	require.ErrorIs(t, err, twofa.ErrSendFailed)
 	assert.ErrorIs(t, err, context.Canceled)
 	require.Len(t, code, 6)
-	assert.ErrorIs(t, phones.Confirm(ctx, "alice", p.ID, code), twofa.ErrCodeExpired, "the undelivered code is void")
+	assert.ErrorIs(t, errOf(phones.Confirm(ctx, "alice", p.ID, code)), twofa.ErrCodeExpired, "the undelivered code is void")
 	_, err = phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
 	assert.ErrorIs(t, err, twofa.ErrCooldown, "the failed send counts")
 }

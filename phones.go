@@ -61,6 +61,10 @@ const (
 	MaxChallengeAttempts = 100
 )
 
+// FactorPhone is the kind of a code sent to a trusted phone number
+// (Result.Factor).
+const FactorPhone FactorKind = "phone"
+
 // voidTimeout bounds voiding the code of a failed send, which runs even
 // when the caller's context is done.
 const voidTimeout = 5 * time.Second
@@ -380,31 +384,31 @@ func (p *Phones) SendCode(ctx context.Context, account, phoneID string, ch Chann
 // also after Config.Phones.ChallengeAttempts wrong tries, when even the right
 // code is refused), ErrReplayed (the code was used, by a concurrent
 // Confirm).
-func (p *Phones) Confirm(ctx context.Context, account, phoneID, code string) error {
+func (p *Phones) Confirm(ctx context.Context, account, phoneID, code string) (Change, error) {
 	if err := validAccount(account); err != nil {
-		return err
+		return Change{}, err
 	}
 	if err := validID("confirm phone", phoneID); err != nil {
-		return err
+		return Change{}, err
 	}
 	ph, err := p.ps.Phone(ctx, account, phoneID)
 	if err != nil {
-		return fmt.Errorf("twofa: confirm phone: %w", err)
+		return Change{}, fmt.Errorf("twofa: confirm phone: %w", err)
 	}
 	now := p.c.Clock.Now()
 	if ph.State == PhoneTrusted {
-		return ErrPhoneConfirmed
+		return Change{}, ErrPhoneConfirmed
 	}
 	if !now.Before(ph.ExpiresAt) {
-		return ErrEnrollmentExpired
+		return Change{}, ErrEnrollmentExpired
 	}
 	canon, ok := canonicalChallengeCode(code)
 	if !ok {
-		return ErrMalformedCode
+		return Change{}, ErrMalformedCode
 	}
 	live, err := p.cs.LiveChallenges(ctx, account, ChallengeVerifyPhone, now)
 	if err != nil {
-		return fmt.Errorf("twofa: confirm phone: %w", err)
+		return Change{}, fmt.Errorf("twofa: confirm phone: %w", err)
 	}
 	var c *Challenge
 	for i := range live {
@@ -414,44 +418,48 @@ func (p *Phones) Confirm(ctx context.Context, account, phoneID, code string) err
 		}
 	}
 	if c == nil {
-		return ErrCodeExpired
+		return Change{}, ErrCodeExpired
 	}
 	if c.State == ChallengeUsed {
 		if match, err := challengeMatches(p.c.Keyring, *c, canon); err != nil {
-			return err
+			return Change{}, err
 		} else if match {
-			return ErrReplayed
+			return Change{}, ErrReplayed
 		}
-		return ErrCodeExpired
+		return Change{}, ErrCodeExpired
 	}
 	res, attempts, err := consume(ctx, p.c.Keyring, p.cs, *c, canon, p.c.Phones.ChallengeAttempts, now)
 	if err != nil {
-		return fmt.Errorf("twofa: confirm phone: %w", err)
+		return Change{}, fmt.Errorf("twofa: confirm phone: %w", err)
 	}
 	switch res {
 	case ConsumeAccepted:
 	case ConsumeWrong:
 		p.c.Events.emit(ctx, Event{Type: EventPhoneConfirmFailed, Account: account, PhoneID: phoneID, Time: now, Failures: attempts})
-		return ErrInvalidCode
+		return Change{}, ErrInvalidCode
 	case ConsumeUsed:
-		return ErrReplayed
+		return Change{}, ErrReplayed
 	default:
-		return ErrCodeExpired
+		return Change{}, ErrCodeExpired
 	}
-	ok, err = p.ps.ConfirmPhone(ctx, account, phoneID, now)
-	if err != nil {
-		return fmt.Errorf("twofa: confirm phone: %w", err)
-	}
-	if !ok {
-		// Confirmed meanwhile (by another code), or lapsed.
-		cur, err := p.ps.Phone(ctx, account, phoneID)
-		if err == nil && cur.State == PhoneTrusted {
-			return ErrPhoneConfirmed
+	// Trusting the number goes through the lifecycle: with
+	// Config.Phones.OutOfBand it may turn two-factor authentication on.
+	return p.c.change(ctx, account, func(ctx context.Context) (bool, error) {
+		ok, err := p.ps.ConfirmPhone(ctx, account, phoneID, now)
+		if err != nil {
+			return false, fmt.Errorf("twofa: confirm phone: %w", err)
 		}
-		return ErrEnrollmentExpired
-	}
-	p.c.Events.emit(ctx, Event{Type: EventPhoneConfirmed, Account: account, PhoneID: phoneID, Time: now})
-	return nil
+		if !ok {
+			// Confirmed meanwhile (by another code), or lapsed.
+			cur, err := p.ps.Phone(ctx, account, phoneID)
+			if err == nil && cur.State == PhoneTrusted {
+				return false, ErrPhoneConfirmed
+			}
+			return false, ErrEnrollmentExpired
+		}
+		p.c.Events.emit(ctx, Event{Type: EventPhoneConfirmed, Account: account, PhoneID: phoneID, Time: now})
+		return false, nil
+	})
 }
 
 // List returns the account's phone numbers, oldest first: trusted ones
@@ -489,31 +497,21 @@ func (p *Phones) List(ctx context.Context, account string) ([]PhoneInfo, error) 
 //
 // Errors: ErrInvalidAccount, ErrNotFound (also for a malformed phoneID,
 // see MaxIDLen: nothing is looked up).
-func (p *Phones) Remove(ctx context.Context, account, phoneID string) error {
+func (p *Phones) Remove(ctx context.Context, account, phoneID string) (Change, error) {
 	if err := validAccount(account); err != nil {
-		return err
+		return Change{}, err
 	}
 	if err := validID("remove phone", phoneID); err != nil {
-		return err
+		return Change{}, err
 	}
-	state, left, err := p.ps.DeletePhone(ctx, account, phoneID)
-	if err != nil {
-		return fmt.Errorf("twofa: remove phone: %w", err)
-	}
-	now := p.c.Clock.Now()
-	p.c.Events.emit(ctx, Event{Type: EventPhoneRemoved, Account: account, PhoneID: phoneID, Time: now})
-	if !p.c.Phones.OutOfBand || state != PhoneTrusted || left > 0 {
-		return nil
-	}
-	devices, err := p.c.enabled(ctx, account)
-	if err != nil || devices {
-		return err
-	}
-	if err := p.c.disableSecondFactor(ctx, account); err != nil {
-		return err
-	}
-	p.c.Events.emit(ctx, Event{Type: EventTwoFactorDisabled, Account: account, Time: now})
-	return nil
+	return p.c.change(ctx, account, func(ctx context.Context) (bool, error) {
+		state, _, err := p.ps.DeletePhone(ctx, account, phoneID)
+		if err != nil {
+			return false, fmt.Errorf("twofa: remove phone: %w", err)
+		}
+		p.c.Events.emit(ctx, Event{Type: EventPhoneRemoved, Account: account, PhoneID: phoneID, Time: p.c.Clock.Now()})
+		return p.c.Phones.OutOfBand && state == PhoneTrusted, nil
+	})
 }
 
 // Purge deletes, across accounts, pending numbers that lapsed and codes

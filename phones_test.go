@@ -115,7 +115,7 @@ func TestPhoneAddConfirm(t *testing.T) {
 	assert.ErrorIs(t, err, twofa.ErrNotEnrolled)
 
 	// Typed with a space and a hyphen.
-	require.NoError(t, env.Phones.Confirm(ctx, "alice", p.ID, m.Code[:3]+" "+m.Code[3:4]+"-"+m.Code[4:]))
+	require.NoError(t, errOf(env.Phones.Confirm(ctx, "alice", p.ID, m.Code[:3]+" "+m.Code[3:4]+"-"+m.Code[4:])))
 	list, err := env.Phones.List(ctx, "alice")
 	require.NoError(t, err)
 	require.Len(t, list, 1)
@@ -125,7 +125,7 @@ func TestPhoneAddConfirm(t *testing.T) {
 	assert.Equal(t, "+1 ••• ••• ••42", fmt.Sprint(list[0].Number))
 
 	// Reuse: the number is trusted, and the code is spent.
-	assert.ErrorIs(t, env.Phones.Confirm(ctx, "alice", p.ID, m.Code), twofa.ErrPhoneConfirmed)
+	assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "alice", p.ID, m.Code)), twofa.ErrPhoneConfirmed)
 	assert.Equal(t, 1, env.Events.Count(twofa.EventPhoneAdded))
 	assert.Equal(t, 1, env.Events.Count(twofa.EventCodeSent))
 	assert.Equal(t, 1, env.Events.Count(twofa.EventPhoneConfirmed))
@@ -166,7 +166,7 @@ func TestPhoneLimit(t *testing.T) {
 	assert.ErrorIs(t, err, twofa.ErrLimitReached)
 
 	// Removing one frees a slot.
-	require.NoError(t, env.Phones.Remove(ctx, "alice", first.ID))
+	require.NoError(t, errOf(env.Phones.Remove(ctx, "alice", first.ID)))
 	_, err = env.Phones.Add(ctx, "alice", phoneUK)
 	require.NoError(t, err)
 
@@ -189,7 +189,7 @@ func TestPhoneLimit(t *testing.T) {
 	assert.ErrorIs(t, err, twofa.ErrTooManyPhones, "MaxPhones")
 	_, err = two.Add(ctx, "alice", phoneNiue)
 	assert.ErrorIs(t, err, twofa.ErrTooManyPhones)
-	require.NoError(t, env.Phones.Remove(ctx, "alice", p.ID))
+	require.NoError(t, errOf(env.Phones.Remove(ctx, "alice", p.ID)))
 	_, err = two.Add(ctx, "alice", phoneNiue)
 	assert.NoError(t, err)
 }
@@ -206,7 +206,7 @@ func TestPhonePendingLapses(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, c.ExpiresAt.Equal(p.ExpiresAt), "the code expires with the number")
 	env.Clock.Advance(5 * time.Minute)
-	assert.ErrorIs(t, env.Phones.Confirm(ctx, "alice", p.ID, env.Sender.Code(phoneUS.E164)), twofa.ErrEnrollmentExpired)
+	assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "alice", p.ID, env.Sender.Code(phoneUS.E164))), twofa.ErrEnrollmentExpired)
 	_, err = env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
 	assert.ErrorIs(t, err, twofa.ErrEnrollmentExpired)
 }
@@ -226,7 +226,7 @@ func TestPhoneConfirmExpiry(t *testing.T) {
 		env := newPhoneEnv(t)
 		p, code := addPhone(t, env, "alice", phoneUS)
 		env.Clock.Advance(tc.wait)
-		err := env.Phones.Confirm(t.Context(), "alice", p.ID, code)
+		_, err := env.Phones.Confirm(t.Context(), "alice", p.ID, code)
 		if tc.want == nil {
 			assert.NoError(t, err, "after %v", tc.wait)
 		} else {
@@ -243,9 +243,9 @@ func TestPhoneConfirmAttempts(t *testing.T) {
 	ctx := t.Context()
 	p, code := addPhone(t, env, "alice", phoneUS)
 	for i := range twofa.DefaultChallengeAttempts {
-		assert.ErrorIs(t, env.Phones.Confirm(ctx, "alice", p.ID, otherCode(code)), twofa.ErrInvalidCode, "wrong try %d", i+1)
+		assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "alice", p.ID, otherCode(code))), twofa.ErrInvalidCode, "wrong try %d", i+1)
 	}
-	assert.ErrorIs(t, env.Phones.Confirm(ctx, "alice", p.ID, code), twofa.ErrCodeExpired, "the right code on try 6")
+	assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "alice", p.ID, code)), twofa.ErrCodeExpired, "the right code on try 6")
 	assert.Equal(t, twofa.DefaultChallengeAttempts, env.Events.Count(twofa.EventPhoneConfirmFailed))
 	fails := 0
 	for _, e := range env.Events.Events() {
@@ -260,18 +260,18 @@ func TestPhoneConfirmAttempts(t *testing.T) {
 	env2 := newPhoneEnv(t)
 	p2, code2 := addPhone(t, env2, "alice", phoneUS)
 	for _, bad := range []string{"", "12345", "1234567", "12345a", "１２３４５６", strings.Repeat("1", 40)} {
-		assert.ErrorIs(t, env2.Phones.Confirm(ctx, "alice", p2.ID, bad), twofa.ErrMalformedCode, "%q", bad)
+		assert.ErrorIs(t, errOf(env2.Phones.Confirm(ctx, "alice", p2.ID, bad)), twofa.ErrMalformedCode, "%q", bad)
 	}
 	for range twofa.DefaultChallengeAttempts - 1 {
-		assert.ErrorIs(t, env2.Phones.Confirm(ctx, "alice", p2.ID, otherCode(code2)), twofa.ErrInvalidCode)
+		assert.ErrorIs(t, errOf(env2.Phones.Confirm(ctx, "alice", p2.ID, otherCode(code2))), twofa.ErrInvalidCode)
 	}
-	assert.NoError(t, env2.Phones.Confirm(ctx, "alice", p2.ID, code2), "the right code on the 5th counted try")
+	assert.NoError(t, errOf(env2.Phones.Confirm(ctx, "alice", p2.ID, code2)), "the right code on the 5th counted try")
 
 	// A new code after the cool-down starts afresh.
 	env.Clock.Advance(twofa.DefaultResendCooldown)
 	_, err := env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
 	require.NoError(t, err)
-	assert.NoError(t, env.Phones.Confirm(ctx, "alice", p.ID, env.Sender.Code(phoneUS.E164)))
+	assert.NoError(t, errOf(env.Phones.Confirm(ctx, "alice", p.ID, env.Sender.Code(phoneUS.E164))))
 }
 
 func TestPhoneConfirmWrongTargets(t *testing.T) {
@@ -285,15 +285,15 @@ func TestPhoneConfirmWrongTargets(t *testing.T) {
 		t.Skip("two random codes are equal (1e-6)")
 	}
 	// One number's code does not confirm another, nor another account's.
-	assert.ErrorIs(t, env.Phones.Confirm(ctx, "alice", b.ID, codeA), twofa.ErrInvalidCode)
-	assert.ErrorIs(t, env.Phones.Confirm(ctx, "bob", c.ID, codeA), twofa.ErrInvalidCode)
-	err := env.Phones.Confirm(ctx, "bob", a.ID, codeA)
+	assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "alice", b.ID, codeA)), twofa.ErrInvalidCode)
+	assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "bob", c.ID, codeA)), twofa.ErrInvalidCode)
+	_, err := env.Phones.Confirm(ctx, "bob", a.ID, codeA)
 	assert.ErrorIs(t, err, twofa.ErrNotFound, "alice's phone through bob")
-	assert.ErrorIs(t, env.Phones.Confirm(ctx, "alice", "nosuchphone", codeA), twofa.ErrNotFound)
+	assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "alice", "nosuchphone", codeA)), twofa.ErrNotFound)
 	// Each its own.
-	assert.NoError(t, env.Phones.Confirm(ctx, "alice", a.ID, codeA))
-	assert.NoError(t, env.Phones.Confirm(ctx, "alice", b.ID, codeB))
-	assert.NoError(t, env.Phones.Confirm(ctx, "bob", c.ID, codeC))
+	assert.NoError(t, errOf(env.Phones.Confirm(ctx, "alice", a.ID, codeA)))
+	assert.NoError(t, errOf(env.Phones.Confirm(ctx, "alice", b.ID, codeB)))
+	assert.NoError(t, errOf(env.Phones.Confirm(ctx, "bob", c.ID, codeC)))
 }
 
 // TestPhoneResendReplacesCode: after a resend, only the newest code works.
@@ -309,8 +309,8 @@ func TestPhoneResendReplacesCode(t *testing.T) {
 	if old == fresh {
 		t.Skip("two random codes are equal (1e-6)")
 	}
-	assert.ErrorIs(t, env.Phones.Confirm(ctx, "alice", p.ID, old), twofa.ErrInvalidCode)
-	assert.NoError(t, env.Phones.Confirm(ctx, "alice", p.ID, fresh))
+	assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "alice", p.ID, old)), twofa.ErrInvalidCode)
+	assert.NoError(t, errOf(env.Phones.Confirm(ctx, "alice", p.ID, fresh)))
 }
 
 func TestPhoneSendCodeCooldownAndCap(t *testing.T) {
@@ -354,7 +354,7 @@ func TestPhoneSendCodeCooldownAndCap(t *testing.T) {
 	require.NoError(t, err)
 	_, err = env.Phones.SendCode(ctx, "bob", q.ID, twofa.ChannelSMS)
 	assert.NoError(t, err, "the same number in another account")
-	require.NoError(t, env.Phones.Remove(ctx, "alice", p.ID))
+	require.NoError(t, errOf(env.Phones.Remove(ctx, "alice", p.ID)))
 	p2, err := env.Phones.Add(ctx, "alice", phoneUS)
 	require.NoError(t, err)
 	_, err = env.Phones.SendCode(ctx, "alice", p2.ID, twofa.ChannelSMS)
@@ -408,7 +408,7 @@ func TestPhoneSendCodeAccountCap(t *testing.T) {
 			} else if refused == nil {
 				refused = err
 			}
-			require.NoError(t, env.Phones.Remove(ctx, account, p.ID))
+			require.NoError(t, errOf(env.Phones.Remove(ctx, account, p.ID)))
 		}
 		return sent, refused
 	}
@@ -477,7 +477,7 @@ func TestPhoneSendCodeOtherAccounts(t *testing.T) {
 	_, err = env.Phones.SendCode(ctx, "mallory", p.ID, twofa.ChannelSMS)
 	assert.ErrorIs(t, err, twofa.ErrTooManyCodes, "mallory's own cap")
 	// Removing and re-adding the number does not reset her limits.
-	require.NoError(t, env.Phones.Remove(ctx, "mallory", p.ID))
+	require.NoError(t, errOf(env.Phones.Remove(ctx, "mallory", p.ID)))
 	p, err = env.Phones.Add(ctx, "mallory", phoneUS)
 	require.NoError(t, err)
 	_, err = env.Phones.SendCode(ctx, "mallory", p.ID, twofa.ChannelSMS)
@@ -508,7 +508,7 @@ func TestPhoneSendCodeOtherAccounts(t *testing.T) {
 		require.NoError(t, err)
 		env.Clock.Advance(twofa.DefaultResendCooldown)
 	}
-	require.NoError(t, env.Phones.Confirm(ctx, "dave", q.ID, env.Sender.Code(phoneDE.E164)))
+	require.NoError(t, errOf(env.Phones.Confirm(ctx, "dave", q.ID, env.Sender.Code(phoneDE.E164))))
 	_, err = env.Phones.SendCode(ctx, "dave", q.ID, twofa.ChannelSMS)
 	assert.NoError(t, err, "a sign-in code after 5 verification codes")
 }
@@ -560,7 +560,7 @@ func TestPhoneSignIn(t *testing.T) {
 	// A sign-in code does not confirm a number.
 	pending, err := env.Phones.Add(ctx, "alice", phoneUK)
 	require.NoError(t, err)
-	assert.ErrorIs(t, env.Phones.Confirm(ctx, "alice", pending.ID, code), twofa.ErrCodeExpired)
+	assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "alice", pending.ID, code)), twofa.ErrCodeExpired)
 
 	// Another account does not take it.
 	env.TrustPhone("bob", phoneDE)
@@ -570,7 +570,7 @@ func TestPhoneSignIn(t *testing.T) {
 	res, err := env.TwoFA.Verify(ctx, "alice", code)
 	require.NoError(t, err)
 	assert.Equal(t, twofa.FactorPhone, res.Factor)
-	assert.Equal(t, id, res.PhoneID)
+	assert.Equal(t, id, res.FactorID)
 	assert.Empty(t, res.DeviceID)
 	list, err := env.Phones.List(ctx, "alice")
 	require.NoError(t, err)
@@ -737,7 +737,7 @@ func TestPhoneConfirmConcurrent(t *testing.T) {
 	for range n {
 		wg.Go(func() {
 			<-start
-			err := env.Phones.Confirm(context.Background(), "alice", p.ID, code)
+			_, err := env.Phones.Confirm(context.Background(), "alice", p.ID, code)
 			switch {
 			case err == nil:
 				ok.Add(1)
@@ -786,7 +786,7 @@ func TestPhoneAsOnlyFactor(t *testing.T) {
 
 	// Removing the only trusted number turns two-factor authentication
 	// off: recovery codes are voided.
-	require.NoError(t, env.Phones.Remove(ctx, "alice", id))
+	require.NoError(t, errOf(env.Phones.Remove(ctx, "alice", id)))
 	_, err = env.TwoFA.Verify(ctx, "alice", code)
 	assert.ErrorIs(t, err, twofa.ErrNotEnrolled)
 	left, err := env.Recovery.Remaining(ctx, "alice")
@@ -814,15 +814,15 @@ func TestPhoneRemoveWithDevice(t *testing.T) {
 
 	// Removing the number voids its code at once; the device stays, and
 	// so does two-factor authentication.
-	require.NoError(t, env.Phones.Remove(ctx, "alice", id))
+	require.NoError(t, errOf(env.Phones.Remove(ctx, "alice", id)))
 	_, err = env.TwoFA.Verify(ctx, "alice", code)
 	assert.ErrorIs(t, err, twofa.ErrInvalidCode)
 	left, err := env.Recovery.Remaining(ctx, "alice")
 	require.NoError(t, err)
 	assert.Equal(t, twofa.RecoveryCodeCount, left)
 	assert.Zero(t, env.Events.Count(twofa.EventTwoFactorDisabled))
-	assert.ErrorIs(t, env.Phones.Remove(ctx, "alice", id), twofa.ErrNotFound)
-	assert.ErrorIs(t, env.Phones.Remove(ctx, "", id), twofa.ErrInvalidAccount)
+	assert.ErrorIs(t, errOf(env.Phones.Remove(ctx, "alice", id)), twofa.ErrNotFound)
+	assert.ErrorIs(t, errOf(env.Phones.Remove(ctx, "", id)), twofa.ErrInvalidAccount)
 }
 
 func TestPhonePurge(t *testing.T) {
@@ -867,9 +867,9 @@ func TestPhoneNothingLeaks(t *testing.T) {
 	keep(env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS))
 	keep(env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelVoice))
 	code := env.Sender.Code(phoneUS.E164)
-	keep(nil, env.Phones.Confirm(ctx, "alice", p.ID, otherCode(code)))
-	keep(nil, env.Phones.Confirm(ctx, "alice", p.ID, code))
-	keep(nil, env.Phones.Confirm(ctx, "alice", p.ID, code))
+	keep(nil, errOf(env.Phones.Confirm(ctx, "alice", p.ID, otherCode(code))))
+	keep(nil, errOf(env.Phones.Confirm(ctx, "alice", p.ID, code)))
+	keep(nil, errOf(env.Phones.Confirm(ctx, "alice", p.ID, code)))
 	env.Clock.Advance(time.Minute)
 	keep(env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS))
 	signIn := env.Sender.Code(phoneUS.E164)
@@ -880,7 +880,7 @@ func TestPhoneNothingLeaks(t *testing.T) {
 	env.Clock.Advance(time.Minute)
 	keep(env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS))
 	keep(env.Phones.List(ctx, "alice"))
-	keep(nil, env.Phones.Remove(ctx, "alice", p.ID))
+	keep(nil, errOf(env.Phones.Remove(ctx, "alice", p.ID)))
 
 	var out strings.Builder
 	for _, e := range env.Events.Events() {
@@ -909,8 +909,8 @@ func TestRevokeLastDeviceKeepsPhoneFactor(t *testing.T) {
 	_, err := env.Recovery.Generate(ctx, "alice")
 	require.NoError(t, err)
 
-	require.NoError(t, env.Devices.Revoke(ctx, "alice", dev.ID))
-	on, err := env.Devices.Enabled(ctx, "alice")
+	require.NoError(t, errOf(env.Devices.Revoke(ctx, "alice", dev.ID)))
+	on, err := env.TwoFA.Enabled(ctx, "alice")
 	require.NoError(t, err)
 	assert.True(t, on, "the trusted phone is still a second factor")
 	left, err := env.Recovery.Remaining(ctx, "alice")
@@ -930,7 +930,7 @@ func TestPhoneRemovePendingVoidsNothing(t *testing.T) {
 	// them or as a concurrent confirmation would leave them.
 	require.NoError(t, env.Store.ReplaceRecoveryCodes(ctx, "alice", [][]byte{[]byte("d1"), []byte("d2")}, env.Clock.Now()))
 	p, _ := addPhone(t, env, "alice", phoneUS)
-	require.NoError(t, env.Phones.Remove(ctx, "alice", p.ID))
+	require.NoError(t, errOf(env.Phones.Remove(ctx, "alice", p.ID)))
 	left, err := env.Recovery.Remaining(ctx, "alice")
 	require.NoError(t, err)
 	assert.Equal(t, 2, left, "recovery codes survive a pending number's removal")
@@ -941,7 +941,7 @@ func TestPhoneRemovePendingVoidsNothing(t *testing.T) {
 	codes, err := env.Recovery.Generate(ctx, "alice")
 	require.NoError(t, err)
 	require.Len(t, codes, twofa.RecoveryCodeCount)
-	require.NoError(t, env.Phones.Remove(ctx, "alice", id))
+	require.NoError(t, errOf(env.Phones.Remove(ctx, "alice", id)))
 	left, err = env.Recovery.Remaining(ctx, "alice")
 	require.NoError(t, err)
 	assert.Zero(t, left)

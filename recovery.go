@@ -39,17 +39,15 @@ type RecoveryCodes struct {
 // Recovery codes stand in for a second factor, so Generate needs
 // two-factor authentication on (a confirmed device, or with
 // Config.Phones.OutOfBand a trusted phone number): otherwise it returns
-// ErrNotEnrolled and stores nothing. It checks again after storing the
-// set, so that a concurrent revocation of the last factor cannot leave a
-// live set behind (the set is then voided and ErrNotEnrolled returned).
+// ErrNotEnrolled and stores nothing. The set is stored under the
+// account's lifecycle lock (see lifecycle.go), so a concurrent revocation
+// of the last factor either finishes first (and Generate refuses) or
+// voids the set after it is stored: no set outlives the factor it was
+// issued on. Call it when Devices.Confirm reports Change.TurnedOn, to
+// issue the first set.
 func (r *RecoveryCodes) Generate(ctx context.Context, account string) ([]string, error) {
 	if err := validAccount(account); err != nil {
 		return nil, err
-	}
-	if on, err := r.c.enabled(ctx, account); err != nil {
-		return nil, err
-	} else if !on {
-		return nil, ErrNotEnrolled
 	}
 	codes := make([]string, RecoveryCodeCount)
 	digests := make([][]byte, RecoveryCodeCount)
@@ -73,18 +71,14 @@ func (r *RecoveryCodes) Generate(ctx context.Context, account string) ([]string,
 		}
 	}
 	now := r.c.Clock.Now()
-	if err := r.c.Store.ReplaceRecoveryCodes(ctx, account, digests, now); err != nil {
-		return nil, fmt.Errorf("twofa: recovery codes: %w", err)
-	}
-	if on, err := r.c.enabled(ctx, account); err != nil || !on {
-		// The last factor went meanwhile: the set must not outlive it.
-		if derr := r.c.Store.DeleteRecoveryCodes(ctx, account); derr != nil {
-			return nil, fmt.Errorf("twofa: recovery codes: %w", derr)
+	err := r.c.issue(ctx, account, func(ctx context.Context) error {
+		if err := r.c.Store.ReplaceRecoveryCodes(ctx, account, digests, now); err != nil {
+			return fmt.Errorf("twofa: recovery codes: %w", err)
 		}
-		if err != nil {
-			return nil, err
-		}
-		return nil, ErrNotEnrolled
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	r.c.Events.emit(ctx, Event{Type: EventRecoveryCodesGenerated, Account: account, Time: now, Remaining: len(codes)})
 	return codes, nil

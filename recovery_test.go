@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -79,7 +80,7 @@ func TestRecoveryVerifyEachOnce(t *testing.T) {
 		_, err = env.TwoFA.Verify(ctx, "alice", c)
 		require.ErrorIs(t, err, twofa.ErrInvalidCode, "second use of %s", c)
 	}
-	assert.Equal(t, "recovery_code", twofa.FactorRecoveryCode.String())
+	assert.Equal(t, twofa.FactorKind("recovery_code"), twofa.FactorRecoveryCode)
 }
 
 // rcCodeWith returns an unused code of a fresh set for alice that holds the
@@ -238,8 +239,11 @@ func TestRecoveryGenerateRacesRevoke(t *testing.T) {
 	ctx := t.Context()
 	env.EnrollTOTP("alice")
 	cfg := env.Config
-	// The account's devices are revoked right after recovery codes are
-	// stored, as a concurrent revocation of the last device would.
+	// The account's devices are revoked while the codes are stored, as a
+	// concurrent revocation of the last device would: the revocation
+	// waits for the lifecycle lock, then voids the set.
+	var revoked atomic.Bool
+	done := make(chan error, 1)
 	cfg.Store = newFaultStore(env.Store).After("ReplaceRecoveryCodes", func(c faultCall) error {
 		if c.Err != nil {
 			return c.Err
@@ -248,18 +252,31 @@ func TestRecoveryGenerateRacesRevoke(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, d := range devs {
-			if err := env.Devices.Revoke(c.Ctx, c.Account, d.ID); err != nil {
-				return err
+		go func() {
+			var err error
+			for _, d := range devs {
+				if _, rerr := env.Devices.Revoke(context.Background(), c.Account, d.ID); rerr != nil {
+					err = rerr
+				}
 			}
-		}
+			revoked.Store(true)
+			done <- err
+		}()
+		time.Sleep(20 * time.Millisecond)
+		assert.False(t, revoked.Load(), "the revocation waits for the lifecycle lock")
 		return nil
 	})
 	r, err := newRecoveryCodes(cfg)
 	require.NoError(t, err)
+	codes, err := r.Generate(ctx, "alice")
+	require.NoError(t, err)
+	require.Len(t, codes, twofa.RecoveryCodeCount)
+	require.NoError(t, <-done)
+	assert.Zero(t, rcRemaining(t, env, "alice"), "the revocation voided the set")
+	_, err = env.TwoFA.Verify(ctx, "alice", codes[0])
+	assert.ErrorIs(t, err, twofa.ErrNotEnrolled)
 	_, err = r.Generate(ctx, "alice")
-	require.ErrorIs(t, err, twofa.ErrNotEnrolled)
-	assert.Zero(t, rcRemaining(t, env, "alice"))
+	assert.ErrorIs(t, err, twofa.ErrNotEnrolled, "two-factor is off now")
 }
 
 func TestRecoveryConcurrentUse(t *testing.T) {

@@ -250,6 +250,23 @@ type AppPasswordStore interface {
 	DeleteAppPasswords(ctx context.Context, account string) (int, error)
 }
 
+// LockStore keeps the leases of the per-account lifecycle lock, which
+// serialises the changes that turn two-factor authentication on or off
+// across replicas (see lifecycle.go). It is optional: an installation
+// whose store does not implement it serialises those changes within its
+// process only. memstore and sqlstore implement it.
+type LockStore interface {
+	// AcquireLock gives the account's lease to holder until until, if
+	// nobody holds it, holder holds it already, or the lease ended at or
+	// before now, and reports whether holder holds it now - one atomic
+	// step; of concurrent calls by different holders at most one reports
+	// true while the lease lasts.
+	AcquireLock(ctx context.Context, account, holder string, now, until time.Time) (bool, error)
+	// ReleaseLock ends holder's lease on the account, if holder holds it;
+	// otherwise it changes nothing.
+	ReleaseLock(ctx context.Context, account, holder string) error
+}
+
 // Store is every store interface in one, as memstore and sqlstore provide.
 type Store interface {
 	DeviceStore
@@ -258,4 +275,5 @@ type Store interface {
 	AppPasswordStore
 	PhoneStore
 	ChallengeStore
+	LockStore
 }

@@ -65,7 +65,7 @@ func TestLabels(t *testing.T) {
 	for name, label := range validBadLabels {
 		_, err := env.Devices.Enroll(ctx, "alice", label, twofa.EnrollOptions{})
 		assert.ErrorIs(t, err, twofa.ErrInvalidLabel, "Enroll: %s", name)
-		_, err = env.Devices.Import(ctx, "alice", label, key)
+		_, _, err = env.Devices.Import(ctx, "alice", label, key)
 		assert.ErrorIs(t, err, twofa.ErrInvalidLabel, "Import: %s", name)
 		err = env.Devices.Rename(ctx, "alice", dev.ID, label)
 		assert.ErrorIs(t, err, twofa.ErrInvalidLabel, "Rename: %s", name)
@@ -81,12 +81,12 @@ func TestLabels(t *testing.T) {
 		e, err := env.Devices.Enroll(ctx, "bob", label, twofa.EnrollOptions{})
 		require.NoError(t, err, "%q", label)
 		assert.Equal(t, want, e.Device.Label)
-		require.NoError(t, env.Devices.Revoke(ctx, "bob", e.Device.ID))
+		require.NoError(t, errOf(env.Devices.Revoke(ctx, "bob", e.Device.ID)))
 
-		d, err := env.Devices.Import(ctx, "bob", label, key)
+		d, _, err := env.Devices.Import(ctx, "bob", label, key)
 		require.NoError(t, err, "%q", label)
 		assert.Equal(t, want, d.Label)
-		require.NoError(t, env.Devices.Revoke(ctx, "bob", d.ID))
+		require.NoError(t, errOf(env.Devices.Revoke(ctx, "bob", d.ID)))
 
 		require.NoError(t, env.Devices.Rename(ctx, "alice", dev.ID, label), "%q", label)
 		assert.Equal(t, want, devList(t, env, "alice")[0].Label)
@@ -122,25 +122,25 @@ func validAccountMethods(env *twofatest.Env, deviceID string) map[string]func(ct
 			return err
 		},
 		"Devices.Import": func(ctx context.Context, a string) error {
-			_, err := env.Devices.Import(ctx, a, "phone", key)
+			_, _, err := env.Devices.Import(ctx, a, "phone", key)
 			return err
 		},
 		"Devices.Confirm": func(ctx context.Context, a string) error {
-			return env.Devices.Confirm(ctx, a, deviceID, "123456")
+			return errOf(env.Devices.Confirm(ctx, a, deviceID, "123456"))
 		},
 		"Devices.List": func(ctx context.Context, a string) error {
 			_, err := env.Devices.List(ctx, a)
 			return err
 		},
-		"Devices.Enabled": func(ctx context.Context, a string) error {
-			_, err := env.Devices.Enabled(ctx, a)
+		"TwoFA.Enabled": func(ctx context.Context, a string) error {
+			_, err := env.TwoFA.Enabled(ctx, a)
 			return err
 		},
 		"Devices.Rename": func(ctx context.Context, a string) error {
 			return env.Devices.Rename(ctx, a, deviceID, "phone")
 		},
 		"Devices.Revoke": func(ctx context.Context, a string) error {
-			return env.Devices.Revoke(ctx, a, deviceID)
+			return errOf(env.Devices.Revoke(ctx, a, deviceID))
 		},
 		"Devices.Reseal": func(ctx context.Context, a string) error {
 			_, err := env.Devices.Reseal(ctx, a)
@@ -193,7 +193,7 @@ func TestAccounts(t *testing.T) {
 			assert.Equal(t, twofa.ErrInvalidAccount.Error(), err.Error(), "%s: the error does not quote the account", method)
 		}
 	}
-	assert.Len(t, env.Events.Events(), 2, "only the enrolment and confirmation of alice's device")
+	assert.Len(t, env.Events.Events(), 3, "only the enrolment and confirmation of alice's device, which turned two-factor on")
 	assert.Len(t, devList(t, env, "alice"), 1)
 
 	// The longest account, and accounts with unusual but printable
@@ -216,7 +216,7 @@ func TestAccounts(t *testing.T) {
 		require.NoError(t, err)
 		_, err = env.Devices.Reseal(ctx, account)
 		require.NoError(t, err)
-		require.NoError(t, env.Devices.Revoke(ctx, account, d.ID))
+		require.NoError(t, errOf(env.Devices.Revoke(ctx, account, d.ID)))
 	}
 }
 
@@ -229,7 +229,7 @@ func TestAccountsAreDistinct(t *testing.T) {
 	ctx := t.Context()
 	env.EnrollTOTP("alice")
 	for _, other := range []string{"Alice", "ALICE", "alice ", " alice", "alicé", "ali\u0301ce"} {
-		enabled, err := env.Devices.Enabled(ctx, other)
+		enabled, err := env.TwoFA.Enabled(ctx, other)
 		require.NoError(t, err)
 		assert.False(t, enabled, "%q", other)
 	}
@@ -245,7 +245,7 @@ func TestAccountNotShowable(t *testing.T) {
 	for _, account := range []string{"tenant:42", " padded ", "trailing "} {
 		_, err := env.Devices.Enroll(ctx, account, "phone", twofa.EnrollOptions{})
 		require.ErrorIs(t, err, twofa.ErrInvalidURI, "%q", account)
-		enabled, err := env.Devices.Enabled(ctx, account)
+		enabled, err := env.TwoFA.Enabled(ctx, account)
 		require.NoError(t, err)
 		assert.False(t, enabled, "nothing stored")
 
@@ -386,7 +386,7 @@ func TestShownNamesRefuseFormatCharacters(t *testing.T) {
 			_, err = env.Devices.Enroll(ctx, "user-42", "phone", twofa.EnrollOptions{AccountName: bad})
 			refused("Enroll AccountName", err)
 			require.ErrorIs(t, err, twofa.ErrInvalidURI)
-			_, err = env.Devices.Import(ctx, "user-42", "phone", twofa.Key{Account: bad, Secret: s})
+			_, _, err = env.Devices.Import(ctx, "user-42", "phone", twofa.Key{Account: bad, Secret: s})
 			refused("Import Key.Account", err)
 			require.ErrorIs(t, err, twofa.ErrInvalidURI)
 			_, err = env.Devices.Enroll(ctx, bad, "phone", twofa.EnrollOptions{})

@@ -47,35 +47,12 @@ func (e *ThrottledError) Error() string {
 // Is reports whether target is ErrThrottled.
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 
-// Factor names what a successful verification matched.
-type Factor uint8
-
-// Factors.
-const (
-	FactorDevice       Factor = iota + 1 // a code from a trusted device
-	FactorRecoveryCode                   // a single-use recovery code
-	FactorPhone                          // an out-of-band code sent to a trusted phone number (Config.Phones.OutOfBand)
-)
-
-// String returns "device", "recovery_code" or "phone".
-func (f Factor) String() string {
-	switch f {
-	case FactorDevice:
-		return "device"
-	case FactorRecoveryCode:
-		return "recovery_code"
-	case FactorPhone:
-		return "phone"
-	}
-	return "unknown"
-}
-
 // Result tells what a successful verification matched.
 type Result struct {
-	Factor            Factor
+	Factor            FactorKind
 	DeviceID          string // FactorDevice: the device whose code matched
 	RecoveryCodesLeft int    // FactorRecoveryCode: unused codes remaining
-	PhoneID           string // FactorPhone: the phone number the code was sent to
+	FactorID          string // an attached Factor's kind: the record the code belongs to (package phone: the phone number's id)
 }
 
 // Verify checks code for account, after the account's password was
@@ -145,17 +122,29 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 		}
 	}
 	devs = devs[:confirmed]
-	phones, err := tf.trustedPhones(ctx, account) // 0 unless Config.Phones.OutOfBand
-	if err != nil {
-		return Result{}, err
+	// The attached Factors the account has a trusted record of, and
+	// among them those whose codes have this many digits.
+	var factors []Factor
+	trusted := false
+	for _, f := range tf.c.plugins.factors() {
+		on, err := f.Trusted(ctx, account)
+		if err != nil {
+			return Result{}, fmt.Errorf("twofa: verify: %w", err)
+		}
+		if on {
+			trusted = true
+			if f.Digits() == digits {
+				factors = append(factors, f)
+			}
+		}
 	}
-	if confirmed == 0 && phones == 0 {
+	if confirmed == 0 && !trusted {
 		return Result{}, ErrNotEnrolled
 	}
 	if recovery != "" {
 		return tf.verifyRecovery(ctx, account, recovery)
 	}
-	if fits == 0 && (phones == 0 || digits != ChallengeDigits) {
+	if fits == 0 && len(factors) == 0 {
 		return Result{}, ErrMalformedCode
 	}
 	now := tf.c.Clock.Now()
@@ -241,10 +230,17 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 		// A concurrent verification consumed this step first.
 		replayed = accept.dev.ID
 	}
-	if phones > 0 && digits == ChallengeDigits {
-		if res, done, err := tf.verifyChallenge(ctx, account, code, now); done || err != nil {
-			matched = matched || errors.Is(err, ErrReplayed)
-			return res, err
+	for _, f := range factors {
+		id, err := f.VerifyCode(ctx, account, code)
+		switch {
+		case err == nil:
+			matched = true
+			return Result{Factor: f.Kind(), FactorID: id}, nil
+		case errors.Is(err, ErrReplayed):
+			matched = true
+			return Result{}, ErrReplayed
+		case !errors.Is(err, ErrInvalidCode):
+			return Result{}, fmt.Errorf("twofa: verify: %w", err)
 		}
 	}
 	if replayed != "" {

@@ -119,7 +119,7 @@ func importTOTP(t testing.TB, env *twofatest.Env, account string) importedDevice
 	s, err := twofa.NewSecret()
 	require.NoError(t, err)
 	k := twofa.Key{Issuer: "Test", Account: account, Secret: s}
-	info, err := env.Devices.Import(context.Background(), account, "imported", k)
+	info, _, err := env.Devices.Import(context.Background(), account, "imported", k)
 	require.NoError(t, err)
 	totp, err := k.TOTP()
 	require.NoError(t, err)
@@ -392,7 +392,7 @@ func TestVerifyHOTPCounterTop(t *testing.T) {
 	s, err := twofa.NewSecret()
 	require.NoError(t, err)
 	k := twofa.Key{Type: twofa.TypeHOTP, Issuer: "T", Account: "max", Secret: s, Counter: math.MaxUint64 - 2}
-	_, err = env.Devices.Import(ctx, "max", "token", k)
+	_, _, err = env.Devices.Import(ctx, "max", "token", k)
 	require.NoError(t, err)
 	h, err := k.HOTP()
 	require.NoError(t, err)
@@ -685,7 +685,7 @@ func TestVerifyPhoneSucceedsOnceConsumed(t *testing.T) {
 	res, err := v.Verify(t.Context(), "alice", code)
 	require.NoError(t, err)
 	assert.Equal(t, twofa.FactorPhone, res.Factor)
-	assert.Equal(t, id, res.PhoneID)
+	assert.Equal(t, id, res.FactorID)
 }
 
 // The replay guard's write is not cut short by the request: a request

@@ -57,7 +57,7 @@ var wsParsers = []wsParser{
 		require.NoError(t, err)
 		code, err := tp.Code(env.Clock.Now())
 		require.NoError(t, err)
-		return code, func(in string) error { return env.Devices.Confirm(t.Context(), "alice", e.Device.ID, in) }
+		return code, func(in string) error { return errOf(env.Devices.Confirm(t.Context(), "alice", e.Device.ID, in)) }
 	}},
 	{"TwoFA.Verify recovery code", twofa.ErrMalformedCode, func(t *testing.T) (string, func(string) error) {
 		env := twofatest.New(t)
@@ -81,12 +81,12 @@ var wsParsers = []wsParser{
 	{"Phones.Confirm", twofa.ErrMalformedCode, func(t *testing.T) (string, func(string) error) {
 		env := twofatest.New(t)
 		p, code := addPhone(t, env, "alice", phoneUS)
-		return code, func(in string) error { return env.Phones.Confirm(t.Context(), "alice", p.ID, in) }
+		return code, func(in string) error { return errOf(env.Phones.Confirm(t.Context(), "alice", p.ID, in)) }
 	}},
 	{"TwoFA.Verify out-of-band code", twofa.ErrMalformedCode, func(t *testing.T) (string, func(string) error) {
 		env := oobEnv(t)
 		p, code := addPhone(t, env, "alice", phoneUS)
-		require.NoError(t, env.Phones.Confirm(t.Context(), "alice", p.ID, code))
+		require.NoError(t, errOf(env.Phones.Confirm(t.Context(), "alice", p.ID, code)))
 		env.Clock.Advance(twofa.DefaultResendCooldown)
 		_, err := env.Phones.SendCode(t.Context(), "alice", p.ID, twofa.ChannelSMS)
 		require.NoError(t, err)

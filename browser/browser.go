@@ -9,7 +9,7 @@
 // as a twofa.Dependent, so that what ends two-factor authentication (the
 // last second factor removed) and TwoFA.PasswordChanged revoke every
 // trusted browser of the account, exactly as when trusted browsers were
-// part of package twofa. The events (twofa.EventBrowserTrusted and the
+// part of package twofa. The events (EventTrusted and the
 // others) are the installation's: they go to twofa.Config.Events.
 //
 //	tf, _ := twofa.New(twofa.Config{Store: store, Keyring: keys, Issuer: "Example"})
@@ -210,12 +210,13 @@ func (b *Manager) emit(ctx context.Context, e twofa.Event) {
 // Call it only once the user has passed a second factor in this sign-in
 // (twofa.TwoFA.Verify succeeded) and asked to be remembered: Trust does not
 // check that itself. It does check that two-factor authentication is on
-// for the account (a confirmed device, or with twofa.Config.Phones.OutOfBand a trusted
-// phone number), else twofa.ErrNotEnrolled: a trusted browser skips a second
-// factor, so there must be one.
+// for the account (a confirmed device, or a trusted record of an attached
+// twofa.Factor such as a phone number), else twofa.ErrNotEnrolled: a
+// trusted browser skips a second factor, so there must be one. The record
+// is stored through twofa.TwoFA.Issue, so it cannot outlive that factor.
 //
 // When the account already has Config.Max trusted browsers, the
-// least recently used one is revoked to make room (EventBrowserEvicted):
+// least recently used one is revoked to make room (EventEvicted):
 // the browser just verified is the one the user is using, and the evicted
 // one merely asks for a code again. Trust never fails for the limit.
 //
@@ -227,12 +228,6 @@ func (b *Manager) Trust(ctx context.Context, account, label string) (string, Inf
 	}
 	label, err := twofa.NormalizeLabel(label)
 	if err != nil {
-		return "", Info{}, err
-	}
-	if on, err := b.tf.Enabled(ctx, account); err != nil || !on {
-		if err == nil {
-			err = twofa.ErrNotEnrolled
-		}
 		return "", Info{}, err
 	}
 	var raw [tokenBytes]byte
@@ -253,25 +248,24 @@ func (b *Manager) Trust(ctx context.Context, account, label string) (string, Inf
 		ID: id, Account: account, Label: label, Digest: digest,
 		CreatedAt: now, ExpiresAt: now.Add(b.ttl), LastUsedAt: now,
 	}
-	evicted, err := b.st.InsertBrowser(ctx, rec, b.max, now)
+	// Issued under the installation's lifecycle lock, while two-factor
+	// authentication is on: turning it off either finished before (and
+	// nothing is stored) or waits for this insert (and revokes it).
+	var evicted []string
+	err = b.tf.Issue(ctx, account, func(ctx context.Context) error {
+		var err error
+		evicted, err = b.st.InsertBrowser(ctx, rec, b.max, now)
+		if err != nil {
+			return fmt.Errorf("twofa: trust browser: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return "", Info{}, fmt.Errorf("twofa: trust browser: %w", err)
-	}
-	// Two-factor authentication may have been turned off while the record
-	// was being stored, after that revocation had run. Look again: if it
-	// is still on, any later turning off revokes this record.
-	if on, err := b.tf.Enabled(ctx, account); err != nil || !on {
-		if rerr := b.st.RevokeBrowser(ctx, account, id, now); rerr != nil && !errors.Is(rerr, twofa.ErrNotFound) {
-			return "", Info{}, fmt.Errorf("twofa: trust browser: %w", rerr)
-		}
-		if err == nil {
-			err = twofa.ErrNotEnrolled
-		}
 		return "", Info{}, err
 	}
-	b.emit(ctx, twofa.Event{Type: twofa.EventBrowserTrusted, Account: account, BrowserID: id, Time: now})
+	b.emit(ctx, twofa.Event{Type: EventTrusted, Account: account, BrowserID: id, Time: now})
 	for _, e := range evicted {
-		b.emit(ctx, twofa.Event{Type: twofa.EventBrowserEvicted, Account: account, BrowserID: e, Time: now})
+		b.emit(ctx, twofa.Event{Type: EventEvicted, Account: account, BrowserID: e, Time: now})
 	}
 	return base64.RawURLEncoding.EncodeToString(raw[:]), rec.info(), nil
 }
@@ -327,12 +321,12 @@ func (b *Manager) Check(ctx context.Context, account, token string) (Info, error
 		}
 		rec.LastUsedAt = now
 	}
-	b.emit(ctx, twofa.Event{Type: twofa.EventBrowserUsed, Account: account, BrowserID: rec.ID, Time: now})
+	b.emit(ctx, twofa.Event{Type: EventUsed, Account: account, BrowserID: rec.ID, Time: now})
 	return rec.info(), nil
 }
 
 func (b *Manager) refused(ctx context.Context, account, id string, now time.Time) {
-	b.emit(ctx, twofa.Event{Type: twofa.EventBrowserRefused, Account: account, BrowserID: id, Time: now})
+	b.emit(ctx, twofa.Event{Type: EventRefused, Account: account, BrowserID: id, Time: now})
 }
 
 // parseToken decodes a token: exactly TokenLen characters of
@@ -393,13 +387,13 @@ func (b *Manager) Revoke(ctx context.Context, account, id string) error {
 	if err := b.st.RevokeBrowser(ctx, account, id, now); err != nil {
 		return fmt.Errorf("twofa: revoke browser: %w", err)
 	}
-	b.emit(ctx, twofa.Event{Type: twofa.EventBrowserRevoked, Account: account, BrowserID: id, Time: now})
+	b.emit(ctx, twofa.Event{Type: EventRevoked, Account: account, BrowserID: id, Time: now})
 	return nil
 }
 
 // RevokeAll stops trusting every browser of the account - "sign out
 // everywhere else" for the second factor - and returns how many it
-// revoked. EventBrowsersRevoked reports it when there were any. It runs by
+// revoked. EventRevokedAll reports it when there were any. It runs by
 // itself when two-factor authentication is turned off and when the
 // primary password changes.
 func (b *Manager) RevokeAll(ctx context.Context, account string) (int, error) {
@@ -412,7 +406,7 @@ func (b *Manager) RevokeAll(ctx context.Context, account string) (int, error) {
 		return 0, fmt.Errorf("twofa: revoke trusted browsers: %w", err)
 	}
 	if n > 0 {
-		b.emit(ctx, twofa.Event{Type: twofa.EventBrowsersRevoked, Account: account, Time: now, Count: n})
+		b.emit(ctx, twofa.Event{Type: EventRevokedAll, Account: account, Time: now, Count: n})
 	}
 	return n, nil
 }
@@ -429,3 +423,14 @@ func (b *Manager) DeleteExpired(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// Events of trusted browsers, reported through the installation's
+// Config.Events.
+const (
+	EventTrusted    twofa.EventType = "browser_trusted"  // a browser was trusted to skip the second factor (Manager.Trust)
+	EventUsed       twofa.EventType = "browser_used"     // a trusted browser's token was accepted (Manager.Check)
+	EventRefused    twofa.EventType = "browser_refused"  // a browser token was refused: malformed, unknown, expired or revoked
+	EventRevoked    twofa.EventType = "browser_revoked"  // one trusted browser was revoked
+	EventEvicted    twofa.EventType = "browser_evicted"  // the least recently used trusted browser was revoked to make room
+	EventRevokedAll twofa.EventType = "browsers_revoked" // every trusted browser of the account was revoked (Count says how many)
+)

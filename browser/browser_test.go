@@ -182,8 +182,8 @@ func TestBrowserTrustAndCheck(t *testing.T) {
 
 	evs := e.Events.Events()[before:]
 	assert.Equal(t, []twofa.Event{
-		{Type: twofa.EventBrowserTrusted, Account: "alice", BrowserID: info.ID, Time: twofatest.Start},
-		{Type: twofa.EventBrowserUsed, Account: "alice", BrowserID: info.ID, Time: twofatest.Start},
+		{Type: browser.EventTrusted, Account: "alice", BrowserID: info.ID, Time: twofatest.Start},
+		{Type: browser.EventUsed, Account: "alice", BrowserID: info.ID, Time: twofatest.Start},
 	}, evs)
 
 	// Two trusts give two tokens.
@@ -207,7 +207,7 @@ func TestBrowserTrustNeedsSecondFactor(t *testing.T) {
 	recs, err := e.Store.Browsers(ctx, "alice")
 	require.NoError(t, err)
 	assert.Empty(t, recs, "nothing stored")
-	assert.Zero(t, e.Events.Count(twofa.EventBrowserTrusted))
+	assert.Zero(t, e.Events.Count(browser.EventTrusted))
 }
 
 func TestBrowserTrustBadInput(t *testing.T) {
@@ -263,7 +263,7 @@ func TestBrowserExpiry(t *testing.T) {
 			assert.Equal(t, info.ID, got.ID, "the expired browser is described")
 			list, _ = e.browsers.List(ctx, "alice")
 			assert.Empty(t, list, "an expired browser is not listed")
-			assert.NoError(t, ev(e, twofa.EventBrowserRefused))
+			assert.NoError(t, ev(e, browser.EventRefused))
 
 			// Cleanup forgets it: then it is unknown.
 			n, err := e.browsers.DeleteExpired(ctx)
@@ -294,13 +294,13 @@ func TestBrowserRevoke(t *testing.T) {
 
 	e.Clock.Advance(time.Minute)
 	require.NoError(t, e.browsers.Revoke(ctx, "alice", info1.ID))
-	require.NoError(t, ev(e, twofa.EventBrowserRevoked))
+	require.NoError(t, ev(e, browser.EventRevoked))
 	assert.Equal(t, info1.ID, e.Events.Events()[len(e.Events.Events())-1].BrowserID)
 
 	got, err := e.browsers.Check(ctx, "alice", tok1)
 	assert.ErrorIs(t, err, browser.ErrRevoked)
 	assert.Equal(t, twofatest.Start.Add(time.Minute), got.RevokedAt)
-	require.NoError(t, ev(e, twofa.EventBrowserRefused))
+	require.NoError(t, ev(e, browser.EventRefused))
 	assert.Equal(t, info1.ID, e.Events.Events()[len(e.Events.Events())-1].BrowserID)
 	_, err = e.browsers.Check(ctx, "alice", tok2)
 	assert.NoError(t, err, "the other browser stays trusted")
@@ -345,7 +345,7 @@ func TestBrowserRevokeAll(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, n)
 	last := e.Events.Events()[len(e.Events.Events())-1]
-	assert.Equal(t, twofa.Event{Type: twofa.EventBrowsersRevoked, Account: "alice", Time: twofatest.Start, Count: 3}, last)
+	assert.Equal(t, twofa.Event{Type: browser.EventRevokedAll, Account: "alice", Time: twofatest.Start, Count: 3}, last)
 	for tok := range toks {
 		_, err := e.browsers.Check(ctx, "alice", tok)
 		assert.ErrorIs(t, err, browser.ErrRevoked)
@@ -386,8 +386,8 @@ func TestBrowserLimit(t *testing.T) {
 	tok4, info4 := e.trust(t, "alice", "four")
 	evs := e.Events.Events()
 	assert.Equal(t, []twofa.Event{
-		{Type: twofa.EventBrowserTrusted, Account: "alice", BrowserID: info4.ID, Time: e.Clock.Now()},
-		{Type: twofa.EventBrowserEvicted, Account: "alice", BrowserID: info2.ID, Time: e.Clock.Now()},
+		{Type: browser.EventTrusted, Account: "alice", BrowserID: info4.ID, Time: e.Clock.Now()},
+		{Type: browser.EventEvicted, Account: "alice", BrowserID: info2.ID, Time: e.Clock.Now()},
 	}, evs[len(evs)-2:])
 	_, err = e.browsers.Check(ctx, "alice", tok2)
 	assert.ErrorIs(t, err, browser.ErrRevoked, "evicted")
@@ -426,11 +426,11 @@ func TestBrowserDefaultLimit(t *testing.T) {
 	}
 	list, _ := e.browsers.List(t.Context(), "alice")
 	require.Len(t, list, browser.DefaultMax)
-	assert.Zero(t, e.Events.Count(twofa.EventBrowserEvicted))
+	assert.Zero(t, e.Events.Count(browser.EventEvicted))
 	e.trust(t, "alice", "one too many")
 	list, _ = e.browsers.List(t.Context(), "alice")
 	assert.Len(t, list, browser.DefaultMax)
-	assert.Equal(t, 1, e.Events.Count(twofa.EventBrowserEvicted))
+	assert.Equal(t, 1, e.Events.Count(browser.EventEvicted))
 	_, err := e.browsers.Check(t.Context(), "alice", first)
 	assert.ErrorIs(t, err, browser.ErrRevoked)
 }
@@ -539,7 +539,7 @@ func TestBrowserRefused(t *testing.T) {
 		assert.ErrorIs(t, err, browser.ErrNotTrusted, name)
 		assert.Zero(t, info, name)
 		assert.Equal(t, lookups+1, e.st.lookups.Load(), "%s: one lookup", name)
-		assert.NoError(t, ev(e, twofa.EventBrowserRefused), name)
+		assert.NoError(t, ev(e, browser.EventRefused), name)
 	}
 	for name, in := range malformed {
 		lookups := e.st.lookups.Load()
@@ -548,7 +548,7 @@ func TestBrowserRefused(t *testing.T) {
 		assert.ErrorIs(t, err, browser.ErrNotTrusted, name)
 		assert.Zero(t, info, name)
 		assert.Equal(t, lookups, e.st.lookups.Load(), "%s: nothing looked up", name)
-		assert.NoError(t, ev(e, twofa.EventBrowserRefused), name)
+		assert.NoError(t, ev(e, browser.EventRefused), name)
 		assert.Empty(t, e.Events.Events()[len(e.Events.Events())-1].BrowserID)
 	}
 	// After all that, the real tokens still work.
@@ -594,16 +594,16 @@ func TestBrowserTwoFactorOff(t *testing.T) {
 	tokB, _ := e.trust(t, "alice", "Safari")
 	tokBob, _ := e.trust(t, "bob", "Firefox")
 
-	require.NoError(t, e.Devices.Revoke(ctx, "alice", d1.ID))
+	require.NoError(t, errOf(e.Devices.Revoke(ctx, "alice", d1.ID)))
 	for _, tok := range []string{tokA, tokB} {
 		_, err := e.browsers.Check(ctx, "alice", tok)
 		assert.NoError(t, err, "one device left: two-factor is still on")
 	}
 	before := len(e.Events.Events())
-	require.NoError(t, e.Devices.Revoke(ctx, "alice", d2.ID))
+	require.NoError(t, errOf(e.Devices.Revoke(ctx, "alice", d2.ID)))
 	assert.Equal(t, []twofa.Event{
 		{Type: twofa.EventRevoked, Account: "alice", DeviceID: d2.ID, Time: twofatest.Start},
-		{Type: twofa.EventBrowsersRevoked, Account: "alice", Time: twofatest.Start, Count: 2},
+		{Type: browser.EventRevokedAll, Account: "alice", Time: twofatest.Start, Count: 2},
 		{Type: twofa.EventTwoFactorDisabled, Account: "alice", Time: twofatest.Start},
 	}, e.Events.Events()[before:])
 	for _, tok := range []string{tokA, tokB} {
@@ -621,42 +621,49 @@ func TestBrowserTwoFactorOff(t *testing.T) {
 	assert.ErrorIs(t, err, browser.ErrRevoked)
 }
 
-// TestBrowserTrustRacesTwoFactorOff: two-factor is turned off after Trust
-// checked it, and its record lands after the revocation of the account's
-// browsers ran. Trust looks again once the record is stored, revokes it
-// and fails, so no trusted browser outlives the second factor it skips.
+// TestBrowserTrustRacesTwoFactorOff: the last device is revoked while
+// Trust stores its record. Trust issues under the installation's
+// lifecycle lock (twofa.TwoFA.Issue), so the revocation waits for the
+// insert and then revokes the record with the account's other browsers:
+// no trusted browser outlives the second factor it skips. A revocation
+// that finished first makes Trust refuse and store nothing.
 func TestBrowserTrustRacesTwoFactorOff(t *testing.T) {
 	t.Parallel()
-	for name, turnOff := range map[string]func(e *brEnv, dev *twofatest.Device) error{
-		// The device went, and its browsers were revoked, before the
-		// record landed: only Trust's second look catches it.
-		"revocation before the insert": func(e *brEnv, dev *twofatest.Device) error {
-			_, _, err := e.Store.DeleteDevice(context.Background(), "alice", dev.ID)
-			return err
-		},
-		// The whole of Devices.Revoke ran after the insert.
-		"revocation after the insert": func(e *brEnv, dev *twofatest.Device) error {
-			return e.Devices.Revoke(context.Background(), "alice", dev.ID)
-		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			e := newBrEnv(t, nil)
-			dev := e.EnrollTOTP("alice")
-			e.st.afterInsert = func() {
-				e.st.afterInsert = nil
-				require.NoError(t, turnOff(e, dev))
-			}
-			tok, info, err := e.browsers.Trust(t.Context(), "alice", "Firefox")
-			assert.ErrorIs(t, err, twofa.ErrNotEnrolled)
-			assert.Empty(t, tok)
-			assert.Zero(t, info)
-			recs, err := e.Store.Browsers(t.Context(), "alice")
-			require.NoError(t, err)
-			require.Len(t, recs, 1)
-			assert.False(t, recs[0].RevokedAt.IsZero(), "the record is revoked")
-			assert.Zero(t, e.Events.Count(twofa.EventBrowserTrusted))
-		})
-	}
+	t.Run("revocation during the insert", func(t *testing.T) {
+		e := newBrEnv(t, nil)
+		dev := e.EnrollTOTP("alice")
+		var revoked atomic.Bool
+		done := make(chan error, 1)
+		e.st.afterInsert = func() {
+			e.st.afterInsert = nil
+			go func() {
+				_, err := e.Devices.Revoke(context.Background(), "alice", dev.ID)
+				revoked.Store(true)
+				done <- err
+			}()
+			time.Sleep(20 * time.Millisecond)
+			assert.False(t, revoked.Load(), "the revocation waits for the lifecycle lock")
+		}
+		tok, _, err := e.browsers.Trust(t.Context(), "alice", "Firefox")
+		require.NoError(t, err)
+		require.NoError(t, <-done)
+		_, err = e.browsers.Check(t.Context(), "alice", tok)
+		assert.ErrorIs(t, err, browser.ErrRevoked)
+		assert.Equal(t, 1, e.Events.Count(twofa.EventTwoFactorDisabled))
+	})
+	t.Run("revocation before the insert", func(t *testing.T) {
+		e := newBrEnv(t, nil)
+		dev := e.EnrollTOTP("alice")
+		require.NoError(t, errOf(e.Devices.Revoke(t.Context(), "alice", dev.ID)))
+		tok, info, err := e.browsers.Trust(t.Context(), "alice", "Firefox")
+		assert.ErrorIs(t, err, twofa.ErrNotEnrolled)
+		assert.Empty(t, tok)
+		assert.Zero(t, info)
+		recs, err := e.Store.Browsers(t.Context(), "alice")
+		require.NoError(t, err)
+		assert.Empty(t, recs)
+		assert.Zero(t, e.Events.Count(browser.EventTrusted))
+	})
 }
 
 // TestBrowserPasswordChanged: TwoFA.PasswordChanged revokes every trusted
@@ -680,10 +687,10 @@ func TestBrowserPasswordChanged(t *testing.T) {
 	}
 	_, err := e.browsers.Check(ctx, "bob", bobTok)
 	assert.NoError(t, err, "another account is untouched")
-	assert.Equal(t, 1, e.Events.Count(twofa.EventBrowsersRevoked))
+	assert.Equal(t, 1, e.Events.Count(browser.EventRevokedAll))
 	for _, ev := range e.Events.Events() {
-		if ev.Type == twofa.EventBrowsersRevoked {
-			assert.Equal(t, twofa.Event{Type: twofa.EventBrowsersRevoked, Account: "alice", Time: e.Clock.Now(), Count: 2}, ev)
+		if ev.Type == browser.EventRevokedAll {
+			assert.Equal(t, twofa.Event{Type: browser.EventRevokedAll, Account: "alice", Time: e.Clock.Now(), Count: 2}, ev)
 		}
 	}
 	list, err := e.browsers.List(ctx, "alice")
@@ -737,7 +744,7 @@ func TestBrowserConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Equal(t, int32(52), ok.Load()+refused.Load())
-	assert.Equal(t, 1, e.Events.Count(twofa.EventBrowserRevoked), "one Revoke succeeded")
+	assert.Equal(t, 1, e.Events.Count(browser.EventRevoked), "one Revoke succeeded")
 	_, err := e.browsers.Check(ctx, "alice", tok)
 	assert.ErrorIs(t, err, browser.ErrRevoked)
 
@@ -756,7 +763,7 @@ func TestBrowserConcurrent(t *testing.T) {
 	list, err := e2.browsers.List(ctx, "bob")
 	require.NoError(t, err)
 	assert.Len(t, list, 5)
-	assert.Equal(t, 35, e2.Events.Count(twofa.EventBrowserEvicted))
+	assert.Equal(t, 35, e2.Events.Count(browser.EventEvicted))
 	valid := 0
 	for _, tok := range toks {
 		if _, err := e2.browsers.Check(ctx, "bob", tok); err == nil {

@@ -48,7 +48,7 @@ func exampleBrowserSetup(clock *twofatest.Clock) (*twofa.TwoFA, *browser.Manager
 		log.Fatal(err)
 	}
 	phone := twofa.Key{Secret: secret}
-	if _, err := tf.Devices.Import(context.Background(), "alice", "phone", phone); err != nil {
+	if _, _, err := tf.Devices.Import(context.Background(), "alice", "phone", phone); err != nil {
 		log.Fatal(err)
 	}
 	app, err := phone.TOTP()
@@ -283,7 +283,7 @@ func ExampleManager_RevokeAll() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := tf.Devices.Revoke(ctx, "alice", list[0].ID); err != nil {
+	if _, err := tf.Devices.Revoke(ctx, "alice", list[0].ID); err != nil {
 		log.Fatal(err)
 	}
 	trusted, err := browsers.List(ctx, "alice")

@@ -46,8 +46,8 @@ func TestRevokeAllDependent(t *testing.T) {
 	if !st.at.Equal(now) {
 		t.Errorf("revoked at %v: not the Clock's now", st.at)
 	}
-	if len(got) != 1 || got[0].Type != twofa.EventBrowsersRevoked || got[0].Count != 3 || got[0].Account != "alice" || !got[0].Time.Equal(st.at) {
-		t.Errorf("events %+v, want one EventBrowsersRevoked with Count 3", got)
+	if len(got) != 1 || got[0].Type != EventRevokedAll || got[0].Count != 3 || got[0].Account != "alice" || !got[0].Time.Equal(st.at) {
+		t.Errorf("events %+v, want one EventRevokedAll with Count 3", got)
 	}
 
 	got = nil

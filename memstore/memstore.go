@@ -31,6 +31,7 @@ type Store struct {
 	accounts map[string]*account
 	seq      uint64                       // insertion order of records, for the tie-breaks of listings and of LRU eviction
 	sends    map[string][]*challengeEntry // out-of-band challenges by account, oldest first: the send limits
+	locks    map[string]lease             // the lifecycle lock's leases, by account (locks.go)
 }
 
 var _ twofa.Store = (*Store)(nil)

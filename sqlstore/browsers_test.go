@@ -232,15 +232,15 @@ func TestBrowsersManager(t *testing.T) {
 		if len(list) != 1 || list[0].Label != "one" {
 			t.Errorf("List = %+v, want only \"one\"", list)
 		}
-		must(t, devices.Revoke(ctx, "alice", dev.ID)) // two-factor off
+		must(t, errOf(devices.Revoke(ctx, "alice", dev.ID))) // two-factor off
 		if _, err := browsers.Check(ctx, "alice", t1); !errors.Is(err, browser.ErrRevoked) {
 			t.Errorf("Check after two-factor was turned off: %v, want ErrBrowserRevoked", err)
 		}
 		if _, _, err := browsers.Trust(ctx, "alice", "three"); !errors.Is(err, twofa.ErrNotEnrolled) {
 			t.Errorf("Trust without two-factor: %v, want ErrNotEnrolled", err)
 		}
-		if slices.ContainsFunc(env.Events.Events(), func(e twofa.Event) bool { return e.Type == twofa.EventBrowsersRevoked && e.Count == 1 }) == false {
-			t.Error("no EventBrowsersRevoked with Count 1")
+		if slices.ContainsFunc(env.Events.Events(), func(e twofa.Event) bool { return e.Type == browser.EventRevokedAll && e.Count == 1 }) == false {
+			t.Error("no EventRevokedAll with Count 1")
 		}
 	})
 }

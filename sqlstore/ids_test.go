@@ -77,7 +77,7 @@ func newIDFixture(t *testing.T, s twofa.Store) *idFixture {
 	f.trustedPhone = p.ID
 	_, err = f.phones.SendCode(ctx, idAccount, p.ID, twofa.ChannelSMS)
 	must(t, err)
-	must(t, f.phones.Confirm(ctx, idAccount, p.ID, env.Sender.Code(trusted.E164)))
+	must(t, errOf(f.phones.Confirm(ctx, idAccount, p.ID, env.Sender.Code(trusted.E164))))
 	p, err = f.phones.Add(ctx, idAccount, twofa.PhoneNumber{E164: "+447700900123", CountryCode: 44})
 	must(t, err)
 	f.pendingPhone = p.ID
@@ -114,13 +114,13 @@ func (f *idFixture) snapshot(t *testing.T) []any {
 func (f *idFixture) idMethods() map[string]func(ctx context.Context, id string) error {
 	return map[string]func(context.Context, string) error{
 		"Devices.Confirm": func(ctx context.Context, id string) error {
-			return f.devices.Confirm(ctx, idAccount, id, "123456")
+			return errOf(f.devices.Confirm(ctx, idAccount, id, "123456"))
 		},
 		"Devices.Rename": func(ctx context.Context, id string) error {
 			return f.devices.Rename(ctx, idAccount, id, "renamed")
 		},
 		"Devices.Revoke": func(ctx context.Context, id string) error {
-			return f.devices.Revoke(ctx, idAccount, id)
+			return errOf(f.devices.Revoke(ctx, idAccount, id))
 		},
 		"AppPasswords.Revoke": func(ctx context.Context, id string) error {
 			return f.apps.Revoke(ctx, idAccount, id)
@@ -133,10 +133,10 @@ func (f *idFixture) idMethods() map[string]func(ctx context.Context, id string) 
 			return err
 		},
 		"Phones.Confirm": func(ctx context.Context, id string) error {
-			return f.phones.Confirm(ctx, idAccount, id, "123456")
+			return errOf(f.phones.Confirm(ctx, idAccount, id, "123456"))
 		},
 		"Phones.Remove": func(ctx context.Context, id string) error {
-			return f.phones.Remove(ctx, idAccount, id)
+			return errOf(f.phones.Remove(ctx, idAccount, id))
 		},
 	}
 }
@@ -261,11 +261,11 @@ func TestWellFormedIDs(t *testing.T) {
 				if err := f.devices.Rename(ctx, idAccount, id, "renamed"); err != nil {
 					t.Errorf("Devices.Rename(%q): %v", id, err)
 				}
-				if err := f.devices.Confirm(ctx, idAccount, id, "123456"); !errors.Is(err, twofa.ErrAlreadyConfirmed) {
-					t.Errorf("Devices.Confirm(%q) = %v, want ErrAlreadyConfirmed", id, err)
+				if _, err := f.devices.Confirm(ctx, idAccount, id, "123456"); !errors.Is(err, twofa.ErrAlreadyConfirmed) {
+					t.Errorf("errOf(Devices.Confirm(%q)) = %v, want ErrAlreadyConfirmed", id, err)
 				}
-				if err := f.devices.Revoke(ctx, idAccount, id); err != nil {
-					t.Errorf("Devices.Revoke(%q): %v", id, err)
+				if _, err := f.devices.Revoke(ctx, idAccount, id); err != nil {
+					t.Errorf("errOf(Devices.Revoke(%q)): %v", id, err)
 				}
 
 				ap := twofa.AppPassword{ID: id, Account: idAccount, Label: "legacy " + id, Digest: []byte{byte(i), 1}, CreatedAt: now}
@@ -288,11 +288,11 @@ func TestWellFormedIDs(t *testing.T) {
 				if _, err := f.phones.SendCode(ctx, idAccount, id, twofa.ChannelSMS); err != nil {
 					t.Errorf("Phones.SendCode(%q): %v", id, err)
 				}
-				if err := f.phones.Confirm(ctx, idAccount, id, f.env.Sender.Code(ph.Number.E164)); err != nil {
-					t.Errorf("Phones.Confirm(%q): %v", id, err)
+				if _, err := f.phones.Confirm(ctx, idAccount, id, f.env.Sender.Code(ph.Number.E164)); err != nil {
+					t.Errorf("errOf(Phones.Confirm(%q)): %v", id, err)
 				}
-				if err := f.phones.Remove(ctx, idAccount, id); err != nil {
-					t.Errorf("Phones.Remove(%q): %v", id, err)
+				if _, err := f.phones.Remove(ctx, idAccount, id); err != nil {
+					t.Errorf("errOf(Phones.Remove(%q)): %v", id, err)
 				}
 			}
 		})

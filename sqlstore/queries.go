@@ -75,6 +75,10 @@ type queries struct {
 	// PostgreSQL's per-account advisory lock (Store.inTx)
 	advisoryLock string
 
+	// the lifecycle lock's leases (locks.go)
+	acquireLock string
+	releaseLock string
+
 	// schema
 	createSchemaVersion string
 	schemaVersion       string
@@ -181,6 +185,14 @@ func buildQueries(sql func(string) string) queries {
 			WHERE account = $1 AND scope = $2`),
 		releaseEmpty:  sql(`DELETE FROM {{prefix}}throttles WHERE account = $1 AND scope = $2 AND forgiven_at = $3`),
 		resetThrottle: sql(`DELETE FROM {{prefix}}throttles WHERE account = $1 AND scope = $2`),
+
+		// $3 now, $4 the lease's end; no row when another holder's lease
+		// still runs.
+		acquireLock: sql(`INSERT INTO {{prefix}}locks (account, holder, until_at) VALUES ($1, $2, $4)
+			ON CONFLICT (account) DO UPDATE SET holder = $2, until_at = $4
+			WHERE {{prefix}}locks.holder = $2 OR {{prefix}}locks.until_at <= $3
+			RETURNING holder`),
+		releaseLock: sql(`DELETE FROM {{prefix}}locks WHERE account = $1 AND holder = $2`),
 
 		deleteRecovery: sql(`DELETE FROM {{prefix}}recovery_codes WHERE account = $1`),
 		insertRecovery: sql(`INSERT INTO {{prefix}}recovery_codes (account, digest, created_at)

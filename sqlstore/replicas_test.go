@@ -83,7 +83,7 @@ func enrolTOTP(tb testing.TB, r replica, clock *twofatest.Clock, account string)
 		tb.Fatal(err)
 	}
 	code, _ := totp.Code(clock.Now().Add(-30 * time.Second))
-	if err := r.devices.Confirm(ctx, account, e.Device.ID, code); err != nil {
+	if _, err := r.devices.Confirm(ctx, account, e.Device.ID, code); err != nil {
 		tb.Fatal(err)
 	}
 	return totp
@@ -260,7 +260,7 @@ func importHOTP(tb testing.TB, r replica, account string) *twofa.HOTP {
 		tb.Fatal(err)
 	}
 	k := twofa.Key{Type: twofa.TypeHOTP, Issuer: "Bench", Account: account, Secret: s}
-	if _, err := r.devices.Import(context.Background(), account, "token", k); err != nil {
+	if _, _, err := r.devices.Import(context.Background(), account, "token", k); err != nil {
 		tb.Fatal(err)
 	}
 	h, err := k.HOTP()
@@ -305,7 +305,7 @@ func TestReplicasRealClocksNoSpuriousThrottle(t *testing.T) {
 			t.Fatal(err)
 		}
 		code, _ := totp.Code(time.Now())
-		if err := rs[0].devices.Confirm(ctx, "alice", e.Device.ID, code); err != nil {
+		if _, err := rs[0].devices.Confirm(ctx, "alice", e.Device.ID, code); err != nil {
 			t.Fatal(err)
 		}
 		valid := map[string]bool{}

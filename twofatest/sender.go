@@ -91,7 +91,7 @@ func (e *Env) TrustPhone(account string, n twofa.PhoneNumber) string {
 	if _, err := e.Phones.SendCode(ctx, account, p.ID, twofa.ChannelSMS); err != nil {
 		e.T.Fatalf("twofatest: send code: %v", err)
 	}
-	if err := e.Phones.Confirm(ctx, account, p.ID, e.Sender.Code(n.E164)); err != nil {
+	if _, err := e.Phones.Confirm(ctx, account, p.ID, e.Sender.Code(n.E164)); err != nil {
 		e.T.Fatalf("twofatest: confirm phone: %v", err)
 	}
 	return p.ID

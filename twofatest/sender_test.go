@@ -78,7 +78,7 @@ func TestEnvPhones(t *testing.T) {
 	env.Clock.Advance(env.ResendCooldown())
 	code := env.SignInCode("alice", id)
 	res, err := env.TwoFA.Verify(ctx, "alice", code)
-	if err != nil || res.Factor != twofa.FactorPhone || res.PhoneID != id {
+	if err != nil || res.Factor != twofa.FactorPhone || res.FactorID != id {
 		t.Errorf("Verify(sign-in code) = %+v, %v", res, err)
 	}
 	env.Reconfigure(func(c *twofa.Config) { c.Phones.ResendCooldown = time.Second })

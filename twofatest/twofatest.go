@@ -187,10 +187,10 @@ func EnrollDevice(t testing.TB, devices *twofa.Devices, clock twofa.Clock, accou
 		first = d.totp.CodeAt(step - 1)
 		current = d.totp.CodeAt(step)
 	}
-	err = devices.Confirm(ctx, account, d.ID, first)
+	_, err = devices.Confirm(ctx, account, d.ID, first)
 	if current != "" && errors.Is(err, twofa.ErrInvalidCode) {
 		// Config.Codes.NoSkew: the step before is outside the window.
-		err = devices.Confirm(ctx, account, d.ID, current)
+		_, err = devices.Confirm(ctx, account, d.ID, current)
 	}
 	if err != nil {
 		t.Fatalf("twofatest: confirm: %v", err)

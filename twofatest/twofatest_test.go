@@ -108,7 +108,7 @@ func TestNew(t *testing.T) {
 	other := twofatest.New(t)
 	assert.NotSame(t, env.Store, other.Store)
 	dev := env.EnrollTOTP("alice")
-	enabled, err := other.Devices.Enabled(t.Context(), "alice")
+	enabled, err := other.TwoFA.Enabled(t.Context(), "alice")
 	require.NoError(t, err)
 	assert.False(t, enabled)
 	ds, err := env.Store.Devices(t.Context(), "alice")
@@ -127,7 +127,7 @@ func TestEnrollTOTP(t *testing.T) {
 	assert.Equal(t, twofa.TypeTOTP, dev.Key.Type)
 	assert.Equal(t, "alice", dev.Key.Account)
 	assert.Equal(t, "twofatest", dev.Key.Issuer)
-	assert.Equal(t, []twofa.EventType{twofa.EventEnrolled, twofa.EventConfirmed}, eventTypes(env))
+	assert.Equal(t, []twofa.EventType{twofa.EventEnrolled, twofa.EventConfirmed, twofa.EventTwoFactorEnabled}, eventTypes(env))
 
 	l, err := env.Devices.List(ctx, "alice")
 	require.NoError(t, err)

@@ -141,7 +141,7 @@ func run(ctx context.Context, out io.Writer, in *bufio.Reader, logger *log.Logge
 	if err != nil {
 		return err
 	}
-	if err := tf.Phones.Confirm(ctx, account, p.ID, c); err != nil {
+	if _, err := tf.Phones.Confirm(ctx, account, p.ID, c); err != nil {
 		return fmt.Errorf("confirm: %w", err)
 	}
 	fmt.Fprintf(out, "Confirmed: %s is trusted.\n\n", p.Number)

@@ -86,7 +86,7 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := tf.Devices.Confirm(ctx, account, e.Device.ID, first); err != nil {
+	if _, err := tf.Devices.Confirm(ctx, account, e.Device.ID, first); err != nil {
 		return fmt.Errorf("confirm: %w", err)
 	}
 	fmt.Fprintf(out, "Device %q confirmed.\n\n", e.Device.Label)
