@@ -348,7 +348,7 @@ func revokeImport(ctx context.Context, e *Env, account string, order []Item) ([]
 	if err != nil {
 		return nil, err
 	}
-	d1, err := e.TF.Devices.Import(ctx, account, "old phone", k1)
+	d1, _, err := e.TF.Devices.Import(ctx, account, "old phone", k1)
 	if err != nil {
 		return nil, fmt.Errorf("import D1: %w", err)
 	}
@@ -367,9 +367,9 @@ func revokeImport(ctx context.Context, e *Env, account string, order []Item) ([]
 		is                             issued
 	)
 	together(
-		func() { revokeErr = e.TF.Devices.Revoke(ctx, account, d1.ID) },
+		func() { _, revokeErr = e.TF.Devices.Revoke(ctx, account, d1.ID) },
 		func() {
-			d2, importErr = e.TF.Devices.Import(ctx, account, "new phone", k2)
+			d2, _, importErr = e.TF.Devices.Import(ctx, account, "new phone", k2)
 			mark = e.Log.Mark()
 			if importErr == nil {
 				issueErr = e.issue(ctx, account, &is, order)
@@ -408,17 +408,19 @@ func revokeImport(ctx context.Context, e *Env, account string, order []Item) ([]
 
 // FirstFactors is the race of two concurrent first second factors on an
 // account with two-factor authentication off, each followed by
-// Recovery.Generate - what an application does when a user turns
-// two-factor authentication on, here from two tabs at once. With confirm
-// set, the first is the confirmation of a pending enrolment (Enroll then
-// Confirm with its code); otherwise both are imports.
+// Recovery.Generate when it reports that it turned two-factor
+// authentication on (Change.TurnedOn) - what an application does when a
+// user turns two-factor authentication on, here from two tabs at once.
+// With confirm set, the first is the confirmation of a pending enrolment
+// (Enroll then Confirm with its code); otherwise both are imports.
 //
-// The invariant: every set of recovery codes handed out (Generate
-// returned it to be shown) still works when both are done; a set may not
-// be voided without its owner being told.
+// The invariants: exactly one of the two reports TurnedOn, and every set
+// of recovery codes handed out (Generate returned it to be shown) still
+// works when both are done; a set may not be voided without its owner
+// being told.
 func FirstFactors(confirm bool) Trial {
 	return func(ctx context.Context, e *Env, account string) ([]string, error) {
-		var first func() error
+		var first func() (twofa.Change, error)
 		if confirm {
 			enr, err := e.TF.Devices.Enroll(ctx, account, "phone", twofa.EnrollOptions{})
 			if err != nil {
@@ -432,35 +434,40 @@ func FirstFactors(confirm bool) Trial {
 			if err != nil {
 				return nil, err
 			}
-			first = func() error { return e.TF.Devices.Confirm(ctx, account, enr.Device.ID, code) }
+			first = func() (twofa.Change, error) { return e.TF.Devices.Confirm(ctx, account, enr.Device.ID, code) }
 		} else {
 			k, err := newKey(account)
 			if err != nil {
 				return nil, err
 			}
-			first = func() error {
-				_, err := e.TF.Devices.Import(ctx, account, "phone", k)
-				return err
+			first = func() (twofa.Change, error) {
+				_, ch, err := e.TF.Devices.Import(ctx, account, "phone", k)
+				return ch, err
 			}
 		}
 		k2, err := newKey(account)
 		if err != nil {
 			return nil, err
 		}
-		second := func() error {
-			_, err := e.TF.Devices.Import(ctx, account, "tablet", k2)
-			return err
+		second := func() (twofa.Change, error) {
+			_, ch, err := e.TF.Devices.Import(ctx, account, "tablet", k2)
+			return ch, err
 		}
 
 		var (
 			errs  [2]error
 			sets  [2][]string
+			ons   [2]bool
 			marks [2]uint64 // when each Generate returned
 		)
-		run := func(i int, add func() error) func() {
+		run := func(i int, add func() (twofa.Change, error)) func() {
 			return func() {
-				if errs[i] = add(); errs[i] != nil {
-					errs[i] = fmt.Errorf("factor %d: %w", i+1, errs[i])
+				ch, err := add()
+				if err != nil {
+					errs[i] = fmt.Errorf("factor %d: %w", i+1, err)
+					return
+				}
+				if ons[i] = ch.TurnedOn; !ons[i] {
 					return
 				}
 				codes, err := e.TF.Recovery.Generate(ctx, account)
@@ -479,6 +486,9 @@ func FirstFactors(confirm bool) Trial {
 		}
 
 		var vs []string
+		if ons[0] == ons[1] {
+			vs = append(vs, fmt.Sprintf("TurnedOn reported by %d of the two first factors, want exactly one", btoi(ons[0])+btoi(ons[1])))
+		}
 		voided := [2]bool{}
 		for i, set := range sets {
 			if set == nil {
@@ -523,7 +533,7 @@ func Reloads(reloads, confirmed int) Trial {
 			if err != nil {
 				return nil, err
 			}
-			if _, err := e.TF.Devices.Import(ctx, account, fmt.Sprintf("phone %d", i+1), k); err != nil {
+			if _, _, err := e.TF.Devices.Import(ctx, account, fmt.Sprintf("phone %d", i+1), k); err != nil {
 				return nil, fmt.Errorf("import device %d: %w", i+1, err)
 			}
 		}
@@ -561,4 +571,11 @@ func Reloads(reloads, confirmed int) Trial {
 		}
 		return vs, nil
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
