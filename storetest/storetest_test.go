@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,6 +61,26 @@ var mutants = map[string]mutant{
 		catch: "DeviceStore/Device/NotFound",
 		want:  "newStore returned a nil Store (*memstore.Store)",
 		store: func() twofa.Store { return (*memstore.Store)(nil) },
+	},
+	"LockIgnoresHolder": {
+		catch: "LockStore/AcquireLock/Exclusive",
+		want:  "a second holder got a lock whose lease still runs",
+		store: func() twofa.Store { return lockIgnoresHolder{memstore.New()} },
+	},
+	"LockNeverExpires": {
+		catch: "LockStore/AcquireLock/Expired",
+		want:  "an expired lease was not taken over",
+		store: func() twofa.Store { return lockNeverExpires{memstore.New()} },
+	},
+	"LockNotReentrant": {
+		catch: "LockStore/AcquireLock/Reentrant",
+		want:  "could not take its own lock again",
+		store: func() twofa.Store { return &lockNotReentrant{Store: memstore.New()} },
+	},
+	"ReleaseAnyHolder": {
+		catch: "LockStore/ReleaseLock/NotHolder",
+		want:  "ReleaseLock by another holder ended the lease",
+		store: func() twofa.Store { return &releaseAnyHolder{Store: memstore.New(), holders: map[string]string{}} },
 	},
 	"IgnoresContext": {
 		catch: "DeviceStore/RenameDevice/Cancelled",
@@ -243,6 +264,55 @@ func runMutants[M any](t *testing.T, env, test string, ms map[string]M, spec fun
 }
 
 // The mutants. Each embeds a working store and plants one bug.
+
+// lockIgnoresHolder grants every lease.
+type lockIgnoresHolder struct{ *memstore.Store }
+
+func (s lockIgnoresHolder) AcquireLock(ctx context.Context, account, holder string, now, until time.Time) (bool, error) {
+	_, err := s.Store.AcquireLock(ctx, account, holder, now, until)
+	return true, err
+}
+
+// lockNeverExpires keeps a lease an hour past its end.
+type lockNeverExpires struct{ *memstore.Store }
+
+func (s lockNeverExpires) AcquireLock(ctx context.Context, account, holder string, now, until time.Time) (bool, error) {
+	return s.Store.AcquireLock(ctx, account, holder, now.Add(-time.Hour), until)
+}
+
+// lockNotReentrant takes every lease as a holder of its own.
+type lockNotReentrant struct {
+	*memstore.Store
+	n atomic.Int64
+}
+
+func (s *lockNotReentrant) AcquireLock(ctx context.Context, account, holder string, now, until time.Time) (bool, error) {
+	return s.Store.AcquireLock(ctx, account, fmt.Sprint(holder, "#", s.n.Add(1)), now, until)
+}
+
+// releaseAnyHolder ends the lease whoever asks.
+type releaseAnyHolder struct {
+	*memstore.Store
+	mu      sync.Mutex
+	holders map[string]string
+}
+
+func (s *releaseAnyHolder) AcquireLock(ctx context.Context, account, holder string, now, until time.Time) (bool, error) {
+	ok, err := s.Store.AcquireLock(ctx, account, holder, now, until)
+	if ok {
+		s.mu.Lock()
+		s.holders[account] = holder
+		s.mu.Unlock()
+	}
+	return ok, err
+}
+
+func (s *releaseAnyHolder) ReleaseLock(ctx context.Context, account, _ string) error {
+	s.mu.Lock()
+	h := s.holders[account]
+	s.mu.Unlock()
+	return s.Store.ReleaseLock(ctx, account, h)
+}
 
 type ignoresContext struct{ *memstore.Store }
 
