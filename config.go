@@ -35,7 +35,10 @@ const (
 // zero value of every optional field gives the documented default;
 // TwoFA.Config returns the resolved Config with every default filled in.
 type Config struct {
-	Store   Store   // required: memstore.New() or a sqlstore
+	// Store is required: memstore.New() or a sqlstore. A store that also
+	// implements LockStore (both do) makes the lifecycle lock hold across
+	// replicas; otherwise it holds within the process only.
+	Store   Store
 	Keyring Keyring // required: seals device secrets, keys digests; see package keyring
 	// Issuer (required) is the service name shown in authenticator apps
 	// and in the messages Phones sends. It must pass the checks of

@@ -45,10 +45,12 @@ type faultHook func(c faultCall) error
 // runs the after hook. Hooks are set before the store is used; they run
 // without the store's lock held, so they may call the store (or a manager
 // on it) themselves. It passes the trusted-browser methods straight to
-// the wrapped store, which must then be a browser.Store (memstore is).
+// the wrapped store, which must then be a browser.Store (memstore is),
+// and so the lifecycle lock's methods (twofa.LockStore).
 type faultStore struct {
 	twofa.Store
 	browserStore
+	twofa.LockStore
 	mu     sync.Mutex
 	calls  map[string]int
 	seen   [][]byte
@@ -58,7 +60,8 @@ type faultStore struct {
 
 func newFaultStore(s twofa.Store) *faultStore {
 	bs, _ := s.(browser.Store)
-	return &faultStore{Store: s, browserStore: bs, calls: map[string]int{}, before: map[string]faultHook{}, after: map[string]faultHook{}}
+	ls, _ := s.(twofa.LockStore)
+	return &faultStore{Store: s, browserStore: bs, LockStore: ls, calls: map[string]int{}, before: map[string]faultHook{}, after: map[string]faultHook{}}
 }
 
 // fail makes the named method fail with err, without reaching the store

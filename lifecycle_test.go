@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
@@ -251,10 +252,7 @@ func TestLifecycleLockDeadHolder(t *testing.T) {
 }
 
 // releaseFails is a store whose ReleaseLock always fails.
-type releaseFails struct {
-	twofa.Store
-	browserStore
-}
+type releaseFails struct{ *memstore.Store }
 
 func (releaseFails) ReleaseLock(context.Context, string, string) error { return errBoom }
 
@@ -264,11 +262,16 @@ func (releaseFails) ReleaseLock(context.Context, string, string) error { return 
 func TestLifecycleLockLeakedLease(t *testing.T) {
 	t.Parallel()
 	env := twofatest.New(t)
-	env.Reconfigure(func(c *twofa.Config) { c.Store = releaseFails{env.Store, env.Store} })
+	env.Reconfigure(func(c *twofa.Config) { c.Store = releaseFails{env.Store} })
 	d := env.EnrollTOTP("alice")
 	_, ch := importKey(t, env.Devices, "alice", "second")
 	assert.Equal(t, twofa.Change{}, ch)
 	ch, err := env.Devices.Revoke(t.Context(), "alice", d.ID)
 	require.NoError(t, err)
 	assert.Equal(t, twofa.Change{}, ch)
+	// The lease is still in the store, the installation's: another
+	// replica waits for it.
+	ok, err := env.Store.AcquireLock(t.Context(), "alice", "other replica", time.Now(), time.Now().Add(time.Minute))
+	require.NoError(t, err)
+	assert.False(t, ok, "the leaked lease is held")
 }

@@ -275,5 +275,4 @@ type Store interface {
 	AppPasswordStore
 	PhoneStore
 	ChallengeStore
-	LockStore
 }

@@ -34,7 +34,10 @@ type Store struct {
 	locks    map[string]lease             // the lifecycle lock's leases, by account (locks.go)
 }
 
-var _ twofa.Store = (*Store)(nil)
+var (
+	_ twofa.Store     = (*Store)(nil)
+	_ twofa.LockStore = (*Store)(nil)
+)
 
 type account struct {
 	devices       map[string]*entry              // by device ID

@@ -90,6 +90,7 @@ type Store struct {
 var (
 	_ twofa.Store            = (*Store)(nil)
 	_ twofa.AppPasswordStore = (*Store)(nil)
+	_ twofa.LockStore        = (*Store)(nil)
 )
 
 // New returns a Store keeping its tables in db, which must be a database of

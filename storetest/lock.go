@@ -9,8 +9,8 @@ import (
 	"github.com/twofa-go/twofa"
 )
 
-func lockTests() []testCase[twofa.Store] {
-	return []testCase[twofa.Store]{
+func lockTests() []testCase[twofa.LockStore] {
+	return []testCase[twofa.LockStore]{
 		{"LockStore/AcquireLock/Exclusive", testLockExclusive},
 		{"LockStore/AcquireLock/Reentrant", testLockReentrant},
 		{"LockStore/AcquireLock/Expired", testLockExpired},
@@ -24,7 +24,7 @@ func lockTests() []testCase[twofa.Store] {
 	}
 }
 
-func acquire(t *testing.T, s twofa.Store, account, holder string, now time.Time, lease time.Duration) bool {
+func acquire(t *testing.T, s twofa.LockStore, account, holder string, now time.Time, lease time.Duration) bool {
 	t.Helper()
 	ok, err := s.AcquireLock(t.Context(), account, holder, now, now.Add(lease))
 	if err != nil {
@@ -33,14 +33,14 @@ func acquire(t *testing.T, s twofa.Store, account, holder string, now time.Time,
 	return ok
 }
 
-func release(t *testing.T, s twofa.Store, account, holder string) {
+func release(t *testing.T, s twofa.LockStore, account, holder string) {
 	t.Helper()
 	if err := s.ReleaseLock(t.Context(), account, holder); err != nil {
 		t.Fatalf("ReleaseLock(%q, %q): %v", account, holder, err)
 	}
 }
 
-func testLockExclusive(t *testing.T, s twofa.Store) {
+func testLockExclusive(t *testing.T, s twofa.LockStore) {
 	a := NewAccount()
 	if !acquire(t, s, a, "h1", t0, time.Minute) {
 		t.Fatal("a free lock was refused")
@@ -54,7 +54,7 @@ func testLockExclusive(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testLockReentrant(t *testing.T, s twofa.Store) {
+func testLockReentrant(t *testing.T, s twofa.LockStore) {
 	a := NewAccount()
 	if !acquire(t, s, a, "h1", t0, time.Minute) || !acquire(t, s, a, "h1", t0.Add(time.Second), time.Hour) {
 		t.Fatal("the holder could not take its own lock again")
@@ -65,7 +65,7 @@ func testLockReentrant(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testLockExpired(t *testing.T, s twofa.Store) {
+func testLockExpired(t *testing.T, s twofa.LockStore) {
 	a := NewAccount()
 	if !acquire(t, s, a, "h1", t0, time.Minute) {
 		t.Fatal("a free lock was refused")
@@ -79,14 +79,14 @@ func testLockExpired(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testLockAccounts(t *testing.T, s twofa.Store) {
+func testLockAccounts(t *testing.T, s twofa.LockStore) {
 	a, b := NewAccount(), NewAccount()
 	if !acquire(t, s, a, "h1", t0, time.Minute) || !acquire(t, s, b, "h2", t0, time.Minute) {
 		t.Fatal("locks of two accounts are not independent")
 	}
 }
 
-func testLockConcurrent(t *testing.T, s twofa.Store) {
+func testLockConcurrent(t *testing.T, s twofa.LockStore) {
 	a := NewAccount()
 	const n = 16
 	var wg sync.WaitGroup
@@ -108,7 +108,7 @@ func testLockConcurrent(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testLockAcquireCancelled(t *testing.T, s twofa.Store) {
+func testLockAcquireCancelled(t *testing.T, s twofa.LockStore) {
 	a := NewAccount()
 	ok, err := s.AcquireLock(cancelled(t), a, "h1", t0, t0.Add(time.Minute))
 	wantCancelled(t, "AcquireLock", err)
@@ -120,7 +120,7 @@ func testLockAcquireCancelled(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testLockRelease(t *testing.T, s twofa.Store) {
+func testLockRelease(t *testing.T, s twofa.LockStore) {
 	a := NewAccount()
 	acquire(t, s, a, "h1", t0, time.Hour)
 	release(t, s, a, "h1")
@@ -129,7 +129,7 @@ func testLockRelease(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testLockReleaseNotHolder(t *testing.T, s twofa.Store) {
+func testLockReleaseNotHolder(t *testing.T, s twofa.LockStore) {
 	a := NewAccount()
 	acquire(t, s, a, "h1", t0, time.Hour)
 	release(t, s, a, "h2")
@@ -138,11 +138,11 @@ func testLockReleaseNotHolder(t *testing.T, s twofa.Store) {
 	}
 }
 
-func testLockReleaseUnheld(t *testing.T, s twofa.Store) {
+func testLockReleaseUnheld(t *testing.T, s twofa.LockStore) {
 	release(t, s, NewAccount(), "h1")
 }
 
-func testLockReleaseCancelled(t *testing.T, s twofa.Store) {
+func testLockReleaseCancelled(t *testing.T, s twofa.LockStore) {
 	a := NewAccount()
 	acquire(t, s, a, "h1", t0, time.Hour)
 	wantCancelled(t, "ReleaseLock", s.ReleaseLock(cancelled(t), a, "h1"))

@@ -163,7 +163,7 @@ func suite() []testCase[twofa.Store] {
 	cs = append(cs, throttleTests()...)
 	cs = append(cs, recoveryTests()...)
 	cs = append(cs, appPasswordTests()...)
-	cs = append(cs, lockTests()...)
+	cs = append(cs, optional(lockTests())...)
 	cs = append(cs, optional(browserTests())...)
 	cs = append(cs, widen(phoneTests(), func(s twofa.Store) PhoneStore { return s })...)
 	return cs
