@@ -65,7 +65,11 @@ type Event struct {
 // EventHook receives events. It is called synchronously, after the change
 // it reports was stored, on the goroutine of the call that caused it: keep
 // it fast, or hand the event to a queue. It must be safe for concurrent
-// use. A nil EventHook is allowed and does nothing.
+// use. Some events are reported while the call holds the account's
+// lifecycle lock (see lifecycle.go): a hook must not itself change the
+// account's factors on the same goroutine (hand that to a queue too), or
+// the call waits for itself until its context ends. A nil EventHook is
+// allowed and does nothing.
 type EventHook func(context.Context, Event)
 
 func (h EventHook) emit(ctx context.Context, e Event) {

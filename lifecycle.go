@@ -242,6 +242,8 @@ func (c *Config) change(ctx context.Context, account string, f func(context.Cont
 	if err != nil {
 		return Change{}, err
 	}
+	// The events are reported under the lock, so that they reach the hook
+	// in the order of the changes.
 	defer unlock()
 	before, err := c.enabled(ctx, account)
 	if err != nil {
@@ -358,17 +360,20 @@ func (c *Config) removeFactors(ctx context.Context, account string) (bool, error
 
 // lock takes the account's lifecycle lock: the installation's mutex for
 // the account, then (if the store keeps locks, see LockStore) its lease
-// in the store, which serialises replicas. The returned func releases
-// both; it does not fail (a lease it cannot give back lapses after
-// lockLease, and the installation takes it back at once).
+// in the store, which serialises replicas. It waits at most lockWait, and
+// no longer than ctx allows. The returned func releases both, once however
+// often it is called; it does not fail (a lease it cannot give back lapses
+// after lockLease, and the installation takes it back at once).
 func (c *Config) lock(ctx context.Context, account string) (unlock func(), err error) {
-	release, err := c.plugins.locks.lock(ctx, account)
+	wctx, cancel := context.WithTimeout(ctx, lockWait)
+	release, err := c.plugins.locks.lock(wctx, account)
+	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("twofa: waiting for the account's lifecycle lock: %w", err)
 	}
 	ls, ok := c.Store.(LockStore)
 	if !ok {
-		return release, nil
+		return sync.OnceFunc(release), nil
 	}
 	holder := c.plugins.holder
 	deadline := time.Now().Add(lockWait)
@@ -397,12 +402,12 @@ func (c *Config) lock(ctx context.Context, account string) (unlock func(), err e
 		}
 		wait = min(2*wait, 20*time.Millisecond)
 	}
-	return func() {
+	return sync.OnceFunc(func() {
 		dctx, cancel := durable(ctx)
 		_ = ls.ReleaseLock(dctx, account, holder)
 		cancel()
 		release()
-	}, nil
+	}), nil
 }
 
 // plugins is what packages attached to the installation (Dependents,
