@@ -20,6 +20,10 @@ import (
 //   - on TwoFA.PasswordChanged, after the app passwords are revoked; its
 //     error is joined with the others.
 //
+// A Dependent that also has a method Purge(context.Context) (int, error),
+// which deletes its expired records across accounts, is purged by
+// TwoFA.Purge; package browser's Manager has one.
+//
 // Dependents are called in the order they were attached. RevokeAll
 // reports its own event (package browser emits EventBrowsersRevoked);
 // twofa adds none. This is how the root stays free of what depends on

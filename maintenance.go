@@ -100,3 +100,56 @@ func resealError(named []error, failed int, last error) error {
 	}
 	return errors.Join(append(errs, last)...)
 }
+
+// purger is a Dependent that keeps records of its own that expire:
+// Purge finds it by this method (package browser's Manager has it).
+type purger interface {
+	Purge(ctx context.Context) (int, error)
+}
+
+// Purge deletes, across accounts, every record that has expired, and
+// returns how many it removed:
+//
+//   - pending devices whose enrolment lapsed (DeviceStore.DeleteExpiredDevices);
+//   - throttle states that hold nothing any more: no failure since the
+//     last success or reset, no back-off running, the budget whole again
+//     (ThrottleStore.DeleteIdleThrottles). Such a state acts exactly as
+//     none, so purging never gives an attempt that keeping it would
+//     refuse. A state that still counts failures is kept however old,
+//     because the failures decide the next back-off delay and only a
+//     success or a reset clears them;
+//   - the expired records of every attached Dependent that has a method
+//     Purge(context.Context) (int, error), called in attach order:
+//     package browser's trusted browsers whose trust ran out.
+//
+// Nothing depends on Purge: lapsed records are refused and unlisted
+// anyway. Run it now and then (say, hourly or daily) from one process,
+// to keep the store small, with a clock that agrees with the replicas'
+// (a clock running ahead forgives a budget early, as it would when
+// counting attempts). It tries every step and returns their errors
+// joined (errors.Join), with the count of what the others removed.
+// Phone numbers and out-of-band codes are purged by Phones.Purge.
+func (tf *TwoFA) Purge(ctx context.Context) (int, error) {
+	c := tf.c
+	now := c.Clock.Now()
+	total := 0
+	var errs []error
+	n, err := c.Store.DeleteExpiredDevices(ctx, now)
+	total += n
+	if err != nil {
+		errs = append(errs, fmt.Errorf("twofa: purge devices: %w", err))
+	}
+	n, err = c.Store.DeleteIdleThrottles(ctx, now)
+	total += n
+	if err != nil {
+		errs = append(errs, fmt.Errorf("twofa: purge throttles: %w", err))
+	}
+	for _, d := range c.deps.list() {
+		if p, ok := d.(purger); ok {
+			n, err := p.Purge(ctx)
+			total += n
+			errs = append(errs, err)
+		}
+	}
+	return total, errors.Join(errs...)
+}

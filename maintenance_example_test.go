@@ -8,6 +8,7 @@ import (
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
+	"github.com/twofa-go/twofa/twofatest"
 )
 
 // ExampleTwoFA_Reseal rotates the sealing key of an installation: add key
@@ -59,4 +60,34 @@ func ExampleTwoFA_Reseal() {
 	// Output:
 	// resealed: 2 <nil>
 	// again: 0 <nil>
+}
+
+// ExampleTwoFA_Purge cleans up an enrolment that was never confirmed.
+func ExampleTwoFA_Purge() {
+	ctx := context.Background()
+	keys, err := keyring.Generate()
+	if err != nil {
+		log.Fatal(err)
+	}
+	ring, err := keyring.Parse(keys)
+	if err != nil {
+		log.Fatal(err)
+	}
+	clock := twofatest.NewClock(twofatest.Start) // use the default, the system clock
+	tf, err := twofa.New(twofa.Config{Store: memstore.New(), Keyring: ring, Issuer: "Example", Clock: clock})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := tf.Devices.Enroll(ctx, "alice", "phone", twofa.EnrollOptions{}); err != nil {
+		log.Fatal(err)
+	}
+
+	n, err := tf.Purge(ctx)
+	fmt.Println("purged while pending:", n, err)
+	clock.Advance(tf.Config().Devices.PendingTTL)
+	n, err = tf.Purge(ctx)
+	fmt.Println("purged once lapsed:", n, err)
+	// Output:
+	// purged while pending: 0 <nil>
+	// purged once lapsed: 1 <nil>
 }

@@ -1,14 +1,19 @@
 package twofa_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
 	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/twofatest"
@@ -326,4 +331,131 @@ func TestResealStoreError(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, n, "the rest")
 	assert.Equal(t, map[keyring.KeyID]int{2: 5}, sealedUnder(t, store))
+}
+
+// countingDependent is a Dependent with expired records of its own.
+type countingDependent struct {
+	n     int
+	err   error
+	calls atomic.Int32
+}
+
+func (d *countingDependent) RevokeAll(context.Context, string) (int, error) { return 0, nil }
+
+func (d *countingDependent) Purge(context.Context) (int, error) {
+	d.calls.Add(1)
+	return d.n, d.err
+}
+
+// revokeOnly is a Dependent without expired records: Purge leaves it alone.
+type revokeOnly struct{}
+
+func (revokeOnly) RevokeAll(context.Context, string) (int, error) { return 0, nil }
+
+// TestPurge: one call deletes exactly the expired records - a lapsed
+// enrolment, an idle throttle, a trusted browser whose trust ran out, what
+// an attached dependent holds - and nothing live.
+func TestPurge(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	store := newFaultStore(memstore.New())
+	clock := twofatest.NewClock(twofatest.Start)
+	ring1, _, _ := rotationRings(t)
+	tf, err := twofa.New(twofa.Config{Store: store, Keyring: ring1, Issuer: "Example", Clock: clock,
+		Devices: twofa.DevicePolicy{PendingTTL: 10 * time.Minute}})
+	require.NoError(t, err)
+	browsers, err := browser.New(tf, browser.Config{TTL: time.Hour})
+	require.NoError(t, err)
+	tf.Attach(revokeOnly{})
+	dep := &countingDependent{n: 2}
+	tf.Attach(dep)
+
+	alice := twofatest.EnrollDevice(t, tf.Devices, clock, "alice", twofa.EnrollOptions{})
+	bob := twofatest.EnrollDevice(t, tf.Devices, clock, "bob", twofa.EnrollOptions{})
+	carol, err := tf.Devices.Enroll(ctx, "carol", "lapses", twofa.EnrollOptions{})
+	require.NoError(t, err)
+
+	clock.Advance(time.Minute)
+	_, err = tf.Verify(ctx, "alice", alice.Code())
+	require.NoError(t, err)
+	for range 2 {
+		_, err = tf.Verify(ctx, "bob", "000000")
+		require.ErrorIs(t, err, twofa.ErrInvalidCode)
+	}
+	st, err := store.Throttle(ctx, "alice", twofa.ScopeCode)
+	require.NoError(t, err)
+	assert.Equal(t, twofa.ThrottleState{Forgiven: clock.Now()}, st, "a success leaves the budget owed nothing")
+	bobState, err := store.Throttle(ctx, "bob", twofa.ScopeCode)
+	require.NoError(t, err)
+	require.Equal(t, 2, bobState.Failures)
+	oldTok, _, err := browsers.Trust(ctx, "alice", "old")
+	require.NoError(t, err)
+
+	clock.Advance(2 * time.Hour)
+	dave, err := tf.Devices.Enroll(ctx, "dave", "live", twofa.EnrollOptions{})
+	require.NoError(t, err)
+	newTok, _, err := browsers.Trust(ctx, "bob", "new") // (alice's Trust would drop her expired one)
+	require.NoError(t, err)
+
+	n, err := tf.Purge(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1+1+1+2, n, "carol's enrolment, alice's throttle, alice's expired browser, the dependent's two")
+	assert.EqualValues(t, 1, dep.calls.Load())
+
+	_, err = store.Device(ctx, "carol", carol.Device.ID)
+	require.ErrorIs(t, err, twofa.ErrNotFound)
+	for account, id := range map[string]string{"alice": alice.ID, "bob": bob.ID, "dave": dave.Device.ID} {
+		_, err = store.Device(ctx, account, id)
+		require.NoError(t, err, "%s's device is live", account)
+	}
+	st, err = store.Throttle(ctx, "alice", twofa.ScopeCode)
+	require.NoError(t, err)
+	assert.Zero(t, st)
+	st, err = store.Throttle(ctx, "bob", twofa.ScopeCode)
+	require.NoError(t, err)
+	assert.Equal(t, bobState, st, "failures are kept: they decide the next delay")
+	_, err = browsers.Check(ctx, "alice", oldTok)
+	require.ErrorIs(t, err, browser.ErrUnknown, "the expired browser's record is gone")
+	_, err = browsers.Check(ctx, "bob", newTok)
+	require.NoError(t, err)
+
+	dep.n = 0
+	n, err = tf.Purge(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing left to purge")
+}
+
+// TestPurgeErrors: every step runs whatever the others do; their errors
+// are joined and the count is what the others removed.
+func TestPurgeErrors(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	store := newFaultStore(memstore.New())
+	clock := twofatest.NewClock(twofatest.Start)
+	ring1, _, _ := rotationRings(t)
+	tf, err := twofa.New(twofa.Config{Store: store, Keyring: ring1, Issuer: "Example", Clock: clock})
+	require.NoError(t, err)
+	errDep := errors.New("dependent failed")
+	failing, ok := &countingDependent{n: 1, err: errDep}, &countingDependent{n: 4}
+	tf.Attach(failing)
+	tf.Attach(ok)
+	_, err = tf.Devices.Enroll(ctx, "alice", "lapses", twofa.EnrollOptions{})
+	require.NoError(t, err)
+	clock.Advance(tf.Config().Devices.PendingTTL)
+
+	store.fail("DeleteIdleThrottles", errBoom)
+	n, err := tf.Purge(ctx)
+	require.ErrorIs(t, err, errBoom)
+	require.ErrorIs(t, err, errDep)
+	assert.Contains(t, err.Error(), "purge throttles")
+	assert.Equal(t, 1+1+4, n, "the lapsed enrolment and both dependents' counts")
+	assert.EqualValues(t, 1, ok.calls.Load(), "a dependent's error does not stop the next")
+
+	store.fail("DeleteIdleThrottles", nil).fail("DeleteExpiredDevices", errBoom)
+	failing.err = nil
+	n, err = tf.Purge(ctx)
+	require.ErrorIs(t, err, errBoom)
+	assert.Contains(t, err.Error(), "purge devices")
+	assert.Equal(t, 1+4, n)
+	assert.Equal(t, 2, store.count("DeleteIdleThrottles"), "the throttles are purged after a device error")
 }
