@@ -383,40 +383,6 @@ func (d *Devices) discardPending(ctx context.Context, account string, now time.T
 	return nil
 }
 
-// Reseal re-seals every device secret of the account that is not under
-// the Keyring's primary key, after a key rotation. It returns how many it
-// changed.
-func (d *Devices) Reseal(ctx context.Context, account string) (int, error) {
-	if err := validAccount(account); err != nil {
-		return 0, err
-	}
-	devs, err := d.c.Store.Devices(ctx, account)
-	if err != nil {
-		return 0, fmt.Errorf("twofa: reseal: %w", err)
-	}
-	n := 0
-	for _, dev := range devs {
-		blob, changed, err := resealSecret(d.c.Keyring, account, dev.sealBinding(), dev.Sealed)
-		if err != nil {
-			return n, fmt.Errorf("twofa: reseal device %s: %w", idForError(dev.ID), err)
-		}
-		if !changed {
-			continue
-		}
-		ok, err := d.c.Store.UpdateSealed(ctx, account, dev.ID, dev.Sealed, blob)
-		if errors.Is(err, ErrNotFound) {
-			continue // revoked meanwhile
-		}
-		if err != nil {
-			return n, fmt.Errorf("twofa: reseal device %s: %w", idForError(dev.ID), err)
-		}
-		if ok {
-			n++
-		}
-	}
-	return n, nil
-}
-
 // NewID returns a new random record id (128 bits, in lower-case base32),
 // the form every manager gives its records and CheckID accepts.
 func NewID() (string, error) { return newID() }

@@ -882,69 +882,6 @@ func devKeyringKey(b byte) []byte {
 	return k
 }
 
-func TestResealAfterRotation(t *testing.T) {
-	t.Parallel()
-	ctx := t.Context()
-	store := memstore.New()
-	clock := twofatest.NewClock(twofatest.Start)
-	digest := devKeyringKey(0xd0)
-	k1, k2 := devKeyringKey(0x01), devKeyringKey(0x02)
-	ring1, err := keyring.New(1, map[keyring.KeyID][]byte{1: k1}, digest)
-	require.NoError(t, err)
-	cfg := twofa.Config{Store: store, Keyring: ring1, Issuer: "Example", Clock: clock}
-	devices, _, recovery := devManagers(t, cfg)
-
-	tdev := twofatest.EnrollDevice(t, devices, clock, "alice", twofa.EnrollOptions{})
-	hdev := twofatest.EnrollDevice(t, devices, clock, "alice", twofa.EnrollOptions{Type: twofa.TypeHOTP})
-	pending, err := devices.Enroll(ctx, "alice", "pending", twofa.EnrollOptions{})
-	require.NoError(t, err)
-	bob := twofatest.EnrollDevice(t, devices, clock, "bob", twofa.EnrollOptions{})
-	codes, err := recovery.Generate(ctx, "alice")
-	require.NoError(t, err)
-
-	// Rotate: key 2 seals, key 1 still opens.
-	ring12, err := keyring.New(2, map[keyring.KeyID][]byte{1: k1, 2: k2}, digest)
-	require.NoError(t, err)
-	cfg.Keyring = ring12
-	devices, verifier, _ := devManagers(t, cfg)
-	_, err = verifier.Verify(ctx, "alice", tdev.Code())
-	require.NoError(t, err, "old blobs open during the rotation")
-
-	n, err := devices.Reseal(ctx, "alice")
-	require.NoError(t, err)
-	assert.Equal(t, 3, n, "two confirmed devices and the pending one")
-	n, err = devices.Reseal(ctx, "alice")
-	require.NoError(t, err)
-	assert.Zero(t, n, "nothing left to reseal")
-	n, err = devices.Reseal(ctx, "nobody")
-	require.NoError(t, err)
-	assert.Zero(t, n)
-
-	// Drop key 1: alice's devices still work, bob's (not resealed) do not.
-	ring2, err := keyring.New(2, map[keyring.KeyID][]byte{2: k2}, digest)
-	require.NoError(t, err)
-	cfg.Keyring = ring2
-	devices, verifier, recovery = devManagers(t, cfg)
-	clock.Advance(twofa.DefaultPeriod)
-	_, err = verifier.Verify(ctx, "alice", tdev.Code())
-	require.NoError(t, err)
-	_, err = verifier.Verify(ctx, "alice", hdev.Code())
-	require.NoError(t, err)
-	require.NoError(t, errOf(devices.Confirm(ctx, "alice", pending.Device.ID, devKeyCode(t, pending.Key, clock.Now()))))
-	_, err = verifier.Verify(ctx, "bob", bob.Code())
-	require.ErrorIs(t, err, twofa.ErrInvalidSealed)
-	_, err = devices.Reseal(ctx, "bob")
-	require.ErrorIs(t, err, twofa.ErrInvalidSealed, "too late for bob: key 1 is gone")
-
-	// Recovery codes are digests under the digest key: rotation leaves them valid.
-	res, err := verifier.Verify(ctx, "alice", codes[0])
-	require.NoError(t, err)
-	assert.Equal(t, twofa.FactorRecoveryCode, res.Factor)
-	left, err := recovery.Remaining(ctx, "alice")
-	require.NoError(t, err)
-	assert.Equal(t, twofa.RecoveryCodeCount-1, left)
-}
-
 func TestDeviceInfoHasNoSecret(t *testing.T) {
 	t.Parallel()
 	// DeviceInfo is what a settings page shows: it has no field that could
@@ -954,51 +891,6 @@ func TestDeviceInfoHasNoSecret(t *testing.T) {
 		assert.NotContains(t, typ, f)
 	}
 	assert.True(t, errors.Is(twofa.ErrTooManyDevices, twofa.ErrLimitReached))
-}
-
-func TestResealConcurrentRevoke(t *testing.T) {
-	t.Parallel()
-	ctx := t.Context()
-	// The victim is revoked just before its sealed secret is updated: a
-	// user revoking it while a Reseal job runs.
-	var victim string
-	store := newFaultStore(memstore.New())
-	store.Before("UpdateSealed", func(c faultCall) error {
-		if c.ID == victim {
-			_, _, err := store.Store.DeleteDevice(c.Ctx, c.Account, c.ID)
-			return err
-		}
-		return nil
-	})
-	clock := twofatest.NewClock(twofatest.Start)
-	digest, k1, k2 := devKeyringKey(0xd0), devKeyringKey(0x01), devKeyringKey(0x02)
-	ring1, err := keyring.New(1, map[keyring.KeyID][]byte{1: k1}, digest)
-	require.NoError(t, err)
-	cfg := twofa.Config{Store: store, Keyring: ring1, Issuer: "Example", Clock: clock}
-	devices, _, _ := devManagers(t, cfg)
-	var devs []*twofatest.Device
-	for range 3 {
-		devs = append(devs, twofatest.EnrollDevice(t, devices, clock, "alice", twofa.EnrollOptions{}))
-	}
-	victim = devs[1].ID
-
-	ring12, err := keyring.New(2, map[keyring.KeyID][]byte{1: k1, 2: k2}, digest)
-	require.NoError(t, err)
-	cfg.Keyring = ring12
-	devices, _, _ = devManagers(t, cfg)
-	n, err := devices.Reseal(ctx, "alice")
-	require.NoError(t, err, "a device revoked meanwhile is skipped")
-	assert.Equal(t, 2, n)
-
-	ring2, err := keyring.New(2, map[keyring.KeyID][]byte{2: k2}, digest)
-	require.NoError(t, err)
-	cfg.Keyring = ring2
-	_, verifier, _ := devManagers(t, cfg)
-	for _, d := range []*twofatest.Device{devs[0], devs[2]} {
-		res, err := verifier.Verify(ctx, "alice", d.Code())
-		require.NoError(t, err)
-		assert.Equal(t, d.ID, res.DeviceID)
-	}
 }
 
 // devAfter is the context key of a Confirm's channel to wait for.

@@ -198,6 +198,21 @@ func (s *faultStore) Devices(ctx context.Context, account string) ([]twofa.Devic
 		func() ([]twofa.Device, error) { return s.Store.Devices(ctx, account) })
 }
 
+func (s *faultStore) DevicesAfter(ctx context.Context, account, id string, limit int) ([]twofa.Device, error) {
+	return faultDo(s, "DevicesAfter", "", faultCall{Ctx: ctx, Account: account, ID: id}, faultBytes(account, id),
+		func() ([]twofa.Device, error) { return s.Store.DevicesAfter(ctx, account, id, limit) })
+}
+
+func (s *faultStore) DeleteExpiredDevices(ctx context.Context, now time.Time) (int, error) {
+	return faultDo(s, "DeleteExpiredDevices", "", faultCall{Ctx: ctx}, nil,
+		func() (int, error) { return s.Store.DeleteExpiredDevices(ctx, now) })
+}
+
+func (s *faultStore) DeleteIdleThrottles(ctx context.Context, now time.Time) (int, error) {
+	return faultDo(s, "DeleteIdleThrottles", "", faultCall{Ctx: ctx}, nil,
+		func() (int, error) { return s.Store.DeleteIdleThrottles(ctx, now) })
+}
+
 func (s *faultStore) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
 	return faultDo(s, "AdvanceCounter", "", faultCall{Ctx: ctx, Account: account, ID: id}, faultBytes(account, id),
 		func() (bool, error) { return s.Store.AdvanceCounter(ctx, account, id, counter, drift, at) })

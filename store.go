@@ -156,6 +156,17 @@ type DeviceStore interface {
 	// DeleteExpiredDevices removes every pending device whose ExpiresAt is
 	// at or before now, across accounts, and returns how many it removed.
 	DeleteExpiredDevices(ctx context.Context, now time.Time) (int, error)
+	// DevicesAfter pages through every device of every account, pending
+	// ones included: it returns up to limit (at least 1) devices ordered by
+	// account, then ID, both compared byte by byte, that come strictly
+	// after (account, id) in that order; ("", "") starts at the beginning,
+	// and (account, "") at the account's first device. Fewer than limit
+	// devices (none included) means the end. Each page is read on its own:
+	// a device inserted or deleted between pages may or may not be seen,
+	// but every device that exists throughout is returned exactly once.
+	// A store keeps an index for it, so that a page costs no more than its
+	// size, whatever the number of devices.
+	DevicesAfter(ctx context.Context, account, id string, limit int) ([]Device, error)
 }
 
 // ThrottleState is one account's throttle in one scope.
@@ -196,6 +207,18 @@ type ThrottleStore interface {
 	ResetThrottle(ctx context.Context, account, scope string) error
 	// Throttle returns the account's state in scope (zero if none).
 	Throttle(ctx context.Context, account, scope string) (ThrottleState, error)
+	// DeleteIdleThrottles removes, across accounts and scopes, every state
+	// that holds nothing any more at now, and returns how many it removed:
+	// Failures 0 (no failure since the last success or reset), Until and
+	// Forgiven at or before now (no back-off running, the budget whole
+	// again). Such a state acts exactly as no state, under any policy, so
+	// removing it never gives an attempt that keeping it would refuse.
+	// A state with Failures above 0 stays, however old: Failures decides
+	// the next back-off delay and only a success or a reset clears it, so
+	// removing it would hand out the free failures and the short delays
+	// again. Each removal is conditional, so a state counted meanwhile
+	// stays.
+	DeleteIdleThrottles(ctx context.Context, now time.Time) (int, error)
 }
 
 // RecoveryStore keeps the keyed digests of recovery codes.

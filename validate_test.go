@@ -142,10 +142,6 @@ func validAccountMethods(env *twofatest.Env, deviceID string) map[string]func(ct
 		"Devices.Revoke": func(ctx context.Context, a string) error {
 			return errOf(env.Devices.Revoke(ctx, a, deviceID))
 		},
-		"Devices.Reseal": func(ctx context.Context, a string) error {
-			_, err := env.Devices.Reseal(ctx, a)
-			return err
-		},
 		"TwoFA.Verify code": func(ctx context.Context, a string) error {
 			_, err := env.TwoFA.Verify(ctx, a, "123456")
 			return err
@@ -214,7 +210,7 @@ func TestAccounts(t *testing.T) {
 		require.NoError(t, err)
 		_, err = env.TwoFA.Verify(ctx, account, codes[0])
 		require.NoError(t, err)
-		_, err = env.Devices.Reseal(ctx, account)
+		_, err = env.TwoFA.Reseal(ctx)
 		require.NoError(t, err)
 		require.NoError(t, errOf(env.Devices.Revoke(ctx, account, d.ID)))
 	}
@@ -282,7 +278,7 @@ func TestStoredIDsInErrors(t *testing.T) {
 		assert.Less(t, len(err.Error()), 200, "%s: Verify: %.200q", name, err)
 		assert.Contains(t, err.Error(), tc.want, "%s: Verify", name)
 
-		_, err = env.Devices.Reseal(ctx, "alice")
+		_, err = env.TwoFA.Reseal(ctx)
 		require.Error(t, err, name)
 		assert.Less(t, len(err.Error()), 200, "%s: Reseal: %.200q", name, err)
 		assert.Contains(t, err.Error(), tc.want, "%s: Reseal", name)

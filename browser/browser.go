@@ -411,15 +411,16 @@ func (b *Manager) RevokeAll(ctx context.Context, account string) (int, error) {
 	return n, nil
 }
 
-// DeleteExpired removes the records of browsers, across accounts, whose
-// trust has run out - revoked ones included, which are kept until then so
-// that Check can report ErrRevoked - and returns how many. Run it
-// now and then (say, daily); Trust also removes an account's expired
-// records as it adds one.
-func (b *Manager) DeleteExpired(ctx context.Context) (int, error) {
+// Purge removes the records of browsers, across accounts, whose trust
+// has run out - revoked ones included, which are kept until then so that
+// Check can report ErrRevoked - and returns how many. twofa.TwoFA.Purge
+// runs it (the Manager is attached to the installation); run that now and
+// then (say, daily). Trust also removes an account's expired records as
+// it adds one.
+func (b *Manager) Purge(ctx context.Context) (int, error) {
 	n, err := b.st.DeleteExpiredBrowsers(ctx, b.clock.Now())
 	if err != nil {
-		return 0, fmt.Errorf("twofa: delete expired browsers: %w", err)
+		return 0, fmt.Errorf("twofa: purge browsers: %w", err)
 	}
 	return n, nil
 }

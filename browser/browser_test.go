@@ -266,7 +266,7 @@ func TestBrowserExpiry(t *testing.T) {
 			assert.NoError(t, ev(e, browser.EventRefused))
 
 			// Cleanup forgets it: then it is unknown.
-			n, err := e.browsers.DeleteExpired(ctx)
+			n, err := e.browsers.Purge(ctx)
 			require.NoError(t, err)
 			assert.Equal(t, 1, n)
 			_, err = e.browsers.Check(ctx, "alice", tok)
@@ -317,11 +317,11 @@ func TestBrowserRevoke(t *testing.T) {
 	e.Clock.Set(info1.ExpiresAt.Add(-1))
 	_, err = e.browsers.Check(ctx, "alice", tok1)
 	assert.ErrorIs(t, err, browser.ErrRevoked, "revoked wins over expired")
-	_, _ = e.browsers.DeleteExpired(ctx)
+	_, _ = e.browsers.Purge(ctx)
 	_, err = e.browsers.Check(ctx, "alice", tok1)
 	assert.ErrorIs(t, err, browser.ErrRevoked, "not yet expired: kept")
 	e.Clock.Set(info1.ExpiresAt)
-	n, err := e.browsers.DeleteExpired(ctx)
+	n, err := e.browsers.Purge(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
 	_, err = e.browsers.Check(ctx, "alice", tok1)
@@ -848,7 +848,7 @@ func TestBrowserStoreErrors(t *testing.T) {
 	assert.ErrorIs(t, e.browsers.Revoke(ctx, "alice", "x"), context.Canceled)
 	_, err = e.browsers.RevokeAll(ctx, "alice")
 	assert.ErrorIs(t, err, context.Canceled)
-	_, err = e.browsers.DeleteExpired(ctx)
+	_, err = e.browsers.Purge(ctx)
 	assert.ErrorIs(t, err, context.Canceled)
 }
 

@@ -249,7 +249,7 @@ func keyringError(id KeyID, format string, args ...any) error {
 //     key of a fresh Generate string). Now every replica can open what
 //     any replica will seal under it.
 //  2. Make it primary everywhere. New blobs are sealed under it.
-//  3. Run Reseal over every stored blob (twofa's Devices.Reseal does;
+//  3. Run Reseal over every stored blob (twofa's TwoFA.Reseal does;
 //     SealedKeyID tells which key a blob is under without opening it)
 //     until none uses the old key.
 //  4. Drop the old key. Blobs still under it now fail with ErrUnknownKey.

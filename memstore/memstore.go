@@ -370,6 +370,45 @@ func (s *Store) DeleteExpiredDevices(ctx context.Context, now time.Time) (int, e
 	return n, nil
 }
 
+// DevicesAfter returns up to limit devices, across accounts, that come
+// after (account, id) in the order of account, then ID, as
+// [twofa.DeviceStore] describes. It sorts what it reads on every call: a
+// page costs time in the number of devices, which suits a store kept in
+// memory.
+func (s *Store) DevicesAfter(ctx context.Context, account, id string, limit int) ([]twofa.Device, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	if limit < 1 {
+		return nil, fmt.Errorf("memstore: devices after: limit %d is below 1", limit)
+	}
+	names := make([]string, 0, len(s.accounts))
+	for name := range s.accounts {
+		if name >= account {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	var out []twofa.Device
+	for _, name := range names {
+		ids := make([]string, 0, len(s.accounts[name].devices))
+		for did := range s.accounts[name].devices {
+			if name > account || did > id {
+				ids = append(ids, did)
+			}
+		}
+		slices.Sort(ids)
+		for _, did := range ids {
+			if len(out) == limit {
+				return out, nil
+			}
+			out = append(out, clone(s.accounts[name].devices[did].d))
+		}
+	}
+	return out, nil
+}
+
 // ReserveAttempt is the throttle's one atomic step, as
 // [twofa.ThrottleStore] describes: [twofa.ThrottlePolicy.Reserve] under
 // the store's lock.
@@ -436,6 +475,26 @@ func (s *Store) Throttle(ctx context.Context, account, scope string) (twofa.Thro
 		return a.throttles[scope], nil
 	}
 	return twofa.ThrottleState{}, nil
+}
+
+// DeleteIdleThrottles removes every state, across accounts and scopes,
+// that holds nothing any more at now, as [twofa.ThrottleStore] describes.
+func (s *Store) DeleteIdleThrottles(ctx context.Context, now time.Time) (int, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	n := 0
+	for name, a := range s.accounts {
+		for scope, st := range a.throttles {
+			if st.Failures == 0 && !st.Until.After(now) && !st.Forgiven.After(now) {
+				delete(a.throttles, scope)
+				n++
+			}
+		}
+		s.tidy(name)
+	}
+	return n, nil
 }
 
 // ReplaceRecoveryCodes voids every code of the account and stores the new

@@ -212,8 +212,8 @@ func TestBrowsersManager(t *testing.T) {
 		if _, err := browsers.Check(ctx, "alice", token); !errors.Is(err, browser.ErrExpired) {
 			t.Errorf("Check at expiry: %v, want ErrBrowserExpired", err)
 		}
-		if n, err := browsers.DeleteExpired(ctx); err != nil || n < 1 {
-			t.Errorf("DeleteExpired = %d, %v", n, err)
+		if n, err := browsers.Purge(ctx); err != nil || n < 1 {
+			t.Errorf("Purge = %d, %v", n, err)
 		}
 		if _, err := browsers.Check(ctx, "alice", token); !errors.Is(err, browser.ErrUnknown) {
 			t.Errorf("Check after cleanup: %v, want ErrBrowserUnknown", err)

@@ -254,3 +254,29 @@ func (s *Store) DeleteExpiredDevices(ctx context.Context, now time.Time) (int, e
 	n, err := res.RowsAffected()
 	return int(n), wrap("delete expired devices", err)
 }
+
+// DevicesAfter implements twofa.DeviceStore with one indexed SELECT ...
+// WHERE (account, id) > ($1, $2) ORDER BY account, id LIMIT $3, comparing
+// bytes in both dialects (devices_page_idx, migration 0007).
+func (s *Store) DevicesAfter(ctx context.Context, account, id string, limit int) ([]twofa.Device, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("sqlstore: devices after: limit %d is below 1", limit)
+	}
+	rows, err := s.query(ctx, s.q.devicesAfter, account, id, int64(limit))
+	if err != nil {
+		return nil, wrap("devices after", err)
+	}
+	defer rows.Close()
+	ds := make([]twofa.Device, 0, min(limit, 1024))
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, wrap("devices after", err)
+		}
+		ds = append(ds, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("devices after", err)
+	}
+	return ds, nil
+}

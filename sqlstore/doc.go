@@ -75,6 +75,11 @@
 // fillfactor of 80 so that those updates can stay HOT (heap-only: no
 // index changes).
 //
+// Migration 7 adds an index on devices (account, id), compared as bytes
+// (COLLATE "C" on PostgreSQL, whatever the database's collation), for
+// DevicesAfter, which pages through the devices of every account in that
+// order (TwoFA.Reseal after a key rotation).
+//
 // Every statement is written once, with PostgreSQL placeholders and the
 // table prefix as {{prefix}}, and adapted to the dialect and prefix when
 // New builds the Store; no statement text is built per call.

@@ -68,7 +68,7 @@ func (in inspector) names(t *testing.T, prefix string) []string {
 // schemaNames are the tables and indexes of the schema, without prefix.
 var schemaNames = []string{
 	"app_passwords", "app_passwords_account_idx", "app_passwords_digest_idx", "app_passwords_id_idx", "app_passwords_label_idx",
-	"devices", "devices_account_idx", "devices_pending_idx", "locks", "recovery_codes", "schema_version", "throttles",
+	"devices", "devices_account_idx", "devices_page_idx", "devices_pending_idx", "locks", "recovery_codes", "schema_version", "throttles",
 }
 
 func withPrefix(prefix string) []string {

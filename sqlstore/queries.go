@@ -42,6 +42,7 @@ type queries struct {
 	deletePendingDevice    string
 	countConfirmed         string
 	deleteExpired          string
+	devicesAfter           string
 
 	// throttles
 	reserveAttempt string
@@ -50,6 +51,7 @@ type queries struct {
 	releaseSuccess string
 	refund         string
 	resetThrottle  string
+	deleteIdle     string
 
 	// recovery codes
 	deleteRecovery  string
@@ -149,6 +151,11 @@ func buildQueries(sql func(string) string) queries {
 		countConfirmed: sql(`SELECT COUNT(*) FROM {{prefix}}devices WHERE account = $1 AND state = ` + stateConfirmed),
 		deleteExpired: sql(`DELETE FROM {{prefix}}devices
 			WHERE state = ` + statePending + ` AND expires_at <= $1`),
+		// A page of every device in byte order of (account, id), after
+		// ($1, $2); $3 the page size. devices_page_idx serves it.
+		devicesAfter: sql(`SELECT ` + deviceCols + ` FROM {{prefix}}devices
+			WHERE (account{{bytes}}, id{{bytes}}) > ($1, $2)
+			ORDER BY account{{bytes}}, id{{bytes}} LIMIT $3`),
 
 		// One statement: insert failure 1, or count one more failure
 		// unless the back-off runs (failures past Free and until_at after
@@ -185,6 +192,10 @@ func buildQueries(sql func(string) string) queries {
 			WHERE account = $1 AND scope = $2`),
 		releaseEmpty:  sql(`DELETE FROM {{prefix}}throttles WHERE account = $1 AND scope = $2 AND forgiven_at = $3`),
 		resetThrottle: sql(`DELETE FROM {{prefix}}throttles WHERE account = $1 AND scope = $2`),
+		// Rows that act as none: no failure, no back-off, the budget whole
+		// at $1 (noTime, the zero Time, is below every now).
+		deleteIdle: sql(`DELETE FROM {{prefix}}throttles
+			WHERE failures = 0 AND until_at <= $1 AND forgiven_at <= $1`),
 
 		// $3 now, $4 the lease's end; no row when another holder's lease
 		// still runs.

@@ -128,10 +128,17 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 func (s *Store) TablePrefix() string { return s.prefix }
 
 // sql returns query for the store's dialect and prefix: {{prefix}} becomes
-// the table prefix, and for SQLite the PostgreSQL-style placeholders $N
+// the table prefix; {{bytes}}, after a text column, compares it byte by
+// byte (COLLATE "C" in PostgreSQL; nothing in SQLite, whose default BINARY
+// collation does); and for SQLite the PostgreSQL-style placeholders $N
 // become SQLite's numbered ?N (which every SQLite driver binds by position).
 func (s *Store) sql(query string) string {
 	query = strings.ReplaceAll(query, "{{prefix}}", s.prefix)
+	bytewise := ` COLLATE "C"`
+	if s.dialect == SQLite {
+		bytewise = ""
+	}
+	query = strings.ReplaceAll(query, "{{bytes}}", bytewise)
 	if s.dialect == SQLite {
 		var b strings.Builder
 		for i := 0; i < len(query); i++ {

@@ -143,3 +143,17 @@ func (s *Store) Throttle(ctx context.Context, account, scope string) (twofa.Thro
 	}
 	return st, nil
 }
+
+// DeleteIdleThrottles implements twofa.ThrottleStore with one DELETE. It
+// reads the whole table, deliberately without an index: one on the times
+// would be changed by every attempt, and the updates of sign-ins could no
+// longer stay HOT on PostgreSQL. The table holds at most one row per
+// account and scope, and a purge runs now and then.
+func (s *Store) DeleteIdleThrottles(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.exec(ctx, s.q.deleteIdle, bound(now))
+	if err != nil {
+		return 0, wrap("delete idle throttles", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), wrap("delete idle throttles", err)
+}

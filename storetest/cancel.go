@@ -156,22 +156,31 @@ func deviceCancelTests() []testCase[twofa.Store] {
 		cancelCase[S, F]{method: "DeleteExpiredDevices", call: func(ctx context.Context, s S, f F) ([]any, error) {
 			return zeroed(s.DeleteExpiredDevices(ctx, f.era))
 		}},
+		cancelCase[S, F]{method: "DevicesAfter", call: func(ctx context.Context, s S, f F) ([]any, error) {
+			return zeroed(s.DevicesAfter(ctx, f.acct, "", 10))
+		}},
 	)
 }
 
-type throttleFixture struct{ acct, fresh string }
+type throttleFixture struct {
+	acct, fresh string
+	idle        string // an account whose state is idle in the past era
+	era         time.Time
+}
 
 func throttleCancelTests() []testCase[twofa.Store] {
 	type F = throttleFixture
 	type S = twofa.Store
 	p := twofa.ThrottlePolicy{Free: 0, Base: time.Second, Max: time.Hour}
 	fixture := func(t *testing.T, s S) F {
-		f := F{NewAccount(), NewAccount()}
+		f := F{acct: NewAccount(), fresh: NewAccount(), idle: NewAccount(), era: pastEra()}
 		reserve(t, s, f.acct, twofa.ScopeCode, t0, p)
+		idleAt(t, s, f.idle, twofa.ScopeCode, f.era.Add(-time.Hour))
 		return f
 	}
 	state := func(t *testing.T, s S, f F) any {
-		return []twofa.ThrottleState{throttle(t, s, f.acct, twofa.ScopeCode), throttle(t, s, f.fresh, twofa.ScopeCode)}
+		return []twofa.ThrottleState{throttle(t, s, f.acct, twofa.ScopeCode), throttle(t, s, f.fresh, twofa.ScopeCode),
+			throttle(t, s, f.idle, twofa.ScopeCode)}
 	}
 	return cancelTests("ThrottleStore", fixture, state,
 		cancelCase[S, F]{method: "ReserveAttempt", call: func(ctx context.Context, s S, f F) ([]any, error) {
@@ -188,6 +197,9 @@ func throttleCancelTests() []testCase[twofa.Store] {
 		}},
 		cancelCase[S, F]{method: "Throttle", call: func(ctx context.Context, s S, f F) ([]any, error) {
 			return errOnly(s.Throttle(ctx, f.acct, twofa.ScopeCode))
+		}},
+		cancelCase[S, F]{method: "DeleteIdleThrottles", call: func(ctx context.Context, s S, f F) ([]any, error) {
+			return zeroed(s.DeleteIdleThrottles(ctx, f.era))
 		}},
 	)
 }

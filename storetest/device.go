@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"math"
@@ -77,6 +79,10 @@ func deviceTests() []testCase[twofa.Store] {
 		{"DeviceStore/DeletePendingDevice/Confirmed", testDeletePendingConfirmed},
 
 		{"DeviceStore/DeleteExpiredDevices/Counts", testDeleteExpired},
+
+		{"DeviceStore/DevicesAfter/Order", testDevicesAfterOrder},
+		{"DeviceStore/DevicesAfter/Bounds", testDevicesAfterBounds},
+		{"DeviceStore/DevicesAfter/NoAliasing", testDevicesAfterNoAliasing},
 	}, append(deviceNotFoundTests(), deviceCancelTests()...)...)
 }
 
@@ -1165,6 +1171,151 @@ func testDeleteExpired(t *testing.T, s twofa.Store) {
 	if n != 0 || err != nil {
 		t.Errorf("DeleteExpiredDevices again = %d, %v; want 0, nil", n, err)
 	}
+}
+
+// DevicesAfter
+
+// pagedAccounts inserts devices of several accounts that share a prefix
+// of their own, in an order unrelated to the one DevicesAfter returns, and
+// returns the prefix and the devices in that order: by account, then ID,
+// compared as bytes. The account names and IDs differ in case ("B" sorts
+// before "a" as bytes, not in most collations), in length and in bytes
+// above ASCII.
+func pagedAccounts(t *testing.T, s twofa.Store) (string, []twofa.Device) {
+	t.Helper()
+	prefix := NewAccount() + "/"
+	var ds []twofa.Device
+	for i, suffix := range []string{"f", "B", "é", "a", "ab", "Z"} {
+		acct := prefix + suffix
+		tag := rand.Text()[:12]
+		for j, id := range []string{"x", "B", "a", "é", "Ab"} {
+			d := NewDevice(acct, t0.Add(time.Duration(-i*10-j)*time.Second))
+			d.ID = tag + id
+			if j%2 == 1 {
+				d = confirmed(d, uint64(j))
+			}
+			ds = append(ds, d)
+		}
+	}
+	insert(t, s, ds...)
+	slices.SortFunc(ds, func(a, b twofa.Device) int {
+		return cmp.Or(strings.Compare(a.Account, b.Account), strings.Compare(a.ID, b.ID))
+	})
+	return prefix, ds
+}
+
+// pageThrough reads pages of limit devices from (prefix, "") on, checks
+// that each holds at most limit devices in order, each after the last one
+// of the page before, and returns the devices of accounts under prefix.
+func pageThrough(t *testing.T, s twofa.Store, prefix string, limit int) []twofa.Device {
+	t.Helper()
+	var got []twofa.Device
+	account, id := prefix, ""
+	for page := 1; ; page++ {
+		ds, err := s.DevicesAfter(t.Context(), account, id, limit)
+		if err != nil {
+			t.Fatalf("DevicesAfter(%q, %q, %d): %v", account, id, limit, err)
+		}
+		if len(ds) > limit {
+			t.Fatalf("DevicesAfter(..., %d), page %d: %d devices", limit, page, len(ds))
+		}
+		for _, d := range ds {
+			if c := cmp.Or(strings.Compare(d.Account, account), strings.Compare(d.ID, id)); c <= 0 {
+				t.Fatalf("DevicesAfter(..., %d), page %d: device (%q, %q) does not come after (%q, %q) as bytes",
+					limit, page, d.Account, d.ID, account, id)
+			}
+			if !strings.HasPrefix(d.Account, prefix) {
+				return got
+			}
+			got = append(got, d)
+			account, id = d.Account, d.ID
+		}
+		if len(ds) < limit {
+			return got
+		}
+		if page > 1000 {
+			t.Fatal("DevicesAfter: more than 1000 pages")
+		}
+	}
+}
+
+func testDevicesAfterOrder(t *testing.T, s twofa.Store) {
+	prefix, want := pagedAccounts(t, s)
+	for _, limit := range []int{1, 4, len(want) - 1, len(want), 1000} {
+		got := pageThrough(t, s, prefix, limit)
+		if len(got) != len(want) {
+			t.Errorf("DevicesAfter with limit %d: %d devices, want %d", limit, len(got), len(want))
+		}
+		for i := range min(len(got), len(want)) {
+			if got[i].Account != want[i].Account || got[i].ID != want[i].ID {
+				t.Errorf("DevicesAfter order with limit %d, device %d: (%q, %q), want (%q, %q) (by account, then ID, as bytes)",
+					limit, i, got[i].Account, got[i].ID, want[i].Account, want[i].ID)
+				break
+			}
+			check(t, fmt.Sprintf("DevicesAfter, device %q", want[i].ID), got[i], want[i])
+		}
+	}
+}
+
+func testDevicesAfterBounds(t *testing.T, s twofa.Store) {
+	ctx := t.Context()
+	_, ds := pagedAccounts(t, s)
+	first, last := ds[0], ds[len(ds)-1]
+	if got, err := s.DevicesAfter(ctx, "", "", 1); len(got) != 1 || err != nil {
+		t.Errorf(`DevicesAfter("", "", 1) of a store with devices = %d devices, %v; want 1, nil`, len(got), err)
+	}
+	// (account, "") comes before the account's first device.
+	got, err := s.DevicesAfter(ctx, first.Account, "", 1)
+	if err != nil || len(got) != 1 || got[0].ID != first.ID {
+		t.Errorf("DevicesAfter(account, \"\", 1) = %v, %v; want the account's first device %q", ids(got), err, first.ID)
+	}
+	// Strictly after: the key itself is not returned.
+	got, err = s.DevicesAfter(ctx, first.Account, first.ID, 1)
+	if err != nil || len(got) != 1 || got[0].ID != ds[1].ID {
+		t.Errorf("DevicesAfter(first device, 1) = %v, %v; want the next one %q", ids(got), err, ds[1].ID)
+	}
+	// Across accounts: after an account's last device comes the next account's first.
+	for i := 1; i < len(ds); i++ {
+		if ds[i].Account != ds[i-1].Account {
+			got, err = s.DevicesAfter(ctx, ds[i-1].Account, ds[i-1].ID, 2)
+			if err != nil || len(got) != 2 || got[0].ID != ds[i].ID || got[1].ID != ds[i+1].ID {
+				t.Errorf("DevicesAfter(an account's last device, 2) = %v, %v; want the next account's first two %q, %q",
+					ids(got), err, ds[i].ID, ds[i+1].ID)
+			}
+			break
+		}
+	}
+	// A key that no device has, before every ID of the last account.
+	got, err = s.DevicesAfter(ctx, last.Account, last.ID[:12], 1)
+	if err != nil || len(got) != 1 || got[0].ID != ds[len(ds)-5].ID {
+		t.Errorf("DevicesAfter(a key no device has, 1) = %v, %v; want %q", ids(got), err, ds[len(ds)-5].ID)
+	}
+	// Past every account there is nothing.
+	end := strings.Repeat("\U0010FFFF", 4)
+	if got, err := s.DevicesAfter(ctx, end, "", 10); len(got) != 0 || err != nil {
+		t.Errorf("DevicesAfter past every account = %v, %v; want none, nil", ids(got), err)
+	}
+}
+
+func ids(ds []twofa.Device) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.Account + "/" + d.ID
+	}
+	return out
+}
+
+func testDevicesAfterNoAliasing(t *testing.T, s twofa.Store) {
+	acct := NewAccount()
+	d := NewDevice(acct, t0)
+	insert(t, s, d)
+	ds, err := s.DevicesAfter(t.Context(), acct, "", 1)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("DevicesAfter = %v, %v", ids(ds), err)
+	}
+	clear(ds[0].Sealed)
+	ds[0].Label = "changed"
+	unchanged(t, s, d)
 }
 
 // deviceNotFoundTests checks that every method naming one device reports

@@ -202,6 +202,46 @@ var mutants = map[string]mutant{
 		want:  "AdvanceCounter of another account's device, result 1: true, want false",
 		store: func() twofa.Store { return &ignoresAccount{Store: memstore.New(), owner: map[string]string{}} },
 	},
+	"PageIncludesKey": {
+		catch: "DeviceStore/DevicesAfter/Bounds",
+		want:  "want the next one",
+		store: func() twofa.Store { return pageIncludesKey{memstore.New()} },
+	},
+	"PageIgnoresAccount": {
+		catch: "DeviceStore/DevicesAfter/Order",
+		want:  "DevicesAfter with limit 1:",
+		store: func() twofa.Store { return pageIgnoresAccount{memstore.New()} },
+	},
+	"PageFoldsCase": {
+		catch: "DeviceStore/DevicesAfter/Order",
+		want:  "as bytes",
+		store: func() twofa.Store { return pageFoldsCase{memstore.New()} },
+	},
+	"PageOverLimit": {
+		catch: "DeviceStore/DevicesAfter/Order",
+		want:  "DevicesAfter(..., 1), page 1: 2 devices",
+		store: func() twofa.Store { return pageOverLimit{memstore.New()} },
+	},
+	"PageIgnoresContext": {
+		catch: "DeviceStore/DevicesAfter/Cancelled",
+		want:  "DevicesAfter with a cancelled context",
+		store: func() twofa.Store { return pageIgnoresContext{memstore.New()} },
+	},
+	"PurgesFailures": {
+		catch: "ThrottleStore/DeleteIdleThrottles/Idle",
+		want:  "Throttle of a state that is not idle (code",
+		store: func() twofa.Store { return newPurger(purgesFailures) },
+	},
+	"PurgeIgnoresBudget": {
+		catch: "ThrottleStore/DeleteIdleThrottles/Idle",
+		want:  "Throttle of a state that is not idle (recovery, {Failures 0",
+		store: func() twofa.Store { return newPurger(purgeIgnoresBudget) },
+	},
+	"PurgeIgnoresContext": {
+		catch: "ThrottleStore/DeleteIdleThrottles/Cancelled",
+		want:  "after a cancelled DeleteIdleThrottles",
+		store: func() twofa.Store { return newPurger(purgeIgnoresContext) },
+	},
 	"AliasedSealed": {
 		catch: "DeviceStore/Device/NoAliasing",
 		want:  "Sealed =",
@@ -593,4 +633,124 @@ func (s *ignoresAccount) AdvanceCounter(ctx context.Context, account, id string,
 	}
 	s.mu.Unlock()
 	return s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
+}
+
+// pageIncludesKey returns the key's own device first, as a ">=" where
+// DevicesAfter needs ">".
+type pageIncludesKey struct{ *memstore.Store }
+
+func (s pageIncludesKey) DevicesAfter(ctx context.Context, account, id string, limit int) ([]twofa.Device, error) {
+	ds, err := s.Store.DevicesAfter(ctx, account, id, limit)
+	if d, derr := s.Device(ctx, account, id); derr == nil && err == nil {
+		ds = append([]twofa.Device{d}, ds...)[:min(len(ds)+1, limit)]
+	}
+	return ds, err
+}
+
+// allDevices reads every device of s in one page.
+func allDevices(ctx context.Context, s *memstore.Store) ([]twofa.Device, error) {
+	return s.DevicesAfter(ctx, "", "", math.MaxInt)
+}
+
+// pageIgnoresAccount compares IDs alone with the key, as a WHERE id > $2
+// that forgets the account would: later accounts' smaller IDs are skipped.
+type pageIgnoresAccount struct{ *memstore.Store }
+
+func (s pageIgnoresAccount) DevicesAfter(ctx context.Context, account, id string, limit int) ([]twofa.Device, error) {
+	all, err := allDevices(ctx, s.Store)
+	var out []twofa.Device
+	for _, d := range all {
+		if d.Account >= account && d.ID > id && len(out) < limit {
+			out = append(out, d)
+		}
+	}
+	return out, err
+}
+
+// pageFoldsCase orders by a case-insensitive collation, as PostgreSQL
+// does under most database locales unless told to compare bytes.
+type pageFoldsCase struct{ *memstore.Store }
+
+func (s pageFoldsCase) DevicesAfter(ctx context.Context, account, id string, limit int) ([]twofa.Device, error) {
+	all, err := allDevices(ctx, s.Store)
+	key := func(a, i string) string {
+		return strings.ToLower(a) + "\x00" + strings.ToLower(i) + "\x00" + a + "\x00" + i
+	}
+	slices.SortFunc(all, func(a, b twofa.Device) int { return strings.Compare(key(a.Account, a.ID), key(b.Account, b.ID)) })
+	var out []twofa.Device
+	for _, d := range all {
+		if key(d.Account, d.ID) > key(account, id) && len(out) < limit {
+			out = append(out, d)
+		}
+	}
+	return out, err
+}
+
+// pageOverLimit returns one device more than asked for.
+type pageOverLimit struct{ *memstore.Store }
+
+func (s pageOverLimit) DevicesAfter(ctx context.Context, account, id string, limit int) ([]twofa.Device, error) {
+	return s.Store.DevicesAfter(ctx, account, id, limit+1)
+}
+
+type pageIgnoresContext struct{ *memstore.Store }
+
+func (s pageIgnoresContext) DevicesAfter(ctx context.Context, account, id string, limit int) ([]twofa.Device, error) {
+	return s.Store.DevicesAfter(context.WithoutCancel(ctx), account, id, limit)
+}
+
+// purger deletes throttle states by a rule of its own: it remembers every
+// state ReserveAttempt made and drops those the rule picks.
+type purger struct {
+	*memstore.Store
+	mu   sync.Mutex
+	seen map[[2]string]bool // account, scope
+	idle func(ctx context.Context, st twofa.ThrottleState, now time.Time) bool
+}
+
+func newPurger(idle func(ctx context.Context, st twofa.ThrottleState, now time.Time) bool) *purger {
+	return &purger{Store: memstore.New(), seen: map[[2]string]bool{}, idle: idle}
+}
+
+func (s *purger) ReserveAttempt(ctx context.Context, account, scope string, now time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+	s.mu.Lock()
+	s.seen[[2]string{account, scope}] = true
+	s.mu.Unlock()
+	return s.Store.ReserveAttempt(ctx, account, scope, now, p)
+}
+
+func (s *purger) DeleteIdleThrottles(ctx context.Context, now time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k := range s.seen {
+		st, err := s.Throttle(context.WithoutCancel(ctx), k[0], k[1])
+		if err != nil {
+			return n, err
+		}
+		if st != (twofa.ThrottleState{}) && s.idle(ctx, st, now) {
+			if err := s.ResetThrottle(context.WithoutCancel(ctx), k[0], k[1]); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, ctx.Err()
+}
+
+// purgesFailures drops states whose times are over, whatever their
+// failures: the back-off would start afresh.
+func purgesFailures(_ context.Context, st twofa.ThrottleState, now time.Time) bool {
+	return !st.Until.After(now) && !st.Forgiven.After(now)
+}
+
+// purgeIgnoresBudget drops states without failures while their budget is
+// still owed.
+func purgeIgnoresBudget(_ context.Context, st twofa.ThrottleState, now time.Time) bool {
+	return st.Failures == 0 && !st.Until.After(now)
+}
+
+// purgeIgnoresContext deletes as it should, but also when cancelled.
+func purgeIgnoresContext(_ context.Context, st twofa.ThrottleState, now time.Time) bool {
+	return st.Failures == 0 && !st.Until.After(now) && !st.Forgiven.After(now)
 }

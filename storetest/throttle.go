@@ -34,6 +34,7 @@ func throttleTests() []testCase[twofa.Store] {
 		{"ThrottleStore/ReleaseAttempt/Concurrent", testReleaseAttemptConcurrent},
 		{"ThrottleStore/ResetThrottle/Resets", testReset},
 		{"ThrottleStore/ResetThrottle/Budget", testResetBudget},
+		{"ThrottleStore/DeleteIdleThrottles/Idle", testDeleteIdle},
 	}...)
 	cs = append(cs, unknownTests("ThrottleStore",
 		func(t *testing.T, s twofa.Store, account string) any { return throttle(t, s, account, twofa.ScopeCode) },
@@ -564,4 +565,67 @@ func testReset(t *testing.T, s twofa.Store) {
 		t.Fatalf("ResetThrottle of a clear state: %v", err)
 	}
 	wantState(t, "Throttle after ResetThrottle", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{})
+}
+
+// DeleteIdleThrottles
+
+// idleAt leaves the account a state in scope with no failure and a budget
+// owed until forgiven: an attempt reserved Refill before forgiven and
+// released as a success, with nothing given back.
+func idleAt(t *testing.T, s twofa.Store, account, scope string, forgiven time.Time) {
+	t.Helper()
+	p := twofa.ThrottlePolicy{Free: 3, Base: time.Second, Max: time.Hour, Budget: 5, Refill: time.Hour}
+	if _, ok := reserve(t, s, account, scope, forgiven.Add(-p.Refill), p); !ok {
+		t.Fatal("ReserveAttempt of a fresh account refused")
+	}
+	if err := s.ReleaseAttempt(t.Context(), account, scope, 0, true); err != nil {
+		t.Fatalf("ReleaseAttempt: %v", err)
+	}
+	wantState(t, "Throttle after a success", throttle(t, s, account, scope), twofa.ThrottleState{Forgiven: forgiven})
+}
+
+func testDeleteIdle(t *testing.T, s twofa.Store) {
+	// DeleteIdleThrottles acts across accounts: work in a past era of
+	// this subtest's own, as testDeleteExpired does.
+	now := pastEra()
+	if _, err := s.DeleteIdleThrottles(t.Context(), now); err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := NewAccount(), NewAccount(), NewAccount()
+	type key struct{ account, scope string }
+	idleAt(t, s, a, twofa.ScopeCode, now.Add(-time.Hour))
+	idleAt(t, s, a, twofa.ScopeRecovery, now) // whole again exactly now
+	idleAt(t, s, b, twofa.ScopeCode, now.Add(-1))
+	gone := []key{{a, twofa.ScopeCode}, {a, twofa.ScopeRecovery}, {b, twofa.ScopeCode}}
+
+	idleAt(t, s, b, twofa.ScopeRecovery, now.Add(1)) // the budget owed 1 ns more
+	// Failures left, everything else long over: they decide the next
+	// delay, and the free failures are spent.
+	backOff := twofa.ThrottlePolicy{Free: 0, Base: time.Second, Max: time.Hour}
+	reserve(t, s, c, twofa.ScopeCode, now.Add(-48*time.Hour), backOff)
+	reserve(t, s, c, twofa.ScopeCode, now.Add(-47*time.Hour), backOff)
+	free := twofa.ThrottlePolicy{Free: 5, Base: time.Second, Max: time.Hour, Budget: 5, Refill: time.Minute}
+	reserve(t, s, c, twofa.ScopeRecovery, now.Add(-48*time.Hour), free)
+	kept := []key{{b, twofa.ScopeRecovery}, {c, twofa.ScopeCode}, {c, twofa.ScopeRecovery}}
+	keptStates := make([]twofa.ThrottleState, len(kept))
+	for i, k := range kept {
+		keptStates[i] = throttle(t, s, k.account, k.scope)
+	}
+
+	n, err := s.DeleteIdleThrottles(t.Context(), now)
+	if n != len(gone) || err != nil {
+		t.Errorf("DeleteIdleThrottles = %d, %v; want %d, nil", n, err, len(gone))
+	}
+	for _, k := range gone {
+		wantState(t, fmt.Sprintf("Throttle of an idle state (%s) after DeleteIdleThrottles", k.scope), throttle(t, s, k.account, k.scope), twofa.ThrottleState{})
+	}
+	for i, k := range kept {
+		st := keptStates[i]
+		wantState(t, fmt.Sprintf("Throttle of a state that is not idle (%s, %s) after DeleteIdleThrottles", k.scope, fmtState(st)),
+			throttle(t, s, k.account, k.scope), st)
+	}
+	n, err = s.DeleteIdleThrottles(t.Context(), now)
+	if n != 0 || err != nil {
+		t.Errorf("DeleteIdleThrottles again = %d, %v; want 0, nil", n, err)
+	}
 }

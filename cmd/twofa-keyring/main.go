@@ -5,6 +5,12 @@
 //
 // Store the output in a secret manager or an environment variable such
 // as TWOFA_KEYS; it holds every key.
+//
+// To rotate the sealing key, take the key of a fresh output and add it to
+// the installation's string under a new id (... 1=<old> 2=<new> ...) on
+// every replica; then make it primary (primary=2) everywhere, run
+// twofa's TwoFA.Reseal until it returns 0 and no error, and drop the old
+// key. Keep the digest key: it never rotates.
 package main
 
 import (

@@ -1,0 +1,162 @@
+package twofa
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// resealPage is how many devices Reseal reads from the store at a time.
+const resealPage = 500
+
+// resealNamed bounds how many devices that did not open Reseal's error
+// names; it counts the rest.
+const resealNamed = 10
+
+// Reseal re-seals, after a rotation of the Keyring's sealing keys, every
+// device secret of every account that is not under the primary key, and
+// returns how many it changed. It reads the devices a page at a time
+// (DeviceStore.DevicesAfter), so it runs in constant memory whatever
+// their number, and writes each new blob with a compare-and-set on the old
+// one (DeviceStore.UpdateSealed): a device revoked, re-enrolled or
+// resealed by another run meanwhile is skipped, not an error. A second
+// run changes nothing and returns 0. Devices enrolled during a run are
+// sealed under the primary key already.
+//
+// To rotate, across every replica that shares the store:
+//
+//  1. Add the new key, as a non-primary key, to every replica's Keyring,
+//     so that each can open what any will seal under it.
+//  2. Make it the primary everywhere, keeping the old keys: new secrets
+//     are sealed under it, old ones still open.
+//  3. Run Reseal (from any one process) until it returns 0 and no error.
+//  4. Drop the old key. A secret still under it no longer opens.
+//
+// With package keyring, keyring.SealedKeyID tells which key a blob is
+// under. The digests of recovery codes, app passwords and browser tokens
+// do not depend on the sealing keys and are left alone.
+//
+// A secret the Keyring will not open (tampered with, sealed for another
+// device, under a key it no longer holds) does not stop the run: the
+// other devices are resealed, and the error, which matches
+// ErrInvalidSealed, names the first devices that failed by id and counts
+// the others, so that a fleet-wide job finishes and reports them all.
+// A store error stops the run; the count says how many were resealed by
+// then, and running Reseal again resumes the work.
+func (tf *TwoFA) Reseal(ctx context.Context) (int, error) {
+	c := tf.c
+	n, failed := 0, 0
+	var errs []error
+	account, id := "", ""
+	for {
+		devs, err := c.Store.DevicesAfter(ctx, account, id, resealPage)
+		if err != nil {
+			return n, resealError(errs, failed, fmt.Errorf("twofa: reseal: %w", err))
+		}
+		for _, dev := range devs {
+			changed, err := c.resealDevice(ctx, dev)
+			switch {
+			case errors.Is(err, ErrInvalidSealed):
+				failed++
+				if len(errs) < resealNamed {
+					errs = append(errs, fmt.Errorf("twofa: reseal device %s: %w", idForError(dev.ID), err))
+				}
+			case err != nil:
+				return n, resealError(errs, failed, fmt.Errorf("twofa: reseal device %s: %w", idForError(dev.ID), err))
+			case changed:
+				n++
+			}
+		}
+		if len(devs) < resealPage {
+			return n, resealError(errs, failed, nil)
+		}
+		last := devs[len(devs)-1]
+		account, id = last.Account, last.ID
+	}
+}
+
+// resealDevice reseals one device's secret under the primary key and
+// stores it if the device still holds the blob it was read with. It
+// reports whether it stored a new blob.
+func (c *Config) resealDevice(ctx context.Context, dev Device) (bool, error) {
+	blob, changed, err := resealSecret(c.Keyring, dev.Account, dev.sealBinding(), dev.Sealed)
+	if err != nil || !changed {
+		return false, err
+	}
+	ok, err := c.Store.UpdateSealed(ctx, dev.Account, dev.ID, dev.Sealed, blob)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil // revoked meanwhile
+	}
+	return ok, err
+}
+
+// resealError joins the errors of the devices that did not open (named
+// the first of them, failed in all), a count of those not named, and
+// last, a store error that stopped the run (may be nil).
+func resealError(named []error, failed int, last error) error {
+	errs := named
+	if more := failed - len(named); more > 0 {
+		errs = append(errs, fmt.Errorf("twofa: reseal: %d more devices whose secrets did not open", more))
+	}
+	return errors.Join(append(errs, last)...)
+}
+
+// purger is a Dependent that keeps records of its own that expire:
+// Purge finds it by this method (package browser's Manager has it).
+type purger interface {
+	Purge(ctx context.Context) (int, error)
+}
+
+// Purge deletes, across accounts, every record that has expired, and
+// returns how many it removed:
+//
+//   - pending devices whose enrolment lapsed (DeviceStore.DeleteExpiredDevices);
+//   - throttle states that hold nothing any more: no failure since the
+//     last success or reset, no back-off running, the budget whole again
+//     (ThrottleStore.DeleteIdleThrottles). Such a state acts exactly as
+//     none, so purging never gives an attempt that keeping it would
+//     refuse. A state that still counts failures is kept however old,
+//     because the failures decide the next back-off delay and only a
+//     success or a reset clears them;
+//   - the expired records of every attached Dependent and Factor that
+//     has a method Purge(context.Context) (int, error), called in attach
+//     order: package browser's trusted browsers whose trust ran out,
+//     package phone's lapsed numbers and spent codes.
+//
+// Nothing depends on Purge: lapsed records are refused and unlisted
+// anyway. Run it now and then (say, hourly or daily) from one process,
+// to keep the store small, with a clock that agrees with the replicas'
+// (a clock running ahead forgives a budget early, as it would when
+// counting attempts). It tries every step and returns their errors
+// joined (errors.Join), with the count of what the others removed.
+func (tf *TwoFA) Purge(ctx context.Context) (int, error) {
+	c := tf.c
+	now := c.Clock.Now()
+	total := 0
+	var errs []error
+	n, err := c.Store.DeleteExpiredDevices(ctx, now)
+	total += n
+	if err != nil {
+		errs = append(errs, fmt.Errorf("twofa: purge devices: %w", err))
+	}
+	n, err = c.Store.DeleteIdleThrottles(ctx, now)
+	total += n
+	if err != nil {
+		errs = append(errs, fmt.Errorf("twofa: purge throttles: %w", err))
+	}
+	var attached []any
+	for _, d := range c.plugins.dependents() {
+		attached = append(attached, d)
+	}
+	for _, f := range c.plugins.factors() {
+		attached = append(attached, f)
+	}
+	for _, a := range attached {
+		if p, ok := a.(purger); ok {
+			n, err := p.Purge(ctx)
+			total += n
+			errs = append(errs, err)
+		}
+	}
+	return total, errors.Join(errs...)
+}
