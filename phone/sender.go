@@ -43,7 +43,7 @@ type Message struct {
 	Channel   Channel   // SMS or Voice
 	Purpose   Purpose   // verifying a newly added number, or signing in
 	Code      string    // the 6-digit code
-	Issuer    string    // Config.Issuer, to name the service in the text; may be empty
+	Issuer    string    // twofa.Config.Issuer, to name the service in the text; may be empty
 	ExpiresAt time.Time // when the code stops working
 }
 

@@ -1,6 +1,8 @@
 // Package storetest checks an implementation of [twofa.Store] against the
-// contracts documented in package twofa: every method, its errors, its
-// atomicity under concurrency, and its behaviour on a cancelled context.
+// contracts documented in package twofa (and, for a store that also
+// implements them, browser.Store and phone.Store against theirs): every
+// method, its errors, its atomicity under concurrency, and its behaviour
+// on a cancelled context.
 // Package memstore and package sqlstore run it; so should any other store.
 //
 // A store author calls [Run] from a test, with a function that returns a
