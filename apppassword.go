@@ -68,8 +68,8 @@ func (p AppPassword) info() AppPasswordInfo {
 // app over IMAP, calendar sync, a CLI over HTTP Basic auth), each labelled,
 // shown once and revocable. They exist only while two-factor
 // authentication is on: all are revoked when it turns off (the account's
-// last confirmed device revoked or, with Config.Phones.OutOfBand, its last trusted
-// phone number removed), and when its primary password changes (call
+// last confirmed device revoked or its last trusted record of an attached
+// Factor (package phone) removed), and when its primary password changes (call
 // TwoFA.PasswordChanged). It is safe for concurrent use.
 type AppPasswords struct {
 	c *Config

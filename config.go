@@ -41,7 +41,7 @@ type Config struct {
 	Store   Store
 	Keyring Keyring // required: seals device secrets, keys digests; see package keyring
 	// Issuer (required) is the service name shown in authenticator apps
-	// and in the messages Phones sends. It must pass the checks of
+	// and in the messages package phone sends. It must pass the checks of
 	// Key.URI (no ':', no control or format character, no leading or
 	// trailing space).
 	Issuer string
@@ -52,7 +52,6 @@ type Config struct {
 	Devices      DevicePolicy      // enrolment and the per-account device limit
 	Throttle     ThrottleConfig    // the throttles of codes, recovery codes and app passwords
 	AppPasswords AppPasswordPolicy // app-specific passwords
-	Phones       PhonePolicy       // trusted phone numbers and out-of-band codes
 
 	plugins *plugins // set by New: what is attached, and the lifecycle locks
 }
@@ -149,22 +148,6 @@ type AppPasswordPolicy struct {
 	Max int // active passwords per account; 0: DefaultMaxAppPasswords
 }
 
-// PhonePolicy sets up trusted phone numbers and out-of-band codes. TwoFA's
-// Phones is nil unless Sender is set. Verify accepts a code sent to a
-// trusted phone only when OutOfBand is set: SMS and voice are weaker
-// second factors than an authenticator app (SIM swaps, interception), so
-// a backend opts in.
-type PhonePolicy struct {
-	Sender            Sender        // delivers codes by SMS or voice; nil: no Phones
-	OutOfBand         bool          // accept out-of-band codes as a second factor in TwoFA.Verify
-	Max               int           // numbers per account; 0: DefaultMaxPhones
-	ChallengeTTL      time.Duration // 0: DefaultChallengeTTL
-	ChallengeAttempts int           // wrong tries per code; 0: DefaultChallengeAttempts
-	ResendCooldown    time.Duration // 0: DefaultResendCooldown
-	MaxSendsPerHour   int           // per number of an account; 0: DefaultMaxSendsPerHour
-	MaxAccountSends   int           // per account per hour, all numbers; 0: DefaultMaxSendsPerAccountPerHour
-}
-
 // ErrConfig is matched by errors about a Config.
 var ErrConfig = errors.New("twofa: invalid config")
 
@@ -237,9 +220,6 @@ func (c Config) resolved() (Config, error) {
 		return c, fmt.Errorf("%w: Devices.Max, PendingTTL and ConfirmAttempts must be positive", ErrConfig)
 	}
 	if err := c.resolveAppPasswords(); err != nil {
-		return c, err
-	}
-	if err := c.resolvePhones(); err != nil {
 		return c, err
 	}
 	return c, nil

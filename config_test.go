@@ -1,7 +1,6 @@
 package twofa_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -146,8 +145,8 @@ func TestConfigIssuer(t *testing.T) {
 	} {
 		c := cfgValid(t)
 		c.Issuer = issuer
-		// Devices shows the issuer in keys (Phones, in text messages,
-		// checks it too: TestShownNamesRefuseFormatCharacters).
+		// Devices shows the issuer in keys (package phone, in text
+		// messages: TestShownNamesRefuseFormatCharacters).
 		_, err := twofa.New(c)
 		assert.ErrorIs(t, err, twofa.ErrConfig, name)
 	}
@@ -286,12 +285,7 @@ func TestConfigResolved(t *testing.T) {
 	assert.Equal(t, twofa.ThrottlePolicy{Budget: 1000, Refill: time.Second}, got.Throttle.Recovery)
 	assert.Equal(t, twofa.ThrottlePolicy{Free: 10, Base: time.Second, Max: 15 * time.Minute}, got.Throttle.AppPasswords)
 	assert.Equal(t, twofa.DefaultMaxAppPasswords, got.AppPasswords.Max)
-	assert.Equal(t, twofa.PhonePolicy{
-		Max: twofa.DefaultMaxPhones, ChallengeTTL: twofa.DefaultChallengeTTL, ChallengeAttempts: twofa.DefaultChallengeAttempts,
-		ResendCooldown: twofa.DefaultResendCooldown, MaxSendsPerHour: twofa.DefaultMaxSendsPerHour, MaxAccountSends: twofa.DefaultMaxSendsPerAccountPerHour,
-	}, got.Phones)
 	assert.NotNil(t, got.Clock)
-	assert.Nil(t, tf.Phones, "no Sender: no Phones")
 	require.NotNil(t, tf.Devices)
 	require.NotNil(t, tf.Recovery)
 	require.NotNil(t, tf.AppPasswords)
@@ -335,19 +329,6 @@ func newAppPasswords(c twofa.Config) (*twofa.AppPasswords, error) {
 		return nil, err
 	}
 	return tf.AppPasswords, nil
-}
-
-// newPhones is like the others, and refuses a Config without a Sender
-// (whose installation has no Phones).
-func newPhones(c twofa.Config) (*twofa.Phones, error) {
-	tf, err := twofa.New(c)
-	if err != nil {
-		return nil, err
-	}
-	if tf.Phones == nil {
-		return nil, fmt.Errorf("%w: no Phones without Config.Phones.Sender", twofa.ErrConfig)
-	}
-	return tf.Phones, nil
 }
 
 // cfgDefaults returns the resolved default Config (TwoFA.Config), for

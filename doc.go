@@ -45,11 +45,8 @@
 //	}
 //
 // TwoFA.Recovery issues recovery codes; TwoFA.AppPasswords issues labelled
-// app-specific passwords for clients that cannot prompt for a code;
-// TwoFA.Phones (set when Config.Phones.Sender is) verifies trusted phone
-// numbers and sends them codes by SMS or voice (accepted as a second
-// factor only with Config.Phones.OutOfBand). TwoFA.PasswordChanged revokes
-// what a password change must void.
+// app-specific passwords for clients that cannot prompt for a code.
+// TwoFA.PasswordChanged revokes what a password change must void.
 //
 // Package browser remembers browsers that passed a second factor ("don't
 // ask again on this browser") and carries their token in a cookie. It

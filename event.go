@@ -25,19 +25,13 @@ const (
 	EventRecoveryCodeUsed       EventType = "recovery_code_used"       // a recovery code was accepted (and consumed)
 	EventRecoveryCodesGenerated EventType = "recovery_codes_generated" // a new set of recovery codes replaced the old one
 	EventDriftAdjusted          EventType = "drift_adjusted"           // a device's clock drift was re-measured outside the window
-	EventTwoFactorDisabled      EventType = "two_factor_disabled"      // the account's last second factor was removed: its last confirmed device, or (Config.Phones.OutOfBand) its last trusted phone number
+	EventTwoFactorDisabled      EventType = "two_factor_disabled"      // the account's last second factor was removed: its last confirmed device, or its last trusted record of an attached Factor (package phone's trusted numbers)
 	EventTwoFactorEnabled       EventType = "two_factor_enabled"       // the account's first second factor was confirmed: two-factor authentication is on
 	EventAppPasswordCreated     EventType = "app_password_created"     // an app-specific password was created
 	EventAppPasswordUsed        EventType = "app_password_used"        // an app-specific password was accepted
 	EventAppPasswordFailed      EventType = "app_password_failed"      // a well-formed app-specific password matched none
 	EventAppPasswordRevoked     EventType = "app_password_revoked"     // one app-specific password was revoked
 	EventAppPasswordsRevoked    EventType = "app_passwords_revoked"    // every app-specific password of the account was revoked (Count says how many)
-	EventPhoneAdded             EventType = "phone_added"              // a phone number was added (pending)
-	EventPhoneConfirmed         EventType = "phone_confirmed"          // a pending phone number was proven with a code sent to it
-	EventPhoneConfirmFailed     EventType = "phone_confirm_failed"     // a wrong code was given to confirm a pending phone number
-	EventPhoneRemoved           EventType = "phone_removed"            // a phone number was removed
-	EventCodeSent               EventType = "code_sent"                // an out-of-band code was sent to a phone number
-	EventCodeSendRefused        EventType = "code_send_refused"        // no code was sent: the number's cool-down or an hourly cap holds (RetryAfter)
 	EventGuessing               EventType = "guessing"                 // someone who knows the password is guessing: half, or all, of a throttle budget is spent (Scope, Remaining)
 )
 
@@ -53,11 +47,11 @@ type Event struct {
 	DeviceID      string // device events; EventVerified and EventReplayed of a device code
 	AppPasswordID string // EventAppPassword*
 	BrowserID     string // package browser's events
-	PhoneID       string // EventPhone*, EventCodeSent, EventCodeSendRefused; EventVerified and EventReplayed of an out-of-band code
+	PhoneID       string // package phone's events; EventVerified and EventReplayed of an out-of-band code
 
 	Scope      string        // EventFailed, EventThrottled, EventGuessing: the throttle scope (ScopeCode, ScopeRecovery, ScopeAppPassword)
-	RetryAfter time.Duration // EventThrottled, EventCodeSendRefused: how long until the next attempt
-	Failures   int           // EventFailed, EventThrottled, EventGuessing, EventAppPasswordFailed: consecutive failures so far; EventEnrollmentFailed, EventPhoneConfirmFailed: tries counted against the enrolment or code so far
+	RetryAfter time.Duration // EventThrottled, package phone's EventCodeSendRefused: how long until the next attempt
+	Failures   int           // EventFailed, EventThrottled, EventGuessing, EventAppPasswordFailed: consecutive failures so far; EventEnrollmentFailed, package phone's EventConfirmFailed: tries counted against the enrolment or code so far
 	Remaining  int           // EventRecoveryCodeUsed: recovery codes left; EventRecoveryCodesGenerated: codes issued; EventGuessing: failures the budget still takes
 	Count      int           // EventAppPasswordsRevoked, package browser's EventRevokedAll: how many were revoked
 }

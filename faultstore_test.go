@@ -9,6 +9,7 @@ import (
 
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/browser"
+	"github.com/twofa-go/twofa/phone"
 )
 
 // errBoom is the error the fault store's tests inject.
@@ -22,6 +23,9 @@ var errFaultSkip = errors.New("fault store: skip the call")
 // browserStore names browser.Store apart from twofa.Store where both are
 // embedded.
 type browserStore = browser.Store
+
+// phoneStore names phone.Store likewise.
+type phoneStore = phone.Store
 
 // faultCall is what a hook is told about the call it runs in.
 type faultCall struct {
@@ -44,12 +48,14 @@ type faultHook func(c faultCall) error
 // runs the before hook set for its name, calls the wrapped store, then
 // runs the after hook. Hooks are set before the store is used; they run
 // without the store's lock held, so they may call the store (or a manager
-// on it) themselves. It passes the trusted-browser methods straight to
-// the wrapped store, which must then be a browser.Store (memstore is),
-// and so the lifecycle lock's methods (twofa.LockStore).
+// on it) themselves. It passes the trusted-browser and phone methods
+// (but TouchPhone) and the lifecycle lock's (twofa.LockStore) straight to
+// the wrapped store, which must then be a browser.Store and a phone.Store
+// (memstore is).
 type faultStore struct {
 	twofa.Store
 	browserStore
+	phoneStore
 	twofa.LockStore
 	mu     sync.Mutex
 	calls  map[string]int
@@ -60,8 +66,9 @@ type faultStore struct {
 
 func newFaultStore(s twofa.Store) *faultStore {
 	bs, _ := s.(browser.Store)
+	ps, _ := s.(phone.Store)
 	ls, _ := s.(twofa.LockStore)
-	return &faultStore{Store: s, browserStore: bs, LockStore: ls, calls: map[string]int{}, before: map[string]faultHook{}, after: map[string]faultHook{}}
+	return &faultStore{Store: s, browserStore: bs, phoneStore: ps, LockStore: ls, calls: map[string]int{}, before: map[string]faultHook{}, after: map[string]faultHook{}}
 }
 
 // fail makes the named method fail with err, without reaching the store
@@ -296,5 +303,5 @@ func (s *faultStore) DeleteAppPasswords(ctx context.Context, account string) (in
 
 func (s *faultStore) TouchPhone(ctx context.Context, account, id string, at time.Time) error {
 	return faultDo0(s, "TouchPhone", "", faultCall{Ctx: ctx, Account: account, ID: id}, faultBytes(account, id),
-		func() error { return s.Store.TouchPhone(ctx, account, id, at) })
+		func() error { return s.phoneStore.TouchPhone(ctx, account, id, at) })
 }

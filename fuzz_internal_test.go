@@ -10,7 +10,7 @@ import (
 )
 
 // Fuzz targets of the parsers of typed input that have no exported entry
-// of their own: recovery codes, app passwords, out-of-band codes and the
+// of their own: recovery codes, app passwords and the
 // TwoFA.Verify's reading of a one-time code. Their
 // seeds are in testdata/fuzz/<name>, which go test also runs as cases.
 
@@ -48,22 +48,6 @@ func FuzzAppPassword(f *testing.F) {
 			again, ok := normalizeAppPassword(form)
 			require.True(t, ok && again == letters, "%q (from %q) normalises to %q, %v; want %q", form, s, again[:], ok, l)
 		}
-	})
-}
-
-func FuzzChallengeCode(f *testing.F) {
-	fuzzseed.Add(f, "testdata/fuzz", "FuzzChallengeCode")
-	f.Fuzz(func(t *testing.T, s string) {
-		c, ok := canonicalChallengeCode(s)
-		if !ok {
-			return
-		}
-		require.Len(t, c, ChallengeDigits, "%q: canonical form %q", s, c)
-		for i := 0; i < len(c); i++ {
-			require.True(t, c[i] >= '0' && c[i] <= '9', "%q: canonical form %q", s, c)
-		}
-		again, ok := canonicalChallengeCode(c)
-		require.True(t, ok && again == c, "canonical form %q of %q reads as %q, %v", c, s, again, ok)
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/browser"
+	"github.com/twofa-go/twofa/phone"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
@@ -50,13 +51,13 @@ func TestInfoJSON(t *testing.T) {
 			`{"id":"b1","label":"Firefox on Linux","created_at":"2026-01-02T03:04:05Z","expires_at":"2026-01-02T04:04:05Z","last_used_at":"2026-01-02T03:05:05Z"}`},
 		{browser.Info{ID: "b2", Label: "Safari on iPhone", CreatedAt: jsonT0, ExpiresAt: jsonT2, LastUsedAt: jsonT0, RevokedAt: jsonT1},
 			`{"id":"b2","label":"Safari on iPhone","created_at":"2026-01-02T03:04:05Z","expires_at":"2026-01-02T04:04:05Z","last_used_at":"2026-01-02T03:04:05Z","revoked_at":"2026-01-02T03:05:05Z"}`},
-		{twofa.PhoneInfo{ID: "p1", Number: phoneUS, State: twofa.PhoneTrusted, CreatedAt: jsonT0, ConfirmedAt: jsonT1},
+		{phone.Info{ID: "p1", Number: phoneUS, State: phone.Trusted, CreatedAt: jsonT0, ConfirmedAt: jsonT1},
 			`{"id":"p1","number":"+1 ••• ••• ••42","state":"trusted","created_at":"2026-01-02T03:04:05Z","confirmed_at":"2026-01-02T03:05:05Z"}`},
-		{twofa.PhoneInfo{ID: "p2", Number: phoneUK, State: twofa.PhonePending, CreatedAt: jsonT0, ExpiresAt: jsonT2, LastUsedAt: jsonT1},
+		{phone.Info{ID: "p2", Number: phoneUK, State: phone.Pending, CreatedAt: jsonT0, ExpiresAt: jsonT2, LastUsedAt: jsonT1},
 			`{"id":"p2","number":"+44 ••• ••• ••23","state":"pending","created_at":"2026-01-02T03:04:05Z","expires_at":"2026-01-02T04:04:05Z","last_used_at":"2026-01-02T03:05:05Z"}`},
-		{twofa.ChallengeInfo{ID: "c1", PhoneID: "p1", To: phoneUS, Purpose: twofa.ChallengeSignIn, Channel: twofa.ChannelVoice, CreatedAt: jsonT0, ExpiresAt: jsonT2, ResendAt: jsonT1},
+		{phone.Sent{ID: "c1", PhoneID: "p1", To: phoneUS, Purpose: phone.PurposeSignIn, Channel: phone.Voice, CreatedAt: jsonT0, ExpiresAt: jsonT2, ResendAt: jsonT1},
 			`{"id":"c1","phone_id":"p1","to":"+1 ••• ••• ••42","purpose":"sign_in","channel":"voice","created_at":"2026-01-02T03:04:05Z","expires_at":"2026-01-02T04:04:05Z","resend_at":"2026-01-02T03:05:05Z"}`},
-		{twofa.ChallengeInfo{ID: "c2", PhoneID: "p2", To: phoneUK, Purpose: twofa.ChallengeVerifyPhone, Channel: twofa.ChannelSMS, CreatedAt: jsonT0, ExpiresAt: jsonT2},
+		{phone.Sent{ID: "c2", PhoneID: "p2", To: phoneUK, Purpose: phone.PurposeConfirm, Channel: phone.SMS, CreatedAt: jsonT0, ExpiresAt: jsonT2},
 			`{"id":"c2","phone_id":"p2","to":"+44 ••• ••• ••23","purpose":"verify_phone","channel":"sms","created_at":"2026-01-02T03:04:05Z","expires_at":"2026-01-02T04:04:05Z"}`},
 	} {
 		assert.Equal(t, tc.want, jsonOf(t, tc.v), "%T", tc.v)
@@ -67,7 +68,7 @@ func TestInfoJSON(t *testing.T) {
 	}
 	// In a list, as a settings page sends them.
 	assert.Equal(t, `[{"id":"p1","number":"+1 ••• ••• ••42","state":"trusted","created_at":"2026-01-02T03:04:05Z"}]`,
-		jsonOf(t, []twofa.PhoneInfo{{ID: "p1", Number: phoneUS, State: twofa.PhoneTrusted, CreatedAt: jsonT0}}))
+		jsonOf(t, []phone.Info{{ID: "p1", Number: phoneUS, State: phone.Trusted, CreatedAt: jsonT0}}))
 }
 
 // TestInfoJSONRoundTrip: JSON decodes back into the Info types (but for
@@ -86,15 +87,15 @@ func TestInfoJSONRoundTrip(t *testing.T) {
 	var a2 twofa.AppPasswordInfo
 	require.NoError(t, json.Unmarshal([]byte(jsonOf(t, a)), &a2))
 	assert.Equal(t, a, a2)
-	p := twofa.PhoneInfo{ID: "p1", Number: phoneUS, State: twofa.PhoneTrusted, CreatedAt: jsonT0}
-	var p2 twofa.PhoneInfo
+	p := phone.Info{ID: "p1", Number: phoneUS, State: phone.Trusted, CreatedAt: jsonT0}
+	var p2 phone.Info
 	require.NoError(t, json.Unmarshal([]byte(jsonOf(t, p)), &p2))
-	p.Number = twofa.PhoneNumber{}
+	p.Number = phone.Number{}
 	assert.Equal(t, p, p2)
-	c := twofa.ChallengeInfo{ID: "c1", PhoneID: "p1", To: phoneUS, Purpose: twofa.ChallengeSignIn, Channel: twofa.ChannelSMS, CreatedAt: jsonT0, ExpiresAt: jsonT1}
-	var c2 twofa.ChallengeInfo
+	c := phone.Sent{ID: "c1", PhoneID: "p1", To: phoneUS, Purpose: phone.PurposeSignIn, Channel: phone.SMS, CreatedAt: jsonT0, ExpiresAt: jsonT1}
+	var c2 phone.Sent
 	require.NoError(t, json.Unmarshal([]byte(jsonOf(t, c)), &c2))
-	c.To = twofa.PhoneNumber{}
+	c.To = phone.Number{}
 	assert.Equal(t, c, c2)
 
 	err := json.Unmarshal([]byte(`{"id":"d1","state":"deleted"}`), &d2)
@@ -115,8 +116,8 @@ func TestInfoFieldsHoldNoSecret(t *testing.T) {
 		{twofa.DeviceInfo{}, "ID Label Type State CreatedAt ExpiresAt ConfirmedAt LastUsedAt"},
 		{twofa.AppPasswordInfo{}, "ID Label CreatedAt LastUsedAt"},
 		{browser.Info{}, "ID Label CreatedAt ExpiresAt LastUsedAt RevokedAt"},
-		{twofa.PhoneInfo{}, "ID Number State CreatedAt ExpiresAt ConfirmedAt LastUsedAt"},
-		{twofa.ChallengeInfo{}, "ID PhoneID To Purpose Channel CreatedAt ExpiresAt ResendAt"},
+		{phone.Info{}, "ID Number State CreatedAt ExpiresAt ConfirmedAt LastUsedAt"},
+		{phone.Sent{}, "ID PhoneID To Purpose Channel CreatedAt ExpiresAt ResendAt"},
 	} {
 		typ := reflect.TypeOf(tc.v)
 		var names []string
@@ -146,12 +147,12 @@ var textEnums = []textEnum{
 		func() any { return new(twofa.Type) }, []any{twofa.Type(2), twofa.Type(255)}},
 	{"Algorithm", map[any]string{twofa.SHA1: "SHA1", twofa.SHA256: "SHA256", twofa.SHA512: "SHA512"},
 		func() any { return new(twofa.Algorithm) }, []any{twofa.Algorithm(3), twofa.Algorithm(255)}},
-	{"PhoneState", map[any]string{twofa.PhonePending: "pending", twofa.PhoneTrusted: "trusted"},
-		func() any { return new(twofa.PhoneState) }, []any{twofa.PhoneState(0), twofa.PhoneState(3)}},
-	{"Channel", map[any]string{twofa.ChannelSMS: "sms", twofa.ChannelVoice: "voice"},
-		func() any { return new(twofa.Channel) }, []any{twofa.Channel(0), twofa.Channel(3)}},
-	{"ChallengePurpose", map[any]string{twofa.ChallengeVerifyPhone: "verify_phone", twofa.ChallengeSignIn: "sign_in"},
-		func() any { return new(twofa.ChallengePurpose) }, []any{twofa.ChallengePurpose(0), twofa.ChallengePurpose(3)}},
+	{"PhoneState", map[any]string{phone.Pending: "pending", phone.Trusted: "trusted"},
+		func() any { return new(phone.State) }, []any{phone.State(0), phone.State(3)}},
+	{"Channel", map[any]string{phone.SMS: "sms", phone.Voice: "voice"},
+		func() any { return new(phone.Channel) }, []any{phone.Channel(0), phone.Channel(3)}},
+	{"ChallengePurpose", map[any]string{phone.PurposeConfirm: "verify_phone", phone.PurposeSignIn: "sign_in"},
+		func() any { return new(phone.Purpose) }, []any{phone.Purpose(0), phone.Purpose(3)}},
 }
 
 // TestEnumText: every enum a settings page shows marshals to its String

@@ -55,7 +55,6 @@ const (
 	PurposeRecoveryCode = "recovery-code" // single-use recovery codes
 	PurposeAppPassword  = "app-password"  // app-specific passwords
 	PurposeBrowserToken = "browser-token" // "remember this browser" tokens (package browser)
-	PurposeOOBChallenge = "oob-challenge" // out-of-band codes sent by SMS or voice call (see Phones)
 )
 
 // ErrInvalidSealed is matched by every error about a device's sealed

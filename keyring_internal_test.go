@@ -1,6 +1,7 @@
 package twofa
 
 import (
+	"crypto/rand"
 	"errors"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 )
 
 func TestSealSecret(t *testing.T) {
-	kr := phoneTestKeyring(t)
+	kr := testKeyring(t)
 	const account, device = "alice@example.com", "phone-1"
 	s, err := SecretFromBytes([]byte("12345678901234567890"))
 	require.NoError(t, err)
@@ -61,5 +62,14 @@ func TestPurposeLabels(t *testing.T) {
 	require.Equal(t, "recovery-code", PurposeRecoveryCode)
 	require.Equal(t, "app-password", PurposeAppPassword)
 	require.Equal(t, "browser-token", PurposeBrowserToken)
-	require.Equal(t, "oob-challenge", PurposeOOBChallenge)
+}
+
+func testKeyring(t *testing.T) Keyring {
+	t.Helper()
+	key, digest := make([]byte, keyring.KeySize), make([]byte, keyring.KeySize)
+	rand.Read(key)
+	rand.Read(digest)
+	kr, err := keyring.New(1, map[keyring.KeyID][]byte{1: key}, digest)
+	require.NoError(t, err)
+	return kr
 }

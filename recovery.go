@@ -37,8 +37,8 @@ type RecoveryCodes struct {
 // the user once. Only their keyed digests are stored.
 //
 // Recovery codes stand in for a second factor, so Generate needs
-// two-factor authentication on (a confirmed device, or with
-// Config.Phones.OutOfBand a trusted phone number): otherwise it returns
+// two-factor authentication on (a confirmed device, or a trusted record
+// of an attached Factor (package phone)): otherwise it returns
 // ErrNotEnrolled and stores nothing. The set is stored under the
 // account's lifecycle lock (see lifecycle.go), so a concurrent revocation
 // of the last factor either finishes first (and Generate refuses) or

@@ -28,7 +28,7 @@ var (
 	// ErrNotFound: no such record for this account.
 	ErrNotFound = errors.New("twofa: not found")
 	// ErrLimitReached: an insert refused because the account is at its
-	// limit (devices, app passwords, phone numbers).
+	// limit (devices, app passwords, an attached package's records).
 	ErrLimitReached = errors.New("twofa: limit reached")
 	// ErrDuplicate: an insert refused because a unique field (an id, a
 	// label, a digest) is taken.
@@ -296,6 +296,4 @@ type Store interface {
 	ThrottleStore
 	RecoveryStore
 	AppPasswordStore
-	PhoneStore
-	ChallengeStore
 }

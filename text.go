@@ -41,41 +41,6 @@ func (a *Algorithm) UnmarshalText(text []byte) error {
 	return unmarshalEnum("algorithm", a, text, SHA1, SHA256, SHA512)
 }
 
-// MarshalText returns "pending" or "trusted"; any other value is an
-// error.
-func (s PhoneState) MarshalText() ([]byte, error) {
-	return marshalEnum("phone state", s, PhonePending, PhoneTrusted)
-}
-
-// UnmarshalText accepts the text MarshalText returns, and refuses any
-// other.
-func (s *PhoneState) UnmarshalText(text []byte) error {
-	return unmarshalEnum("phone state", s, text, PhonePending, PhoneTrusted)
-}
-
-// MarshalText returns "sms" or "voice"; any other value is an error.
-func (c Channel) MarshalText() ([]byte, error) {
-	return marshalEnum("channel", c, ChannelSMS, ChannelVoice)
-}
-
-// UnmarshalText accepts the text MarshalText returns, and refuses any
-// other.
-func (c *Channel) UnmarshalText(text []byte) error {
-	return unmarshalEnum("channel", c, text, ChannelSMS, ChannelVoice)
-}
-
-// MarshalText returns "verify_phone" or "sign_in"; any other value is an
-// error.
-func (p ChallengePurpose) MarshalText() ([]byte, error) {
-	return marshalEnum("challenge purpose", p, ChallengeVerifyPhone, ChallengeSignIn)
-}
-
-// UnmarshalText accepts the text MarshalText returns, and refuses any
-// other.
-func (p *ChallengePurpose) UnmarshalText(text []byte) error {
-	return unmarshalEnum("challenge purpose", p, text, ChallengeVerifyPhone, ChallengeSignIn)
-}
-
 // enum is a uint8 with names.
 type enum interface {
 	~uint8

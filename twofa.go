@@ -10,9 +10,6 @@ type TwoFA struct {
 	Devices      *Devices       // trusted devices: enrol, confirm, list, rename, revoke
 	Recovery     *RecoveryCodes // recovery codes
 	AppPasswords *AppPasswords  // app-specific passwords
-	// Phones manages trusted phone numbers and out-of-band codes. It is
-	// nil unless Config.Phones.Sender is set.
-	Phones *Phones
 
 	c *Config // resolved; shared by every manager
 }
@@ -38,10 +35,6 @@ func New(c Config) (*TwoFA, error) {
 		return nil, err
 	}
 	rc.plugins = &plugins{holder: holder} // never shared with the Config New was given
-	if rc.Phones.Sender != nil {
-		tf.Phones = &Phones{c: rc, ps: rc.Store, cs: rc.Store}
-		tf.AttachFactor(tf.Phones)
-	}
 	return tf, nil
 }
 

@@ -33,10 +33,8 @@ func ExampleNew() {
 	fmt.Println("skew:", c.Codes.Skew, "look-ahead:", c.Codes.LookAhead, "max drift:", c.Codes.MaxDrift)
 	fmt.Println("devices:", c.Devices.Max, "pending for", c.Devices.PendingTTL)
 	fmt.Println("free failures:", c.Throttle.Codes.Free, "budget:", c.Throttle.Codes.Budget)
-	fmt.Println("phones:", tf.Phones != nil) // no Config.Phones.Sender
 	// Output:
 	// skew: 1 look-ahead: 5 max drift: 4
 	// devices: 3 pending for 10m0s
 	// free failures: 5 budget: 30
-	// phones: false
 }

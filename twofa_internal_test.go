@@ -15,16 +15,13 @@ func TestOneResolvedConfig(t *testing.T) {
 	type stubKeyring struct{ Keyring } // nor a keyring method
 	tf, err := New(Config{
 		Store: stubStore{}, Keyring: stubKeyring{}, Issuer: "Example",
-		Phones: PhonePolicy{Sender: SenderFunc(nil)},
 	})
 	require.NoError(t, err)
 	for name, c := range map[string]*Config{
 		"Devices":      tf.Devices.c,
 		"Recovery":     tf.Recovery.c,
 		"AppPasswords": tf.AppPasswords.c,
-		"Phones":       tf.Phones.c,
 	} {
 		assert.Same(t, tf.c, c, "%s holds a Config of its own", name)
 	}
-	assert.True(t, tf.Phones.ps == tf.c.Store && tf.Phones.cs == tf.c.Store, "a manager holds another store")
 }

@@ -14,9 +14,10 @@ import (
 
 // Errors of TwoFA.Verify.
 var (
-	// ErrNotEnrolled: the account has no confirmed device (nor, with
-	// Config.Phones.OutOfBand, a trusted phone number), so there is no second
-	// factor to check (two-factor authentication is off).
+	// ErrNotEnrolled: the account has no confirmed device (nor a trusted
+	// record of an attached Factor, such as package phone's trusted
+	// numbers), so there is no second factor to check (two-factor
+	// authentication is off).
 	ErrNotEnrolled = errors.New("twofa: no second factor enrolled")
 	// ErrReplayed: a code that was valid but has been used already, or
 	// an older one than the last used (RFC 6238 Section 5.2).
@@ -57,8 +58,8 @@ type Result struct {
 
 // Verify checks code for account, after the account's password was
 // checked. code is a one-time code of a confirmed device or one of the
-// account's recovery codes (or, with Config.Phones.OutOfBand, an out-of-band
-// code), read as people type and paste them: leading and trailing white
+// account's recovery codes (or a code of an attached Factor, such as
+// package phone's out-of-band codes), read as people type and paste them: leading and trailing white
 // space is ignored, and so are spaces and hyphens inside; any other
 // white space inside (a tab, a newline) makes the code malformed.
 //
@@ -72,14 +73,14 @@ type Result struct {
 // within Config.Codes.MaxDrift steps is refused, and remembered: the device's
 // next code at the same offset is accepted and the drift adopted.
 //
-// Out-of-band codes: with Config.Phones.OutOfBand set, a trusted phone number
-// (Phones) is a second factor too - an account whose only factor it is
-// counts as enrolled - and a 6-digit code is also tried, after the
-// devices, against the account's live sign-in codes (Phones.SendCode):
-// each is single use, expires, and refuses even the right code after
-// Config.Phones.ChallengeAttempts wrong ones. Result.Factor is then FactorPhone.
-// SMS and voice are weaker factors than an authenticator app (see
-// Phones).
+// Attached factors: a trusted record of an attached Factor (package
+// phone's trusted numbers, with its OutOfBand set) is a second factor too
+// - an account whose only factor it is counts as enrolled - and a code of
+// the Factor's Digits is also tried, after the devices, with its
+// VerifyCode (package phone: against the account's live sign-in codes,
+// each single use, expiring, and refusing even the right code after too
+// many wrong ones). Result.Factor is then the Factor's Kind and
+// Result.FactorID its record.
 //
 // Throttling: each attempt is counted as a failure before it is evaluated
 // (a success gives it back), under Config.Throttle.Codes: after its free

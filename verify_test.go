@@ -15,6 +15,7 @@ import (
 
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/memstore"
+	"github.com/twofa-go/twofa/phone"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
@@ -682,9 +683,11 @@ func TestVerifyPhoneSucceedsOnceConsumed(t *testing.T) {
 	cfg.Store = newFaultStore(env.Store).fail("TouchPhone", errBoom)
 	v, err := twofa.New(cfg)
 	require.NoError(t, err)
+	_, err = phone.New(v, phone.Config{Sender: env.Sender, OutOfBand: true})
+	require.NoError(t, err)
 	res, err := v.Verify(t.Context(), "alice", code)
 	require.NoError(t, err)
-	assert.Equal(t, twofa.FactorPhone, res.Factor)
+	assert.Equal(t, phone.Kind, res.Factor)
 	assert.Equal(t, id, res.FactorID)
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/phone"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
@@ -87,8 +88,8 @@ var wsParsers = []wsParser{
 		env := oobEnv(t)
 		p, code := addPhone(t, env, "alice", phoneUS)
 		require.NoError(t, errOf(env.Phones.Confirm(t.Context(), "alice", p.ID, code)))
-		env.Clock.Advance(twofa.DefaultResendCooldown)
-		_, err := env.Phones.SendCode(t.Context(), "alice", p.ID, twofa.ChannelSMS)
+		env.Clock.Advance(phone.DefaultResendCooldown)
+		_, err := env.Phones.SendCode(t.Context(), "alice", p.ID, phone.SMS)
 		require.NoError(t, err)
 		return env.Sender.Code(phoneUS.E164), func(in string) error {
 			_, err := env.TwoFA.Verify(t.Context(), "alice", in)

@@ -136,8 +136,8 @@ type Config struct {
 // A trusted browser is revoked by the user (Revoke, RevokeAll), evicted
 // when the account trusts more than Config.Max, and every one is revoked
 // when two-factor authentication is turned off (TwoFA.Devices.Revoke of the last
-// confirmed device, or TwoFA.Phones.Remove of the last trusted number with
-// twofa.Config.Phones.OutOfBand) or the primary password changes
+// confirmed device, or package phone's Manager.Remove of the last trusted
+// number with its OutOfBand set) or the primary password changes
 // (twofa.TwoFA.PasswordChanged): New attaches the Manager to the installation as
 // a twofa.Dependent.
 //

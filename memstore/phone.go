@@ -10,35 +10,36 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/phone"
 )
 
 var (
-	_ twofa.PhoneStore     = (*Store)(nil)
-	_ twofa.ChallengeStore = (*Store)(nil)
+	_ phone.NumberStore    = (*Store)(nil)
+	_ phone.ChallengeStore = (*Store)(nil)
 )
 
 type phoneEntry struct {
-	p   twofa.Phone
+	p   phone.Record
 	seq uint64
 }
 
 // challengeEntry is one challenge, kept both in its account (by ID) and
 // in Store.sends (by account, in order), where it outlives its phone.
 type challengeEntry struct {
-	c    twofa.Challenge
+	c    phone.Challenge
 	e164 string // the number it was sent to, for the send limits
 	seq  uint64
 }
 
-func cloneChallenge(c twofa.Challenge) twofa.Challenge {
+func cloneChallenge(c phone.Challenge) phone.Challenge {
 	c.Digest = bytes.Clone(c.Digest)
 	return c
 }
 
 // phoneExpired reports whether p is a pending phone that lapsed at or
 // before now.
-func phoneExpired(p *twofa.Phone, now time.Time) bool {
-	return p.State == twofa.PhonePending && !p.ExpiresAt.After(now)
+func phoneExpired(p *phone.Record, now time.Time) bool {
+	return p.State == phone.Pending && !p.ExpiresAt.After(now)
 }
 
 // phone returns the account's phone, or an error wrapping ErrNotFound.
@@ -65,17 +66,17 @@ func (s *Store) challenge(account, id string) (*challengeEntry, error) {
 
 // voidChallenges voids the open challenges of the account's phone
 // (of every purpose when purpose is 0). s.mu must be held.
-func (s *Store) voidChallenges(a *account, phoneID string, purpose twofa.ChallengePurpose) {
+func (s *Store) voidChallenges(a *account, phoneID string, purpose phone.Purpose) {
 	for _, e := range a.challenges {
-		if e.c.PhoneID == phoneID && e.c.State == twofa.ChallengeOpen && (purpose == 0 || e.c.Purpose == purpose) {
-			e.c.State = twofa.ChallengeVoided
+		if e.c.PhoneID == phoneID && e.c.State == phone.ChallengeOpen && (purpose == 0 || e.c.Purpose == purpose) {
+			e.c.State = phone.ChallengeVoided
 		}
 	}
 }
 
-// InsertPhone adds p, as [twofa.PhoneStore] describes. Phone IDs are
+// InsertPhone adds p, as [phone.NumberStore] describes. Phone IDs are
 // unique within an account.
-func (s *Store) InsertPhone(ctx context.Context, p twofa.Phone, limit int, now time.Time) error {
+func (s *Store) InsertPhone(ctx context.Context, p phone.Record, limit int, now time.Time) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
@@ -113,23 +114,23 @@ func (s *Store) InsertPhone(ctx context.Context, p twofa.Phone, limit int, now t
 	return nil
 }
 
-// Phone returns one phone of the account, as [twofa.PhoneStore]
+// Phone returns one phone of the account, as [phone.NumberStore]
 // describes.
-func (s *Store) Phone(ctx context.Context, account, id string) (twofa.Phone, error) {
+func (s *Store) Phone(ctx context.Context, account, id string) (phone.Record, error) {
 	if err := s.begin(ctx); err != nil {
-		return twofa.Phone{}, err
+		return phone.Record{}, err
 	}
 	defer s.mu.Unlock()
 	e, err := s.phone(account, id)
 	if err != nil {
-		return twofa.Phone{}, err
+		return phone.Record{}, err
 	}
 	return e.p, nil
 }
 
 // Phones returns every phone of the account, oldest CreatedAt first and
 // phones added at the same instant in insertion order.
-func (s *Store) Phones(ctx context.Context, account string) ([]twofa.Phone, error) {
+func (s *Store) Phones(ctx context.Context, account string) ([]phone.Record, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -148,14 +149,14 @@ func (s *Store) Phones(ctx context.Context, account string) ([]twofa.Phone, erro
 		}
 		return cmp.Compare(x.seq, y.seq)
 	})
-	ps := make([]twofa.Phone, len(es))
+	ps := make([]phone.Record, len(es))
 	for i, e := range es {
 		ps[i] = e.p
 	}
 	return ps, nil
 }
 
-// ConfirmPhone turns a pending phone trusted, as [twofa.PhoneStore]
+// ConfirmPhone turns a pending phone trusted, as [phone.NumberStore]
 // describes.
 func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Time) (bool, error) {
 	if err := s.begin(ctx); err != nil {
@@ -166,10 +167,10 @@ func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Ti
 	if err != nil {
 		return false, err
 	}
-	if e.p.State != twofa.PhonePending || !e.p.ExpiresAt.After(at) {
+	if e.p.State != phone.Pending || !e.p.ExpiresAt.After(at) {
 		return false, nil
 	}
-	e.p.State = twofa.PhoneTrusted
+	e.p.State = phone.Trusted
 	e.p.ConfirmedAt = at
 	e.p.ExpiresAt = time.Time{}
 	return true, nil
@@ -193,8 +194,8 @@ func (s *Store) TouchPhone(ctx context.Context, account, id string, at time.Time
 }
 
 // DeletePhone removes a phone and voids its open challenges, as
-// [twofa.PhoneStore] describes.
-func (s *Store) DeletePhone(ctx context.Context, account, id string) (twofa.PhoneState, int, error) {
+// [phone.NumberStore] describes.
+func (s *Store) DeletePhone(ctx context.Context, account, id string) (phone.State, int, error) {
 	if err := s.begin(ctx); err != nil {
 		return 0, 0, err
 	}
@@ -210,7 +211,7 @@ func (s *Store) DeletePhone(ctx context.Context, account, id string) (twofa.Phon
 	s.tidy(account)
 	left := 0
 	for _, e := range a.phones {
-		if e.p.State == twofa.PhoneTrusted {
+		if e.p.State == phone.Trusted {
 			left++
 		}
 	}
@@ -239,9 +240,9 @@ func (s *Store) DeleteExpiredPhones(ctx context.Context, now time.Time) (int, er
 }
 
 // CreateChallenge stores a challenge unless the account's send limits
-// hold, as [twofa.ChallengeStore] describes. On success it also deletes
+// hold, as [phone.ChallengeStore] describes. On success it also deletes
 // the account's stale challenges.
-func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown time.Duration, perHour, perAccount int) error {
+func (s *Store) CreateChallenge(ctx context.Context, c phone.Challenge, cooldown time.Duration, perHour, perAccount int) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
@@ -277,10 +278,10 @@ func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown
 	return nil
 }
 
-// sendLimit returns a *twofa.CooldownError if, given the sends of one
+// sendLimit returns a *phone.CooldownError if, given the sends of one
 // account, the cool-down of the number, the hourly cap of the number and
 // purpose, or the account's hourly cap holds at now; else nil.
-func sendLimit(sends []*challengeEntry, number string, purpose twofa.ChallengePurpose, now time.Time, cooldown time.Duration, perHour, perAccount int) error {
+func sendLimit(sends []*challengeEntry, number string, purpose phone.Purpose, now time.Time, cooldown time.Duration, perHour, perAccount int) error {
 	var until time.Time
 	hourly := false
 	var same, all []time.Time // created within the hour
@@ -313,7 +314,7 @@ func sendLimit(sends []*challengeEntry, number string, purpose twofa.ChallengePu
 	if until.IsZero() {
 		return nil
 	}
-	return &twofa.CooldownError{RetryAfter: until.Sub(now), Until: until, Hourly: hourly}
+	return &phone.CooldownError{RetryAfter: until.Sub(now), Until: until, Hourly: hourly}
 }
 
 // pruneSends deletes the account's challenges that are stale at now.
@@ -337,8 +338,8 @@ func (s *Store) pruneSends(account string, now time.Time) {
 
 // stale reports whether c neither counts for the send limits nor works at
 // now.
-func stale(c *twofa.Challenge, now time.Time) bool {
-	return !c.CreatedAt.After(now.Add(-time.Hour)) && (c.State != twofa.ChallengeOpen || !c.ExpiresAt.After(now))
+func stale(c *phone.Challenge, now time.Time) bool {
+	return !c.CreatedAt.After(now.Add(-time.Hour)) && (c.State != phone.ChallengeOpen || !c.ExpiresAt.After(now))
 }
 
 // dropChallenge removes e from its account (not from s.sends). s.mu must
@@ -351,21 +352,21 @@ func (s *Store) dropChallenge(e *challengeEntry) {
 }
 
 // Challenge returns one challenge of the account, as
-// [twofa.ChallengeStore] describes.
-func (s *Store) Challenge(ctx context.Context, account, id string) (twofa.Challenge, error) {
+// [phone.ChallengeStore] describes.
+func (s *Store) Challenge(ctx context.Context, account, id string) (phone.Challenge, error) {
 	if err := s.begin(ctx); err != nil {
-		return twofa.Challenge{}, err
+		return phone.Challenge{}, err
 	}
 	defer s.mu.Unlock()
 	e, err := s.challenge(account, id)
 	if err != nil {
-		return twofa.Challenge{}, err
+		return phone.Challenge{}, err
 	}
 	return cloneChallenge(e.c), nil
 }
 
 // VoidChallenge voids one open challenge of the account, as
-// [twofa.ChallengeStore] describes.
+// [phone.ChallengeStore] describes.
 func (s *Store) VoidChallenge(ctx context.Context, account, id string) error {
 	if err := s.begin(ctx); err != nil {
 		return err
@@ -375,15 +376,15 @@ func (s *Store) VoidChallenge(ctx context.Context, account, id string) error {
 	if err != nil {
 		return err
 	}
-	if e.c.State == twofa.ChallengeOpen {
-		e.c.State = twofa.ChallengeVoided
+	if e.c.State == phone.ChallengeOpen {
+		e.c.State = phone.ChallengeVoided
 	}
 	return nil
 }
 
 // LiveChallenges returns the account's unexpired, unvoided challenges of
-// purpose, newest first, as [twofa.ChallengeStore] describes.
-func (s *Store) LiveChallenges(ctx context.Context, account string, purpose twofa.ChallengePurpose, now time.Time) ([]twofa.Challenge, error) {
+// purpose, newest first, as [phone.ChallengeStore] describes.
+func (s *Store) LiveChallenges(ctx context.Context, account string, purpose phone.Purpose, now time.Time) ([]phone.Challenge, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -394,7 +395,7 @@ func (s *Store) LiveChallenges(ctx context.Context, account string, purpose twof
 	}
 	var es []*challengeEntry
 	for _, e := range a.challenges {
-		if e.c.Purpose == purpose && e.c.State != twofa.ChallengeVoided && e.c.ExpiresAt.After(now) {
+		if e.c.Purpose == purpose && e.c.State != phone.ChallengeVoided && e.c.ExpiresAt.After(now) {
 			es = append(es, e)
 		}
 	}
@@ -404,7 +405,7 @@ func (s *Store) LiveChallenges(ctx context.Context, account string, purpose twof
 		}
 		return cmp.Compare(y.seq, x.seq)
 	})
-	cs := make([]twofa.Challenge, len(es))
+	cs := make([]phone.Challenge, len(es))
 	for i, e := range es {
 		cs[i] = cloneChallenge(e.c)
 	}
@@ -412,9 +413,9 @@ func (s *Store) LiveChallenges(ctx context.Context, account string, purpose twof
 }
 
 // ConsumeChallenge tries a digest against a challenge in one step, as
-// [twofa.ChallengeStore] describes; the digests are compared in constant
+// [phone.ChallengeStore] describes; the digests are compared in constant
 // time.
-func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (twofa.ConsumeResult, int, error) {
+func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (phone.ConsumeResult, int, error) {
 	if err := s.begin(ctx); err != nil {
 		return 0, 0, err
 	}
@@ -425,26 +426,26 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 	}
 	c := &e.c
 	switch {
-	case c.State == twofa.ChallengeUsed:
-		return twofa.ConsumeUsed, c.Attempts, nil
-	case c.State == twofa.ChallengeVoided:
-		return twofa.ConsumeVoided, c.Attempts, nil
+	case c.State == phone.ChallengeUsed:
+		return phone.ConsumeUsed, c.Attempts, nil
+	case c.State == phone.ChallengeVoided:
+		return phone.ConsumeVoided, c.Attempts, nil
 	case !c.ExpiresAt.After(now):
-		return twofa.ConsumeExpired, c.Attempts, nil
+		return phone.ConsumeExpired, c.Attempts, nil
 	case c.Attempts >= maxAttempts:
-		return twofa.ConsumeExhausted, c.Attempts, nil
+		return phone.ConsumeExhausted, c.Attempts, nil
 	}
 	if len(digest) == len(c.Digest) && subtle.ConstantTimeCompare(digest, c.Digest) == 1 {
-		c.State = twofa.ChallengeUsed
+		c.State = phone.ChallengeUsed
 		c.UsedAt = now
-		return twofa.ConsumeAccepted, c.Attempts, nil
+		return phone.ConsumeAccepted, c.Attempts, nil
 	}
 	c.Attempts++
-	return twofa.ConsumeWrong, c.Attempts, nil
+	return phone.ConsumeWrong, c.Attempts, nil
 }
 
 // DeleteStaleChallenges removes every stale challenge across accounts,
-// as [twofa.ChallengeStore] describes.
+// as [phone.ChallengeStore] describes.
 func (s *Store) DeleteStaleChallenges(ctx context.Context, now time.Time) (int, error) {
 	if err := s.begin(ctx); err != nil {
 		return 0, err

@@ -12,6 +12,7 @@ import (
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/browser"
 	"github.com/twofa-go/twofa/memstore"
+	"github.com/twofa-go/twofa/phone"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
@@ -39,7 +40,7 @@ type idFixture struct {
 	devices  *twofa.Devices
 	apps     *twofa.AppPasswords
 	browsers *browser.Manager
-	phones   *twofa.Phones
+	phones   *phone.Manager
 
 	confirmedDevice, pendingDevice, appPassword, browser, pendingPhone, trustedPhone string
 }
@@ -52,13 +53,14 @@ func newIDFixture(t *testing.T, s twofa.Store) *idFixture {
 	env := twofatest.New(t)
 	cfg := env.Config
 	cfg.Store = s
-	cfg.Phones.OutOfBand = true
 	f := &idFixture{env: env, store: s}
 	tf, err := twofa.New(cfg)
 	must(t, err)
 	f.browsers, err = browser.New(tf, browser.Config{Store: s.(browser.Store)})
 	must(t, err)
-	f.devices, f.apps, f.phones = tf.Devices, tf.AppPasswords, tf.Phones
+	f.phones, err = phone.New(tf, phone.Config{Store: s.(phone.Store), Sender: env.Sender, OutOfBand: true})
+	must(t, err)
+	f.devices, f.apps = tf.Devices, tf.AppPasswords
 
 	f.confirmedDevice = twofatest.EnrollDevice(t, f.devices, env.Clock, idAccount, twofa.EnrollOptions{}).ID
 	e, err := f.devices.Enroll(ctx, idAccount, "pending", twofa.EnrollOptions{})
@@ -71,17 +73,17 @@ func newIDFixture(t *testing.T, s twofa.Store) *idFixture {
 	must(t, err)
 	f.browser = br.ID
 
-	trusted := twofa.PhoneNumber{E164: "+14155550142", CountryCode: 1}
+	trusted := phone.Number{E164: "+14155550142", CountryCode: 1}
 	p, err := f.phones.Add(ctx, idAccount, trusted)
 	must(t, err)
 	f.trustedPhone = p.ID
-	_, err = f.phones.SendCode(ctx, idAccount, p.ID, twofa.ChannelSMS)
+	_, err = f.phones.SendCode(ctx, idAccount, p.ID, phone.SMS)
 	must(t, err)
 	must(t, errOf(f.phones.Confirm(ctx, idAccount, p.ID, env.Sender.Code(trusted.E164))))
-	p, err = f.phones.Add(ctx, idAccount, twofa.PhoneNumber{E164: "+447700900123", CountryCode: 44})
+	p, err = f.phones.Add(ctx, idAccount, phone.Number{E164: "+447700900123", CountryCode: 44})
 	must(t, err)
 	f.pendingPhone = p.ID
-	_, err = f.phones.SendCode(ctx, idAccount, p.ID, twofa.ChannelSMS)
+	_, err = f.phones.SendCode(ctx, idAccount, p.ID, phone.SMS)
 	must(t, err)
 	return f
 }
@@ -98,11 +100,11 @@ func (f *idFixture) snapshot(t *testing.T) []any {
 	must(t, err)
 	brs, err := f.store.(browser.Store).Browsers(ctx, idAccount)
 	must(t, err)
-	phs, err := f.store.Phones(ctx, idAccount)
+	phs, err := f.store.(phone.Store).Phones(ctx, idAccount)
 	must(t, err)
-	verify, err := f.store.LiveChallenges(ctx, idAccount, twofa.ChallengeVerifyPhone, now)
+	verify, err := f.store.(phone.Store).LiveChallenges(ctx, idAccount, phone.PurposeConfirm, now)
 	must(t, err)
-	signIn, err := f.store.LiveChallenges(ctx, idAccount, twofa.ChallengeSignIn, now)
+	signIn, err := f.store.(phone.Store).LiveChallenges(ctx, idAccount, phone.PurposeSignIn, now)
 	must(t, err)
 	code, err := f.store.Throttle(ctx, idAccount, twofa.ScopeCode)
 	must(t, err)
@@ -129,7 +131,7 @@ func (f *idFixture) idMethods() map[string]func(ctx context.Context, id string) 
 			return f.browsers.Revoke(ctx, idAccount, id)
 		},
 		"Phones.SendCode": func(ctx context.Context, id string) error {
-			_, err := f.phones.SendCode(ctx, idAccount, id, twofa.ChannelSMS)
+			_, err := f.phones.SendCode(ctx, idAccount, id, phone.SMS)
 			return err
 		},
 		"Phones.Confirm": func(ctx context.Context, id string) error {
@@ -282,10 +284,10 @@ func TestWellFormedIDs(t *testing.T) {
 					t.Errorf("Browsers.Revoke(%q): %v", id, err)
 				}
 
-				ph := twofa.Phone{ID: id, Account: idAccount, Number: twofa.PhoneNumber{E164: "+1415555010" + string(rune('0'+i)), CountryCode: 1},
-					State: twofa.PhonePending, CreatedAt: now, ExpiresAt: now.Add(twofa.PendingPhoneTTL)}
-				must(t, f.store.InsertPhone(ctx, ph, 100, now))
-				if _, err := f.phones.SendCode(ctx, idAccount, id, twofa.ChannelSMS); err != nil {
+				ph := phone.Record{ID: id, Account: idAccount, Number: phone.Number{E164: "+1415555010" + string(rune('0'+i)), CountryCode: 1},
+					State: phone.Pending, CreatedAt: now, ExpiresAt: now.Add(phone.PendingTTL)}
+				must(t, f.store.(phone.Store).InsertPhone(ctx, ph, 100, now))
+				if _, err := f.phones.SendCode(ctx, idAccount, id, phone.SMS); err != nil {
 					t.Errorf("Phones.SendCode(%q): %v", id, err)
 				}
 				if _, err := f.phones.Confirm(ctx, idAccount, id, f.env.Sender.Code(ph.Number.E164)); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/phone"
 )
 
 // Phones and out-of-band challenges (migration 0003). The statements are
@@ -15,8 +16,8 @@ import (
 // and adapted to the store once, in New (see queries.go).
 
 var (
-	_ twofa.PhoneStore     = (*Store)(nil)
-	_ twofa.ChallengeStore = (*Store)(nil)
+	_ phone.NumberStore    = (*Store)(nil)
+	_ phone.ChallengeStore = (*Store)(nil)
 )
 
 // Advisory lock class (PostgreSQL) of one account's phones and
@@ -34,7 +35,7 @@ const phoneCols = `account, id, e164, country_code, state,
 const challengeCols = `account, id, phone_id, purpose, channel, state, digest, attempts,
 	created_at, expires_at, used_at`
 
-// The states as stored (twofa.PhoneState, twofa.ChallengeState); the
+// The states as stored (phone.State, phone.ChallengeState); the
 // partial indexes of 0003 depend on them.
 const (
 	phonePending    = "1"
@@ -146,20 +147,20 @@ func buildPhoneQueries(sql func(string) string) phoneQueries {
 	}
 }
 
-func scanPhone(r scanner) (twofa.Phone, error) {
+func scanPhone(r scanner) (phone.Record, error) {
 	var (
-		p          twofa.Phone
+		p          phone.Record
 		cc, state  int64
 		times      [4]int64
 		e164, acct string
 	)
 	err := r.Scan(&acct, &p.ID, &e164, &cc, &state, &times[0], &times[1], &times[2], &times[3])
 	if err != nil {
-		return twofa.Phone{}, err
+		return phone.Record{}, err
 	}
 	p.Account = acct
-	p.Number = twofa.PhoneNumber{E164: e164, CountryCode: int(cc)}
-	p.State = twofa.PhoneState(state)
+	p.Number = phone.Number{E164: e164, CountryCode: int(cc)}
+	p.State = phone.State(state)
 	p.CreatedAt = fromNanos(times[0])
 	p.ExpiresAt = fromNanos(times[1])
 	p.ConfirmedAt = fromNanos(times[2])
@@ -167,20 +168,20 @@ func scanPhone(r scanner) (twofa.Phone, error) {
 	return p, nil
 }
 
-func scanChallenge(r scanner) (twofa.Challenge, error) {
+func scanChallenge(r scanner) (phone.Challenge, error) {
 	var (
-		c                               twofa.Challenge
+		c                               phone.Challenge
 		purpose, channel, state, attmpt int64
 		times                           [3]int64
 	)
 	err := r.Scan(&c.Account, &c.ID, &c.PhoneID, &purpose, &channel, &state, &c.Digest, &attmpt,
 		&times[0], &times[1], &times[2])
 	if err != nil {
-		return twofa.Challenge{}, err
+		return phone.Challenge{}, err
 	}
-	c.Purpose = twofa.ChallengePurpose(purpose)
-	c.Channel = twofa.Channel(channel)
-	c.State = twofa.ChallengeState(state)
+	c.Purpose = phone.Purpose(purpose)
+	c.Channel = phone.Channel(channel)
+	c.State = phone.ChallengeState(state)
 	c.Attempts = int(attmpt)
 	c.CreatedAt = fromNanos(times[0])
 	c.ExpiresAt = fromNanos(times[1])
@@ -188,13 +189,13 @@ func scanChallenge(r scanner) (twofa.Challenge, error) {
 	return c, nil
 }
 
-// InsertPhone implements twofa.PhoneStore. In one transaction (BEGIN
+// InsertPhone implements phone.NumberStore. In one transaction (BEGIN
 // IMMEDIATE in SQLite, a per-account advisory lock in PostgreSQL) it
 // reads the account's phones, checks duplicates and the limit among
 // those that count, deletes the lapsed pending ones (voiding their open
 // challenges) and inserts p. Unique indexes on (account, id) and
 // (account, e164) back the checks. A refused insert rolls back.
-func (s *Store) InsertPhone(ctx context.Context, p twofa.Phone, limit int, now time.Time) error {
+func (s *Store) InsertPhone(ctx context.Context, p phone.Record, limit int, now time.Time) error {
 	times, err := nanosOf(p.CreatedAt, p.ExpiresAt, p.ConfirmedAt, p.LastUsedAt)
 	if err != nil {
 		return wrap("insert phone", err)
@@ -215,7 +216,7 @@ func (s *Store) InsertPhone(ctx context.Context, p twofa.Phone, limit int, now t
 				rows.Close()
 				return err
 			}
-			if twofa.PhoneState(state) == twofa.PhonePending && !fromNanos(expires).After(now) {
+			if phone.State(state) == phone.Pending && !fromNanos(expires).After(now) {
 				stale = append(stale, id)
 				continue
 			}
@@ -247,28 +248,28 @@ func (s *Store) InsertPhone(ctx context.Context, p twofa.Phone, limit int, now t
 	return wrap("insert phone", err)
 }
 
-// Phone implements twofa.PhoneStore.
-func (s *Store) Phone(ctx context.Context, account, id string) (twofa.Phone, error) {
-	var p twofa.Phone
+// Phone implements phone.NumberStore.
+func (s *Store) Phone(ctx context.Context, account, id string) (phone.Record, error) {
+	var p phone.Record
 	err := s.queryRow(ctx, func(r *sql.Row) (err error) { p, err = scanPhone(r); return err }, s.q.phone, account, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return twofa.Phone{}, fmt.Errorf("sqlstore: phone: %w", twofa.ErrNotFound)
+		return phone.Record{}, fmt.Errorf("sqlstore: phone: %w", twofa.ErrNotFound)
 	}
 	if err != nil {
-		return twofa.Phone{}, wrap("phone", err)
+		return phone.Record{}, wrap("phone", err)
 	}
 	return p, nil
 }
 
-// Phones implements twofa.PhoneStore: oldest first, and in insertion
+// Phones implements phone.NumberStore: oldest first, and in insertion
 // order among those added at the same time.
-func (s *Store) Phones(ctx context.Context, account string) ([]twofa.Phone, error) {
+func (s *Store) Phones(ctx context.Context, account string) ([]phone.Record, error) {
 	rows, err := s.query(ctx, s.q.phones, account)
 	if err != nil {
 		return nil, wrap("phones", err)
 	}
 	defer rows.Close()
-	var ps []twofa.Phone
+	var ps []phone.Record
 	for rows.Next() {
 		p, err := scanPhone(rows)
 		if err != nil {
@@ -293,7 +294,7 @@ func (s *Store) phoneExists(ctx context.Context, account, id string) error {
 	return err
 }
 
-// ConfirmPhone implements twofa.PhoneStore with one conditional UPDATE
+// ConfirmPhone implements phone.NumberStore with one conditional UPDATE
 // (pending and unexpired at at).
 func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Time) (bool, error) {
 	atNS, err := nanos(at)
@@ -317,7 +318,7 @@ func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Ti
 	return false, nil
 }
 
-// TouchPhone implements twofa.PhoneStore with one conditional UPDATE, so
+// TouchPhone implements phone.NumberStore with one conditional UPDATE, so
 // LastUsedAt never moves back. ErrNotFound when the account has no such
 // phone.
 func (s *Store) TouchPhone(ctx context.Context, account, id string, at time.Time) error {
@@ -335,10 +336,10 @@ func (s *Store) TouchPhone(ctx context.Context, account, id string, at time.Time
 	return wrap("touch phone", s.phoneExists(ctx, account, id))
 }
 
-// DeletePhone implements twofa.PhoneStore: one transaction, under the
+// DeletePhone implements phone.NumberStore: one transaction, under the
 // account's lock (PostgreSQL), voids the phone's open challenges, deletes
 // it and counts the trusted phones left.
-func (s *Store) DeletePhone(ctx context.Context, account, id string) (twofa.PhoneState, int, error) {
+func (s *Store) DeletePhone(ctx context.Context, account, id string) (phone.State, int, error) {
 	var left int
 	var state int64
 	err := s.inTx(ctx, lockPhones, account, func(q querier) error {
@@ -357,10 +358,10 @@ func (s *Store) DeletePhone(ctx context.Context, account, id string) (twofa.Phon
 	if err != nil {
 		return 0, 0, wrap("delete phone", err)
 	}
-	return twofa.PhoneState(state), left, nil
+	return phone.State(state), left, nil
 }
 
-// DeleteExpiredPhones implements twofa.PhoneStore: one transaction voids
+// DeleteExpiredPhones implements phone.NumberStore: one transaction voids
 // the open challenges of the lapsed pending phones and deletes them.
 func (s *Store) DeleteExpiredPhones(ctx context.Context, now time.Time) (int, error) {
 	nowNS := bound(now)
@@ -382,13 +383,13 @@ func (s *Store) DeleteExpiredPhones(ctx context.Context, now time.Time) (int, er
 	return int(n), nil
 }
 
-// CreateChallenge implements twofa.ChallengeStore. One transaction
+// CreateChallenge implements phone.ChallengeStore. One transaction
 // (BEGIN IMMEDIATE in SQLite; in PostgreSQL the account's advisory lock,
 // which DeletePhone and InsertPhone take too) reads the phone and the
 // account's recent challenges and computes the limits, then voids the
 // phone's open challenge of the purpose, deletes the account's stale
 // challenges and inserts c. A refused create rolls back.
-func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown time.Duration, perHour, perAccount int) error {
+func (s *Store) CreateChallenge(ctx context.Context, c phone.Challenge, cooldown time.Duration, perHour, perAccount int) error {
 	times, err := nanosOf(c.CreatedAt, c.ExpiresAt, c.UsedAt)
 	if err != nil {
 		return wrap("create challenge", err)
@@ -435,7 +436,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown
 			t := fromNanos(created)
 			if number == e164 {
 				num = append(num, t)
-				if twofa.ChallengePurpose(purpose) == c.Purpose {
+				if phone.Purpose(purpose) == c.Purpose {
 					same = append(same, t)
 				}
 			}
@@ -461,7 +462,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown
 	return wrap("create challenge", err)
 }
 
-// sendLimit returns the *twofa.CooldownError the ChallengeStore contract
+// sendLimit returns the *phone.CooldownError the ChallengeStore contract
 // describes, or nil, given the CreatedAt of the account's challenges
 // created within the hour and the cool-down before now, newest first:
 // num, those of the number; same, those of the number and purpose; all,
@@ -494,10 +495,10 @@ func sendLimit(num, same, all []time.Time, now time.Time, cooldown time.Duration
 	if until.IsZero() {
 		return nil
 	}
-	return &twofa.CooldownError{RetryAfter: until.Sub(now), Until: until, Hourly: hourly}
+	return &phone.CooldownError{RetryAfter: until.Sub(now), Until: until, Hourly: hourly}
 }
 
-// VoidChallenge implements twofa.ChallengeStore with one conditional
+// VoidChallenge implements phone.ChallengeStore with one conditional
 // UPDATE; when it changes no row, a read tells ErrNotFound from a
 // challenge that was not open.
 func (s *Store) VoidChallenge(ctx context.Context, account, id string) error {
@@ -516,28 +517,28 @@ func (s *Store) VoidChallenge(ctx context.Context, account, id string) error {
 	return wrap("void challenge", err)
 }
 
-// Challenge implements twofa.ChallengeStore.
-func (s *Store) Challenge(ctx context.Context, account, id string) (twofa.Challenge, error) {
-	var c twofa.Challenge
+// Challenge implements phone.ChallengeStore.
+func (s *Store) Challenge(ctx context.Context, account, id string) (phone.Challenge, error) {
+	var c phone.Challenge
 	err := s.queryRow(ctx, func(r *sql.Row) (err error) { c, err = scanChallenge(r); return err }, s.q.challenge, account, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return twofa.Challenge{}, fmt.Errorf("sqlstore: challenge: %w", twofa.ErrNotFound)
+		return phone.Challenge{}, fmt.Errorf("sqlstore: challenge: %w", twofa.ErrNotFound)
 	}
 	if err != nil {
-		return twofa.Challenge{}, wrap("challenge", err)
+		return phone.Challenge{}, wrap("challenge", err)
 	}
 	return c, nil
 }
 
-// LiveChallenges implements twofa.ChallengeStore: newest first, and the
+// LiveChallenges implements phone.ChallengeStore: newest first, and the
 // later inserted first among those created at the same time.
-func (s *Store) LiveChallenges(ctx context.Context, account string, purpose twofa.ChallengePurpose, now time.Time) ([]twofa.Challenge, error) {
+func (s *Store) LiveChallenges(ctx context.Context, account string, purpose phone.Purpose, now time.Time) ([]phone.Challenge, error) {
 	rows, err := s.query(ctx, s.q.challengesLive, account, int64(purpose), bound(now))
 	if err != nil {
 		return nil, wrap("live challenges", err)
 	}
 	defer rows.Close()
-	var cs []twofa.Challenge
+	var cs []phone.Challenge
 	for rows.Next() {
 		c, err := scanChallenge(rows)
 		if err != nil {
@@ -551,14 +552,14 @@ func (s *Store) LiveChallenges(ctx context.Context, account string, purpose twof
 	return cs, nil
 }
 
-// ConsumeChallenge implements twofa.ChallengeStore with one conditional
+// ConsumeChallenge implements phone.ChallengeStore with one conditional
 // UPDATE ... RETURNING: the row changes only while it is open, unexpired
 // and below maxAttempts, so the attempts are checked before the digest is
 // compared, and of concurrent calls with the right digest one marks it
 // used. When no row comes back, a read tells why. (The digest is compared
 // by the database, not in constant time: it is a keyed HMAC, whose
 // timing tells nothing about the code without the key.)
-func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (twofa.ConsumeResult, int, error) {
+func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (phone.ConsumeResult, int, error) {
 	nowNS, err := nanos(now)
 	if err != nil {
 		return 0, 0, wrap("consume challenge", err)
@@ -568,10 +569,10 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 		err := s.execRow(ctx, func(r *sql.Row) error { return r.Scan(&state, &attempts) },
 			s.q.challengeConsume, account, id, blob(digest), nowNS, int64(maxAttempts))
 		if err == nil {
-			if twofa.ChallengeState(state) == twofa.ChallengeUsed {
-				return twofa.ConsumeAccepted, int(attempts), nil
+			if phone.ChallengeState(state) == phone.ChallengeUsed {
+				return phone.ConsumeAccepted, int(attempts), nil
 			}
-			return twofa.ConsumeWrong, int(attempts), nil
+			return phone.ConsumeWrong, int(attempts), nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return 0, 0, wrap("consume challenge", err)
@@ -586,21 +587,21 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 			return 0, 0, wrap("consume challenge", err)
 		}
 		switch {
-		case twofa.ChallengeState(state) == twofa.ChallengeUsed:
-			return twofa.ConsumeUsed, int(attempts), nil
-		case twofa.ChallengeState(state) == twofa.ChallengeVoided:
-			return twofa.ConsumeVoided, int(attempts), nil
+		case phone.ChallengeState(state) == phone.ChallengeUsed:
+			return phone.ConsumeUsed, int(attempts), nil
+		case phone.ChallengeState(state) == phone.ChallengeVoided:
+			return phone.ConsumeVoided, int(attempts), nil
 		case !fromNanos(expires).After(now):
-			return twofa.ConsumeExpired, int(attempts), nil
+			return phone.ConsumeExpired, int(attempts), nil
 		case attempts >= int64(maxAttempts):
-			return twofa.ConsumeExhausted, int(attempts), nil
+			return phone.ConsumeExhausted, int(attempts), nil
 		}
 		// Changed between the UPDATE and the read: try again.
 	}
 	return 0, 0, wrap("consume challenge", errors.New("challenge row keeps changing"))
 }
 
-// DeleteStaleChallenges implements twofa.ChallengeStore with one DELETE.
+// DeleteStaleChallenges implements phone.ChallengeStore with one DELETE.
 func (s *Store) DeleteStaleChallenges(ctx context.Context, now time.Time) (int, error) {
 	res, err := s.exec(ctx, s.q.challengesStale, bound(now.Add(-time.Hour)), bound(now))
 	if err != nil {

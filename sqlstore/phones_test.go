@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/phone"
 	"github.com/twofa-go/twofa/sqlstore"
 	"github.com/twofa-go/twofa/storetest"
 )
@@ -47,10 +48,10 @@ func dropPhoneTables(tb testing.TB, s *sqlstore.Store) {
 	})
 }
 
-func twoPoolPhone(t *testing.T, ss []*sqlstore.Store, account string) twofa.Phone {
+func twoPoolPhone(t *testing.T, ss []*sqlstore.Store, account string) phone.Record {
 	t.Helper()
 	p := storetest.NewPhone(account, t0)
-	p.State, p.ExpiresAt = twofa.PhoneTrusted, time.Time{}
+	p.State, p.ExpiresAt = phone.Trusted, time.Time{}
 	must(t, ss[0].InsertPhone(context.Background(), p, 5, t0))
 	return p
 }
@@ -72,9 +73,9 @@ func TestTwoPoolsConsumeChallenge(t *testing.T) {
 			switch {
 			case err != nil:
 				t.Errorf("ConsumeChallenge: %v", err)
-			case r == twofa.ConsumeAccepted:
+			case r == phone.ConsumeAccepted:
 				wins.Add(1)
-			case r == twofa.ConsumeUsed:
+			case r == phone.ConsumeUsed:
 				used.Add(1)
 			}
 		})
@@ -98,9 +99,9 @@ func TestTwoPoolsWrongAttempts(t *testing.T) {
 			switch {
 			case err != nil:
 				t.Errorf("ConsumeChallenge: %v", err)
-			case r == twofa.ConsumeWrong:
+			case r == phone.ConsumeWrong:
 				wrong.Add(1)
-			case r != twofa.ConsumeExhausted:
+			case r != phone.ConsumeExhausted:
 				t.Errorf("ConsumeChallenge = %v", r)
 			}
 		})
@@ -108,7 +109,7 @@ func TestTwoPoolsWrongAttempts(t *testing.T) {
 			t.Errorf("100 concurrent wrong tries through two pools, 5 allowed: %d counted", wrong.Load())
 		}
 		r, n, err := ss[1].ConsumeChallenge(ctx, "alice", c.ID, c.Digest, 5, t0)
-		if r != twofa.ConsumeExhausted || n != 5 || err != nil {
+		if r != phone.ConsumeExhausted || n != 5 || err != nil {
 			t.Errorf("the right code after 5 wrong ones: %v, %d, %v; want exhausted", r, n, err)
 		}
 	})
@@ -128,14 +129,14 @@ func TestTwoPoolsSendLimits(t *testing.T) {
 		must(t, ss[1].InsertPhone(ctx, pc, 5, t0))
 		var ok, capped, other atomic.Int32
 		goAll(90, func(i int) {
-			p := []twofa.Phone{pa, pb, pc}[i%3]
+			p := []phone.Record{pa, pb, pc}[i%3]
 			err := ss[i%2].CreateChallenge(ctx, storetest.NewChallenge(p, t0.Add(time.Duration(i))), 0, 100, 5)
 			switch {
 			case err == nil && p.Account == "bob":
 				other.Add(1)
 			case err == nil:
 				ok.Add(1)
-			case errors.Is(err, twofa.ErrTooManyCodes):
+			case errors.Is(err, phone.ErrTooManyCodes):
 				if p.Account == "alice" {
 					capped.Add(1)
 				}
@@ -174,7 +175,7 @@ func TestDeletePhoneRacesCreateChallenge(t *testing.T) {
 				}
 			})
 			got, err := ss[0].Challenge(ctx, "alice", c.ID)
-			if err == nil && got.State == twofa.ChallengeOpen {
+			if err == nil && got.State == phone.ChallengeOpen {
 				t.Fatalf("round %d: a challenge of a deleted phone is open", round)
 			}
 		}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/browser"
+	"github.com/twofa-go/twofa/phone"
 	"github.com/twofa-go/twofa/sqlstore"
 )
 
@@ -142,13 +143,13 @@ func (w v1Writer) app(p twofa.AppPassword) {
 		"created_at", p.CreatedAt, "last_used_at", p.LastUsedAt)
 }
 
-func (w v1Writer) phone(p twofa.Phone) {
+func (w v1Writer) phone(p phone.Record) {
 	w.insert("phones", "account", p.Account, "id", p.ID, "e164", p.Number.E164,
 		"country_code", int64(p.Number.CountryCode), "state", int64(p.State),
 		"created_at", p.CreatedAt, "expires_at", p.ExpiresAt, "confirmed_at", p.ConfirmedAt, "last_used_at", p.LastUsedAt)
 }
 
-func (w v1Writer) challenge(c twofa.Challenge, e164 string) {
+func (w v1Writer) challenge(c phone.Challenge, e164 string) {
 	w.insert("challenges", "account", c.Account, "id", c.ID, "phone_id", c.PhoneID, "e164", e164,
 		"purpose", int64(c.Purpose), "channel", int64(c.Channel), "state", int64(c.State),
 		"digest", c.Digest, "attempts", int64(c.Attempts),
@@ -273,24 +274,24 @@ func testUpgrade(t *testing.T, b backend) {
 		w.app(p)
 	}
 
-	phones := []twofa.Phone{
-		{ID: "p1", Account: acct, Number: twofa.PhoneNumber{E164: "+14155550100", CountryCode: 1}, State: twofa.PhoneTrusted,
+	phones := []phone.Record{
+		{ID: "p1", Account: acct, Number: phone.Number{E164: "+14155550100", CountryCode: 1}, State: phone.Trusted,
 			CreatedAt: t0, ConfirmedAt: t0.Add(time.Minute + 1), LastUsedAt: t0.Add(time.Hour + 2)},
-		{ID: "p2", Account: acct, Number: twofa.PhoneNumber{E164: "+442079460000", CountryCode: 44}, State: twofa.PhonePending,
+		{ID: "p2", Account: acct, Number: phone.Number{E164: "+442079460000", CountryCode: 44}, State: phone.Pending,
 			CreatedAt: t0.Add(3), ExpiresAt: t0.Add(15*time.Minute + 3)},
 	}
 	for _, p := range phones {
 		w.phone(p)
 	}
-	challenges := []twofa.Challenge{
-		{ID: "c-open", Account: acct, PhoneID: "p1", Purpose: twofa.ChallengeSignIn, Channel: twofa.ChannelSMS,
-			State: twofa.ChallengeOpen, Digest: []byte("code-digest"), Attempts: 1,
+	challenges := []phone.Challenge{
+		{ID: "c-open", Account: acct, PhoneID: "p1", Purpose: phone.PurposeSignIn, Channel: phone.SMS,
+			State: phone.ChallengeOpen, Digest: []byte("code-digest"), Attempts: 1,
 			CreatedAt: t0.Add(10), ExpiresAt: t0.Add(10*time.Minute + 10)},
-		{ID: "c-used", Account: acct, PhoneID: "p1", Purpose: twofa.ChallengeSignIn, Channel: twofa.ChannelVoice,
-			State: twofa.ChallengeUsed, Digest: []byte("used-digest"),
+		{ID: "c-used", Account: acct, PhoneID: "p1", Purpose: phone.PurposeSignIn, Channel: phone.Voice,
+			State: phone.ChallengeUsed, Digest: []byte("used-digest"),
 			CreatedAt: t0.Add(-time.Minute), ExpiresAt: t0.Add(9 * time.Minute), UsedAt: t0.Add(-time.Second + 7)},
-		{ID: "c-voided", Account: acct, PhoneID: "p2", Purpose: twofa.ChallengeVerifyPhone, Channel: twofa.ChannelSMS,
-			State: twofa.ChallengeVoided, Digest: []byte("voided-digest"), Attempts: 3,
+		{ID: "c-voided", Account: acct, PhoneID: "p2", Purpose: phone.PurposeConfirm, Channel: phone.SMS,
+			State: phone.ChallengeVoided, Digest: []byte("voided-digest"), Attempts: 3,
 			CreatedAt: t0.Add(-2 * time.Minute), ExpiresAt: t0.Add(8 * time.Minute)},
 	}
 	for _, c := range challenges {
@@ -469,13 +470,13 @@ func testUpgrade(t *testing.T, b backend) {
 		must(t, err)
 		sameRecord(t, "Challenge("+want.ID+")", got, want)
 	}
-	live, err := s.LiveChallenges(ctx, acct, twofa.ChallengeSignIn, t0)
+	live, err := s.LiveChallenges(ctx, acct, phone.PurposeSignIn, t0)
 	must(t, err)
 	if len(live) != 2 || live[0].ID != "c-open" || live[1].ID != "c-used" {
 		t.Errorf("LiveChallenges: %v", live)
 	}
 	res, attempts, err := s.ConsumeChallenge(ctx, acct, "c-open", []byte("code-digest"), 5, t0.Add(time.Minute))
-	if err != nil || res != twofa.ConsumeAccepted || attempts != 1 {
+	if err != nil || res != phone.ConsumeAccepted || attempts != 1 {
 		t.Errorf("ConsumeChallenge: %v, %d, %v", res, attempts, err)
 	}
 	if ok, err := s.ConfirmPhone(ctx, acct, "p2", phones[1].ExpiresAt.Add(-1)); err != nil || !ok {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/browser"
+	"github.com/twofa-go/twofa/phone"
 )
 
 // The cancelled-context test: every method of every interface, called
@@ -320,7 +321,7 @@ func browserCancelTests() []testCase[browser.Store] {
 }
 
 func phoneCancelTests() []testCase[PhoneStore] {
-	type F = twofa.Phone
+	type F = phone.Record
 	type S = PhoneStore
 	fixture := func(t *testing.T, s S) F {
 		p := NewPhone(NewAccount(), t0)
@@ -354,14 +355,14 @@ func phoneCancelTests() []testCase[PhoneStore] {
 }
 
 type challengeFixture struct {
-	p twofa.Phone
-	c twofa.Challenge
+	p phone.Record
+	c phone.Challenge
 }
 
 // challengeState is what a challenge method could change.
 type challengeState struct {
-	Challenge twofa.Challenge
-	Live      []twofa.Challenge
+	Challenge phone.Challenge
+	Live      []phone.Challenge
 }
 
 func challengeCancelTests() []testCase[PhoneStore] {
@@ -375,7 +376,7 @@ func challengeCancelTests() []testCase[PhoneStore] {
 		return F{p, c}
 	}
 	state := func(t *testing.T, s S, f F) any {
-		live, err := s.LiveChallenges(t.Context(), f.c.Account, twofa.ChallengeSignIn, t0)
+		live, err := s.LiveChallenges(t.Context(), f.c.Account, phone.PurposeSignIn, t0)
 		if err != nil {
 			t.Fatalf("LiveChallenges: %v", err)
 		}
@@ -389,11 +390,11 @@ func challengeCancelTests() []testCase[PhoneStore] {
 			return errOnly(s.Challenge(ctx, f.c.Account, f.c.ID))
 		}},
 		cancelCase[S, F]{method: "LiveChallenges", call: func(ctx context.Context, s S, f F) ([]any, error) {
-			return errOnly(s.LiveChallenges(ctx, f.c.Account, twofa.ChallengeSignIn, t0))
+			return errOnly(s.LiveChallenges(ctx, f.c.Account, phone.PurposeSignIn, t0))
 		}},
 		cancelCase[S, F]{method: "ConsumeChallenge", call: func(ctx context.Context, s S, f F) ([]any, error) {
 			r, _, err := s.ConsumeChallenge(ctx, f.c.Account, f.c.ID, f.c.Digest, 5, t0)
-			return res(err, r == twofa.ConsumeAccepted)
+			return res(err, r == phone.ConsumeAccepted)
 		}},
 		cancelCase[S, F]{method: "ConsumeChallenge/WrongDigest", call: func(ctx context.Context, s S, f F) ([]any, error) {
 			return errOnly2(s.ConsumeChallenge(ctx, f.c.Account, f.c.ID, randomBytes(32), 5, t0))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/phone"
 )
 
 func challengeTests() []testCase[PhoneStore] {
@@ -43,21 +44,21 @@ func challengeTests() []testCase[PhoneStore] {
 // NewChallenge returns an open sign-in challenge for phone p created at
 // now, expiring ten minutes later, with a random ID and a random 32-byte
 // digest.
-func NewChallenge(p twofa.Phone, now time.Time) twofa.Challenge {
-	return twofa.Challenge{
+func NewChallenge(p phone.Record, now time.Time) phone.Challenge {
+	return phone.Challenge{
 		ID:        phRandomID(),
 		Account:   p.Account,
 		PhoneID:   p.ID,
-		Purpose:   twofa.ChallengeSignIn,
-		Channel:   twofa.ChannelSMS,
-		State:     twofa.ChallengeOpen,
+		Purpose:   phone.PurposeSignIn,
+		Channel:   phone.SMS,
+		State:     phone.ChallengeOpen,
 		Digest:    randomBytes(32),
 		CreatedAt: now,
 		ExpiresAt: now.Add(10 * time.Minute),
 	}
 }
 
-func phCreate(t *testing.T, s PhoneStore, cs ...twofa.Challenge) {
+func phCreate(t *testing.T, s PhoneStore, cs ...phone.Challenge) {
 	t.Helper()
 	for _, c := range cs {
 		if err := s.CreateChallenge(t.Context(), c, 0, 1000, noAccountCap); err != nil {
@@ -66,7 +67,7 @@ func phCreate(t *testing.T, s PhoneStore, cs ...twofa.Challenge) {
 	}
 }
 
-func getChallenge(t *testing.T, s PhoneStore, account, id string) twofa.Challenge {
+func getChallenge(t *testing.T, s PhoneStore, account, id string) phone.Challenge {
 	t.Helper()
 	c, err := s.Challenge(t.Context(), account, id)
 	if err != nil {
@@ -75,7 +76,7 @@ func getChallenge(t *testing.T, s PhoneStore, account, id string) twofa.Challeng
 	return c
 }
 
-func consumeChallenge(t *testing.T, s PhoneStore, c twofa.Challenge, digest []byte, maxAttempts int, now time.Time) (twofa.ConsumeResult, int) {
+func consumeChallenge(t *testing.T, s PhoneStore, c phone.Challenge, digest []byte, maxAttempts int, now time.Time) (phone.ConsumeResult, int) {
 	t.Helper()
 	r, n, err := s.ConsumeChallenge(t.Context(), c.Account, c.ID, digest, maxAttempts, now)
 	if err != nil {
@@ -84,7 +85,7 @@ func consumeChallenge(t *testing.T, s PhoneStore, c twofa.Challenge, digest []by
 	return r, n
 }
 
-func wantConsume(t *testing.T, what string, s PhoneStore, c twofa.Challenge, digest []byte, maxAttempts int, now time.Time, want twofa.ConsumeResult, wantAttempts int) {
+func wantConsume(t *testing.T, what string, s PhoneStore, c phone.Challenge, digest []byte, maxAttempts int, now time.Time, want phone.ConsumeResult, wantAttempts int) {
 	t.Helper()
 	r, n := consumeChallenge(t, s, c, digest, maxAttempts, now)
 	if r != want || n != wantAttempts {
@@ -93,30 +94,30 @@ func wantConsume(t *testing.T, what string, s PhoneStore, c twofa.Challenge, dig
 }
 
 // challengeUnchanged checks that the stored challenge still equals want.
-func challengeUnchanged(t *testing.T, s PhoneStore, want twofa.Challenge) {
+func challengeUnchanged(t *testing.T, s PhoneStore, want phone.Challenge) {
 	t.Helper()
 	check(t, fmt.Sprintf("challenge %q", want.ID), getChallenge(t, s, want.Account, want.ID), want)
 }
 
-func challengeID(c twofa.Challenge) string { return c.ID }
+func challengeID(c phone.Challenge) string { return c.ID }
 
 // noAccountCap is a perAccount that the tests of other limits never reach.
 const noAccountCap = 1 << 20
 
-// wantCooldown checks that err is a *twofa.CooldownError with these
+// wantCooldown checks that err is a *phone.CooldownError with these
 // fields.
 func wantCooldown(t *testing.T, what string, err error, now, until time.Time, hourly bool) {
 	t.Helper()
-	var cd *twofa.CooldownError
+	var cd *phone.CooldownError
 	if !errors.As(err, &cd) {
-		t.Errorf("%s: err = %v, want a *twofa.CooldownError", what, err)
+		t.Errorf("%s: err = %v, want a *phone.CooldownError", what, err)
 		return
 	}
 	if !cd.Until.Equal(until) || cd.RetryAfter != until.Sub(now) || cd.Hourly != hourly {
 		t.Errorf("%s: CooldownError{RetryAfter: %v, Until: %s, Hourly: %v}, want {%v, %s, %v}",
 			what, cd.RetryAfter, fmtTime(cd.Until), cd.Hourly, until.Sub(now), fmtTime(until), hourly)
 	}
-	if !errors.Is(err, twofa.ErrCooldown) {
+	if !errors.Is(err, phone.ErrCooldown) {
 		t.Errorf("%s: err = %v does not match ErrCooldown", what, err)
 	}
 	if errors.Is(err, twofa.ErrLimitReached) != hourly {
@@ -129,7 +130,7 @@ func testChallengeRoundTrip(t *testing.T, s PhoneStore) {
 	p := phTrusted(NewPhone(acct, t0))
 	insertPhone(t, s, p)
 	c := NewChallenge(p, t0.In(time.FixedZone("x", 3600)).Add(7))
-	c.Purpose, c.Channel = twofa.ChallengeVerifyPhone, twofa.ChannelVoice
+	c.Purpose, c.Channel = phone.PurposeConfirm, phone.Voice
 	c.Digest = allBytes()
 	c.ExpiresAt = t0.Add(10*time.Minute + 999)
 	kept := bytes.Clone(c.Digest)
@@ -206,7 +207,7 @@ func testChallengeHourlyCap(t *testing.T, s PhoneStore) {
 	now := t0.Add(time.Hour - 1)
 	err := s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Second, perHour, noAccountCap)
 	wantCooldown(t, "CreateChallenge at the cap", err, now, t0.Add(time.Hour), true)
-	wantErr(t, "CreateChallenge at the cap", err, twofa.ErrTooManyCodes)
+	wantErr(t, "CreateChallenge at the cap", err, phone.ErrTooManyCodes)
 
 	// An hour after the first, it no longer counts.
 	if err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Hour)), time.Second, perHour, noAccountCap); err != nil {
@@ -251,12 +252,12 @@ func testChallengePerAccountNumber(t *testing.T, s PhoneStore) {
 		t.Fatal(err)
 	}
 	vb := NewChallenge(pb, t0.Add(time.Second))
-	vb.Purpose = twofa.ChallengeVerifyPhone
+	vb.Purpose = phone.PurposeConfirm
 	if err := s.CreateChallenge(t.Context(), vb, time.Minute, 2, noAccountCap); err != nil {
 		t.Errorf("CreateChallenge for the same number in another account, within the first's cool-down: %v", err)
 	}
 	vb2 := NewChallenge(pb, t0.Add(2*time.Second))
-	vb2.Purpose = twofa.ChallengeVerifyPhone
+	vb2.Purpose = phone.PurposeConfirm
 	wantCooldown(t, "CreateChallenge within the account's own cool-down", s.CreateChallenge(t.Context(), vb2, time.Minute, 2, noAccountCap), vb2.CreatedAt, t0.Add(time.Second+time.Minute), false)
 	now := t0.Add(2 * time.Second)
 	if err := s.CreateChallenge(t.Context(), NewChallenge(pc, now), time.Minute, 2, noAccountCap); err != nil {
@@ -265,7 +266,7 @@ func testChallengePerAccountNumber(t *testing.T, s PhoneStore) {
 	// Another purpose, same number: the cool-down holds, but the hourly
 	// cap is the purpose's own.
 	va := NewChallenge(pa, now)
-	va.Purpose = twofa.ChallengeVerifyPhone
+	va.Purpose = phone.PurposeConfirm
 	wantCooldown(t, "CreateChallenge for the number with another purpose, within the cool-down", s.CreateChallenge(t.Context(), va, time.Minute, 1, noAccountCap), now, t0.Add(time.Minute), false)
 	va.CreatedAt = t0.Add(time.Minute)
 	if err := s.CreateChallenge(t.Context(), va, time.Minute, 1, noAccountCap); err != nil {
@@ -278,7 +279,7 @@ func testChallengePerAccountNumber(t *testing.T, s PhoneStore) {
 	}
 	now = t0.Add(4 * time.Minute)
 	vb3 := NewChallenge(pb, now)
-	vb3.Purpose = twofa.ChallengeVerifyPhone
+	vb3.Purpose = phone.PurposeConfirm
 	wantCooldown(t, "CreateChallenge past the account's cap for the number", s.CreateChallenge(t.Context(), vb3, time.Minute, 2, noAccountCap), now, t0.Add(time.Hour+time.Second), true)
 	// a sent one sign-in code to the number: b's two do not count.
 	if err := s.CreateChallenge(t.Context(), NewChallenge(pa, now), time.Minute, 2, noAccountCap); err != nil {
@@ -294,34 +295,34 @@ func testChallengeAccountCap(t *testing.T, s PhoneStore) {
 	o := phTrusted(NewPhone(other, t0))
 	o.Number = p.Number
 	insertPhone(t, s, p, q, o)
-	create := func(ph twofa.Phone, at time.Time, purpose twofa.ChallengePurpose) error {
+	create := func(ph phone.Record, at time.Time, purpose phone.Purpose) error {
 		c := NewChallenge(ph, at)
 		c.Purpose = purpose
 		return s.CreateChallenge(t.Context(), c, time.Second, 100, 3)
 	}
-	if err := create(p, t0, twofa.ChallengeSignIn); err != nil {
+	if err := create(p, t0, phone.PurposeSignIn); err != nil {
 		t.Fatal(err)
 	}
-	if err := create(q, t0.Add(time.Minute), twofa.ChallengeVerifyPhone); err != nil {
+	if err := create(q, t0.Add(time.Minute), phone.PurposeConfirm); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.DeletePhone(t.Context(), acct, q.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := create(p, t0.Add(2*time.Minute), twofa.ChallengeSignIn); err != nil {
+	if err := create(p, t0.Add(2*time.Minute), phone.PurposeSignIn); err != nil {
 		t.Fatal(err)
 	}
 	now := t0.Add(3 * time.Minute)
-	err := create(p, now, twofa.ChallengeSignIn)
+	err := create(p, now, phone.PurposeSignIn)
 	wantCooldown(t, "CreateChallenge at the account's cap (a deleted phone's challenge counting)", err, now, t0.Add(time.Hour), true)
-	wantErr(t, "CreateChallenge at the account's cap", err, twofa.ErrTooManyCodes)
+	wantErr(t, "CreateChallenge at the account's cap", err, phone.ErrTooManyCodes)
 	again := phTrusted(NewPhone(acct, now))
 	insertPhone(t, s, again)
-	wantCooldown(t, "CreateChallenge for a new number at the account's cap", create(again, now, twofa.ChallengeSignIn), now, t0.Add(time.Hour), true)
-	if err := create(o, now, twofa.ChallengeSignIn); err != nil {
+	wantCooldown(t, "CreateChallenge for a new number at the account's cap", create(again, now, phone.PurposeSignIn), now, t0.Add(time.Hour), true)
+	if err := create(o, now, phone.PurposeSignIn); err != nil {
 		t.Errorf("CreateChallenge in another account: %v", err)
 	}
-	if err := create(p, t0.Add(time.Hour), twofa.ChallengeSignIn); err != nil {
+	if err := create(p, t0.Add(time.Hour), phone.PurposeSignIn); err != nil {
 		t.Errorf("CreateChallenge an hour after the first: %v", err)
 	}
 	// The cool-down beyond the account's cap: not Hourly.
@@ -337,7 +338,7 @@ func testChallengeVoidsPrevious(t *testing.T, s PhoneStore) {
 	insertPhone(t, s, p, q)
 	old := NewChallenge(p, t0)
 	verify := NewChallenge(p, t0)
-	verify.Purpose = twofa.ChallengeVerifyPhone
+	verify.Purpose = phone.PurposeConfirm
 	otherPhone := NewChallenge(q, t0)
 	used := NewChallenge(p, t0)
 	phCreate(t, s, used)
@@ -345,13 +346,13 @@ func testChallengeVoidsPrevious(t *testing.T, s PhoneStore) {
 	phCreate(t, s, old, verify, otherPhone)
 
 	phCreate(t, s, NewChallenge(p, t0.Add(time.Minute)))
-	if got := getChallenge(t, s, acct, old.ID); got.State != twofa.ChallengeVoided {
+	if got := getChallenge(t, s, acct, old.ID); got.State != phone.ChallengeVoided {
 		t.Errorf("open challenge of the same phone and purpose: State = %v, want voided", got.State)
 	}
-	wantConsume(t, "a voided challenge's digest", s, old, old.Digest, 5, t0.Add(time.Minute), twofa.ConsumeVoided, 0)
+	wantConsume(t, "a voided challenge's digest", s, old, old.Digest, 5, t0.Add(time.Minute), phone.ConsumeVoided, 0)
 	challengeUnchanged(t, s, verify)
 	challengeUnchanged(t, s, otherPhone)
-	if got := getChallenge(t, s, acct, used.ID); got.State != twofa.ChallengeUsed {
+	if got := getChallenge(t, s, acct, used.ID); got.State != phone.ChallengeUsed {
 		t.Errorf("used challenge after a new one: State = %v, want used", got.State)
 	}
 }
@@ -361,10 +362,10 @@ func testChallengeCreateConcurrent(t *testing.T, s PhoneStore) {
 	acct := NewAccount()
 	p := phTrusted(NewPhone(acct, t0))
 	insertPhone(t, s, p)
-	race(t, "CreateChallenge calls within the cool-down", n, 1, twofa.ErrCooldown, func(i int) error {
+	race(t, "CreateChallenge calls within the cool-down", n, 1, phone.ErrCooldown, func(i int) error {
 		return s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Duration(i))), 30*time.Second, 100, noAccountCap)
 	})
-	live, err := s.LiveChallenges(t.Context(), acct, twofa.ChallengeSignIn, t0.Add(time.Minute))
+	live, err := s.LiveChallenges(t.Context(), acct, phone.PurposeSignIn, t0.Add(time.Minute))
 	if err != nil || len(live) != 1 {
 		t.Errorf("LiveChallenges = %d challenges, %v; want 1", len(live), err)
 	}
@@ -375,7 +376,7 @@ func testChallengeCreateConcurrentCap(t *testing.T, s PhoneStore) {
 	acct := NewAccount()
 	p := phTrusted(NewPhone(acct, t0))
 	insertPhone(t, s, p)
-	race(t, fmt.Sprintf("CreateChallenge calls for one number, cap %d", perHour), n, perHour, twofa.ErrTooManyCodes, func(i int) error {
+	race(t, fmt.Sprintf("CreateChallenge calls for one number, cap %d", perHour), n, perHour, phone.ErrTooManyCodes, func(i int) error {
 		return s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Duration(i))), 0, perHour, noAccountCap)
 	})
 }
@@ -385,7 +386,7 @@ func testChallengeCreateConcurrentAccountCap(t *testing.T, s PhoneStore) {
 	acct := NewAccount()
 	p, q := phTrusted(NewPhone(acct, t0)), phTrusted(NewPhone(acct, t0))
 	insertPhone(t, s, p, q)
-	race(t, fmt.Sprintf("CreateChallenge calls for two numbers of one account, account cap %d", perAccount), n, perAccount, twofa.ErrTooManyCodes, func(i int) error {
+	race(t, fmt.Sprintf("CreateChallenge calls for two numbers of one account, account cap %d", perAccount), n, perAccount, phone.ErrTooManyCodes, func(i int) error {
 		ph := p
 		if i%2 == 1 {
 			ph = q
@@ -399,7 +400,7 @@ func testVoidChallenge(t *testing.T, s PhoneStore) {
 	p := phTrusted(NewPhone(acct, t0))
 	insertPhone(t, s, p)
 	open, used := NewChallenge(p, t0), NewChallenge(p, t0)
-	used.Purpose = twofa.ChallengeVerifyPhone
+	used.Purpose = phone.PurposeConfirm
 	phCreate(t, s, open, used)
 	consumeChallenge(t, s, used, used.Digest, 5, t0)
 	for _, id := range []string{open.ID, used.ID, open.ID} {
@@ -407,13 +408,13 @@ func testVoidChallenge(t *testing.T, s PhoneStore) {
 			t.Fatalf("VoidChallenge(%q): %v", id, err)
 		}
 	}
-	if got := getChallenge(t, s, acct, open.ID); got.State != twofa.ChallengeVoided {
+	if got := getChallenge(t, s, acct, open.ID); got.State != phone.ChallengeVoided {
 		t.Errorf("voided open challenge: State = %v, want voided", got.State)
 	}
-	if got := getChallenge(t, s, acct, used.ID); got.State != twofa.ChallengeUsed {
+	if got := getChallenge(t, s, acct, used.ID); got.State != phone.ChallengeUsed {
 		t.Errorf("voided used challenge: State = %v, want used (unchanged)", got.State)
 	}
-	wantConsume(t, "right digest of a voided challenge", s, open, open.Digest, 5, t0, twofa.ConsumeVoided, 0)
+	wantConsume(t, "right digest of a voided challenge", s, open, open.Digest, 5, t0, phone.ConsumeVoided, 0)
 	wantErr(t, "VoidChallenge of an unknown challenge", s.VoidChallenge(t.Context(), acct, phRandomID()), twofa.ErrNotFound)
 	wantErr(t, "VoidChallenge of another account's challenge", s.VoidChallenge(t.Context(), NewAccount(), open.ID), twofa.ErrNotFound)
 	// A voided challenge still counts for the limits.
@@ -434,7 +435,7 @@ func testLiveChallenges(t *testing.T, s PhoneStore) {
 	expired := NewChallenge(p, t0.Add(2*time.Second))
 	expired.ExpiresAt = now // at now: not listed
 	verify := NewChallenge(p, t0.Add(3*time.Second))
-	verify.Purpose = twofa.ChallengeVerifyPhone
+	verify.Purpose = phone.PurposeConfirm
 	phCreate(t, s, first)
 	consumeChallenge(t, s, first, first.Digest, 5, t0)
 	phCreate(t, s, second)
@@ -448,7 +449,7 @@ func testLiveChallenges(t *testing.T, s PhoneStore) {
 	// expired voids sameTime (same phone and purpose).
 	phCreate(t, s, expired)
 
-	live, err := s.LiveChallenges(t.Context(), acct, twofa.ChallengeSignIn, now)
+	live, err := s.LiveChallenges(t.Context(), acct, phone.PurposeSignIn, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,15 +458,15 @@ func testLiveChallenges(t *testing.T, s PhoneStore) {
 		t.Errorf("LiveChallenges(sign-in) = %v, want %v (third, first: newest first, without voided and expired ones)", got, want)
 	}
 	for _, c := range live {
-		if c.ID == first.ID && (c.State != twofa.ChallengeUsed || !c.UsedAt.Equal(t0)) {
+		if c.ID == first.ID && (c.State != phone.ChallengeUsed || !c.UsedAt.Equal(t0)) {
 			t.Errorf("used challenge listed with State %v, UsedAt %s", c.State, fmtTime(c.UsedAt))
 		}
 	}
-	live, err = s.LiveChallenges(t.Context(), acct, twofa.ChallengeVerifyPhone, now)
+	live, err = s.LiveChallenges(t.Context(), acct, phone.PurposeConfirm, now)
 	if err != nil || !slices.Equal(phIDs(live, challengeID), []string{verify.ID}) {
 		t.Errorf("LiveChallenges(verify) = %v, %v; want [%s]", phIDs(live, challengeID), err, verify.ID)
 	}
-	live, err = s.LiveChallenges(t.Context(), NewAccount(), twofa.ChallengeSignIn, now)
+	live, err = s.LiveChallenges(t.Context(), NewAccount(), phone.PurposeSignIn, now)
 	if err != nil || len(live) != 0 {
 		t.Errorf("LiveChallenges of an unknown account = %d, %v; want none", len(live), err)
 	}
@@ -475,7 +476,7 @@ func testLiveChallenges(t *testing.T, s PhoneStore) {
 	insertPhone(t, s, r, u)
 	x, y := NewChallenge(r, t0), NewChallenge(u, t0)
 	phCreate(t, s, x, y)
-	live, err = s.LiveChallenges(t.Context(), acct2, twofa.ChallengeSignIn, t0)
+	live, err = s.LiveChallenges(t.Context(), acct2, phone.PurposeSignIn, t0)
 	if err != nil || !slices.Equal(phIDs(live, challengeID), []string{y.ID, x.ID}) {
 		t.Errorf("LiveChallenges with equal CreatedAt = %v, %v; want [%s %s] (latest inserted first)", phIDs(live, challengeID), err, y.ID, x.ID)
 	}
@@ -488,12 +489,12 @@ func testConsumeChallengeOnce(t *testing.T, s PhoneStore) {
 	c := NewChallenge(p, t0)
 	phCreate(t, s, c)
 	at := t0.Add(time.Minute + 5)
-	wantConsume(t, "the right digest", s, c, c.Digest, 5, at, twofa.ConsumeAccepted, 0)
+	wantConsume(t, "the right digest", s, c, c.Digest, 5, at, phone.ConsumeAccepted, 0)
 	want := c
-	want.State, want.UsedAt = twofa.ChallengeUsed, at
+	want.State, want.UsedAt = phone.ChallengeUsed, at
 	challengeUnchanged(t, s, want)
-	wantConsume(t, "the right digest again", s, c, c.Digest, 5, at, twofa.ConsumeUsed, 0)
-	wantConsume(t, "a wrong digest after use", s, c, randomBytes(32), 5, at, twofa.ConsumeUsed, 0)
+	wantConsume(t, "the right digest again", s, c, c.Digest, 5, at, phone.ConsumeUsed, 0)
+	wantConsume(t, "a wrong digest after use", s, c, randomBytes(32), 5, at, phone.ConsumeUsed, 0)
 	challengeUnchanged(t, s, want)
 }
 
@@ -505,9 +506,9 @@ func testConsumeChallengeWrong(t *testing.T, s PhoneStore) {
 	phCreate(t, s, c)
 	wrongs := [][]byte{randomBytes(32), c.Digest[:31], append(bytes.Clone(c.Digest), 0), {}}
 	for i, d := range wrongs {
-		wantConsume(t, fmt.Sprintf("wrong digest #%d", i), s, c, d, 10, t0, twofa.ConsumeWrong, i+1)
+		wantConsume(t, fmt.Sprintf("wrong digest #%d", i), s, c, d, 10, t0, phone.ConsumeWrong, i+1)
 	}
-	wantConsume(t, "the right digest after wrong ones", s, c, c.Digest, 10, t0, twofa.ConsumeAccepted, len(wrongs))
+	wantConsume(t, "the right digest after wrong ones", s, c, c.Digest, 10, t0, phone.ConsumeAccepted, len(wrongs))
 }
 
 func testConsumeChallengeExhausted(t *testing.T, s PhoneStore) {
@@ -518,17 +519,17 @@ func testConsumeChallengeExhausted(t *testing.T, s PhoneStore) {
 	c := NewChallenge(p, t0)
 	phCreate(t, s, c)
 	for i := range maxAttempts {
-		wantConsume(t, fmt.Sprintf("wrong try %d", i+1), s, c, randomBytes(32), maxAttempts, t0, twofa.ConsumeWrong, i+1)
+		wantConsume(t, fmt.Sprintf("wrong try %d", i+1), s, c, randomBytes(32), maxAttempts, t0, phone.ConsumeWrong, i+1)
 	}
-	wantConsume(t, "the right digest on try 6", s, c, c.Digest, maxAttempts, t0, twofa.ConsumeExhausted, maxAttempts)
-	wantConsume(t, "a wrong digest on try 7", s, c, randomBytes(32), maxAttempts, t0, twofa.ConsumeExhausted, maxAttempts)
+	wantConsume(t, "the right digest on try 6", s, c, c.Digest, maxAttempts, t0, phone.ConsumeExhausted, maxAttempts)
+	wantConsume(t, "a wrong digest on try 7", s, c, randomBytes(32), maxAttempts, t0, phone.ConsumeExhausted, maxAttempts)
 	want := c
 	want.Attempts = maxAttempts
 	challengeUnchanged(t, s, want)
 	// maxAttempts 0 refuses even the first try.
 	d := NewChallenge(p, t0.Add(time.Second))
 	phCreate(t, s, d)
-	wantConsume(t, "maxAttempts 0", s, d, d.Digest, 0, t0, twofa.ConsumeExhausted, 0)
+	wantConsume(t, "maxAttempts 0", s, d, d.Digest, 0, t0, phone.ConsumeExhausted, 0)
 }
 
 func testConsumeChallengeExpired(t *testing.T, s PhoneStore) {
@@ -537,10 +538,10 @@ func testConsumeChallengeExpired(t *testing.T, s PhoneStore) {
 	insertPhone(t, s, p)
 	c := NewChallenge(p, t0)
 	phCreate(t, s, c)
-	wantConsume(t, "the right digest at ExpiresAt", s, c, c.Digest, 5, c.ExpiresAt, twofa.ConsumeExpired, 0)
-	wantConsume(t, "a wrong digest after ExpiresAt", s, c, randomBytes(32), 5, c.ExpiresAt.Add(time.Hour), twofa.ConsumeExpired, 0)
+	wantConsume(t, "the right digest at ExpiresAt", s, c, c.Digest, 5, c.ExpiresAt, phone.ConsumeExpired, 0)
+	wantConsume(t, "a wrong digest after ExpiresAt", s, c, randomBytes(32), 5, c.ExpiresAt.Add(time.Hour), phone.ConsumeExpired, 0)
 	challengeUnchanged(t, s, c)
-	wantConsume(t, "the right digest 1 ns before ExpiresAt", s, c, c.Digest, 5, c.ExpiresAt.Add(-1), twofa.ConsumeAccepted, 0)
+	wantConsume(t, "the right digest 1 ns before ExpiresAt", s, c, c.Digest, 5, c.ExpiresAt.Add(-1), phone.ConsumeAccepted, 0)
 }
 
 func testConsumeChallengeVoided(t *testing.T, s PhoneStore) {
@@ -549,9 +550,9 @@ func testConsumeChallengeVoided(t *testing.T, s PhoneStore) {
 	insertPhone(t, s, p)
 	old, fresh := NewChallenge(p, t0), NewChallenge(p, t0.Add(time.Minute))
 	phCreate(t, s, old, fresh)
-	wantConsume(t, "the right digest of a replaced challenge", s, old, old.Digest, 5, fresh.CreatedAt, twofa.ConsumeVoided, 0)
-	wantConsume(t, "the replaced challenge's digest against the new one", s, fresh, old.Digest, 5, fresh.CreatedAt, twofa.ConsumeWrong, 1)
-	wantConsume(t, "the new challenge's digest", s, fresh, fresh.Digest, 5, fresh.CreatedAt, twofa.ConsumeAccepted, 1)
+	wantConsume(t, "the right digest of a replaced challenge", s, old, old.Digest, 5, fresh.CreatedAt, phone.ConsumeVoided, 0)
+	wantConsume(t, "the replaced challenge's digest against the new one", s, fresh, old.Digest, 5, fresh.CreatedAt, phone.ConsumeWrong, 1)
+	wantConsume(t, "the new challenge's digest", s, fresh, fresh.Digest, 5, fresh.CreatedAt, phone.ConsumeAccepted, 1)
 }
 
 func testConsumeChallengeIsolation(t *testing.T, s PhoneStore) {
@@ -566,10 +567,10 @@ func testConsumeChallengeIsolation(t *testing.T, s PhoneStore) {
 	wantErr(t, "ConsumeChallenge of another account's challenge", err, twofa.ErrNotFound)
 	_, _, err = s.ConsumeChallenge(t.Context(), a, phRandomID(), ca.Digest, 5, t0)
 	wantErr(t, "ConsumeChallenge of an unknown ID", err, twofa.ErrNotFound)
-	wantConsume(t, "another phone's digest", s, cq, ca.Digest, 5, t0, twofa.ConsumeWrong, 1)
-	wantConsume(t, "another account's digest", s, cb, ca.Digest, 5, t0, twofa.ConsumeWrong, 1)
+	wantConsume(t, "another phone's digest", s, cq, ca.Digest, 5, t0, phone.ConsumeWrong, 1)
+	wantConsume(t, "another account's digest", s, cb, ca.Digest, 5, t0, phone.ConsumeWrong, 1)
 	challengeUnchanged(t, s, ca)
-	wantConsume(t, "its own digest", s, ca, ca.Digest, 5, t0, twofa.ConsumeAccepted, 0)
+	wantConsume(t, "its own digest", s, ca, ca.Digest, 5, t0, phone.ConsumeAccepted, 0)
 }
 
 func testConsumeChallengeConcurrent(t *testing.T, s PhoneStore) {
@@ -585,9 +586,9 @@ func testConsumeChallengeConcurrent(t *testing.T, s PhoneStore) {
 		switch {
 		case err != nil:
 			t.Errorf("ConsumeChallenge: %v", err)
-		case r == twofa.ConsumeAccepted:
+		case r == phone.ConsumeAccepted:
 			wins.Add(1)
-		case r == twofa.ConsumeUsed:
+		case r == phone.ConsumeUsed:
 			used.Add(1)
 		default:
 			t.Errorf("ConsumeChallenge = %v, want accepted or used", r)
@@ -615,11 +616,11 @@ func testConsumeChallengeConcurrentWrong(t *testing.T, s PhoneStore) {
 		switch {
 		case err != nil:
 			t.Errorf("ConsumeChallenge: %v", err)
-		case r == twofa.ConsumeWrong:
+		case r == phone.ConsumeWrong:
 			wrong.Add(1)
-		case r == twofa.ConsumeExhausted, r == twofa.ConsumeUsed:
+		case r == phone.ConsumeExhausted, r == phone.ConsumeUsed:
 			exhausted.Add(1)
-		case r == twofa.ConsumeAccepted:
+		case r == phone.ConsumeAccepted:
 			accepted.Add(1)
 		}
 	})
@@ -643,8 +644,8 @@ func testDeleteStaleChallenges(t *testing.T, s PhoneStore) {
 	}
 	// One account each: CreateChallenge may delete the account's stale
 	// challenges itself.
-	var gone, kept []twofa.Challenge
-	mk := func(created, expires time.Duration, consume bool) twofa.Challenge {
+	var gone, kept []phone.Challenge
+	mk := func(created, expires time.Duration, consume bool) phone.Challenge {
 		p := phTrusted(NewPhone(NewAccount(), now.Add(-3*time.Hour)))
 		insertPhone(t, s, p)
 		c := NewChallenge(p, now.Add(created))

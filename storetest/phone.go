@@ -8,18 +8,17 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/phone"
 )
 
-// PhoneStore is what RunPhones checks: a store of phone numbers and of
-// out-of-band challenges. (twofa.Store embeds both interfaces, and Run
-// checks them too; RunPhones is for a store of these two alone.)
-type PhoneStore interface {
-	twofa.PhoneStore
-	twofa.ChallengeStore
-}
+// PhoneStore is what RunPhones checks: phone.Store, a store of phone
+// numbers and of out-of-band challenges (package phone). Run checks it
+// too when the store implements it; RunPhones is for a store of these
+// alone.
+type PhoneStore = phone.Store
 
-// RunPhones runs the conformance suite of twofa.PhoneStore and
-// twofa.ChallengeStore against the stores newStore returns, one per
+// RunPhones runs the conformance suite of phone.NumberStore and
+// phone.ChallengeStore against the stores newStore returns, one per
 // subtest, as Run does for the other interfaces; the stores may share a
 // database. Subtests are named like "ChallengeStore/ConsumeChallenge/Concurrent".
 //
@@ -60,7 +59,7 @@ func phoneTests() []testCase[PhoneStore] {
 // NewPhoneNumber returns a random number of the North American plan,
 // "+1" and 10 digits, that no other test uses: tests sharing a store
 // must not share numbers.
-func NewPhoneNumber() twofa.PhoneNumber {
+func NewPhoneNumber() phone.Number {
 	b := randomBytes(10)
 	d := []byte("+1")
 	for i, x := range b {
@@ -70,17 +69,17 @@ func NewPhoneNumber() twofa.PhoneNumber {
 			d = append(d, '0'+x%10)
 		}
 	}
-	return twofa.PhoneNumber{E164: string(d), CountryCode: 1}
+	return phone.Number{E164: string(d), CountryCode: 1}
 }
 
 // NewPhone returns a pending phone of account that InsertPhone accepts:
 // a random ID and number, created at now, lapsing an hour later.
-func NewPhone(account string, now time.Time) twofa.Phone {
-	return twofa.Phone{
+func NewPhone(account string, now time.Time) phone.Record {
+	return phone.Record{
 		ID:        phRandomID(),
 		Account:   account,
 		Number:    NewPhoneNumber(),
-		State:     twofa.PhonePending,
+		State:     phone.Pending,
 		CreatedAt: now,
 		ExpiresAt: now.Add(time.Hour),
 	}
@@ -89,14 +88,14 @@ func NewPhone(account string, now time.Time) twofa.Phone {
 func phRandomID() string { return fmt.Sprintf("%x", randomBytes(16)) }
 
 // phTrusted returns p as a trusted phone.
-func phTrusted(p twofa.Phone) twofa.Phone {
-	p.State = twofa.PhoneTrusted
+func phTrusted(p phone.Record) phone.Record {
+	p.State = phone.Trusted
 	p.ExpiresAt = time.Time{}
 	p.ConfirmedAt = p.CreatedAt.Add(time.Minute)
 	return p
 }
 
-func insertPhone(t *testing.T, s PhoneStore, ps ...twofa.Phone) {
+func insertPhone(t *testing.T, s PhoneStore, ps ...phone.Record) {
 	t.Helper()
 	for _, p := range ps {
 		if err := s.InsertPhone(t.Context(), p, 1000, p.CreatedAt); err != nil {
@@ -105,7 +104,7 @@ func insertPhone(t *testing.T, s PhoneStore, ps ...twofa.Phone) {
 	}
 }
 
-func getPhone(t *testing.T, s PhoneStore, account, id string) twofa.Phone {
+func getPhone(t *testing.T, s PhoneStore, account, id string) phone.Record {
 	t.Helper()
 	p, err := s.Phone(t.Context(), account, id)
 	if err != nil {
@@ -114,7 +113,7 @@ func getPhone(t *testing.T, s PhoneStore, account, id string) twofa.Phone {
 	return p
 }
 
-func listPhones(t *testing.T, s PhoneStore, account string) []twofa.Phone {
+func listPhones(t *testing.T, s PhoneStore, account string) []phone.Record {
 	t.Helper()
 	ps, err := s.Phones(t.Context(), account)
 	if err != nil {
@@ -131,7 +130,7 @@ func phIDs[T any](xs []T, id func(T) string) []string {
 	return out
 }
 
-func phoneID(p twofa.Phone) string { return p.ID }
+func phoneID(p phone.Record) string { return p.ID }
 
 // PhoneStore
 
@@ -141,16 +140,16 @@ func testPhoneRoundTrip(t *testing.T, s PhoneStore) {
 	pending := NewPhone(acct, t0.In(zone).Add(1))
 	pending.ExpiresAt = t0.Add(time.Hour + 999)
 	tr := phTrusted(NewPhone(acct, t0.Add(-time.Hour)))
-	tr.Number = twofa.PhoneNumber{E164: "+683" + NewPhoneNumber().E164[8:], CountryCode: 683} // 7 digits, as in Niue
+	tr.Number = phone.Number{E164: "+683" + NewPhoneNumber().E164[8:], CountryCode: 683} // 7 digits, as in Niue
 	tr.LastUsedAt = t0.Add(-time.Minute - 7)
 	same := NewPhone(acct, pending.CreatedAt) // same CreatedAt: insertion order
 	insertPhone(t, s, pending, tr, same)
 
-	for _, p := range []twofa.Phone{pending, tr, same} {
+	for _, p := range []phone.Record{pending, tr, same} {
 		check(t, "Phone "+p.ID, getPhone(t, s, acct, p.ID), p)
 	}
 	got := listPhones(t, s, acct)
-	want := []twofa.Phone{tr, pending, same}
+	want := []phone.Record{tr, pending, same}
 	if !slices.Equal(phIDs(got, phoneID), phIDs(want, phoneID)) {
 		t.Fatalf("Phones order = %v, want %v (oldest first, then insertion order)", phIDs(got, phoneID), phIDs(want, phoneID))
 	}
@@ -165,7 +164,7 @@ func testPhoneRoundTrip(t *testing.T, s PhoneStore) {
 func testPhoneLimit(t *testing.T, s PhoneStore) {
 	acct := NewAccount()
 	a, b, c := NewPhone(acct, t0), phTrusted(NewPhone(acct, t0)), NewPhone(acct, t0)
-	for _, p := range []twofa.Phone{a, b} {
+	for _, p := range []phone.Record{a, b} {
 		if err := s.InsertPhone(t.Context(), p, 2, t0); err != nil {
 			t.Fatalf("InsertPhone below the limit: %v", err)
 		}
@@ -188,7 +187,7 @@ func testPhoneExpiredFree(t *testing.T, s PhoneStore) {
 	live.ExpiresAt = t0.Add(1) // 1 ns after now: counts
 	insertPhone(t, s, lapsed, live)
 	c := NewChallenge(lapsed, t0.Add(-time.Hour-time.Minute))
-	c.Purpose = twofa.ChallengeVerifyPhone
+	c.Purpose = phone.PurposeConfirm
 	c.ExpiresAt = t0.Add(time.Hour) // still open
 	phCreate(t, s, c)
 
@@ -203,7 +202,7 @@ func testPhoneExpiredFree(t *testing.T, s PhoneStore) {
 	}
 	_, err := s.Phone(t.Context(), acct, lapsed.ID)
 	wantErr(t, "Phone of a lapsed phone after InsertPhone", err, twofa.ErrNotFound)
-	if got := getChallenge(t, s, acct, c.ID); got.State != twofa.ChallengeVoided {
+	if got := getChallenge(t, s, acct, c.ID); got.State != phone.ChallengeVoided {
 		t.Errorf("challenge of a lapsed phone deleted by InsertPhone: State = %v, want voided", got.State)
 	}
 }
@@ -286,7 +285,7 @@ func testConfirmPhone(t *testing.T, s PhoneStore) {
 		t.Fatalf("ConfirmPhone of a pending phone = %v, %v; want true, nil", ok, err)
 	}
 	want := p
-	want.State, want.ConfirmedAt, want.ExpiresAt = twofa.PhoneTrusted, at, time.Time{}
+	want.State, want.ConfirmedAt, want.ExpiresAt = phone.Trusted, at, time.Time{}
 	check(t, "confirmed phone", getPhone(t, s, acct, p.ID), want)
 	if ok, err := s.ConfirmPhone(t.Context(), acct, p.ID, at.Add(1)); ok || err != nil {
 		t.Errorf("ConfirmPhone of a trusted phone = %v, %v; want false, nil", ok, err)
@@ -336,9 +335,9 @@ func testDeletePhone(t *testing.T, s PhoneStore) {
 	insertPhone(t, s, a, b, pending)
 	for _, step := range []struct {
 		id    string
-		state twofa.PhoneState
+		state phone.State
 		left  int
-	}{{pending.ID, twofa.PhonePending, 2}, {a.ID, twofa.PhoneTrusted, 1}, {b.ID, twofa.PhoneTrusted, 0}} {
+	}{{pending.ID, phone.Pending, 2}, {a.ID, phone.Trusted, 1}, {b.ID, phone.Trusted, 0}} {
 		state, left, err := s.DeletePhone(t.Context(), acct, step.id)
 		if state != step.state || left != step.left || err != nil {
 			t.Errorf("DeletePhone(%q) = %v, %d, %v; want %v, %d trusted left", step.id, state, left, err, step.state, step.left)
@@ -355,21 +354,21 @@ func testDeletePhoneVoids(t *testing.T, s PhoneStore) {
 	p, other := phTrusted(NewPhone(acct, t0)), phTrusted(NewPhone(acct, t0))
 	insertPhone(t, s, p, other)
 	used, open, keep := NewChallenge(p, t0), NewChallenge(p, t0.Add(time.Second)), NewChallenge(other, t0)
-	used.Purpose = twofa.ChallengeVerifyPhone
+	used.Purpose = phone.PurposeConfirm
 	phCreate(t, s, used, open, keep)
-	if r, _ := consumeChallenge(t, s, used, used.Digest, 5, t0); r != twofa.ConsumeAccepted {
+	if r, _ := consumeChallenge(t, s, used, used.Digest, 5, t0); r != phone.ConsumeAccepted {
 		t.Fatalf("ConsumeChallenge with the right digest = %v", r)
 	}
 	if _, _, err := s.DeletePhone(t.Context(), acct, p.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := getChallenge(t, s, acct, open.ID); got.State != twofa.ChallengeVoided {
+	if got := getChallenge(t, s, acct, open.ID); got.State != phone.ChallengeVoided {
 		t.Errorf("open challenge of a deleted phone: State = %v, want voided", got.State)
 	}
-	if got := getChallenge(t, s, acct, used.ID); got.State != twofa.ChallengeUsed {
+	if got := getChallenge(t, s, acct, used.ID); got.State != phone.ChallengeUsed {
 		t.Errorf("used challenge of a deleted phone: State = %v, want used", got.State)
 	}
-	wantConsume(t, "right digest of a deleted phone's challenge", s, open, open.Digest, 5, t0, twofa.ConsumeVoided, 0)
+	wantConsume(t, "right digest of a deleted phone's challenge", s, open, open.Digest, 5, t0, phone.ConsumeVoided, 0)
 	challengeUnchanged(t, s, keep)
 }
 
@@ -395,17 +394,17 @@ func testDeleteExpiredPhones(t *testing.T, s PhoneStore) {
 		t.Fatal(err)
 	}
 	a, b := NewAccount(), NewAccount()
-	pending := func(acct string, expires time.Duration) twofa.Phone {
+	pending := func(acct string, expires time.Duration) phone.Record {
 		p := NewPhone(acct, now.Add(-2*time.Hour))
 		p.ExpiresAt = now.Add(expires)
 		return p
 	}
-	gone := []twofa.Phone{pending(a, -time.Hour), pending(a, 0), pending(b, -1)}
-	kept := []twofa.Phone{pending(a, 1), pending(b, time.Hour), phTrusted(pending(a, -time.Hour))}
+	gone := []phone.Record{pending(a, -time.Hour), pending(a, 0), pending(b, -1)}
+	kept := []phone.Record{pending(a, 1), pending(b, time.Hour), phTrusted(pending(a, -time.Hour))}
 	insertPhone(t, s, gone...)
 	insertPhone(t, s, kept...)
 	c := NewChallenge(gone[0], now.Add(-90*time.Minute))
-	c.Purpose = twofa.ChallengeVerifyPhone
+	c.Purpose = phone.PurposeConfirm
 	c.ExpiresAt = now.Add(time.Hour)
 	phCreate(t, s, c)
 
@@ -420,7 +419,7 @@ func testDeleteExpiredPhones(t *testing.T, s PhoneStore) {
 	for _, p := range kept {
 		check(t, "kept phone", getPhone(t, s, p.Account, p.ID), p)
 	}
-	if got := getChallenge(t, s, a, c.ID); got.State != twofa.ChallengeVoided {
+	if got := getChallenge(t, s, a, c.ID); got.State != phone.ChallengeVoided {
 		t.Errorf("challenge of a lapsed phone: State = %v, want voided", got.State)
 	}
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/memstore"
+	"github.com/twofa-go/twofa/phone"
 	"github.com/twofa-go/twofa/storetest"
 )
 
@@ -26,7 +26,7 @@ func TestNewPhone(t *testing.T) {
 		t.Errorf("NewPhone's number: %v", err)
 	}
 	c1, c2 := storetest.NewChallenge(a, now), storetest.NewChallenge(a, now)
-	if c1.ID == c2.ID || bytes.Equal(c1.Digest, c2.Digest) || c1.PhoneID != a.ID || c1.State != twofa.ChallengeOpen {
+	if c1.ID == c2.ID || bytes.Equal(c1.Digest, c2.Digest) || c1.PhoneID != a.ID || c1.State != phone.ChallengeOpen {
 		t.Errorf("NewChallenge = %+v, %+v", c1, c2)
 	}
 	s := memstore.New()
@@ -48,12 +48,12 @@ var phoneMutants = map[string]phoneMutant{
 	},
 	"CooldownOffByOne": {
 		catch: "ChallengeStore/CreateChallenge/Cooldown",
-		want:  "want a *twofa.CooldownError",
+		want:  "want a *phone.CooldownError",
 		store: func() storetest.PhoneStore { return shortCooldown{memstore.New()} },
 	},
 	"DeleteForgetsHistory": {
 		catch: "PhoneStore/DeletePhone/KeepsSendHistory",
-		want:  "want a *twofa.CooldownError",
+		want:  "want a *phone.CooldownError",
 		store: func() storetest.PhoneStore { return forgetful{memstore.New()} },
 	},
 	"ConfirmIgnoresContext": {
@@ -98,7 +98,7 @@ func TestPhoneMutants(t *testing.T) {
 // compareFirst accepts the right digest even after too many wrong ones.
 type compareFirst struct{ *memstore.Store }
 
-func (s compareFirst) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (twofa.ConsumeResult, int, error) {
+func (s compareFirst) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (phone.ConsumeResult, int, error) {
 	if c, err := s.Challenge(ctx, account, id); err == nil && bytes.Equal(c.Digest, digest) {
 		maxAttempts = c.Attempts + 1
 	}
@@ -108,7 +108,7 @@ func (s compareFirst) ConsumeChallenge(ctx context.Context, account, id string, 
 // shortCooldown lets a code through 1 ns before the cool-down ends.
 type shortCooldown struct{ *memstore.Store }
 
-func (s shortCooldown) CreateChallenge(ctx context.Context, c twofa.Challenge, cooldown time.Duration, perHour, perAccount int) error {
+func (s shortCooldown) CreateChallenge(ctx context.Context, c phone.Challenge, cooldown time.Duration, perHour, perAccount int) error {
 	if cooldown > 0 {
 		cooldown--
 	}
@@ -118,7 +118,7 @@ func (s shortCooldown) CreateChallenge(ctx context.Context, c twofa.Challenge, c
 // forgetful deletes the send history with the phone.
 type forgetful struct{ *memstore.Store }
 
-func (s forgetful) DeletePhone(ctx context.Context, account, id string) (twofa.PhoneState, int, error) {
+func (s forgetful) DeletePhone(ctx context.Context, account, id string) (phone.State, int, error) {
 	state, n, err := s.Store.DeletePhone(ctx, account, id)
 	if err == nil {
 		_, err = s.DeleteStaleChallenges(ctx, time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC))
@@ -130,14 +130,14 @@ func (s forgetful) DeletePhone(ctx context.Context, account, id string) (twofa.P
 // see the challenge open.
 type readThenWrite struct{ *memstore.Store }
 
-func (s readThenWrite) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (twofa.ConsumeResult, int, error) {
+func (s readThenWrite) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (phone.ConsumeResult, int, error) {
 	c, err := s.Challenge(ctx, account, id)
-	if err != nil || c.State != twofa.ChallengeOpen || !bytes.Equal(c.Digest, digest) {
+	if err != nil || c.State != phone.ChallengeOpen || !bytes.Equal(c.Digest, digest) {
 		return s.Store.ConsumeChallenge(ctx, account, id, digest, maxAttempts, now)
 	}
 	time.Sleep(time.Millisecond)
 	s.Store.ConsumeChallenge(ctx, account, id, digest, maxAttempts, now)
-	return twofa.ConsumeAccepted, c.Attempts, nil
+	return phone.ConsumeAccepted, c.Attempts, nil
 }
 
 type confirmIgnoresContext struct{ *memstore.Store }
@@ -149,7 +149,7 @@ func (s confirmIgnoresContext) ConfirmPhone(ctx context.Context, account, id str
 // countsWrongThenCancels compares, then reports the cancellation.
 type countsWrongThenCancels struct{ *memstore.Store }
 
-func (s countsWrongThenCancels) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (twofa.ConsumeResult, int, error) {
+func (s countsWrongThenCancels) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (phone.ConsumeResult, int, error) {
 	r, n, err := s.Store.ConsumeChallenge(context.WithoutCancel(ctx), account, id, digest, maxAttempts, now)
 	if ctx.Err() != nil {
 		return 0, 0, ctx.Err()

@@ -1,6 +1,8 @@
 // Package storetest checks an implementation of [twofa.Store] against the
-// contracts documented in package twofa: every method, its errors, its
-// atomicity under concurrency, and its behaviour on a cancelled context.
+// contracts documented in package twofa (and, for a store that also
+// implements them, browser.Store and phone.Store against theirs): every
+// method, its errors, its atomicity under concurrency, and its behaviour
+// on a cancelled context.
 // Package memstore and package sqlstore run it; so should any other store.
 //
 // A store author calls [Run] from a test, with a function that returns a
@@ -77,7 +79,9 @@ import (
 // When the store also implements browser.Store (package browser's trusted
 // browsers, not part of twofa.Store), Run runs its part too, as
 // "BrowserStore/..."; otherwise those subtests skip. RunBrowsers runs that
-// part alone.
+// part alone. Likewise for phone.Store (package phone's numbers and
+// out-of-band codes), as "PhoneStore/..." and "ChallengeStore/...", and
+// RunPhones.
 // Run fails the test at once if newStore is nil or returns a nil Store.
 func Run(t *testing.T, newStore func(t *testing.T) twofa.Store) {
 	t.Helper()
@@ -165,7 +169,7 @@ func suite() []testCase[twofa.Store] {
 	cs = append(cs, appPasswordTests()...)
 	cs = append(cs, optional(lockTests())...)
 	cs = append(cs, optional(browserTests())...)
-	cs = append(cs, widen(phoneTests(), func(s twofa.Store) PhoneStore { return s })...)
+	cs = append(cs, optional(phoneTests())...)
 	return cs
 }
 
@@ -182,15 +186,6 @@ func optional[S any](cs []testCase[S]) []testCase[twofa.Store] {
 			}
 			c.fn(t, o)
 		}}
-	}
-	return out
-}
-
-// widen turns cases of a narrower store interface into cases of Store.
-func widen[S any](cs []testCase[S], conv func(twofa.Store) S) []testCase[twofa.Store] {
-	out := make([]testCase[twofa.Store], len(cs))
-	for i, c := range cs {
-		out[i] = testCase[twofa.Store]{c.name, func(t *testing.T, s twofa.Store) { c.fn(t, conv(s)) }}
 	}
 	return out
 }

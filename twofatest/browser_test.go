@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/browser"
+	"github.com/twofa-go/twofa/phone"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
@@ -55,7 +55,7 @@ func TestReconfigureBrowsers(t *testing.T) {
 	require.NotNil(t, env.Browsers)
 	assert.NotSame(t, old, env.Browsers)
 
-	pid := env.TrustPhone("alice", twofa.PhoneNumber{E164: "+14155550142", CountryCode: 1})
+	pid := env.TrustPhone("alice", phone.Number{E164: "+14155550142", CountryCode: 1})
 	tok := env.TrustBrowser("alice", "test browser")
 	require.NoError(t, errOf(env.Phones.Remove(ctx, "alice", pid)))
 	_, err := env.Browsers.Check(ctx, "alice", tok)

@@ -20,6 +20,7 @@ import (
 	"github.com/twofa-go/twofa/browser"
 	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
+	"github.com/twofa-go/twofa/phone"
 )
 
 // Clock is a fake twofa.Clock that moves only when told. It is safe for
@@ -62,9 +63,10 @@ var _ twofa.Clock = (*Clock)(nil)
 // Env is an in-memory twofa installation on a fake clock: what a test of
 // a login flow needs. Its fields are ready to use: TwoFA is the
 // installation, built from Config, and Devices, Recovery, AppPasswords
-// and Phones point into it; Browsers is its trusted browsers (package
-// browser, with the default browser.Config), attached to it. Reconfigure
-// rebuilds them with other settings.
+// point into it; Browsers is its trusted browsers (package browser, with
+// the default browser.Config) and Phones its trusted phone numbers
+// (package phone, built from PhoneConfig), both attached to it.
+// Reconfigure and ReconfigurePhones rebuild them with other settings.
 type Env struct {
 	T       testing.TB
 	Clock   *Clock
@@ -78,7 +80,8 @@ type Env struct {
 	Devices      *twofa.Devices       // TwoFA.Devices
 	Recovery     *twofa.RecoveryCodes // TwoFA.Recovery
 	AppPasswords *twofa.AppPasswords  // TwoFA.AppPasswords
-	Phones       *twofa.Phones        // TwoFA.Phones; Config.Phones.OutOfBand is off: see EnableOutOfBand
+	PhoneConfig  phone.Config         // what Phones was built from (Sender: the Env's Sender); change it with ReconfigurePhones
+	Phones       *phone.Manager       // phone.New(TwoFA, PhoneConfig), nil when PhoneConfig.Sender is; OutOfBand is off: see EnableOutOfBand
 	Browsers     *browser.Manager     // browser.New(TwoFA, browser.Config{})
 }
 
@@ -97,14 +100,15 @@ func New(t testing.TB) *Env {
 	e := &Env{T: t, Clock: NewClock(Start), Store: memstore.New(), Keyring: kr, Events: &Recorder{}, Sender: &Sender{}}
 	e.Config = twofa.Config{
 		Store: e.Store, Keyring: kr, Issuer: "twofatest", Clock: e.Clock, Events: e.Events.Hook,
-		Phones: twofa.PhonePolicy{Sender: e.Sender},
 	}
+	e.PhoneConfig = phone.Config{Sender: e.Sender}
 	e.Reconfigure(nil)
 	return e
 }
 
 // Reconfigure lets change edit the Env's Config (change may be nil) and
-// rebuilds TwoFA and the manager fields from it (Browsers too), on the same store,
+// rebuilds TwoFA and the manager fields from it (Browsers and Phones too,
+// Phones from PhoneConfig), on the same store,
 // keyring, clock and Recorder, so state persists. It fails the test on
 // error (and then leaves the Env as it was).
 func (e *Env) Reconfigure(change func(*twofa.Config)) {
@@ -123,8 +127,35 @@ func (e *Env) Reconfigure(change func(*twofa.Config)) {
 		e.T.Fatalf("twofatest: %v", err)
 		return
 	}
-	e.Config, e.TwoFA, e.Browsers = c, tf, b
-	e.Devices, e.Recovery, e.AppPasswords, e.Phones = tf.Devices, tf.Recovery, tf.AppPasswords, tf.Phones
+	var ph *phone.Manager
+	if e.PhoneConfig.Sender != nil {
+		if ph, err = phone.New(tf, e.PhoneConfig); err != nil {
+			e.T.Fatalf("twofatest: %v", err)
+			return
+		}
+	}
+	e.Config, e.TwoFA, e.Browsers, e.Phones = c, tf, b, ph
+	e.Devices, e.Recovery, e.AppPasswords = tf.Devices, tf.Recovery, tf.AppPasswords
+}
+
+// ReconfigurePhones lets change edit the Env's PhoneConfig and rebuilds
+// the installation as Reconfigure(nil) does, Phones from the new
+// PhoneConfig. It fails the test on error (and then leaves the Env as it
+// was).
+func (e *Env) ReconfigurePhones(change func(*phone.Config)) {
+	e.T.Helper()
+	old := e.PhoneConfig
+	if change != nil {
+		change(&e.PhoneConfig)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			e.PhoneConfig = old
+		}
+	}()
+	e.Reconfigure(nil)
+	ok = true
 }
 
 // Device is an enrolled, confirmed test device: a phone in the user's

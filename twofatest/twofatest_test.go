@@ -292,7 +292,7 @@ func TestEnvReconfigure(t *testing.T) {
 	env := twofatest.New(t)
 	ctx := context.Background()
 	dev := env.EnrollTOTP("alice")
-	before := env.TwoFA
+	before, beforePhones := env.TwoFA, env.Phones
 
 	env.Reconfigure(func(c *twofa.Config) { c.Devices.Max = 1 })
 	require.NotSame(t, before, env.TwoFA)
@@ -301,7 +301,8 @@ func TestEnvReconfigure(t *testing.T) {
 	assert.Same(t, env.TwoFA.Devices, env.Devices)
 	assert.Same(t, env.TwoFA.Recovery, env.Recovery)
 	assert.Same(t, env.TwoFA.AppPasswords, env.AppPasswords)
-	assert.Same(t, env.TwoFA.Phones, env.Phones)
+	require.NotNil(t, env.Phones)
+	assert.NotSame(t, beforePhones, env.Phones, "Phones rebuilt on the new installation")
 
 	// The state stays: alice's device still signs in, and the new limit holds.
 	_, err := env.TwoFA.Verify(ctx, "alice", dev.Code())
@@ -310,6 +311,7 @@ func TestEnvReconfigure(t *testing.T) {
 	require.ErrorIs(t, err, twofa.ErrTooManyDevices)
 
 	env.EnableOutOfBand()
-	assert.True(t, env.TwoFA.Config().Phones.OutOfBand)
+	assert.True(t, env.PhoneConfig.OutOfBand)
+	assert.True(t, env.Phones.Config().OutOfBand)
 	assert.Equal(t, 1, env.TwoFA.Config().Devices.Max, "earlier changes stay")
 }

@@ -9,7 +9,7 @@
 // No text message is sent. The program's Sender, devLogSender, writes
 // every code to the log instead - FOR LOCAL DEVELOPMENT ONLY: a server
 // that logs its codes lets anyone who reads the logs sign in as anyone.
-// Plug your SMS or voice provider into a twofa.Sender in production.
+// Plug your SMS or voice provider into a phone.Sender in production.
 //
 // With -interactive you type the codes you read in the log, as a user
 // would type them from the text; otherwise the program types them.
@@ -32,10 +32,10 @@ import (
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
-	"github.com/twofa-go/twofa/phonenumber"
+	"github.com/twofa-go/twofa/phone"
 )
 
-// devLogSender is a twofa.Sender for LOCAL DEVELOPMENT ONLY. It sends
+// devLogSender is a phone.Sender for LOCAL DEVELOPMENT ONLY. It sends
 // nothing: it logs each code with the masked number, so a developer can
 // sign in without an SMS provider. Never deploy it: the logs would hold
 // every sign-in code.
@@ -47,7 +47,7 @@ type devLogSender struct {
 }
 
 // Send logs m's code, marked as development-only.
-func (s *devLogSender) Send(_ context.Context, m twofa.Message) error {
+func (s *devLogSender) Send(_ context.Context, m phone.Message) error {
 	s.log.Printf("DEV ONLY, NOT SENT: %s code for %s by %s: %s", m.Purpose, m.To, m.Channel, m.Code)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -58,7 +58,7 @@ func (s *devLogSender) Send(_ context.Context, m twofa.Message) error {
 	return nil
 }
 
-func (s *devLogSender) lastCode(n twofa.PhoneNumber) string {
+func (s *devLogSender) lastCode(n phone.Number) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.last[n.E164]
@@ -92,24 +92,27 @@ func run(ctx context.Context, out io.Writer, in *bufio.Reader, logger *log.Logge
 		return err
 	}
 	sender := &devLogSender{log: logger}
-	tf, err := twofa.New(twofa.Config{
-		Store: memstore.New(), Keyring: keys, Issuer: "twofa phonelogin",
-		Phones: twofa.PhonePolicy{
-			Sender: sender,
-			// Accept codes sent to trusted numbers at sign-in. SMS is a
-			// weaker second factor than an authenticator app (SIM swaps,
-			// interception): opt in knowingly.
-			OutOfBand: true,
-			// The default wait between two codes to one number is 30 s;
-			// 2 s keeps the demo short.
-			ResendCooldown: 2 * time.Second,
-		},
+	tf, err := twofa.New(twofa.Config{Store: memstore.New(), Keyring: keys, Issuer: "twofa phonelogin"})
+	if err != nil {
+		return err
+	}
+	// The trusted phone numbers, attached to the installation as a second
+	// factor; they keep their records in its Store.
+	phones, err := phone.New(tf, phone.Config{
+		Sender: sender,
+		// Accept codes sent to trusted numbers at sign-in. SMS is a
+		// weaker second factor than an authenticator app (SIM swaps,
+		// interception): opt in knowingly.
+		OutOfBand: true,
+		// The default wait between two codes to one number is 30 s;
+		// 2 s keeps the demo short.
+		ResendCooldown: 2 * time.Second,
 	})
 	if err != nil {
 		return err
 	}
 	const account = "alice@example.com"
-	code := func(n twofa.PhoneNumber) (string, error) {
+	code := func(n phone.Number) (string, error) {
 		if in == nil {
 			return sender.lastCode(n), nil
 		}
@@ -122,18 +125,18 @@ func run(ctx context.Context, out io.Writer, in *bufio.Reader, logger *log.Logge
 	}
 
 	// 1. Parse and add the number: pending until proven.
-	n, err := phonenumber.Parse(typed, region)
+	n, err := phone.Parse(typed, region)
 	if err != nil {
 		return err // says why, without repeating the number
 	}
-	p, err := tf.Phones.Add(ctx, account, n)
+	p, err := phones.Add(ctx, account, n)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "Added %s (%s).\n", p.Number, p.State)
 
 	// 2. Prove it: a code sent to it, typed back.
-	if _, err := tf.Phones.SendCode(ctx, account, p.ID, twofa.ChannelSMS); err != nil {
+	if _, err := phones.SendCode(ctx, account, p.ID, phone.SMS); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "Sent a code to %s to confirm it.\n", p.Number)
@@ -141,19 +144,19 @@ func run(ctx context.Context, out io.Writer, in *bufio.Reader, logger *log.Logge
 	if err != nil {
 		return err
 	}
-	if _, err := tf.Phones.Confirm(ctx, account, p.ID, c); err != nil {
+	if _, err := phones.Confirm(ctx, account, p.ID, c); err != nil {
 		return fmt.Errorf("confirm: %w", err)
 	}
 	fmt.Fprintf(out, "Confirmed: %s is trusted.\n\n", p.Number)
 
 	// 3. Sign in: after the password, a code by text. Asking at once is
 	// refused by the number's cool-down; the program waits it out.
-	_, err = tf.Phones.SendCode(ctx, account, p.ID, twofa.ChannelSMS)
-	var wait *twofa.CooldownError
+	_, err = phones.SendCode(ctx, account, p.ID, phone.SMS)
+	var wait *phone.CooldownError
 	if errors.As(err, &wait) {
 		fmt.Fprintf(out, "Sign-in code refused for now: %v\n", err)
 		time.Sleep(wait.RetryAfter)
-		_, err = tf.Phones.SendCode(ctx, account, p.ID, twofa.ChannelSMS)
+		_, err = phones.SendCode(ctx, account, p.ID, phone.SMS)
 	}
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package twofa
+package phone
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/internal/stats"
 	"github.com/twofa-go/twofa/keyring"
 )
@@ -54,19 +55,19 @@ func TestNewChallengeCodeRejects(t *testing.T) {
 	assert.Error(t, err, "a reader stuck above the limit")
 }
 
-// digitChiSquare returns, for each of the ChallengeDigits positions, the
+// digitChiSquare returns, for each of the CodeDigits positions, the
 // p-value of a chi-square test (9 degrees of freedom) that the digit is
 // uniform over n codes from gen.
 func digitChiSquare(t *testing.T, n int, gen func() string) []float64 {
-	var counts [ChallengeDigits][10]int
+	var counts [CodeDigits][10]int
 	for range n {
 		c := gen()
-		require.Len(t, c, ChallengeDigits)
-		for i := range ChallengeDigits {
+		require.Len(t, c, CodeDigits)
+		for i := range CodeDigits {
 			counts[i][c[i]-'0']++
 		}
 	}
-	ps := make([]float64, ChallengeDigits)
+	ps := make([]float64, CodeDigits)
 	for i := range counts {
 		ps[i] = stats.ChiSquareP(stats.ChiSquare(counts[i][:]), 9)
 	}
@@ -121,11 +122,11 @@ func TestCanonicalChallengeCode(t *testing.T) {
 func TestChallengeDigestBinds(t *testing.T) {
 	t.Parallel()
 	kr := phoneTestKeyring(t)
-	base := Challenge{ID: "c1", Account: "alice", PhoneID: "p1", Purpose: ChallengeSignIn}
+	base := Challenge{ID: "c1", Account: "alice", PhoneID: "p1", Purpose: PurposeSignIn}
 	variants := []Challenge{base, base, base, base}
 	variants[0].ID = "c2"
 	variants[1].PhoneID = "p2"
-	variants[2].Purpose = ChallengeVerifyPhone
+	variants[2].Purpose = PurposeConfirm
 	variants[3].Account = "bob"
 	d, err := challengeDigest(kr, base, "123456")
 	require.NoError(t, err)
@@ -147,7 +148,7 @@ func TestChallengeDigestBinds(t *testing.T) {
 	assert.True(t, errors.Is(err, keyring.ErrInvalidBinding), "empty account")
 }
 
-func phoneTestKeyring(t *testing.T) Keyring {
+func phoneTestKeyring(t *testing.T) twofa.Keyring {
 	t.Helper()
 	key, digest := make([]byte, keyring.KeySize), make([]byte, keyring.KeySize)
 	rand.Read(key)
@@ -162,4 +163,9 @@ func TestMaskGroups(t *testing.T) {
 	for r, want := range map[int][]int{0: nil, 1: {1}, 2: {2}, 3: {3}, 4: {4}, 5: {3, 2}, 6: {3, 3}, 7: {3, 4}, 8: {3, 3, 2}, 10: {3, 3, 4}, 11: {3, 3, 3, 2}} {
 		assert.Equal(t, want, maskGroups(r), "%d", r)
 	}
+}
+
+// TestDigestPurpose pins the label: stored digests depend on it.
+func TestDigestPurpose(t *testing.T) {
+	require.Equal(t, "oob-challenge", DigestPurpose)
 }

@@ -1,4 +1,4 @@
-package twofa
+package phone
 
 import (
 	"errors"
@@ -9,38 +9,38 @@ import (
 	"strings"
 )
 
-// Limits of an E.164 number, as PhoneNumber.Validate checks them.
+// Limits of an E.164 number, as Number.Validate checks them.
 const (
-	// MaxPhoneDigits is the most digits an E.164 number has, country code
+	// MaxDigits is the most digits an E.164 number has, country code
 	// included (ITU-T E.164 Section 6.1).
-	MaxPhoneDigits = 15
-	// MinPhoneDigits is the fewest digits a PhoneNumber may have, country
+	MaxDigits = 15
+	// MinDigits is the fewest digits a Number may have, country
 	// code included. E.164 sets no minimum; the shortest numbers in
 	// service have 7 digits (Niue, +683 and four digits; Tokelau, +690 and
-	// four), and package phonenumber accepts them, so 7 it is.
-	MinPhoneDigits = 7
+	// four), and Parse accepts them, so 7 it is.
+	MinDigits = 7
 )
 
-// ErrInvalidPhoneNumber is matched by every error about a phone number:
-// one that PhoneNumber.Validate (and so Phones.Add) refuses, and one that
-// package phonenumber cannot parse. Such errors never hold the number.
-var ErrInvalidPhoneNumber = errors.New("twofa: invalid phone number")
+// ErrInvalidNumber is matched by every error about a phone number:
+// one that Number.Validate (and so Manager.Add) refuses, and one that
+// Parse cannot parse. Such errors never hold the number.
+var ErrInvalidNumber = errors.New("twofa: invalid phone number")
 
-// PhoneNumber is a telephone number in E.164 form, e.g. "+14155550142",
-// with its country calling code (1). Package phonenumber parses what
+// Number is a telephone number in E.164 form, e.g. "+14155550142",
+// with its country calling code (1). Parse reads what
 // people type into one; a backend that validates numbers another way may
 // fill the fields itself.
 //
-// A phone number is personal data: PhoneNumber never prints in full.
+// A phone number is personal data: Number never prints in full.
 // String, GoString, every fmt verb and slog show the masked form (see
 // Masked); read the E164 field where the full number is needed, as a
 // Sender does. encoding/json marshals both fields as they are: the
 // number is the backend's data, and a masked copy would lose it.
-// (PhoneInfo and ChallengeInfo, whose JSON goes to a browser, write it
+// (Info and Sent, whose JSON goes to a browser, write it
 // masked.)
-type PhoneNumber struct {
+type Number struct {
 	// E164 is '+', the country calling code and the national significant
-	// number: MinPhoneDigits to MaxPhoneDigits digits, no spaces.
+	// number: MinDigits to MaxDigits digits, no spaces.
 	E164 string
 	// CountryCode is the country calling code that E164 begins with
 	// (1 to 999).
@@ -48,19 +48,19 @@ type PhoneNumber struct {
 }
 
 // Validate checks the number's form, not whether it is assigned: E164 is
-// '+' and MinPhoneDigits to MaxPhoneDigits digits, not starting with 0,
+// '+' and MinDigits to MaxDigits digits, not starting with 0,
 // and begins with CountryCode. The error, which matches
-// ErrInvalidPhoneNumber, says what is wrong without repeating the number.
-func (n PhoneNumber) Validate() error {
+// ErrInvalidNumber, says what is wrong without repeating the number.
+func (n Number) Validate() error {
 	d, ok := strings.CutPrefix(n.E164, "+")
-	if !ok || len(d) < MinPhoneDigits || len(d) > MaxPhoneDigits || d[0] == '0' || !allDigits(d) {
-		return fmt.Errorf("%w: not in E.164 form ('+' and %d to %d digits)", ErrInvalidPhoneNumber, MinPhoneDigits, MaxPhoneDigits)
+	if !ok || len(d) < MinDigits || len(d) > MaxDigits || d[0] == '0' || !allDigits(d) {
+		return fmt.Errorf("%w: not in E.164 form ('+' and %d to %d digits)", ErrInvalidNumber, MinDigits, MaxDigits)
 	}
 	if n.CountryCode < 1 || n.CountryCode > 999 {
-		return fmt.Errorf("%w: country code %d outside 1 to 999", ErrInvalidPhoneNumber, n.CountryCode)
+		return fmt.Errorf("%w: country code %d outside 1 to 999", ErrInvalidNumber, n.CountryCode)
 	}
 	if !strings.HasPrefix(d, strconv.Itoa(n.CountryCode)) {
-		return fmt.Errorf("%w: the number does not begin with its country code %d", ErrInvalidPhoneNumber, n.CountryCode)
+		return fmt.Errorf("%w: the number does not begin with its country code %d", ErrInvalidNumber, n.CountryCode)
 	}
 	return nil
 }
@@ -82,10 +82,10 @@ const bullet = "•"
 // together: "+1 ••• ••• ••42" for +14155550142, "+44 ••• ••• ••23" for
 // +447700900123. It is what a settings page or a "we sent a code to"
 // prompt shows, and all that logs and events ever see. The zero
-// PhoneNumber gives "", a number that Validate refuses "(invalid phone
+// Number gives "", a number that Validate refuses "(invalid phone
 // number)".
-func (n PhoneNumber) Masked() string {
-	if n == (PhoneNumber{}) {
+func (n Number) Masked() string {
+	if n == (Number{}) {
 		return ""
 	}
 	if n.Validate() != nil {
@@ -123,14 +123,14 @@ func maskGroups(r int) []int {
 }
 
 // String returns Masked().
-func (n PhoneNumber) String() string { return n.Masked() }
+func (n Number) String() string { return n.Masked() }
 
 // GoString returns Masked(): %#v does not reveal the number either.
-func (n PhoneNumber) GoString() string { return n.Masked() }
+func (n Number) GoString() string { return n.Masked() }
 
 // Format writes Masked() for every verb, so that no fmt verb (%d and %x
 // included) prints the digits.
-func (n PhoneNumber) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, n.Masked()) }
+func (n Number) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, n.Masked()) }
 
 // LogValue returns Masked(), for log/slog.
-func (n PhoneNumber) LogValue() slog.Value { return slog.StringValue(n.Masked()) }
+func (n Number) LogValue() slog.Value { return slog.StringValue(n.Masked()) }

@@ -1,4 +1,4 @@
-package twofa
+package phone
 
 import (
 	"errors"
@@ -16,9 +16,9 @@ import (
 // scrubMsg is the message of the scrubbing tests: a US number and a code
 // whose digits are all different, so that a case shows which it missed.
 var scrubMsg = Message{
-	To:      PhoneNumber{E164: "+15551234567", CountryCode: 1},
-	Channel: ChannelVoice,
-	Purpose: ChallengeSignIn,
+	To:      Number{E164: "+15551234567", CountryCode: 1},
+	Channel: Voice,
+	Purpose: PurposeSignIn,
 	Code:    "345678",
 }
 
@@ -208,7 +208,7 @@ func TestScrubProperty(t *testing.T) {
 		cc := ccs[g.r.IntN(len(ccs))]
 		ccs := fmt.Sprint(cc)
 		nsn := g.digits(max(4, 7+g.r.IntN(9)-len(ccs)))
-		m := Message{To: PhoneNumber{E164: "+" + ccs + nsn, CountryCode: cc}, Channel: ChannelSMS, Code: g.digits(4 + g.r.IntN(7))}
+		m := Message{To: Number{E164: "+" + ccs + nsn, CountryCode: cc}, Channel: SMS, Code: g.digits(4 + g.r.IntN(7))}
 		require.NoError(t, m.To.Validate(), "generated an invalid number %s", m.To.E164)
 		var secret, in string
 		switch i % 3 {
@@ -245,7 +245,7 @@ func TestScrubPropertyNoise(t *testing.T) {
 		return b.String()
 	}
 	for i := range 3000 {
-		m := Message{Channel: ChannelVoice, Code: g.digits(6)}
+		m := Message{Channel: Voice, Code: g.digits(6)}
 		in := noise() + g.spell(m.Code) + noise()
 		out := scrub(in, m)
 		require.NotContains(t, digitsOutsideMarkup(out), m.Code, "case %d: scrub(%q) = %q still spells %s", i, in, out, m.Code)

@@ -1,4 +1,4 @@
-package twofa
+package phone
 
 import (
 	"context"
@@ -6,38 +6,40 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/twofa-go/twofa"
 )
 
-// PhoneState is where a trusted phone number stands in its life.
-type PhoneState uint8
+// State is where a trusted phone number stands in its life.
+type State uint8
 
-// Phone states.
+// States of a phone number.
 const (
-	// PhonePending: added, but not yet proven with a code sent to it;
+	// Pending: added, but not yet proven with a code sent to it;
 	// never a second factor; lapses at its ExpiresAt.
-	PhonePending PhoneState = iota + 1
-	// PhoneTrusted: proven by a code sent to it.
-	PhoneTrusted
+	Pending State = iota + 1
+	// Trusted: proven by a code sent to it.
+	Trusted
 )
 
 // String returns "pending" or "trusted".
-func (s PhoneState) String() string {
+func (s State) String() string {
 	switch s {
-	case PhonePending:
+	case Pending:
 		return "pending"
-	case PhoneTrusted:
+	case Trusted:
 		return "trusted"
 	}
 	return "unknown"
 }
 
-// Phone is the stored record of one phone number of an account. The
+// Record is the stored record of one phone number of an account. The
 // number itself is stored: codes are sent to it.
-type Phone struct {
+type Record struct {
 	ID          string
 	Account     string
-	Number      PhoneNumber
-	State       PhoneState
+	Number      Number
+	State       State
 	CreatedAt   time.Time
 	ExpiresAt   time.Time // pending phones only: when the unproven number lapses
 	ConfirmedAt time.Time
@@ -46,7 +48,7 @@ type Phone struct {
 
 // LogValue describes the phone for log/slog with its number masked (a
 // JSON handler would otherwise marshal Number in full).
-func (p Phone) LogValue() slog.Value {
+func (p Record) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("id", p.ID),
 		slog.String("account", p.Account),
@@ -55,28 +57,28 @@ func (p Phone) LogValue() slog.Value {
 	)
 }
 
-// ChallengePurpose is what an out-of-band code is for.
-type ChallengePurpose uint8
+// Purpose is what an out-of-band code is for.
+type Purpose uint8
 
 // Challenge purposes.
 const (
-	// ChallengeVerifyPhone: proves that a newly added number reaches the
-	// account's owner (Phones.Confirm).
-	ChallengeVerifyPhone ChallengePurpose = iota + 1
-	// ChallengeSignIn: a second factor at sign-in (TwoFA.Verify, with
-	// Config.Phones.OutOfBand set).
-	ChallengeSignIn
+	// PurposeConfirm: proves that a newly added number reaches the
+	// account's owner (Manager.Confirm).
+	PurposeConfirm Purpose = iota + 1
+	// PurposeSignIn: a second factor at sign-in (twofa.TwoFA.Verify, with
+	// Config.OutOfBand set).
+	PurposeSignIn
 )
 
 // String returns "verify_phone" or "sign_in".
-func (p ChallengePurpose) String() string {
+func (p Purpose) String() string {
 	switch p {
-	case ChallengeVerifyPhone:
+	case PurposeConfirm:
 		return "verify_phone"
-	case ChallengeSignIn:
+	case PurposeSignIn:
 		return "sign_in"
 	}
-	return fmt.Sprintf("ChallengePurpose(%d)", uint8(p))
+	return fmt.Sprintf("Purpose(%d)", uint8(p))
 }
 
 // ChallengeState is where an out-of-band challenge stands.
@@ -113,10 +115,10 @@ type Challenge struct {
 	ID      string
 	Account string
 	PhoneID string
-	Purpose ChallengePurpose
+	Purpose Purpose
 	Channel Channel
 	State   ChallengeState
-	// Digest is Keyring.Digest(PurposeOOBChallenge, account, data) where
+	// Digest is Keyring.Digest(DigestPurpose, account, data) where
 	// data binds the purpose, phone ID and challenge ID to the code, so
 	// that equal codes of two challenges have unrelated digests.
 	Digest []byte
@@ -176,13 +178,13 @@ var (
 	// ErrTooManyCodes: an hourly cap on the codes an account sends - to
 	// one of its numbers, or to all of them together - was reached. A
 	// *CooldownError with Hourly set wraps it; it matches
-	// ErrLimitReached.
-	ErrTooManyCodes = fmt.Errorf("%w: too many codes sent in the last hour", ErrLimitReached)
+	// twofa.ErrLimitReached.
+	ErrTooManyCodes = fmt.Errorf("%w: too many codes sent in the last hour", twofa.ErrLimitReached)
 )
 
 // CooldownError reports that no code was sent, because of the resend
 // cool-down or, with Hourly set, an hourly cap. It matches ErrCooldown,
-// and when Hourly is set also ErrTooManyCodes and ErrLimitReached. It
+// and when Hourly is set also ErrTooManyCodes and twofa.ErrLimitReached. It
 // reflects only the codes the same account sent: what other accounts
 // sent to the number never shows in it.
 type CooldownError struct {
@@ -215,34 +217,43 @@ func (e *CooldownError) Unwrap() error {
 // states it.
 const sendWindow = time.Hour
 
-// PhoneStore keeps the phone numbers of accounts. As for the other
+// Store keeps the phone numbers of accounts and the codes sent to them:
+// NumberStore and ChallengeStore together, as memstore and sqlstore
+// provide them. storetest.RunPhones checks one (and storetest.Run, when
+// the store also implements twofa.Store).
+type Store interface {
+	NumberStore
+	ChallengeStore
+}
+
+// NumberStore keeps the phone numbers of accounts. As for the other
 // stores, every method is one atomic step of the store, takes a context,
-// and reports a missing record with an error wrapping ErrNotFound.
+// and reports a missing record with an error wrapping twofa.ErrNotFound.
 //
 // A phone counts (for the limit, for duplicates) while it is trusted or
 // pending with an ExpiresAt after the time in question. Deleting a phone
 // never deletes the history of codes the account sent to its number:
 // that history (see ChallengeStore) is what the send limits count, and
 // removing and re-adding a number must not reset them.
-type PhoneStore interface {
-	// InsertPhone adds p (State PhonePending with a non-zero ExpiresAt,
-	// or PhoneTrusted). In one atomic step it first deletes the account's
+type NumberStore interface {
+	// InsertPhone adds p (State Pending with a non-zero ExpiresAt,
+	// or Trusted). In one atomic step it first deletes the account's
 	// pending phones whose ExpiresAt is at or before now (voiding their
-	// open challenges), then refuses with ErrDuplicate if the account has
+	// open challenges), then refuses with twofa.ErrDuplicate if the account has
 	// a phone with p's ID or with p's Number.E164, then with
-	// ErrLimitReached if the account has limit or more phones, and
+	// twofa.ErrLimitReached if the account has limit or more phones, and
 	// otherwise stores p. A refused insert changes nothing (expired
 	// phones included). A limit below 1 refuses every insert.
-	InsertPhone(ctx context.Context, p Phone, limit int, now time.Time) error
-	// Phone returns one phone of the account, or ErrNotFound.
-	Phone(ctx context.Context, account, id string) (Phone, error)
+	InsertPhone(ctx context.Context, p Record, limit int, now time.Time) error
+	// Phone returns one phone of the account, or twofa.ErrNotFound.
+	Phone(ctx context.Context, account, id string) (Record, error)
 	// Phones returns every phone of the account, expired pending ones
 	// included, oldest first (by CreatedAt; ties in insertion order).
-	Phones(ctx context.Context, account string) ([]Phone, error)
+	Phones(ctx context.Context, account string) ([]Record, error)
 	// ConfirmPhone turns a pending phone trusted, sets ConfirmedAt to at
 	// and clears ExpiresAt - atomically and only if it is pending and its
 	// ExpiresAt is after at. It reports false (no error) when it is not,
-	// ErrNotFound when the phone does not exist.
+	// twofa.ErrNotFound when the phone does not exist.
 	ConfirmPhone(ctx context.Context, account, id string, at time.Time) (bool, error)
 	// TouchPhone sets LastUsedAt to at unless it is already at or after
 	// at (it never moves back).
@@ -251,7 +262,7 @@ type PhoneStore interface {
 	// the state the phone had when it was removed and how many trusted
 	// phones the account has left, in one atomic step. Its challenges stay
 	// (voided) for the account's send limits.
-	DeletePhone(ctx context.Context, account, id string) (deleted PhoneState, trustedLeft int, err error)
+	DeletePhone(ctx context.Context, account, id string) (deleted State, trustedLeft int, err error)
 	// DeleteExpiredPhones removes every pending phone whose ExpiresAt is
 	// at or before now, across accounts, voiding their open challenges,
 	// and returns how many phones it removed.
@@ -261,20 +272,20 @@ type PhoneStore interface {
 // ChallengeStore keeps out-of-band challenges: the keyed digests of codes
 // sent to phones, and the history of sends that the send limits count.
 // Every limit is the account's own: the resend cool-down per number
-// (Phone.Number.E164), an hourly cap per number and purpose (so that
+// (Record.Number.E164), an hourly cap per number and purpose (so that
 // verifying a number leaves its sign-in codes), and an hourly cap over
 // all of the account's codes. What other accounts sent to the same
 // number never counts, so that no account can use up another's budget
 // (a lock-out) or learn from a refusal that someone else sent a code to
 // the number (an oracle). Every method is one atomic step of the store,
 // takes a context, and reports a missing record with an error wrapping
-// ErrNotFound.
+// twofa.ErrNotFound.
 type ChallengeStore interface {
 	// CreateChallenge stores c, a new challenge for the phone
 	// (c.Account, c.PhoneID), created at now = c.CreatedAt, as given
 	// (State ChallengeOpen, Attempts 0). In one atomic step:
-	//   - ErrNotFound if the account has no such phone;
-	//   - ErrDuplicate if the account has a challenge with c's ID;
+	//   - twofa.ErrNotFound if the account has no such phone;
+	//   - twofa.ErrDuplicate if the account has a challenge with c's ID;
 	//   - a *CooldownError if, among the account's challenges (any
 	//     state, of phones deleted since included): one for the
 	//     phone's number (any purpose) was created after
@@ -288,7 +299,7 @@ type ChallengeStore interface {
 	//     latest CreatedAt + 1 hour; Hourly is set when one of the
 	//     hourly caps gives it (ties included). A perHour or
 	//     perAccount below 1 refuses every challenge with
-	//     ErrLimitReached;
+	//     twofa.ErrLimitReached;
 	//   - otherwise it voids the open challenges of the same phone and
 	//     purpose and stores c. It may also delete the account's stale
 	//     challenges (see DeleteStaleChallenges).
@@ -296,20 +307,20 @@ type ChallengeStore interface {
 	// changes nothing.
 	CreateChallenge(ctx context.Context, c Challenge, cooldown time.Duration, perHour, perAccount int) error
 	// VoidChallenge voids one challenge of the account if it is open
-	// (used and voided ones stay as they are); ErrNotFound if the
+	// (used and voided ones stay as they are); twofa.ErrNotFound if the
 	// account has no such challenge. A voided challenge still counts for
 	// the send limits.
 	VoidChallenge(ctx context.Context, account, id string) error
-	// Challenge returns one challenge of the account, or ErrNotFound.
+	// Challenge returns one challenge of the account, or twofa.ErrNotFound.
 	Challenge(ctx context.Context, account, id string) (Challenge, error)
 	// LiveChallenges returns the account's challenges of purpose that
 	// are not voided and whose ExpiresAt is after now - open ones and
 	// used ones (so that a used code can be told from a wrong one) -
 	// newest first (by CreatedAt; ties latest inserted first).
-	LiveChallenges(ctx context.Context, account string, purpose ChallengePurpose, now time.Time) ([]Challenge, error)
+	LiveChallenges(ctx context.Context, account string, purpose Purpose, now time.Time) ([]Challenge, error)
 	// ConsumeChallenge tries digest against one challenge of the
 	// account, in one atomic step that checks, in this order: the
-	// challenge exists (else ErrNotFound); it is open (else ConsumeUsed
+	// challenge exists (else twofa.ErrNotFound); it is open (else ConsumeUsed
 	// or ConsumeVoided); its ExpiresAt is after now (else
 	// ConsumeExpired); its Attempts is below maxAttempts (else
 	// ConsumeExhausted). Only then does it compare the digest: equal, it

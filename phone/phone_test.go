@@ -1,4 +1,4 @@
-package twofa_test
+package phone_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/phone"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
@@ -28,11 +29,11 @@ func oobEnv(t *testing.T) *twofatest.Env {
 
 // addPhone adds n to account and sends it its verification code, which it
 // returns.
-func addPhone(t *testing.T, env *twofatest.Env, account string, n twofa.PhoneNumber) (twofa.PhoneInfo, string) {
+func addPhone(t *testing.T, env *twofatest.Env, account string, n phone.Number) (phone.Info, string) {
 	t.Helper()
 	p, err := env.Phones.Add(t.Context(), account, n)
 	require.NoError(t, err)
-	_, err = env.Phones.SendCode(t.Context(), account, p.ID, twofa.ChannelSMS)
+	_, err = env.Phones.SendCode(t.Context(), account, p.ID, phone.SMS)
 	require.NoError(t, err)
 	return p, env.Sender.Code(n.E164)
 }
@@ -48,40 +49,55 @@ func otherCode(code string) string {
 func TestNewPhonesConfig(t *testing.T) {
 	t.Parallel()
 	env := newPhoneEnv(t)
-	base := env.Config
-	for name, tc := range map[string]func(c *twofa.Config){
-		"no Sender":               func(c *twofa.Config) { c.Phones.Sender = nil },
-		"no Store":                func(c *twofa.Config) { c.Store = nil },
-		"negative MaxPhones":      func(c *twofa.Config) { c.Phones.Max = -1 },
-		"ChallengeTTL 1ns":        func(c *twofa.Config) { c.Phones.ChallengeTTL = 1 },
-		"ChallengeTTL 2h":         func(c *twofa.Config) { c.Phones.ChallengeTTL = 2 * time.Hour },
-		"negative attempts":       func(c *twofa.Config) { c.Phones.ChallengeAttempts = -5 },
-		"too many attempts":       func(c *twofa.Config) { c.Phones.ChallengeAttempts = 101 },
-		"negative cooldown":       func(c *twofa.Config) { c.Phones.ResendCooldown = -time.Second },
-		"cooldown over an hour":   func(c *twofa.Config) { c.Phones.ResendCooldown = 61 * time.Minute },
-		"negative sends per hour": func(c *twofa.Config) { c.Phones.MaxSendsPerHour = -1 },
-		"negative account sends":  func(c *twofa.Config) { c.Phones.MaxAccountSends = -1 },
+	base := env.PhoneConfig
+	for name, tc := range map[string]func(c *phone.Config){
+		"no Sender":               func(c *phone.Config) { c.Sender = nil },
+		"negative MaxPhones":      func(c *phone.Config) { c.Max = -1 },
+		"ChallengeTTL 1ns":        func(c *phone.Config) { c.ChallengeTTL = 1 },
+		"ChallengeTTL 2h":         func(c *phone.Config) { c.ChallengeTTL = 2 * time.Hour },
+		"negative attempts":       func(c *phone.Config) { c.ChallengeAttempts = -5 },
+		"too many attempts":       func(c *phone.Config) { c.ChallengeAttempts = 101 },
+		"negative cooldown":       func(c *phone.Config) { c.ResendCooldown = -time.Second },
+		"cooldown over an hour":   func(c *phone.Config) { c.ResendCooldown = 61 * time.Minute },
+		"negative sends per hour": func(c *phone.Config) { c.MaxSendsPerHour = -1 },
+		"negative account sends":  func(c *phone.Config) { c.MaxAccountSends = -1 },
 	} {
 		c := base
 		tc(&c)
-		_, err := newPhones(c)
+		_, err := phone.New(env.TwoFA, c)
 		assert.ErrorIs(t, err, twofa.ErrConfig, name)
 	}
 	c := base
-	c.Phones.Max, c.Phones.ChallengeTTL, c.Phones.ChallengeAttempts, c.Phones.ResendCooldown, c.Phones.MaxSendsPerHour, c.Phones.MaxAccountSends = 1, time.Hour, 100, time.Hour, 1, 1
-	_, err := newPhones(c)
+	c.Max, c.ChallengeTTL, c.ChallengeAttempts, c.ResendCooldown, c.MaxSendsPerHour, c.MaxAccountSends = 1, time.Hour, 100, time.Hour, 1, 1
+	_, err := phone.New(env.TwoFA, c)
 	assert.NoError(t, err, "the bounds themselves")
 
-	// New checks the phone settings once, whether or not phones are used
-	// (no Sender, no OutOfBand).
-	c = base
-	c.Phones = twofa.PhonePolicy{ChallengeAttempts: -1}
-	_, err = twofa.New(c)
+	// No installation; an installation whose Store is no phone.Store and
+	// no Store of its own.
+	_, err = phone.New(nil, base)
 	assert.ErrorIs(t, err, twofa.ErrConfig)
-	c.Phones.ChallengeAttempts = 0
-	tf, err := twofa.New(c)
+	type devicesOnly struct{ twofa.Store }
+	cfg := env.Config
+	cfg.Store = devicesOnly{env.Store}
+	tf, err := twofa.New(cfg)
 	require.NoError(t, err)
-	assert.Nil(t, tf.Phones, "no Sender, no Phones")
+	_, err = phone.New(tf, base)
+	assert.ErrorIs(t, err, twofa.ErrConfig, "the installation's Store is not a phone.Store")
+	c = base
+	c.Store = env.Store
+	_, err = phone.New(tf, c)
+	assert.NoError(t, err, "a Store of its own")
+
+	// The resolved Config holds every default.
+	p, err := phone.New(env.TwoFA, phone.Config{Sender: env.Sender})
+	require.NoError(t, err)
+	got := p.Config()
+	assert.Same(t, env.Store, got.Store, "nil Store: the installation's")
+	got.Store, got.Sender = nil, nil
+	assert.Equal(t, phone.Config{
+		Max: phone.DefaultMax, ChallengeTTL: phone.DefaultChallengeTTL, ChallengeAttempts: phone.DefaultChallengeAttempts,
+		ResendCooldown: phone.DefaultResendCooldown, MaxSendsPerHour: phone.DefaultMaxSendsPerHour, MaxAccountSends: phone.DefaultMaxAccountSends,
+	}, got)
 }
 
 func TestPhoneAddConfirm(t *testing.T) {
@@ -90,21 +106,21 @@ func TestPhoneAddConfirm(t *testing.T) {
 	ctx := t.Context()
 	p, err := env.Phones.Add(ctx, "alice", phoneUS)
 	require.NoError(t, err)
-	assert.Equal(t, twofa.PhonePending, p.State)
+	assert.Equal(t, phone.Pending, p.State)
 	assert.Equal(t, phoneUS, p.Number)
-	assert.True(t, p.ExpiresAt.Equal(twofatest.Start.Add(twofa.PendingPhoneTTL)))
+	assert.True(t, p.ExpiresAt.Equal(twofatest.Start.Add(phone.PendingTTL)))
 
-	c, err := env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelVoice)
+	c, err := env.Phones.SendCode(ctx, "alice", p.ID, phone.Voice)
 	require.NoError(t, err)
-	assert.Equal(t, twofa.ChallengeVerifyPhone, c.Purpose)
-	assert.Equal(t, twofa.ChannelVoice, c.Channel)
+	assert.Equal(t, phone.PurposeConfirm, c.Purpose)
+	assert.Equal(t, phone.Voice, c.Channel)
 	assert.Equal(t, p.ID, c.PhoneID)
-	assert.True(t, c.ExpiresAt.Equal(twofatest.Start.Add(twofa.DefaultChallengeTTL)))
-	assert.True(t, c.ResendAt.Equal(twofatest.Start.Add(twofa.DefaultResendCooldown)))
+	assert.True(t, c.ExpiresAt.Equal(twofatest.Start.Add(phone.DefaultChallengeTTL)))
+	assert.True(t, c.ResendAt.Equal(twofatest.Start.Add(phone.DefaultResendCooldown)))
 	m, ok := env.Sender.Last(phoneUS.E164)
 	require.True(t, ok)
-	assert.Equal(t, twofa.ChannelVoice, m.Channel)
-	assert.Equal(t, twofa.ChallengeVerifyPhone, m.Purpose)
+	assert.Equal(t, phone.Voice, m.Channel)
+	assert.Equal(t, phone.PurposeConfirm, m.Purpose)
 	assert.Equal(t, "twofatest", m.Issuer)
 	assert.Equal(t, phoneUS, m.To)
 	assert.True(t, m.ExpiresAt.Equal(c.ExpiresAt))
@@ -119,16 +135,16 @@ func TestPhoneAddConfirm(t *testing.T) {
 	list, err := env.Phones.List(ctx, "alice")
 	require.NoError(t, err)
 	require.Len(t, list, 1)
-	assert.Equal(t, twofa.PhoneTrusted, list[0].State)
+	assert.Equal(t, phone.Trusted, list[0].State)
 	assert.True(t, list[0].ConfirmedAt.Equal(twofatest.Start))
 	assert.True(t, list[0].ExpiresAt.IsZero())
 	assert.Equal(t, "+1 ••• ••• ••42", fmt.Sprint(list[0].Number))
 
 	// Reuse: the number is trusted, and the code is spent.
-	assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "alice", p.ID, m.Code)), twofa.ErrPhoneConfirmed)
-	assert.Equal(t, 1, env.Events.Count(twofa.EventPhoneAdded))
-	assert.Equal(t, 1, env.Events.Count(twofa.EventCodeSent))
-	assert.Equal(t, 1, env.Events.Count(twofa.EventPhoneConfirmed))
+	assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "alice", p.ID, m.Code)), phone.ErrConfirmed)
+	assert.Equal(t, 1, env.Events.Count(phone.EventAdded))
+	assert.Equal(t, 1, env.Events.Count(phone.EventCodeSent))
+	assert.Equal(t, 1, env.Events.Count(phone.EventConfirmed))
 }
 
 func TestPhoneAddErrors(t *testing.T) {
@@ -137,12 +153,12 @@ func TestPhoneAddErrors(t *testing.T) {
 	ctx := t.Context()
 	_, err := env.Phones.Add(ctx, "", phoneUS)
 	assert.ErrorIs(t, err, twofa.ErrInvalidAccount)
-	_, err = env.Phones.Add(ctx, "alice", twofa.PhoneNumber{E164: "4155550142", CountryCode: 1})
-	assert.ErrorIs(t, err, twofa.ErrInvalidPhoneNumber)
+	_, err = env.Phones.Add(ctx, "alice", phone.Number{E164: "4155550142", CountryCode: 1})
+	assert.ErrorIs(t, err, phone.ErrInvalidNumber)
 	_, err = env.Phones.Add(ctx, "alice", phoneUS)
 	require.NoError(t, err)
 	_, err = env.Phones.Add(ctx, "alice", phoneUS)
-	assert.ErrorIs(t, err, twofa.ErrPhoneExists)
+	assert.ErrorIs(t, err, phone.ErrExists)
 	assert.ErrorIs(t, err, twofa.ErrDuplicate)
 	_, err = env.Phones.Add(ctx, "bob", phoneUS)
 	assert.NoError(t, err, "another account may add the same number")
@@ -153,16 +169,16 @@ func TestPhoneLimit(t *testing.T) {
 	t.Parallel()
 	env := newPhoneEnv(t)
 	ctx := t.Context()
-	var first twofa.PhoneInfo
-	for i := range twofa.DefaultMaxPhones {
-		p, err := env.Phones.Add(ctx, "alice", twofa.PhoneNumber{E164: fmt.Sprintf("+1415555%04d", i), CountryCode: 1})
+	var first phone.Info
+	for i := range phone.DefaultMax {
+		p, err := env.Phones.Add(ctx, "alice", phone.Number{E164: fmt.Sprintf("+1415555%04d", i), CountryCode: 1})
 		require.NoError(t, err)
 		if i == 0 {
 			first = p
 		}
 	}
 	_, err := env.Phones.Add(ctx, "alice", phoneUK)
-	assert.ErrorIs(t, err, twofa.ErrTooManyPhones)
+	assert.ErrorIs(t, err, phone.ErrTooMany)
 	assert.ErrorIs(t, err, twofa.ErrLimitReached)
 
 	// Removing one frees a slot.
@@ -172,7 +188,7 @@ func TestPhoneLimit(t *testing.T) {
 
 	// Pending numbers lapse after PendingPhoneTTL: they no longer count
 	// or show, and cannot be confirmed.
-	env.Clock.Advance(twofa.PendingPhoneTTL)
+	env.Clock.Advance(phone.PendingTTL)
 	list, err := env.Phones.List(ctx, "alice")
 	require.NoError(t, err)
 	assert.Empty(t, list)
@@ -181,14 +197,14 @@ func TestPhoneLimit(t *testing.T) {
 	_, err = env.Phones.Add(ctx, "alice", phoneUK)
 	require.NoError(t, err, "a lapsed number may be added again")
 
-	c := env.Config
-	c.Phones.Max = 2
-	two, err := newPhones(c)
+	pc := env.PhoneConfig
+	pc.Max = 2
+	two, err := newPhones(env.Config, pc)
 	require.NoError(t, err)
 	_, err = two.Add(ctx, "alice", phoneUS)
-	assert.ErrorIs(t, err, twofa.ErrTooManyPhones, "MaxPhones")
+	assert.ErrorIs(t, err, phone.ErrTooMany, "MaxPhones")
 	_, err = two.Add(ctx, "alice", phoneNiue)
-	assert.ErrorIs(t, err, twofa.ErrTooManyPhones)
+	assert.ErrorIs(t, err, phone.ErrTooMany)
 	require.NoError(t, errOf(env.Phones.Remove(ctx, "alice", p.ID)))
 	_, err = two.Add(ctx, "alice", phoneNiue)
 	assert.NoError(t, err)
@@ -202,12 +218,12 @@ func TestPhonePendingLapses(t *testing.T) {
 	require.NoError(t, err)
 	// A code sent 55 minutes in cannot outlive the number.
 	env.Clock.Advance(55 * time.Minute)
-	c, err := env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
+	c, err := env.Phones.SendCode(ctx, "alice", p.ID, phone.SMS)
 	require.NoError(t, err)
 	assert.True(t, c.ExpiresAt.Equal(p.ExpiresAt), "the code expires with the number")
 	env.Clock.Advance(5 * time.Minute)
 	assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "alice", p.ID, env.Sender.Code(phoneUS.E164))), twofa.ErrEnrollmentExpired)
-	_, err = env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
+	_, err = env.Phones.SendCode(ctx, "alice", p.ID, phone.SMS)
 	assert.ErrorIs(t, err, twofa.ErrEnrollmentExpired)
 }
 
@@ -219,9 +235,9 @@ func TestPhoneConfirmExpiry(t *testing.T) {
 		wait time.Duration
 		want error
 	}{
-		{twofa.DefaultChallengeTTL - time.Nanosecond, nil},
-		{twofa.DefaultChallengeTTL, twofa.ErrCodeExpired},
-		{time.Hour / 2, twofa.ErrCodeExpired},
+		{phone.DefaultChallengeTTL - time.Nanosecond, nil},
+		{phone.DefaultChallengeTTL, phone.ErrCodeExpired},
+		{time.Hour / 2, phone.ErrCodeExpired},
 	} {
 		env := newPhoneEnv(t)
 		p, code := addPhone(t, env, "alice", phoneUS)
@@ -242,14 +258,14 @@ func TestPhoneConfirmAttempts(t *testing.T) {
 	env := newPhoneEnv(t)
 	ctx := t.Context()
 	p, code := addPhone(t, env, "alice", phoneUS)
-	for i := range twofa.DefaultChallengeAttempts {
+	for i := range phone.DefaultChallengeAttempts {
 		assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "alice", p.ID, otherCode(code))), twofa.ErrInvalidCode, "wrong try %d", i+1)
 	}
-	assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "alice", p.ID, code)), twofa.ErrCodeExpired, "the right code on try 6")
-	assert.Equal(t, twofa.DefaultChallengeAttempts, env.Events.Count(twofa.EventPhoneConfirmFailed))
+	assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "alice", p.ID, code)), phone.ErrCodeExpired, "the right code on try 6")
+	assert.Equal(t, phone.DefaultChallengeAttempts, env.Events.Count(phone.EventConfirmFailed))
 	fails := 0
 	for _, e := range env.Events.Events() {
-		if e.Type == twofa.EventPhoneConfirmFailed {
+		if e.Type == phone.EventConfirmFailed {
 			fails++
 			assert.Equal(t, fails, e.Failures)
 			assert.Equal(t, p.ID, e.PhoneID)
@@ -262,14 +278,14 @@ func TestPhoneConfirmAttempts(t *testing.T) {
 	for _, bad := range []string{"", "12345", "1234567", "12345a", "１２３４５６", strings.Repeat("1", 40)} {
 		assert.ErrorIs(t, errOf(env2.Phones.Confirm(ctx, "alice", p2.ID, bad)), twofa.ErrMalformedCode, "%q", bad)
 	}
-	for range twofa.DefaultChallengeAttempts - 1 {
+	for range phone.DefaultChallengeAttempts - 1 {
 		assert.ErrorIs(t, errOf(env2.Phones.Confirm(ctx, "alice", p2.ID, otherCode(code2))), twofa.ErrInvalidCode)
 	}
 	assert.NoError(t, errOf(env2.Phones.Confirm(ctx, "alice", p2.ID, code2)), "the right code on the 5th counted try")
 
 	// A new code after the cool-down starts afresh.
-	env.Clock.Advance(twofa.DefaultResendCooldown)
-	_, err := env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
+	env.Clock.Advance(phone.DefaultResendCooldown)
+	_, err := env.Phones.SendCode(ctx, "alice", p.ID, phone.SMS)
 	require.NoError(t, err)
 	assert.NoError(t, errOf(env.Phones.Confirm(ctx, "alice", p.ID, env.Sender.Code(phoneUS.E164))))
 }
@@ -302,8 +318,8 @@ func TestPhoneResendReplacesCode(t *testing.T) {
 	env := newPhoneEnv(t)
 	ctx := t.Context()
 	p, old := addPhone(t, env, "alice", phoneUS)
-	env.Clock.Advance(twofa.DefaultResendCooldown)
-	_, err := env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
+	env.Clock.Advance(phone.DefaultResendCooldown)
+	_, err := env.Phones.SendCode(ctx, "alice", p.ID, phone.SMS)
 	require.NoError(t, err)
 	fresh := env.Sender.Code(phoneUS.E164)
 	if old == fresh {
@@ -321,72 +337,72 @@ func TestPhoneSendCodeCooldownAndCap(t *testing.T) {
 	start := env.Clock.Now()
 
 	// The cool-down: 1 ns short is refused, with the time to wait.
-	env.Clock.Advance(twofa.DefaultResendCooldown - time.Nanosecond)
-	_, err := env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
-	var cd *twofa.CooldownError
+	env.Clock.Advance(phone.DefaultResendCooldown - time.Nanosecond)
+	_, err := env.Phones.SendCode(ctx, "alice", p.ID, phone.SMS)
+	var cd *phone.CooldownError
 	require.ErrorAs(t, err, &cd)
-	assert.ErrorIs(t, err, twofa.ErrCooldown)
+	assert.ErrorIs(t, err, phone.ErrCooldown)
 	assert.NotErrorIs(t, err, twofa.ErrLimitReached)
 	assert.False(t, cd.Hourly)
 	assert.Equal(t, time.Nanosecond, cd.RetryAfter)
-	assert.True(t, cd.Until.Equal(start.Add(twofa.DefaultResendCooldown)))
+	assert.True(t, cd.Until.Equal(start.Add(phone.DefaultResendCooldown)))
 	assert.Len(t, env.Sender.Messages(), 1, "nothing sent")
-	assert.Equal(t, 1, env.Events.Count(twofa.EventCodeSendRefused))
+	assert.Equal(t, 1, env.Events.Count(phone.EventCodeSendRefused))
 
 	// The cap: 5 codes in any hour, the first included.
-	for i := 1; i < twofa.DefaultMaxSendsPerHour; i++ {
-		env.Clock.Set(start.Add(time.Duration(i) * twofa.DefaultResendCooldown))
-		_, err := env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
+	for i := 1; i < phone.DefaultMaxSendsPerHour; i++ {
+		env.Clock.Set(start.Add(time.Duration(i) * phone.DefaultResendCooldown))
+		_, err := env.Phones.SendCode(ctx, "alice", p.ID, phone.SMS)
 		require.NoError(t, err, "send %d", i+1)
 	}
 	env.Clock.Set(start.Add(30 * time.Minute))
-	_, err = env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelVoice)
+	_, err = env.Phones.SendCode(ctx, "alice", p.ID, phone.Voice)
 	require.ErrorAs(t, err, &cd)
-	assert.ErrorIs(t, err, twofa.ErrTooManyCodes)
+	assert.ErrorIs(t, err, phone.ErrTooManyCodes)
 	assert.ErrorIs(t, err, twofa.ErrLimitReached)
 	assert.True(t, cd.Hourly)
 	assert.Equal(t, 30*time.Minute, cd.RetryAfter)
-	assert.Len(t, env.Sender.Messages(), twofa.DefaultMaxSendsPerHour)
+	assert.Len(t, env.Sender.Messages(), phone.DefaultMaxSendsPerHour)
 
 	// The limits are the account's: removing and re-adding the number
 	// changes nothing; another account adding it has its own.
 	q, err := env.Phones.Add(ctx, "bob", phoneUS)
 	require.NoError(t, err)
-	_, err = env.Phones.SendCode(ctx, "bob", q.ID, twofa.ChannelSMS)
+	_, err = env.Phones.SendCode(ctx, "bob", q.ID, phone.SMS)
 	assert.NoError(t, err, "the same number in another account")
 	require.NoError(t, errOf(env.Phones.Remove(ctx, "alice", p.ID)))
 	p2, err := env.Phones.Add(ctx, "alice", phoneUS)
 	require.NoError(t, err)
-	_, err = env.Phones.SendCode(ctx, "alice", p2.ID, twofa.ChannelSMS)
-	assert.ErrorIs(t, err, twofa.ErrTooManyCodes, "re-added number")
+	_, err = env.Phones.SendCode(ctx, "alice", p2.ID, phone.SMS)
+	assert.ErrorIs(t, err, phone.ErrTooManyCodes, "re-added number")
 	// Another number is not limited.
 	r, err := env.Phones.Add(ctx, "alice", phoneUK)
 	require.NoError(t, err)
-	_, err = env.Phones.SendCode(ctx, "alice", r.ID, twofa.ChannelSMS)
+	_, err = env.Phones.SendCode(ctx, "alice", r.ID, phone.SMS)
 	assert.NoError(t, err)
 
 	// An hour after the first, one more; then the cool-down again.
 	env.Clock.Set(start.Add(time.Hour))
-	_, err = env.Phones.SendCode(ctx, "alice", p2.ID, twofa.ChannelSMS)
+	_, err = env.Phones.SendCode(ctx, "alice", p2.ID, phone.SMS)
 	require.NoError(t, err)
-	_, err = env.Phones.SendCode(ctx, "alice", p2.ID, twofa.ChannelSMS)
-	assert.ErrorIs(t, err, twofa.ErrCooldown)
+	_, err = env.Phones.SendCode(ctx, "alice", p2.ID, phone.SMS)
+	assert.ErrorIs(t, err, phone.ErrCooldown)
 
 	// Configured limits.
-	c := env.Config
-	c.Phones.ResendCooldown, c.Phones.MaxSendsPerHour = time.Second, 2
-	ph, err := newPhones(c)
+	pc := env.PhoneConfig
+	pc.ResendCooldown, pc.MaxSendsPerHour = time.Second, 2
+	ph, err := newPhones(env.Config, pc)
 	require.NoError(t, err)
 	s, err := ph.Add(ctx, "carol", phoneDE)
 	require.NoError(t, err)
-	_, err = ph.SendCode(ctx, "carol", s.ID, twofa.ChannelSMS)
+	_, err = ph.SendCode(ctx, "carol", s.ID, phone.SMS)
 	require.NoError(t, err)
 	env.Clock.Advance(time.Second)
-	_, err = ph.SendCode(ctx, "carol", s.ID, twofa.ChannelSMS)
+	_, err = ph.SendCode(ctx, "carol", s.ID, phone.SMS)
 	require.NoError(t, err)
 	env.Clock.Advance(time.Second)
-	_, err = ph.SendCode(ctx, "carol", s.ID, twofa.ChannelSMS)
-	assert.ErrorIs(t, err, twofa.ErrTooManyCodes)
+	_, err = ph.SendCode(ctx, "carol", s.ID, phone.SMS)
+	assert.ErrorIs(t, err, phone.ErrTooManyCodes)
 }
 
 // TestPhoneSendCodeAccountCap is the reviewer's SMS-pumping demo: adding,
@@ -400,10 +416,10 @@ func TestPhoneSendCodeAccountCap(t *testing.T) {
 	start := env.Clock.Now()
 	pump := func(account string, from, to int) (sent int, refused error) {
 		for i := from; i < to; i++ {
-			n := twofa.PhoneNumber{E164: fmt.Sprintf("+4477009%05d", i), CountryCode: 44}
+			n := phone.Number{E164: fmt.Sprintf("+4477009%05d", i), CountryCode: 44}
 			p, err := env.Phones.Add(ctx, account, n)
 			require.NoError(t, err)
-			if _, err := env.Phones.SendCode(ctx, account, p.ID, twofa.ChannelVoice); err == nil {
+			if _, err := env.Phones.SendCode(ctx, account, p.ID, phone.Voice); err == nil {
 				sent++
 			} else if refused == nil {
 				refused = err
@@ -413,12 +429,12 @@ func TestPhoneSendCodeAccountCap(t *testing.T) {
 		return sent, refused
 	}
 	sent, refused := pump("mallory", 0, 200)
-	assert.Equal(t, twofa.DefaultMaxSendsPerAccountPerHour, sent)
-	assert.Len(t, env.Sender.Messages(), twofa.DefaultMaxSendsPerAccountPerHour)
-	var cd *twofa.CooldownError
+	assert.Equal(t, phone.DefaultMaxAccountSends, sent)
+	assert.Len(t, env.Sender.Messages(), phone.DefaultMaxAccountSends)
+	var cd *phone.CooldownError
 	require.ErrorAs(t, refused, &cd)
 	assert.True(t, cd.Hourly)
-	assert.ErrorIs(t, refused, twofa.ErrTooManyCodes)
+	assert.ErrorIs(t, refused, phone.ErrTooManyCodes)
 	assert.ErrorIs(t, refused, twofa.ErrLimitReached)
 	assert.Equal(t, time.Hour, cd.RetryAfter)
 
@@ -427,30 +443,30 @@ func TestPhoneSendCodeAccountCap(t *testing.T) {
 	sent, _ = pump("mallory", 200, 201)
 	assert.Zero(t, sent, "1 ns short of the hour")
 	env.Clock.Set(start.Add(time.Hour))
-	for i := range 2 * twofa.DefaultMaxSendsPerAccountPerHour {
+	for i := range 2 * phone.DefaultMaxAccountSends {
 		s, _ := pump("mallory", 300+i, 301+i)
 		sent += s
 		env.Clock.Advance(time.Minute)
 	}
-	assert.Equal(t, twofa.DefaultMaxSendsPerAccountPerHour, sent)
+	assert.Equal(t, phone.DefaultMaxAccountSends, sent)
 
 	// Other accounts have their own.
 	sent, _ = pump("bob", 0, 3)
 	assert.Equal(t, 3, sent)
 
 	// Configured.
-	c := env.Config
-	c.Phones.MaxAccountSends = 2
-	ph, err := newPhones(c)
+	pc := env.PhoneConfig
+	pc.MaxAccountSends = 2
+	ph, err := newPhones(env.Config, pc)
 	require.NoError(t, err)
-	for i, n := range []twofa.PhoneNumber{phoneUS, phoneUK, phoneDE} {
+	for i, n := range []phone.Number{phoneUS, phoneUK, phoneDE} {
 		p, err := ph.Add(ctx, "carol", n)
 		require.NoError(t, err)
-		_, err = ph.SendCode(ctx, "carol", p.ID, twofa.ChannelSMS)
+		_, err = ph.SendCode(ctx, "carol", p.ID, phone.SMS)
 		if i < 2 {
 			assert.NoError(t, err)
 		} else {
-			assert.ErrorIs(t, err, twofa.ErrTooManyCodes)
+			assert.ErrorIs(t, err, phone.ErrTooManyCodes)
 		}
 	}
 }
@@ -469,22 +485,22 @@ func TestPhoneSendCodeOtherAccounts(t *testing.T) {
 	env.Clock.Advance(2 * time.Hour)
 	p, err := env.Phones.Add(ctx, "mallory", phoneUS)
 	require.NoError(t, err)
-	for i := range twofa.DefaultMaxSendsPerHour {
-		_, err := env.Phones.SendCode(ctx, "mallory", p.ID, twofa.ChannelSMS)
+	for i := range phone.DefaultMaxSendsPerHour {
+		_, err := env.Phones.SendCode(ctx, "mallory", p.ID, phone.SMS)
 		require.NoError(t, err, "mallory's send %d", i+1)
-		env.Clock.Advance(twofa.DefaultResendCooldown + time.Second)
+		env.Clock.Advance(phone.DefaultResendCooldown + time.Second)
 	}
-	_, err = env.Phones.SendCode(ctx, "mallory", p.ID, twofa.ChannelSMS)
-	assert.ErrorIs(t, err, twofa.ErrTooManyCodes, "mallory's own cap")
+	_, err = env.Phones.SendCode(ctx, "mallory", p.ID, phone.SMS)
+	assert.ErrorIs(t, err, phone.ErrTooManyCodes, "mallory's own cap")
 	// Removing and re-adding the number does not reset her limits.
 	require.NoError(t, errOf(env.Phones.Remove(ctx, "mallory", p.ID)))
 	p, err = env.Phones.Add(ctx, "mallory", phoneUS)
 	require.NoError(t, err)
-	_, err = env.Phones.SendCode(ctx, "mallory", p.ID, twofa.ChannelSMS)
-	assert.ErrorIs(t, err, twofa.ErrTooManyCodes, "re-added number")
+	_, err = env.Phones.SendCode(ctx, "mallory", p.ID, phone.SMS)
+	assert.ErrorIs(t, err, phone.ErrTooManyCodes, "re-added number")
 
 	// The victim signs in all the same.
-	_, err = env.Phones.SendCode(ctx, "victim", pid, twofa.ChannelSMS)
+	_, err = env.Phones.SendCode(ctx, "victim", pid, phone.SMS)
 	require.NoError(t, err, "the victim's sign-in code")
 	_, err = env.TwoFA.Verify(ctx, "victim", env.Sender.Code(phoneUS.E164))
 	assert.NoError(t, err)
@@ -494,22 +510,22 @@ func TestPhoneSendCodeOtherAccounts(t *testing.T) {
 	env.Clock.Advance(5 * time.Second)
 	p2, err := env.Phones.Add(ctx, "mallory2", phoneUS)
 	require.NoError(t, err)
-	_, err = env.Phones.SendCode(ctx, "mallory2", p2.ID, twofa.ChannelSMS)
+	_, err = env.Phones.SendCode(ctx, "mallory2", p2.ID, phone.SMS)
 	assert.NoError(t, err, "another account's send shows in no error")
-	_, err = env.Phones.SendCode(ctx, "victim", pid, twofa.ChannelSMS)
-	assert.ErrorIs(t, err, twofa.ErrCooldown)
+	_, err = env.Phones.SendCode(ctx, "victim", pid, phone.SMS)
+	assert.ErrorIs(t, err, phone.ErrCooldown)
 
 	// Sign-in codes have their own budget: confirming a number with
 	// every verification code the hour allows leaves sign-in codes.
 	q, err := env.Phones.Add(ctx, "dave", phoneDE)
 	require.NoError(t, err)
-	for range twofa.DefaultMaxSendsPerHour {
-		_, err := env.Phones.SendCode(ctx, "dave", q.ID, twofa.ChannelSMS)
+	for range phone.DefaultMaxSendsPerHour {
+		_, err := env.Phones.SendCode(ctx, "dave", q.ID, phone.SMS)
 		require.NoError(t, err)
-		env.Clock.Advance(twofa.DefaultResendCooldown)
+		env.Clock.Advance(phone.DefaultResendCooldown)
 	}
 	require.NoError(t, errOf(env.Phones.Confirm(ctx, "dave", q.ID, env.Sender.Code(phoneDE.E164))))
-	_, err = env.Phones.SendCode(ctx, "dave", q.ID, twofa.ChannelSMS)
+	_, err = env.Phones.SendCode(ctx, "dave", q.ID, phone.SMS)
 	assert.NoError(t, err, "a sign-in code after 5 verification codes")
 }
 
@@ -519,30 +535,30 @@ func TestPhoneSendCodeErrors(t *testing.T) {
 	ctx := t.Context()
 	p, err := env.Phones.Add(ctx, "alice", phoneUS)
 	require.NoError(t, err)
-	_, err = env.Phones.SendCode(ctx, "", p.ID, twofa.ChannelSMS)
+	_, err = env.Phones.SendCode(ctx, "", p.ID, phone.SMS)
 	assert.ErrorIs(t, err, twofa.ErrInvalidAccount)
 	_, err = env.Phones.SendCode(ctx, "alice", p.ID, 0)
-	assert.ErrorIs(t, err, twofa.ErrInvalidChannel)
+	assert.ErrorIs(t, err, phone.ErrInvalidChannel)
 	_, err = env.Phones.SendCode(ctx, "alice", p.ID, 3)
-	assert.ErrorIs(t, err, twofa.ErrInvalidChannel)
-	_, err = env.Phones.SendCode(ctx, "alice", "nosuchphone", twofa.ChannelSMS)
+	assert.ErrorIs(t, err, phone.ErrInvalidChannel)
+	_, err = env.Phones.SendCode(ctx, "alice", "nosuchphone", phone.SMS)
 	assert.ErrorIs(t, err, twofa.ErrNotFound)
-	_, err = env.Phones.SendCode(ctx, "bob", p.ID, twofa.ChannelSMS)
+	_, err = env.Phones.SendCode(ctx, "bob", p.ID, phone.SMS)
 	assert.ErrorIs(t, err, twofa.ErrNotFound)
 
 	// A failed send still counts toward the limits, and its code stays
 	// valid (the provider may have delivered it).
 	env.Sender.Fail(errors.New("provider down"))
-	_, err = env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
-	assert.ErrorIs(t, err, twofa.ErrSendFailed)
+	_, err = env.Phones.SendCode(ctx, "alice", p.ID, phone.SMS)
+	assert.ErrorIs(t, err, phone.ErrSendFailed)
 	env.Sender.Fail(nil)
-	_, err = env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS)
-	assert.ErrorIs(t, err, twofa.ErrCooldown)
+	_, err = env.Phones.SendCode(ctx, "alice", p.ID, phone.SMS)
+	assert.ErrorIs(t, err, phone.ErrCooldown)
 
 	// A trusted number gets sign-in codes only with OutOfBand.
 	id := env.TrustPhone("carol", phoneUK)
-	_, err = env.Phones.SendCode(ctx, "carol", id, twofa.ChannelSMS)
-	assert.ErrorIs(t, err, twofa.ErrOutOfBandDisabled)
+	_, err = env.Phones.SendCode(ctx, "carol", id, phone.SMS)
+	assert.ErrorIs(t, err, phone.ErrOutOfBandDisabled)
 }
 
 // TestPhoneSignIn is the sign-in flow: with OutOfBand, a code sent to a
@@ -555,12 +571,12 @@ func TestPhoneSignIn(t *testing.T) {
 	env.Clock.Advance(time.Minute)
 	code := env.SignInCode("alice", id)
 	m, _ := env.Sender.Last(phoneUS.E164)
-	assert.Equal(t, twofa.ChallengeSignIn, m.Purpose)
+	assert.Equal(t, phone.PurposeSignIn, m.Purpose)
 
 	// A sign-in code does not confirm a number.
 	pending, err := env.Phones.Add(ctx, "alice", phoneUK)
 	require.NoError(t, err)
-	assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "alice", pending.ID, code)), twofa.ErrCodeExpired)
+	assert.ErrorIs(t, errOf(env.Phones.Confirm(ctx, "alice", pending.ID, code)), phone.ErrCodeExpired)
 
 	// Another account does not take it.
 	env.TrustPhone("bob", phoneDE)
@@ -569,7 +585,7 @@ func TestPhoneSignIn(t *testing.T) {
 
 	res, err := env.TwoFA.Verify(ctx, "alice", code)
 	require.NoError(t, err)
-	assert.Equal(t, twofa.FactorPhone, res.Factor)
+	assert.Equal(t, phone.Kind, res.Factor)
 	assert.Equal(t, id, res.FactorID)
 	assert.Empty(t, res.DeviceID)
 	list, err := env.Phones.List(ctx, "alice")
@@ -609,8 +625,8 @@ func TestPhoneSignInExpiry(t *testing.T) {
 		wait time.Duration
 		want error
 	}{
-		{twofa.DefaultChallengeTTL - time.Nanosecond, nil},
-		{twofa.DefaultChallengeTTL, twofa.ErrInvalidCode},
+		{phone.DefaultChallengeTTL - time.Nanosecond, nil},
+		{phone.DefaultChallengeTTL, twofa.ErrInvalidCode},
 	} {
 		env := oobEnv(t)
 		id := env.TrustPhone("alice", phoneUS)
@@ -636,14 +652,14 @@ func TestPhoneSignInAttempts(t *testing.T) {
 	id := env.TrustPhone("alice", phoneUS)
 	env.Clock.Advance(time.Minute)
 	code := env.SignInCode("alice", id)
-	for i := range twofa.DefaultChallengeAttempts {
+	for i := range phone.DefaultChallengeAttempts {
 		_, err := env.TwoFA.Verify(ctx, "alice", otherCode(code))
 		assert.ErrorIs(t, err, twofa.ErrInvalidCode, "wrong try %d", i+1)
 	}
 	// The throttle counted them: the 6th failure starts the back-off.
 	st, err := env.Store.Throttle(ctx, "alice", twofa.ScopeCode)
 	require.NoError(t, err)
-	assert.Equal(t, twofa.DefaultChallengeAttempts, st.Failures)
+	assert.Equal(t, phone.DefaultChallengeAttempts, st.Failures)
 	_, err = env.TwoFA.Verify(ctx, "alice", code)
 	assert.ErrorIs(t, err, twofa.ErrInvalidCode, "the right code on try 6")
 	env.Clock.Advance(time.Minute) // past the throttle, within the code's life
@@ -665,7 +681,7 @@ func TestPhoneSignInThrottled(t *testing.T) {
 	env := twofatest.New(t)
 	// More tries per code than the throttle's free failures, so that the
 	// throttle is what stops the guessing.
-	env.Config.Phones.ChallengeAttempts = 20
+	env.PhoneConfig.ChallengeAttempts = 20
 	env.EnableOutOfBand()
 	ctx := t.Context()
 	id := env.TrustPhone("alice", phoneUS)
@@ -684,7 +700,7 @@ func TestPhoneSignInThrottled(t *testing.T) {
 	env.Clock.Advance(time.Second)
 	res, err := env.TwoFA.Verify(ctx, "alice", code)
 	require.NoError(t, err)
-	assert.Equal(t, twofa.FactorPhone, res.Factor)
+	assert.Equal(t, phone.Kind, res.Factor)
 }
 
 // TestPhoneSignInConcurrent: of concurrent submissions of one code, exactly one
@@ -695,8 +711,7 @@ func TestPhoneSignInConcurrent(t *testing.T) {
 	const n = 100
 	env := oobEnv(t)
 	env.Config.Throttle.Codes = twofa.ThrottlePolicy{Free: 10 * n, Base: time.Second, Max: time.Second}
-	v, err := twofa.New(env.Config)
-	require.NoError(t, err)
+	v, _ := mustInstall(t, env.Config, env.PhoneConfig)
 	id := env.TrustPhone("alice", phoneUS)
 	env.Clock.Advance(time.Minute)
 	code := env.SignInCode("alice", id)
@@ -709,7 +724,7 @@ func TestPhoneSignInConcurrent(t *testing.T) {
 			res, err := v.Verify(context.Background(), "alice", code)
 			switch {
 			case err == nil:
-				assert.Equal(t, twofa.FactorPhone, res.Factor)
+				assert.Equal(t, phone.Kind, res.Factor)
 				ok.Add(1)
 			case errors.Is(err, twofa.ErrReplayed):
 				replayed.Add(1)
@@ -741,7 +756,7 @@ func TestPhoneConfirmConcurrent(t *testing.T) {
 			switch {
 			case err == nil:
 				ok.Add(1)
-			case errors.Is(err, twofa.ErrReplayed), errors.Is(err, twofa.ErrPhoneConfirmed):
+			case errors.Is(err, twofa.ErrReplayed), errors.Is(err, phone.ErrConfirmed):
 			default:
 				assert.Failf(t, "unexpected error", "Confirm: %v", err)
 			}
@@ -750,7 +765,7 @@ func TestPhoneConfirmConcurrent(t *testing.T) {
 	close(start)
 	wg.Wait()
 	assert.EqualValues(t, 1, ok.Load())
-	assert.Equal(t, 1, env.Events.Count(twofa.EventPhoneConfirmed))
+	assert.Equal(t, 1, env.Events.Count(phone.EventConfirmed))
 }
 
 // TestPhoneAsOnlyFactor: with OutOfBand a trusted number alone counts as
@@ -777,10 +792,9 @@ func TestPhoneAsOnlyFactor(t *testing.T) {
 
 	// A sign-in code made while OutOfBand was on is refused once it is
 	// off.
-	off := env.Config
-	off.Phones.OutOfBand = false
-	v, err := twofa.New(off)
-	require.NoError(t, err)
+	off := env.PhoneConfig
+	off.OutOfBand = false
+	v, _ := mustInstall(t, env.Config, off)
 	_, err = v.Verify(ctx, "alice", code)
 	assert.ErrorIs(t, err, twofa.ErrNotEnrolled)
 
@@ -793,7 +807,7 @@ func TestPhoneAsOnlyFactor(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, left)
 	assert.Equal(t, 1, env.Events.Count(twofa.EventTwoFactorDisabled))
-	assert.Equal(t, 1, env.Events.Count(twofa.EventPhoneRemoved))
+	assert.Equal(t, 1, env.Events.Count(phone.EventRemoved))
 }
 
 func TestPhoneRemoveWithDevice(t *testing.T) {
@@ -863,22 +877,22 @@ func TestPhoneNothingLeaks(t *testing.T) {
 	p, err := env.Phones.Add(ctx, "alice", phoneUS)
 	keep(p, err)
 	keep(env.Phones.Add(ctx, "alice", phoneUS))
-	keep(env.Phones.Add(ctx, "alice", twofa.PhoneNumber{E164: "+1415555014", CountryCode: 44}))
-	keep(env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS))
-	keep(env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelVoice))
+	keep(env.Phones.Add(ctx, "alice", phone.Number{E164: "+1415555014", CountryCode: 44}))
+	keep(env.Phones.SendCode(ctx, "alice", p.ID, phone.SMS))
+	keep(env.Phones.SendCode(ctx, "alice", p.ID, phone.Voice))
 	code := env.Sender.Code(phoneUS.E164)
 	keep(nil, errOf(env.Phones.Confirm(ctx, "alice", p.ID, otherCode(code))))
 	keep(nil, errOf(env.Phones.Confirm(ctx, "alice", p.ID, code)))
 	keep(nil, errOf(env.Phones.Confirm(ctx, "alice", p.ID, code)))
 	env.Clock.Advance(time.Minute)
-	keep(env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS))
+	keep(env.Phones.SendCode(ctx, "alice", p.ID, phone.SMS))
 	signIn := env.Sender.Code(phoneUS.E164)
 	keep(env.TwoFA.Verify(ctx, "alice", otherCode(signIn)))
 	keep(env.TwoFA.Verify(ctx, "alice", signIn))
 	keep(env.TwoFA.Verify(ctx, "alice", signIn))
 	env.Sender.Fail(fmt.Errorf("rejected %s", phoneUS.E164))
 	env.Clock.Advance(time.Minute)
-	keep(env.Phones.SendCode(ctx, "alice", p.ID, twofa.ChannelSMS))
+	keep(env.Phones.SendCode(ctx, "alice", p.ID, phone.SMS))
 	keep(env.Phones.List(ctx, "alice"))
 	keep(nil, errOf(env.Phones.Remove(ctx, "alice", p.ID)))
 

@@ -1,4 +1,4 @@
-package twofa
+package phone
 
 import (
 	"context"
@@ -17,54 +17,54 @@ type Channel uint8
 
 // Channels.
 const (
-	ChannelSMS   Channel = iota + 1 // a text message
-	ChannelVoice                    // an automated call that reads the code
+	SMS   Channel = iota + 1 // a text message
+	Voice                    // an automated call that reads the code
 )
 
 // String returns "sms" or "voice".
 func (c Channel) String() string {
 	switch c {
-	case ChannelSMS:
+	case SMS:
 		return "sms"
-	case ChannelVoice:
+	case Voice:
 		return "voice"
 	}
 	return fmt.Sprintf("Channel(%d)", uint8(c))
 }
 
-func (c Channel) valid() bool { return c == ChannelSMS || c == ChannelVoice }
+func (c Channel) valid() bool { return c == SMS || c == Voice }
 
 // Message is one out-of-band code to deliver. It carries the code - that
 // is its purpose - so a Sender must hand it to the provider and never log
 // it. String, GoString, every fmt verb and slog show the message without
 // its code and with the number masked.
 type Message struct {
-	To        PhoneNumber      // To.E164 is the number to send to, e.g. "+14155550142"
-	Channel   Channel          // ChannelSMS or ChannelVoice
-	Purpose   ChallengePurpose // verifying a newly added number, or signing in
-	Code      string           // the 6-digit code
-	Issuer    string           // Config.Issuer, to name the service in the text; may be empty
-	ExpiresAt time.Time        // when the code stops working
+	To        Number    // To.E164 is the number to send to, e.g. "+14155550142"
+	Channel   Channel   // SMS or Voice
+	Purpose   Purpose   // verifying a newly added number, or signing in
+	Code      string    // the 6-digit code
+	Issuer    string    // twofa.Config.Issuer, to name the service in the text; may be empty
+	ExpiresAt time.Time // when the code stops working
 }
 
 // Text returns a ready-made text for the message, for a Sender that does
 // not write its own: the code first (phones offer to fill it in), then
-// what it is for; for ChannelVoice, the digits one by one, so that a
+// what it is for; for Voice, the digits one by one, so that a
 // text-to-speech engine reads them as digits. It contains the code: do
 // not log it.
 func (m Message) Text() string {
 	code := m.Code
-	if m.Channel == ChannelVoice {
+	if m.Channel == Voice {
 		code = strings.Join(strings.Split(m.Code, ""), ", ")
 	}
 	what := "sign-in code"
-	if m.Purpose == ChallengeVerifyPhone {
+	if m.Purpose == PurposeConfirm {
 		what = "code to confirm this phone number"
 	}
 	if m.Issuer != "" {
 		what = m.Issuer + " " + what
 	}
-	if m.Channel == ChannelVoice {
+	if m.Channel == Voice {
 		return "Your " + what + " is " + code + ". Again: " + code + "."
 	}
 	return code + " is your " + what + ". Do not share it with anyone."
@@ -73,7 +73,7 @@ func (m Message) Text() string {
 // String describes the message without its code and with the number
 // masked.
 func (m Message) String() string {
-	return fmt.Sprintf("twofa.Message{%s %s to %s, code REDACTED}", m.Channel, m.Purpose, m.To.Masked())
+	return fmt.Sprintf("phone.Message{%s %s to %s, code REDACTED}", m.Channel, m.Purpose, m.To.Masked())
 }
 
 // GoString is String: a Message never prints its code.
@@ -121,9 +121,9 @@ var ErrSendFailed = errors.New("twofa: sending the code failed")
 // error matched them, context.Canceled or context.DeadlineExceeded.
 type SendError struct {
 	Channel Channel
-	To      PhoneNumber // prints masked
-	text    string      // the Sender's error text, scrubbed
-	ctxErr  error       // context.Canceled, context.DeadlineExceeded or nil
+	To      Number // prints masked
+	text    string // the Sender's error text, scrubbed
+	ctxErr  error  // context.Canceled, context.DeadlineExceeded or nil
 }
 
 func newSendError(m Message, err error) *SendError {

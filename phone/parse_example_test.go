@@ -1,19 +1,18 @@
-package phonenumber_test
+package phone_test
 
 import (
 	"errors"
 	"fmt"
 
-	"github.com/twofa-go/twofa"
-	"github.com/twofa-go/twofa/phonenumber"
+	"github.com/twofa-go/twofa/phone"
 )
 
 func ExampleParse() {
 	for _, typed := range []string{"(415) 555-0142", "+44 7911 123456", "555-0142", "+1 900 555 0142"} {
-		n, err := phonenumber.Parse(typed, "US")
-		var ne *phonenumber.NumberError
+		n, err := phone.Parse(typed, "US")
+		var ne *phone.NumberError
 		switch {
-		case errors.Is(err, twofa.ErrInvalidPhoneNumber) && errors.As(err, &ne):
+		case errors.Is(err, phone.ErrInvalidNumber) && errors.As(err, &ne):
 			// Ask again, saying why; the reason never repeats the
 			// number.
 			fmt.Println("invalid:", ne.Reason)

@@ -1,4 +1,4 @@
-package twofa
+package phone
 
 import (
 	"context"
@@ -10,19 +10,20 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/internal/otp"
 	"github.com/twofa-go/twofa/internal/typed"
 )
 
-// ChallengeDigits is the length of an out-of-band code: 6 digits, what
+// CodeDigits is the length of an out-of-band code: 6 digits, what
 // people expect from a text and what phones offer to fill in. That is
 // log2(10^6) = 19.9 bits, the 20 bits NIST SP 800-63B (Section 5.1.3.2)
-// asks of an out-of-band secret; Config.Phones.ChallengeAttempts and the send
+// asks of an out-of-band secret; Config.ChallengeAttempts and the send
 // limits keep guessing hopeless.
-const ChallengeDigits = 6
+const CodeDigits = 6
 
 const (
-	// codeSpace is the number of distinct codes, 10^ChallengeDigits.
+	// codeSpace is the number of distinct codes, 10^CodeDigits.
 	codeSpace = 1_000_000
 	// codeLimit is the largest multiple of codeSpace that fits in 32
 	// bits: a uniform uint32 below it, taken modulo codeSpace, is a
@@ -34,7 +35,7 @@ const (
 	codeDraws = 8
 )
 
-// newChallengeCode returns ChallengeDigits uniformly random decimal
+// newChallengeCode returns CodeDigits uniformly random decimal
 // digits read from r (crypto/rand.Reader), by rejection sampling: no
 // modulo bias.
 func newChallengeCode(r io.Reader) (string, error) {
@@ -50,9 +51,9 @@ func newChallengeCode(r io.Reader) (string, error) {
 	return "", errors.New("twofa: reading random code: the random source keeps returning out-of-range values")
 }
 
-// formatCode writes v (below codeSpace) as ChallengeDigits digits.
+// formatCode writes v (below codeSpace) as CodeDigits digits.
 func formatCode(v uint32) string {
-	var b [ChallengeDigits]byte
+	var b [CodeDigits]byte
 	for i := len(b) - 1; i >= 0; i-- {
 		b[i] = byte('0' + v%10)
 		v /= 10
@@ -70,7 +71,7 @@ func canonicalChallengeCode(code string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	var b [ChallengeDigits]byte
+	var b [CodeDigits]byte
 	n := 0
 	for i := 0; i < len(code); i++ {
 		switch c := code[i]; {
@@ -95,9 +96,9 @@ func canonicalChallengeCode(code string) (string, bool) {
 // binds the purpose, the phone and the challenge ID (and, through
 // Keyring.Digest, the account), so a code is only ever good for the one
 // challenge it was sent with. IDs hold no ':' (twofa's are lower-case
-// base32, and SendCode takes no phone id outside the MaxIDLen form), so
+// base32, and SendCode takes no phone id outside the twofa.MaxIDLen form), so
 // ':' separates the fields unambiguously.
-func challengeDigest(kr Keyring, c Challenge, code string) ([]byte, error) {
+func challengeDigest(kr twofa.Keyring, c Challenge, code string) ([]byte, error) {
 	data := make([]byte, 0, 4+len(c.PhoneID)+len(c.ID)+len(code)+3)
 	data = strconv.AppendUint(data, uint64(c.Purpose), 10)
 	data = append(data, ':')
@@ -106,13 +107,13 @@ func challengeDigest(kr Keyring, c Challenge, code string) ([]byte, error) {
 	data = append(data, c.ID...)
 	data = append(data, ':')
 	data = append(data, code...)
-	d, err := kr.Digest(PurposeOOBChallenge, c.Account, data)
+	d, err := kr.Digest(DigestPurpose, c.Account, data)
 	clear(data)
 	return d, err
 }
 
 // challengeMatches reports, in constant time, whether code is c's code.
-func challengeMatches(kr Keyring, c Challenge, code string) (bool, error) {
+func challengeMatches(kr twofa.Keyring, c Challenge, code string) (bool, error) {
 	d, err := challengeDigest(kr, c, code)
 	if err != nil {
 		return false, err
@@ -121,7 +122,7 @@ func challengeMatches(kr Keyring, c Challenge, code string) (bool, error) {
 }
 
 // consume tries code against c in the store.
-func consume(ctx context.Context, kr Keyring, cs ChallengeStore, c Challenge, code string, maxAttempts int, now time.Time) (ConsumeResult, int, error) {
+func consume(ctx context.Context, kr twofa.Keyring, cs ChallengeStore, c Challenge, code string, maxAttempts int, now time.Time) (ConsumeResult, int, error) {
 	d, err := challengeDigest(kr, c, code)
 	if err != nil {
 		return 0, 0, err
@@ -129,86 +130,86 @@ func consume(ctx context.Context, kr Keyring, cs ChallengeStore, c Challenge, co
 	return cs.ConsumeChallenge(ctx, c.Account, c.ID, d, maxAttempts, now)
 }
 
-// Kind implements Factor: "phone".
-func (p *Phones) Kind() FactorKind { return FactorPhone }
+// Kind implements twofa.Factor: "phone".
+func (p *Manager) Kind() twofa.FactorKind { return Kind }
 
-// Digits implements Factor: ChallengeDigits.
-func (p *Phones) Digits() int { return ChallengeDigits }
+// Digits implements twofa.Factor: CodeDigits.
+func (p *Manager) Digits() int { return CodeDigits }
 
-// Trusted implements Factor: whether the account has a trusted phone
-// number, when Config.Phones.OutOfBand is set (and never otherwise). With
+// Trusted implements twofa.Factor: whether the account has a trusted phone
+// number, when Config.OutOfBand is set (and never otherwise). With
 // OutOfBand set a trusted number is a second factor: an account whose
 // only factor it is counts as enrolled (as Apple counts a trusted phone
 // number).
-func (p *Phones) Trusted(ctx context.Context, account string) (bool, error) {
-	if !p.c.Phones.OutOfBand {
+func (p *Manager) Trusted(ctx context.Context, account string) (bool, error) {
+	if !p.cfg.OutOfBand {
 		return false, nil
 	}
-	phs, err := p.ps.Phones(ctx, account)
+	phs, err := p.st.Phones(ctx, account)
 	if err != nil {
 		return false, fmt.Errorf("twofa: phones: %w", err)
 	}
 	for _, ph := range phs {
-		if ph.State == PhoneTrusted {
+		if ph.State == Trusted {
 			return true, nil
 		}
 	}
 	return false, nil
 }
 
-// RemoveAll implements Factor: it removes every phone number of the
-// account (TwoFA.Disable).
-func (p *Phones) RemoveAll(ctx context.Context, account string) (int, error) {
-	phs, err := p.ps.Phones(ctx, account)
+// RemoveAll implements twofa.Factor: it removes every phone number of the
+// account (twofa.TwoFA.Disable).
+func (p *Manager) RemoveAll(ctx context.Context, account string) (int, error) {
+	phs, err := p.st.Phones(ctx, account)
 	if err != nil {
 		return 0, fmt.Errorf("twofa: remove phones: %w", err)
 	}
 	n := 0
-	now := p.c.Clock.Now()
+	now := p.clock.Now()
 	for _, ph := range phs {
-		if _, _, err := p.ps.DeletePhone(ctx, account, ph.ID); err != nil {
-			if errors.Is(err, ErrNotFound) {
+		if _, _, err := p.st.DeletePhone(ctx, account, ph.ID); err != nil {
+			if errors.Is(err, twofa.ErrNotFound) {
 				continue
 			}
 			return n, fmt.Errorf("twofa: remove phones: %w", err)
 		}
 		n++
-		p.c.Events.emit(ctx, Event{Type: EventPhoneRemoved, Account: account, PhoneID: ph.ID, Time: now})
+		p.emit(ctx, twofa.Event{Type: EventRemoved, Account: account, PhoneID: ph.ID, Time: now})
 	}
 	return n, nil
 }
 
-// VerifyCode implements Factor: it checks a sign-in code against the
-// account's live sign-in codes, after TwoFA.Verify counted the attempt in
+// VerifyCode implements twofa.Factor: it checks a sign-in code against the
+// account's live sign-in codes, after twofa.TwoFA.Verify counted the attempt in
 // its throttle. Every open code it is tried against counts a wrong try
-// when it does not match. It reports EventVerified (with PhoneID) or
-// EventReplayed itself.
-func (p *Phones) VerifyCode(ctx context.Context, account, code string) (string, error) {
+// when it does not match. It reports twofa.EventVerified (with PhoneID) or
+// twofa.EventReplayed itself.
+func (p *Manager) VerifyCode(ctx context.Context, account, code string) (string, error) {
 	canon, ok := canonicalChallengeCode(code)
 	if !ok {
-		return "", ErrInvalidCode
+		return "", twofa.ErrInvalidCode
 	}
-	now := p.c.Clock.Now()
-	live, err := p.cs.LiveChallenges(ctx, account, ChallengeSignIn, now)
+	now := p.clock.Now()
+	live, err := p.st.LiveChallenges(ctx, account, PurposeSignIn, now)
 	if err != nil {
 		return "", fmt.Errorf("twofa: verify: %w", err)
 	}
 	replayed := ""
 	for _, c := range live {
-		if c.State == ChallengeOpen && c.Attempts < p.c.Phones.ChallengeAttempts {
+		if c.State == ChallengeOpen && c.Attempts < p.cfg.ChallengeAttempts {
 			// The consuming write is not cut short by the request: once
 			// it may have taken effect, its answer must be heard.
 			dctx, cancel := durable(ctx)
-			r, _, err := consume(dctx, p.c.Keyring, p.cs, c, canon, p.c.Phones.ChallengeAttempts, now)
+			r, _, err := consume(dctx, p.keys, p.st, c, canon, p.cfg.ChallengeAttempts, now)
 			cancel()
 			if err != nil {
 				return "", fmt.Errorf("twofa: verify: %w", err)
 			}
 			if r == ConsumeAccepted {
 				dctx, cancel := durable(ctx)
-				_ = p.ps.TouchPhone(dctx, account, c.PhoneID, now) // bookkeeping: the code is spent either way
+				_ = p.st.TouchPhone(dctx, account, c.PhoneID, now) // bookkeeping: the code is spent either way
 				cancel()
-				p.c.Events.emit(ctx, Event{Type: EventVerified, Account: account, PhoneID: c.PhoneID, Time: now})
+				p.emit(ctx, twofa.Event{Type: twofa.EventVerified, Account: account, PhoneID: c.PhoneID, Time: now})
 				return c.PhoneID, nil
 			}
 			if r != ConsumeUsed {
@@ -218,7 +219,7 @@ func (p *Phones) VerifyCode(ctx context.Context, account, code string) (string, 
 		} else if c.State != ChallengeUsed {
 			continue
 		}
-		match, err := challengeMatches(p.c.Keyring, c, canon)
+		match, err := challengeMatches(p.keys, c, canon)
 		if err != nil {
 			return "", err
 		}
@@ -227,8 +228,8 @@ func (p *Phones) VerifyCode(ctx context.Context, account, code string) (string, 
 		}
 	}
 	if replayed != "" {
-		p.c.Events.emit(ctx, Event{Type: EventReplayed, Account: account, PhoneID: replayed, Time: now})
-		return "", ErrReplayed
+		p.emit(ctx, twofa.Event{Type: twofa.EventReplayed, Account: account, PhoneID: replayed, Time: now})
+		return "", twofa.ErrReplayed
 	}
-	return "", ErrInvalidCode
+	return "", twofa.ErrInvalidCode
 }

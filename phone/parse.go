@@ -1,32 +1,11 @@
-// Package phonenumber turns the phone numbers people type into the E.164
-// form that twofa.Phones keeps, with Google's libphonenumber metadata
-// (through github.com/nyaruka/phonenumbers).
-//
-// It is a package of its own because the metadata is large: programs that
-// do not use phone numbers do not link it, and twofa itself accepts any
-// twofa.PhoneNumber whose form is right, however it was validated.
-//
-//	n, err := phonenumber.Parse("(415) 555-0142", "US")
-//	if errors.Is(err, twofa.ErrInvalidPhoneNumber) {
-//		// ask again; err says why, without repeating the number
-//	}
-//	info, err := phones.Add(ctx, account, n)
-package phonenumber
+package phone
 
 import (
 	"errors"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
-
-	"github.com/twofa-go/twofa"
 )
-
-// ErrInvalidNumber is twofa.ErrInvalidPhoneNumber: every error Parse
-// returns about its input matches it, and so does a number that
-// twofa.Phones.Add refuses, so one errors.Is covers both. Through
-// errors.As such an error is a *NumberError.
-var ErrInvalidNumber = twofa.ErrInvalidPhoneNumber
 
 // The reasons a number is refused: the Reason of a *NumberError.
 var (
@@ -59,7 +38,7 @@ var (
 // two-letter region code libphonenumber knows (such as "US", "GB",
 // "DE"). It is a mistake of the caller, not of the number, and does not
 // match ErrInvalidNumber.
-var ErrUnknownRegion = errors.New("phonenumber: unknown region code")
+var ErrUnknownRegion = errors.New("twofa: phone: unknown region code")
 
 // NumberError says why a number was refused. It never holds the number.
 type NumberError struct {
@@ -87,37 +66,37 @@ func (e *NumberError) Is(target error) bool { return target == ErrInvalidNumber 
 // The number must be valid for its country (libphonenumber's
 // IsValidNumber: an assigned range of the right length), have no
 // extension, and not be premium-rate. Errors: *NumberError, matching
-// ErrInvalidNumber (and twofa.ErrInvalidPhoneNumber), whose Reason says
+// ErrInvalidNumber (and ErrInvalidNumber), whose Reason says
 // why; ErrUnknownRegion. No error repeats the input.
-func Parse(input, defaultRegion string) (twofa.PhoneNumber, error) {
+func Parse(input, defaultRegion string) (Number, error) {
 	region := asciiUpper(strings.TrimSpace(defaultRegion))
 	if region != "" && phonenumbers.GetCountryCodeForRegion(region) == 0 {
-		return twofa.PhoneNumber{}, ErrUnknownRegion
+		return Number{}, ErrUnknownRegion
 	}
 	if region == "" {
 		region = "ZZ" // libphonenumber's "unknown region": '+' required
 	}
 	pn, err := phonenumbers.Parse(input, region)
 	if err != nil {
-		return twofa.PhoneNumber{}, &NumberError{Reason: reason(err, input, region)}
+		return Number{}, &NumberError{Reason: reason(err, input, region)}
 	}
 	if pn.GetExtension() != "" {
-		return twofa.PhoneNumber{}, &NumberError{Reason: ErrExtension}
+		return Number{}, &NumberError{Reason: ErrExtension}
 	}
 	if !phonenumbers.IsValidNumber(pn) {
-		return twofa.PhoneNumber{}, &NumberError{Reason: lengthReason(pn)}
+		return Number{}, &NumberError{Reason: lengthReason(pn)}
 	}
 	if phonenumbers.GetNumberType(pn) == phonenumbers.PREMIUM_RATE {
-		return twofa.PhoneNumber{}, &NumberError{Reason: ErrPremiumRate}
+		return Number{}, &NumberError{Reason: ErrPremiumRate}
 	}
-	n := twofa.PhoneNumber{
+	n := Number{
 		E164:        phonenumbers.Format(pn, phonenumbers.E164),
 		CountryCode: int(pn.GetCountryCode()),
 	}
 	if err := n.Validate(); err != nil {
 		// libphonenumber accepted what E.164 does not: refuse it rather
 		// than hand on a number twofa would refuse.
-		return twofa.PhoneNumber{}, &NumberError{Reason: ErrNotValid}
+		return Number{}, &NumberError{Reason: ErrNotValid}
 	}
 	return n, nil
 }
