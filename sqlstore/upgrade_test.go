@@ -36,14 +36,21 @@ const v1Version = 5
 // db under prefix.
 func applyV1(t *testing.T, db *sql.DB, d sqlstore.Dialect, prefix string) {
 	t.Helper()
+	applyMigrations(t, db, d, prefix, v1Version)
+}
+
+// applyMigrations creates the schema of version n (the first n migration
+// files of the dialect), and its schema_version rows, in db under prefix.
+func applyMigrations(t *testing.T, db *sql.DB, d sqlstore.Dialect, prefix string, n int) {
+	t.Helper()
 	ctx := context.Background()
 	files, err := filepath.Glob(filepath.Join("migrations", d.String(), "*.sql"))
 	must(t, err)
 	slices.Sort(files)
-	if len(files) < v1Version {
-		t.Fatalf("migrations/%s has %d migrations, want at least %d", d, len(files), v1Version)
+	if len(files) < n {
+		t.Fatalf("migrations/%s has %d migrations, want at least %d", d, len(files), n)
 	}
-	files = files[:v1Version]
+	files = files[:n]
 	_, err = db.ExecContext(ctx, "CREATE TABLE "+prefix+"schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)")
 	must(t, err)
 	for i, f := range files {
