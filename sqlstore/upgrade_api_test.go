@@ -14,6 +14,7 @@ import (
 
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/browser"
+	"github.com/twofa-go/twofa/phone"
 	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/sqlstore"
 	"github.com/twofa-go/twofa/twofatest"
@@ -64,15 +65,15 @@ type fixture struct {
 	throttles  map[string]map[string]twofa.ThrottleState
 	apps       map[string][]twofa.AppPassword
 	browsers   map[string][]browser.Record
-	phones     map[string][]twofa.Phone
-	challenges map[string][]twofa.Challenge
+	phones     map[string][]phone.Record
+	challenges map[string][]phone.Challenge
 	recoveryAt map[string]time.Time
 
 	// Per account: what the API listed.
 	deviceList  map[string][]twofa.DeviceInfo
 	appList     map[string][]twofa.AppPasswordInfo
 	browserList map[string][]browser.Info
-	phoneList   map[string][]twofa.PhoneInfo
+	phoneList   map[string][]phone.Info
 
 	// What the users hold.
 	recovery     map[string][]string // unused recovery codes, as shown
@@ -188,8 +189,8 @@ func (fx *fixture) read(t *testing.T, env *twofatest.Env) {
 	s := env.Store
 	fx.at = env.Clock.Now()
 	fx.devices, fx.throttles, fx.apps = map[string][]twofa.Device{}, map[string]map[string]twofa.ThrottleState{}, map[string][]twofa.AppPassword{}
-	fx.browsers, fx.phones, fx.challenges = map[string][]browser.Record{}, map[string][]twofa.Phone{}, map[string][]twofa.Challenge{}
-	fx.deviceList, fx.appList, fx.browserList, fx.phoneList = map[string][]twofa.DeviceInfo{}, map[string][]twofa.AppPasswordInfo{}, map[string][]browser.Info{}, map[string][]twofa.PhoneInfo{}
+	fx.browsers, fx.phones, fx.challenges = map[string][]browser.Record{}, map[string][]phone.Record{}, map[string][]phone.Challenge{}
+	fx.deviceList, fx.appList, fx.browserList, fx.phoneList = map[string][]twofa.DeviceInfo{}, map[string][]twofa.AppPasswordInfo{}, map[string][]browser.Info{}, map[string][]phone.Info{}
 	var err error
 	for _, a := range upgradeAccounts {
 		fx.devices[a], err = s.Devices(ctx, a)
@@ -209,13 +210,13 @@ func (fx *fixture) read(t *testing.T, env *twofatest.Env) {
 		fx.phones[a], err = s.Phones(ctx, a)
 		must(t, err)
 		// The challenges that are not voided, oldest first.
-		for _, purpose := range []twofa.ChallengePurpose{twofa.ChallengeSignIn, twofa.ChallengeVerifyPhone} {
+		for _, purpose := range []phone.Purpose{phone.PurposeSignIn, phone.PurposeConfirm} {
 			cs, err := s.LiveChallenges(ctx, a, purpose, fx.at)
 			must(t, err)
 			slices.Reverse(cs)
 			fx.challenges[a] = append(fx.challenges[a], cs...)
 		}
-		slices.SortStableFunc(fx.challenges[a], func(x, y twofa.Challenge) int { return x.CreatedAt.Compare(y.CreatedAt) })
+		slices.SortStableFunc(fx.challenges[a], func(x, y phone.Challenge) int { return x.CreatedAt.Compare(y.CreatedAt) })
 		if n, err := s.RecoveryCodesLeft(ctx, a); err != nil || n != len(fx.recovery[a]) {
 			t.Fatalf("%s: %d recovery codes left (%v), want %d", a, n, err, len(fx.recovery[a]))
 		}
@@ -441,10 +442,11 @@ func testUpgradeAPI(t *testing.T, b backend, k int, fx *fixture) {
 	// the same time.
 	clock := twofatest.NewClock(fx.at)
 	sender := &twofatest.Sender{}
-	tf, err := twofa.New(twofa.Config{Store: s, Keyring: fx.keys, Issuer: "twofatest", Clock: clock,
-		Phones: twofa.PhonePolicy{Sender: sender, OutOfBand: true}})
+	tf, err := twofa.New(twofa.Config{Store: s, Keyring: fx.keys, Issuer: "twofatest", Clock: clock})
 	must(t, err)
 	browsers, err := browser.New(tf, browser.Config{})
+	must(t, err)
+	phones, err := phone.New(tf, phone.Config{Sender: sender, OutOfBand: true})
 	must(t, err)
 
 	// The lists, as the memstore installation gave them.
@@ -468,7 +470,7 @@ func testUpgradeAPI(t *testing.T, b backend, k int, fx *fixture) {
 
 	// Phones first: every 6-digit code Verify refuses counts against the
 	// open sign-in challenge too.
-	checkPhones(t, tf, alice, fx.phonesHeld, fx.phoneList[alice])
+	checkPhones(t, tf, phones, alice, fx.phonesHeld, fx.phoneList[alice])
 
 	// Devices: each confirmed one verifies its next code, once; the codes
 	// used before the upgrade are replays.
@@ -591,8 +593,8 @@ type phoneFixture struct {
 }
 
 var (
-	trustedNumber = twofa.PhoneNumber{E164: "+14155550100", CountryCode: 1}
-	pendingNumber = twofa.PhoneNumber{E164: "+442079460000", CountryCode: 44}
+	trustedNumber = phone.Number{E164: "+14155550100", CountryCode: 1}
+	pendingNumber = phone.Number{E164: "+442079460000", CountryCode: 44}
 )
 
 // buildPhones gives the account a trusted number with an open sign-in
@@ -605,7 +607,7 @@ func buildPhones(t *testing.T, env *twofatest.Env, account string) phoneFixture 
 	ph, err := env.Phones.Add(ctx, account, pendingNumber)
 	must(t, err)
 	p.pendingID = ph.ID
-	if _, err := env.Phones.SendCode(ctx, account, p.pendingID, twofa.ChannelSMS); err != nil {
+	if _, err := env.Phones.SendCode(ctx, account, p.pendingID, phone.SMS); err != nil {
 		t.Fatal(err)
 	}
 	p.verifyCode = env.Sender.Code(pendingNumber.E164)
@@ -617,10 +619,10 @@ func buildPhones(t *testing.T, env *twofatest.Env, account string) phoneFixture 
 // checkPhones checks, through the API of tf, that the account's numbers
 // list as before, its sign-in code verifies as a second factor, and its
 // pending number confirms with its code.
-func checkPhones(t *testing.T, tf *twofa.TwoFA, account string, p phoneFixture, want []twofa.PhoneInfo) {
+func checkPhones(t *testing.T, tf *twofa.TwoFA, phones *phone.Manager, account string, p phoneFixture, want []phone.Info) {
 	t.Helper()
 	ctx := context.Background()
-	got, err := tf.Phones.List(ctx, account)
+	got, err := phones.List(ctx, account)
 	must(t, err)
 	sameRecords(t, "Phones.List", got, want)
 	for i := range min(len(got), len(want)) {
@@ -628,22 +630,22 @@ func checkPhones(t *testing.T, tf *twofa.TwoFA, account string, p phoneFixture, 
 			t.Errorf("Phones.List[%d]: %s, want %s", i, got[i].Number.Masked(), want[i].Number.Masked())
 		}
 	}
-	if len(got) != 2 || got[0].State != twofa.PhoneTrusted || got[1].State != twofa.PhonePending {
+	if len(got) != 2 || got[0].State != phone.Trusted || got[1].State != phone.Pending {
 		t.Errorf("Phones.List: %v", got)
 	}
 	res, err := tf.Verify(ctx, account, p.signInCode)
-	if err != nil || res.Factor != twofa.FactorPhone {
+	if err != nil || res.Factor != phone.Kind {
 		t.Errorf("the open sign-in code: %+v, %v", res, err)
 	}
 	if _, err := tf.Verify(ctx, account, p.signInCode); err == nil {
 		t.Error("the sign-in code verified twice")
 	}
-	if _, err := tf.Phones.Confirm(ctx, account, p.pendingID, p.verifyCode); err != nil {
+	if _, err := phones.Confirm(ctx, account, p.pendingID, p.verifyCode); err != nil {
 		t.Errorf("the pending number's code: %v", err)
 	}
-	got, err = tf.Phones.List(ctx, account)
+	got, err = phones.List(ctx, account)
 	must(t, err)
-	if len(got) != 2 || got[1].State != twofa.PhoneTrusted {
+	if len(got) != 2 || got[1].State != phone.Trusted {
 		t.Errorf("Phones.List after the confirmation: %v", got)
 	}
 }
