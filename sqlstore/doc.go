@@ -14,6 +14,11 @@
 //
 //   - AdvanceCounter (the replay guard) and ConfirmDevice are one
 //     conditional UPDATE each; the number of rows changed is the answer.
+//   - AcceptCode is one transaction over the throttle and the device: it
+//     reads the throttle row (FOR UPDATE in PostgreSQL), decides as
+//     twofa.ThrottlePolicy.Reserve does, then runs the replay guard's
+//     conditional UPDATE and clears the back-off; an accepted code is one
+//     commit.
 //   - ReserveAttempt (the throttle) is one upsert,
 //     INSERT ... ON CONFLICT DO UPDATE ... WHERE <not refused> RETURNING,
 //     that computes the back-off and the budget of

@@ -46,10 +46,13 @@ type queries struct {
 	// throttles
 	reserveAttempt string
 	throttle       string
-	releaseEmpty   string
-	releaseSuccess string
-	refund         string
-	resetThrottle  string
+	// throttleForUpdate is throttle, locking the row in PostgreSQL
+	// (AcceptCode); SQLite's BEGIN IMMEDIATE already holds the lock.
+	throttleForUpdate string
+	releaseEmpty      string
+	releaseSuccess    string
+	refund            string
+	resetThrottle     string
 
 	// recovery codes
 	deleteRecovery  string
@@ -169,6 +172,8 @@ func buildQueries(sql func(string) string) queries {
 			RETURNING failures, until_at, forgiven_at`),
 		throttle: sql(`SELECT failures, until_at, forgiven_at FROM {{prefix}}throttles
 			WHERE account = $1 AND scope = $2`),
+		throttleForUpdate: sql(`SELECT failures, until_at, forgiven_at FROM {{prefix}}throttles
+			WHERE account = $1 AND scope = $2{{forUpdate}}`),
 		// A success: the back-off cleared, and $3 given back to the
 		// budget; or, without a success, only the latter; or a success
 		// whose row holds no budget: the row deleted. $4 is noTime.

@@ -127,10 +127,17 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 func (s *Store) TablePrefix() string { return s.prefix }
 
 // sql returns query for the store's dialect and prefix: {{prefix}} becomes
-// the table prefix, and for SQLite the PostgreSQL-style placeholders $N
-// become SQLite's numbered ?N (which every SQLite driver binds by position).
+// the table prefix, {{forUpdate}} PostgreSQL's row-locking " FOR UPDATE"
+// (nothing in SQLite, whose transactions lock the whole database), and for
+// SQLite the PostgreSQL-style placeholders $N become SQLite's numbered ?N
+// (which every SQLite driver binds by position).
 func (s *Store) sql(query string) string {
 	query = strings.ReplaceAll(query, "{{prefix}}", s.prefix)
+	forUpdate := " FOR UPDATE"
+	if s.dialect == SQLite {
+		forUpdate = ""
+	}
+	query = strings.ReplaceAll(query, "{{forUpdate}}", forUpdate)
 	if s.dialect == SQLite {
 		var b strings.Builder
 		for i := 0; i < len(query); i++ {

@@ -77,7 +77,7 @@ func deviceTests() []testCase[twofa.Store] {
 		{"DeviceStore/DeletePendingDevice/Confirmed", testDeletePendingConfirmed},
 
 		{"DeviceStore/DeleteExpiredDevices/Counts", testDeleteExpired},
-	}, append(deviceNotFoundTests(), deviceCancelTests()...)...)
+	}, append(acceptTests(), append(deviceNotFoundTests(), deviceCancelTests()...)...)...)
 }
 
 // allBytes is every byte value once: NUL, invalid UTF-8, quote characters.
@@ -1182,6 +1182,9 @@ func deviceNotFoundTests() []testCase[twofa.Store] {
 		}},
 		{"AdvanceCounter", true, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
 			return zeroed(s.AdvanceCounter(ctx, d.Account, d.ID, 5, 0, t0))
+		}},
+		{"AcceptCode", true, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
+			return zeroed2(s.AcceptCode(ctx, d.Account, d.ID, 5, 0, t0, twofa.ScopeCode, codeThrottle))
 		}},
 		{"SetResync", true, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
 			return res(s.SetResync(ctx, d.Account, d.ID, 9, 1))
