@@ -181,6 +181,41 @@ var mutants = map[string]mutant{
 		want:  "AdvanceCounter of another account's device, result 1: true, want false",
 		store: func() twofa.Store { return &ignoresAccount{Store: memstore.New(), owner: map[string]string{}} },
 	},
+	"AcceptIgnoresThrottle": {
+		catch: "DeviceStore/AcceptCode/Throttled",
+		want:  "before Until = accepted, want throttled",
+		store: func() twofa.Store { return acceptIgnoresThrottle{memstore.New()} },
+	},
+	"AcceptIgnoresBudget": {
+		catch: "DeviceStore/AcceptCode/BudgetSpent",
+		want:  "after the budget was spent = accepted, want throttled",
+		store: func() twofa.Store { return acceptIgnoresBudget{memstore.New()} },
+	},
+	"AcceptKeepsFailures": {
+		catch: "DeviceStore/AcceptCode/ClearsBackOff",
+		want:  "AcceptCode's state = {Failures 5",
+		store: func() twofa.Store { return acceptKeepsFailures{memstore.New()} },
+	},
+	"AcceptClearsBudget": {
+		catch: "DeviceStore/AcceptCode/ClearsBackOff",
+		want:  "Throttle after AcceptCode = {Failures 0, Until zero Time, Forgiven zero Time}",
+		store: func() twofa.Store { return acceptClearsBudget{memstore.New()} },
+	},
+	"AcceptCASOffByOne": {
+		catch: "DeviceStore/AcceptCode/CompareAndSet",
+		want:  "AcceptCode(10) with Counter 10 did not accept",
+		store: func() twofa.Store { return acceptCASOffByOne{memstore.New()} },
+	},
+	"AcceptDeviceFirst": {
+		catch: "DeviceStore/AcceptCode/ThrottledFirst",
+		want:  "AcceptCode of a replayed code while the back-off runs = replayed, <nil>; want throttled, nil",
+		store: func() twofa.Store { return acceptDeviceFirst{memstore.New()} },
+	},
+	"RacyAccept": {
+		catch: "DeviceStore/AcceptCode/Concurrent",
+		want:  "want exactly 1",
+		store: func() twofa.Store { return racyAccept{memstore.New()} },
+	},
 	"AliasedSealed": {
 		catch: "DeviceStore/Device/NoAliasing",
 		want:  "Sealed =",
@@ -523,4 +558,91 @@ func (s *ignoresAccount) AdvanceCounter(ctx context.Context, account, id string,
 	}
 	s.mu.Unlock()
 	return s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
+}
+
+// acceptIgnoresThrottle consumes codes whatever the throttle says.
+type acceptIgnoresThrottle struct{ *memstore.Store }
+
+func (s acceptIgnoresThrottle) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, twofa.ThrottlePolicy{})
+}
+
+// acceptIgnoresBudget checks the back-off but not the budget.
+type acceptIgnoresBudget struct{ *memstore.Store }
+
+func (s acceptIgnoresBudget) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+	p.Budget, p.Refill = 0, 0
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+}
+
+// acceptKeepsFailures checks the throttle and advances the counter, but
+// leaves the back-off in place.
+type acceptKeepsFailures struct{ *memstore.Store }
+
+func (s acceptKeepsFailures) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+	st, err := s.Throttle(ctx, account, scope)
+	if err != nil {
+		return twofa.ThrottleState{}, 0, err
+	}
+	if _, ok := p.Reserve(st, at); !ok {
+		return st, twofa.CodeThrottled, nil
+	}
+	// The replay guard alone: a scope that holds no throttle.
+	_, r, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope+"/elsewhere", twofa.ThrottlePolicy{})
+	return st, r, err
+}
+
+// acceptClearsBudget empties the budget with the back-off.
+type acceptClearsBudget struct{ *memstore.Store }
+
+func (s acceptClearsBudget) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+	st, r, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+	if err == nil && r == twofa.CodeAccepted {
+		err = s.ResetThrottle(ctx, account, scope)
+	}
+	return st, r, err
+}
+
+// acceptCASOffByOne takes a code only above the stored Counter, not at it.
+type acceptCASOffByOne struct{ *memstore.Store }
+
+func (s acceptCASOffByOne) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+	d, err := s.Device(ctx, account, id)
+	if err == nil && counter == d.Counter {
+		st, err := s.Throttle(ctx, account, scope)
+		return st, twofa.CodeReplayed, err
+	}
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+}
+
+// acceptDeviceFirst checks the device before the throttle, telling a
+// throttled caller that its code was replayed.
+type acceptDeviceFirst struct{ *memstore.Store }
+
+func (s acceptDeviceFirst) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+	d, err := s.Device(ctx, account, id)
+	if err != nil {
+		return twofa.ThrottleState{}, 0, err
+	}
+	if d.State != twofa.DeviceConfirmed || counter < d.Counter {
+		st, err := s.Throttle(ctx, account, scope)
+		return st, twofa.CodeReplayed, err
+	}
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+}
+
+// racyAccept checks, then acts: the classic lost compare-and-set.
+type racyAccept struct{ *memstore.Store }
+
+func (s racyAccept) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+	d, err := s.Device(ctx, account, id)
+	if err != nil {
+		return twofa.ThrottleState{}, 0, err
+	}
+	if d.State != twofa.DeviceConfirmed || counter < d.Counter {
+		return twofa.ThrottleState{}, twofa.CodeReplayed, nil
+	}
+	time.Sleep(time.Millisecond)
+	st, _, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+	return st, twofa.CodeAccepted, err
 }
