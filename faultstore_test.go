@@ -195,11 +195,6 @@ func (s *faultStore) Devices(ctx context.Context, account string) ([]twofa.Devic
 		func() ([]twofa.Device, error) { return s.Store.Devices(ctx, account) })
 }
 
-func (s *faultStore) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
-	return faultDo(s, "AdvanceCounter", "", faultCall{Ctx: ctx, Account: account, ID: id}, faultBytes(account, id),
-		func() (bool, error) { return s.Store.AdvanceCounter(ctx, account, id, counter, drift, at) })
-}
-
 func (s *faultStore) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
 	return faultDo2(s, "AcceptCode", scope, faultCall{Ctx: ctx, Account: account, ID: id}, faultBytes(account, id),
 		func() (twofa.ThrottleState, twofa.AcceptResult, error) {

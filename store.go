@@ -119,12 +119,6 @@ type DeviceStore interface {
 	// (no error) when the device is no longer pending, has expired or is
 	// over maxAttempts, ErrNotFound when it does not exist.
 	ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, maxAttempts int) (bool, error)
-	// AdvanceCounter is the replay guard: atomically, if the device is
-	// confirmed and counter >= its Counter, it sets Counter to counter+1,
-	// Drift to drift, LastUsedAt to at, clears the resync record and
-	// reports true; otherwise it changes nothing and reports false.
-	// counter is below 2^64-1. ErrNotFound when the device does not exist.
-	AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error)
 	// AcceptCode consumes an accepted code in one atomic step, the
 	// throttle and the replay guard together. It checks, in this order:
 	//

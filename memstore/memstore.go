@@ -211,28 +211,6 @@ func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter u
 	return true, nil
 }
 
-// AdvanceCounter is the replay guard, as [twofa.DeviceStore] describes.
-func (s *Store) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
-	if err := s.begin(ctx); err != nil {
-		return false, err
-	}
-	defer s.mu.Unlock()
-	e, err := s.entry(account, id)
-	if err != nil {
-		return false, err
-	}
-	// counter+1 cannot wrap: the contract keeps counter below 2^64-1.
-	if e.d.State != twofa.DeviceConfirmed || counter < e.d.Counter || counter == ^uint64(0) {
-		return false, nil
-	}
-	e.d.Counter = counter + 1
-	e.d.Drift = drift
-	e.d.LastUsedAt = at
-	e.d.ResyncStep = 0
-	e.d.ResyncDrift = 0
-	return true, nil
-}
-
 // AcceptCode consumes an accepted code, the throttle's check and the
 // replay guard under the store's lock, as [twofa.DeviceStore] describes:
 // the throttle refuses as [twofa.ThrottlePolicy.Reserve] would.

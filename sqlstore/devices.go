@@ -144,23 +144,6 @@ func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter u
 	return s.changed(ctx, "confirm device", s.q.confirmDevice, account, id, u64(counter), drift, atNS, int64(maxAttempts), noTime)
 }
 
-// AdvanceCounter implements twofa.DeviceStore: the replay guard is one
-// UPDATE ... WHERE state = confirmed AND counter <= $counter, and the
-// number of rows it changed is the answer. Counters are compared in SQL
-// through an order-preserving map of uint64 onto int64, so the full range
-// works on both dialects.
-func (s *Store) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
-	if counter == math.MaxUint64 {
-		return false, fmt.Errorf("sqlstore: advance counter: counter 2^64-1 has no successor")
-	}
-	atNS, err := nanos(at)
-	if err != nil {
-		return false, wrap("advance counter", err)
-	}
-	return s.changed(ctx, "advance counter", s.q.advanceCounter, account, id,
-		u64(counter+1), drift, u64(counter), atNS, u64(0))
-}
-
 // AcceptCode implements twofa.DeviceStore in one transaction over both
 // tables: it reads the throttle row (in PostgreSQL with FOR UPDATE, so
 // that no reservation slips in between the check and the clearing),

@@ -125,8 +125,10 @@ func buildQueries(sql func(string) string) queries {
 				confirmed_at = $5, last_used_at = $5, expires_at = $7
 			WHERE account = $1 AND id = $2 AND state = ` + statePending + `
 				AND expires_at > $5 AND attempts <= $6`),
-		// The replay guard: $5 is u64(counter), $3 is u64(counter+1),
-		// $6 the time of use, $7 is u64(0) (no resync record).
+		// The replay guard (AcceptCode): $5 is u64(counter), $3 is
+		// u64(counter+1), $6 the time of use, $7 is u64(0) (no resync
+		// record). Counters are compared through an order-preserving map
+		// of uint64 onto int64, so the full range works on both dialects.
 		advanceCounter: sql(`UPDATE {{prefix}}devices
 			SET counter = $3, drift = $4, last_used_at = $6,
 				resync_step = $7, resync_drift = 0

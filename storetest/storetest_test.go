@@ -91,11 +91,6 @@ var mutants = map[string]mutant{
 		want:  "ReserveAttempt",
 		store: func() twofa.Store { return delayOffByOne{memstore.New()} },
 	},
-	"RacyAdvance": {
-		catch: "DeviceStore/AdvanceCounter/Concurrent",
-		want:  "want exactly 1",
-		store: func() twofa.Store { return racyAdvance{memstore.New()} },
-	},
 	"RacyReservation": {
 		catch: "DeviceStore/ReserveDeviceAttempt/Concurrent",
 		want:  "with limit 5 allowed counts",
@@ -112,8 +107,8 @@ var mutants = map[string]mutant{
 		store: func() twofa.Store { return racyInsert{memstore.New()} },
 	},
 	"SignedCounter": {
-		catch: "DeviceStore/AdvanceCounter/Large",
-		want:  "AdvanceCounter(9223372036854775807) = true, want false",
+		catch: "DeviceStore/AcceptCode/Large",
+		want:  "AcceptCode(9223372036854775807) accepted = true, want false",
 		store: func() twofa.Store { return signedCounter{memstore.New()} },
 	},
 	"MicrosecondTimes": {
@@ -127,7 +122,7 @@ var mutants = map[string]mutant{
 		store: func() twofa.Store { return confirmPlusOne{memstore.New()} },
 	},
 	"KeepsResync": {
-		catch: "DeviceStore/AdvanceCounter/ClearsResync",
+		catch: "DeviceStore/AcceptCode/ClearsResync",
 		want:  "want 0, 0",
 		store: func() twofa.Store { return keepsResync{memstore.New()} },
 	},
@@ -162,8 +157,8 @@ var mutants = map[string]mutant{
 		store: func() twofa.Store { return tiesByID{memstore.New()} },
 	},
 	"CancelledReportsTrue": {
-		catch: "DeviceStore/AdvanceCounter/Cancelled",
-		want:  "AdvanceCounter with a cancelled context, result 1: true, want false",
+		catch: "DeviceStore/AcceptCode/Cancelled",
+		want:  "AcceptCode with a cancelled context, result 2: accepted, want unknown",
 		store: func() twofa.Store { return cancelledTrue{memstore.New()} },
 	},
 	"ReservesThenCancels": {
@@ -176,9 +171,9 @@ var mutants = map[string]mutant{
 		want:  "after a cancelled DeleteAppPasswords: 0 elements, want 1",
 		store: func() twofa.Store { return deleteAllIgnoresContext{memstore.New()} },
 	},
-	"AdvanceIgnoresAccount": {
-		catch: "DeviceStore/AdvanceCounter/NotFound",
-		want:  "AdvanceCounter of another account's device, result 1: true, want false",
+	"AcceptIgnoresAccount": {
+		catch: "DeviceStore/AcceptCode/NotFound",
+		want:  "AcceptCode of another account's device, result 2: accepted, want unknown",
 		store: func() twofa.Store { return &ignoresAccount{Store: memstore.New(), owner: map[string]string{}} },
 	},
 	"AcceptIgnoresThrottle": {
@@ -322,22 +317,6 @@ func (s delayOffByOne) ReserveAttempt(ctx context.Context, account, scope string
 	return s.Store.ReserveAttempt(ctx, account, scope, now, p)
 }
 
-// racyAdvance checks, then acts: the classic lost compare-and-set.
-type racyAdvance struct{ *memstore.Store }
-
-func (s racyAdvance) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
-	d, err := s.Device(ctx, account, id)
-	if err != nil {
-		return false, err
-	}
-	if d.State != twofa.DeviceConfirmed || counter < d.Counter {
-		return false, nil
-	}
-	time.Sleep(time.Millisecond)
-	_, err = s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
-	return err == nil, err
-}
-
 // racyReservation reads Attempts, then counts unconditionally.
 type racyReservation struct{ *memstore.Store }
 
@@ -400,15 +379,15 @@ func (s *aliased) Device(ctx context.Context, account, id string) (twofa.Device,
 // signedCounter compares counters as int64, as a careless SQL store would.
 type signedCounter struct{ *memstore.Store }
 
-func (s signedCounter) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+func (s signedCounter) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
 	d, err := s.Device(ctx, account, id)
 	if err != nil {
-		return false, err
+		return twofa.ThrottleState{}, 0, err
 	}
 	if d.State == twofa.DeviceConfirmed && int64(counter) >= int64(d.Counter) && counter < d.Counter {
-		return true, nil
+		return twofa.ThrottleState{}, twofa.CodeAccepted, nil
 	}
-	return s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
 }
 
 // microseconds keeps times to the microsecond, as PostgreSQL's timestamptz.
@@ -429,16 +408,16 @@ func (s confirmPlusOne) ConfirmDevice(ctx context.Context, account, id string, c
 
 type keepsResync struct{ *memstore.Store }
 
-func (s keepsResync) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+func (s keepsResync) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
 	d, err := s.Device(ctx, account, id)
 	if err != nil {
-		return false, err
+		return twofa.ThrottleState{}, 0, err
 	}
-	ok, err := s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
-	if ok {
+	st, r, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+	if err == nil && r == twofa.CodeAccepted {
 		err = s.SetResync(ctx, account, id, d.ResyncStep, d.ResyncDrift)
 	}
-	return ok, err
+	return st, r, err
 }
 
 type refusedAtUntil struct{ *memstore.Store }
@@ -509,11 +488,11 @@ func (s tiesByID) Devices(ctx context.Context, account string) ([]twofa.Device, 
 // cancelledTrue reports a success along with the cancellation.
 type cancelledTrue struct{ *memstore.Store }
 
-func (s cancelledTrue) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+func (s cancelledTrue) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
 	if err := ctx.Err(); err != nil {
-		return true, err
+		return twofa.ThrottleState{}, twofa.CodeAccepted, err
 	}
-	return s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
 }
 
 // reservesThenCancels counts the attempt, then reports the cancellation.
@@ -533,7 +512,7 @@ func (s deleteAllIgnoresContext) DeleteAppPasswords(ctx context.Context, account
 	return s.Store.DeleteAppPasswords(context.WithoutCancel(ctx), account)
 }
 
-// ignoresAccount finds a device to advance by its ID alone, as an UPDATE
+// ignoresAccount finds a device to accept a code of by its ID alone, as an UPDATE
 // that forgets the account in its WHERE clause would.
 type ignoresAccount struct {
 	*memstore.Store
@@ -551,13 +530,13 @@ func (s *ignoresAccount) InsertDevice(ctx context.Context, d twofa.Device, limit
 	return err
 }
 
-func (s *ignoresAccount) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+func (s *ignoresAccount) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
 	s.mu.Lock()
 	if owner, ok := s.owner[id]; ok {
 		account = owner
 	}
 	s.mu.Unlock()
-	return s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
 }
 
 // acceptIgnoresThrottle consumes codes whatever the throttle says.
