@@ -376,6 +376,8 @@ func TestPurge(t *testing.T) {
 	require.NoError(t, err)
 
 	clock.Advance(time.Minute)
+	_, err = tf.Verify(ctx, "alice", "000000")
+	require.ErrorIs(t, err, twofa.ErrInvalidCode)
 	_, err = tf.Verify(ctx, "alice", alice.Code())
 	require.NoError(t, err)
 	for range 2 {
@@ -384,14 +386,14 @@ func TestPurge(t *testing.T) {
 	}
 	st, err := store.Throttle(ctx, "alice", twofa.ScopeCode)
 	require.NoError(t, err)
-	assert.Equal(t, twofa.ThrottleState{Forgiven: clock.Now()}, st, "a success leaves the budget owed nothing")
+	assert.Equal(t, twofa.ThrottleState{Forgiven: clock.Now().Add(36 * time.Hour)}, st, "a success clears the back-off; the failure stays owed to the budget")
 	bobState, err := store.Throttle(ctx, "bob", twofa.ScopeCode)
 	require.NoError(t, err)
 	require.Equal(t, 2, bobState.Failures)
 	oldTok, _, err := browsers.Trust(ctx, "alice", "old")
 	require.NoError(t, err)
 
-	clock.Advance(2 * time.Hour)
+	clock.Advance(37 * time.Hour) // alice's failure is forgiven: her state holds nothing
 	dave, err := tf.Devices.Enroll(ctx, "dave", "live", twofa.EnrollOptions{})
 	require.NoError(t, err)
 	newTok, _, err := browsers.Trust(ctx, "bob", "new") // (alice's Trust would drop her expired one)

@@ -119,12 +119,30 @@ type DeviceStore interface {
 	// (no error) when the device is no longer pending, has expired or is
 	// over maxAttempts, ErrNotFound when it does not exist.
 	ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, maxAttempts int) (bool, error)
-	// AdvanceCounter is the replay guard: atomically, if the device is
-	// confirmed and counter >= its Counter, it sets Counter to counter+1,
-	// Drift to drift, LastUsedAt to at, clears the resync record and
-	// reports true; otherwise it changes nothing and reports false.
-	// counter is below 2^64-1. ErrNotFound when the device does not exist.
-	AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error)
+	// AcceptCode consumes an accepted code in one atomic step, the
+	// throttle and the replay guard together. It checks, in this order:
+	//
+	//  1. The throttle of the account in scope: if p refuses an attempt at
+	//     at, exactly as p.Reserve would on the stored state (the back-off
+	//     runs: Failures > p.Free and at before Until; or the budget is
+	//     spent), it changes nothing and reports (the state,
+	//     CodeThrottled). The throttle comes first so that a refused
+	//     attempt learns nothing about the code: not whether it was
+	//     replayed, nor whether the device exists.
+	//  2. The replay guard: if the device is confirmed and counter >= its
+	//     Counter, it sets Counter to counter+1, Drift to drift,
+	//     LastUsedAt to at, clears the resync record, clears the
+	//     throttle's Failures and Until (as ReleaseAttempt after a success
+	//     does; Forgiven is left as it is, since an accepted code neither
+	//     takes nor gives budget) and reports (the throttle's state after,
+	//     CodeAccepted); otherwise it changes nothing and reports (the
+	//     state, CodeReplayed).
+	//
+	// Of N concurrent calls with one counter on a device whose Counter is
+	// at most counter, and a throttle that permits them, exactly one
+	// reports CodeAccepted. counter is below 2^64-1. ErrNotFound when the
+	// throttle permits and the device does not exist; nothing changes.
+	AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p ThrottlePolicy) (ThrottleState, AcceptResult, error)
 	// SetResync records a tolerated out-of-window match (see
 	// Device.ResyncStep). Last writer wins.
 	SetResync(ctx context.Context, account, id string, step uint64, drift int64) error
@@ -167,6 +185,38 @@ type DeviceStore interface {
 	// A store keeps an index for it, so that a page costs no more than its
 	// size, whatever the number of devices.
 	DevicesAfter(ctx context.Context, account, id string, limit int) ([]Device, error)
+}
+
+// AcceptResult is what DeviceStore.AcceptCode did with a code.
+type AcceptResult uint8
+
+// The results of DeviceStore.AcceptCode. The zero AcceptResult is none of
+// them; a store never reports it without an error.
+const (
+	// CodeAccepted: the code was consumed (the counter advanced) and the
+	// throttle's back-off cleared.
+	CodeAccepted AcceptResult = iota + 1
+	// CodeReplayed: the throttle permitted the attempt but the device's
+	// counter is past the code's (a replay, or a concurrent verification
+	// that consumed it first), or the device is not confirmed; nothing
+	// changed.
+	CodeReplayed
+	// CodeThrottled: the throttle refused the attempt; nothing changed
+	// and nothing was checked of the device.
+	CodeThrottled
+)
+
+// String returns "accepted", "replayed" or "throttled".
+func (r AcceptResult) String() string {
+	switch r {
+	case CodeAccepted:
+		return "accepted"
+	case CodeReplayed:
+		return "replayed"
+	case CodeThrottled:
+		return "throttled"
+	}
+	return "unknown"
 }
 
 // ThrottleState is one account's throttle in one scope.

@@ -20,10 +20,10 @@ import (
 // success does not clear it. It is a leaky bucket of Budget failures, one
 // of which is forgiven every Refill: at most Budget failures in a burst,
 // and at most Budget + t/Refill in any span of time t, whatever the owner
-// does. Once it is spent, attempts are refused unevaluated until Refill
+// does. Once it is spent, attempts are refused unanswered until Refill
 // has forgiven one, so an attacker who keeps at it gets one attempt per
-// Refill. Attempts whose code matched are not charged (the reservation is
-// given back). The budgets of one-time and recovery codes are emptied only
+// Refill. Attempts whose code matched are not charged (an accepted device
+// code takes no place, and a replayed one gives its reservation back). The budgets of one-time and recovery codes are emptied only
 // by a right recovery code, TwoFA.ResetThrottle and TwoFA.PasswordChanged; a
 // trusted browser, which needs no code, still lets the owner in. (The
 // app-password throttle takes no budget.)

@@ -225,7 +225,7 @@ func TestGuessingBudgetIgnoresErrors(t *testing.T) {
 	env := twofatest.New(t)
 	dev := env.EnrollTOTP("erin")
 	cfg := env.Config
-	cfg.Store = newFaultStore(env.Store).fail("AdvanceCounter", errBoom)
+	cfg.Store = newFaultStore(env.Store).fail("AcceptCode", errBoom)
 	v, err := twofa.New(cfg)
 	require.NoError(t, err)
 	for range 2 * cfgDefaults(t).Throttle.Codes.Budget {

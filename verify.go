@@ -26,8 +26,9 @@ var (
 	ErrThrottled = errors.New("twofa: too many failed attempts")
 )
 
-// ThrottledError reports that an attempt was refused without being
-// evaluated because of earlier failures. It matches ErrThrottled.
+// ThrottledError reports that an attempt was refused because of earlier
+// failures: nothing was consumed or recorded, and nothing is told about
+// the code. It matches ErrThrottled.
 type ThrottledError struct {
 	RetryAfter time.Duration // from the attempt until the next is evaluated
 	Until      time.Time
@@ -82,9 +83,12 @@ type Result struct {
 // many wrong ones). Result.Factor is then the Factor's Kind and
 // Result.FactorID its record.
 //
-// Throttling: each attempt is counted as a failure before it is evaluated
-// (a success gives it back), under Config.Throttle.Codes: after its free
-// failures, attempts are refused unevaluated with a *ThrottledError until
+// Throttling: under Config.Throttle.Codes, a device's code that matches is
+// consumed only if the throttle would admit an attempt, in the same store
+// operation that checks it (DeviceStore.AcceptCode), and any other attempt
+// is counted as a failure before its outcome is revealed (a matched code
+// gives it back). After the free failures, attempts are refused, their
+// outcome unrevealed, with a *ThrottledError until
 // the back-off has passed, and once its long-horizon budget is spent (a
 // success does not clear it) until Refill forgives a failure
 // (ThrottledError.BudgetSpent; EventGuessing tells the backend). Recovery
@@ -149,24 +153,15 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 		return Result{}, ErrMalformedCode
 	}
 	now := tf.c.Clock.Now()
-	reserved, err := tf.reserve(ctx, account, ScopeCode, tf.c.Throttle.Codes, now)
-	if err != nil {
-		return Result{}, err
+	// While the throttle is engaged nothing is evaluated: a read (no
+	// write) refuses the attempt as the store would, so that a refused
+	// guess costs the same whether it is right or wrong. The atomic steps
+	// below decide again, for attempts racing the throttle's engagement.
+	if st, err := tf.c.Store.Throttle(ctx, account, ScopeCode); err != nil {
+		return Result{}, fmt.Errorf("twofa: verify: %w", err)
+	} else if _, ok := tf.c.Throttle.Codes.Reserve(st, now); !ok {
+		return Result{}, tf.throttled(ctx, account, ScopeCode, tf.c.Throttle.Codes, st, now)
 	}
-	// A code that matched - accepted, replayed, or lost to a store error
-	// while it was being accepted - gives its place in the budget back:
-	// only a code that matched nothing counts against it.
-	matched := false
-	defer func() {
-		if err != nil && !matched {
-			return
-		}
-		tf.settle(ctx, func(ctx context.Context) error {
-			refund := tf.c.Throttle.Codes.refund(now, tf.c.Clock.Now())
-			return tf.c.Store.ReleaseAttempt(ctx, account, ScopeCode, refund, err == nil)
-		})
-	}()
-
 	var (
 		accept   *outcome
 		replayed string // the device whose used code was submitted
@@ -208,30 +203,71 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 	if accept == nil && replayed == "" {
 		pass(true)
 	}
-	if accept != nil || replayed != "" {
-		matched = true
-	}
 	if accept != nil {
-		// The replay guard's write is not cut short by the request: a
-		// write interrupted after it took effect would report an error
-		// for a code that is spent.
+		// An accepted code is consumed in one store operation that also
+		// checks the throttle and clears its back-off; nothing is reserved
+		// first, so a success neither takes nor gives budget. The throttle
+		// is checked first: a refused attempt learns nothing of its code.
+		// The write is not cut short by the request: a write interrupted
+		// after it took effect would report an error for a code that is
+		// spent.
 		dctx, cancel := durable(ctx)
-		ok, err := tf.c.Store.AdvanceCounter(dctx, account, accept.dev.ID, accept.step, accept.drift, now)
+		st, r, err := tf.c.Store.AcceptCode(dctx, account, accept.dev.ID, accept.step, accept.drift, now, ScopeCode, tf.c.Throttle.Codes)
 		cancel()
 		if err != nil {
 			return Result{}, fmt.Errorf("twofa: verify: %w", err)
 		}
-		if ok {
+		switch r {
+		case CodeAccepted:
 			if accept.resynced {
 				tf.c.Events.emit(ctx, Event{Type: EventDriftAdjusted, Account: account, DeviceID: accept.dev.ID, Time: now})
 			}
 			tf.c.Events.emit(ctx, Event{Type: EventVerified, Account: account, DeviceID: accept.dev.ID, Time: now})
 			return Result{Factor: FactorDevice, DeviceID: accept.dev.ID}, nil
+		case CodeThrottled:
+			// The throttle engaged while this code was evaluated: refused
+			// unrevealed, after the work a wrong code does (the search
+			// outside the window), so that the refusal takes as long.
+			if !accept.resynced {
+				pass(true)
+			}
+			return Result{}, tf.throttled(ctx, account, ScopeCode, tf.c.Throttle.Codes, st, now)
+		case CodeReplayed:
+			// A concurrent verification consumed this step first.
+			replayed = accept.dev.ID
+		default:
+			return Result{}, fmt.Errorf("twofa: verify: store reported %v accepting a code", r)
 		}
-		// A concurrent verification consumed this step first.
-		replayed = accept.dev.ID
 	}
+
+	// No code was accepted: the attempt is counted as a failure before
+	// anything about it is revealed or recorded (a replay, a
+	// resynchronisation) and before an out-of-band code is tried, and it
+	// is refused unrevealed when the throttle is engaged.
+	reserved, err := tf.reserve(ctx, account, ScopeCode, tf.c.Throttle.Codes, now)
+	if err != nil {
+		return Result{}, err
+	}
+	// A code that matched - replayed, or an out-of-band code accepted or
+	// replayed - gives its place in the budget back: only a code that
+	// matched nothing counts against it.
+	matched := replayed != ""
+	defer func() {
+		if err != nil && !matched {
+			return
+		}
+		tf.settle(ctx, func(ctx context.Context) error {
+			refund := tf.c.Throttle.Codes.refund(now, tf.c.Clock.Now())
+			return tf.c.Store.ReleaseAttempt(ctx, account, ScopeCode, refund, err == nil)
+		})
+	}()
+	// The attached Factors' codes, unless the code replayed a device's:
+	// trying it would count a wrong try against each live out-of-band
+	// code, and a replayed code is no sign-in.
 	for _, f := range factors {
+		if replayed != "" {
+			break
+		}
 		id, err := f.VerifyCode(ctx, account, code)
 		switch {
 		case err == nil:
@@ -307,10 +343,16 @@ func (tf *TwoFA) reserve(ctx context.Context, account, scope string, p ThrottleP
 	if ok {
 		return st, nil
 	}
+	return st, tf.throttled(ctx, account, scope, p, st, now)
+}
+
+// throttled reports an attempt that p refused on state st: an
+// EventThrottled, and the ThrottledError to return.
+func (tf *TwoFA) throttled(ctx context.Context, account, scope string, p ThrottlePolicy, st ThrottleState, now time.Time) error {
 	e := &ThrottledError{RetryAfter: p.retryAfter(st, now), BudgetSpent: p.budgetSpent(st, now)}
 	e.Until = now.Add(e.RetryAfter)
 	tf.c.Events.emit(ctx, Event{Type: EventThrottled, Account: account, Time: now, Scope: scope, RetryAfter: e.RetryAfter, Failures: st.Failures})
-	return st, e
+	return e
 }
 
 // ResetThrottle clears the account's throttles (codes, recovery codes and

@@ -484,11 +484,12 @@ func TestVerifyTamperedDevice(t *testing.T) {
 }
 
 // A store failure before the code is consumed fails the verification and
-// consumes nothing.
+// consumes nothing. (ReserveAttempt counts only codes that were not
+// accepted: it fails a wrong one.)
 func TestVerifyStoreErrors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	for _, method := range []string{"Devices", "ReserveAttempt", "AdvanceCounter", "ConsumeRecoveryCode"} {
+	for _, method := range []string{"Devices", "ReserveAttempt", "AcceptCode", "ConsumeRecoveryCode"} {
 		t.Run(method, func(t *testing.T) {
 			t.Parallel()
 			env := twofatest.New(t)
@@ -501,10 +502,18 @@ func TestVerifyStoreErrors(t *testing.T) {
 			v, err := twofa.New(cfg)
 			require.NoError(t, err)
 			input := dev.Code()
-			if method == "ConsumeRecoveryCode" {
+			switch method {
+			case "ConsumeRecoveryCode":
 				input = codes[0]
+			case "ReserveAttempt":
+				_, err = v.Verify(ctx, "olga", wrongCode(t, dev, env.Clock.Now(), 1))
+				require.ErrorIs(t, err, errBoom)
 			}
 			_, err = v.Verify(ctx, "olga", input)
+			if method == "ReserveAttempt" {
+				require.NoError(t, err, "an accepted code takes no reservation")
+				return
+			}
 			require.ErrorIs(t, err, errBoom)
 			assert.NotContains(t, err.Error(), input)
 			_, err = env.TwoFA.Verify(ctx, "olga", input)
@@ -559,7 +568,7 @@ func TestVerifyCancelledAfterConsume(t *testing.T) {
 		// The request's context is cancelled as soon as a factor has been
 		// consumed, as a client that hangs up at that moment does.
 		cancelAfter := func(c faultCall) error { cancel(); return c.Err }
-		cfg.Store = newFaultStore(env.Store).After("AdvanceCounter", cancelAfter).After("ConsumeRecoveryCode", cancelAfter)
+		cfg.Store = newFaultStore(env.Store).After("AcceptCode", cancelAfter).After("ConsumeRecoveryCode", cancelAfter)
 		v, err := twofa.New(cfg)
 		require.NoError(t, err)
 		res, err := v.Verify(ctx, "pia", input)
@@ -702,7 +711,7 @@ func TestVerifyCancelledDuringConsume(t *testing.T) {
 	// The store takes the write, then sees the request cancelled and
 	// reports the context's error, as a driver interrupted at its commit
 	// may.
-	cfg.Store = newFaultStore(env.Store).After("AdvanceCounter", func(c faultCall) error {
+	cfg.Store = newFaultStore(env.Store).After("AcceptCode", func(c faultCall) error {
 		cancel()
 		if c.Err == nil && c.Ctx.Err() != nil {
 			return c.Ctx.Err()

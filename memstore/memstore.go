@@ -215,26 +215,41 @@ func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter u
 	return true, nil
 }
 
-// AdvanceCounter is the replay guard, as [twofa.DeviceStore] describes.
-func (s *Store) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+// AcceptCode consumes an accepted code, the throttle's check and the
+// replay guard under the store's lock, as [twofa.DeviceStore] describes:
+// the throttle refuses as [twofa.ThrottlePolicy.Reserve] would.
+func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
 	if err := s.begin(ctx); err != nil {
-		return false, err
+		return twofa.ThrottleState{}, 0, err
 	}
 	defer s.mu.Unlock()
+	var st twofa.ThrottleState
+	a := s.accounts[account]
+	if a != nil {
+		st = a.throttles[scope]
+	}
+	if _, ok := p.Reserve(st, at); !ok {
+		return st, twofa.CodeThrottled, nil
+	}
 	e, err := s.entry(account, id)
 	if err != nil {
-		return false, err
+		return twofa.ThrottleState{}, 0, err
 	}
 	// counter+1 cannot wrap: the contract keeps counter below 2^64-1.
 	if e.d.State != twofa.DeviceConfirmed || counter < e.d.Counter || counter == ^uint64(0) {
-		return false, nil
+		return st, twofa.CodeReplayed, nil
 	}
 	e.d.Counter = counter + 1
 	e.d.Drift = drift
 	e.d.LastUsedAt = at
 	e.d.ResyncStep = 0
 	e.d.ResyncDrift = 0
-	return true, nil
+	if st = st.Released(0, true); st == (twofa.ThrottleState{}) {
+		delete(a.throttles, scope)
+	} else {
+		a.throttles[scope] = st
+	}
+	return st, twofa.CodeAccepted, nil
 }
 
 // SetResync records a tolerated out-of-window match, as

@@ -30,23 +30,23 @@ func goAll(n int, fn func(i int)) {
 // The tests below use two connection pools (two *sql.DB) on one database,
 // as two server replicas would, and split the goroutines between them.
 
-func TestTwoPoolsAdvanceCounter(t *testing.T) {
+func TestTwoPoolsAcceptCode(t *testing.T) {
 	forEachShared(t, func(t *testing.T, b backend) {
 		ss := migrated(t, b, 2)
 		ctx := context.Background()
 		must(t, ss[0].InsertDevice(ctx, confirmed("alice", "c1", 1000), 5, t0))
 		var wins atomic.Int32
 		goAll(200, func(i int) {
-			ok, err := ss[i%2].AdvanceCounter(ctx, "alice", "c1", 1000, int64(i), t0)
+			ok, err := advance(ctx, ss[i%2], "alice", "c1", 1000, int64(i), t0)
 			if err != nil {
-				t.Errorf("AdvanceCounter: %v", err)
+				t.Errorf("AcceptCode: %v", err)
 			}
 			if ok {
 				wins.Add(1)
 			}
 		})
 		if wins.Load() != 1 {
-			t.Errorf("200 concurrent AdvanceCounter of one code through two pools: %d accepted, want exactly 1", wins.Load())
+			t.Errorf("200 concurrent AcceptCode of one code through two pools: %d accepted, want exactly 1", wins.Load())
 		}
 		d, err := ss[1].Device(ctx, "alice", "c1")
 		must(t, err)
@@ -205,9 +205,9 @@ func TestSQLiteWriterQueue(t *testing.T) {
 	must(t, s.InsertDevice(ctx, confirmed("alice", "c1", 0), 5, t0))
 	var failed atomic.Int32
 	goAll(500, func(i int) {
-		if _, err := s.AdvanceCounter(ctx, "alice", "c1", uint64(i), 0, t0); err != nil {
+		if _, err := advance(ctx, s, "alice", "c1", uint64(i), 0, t0); err != nil {
 			failed.Add(1)
-			t.Errorf("AdvanceCounter: %v", err)
+			t.Errorf("AcceptCode: %v", err)
 		}
 	})
 	if failed.Load() != 0 {

@@ -144,21 +144,77 @@ func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter u
 	return s.changed(ctx, "confirm device", s.q.confirmDevice, account, id, u64(counter), drift, atNS, int64(maxAttempts), noTime)
 }
 
-// AdvanceCounter implements twofa.DeviceStore: the replay guard is one
-// UPDATE ... WHERE state = confirmed AND counter <= $counter, and the
-// number of rows it changed is the answer. Counters are compared in SQL
-// through an order-preserving map of uint64 onto int64, so the full range
-// works on both dialects.
-func (s *Store) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+// AcceptCode implements twofa.DeviceStore in one transaction over both
+// tables: it reads the throttle row (in PostgreSQL with FOR UPDATE, so
+// that no reservation slips in between the check and the clearing),
+// decides as p.Reserve would in Go, then runs the replay guard's
+// conditional UPDATE of the device and, when it changed a row and the
+// throttle holds a back-off, clears it (deleting a row that then holds
+// nothing). SQLite runs it under BEGIN IMMEDIATE. It cannot be one
+// statement: SQLite has no data-modifying common table expressions, and
+// a statement changes one table. A refused or replayed code writes
+// nothing; an accepted one commits once.
+func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
 	if counter == math.MaxUint64 {
-		return false, fmt.Errorf("sqlstore: advance counter: counter 2^64-1 has no successor")
+		return twofa.ThrottleState{}, 0, fmt.Errorf("sqlstore: accept code: counter 2^64-1 has no successor")
 	}
 	atNS, err := nanos(at)
 	if err != nil {
-		return false, wrap("advance counter", err)
+		return twofa.ThrottleState{}, 0, wrap("accept code", err)
 	}
-	return s.changed(ctx, "advance counter", s.q.advanceCounter, account, id,
-		u64(counter+1), drift, u64(counter), atNS, u64(0))
+	var (
+		st     twofa.ThrottleState
+		result twofa.AcceptResult
+	)
+	err = s.inTx(ctx, "", account, func(q querier) error {
+		st, result = twofa.ThrottleState{}, 0
+		var err error
+		found := true
+		st, err = scanState(q.QueryRowContext(ctx, s.q.throttleForUpdate, account, scope))
+		if errors.Is(err, sql.ErrNoRows) {
+			found, err = false, nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, ok := p.Reserve(st, at); !ok {
+			result = twofa.CodeThrottled
+			return nil
+		}
+		res, err := q.ExecContext(ctx, s.q.advanceCounter, account, id, u64(counter+1), drift, u64(counter), atNS, u64(0))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			var one int
+			err := q.QueryRowContext(ctx, s.q.deviceExists, account, id).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return twofa.ErrNotFound
+			}
+			result = twofa.CodeReplayed
+			return err
+		}
+		result = twofa.CodeAccepted
+		cleared := st.Released(0, true)
+		switch {
+		case !found || cleared == st:
+			// Nothing to clear.
+		case cleared == (twofa.ThrottleState{}):
+			_, err = q.ExecContext(ctx, s.q.releaseEmpty, account, scope, noTime)
+		default:
+			_, err = q.ExecContext(ctx, s.q.releaseSuccess, account, scope, int64(0), noTime)
+		}
+		st = cleared
+		return err
+	})
+	if err != nil {
+		return twofa.ThrottleState{}, 0, wrap("accept code", err)
+	}
+	return st, result, nil
 }
 
 // SetResync implements twofa.DeviceStore.

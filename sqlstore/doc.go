@@ -12,8 +12,14 @@
 // database, never by a read-then-write in Go, so they hold across
 // goroutines, connection pools and server replicas sharing one database:
 //
-//   - AdvanceCounter (the replay guard) and ConfirmDevice are one
-//     conditional UPDATE each; the number of rows changed is the answer.
+//   - ConfirmDevice is one conditional UPDATE; the number of rows changed
+//     is the answer.
+//   - AcceptCode is one transaction over the throttle and the device: it
+//     reads the throttle row (FOR UPDATE in PostgreSQL), decides as
+//     twofa.ThrottlePolicy.Reserve does, then runs the replay guard - one
+//     UPDATE ... WHERE state = confirmed AND counter <= $counter, whose
+//     number of rows changed is the answer - and clears the back-off; an
+//     accepted code is one commit.
 //   - ReserveAttempt (the throttle) is one upsert,
 //     INSERT ... ON CONFLICT DO UPDATE ... WHERE <not refused> RETURNING,
 //     that computes the back-off and the budget of

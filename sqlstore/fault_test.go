@@ -28,8 +28,8 @@ func calls(s *sqlstore.Store) map[string]func(ctx context.Context) error {
 			_, err := s.ConfirmDevice(ctx, "alice", "p1", 5, 0, t0, 5)
 			return err
 		},
-		"AdvanceCounter": func(ctx context.Context) error {
-			_, err := s.AdvanceCounter(ctx, "alice", "c1", 50, 0, t0)
+		"AcceptCode": func(ctx context.Context) error {
+			_, _, err := s.AcceptCode(ctx, "alice", "c1", 50, 0, t0, "code", p)
 			return err
 		},
 		"SetResync": func(ctx context.Context) error { return s.SetResync(ctx, "alice", "c1", 9, 9) },

@@ -79,6 +79,11 @@ func TestResealAndPurge(t *testing.T) {
 		lapsed, err := tf.Devices.Enroll(ctx, "carol", "lapses", twofa.EnrollOptions{})
 		must(t, err)
 		clock.Advance(time.Minute)
+		// A failure, then a success: the back-off is cleared, the failure
+		// stays owed to the budget until it is forgiven.
+		if _, err := tf.Verify(ctx, "user-000", "000000"); !errors.Is(err, twofa.ErrInvalidCode) {
+			t.Fatalf("Verify of a wrong code: %v", err)
+		}
 		if _, err := tf.Verify(ctx, "user-000", devs[0].Code()); err != nil {
 			t.Fatalf("Verify: %v", err)
 		}
@@ -91,7 +96,7 @@ func TestResealAndPurge(t *testing.T) {
 		must(t, err)
 		oldTok, _, err := browsers.Trust(ctx, "user-000", "old")
 		must(t, err)
-		clock.Advance(2 * time.Hour)
+		clock.Advance(37 * time.Hour) // user-000's failure is forgiven
 		live, err := tf.Devices.Enroll(ctx, "dave", "live", twofa.EnrollOptions{})
 		must(t, err)
 		newTok, _, err := browsers.Trust(ctx, "user-001", "new")

@@ -47,11 +47,14 @@ type queries struct {
 	// throttles
 	reserveAttempt string
 	throttle       string
-	releaseEmpty   string
-	releaseSuccess string
-	refund         string
-	resetThrottle  string
-	deleteIdle     string
+	// throttleForUpdate is throttle, locking the row in PostgreSQL
+	// (AcceptCode); SQLite's BEGIN IMMEDIATE already holds the lock.
+	throttleForUpdate string
+	releaseEmpty      string
+	releaseSuccess    string
+	refund            string
+	resetThrottle     string
+	deleteIdle        string
 
 	// recovery codes
 	deleteRecovery  string
@@ -128,8 +131,10 @@ func buildQueries(sql func(string) string) queries {
 				confirmed_at = $5, last_used_at = $5, expires_at = $7
 			WHERE account = $1 AND id = $2 AND state = ` + statePending + `
 				AND expires_at > $5 AND attempts <= $6`),
-		// The replay guard: $5 is u64(counter), $3 is u64(counter+1),
-		// $6 the time of use, $7 is u64(0) (no resync record).
+		// The replay guard (AcceptCode): $5 is u64(counter), $3 is
+		// u64(counter+1), $6 the time of use, $7 is u64(0) (no resync
+		// record). Counters are compared through an order-preserving map
+		// of uint64 onto int64, so the full range works on both dialects.
 		advanceCounter: sql(`UPDATE {{prefix}}devices
 			SET counter = $3, drift = $4, last_used_at = $6,
 				resync_step = $7, resync_drift = 0
@@ -180,6 +185,8 @@ func buildQueries(sql func(string) string) queries {
 			RETURNING failures, until_at, forgiven_at`),
 		throttle: sql(`SELECT failures, until_at, forgiven_at FROM {{prefix}}throttles
 			WHERE account = $1 AND scope = $2`),
+		throttleForUpdate: sql(`SELECT failures, until_at, forgiven_at FROM {{prefix}}throttles
+			WHERE account = $1 AND scope = $2{{forUpdate}}`),
 		// A success: the back-off cleared, and $3 given back to the
 		// budget; or, without a success, only the latter; or a success
 		// whose row holds no budget: the row deleted. $4 is noTime.

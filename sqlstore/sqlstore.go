@@ -130,15 +130,18 @@ func (s *Store) TablePrefix() string { return s.prefix }
 // sql returns query for the store's dialect and prefix: {{prefix}} becomes
 // the table prefix; {{bytes}}, after a text column, compares it byte by
 // byte (COLLATE "C" in PostgreSQL; nothing in SQLite, whose default BINARY
-// collation does); and for SQLite the PostgreSQL-style placeholders $N
-// become SQLite's numbered ?N (which every SQLite driver binds by position).
+// collation does); {{forUpdate}} is PostgreSQL's row-locking " FOR UPDATE"
+// (nothing in SQLite, whose transactions lock the whole database); and for
+// SQLite the PostgreSQL-style placeholders $N become SQLite's numbered ?N
+// (which every SQLite driver binds by position).
 func (s *Store) sql(query string) string {
 	query = strings.ReplaceAll(query, "{{prefix}}", s.prefix)
-	bytewise := ` COLLATE "C"`
+	bytewise, forUpdate := ` COLLATE "C"`, " FOR UPDATE"
 	if s.dialect == SQLite {
-		bytewise = ""
+		bytewise, forUpdate = "", ""
 	}
 	query = strings.ReplaceAll(query, "{{bytes}}", bytewise)
+	query = strings.ReplaceAll(query, "{{forUpdate}}", forUpdate)
 	if s.dialect == SQLite {
 		var b strings.Builder
 		for i := 0; i < len(query); i++ {

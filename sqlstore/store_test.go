@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/sqlstore"
 )
 
 // t0 is the fixed "now" of these tests.
@@ -72,6 +73,14 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// advance runs the replay guard alone: AcceptCode under a policy that
+// never refuses, in a scope of its own (so that it leaves the throttles
+// the tests look at alone), reporting whether it accepted.
+func advance(ctx context.Context, s *sqlstore.Store, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+	_, r, err := s.AcceptCode(ctx, account, id, counter, drift, at, "replay-guard", twofa.ThrottlePolicy{})
+	return r == twofa.CodeAccepted, err
 }
 
 func mustBool(t *testing.T, want bool) func(bool, error) {
@@ -252,7 +261,7 @@ func TestConfirmDevice(t *testing.T) {
 	})
 }
 
-func TestAdvanceCounter(t *testing.T) {
+func TestAcceptCodeReplayGuard(t *testing.T) {
 	forEach(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		s := b.open(t)
@@ -260,29 +269,29 @@ func TestAdvanceCounter(t *testing.T) {
 		must(t, s.InsertDevice(ctx, device("alice", "p1"), 5, t0))
 		must(t, s.SetResync(ctx, "alice", "c1", 140, 4))
 
-		mustBool(t, false)(s.AdvanceCounter(ctx, "alice", "c1", 99, 0, t0)) // replay
+		mustBool(t, false)(advance(ctx, s, "alice", "c1", 99, 0, t0)) // replay
 		at := t0.Add(time.Second)
-		mustBool(t, true)(s.AdvanceCounter(ctx, "alice", "c1", 100, 2, at))
-		mustBool(t, false)(s.AdvanceCounter(ctx, "alice", "c1", 100, 2, at)) // replay of the same
+		mustBool(t, true)(advance(ctx, s, "alice", "c1", 100, 2, at))
+		mustBool(t, false)(advance(ctx, s, "alice", "c1", 100, 2, at)) // replay of the same
 		got, err := s.Device(ctx, "alice", "c1")
 		must(t, err)
 		want := confirmed("alice", "c1", 101)
 		want.Drift, want.LastUsedAt = 2, at
 		sameDevice(t, got, want) // resync record cleared
 
-		mustBool(t, true)(s.AdvanceCounter(ctx, "alice", "c1", 500, -1, at)) // a jump ahead
+		mustBool(t, true)(advance(ctx, s, "alice", "c1", 500, -1, at)) // a jump ahead
 		if got, _ := s.Device(ctx, "alice", "c1"); got.Counter != 501 || got.Drift != -1 {
 			t.Errorf("after jump: counter %d drift %d", got.Counter, got.Drift)
 		}
 
-		mustBool(t, false)(s.AdvanceCounter(ctx, "alice", "p1", 0, 0, at)) // pending
-		if _, err := s.AdvanceCounter(ctx, "alice", "nope", 0, 0, at); !errors.Is(err, twofa.ErrNotFound) {
+		mustBool(t, false)(advance(ctx, s, "alice", "p1", 0, 0, at)) // pending
+		if _, err := advance(ctx, s, "alice", "nope", 0, 0, at); !errors.Is(err, twofa.ErrNotFound) {
 			t.Errorf("missing: got %v, want ErrNotFound", err)
 		}
-		if _, err := s.AdvanceCounter(ctx, "bob", "c1", 1000, 0, at); !errors.Is(err, twofa.ErrNotFound) {
+		if _, err := advance(ctx, s, "bob", "c1", 1000, 0, at); !errors.Is(err, twofa.ErrNotFound) {
 			t.Errorf("other account: got %v, want ErrNotFound", err)
 		}
-		if _, err := s.AdvanceCounter(ctx, "alice", "c1", math.MaxUint64, 0, at); err == nil {
+		if _, err := advance(ctx, s, "alice", "c1", math.MaxUint64, 0, at); err == nil {
 			t.Error("counter 2^64-1 accepted")
 		}
 	})
@@ -304,20 +313,20 @@ func TestCounterRange(t *testing.T) {
 				t.Fatalf("stored %d, read %d", c, got.Counter)
 			}
 			if c > 0 {
-				mustBool(t, false)(s.AdvanceCounter(ctx, "alice", id, c-1, 0, t0))
+				mustBool(t, false)(advance(ctx, s, "alice", id, c-1, 0, t0))
 			}
 			// Every smaller edge is a replay too.
 			for _, lower := range edges[:i] {
-				mustBool(t, false)(s.AdvanceCounter(ctx, "alice", id, lower, 0, t0))
+				mustBool(t, false)(advance(ctx, s, "alice", id, lower, 0, t0))
 			}
 			if c == 1<<64-2 {
-				mustBool(t, true)(s.AdvanceCounter(ctx, "alice", id, c, 0, t0))
+				mustBool(t, true)(advance(ctx, s, "alice", id, c, 0, t0))
 				if got, _ := s.Device(ctx, "alice", id); got.Counter != 1<<64-1 {
 					t.Errorf("counter %d, want 2^64-1", got.Counter)
 				}
 				continue
 			}
-			mustBool(t, true)(s.AdvanceCounter(ctx, "alice", id, c+1, 0, t0))
+			mustBool(t, true)(advance(ctx, s, "alice", id, c+1, 0, t0))
 			if got, _ := s.Device(ctx, "alice", id); got.Counter != c+2 {
 				t.Errorf("counter %d, want %d", got.Counter, c+2)
 			}

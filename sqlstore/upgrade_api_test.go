@@ -14,8 +14,8 @@ import (
 
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/browser"
-	"github.com/twofa-go/twofa/phone"
 	"github.com/twofa-go/twofa/keyring"
+	"github.com/twofa-go/twofa/phone"
 	"github.com/twofa-go/twofa/sqlstore"
 	"github.com/twofa-go/twofa/twofatest"
 )

@@ -368,19 +368,19 @@ func testUpgrade(t *testing.T, b backend) {
 	if hotp(got.Sealed, got.Counter) != hotp(secret, hotpDev.Counter) {
 		t.Error("the HOTP device's secret gives another code after the upgrade")
 	}
-	ok, err := s.AdvanceCounter(ctx, acct, "d-hotp", hotpDev.Counter, -3, t0)
+	ok, err := advance(ctx, s, acct, "d-hotp", hotpDev.Counter, -3, t0)
 	must(t, err)
 	if !ok {
-		t.Error("AdvanceCounter refused the HOTP device's next code")
+		t.Error("AcceptCode refused the HOTP device's next code")
 	}
-	if ok, _ := s.AdvanceCounter(ctx, acct, "d-hotp", hotpDev.Counter, -3, t0); ok {
-		t.Error("AdvanceCounter accepted a replayed code")
+	if ok, _ := advance(ctx, s, acct, "d-hotp", hotpDev.Counter, -3, t0); ok {
+		t.Error("AcceptCode accepted a replayed code")
 	}
-	if ok, _ := s.AdvanceCounter(ctx, acct, "d-totp", totp.Counter-1, 0, t0); ok {
-		t.Error("AdvanceCounter accepted a TOTP step before the stored counter")
+	if ok, _ := advance(ctx, s, acct, "d-totp", totp.Counter-1, 0, t0); ok {
+		t.Error("AcceptCode accepted a TOTP step before the stored counter")
 	}
-	if ok, _ := s.AdvanceCounter(ctx, acct, "d-totp", totp.Counter, 0, t0); !ok {
-		t.Error("AdvanceCounter refused the TOTP device's current step")
+	if ok, _ := advance(ctx, s, acct, "d-totp", totp.Counter, 0, t0); !ok {
+		t.Error("AcceptCode refused the TOTP device's current step")
 	}
 	if ok, _ := s.ConfirmDevice(ctx, acct, "d-pending", 1, 0, pending.ExpiresAt, 5); ok {
 		t.Error("ConfirmDevice confirmed at ExpiresAt")

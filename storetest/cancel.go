@@ -132,8 +132,10 @@ func deviceCancelTests() []testCase[twofa.Store] {
 		cancelCase[S, F]{method: "ConfirmDevice", call: func(ctx context.Context, s S, f F) ([]any, error) {
 			return zeroed(s.ConfirmDevice(ctx, f.acct, f.pending.ID, 5, 0, t0, confirmMax))
 		}},
-		cancelCase[S, F]{method: "AdvanceCounter", call: func(ctx context.Context, s S, f F) ([]any, error) {
-			return zeroed(s.AdvanceCounter(ctx, f.acct, f.conf.ID, 5, 0, t0))
+		cancelCase[S, F]{method: "AcceptCode", call: func(ctx context.Context, s S, f F) ([]any, error) {
+			return zeroed2(s.AcceptCode(ctx, f.acct, f.conf.ID, 5, 0, t0, twofa.ScopeCode, codeThrottle))
+		}, after: func(t *testing.T, s S, f F) {
+			wantState(t, "Throttle after a cancelled AcceptCode", throttle(t, s, f.acct, twofa.ScopeCode), twofa.ThrottleState{})
 		}},
 		cancelCase[S, F]{method: "SetResync", call: func(ctx context.Context, s S, f F) ([]any, error) {
 			return res(s.SetResync(ctx, f.acct, f.conf.ID, 9, 1))

@@ -51,13 +51,6 @@ func deviceTests() []testCase[twofa.Store] {
 		{"DeviceStore/ConfirmDevice/AlreadyConfirmed", testConfirmAlreadyConfirmed},
 		{"DeviceStore/ConfirmDevice/Concurrent", testConfirmConcurrent},
 
-		{"DeviceStore/AdvanceCounter/CompareAndSet", testAdvanceCAS},
-		{"DeviceStore/AdvanceCounter/Pending", testAdvancePending},
-		{"DeviceStore/AdvanceCounter/ClearsResync", testAdvanceClearsResync},
-		{"DeviceStore/AdvanceCounter/Large", testAdvanceLarge},
-		{"DeviceStore/AdvanceCounter/Concurrent", testAdvanceConcurrent},
-		{"DeviceStore/AdvanceCounter/Monotonic", testAdvanceMonotonic},
-
 		{"DeviceStore/SetResync/LastWriterWins", testSetResync},
 
 		{"DeviceStore/ReserveDeviceAttempt/UpToLimit", testReserveAttempt},
@@ -83,7 +76,7 @@ func deviceTests() []testCase[twofa.Store] {
 		{"DeviceStore/DevicesAfter/Order", testDevicesAfterOrder},
 		{"DeviceStore/DevicesAfter/Bounds", testDevicesAfterBounds},
 		{"DeviceStore/DevicesAfter/NoAliasing", testDevicesAfterNoAliasing},
-	}, append(deviceNotFoundTests(), deviceCancelTests()...)...)
+	}, append(acceptTests(), append(deviceNotFoundTests(), deviceCancelTests()...)...)...)
 }
 
 // allBytes is every byte value once: NUL, invalid UTF-8, quote characters.
@@ -224,8 +217,8 @@ func testInsertDuplicateOtherAccount(t *testing.T, s twofa.Store) {
 
 	// Every change through account b leaves a's device alone, and back.
 	ctx := t.Context()
-	if ok, err := s.AdvanceCounter(ctx, b, db.ID, 200, 1, t0.Add(time.Minute)); !ok || err != nil {
-		t.Fatalf("AdvanceCounter(b) = %v, %v; want true, nil", ok, err)
+	if _, r, err := s.AcceptCode(ctx, b, db.ID, 200, 1, t0.Add(time.Minute), twofa.ScopeCode, open); r != twofa.CodeAccepted || err != nil {
+		t.Fatalf("AcceptCode(b) = %v, %v; want accepted, nil", r, err)
 	}
 	if err := s.SetResync(ctx, b, db.ID, 300, 2); err != nil {
 		t.Fatal(err)
@@ -597,168 +590,6 @@ func testConfirmConcurrent(t *testing.T, s twofa.Store) {
 		t.Errorf("after concurrent confirms the device has State %v, Counter %d, Drift %d, ConfirmedAt %v; want the winner's confirmed, %d, %d, %v",
 			got.State, got.Counter, got.Drift, fmtTime(got.ConfirmedAt), 100+i, i, fmtTime(t0.Add(time.Duration(i))))
 	}
-}
-
-// AdvanceCounter
-
-func advance(t *testing.T, s twofa.Store, d twofa.Device, counter uint64, drift int64, at time.Time) bool {
-	t.Helper()
-	ok, err := s.AdvanceCounter(t.Context(), d.Account, d.ID, counter, drift, at)
-	if err != nil {
-		t.Fatalf("AdvanceCounter(%d): %v", counter, err)
-	}
-	return ok
-}
-
-func testAdvanceCAS(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	d := confirmed(NewDevice(acct, t0), 10)
-	d.Drift = 3
-	insert(t, s, d)
-	want := d
-
-	if advance(t, s, d, 9, 1, t0.Add(time.Hour)) {
-		t.Error("AdvanceCounter(9) with Counter 10 reported true")
-	}
-	unchanged(t, s, want)
-
-	if !advance(t, s, d, 10, -2, t0.Add(time.Hour+1)) {
-		t.Fatal("AdvanceCounter(10) with Counter 10 reported false")
-	}
-	want.Counter, want.Drift, want.LastUsedAt = 11, -2, t0.Add(time.Hour+1)
-	unchanged(t, s, want)
-
-	if advance(t, s, d, 10, 0, t0.Add(2*time.Hour)) {
-		t.Error("AdvanceCounter(10) again (a replay) reported true")
-	}
-	unchanged(t, s, want)
-
-	if !advance(t, s, d, 15, 0, t0.Add(3*time.Hour)) {
-		t.Fatal("AdvanceCounter(15) with Counter 11 reported false")
-	}
-	want.Counter, want.Drift, want.LastUsedAt = 16, 0, t0.Add(3*time.Hour)
-	unchanged(t, s, want)
-
-	if advance(t, s, d, 0, 0, t0.Add(4*time.Hour)) {
-		t.Error("AdvanceCounter(0) with Counter 16 reported true")
-	}
-	unchanged(t, s, want)
-}
-
-func testAdvancePending(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	d := NewDevice(acct, t0)
-	insert(t, s, d)
-	for _, c := range []uint64{0, 1, 1 << 40} {
-		if advance(t, s, d, c, 1, t0.Add(time.Second)) {
-			t.Errorf("AdvanceCounter(%d) of a pending device reported true", c)
-		}
-	}
-	unchanged(t, s, d)
-}
-
-func testAdvanceClearsResync(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	d := confirmed(NewDevice(acct, t0), 100)
-	d.ResyncStep, d.ResyncDrift = 150, -4
-	insert(t, s, d)
-	if advance(t, s, d, 50, 0, t0.Add(time.Hour)) {
-		t.Fatal("AdvanceCounter(50) with Counter 100 reported true")
-	}
-	unchanged(t, s, d) // a refused advance keeps the resync record
-	if !advance(t, s, d, 100, 2, t0.Add(time.Hour)) {
-		t.Fatal("AdvanceCounter(100) with Counter 100 reported false")
-	}
-	got := get(t, s, acct, d.ID)
-	if got.ResyncStep != 0 || got.ResyncDrift != 0 {
-		t.Errorf("after AdvanceCounter, ResyncStep, ResyncDrift = %d, %d; want 0, 0", got.ResyncStep, got.ResyncDrift)
-	}
-}
-
-func testAdvanceLarge(t *testing.T, s twofa.Store) {
-	acct := NewAccount()
-	const top = math.MaxUint64 - 1 // the largest counter the contract allows
-	d := confirmed(NewDevice(acct, t0), 1<<63-2)
-	insert(t, s, d)
-	at := t0
-	step := func(counter uint64, want bool, wantCounter uint64) {
-		t.Helper()
-		at = at.Add(time.Second)
-		if got := advance(t, s, d, counter, 0, at); got != want {
-			t.Errorf("AdvanceCounter(%d) = %v, want %v", counter, got, want)
-		}
-		if got := get(t, s, acct, d.ID).Counter; got != wantCounter {
-			t.Errorf("after AdvanceCounter(%d), Counter = %d, want %d", counter, got, wantCounter)
-		}
-	}
-	step(1<<63-2, true, 1<<63-1)
-	step(1<<63-1, true, 1<<63)  // across the sign bit of int64
-	step(1<<63-1, false, 1<<63) // 2^63-1 < 2^63, unsigned
-	step(5, false, 1<<63)
-	step(1<<63+4, true, 1<<63+5)
-	step(5, false, 1<<63+5)
-	step(top-1, true, top)
-	step(1<<62, false, top)
-	step(top, true, math.MaxUint64)
-	step(top, false, math.MaxUint64)
-	step(0, false, math.MaxUint64)
-}
-
-func testAdvanceConcurrent(t *testing.T, s twofa.Store) {
-	const n = 200
-	acct := NewAccount()
-	d := confirmed(NewDevice(acct, t0), 1000)
-	insert(t, s, d)
-	wins := count(n, func(i int) bool {
-		ok, err := s.AdvanceCounter(t.Context(), acct, d.ID, 1000, int64(i), t0.Add(time.Hour))
-		if err != nil {
-			t.Errorf("AdvanceCounter: %v", err)
-		}
-		return ok
-	})
-	if wins != 1 {
-		t.Errorf("%d concurrent AdvanceCounter calls with one counter: %d reported true, want exactly 1", n, wins)
-	}
-	if got := get(t, s, acct, d.ID).Counter; got != 1001 {
-		t.Errorf("Counter = %d, want 1001", got)
-	}
-}
-
-func testAdvanceMonotonic(t *testing.T, s twofa.Store) {
-	const n = 200
-	acct := NewAccount()
-	d := confirmed(NewDevice(acct, t0), 0)
-	insert(t, s, d)
-	counters := make([]uint64, n)
-	for i := range counters {
-		counters[i] = mrand.Uint64N(1000)
-	}
-	const highest = 5000 // once, so that exactly one call carries the maximum
-	counters[mrand.IntN(n)] = highest
-	var wins atomic.Int32
-	var highWon atomic.Bool
-	parallel(n, func(i int) {
-		c := counters[i]
-		ok, err := s.AdvanceCounter(t.Context(), acct, d.ID, c, int64(c), t0.Add(time.Duration(c)*time.Second))
-		if err != nil {
-			t.Errorf("AdvanceCounter: %v", err)
-		}
-		if ok {
-			wins.Add(1)
-			if c == highest {
-				highWon.Store(true)
-			}
-		}
-	})
-	if !highWon.Load() {
-		t.Error("AdvanceCounter with the highest counter reported false")
-	}
-	got := get(t, s, acct, d.ID)
-	if got.Counter != highest+1 || got.Drift != highest || !got.LastUsedAt.Equal(t0.Add(highest*time.Second)) {
-		t.Errorf("after concurrent AdvanceCounter calls: Counter %d, Drift %d, LastUsedAt %v; want %d, %d, %v (the highest call's)",
-			got.Counter, got.Drift, fmtTime(got.LastUsedAt), highest+1, highest, fmtTime(t0.Add(highest*time.Second)))
-	}
-	t.Logf("%d of %d calls advanced the counter", wins.Load(), n)
 }
 
 // SetResync
@@ -1331,8 +1162,8 @@ func deviceNotFoundTests() []testCase[twofa.Store] {
 		{"ConfirmDevice", false, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
 			return zeroed(s.ConfirmDevice(ctx, d.Account, d.ID, 1, 0, t0, confirmMax))
 		}},
-		{"AdvanceCounter", true, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
-			return zeroed(s.AdvanceCounter(ctx, d.Account, d.ID, 5, 0, t0))
+		{"AcceptCode", true, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
+			return zeroed2(s.AcceptCode(ctx, d.Account, d.ID, 5, 0, t0, twofa.ScopeCode, codeThrottle))
 		}},
 		{"SetResync", true, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
 			return res(s.SetResync(ctx, d.Account, d.ID, 9, 1))

@@ -47,8 +47,8 @@
 //   - Devices lists devices by CreatedAt, oldest first, and devices with
 //     equal CreatedAt in the order they were inserted.
 //   - A limit of 0 in InsertDevice refuses every insert.
-//   - ConfirmDevice sets Counter to counter itself (AdvanceCounter sets it
-//     to counter+1).
+//   - ConfirmDevice sets Counter to counter itself (AcceptCode sets it to
+//     counter+1).
 //   - Every method that names one device (account and id) reports an error
 //     wrapping ErrNotFound when the account has no such device, even where
 //     the interface comment does not say so (SetResync, ReserveDeviceAttempt,
@@ -73,7 +73,7 @@ import (
 
 // Run runs the conformance suite against the stores newStore returns, one
 // fresh store per subtest. Subtests are named after the interface, the
-// method and the case, such as "DeviceStore/AdvanceCounter/Concurrent", so
+// method and the case, such as "DeviceStore/AcceptCode/Concurrent", so
 // that -run can select them; every method has a "Cancelled" case, so
 // -run '///Cancelled' selects the cancelled-context checks of all of them.
 // When the store also implements browser.Store (package browser's trusted

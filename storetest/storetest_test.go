@@ -112,11 +112,6 @@ var mutants = map[string]mutant{
 		want:  "ReserveAttempt",
 		store: func() twofa.Store { return delayOffByOne{memstore.New()} },
 	},
-	"RacyAdvance": {
-		catch: "DeviceStore/AdvanceCounter/Concurrent",
-		want:  "want exactly 1",
-		store: func() twofa.Store { return racyAdvance{memstore.New()} },
-	},
 	"RacyReservation": {
 		catch: "DeviceStore/ReserveDeviceAttempt/Concurrent",
 		want:  "with limit 5 allowed counts",
@@ -133,8 +128,8 @@ var mutants = map[string]mutant{
 		store: func() twofa.Store { return racyInsert{memstore.New()} },
 	},
 	"SignedCounter": {
-		catch: "DeviceStore/AdvanceCounter/Large",
-		want:  "AdvanceCounter(9223372036854775807) = true, want false",
+		catch: "DeviceStore/AcceptCode/Large",
+		want:  "AcceptCode(9223372036854775807) accepted = true, want false",
 		store: func() twofa.Store { return signedCounter{memstore.New()} },
 	},
 	"MicrosecondTimes": {
@@ -148,7 +143,7 @@ var mutants = map[string]mutant{
 		store: func() twofa.Store { return confirmPlusOne{memstore.New()} },
 	},
 	"KeepsResync": {
-		catch: "DeviceStore/AdvanceCounter/ClearsResync",
+		catch: "DeviceStore/AcceptCode/ClearsResync",
 		want:  "want 0, 0",
 		store: func() twofa.Store { return keepsResync{memstore.New()} },
 	},
@@ -183,8 +178,8 @@ var mutants = map[string]mutant{
 		store: func() twofa.Store { return tiesByID{memstore.New()} },
 	},
 	"CancelledReportsTrue": {
-		catch: "DeviceStore/AdvanceCounter/Cancelled",
-		want:  "AdvanceCounter with a cancelled context, result 1: true, want false",
+		catch: "DeviceStore/AcceptCode/Cancelled",
+		want:  "AcceptCode with a cancelled context, result 2: accepted, want unknown",
 		store: func() twofa.Store { return cancelledTrue{memstore.New()} },
 	},
 	"ReservesThenCancels": {
@@ -197,9 +192,9 @@ var mutants = map[string]mutant{
 		want:  "after a cancelled DeleteAppPasswords: 0 elements, want 1",
 		store: func() twofa.Store { return deleteAllIgnoresContext{memstore.New()} },
 	},
-	"AdvanceIgnoresAccount": {
-		catch: "DeviceStore/AdvanceCounter/NotFound",
-		want:  "AdvanceCounter of another account's device, result 1: true, want false",
+	"AcceptIgnoresAccount": {
+		catch: "DeviceStore/AcceptCode/NotFound",
+		want:  "AcceptCode of another account's device, result 2: accepted, want unknown",
 		store: func() twofa.Store { return &ignoresAccount{Store: memstore.New(), owner: map[string]string{}} },
 	},
 	"PageIncludesKey": {
@@ -241,6 +236,41 @@ var mutants = map[string]mutant{
 		catch: "ThrottleStore/DeleteIdleThrottles/Cancelled",
 		want:  "after a cancelled DeleteIdleThrottles",
 		store: func() twofa.Store { return newPurger(purgeIgnoresContext) },
+	},
+	"AcceptIgnoresThrottle": {
+		catch: "DeviceStore/AcceptCode/Throttled",
+		want:  "before Until = accepted, want throttled",
+		store: func() twofa.Store { return acceptIgnoresThrottle{memstore.New()} },
+	},
+	"AcceptIgnoresBudget": {
+		catch: "DeviceStore/AcceptCode/BudgetSpent",
+		want:  "after the budget was spent = accepted, want throttled",
+		store: func() twofa.Store { return acceptIgnoresBudget{memstore.New()} },
+	},
+	"AcceptKeepsFailures": {
+		catch: "DeviceStore/AcceptCode/ClearsBackOff",
+		want:  "AcceptCode's state = {Failures 5",
+		store: func() twofa.Store { return acceptKeepsFailures{memstore.New()} },
+	},
+	"AcceptClearsBudget": {
+		catch: "DeviceStore/AcceptCode/ClearsBackOff",
+		want:  "Throttle after AcceptCode = {Failures 0, Until zero Time, Forgiven zero Time}",
+		store: func() twofa.Store { return acceptClearsBudget{memstore.New()} },
+	},
+	"AcceptCASOffByOne": {
+		catch: "DeviceStore/AcceptCode/CompareAndSet",
+		want:  "AcceptCode(10) with Counter 10 did not accept",
+		store: func() twofa.Store { return acceptCASOffByOne{memstore.New()} },
+	},
+	"AcceptDeviceFirst": {
+		catch: "DeviceStore/AcceptCode/ThrottledFirst",
+		want:  "AcceptCode of a replayed code while the back-off runs = replayed, <nil>; want throttled, nil",
+		store: func() twofa.Store { return acceptDeviceFirst{memstore.New()} },
+	},
+	"RacyAccept": {
+		catch: "DeviceStore/AcceptCode/Concurrent",
+		want:  "want exactly 1",
+		store: func() twofa.Store { return racyAccept{memstore.New()} },
 	},
 	"AliasedSealed": {
 		catch: "DeviceStore/Device/NoAliasing",
@@ -397,22 +427,6 @@ func (s delayOffByOne) ReserveAttempt(ctx context.Context, account, scope string
 	return s.Store.ReserveAttempt(ctx, account, scope, now, p)
 }
 
-// racyAdvance checks, then acts: the classic lost compare-and-set.
-type racyAdvance struct{ *memstore.Store }
-
-func (s racyAdvance) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
-	d, err := s.Device(ctx, account, id)
-	if err != nil {
-		return false, err
-	}
-	if d.State != twofa.DeviceConfirmed || counter < d.Counter {
-		return false, nil
-	}
-	time.Sleep(time.Millisecond)
-	_, err = s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
-	return err == nil, err
-}
-
 // racyReservation reads Attempts, then counts unconditionally.
 type racyReservation struct{ *memstore.Store }
 
@@ -475,15 +489,15 @@ func (s *aliased) Device(ctx context.Context, account, id string) (twofa.Device,
 // signedCounter compares counters as int64, as a careless SQL store would.
 type signedCounter struct{ *memstore.Store }
 
-func (s signedCounter) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+func (s signedCounter) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
 	d, err := s.Device(ctx, account, id)
 	if err != nil {
-		return false, err
+		return twofa.ThrottleState{}, 0, err
 	}
 	if d.State == twofa.DeviceConfirmed && int64(counter) >= int64(d.Counter) && counter < d.Counter {
-		return true, nil
+		return twofa.ThrottleState{}, twofa.CodeAccepted, nil
 	}
-	return s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
 }
 
 // microseconds keeps times to the microsecond, as PostgreSQL's timestamptz.
@@ -504,16 +518,16 @@ func (s confirmPlusOne) ConfirmDevice(ctx context.Context, account, id string, c
 
 type keepsResync struct{ *memstore.Store }
 
-func (s keepsResync) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+func (s keepsResync) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
 	d, err := s.Device(ctx, account, id)
 	if err != nil {
-		return false, err
+		return twofa.ThrottleState{}, 0, err
 	}
-	ok, err := s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
-	if ok {
+	st, r, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+	if err == nil && r == twofa.CodeAccepted {
 		err = s.SetResync(ctx, account, id, d.ResyncStep, d.ResyncDrift)
 	}
-	return ok, err
+	return st, r, err
 }
 
 type refusedAtUntil struct{ *memstore.Store }
@@ -584,11 +598,11 @@ func (s tiesByID) Devices(ctx context.Context, account string) ([]twofa.Device, 
 // cancelledTrue reports a success along with the cancellation.
 type cancelledTrue struct{ *memstore.Store }
 
-func (s cancelledTrue) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+func (s cancelledTrue) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
 	if err := ctx.Err(); err != nil {
-		return true, err
+		return twofa.ThrottleState{}, twofa.CodeAccepted, err
 	}
-	return s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
 }
 
 // reservesThenCancels counts the attempt, then reports the cancellation.
@@ -608,7 +622,7 @@ func (s deleteAllIgnoresContext) DeleteAppPasswords(ctx context.Context, account
 	return s.Store.DeleteAppPasswords(context.WithoutCancel(ctx), account)
 }
 
-// ignoresAccount finds a device to advance by its ID alone, as an UPDATE
+// ignoresAccount finds a device to accept a code of by its ID alone, as an UPDATE
 // that forgets the account in its WHERE clause would.
 type ignoresAccount struct {
 	*memstore.Store
@@ -626,13 +640,100 @@ func (s *ignoresAccount) InsertDevice(ctx context.Context, d twofa.Device, limit
 	return err
 }
 
-func (s *ignoresAccount) AdvanceCounter(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
+func (s *ignoresAccount) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
 	s.mu.Lock()
 	if owner, ok := s.owner[id]; ok {
 		account = owner
 	}
 	s.mu.Unlock()
-	return s.Store.AdvanceCounter(ctx, account, id, counter, drift, at)
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+}
+
+// acceptIgnoresThrottle consumes codes whatever the throttle says.
+type acceptIgnoresThrottle struct{ *memstore.Store }
+
+func (s acceptIgnoresThrottle) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, twofa.ThrottlePolicy{})
+}
+
+// acceptIgnoresBudget checks the back-off but not the budget.
+type acceptIgnoresBudget struct{ *memstore.Store }
+
+func (s acceptIgnoresBudget) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+	p.Budget, p.Refill = 0, 0
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+}
+
+// acceptKeepsFailures checks the throttle and advances the counter, but
+// leaves the back-off in place.
+type acceptKeepsFailures struct{ *memstore.Store }
+
+func (s acceptKeepsFailures) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+	st, err := s.Throttle(ctx, account, scope)
+	if err != nil {
+		return twofa.ThrottleState{}, 0, err
+	}
+	if _, ok := p.Reserve(st, at); !ok {
+		return st, twofa.CodeThrottled, nil
+	}
+	// The replay guard alone: a scope that holds no throttle.
+	_, r, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope+"/elsewhere", twofa.ThrottlePolicy{})
+	return st, r, err
+}
+
+// acceptClearsBudget empties the budget with the back-off.
+type acceptClearsBudget struct{ *memstore.Store }
+
+func (s acceptClearsBudget) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+	st, r, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+	if err == nil && r == twofa.CodeAccepted {
+		err = s.ResetThrottle(ctx, account, scope)
+	}
+	return st, r, err
+}
+
+// acceptCASOffByOne takes a code only above the stored Counter, not at it.
+type acceptCASOffByOne struct{ *memstore.Store }
+
+func (s acceptCASOffByOne) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+	d, err := s.Device(ctx, account, id)
+	if err == nil && counter == d.Counter {
+		st, err := s.Throttle(ctx, account, scope)
+		return st, twofa.CodeReplayed, err
+	}
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+}
+
+// acceptDeviceFirst checks the device before the throttle, telling a
+// throttled caller that its code was replayed.
+type acceptDeviceFirst struct{ *memstore.Store }
+
+func (s acceptDeviceFirst) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+	d, err := s.Device(ctx, account, id)
+	if err != nil {
+		return twofa.ThrottleState{}, 0, err
+	}
+	if d.State != twofa.DeviceConfirmed || counter < d.Counter {
+		st, err := s.Throttle(ctx, account, scope)
+		return st, twofa.CodeReplayed, err
+	}
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+}
+
+// racyAccept checks, then acts: the classic lost compare-and-set.
+type racyAccept struct{ *memstore.Store }
+
+func (s racyAccept) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+	d, err := s.Device(ctx, account, id)
+	if err != nil {
+		return twofa.ThrottleState{}, 0, err
+	}
+	if d.State != twofa.DeviceConfirmed || counter < d.Counter {
+		return twofa.ThrottleState{}, twofa.CodeReplayed, nil
+	}
+	time.Sleep(time.Millisecond)
+	st, _, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+	return st, twofa.CodeAccepted, err
 }
 
 // pageIncludesKey returns the key's own device first, as a ">=" where
