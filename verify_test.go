@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -723,4 +724,49 @@ func TestVerifyCancelledDuringConsume(t *testing.T) {
 	res, err := v.Verify(ctx, "pia", dev.Code())
 	require.NoError(t, err)
 	assert.Equal(t, twofa.FactorDevice, res.Factor)
+}
+
+// openCounter counts the secrets a Keyring opens.
+type openCounter struct {
+	twofa.Keyring
+	n atomic.Int64
+}
+
+func (k *openCounter) Open(dst []byte, account, binding string, blob []byte) ([]byte, error) {
+	k.n.Add(1)
+	return k.Keyring.Open(dst, account, binding, blob)
+}
+
+// TestVerifyThrottledUnevaluated: while the back-off runs, an attempt is
+// refused before any secret is opened or code computed, the right code
+// as a wrong one, so that a refusal costs the same either way.
+func TestVerifyThrottledUnevaluated(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	kr := &openCounter{Keyring: env.Keyring}
+	env.Reconfigure(func(c *twofa.Config) { c.Keyring = kr })
+	ctx := t.Context()
+	dev := env.EnrollTOTP("alice")
+	env.Clock.Advance(time.Minute)
+	for range 6 { // Free is 5: the 6th failure starts the back-off
+		_, err := env.TwoFA.Verify(ctx, "alice", otherTOTP(dev.Code()))
+		require.ErrorIs(t, err, twofa.ErrInvalidCode)
+	}
+	before := kr.n.Load()
+	for _, code := range []string{dev.Code(), otherTOTP(dev.Code())} {
+		_, err := env.TwoFA.Verify(ctx, "alice", code)
+		require.ErrorIs(t, err, twofa.ErrThrottled)
+	}
+	assert.Equal(t, before, kr.n.Load(), "no secret opened while throttled")
+	env.Clock.Advance(time.Minute)
+	_, err := env.TwoFA.Verify(ctx, "alice", dev.Code())
+	require.NoError(t, err, "after the back-off the right code is accepted")
+}
+
+// otherTOTP returns a 6-digit code other than code.
+func otherTOTP(code string) string {
+	if code == "000000" {
+		return "000001"
+	}
+	return "000000"
 }

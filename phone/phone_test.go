@@ -961,3 +961,32 @@ func TestPhoneRemovePendingVoidsNothing(t *testing.T) {
 	assert.Zero(t, left)
 	assert.Equal(t, 1, env.Events.Count(twofa.EventTwoFactorDisabled))
 }
+
+// TestPhoneSignInSparedByDeviceReplays: a replayed device code is not
+// tried against the live sign-in codes, so replays (a double submit, an
+// old code in a password manager) never use up the tries of the code
+// the owner was sent.
+func TestPhoneSignInSparedByDeviceReplays(t *testing.T) {
+	t.Parallel()
+	env := oobEnv(t)
+	ctx := t.Context()
+	dev := env.EnrollTOTP("alice")
+	id := env.TrustPhone("alice", phoneUS)
+	env.Clock.Advance(time.Minute)
+	used := dev.Code()
+	_, err := env.TwoFA.Verify(ctx, "alice", used)
+	require.NoError(t, err)
+	code := env.SignInCode("alice", id)
+	for range phone.DefaultChallengeAttempts + 1 {
+		_, err := env.TwoFA.Verify(ctx, "alice", used)
+		require.ErrorIs(t, err, twofa.ErrReplayed)
+	}
+	live, err := env.Store.LiveChallenges(ctx, "alice", phone.PurposeSignIn, env.Clock.Now())
+	require.NoError(t, err)
+	require.Len(t, live, 1)
+	assert.Zero(t, live[0].Attempts, "no try counted against the sign-in code")
+	env.Clock.Advance(time.Minute) // past the back-off the replays started
+	res, err := env.TwoFA.Verify(ctx, "alice", code)
+	require.NoError(t, err)
+	assert.Equal(t, phone.Kind, res.Factor)
+}
