@@ -13,14 +13,14 @@ import (
 
 // App-specific password limits and defaults.
 const (
-	// DefaultMaxAppPasswords is the per-account limit of active app
+	// defaultMaxAppPasswords is the per-account limit of active app
 	// passwords: 25, as Apple allows.
-	DefaultMaxAppPasswords = 25
-	// AppPasswordTouchInterval is how stale an app password's LastUsedAt
+	defaultMaxAppPasswords = 25
+	// appPasswordTouchInterval is how stale an app password's LastUsedAt
 	// may get before a successful Verify writes it again: mail clients
 	// sign in every few minutes, and a settings page shows "last used" to
 	// the hour, so most verifications write nothing.
-	AppPasswordTouchInterval = time.Hour
+	appPasswordTouchInterval = time.Hour
 	// appPasswordLetters is the password length: 16 letters of 26, about
 	// 75 bits, as Apple's and Google's app-specific passwords.
 	appPasswordLetters = 16
@@ -33,22 +33,6 @@ var appPasswordThrottle = ThrottlePolicy{Free: 10, Base: time.Second, Max: 15 * 
 // ScopeAppPassword is the throttle scope of app passwords.
 const ScopeAppPassword = "app_password"
 
-// Errors of AppPasswords.
-var (
-	// ErrMalformedAppPassword: the input is not 16 letters (case,
-	// surrounding white space, and spaces and hyphens inside aside).
-	// Nothing was looked up or counted.
-	ErrMalformedAppPassword = errors.New("twofa: malformed app password")
-	// ErrInvalidAppPassword: a well-formed password that matches none of
-	// the account's active app passwords.
-	ErrInvalidAppPassword = errors.New("twofa: invalid app password")
-	// ErrTooManyAppPasswords: the account has Config.AppPasswords.Max.
-	ErrTooManyAppPasswords = fmt.Errorf("%w: too many app passwords", ErrLimitReached)
-	// ErrDuplicateLabel: the account has an active app password with this
-	// label.
-	ErrDuplicateLabel = fmt.Errorf("%w: label in use", ErrDuplicate)
-)
-
 // AppPasswordInfo is what a settings page shows of an app password:
 // never the password or its digest. encoding/json writes it with
 // snake_case names and without the times that are unset.
@@ -56,7 +40,7 @@ type AppPasswordInfo struct {
 	ID         string    `json:"id"`
 	Label      string    `json:"label"`
 	CreatedAt  time.Time `json:"created_at,omitzero"`
-	LastUsedAt time.Time `json:"last_used_at,omitzero"` // to within AppPasswordTouchInterval; zero if never used
+	LastUsedAt time.Time `json:"last_used_at,omitzero"` // to within an hour (a successful Verify writes it when it is older); zero if never used
 }
 
 func (p AppPassword) info() AppPasswordInfo {
@@ -79,7 +63,7 @@ type AppPasswords struct {
 // them.
 func (c *Config) resolveAppPasswords() error {
 	if c.AppPasswords.Max == 0 {
-		c.AppPasswords.Max = DefaultMaxAppPasswords
+		c.AppPasswords.Max = defaultMaxAppPasswords
 	}
 	if c.AppPasswords.Max < 1 {
 		return fmt.Errorf("%w: AppPasswords.Max must be positive", ErrConfig)
@@ -201,7 +185,7 @@ func (a *AppPasswords) Verify(ctx context.Context, account, password string) (Ap
 			return AppPasswordInfo{}, fmt.Errorf("twofa: verify app password: %w", err)
 		}
 	}
-	if now.Sub(rec.LastUsedAt) >= AppPasswordTouchInterval {
+	if now.Sub(rec.LastUsedAt) >= appPasswordTouchInterval {
 		if err := a.c.Store.TouchAppPassword(ctx, account, rec.ID, now); err != nil {
 			return AppPasswordInfo{}, fmt.Errorf("twofa: verify app password: %w", err)
 		}

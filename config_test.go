@@ -38,7 +38,7 @@ func TestConfigValid(t *testing.T) {
 		"largest skew":          func(c *twofa.Config) { c.Codes.Skew = (twofa.MaxWindow - 1) / 2 },
 		"largest skew no drift": func(c *twofa.Config) { c.Codes.Skew, c.Codes.NoDriftTracking = (twofa.MaxWindow-1)/2, true },
 		"largest look-ahead":    func(c *twofa.Config) { c.Codes.LookAhead = twofa.MaxWindow - 1 },
-		"largest drift":         func(c *twofa.Config) { c.Codes.MaxDrift = (twofa.MaxWindow-1)/2 - twofa.DefaultSkew },
+		"largest drift":         func(c *twofa.Config) { c.Codes.MaxDrift = (twofa.MaxWindow-1)/2 - cfgDefaults(t).Codes.Skew },
 		"largest drift, no skew": func(c *twofa.Config) {
 			c.Codes.NoSkew, c.Codes.MaxDrift = true, (twofa.MaxWindow-1)/2
 		},
@@ -181,7 +181,7 @@ func TestConfigSkew(t *testing.T) {
 		none   bool // NoSkew
 		accept int  // the furthest step offset accepted
 	}{
-		{0, false, twofa.DefaultSkew},
+		{0, false, cfgDefaults(t).Codes.Skew},
 		{0, true, 0},
 		{1, false, 1},
 		{3, false, 3},
@@ -277,14 +277,14 @@ func TestConfigResolved(t *testing.T) {
 	tf, err := twofa.New(c)
 	require.NoError(t, err)
 	got := tf.Config()
-	assert.Equal(t, twofa.DefaultSkew, got.Codes.Skew)
+	assert.Equal(t, cfgDefaults(t).Codes.Skew, got.Codes.Skew)
 	assert.Equal(t, twofa.DefaultLookAhead, got.Codes.LookAhead)
-	assert.Equal(t, twofa.DefaultMaxDrift, got.Codes.MaxDrift)
-	assert.Equal(t, twofa.DevicePolicy{Max: twofa.DefaultMaxDevices, PendingTTL: twofa.DefaultPendingTTL, ConfirmAttempts: twofa.DefaultConfirmAttempts}, got.Devices)
+	assert.Equal(t, cfgDefaults(t).Codes.MaxDrift, got.Codes.MaxDrift)
+	assert.Equal(t, twofa.DevicePolicy{Max: cfgDefaults(t).Devices.Max, PendingTTL: cfgDefaults(t).Devices.PendingTTL, ConfirmAttempts: cfgDefaults(t).Devices.ConfirmAttempts}, got.Devices)
 	assert.Equal(t, twofa.ThrottlePolicy{Free: 5, Base: time.Second, Max: 2 * time.Hour, Budget: 30, Refill: 36 * time.Hour}, got.Throttle.Codes)
 	assert.Equal(t, twofa.ThrottlePolicy{Budget: 1000, Refill: time.Second}, got.Throttle.Recovery)
 	assert.Equal(t, twofa.ThrottlePolicy{Free: 10, Base: time.Second, Max: 15 * time.Minute}, got.Throttle.AppPasswords)
-	assert.Equal(t, twofa.DefaultMaxAppPasswords, got.AppPasswords.Max)
+	assert.Equal(t, cfgDefaults(t).AppPasswords.Max, got.AppPasswords.Max)
 	assert.NotNil(t, got.Clock)
 	require.NotNil(t, tf.Devices)
 	require.NotNil(t, tf.Recovery)
@@ -295,7 +295,7 @@ func TestConfigResolved(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, got, again.Config())
 	got.Devices.Max = 1
-	assert.Equal(t, twofa.DefaultMaxDevices, tf.Config().Devices.Max)
+	assert.Equal(t, cfgDefaults(t).Devices.Max, tf.Config().Devices.Max)
 
 	// The No* settings resolve to zero windows and stay set.
 	c.Codes = twofa.CodePolicy{NoSkew: true, NoLookAhead: true, NoDriftTracking: true}

@@ -8,17 +8,6 @@ import (
 	"time"
 )
 
-// Errors of Devices.
-var (
-	// ErrEnrollmentExpired: the pending device's time to be confirmed ran
-	// out (or its wrong attempts did); enrol again.
-	ErrEnrollmentExpired = errors.New("twofa: enrolment expired")
-	// ErrAlreadyConfirmed: Confirm on a device that is confirmed already.
-	ErrAlreadyConfirmed = errors.New("twofa: device already confirmed")
-	// ErrTooManyDevices: the account has Config.Devices.Max devices.
-	ErrTooManyDevices = fmt.Errorf("%w: too many devices", ErrLimitReached)
-)
-
 // DeviceInfo is what a settings page shows of a device: never its secret.
 // encoding/json writes it with snake_case names, Type and State as text
 // ("totp", "confirmed") and without the times that are unset.

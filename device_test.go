@@ -152,7 +152,7 @@ func TestEnrollDefaults(t *testing.T) {
 	assert.Equal(t, twofa.TypeTOTP, d.Type)
 	assert.Equal(t, twofa.DevicePending, d.State)
 	assert.Equal(t, twofatest.Start, d.CreatedAt)
-	assert.Equal(t, twofatest.Start.Add(twofa.DefaultPendingTTL), d.ExpiresAt)
+	assert.Equal(t, twofatest.Start.Add(cfgDefaults(t).Devices.PendingTTL), d.ExpiresAt)
 	assert.True(t, d.ConfirmedAt.IsZero())
 	assert.True(t, d.LastUsedAt.IsZero())
 
@@ -421,7 +421,7 @@ func TestConfirmWrongCode(t *testing.T) {
 	}
 	assert.Equal(t, []twofa.EventType{twofa.EventEnrolled}, devEvents(env), "malformed codes emit nothing")
 
-	for i := 1; i < twofa.DefaultConfirmAttempts; i++ {
+	for i := 1; i < cfgDefaults(t).Devices.ConfirmAttempts; i++ {
 		_, err := env.Devices.Confirm(ctx, "alice", id, wrong)
 		require.ErrorIs(t, err, twofa.ErrInvalidCode, "attempt %d", i)
 		assert.Equal(t, twofa.Event{Type: twofa.EventEnrollmentFailed, Account: "alice", DeviceID: id, Time: env.Clock.Now(), Failures: i},
@@ -432,7 +432,7 @@ func TestConfirmWrongCode(t *testing.T) {
 	// The 5th wrong code discards the enrolment.
 	_, err := env.Devices.Confirm(ctx, "alice", id, wrong)
 	require.ErrorIs(t, err, twofa.ErrEnrollmentExpired)
-	assert.Equal(t, twofa.DefaultConfirmAttempts, devLastEvent(t, env).Failures)
+	assert.Equal(t, cfgDefaults(t).Devices.ConfirmAttempts, devLastEvent(t, env).Failures)
 	assert.Empty(t, devList(t, env, "alice"), "device gone")
 	// Even the right code no longer helps.
 	_, err = env.Devices.Confirm(ctx, "alice", id, devConfirmCode(t, env, e))
@@ -440,7 +440,7 @@ func TestConfirmWrongCode(t *testing.T) {
 
 	// Four wrong codes, then the right one: confirmed.
 	e = devEnroll(t, env, "alice", twofa.EnrollOptions{})
-	for range twofa.DefaultConfirmAttempts - 1 {
+	for range cfgDefaults(t).Devices.ConfirmAttempts - 1 {
 		require.ErrorIs(t, errOf(env.Devices.Confirm(ctx, "alice", e.Device.ID, wrong)), twofa.ErrInvalidCode)
 	}
 	require.NoError(t, errOf(env.Devices.Confirm(ctx, "alice", e.Device.ID, devConfirmCode(t, env, e))))
@@ -506,7 +506,7 @@ func TestConfirmConcurrent(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, ok, "exactly one Confirm succeeds")
-	assert.GreaterOrEqual(t, already, twofa.DefaultConfirmAttempts-1, "the other evaluated ones lose to it")
+	assert.GreaterOrEqual(t, already, cfgDefaults(t).Devices.ConfirmAttempts-1, "the other evaluated ones lose to it")
 	assert.Equal(t, 1, env.Events.Count(twofa.EventConfirmed))
 }
 
@@ -519,7 +519,7 @@ func TestDeviceLimit(t *testing.T) {
 			ctx := t.Context()
 			limit := maxDevices
 			if limit == 0 {
-				limit = twofa.DefaultMaxDevices
+				limit = cfgDefaults(t).Devices.Max
 			}
 			// Confirmed and pending devices both count.
 			for i := range limit - 1 {
@@ -563,7 +563,7 @@ func TestEnrollReplacesPending(t *testing.T) {
 	ctx := t.Context()
 	env.EnrollTOTP("alice")
 	var last *twofa.Enrollment
-	for range 5 * twofa.DefaultMaxDevices {
+	for range 5 * cfgDefaults(t).Devices.Max {
 		last = devEnroll(t, env, "alice", twofa.EnrollOptions{})
 	}
 	l := devList(t, env, "alice")
@@ -593,26 +593,26 @@ func TestDeviceLimitConcurrent(t *testing.T) {
 			require.ErrorIs(t, err, twofa.ErrTooManyDevices)
 		}
 	}
-	assert.Equal(t, twofa.DefaultMaxDevices, ok)
-	assert.Len(t, devList(t, env, "alice"), twofa.DefaultMaxDevices)
-	assert.Equal(t, twofa.DefaultMaxDevices, env.Events.Count(twofa.EventImported))
+	assert.Equal(t, cfgDefaults(t).Devices.Max, ok)
+	assert.Len(t, devList(t, env, "alice"), cfgDefaults(t).Devices.Max)
+	assert.Equal(t, cfgDefaults(t).Devices.Max, env.Events.Count(twofa.EventImported))
 }
 
 func TestDeviceLimitExpiredPending(t *testing.T) {
 	t.Parallel()
 	env := twofatest.New(t)
 	ctx := t.Context()
-	for range twofa.DefaultMaxDevices - 1 {
+	for range cfgDefaults(t).Devices.Max - 1 {
 		env.EnrollTOTP("alice")
 	}
 	devEnroll(t, env, "alice", twofa.EnrollOptions{})
 	key := twofa.Key{Account: "alice", Secret: devSecret(t)}
 	_, _, err := env.Devices.Import(ctx, "alice", "phone", key)
 	require.ErrorIs(t, err, twofa.ErrTooManyDevices, "an unexpired pending device counts")
-	env.Clock.Advance(twofa.DefaultPendingTTL)
+	env.Clock.Advance(cfgDefaults(t).Devices.PendingTTL)
 	_, _, err = env.Devices.Import(ctx, "alice", "phone", key)
 	require.NoError(t, err, "a lapsed one does not")
-	assert.Len(t, devList(t, env, "alice"), twofa.DefaultMaxDevices)
+	assert.Len(t, devList(t, env, "alice"), cfgDefaults(t).Devices.Max)
 }
 
 func TestRename(t *testing.T) {
@@ -984,15 +984,15 @@ func TestConfirmParallelGuessesStaleReads(t *testing.T) {
 			assert.Failf(t, "unexpected error", "wrong code: %v", err)
 		}
 	}
-	assert.Equal(t, twofa.DefaultConfirmAttempts-1, invalid, "wrong codes evaluated and refused")
+	assert.Equal(t, cfgDefaults(t).Devices.ConfirmAttempts-1, invalid, "wrong codes evaluated and refused")
 	assert.Equal(t, 50-invalid, expired)
-	assert.Equal(t, twofa.DefaultConfirmAttempts, env.Events.Count(twofa.EventEnrollmentFailed), "codes evaluated")
+	assert.Equal(t, cfgDefaults(t).Devices.ConfirmAttempts, env.Events.Count(twofa.EventEnrollmentFailed), "codes evaluated")
 	require.ErrorIs(t, rightErr, twofa.ErrEnrollmentExpired, "the right code after the tries ran out")
 	assert.Zero(t, env.Events.Count(twofa.EventConfirmed))
 	dev, err := env.Store.Device(t.Context(), "alice", e.Device.ID)
 	require.NoError(t, err)
 	assert.Equal(t, twofa.DevicePending, dev.State)
-	assert.Equal(t, twofa.DefaultConfirmAttempts, dev.Attempts)
+	assert.Equal(t, cfgDefaults(t).Devices.ConfirmAttempts, dev.Attempts)
 }
 
 // TestConfirmRightCodeOnLastTry: the right code is evaluated on the last
@@ -1002,12 +1002,12 @@ func TestConfirmRightCodeOnLastTry(t *testing.T) {
 	t.Parallel()
 	env := twofatest.New(t)
 	cfg := env.Config
-	cfg.Store = newDevStaleStore(env.Store, twofa.DefaultConfirmAttempts, false)
+	cfg.Store = newDevStaleStore(env.Store, cfgDefaults(t).Devices.ConfirmAttempts, false)
 	devs, err := newDevices(cfg)
 	require.NoError(t, err)
 	e, err := devs.Enroll(t.Context(), "alice", "phone", twofa.EnrollOptions{})
 	require.NoError(t, err)
-	wrong := make([]string, twofa.DefaultConfirmAttempts-1)
+	wrong := make([]string, cfgDefaults(t).Devices.ConfirmAttempts-1)
 	for i := range wrong {
 		wrong[i] = devWrongCode(t, e.Key, env.Clock.Now())
 	}
@@ -1019,7 +1019,7 @@ func TestConfirmRightCodeOnLastTry(t *testing.T) {
 	dev, err := env.Store.Device(t.Context(), "alice", e.Device.ID)
 	require.NoError(t, err)
 	assert.Equal(t, twofa.DeviceConfirmed, dev.State)
-	assert.Equal(t, twofa.DefaultConfirmAttempts, dev.Attempts)
+	assert.Equal(t, cfgDefaults(t).Devices.ConfirmAttempts, dev.Attempts)
 }
 
 // TestConfirmBurstEvaluatesAtMostTheLimit: 200 parallel codes, the right
@@ -1046,7 +1046,7 @@ func TestConfirmBurstEvaluatesAtMostTheLimit(t *testing.T) {
 	}
 	wg.Wait()
 	failed, confirmed := env.Events.Count(twofa.EventEnrollmentFailed), env.Events.Count(twofa.EventConfirmed)
-	assert.LessOrEqual(t, failed+confirmed, twofa.DefaultConfirmAttempts, "codes evaluated")
+	assert.LessOrEqual(t, failed+confirmed, cfgDefaults(t).Devices.ConfirmAttempts, "codes evaluated")
 	if errs[100] == nil {
 		assert.Equal(t, 1, confirmed)
 	} else {
@@ -1098,7 +1098,7 @@ func TestRevokeConfirmedMeanwhile(t *testing.T) {
 	at := env.Clock.Now()
 	store := newFaultStore(env.Store).Before("DeleteDevice", func(c faultCall) error {
 		if c.ID == victim {
-			_, err := env.Store.ConfirmDevice(c.Ctx, c.Account, c.ID, 1, 0, at, twofa.DefaultConfirmAttempts)
+			_, err := env.Store.ConfirmDevice(c.Ctx, c.Account, c.ID, 1, 0, at, cfgDefaults(t).Devices.ConfirmAttempts)
 			return err
 		}
 		return nil

@@ -82,6 +82,3 @@ func (h *HOTP) VerifyRange(code string, first, last uint64) (uint64, error) {
 func (h *HOTP) String() string {
 	return fmt.Sprintf("twofa.HOTP{%v, %d digits}", h.opts.Algorithm, h.opts.Digits)
 }
-
-// GoString is String: an HOTP never prints its secret.
-func (h *HOTP) GoString() string { return h.String() }

@@ -1,9 +1,5 @@
 package twofa
 
-import (
-	"errors"
-)
-
 // Keyring is what twofa needs from the keys of an installation: sealing
 // device secrets at rest and keyed digests of the recovery codes, app
 // passwords, browser tokens and out-of-band codes it stores instead of
@@ -47,22 +43,15 @@ type Keyring interface {
 	Digest(purpose, account string, data []byte) ([]byte, error)
 }
 
-// The purposes twofa passes to Keyring.Digest. package keyring derives
-// one HMAC sub-key per label (HKDF info "twofa/keyring/v1/digest/" +
-// label), so the labels are part of every stored digest: renaming one
-// would invalidate them all.
+// The purposes twofa passes to Keyring.Digest (packages browser and phone
+// name their own: "browser-token", "oob-challenge"). package keyring
+// derives one HMAC sub-key per label (HKDF info
+// "twofa/keyring/v1/digest/" + label), so the labels are part of every
+// stored digest: renaming one would invalidate them all.
 const (
 	PurposeRecoveryCode = "recovery-code" // single-use recovery codes
 	PurposeAppPassword  = "app-password"  // app-specific passwords
-	PurposeBrowserToken = "browser-token" // "remember this browser" tokens (package browser)
 )
-
-// ErrInvalidSealed is matched by every error about a device's sealed
-// secret that the Keyring would not open or reseal: tampered with, sealed
-// for another account or device, under a key the Keyring no longer holds,
-// or malformed. The Keyring's own error is wrapped: with package keyring,
-// errors.As finds a *keyring.SealedError that says which.
-var ErrInvalidSealed = errors.New("twofa: invalid sealed blob")
 
 // sealedError wraps a Keyring's Open or Reseal error so that it matches
 // ErrInvalidSealed, keeping the Keyring's message.

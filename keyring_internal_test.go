@@ -61,7 +61,6 @@ func TestSealSecret(t *testing.T) {
 func TestPurposeLabels(t *testing.T) {
 	require.Equal(t, "recovery-code", PurposeRecoveryCode)
 	require.Equal(t, "app-password", PurposeAppPassword)
-	require.Equal(t, "browser-token", PurposeBrowserToken)
 }
 
 func testKeyring(t *testing.T) Keyring {

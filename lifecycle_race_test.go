@@ -3,7 +3,6 @@ package twofa_test
 import (
 	"testing"
 
-	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/internal/lifecyclerace"
 	"github.com/twofa-go/twofa/memstore"
 )
@@ -50,7 +49,7 @@ func TestRaceFirstFactorsRecoveryCodes(t *testing.T) {
 // Reloading an enrolment page twenty times must never hit the device
 // limit, also for an account one device short of it.
 func TestEnrollReloadsNeverHitLimit(t *testing.T) {
-	for _, confirmed := range []int{0, 1, twofa.DefaultMaxDevices - 1} {
+	for _, confirmed := range []int{0, 1, cfgDefaults(t).Devices.Max - 1} {
 		t.Run(confirmedName(confirmed), func(t *testing.T) {
 			e := lifecyclerace.New(t, memstore.New())
 			lifecyclerace.Run(t, e, 3, lifecyclerace.Reloads(20, confirmed))

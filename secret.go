@@ -3,7 +3,6 @@ package twofa
 import (
 	"crypto/rand"
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"log/slog"
 
@@ -33,8 +32,9 @@ const (
 // Secret is the shared key of an authenticator. It is immutable and safe
 // for concurrent use. The zero Secret is invalid.
 //
-// A Secret never reveals itself by accident: String, GoString, every fmt
-// verb, slog and JSON or text marshalling show "REDACTED" or refuse. The
+// A Secret never reveals itself by accident: String, every fmt verb (%#v
+// included), slog and JSON or text marshalling show "REDACTED" or refuse;
+// gob, which sees no exported field, refuses too. The
 // key leaves only through the explicitly named Base32 and Bytes methods.
 type Secret struct {
 	// A pointer, so that even a struct holding a Secret in an unexported
@@ -169,25 +169,14 @@ const redacted = "twofa.Secret(REDACTED)"
 // String returns a redacted placeholder, never the key.
 func (s Secret) String() string { return redacted }
 
-// GoString returns a redacted placeholder, never the key.
-func (s Secret) GoString() string { return redacted }
-
 // Format prints a redacted placeholder for every verb and flag.
 func (s Secret) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(redacted)) }
 
 // LogValue makes slog print a redacted placeholder.
 func (s Secret) LogValue() slog.Value { return slog.StringValue("REDACTED") }
 
-// ErrSecretMarshal is returned by Secret's marshalling methods: a secret is
-// never serialised implicitly (it would leak into logs, or vanish from a
-// record that was meant to keep it). Store Base32() or a sealed blob.
-var ErrSecretMarshal = errors.New("twofa: a Secret is not marshalled implicitly; use Base32 or a Keyring")
-
 // MarshalText refuses, so that no encoder writes the key by accident.
 func (s Secret) MarshalText() ([]byte, error) { return nil, ErrSecretMarshal }
 
 // MarshalJSON refuses, so that no encoder writes the key by accident.
 func (s Secret) MarshalJSON() ([]byte, error) { return nil, ErrSecretMarshal }
-
-// MarshalBinary refuses, so that gob and friends never write the key.
-func (s Secret) MarshalBinary() ([]byte, error) { return nil, ErrSecretMarshal }

@@ -2,7 +2,6 @@ package twofa
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -22,18 +21,6 @@ import (
 // Times keep nanoseconds between the years 1678 and 2262 (the int64
 // nanosecond range); the zero Time is kept distinct from every other.
 // Counters keep the full uint64 range.
-
-// Errors stores return (wrapped or not; test with errors.Is).
-var (
-	// ErrNotFound: no such record for this account.
-	ErrNotFound = errors.New("twofa: not found")
-	// ErrLimitReached: an insert refused because the account is at its
-	// limit (devices, app passwords, an attached package's records).
-	ErrLimitReached = errors.New("twofa: limit reached")
-	// ErrDuplicate: an insert refused because a unique field (an id, a
-	// label, a digest) is taken.
-	ErrDuplicate = errors.New("twofa: duplicate")
-)
 
 // DeviceState is where a device stands in its life.
 type DeviceState uint8
@@ -125,24 +112,26 @@ type DeviceStore interface {
 	//  1. The throttle of the account in scope: if p refuses an attempt at
 	//     at, exactly as p.Reserve would on the stored state (the back-off
 	//     runs: Failures > p.Free and at before Until; or the budget is
-	//     spent), it changes nothing and reports (the state,
-	//     CodeThrottled). The throttle comes first so that a refused
-	//     attempt learns nothing about the code: not whether it was
-	//     replayed, nor whether the device exists.
+	//     spent), it changes nothing and reports (the state, false). The
+	//     throttle comes first so that a refused attempt learns nothing
+	//     about the code: not whether it was replayed, nor whether the
+	//     device exists.
 	//  2. The replay guard: if the device is confirmed and counter >= its
 	//     Counter, it sets Counter to counter+1, Drift to drift,
 	//     LastUsedAt to at, clears the resync record, clears the
 	//     throttle's Failures and Until (as ReleaseAttempt after a success
 	//     does; Forgiven is left as it is, since an accepted code neither
 	//     takes nor gives budget) and reports (the throttle's state after,
-	//     CodeAccepted); otherwise it changes nothing and reports (the
-	//     state, CodeReplayed).
+	//     true); otherwise (a replay, a concurrent verification that
+	//     consumed the code first, a device not confirmed) it changes
+	//     nothing and reports (the state, false).
 	//
-	// Of N concurrent calls with one counter on a device whose Counter is
-	// at most counter, and a throttle that permits them, exactly one
-	// reports CodeAccepted. counter is below 2^64-1. ErrNotFound when the
+	// The caller tells the two refusals apart by the state: p.Reserve(state,
+	// at) refuses a throttled one. Of N concurrent calls with one counter on
+	// a device whose Counter is at most counter, and a throttle that
+	// permits them, exactly one reports true. counter is below 2^64-1. ErrNotFound when the
 	// throttle permits and the device does not exist; nothing changes.
-	AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p ThrottlePolicy) (ThrottleState, AcceptResult, error)
+	AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p ThrottlePolicy) (ThrottleState, bool, error)
 	// SetResync records a tolerated out-of-window match (see
 	// Device.ResyncStep). Last writer wins.
 	SetResync(ctx context.Context, account, id string, step uint64, drift int64) error
@@ -185,38 +174,6 @@ type DeviceStore interface {
 	// A store keeps an index for it, so that a page costs no more than its
 	// size, whatever the number of devices.
 	DevicesAfter(ctx context.Context, account, id string, limit int) ([]Device, error)
-}
-
-// AcceptResult is what DeviceStore.AcceptCode did with a code.
-type AcceptResult uint8
-
-// The results of DeviceStore.AcceptCode. The zero AcceptResult is none of
-// them; a store never reports it without an error.
-const (
-	// CodeAccepted: the code was consumed (the counter advanced) and the
-	// throttle's back-off cleared.
-	CodeAccepted AcceptResult = iota + 1
-	// CodeReplayed: the throttle permitted the attempt but the device's
-	// counter is past the code's (a replay, or a concurrent verification
-	// that consumed it first), or the device is not confirmed; nothing
-	// changed.
-	CodeReplayed
-	// CodeThrottled: the throttle refused the attempt; nothing changed
-	// and nothing was checked of the device.
-	CodeThrottled
-)
-
-// String returns "accepted", "replayed" or "throttled".
-func (r AcceptResult) String() string {
-	switch r {
-	case CodeAccepted:
-		return "accepted"
-	case CodeReplayed:
-		return "replayed"
-	case CodeThrottled:
-		return "throttled"
-	}
-	return "unknown"
 }
 
 // ThrottleState is one account's throttle in one scope.

@@ -15,7 +15,7 @@ import (
 
 // guessOdds is the chance that one evaluated TOTP guess is right with the
 // default skew: 2·skew+1 codes of 10^6.
-const guessOdds = (2*twofa.DefaultSkew + 1) / 1e6
+const guessOdds = (2*1 + 1) / 1e6 // the default Skew is 1
 
 // successOdds is the chance that at least one of n evaluated guesses, each
 // right with probability p, is right.
@@ -58,7 +58,7 @@ func guessingYear(t *testing.T, owner bool) (evaluated []time.Time, ownerRefused
 		if !now.Before(nextOwner) {
 			signIns++
 			if signIns%56 == 0 {
-				env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, now, twofa.DefaultMaxDrift+1))
+				env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, now, cfgDefaults(t).Codes.MaxDrift+1))
 			}
 			if _, err := env.TwoFA.Verify(ctx, "erin", dev.Code()); err != nil {
 				require.ErrorIs(t, err, twofa.ErrThrottled)
@@ -78,7 +78,7 @@ func guessingYear(t *testing.T, owner bool) (evaluated []time.Time, ownerRefused
 				continue
 			}
 		}
-		_, err := env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, now, twofa.DefaultMaxDrift+1))
+		_, err := env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, now, cfgDefaults(t).Codes.MaxDrift+1))
 		var te *twofa.ThrottledError
 		switch {
 		case errors.Is(err, twofa.ErrInvalidCode):
@@ -151,7 +151,7 @@ func TestGuessingBudgetSparesTheOwner(t *testing.T) {
 			typos = 5 // a bad day once a month
 		}
 		for range typos {
-			_, err := env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), twofa.DefaultMaxDrift+1))
+			_, err := env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), cfgDefaults(t).Codes.MaxDrift+1))
 			require.ErrorIs(t, err, twofa.ErrInvalidCode, "hour %d", hour)
 			mistakes++
 		}
@@ -254,7 +254,7 @@ func TestPasswordChangedEmptiesBudgets(t *testing.T) {
 	env.EnrollTOTP("mallory")
 	guess := rcGenerate(t, env, "mallory")[0]
 	for {
-		_, err := env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), twofa.DefaultMaxDrift+1))
+		_, err := env.TwoFA.Verify(ctx, "erin", wrongCode(t, dev, env.Clock.Now(), cfgDefaults(t).Codes.MaxDrift+1))
 		var te *twofa.ThrottledError
 		if errors.As(err, &te) {
 			if te.BudgetSpent {

@@ -133,9 +133,6 @@ func (t *TOTP) String() string {
 	return fmt.Sprintf("twofa.TOTP{%v, %d digits, %v}", t.opts.Algorithm, t.opts.Digits, t.opts.Period)
 }
 
-// GoString is String: a TOTP never prints its secret.
-func (t *TOTP) GoString() string { return t.String() }
-
 // window returns [c-before, c+after], clamped to the uint64 range so that
 // step 0 never underflows and the last counter never wraps.
 func window(c, before, after uint64) (uint64, uint64) {

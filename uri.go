@@ -82,9 +82,9 @@ const (
 // long as nobody writes its fields. Its zero values mean the defaults of
 // Options (SHA-1, DefaultDigits, DefaultPeriod).
 //
-// A Key never reveals its secret by accident: String, GoString, every fmt
-// verb and LogValue print "secret=REDACTED", and the marshalling methods
-// refuse (see MarshalJSON). The secret leaves only through URI, PNG and the
+// A Key never reveals its secret by accident: String, every fmt verb and
+// LogValue print "secret=REDACTED", and the marshalling methods refuse
+// (see MarshalJSON; gob refuses the Secret field). The secret leaves only through URI, PNG and the
 // Secret field itself.
 type Key struct {
 	Type      Type
@@ -557,11 +557,6 @@ const (
 	MaxPNGSize = 4096
 )
 
-// ErrQRCode is matched by every error Key.PNG returns when it cannot draw
-// the QR code: a size outside MinPNGSize to MaxPNGSize, a size too small
-// for the key's code, or a URI longer than a QR code holds.
-var ErrQRCode = errors.New("twofa: cannot draw QR code")
-
 // qrQuietZone is the margin of light modules around a QR code that
 // ISO/IEC 18004 requires (and scanners need to find the symbol).
 const qrQuietZone = 4
@@ -688,18 +683,18 @@ func (k Key) period() time.Duration {
 	return k.Period
 }
 
-// GoString returns Go syntax for the key with the secret redacted, for %#v.
-func (k Key) GoString() string {
+// goString returns Go syntax for the key with the secret redacted, for %#v.
+func (k Key) goString() string {
 	return fmt.Sprintf("twofa.Key{Type:%s, Issuer:%q, Account:%q, Secret:%s, Algorithm:twofa.%s, Digits:%d, Period:%d, Counter:%d}",
 		k.Type.goString(), k.Issuer, k.Account, redacted, k.Algorithm.String(), k.Digits, int64(k.Period), k.Counter)
 }
 
-// Format prints String for every verb and flag except %#v (GoString) and
+// Format prints String for every verb and flag except %#v (Go syntax) and
 // %q (String, quoted); no verb prints the secret.
 func (k Key) Format(f fmt.State, verb rune) {
 	switch {
 	case verb == 'v' && f.Flag('#'):
-		_, _ = io.WriteString(f, k.GoString())
+		_, _ = io.WriteString(f, k.goString())
 	case verb == 'q':
 		_, _ = io.WriteString(f, strconv.Quote(k.String()))
 	default:
@@ -739,6 +734,3 @@ func (k Key) MarshalJSON() ([]byte, error) { return nil, errKeyMarshal }
 
 // MarshalText refuses, as MarshalJSON does.
 func (k Key) MarshalText() ([]byte, error) { return nil, errKeyMarshal }
-
-// MarshalBinary refuses, as MarshalJSON does, so gob never writes the key.
-func (k Key) MarshalBinary() ([]byte, error) { return nil, errKeyMarshal }

@@ -36,16 +36,6 @@ const (
 	MaxIDLen = 64
 )
 
-// Errors about identifiers and labels.
-var (
-	// ErrInvalidAccount: an empty, over-long, non-UTF-8 or control-character
-	// account identifier.
-	ErrInvalidAccount = errors.New("twofa: invalid account")
-	// ErrInvalidLabel: an empty (after trimming), over-long, non-UTF-8 or
-	// control-character label.
-	ErrInvalidLabel = errors.New("twofa: invalid label")
-)
-
 // CheckAccount reports whether account is an identifier twofa accepts:
 // not empty, at most MaxAccountIDLen bytes, UTF-8, without control or
 // format characters. It returns nil or ErrInvalidAccount. Every manager

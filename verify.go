@@ -12,20 +12,6 @@ import (
 	"github.com/twofa-go/twofa/internal/typed"
 )
 
-// Errors of TwoFA.Verify.
-var (
-	// ErrNotEnrolled: the account has no confirmed device (nor a trusted
-	// record of an attached Factor, such as package phone's trusted
-	// numbers), so there is no second factor to check (two-factor
-	// authentication is off).
-	ErrNotEnrolled = errors.New("twofa: no second factor enrolled")
-	// ErrReplayed: a code that was valid but has been used already, or
-	// an older one than the last used (RFC 6238 Section 5.2).
-	ErrReplayed = errors.New("twofa: code already used")
-	// ErrThrottled is matched by *ThrottledError.
-	ErrThrottled = errors.New("twofa: too many failed attempts")
-)
-
 // ThrottledError reports that an attempt was refused because of earlier
 // failures: nothing was consumed or recorded, and nothing is told about
 // the code. It matches ErrThrottled.
@@ -212,19 +198,19 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 		// after it took effect would report an error for a code that is
 		// spent.
 		dctx, cancel := durable(ctx)
-		st, r, err := tf.c.Store.AcceptCode(dctx, account, accept.dev.ID, accept.step, accept.drift, now, ScopeCode, tf.c.Throttle.Codes)
+		st, ok, err := tf.c.Store.AcceptCode(dctx, account, accept.dev.ID, accept.step, accept.drift, now, ScopeCode, tf.c.Throttle.Codes)
 		cancel()
 		if err != nil {
 			return Result{}, fmt.Errorf("twofa: verify: %w", err)
 		}
-		switch r {
-		case CodeAccepted:
+		if ok {
 			if accept.resynced {
 				tf.c.Events.emit(ctx, Event{Type: EventDriftAdjusted, Account: account, DeviceID: accept.dev.ID, Time: now})
 			}
 			tf.c.Events.emit(ctx, Event{Type: EventVerified, Account: account, DeviceID: accept.dev.ID, Time: now})
 			return Result{Factor: FactorDevice, DeviceID: accept.dev.ID}, nil
-		case CodeThrottled:
+		}
+		if _, permitted := tf.c.Throttle.Codes.Reserve(st, now); !permitted {
 			// The throttle engaged while this code was evaluated: refused
 			// unrevealed, after the work a wrong code does (the search
 			// outside the window), so that the refusal takes as long.
@@ -232,12 +218,9 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 				pass(true)
 			}
 			return Result{}, tf.throttled(ctx, account, ScopeCode, tf.c.Throttle.Codes, st, now)
-		case CodeReplayed:
-			// A concurrent verification consumed this step first.
-			replayed = accept.dev.ID
-		default:
-			return Result{}, fmt.Errorf("twofa: verify: store reported %v accepting a code", r)
 		}
+		// A concurrent verification consumed this step first.
+		replayed = accept.dev.ID
 	}
 
 	// No code was accepted: the attempt is counted as a failure before

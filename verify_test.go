@@ -220,7 +220,7 @@ func TestThrottleSimulation(t *testing.T) {
 			require.Failf(t, "unexpected result", "%v", err)
 		}
 	}
-	const window = 2*twofa.DefaultSkew + 1
+	window := float64(2*cfgDefaults(t).Codes.Skew + 1)
 	p := 1 - math.Pow(1-window/1e6, float64(evaluated))
 	t.Logf("24 h: %d attempts evaluated, %d refused unevaluated; success probability %.2g", evaluated, refused, p)
 	assert.LessOrEqual(t, p, 1e-4)
@@ -470,7 +470,7 @@ func TestVerifyTamperedDevice(t *testing.T) {
 	// tampered record cannot be used to guess without limit.
 	spent := false
 	for range 2 * cfgDefaults(t).Throttle.Codes.Budget {
-		_, err := env.TwoFA.Verify(ctx, "ned", wrongCode(t, good, env.Clock.Now(), twofa.DefaultMaxDrift+1))
+		_, err := env.TwoFA.Verify(ctx, "ned", wrongCode(t, good, env.Clock.Now(), cfgDefaults(t).Codes.MaxDrift+1))
 		var te *twofa.ThrottledError
 		if errors.As(err, &te) {
 			if spent = te.BudgetSpent; spent {

@@ -235,7 +235,7 @@ func (b *Manager) Trust(ctx context.Context, account, label string) (string, Inf
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", Info{}, fmt.Errorf("twofa: reading random browser token: %w", err)
 	}
-	digest, err := b.keys.Digest(twofa.PurposeBrowserToken, account, raw[:])
+	digest, err := b.keys.Digest(DigestPurpose, account, raw[:])
 	if err != nil {
 		return "", Info{}, err
 	}
@@ -294,7 +294,7 @@ func (b *Manager) Check(ctx context.Context, account, token string) (Info, error
 		b.refused(ctx, account, "", now)
 		return Info{}, ErrMalformedToken
 	}
-	digest, err := b.keys.Digest(twofa.PurposeBrowserToken, account, raw[:])
+	digest, err := b.keys.Digest(DigestPurpose, account, raw[:])
 	clear(raw[:])
 	if err != nil {
 		return Info{}, err
@@ -424,6 +424,11 @@ func (b *Manager) Purge(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// DigestPurpose is the purpose this package passes to
+// twofa.Keyring.Digest for browser tokens. It is part of every stored
+// digest: renaming it would invalidate them all.
+const DigestPurpose = "browser-token"
 
 // Events of trusted browsers, reported through the installation's
 // Config.Events.

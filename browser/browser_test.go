@@ -782,7 +782,7 @@ func TestBrowserNoTokenLeak(t *testing.T) {
 	e.EnrollTOTP("alice")
 	tok, info := e.trust(t, "alice", "Firefox")
 	raw, _ := base64.RawURLEncoding.DecodeString(tok)
-	digest, err := e.Keyring.Digest(twofa.PurposeBrowserToken, "alice", raw)
+	digest, err := e.Keyring.Digest(browser.DigestPurpose, "alice", raw)
 	require.NoError(t, err)
 
 	var outputs []any

@@ -88,3 +88,10 @@ func TestParseBrowserToken(t *testing.T) {
 		}
 	}
 }
+
+// TestDigestPurpose pins the label: stored digests depend on it.
+func TestDigestPurpose(t *testing.T) {
+	if DigestPurpose != "browser-token" {
+		t.Fatalf("DigestPurpose = %q, want browser-token", DigestPurpose)
+	}
+}

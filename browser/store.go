@@ -13,7 +13,7 @@ type Record struct {
 	ID      string
 	Account string
 	Label   string
-	// Digest is Keyring.Digest(twofa.PurposeBrowserToken, account, the token's
+	// Digest is Keyring.Digest(DigestPurpose, account, the token's
 	// 32 bytes): what the token is looked up by.
 	Digest    []byte
 	CreatedAt time.Time

@@ -218,9 +218,9 @@ func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter u
 // AcceptCode consumes an accepted code, the throttle's check and the
 // replay guard under the store's lock, as [twofa.DeviceStore] describes:
 // the throttle refuses as [twofa.ThrottlePolicy.Reserve] would.
-func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
 	if err := s.begin(ctx); err != nil {
-		return twofa.ThrottleState{}, 0, err
+		return twofa.ThrottleState{}, false, err
 	}
 	defer s.mu.Unlock()
 	var st twofa.ThrottleState
@@ -229,15 +229,15 @@ func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint
 		st = a.throttles[scope]
 	}
 	if _, ok := p.Reserve(st, at); !ok {
-		return st, twofa.CodeThrottled, nil
+		return st, false, nil
 	}
 	e, err := s.entry(account, id)
 	if err != nil {
-		return twofa.ThrottleState{}, 0, err
+		return twofa.ThrottleState{}, false, err
 	}
 	// counter+1 cannot wrap: the contract keeps counter below 2^64-1.
 	if e.d.State != twofa.DeviceConfirmed || counter < e.d.Counter || counter == ^uint64(0) {
-		return st, twofa.CodeReplayed, nil
+		return st, false, nil
 	}
 	e.d.Counter = counter + 1
 	e.d.Drift = drift
@@ -249,7 +249,7 @@ func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint
 	} else {
 		a.throttles[scope] = st
 	}
-	return st, twofa.CodeAccepted, nil
+	return st, true, nil
 }
 
 // SetResync records a tolerated out-of-window match, as

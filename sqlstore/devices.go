@@ -154,20 +154,20 @@ func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter u
 // statement: SQLite has no data-modifying common table expressions, and
 // a statement changes one table. A refused or replayed code writes
 // nothing; an accepted one commits once.
-func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
 	if counter == math.MaxUint64 {
-		return twofa.ThrottleState{}, 0, fmt.Errorf("sqlstore: accept code: counter 2^64-1 has no successor")
+		return twofa.ThrottleState{}, false, fmt.Errorf("sqlstore: accept code: counter 2^64-1 has no successor")
 	}
 	atNS, err := nanos(at)
 	if err != nil {
-		return twofa.ThrottleState{}, 0, wrap("accept code", err)
+		return twofa.ThrottleState{}, false, wrap("accept code", err)
 	}
 	var (
 		st     twofa.ThrottleState
-		result twofa.AcceptResult
+		result bool
 	)
 	err = s.inTx(ctx, "", account, func(q querier) error {
-		st, result = twofa.ThrottleState{}, 0
+		st, result = twofa.ThrottleState{}, false
 		var err error
 		found := true
 		st, err = scanState(q.QueryRowContext(ctx, s.q.throttleForUpdate, account, scope))
@@ -178,7 +178,7 @@ func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint
 			return err
 		}
 		if _, ok := p.Reserve(st, at); !ok {
-			result = twofa.CodeThrottled
+			result = false
 			return nil
 		}
 		res, err := q.ExecContext(ctx, s.q.advanceCounter, account, id, u64(counter+1), drift, u64(counter), atNS, u64(0))
@@ -195,10 +195,10 @@ func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint
 			if errors.Is(err, sql.ErrNoRows) {
 				return twofa.ErrNotFound
 			}
-			result = twofa.CodeReplayed
+			result = false
 			return err
 		}
-		result = twofa.CodeAccepted
+		result = true
 		cleared := st.Released(0, true)
 		switch {
 		case !found || cleared == st:
@@ -212,7 +212,7 @@ func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint
 		return err
 	})
 	if err != nil {
-		return twofa.ThrottleState{}, 0, wrap("accept code", err)
+		return twofa.ThrottleState{}, false, wrap("accept code", err)
 	}
 	return st, result, nil
 }

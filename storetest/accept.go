@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"math"
 	mrand "math/rand/v2"
 	"sync/atomic"
@@ -33,10 +34,39 @@ func acceptTests() []testCase[twofa.Store] {
 // guard alone pass it.
 var open = twofa.ThrottlePolicy{}
 
+// acceptResult tells AcceptCode's answers apart: accepted (true), and of
+// the refusals (false) a throttled one by its state, as twofa does.
+type acceptResult uint8
+
+const (
+	codeAccepted acceptResult = iota + 1
+	codeReplayed
+	codeThrottled
+)
+
+func (r acceptResult) String() string {
+	return [...]string{"none", "accepted", "replayed", "throttled"}[min(int(r), 3)]
+}
+
+// acceptCode calls s.AcceptCode and classifies its answer.
+func acceptCode(s twofa.Store, ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, acceptResult, error) {
+	st, ok, err := s.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+	switch {
+	case err != nil:
+		return st, 0, err
+	case ok:
+		return st, codeAccepted, nil
+	}
+	if _, permitted := p.Reserve(st, at); !permitted {
+		return st, codeThrottled, nil
+	}
+	return st, codeReplayed, nil
+}
+
 // accept calls AcceptCode in ScopeCode.
-func accept(t *testing.T, s twofa.Store, d twofa.Device, counter uint64, drift int64, at time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult) {
+func accept(t *testing.T, s twofa.Store, d twofa.Device, counter uint64, drift int64, at time.Time, p twofa.ThrottlePolicy) (twofa.ThrottleState, acceptResult) {
 	t.Helper()
-	st, r, err := s.AcceptCode(t.Context(), d.Account, d.ID, counter, drift, at, twofa.ScopeCode, p)
+	st, r, err := acceptCode(s, t.Context(), d.Account, d.ID, counter, drift, at, twofa.ScopeCode, p)
 	if err != nil {
 		t.Fatalf("AcceptCode(%d): %v", counter, err)
 	}
@@ -50,9 +80,9 @@ func accepted(t *testing.T, s twofa.Store, d twofa.Device, counter uint64, drift
 	t.Helper()
 	_, r := accept(t, s, d, counter, drift, at, open)
 	switch r {
-	case twofa.CodeAccepted:
+	case codeAccepted:
 		return true
-	case twofa.CodeReplayed:
+	case codeReplayed:
 		return false
 	}
 	t.Fatalf("AcceptCode(%d) with a policy that never refuses = %v, want accepted or replayed", counter, r)
@@ -165,14 +195,14 @@ func testAcceptConcurrent(t *testing.T, s twofa.Store) {
 		reserve(t, s, acct, twofa.ScopeCode, t0, codeThrottle)
 	}
 	wins := count(n, func(i int) bool {
-		_, r, err := s.AcceptCode(t.Context(), acct, d.ID, 1000, int64(i), t0.Add(time.Hour), twofa.ScopeCode, codeThrottle)
+		_, r, err := acceptCode(s, t.Context(), acct, d.ID, 1000, int64(i), t0.Add(time.Hour), twofa.ScopeCode, codeThrottle)
 		if err != nil {
 			t.Errorf("AcceptCode: %v", err)
 		}
-		if r != twofa.CodeAccepted && r != twofa.CodeReplayed {
+		if r != codeAccepted && r != codeReplayed {
 			t.Errorf("AcceptCode under a permitting throttle = %v, want accepted or replayed", r)
 		}
-		return r == twofa.CodeAccepted
+		return r == codeAccepted
 	})
 	if wins != 1 {
 		t.Errorf("%d concurrent AcceptCode calls with one counter: %d accepted, want exactly 1", n, wins)
@@ -200,11 +230,11 @@ func testAcceptMonotonic(t *testing.T, s twofa.Store) {
 	var highWon atomic.Bool
 	parallel(n, func(i int) {
 		c := counters[i]
-		_, r, err := s.AcceptCode(t.Context(), acct, d.ID, c, int64(c), t0.Add(time.Duration(c)*time.Second), twofa.ScopeCode, open)
+		_, r, err := acceptCode(s, t.Context(), acct, d.ID, c, int64(c), t0.Add(time.Duration(c)*time.Second), twofa.ScopeCode, open)
 		if err != nil {
 			t.Errorf("AcceptCode: %v", err)
 		}
-		if r == twofa.CodeAccepted {
+		if r == codeAccepted {
 			wins.Add(1)
 			if c == highest {
 				highWon.Store(true)
@@ -239,7 +269,7 @@ func testAcceptClearsBackOff(t *testing.T, s twofa.Store) {
 	}
 	at := t0.Add(time.Minute)
 	got, r := accept(t, s, d, 10, 1, at, p)
-	if r != twofa.CodeAccepted {
+	if r != codeAccepted {
 		t.Fatalf("AcceptCode with %d free failures = %v, want accepted", p.Free, r)
 	}
 	want := twofa.ThrottleState{Forgiven: st.Forgiven}
@@ -255,7 +285,7 @@ func testAcceptClearsBackOff(t *testing.T, s twofa.Store) {
 	backOff := twofa.ThrottlePolicy{Free: 0, Base: time.Second, Max: time.Minute}
 	reserve(t, s, acct, twofa.ScopeCode, t0, backOff)
 	got, r = accept(t, s, d, 10, 0, t0.Add(time.Second), backOff)
-	if r != twofa.CodeAccepted {
+	if r != codeAccepted {
 		t.Fatalf("AcceptCode at Until = %v, want accepted", r)
 	}
 	wantState(t, "AcceptCode's state", got, twofa.ThrottleState{})
@@ -276,7 +306,7 @@ func testAcceptReplayKeepsThrottle(t *testing.T, s twofa.Store) {
 	}
 	for _, c := range []uint64{0, 9} {
 		got, r := accept(t, s, d, c, 1, t0.Add(time.Minute), p)
-		if r != twofa.CodeReplayed {
+		if r != codeReplayed {
 			t.Errorf("AcceptCode(%d) with Counter 10 = %v, want replayed", c, r)
 		}
 		wantState(t, "AcceptCode's state", got, st)
@@ -299,7 +329,7 @@ func testAcceptThrottled(t *testing.T, s twofa.Store) {
 	}
 	for _, at := range []time.Time{t0, t0.Add(time.Hour - 1), t0.Add(-time.Hour)} {
 		got, r := accept(t, s, d, 10, 1, at, p)
-		if r != twofa.CodeThrottled {
+		if r != codeThrottled {
 			t.Errorf("AcceptCode %v before Until = %v, want throttled", st.Until.Sub(at), r)
 		}
 		wantState(t, "throttled AcceptCode's state", got, st)
@@ -308,7 +338,7 @@ func testAcceptThrottled(t *testing.T, s twofa.Store) {
 	unchanged(t, s, d)
 
 	at := t0.Add(time.Hour)
-	if _, r := accept(t, s, d, 10, 1, at, p); r != twofa.CodeAccepted {
+	if _, r := accept(t, s, d, 10, 1, at, p); r != codeAccepted {
 		t.Fatalf("AcceptCode at Until = %v, want accepted", r)
 	}
 	wantState(t, "Throttle after AcceptCode", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{})
@@ -337,8 +367,8 @@ func testAcceptThrottledFirst(t *testing.T, s twofa.Store) {
 		{"a pending device", pending, 10},
 		{"an unknown device", unknown, 10},
 	} {
-		got, r, err := s.AcceptCode(t.Context(), acct, c.d.ID, c.counter, 0, t0, twofa.ScopeCode, p)
-		if err != nil || r != twofa.CodeThrottled {
+		got, r, err := acceptCode(s, t.Context(), acct, c.d.ID, c.counter, 0, t0, twofa.ScopeCode, p)
+		if err != nil || r != codeThrottled {
 			t.Errorf("AcceptCode of %s while the back-off runs = %v, %v; want throttled, nil", c.what, r, err)
 		}
 		wantState(t, "throttled AcceptCode's state", got, st)
@@ -364,7 +394,7 @@ func testAcceptBudgetSpent(t *testing.T, s twofa.Store) {
 	}
 	for _, at := range []time.Time{t0, t0.Add(time.Hour - 1)} {
 		got, r := accept(t, s, d, 10, 0, at, p)
-		if r != twofa.CodeThrottled {
+		if r != codeThrottled {
 			t.Errorf("AcceptCode %v after the budget was spent = %v, want throttled", at.Sub(t0), r)
 		}
 		wantState(t, "throttled AcceptCode's state", got, st)
@@ -374,7 +404,7 @@ func testAcceptBudgetSpent(t *testing.T, s twofa.Store) {
 
 	at := t0.Add(time.Hour)
 	got, r := accept(t, s, d, 10, 0, at, p)
-	if r != twofa.CodeAccepted {
+	if r != codeAccepted {
 		t.Fatalf("AcceptCode a Refill later = %v, want accepted", r)
 	}
 	want := twofa.ThrottleState{Forgiven: st.Forgiven}
@@ -391,7 +421,7 @@ func testAcceptFreeWhateverTheClock(t *testing.T, s twofa.Store) {
 	// in the future, Failures within this policy's Free.
 	reserve(t, s, acct, twofa.ScopeCode, t0, twofa.ThrottlePolicy{Free: 0, Base: time.Hour, Max: time.Hour})
 	p := twofa.ThrottlePolicy{Free: 1, Base: time.Hour, Max: time.Hour}
-	if _, r := accept(t, s, d, 10, 0, t0, p); r != twofa.CodeAccepted {
+	if _, r := accept(t, s, d, 10, 0, t0, p); r != codeAccepted {
 		t.Errorf("AcceptCode with 1 failure of 1 free, before Until = %v, want accepted", r)
 	}
 	wantState(t, "Throttle after AcceptCode", throttle(t, s, acct, twofa.ScopeCode), twofa.ThrottleState{})
@@ -404,12 +434,12 @@ func testAcceptScopes(t *testing.T, s twofa.Store) {
 	insert(t, s, d)
 	p := twofa.ThrottlePolicy{Free: 0, Base: time.Hour, Max: time.Hour}
 	other, _ := reserve(t, s, acct, twofa.ScopeRecovery, t0, p)
-	if _, r := accept(t, s, d, 10, 0, t0, p); r != twofa.CodeAccepted {
+	if _, r := accept(t, s, d, 10, 0, t0, p); r != codeAccepted {
 		t.Fatalf("AcceptCode with a back-off in another scope = %v, want accepted", r)
 	}
 	wantState(t, "Throttle in another scope", throttle(t, s, acct, twofa.ScopeRecovery), other)
 	code, _ := reserve(t, s, acct, twofa.ScopeCode, t0, p)
-	if _, r := accept(t, s, d, 11, 0, t0, p); r != twofa.CodeThrottled {
+	if _, r := accept(t, s, d, 11, 0, t0, p); r != codeThrottled {
 		t.Errorf("AcceptCode with a back-off in its scope = %v, want throttled", r)
 	}
 	wantState(t, "Throttle in its scope", throttle(t, s, acct, twofa.ScopeCode), code)
@@ -439,11 +469,11 @@ func testAcceptConcurrentReservations(t *testing.T, s twofa.Store) {
 			}
 			return
 		}
-		_, r, err := s.AcceptCode(t.Context(), acct, d.ID, uint64(i), 0, t0, twofa.ScopeCode, p)
+		_, r, err := acceptCode(s, t.Context(), acct, d.ID, uint64(i), 0, t0, twofa.ScopeCode, p)
 		if err != nil {
 			t.Errorf("AcceptCode: %v", err)
 		}
-		if r == twofa.CodeAccepted {
+		if r == codeAccepted {
 			acceptedCodes.Add(1)
 		}
 	})

@@ -217,7 +217,7 @@ func testInsertDuplicateOtherAccount(t *testing.T, s twofa.Store) {
 
 	// Every change through account b leaves a's device alone, and back.
 	ctx := t.Context()
-	if _, r, err := s.AcceptCode(ctx, b, db.ID, 200, 1, t0.Add(time.Minute), twofa.ScopeCode, open); r != twofa.CodeAccepted || err != nil {
+	if _, r, err := acceptCode(s, ctx, b, db.ID, 200, 1, t0.Add(time.Minute), twofa.ScopeCode, open); r != codeAccepted || err != nil {
 		t.Fatalf("AcceptCode(b) = %v, %v; want accepted, nil", r, err)
 	}
 	if err := s.SetResync(ctx, b, db.ID, 300, 2); err != nil {

@@ -179,7 +179,7 @@ var mutants = map[string]mutant{
 	},
 	"CancelledReportsTrue": {
 		catch: "DeviceStore/AcceptCode/Cancelled",
-		want:  "AcceptCode with a cancelled context, result 2: accepted, want unknown",
+		want:  "AcceptCode with a cancelled context, result 2: true, want false",
 		store: func() twofa.Store { return cancelledTrue{memstore.New()} },
 	},
 	"ReservesThenCancels": {
@@ -194,7 +194,7 @@ var mutants = map[string]mutant{
 	},
 	"AcceptIgnoresAccount": {
 		catch: "DeviceStore/AcceptCode/NotFound",
-		want:  "AcceptCode of another account's device, result 2: accepted, want unknown",
+		want:  "AcceptCode of another account's device, result 2: true, want false",
 		store: func() twofa.Store { return &ignoresAccount{Store: memstore.New(), owner: map[string]string{}} },
 	},
 	"PageIncludesKey": {
@@ -264,7 +264,7 @@ var mutants = map[string]mutant{
 	},
 	"AcceptDeviceFirst": {
 		catch: "DeviceStore/AcceptCode/ThrottledFirst",
-		want:  "AcceptCode of a replayed code while the back-off runs = replayed, <nil>; want throttled, nil",
+		want:  "AcceptCode of an unknown device while the back-off runs",
 		store: func() twofa.Store { return acceptDeviceFirst{memstore.New()} },
 	},
 	"RacyAccept": {
@@ -489,13 +489,13 @@ func (s *aliased) Device(ctx context.Context, account, id string) (twofa.Device,
 // signedCounter compares counters as int64, as a careless SQL store would.
 type signedCounter struct{ *memstore.Store }
 
-func (s signedCounter) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+func (s signedCounter) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
 	d, err := s.Device(ctx, account, id)
 	if err != nil {
-		return twofa.ThrottleState{}, 0, err
+		return twofa.ThrottleState{}, false, err
 	}
 	if d.State == twofa.DeviceConfirmed && int64(counter) >= int64(d.Counter) && counter < d.Counter {
-		return twofa.ThrottleState{}, twofa.CodeAccepted, nil
+		return twofa.ThrottleState{}, true, nil
 	}
 	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
 }
@@ -518,13 +518,13 @@ func (s confirmPlusOne) ConfirmDevice(ctx context.Context, account, id string, c
 
 type keepsResync struct{ *memstore.Store }
 
-func (s keepsResync) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+func (s keepsResync) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
 	d, err := s.Device(ctx, account, id)
 	if err != nil {
-		return twofa.ThrottleState{}, 0, err
+		return twofa.ThrottleState{}, false, err
 	}
 	st, r, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
-	if err == nil && r == twofa.CodeAccepted {
+	if err == nil && r {
 		err = s.SetResync(ctx, account, id, d.ResyncStep, d.ResyncDrift)
 	}
 	return st, r, err
@@ -598,9 +598,9 @@ func (s tiesByID) Devices(ctx context.Context, account string) ([]twofa.Device, 
 // cancelledTrue reports a success along with the cancellation.
 type cancelledTrue struct{ *memstore.Store }
 
-func (s cancelledTrue) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+func (s cancelledTrue) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
 	if err := ctx.Err(); err != nil {
-		return twofa.ThrottleState{}, twofa.CodeAccepted, err
+		return twofa.ThrottleState{}, true, err
 	}
 	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
 }
@@ -640,7 +640,7 @@ func (s *ignoresAccount) InsertDevice(ctx context.Context, d twofa.Device, limit
 	return err
 }
 
-func (s *ignoresAccount) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+func (s *ignoresAccount) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
 	s.mu.Lock()
 	if owner, ok := s.owner[id]; ok {
 		account = owner
@@ -652,14 +652,14 @@ func (s *ignoresAccount) AcceptCode(ctx context.Context, account, id string, cou
 // acceptIgnoresThrottle consumes codes whatever the throttle says.
 type acceptIgnoresThrottle struct{ *memstore.Store }
 
-func (s acceptIgnoresThrottle) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+func (s acceptIgnoresThrottle) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
 	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, twofa.ThrottlePolicy{})
 }
 
 // acceptIgnoresBudget checks the back-off but not the budget.
 type acceptIgnoresBudget struct{ *memstore.Store }
 
-func (s acceptIgnoresBudget) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+func (s acceptIgnoresBudget) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
 	p.Budget, p.Refill = 0, 0
 	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
 }
@@ -668,13 +668,13 @@ func (s acceptIgnoresBudget) AcceptCode(ctx context.Context, account, id string,
 // leaves the back-off in place.
 type acceptKeepsFailures struct{ *memstore.Store }
 
-func (s acceptKeepsFailures) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+func (s acceptKeepsFailures) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
 	st, err := s.Throttle(ctx, account, scope)
 	if err != nil {
-		return twofa.ThrottleState{}, 0, err
+		return twofa.ThrottleState{}, false, err
 	}
 	if _, ok := p.Reserve(st, at); !ok {
-		return st, twofa.CodeThrottled, nil
+		return st, false, nil
 	}
 	// The replay guard alone: a scope that holds no throttle.
 	_, r, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope+"/elsewhere", twofa.ThrottlePolicy{})
@@ -684,9 +684,9 @@ func (s acceptKeepsFailures) AcceptCode(ctx context.Context, account, id string,
 // acceptClearsBudget empties the budget with the back-off.
 type acceptClearsBudget struct{ *memstore.Store }
 
-func (s acceptClearsBudget) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+func (s acceptClearsBudget) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
 	st, r, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
-	if err == nil && r == twofa.CodeAccepted {
+	if err == nil && r {
 		err = s.ResetThrottle(ctx, account, scope)
 	}
 	return st, r, err
@@ -695,11 +695,11 @@ func (s acceptClearsBudget) AcceptCode(ctx context.Context, account, id string, 
 // acceptCASOffByOne takes a code only above the stored Counter, not at it.
 type acceptCASOffByOne struct{ *memstore.Store }
 
-func (s acceptCASOffByOne) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+func (s acceptCASOffByOne) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
 	d, err := s.Device(ctx, account, id)
 	if err == nil && counter == d.Counter {
 		st, err := s.Throttle(ctx, account, scope)
-		return st, twofa.CodeReplayed, err
+		return st, false, err
 	}
 	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
 }
@@ -708,14 +708,14 @@ func (s acceptCASOffByOne) AcceptCode(ctx context.Context, account, id string, c
 // throttled caller that its code was replayed.
 type acceptDeviceFirst struct{ *memstore.Store }
 
-func (s acceptDeviceFirst) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+func (s acceptDeviceFirst) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
 	d, err := s.Device(ctx, account, id)
 	if err != nil {
-		return twofa.ThrottleState{}, 0, err
+		return twofa.ThrottleState{}, false, err
 	}
 	if d.State != twofa.DeviceConfirmed || counter < d.Counter {
 		st, err := s.Throttle(ctx, account, scope)
-		return st, twofa.CodeReplayed, err
+		return st, false, err
 	}
 	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
 }
@@ -723,17 +723,17 @@ func (s acceptDeviceFirst) AcceptCode(ctx context.Context, account, id string, c
 // racyAccept checks, then acts: the classic lost compare-and-set.
 type racyAccept struct{ *memstore.Store }
 
-func (s racyAccept) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, twofa.AcceptResult, error) {
+func (s racyAccept) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
 	d, err := s.Device(ctx, account, id)
 	if err != nil {
-		return twofa.ThrottleState{}, 0, err
+		return twofa.ThrottleState{}, false, err
 	}
 	if d.State != twofa.DeviceConfirmed || counter < d.Counter {
-		return twofa.ThrottleState{}, twofa.CodeReplayed, nil
+		return twofa.ThrottleState{}, false, nil
 	}
 	time.Sleep(time.Millisecond)
 	st, _, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
-	return st, twofa.CodeAccepted, err
+	return st, true, err
 }
 
 // pageIncludesKey returns the key's own device first, as a ">=" where
