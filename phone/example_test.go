@@ -12,6 +12,7 @@ import (
 	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/phone"
+	"github.com/twofa-go/twofa/phone/phonenumber"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
@@ -71,7 +72,7 @@ func ExampleManager_Add() {
 		log.Fatal(err)
 	}
 
-	n, err := phone.Parse("(415) 555-0142", "US")
+	n, err := phonenumber.Parse("(415) 555-0142", "US")
 	if err != nil {
 		log.Fatal(err) // errors.Is(err, phone.ErrInvalidNumber): ask again
 	}

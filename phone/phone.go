@@ -1,14 +1,14 @@
 // Package phone keeps the trusted phone numbers of accounts and sends them
 // out-of-band codes by SMS or voice call: add a number (pending), prove it
 // with a code sent to it (trusted), list it (masked), remove it; and, with
-// Config.OutOfBand, send sign-in codes that twofa.TwoFA.Verify accepts. It
-// also turns the numbers people type into E.164 form (Parse), with Google's
-// libphonenumber metadata (github.com/nyaruka/phonenumbers).
+// Config.OutOfBand, send sign-in codes that twofa.TwoFA.Verify accepts.
+// Package phone/phonenumber turns the numbers people type into E.164 form
+// (phonenumber.Parse), with Google's libphonenumber metadata
+// (github.com/nyaruka/phonenumbers); this package does not link it, and so
+// neither do memstore and sqlstore, which implement Store.
 //
 // It is built on a twofa installation and imports package twofa, which
-// never imports it: package twofa links none of this package nor
-// libphonenumber's metadata (memstore and sqlstore, which implement Store,
-// import it). New attaches the Manager to the installation as a
+// never imports it. New attaches the Manager to the installation as a
 // twofa.Factor, so that a trusted number (with OutOfBand) turns two-factor
 // authentication on as a confirmed device does, Verify tries its sign-in
 // codes after the devices', and Disable and Reset remove the numbers;
@@ -20,7 +20,7 @@
 //	tf, _ := twofa.New(twofa.Config{Store: store, Keyring: keys, Issuer: "Example"})
 //	phones, _ := phone.New(tf, phone.Config{Sender: sms, OutOfBand: true})
 //
-//	n, err := phone.Parse("(415) 555-0142", "US") // err matches ErrInvalidNumber
+//	n, err := phonenumber.Parse("(415) 555-0142", "US") // err matches ErrInvalidNumber
 //	p, _ := phones.Add(ctx, account, n)
 //	_, _ = phones.SendCode(ctx, account, p.ID, phone.SMS)
 //	_, _ = phones.Confirm(ctx, account, p.ID, typed) // trusted from now on

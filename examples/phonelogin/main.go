@@ -33,6 +33,7 @@ import (
 	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/phone"
+	"github.com/twofa-go/twofa/phone/phonenumber"
 )
 
 // devLogSender is a phone.Sender for LOCAL DEVELOPMENT ONLY. It sends
@@ -125,7 +126,7 @@ func run(ctx context.Context, out io.Writer, in *bufio.Reader, logger *log.Logge
 	}
 
 	// 1. Parse and add the number: pending until proven.
-	n, err := phone.Parse(typed, region)
+	n, err := phonenumber.Parse(typed, region)
 	if err != nil {
 		return err // says why, without repeating the number
 	}

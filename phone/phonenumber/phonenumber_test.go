@@ -1,4 +1,4 @@
-package phone_test
+package phonenumber_test
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa/phone"
+	"github.com/twofa-go/twofa/phone/phonenumber"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
@@ -35,7 +36,7 @@ func TestParse(t *testing.T) {
 		{" +1 415 555 0142 ", "", "+14155550142", 1},
 		{"+1 800 555 0199", "", "+18005550199", 1}, // toll-free: voice works
 	} {
-		n, err := phone.Parse(tc.input, tc.region)
+		n, err := phonenumber.Parse(tc.input, tc.region)
 		require.NoError(t, err, "%q in %q", tc.input, tc.region)
 		assert.Equal(t, phone.Number{E164: tc.e164, CountryCode: tc.cc}, n, "%q", tc.input)
 		assert.NoError(t, n.Validate(), "twofa accepts what Parse returns")
@@ -48,25 +49,25 @@ func TestParseInvalid(t *testing.T) {
 		input, region string
 		reason        error
 	}{
-		{"", "", phone.ErrNotANumber},
-		{"hello", "US", phone.ErrNotANumber},
-		{"4155550142", "", phone.ErrNoCountryCode},
-		{"+999 1234 5678", "", phone.ErrInvalidCountryCode},
-		{"+1 415 555", "", phone.ErrTooShort},
-		{"+1 415 555 01423", "", phone.ErrTooLong},
-		{"+1 555 0142", "", phone.ErrTooShort},
-		{"+1 123 456 7890", "", phone.ErrNotValid}, // no US area code starts with 1
-		{"+1 415 555 0142 ext. 12", "", phone.ErrExtension},
-		{"+1 900 555 0142", "", phone.ErrPremiumRate},
-		{"+44 909 879 0000", "", phone.ErrPremiumRate},
-		{strings.Repeat("1", 300), "US", phone.ErrTooLong},
+		{"", "", phonenumber.ErrNotANumber},
+		{"hello", "US", phonenumber.ErrNotANumber},
+		{"4155550142", "", phonenumber.ErrNoCountryCode},
+		{"+999 1234 5678", "", phonenumber.ErrInvalidCountryCode},
+		{"+1 415 555", "", phonenumber.ErrTooShort},
+		{"+1 415 555 01423", "", phonenumber.ErrTooLong},
+		{"+1 555 0142", "", phonenumber.ErrTooShort},
+		{"+1 123 456 7890", "", phonenumber.ErrNotValid}, // no US area code starts with 1
+		{"+1 415 555 0142 ext. 12", "", phonenumber.ErrExtension},
+		{"+1 900 555 0142", "", phonenumber.ErrPremiumRate},
+		{"+44 909 879 0000", "", phonenumber.ErrPremiumRate},
+		{strings.Repeat("1", 300), "US", phonenumber.ErrTooLong},
 	} {
-		n, err := phone.Parse(tc.input, tc.region)
+		n, err := phonenumber.Parse(tc.input, tc.region)
 		assert.Zero(t, n)
 		require.ErrorIs(t, err, phone.ErrInvalidNumber, "%q", tc.input)
 		assert.ErrorIs(t, err, phone.ErrInvalidNumber, "the same sentinel as twofa's")
 		assert.ErrorIs(t, err, tc.reason, "%q: %v", tc.input, err)
-		var ne *phone.NumberError
+		var ne *phonenumber.NumberError
 		require.True(t, errors.As(err, &ne))
 		assert.Equal(t, tc.reason, ne.Reason)
 		assert.Equal(t, "twofa: invalid phone number: "+tc.reason.Error(), err.Error())
@@ -79,8 +80,8 @@ func TestParseUnknownRegion(t *testing.T) {
 	// "\u0131n" (dotless i), which strings.ToUpper makes "US" and "IN",
 	// are no regions.
 	for _, region := range []string{"XX", "USA", "ZZ", "1", "u\u017f", "U\u017F", "\u0131n", "\u0131N"} {
-		_, err := phone.Parse("+1 415 555 0142", region)
-		assert.ErrorIs(t, err, phone.ErrUnknownRegion, region)
+		_, err := phonenumber.Parse("+1 415 555 0142", region)
+		assert.ErrorIs(t, err, phonenumber.ErrUnknownRegion, region)
 		assert.NotErrorIs(t, err, phone.ErrInvalidNumber)
 	}
 }
@@ -91,7 +92,7 @@ func TestParsedNumberAdds(t *testing.T) {
 	t.Parallel()
 	env := twofatest.New(t)
 	for _, in := range []string{"+683 4002", "+1 415 555 0142", "+49 1512 3456789"} {
-		n, err := phone.Parse(in, "")
+		n, err := phonenumber.Parse(in, "")
 		require.NoError(t, err)
 		_, err = env.Phones.Add(t.Context(), "alice", n)
 		assert.NoError(t, err, in)
@@ -107,9 +108,9 @@ func FuzzParse(f *testing.F) {
 		f.Add(s, "u\u017f")
 	}
 	f.Fuzz(func(t *testing.T, input, region string) {
-		n, err := phone.Parse(input, region)
+		n, err := phonenumber.Parse(input, region)
 		if err != nil {
-			if !errors.Is(err, phone.ErrInvalidNumber) && !errors.Is(err, phone.ErrUnknownRegion) {
+			if !errors.Is(err, phone.ErrInvalidNumber) && !errors.Is(err, phonenumber.ErrUnknownRegion) {
 				t.Fatalf("Parse(%q, %q): unexpected error %v", input, region, err)
 			}
 			if len(input) >= 8 && strings.Contains(err.Error(), input) {
@@ -120,7 +121,7 @@ func FuzzParse(f *testing.F) {
 		if err := n.Validate(); err != nil {
 			t.Fatalf("Parse(%q, %q) = %q, which twofa refuses: %v", input, region, n.E164, err)
 		}
-		again, err := phone.Parse(n.E164, "")
+		again, err := phonenumber.Parse(n.E164, "")
 		if err != nil || again != n {
 			t.Fatalf("Parse(%q) = %q, which parses again as %q, %v", input, n.E164, again.E164, err)
 		}

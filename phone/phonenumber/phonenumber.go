@@ -1,10 +1,17 @@
-package phone
+// Package phonenumber reads the phone numbers people type into the
+// phone.Number (E.164) that package phone keeps, with libphonenumber's
+// metadata (github.com/nyaruka/phonenumbers). It is a package of its own
+// so that only a program that parses numbers links that metadata: package
+// phone, and the stores that keep its records, do not.
+package phonenumber
 
 import (
 	"errors"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/twofa-go/twofa/phone"
 )
 
 // The reasons a number is refused: the Reason of a *NumberError.
@@ -37,8 +44,8 @@ var (
 // ErrUnknownRegion: Parse was given a default region that is not a
 // two-letter region code libphonenumber knows (such as "US", "GB",
 // "DE"). It is a mistake of the caller, not of the number, and does not
-// match ErrInvalidNumber.
-var ErrUnknownRegion = errors.New("twofa: phone: unknown region code")
+// match phone.ErrInvalidNumber.
+var ErrUnknownRegion = errors.New("twofa: phonenumber: unknown region code")
 
 // NumberError says why a number was refused. It never holds the number.
 type NumberError struct {
@@ -46,13 +53,13 @@ type NumberError struct {
 }
 
 // Error returns "twofa: invalid phone number: " and the reason.
-func (e *NumberError) Error() string { return ErrInvalidNumber.Error() + ": " + e.Reason.Error() }
+func (e *NumberError) Error() string { return phone.ErrInvalidNumber.Error() + ": " + e.Reason.Error() }
 
 // Unwrap returns the reason.
 func (e *NumberError) Unwrap() error { return e.Reason }
 
-// Is reports whether target is ErrInvalidNumber.
-func (e *NumberError) Is(target error) bool { return target == ErrInvalidNumber }
+// Is reports whether target is phone.ErrInvalidNumber.
+func (e *NumberError) Is(target error) bool { return target == phone.ErrInvalidNumber }
 
 // Parse reads a phone number as people type it - "+1 415-555-0142",
 // "(415) 555 0142", "tel:+14155550142", "0044 7700 900123", full-width
@@ -66,37 +73,37 @@ func (e *NumberError) Is(target error) bool { return target == ErrInvalidNumber 
 // The number must be valid for its country (libphonenumber's
 // IsValidNumber: an assigned range of the right length), have no
 // extension, and not be premium-rate. Errors: *NumberError, matching
-// ErrInvalidNumber (and ErrInvalidNumber), whose Reason says
+// phone.ErrInvalidNumber (and phone.ErrInvalidNumber), whose Reason says
 // why; ErrUnknownRegion. No error repeats the input.
-func Parse(input, defaultRegion string) (Number, error) {
+func Parse(input, defaultRegion string) (phone.Number, error) {
 	region := asciiUpper(strings.TrimSpace(defaultRegion))
 	if region != "" && phonenumbers.GetCountryCodeForRegion(region) == 0 {
-		return Number{}, ErrUnknownRegion
+		return phone.Number{}, ErrUnknownRegion
 	}
 	if region == "" {
 		region = "ZZ" // libphonenumber's "unknown region": '+' required
 	}
 	pn, err := phonenumbers.Parse(input, region)
 	if err != nil {
-		return Number{}, &NumberError{Reason: reason(err, input, region)}
+		return phone.Number{}, &NumberError{Reason: reason(err, input, region)}
 	}
 	if pn.GetExtension() != "" {
-		return Number{}, &NumberError{Reason: ErrExtension}
+		return phone.Number{}, &NumberError{Reason: ErrExtension}
 	}
 	if !phonenumbers.IsValidNumber(pn) {
-		return Number{}, &NumberError{Reason: lengthReason(pn)}
+		return phone.Number{}, &NumberError{Reason: lengthReason(pn)}
 	}
 	if phonenumbers.GetNumberType(pn) == phonenumbers.PREMIUM_RATE {
-		return Number{}, &NumberError{Reason: ErrPremiumRate}
+		return phone.Number{}, &NumberError{Reason: ErrPremiumRate}
 	}
-	n := Number{
+	n := phone.Number{
 		E164:        phonenumbers.Format(pn, phonenumbers.E164),
 		CountryCode: int(pn.GetCountryCode()),
 	}
 	if err := n.Validate(); err != nil {
 		// libphonenumber accepted what E.164 does not: refuse it rather
 		// than hand on a number twofa would refuse.
-		return Number{}, &NumberError{Reason: ErrNotValid}
+		return phone.Number{}, &NumberError{Reason: ErrNotValid}
 	}
 	return n, nil
 }

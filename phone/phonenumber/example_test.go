@@ -1,16 +1,17 @@
-package phone_test
+package phonenumber_test
 
 import (
 	"errors"
 	"fmt"
 
 	"github.com/twofa-go/twofa/phone"
+	"github.com/twofa-go/twofa/phone/phonenumber"
 )
 
 func ExampleParse() {
 	for _, typed := range []string{"(415) 555-0142", "+44 7911 123456", "555-0142", "+1 900 555 0142"} {
-		n, err := phone.Parse(typed, "US")
-		var ne *phone.NumberError
+		n, err := phonenumber.Parse(typed, "US")
+		var ne *phonenumber.NumberError
 		switch {
 		case errors.Is(err, phone.ErrInvalidNumber) && errors.As(err, &ne):
 			// Ask again, saying why; the reason never repeats the
