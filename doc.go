@@ -46,7 +46,22 @@
 //
 // TwoFA.Recovery issues recovery codes; TwoFA.AppPasswords issues labelled
 // app-specific passwords for clients that cannot prompt for a code.
-// TwoFA.PasswordChanged revokes what a password change must void.
+//
+// # The lifecycle
+//
+// Two-factor authentication is on while the account has a second factor.
+// lifecycle.go holds, in one table, what turns it on and off and what each
+// event voids: the last factor removed (Devices.Revoke), Disable, Reset,
+// PasswordChanged. Every change that can turn it on or off reports a
+// Change (Change.TurnedOn: issue the first recovery codes), and runs under
+// a per-account lock that holds across replicas (LockStore), so that what
+// is voided is exactly what depended on the state that ended. TwoFA.Reseal
+// re-seals every device after a key rotation; TwoFA.Purge deletes every
+// expired record.
+//
+// Package phone keeps trusted phone numbers and sends them codes by SMS or
+// voice; it attaches to the installation as a Factor (TwoFA.AttachFactor).
+// Package phone/phonenumber parses typed numbers with libphonenumber.
 //
 // Package browser remembers browsers that passed a second factor ("don't
 // ask again on this browser") and carries their token in a cookie. It
@@ -54,6 +69,7 @@
 // links no browser code and no net/http. browser.New attaches its
 // trusted browsers to the installation as a Dependent (TwoFA.Attach),
 // which turning two-factor authentication off and PasswordChanged revoke.
+// Neither package is linked by an installation that does not import it.
 //
 // Package twofatest gives tests a fake clock and an enrolled device that
 // hands out its currently valid code.
