@@ -34,7 +34,8 @@ import (
 const TrialsEnv = "TWOFA_RACE_TRIALS"
 
 // Trials returns the number of trials a race test runs: $TWOFA_RACE_TRIALS
-// if set, else def, or short under testing.Short.
+// if set, else def, or short under testing.Short or the race detector
+// (which slows a trial tenfold; .ci/run runs the full count without it).
 func Trials(tb testing.TB, def, short int) int {
 	tb.Helper()
 	if s := os.Getenv(TrialsEnv); s != "" {
@@ -44,7 +45,7 @@ func Trials(tb testing.TB, def, short int) int {
 		}
 		return n
 	}
-	if testing.Short() {
+	if testing.Short() || raceDetector {
 		return short
 	}
 	return def
