@@ -239,10 +239,10 @@ func (s *Store) DeleteExpiredPhones(ctx context.Context, now time.Time) (int, er
 	return n, nil
 }
 
-// CreateChallenge stores a challenge unless the account's send limits
-// hold, as [phone.ChallengeStore] describes. On success it also deletes
-// the account's stale challenges.
-func (s *Store) CreateChallenge(ctx context.Context, c phone.Challenge, cooldown time.Duration, perHour, perAccount int) error {
+// CreateChallenge stores a challenge if allow permits it, as
+// [phone.ChallengeStore] describes: allow runs under the store's lock. On
+// success it also deletes the account's stale challenges.
+func (s *Store) CreateChallenge(ctx context.Context, c phone.Challenge, since time.Time, allow func(recent []phone.Send) error) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
@@ -255,14 +255,16 @@ func (s *Store) CreateChallenge(ctx context.Context, c phone.Challenge, cooldown
 	if a.challenges[c.ID] != nil {
 		return fmt.Errorf("memstore: challenge %q: %w", c.ID, twofa.ErrDuplicate)
 	}
-	if perHour < 1 || perAccount < 1 {
-		return fmt.Errorf("memstore: no codes allowed: %w", twofa.ErrLimitReached)
+	var recent []phone.Send
+	for _, e := range s.sends[c.Account] {
+		if e.c.CreatedAt.After(since) {
+			recent = append(recent, phone.Send{Number: e.e164, Purpose: e.c.Purpose, CreatedAt: e.c.CreatedAt})
+		}
 	}
-	now := c.CreatedAt
-	number := p.p.Number.E164
-	if err := sendLimit(s.sends[c.Account], number, c.Purpose, now, cooldown, perHour, perAccount); err != nil {
+	if err := allow(recent); err != nil {
 		return err
 	}
+	now := c.CreatedAt
 	s.voidChallenges(a, c.PhoneID, c.Purpose)
 	s.pruneSends(c.Account, now)
 	if a.challenges == nil {
@@ -272,49 +274,10 @@ func (s *Store) CreateChallenge(ctx context.Context, c phone.Challenge, cooldown
 		s.sends = make(map[string][]*challengeEntry)
 	}
 	s.seq++
-	e := &challengeEntry{c: cloneChallenge(c), e164: number, seq: s.seq}
+	e := &challengeEntry{c: cloneChallenge(c), e164: p.p.Number.E164, seq: s.seq}
 	a.challenges[c.ID] = e
 	s.sends[c.Account] = append(s.sends[c.Account], e)
 	return nil
-}
-
-// sendLimit returns a *phone.CooldownError if, given the sends of one
-// account, the cool-down of the number, the hourly cap of the number and
-// purpose, or the account's hourly cap holds at now; else nil.
-func sendLimit(sends []*challengeEntry, number string, purpose phone.Purpose, now time.Time, cooldown time.Duration, perHour, perAccount int) error {
-	var until time.Time
-	hourly := false
-	var same, all []time.Time // created within the hour
-	for _, e := range sends {
-		if e.e164 == number && cooldown > 0 {
-			if t := e.c.CreatedAt.Add(cooldown); t.After(now) && t.After(until) {
-				until = t
-			}
-		}
-		if !e.c.CreatedAt.After(now.Add(-time.Hour)) {
-			continue
-		}
-		all = append(all, e.c.CreatedAt)
-		if e.e164 == number && e.c.Purpose == purpose {
-			same = append(same, e.c.CreatedAt)
-		}
-	}
-	for _, lim := range []struct {
-		ts []time.Time
-		n  int
-	}{{same, perHour}, {all, perAccount}} {
-		if len(lim.ts) < lim.n {
-			continue
-		}
-		slices.SortFunc(lim.ts, func(x, y time.Time) int { return y.Compare(x) })
-		if t := lim.ts[lim.n-1].Add(time.Hour); !t.Before(until) {
-			until, hourly = t, true
-		}
-	}
-	if until.IsZero() {
-		return nil
-	}
-	return &phone.CooldownError{RetryAfter: until.Sub(now), Until: until, Hourly: hourly}
 }
 
 // pruneSends deletes the account's challenges that are stale at now.

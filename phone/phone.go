@@ -331,8 +331,10 @@ func (c Sent) LogValue() slog.Value {
 // Codes are 6 random digits (crypto/rand, unbiased), stored as keyed
 // digests, single use, valid for Config.ChallengeTTL and for at most
 // Config.ChallengeAttempts wrong tries. Sending is limited per account,
-// in the store and so across replicas: Config.ResendCooldown between two
-// codes to one number, Config.MaxSendsPerHour to one number in any hour
+// decided within one atomic step of the store (see
+// ChallengeStore.CreateChallenge) and so across replicas:
+// Config.ResendCooldown between two codes to one number,
+// Config.MaxSendsPerHour to one number in any hour
 // (for verification and sign-in codes apart), and
 // Config.MaxAccountSends to all the account's numbers in any hour. The
 // limits count only the account's own codes - another account that adds
@@ -461,7 +463,8 @@ func (p *Manager) SendCode(ctx context.Context, account, phoneID string, ch Chan
 	if c.Digest, err = challengeDigest(p.keys, c, code); err != nil {
 		return Sent{}, err
 	}
-	if err := p.st.CreateChallenge(ctx, c, p.cfg.ResendCooldown, p.cfg.MaxSendsPerHour, p.cfg.MaxAccountSends); err != nil {
+	since, allow := p.cfg.allowSend(ph.Number.E164, c.Purpose, now)
+	if err := p.st.CreateChallenge(ctx, c, since, allow); err != nil {
 		var cd *CooldownError
 		if errors.As(err, &cd) {
 			p.emit(ctx, twofa.Event{Type: EventCodeSendRefused, Account: account, PhoneID: ph.ID, Time: now, RetryAfter: cd.RetryAfter})

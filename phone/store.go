@@ -213,8 +213,7 @@ func (e *CooldownError) Unwrap() error {
 	return nil
 }
 
-// sendWindow is the span of the hourly cap, as the ChallengeStore contract
-// states it.
+// sendWindow is the span of the hourly caps.
 const sendWindow = time.Hour
 
 // Store keeps the phone numbers of accounts and the codes sent to them:
@@ -269,43 +268,51 @@ type NumberStore interface {
 	DeleteExpiredPhones(ctx context.Context, now time.Time) (int, error)
 }
 
+// Send is one code an account sent, as ChallengeStore.CreateChallenge
+// reports it to the function that decides on the next one: the send
+// limits are computed from these.
+type Send struct {
+	Number    string // Number.E164 of the phone the code was sent to
+	Purpose   Purpose
+	CreatedAt time.Time
+}
+
 // ChallengeStore keeps out-of-band challenges: the keyed digests of codes
 // sent to phones, and the history of sends that the send limits count.
-// Every limit is the account's own: the resend cool-down per number
-// (Record.Number.E164), an hourly cap per number and purpose (so that
-// verifying a number leaves its sign-in codes), and an hourly cap over
-// all of the account's codes. What other accounts sent to the same
-// number never counts, so that no account can use up another's budget
-// (a lock-out) or learn from a refusal that someone else sent a code to
-// the number (an oracle). Every method is one atomic step of the store,
-// takes a context, and reports a missing record with an error wrapping
-// twofa.ErrNotFound.
+// The store decides no limit itself: CreateChallenge hands the account's
+// recent sends to a function of package phone, which computes the limits
+// (the resend cool-down per number, an hourly cap per number and purpose,
+// an hourly cap over all of the account's codes), and the store provides
+// the atomicity that makes them hold across replicas. Every limit is the
+// account's own, so the sends of other accounts never reach that
+// function: no account can use up another's budget (a lock-out) or learn
+// from a refusal that someone else sent a code to the number (an oracle).
+// Every method is one atomic step of the store, takes a context, and
+// reports a missing record with an error wrapping twofa.ErrNotFound.
 type ChallengeStore interface {
 	// CreateChallenge stores c, a new challenge for the phone
 	// (c.Account, c.PhoneID), created at now = c.CreatedAt, as given
-	// (State ChallengeOpen, Attempts 0). In one atomic step:
+	// (State ChallengeOpen, Attempts 0), if allow permits it. In one
+	// atomic step:
 	//   - twofa.ErrNotFound if the account has no such phone;
 	//   - twofa.ErrDuplicate if the account has a challenge with c's ID;
-	//   - a *CooldownError if, among the account's challenges (any
-	//     state, of phones deleted since included): one for the
-	//     phone's number (any purpose) was created after
-	//     now - cooldown; or perHour or more for the number and c's
-	//     purpose were created after now - 1 hour; or perAccount or
-	//     more (any number, any purpose) were created after
-	//     now - 1 hour. Its Until is the first instant at which no
-	//     limit holds any more: the latest of the number's latest
-	//     CreatedAt + cooldown, the perHour-th latest CreatedAt of the
-	//     number and purpose + 1 hour, and the account's perAccount-th
-	//     latest CreatedAt + 1 hour; Hourly is set when one of the
-	//     hourly caps gives it (ties included). A perHour or
-	//     perAccount below 1 refuses every challenge with
-	//     twofa.ErrLimitReached;
+	//   - it calls allow with the account's challenges created after
+	//     since (any state, any phone and purpose, of phones deleted
+	//     since included; in no particular order), each as a Send
+	//     carrying the number it was sent to (stale ones, created at
+	//     or before now - 1 hour, may be missing); if allow returns an
+	//     error, CreateChallenge changes nothing and returns that
+	//     error unchanged;
 	//   - otherwise it voids the open challenges of the same phone and
 	//     purpose and stores c. It may also delete the account's stale
 	//     challenges (see DeleteStaleChallenges).
 	// Challenges of other accounts play no part. A refused create
-	// changes nothing.
-	CreateChallenge(ctx context.Context, c Challenge, cooldown time.Duration, perHour, perAccount int) error
+	// changes nothing. allow runs inside the store's atomic step (under
+	// its lock, in its transaction), so concurrent calls for one account
+	// see each other's challenges: it must be a fast, pure function of
+	// its argument, which it must not keep. A store that retries its
+	// step may call allow again; only the last call's result counts.
+	CreateChallenge(ctx context.Context, c Challenge, since time.Time, allow func(recent []Send) error) error
 	// VoidChallenge voids one challenge of the account if it is open
 	// (used and voided ones stay as they are); twofa.ErrNotFound if the
 	// account has no such challenge. A voided challenge still counts for

@@ -22,7 +22,7 @@ var (
 
 // Advisory lock class (PostgreSQL) of one account's phones and
 // challenges: inserting and deleting phones, and creating challenges
-// (the send limits are the account's).
+// (the send limits, decided inside that step, are the account's).
 const lockPhones = "phones"
 
 // phoneCols are the columns of a phone, in the order scanPhone reads
@@ -386,15 +386,18 @@ func (s *Store) DeleteExpiredPhones(ctx context.Context, now time.Time) (int, er
 // CreateChallenge implements phone.ChallengeStore. One transaction
 // (BEGIN IMMEDIATE in SQLite; in PostgreSQL the account's advisory lock,
 // which DeletePhone and InsertPhone take too) reads the phone and the
-// account's recent challenges and computes the limits, then voids the
-// phone's open challenge of the purpose, deletes the account's stale
-// challenges and inserts c. A refused create rolls back.
-func (s *Store) CreateChallenge(ctx context.Context, c phone.Challenge, cooldown time.Duration, perHour, perAccount int) error {
+// account's challenges created after since and calls allow with them,
+// then voids the phone's open challenge of the purpose, deletes the
+// account's stale challenges and inserts c. A refused create rolls back
+// and returns allow's error as it is.
+func (s *Store) CreateChallenge(ctx context.Context, c phone.Challenge, since time.Time, allow func(recent []phone.Send) error) error {
 	times, err := nanosOf(c.CreatedAt, c.ExpiresAt, c.UsedAt)
 	if err != nil {
 		return wrap("create challenge", err)
 	}
+	var refused error
 	err = s.inTx(ctx, lockPhones, c.Account, func(q querier) error {
+		refused = nil
 		var e164 string
 		err := q.QueryRowContext(ctx, s.q.phoneNumber, c.Account, c.PhoneID).Scan(&e164)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -411,19 +414,11 @@ func (s *Store) CreateChallenge(ctx context.Context, c phone.Challenge, cooldown
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if perHour < 1 || perAccount < 1 {
-			return fmt.Errorf("%w: no codes allowed", twofa.ErrLimitReached)
-		}
-		now := c.CreatedAt
-		since := now.Add(-time.Hour)
-		if cooldown > time.Hour {
-			since = now.Add(-cooldown)
-		}
 		rows, err := q.QueryContext(ctx, s.q.challengeSends, c.Account, bound(since))
 		if err != nil {
 			return err
 		}
-		var num, same, all []time.Time // newest first
+		var recent []phone.Send
 		for rows.Next() {
 			var (
 				created, purpose int64
@@ -433,22 +428,16 @@ func (s *Store) CreateChallenge(ctx context.Context, c phone.Challenge, cooldown
 				rows.Close()
 				return err
 			}
-			t := fromNanos(created)
-			if number == e164 {
-				num = append(num, t)
-				if phone.Purpose(purpose) == c.Purpose {
-					same = append(same, t)
-				}
-			}
-			all = append(all, t)
+			recent = append(recent, phone.Send{Number: number, Purpose: phone.Purpose(purpose), CreatedAt: fromNanos(created)})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if err := sendLimit(num, same, all, now, cooldown, perHour, perAccount); err != nil {
-			return err
+		if refused = allow(recent); refused != nil {
+			return refused
 		}
+		now := c.CreatedAt
 		if _, err := q.ExecContext(ctx, s.q.challengesVoid, c.Account, c.PhoneID, int64(c.Purpose)); err != nil {
 			return err
 		}
@@ -459,43 +448,10 @@ func (s *Store) CreateChallenge(ctx context.Context, c phone.Challenge, cooldown
 		_, err = q.ExecContext(ctx, s.q.challengeInsert, append(append(args, times...), e164)...)
 		return err
 	})
+	if refused != nil {
+		return refused
+	}
 	return wrap("create challenge", err)
-}
-
-// sendLimit returns the *phone.CooldownError the ChallengeStore contract
-// describes, or nil, given the CreatedAt of the account's challenges
-// created within the hour and the cool-down before now, newest first:
-// num, those of the number; same, those of the number and purpose; all,
-// every one.
-func sendLimit(num, same, all []time.Time, now time.Time, cooldown time.Duration, perHour, perAccount int) error {
-	var until time.Time
-	hourly := false
-	if cooldown > 0 && len(num) > 0 {
-		if t := num[0].Add(cooldown); t.After(now) {
-			until = t
-		}
-	}
-	for _, lim := range []struct {
-		ts []time.Time
-		n  int
-	}{{same, perHour}, {all, perAccount}} {
-		n := 0
-		for _, t := range lim.ts {
-			if !t.After(now.Add(-time.Hour)) {
-				continue
-			}
-			if n++; n == lim.n {
-				if u := t.Add(time.Hour); !u.Before(until) {
-					until, hourly = u, true
-				}
-				break
-			}
-		}
-	}
-	if until.IsZero() {
-		return nil
-	}
-	return &phone.CooldownError{RetryAfter: until.Sub(now), Until: until, Hourly: hourly}
 }
 
 // VoidChallenge implements phone.ChallengeStore with one conditional

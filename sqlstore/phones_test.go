@@ -66,7 +66,7 @@ func TestTwoPoolsConsumeChallenge(t *testing.T) {
 		ctx := context.Background()
 		p := twoPoolPhone(t, ss, "alice")
 		c := storetest.NewChallenge(p, t0)
-		must(t, ss[0].CreateChallenge(ctx, c, 0, 10, 1000))
+		must(t, ss[0].CreateChallenge(ctx, c, c.CreatedAt.Add(-time.Hour), allowAll))
 		var wins, used atomic.Int32
 		goAll(200, func(i int) {
 			r, _, err := ss[i%2].ConsumeChallenge(ctx, "alice", c.ID, c.Digest, 5, t0)
@@ -92,7 +92,7 @@ func TestTwoPoolsWrongAttempts(t *testing.T) {
 		ctx := context.Background()
 		p := twoPoolPhone(t, ss, "alice")
 		c := storetest.NewChallenge(p, t0)
-		must(t, ss[0].CreateChallenge(ctx, c, 0, 10, 1000))
+		must(t, ss[0].CreateChallenge(ctx, c, c.CreatedAt.Add(-time.Hour), allowAll))
 		var wrong atomic.Int32
 		goAll(100, func(i int) {
 			r, _, err := ss[i%2].ConsumeChallenge(ctx, "alice", c.ID, []byte("wrong"), 5, t0)
@@ -130,7 +130,7 @@ func TestTwoPoolsSendLimits(t *testing.T) {
 		var ok, capped, other atomic.Int32
 		goAll(90, func(i int) {
 			p := []phone.Record{pa, pb, pc}[i%3]
-			err := ss[i%2].CreateChallenge(ctx, storetest.NewChallenge(p, t0.Add(time.Duration(i))), 0, 100, 5)
+			err := ss[i%2].CreateChallenge(ctx, storetest.NewChallenge(p, t0.Add(time.Duration(i))), t0.Add(-time.Hour), allowBelow5)
 			switch {
 			case err == nil && p.Account == "bob":
 				other.Add(1)
@@ -170,7 +170,7 @@ func TestDeletePhoneRacesCreateChallenge(t *testing.T) {
 					}
 					return
 				}
-				if err := ss[1].CreateChallenge(ctx, c, 0, 100, 1000); err != nil && !errors.Is(err, twofa.ErrNotFound) {
+				if err := ss[1].CreateChallenge(ctx, c, c.CreatedAt.Add(-time.Hour), allowAll); err != nil && !errors.Is(err, twofa.ErrNotFound) {
 					t.Errorf("CreateChallenge: %v", err)
 				}
 			})
@@ -180,4 +180,16 @@ func TestDeletePhoneRacesCreateChallenge(t *testing.T) {
 			}
 		}
 	})
+}
+
+// allowAll permits every challenge.
+func allowAll([]phone.Send) error { return nil }
+
+// allowBelow5 permits a challenge while fewer than 5 are recent, as a cap
+// of 5 an hour over the account's codes would.
+func allowBelow5(recent []phone.Send) error {
+	if len(recent) >= 5 {
+		return phone.ErrTooManyCodes
+	}
+	return nil
 }

@@ -386,7 +386,7 @@ func challengeCancelTests() []testCase[PhoneStore] {
 	}
 	return cancelTests("ChallengeStore", fixture, state,
 		cancelCase[S, F]{method: "CreateChallenge", call: func(ctx context.Context, s S, f F) ([]any, error) {
-			return res(s.CreateChallenge(ctx, NewChallenge(f.p, t0.Add(time.Hour)), 0, 100, noAccountCap))
+			return res(s.CreateChallenge(ctx, NewChallenge(f.p, t0.Add(time.Hour)), t0, allowAll))
 		}},
 		cancelCase[S, F]{method: "Challenge", call: func(ctx context.Context, s S, f F) ([]any, error) {
 			return errOnly(s.Challenge(ctx, f.c.Account, f.c.ID))

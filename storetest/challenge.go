@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,11 +19,9 @@ func challengeTests() []testCase[PhoneStore] {
 		{"ChallengeStore/CreateChallenge/RoundTrip", testChallengeRoundTrip},
 		{"ChallengeStore/CreateChallenge/NotFound", testChallengeNoPhone},
 		{"ChallengeStore/CreateChallenge/Duplicate", testChallengeDuplicate},
-		{"ChallengeStore/CreateChallenge/Cooldown", testChallengeCooldown},
-		{"ChallengeStore/CreateChallenge/HourlyCap", testChallengeHourlyCap},
-		{"ChallengeStore/CreateChallenge/CooldownAndCap", testChallengeBothLimits},
-		{"ChallengeStore/CreateChallenge/PerAccountNumber", testChallengePerAccountNumber},
-		{"ChallengeStore/CreateChallenge/AccountCap", testChallengeAccountCap},
+		{"ChallengeStore/CreateChallenge/Recent", testChallengeRecent},
+		{"ChallengeStore/CreateChallenge/RecentOfNone", testChallengeRecentNone},
+		{"ChallengeStore/CreateChallenge/Refused", testChallengeRefused},
 		{"ChallengeStore/CreateChallenge/VoidsPrevious", testChallengeVoidsPrevious},
 		{"ChallengeStore/CreateChallenge/Concurrent", testChallengeCreateConcurrent},
 		{"ChallengeStore/CreateChallenge/ConcurrentCap", testChallengeCreateConcurrentCap},
@@ -61,8 +60,8 @@ func NewChallenge(p phone.Record, now time.Time) phone.Challenge {
 func phCreate(t *testing.T, s PhoneStore, cs ...phone.Challenge) {
 	t.Helper()
 	for _, c := range cs {
-		if err := s.CreateChallenge(t.Context(), c, 0, 1000, noAccountCap); err != nil {
-			t.Fatalf("CreateChallenge(%q, no cool-down, 1000 an hour): %v", c.ID, err)
+		if err := s.CreateChallenge(t.Context(), c, c.CreatedAt.Add(-time.Hour), allowAll); err != nil {
+			t.Fatalf("CreateChallenge(%q) allowing it: %v", c.ID, err)
 		}
 	}
 }
@@ -101,27 +100,84 @@ func challengeUnchanged(t *testing.T, s PhoneStore, want phone.Challenge) {
 
 func challengeID(c phone.Challenge) string { return c.ID }
 
-// noAccountCap is a perAccount that the tests of other limits never reach.
-const noAccountCap = 1 << 20
+// allowAll is an allow function of CreateChallenge that permits every
+// challenge.
+func allowAll([]phone.Send) error { return nil }
 
-// wantCooldown checks that err is a *phone.CooldownError with these
-// fields.
-func wantCooldown(t *testing.T, what string, err error, now, until time.Time, hourly bool) {
+// errRefused is what the allow functions of the suite refuse with.
+var errRefused = errors.New("storetest: refused by the allow function")
+
+// allowBelow returns an allow function that permits a challenge while
+// fewer than k challenges are recent.
+func allowBelow(k int) func([]phone.Send) error {
+	return func(recent []phone.Send) error {
+		if len(recent) >= k {
+			return errRefused
+		}
+		return nil
+	}
+}
+
+// recentSends calls CreateChallenge(c, since) with an allow function that
+// records what it is given and refuses, and returns what it was given.
+func recentSends(t *testing.T, s PhoneStore, c phone.Challenge, since time.Time) []phone.Send {
 	t.Helper()
-	var cd *phone.CooldownError
-	if !errors.As(err, &cd) {
-		t.Errorf("%s: err = %v, want a *phone.CooldownError", what, err)
-		return
+	var recent []phone.Send
+	called := false
+	err := s.CreateChallenge(t.Context(), c, since, func(r []phone.Send) error {
+		recent, called = slices.Clone(r), true
+		return errRefused
+	})
+	if err != errRefused {
+		t.Errorf("CreateChallenge with an allow function that refuses: err = %v, want its error as it is (%v)", err, errRefused)
 	}
-	if !cd.Until.Equal(until) || cd.RetryAfter != until.Sub(now) || cd.Hourly != hourly {
-		t.Errorf("%s: CooldownError{RetryAfter: %v, Until: %s, Hourly: %v}, want {%v, %s, %v}",
-			what, cd.RetryAfter, fmtTime(cd.Until), cd.Hourly, until.Sub(now), fmtTime(until), hourly)
+	if !called {
+		t.Errorf("CreateChallenge did not call its allow function")
 	}
-	if !errors.Is(err, phone.ErrCooldown) {
-		t.Errorf("%s: err = %v does not match ErrCooldown", what, err)
+	return recent
+}
+
+// sendOf is the Send of c as sent to the number e164.
+func sendOf(c phone.Challenge, e164 string) phone.Send {
+	return phone.Send{Number: e164, Purpose: c.Purpose, CreatedAt: c.CreatedAt}
+}
+
+func fmtSends(ss []phone.Send) string {
+	var b strings.Builder
+	for i, x := range ss {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "{%s %v %s}", x.Number, x.Purpose, fmtTime(x.CreatedAt))
 	}
-	if errors.Is(err, twofa.ErrLimitReached) != hourly {
-		t.Errorf("%s: errors.Is(err, ErrLimitReached) = %v, want %v (Hourly)", what, !hourly, hourly)
+	return "[" + b.String() + "]"
+}
+
+// wantSends checks that got holds every send of want once, and besides
+// them only sends of maybe, each at most once, in any order.
+func wantSends(t *testing.T, what string, got, want, maybe []phone.Send) {
+	t.Helper()
+	left := slices.Clone(got)
+	take := func(w phone.Send) bool {
+		for i, g := range left {
+			if g.Number == w.Number && g.Purpose == w.Purpose && g.CreatedAt.Equal(w.CreatedAt) {
+				left = slices.Delete(left, i, i+1)
+				return true
+			}
+		}
+		return false
+	}
+	var missing []phone.Send
+	for _, w := range want {
+		if !take(w) {
+			missing = append(missing, w)
+		}
+	}
+	for _, m := range maybe {
+		take(m)
+	}
+	if len(missing) > 0 || len(left) > 0 {
+		t.Errorf("%s: allow was given the recent sends %s; missing %s, not wanted %s", what, fmtSends(got), fmtSends(missing), fmtSends(left))
 	}
 }
 
@@ -150,10 +206,11 @@ func testChallengeNoPhone(t *testing.T, s PhoneStore) {
 	p := NewPhone(acct, t0)
 	insertPhone(t, s, p)
 	orphan := NewChallenge(NewPhone(acct, t0), t0)
-	wantErr(t, "CreateChallenge for an unknown phone", s.CreateChallenge(t.Context(), orphan, 0, 10, noAccountCap), twofa.ErrNotFound)
+	refuse := func([]phone.Send) error { return errRefused }
+	wantErr(t, "CreateChallenge for an unknown phone", s.CreateChallenge(t.Context(), orphan, t0.Add(-time.Hour), refuse), twofa.ErrNotFound)
 	elsewhere := NewChallenge(p, t0)
 	elsewhere.Account = NewAccount()
-	wantErr(t, "CreateChallenge for another account's phone", s.CreateChallenge(t.Context(), elsewhere, 0, 10, noAccountCap), twofa.ErrNotFound)
+	wantErr(t, "CreateChallenge for another account's phone", s.CreateChallenge(t.Context(), elsewhere, t0.Add(-time.Hour), refuse), twofa.ErrNotFound)
 }
 
 func testChallengeDuplicate(t *testing.T, s PhoneStore) {
@@ -164,172 +221,118 @@ func testChallengeDuplicate(t *testing.T, s PhoneStore) {
 	phCreate(t, s, c)
 	dup := NewChallenge(p, t0.Add(time.Minute))
 	dup.ID = c.ID
-	wantErr(t, "CreateChallenge of an ID the account has", s.CreateChallenge(t.Context(), dup, 0, 10, noAccountCap), twofa.ErrDuplicate)
+	refuse := func([]phone.Send) error { return errRefused }
+	wantErr(t, "CreateChallenge of an ID the account has", s.CreateChallenge(t.Context(), dup, t0.Add(-time.Hour), refuse), twofa.ErrDuplicate)
 	challengeUnchanged(t, s, c)
 }
 
-func testChallengeCooldown(t *testing.T, s PhoneStore) {
-	const cooldown = 30 * time.Second
+// testChallengeRecent: allow is given exactly the account's challenges
+// created after since - any state, purpose and phone, deleted phones'
+// included, with the number each was sent to - and never another
+// account's.
+func testChallengeRecent(t *testing.T, s PhoneStore) {
+	acct, other := NewAccount(), NewAccount()
+	p, r := phTrusted(NewPhone(acct, t0)), phTrusted(NewPhone(acct, t0))
+	q := NewPhone(acct, t0) // pending, deleted below
+	o := phTrusted(NewPhone(other, t0))
+	o.Number = p.Number
+	insertPhone(t, s, p, q, r, o)
+	now := t0.Add(2 * time.Hour)
+	since := now.Add(-time.Hour)
+
+	oldOpen := NewChallenge(r, now.Add(-2*time.Hour)) // open and unexpired: kept, but not after since
+	oldOpen.ExpiresAt = now.Add(time.Hour)
+	atSince := NewChallenge(p, since) // not after since
+	justAfter := NewChallenge(p, since.Add(1))
+	used := NewChallenge(q, since.Add(time.Minute))
+	used.Purpose = phone.PurposeConfirm
+	voided := NewChallenge(p, now.Add(-time.Minute)) // voids justAfter
+	verify := NewChallenge(p, now.Add(-time.Second))
+	verify.Purpose = phone.PurposeConfirm
+	elsewhere := NewChallenge(o, now.Add(-30*time.Second))
+	phCreate(t, s, oldOpen, atSince, justAfter, used)
+	consumeChallenge(t, s, used, used.Digest, 5, used.CreatedAt)
+	phCreate(t, s, voided)
+	if err := s.VoidChallenge(t.Context(), acct, voided.ID); err != nil {
+		t.Fatal(err)
+	}
+	phCreate(t, s, verify, elsewhere)
+	if _, _, err := s.DeletePhone(t.Context(), acct, q.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	want := []phone.Send{
+		sendOf(justAfter, p.Number.E164), sendOf(used, q.Number.E164),
+		sendOf(voided, p.Number.E164), sendOf(verify, p.Number.E164),
+	}
+	wantSends(t, "CreateChallenge since an hour ago", recentSends(t, s, NewChallenge(p, now), since), want, nil)
+	// Further back: oldOpen, not stale, counts; atSince, stale, may be gone.
+	wantSends(t, "CreateChallenge since three hours ago", recentSends(t, s, NewChallenge(p, now), now.Add(-3*time.Hour)),
+		append(want, sendOf(oldOpen, r.Number.E164)), []phone.Send{sendOf(atSince, p.Number.E164)})
+	wantSends(t, "CreateChallenge since 1 ns before the last", recentSends(t, s, NewChallenge(p, now), verify.CreatedAt.Add(-1)),
+		[]phone.Send{sendOf(verify, p.Number.E164)}, nil)
+	// The other account sees its own only.
+	wantSends(t, "CreateChallenge in the other account", recentSends(t, s, NewChallenge(o, now), since),
+		[]phone.Send{sendOf(elsewhere, o.Number.E164)}, nil)
+}
+
+// testChallengeRecentNone: allow is called, with nothing, for an
+// account that has sent nothing.
+func testChallengeRecentNone(t *testing.T, s PhoneStore) {
+	p := phTrusted(NewPhone(NewAccount(), t0))
+	insertPhone(t, s, p)
+	if got := recentSends(t, s, NewChallenge(p, t0), t0.Add(-time.Hour)); len(got) != 0 {
+		t.Errorf("CreateChallenge for an account that sent nothing: allow was given %s", fmtSends(got))
+	}
+	var seen []phone.Send
+	if err := s.CreateChallenge(t.Context(), NewChallenge(p, t0), t0.Add(-time.Hour), func(r []phone.Send) error {
+		seen = slices.Clone(r)
+		return nil
+	}); err != nil {
+		t.Fatalf("CreateChallenge allowed: %v", err)
+	}
+	if len(seen) != 0 {
+		t.Errorf("CreateChallenge after a refused one: allow was given %s, want nothing (the refused one is not stored)", fmtSends(seen))
+	}
+}
+
+// testChallengeRefused: a refusal of allow is returned as it is and
+// changes nothing: the challenge is not stored, the phone's open one is
+// not voided, stale ones are not deleted.
+func testChallengeRefused(t *testing.T, s PhoneStore) {
 	acct := NewAccount()
 	p := phTrusted(NewPhone(acct, t0))
 	insertPhone(t, s, p)
 	first := NewChallenge(p, t0)
-	if err := s.CreateChallenge(t.Context(), first, cooldown, 5, noAccountCap); err != nil {
+	phCreate(t, s, first)
+	stale := NewChallenge(p, t0.Add(-2*time.Hour))
+	stale.Purpose = phone.PurposeConfirm
+	phCreate(t, s, stale)
+	if err := s.VoidChallenge(t.Context(), acct, stale.ID); err != nil {
 		t.Fatal(err)
 	}
-	now := t0.Add(cooldown - 1)
-	refused := NewChallenge(p, now)
-	wantCooldown(t, "CreateChallenge 1 ns before the cool-down ends", s.CreateChallenge(t.Context(), refused, cooldown, 5, noAccountCap), now, t0.Add(cooldown), false)
-	_, err := s.Challenge(t.Context(), acct, refused.ID)
-	wantErr(t, "Challenge of a refused challenge", err, twofa.ErrNotFound)
-	challengeUnchanged(t, s, first) // not voided by the refused one
+	stale.State = phone.ChallengeVoided
 
-	if err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(cooldown)), cooldown, 5, noAccountCap); err != nil {
-		t.Errorf("CreateChallenge when the cool-down ends: %v", err)
-	}
-	// No cool-down at all.
-	if err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(cooldown)), 0, 5, noAccountCap); err != nil {
-		t.Errorf("CreateChallenge with cool-down 0 at the same instant: %v", err)
-	}
-}
-
-func testChallengeHourlyCap(t *testing.T, s PhoneStore) {
-	const perHour = 3
-	acct := NewAccount()
-	p := phTrusted(NewPhone(acct, t0))
-	insertPhone(t, s, p)
-	times := []time.Time{t0, t0.Add(10 * time.Minute), t0.Add(20 * time.Minute)}
-	for _, at := range times {
-		if err := s.CreateChallenge(t.Context(), NewChallenge(p, at), time.Second, perHour, noAccountCap); err != nil {
-			t.Fatalf("CreateChallenge below the cap: %v", err)
-		}
-	}
-	now := t0.Add(time.Hour - 1)
-	err := s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Second, perHour, noAccountCap)
-	wantCooldown(t, "CreateChallenge at the cap", err, now, t0.Add(time.Hour), true)
-	wantErr(t, "CreateChallenge at the cap", err, phone.ErrTooManyCodes)
-
-	// An hour after the first, it no longer counts.
-	if err := s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Hour)), time.Second, perHour, noAccountCap); err != nil {
-		t.Fatalf("CreateChallenge an hour after the first: %v", err)
-	}
-	// Now the three in the hour are +10m, +20m, +1h: the third latest,
-	// +10m, leaves the window at +1h10m.
-	now = t0.Add(time.Hour + time.Minute)
-	err = s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Second, perHour, noAccountCap)
-	wantCooldown(t, "CreateChallenge at the cap again", err, now, t0.Add(70*time.Minute), true)
-
-	wantErr(t, "CreateChallenge with perHour 0", s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(5*time.Hour)), 0, 0, noAccountCap), twofa.ErrLimitReached)
-}
-
-func testChallengeBothLimits(t *testing.T, s PhoneStore) {
-	acct := NewAccount()
-	p := phTrusted(NewPhone(acct, t0))
-	insertPhone(t, s, p)
-	phCreate(t, s, NewChallenge(p, t0))
-	// Cap 1: the cap holds until +1h, the cool-down (2h) until +2h.
 	now := t0.Add(time.Minute)
-	err := s.CreateChallenge(t.Context(), NewChallenge(p, now), 2*time.Hour, 1, noAccountCap)
-	wantCooldown(t, "cool-down ending after the cap", err, now, t0.Add(2*time.Hour), false)
-	err = s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Minute+1, 1, noAccountCap)
-	wantCooldown(t, "cap ending after the cool-down", err, now, t0.Add(time.Hour), true)
-	err = s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Hour, 1, noAccountCap)
-	wantCooldown(t, "both ending at once", err, now, t0.Add(time.Hour), true)
-}
-
-// testChallengePerAccountNumber: the cool-down and the hourly cap count
-// the account's own challenges of the number and purpose; other
-// accounts' challenges for the same number never count nor show.
-func testChallengePerAccountNumber(t *testing.T, s PhoneStore) {
-	a, b := NewAccount(), NewAccount()
-	pa := phTrusted(NewPhone(a, t0))
-	pb := NewPhone(b, t0) // pending: its codes are verification codes
-	pb.Number = pa.Number
-	pc := phTrusted(NewPhone(a, t0)) // another number of a
-	insertPhone(t, s, pa, pb, pc)
-
-	if err := s.CreateChallenge(t.Context(), NewChallenge(pa, t0), time.Minute, 2, noAccountCap); err != nil {
-		t.Fatal(err)
+	refusal := error(&phone.CooldownError{RetryAfter: time.Second, Until: now.Add(time.Second)})
+	refused := NewChallenge(p, now)
+	err := s.CreateChallenge(t.Context(), refused, now.Add(-time.Hour), func([]phone.Send) error { return refusal })
+	if err != refusal {
+		t.Errorf("CreateChallenge refused by allow: err = %v, want allow's error as it is (%v)", err, refusal)
 	}
-	vb := NewChallenge(pb, t0.Add(time.Second))
-	vb.Purpose = phone.PurposeConfirm
-	if err := s.CreateChallenge(t.Context(), vb, time.Minute, 2, noAccountCap); err != nil {
-		t.Errorf("CreateChallenge for the same number in another account, within the first's cool-down: %v", err)
+	_, err = s.Challenge(t.Context(), acct, refused.ID)
+	wantErr(t, "Challenge of a refused challenge (refused challenge stored?)", err, twofa.ErrNotFound)
+	challengeUnchanged(t, s, first) // not voided by the refused one
+	challengeUnchanged(t, s, stale) // not deleted by the refused one
+	wantSends(t, "CreateChallenge after a refused one", recentSends(t, s, NewChallenge(p, now.Add(time.Second)), now.Add(-time.Hour)),
+		[]phone.Send{sendOf(first, p.Number.E164)}, nil)
+	// The same ID, allowed now: stored, and the first voided.
+	refused.CreatedAt = now.Add(2 * time.Second)
+	phCreate(t, s, refused)
+	challengeUnchanged(t, s, refused)
+	if got := getChallenge(t, s, acct, first.ID); got.State != phone.ChallengeVoided {
+		t.Errorf("open challenge of the same phone and purpose after an allowed one: State = %v, want voided", got.State)
 	}
-	vb2 := NewChallenge(pb, t0.Add(2*time.Second))
-	vb2.Purpose = phone.PurposeConfirm
-	wantCooldown(t, "CreateChallenge within the account's own cool-down", s.CreateChallenge(t.Context(), vb2, time.Minute, 2, noAccountCap), vb2.CreatedAt, t0.Add(time.Second+time.Minute), false)
-	now := t0.Add(2 * time.Second)
-	if err := s.CreateChallenge(t.Context(), NewChallenge(pc, now), time.Minute, 2, noAccountCap); err != nil {
-		t.Errorf("CreateChallenge for another number: %v", err)
-	}
-	// Another purpose, same number: the cool-down holds, but the hourly
-	// cap is the purpose's own.
-	va := NewChallenge(pa, now)
-	va.Purpose = phone.PurposeConfirm
-	wantCooldown(t, "CreateChallenge for the number with another purpose, within the cool-down", s.CreateChallenge(t.Context(), va, time.Minute, 1, noAccountCap), now, t0.Add(time.Minute), false)
-	va.CreatedAt = t0.Add(time.Minute)
-	if err := s.CreateChallenge(t.Context(), va, time.Minute, 1, noAccountCap); err != nil {
-		t.Errorf("CreateChallenge for the number with another purpose, cap 1, after the cool-down: %v", err)
-	}
-	// b's second send: the cap of 2 reached by b's own sends only.
-	vb2.CreatedAt = t0.Add(2 * time.Minute)
-	if err := s.CreateChallenge(t.Context(), vb2, time.Minute, 2, noAccountCap); err != nil {
-		t.Fatalf("CreateChallenge after the cool-down: %v", err)
-	}
-	now = t0.Add(4 * time.Minute)
-	vb3 := NewChallenge(pb, now)
-	vb3.Purpose = phone.PurposeConfirm
-	wantCooldown(t, "CreateChallenge past the account's cap for the number", s.CreateChallenge(t.Context(), vb3, time.Minute, 2, noAccountCap), now, t0.Add(time.Hour+time.Second), true)
-	// a sent one sign-in code to the number: b's two do not count.
-	if err := s.CreateChallenge(t.Context(), NewChallenge(pa, now), time.Minute, 2, noAccountCap); err != nil {
-		t.Errorf("CreateChallenge for a number another account capped: %v", err)
-	}
-}
-
-// testChallengeAccountCap: perAccount counts every challenge of the
-// account, of any number and purpose, those of deleted phones included.
-func testChallengeAccountCap(t *testing.T, s PhoneStore) {
-	acct, other := NewAccount(), NewAccount()
-	p, q := phTrusted(NewPhone(acct, t0)), NewPhone(acct, t0)
-	o := phTrusted(NewPhone(other, t0))
-	o.Number = p.Number
-	insertPhone(t, s, p, q, o)
-	create := func(ph phone.Record, at time.Time, purpose phone.Purpose) error {
-		c := NewChallenge(ph, at)
-		c.Purpose = purpose
-		return s.CreateChallenge(t.Context(), c, time.Second, 100, 3)
-	}
-	if err := create(p, t0, phone.PurposeSignIn); err != nil {
-		t.Fatal(err)
-	}
-	if err := create(q, t0.Add(time.Minute), phone.PurposeConfirm); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := s.DeletePhone(t.Context(), acct, q.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := create(p, t0.Add(2*time.Minute), phone.PurposeSignIn); err != nil {
-		t.Fatal(err)
-	}
-	now := t0.Add(3 * time.Minute)
-	err := create(p, now, phone.PurposeSignIn)
-	wantCooldown(t, "CreateChallenge at the account's cap (a deleted phone's challenge counting)", err, now, t0.Add(time.Hour), true)
-	wantErr(t, "CreateChallenge at the account's cap", err, phone.ErrTooManyCodes)
-	again := phTrusted(NewPhone(acct, now))
-	insertPhone(t, s, again)
-	wantCooldown(t, "CreateChallenge for a new number at the account's cap", create(again, now, phone.PurposeSignIn), now, t0.Add(time.Hour), true)
-	if err := create(o, now, phone.PurposeSignIn); err != nil {
-		t.Errorf("CreateChallenge in another account: %v", err)
-	}
-	if err := create(p, t0.Add(time.Hour), phone.PurposeSignIn); err != nil {
-		t.Errorf("CreateChallenge an hour after the first: %v", err)
-	}
-	// The cool-down beyond the account's cap: not Hourly.
-	now = t0.Add(time.Hour + time.Second/2)
-	c := NewChallenge(p, now)
-	wantCooldown(t, "cool-down ending after the account's cap", s.CreateChallenge(t.Context(), c, 2*time.Minute, 100, 3), now, t0.Add(time.Hour+2*time.Minute), false)
-	wantErr(t, "CreateChallenge with perAccount 0", s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(5*time.Hour)), 0, 10, 0), twofa.ErrLimitReached)
 }
 
 func testChallengeVoidsPrevious(t *testing.T, s PhoneStore) {
@@ -357,13 +360,15 @@ func testChallengeVoidsPrevious(t *testing.T, s PhoneStore) {
 	}
 }
 
+// testChallengeCreateConcurrent: concurrent calls see each other's
+// challenges - the allow function runs inside the atomic step.
 func testChallengeCreateConcurrent(t *testing.T, s PhoneStore) {
 	const n = 30
 	acct := NewAccount()
 	p := phTrusted(NewPhone(acct, t0))
 	insertPhone(t, s, p)
-	race(t, "CreateChallenge calls within the cool-down", n, 1, phone.ErrCooldown, func(i int) error {
-		return s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Duration(i))), 30*time.Second, 100, noAccountCap)
+	race(t, "CreateChallenge calls, allowed while none is recent", n, 1, errRefused, func(i int) error {
+		return s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Duration(i))), t0.Add(-time.Hour), allowBelow(1))
 	})
 	live, err := s.LiveChallenges(t.Context(), acct, phone.PurposeSignIn, t0.Add(time.Minute))
 	if err != nil || len(live) != 1 {
@@ -372,26 +377,29 @@ func testChallengeCreateConcurrent(t *testing.T, s PhoneStore) {
 }
 
 func testChallengeCreateConcurrentCap(t *testing.T, s PhoneStore) {
-	const n, perHour = 30, 5
+	const n, k = 30, 5
 	acct := NewAccount()
 	p := phTrusted(NewPhone(acct, t0))
 	insertPhone(t, s, p)
-	race(t, fmt.Sprintf("CreateChallenge calls for one number, cap %d", perHour), n, perHour, phone.ErrTooManyCodes, func(i int) error {
-		return s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Duration(i))), 0, perHour, noAccountCap)
+	race(t, fmt.Sprintf("CreateChallenge calls for one number, allowed while fewer than %d are recent", k), n, k, errRefused, func(i int) error {
+		return s.CreateChallenge(t.Context(), NewChallenge(p, t0.Add(time.Duration(i))), t0.Add(-time.Hour), allowBelow(k))
 	})
+	if got := recentSends(t, s, NewChallenge(p, t0.Add(time.Second)), t0.Add(-time.Hour)); len(got) != k {
+		t.Errorf("after the race: %d recent sends, want %d", len(got), k)
+	}
 }
 
 func testChallengeCreateConcurrentAccountCap(t *testing.T, s PhoneStore) {
-	const n, perAccount = 30, 5
+	const n, k = 30, 5
 	acct := NewAccount()
 	p, q := phTrusted(NewPhone(acct, t0)), phTrusted(NewPhone(acct, t0))
 	insertPhone(t, s, p, q)
-	race(t, fmt.Sprintf("CreateChallenge calls for two numbers of one account, account cap %d", perAccount), n, perAccount, phone.ErrTooManyCodes, func(i int) error {
+	race(t, fmt.Sprintf("CreateChallenge calls for two numbers of one account, allowed while fewer than %d are recent", k), n, k, errRefused, func(i int) error {
 		ph := p
 		if i%2 == 1 {
 			ph = q
 		}
-		return s.CreateChallenge(t.Context(), NewChallenge(ph, t0.Add(time.Duration(i))), 0, n, perAccount)
+		return s.CreateChallenge(t.Context(), NewChallenge(ph, t0.Add(time.Duration(i))), t0.Add(-time.Hour), allowBelow(k))
 	})
 }
 
@@ -418,8 +426,8 @@ func testVoidChallenge(t *testing.T, s PhoneStore) {
 	wantErr(t, "VoidChallenge of an unknown challenge", s.VoidChallenge(t.Context(), acct, phRandomID()), twofa.ErrNotFound)
 	wantErr(t, "VoidChallenge of another account's challenge", s.VoidChallenge(t.Context(), NewAccount(), open.ID), twofa.ErrNotFound)
 	// A voided challenge still counts for the limits.
-	now := t0.Add(time.Second)
-	wantCooldown(t, "CreateChallenge after a voided one", s.CreateChallenge(t.Context(), NewChallenge(p, now), time.Minute, 10, noAccountCap), now, t0.Add(time.Minute), false)
+	wantSends(t, "CreateChallenge after a voided one", recentSends(t, s, NewChallenge(p, t0.Add(time.Second)), t0.Add(-time.Hour)),
+		[]phone.Send{sendOf(open, p.Number.E164), sendOf(used, p.Number.E164)}, nil)
 }
 
 func testLiveChallenges(t *testing.T, s PhoneStore) {

@@ -2,8 +2,12 @@ package storetest_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -33,7 +37,7 @@ func TestNewPhone(t *testing.T) {
 	if err := s.InsertPhone(t.Context(), a, 1, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateChallenge(t.Context(), c1, time.Minute, 1, 1000); err != nil {
+	if err := s.CreateChallenge(t.Context(), c1, now.Add(-time.Hour), func([]phone.Send) error { return nil }); err != nil {
 		t.Error(err)
 	}
 }
@@ -46,15 +50,35 @@ var phoneMutants = map[string]phoneMutant{
 		want:  "the right digest on try 6",
 		store: func() storetest.PhoneStore { return compareFirst{memstore.New()} },
 	},
-	"CooldownOffByOne": {
-		catch: "ChallengeStore/CreateChallenge/Cooldown",
-		want:  "want a *phone.CooldownError",
-		store: func() storetest.PhoneStore { return shortCooldown{memstore.New()} },
+	"SinceOffByOne": {
+		catch: "ChallengeStore/CreateChallenge/Recent",
+		want:  "missing [{",
+		store: func() storetest.PhoneStore { return lateSince{memstore.New()} },
 	},
 	"DeleteForgetsHistory": {
 		catch: "PhoneStore/DeletePhone/KeepsSendHistory",
-		want:  "want a *phone.CooldownError",
+		want:  "missing [{",
 		store: func() storetest.PhoneStore { return forgetful{memstore.New()} },
+	},
+	"AllowOutsideStep": {
+		catch: "ChallengeStore/CreateChallenge/ConcurrentCap",
+		want:  "succeeded",
+		store: func() storetest.PhoneStore { return allowOutside{memstore.New()} },
+	},
+	"StoresRefused": {
+		catch: "ChallengeStore/CreateChallenge/Refused",
+		want:  "refused challenge stored?",
+		store: func() storetest.PhoneStore { return storesRefused{memstore.New()} },
+	},
+	"WrapsRefusal": {
+		catch: "ChallengeStore/CreateChallenge/Refused",
+		want:  "want allow's error as it is",
+		store: func() storetest.PhoneStore { return wrapsRefusal{memstore.New()} },
+	},
+	"AllowBeforeNotFound": {
+		catch: "ChallengeStore/CreateChallenge/NotFound",
+		want:  "CreateChallenge for an unknown phone",
+		store: func() storetest.PhoneStore { return allowFirst{memstore.New()} },
 	},
 	"ConfirmIgnoresContext": {
 		catch: "PhoneStore/ConfirmPhone/Cancelled",
@@ -105,14 +129,63 @@ func (s compareFirst) ConsumeChallenge(ctx context.Context, account, id string, 
 	return s.Store.ConsumeChallenge(ctx, account, id, digest, maxAttempts, now)
 }
 
-// shortCooldown lets a code through 1 ns before the cool-down ends.
-type shortCooldown struct{ *memstore.Store }
+// lateSince passes allow the challenges created after since + 1 ns.
+type lateSince struct{ *memstore.Store }
 
-func (s shortCooldown) CreateChallenge(ctx context.Context, c phone.Challenge, cooldown time.Duration, perHour, perAccount int) error {
-	if cooldown > 0 {
-		cooldown--
+func (s lateSince) CreateChallenge(ctx context.Context, c phone.Challenge, since time.Time, allow func([]phone.Send) error) error {
+	return s.Store.CreateChallenge(ctx, c, since.Add(1), allow)
+}
+
+// allowOutside reads the recent sends in one step and stores in another.
+type allowOutside struct{ *memstore.Store }
+
+func (s allowOutside) CreateChallenge(ctx context.Context, c phone.Challenge, since time.Time, allow func([]phone.Send) error) error {
+	var recent []phone.Send
+	errProbe := errors.New("probe")
+	if err := s.Store.CreateChallenge(ctx, c, since, func(r []phone.Send) error {
+		recent = slices.Clone(r)
+		return errProbe
+	}); err != errProbe {
+		return err
 	}
-	return s.Store.CreateChallenge(ctx, c, cooldown, perHour, perAccount)
+	if err := allow(recent); err != nil {
+		return err
+	}
+	time.Sleep(time.Millisecond)
+	return s.Store.CreateChallenge(ctx, c, since, func([]phone.Send) error { return nil })
+}
+
+// storesRefused stores the challenge whatever allow says, and returns
+// allow's error.
+type storesRefused struct{ *memstore.Store }
+
+func (s storesRefused) CreateChallenge(ctx context.Context, c phone.Challenge, since time.Time, allow func([]phone.Send) error) error {
+	var refusal error
+	err := s.Store.CreateChallenge(ctx, c, since, func(r []phone.Send) error {
+		refusal = allow(r)
+		return nil
+	})
+	return cmp.Or(refusal, err)
+}
+
+// wrapsRefusal wraps allow's error.
+type wrapsRefusal struct{ *memstore.Store }
+
+func (s wrapsRefusal) CreateChallenge(ctx context.Context, c phone.Challenge, since time.Time, allow func([]phone.Send) error) error {
+	if err := s.Store.CreateChallenge(ctx, c, since, allow); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// allowFirst asks allow before it looks the phone up.
+type allowFirst struct{ *memstore.Store }
+
+func (s allowFirst) CreateChallenge(ctx context.Context, c phone.Challenge, since time.Time, allow func([]phone.Send) error) error {
+	if err := allow(nil); err != nil {
+		return err
+	}
+	return s.Store.CreateChallenge(ctx, c, since, allow)
 }
 
 // forgetful deletes the send history with the phone.
