@@ -19,7 +19,6 @@ package keyring
 import (
 	"crypto/cipher"
 	"crypto/hkdf"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -30,6 +29,9 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -94,14 +96,21 @@ const (
 )
 
 // knownPurposes are the labels twofa digests under (twofa.PurposeRecoveryCode
-// and the others). New derives their sub-keys once; any other valid label
-// is derived on each call, with the same result.
+// and the others). New prepares their HMAC states once; any other valid
+// label is derived on first use, with the same result, and its states are
+// kept for up to maxCachedPurposes such labels per Keyring.
 var knownPurposes = [...]string{
 	"recovery-code",
 	"app-password",
 	"browser-token",
 	"oob-challenge",
 }
+
+// maxCachedPurposes bounds how many purposes outside knownPurposes a
+// Keyring keeps the HMAC states of. Purposes come from code, so a handful
+// is the most any installation uses; past the bound, a purpose's sub-key
+// is derived again on each call, so that no input grows the cache.
+const maxCachedPurposes = 64
 
 // KeyID names one sealing key of a Keyring. It is stored, unencrypted and
 // authenticated, in every blob the key seals, so that the right key opens
@@ -210,9 +219,11 @@ func keyringError(id KeyID, format string, args ...any) error {
 // by multiple goroutines. To add or drop a key, build a new Keyring.
 //
 // A Keyring never reveals its keys: String, GoString, every fmt verb and
-// slog show only the key ids. It keeps no copy of the raw keys either
-// (only the ciphers built from them and the derived digest sub-keys), so
-// it cannot be turned back into the string Parse read.
+// slog show only the key ids. It keeps no copy of the raw sealing keys
+// either (only the ciphers built from them), so it cannot be turned back
+// into the string Parse read. It keeps the digest key, to derive the
+// sub-keys of purposes outside twofa's own, and the HMAC-SHA-256 states
+// prepared from the sub-keys it has derived.
 //
 // # Sealing
 //
@@ -281,7 +292,12 @@ type state struct {
 	ids     []KeyID               // sorted
 	aeads   map[KeyID]cipher.AEAD // the AEADs hold copies of the sealing keys
 	digest  *[KeySize]byte        // for purposes outside knownPurposes
-	sub     *[len(knownPurposes)][sha256.Size]byte
+	known   *[len(knownPurposes)]hmacKey
+
+	// extra maps purposes outside knownPurposes to their *hmacKey;
+	// nExtra counts its entries, at most maxCachedPurposes.
+	extra  sync.Map
+	nExtra atomic.Int32
 }
 
 // New returns a Keyring that seals under the key with id primary, opens
@@ -337,7 +353,7 @@ func New(primary KeyID, keys map[KeyID][]byte, digestKey []byte) (*Keyring, erro
 		ids:     ids,
 		aeads:   make(map[KeyID]cipher.AEAD, len(ids)),
 		digest:  new([KeySize]byte),
-		sub:     new([len(knownPurposes)][sha256.Size]byte),
+		known:   new([len(knownPurposes)]hmacKey),
 	}
 	copy(s.digest[:], digestKey)
 	for _, id := range ids {
@@ -349,11 +365,52 @@ func New(primary KeyID, keys map[KeyID][]byte, digestKey []byte) (*Keyring, erro
 		s.aeads[id] = a
 	}
 	for i, label := range knownPurposes {
-		if err := s.deriveSub(&s.sub[i], label); err != nil {
+		if err := s.derive(&s.known[i], label); err != nil {
 			return nil, err
 		}
 	}
 	return &Keyring{s}, nil
+}
+
+// derive derives the digest sub-key of purpose and prepares its HMAC
+// states into hk.
+func (s *state) derive(hk *hmacKey, purpose string) error {
+	var sub [sha256.Size]byte
+	defer clear(sub[:])
+	if err := s.deriveSub(&sub, purpose); err != nil {
+		return err
+	}
+	return hk.init(sub[:])
+}
+
+// hmacKey returns the prepared HMAC states of purpose, a valid label.
+func (s *state) hmacKey(purpose string) (*hmacKey, error) {
+	if i := slices.Index(knownPurposes[:], purpose); i >= 0 {
+		return &s.known[i], nil
+	}
+	if v, ok := s.extra.Load(purpose); ok {
+		return v.(*hmacKey), nil
+	}
+	hk := new(hmacKey)
+	if err := s.derive(hk, purpose); err != nil {
+		return nil, err
+	}
+	// Reserve a slot before storing, so that concurrent first uses of
+	// different purposes cannot overshoot the bound.
+	for {
+		n := s.nExtra.Load()
+		if n >= maxCachedPurposes {
+			return hk, nil
+		}
+		if s.nExtra.CompareAndSwap(n, n+1) {
+			break
+		}
+	}
+	if v, loaded := s.extra.LoadOrStore(strings.Clone(purpose), hk); loaded {
+		s.nExtra.Add(-1) // another call stored the same states first
+		return v.(*hmacKey), nil
+	}
+	return hk, nil
 }
 
 // deriveSub derives the digest sub-key of purpose into dst.
@@ -408,8 +465,10 @@ func (k *Keyring) seal(account, binding string, plaintext []byte) []byte {
 	binary.BigEndian.PutUint32(blob[1:5], uint32(k.s.primary))
 	nonce := blob[sealedHeaderSize:prefix]
 	_, _ = rand.Read(nonce) // never fails (it crashes the program instead)
-	ad := sealAD(blob[:sealedHeaderSize], account, binding)
-	return k.s.aeads[k.s.primary].Seal(blob, nonce, plaintext, ad)
+	ad := getAD()
+	blob = k.s.aeads[k.s.primary].Seal(blob, nonce, plaintext, ad.build(blob[:sealedHeaderSize], account, binding))
+	adPool.Put(ad)
+	return blob
 }
 
 // Open authenticates and decrypts a blob that Seal returned for the same
@@ -443,13 +502,14 @@ func (k *Keyring) open(dst []byte, account, binding string, blob []byte) ([]byte
 		return nil, id, &SealedError{Reason: ErrUnknownKey, KeyID: id}
 	}
 	const prefix = sealedHeaderSize + chacha20poly1305.NonceSizeX
-	ad := sealAD(blob[:sealedHeaderSize], account, binding)
 	ct := blob[prefix:]
 	if dst == nil {
 		// Non-nil, so that an empty plaintext opens as an empty slice.
 		dst = make([]byte, 0, len(ct)-chacha20poly1305.Overhead)
 	}
-	pt, err := a.Open(dst, blob[sealedHeaderSize:prefix], ct, ad)
+	ad := getAD()
+	pt, err := a.Open(dst, blob[sealedHeaderSize:prefix], ct, ad.build(blob[:sealedHeaderSize], account, binding))
+	adPool.Put(ad)
 	if err != nil {
 		return nil, id, &SealedError{Reason: ErrSealedTampered, KeyID: id}
 	}
@@ -520,23 +580,11 @@ func (k *Keyring) Digest(purpose, account string, data []byte) ([]byte, error) {
 	if err := checkID("account", account); err != nil {
 		return nil, err
 	}
-	var sub *[sha256.Size]byte
-	if i := slices.Index(knownPurposes[:], purpose); i >= 0 {
-		sub = &k.s.sub[i]
-	} else {
-		sub = new([sha256.Size]byte)
-		defer clear(sub[:])
-		if err := k.s.deriveSub(sub, purpose); err != nil {
-			return nil, err
-		}
+	hk, err := k.s.hmacKey(purpose)
+	if err != nil {
+		return nil, err
 	}
-	m := hmac.New(sha256.New, sub[:])
-	var n [2]byte
-	binary.BigEndian.PutUint16(n[:], uint16(len(account)))
-	m.Write(n[:])
-	_, _ = io.WriteString(m, account)
-	m.Write(data)
-	return m.Sum(make([]byte, 0, DigestSize)), nil
+	return hk.sum(make([]byte, 0, DigestSize), account, data), nil
 }
 
 func checkPurpose(p string) error {
@@ -568,11 +616,21 @@ func checkID(what, id string) error {
 	return nil
 }
 
-// sealAD returns the associated data of a seal; see the Keyring doc.
-// account and binding have been checked to fit their uint16 prefixes.
-func sealAD(header []byte, account, binding string) []byte {
-	ad := make([]byte, 0, len(sealADLabel)+len(header)+2+len(account)+2+len(binding))
-	ad = append(ad, sealADLabel...)
+// adBuf holds the associated data of one seal: room for the longest
+// account and binding. Buffers are pooled rather than on the stack because
+// the AEAD is an interface value, so whatever is passed to its methods
+// escapes to the heap.
+type adBuf [len(sealADLabel) + sealedHeaderSize + 2 + MaxBindingLen + 2 + MaxBindingLen]byte
+
+var adPool = sync.Pool{New: func() any { return new(adBuf) }}
+
+func getAD() *adBuf { return adPool.Get().(*adBuf) }
+
+// build returns the associated data of a seal in b; see the Keyring doc.
+// header is the blob's first sealedHeaderSize bytes; account and binding
+// have been checked to be at most MaxBindingLen bytes.
+func (b *adBuf) build(header []byte, account, binding string) []byte {
+	ad := append(b[:0], sealADLabel...)
 	ad = append(ad, header...)
 	ad = binary.BigEndian.AppendUint16(ad, uint16(len(account)))
 	ad = append(ad, account...)

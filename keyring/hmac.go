@@ -1,0 +1,120 @@
+package keyring
+
+import (
+	"crypto/sha256"
+	"encoding"
+	"encoding/binary"
+	"errors"
+	"hash"
+	"sync"
+)
+
+// HMAC-SHA-256 from prepared states.
+//
+// HMAC(K, m) is H((K^opad) || H((K^ipad) || m)), and K^ipad and K^opad are
+// one block each for a 32-byte K. crypto/hmac hashes both blocks again on
+// every hmac.New; an hmacKey hashes them once, and keeps the two SHA-256
+// states reached after them in the standard library's marshalled form.
+// Each digest restores those states into pooled hashes with
+// UnmarshalBinary, so it costs the compressions of the message and of the
+// inner digest only, and allocates nothing but its result. This uses only
+// the documented round trip of MarshalBinary and UnmarshalBinary, not the
+// layout of the marshalled state; TestDigestMatchesHMAC checks the result
+// against crypto/hmac.
+
+// stateSize is the size of a marshalled crypto/sha256 state.
+const stateSize = 4 + 8*4 + sha256.BlockSize + 8
+
+// hmacKey is the prepared HMAC-SHA-256 of one digest sub-key.
+type hmacKey struct {
+	inner, outer [stateSize]byte
+}
+
+// stateHash is what the prepared states need of a SHA-256 hash.
+type stateHash interface {
+	hash.Hash
+	encoding.BinaryMarshaler
+	encoding.BinaryUnmarshaler
+}
+
+// macHashes is the per-call scratch of a digest, pooled.
+type macHashes struct {
+	in, out stateHash
+	msg     [2 + MaxBindingLen]byte // the account's length prefix and bytes
+	sum     [sha256.Size]byte       // the inner digest
+}
+
+var macPool = sync.Pool{New: func() any {
+	return &macHashes{in: newStateHash(), out: newStateHash()}
+}}
+
+// blankState is the marshalled state of a fresh SHA-256: restoring it
+// clears a hash's buffered input.
+var blankState = func() []byte {
+	st, err := newStateHash().MarshalBinary()
+	if err != nil || len(st) != stateSize {
+		panic("keyring: crypto/sha256 cannot marshal its state")
+	}
+	return st
+}()
+
+func newStateHash() stateHash {
+	h, ok := sha256.New().(stateHash)
+	if !ok {
+		panic("keyring: crypto/sha256 cannot marshal its state")
+	}
+	return h
+}
+
+// init prepares the HMAC states of sub, a sha256.Size-byte key (one that
+// hmac.New would use as it is, neither hashed nor longer than a block).
+func (hk *hmacKey) init(sub []byte) error {
+	var pad [sha256.BlockSize]byte
+	defer clear(pad[:])
+	h := newStateHash()
+	for _, p := range []struct {
+		dst *[stateSize]byte
+		x   byte
+	}{{&hk.inner, 0x36}, {&hk.outer, 0x5c}} {
+		for i := range pad {
+			pad[i] = p.x
+		}
+		for i, c := range sub {
+			pad[i] ^= c
+		}
+		h.Reset()
+		h.Write(pad[:])
+		st, err := h.MarshalBinary()
+		if err != nil || len(st) != stateSize {
+			return errors.New("keyring: crypto/sha256 cannot marshal its state")
+		}
+		copy(p.dst[:], st)
+		clear(st)
+	}
+	// Leave no key-dependent state in h for the collector.
+	return h.UnmarshalBinary(blankState)
+}
+
+// sum appends HMAC(sub, uint16 big-endian len(account) || account || data)
+// to dst. account has been checked to be at most MaxBindingLen bytes.
+func (hk *hmacKey) sum(dst []byte, account string, data []byte) []byte {
+	m := macPool.Get().(*macHashes)
+	binary.BigEndian.PutUint16(m.msg[:2], uint16(len(account)))
+	n := 2 + copy(m.msg[2:], account)
+	// The states are ones MarshalBinary made, so restoring them cannot
+	// fail.
+	_ = m.in.UnmarshalBinary(hk.inner[:])
+	m.in.Write(m.msg[:n])
+	m.in.Write(data)
+	m.in.Sum(m.sum[:0])
+	_ = m.out.UnmarshalBinary(hk.outer[:])
+	m.out.Write(m.sum[:])
+	dst = m.out.Sum(dst)
+	// The inner hash buffers the tail of data, the outer one the inner
+	// digest: clear both before the scratch goes back to the pool.
+	_ = m.in.UnmarshalBinary(blankState)
+	_ = m.out.UnmarshalBinary(blankState)
+	clear(m.sum[:])
+	macPool.Put(m)
+	return dst
+}
