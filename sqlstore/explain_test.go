@@ -65,6 +65,97 @@ func TestDevicesAfterUsesIndex(t *testing.T) {
 	})
 }
 
+// TestAppPasswordByDigestUsesIndex checks with EXPLAIN that
+// AppPasswordByDigest is one probe of the unique (account, digest) index
+// in both dialects, for an account with one password and for one with
+// none: cases where PostgreSQL, given the equalities alone, took
+// app_passwords_account_idx and filtered the account's rows on digest.
+func TestAppPasswordByDigestUsesIndex(t *testing.T) {
+	ctx := context.Background()
+	lookups := []string{"account-000", "account-024", "account-999"} // 1, 25 and no passwords
+	digest := make([]byte, 32)
+	t.Run("sqlite", func(t *testing.T) {
+		db, err := sql.Open("sqlite", ":memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		db.SetMaxOpenConns(1)
+		s := appExplainStore(t, db, SQLite, DefaultTablePrefix)
+		if _, err := db.ExecContext(ctx, "ANALYZE"); err != nil {
+			t.Fatal(err)
+		}
+		for _, account := range lookups {
+			plan := explain(t, db, "EXPLAIN QUERY PLAN "+s.q.appByDigest, account, digest)
+			t.Logf("%s: plan:\n%s", account, plan)
+			if !strings.Contains(plan, "USING INDEX "+DefaultTablePrefix+"app_passwords_digest_idx (account=? AND digest=?)") {
+				t.Errorf("%s: AppPasswordByDigest's plan is not one probe of app_passwords_digest_idx:\n%s", account, plan)
+			}
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := os.Getenv("TWOFA_TEST_POSTGRES")
+		if dsn == "" {
+			t.Skip("TWOFA_TEST_POSTGRES not set")
+		}
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		db.SetMaxOpenConns(1)
+		prefix := fmt.Sprintf("explainapp%d_", time.Now().UnixNano())
+		defer func() {
+			for _, tbl := range []string{"devices", "throttles", "recovery_codes", "app_passwords", "phones", "challenges", "browsers", "locks", "schema_version"} {
+				if _, err := db.Exec("DROP TABLE IF EXISTS " + prefix + tbl); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+		s := appExplainStore(t, db, Postgres, prefix)
+		if _, err := db.ExecContext(ctx, "ANALYZE "+prefix+"app_passwords"); err != nil {
+			t.Fatal(err)
+		}
+		for _, account := range lookups {
+			plan := explain(t, db, "EXPLAIN "+s.q.appByDigest, account, digest)
+			t.Logf("%s: plan:\n%s", account, plan)
+			if !strings.Contains(plan, "Index Scan using "+prefix+"app_passwords_digest_idx") ||
+				!strings.Contains(plan, "(account = ") || !strings.Contains(plan, "(digest = ") ||
+				strings.Contains(plan, "Filter") {
+				t.Errorf("%s: AppPasswordByDigest's plan is not one probe of app_passwords_digest_idx:\n%s", account, plan)
+			}
+		}
+	})
+}
+
+// appExplainStore returns a migrated store on db whose accounts
+// account-000 to account-029 hold 1 to 25 app passwords (1 + i%25).
+func appExplainStore(t *testing.T, db *sql.DB, d Dialect, prefix string) *Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := New(db, d, Options{TablePrefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+	for i := range 30 {
+		for j := range 1 + i%25 {
+			digest := []byte(fmt.Sprintf("digest-%03d-%02d-%019d", i, j, 0))
+			p := twofa.AppPassword{
+				ID: fmt.Sprintf("app-%02d", j), Account: fmt.Sprintf("account-%03d", i),
+				Label: fmt.Sprintf("client %d", j), Digest: digest, CreatedAt: now,
+			}
+			if err := s.InsertAppPassword(ctx, p, 25); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return s
+}
+
 // explainStore returns a migrated store on db holding 2,000 devices over
 // 400 accounts, enough that a planner prefers an index.
 func explainStore(t *testing.T, db *sql.DB, d Dialect, prefix string) *Store {

@@ -223,7 +223,17 @@ func buildQueries(sql func(string) string) queries {
 		appCount: sql(`SELECT COUNT(*) FROM {{prefix}}app_passwords WHERE account = $1`),
 		appInsert: sql(`INSERT INTO {{prefix}}app_passwords (` + appCols + `)
 			VALUES ($1, $2, $3, $4, $5, $6)`),
-		appByDigest: sql(`SELECT ` + appCols + ` FROM {{prefix}}app_passwords WHERE account = $1 AND digest = $2`),
+		// One probe of app_passwords_digest_idx, the unique (account,
+		// digest) index. With the equalities alone, PostgreSQL costs it
+		// the same as app_passwords_account_idx (account, created_at,
+		// seq) plus a filter on digest whenever its statistics expect at
+		// most one row for the account (an account it has seen with one
+		// password, or none), and may take the latter, which reads every
+		// password of the account. The row comparison, true whenever the
+		// equalities are, is an index condition only on an index that
+		// leads with (account, digest), so it settles the choice.
+		appByDigest: sql(`SELECT ` + appCols + ` FROM {{prefix}}app_passwords
+			WHERE account = $1 AND digest = $2 AND (account, digest) >= ($1, $2)`),
 		appList: sql(`SELECT ` + appCols + ` FROM {{prefix}}app_passwords WHERE account = $1
 			ORDER BY created_at, seq`),
 		// $3 is the time of use; LastUsedAt never moves back.
