@@ -518,26 +518,54 @@ type deviceGen struct {
 	hotp *HOTP
 }
 
-// generator opens a device's sealed secret and prepares its generator.
+// preparedTOTP and preparedHOTP hold a device's generator with the buffer
+// its secret is opened into, so that preparing a device costs one
+// allocation.
+type preparedTOTP struct {
+	g   deviceGen
+	t   TOTP
+	key [MaxSecretSize]byte
+}
+
+type preparedHOTP struct {
+	g   deviceGen
+	h   HOTP
+	key [MaxSecretSize]byte
+}
+
+// generator opens a device's sealed secret and prepares its generator. The
+// opened secret is cleared as soon as the key schedule is computed.
 func (c Config) generator(d Device) (*deviceGen, error) {
-	s, err := openSecret(c.Keyring, d.Account, d.sealBinding(), d.Sealed)
-	if err != nil {
-		return nil, fmt.Errorf("device %s: %w", idForError(d.ID), err)
-	}
 	o := Options{Algorithm: d.Algorithm, Digits: d.Digits}
+	var err error
 	if d.Type == TypeHOTP {
-		h, err := NewHOTP(s, o)
-		if err != nil {
-			return nil, fmt.Errorf("device %s: %w", idForError(d.ID), err)
+		p := new(preparedHOTP)
+		if err = c.openInto(d, &p.key, func(key []byte) error { return p.h.init(key, o) }); err == nil {
+			p.g.hotp = &p.h
+			return &p.g, nil
 		}
-		return &deviceGen{hotp: h}, nil
+	} else {
+		o.Period = d.Period
+		p := new(preparedTOTP)
+		if err = c.openInto(d, &p.key, func(key []byte) error { return p.t.init(key, o) }); err == nil {
+			p.g.totp = &p.t
+			return &p.g, nil
+		}
 	}
-	o.Period = d.Period
-	t, err := NewTOTP(s, o)
+	return nil, fmt.Errorf("device %s: %w", idForError(d.ID), err)
+}
+
+// openInto opens d's sealed secret into buf, hands the key to prepare and
+// clears it, and buf, once prepare returns.
+func (c Config) openInto(d Device, buf *[MaxSecretSize]byte, prepare func(key []byte) error) error {
+	key, err := openKey(c.Keyring, buf, d.Account, d.sealBinding(), d.Sealed)
 	if err != nil {
-		return nil, fmt.Errorf("device %s: %w", idForError(d.ID), err)
+		return err
 	}
-	return &deviceGen{totp: t}, nil
+	err = prepare(key)
+	clear(key)
+	clear(buf[:])
+	return err
 }
 
 // window checks a confirmation code: TOTP within skew of now, HOTP within
