@@ -183,10 +183,12 @@ func newGenerator(h Hash, key []byte, digits int, fast bool) *Generator {
 func (g *Generator) init(h Hash, key []byte, digits int, fast bool) {
 	*g = Generator{digits: digits, mod: pow10[digits]}
 	if fast {
-		m := statePools[h].Get().(*macState)
-		g.ok = g.fast.init(h, m, key)
-		m.wipe()
-		statePools[h].Put(m)
+		// A nil state: the hash cannot take the fast path.
+		if m, _ := statePools[h].Get().(*macState); m != nil {
+			g.ok = g.fast.init(h, m, key)
+			m.wipe()
+			statePools[h].Put(m)
+		}
 	}
 	if g.ok {
 		return
@@ -330,12 +332,6 @@ func (g *Generator) put(m *macState) {
 		return
 	}
 	g.slow.Put(m)
-}
-
-// Wipe clears g's key schedule (the crypto/hmac path's, held by its
-// states, is left to the garbage collector). g must not be used after it.
-func (g *Generator) Wipe() {
-	*g = Generator{}
 }
 
 // Digits returns the code length.
