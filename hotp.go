@@ -13,7 +13,7 @@ import (
 // counter and stores what Verify returns. AppendCode and Verify allocate
 // nothing.
 type HOTP struct {
-	g    *otp.Generator
+	g    otp.Generator
 	opts Options
 }
 
@@ -28,11 +28,23 @@ func NewHOTP(s Secret, o Options) (*HOTP, error) {
 	if s.IsZero() {
 		return nil, &SecretError{Reason: ErrSecretTooShort, Offset: -1}
 	}
-	o, err := o.resolved(false)
-	if err != nil {
+	h := new(HOTP)
+	if err := h.init(s.bytes(), o); err != nil {
 		return nil, err
 	}
-	return &HOTP{g: otp.New(otp.Hash(o.Algorithm), s.bytes(), o.Digits), opts: o}, nil
+	return h, nil
+}
+
+// init prepares h in place for key (which the caller validated), as
+// NewHOTP does; h must not be in use.
+func (h *HOTP) init(key []byte, o Options) error {
+	o, err := o.resolved(false)
+	if err != nil {
+		return err
+	}
+	h.g.Init(otp.Hash(o.Algorithm), key, o.Digits)
+	h.opts = o
+	return nil
 }
 
 // Options returns the resolved options (defaults filled in).
@@ -75,7 +87,7 @@ func (h *HOTP) Verify(code string, counter uint64, lookAhead uint) (uint64, erro
 // ErrInvalidCode, ErrWindowTooLarge (first > last, or more than MaxWindow
 // counters).
 func (h *HOTP) VerifyRange(code string, first, last uint64) (uint64, error) {
-	return verifyRange(h.g, code, first, last)
+	return verifyRange(&h.g, code, first, last)
 }
 
 // String describes the generator without its secret.

@@ -74,15 +74,33 @@ func sealSecret(kr Keyring, account, binding string, s Secret) ([]byte, error) {
 // blob opened but does not hold a valid secret.
 func openSecret(kr Keyring, account, binding string, blob []byte) (Secret, error) {
 	var buf [MaxSecretSize]byte
-	pt, err := kr.Open(buf[:0], account, binding, blob)
+	pt, err := openKey(kr, &buf, account, binding, blob)
 	if err != nil {
-		clear(buf[:])
-		return Secret{}, &sealedError{err}
+		return Secret{}, err
 	}
 	s, err := SecretFromBytes(pt)
 	clear(pt)
 	clear(buf[:])
 	return s, err
+}
+
+// openKey opens a blob as openSecret does, into buf, and returns the key,
+// checked as SecretFromBytes checks it. The caller clears the key and buf
+// (which may differ, should the Keyring not have appended in place) once
+// it is done with them; on error both are cleared already.
+func openKey(kr Keyring, buf *[MaxSecretSize]byte, account, binding string, blob []byte) ([]byte, error) {
+	pt, err := kr.Open(buf[:0], account, binding, blob)
+	if err != nil {
+		clear(pt)
+		clear(buf[:])
+		return nil, &sealedError{err}
+	}
+	if err := checkSize(len(pt)); err != nil {
+		clear(pt)
+		clear(buf[:])
+		return nil, err
+	}
+	return pt, nil
 }
 
 // resealSecret reseals a device's blob under the primary key.

@@ -14,7 +14,7 @@ import (
 // two hash compressions per time step; AppendCode and Verify allocate
 // nothing.
 type TOTP struct {
-	g      *otp.Generator
+	g      otp.Generator
 	opts   Options
 	period uint64 // seconds
 	t0     int64  // Unix seconds
@@ -26,16 +26,25 @@ func NewTOTP(s Secret, o Options) (*TOTP, error) {
 	if s.IsZero() {
 		return nil, &SecretError{Reason: ErrSecretTooShort, Offset: -1}
 	}
-	o, err := o.resolved(true)
-	if err != nil {
+	t := new(TOTP)
+	if err := t.init(s.bytes(), o); err != nil {
 		return nil, err
 	}
-	return &TOTP{
-		g:      otp.New(otp.Hash(o.Algorithm), s.bytes(), o.Digits),
-		opts:   o,
-		period: uint64(o.Period / time.Second),
-		t0:     o.T0.Unix(),
-	}, nil
+	return t, nil
+}
+
+// init prepares t in place for key (which the caller validated), as
+// NewTOTP does; t must not be in use.
+func (t *TOTP) init(key []byte, o Options) error {
+	o, err := o.resolved(true)
+	if err != nil {
+		return err
+	}
+	t.g.Init(otp.Hash(o.Algorithm), key, o.Digits)
+	t.opts = o
+	t.period = uint64(o.Period / time.Second)
+	t.t0 = o.T0.Unix()
+	return nil
 }
 
 // Options returns the resolved options (defaults filled in).
@@ -125,7 +134,7 @@ func (t *TOTP) Verify(code string, at time.Time, skew uint) (uint64, error) {
 // steps already used. Errors: ErrMalformedCode, ErrInvalidCode,
 // ErrWindowTooLarge (first > last, or more than MaxWindow steps).
 func (t *TOTP) VerifyRange(code string, first, last uint64) (uint64, error) {
-	return verifyRange(t.g, code, first, last)
+	return verifyRange(&t.g, code, first, last)
 }
 
 // String describes the generator without its secret.

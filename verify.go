@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/twofa-go/twofa/internal/otp"
@@ -301,7 +302,80 @@ const settleTimeout = 5 * time.Second
 // report an error for a spent code), settleTimeout bounds it, and it keeps
 // ctx's values.
 func durable(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	c := &durableCtx{values: context.WithoutCancel(ctx), deadline: time.Now().Add(settleTimeout)}
+	return c, c.cancel
+}
+
+// durableCtx is what context.WithTimeout(context.WithoutCancel(ctx),
+// settleTimeout) returns, except that the channel Done returns, and the
+// timer that closes it at the deadline, are made only when a store first
+// asks for Done: a store that never does (memstore) pays for neither, and
+// one that does (database/sql, pgx) is bounded by the same deadline, which
+// Deadline reports from the start and Err enforces whether or not Done was
+// asked for.
+type durableCtx struct {
+	values   context.Context // ctx's values, without its cancellation
+	deadline time.Time
+
+	mu    sync.Mutex
+	done  chan struct{} // made by the first Done
+	timer *time.Timer
+	err   error
+}
+
+func (c *durableCtx) Deadline() (time.Time, bool) { return c.deadline, true }
+
+func (c *durableCtx) Value(key any) any { return c.values.Value(key) }
+
+func (c *durableCtx) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+		if c.err != nil {
+			close(c.done)
+		} else if d := time.Until(c.deadline); d <= 0 {
+			c.endLocked(context.DeadlineExceeded)
+		} else {
+			c.timer = time.AfterFunc(d, func() { c.end(context.DeadlineExceeded) })
+		}
+	}
+	return c.done
+}
+
+func (c *durableCtx) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil && !time.Now().Before(c.deadline) {
+		c.endLocked(context.DeadlineExceeded)
+	}
+	return c.err
+}
+
+func (c *durableCtx) String() string { return "twofa.durable" }
+
+// cancel is the CancelFunc of durable: it releases the timer, if any.
+func (c *durableCtx) cancel() { c.end(context.Canceled) }
+
+func (c *durableCtx) end(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.endLocked(err)
+}
+
+// endLocked ends c with err, once: Done's channel (if made) is closed, and
+// Err returns err from then on.
+func (c *durableCtx) endLocked(err error) {
+	if c.err != nil {
+		return
+	}
+	c.err = err
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	if c.done != nil {
+		close(c.done)
+	}
 }
 
 // settle runs the bookkeeping that follows an evaluated attempt (releasing
@@ -518,26 +592,54 @@ type deviceGen struct {
 	hotp *HOTP
 }
 
-// generator opens a device's sealed secret and prepares its generator.
+// preparedTOTP and preparedHOTP hold a device's generator with the buffer
+// its secret is opened into, so that preparing a device costs one
+// allocation.
+type preparedTOTP struct {
+	g   deviceGen
+	t   TOTP
+	key [MaxSecretSize]byte
+}
+
+type preparedHOTP struct {
+	g   deviceGen
+	h   HOTP
+	key [MaxSecretSize]byte
+}
+
+// generator opens a device's sealed secret and prepares its generator. The
+// opened secret is cleared as soon as the key schedule is computed.
 func (c Config) generator(d Device) (*deviceGen, error) {
-	s, err := openSecret(c.Keyring, d.Account, d.sealBinding(), d.Sealed)
-	if err != nil {
-		return nil, fmt.Errorf("device %s: %w", idForError(d.ID), err)
-	}
 	o := Options{Algorithm: d.Algorithm, Digits: d.Digits}
+	var err error
 	if d.Type == TypeHOTP {
-		h, err := NewHOTP(s, o)
-		if err != nil {
-			return nil, fmt.Errorf("device %s: %w", idForError(d.ID), err)
+		p := new(preparedHOTP)
+		if err = c.openInto(d, &p.key, func(key []byte) error { return p.h.init(key, o) }); err == nil {
+			p.g.hotp = &p.h
+			return &p.g, nil
 		}
-		return &deviceGen{hotp: h}, nil
+	} else {
+		o.Period = d.Period
+		p := new(preparedTOTP)
+		if err = c.openInto(d, &p.key, func(key []byte) error { return p.t.init(key, o) }); err == nil {
+			p.g.totp = &p.t
+			return &p.g, nil
+		}
 	}
-	o.Period = d.Period
-	t, err := NewTOTP(s, o)
+	return nil, fmt.Errorf("device %s: %w", idForError(d.ID), err)
+}
+
+// openInto opens d's sealed secret into buf, hands the key to prepare and
+// clears it, and buf, once prepare returns.
+func (c Config) openInto(d Device, buf *[MaxSecretSize]byte, prepare func(key []byte) error) error {
+	key, err := openKey(c.Keyring, buf, d.Account, d.sealBinding(), d.Sealed)
 	if err != nil {
-		return nil, fmt.Errorf("device %s: %w", idForError(d.ID), err)
+		return err
 	}
-	return &deviceGen{totp: t}, nil
+	err = prepare(key)
+	clear(key)
+	clear(buf[:])
+	return err
 }
 
 // window checks a confirmation code: TOTP within skew of now, HOTP within

@@ -1,9 +1,12 @@
 // Package otp is the hot path of twofa: prepared HMAC states, RFC 4226
 // dynamic truncation, decimal digits and typed-code parsing.
 //
-// A Generator is immutable after New and safe for concurrent use. Its hash
-// states live in a sync.Pool, so computing a value allocates nothing in the
-// steady state and costs two hash compressions: the inner and outer key
+// A Generator is immutable after New and safe for concurrent use. It holds
+// its key schedule itself; the hash states that computing a value needs
+// live in a sync.Pool per hash, shared by every Generator and wiped after
+// each use, so computing a value allocates nothing in the steady state, a
+// Generator costs one allocation (none embedded in another value), and
+// computing a value costs two hash compressions: the inner and outer key
 // blocks are restored from precomputed states, not rehashed, and the 8-byte
 // counter and the inner digest each fit one block with their padding.
 //
@@ -63,18 +66,29 @@ const MaxCodeInput = 32
 var pow10 = [...]uint32{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000}
 
 // Generator computes HOTP values for one key.
+//
+// The key schedule is held in the Generator itself, so a Generator costs no
+// allocation beyond its own (none where it is embedded in a value that has
+// one); the hash states that computing a value needs are shared by every
+// Generator of a hash, in a sync.Pool, and wiped before they go back to it.
 type Generator struct {
 	digits int
 	mod    uint32
-	fast   *fastKey // nil: the crypto/hmac path
-	pool   sync.Pool
+	fast   fastKey
+	ok     bool       // fast holds a key schedule: the fast path
+	slow   *sync.Pool // the crypto/hmac path's states, when !ok
 }
+
+// maxState is the length of the largest marshalled state the fast path
+// keeps: SHA-512's magic, chaining words, block buffer and length.
+const maxState = stateMagic + sha512.Size + sha512.BlockSize + 8
 
 // fastKey is the precomputed key schedule of the fast path.
 type fastKey struct {
-	newHash     func() hash.Hash
-	ipad, opad  []byte // marshalled states after the inner and outer key blocks
-	size, block int    // digest and block size
+	h           Hash
+	ipad, opad  [maxState]byte // marshalled states after the inner and outer key blocks
+	n           int            // the length of the marshalled states
+	size, block int            // digest and block size
 }
 
 // fastHash is what the fast path needs of a hash: restore a marshalled
@@ -100,6 +114,38 @@ type macState struct {
 	sum [sha512.Size]byte
 }
 
+// newFastStates returns the hash states of the fast path, or false if the
+// hash cannot take it.
+func newFastStates(newHash func() hash.Hash) (*macState, bool) {
+	in, ok := newHash().(fastHash)
+	if !ok {
+		return nil, false
+	}
+	out, ok := newHash().(fastHash)
+	if !ok {
+		return nil, false
+	}
+	return &macState{in: in, out: out}, true
+}
+
+// statePools hold the fast path's hash states, one pool per hash, shared
+// by every Generator: a state carries nothing of a key between two uses
+// (wipe resets it before it goes back).
+var statePools = [...]sync.Pool{
+	SHA1:   {New: func() any { m, _ := newFastStates(sha1.New); return m }},
+	SHA256: {New: func() any { m, _ := newFastStates(sha256.New); return m }},
+	SHA512: {New: func() any { m, _ := newFastStates(sha512.New); return m }},
+}
+
+// wipe resets the fast path's states and clears the scratch buffers, so
+// that no digest, block or state of a key outlives its use.
+func (m *macState) wipe() {
+	m.in.Reset()
+	m.out.Reset()
+	clear(m.blk[:])
+	clear(m.st[:])
+}
+
 func (h Hash) newFunc() func() hash.Hash {
 	switch h {
 	case SHA256:
@@ -114,77 +160,100 @@ func (h Hash) newFunc() func() hash.Hash {
 // New returns a Generator for key (copied) producing codes of the given
 // number of digits. The caller validates digits and the hash.
 func New(h Hash, key []byte, digits int) *Generator {
+	g := new(Generator)
+	g.Init(h, key, digits)
+	return g
+}
+
+// Init prepares g, as New does, in place: for a Generator embedded in a
+// value of the caller's. g must not be in use; it is immutable afterwards.
+func (g *Generator) Init(h Hash, key []byte, digits int) {
 	if h > SHA512 {
 		h = SHA1
 	}
-	return newGenerator(h, key, digits, fastOK[h]())
+	g.init(h, key, digits, fastOK[h]())
 }
 
 func newGenerator(h Hash, key []byte, digits int, fast bool) *Generator {
-	g := &Generator{digits: digits, mod: pow10[digits]}
+	g := new(Generator)
+	g.init(h, key, digits, fast)
+	return g
+}
+
+func (g *Generator) init(h Hash, key []byte, digits int, fast bool) {
+	*g = Generator{digits: digits, mod: pow10[digits]}
 	if fast {
-		g.fast = newFastKey(h.newFunc(), key)
-	}
-	if g.fast != nil {
-		f := g.fast
-		g.pool.New = func() any {
-			return &macState{in: f.newHash().(fastHash), out: f.newHash().(fastHash)}
+		// A nil state: the hash cannot take the fast path.
+		if m, _ := statePools[h].Get().(*macState); m != nil {
+			g.ok = g.fast.init(h, m, key)
+			m.wipe()
+			statePools[h].Put(m)
 		}
-		return g
 	}
+	if g.ok {
+		return
+	}
+	g.fast = fastKey{}
 	k := append([]byte(nil), key...)
 	newHash := h.newFunc()
-	g.pool.New = func() any {
+	g.slow = &sync.Pool{New: func() any {
 		m := &macState{mac: hmac.New(newHash, k)}
 		// The first Reset records the padded inner and outer states; every
 		// later Reset restores them instead of hashing the key blocks.
 		m.mac.Reset()
 		return m
-	}
-	return g
+	}}
 }
 
-// newFastKey computes the key schedule (RFC 2104 Section 2), or returns nil
-// if the hash cannot take the fast path.
-func newFastKey(newHash func() hash.Hash, key []byte) *fastKey {
-	h, ok := newHash().(fastHash)
-	if !ok {
-		return nil
+// init computes the key schedule (RFC 2104 Section 2) with m's states, or
+// reports false if the hash cannot take the fast path.
+func (f *fastKey) init(hh Hash, m *macState, key []byte) bool {
+	if m == nil {
+		return false
 	}
-	f := &fastKey{newHash: newHash, size: h.Size(), block: h.BlockSize()}
+	h := m.in
+	h.Reset()
+	f.h, f.size, f.block = hh, h.Size(), h.BlockSize()
 	if f.block > sha512.BlockSize || f.size+1+16 > f.block {
-		return nil
+		return false
 	}
-	pad := make([]byte, f.block)
+	pad := m.blk[:f.block]
+	clear(pad)
 	if len(key) > f.block {
 		h.Write(key)
-		copy(pad, h.Sum(nil))
+		copy(pad, h.Sum(m.st[:0]))
 		h.Reset()
 	} else {
 		copy(pad, key)
 	}
-	var err error
 	for i := range pad {
 		pad[i] ^= 0x36
 	}
 	h.Write(pad)
-	if f.ipad, err = h.AppendBinary(nil); err != nil {
-		return nil
+	st, err := h.AppendBinary(m.st[:0])
+	if err != nil || len(st) > maxState {
+		return false
 	}
+	f.n = copy(f.ipad[:], st)
 	h.Reset()
 	for i := range pad {
 		pad[i] ^= 0x36 ^ 0x5c
 	}
 	h.Write(pad)
-	if f.opad, err = h.AppendBinary(nil); err != nil {
-		return nil
+	st, err = h.AppendBinary(m.st[:0])
+	if err != nil || len(st) != f.n {
+		return false
 	}
-	clear(pad)
-	return f
+	copy(f.opad[:], st)
+	return true
 }
 
 // sum returns HMAC(key, counter) in m's buffer.
 func (f *fastKey) sum(m *macState, counter uint64) []byte {
+	// The marshalled states are restored from m's buffer, not from f: the
+	// hash is an interface, and a slice of f passed to it would move every
+	// Generator to the heap.
+	st := m.st[:f.n]
 	// Inner: the counter, then the padding of a message of one key block
 	// plus 8 bytes (FIPS 180-4 Section 5.1). SHA-512's 128-bit length
 	// field has its upper half zero.
@@ -193,17 +262,20 @@ func (f *fastKey) sum(m *macState, counter uint64) []byte {
 	binary.BigEndian.PutUint64(blk, counter)
 	blk[8] = 0x80
 	binary.BigEndian.PutUint64(blk[f.block-8:], uint64(f.block+8)*8)
-	if err := m.in.UnmarshalBinary(f.ipad); err != nil {
+	copy(st, f.ipad[:f.n])
+	if err := m.in.UnmarshalBinary(st); err != nil {
 		panic("otp: restoring the inner HMAC state: " + err.Error())
 	}
 	m.in.Write(blk)
-	st, _ := m.in.AppendBinary(m.st[:0])
+	st, _ = m.in.AppendBinary(m.st[:0])
 	// Outer: the inner digest, then its padding.
 	clear(blk)
 	copy(blk, st[stateMagic:stateMagic+f.size])
 	blk[f.size] = 0x80
 	binary.BigEndian.PutUint64(blk[f.block-8:], uint64(f.block+f.size)*8)
-	if err := m.out.UnmarshalBinary(f.opad); err != nil {
+	st = m.st[:f.n]
+	copy(st, f.opad[:f.n])
+	if err := m.out.UnmarshalBinary(st); err != nil {
 		panic("otp: restoring the outer HMAC state: " + err.Error())
 	}
 	m.out.Write(blk)
@@ -224,11 +296,14 @@ func selfTest(h Hash) bool {
 	short := bytes.Repeat([]byte{0x0b}, 20)
 	long := bytes.Repeat([]byte{0xaa}, 131) // longer than every block: hashed first
 	for _, key := range [][]byte{short, long} {
-		f := newFastKey(newHash, key)
-		if f == nil {
+		m, ok := newFastStates(newHash)
+		if !ok {
 			return false
 		}
-		m := &macState{in: newHash().(fastHash), out: newHash().(fastHash)}
+		var f fastKey
+		if !f.init(h, m, key) {
+			return false
+		}
 		for _, c := range []uint64{0, 0x0123456789abcdef, ^uint64(0)} {
 			mac := hmac.New(newHash, key)
 			var msg [8]byte
@@ -242,21 +317,38 @@ func selfTest(h Hash) bool {
 	return true
 }
 
+// get returns the states for computing values; put gives them back.
+func (g *Generator) get() *macState {
+	if g.ok {
+		return statePools[g.fast.h].Get().(*macState)
+	}
+	return g.slow.Get().(*macState)
+}
+
+func (g *Generator) put(m *macState) {
+	if g.ok {
+		m.wipe()
+		statePools[g.fast.h].Put(m)
+		return
+	}
+	g.slow.Put(m)
+}
+
 // Digits returns the code length.
 func (g *Generator) Digits() int { return g.digits }
 
 // Value returns the truncated decimal value of HMAC(key, counter)
 // (RFC 4226 Section 5.3), already reduced modulo 10^digits.
 func (g *Generator) Value(counter uint64) uint32 {
-	m := g.pool.Get().(*macState)
+	m := g.get()
 	v := g.value(m, counter)
-	g.pool.Put(m)
+	g.put(m)
 	return v
 }
 
 func (g *Generator) value(m *macState, counter uint64) uint32 {
 	var sum []byte
-	if g.fast != nil {
+	if g.ok {
 		sum = g.fast.sum(m, counter)
 	} else {
 		m.mac.Reset()
@@ -325,8 +417,8 @@ func ParseCode(code string, digits int) (uint32, bool) {
 // returns at once, which reveals only that the code matched - as the
 // answer does anyway. The caller bounds the range.
 func (g *Generator) Match(v uint32, first, last uint64) (uint64, bool) {
-	m := g.pool.Get().(*macState)
-	defer g.pool.Put(m)
+	m := g.get()
+	defer g.put(m)
 	for c := first; ; c++ {
 		if subtle.ConstantTimeEq(int32(g.value(m, c)), int32(v)) == 1 {
 			return c, true
@@ -342,8 +434,8 @@ func (g *Generator) Match(v uint32, first, last uint64) (uint64, bool) {
 // contain centre: it reports the matching counter closest to centre, the
 // later one on a tie.
 func (g *Generator) MatchNearest(v uint32, centre, first, last uint64) (uint64, bool) {
-	m := g.pool.Get().(*macState)
-	defer g.pool.Put(m)
+	m := g.get()
+	defer g.put(m)
 	if subtle.ConstantTimeEq(int32(g.value(m, centre)), int32(v)) == 1 {
 		return centre, true
 	}

@@ -92,7 +92,7 @@ func TestFastPath(t *testing.T) {
 		new func() hash.Hash
 	}{{SHA1, sha1.New}, {SHA256, sha256.New}, {SHA512, sha512.New}} {
 		require.True(t, fastOK[h.h](), "hash %d: the fast path's self-test failed: the standard library's marshalled hash state changed layout; codes stay correct (crypto/hmac fallback) but slower", h.h)
-		require.NotNil(t, New(h.h, rfcKey, 6).fast)
+		require.True(t, New(h.h, rfcKey, 6).ok)
 		for _, keyLen := range []int{0, 1, 10, 20, 32, 63, 64, 65, 100, 127, 128, 129, 256} {
 			key := make([]byte, keyLen)
 			for i := range key {
@@ -100,8 +100,8 @@ func TestFastPath(t *testing.T) {
 			}
 			fast := newGenerator(h.h, key, 8, true)
 			slow := newGenerator(h.h, key, 8, false)
-			require.NotNil(t, fast.fast)
-			require.Nil(t, slow.fast)
+			require.True(t, fast.ok)
+			require.False(t, slow.ok)
 			for _, c := range []uint64{0, 1, 255, 256, 1 << 32, math.MaxUint64} {
 				want := reference(h.new, key, c, 8)
 				require.Equal(t, want, fast.Value(c), "fast: hash %d key %d counter %d", h.h, keyLen, c)
@@ -121,7 +121,8 @@ func TestFastPath(t *testing.T) {
 type opaqueHash struct{ hash.Hash }
 
 func TestFastPathUnsupportedHash(t *testing.T) {
-	require.Nil(t, newFastKey(func() hash.Hash { return opaqueHash{sha1.New()} }, rfcKey))
+	_, ok := newFastStates(func() hash.Hash { return opaqueHash{sha1.New()} })
+	require.False(t, ok)
 }
 
 // TestNewCopiesKey: the Generator keeps its own copy of the key, also for
@@ -361,5 +362,39 @@ func BenchmarkParseCode(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_, _ = ParseCode("123 456", 6)
+	}
+}
+
+// TestSharedStates: Generators of different keys share their hash's pooled
+// states; used concurrently and interleaved, each still computes its own
+// key's values, and a state goes back to the pool wiped.
+func TestSharedStates(t *testing.T) {
+	for _, h := range []struct {
+		h   Hash
+		new func() hash.Hash
+	}{{SHA1, sha1.New}, {SHA256, sha256.New}, {SHA512, sha512.New}} {
+		keys := [][]byte{[]byte("12345678901234567890"), []byte("another key, longer than the first one"), make([]byte, 200)}
+		var wg sync.WaitGroup
+		for _, key := range keys {
+			g := New(h.h, key, 8)
+			wg.Go(func() {
+				for c := range uint64(200) {
+					if !assert.Equal(t, reference(h.new, key, c, 8), g.Value(c), "hash %d counter %d", h.h, c) {
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		m := statePools[h.h].Get().(*macState)
+		fresh, _ := newFastStates(h.new)
+		want, _ := fresh.in.AppendBinary(nil)
+		got, _ := m.in.AppendBinary(nil)
+		assert.Equal(t, want, got, "hash %d: a pooled inner state is reset", h.h)
+		got, _ = m.out.AppendBinary(nil)
+		assert.Equal(t, want, got, "hash %d: a pooled outer state is reset", h.h)
+		assert.Equal(t, [sha512.BlockSize]byte{}, m.blk)
+		assert.Equal(t, [256]byte{}, m.st)
+		statePools[h.h].Put(m)
 	}
 }
