@@ -1,6 +1,7 @@
 package twofa
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -43,4 +44,55 @@ func TestSealBindingForm(t *testing.T) {
 		want := fmt.Sprintf("%s/%v/%v/%d/%d", d.ID, d.Type, d.Algorithm, d.Digits, d.Period/time.Second)
 		assert.Equal(t, want, d.sealBinding())
 	}
+}
+
+type ctxKey struct{}
+
+// TestDurableContext: the context of a consuming write keeps the
+// request's values, never its cancellation, and is bounded by
+// settleTimeout whether a store asks for Done or only for Err.
+func TestDurableContext(t *testing.T) {
+	t.Parallel()
+	parent, cancelParent := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "v"))
+	ctx, cancel := durable(parent)
+	defer cancel()
+	cancelParent()
+	assert.Equal(t, "v", ctx.Value(ctxKey{}))
+	assert.NoError(t, ctx.Err(), "the request's cancellation does not reach the write")
+	select {
+	case <-ctx.Done():
+		t.Fatal("Done closed by the request's cancellation")
+	default:
+	}
+	dl, ok := ctx.Deadline()
+	require.True(t, ok)
+	assert.WithinDuration(t, time.Now().Add(settleTimeout), dl, time.Second)
+	assert.Nil(t, context.Cause(ctx))
+
+	// A child (as database/sql derives one) sees the end of the write.
+	child, stop := context.WithCancel(ctx)
+	defer stop()
+	cancel()
+	<-ctx.Done()
+	<-child.Done()
+	assert.ErrorIs(t, ctx.Err(), context.Canceled)
+
+	// The deadline, seen through Err alone and through Done.
+	for _, viaDone := range []bool{false, true} {
+		c := &durableCtx{values: context.Background(), deadline: time.Now().Add(20 * time.Millisecond)}
+		if viaDone {
+			<-c.Done()
+		} else {
+			for c.Err() == nil {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		assert.ErrorIs(t, c.Err(), context.DeadlineExceeded, "via Done: %v", viaDone)
+		c.cancel()
+		assert.ErrorIs(t, c.Err(), context.DeadlineExceeded, "the first end stays")
+	}
+	// An expired deadline: Done is closed at once.
+	c := &durableCtx{values: context.Background(), deadline: time.Now().Add(-time.Second)}
+	<-c.Done()
+	assert.ErrorIs(t, c.Err(), context.DeadlineExceeded)
 }
