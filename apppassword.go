@@ -137,9 +137,11 @@ func (a *AppPasswords) Create(ctx context.Context, account, label string) (strin
 // Verify checks an app password for account, as a Basic-auth endpoint
 // does in place of the primary password and a code. Case, leading and
 // trailing white space, and spaces and hyphens inside are ignored; other
-// white space inside (a tab, a newline) is ErrMalformedAppPassword. The cost is one HMAC-SHA-256 and one indexed
-// lookup, whatever the number of passwords, and for a right password one
-// read of its throttle state; the stored digest is compared in constant
+// white space inside (a tab, a newline) is ErrMalformedAppPassword. A
+// right password costs one HMAC-SHA-256 and one indexed lookup, whatever
+// the number of passwords, and one read of its throttle state; a wrong one
+// also reads the account's passwords (to learn whether it has any) and
+// counts in the throttle. The stored digest is compared in constant
 // time. A right password is always accepted; wrong ones count
 // in the account's app-password throttle (Config.Throttle.AppPasswords), and while
 // its back-off runs they get a *ThrottledError instead of
