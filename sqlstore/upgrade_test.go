@@ -74,52 +74,12 @@ func applyMigrations(t *testing.T, db *sql.DB, d sqlstore.Dialect, prefix string
 	}
 }
 
-// v1Writer inserts rows encoded as the version-5 store encoded them: a
+// v1Writer inserts rows of the version-5 schema through layoutWriter, which
+// encodes them as the version-5 store did: a
 // time as Unix seconds and nanoseconds in <name> and <name>_ns (the zero
 // Time as (-62135596800, 0)), a uint64 as int64(v XOR 2^63), a throttle's
 // forgiven_at as Unix nanoseconds or 0 for none.
-type v1Writer struct {
-	t       *testing.T
-	db      *sql.DB
-	dialect sqlstore.Dialect
-	prefix  string
-}
-
-// insert inserts one row of table; kv alternates column names and values,
-// and a time.Time value fills two columns.
-func (w v1Writer) insert(table string, kv ...any) {
-	w.t.Helper()
-	var cols, marks []string
-	var args []any
-	add := func(col string, v any) {
-		cols = append(cols, col)
-		args = append(args, v)
-		if w.dialect == sqlstore.Postgres {
-			marks = append(marks, "$"+strconv.Itoa(len(args)))
-		} else {
-			marks = append(marks, "?")
-		}
-	}
-	for i := 0; i < len(kv); i += 2 {
-		col := kv[i].(string)
-		switch v := kv[i+1].(type) {
-		case time.Time:
-			add(col, v.Unix())
-			add(col+"_ns", int64(v.Nanosecond()))
-		case []byte:
-			if v == nil {
-				v = []byte{}
-			}
-			add(col, v)
-		default:
-			add(col, v)
-		}
-	}
-	q := "INSERT INTO " + w.prefix + table + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
-	if _, err := w.db.Exec(q, args...); err != nil {
-		w.t.Fatalf("%s: %v", q, err)
-	}
-}
+type v1Writer struct{ *layoutWriter }
 
 func v1U64(v uint64) int64 { return int64(v ^ 1<<63) }
 
@@ -228,7 +188,7 @@ func testUpgrade(t *testing.T, b backend) {
 	dbs, prefix := b.dbs(t, 1)
 	db := dbs[0]
 	applyV1(t, db, b.dialect, prefix)
-	w := v1Writer{t, db, b.dialect, prefix}
+	w := v1Writer{&layoutWriter{t: t, db: db, dialect: b.dialect, prefix: prefix, cols: map[string]map[string]bool{}}}
 	const acct = "alice"
 	secret := []byte("12345678901234567890") // RFC 4226's test secret, as the sealed blob
 
