@@ -275,3 +275,34 @@ func TestLifecycleLockLeakedLease(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok, "the leaked lease is held")
 }
+
+// acquireFails is a store whose AcquireLock always fails.
+type acquireFails struct{ *memstore.Store }
+
+func (acquireFails) AcquireLock(context.Context, string, string, time.Time, time.Time) (bool, error) {
+	return false, errBoom
+}
+
+// TestLifecycleLockStoreError: a change whose lock the store cannot take
+// fails with the store's error and changes nothing; Verify, which takes
+// no lock, still works.
+func TestLifecycleLockStoreError(t *testing.T) {
+	t.Parallel()
+	env := twofatest.New(t)
+	d := env.EnrollTOTP("alice")
+	env.Reconfigure(func(c *twofa.Config) { c.Store = acquireFails{env.Store} })
+	ctx := t.Context()
+	_, err := env.Devices.Revoke(ctx, "alice", d.ID)
+	require.ErrorIs(t, err, errBoom)
+	_, err = env.Recovery.Generate(ctx, "alice")
+	require.ErrorIs(t, err, errBoom)
+	_, _, err = env.AppPasswords.Create(ctx, "alice", "Mail")
+	require.ErrorIs(t, err, errBoom)
+	require.ErrorIs(t, env.TwoFA.Disable(ctx, "alice"), errBoom)
+	require.ErrorIs(t, env.TwoFA.PasswordChanged(ctx, "alice"), errBoom)
+	assert.Len(t, devList(t, env, "alice"), 1, "nothing changed")
+	assert.Zero(t, rcRemaining(t, env, "alice"))
+	env.Clock.Advance(time.Minute)
+	_, err = env.TwoFA.Verify(ctx, "alice", d.Code())
+	assert.NoError(t, err)
+}
