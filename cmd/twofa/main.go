@@ -1,0 +1,284 @@
+// Command twofa is the command-line companion of the twofa library: it
+// makes an installation's keyring string, computes one-time codes, draws
+// otpauth:// URIs as QR codes, and builds and checks those URIs.
+//
+//	go install github.com/twofa-go/twofa/cmd/twofa@latest
+//
+//	twofa keygen                    a new keyring string for keyring.Parse
+//	twofa code [flags] [INPUT]      the current code of a secret or an otpauth URI
+//	twofa qr [flags] [URI]          an otpauth URI as a terminal QR code or a PNG file
+//	twofa uri [flags] [SECRET]      build an otpauth URI
+//	twofa uri inspect [flags] [URI] print and validate an otpauth URI
+//	twofa help [command]            this help, or a command's
+//
+// Secrets and URIs are read from standard input when no argument (or "-")
+// is given, or from an environment variable with -env NAME. Prefer either
+// to an argument: a command line is visible to every user of the machine
+// (ps, /proc/PID/cmdline) and lands in the shell's history.
+//
+// Exit status: 0 on success, 1 when the command fails at run time (a file
+// that cannot be written, a read error), 2 for bad usage or bad input (an
+// unknown flag, an invalid secret or URI). Messages go to standard error
+// and never quote a secret or a URI.
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, time.Now))
+}
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1 // a run-time failure: I/O, randomness
+	exitUsage   = 2 // bad usage or bad input
+)
+
+// env is what a command runs with: its streams, its clock and its
+// environment, so that tests run every command in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	now            func() time.Time
+	lookupEnv      func(string) (string, bool)
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(e *env, args []string) error
+}
+
+var commands = []command{
+	{"keygen", "print a new keyring string for keyring.Parse", runKeygen},
+	{"code", "print the current code of a secret or an otpauth URI", runCode},
+	{"qr", "draw an otpauth URI as a terminal QR code or a PNG file", runQR},
+	{"uri", "build an otpauth URI, or inspect and validate one (uri inspect)", runURI},
+}
+
+// usageError is bad usage or bad input: exit status 2. Its message never
+// holds a secret.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// errHelp reports that a command printed its help: exit status 0.
+var errHelp = errors.New("help printed")
+
+// run runs the command line args (without the program name) and returns
+// the exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, now: now, lookupEnv: os.LookupEnv}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, mainUsage)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if name == "help" && len(args) > 1 {
+			if len(args) > 2 {
+				fmt.Fprintln(stderr, "twofa help: too many arguments")
+				return exitUsage
+			}
+			c, ok := lookup(args[1])
+			if !ok {
+				fmt.Fprintf(stderr, "twofa help: unknown command %s\n", shown(args[1]))
+				return exitUsage
+			}
+			return report(e, c.name, c.run(e, []string{"-h"}))
+		}
+		fmt.Fprint(stdout, mainUsage)
+		return exitOK
+	}
+	c, ok := lookup(name)
+	if !ok {
+		fmt.Fprintf(stderr, "twofa: unknown command %s; run 'twofa help' for usage\n", shown(name))
+		return exitUsage
+	}
+	return report(e, c.name, c.run(e, args[1:]))
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// report prints err, if any, and returns the exit status it means.
+func report(e *env, name string, err error) int {
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(e.stderr, "twofa %s: %s\n", name, ue.msg)
+		fmt.Fprintf(e.stderr, "run 'twofa %s -h' for usage\n", strings.Fields(name)[0])
+		return exitUsage
+	default:
+		fmt.Fprintf(e.stderr, "twofa %s: %s\n", name, message(err))
+		return exitFailure
+	}
+}
+
+// message returns err's text without the library's "twofa: " prefix,
+// which the command's own prefix replaces.
+func message(err error) string {
+	return strings.TrimPrefix(err.Error(), "twofa: ")
+}
+
+const mainUsage = `Usage: twofa <command> [flags] [arguments]
+
+Commands:
+  keygen            print a new keyring string for keyring.Parse
+  code              print the current code of a secret or an otpauth URI
+  qr                draw an otpauth URI as a terminal QR code or a PNG file
+  uri               build an otpauth URI
+  uri inspect       print and validate an otpauth URI
+  help [command]    this help, or a command's (also: twofa <command> -h)
+
+Secrets and URIs are read from standard input when no argument (or "-")
+is given, or from an environment variable with -env NAME. Prefer either
+to an argument: a command line is visible to every user of the machine
+(ps, /proc/PID/cmdline) and lands in the shell's history.
+
+Flags come before arguments. Exit status: 0 success, 1 run-time failure,
+2 bad usage or bad input.
+`
+
+// shortestSecret is the length of the shortest base32 secret the library
+// accepts (MinSecretSize, 10 bytes, is 16 base32 characters). A word the
+// user typed is echoed in a message only if it is shorter, so that no
+// message ever repeats a secret typed in the wrong place.
+const shortestSecret = 16
+
+// shown returns s for a message if it is short enough to be no secret
+// (and quoted, so that control characters cannot reach the terminal), or
+// a description of it otherwise.
+func shown(s string) string {
+	if len(s) < shortestSecret {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("(an argument of %d bytes, not repeated here)", len(s))
+}
+
+// newFlags returns a FlagSet for command name. It prints nothing itself:
+// parse prints the help and turns its errors into messages that never
+// quote a value.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("twofa "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parse parses args into fs. On -h it prints usage and the flags to
+// standard output and returns errHelp. A flag error becomes a usageError
+// whose message names the flag but not the value given.
+func parse(e *env, fs *flag.FlagSet, usage string, args []string) error {
+	err := fs.Parse(args)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(e.stdout, usage)
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprintln(e.stdout, "\nFlags:")
+			fs.SetOutput(e.stdout)
+			fs.PrintDefaults()
+			fs.SetOutput(io.Discard)
+		}
+		return errHelp
+	}
+	return &usageError{flagMessage(err.Error())}
+}
+
+// flagMessage rewrites an error of package flag so that it does not
+// quote the value given, which could be a secret typed in the wrong
+// place: `invalid value "x" for flag -digits: ...` becomes
+// `invalid value for flag -digits: ...`. The name of an undefined flag is
+// kept only when it is too short to be a secret.
+func flagMessage(msg string) string {
+	for _, p := range []string{"invalid value ", "invalid boolean value "} {
+		if rest, ok := strings.CutPrefix(msg, p); ok {
+			if q, err := strconv.QuotedPrefix(rest); err == nil {
+				return strings.TrimSpace(p) + rest[len(q):]
+			}
+		}
+	}
+	for _, p := range []string{"flag provided but not defined: ", "bad flag syntax: ", "flag needs an argument: "} {
+		if name, ok := strings.CutPrefix(msg, p); ok {
+			return p + shown(name)
+		}
+	}
+	return msg
+}
+
+// maxInput bounds what is read as one input: a URI of MaxURILength bytes
+// and its line ending.
+const maxInput = 4096 + 2
+
+// input returns the secret or URI a command works on: the one argument
+// (or, if it is "-" or absent, the first line of standard input), or the
+// environment variable named by envName. what names it in messages.
+func input(e *env, args []string, envName, what string) (string, error) {
+	if len(args) > 1 {
+		return "", usagef("too many arguments (%d); flags go before the %s", len(args), what)
+	}
+	if envName != "" {
+		if len(args) == 1 {
+			return "", usagef("-env and a %s argument both given; give one", what)
+		}
+		v, ok := e.lookupEnv(envName)
+		if !ok {
+			return "", usagef("environment variable %s is not set", shown(envName))
+		}
+		v = strings.TrimSpace(v)
+		if v == "" {
+			return "", usagef("environment variable %s is empty", shown(envName))
+		}
+		return v, nil
+	}
+	if len(args) == 1 && args[0] != "-" {
+		return strings.TrimSpace(args[0]), nil
+	}
+	if f, ok := e.stdin.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			fmt.Fprintf(e.stderr, "Enter the %s, then Enter: ", what)
+		}
+	}
+	r := bufio.NewReaderSize(io.LimitReader(e.stdin, maxInput+1), 512)
+	line, err := r.ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("reading standard input: %w", err)
+	}
+	if len(line) > maxInput {
+		return "", usagef("the %s on standard input is longer than %d bytes", what, maxInput-2)
+	}
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return "", usagef("no %s on standard input", what)
+	}
+	return line, nil
+}
