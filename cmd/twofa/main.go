@@ -166,19 +166,33 @@ Flags come before arguments. Exit status: 0 success, 1 run-time failure,
 `
 
 // shortestSecret is the length of the shortest base32 secret the library
-// accepts (MinSecretSize, 10 bytes, is 16 base32 characters). A word the
-// user typed is echoed in a message only if it is shorter, so that no
-// message ever repeats a secret typed in the wrong place.
+// accepts: MinSecretSize, 10 bytes, is 16 base32 characters (and 20 hex
+// digits).
 const shortestSecret = 16
 
-// shown returns s for a message if it is short enough to be no secret
-// (and quoted, so that control characters cannot reach the terminal), or
-// a description of it otherwise.
+// shown returns a word the user typed for a message, quoted so that
+// control characters cannot reach the terminal, if it cannot be a secret
+// or a URI typed in the wrong place: it is shorter than any secret, or it
+// has a character that neither a base32 nor a hex secret has, and none of
+// a URI's. Otherwise it returns a description of it, so that no message
+// ever repeats a secret.
 func shown(s string) string {
-	if len(s) < shortestSecret {
+	if len(s) < shortestSecret ||
+		!onlyOf(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz234567=- ") &&
+			!onlyOf(s, "0123456789abcdefABCDEF- ") && !strings.ContainsAny(s, ":=?&%/") {
 		return strconv.Quote(s)
 	}
 	return fmt.Sprintf("(an argument of %d bytes, not repeated here)", len(s))
+}
+
+// onlyOf reports whether every byte of s is in set.
+func onlyOf(s, set string) bool {
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(set, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // newFlags returns a FlagSet for command name. It prints nothing itself:
