@@ -155,7 +155,9 @@ func TestCodeBadInput(t *testing.T) {
 	}{
 		{"empty stdin", "", "", nil, "no secret or otpauth URI on standard input"},
 		{"blank stdin", " \n", "", nil, "no secret or otpauth URI on standard input"},
-		{"stdin too long", strings.Repeat("A", 5000), "", nil, "longer than 4096 bytes"},
+		{"stdin too long", strings.Repeat("A", 70000), "", nil, "the secret or otpauth URI on standard input is longer than 65536 bytes"},
+		{"longest line", strings.Repeat("A", 65536) + "\n", "", nil, "invalid secret: secret too long"},
+		{"secret too long for ParseSecret", strings.Repeat("A", 5000), "", nil, "invalid secret: secret too long"},
 		{"bad character", "JBSWY3DP!HPK3PXPJBSWY3DP", "", nil, "invalid secret: illegal base32 character at offset 8"},
 		{"bad padding", "JBSWY3DPEHPK3PXP=A", "", nil, "invalid secret: bad base32 padding"},
 		{"too short", "JBSWY3DPEHPK3PX", "", nil, "invalid secret: secret too short"},

@@ -124,15 +124,28 @@ func lookup(name string) (command, bool) {
 	return command{}, false
 }
 
+// subError is the error of a subcommand's subcommand (uri inspect),
+// which names it in messages.
+type subError struct {
+	name string
+	err  error
+}
+
+func (e *subError) Error() string { return e.err.Error() }
+func (e *subError) Unwrap() error { return e.err }
+
 // report prints err, if any, and returns the exit status it means.
 func report(e *env, name string, err error) int {
+	if se, ok := err.(*subError); ok {
+		name, err = se.name, se.err
+	}
 	var ue *usageError
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
 	case errors.As(err, &ue):
 		fmt.Fprintf(e.stderr, "twofa %s: %s\n", name, ue.msg)
-		fmt.Fprintf(e.stderr, "run 'twofa %s -h' for usage\n", strings.Fields(name)[0])
+		fmt.Fprintf(e.stderr, "run 'twofa %s -h' for usage\n", name)
 		return exitUsage
 	default:
 		fmt.Fprintf(e.stderr, "twofa %s: %s\n", name, message(err))
@@ -249,9 +262,11 @@ func flagMessage(msg string) string {
 	return msg
 }
 
-// maxInput bounds what is read as one input: a URI of MaxURILength bytes
-// and its line ending.
-const maxInput = 4096 + 2
+// maxInput bounds what is read as one input line: 64 KiB, far above the
+// library's own limits (twofa.MaxURILength, 4096 bytes, and ParseSecret's
+// 1024), so that those report an over-long URI or secret with their typed
+// errors, while a stray binary file on standard input is not read whole.
+const maxInput = 64 << 10
 
 // input returns the secret or URI a command works on: the one argument
 // (or, if it is "-" or absent, the first line of standard input), or the
@@ -287,8 +302,8 @@ func input(e *env, args []string, envName, what string) (string, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("reading standard input: %w", err)
 	}
-	if len(line) > maxInput {
-		return "", usagef("the %s on standard input is longer than %d bytes", what, maxInput-2)
+	if len(line) > maxInput && !strings.HasSuffix(line, "\n") {
+		return "", usagef("the %s on standard input is longer than %d bytes", what, maxInput)
 	}
 	line = strings.TrimSpace(line)
 	if line == "" {

@@ -36,7 +36,10 @@ exits with status 2. Run 'twofa uri inspect -h' for its flags.
 // runURI builds a URI, or runs 'uri inspect'.
 func runURI(e *env, args []string) error {
 	if len(args) > 0 && args[0] == "inspect" {
-		return runInspect(e, args[1:])
+		if err := runInspect(e, args[1:]); err != nil {
+			return &subError{"uri inspect", err}
+		}
+		return nil
 	}
 	fs := newFlags("uri")
 	var p params
