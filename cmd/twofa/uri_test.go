@@ -196,7 +196,7 @@ func TestURIInspectInvalid(t *testing.T) {
 	requireUsage(t, runT(t, "", "uri", "inspect"), "uri inspect", "no otpauth URI on standard input")
 	requireUsage(t, runT(t, "", "uri", "inspect", ok, ok), "uri inspect", "too many arguments (2)")
 	requireUsage(t, runT(t, ok, "uri", "inspect", "-show"), "uri inspect", `flag provided but not defined: "-show"`)
-	requireUsage(t, runT(t, ok, "uri", "inspect", "-show-secret=" + sec), "uri inspect", "invalid boolean value for -show-secret", sec)
+	requireUsage(t, runT(t, ok, "uri", "inspect", "-show-secret="+sec), "uri inspect", "invalid boolean value for -show-secret", sec)
 }
 
 // FuzzURIInspect: uri inspect never panics, exits 0 exactly when
