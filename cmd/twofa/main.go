@@ -92,6 +92,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	name := args[0]
 	switch name {
 	case "help", "-h", "-help", "--help":
+		if name == "help" && len(args) == 3 && args[1] == "uri" && args[2] == "inspect" {
+			return report(e, "uri", runURI(e, []string{"inspect", "-h"}))
+		}
 		if name == "help" && len(args) > 1 {
 			if len(args) > 2 {
 				fmt.Fprintln(stderr, "twofa help: too many arguments")

@@ -151,6 +151,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"qr", "-h"}, []string{"Usage: twofa qr", "-png FILE", "-invert", "-size"}},
 		{[]string{"help", "uri"}, []string{"Usage: twofa uri", "-generate", "-account", "twofa uri inspect"}},
 		{[]string{"uri", "inspect", "-h"}, []string{"Usage: twofa uri inspect", "-show-secret"}},
+		{[]string{"help", "uri", "inspect"}, []string{"Usage: twofa uri inspect", "-show-secret"}},
 	} {
 		r := runT(t, "", tc.args...)
 		requireOK(t, r, "%v", tc.args)
