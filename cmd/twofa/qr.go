@@ -46,7 +46,7 @@ const defaultPNGSize = 512
 func runQR(e *env, args []string) error {
 	fs := newFlags("qr")
 	pngFile := fs.String("png", "", "write a PNG image to `FILE` (- for standard output) instead of drawing on the terminal")
-	size := fs.Int("size", defaultPNGSize, fmt.Sprintf("PNG width and height in pixels, %d to %d", twofa.MinPNGSize, twofa.MaxPNGSize))
+	size := fs.Int("size", defaultPNGSize, fmt.Sprintf("-png: the image's width and height `N` in pixels, %d to %d", twofa.MinPNGSize, twofa.MaxPNGSize))
 	invert := fs.Bool("invert", false, "terminal: draw the dark modules, for dark text on a light background")
 	envName := fs.String("env", "", "read the URI from environment variable `NAME`")
 	if err := parse(e, fs, qrUsage, args); err != nil {

@@ -44,10 +44,10 @@ func runURI(e *env, args []string) error {
 	fs := newFlags("uri")
 	var p params
 	p.register(fs)
-	issuer := fs.String("issuer", "", "the service, shown by authenticator apps (optional)")
-	account := fs.String("account", "", "the user's account at the issuer, e.g. alice@example.com (required)")
+	issuer := fs.String("issuer", "", "the service `NAME`, shown by authenticator apps (optional)")
+	account := fs.String("account", "", "the user's account `NAME` at the issuer, e.g. alice@example.com (required)")
 	generate := fs.Bool("generate", false, "make a new random secret instead of reading one")
-	size := fs.Int("bytes", twofa.DefaultSecretSize, fmt.Sprintf("-generate: the secret's length in bytes, %d to %d", twofa.MinGeneratedSecretSize, twofa.MaxSecretSize))
+	size := fs.Int("bytes", twofa.DefaultSecretSize, fmt.Sprintf("-generate: the secret's length in bytes `N`, %d to %d", twofa.MinGeneratedSecretSize, twofa.MaxSecretSize))
 	if err := parse(e, fs, uriUsage, args); err != nil {
 		return err
 	}
