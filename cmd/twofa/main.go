@@ -54,20 +54,6 @@ type env struct {
 	lookupEnv      func(string) (string, bool)
 }
 
-// command is one subcommand.
-type command struct {
-	name    string
-	summary string
-	run     func(e *env, args []string) error
-}
-
-var commands = []command{
-	{"keygen", "print a new keyring string for keyring.Parse", runKeygen},
-	{"code", "print the current code of a secret or an otpauth URI", runCode},
-	{"qr", "draw an otpauth URI as a terminal QR code or a PNG file", runQR},
-	{"uri", "build an otpauth URI, or inspect and validate one (uri inspect)", runURI},
-}
-
 // usageError is bad usage or bad input: exit status 2. Its message never
 // holds a secret.
 type usageError struct{ msg string }
@@ -100,31 +86,37 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 				fmt.Fprintln(stderr, "twofa help: too many arguments")
 				return exitUsage
 			}
-			c, ok := lookup(args[1])
+			cmd, ok := lookup(args[1])
 			if !ok {
 				fmt.Fprintf(stderr, "twofa help: unknown command %s\n", shown(args[1]))
 				return exitUsage
 			}
-			return report(e, c.name, c.run(e, []string{"-h"}))
+			return report(e, args[1], cmd(e, []string{"-h"}))
 		}
 		fmt.Fprint(stdout, mainUsage)
 		return exitOK
 	}
-	c, ok := lookup(name)
+	cmd, ok := lookup(name)
 	if !ok {
 		fmt.Fprintf(stderr, "twofa: unknown command %s; run 'twofa help' for usage\n", shown(name))
 		return exitUsage
 	}
-	return report(e, c.name, c.run(e, args[1:]))
+	return report(e, name, cmd(e, args[1:]))
 }
 
-func lookup(name string) (command, bool) {
-	for _, c := range commands {
-		if c.name == name {
-			return c, true
-		}
+// lookup returns the subcommand called name.
+func lookup(name string) (func(e *env, args []string) error, bool) {
+	switch name {
+	case "keygen":
+		return runKeygen, true
+	case "code":
+		return runCode, true
+	case "qr":
+		return runQR, true
+	case "uri":
+		return runURI, true
 	}
-	return command{}, false
+	return nil, false
 }
 
 // subError is the error of a subcommand's subcommand (uri inspect),
