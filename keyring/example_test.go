@@ -18,7 +18,7 @@ func exampleKey(b byte) string {
 
 func ExampleParse() {
 	// Typically os.Getenv("TWOFA_KEYS"), made once with Generate (or
-	// go run github.com/twofa-go/twofa/cmd/twofa-keyring@latest).
+	// go run github.com/twofa-go/twofa/cmd/twofa@latest keygen).
 	env := "twofa-keyring-v1 primary=2 1=" + exampleKey('a') + " 2=" + exampleKey('b') +
 		" digest=" + exampleKey('d')
 	keys, err := keyring.Parse(env)

@@ -13,7 +13,7 @@
 //
 // and makes that string once with Generate, for example with
 //
-//	go run github.com/twofa-go/twofa/cmd/twofa-keyring@latest
+//	go run github.com/twofa-go/twofa/cmd/twofa@latest keygen
 package keyring
 
 import (

@@ -38,7 +38,7 @@ func run(ctx context.Context, out io.Writer) error {
 	// The keyring seals device secrets at rest and keys the digests of
 	// recovery codes. In production it comes from one environment
 	// variable, made once with
-	// "go run github.com/twofa-go/twofa/cmd/twofa-keyring@latest":
+	// "go run github.com/twofa-go/twofa/cmd/twofa@latest keygen":
 	//
 	//	keys, err := keyring.Parse(os.Getenv("TWOFA_KEYS"))
 	//
