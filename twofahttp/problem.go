@@ -69,7 +69,8 @@ type Problem struct {
 // ProblemFor returns the problem that reports err to the client: 400,
 // 401, 429, 503 or 500 as the Type constants describe, for twofa's errors
 // and those of packages phone and browser, bare or wrapped (fmt.Errorf
-// with %w). An error it does not know is a 500 that says nothing of it.
+// with %w). An error it does not know, and a nil error (a handler that
+// should not have called it), is a 500 that says nothing of it.
 func ProblemFor(err error) Problem {
 	var (
 		thr *twofa.ThrottledError
