@@ -25,9 +25,10 @@ const DefaultQRSize = 256
 // This is the way to show the code without keeping the secret anywhere:
 // the secret exists only in the Enrollment Enroll returned, and the image
 // leaves with the page. The result is a template.URL, which html/template
-// puts in an attribute as it is (it would refuse a plain data: string);
-// it holds only base64, so nothing in it needs escaping. Serve the page
-// with Cache-Control: no-store: the image holds the secret.
+// lets into src (a plain string starting "data:" it replaces with
+// "#ZgotmplZ"); it is safe to, since it holds nothing but the base64 of
+// the image. Serve the page with Cache-Control: no-store: the image holds
+// the secret.
 //
 // Errors are those of twofa.Key.PNG: a *twofa.URIError for an invalid
 // key, or one matching twofa.ErrQRCode for a size that does not fit.
