@@ -66,8 +66,12 @@ func CredentialFrom(ctx context.Context) (Credential, bool) {
 // primary password while two-factor authentication is on) with
 // WWW-Authenticate: Basic realm="<realm>", charset="UTF-8". Wrong app
 // passwords are throttled by the installation (Config.Throttle.AppPasswords);
-// while the back-off runs the answer is 429 with Retry-After. Other errors
-// are answered with WriteError.
+// while the back-off runs the answer is 429 with Retry-After. (The
+// installation counts wrong app passwords only for an account that has
+// some, so a 429 tells that much, after ten wrong ones in a row: the
+// price of telling a misconfigured client to slow down.) Guesses at the
+// primary password are check's to throttle: it returns a
+// *twofa.ThrottledError. Other errors are answered with WriteError.
 //
 // realm names the protection space in the client's password prompt; it
 // must be non-empty printable ASCII without '"' or '\'. BasicAuth reports

@@ -27,7 +27,12 @@ const (
 	// not accepted, whatever the reason: wrong, malformed, used already,
 	// expired, unknown, or no second factor at all. Every such error gets
 	// the one detail NotAcceptedDetail, so that a response never tells
-	// which factors an account has, nor whether a record exists.
+	// which factors an account has, nor whether a record exists. (A
+	// settings page, whose user is signed in, may say more: test
+	// errors.Is(err, twofa.ErrNotEnrolled) and the like before calling
+	// WriteError. RFC 9110 asks a 401 for a WWW-Authenticate challenge:
+	// BasicAuth sends one; a form-based sign-in has no scheme to name,
+	// and browsers do without.)
 	TypeNotAccepted = "https://pkg.go.dev/github.com/twofa-go/twofa/twofahttp#TypeNotAccepted"
 	// TypeThrottled (429): too many failed attempts, or a code sent too
 	// recently; Problem.RetryAfter (and the Retry-After header WriteError

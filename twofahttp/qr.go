@@ -10,9 +10,10 @@ import (
 )
 
 // DefaultQRSize is the QR code's size in pixels when ServeQR or
-// QRDataURI is given 0: large enough for a phone camera to read from a
-// screen at arm's length, and room for the modules of a key with a long
-// issuer and account (twofa.Key.PNG needs whole pixels per module).
+// QRDataURI is given 0. twofa.Key.PNG draws whole pixels per module: a
+// usual key (a URI of about 130 characters, QR version 8, 49 modules)
+// gets 4 pixels a module, which a phone camera reads off a screen; a key
+// with a much longer issuer or account wants a larger size.
 const DefaultQRSize = 256
 
 // QRDataURI returns key's QR code (twofa.Key.PNG, size pixels square; 0
