@@ -68,10 +68,10 @@ func CredentialFrom(ctx context.Context) (Credential, bool) {
 // passwords are throttled by the installation (Config.Throttle.AppPasswords);
 // while the back-off runs the answer is 429 with Retry-After. (The
 // installation counts wrong app passwords only for an account that has
-// some, so a 429 tells that much, after ten wrong ones in a row: the
-// price of telling a misconfigured client to slow down.) Guesses at the
-// primary password are check's to throttle: it returns a
-// *twofa.ThrottledError. Other errors are answered with WriteError.
+// some, so a 429 tells that much, after the policy's free failures - ten
+// by default - in a row: the price of telling a misconfigured client to
+// slow down.) Guesses at the primary password are check's to throttle: it
+// returns a *twofa.ThrottledError. Other errors are answered with WriteError.
 //
 // realm names the protection space in the client's password prompt; it
 // must be non-empty printable ASCII without '"' or '\'. BasicAuth reports
