@@ -305,3 +305,34 @@ func TestCredentialFromEmptyContext(t *testing.T) {
 	assert.Equal(t, twofahttp.Credential{}, c)
 	assert.True(t, c.Primary())
 }
+
+// One middleware serves many requests at once.
+func TestBasicAuthConcurrent(t *testing.T) {
+	ctx := context.Background()
+	e := newBasicEnv(t)
+	e.EnrollTOTP("alice")
+	pass, _, err := e.AppPasswords.Create(ctx, "alice", "Thunderbird")
+	require.NoError(t, err)
+
+	var wg sync.WaitGroup
+	results := make([]basicResult, 40)
+	for i := range results {
+		wg.Go(func() {
+			switch i % 4 {
+			case 0:
+				results[i] = e.do(t, "alice", pass)
+			case 1:
+				results[i] = e.do(t, "alice", "correct horse battery staple")
+			case 2:
+				results[i] = e.do(t, "bob", "hunter2 hunter2")
+			default:
+				results[i] = e.do(t, "mallory", "x")
+			}
+		})
+	}
+	wg.Wait()
+	for i, got := range results {
+		want := []int{http.StatusOK, http.StatusUnauthorized, http.StatusOK, http.StatusUnauthorized}[i%4]
+		assert.Equal(t, want, got.status, "request %d: %s", i, got.body)
+	}
+}

@@ -89,13 +89,13 @@ func ProblemFor(err error) Problem {
 
 	// Throttled first: an hourly cap's CooldownError matches
 	// twofa.ErrLimitReached too.
-	case errors.As(err, &thr):
+	case errors.As(err, &thr) && thr != nil:
 		what := "Too many failed attempts."
 		if thr.BudgetSpent {
 			what = "Too many failed attempts over time."
 		}
 		return throttled(what, thr.RetryAfter)
-	case errors.As(err, &cd):
+	case errors.As(err, &cd) && cd != nil:
 		what := "A code was sent moments ago."
 		if cd.Hourly {
 			what = "Too many codes were sent in the last hour."
@@ -125,9 +125,9 @@ func ProblemFor(err error) Problem {
 		return unavailable("The request did not finish in time. Try again in a moment.")
 
 	// 400.
-	case errors.As(err, &se):
+	case errors.As(err, &se) && se != nil && se.Reason != nil:
 		return invalid("The secret key is not valid: " + se.Reason.Error() + ".")
-	case errors.As(err, &ue):
+	case errors.As(err, &ue) && ue != nil && validPart(ue.Part):
 		return invalid("The otpauth URI is not valid: its " + ue.Part + " is wrong.")
 	}
 	for _, c := range invalidErrors {
@@ -136,6 +136,16 @@ func ProblemFor(err error) Problem {
 		}
 	}
 	return internal()
+}
+
+// validPart reports whether part is one URIError documents, and so safe
+// to show.
+func validPart(part string) bool {
+	switch part {
+	case "uri", "scheme", "type", "label", "issuer", "account", "secret", "algorithm", "digits", "period", "counter", "encoder":
+		return true
+	}
+	return false
 }
 
 // invalidErrors are the 400 errors and their details, the more specific

@@ -192,6 +192,29 @@ func TestWriteErrorTable(t *testing.T) {
 	}
 }
 
+// Errors built by hand, even nonsensical ones, are answered, never a
+// panic.
+func TestProblemForOddErrors(t *testing.T) {
+	var nilThrottled *twofa.ThrottledError
+	for _, tc := range []struct {
+		err    error
+		status int
+		detail string
+	}{
+		{nilThrottled, 429, "Too many attempts. Try again later."},
+		{fmt.Errorf("x: %w", nilThrottled), 429, "Too many attempts. Try again later."},
+		{&twofa.ThrottledError{RetryAfter: -time.Second}, 429, "Too many failed attempts. Try again later."},
+		{&twofa.SecretError{}, 400, "The secret key is not valid."},
+		{&twofa.URIError{Part: "<script>"}, 400, "The otpauth URI is not valid."},
+		{&twofa.URIError{}, 400, "The otpauth URI is not valid."},
+	} {
+		p := twofahttp.ProblemFor(tc.err)
+		assert.Equal(t, tc.status, p.Status, "%#v", tc.err)
+		assert.Equal(t, tc.detail, p.Detail, "%#v", tc.err)
+		assert.Zero(t, p.RetryAfter)
+	}
+}
+
 func TestWriteErrorHead(t *testing.T) {
 	got := writeError(t, http.MethodHead, &twofa.ThrottledError{RetryAfter: 3 * time.Second})
 	assert.Equal(t, http.StatusTooManyRequests, got.status)
