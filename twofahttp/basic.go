@@ -19,8 +19,9 @@ import (
 // It must take as long for an unknown user name as for a known one:
 // compare the password against a dummy hash of the same cost. BasicAuth
 // calls it on every request, whatever the account's second factors, so
-// that its cost hides which user names exist and which accounts use
-// two-factor authentication. An error (a *twofa.ThrottledError for a
+// that its cost, the largest of the request, is paid alike whether the
+// user name exists and whether the account uses two-factor
+// authentication. An error (a *twofa.ThrottledError for a
 // throttled password, a store failure) is answered with WriteError.
 type PasswordFunc func(ctx context.Context, username, password string) (account string, ok bool, err error)
 

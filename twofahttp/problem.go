@@ -14,8 +14,9 @@ import (
 	"github.com/twofa-go/twofa/phone"
 )
 
-// The problem types of ProblemFor, as RFC 9457 "type" URIs. Each resolves
-// to its own documentation here.
+// The problem types of ProblemFor, as RFC 9457 "type" URIs. Each but
+// TypeInternal resolves to its own documentation here; TypeInternal is
+// RFC 9457's "about:blank", a problem with nothing to add to its status.
 const (
 	// TypeInvalid (400): the request cannot be carried out as it stands -
 	// an invalid account name, label, secret, URI, phone number or
@@ -125,7 +126,7 @@ func ProblemFor(err error) Problem {
 		return unavailable("The request did not finish in time. Try again in a moment.")
 
 	// 400.
-	case errors.As(err, &se) && se != nil && se.Reason != nil:
+	case errors.As(err, &se) && se != nil && knownReason(se.Reason):
 		return invalid("The secret key is not valid: " + se.Reason.Error() + ".")
 	case errors.As(err, &ue) && ue != nil && validPart(ue.Part):
 		return invalid("The otpauth URI is not valid: its " + ue.Part + " is wrong.")
@@ -136,6 +137,16 @@ func ProblemFor(err error) Problem {
 		}
 	}
 	return internal()
+}
+
+// knownReason reports whether reason is one SecretError documents, and so
+// safe to show.
+func knownReason(reason error) bool {
+	switch reason {
+	case twofa.ErrSecretChar, twofa.ErrSecretPadding, twofa.ErrSecretLength, twofa.ErrSecretTooShort, twofa.ErrSecretTooLong:
+		return true
+	}
+	return false
 }
 
 // validPart reports whether part is one URIError documents, and so safe

@@ -205,6 +205,7 @@ func TestProblemForOddErrors(t *testing.T) {
 		{fmt.Errorf("x: %w", nilThrottled), 429, "Too many attempts. Try again later."},
 		{&twofa.ThrottledError{RetryAfter: -time.Second}, 429, "Too many failed attempts. Try again later."},
 		{&twofa.SecretError{}, 400, "The secret key is not valid."},
+		{&twofa.SecretError{Reason: errors.New("secret JBSWY3DP")}, 400, "The secret key is not valid."},
 		{&twofa.URIError{Part: "<script>"}, 400, "The otpauth URI is not valid."},
 		{&twofa.URIError{}, 400, "The otpauth URI is not valid."},
 	} {
