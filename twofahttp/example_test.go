@@ -200,3 +200,31 @@ func ExampleQRDataURI() {
 	// Output:
 	// <img src="data:image/png;base64,...
 }
+
+func ExampleSignInCookie() {
+	// After the password: the sign-in waits for its second factor, and
+	// the browser keeps its token for the sign-in's time to live.
+	token := "q3Z9cXJ0c2lnbmlud2FpdHNmb3JpdHNzZWNvbmRmYWM" // from the pending sign-in
+	rec := httptest.NewRecorder()
+	if err := (twofahttp.SignInCookie{}).Set(rec, token, 5*time.Minute); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(rec.Header().Get("Set-Cookie"))
+
+	// The code page reads it back.
+	r := httptest.NewRequest(http.MethodPost, "/signin/code", nil)
+	r.Header.Set("Cookie", "__Host-twofa_signin="+token)
+	got, ok := twofahttp.SignInCookie{}.Token(r)
+	fmt.Println(ok, got == token)
+
+	// Once the sign-in has finished (or been given up), it goes.
+	rec = httptest.NewRecorder()
+	if err := (twofahttp.SignInCookie{}).Clear(rec); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(rec.Header().Get("Set-Cookie"))
+	// Output:
+	// __Host-twofa_signin=q3Z9cXJ0c2lnbmlud2FpdHNmb3JpdHNzZWNvbmRmYWM; Path=/; Max-Age=300; HttpOnly; Secure; SameSite=Lax
+	// true true
+	// __Host-twofa_signin=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax
+}
