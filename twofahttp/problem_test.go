@@ -229,11 +229,23 @@ func TestWriteErrorFromInstallation(t *testing.T) {
 	env := twofatest.New(t)
 	dev := env.EnrollTOTP("alice")
 
-	_, err := env.TwoFA.Verify(ctx, "alice", "000000")
-	if err == nil {
-		t.Skip("000000 happens to be the current code")
+	// wrong returns a code that no step near now gives: a guess that
+	// cannot match.
+	wrong := func(i int) string {
+		for ; ; i++ {
+			c := fmt.Sprintf("%06d", i%1000000)
+			near := false
+			for d := -5; d <= 5; d++ {
+				near = near || c == dev.CodeAt(env.Clock.Now().Add(time.Duration(d)*30*time.Second))
+			}
+			if !near {
+				return c
+			}
+		}
 	}
-	assert.Equal(t, http.StatusUnauthorized, writeError(t, http.MethodPost, err).status, "wrong code: %v", err)
+	_, err := env.TwoFA.Verify(ctx, "alice", wrong(0))
+	require.ErrorIs(t, err, twofa.ErrInvalidCode)
+	assert.Equal(t, http.StatusUnauthorized, writeError(t, http.MethodPost, err).status)
 
 	code := dev.Code()
 	_, err = env.TwoFA.Verify(ctx, "alice", code)
@@ -251,7 +263,7 @@ func TestWriteErrorFromInstallation(t *testing.T) {
 	// the wait is the policy's first back-off exactly.
 	var thr *twofa.ThrottledError
 	for i := 0; i < 50 && !errors.As(err, &thr); i++ {
-		_, err = env.TwoFA.Verify(ctx, "alice", "00000"+fmt.Sprint(i%10))
+		_, err = env.TwoFA.Verify(ctx, "alice", wrong(i))
 	}
 	require.ErrorAs(t, err, &thr)
 	got := writeError(t, http.MethodPost, err)
