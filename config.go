@@ -53,6 +53,7 @@ type Config struct {
 	AppPasswords AppPasswordPolicy // app-specific passwords
 
 	plugins *plugins // set by New: what is attached, and the lifecycle locks
+	gens    *genPool // set by New: Verify's generators, wiped between uses
 }
 
 // CodePolicy sets the windows in which one-time codes are accepted. A

@@ -227,6 +227,7 @@ func (d *Devices) Confirm(ctx context.Context, account, id, code string) (Change
 	if err != nil {
 		return Change{}, err
 	}
+	defer g.wipe()
 	// Reserve the try before evaluating the code: the read above is stale
 	// under concurrency, the reservation is not.
 	n, ok, err := d.c.Store.ReserveDeviceAttempt(ctx, account, id, d.c.Devices.ConfirmAttempts)

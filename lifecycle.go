@@ -403,9 +403,9 @@ func (c *Config) lock(ctx context.Context, account string) (unlock func(), err e
 		wait = min(2*wait, 20*time.Millisecond)
 	}
 	return sync.OnceFunc(func() {
-		dctx, cancel := durable(ctx)
+		dctx := durable(ctx)
 		_ = ls.ReleaseLock(dctx, account, holder)
-		cancel()
+		dctx.cancel()
 		release()
 	}), nil
 }

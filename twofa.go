@@ -35,6 +35,7 @@ func New(c Config) (*TwoFA, error) {
 		return nil, err
 	}
 	rc.plugins = &plugins{holder: holder} // never shared with the Config New was given
+	rc.gens = new(genPool)
 	return tf, nil
 }
 
@@ -42,6 +43,6 @@ func New(c Config) (*TwoFA, error) {
 // the Clock set.
 func (tf *TwoFA) Config() Config {
 	c := *tf.c
-	c.plugins = nil
+	c.plugins, c.gens = nil, nil
 	return c
 }

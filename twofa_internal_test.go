@@ -54,7 +54,8 @@ type ctxKey struct{}
 func TestDurableContext(t *testing.T) {
 	t.Parallel()
 	parent, cancelParent := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "v"))
-	ctx, cancel := durable(parent)
+	ctx := durable(parent)
+	cancel := ctx.cancel
 	defer cancel()
 	cancelParent()
 	assert.Equal(t, "v", ctx.Value(ctxKey{}))

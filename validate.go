@@ -158,7 +158,15 @@ func checkShown(s string) error {
 // and the soft hyphen. "Example\u202eelgoog" displays as "Examplegoogle".
 // It is the one check of every name twofa stores or shows.
 func hasControl(s string) bool {
-	for _, r := range s {
+	// Printable ASCII, the common case, needs no table lookup.
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f {
+		i++
+	}
+	if i == len(s) {
+		return false
+	}
+	for _, r := range s[i:] {
 		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
 			return true
 		}

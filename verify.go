@@ -3,6 +3,7 @@ package twofa
 import (
 	"cmp"
 	"context"
+	"slices"
 	"encoding/base32"
 	"errors"
 	"fmt"
@@ -150,48 +151,20 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 	} else if _, ok := tf.c.Throttle.Codes.Reserve(st, now); !ok {
 		return Result{}, tf.throttled(ctx, account, ScopeCode, tf.c.Throttle.Codes, st, now)
 	}
-	var (
-		accept   *outcome
-		replayed string // the device whose used code was submitted
-		firstErr error
-		resyncs  []outcome
-		gens     = make([]*deviceGen, len(devs))
-	)
-	pass := func(resync bool) {
-		for i, d := range devs {
-			if d.Digits != digits {
-				continue
-			}
-			if gens[i] == nil {
-				if resync {
-					continue // its secret did not open in the first pass
-				}
-				g, err := tf.c.generator(d)
-				if err != nil {
-					firstErr = cmp.Or(firstErr, err)
-					continue
-				}
-				gens[i] = g
-			}
-			switch o := tf.check(d, gens[i], code, now, resync); o.kind {
-			case outAccept:
-				if accept == nil {
-					accept = &o
-				}
-			case outReplay:
-				if replayed == "" {
-					replayed = o.dev.ID
-				}
-			case outResync:
-				resyncs = append(resyncs, o)
-			}
-		}
+	// The most recently used device first: its code is the likeliest, and
+	// the search stops at the first device that accepts.
+	if len(devs) > 1 {
+		slices.SortStableFunc(devs, func(a, b Device) int { return b.LastUsedAt.Compare(a.LastUsedAt) })
 	}
-	pass(false)
-	if accept == nil && replayed == "" {
-		pass(true)
+	gens := tf.c.gens.get(len(devs))
+	defer tf.c.gens.put(gens)
+	s := search{tf: tf, devs: devs, gens: gens.g[:len(devs)], code: code, digits: digits, now: now}
+	s.pass(false)
+	if !s.accepted && s.replayed == "" {
+		s.pass(true)
 	}
-	if accept != nil {
+	accept, replayed, resyncs := &s.accept, s.replayed, s.resyncs
+	if s.accepted {
 		// An accepted code is consumed in one store operation that also
 		// checks the throttle and clears its back-off; nothing is reserved
 		// first, so a success neither takes nor gives budget. The throttle
@@ -199,9 +172,9 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 		// The write is not cut short by the request: a write interrupted
 		// after it took effect would report an error for a code that is
 		// spent.
-		dctx, cancel := durable(ctx)
+		dctx := durable(ctx)
 		st, ok, err := tf.c.Store.AcceptCode(dctx, account, accept.dev.ID, accept.step, accept.drift, now, ScopeCode, tf.c.Throttle.Codes)
-		cancel()
+		dctx.cancel()
 		if err != nil {
 			return Result{}, fmt.Errorf("twofa: verify: %w", err)
 		}
@@ -217,7 +190,7 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 			// unrevealed, after the work a wrong code does (the search
 			// outside the window), so that the refusal takes as long.
 			if !accept.resynced {
-				pass(true)
+				s.pass(true)
 			}
 			return Result{}, tf.throttled(ctx, account, ScopeCode, tf.c.Throttle.Codes, st, now)
 		}
@@ -274,11 +247,66 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 			return Result{}, fmt.Errorf("twofa: verify: %w", err)
 		}
 	}
-	if firstErr != nil {
-		return Result{}, fmt.Errorf("twofa: verify: %w", firstErr)
+	if s.firstErr != nil {
+		return Result{}, fmt.Errorf("twofa: verify: %w", s.firstErr)
 	}
 	tf.failed(ctx, account, ScopeCode, tf.c.Throttle.Codes, reserved, now)
 	return Result{}, ErrInvalidCode
+}
+
+// search is Verify's search of an account's devices for a code.
+type search struct {
+	tf     *TwoFA
+	devs   []Device    // confirmed, most recently used first
+	gens   []deviceGen // devs[i]'s generator, prepared when first needed
+	code   string
+	digits int
+	now    time.Time
+
+	accept   outcome // when accepted
+	accepted bool
+	replayed string // the device whose used code was submitted
+	resyncs  []outcome
+	firstErr error // the first secret that did not open
+}
+
+// pass tries each device whose codes have the digits: without resync in
+// its window, stopping at the first that accepts; with resync outside it
+// (see check), on the generators the first pass prepared.
+func (s *search) pass(resync bool) {
+	for i := range s.devs {
+		d, g := &s.devs[i], &s.gens[i]
+		if d.Digits != s.digits {
+			continue
+		}
+		switch g.state {
+		case genFailed:
+			continue
+		case genEmpty:
+			if resync {
+				continue // the first pass stopped before it
+			}
+			if err := s.tf.c.prepare(g, *d); err != nil {
+				s.firstErr = cmp.Or(s.firstErr, err)
+				continue
+			}
+		}
+		switch o := s.tf.check(*d, g, s.code, s.now, resync); o.kind {
+		case outAccept:
+			if !s.accepted {
+				s.accept, s.accepted = o, true
+			}
+		case outReplay:
+			if s.replayed == "" {
+				s.replayed = d.ID
+			}
+		case outResync:
+			s.resyncs = append(s.resyncs, o)
+		}
+		if s.accepted && !resync {
+			return
+		}
+	}
 }
 
 // failed reports an evaluated failure whose reservation left st: an
@@ -301,9 +329,8 @@ const settleTimeout = 5 * time.Second
 // request cannot cancel it (a write interrupted after it took effect would
 // report an error for a spent code), settleTimeout bounds it, and it keeps
 // ctx's values.
-func durable(ctx context.Context) (context.Context, context.CancelFunc) {
-	c := &durableCtx{values: context.WithoutCancel(ctx), deadline: time.Now().Add(settleTimeout)}
-	return c, c.cancel
+func durable(ctx context.Context) *durableCtx {
+	return &durableCtx{values: context.WithoutCancel(ctx), deadline: time.Now().Add(settleTimeout)}
 }
 
 // durableCtx is what context.WithTimeout(context.WithoutCancel(ctx),
@@ -354,7 +381,7 @@ func (c *durableCtx) Err() error {
 
 func (c *durableCtx) String() string { return "twofa.durable" }
 
-// cancel is the CancelFunc of durable: it releases the timer, if any.
+// cancel ends c, releasing its timer, if any: call it once the write is done.
 func (c *durableCtx) cancel() { c.end(context.Canceled) }
 
 func (c *durableCtx) end(err error) {
@@ -386,9 +413,9 @@ func (c *durableCtx) endLocked(err error) {
 // it fail, the cost is bounded: a back-off left in place until the next
 // success clears it, and one place of the budget taken for Refill.
 func (tf *TwoFA) settle(ctx context.Context, f func(context.Context) error) {
-	ctx, cancel := durable(ctx)
-	defer cancel()
-	_ = f(ctx)
+	dctx := durable(ctx)
+	defer dctx.cancel()
+	_ = f(dctx)
 }
 
 // reserve counts an attempt in scope, returning the state it left, or
@@ -586,47 +613,59 @@ func (d Device) sealBinding() string {
 	return string(b)
 }
 
-// deviceGen is a device's prepared generator.
+// deviceGen is a device's prepared generator, with the buffer its secret
+// is opened into: prepare fills it in place, so that preparing a device
+// allocates nothing, and wipe clears its key schedule.
 type deviceGen struct {
-	totp *TOTP
-	hotp *HOTP
+	totp  *TOTP // the one of t and h in use
+	hotp  *HOTP
+	state genState
+	t     TOTP
+	h     HOTP
+	key   [MaxSecretSize]byte
 }
 
-// preparedTOTP and preparedHOTP hold a device's generator with the buffer
-// its secret is opened into, so that preparing a device costs one
-// allocation.
-type preparedTOTP struct {
-	g   deviceGen
-	t   TOTP
-	key [MaxSecretSize]byte
-}
+type genState uint8
 
-type preparedHOTP struct {
-	g   deviceGen
-	h   HOTP
-	key [MaxSecretSize]byte
-}
+const (
+	genEmpty  genState = iota // not prepared
+	genReady                  // totp or hotp set
+	genFailed                 // the secret did not open
+)
 
-// generator opens a device's sealed secret and prepares its generator. The
-// opened secret is cleared as soon as the key schedule is computed.
+// wipe clears g's key schedule and state.
+func (g *deviceGen) wipe() { *g = deviceGen{} }
+
+// generator opens a device's sealed secret and prepares a generator for
+// it; the caller wipes it after use.
 func (c Config) generator(d Device) (*deviceGen, error) {
+	g := new(deviceGen)
+	if err := c.prepare(g, d); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// prepare opens d's sealed secret into g and computes the key schedule;
+// the opened secret is cleared as soon as the schedule is computed. On
+// error g is marked failed.
+func (c Config) prepare(g *deviceGen, d Device) error {
 	o := Options{Algorithm: d.Algorithm, Digits: d.Digits}
 	var err error
 	if d.Type == TypeHOTP {
-		p := new(preparedHOTP)
-		if err = c.openInto(d, &p.key, func(key []byte) error { return p.h.init(key, o) }); err == nil {
-			p.g.hotp = &p.h
-			return &p.g, nil
+		if err = c.openInto(d, &g.key, func(key []byte) error { return g.h.init(key, o) }); err == nil {
+			g.hotp, g.state = &g.h, genReady
+			return nil
 		}
 	} else {
 		o.Period = d.Period
-		p := new(preparedTOTP)
-		if err = c.openInto(d, &p.key, func(key []byte) error { return p.t.init(key, o) }); err == nil {
-			p.g.totp = &p.t
-			return &p.g, nil
+		if err = c.openInto(d, &g.key, func(key []byte) error { return g.t.init(key, o) }); err == nil {
+			g.totp, g.state = &g.t, genReady
+			return nil
 		}
 	}
-	return nil, fmt.Errorf("device %s: %w", idForError(d.ID), err)
+	g.state = genFailed
+	return fmt.Errorf("device %s: %w", idForError(d.ID), err)
 }
 
 // openInto opens d's sealed secret into buf, hands the key to prepare and
@@ -640,6 +679,42 @@ func (c Config) openInto(d Device, buf *[MaxSecretSize]byte, prepare func(key []
 	clear(key)
 	clear(buf[:])
 	return err
+}
+
+// genPool holds Verify's generators between verifications, wiped: buffers,
+// never a key schedule (nothing of a secret outlives the verification
+// that opened it).
+type genPool struct{ p sync.Pool }
+
+// gens is a set of generators from a genPool.
+type gens struct{ g []deviceGen }
+
+// maxPooledGens bounds the generators a pooled set keeps: an account with
+// more devices is served by a set made for it, dropped after use.
+const maxPooledGens = 8
+
+func (p *genPool) get(n int) *gens {
+	if n > maxPooledGens {
+		return &gens{g: make([]deviceGen, n)}
+	}
+	if s, ok := p.p.Get().(*gens); ok && cap(s.g) >= n {
+		s.g = s.g[:n]
+		return s
+	}
+	return &gens{g: make([]deviceGen, n, maxPooledGens)}
+}
+
+// put wipes every generator of s and keeps s for a later verification.
+func (p *genPool) put(s *gens) {
+	for i := range s.g {
+		if s.g[i].state != genEmpty {
+			s.g[i].wipe()
+		}
+	}
+	if cap(s.g) <= maxPooledGens {
+		s.g = s.g[:0]
+		p.p.Put(s)
+	}
 }
 
 // window checks a confirmation code: TOTP within skew of now, HOTP within
