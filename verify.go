@@ -3,10 +3,10 @@ package twofa
 import (
 	"cmp"
 	"context"
-	"slices"
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
