@@ -6,7 +6,6 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -151,14 +150,16 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 	} else if _, ok := tf.c.Throttle.Codes.Reserve(st, now); !ok {
 		return Result{}, tf.throttled(ctx, account, ScopeCode, tf.c.Throttle.Codes, st, now)
 	}
-	// The most recently used device first: its code is the likeliest, and
-	// the search stops at the first device that accepts.
-	if len(devs) > 1 {
-		slices.SortStableFunc(devs, func(a, b Device) int { return b.LastUsedAt.Compare(a.LastUsedAt) })
-	}
 	gens := tf.c.gens.get(len(devs))
 	defer tf.c.gens.put(gens)
 	s := search{tf: tf, devs: devs, gens: gens.g[:len(devs)], code: code, digits: digits, now: now}
+	// The most recently used device first: its code is the likeliest, and
+	// the search stops at the first device that accepts.
+	for i := range devs {
+		if devs[i].LastUsedAt.After(devs[s.first].LastUsedAt) {
+			s.first = i
+		}
+	}
 	s.pass(false)
 	if !s.accepted && s.replayed == "" {
 		s.pass(true)
@@ -257,7 +258,8 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 // search is Verify's search of an account's devices for a code.
 type search struct {
 	tf     *TwoFA
-	devs   []Device    // confirmed, most recently used first
+	devs   []Device    // confirmed
+	first  int         // the most recently used of devs, tried first
 	gens   []deviceGen // devs[i]'s generator, prepared when first needed
 	code   string
 	digits int
@@ -274,7 +276,16 @@ type search struct {
 // its window, stopping at the first that accepts; with resync outside it
 // (see check), on the generators the first pass prepared.
 func (s *search) pass(resync bool) {
-	for i := range s.devs {
+	for k := range s.devs {
+		// devs[first], then the others in the store's order.
+		i := k - 1
+		switch {
+		case k == 0:
+			i = s.first
+		case k <= s.first:
+		default:
+			i = k
+		}
 		d, g := &s.devs[i], &s.gens[i]
 		if d.Digits != s.digits {
 			continue

@@ -41,6 +41,7 @@ var (
 
 type account struct {
 	devices       map[string]*entry              // by device ID
+	order         []*entry                       // the same, by CreatedAt then insertion
 	throttles     map[string]twofa.ThrottleState // by scope
 	recovery      map[string]struct{}            // unused digests, as string(digest)
 	apps          []*appEntry                    // app passwords, in insertion order
@@ -143,11 +144,27 @@ func (s *Store) InsertDevice(ctx context.Context, d twofa.Device, limit int, now
 		return fmt.Errorf("memstore: %d devices: %w", counted, twofa.ErrLimitReached)
 	}
 	for _, id := range stale {
-		delete(a.devices, id)
+		a.deleteDevice(id)
 	}
 	s.seq++
-	a.devices[d.ID] = &entry{d: clone(d), seq: s.seq}
+	e := &entry{d: clone(d), seq: s.seq}
+	a.devices[d.ID] = e
+	a.order = append(a.order, e)
+	slices.SortStableFunc(a.order, func(x, y *entry) int {
+		if c := x.d.CreatedAt.Compare(y.d.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.seq, y.seq)
+	})
 	return nil
+}
+
+// deleteDevice removes the device id from a.
+func (a *account) deleteDevice(id string) {
+	if e, ok := a.devices[id]; ok {
+		delete(a.devices, id)
+		a.order = slices.DeleteFunc(a.order, func(o *entry) bool { return o == e })
+	}
 }
 
 // Device returns one device of the account, as [twofa.DeviceStore]
@@ -175,19 +192,20 @@ func (s *Store) Devices(ctx context.Context, account string) ([]twofa.Device, er
 	if a == nil {
 		return nil, nil
 	}
-	es := make([]*entry, 0, len(a.devices))
-	for _, e := range a.devices {
-		es = append(es, e)
+	es := a.order
+	// The sealed secrets are copied into one buffer, each capped so that
+	// an append by the caller cannot run into the next.
+	size := 0
+	for _, e := range es {
+		size += len(e.d.Sealed)
 	}
-	slices.SortFunc(es, func(x, y *entry) int {
-		if c := x.d.CreatedAt.Compare(y.d.CreatedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.seq, y.seq)
-	})
+	buf := make([]byte, 0, size)
 	ds := make([]twofa.Device, len(es))
 	for i, e := range es {
-		ds[i] = clone(e.d)
+		ds[i] = e.d
+		n := len(buf)
+		buf = append(buf, e.d.Sealed...)
+		ds[i].Sealed = buf[n:len(buf):len(buf)]
 	}
 	return ds, nil
 }
@@ -335,7 +353,7 @@ func (s *Store) DeleteDevice(ctx context.Context, account, id string) (twofa.Dev
 		return twofa.Device{}, 0, err
 	}
 	a := s.accounts[account]
-	delete(a.devices, id)
+	a.deleteDevice(id)
 	s.tidy(account)
 	left := 0
 	for _, e := range a.devices {
@@ -360,7 +378,7 @@ func (s *Store) DeletePendingDevice(ctx context.Context, account, id string) (bo
 	if e.d.State != twofa.DevicePending {
 		return false, nil
 	}
-	delete(s.accounts[account].devices, id)
+	s.accounts[account].deleteDevice(id)
 	s.tidy(account)
 	return true, nil
 }
@@ -376,7 +394,7 @@ func (s *Store) DeleteExpiredDevices(ctx context.Context, now time.Time) (int, e
 	for name, a := range s.accounts {
 		for id, e := range a.devices {
 			if expired(&e.d, now) {
-				delete(a.devices, id)
+				a.deleteDevice(id)
 				n++
 			}
 		}
