@@ -147,6 +147,8 @@ input[type=text],input[type=password],input[type=tel],select{font:inherit;paddin
 button{font:inherit;padding:.45rem 1rem;border-radius:4px;border:1px solid #1d3557;background:#1d3557;color:#fff;cursor:pointer;margin-top:.8rem}
 button.link{background:none;border:none;padding:0;margin:0;text-decoration:underline;cursor:pointer}
 button.danger{background:#fff;color:#a4161a;border-color:#a4161a}
+button.secondary{background:#fff;color:#1d3557}
+td.n{white-space:nowrap}
 form.inline{display:inline}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}
 th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e1e4e8;vertical-align:top}
