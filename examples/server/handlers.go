@@ -153,8 +153,7 @@ func (s *server) codePage(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) code(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	name, ok := s.pendingAccount(w, r)
-	if !ok {
+	if _, ok := s.pendingAccount(w, r); !ok {
 		return
 	}
 	name, res, err := s.pending.finish(ctx, cookieValue(r, pendingCookie), r.PostFormValue("code"))

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"regexp"
-	"strconv"
 	"sync"
 	"time"
 
@@ -228,6 +227,3 @@ func groupKey(s string) string {
 	}
 	return string(b)
 }
-
-// itoa is strconv.Itoa, for templates.
-func itoa(n int) string { return strconv.Itoa(n) }
