@@ -184,7 +184,20 @@ func (b *tab) doc(name string) {
 	if !*docs {
 		return
 	}
-	require.NoError(b.t, os.WriteFile(filepath.Join(docsDir, name+".png"), b.screenshot(), 0o644))
+	// Cropped below the page's content and compressed hard: the
+	// repository keeps these.
+	img, err := png.Decode(bytes.NewReader(b.screenshot()))
+	require.NoError(b.t, err)
+	bottom, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](`document.querySelector("main").getBoundingClientRect().bottom`))
+	require.NoError(b.t, err)
+	h := min(img.Bounds().Dy(), int(bottom)+24)
+	crop := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}).SubImage(image.Rect(0, 0, img.Bounds().Dx(), h))
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	require.NoError(b.t, enc.Encode(&buf, crop))
+	require.NoError(b.t, os.WriteFile(filepath.Join(docsDir, name+".png"), buf.Bytes(), 0o644))
 }
 
 // signUp creates the account and lands on its settings.
@@ -321,7 +334,6 @@ func TestBrowserEnrolAndSignIn(t *testing.T) {
 	b.open("/signin")
 	b.doc("demo-signin")
 	b.signUp("alice")
-	b.doc("demo-settings-off")
 
 	// Enrolment: the page shows the QR code and the key in groups.
 	b.open("/settings/devices")
@@ -384,10 +396,20 @@ func TestBrowserEnrolAndSignIn(t *testing.T) {
 	require.Equal(t, "/settings", b.path())
 	assert.Contains(t, b.text("#notice"), "recovery code; 9 left")
 	assert.Equal(t, "9 left", b.text("#recovery-count"))
+	// New recovery codes, shown once; the old ones stop working.
+	b.open("/settings/recovery")
+	b.click("#regenerate", "recovery-regenerated")
+	assert.Contains(t, b.text("#notice"), "the old ones no longer work")
+	fresh := b.texts(".recovery-code")
+	require.Len(t, fresh, twofa.RecoveryCodeCount)
+	b.open("/settings/recovery")
+	assert.Equal(t, "10", b.text("#left"))
 	b.signOut()
 	b.signIn("alice", password)
+	b.typeCode(codes[1], false)
+	assert.Contains(t, b.text("#error"), "not right", "an old set's code")
 	b.typeCode(codes[0], false)
-	assert.Contains(t, b.text("#error"), "not right")
+	assert.Contains(t, b.text("#error"), "not right", "a used code")
 
 	// Trust this browser: the next sign-in asks for the password only.
 	b.typeCode(b.nextCode(totp), true)
