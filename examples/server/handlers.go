@@ -77,6 +77,11 @@ func (s *server) signin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	name := normAccount(r.PostFormValue("account"))
 	ok, err := s.checkPassword(ctx, name, r.PostFormValue("password"))
+	var th *twofa.ThrottledError
+	if errors.As(err, &th) {
+		s.render(w, http.StatusTooManyRequests, "signin", page{Title: "Sign in", Error: passwordRetryText(th), Data: name})
+		return
+	}
 	if err != nil {
 		s.fail(w, nil, err)
 		return
@@ -704,6 +709,11 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request, a *accou
 		s.render(w, http.StatusUnprocessableEntity, "password", page{Title: "Change your password", Account: a.Name, Error: msg})
 	}
 	ok, err := s.checkPassword(ctx, a.Name, r.PostFormValue("current"))
+	var th *twofa.ThrottledError
+	if errors.As(err, &th) {
+		again(passwordRetryText(th))
+		return
+	}
 	if err != nil {
 		s.fail(w, a, err)
 		return
@@ -801,6 +811,12 @@ func (s *server) whoami(w http.ResponseWriter, r *http.Request) {
 		via = "app password"
 	} else {
 		good, err := s.checkPassword(ctx, name, pw)
+		var th *twofa.ThrottledError
+		if errors.As(err, &th) {
+			w.Header().Set("Retry-After", fmt.Sprint(int(th.RetryAfter.Seconds())+1))
+			deny(http.StatusTooManyRequests, "too many wrong passwords; retry later")
+			return
+		}
 		if err != nil {
 			s.log.Printf("whoami: %v", err)
 			deny(http.StatusInternalServerError, "internal error")

@@ -87,7 +87,7 @@ func run(ctx context.Context, out io.Writer, addr, dbPath, pg string) error {
 		return err
 	}
 	defer db.Close()
-	_, h, err := newServer(ctx, config{
+	s, h, err := newServer(ctx, config{
 		DB: db, Dialect: dialect, Keyring: keys,
 		Log: log.New(os.Stderr, "server: ", log.LstdFlags),
 	})
@@ -98,7 +98,9 @@ func run(ctx context.Context, out io.Writer, addr, dbPath, pg string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go purge(ctx, s)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -114,6 +116,27 @@ func run(ctx context.Context, out io.Writer, addr, dbPath, pg string) error {
 		return err
 	}
 	return nil
+}
+
+// purge deletes expired records (lapsed enrolments, idle throttles,
+// expired trusted browsers, spent text-message codes) every hour, as
+// twofa.TwoFA.Purge asks: nothing depends on it, it keeps the store
+// small.
+func purge(ctx context.Context, s *server) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.tf.Purge(ctx); err != nil {
+				s.log.Printf("purge: %v", err)
+			} else {
+				s.log.Printf("purge: %d expired records removed", n)
+			}
+		}
+	}
 }
 
 // loadKeyring reads TWOFA_KEYS, or makes a keyring for this run.

@@ -258,9 +258,13 @@ func (s *server) headers(h http.Handler) http.Handler {
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("Cache-Control", "no-store")
 		hd.Set("X-Frame-Options", "DENY")
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		h.ServeHTTP(w, r)
 	})
 }
+
+// maxBody bounds a request's body: every form here is a few fields.
+const maxBody = 64 << 10
 
 // The cookies. The "__Host-" prefix binds each to this host, Secure
 // (browsers treat http://localhost as secure), HttpOnly, SameSite=Lax.
@@ -369,8 +373,24 @@ var accountRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@+-]{0,63}$`)
 // normAccount trims and lower-cases an account name as typed.
 func normAccount(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
+// passwordScope is the throttle scope of primary passwords, kept by the
+// installation's store beside twofa's own scopes.
+const passwordScope = "demo_password"
+
+// passwordPolicy throttles wrong passwords of an account: 5 free
+// failures (typing mistakes), then 1 s doubling up to 15 minutes, the
+// back-off RFC 4226 Section 7.3 describes for codes. It slows an online
+// guesser to about a hundred guesses a day, and a right password clears
+// it; a stranger can delay the owner's sign-in by at most 15 minutes at
+// a time. Only existing accounts are throttled: the sign-up page tells
+// whether a name is taken anyway, and throttling every name typed would
+// keep a record for each.
+var passwordPolicy = twofa.ThrottlePolicy{Free: 5, Base: time.Second, Max: 15 * time.Minute}
+
 // checkPassword reports whether password is the account's. It costs one
-// Argon2id hash whether or not the account exists.
+// Argon2id hash whether or not the account exists, unless the account's
+// password throttle refuses the attempt: then it returns a
+// *twofa.ThrottledError and hashes nothing.
 func (s *server) checkPassword(ctx context.Context, name, password string) (bool, error) {
 	h, err := s.users.hash(ctx, name)
 	known := err == nil
@@ -379,11 +399,32 @@ func (s *server) checkPassword(ctx context.Context, name, password string) (bool
 	} else if err != nil {
 		return false, err
 	}
+	if known {
+		now := s.clock.Now()
+		st, ok, err := s.store.ReserveAttempt(ctx, name, passwordScope, now, passwordPolicy)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, &twofa.ThrottledError{RetryAfter: st.Until.Sub(now), Until: st.Until}
+		}
+	}
 	ok, err := verifyPassword(h, password)
 	if err != nil {
 		return false, err
 	}
+	if ok && known {
+		if err := s.store.ReleaseAttempt(ctx, name, passwordScope, 0, true); err != nil {
+			return false, err
+		}
+	}
 	return ok && known, nil
+}
+
+// passwordRetryText says when a throttled password may be tried again.
+func passwordRetryText(t *twofa.ThrottledError) string {
+	return fmt.Sprintf("Too many wrong passwords. Try again after %s (in %s).",
+		t.Until.UTC().Format("15:04:05 UTC"), t.RetryAfter.Round(time.Second))
 }
 
 // retryText says when a throttled attempt may be made again.

@@ -308,6 +308,45 @@ func TestSettingsNeedSignIn(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status) // the sign-in page, after the redirect
 }
 
+// TestPasswordThrottle: after 5 free wrong passwords the back-off runs,
+// the page says until when, even the right password waits, and a right
+// one clears it.
+func TestPasswordThrottle(t *testing.T) {
+	s := startServer(t, "sqlite")
+	c := newClient(t, s.URL)
+	const pw = "correct horse battery"
+	c.post("/signup", url.Values{"account": {"frank"}, "password": {pw}, "password2": {pw}})
+	c.post("/signout", nil)
+	wrong := url.Values{"account": {"frank"}, "password": {"not the password"}}
+	for i := range 6 {
+		status, body := c.post("/signin", wrong)
+		require.Equal(t, http.StatusUnauthorized, status, "try %d", i+1)
+		require.Contains(t, body, "Wrong account name or password")
+	}
+	until := s.Clock.Now().Add(time.Second).UTC().Format("15:04:05 UTC")
+	status, body := c.post("/signin", wrong)
+	assert.Equal(t, http.StatusTooManyRequests, status)
+	assert.Contains(t, body, "Too many wrong passwords. Try again after "+until)
+	status, _ = c.post("/signin", url.Values{"account": {"frank"}, "password": {pw}})
+	assert.Equal(t, http.StatusTooManyRequests, status, "the back-off holds for the right password too")
+	st, _ := whoami(t, s.URL, "frank", pw)
+	assert.Equal(t, http.StatusTooManyRequests, st, "the API shares the throttle")
+
+	s.Clock.Advance(2 * time.Second)
+	status, body = c.post("/signin", url.Values{"account": {"frank"}, "password": {pw}})
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, "Signed in as")
+	c.post("/signout", nil)
+	status, _ = c.post("/signin", wrong)
+	assert.Equal(t, http.StatusUnauthorized, status, "a right password cleared the back-off")
+
+	// An unknown account is never throttled, and never signs in.
+	for range 8 {
+		status, _ = c.post("/signin", url.Values{"account": {"nobody"}, "password": {pw}})
+		require.Equal(t, http.StatusUnauthorized, status)
+	}
+}
+
 func TestPasswordHash(t *testing.T) {
 	h, err := hashPassword(defaultArgon, "correct horse")
 	require.NoError(t, err)
