@@ -181,7 +181,12 @@ func (s *server) code(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, twofa.ErrThrottled) {
 			status = http.StatusTooManyRequests
 		}
-		pname, _ := s.pending.account(cookieValue(r, pendingCookie))
+		pname, perr := s.pending.account(cookieValue(r, pendingCookie))
+		if perr != nil { // ended meanwhile, by a concurrent submission
+			clearCookie(w, pendingCookie)
+			s.render(w, http.StatusUnauthorized, "signin", page{Title: "Sign in", Error: "Your sign-in expired. Sign in again."})
+			return
+		}
 		s.renderCode(w, r, status, pname, page{Error: msg})
 		return
 	}
