@@ -145,7 +145,9 @@ label{display:block;margin:.8rem 0 .2rem;font-weight:600}
 label.check{font-weight:400;display:flex;gap:.5rem;align-items:center}
 input[type=text],input[type=password],input[type=tel],select{font:inherit;padding:.45rem .6rem;border:1px solid #9aa5b1;border-radius:4px;width:100%;max-width:22rem}
 button{font:inherit;padding:.45rem 1rem;border-radius:4px;border:1px solid #1d3557;background:#1d3557;color:#fff;cursor:pointer;margin-top:.8rem}
-button.link{background:none;border:none;padding:0;margin:0;text-decoration:underline;cursor:pointer}
+button.link{background:none;border:none;padding:0;margin:0;text-decoration:underline;cursor:pointer;color:#1d3557}
+header button.link{color:#fff}
+td input[type=text]{width:9rem}
 button.danger{background:#fff;color:#a4161a;border-color:#a4161a}
 button.secondary{background:#fff;color:#1d3557}
 td.n{white-space:nowrap}
