@@ -467,6 +467,11 @@ func TestBrowserSMS(t *testing.T) {
 
 	b.signOut()
 	require.Equal(t, "/signin/code", b.signIn("bob", password))
+	b.click("#cancel", "cancelled")
+	require.Equal(t, "/signin", b.path())
+	b.open("/signin/code")
+	require.Equal(t, "/signin", b.path(), "a cancelled sign-in is gone")
+	require.Equal(t, "/signin/code", b.signIn("bob", password))
 	b.click(".text-me", "text-too-soon")
 	assert.Contains(t, b.text("#error"), "Wait 30s")
 	b.s.Clock.Advance(31 * time.Second)

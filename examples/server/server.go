@@ -152,6 +152,7 @@ button.danger{background:#fff;color:#a4161a;border-color:#a4161a}
 button.secondary{background:#fff;color:#1d3557}
 td.n{white-space:nowrap}
 form.inline{display:inline}
+form.cancel{margin-top:1.2rem}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}
 th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e1e4e8;vertical-align:top}
 td form button{margin-top:0}
