@@ -320,9 +320,10 @@ func (b *tab) lastTextedCode() string {
 	b.open("/outbox")
 	msgs := b.texts("td.message")
 	require.NotEmpty(b.t, msgs)
-	m := regexp.MustCompile(`\d{6}`).FindString(msgs[0])
+	// A text starts with the code; a call reads it digit by digit.
+	m := regexp.MustCompile(`\d(, \d){5}|\d{6}`).FindString(msgs[0])
 	require.NotEmpty(b.t, m, msgs[0])
-	return m
+	return strings.ReplaceAll(m, ", ", "")
 }
 
 // TestBrowserEnrolAndSignIn: sign up; turn two-factor authentication on
@@ -482,6 +483,18 @@ func TestBrowserSMS(t *testing.T) {
 	b.typeCode(code, false)
 	require.Equal(t, "/settings", b.path())
 	assert.Equal(t, "1", b.text("#phones-count"))
+
+	// Or by a call, which reads the code out.
+	b.signOut()
+	require.Equal(t, "/signin/code", b.signIn("bob", password))
+	b.s.Clock.Advance(31 * time.Second)
+	b.click("button.call-me", "called")
+	assert.Contains(t, b.text("#notice"), "We are calling +1 ••• ••• ••42")
+	code = b.lastTextedCode()
+	assert.Contains(t, b.texts("#outbox tr:nth-child(2) td"), "voice")
+	b.open("/signin/code")
+	b.typeCode(code, false)
+	require.Equal(t, "/settings", b.path())
 
 	b.open("/settings/phones")
 	b.click("#phones .remove", "phone-removed")

@@ -245,7 +245,11 @@ func (s *server) textCode(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.fail(w, nil, err)
 	default:
-		s.renderCode(w, r, http.StatusOK, name, page{Notice: fmt.Sprintf("We sent a code to %s. Type it below.", sent.To)})
+		msg := fmt.Sprintf("We sent a code to %s. Type it below.", sent.To)
+		if ch == phone.Voice {
+			msg = fmt.Sprintf("We are calling %s to read you a code. Type it below.", sent.To)
+		}
+		s.renderCode(w, r, http.StatusOK, name, page{Notice: msg})
 	}
 }
 
