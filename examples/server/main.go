@@ -5,7 +5,7 @@
 // behind HTTP Basic auth, and the settings pages that manage them.
 //
 //	go run ./examples/server                    # SQLite in a temporary directory
-//	go run ./examples/server -db ./demo.db      # SQLite in a file that stays
+//	go run ./examples/server -db ./demo.db      # SQLite in a file that stays (or -db DIR: DIR/demo.db)
 //	go run ./examples/server -postgres 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
 //
 // Open the URL it prints (http://localhost:8080): browsers treat
@@ -45,7 +45,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "localhost:8080", "the address to listen on")
-	dbPath := flag.String("db", "", "the SQLite database file (default: a new file in a temporary directory)")
+	dbPath := flag.String("db", "", "the SQLite database file, or a directory to keep demo.db in (default: a new temporary directory)")
 	pg := flag.String("postgres", "", "a PostgreSQL DSN, instead of SQLite")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -79,6 +79,8 @@ func run(ctx context.Context, out io.Writer, addr, dbPath, pg string) error {
 				return err
 			}
 			dbPath = filepath.Join(dir, "demo.db")
+		} else if fi, err := os.Stat(dbPath); err == nil && fi.IsDir() {
+			dbPath = filepath.Join(dbPath, "demo.db")
 		}
 		db, err = sql.Open("sqlite", sqliteDSN(dbPath))
 		fmt.Fprintln(out, "Database: SQLite,", dbPath)
