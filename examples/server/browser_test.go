@@ -37,7 +37,7 @@ var docs = flag.Bool("docs", false, "write screenshots of the main pages to ../.
 
 const docsDir = "../../docs"
 
-// chromium returns the browser's path, or skips (fails under CI).
+// chromium returns the browser's path, or skips (fails when TWOFA_CI is set, as .ci/run sets it).
 func chromium(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
@@ -48,8 +48,8 @@ func chromium(t *testing.T) string {
 	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
 		return "/usr/bin/chromium"
 	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("Chromium not found, and CI is set: install it (apt-get install -y chromium)")
+	if os.Getenv("TWOFA_CI") != "" {
+		t.Fatal("Chromium not found, and TWOFA_CI is set: install it (apt-get install -y chromium)")
 	}
 	t.Skip("Chromium not found: skipping the browser tests (apt-get install -y chromium)")
 	return ""
