@@ -147,6 +147,9 @@ func (d *Devices) add(ctx context.Context, account, label string, typ Type, o Op
 	} else {
 		dev.ExpiresAt = now.Add(d.c.Devices.PendingTTL)
 	}
+	if dev.MAC, err = d.c.deviceMAC(&dev); err != nil {
+		return nil, Change{}, fmt.Errorf("twofa: enrol: %w", err)
+	}
 	insert := func(ctx context.Context) error {
 		if err := d.c.Store.InsertDevice(ctx, dev, d.c.Devices.Max, now); err != nil {
 			if errors.Is(err, ErrLimitReached) {
@@ -211,6 +214,9 @@ func (d *Devices) Confirm(ctx context.Context, account, id, code string) (Change
 	if err != nil {
 		return Change{}, fmt.Errorf("twofa: confirm: %w", err)
 	}
+	if _, err := d.c.checkDevice(ctx, &dev); err != nil {
+		return Change{}, fmt.Errorf("twofa: confirm: %w", err)
+	}
 	now := d.c.Clock.Now()
 	switch {
 	case dev.State == DeviceConfirmed:
@@ -230,18 +236,11 @@ func (d *Devices) Confirm(ctx context.Context, account, id, code string) (Change
 	defer g.wipe()
 	// Reserve the try before evaluating the code: the read above is stale
 	// under concurrency, the reservation is not.
-	n, ok, err := d.c.Store.ReserveDeviceAttempt(ctx, account, id, d.c.Devices.ConfirmAttempts)
+	dev, err = d.reserveAttempt(ctx, dev)
 	if err != nil {
-		return Change{}, fmt.Errorf("twofa: confirm: %w", err)
+		return Change{}, err
 	}
-	if !ok {
-		// Confirmed meanwhile, or every try is taken.
-		cur, err := d.c.Store.Device(ctx, account, id)
-		if err == nil && cur.State == DeviceConfirmed {
-			return Change{}, ErrAlreadyConfirmed
-		}
-		return Change{}, ErrEnrollmentExpired
-	}
+	n := dev.Attempts
 	matched, drift, err := g.window(code, now, dev.Counter, d.c.Codes.Skew, d.c.Codes.LookAhead)
 	if err != nil {
 		if errors.Is(err, ErrInvalidCode) {
@@ -260,22 +259,87 @@ func (d *Devices) Confirm(ctx context.Context, account, id, code string) (Change
 	// The confirmation goes through the lifecycle: it may turn two-factor
 	// authentication on.
 	return d.c.change(ctx, account, func(ctx context.Context) (bool, error) {
-		ok, err := d.c.Store.ConfirmDevice(ctx, account, id, matched+1, drift, now, d.c.Devices.ConfirmAttempts)
-		if err != nil {
-			return false, fmt.Errorf("twofa: confirm: %w", err)
-		}
-		if !ok {
-			// A concurrent Confirm won, or the enrolment lapsed meanwhile.
-			// (Not over the tries: this one holds a reservation.)
-			cur, err := d.c.Store.Device(ctx, account, id)
-			if err == nil && cur.State == DeviceConfirmed {
-				return false, ErrAlreadyConfirmed
+		// A compare-and-set on the MAC: a concurrent reservation moves
+		// it, and the device is read (and authenticated) again.
+		for try := 0; ; try++ {
+			next := dev
+			next.State, next.Counter, next.Drift, next.ExpiresAt = DeviceConfirmed, matched+1, drift, time.Time{}
+			mac, err := d.c.deviceMAC(&next)
+			if err != nil {
+				return false, fmt.Errorf("twofa: confirm: %w", err)
 			}
-			return false, ErrEnrollmentExpired
+			ok, err := d.c.Store.ConfirmDevice(ctx, account, id, matched+1, drift, now, d.c.Devices.ConfirmAttempts, dev.MAC, mac)
+			if err != nil {
+				return false, fmt.Errorf("twofa: confirm: %w", err)
+			}
+			if ok {
+				break
+			}
+			// A concurrent Confirm won, the enrolment lapsed, or another
+			// try was reserved meanwhile. (Not over the tries: this one
+			// holds a reservation.)
+			cur, err := d.c.Store.Device(ctx, account, id)
+			if err != nil {
+				return false, ErrEnrollmentExpired
+			}
+			if _, err := d.c.checkDevice(ctx, &cur); err != nil {
+				return false, fmt.Errorf("twofa: confirm: %w", err)
+			}
+			switch {
+			case cur.State == DeviceConfirmed:
+				return false, ErrAlreadyConfirmed
+			case !now.Before(cur.ExpiresAt), cur.Attempts > d.c.Devices.ConfirmAttempts, try > d.c.Devices.ConfirmAttempts:
+				return false, ErrEnrollmentExpired
+			}
+			dev = cur
 		}
 		d.c.Events.emit(ctx, Event{Type: EventConfirmed, Account: account, DeviceID: id, Time: now})
 		return false, nil
 	})
+}
+
+// reserveAttempt counts one confirmation try against the pending device
+// dev, whose MAC was verified (DeviceStore.ReserveDeviceAttempt), and
+// returns the device as the reservation left it. The reservation is a
+// compare-and-set on the MAC, so when a concurrent try moved it the
+// device is read and authenticated again and the reservation retried:
+// of any number of concurrent tries, at most ConfirmAttempts are counted,
+// each exactly once. Errors: ErrAlreadyConfirmed, ErrEnrollmentExpired
+// (every try taken), ErrTampered, a store error.
+func (d *Devices) reserveAttempt(ctx context.Context, dev Device) (Device, error) {
+	limit := d.c.Devices.ConfirmAttempts
+	for try := 0; ; try++ {
+		next := dev
+		next.Attempts++
+		mac, err := d.c.deviceMAC(&next)
+		if err != nil {
+			return Device{}, fmt.Errorf("twofa: confirm: %w", err)
+		}
+		_, ok, err := d.c.Store.ReserveDeviceAttempt(ctx, dev.Account, dev.ID, limit, dev.MAC, mac)
+		if err != nil {
+			return Device{}, fmt.Errorf("twofa: confirm: %w", err)
+		}
+		if ok {
+			next.MAC = mac
+			return next, nil
+		}
+		// Confirmed meanwhile, every try is taken, or a concurrent try
+		// moved the MAC.
+		cur, err := d.c.Store.Device(ctx, dev.Account, dev.ID)
+		if err != nil {
+			return Device{}, ErrEnrollmentExpired
+		}
+		if _, err := d.c.checkDevice(ctx, &cur); err != nil {
+			return Device{}, fmt.Errorf("twofa: confirm: %w", err)
+		}
+		switch {
+		case cur.State == DeviceConfirmed:
+			return Device{}, ErrAlreadyConfirmed
+		case cur.Attempts >= limit, try > limit:
+			return Device{}, ErrEnrollmentExpired
+		}
+		dev = cur
+	}
 }
 
 // List returns the account's devices, oldest first: confirmed ones and

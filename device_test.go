@@ -1098,7 +1098,17 @@ func TestRevokeConfirmedMeanwhile(t *testing.T) {
 	at := env.Clock.Now()
 	store := newFaultStore(env.Store).Before("DeleteDevice", func(c faultCall) error {
 		if c.ID == victim {
-			_, err := env.Store.ConfirmDevice(c.Ctx, c.Account, c.ID, 1, 0, at, cfgDefaults(t).Devices.ConfirmAttempts)
+			d, err := env.Store.Device(c.Ctx, c.Account, c.ID)
+			if err != nil {
+				return err
+			}
+			next := d
+			next.State, next.Counter, next.ExpiresAt = twofa.DeviceConfirmed, 1, time.Time{}
+			mac, err := twofa.DeviceMAC(env.Config.Keyring, next)
+			if err != nil {
+				return err
+			}
+			_, err = env.Store.ConfirmDevice(c.Ctx, c.Account, c.ID, 1, 0, at, cfgDefaults(t).Devices.ConfirmAttempts, d.MAC, mac)
 			return err
 		}
 		return nil

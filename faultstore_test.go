@@ -220,10 +220,10 @@ func (s *faultStore) DeleteIdleThrottles(ctx context.Context, now time.Time) (in
 		func() (int, error) { return s.Store.DeleteIdleThrottles(ctx, now) })
 }
 
-func (s *faultStore) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+func (s *faultStore) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy, old, mac []byte) (twofa.ThrottleState, bool, error) {
 	return faultDo2(s, "AcceptCode", scope, faultCall{Ctx: ctx, Account: account, ID: id}, faultBytes(account, id),
 		func() (twofa.ThrottleState, bool, error) {
-			return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+			return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p, old, mac)
 		})
 }
 

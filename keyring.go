@@ -41,6 +41,25 @@ type Keyring interface {
 	// keys rotate, because what it digests is never stored and cannot
 	// be digested again.
 	Digest(purpose, account string, data []byte) ([]byte, error)
+
+	// MAC returns a tag authenticating data, bound to account, under a
+	// key of its own derived from the primary sealing key, and naming
+	// that key, so that CheckMAC still verifies it after a rotation.
+	// twofa stores it beside every record's mutable security state (a
+	// device's counter, a browser's revocation, a challenge's state) and
+	// passes, as data, a label naming the kind of record, the record's
+	// id and that state. It must be deterministic per (primary key,
+	// account, data), because stores compare it as the record's version
+	// in their compare-and-set steps; it must never match across two
+	// accounts or two data; and it must differ from every Digest.
+	MAC(account string, data []byte) ([]byte, error)
+
+	// CheckMAC verifies a tag that MAC returned for the same account and
+	// data, under any key the Keyring still holds, in constant time; it
+	// reports whether that key is the primary one (if not, Reseal gives
+	// the record a tag under the primary). Any other tag, account or data
+	// must fail. twofa reports every CheckMAC error as ErrTampered.
+	CheckMAC(account string, data, tag []byte) (primary bool, err error)
 }
 
 // The purposes twofa passes to Keyring.Digest (packages browser and phone

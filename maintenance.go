@@ -36,11 +36,19 @@ const resealNamed = 10
 // under. The digests of recovery codes, app passwords and browser tokens
 // do not depend on the sealing keys and are left alone.
 //
+// The MACs of the devices' state (see ErrTampered) are keyed from the
+// sealing keys too, and Reseal gives each device whose MAC is under an
+// old key a MAC under the primary (DeviceStore.UpdateDeviceMAC, a
+// compare-and-set on the old MAC); a device counts once if either
+// changed. It never gives a MAC to a device that has none (see
+// UpgradeMACs) and never re-MACs one whose MAC does not verify.
+//
 // A secret the Keyring will not open (tampered with, sealed for another
-// device, under a key it no longer holds) does not stop the run: the
-// other devices are resealed, and the error, which matches
-// ErrInvalidSealed, names the first devices that failed by id and counts
-// the others, so that a fleet-wide job finishes and reports them all.
+// device, under a key it no longer holds), or a device whose MAC does not
+// verify, does not stop the run: the other devices are resealed, and the
+// error, which matches ErrInvalidSealed or ErrTampered, names the first
+// devices that failed by id and counts the others, so that a fleet-wide
+// job finishes and reports them all.
 // A store error stops the run; the count says how many were resealed by
 // then, and running Reseal again resumes the work.
 func (tf *TwoFA) Reseal(ctx context.Context) (int, error) {
@@ -55,8 +63,13 @@ func (tf *TwoFA) Reseal(ctx context.Context) (int, error) {
 		}
 		for _, dev := range devs {
 			changed, err := c.resealDevice(ctx, dev)
+			if err == nil {
+				var remac bool
+				remac, err = c.remacDevice(ctx, dev)
+				changed = changed || remac
+			}
 			switch {
-			case errors.Is(err, ErrInvalidSealed):
+			case errors.Is(err, ErrInvalidSealed), errors.Is(err, ErrTampered):
 				failed++
 				if len(errs) < resealNamed {
 					errs = append(errs, fmt.Errorf("twofa: reseal device %s: %w", idForError(dev.ID), err))
@@ -88,6 +101,74 @@ func (c *Config) resealDevice(ctx context.Context, dev Device) (bool, error) {
 		return false, nil // revoked meanwhile
 	}
 	return ok, err
+}
+
+// remacDevice gives dev a MAC under the primary key if its MAC verifies
+// under an older one, and reports whether it stored it.
+func (c *Config) remacDevice(ctx context.Context, dev Device) (bool, error) {
+	primary, err := c.checkDevice(ctx, &dev)
+	if err != nil || primary {
+		return false, err
+	}
+	mac, err := c.deviceMAC(&dev)
+	if err != nil {
+		return false, err
+	}
+	ok, err := c.Store.UpdateDeviceMAC(ctx, dev.Account, dev.ID, dev.MAC, mac)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil // revoked meanwhile
+	}
+	return ok, err
+}
+
+// UpgradeMACs gives a MAC (see ErrTampered) to every stored device that
+// has none - every device of a store from before the MACs - and returns
+// how many it gave one. It pages through the devices as Reseal does, and
+// each write is a compare-and-set on the empty MAC, so a concurrent run
+// or sign-in is not overwritten; a second run changes nothing.
+//
+// Run it once, right after migrating the store to a schema with MACs
+// (sqlstore's migration 0010), and not again. Until it has reached a
+// device, the device is refused (ErrTampered, with an EventTampered)
+// rather than trusted: a record without a MAC is exactly what someone
+// who can write to the store would make to have a forged state adopted,
+// which is why twofa never gives one a MAC on first use, and why nothing
+// but this explicit step adopts the state it finds. Running it later
+// would adopt whatever state a database writer left without a MAC
+// meanwhile; a device that should not be trusted can be revoked instead.
+// The attached packages (browser, phone) upgrade their own records with
+// their UpgradeMACs methods.
+func (tf *TwoFA) UpgradeMACs(ctx context.Context) (int, error) {
+	c := tf.c
+	n := 0
+	account, id := "", ""
+	for {
+		devs, err := c.Store.DevicesAfter(ctx, account, id, resealPage)
+		if err != nil {
+			return n, fmt.Errorf("twofa: upgrade MACs: %w", err)
+		}
+		for _, dev := range devs {
+			if len(dev.MAC) != 0 {
+				continue
+			}
+			mac, err := c.deviceMAC(&dev)
+			if err != nil {
+				return n, fmt.Errorf("twofa: upgrade MACs: %w", err)
+			}
+			ok, err := c.Store.UpdateDeviceMAC(ctx, dev.Account, dev.ID, nil, mac)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return n, fmt.Errorf("twofa: upgrade MACs: device %s: %w", idForError(dev.ID), err)
+			}
+			if ok {
+				n++
+			}
+		}
+		if len(devs) < resealPage {
+			return n, nil
+		}
+		last := devs[len(devs)-1]
+		account, id = last.Account, last.ID
+	}
 }
 
 // resealError joins the errors of the devices that did not open (named

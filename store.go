@@ -79,6 +79,16 @@ type Device struct {
 	ExpiresAt   time.Time // pending devices only
 	ConfirmedAt time.Time
 	LastUsedAt  time.Time
+
+	// MAC authenticates the device's security state (every field above
+	// but the label, the sealed secret and the times of use), its id and
+	// its account under the Keyring (see ErrTampered); empty on a device
+	// stored before MACs, until TwoFA.Reseal gives it one. Stores keep
+	// it as opaque bytes and compare it, as the record's version, in the
+	// compare-and-set steps below: each of them changes the device only
+	// if its MAC still equals old, and stores mac with the new state in
+	// the same step.
+	MAC []byte
 }
 
 // DeviceStore keeps devices.
@@ -99,13 +109,13 @@ type DeviceStore interface {
 	Devices(ctx context.Context, account string) ([]Device, error)
 	// ConfirmDevice turns a pending device confirmed, sets its Counter to
 	// counter (not counter+1: the caller passes the next acceptable value),
-	// Drift, ConfirmedAt and LastUsedAt, and clears ExpiresAt - atomically
-	// and only if it is still pending, ExpiresAt is after at and Attempts
-	// is at most maxAttempts (the code being confirmed holds one of the
+	// Drift, ConfirmedAt, LastUsedAt and MAC, and clears ExpiresAt -
+	// atomically and only if it is still pending, its MAC equals old,
+	// ExpiresAt is after at and Attempts is at most maxAttempts (the code being confirmed holds one of the
 	// maxAttempts reservations of ReserveDeviceAttempt). It reports false
 	// (no error) when the device is no longer pending, has expired or is
 	// over maxAttempts, ErrNotFound when it does not exist.
-	ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, maxAttempts int) (bool, error)
+	ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, maxAttempts int, old, mac []byte) (bool, error)
 	// AcceptCode consumes an accepted code in one atomic step, the
 	// throttle and the replay guard together. It checks, in this order:
 	//
@@ -116,9 +126,10 @@ type DeviceStore interface {
 	//     throttle comes first so that a refused attempt learns nothing
 	//     about the code: not whether it was replayed, nor whether the
 	//     device exists.
-	//  2. The replay guard: if the device is confirmed and counter >= its
-	//     Counter, it sets Counter to counter+1, Drift to drift,
-	//     LastUsedAt to at, clears the resync record, clears the
+	//  2. The replay guard: if the device is confirmed, its MAC equals
+	//     old and counter >= its Counter, it sets Counter to counter+1,
+	//     Drift to drift, LastUsedAt to at, MAC to mac, clears the resync
+	//     record, clears the
 	//     throttle's Failures and Until (as ReleaseAttempt after a success
 	//     does; Forgiven is left as it is, since an accepted code neither
 	//     takes nor gives budget) and reports (the throttle's state after,
@@ -127,29 +138,38 @@ type DeviceStore interface {
 	//     nothing and reports (the state, false).
 	//
 	// The caller tells the two refusals apart by the state: p.Reserve(state,
-	// at) refuses a throttled one. Of N concurrent calls with one counter on
-	// a device whose Counter is at most counter, and a throttle that
-	// permits them, exactly one reports true. counter is below 2^64-1. ErrNotFound when the
+	// at) refuses a throttled one. Of N concurrent calls with one counter
+	// and one old on a device whose Counter is at most counter, and a
+	// throttle that permits them, exactly one reports true. counter is below 2^64-1. ErrNotFound when the
 	// throttle permits and the device does not exist; nothing changes.
-	AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p ThrottlePolicy) (ThrottleState, bool, error)
+	AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p ThrottlePolicy, old, mac []byte) (ThrottleState, bool, error)
 	// SetResync records a tolerated out-of-window match (see
-	// Device.ResyncStep). Last writer wins.
-	SetResync(ctx context.Context, account, id string, step uint64, drift int64) error
+	// Device.ResyncStep) and sets MAC to mac, if the device's MAC equals
+	// old, and reports whether it did. ErrNotFound when the device does
+	// not exist.
+	SetResync(ctx context.Context, account, id string, step uint64, drift int64, old, mac []byte) (bool, error)
 	// ReserveDeviceAttempt counts a confirmation attempt against a
 	// pending device before its code is evaluated, so that concurrent
 	// guesses cannot outrun the limit: atomically, if the device is
-	// pending and its Attempts is below limit, it increments Attempts and
-	// reports (the new count, true); otherwise it changes nothing and
-	// reports (the current count, false). Of N concurrent calls on a
-	// pending device with Attempts 0, exactly min(N, limit) report true.
+	// pending, its MAC equals old and its Attempts is below limit, it
+	// increments Attempts, sets MAC to mac and reports (the new count,
+	// true); otherwise it changes nothing and reports (the current count,
+	// false). Of N concurrent calls with one old on a pending device with
+	// Attempts 0 and a MAC that stays old (the empty MAC of a store's
+	// own tests), exactly min(N, limit) report true; with MACs that
+	// change, exactly one (twofa reads the device again and retries).
 	// Expiry is not checked (ConfirmDevice checks it). ErrNotFound when
 	// the device does not exist.
-	ReserveDeviceAttempt(ctx context.Context, account, id string, limit int) (attempts int, ok bool, err error)
+	ReserveDeviceAttempt(ctx context.Context, account, id string, limit int, old, mac []byte) (attempts int, ok bool, err error)
 	// RenameDevice sets a device's label.
 	RenameDevice(ctx context.Context, account, id, label string) error
 	// UpdateSealed replaces a device's sealed secret if it still equals
 	// old (key rotation); it reports whether it did.
 	UpdateSealed(ctx context.Context, account, id string, old, sealed []byte) (bool, error)
+	// UpdateDeviceMAC replaces a device's MAC if it still equals old (key
+	// rotation, and the upgrade of a device stored before MACs); it
+	// reports whether it did. ErrNotFound when the device does not exist.
+	UpdateDeviceMAC(ctx context.Context, account, id string, old, mac []byte) (bool, error)
 	// DeleteDevice removes a device and returns it as it was when it was
 	// removed (its State in particular) and how many confirmed devices the
 	// account has left, in one atomic step. ErrNotFound when it did not

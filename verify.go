@@ -173,8 +173,15 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 		// The write is not cut short by the request: a write interrupted
 		// after it took effect would report an error for a code that is
 		// spent.
+		// The device's state is authenticated before it is trusted, and
+		// the advance is a compare-and-set on its MAC that stores the
+		// MAC of the new state.
+		mac, err := tf.c.acceptMAC(ctx, &accept.dev, accept.step, accept.drift)
+		if err != nil {
+			return Result{}, fmt.Errorf("twofa: verify: %w", err)
+		}
 		dctx := durable(ctx)
-		st, ok, err := tf.c.Store.AcceptCode(dctx, account, accept.dev.ID, accept.step, accept.drift, now, ScopeCode, tf.c.Throttle.Codes)
+		st, ok, err := tf.c.Store.AcceptCode(dctx, account, accept.dev.ID, accept.step, accept.drift, now, ScopeCode, tf.c.Throttle.Codes, accept.dev.MAC, mac)
 		dctx.cancel()
 		if err != nil {
 			return Result{}, fmt.Errorf("twofa: verify: %w", err)
@@ -244,7 +251,13 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 		return Result{}, ErrReplayed
 	}
 	for _, o := range resyncs {
-		if err := tf.c.Store.SetResync(ctx, account, o.dev.ID, o.step, o.drift); err != nil {
+		mac, err := tf.c.resyncMAC(ctx, &o.dev, o.step, o.drift)
+		if err != nil {
+			return Result{}, fmt.Errorf("twofa: verify: %w", err)
+		}
+		// A device changed meanwhile keeps its state: the code is refused
+		// either way.
+		if _, err := tf.c.Store.SetResync(ctx, account, o.dev.ID, o.step, o.drift, o.dev.MAC, mac); err != nil {
 			return Result{}, fmt.Errorf("twofa: verify: %w", err)
 		}
 	}

@@ -32,6 +32,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -248,6 +249,9 @@ func (b *Manager) Trust(ctx context.Context, account, label string) (string, Inf
 		ID: id, Account: account, Label: label, Digest: digest,
 		CreatedAt: now, ExpiresAt: now.Add(b.ttl), LastUsedAt: now,
 	}
+	if rec.MAC, err = twofa.StateMAC(b.keys, account, twofa.RecordBrowser, id, rec.state()); err != nil {
+		return "", Info{}, fmt.Errorf("twofa: trust browser: %w", err)
+	}
 	// Issued under the installation's lifecycle lock, while two-factor
 	// authentication is on: turning it off either finished before (and
 	// nothing is stored) or waits for this insert (and revokes it).
@@ -307,10 +311,19 @@ func (b *Manager) Check(ctx context.Context, account, token string) (Info, error
 	if err != nil {
 		return Info{}, fmt.Errorf("twofa: check browser: %w", err)
 	}
-	switch {
-	case !rec.RevokedAt.IsZero():
+	if !rec.RevokedAt.IsZero() {
 		b.refused(ctx, account, rec.ID, now)
 		return rec.info(), ErrRevoked
+	}
+	// The record's live state is authenticated before it is trusted: a
+	// revocation cleared, or an expiry moved, by someone without the keys
+	// fails here.
+	if _, err := twofa.CheckStateMAC(b.keys, account, twofa.RecordBrowser, rec.ID, rec.state(), rec.MAC); err != nil {
+		b.emit(ctx, twofa.Event{Type: twofa.EventTampered, Account: account, BrowserID: rec.ID, Time: now})
+		b.refused(ctx, account, rec.ID, now)
+		return Info{}, &TamperedError{err: err}
+	}
+	switch {
 	case !now.Before(rec.ExpiresAt):
 		b.refused(ctx, account, rec.ID, now)
 		return rec.info(), ErrExpired
@@ -324,6 +337,29 @@ func (b *Manager) Check(ctx context.Context, account, token string) (Info, error
 	b.emit(ctx, twofa.Event{Type: EventUsed, Account: account, BrowserID: rec.ID, Time: now})
 	return rec.info(), nil
 }
+
+// state is what a live record's MAC authenticates besides its id and
+// account: its digest and expiry.
+func (r *Record) state() []byte {
+	b := make([]byte, 0, 2+len(r.Digest)+8)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(r.Digest)))
+	b = append(b, r.Digest...)
+	return binary.BigEndian.AppendUint64(b, uint64(twofa.TimeNanos(r.ExpiresAt)))
+}
+
+// TamperedError is Check's refusal of a record whose MAC does not verify
+// (see Record.MAC): it matches ErrNotTrusted and twofa.ErrTampered, and
+// wraps the *twofa.TamperedError. Ask for the second factor, as for any
+// other refusal.
+type TamperedError struct{ err error }
+
+func (e *TamperedError) Error() string { return "twofa: browser not trusted: " + e.err.Error() }
+
+// Is reports whether target is ErrNotTrusted.
+func (e *TamperedError) Is(target error) bool { return target == ErrNotTrusted }
+
+// Unwrap returns the *twofa.TamperedError.
+func (e *TamperedError) Unwrap() error { return e.err }
 
 func (b *Manager) refused(ctx context.Context, account, id string, now time.Time) {
 	b.emit(ctx, twofa.Event{Type: EventRefused, Account: account, BrowserID: id, Time: now})

@@ -27,6 +27,14 @@ type Record struct {
 	// RevokedAt is zero while the browser is trusted, and the time of its
 	// revocation (or eviction) after.
 	RevokedAt time.Time
+	// MAC authenticates the live record - its id, account, Digest and
+	// ExpiresAt, RevokedAt zero - under the Keyring (twofa.StateMAC,
+	// kind twofa.RecordBrowser). A store clears it (empty) in the same
+	// step as it revokes the record, so that a revoked record has none:
+	// clearing RevokedAt, or moving ExpiresAt, without the keys brings
+	// back no record that Check trusts. A record without a MAC (revoked,
+	// or stored before MACs) is never trusted.
+	MAC []byte
 }
 
 // live reports whether b is trusted at now: not revoked and not expired.
@@ -50,7 +58,7 @@ type Store interface {
 	//   - if the account has a record with b's ID or Digest, it reports
 	//     twofa.ErrDuplicate;
 	//   - if the account has limit or more live records at now, it revokes
-	//     (RevokedAt = now) the least recently used ones - earliest
+	//     (RevokedAt = now, MAC cleared) the least recently used ones - earliest
 	//     LastUsedAt, ties broken by insertion order - until limit-1 are
 	//     left, and returns their IDs in that order;
 	//   - it stores b.
@@ -67,12 +75,12 @@ type Store interface {
 	// TouchBrowser sets LastUsedAt to at unless it is already at or after
 	// at (it never moves back).
 	TouchBrowser(ctx context.Context, account, id string, at time.Time) error
-	// RevokeBrowser sets RevokedAt to at, if the record is not revoked
-	// yet: of concurrent calls for one record exactly one succeeds. A
+	// RevokeBrowser sets RevokedAt to at and clears MAC, if the record
+	// is not revoked yet: of concurrent calls for one record exactly one succeeds. A
 	// record revoked already is twofa.ErrNotFound, as is a missing one.
 	RevokeBrowser(ctx context.Context, account, id string, at time.Time) error
-	// RevokeBrowsers sets RevokedAt to at on every record of the account
-	// that is live at at, and returns how many it revoked.
+	// RevokeBrowsers sets RevokedAt to at, and clears MAC, on every
+	// record of the account that is live at at, and returns how many it revoked.
 	RevokeBrowsers(ctx context.Context, account string, at time.Time) (int, error)
 	// DeleteExpiredBrowsers removes every record whose ExpiresAt is at or
 	// before now, revoked or not, across accounts, and returns how many it

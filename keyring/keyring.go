@@ -75,6 +75,10 @@ const (
 	// DigestSize is the length of a Digest: one HMAC-SHA-256 output.
 	DigestSize = sha256.Size
 
+	// MACSize is the length of a tag MAC returns: version (1), key id
+	// (4) and one HMAC-SHA-256 output (32).
+	MACSize = macHeaderSize + sha256.Size
+
 	// MaxPurposeLen bounds the length of a Digest's purpose label.
 	MaxPurposeLen = 64
 )
@@ -93,6 +97,14 @@ const (
 	// digestInfo prefixes the HKDF info of every digest sub-key; the
 	// purpose's label follows.
 	digestInfo = "twofa/keyring/v1/digest/"
+
+	// macInfo is the HKDF info of the record MAC key derived from each
+	// sealing key.
+	macInfo = "twofa/keyring/v1/mac"
+
+	// macVersion is the first byte of every tag MAC writes.
+	macVersion    = 0x01
+	macHeaderSize = 1 + 4
 )
 
 // knownPurposes are the labels twofa digests under (twofa.PurposeRecoveryCode
@@ -136,6 +148,13 @@ var (
 	// than MaxPurposeLen, or holds a byte outside printable ASCII (space
 	// excluded). Nothing was digested.
 	ErrInvalidPurpose = errors.New("keyring: invalid digest purpose")
+
+	// ErrInvalidMAC is matched by every error CheckMAC returns about a
+	// tag: malformed, under a key id the Keyring does not hold, or not
+	// the tag of this account and data. Through errors.As it is a
+	// *SealedError whose Reason says which (ErrSealedFormat,
+	// ErrUnknownKey, ErrSealedTampered).
+	ErrInvalidMAC = errors.New("keyring: invalid record MAC")
 
 	// ErrPlaintextTooLarge: Seal was given more than MaxPlaintextSize
 	// bytes.
@@ -186,12 +205,16 @@ type SealedError struct {
 	Reason error // ErrSealedFormat, ErrUnknownKey or ErrSealedTampered
 	KeyID  KeyID // the blob's key id, or 0 if the blob is too malformed to name one
 	detail string
+	mac    bool // about a record MAC (CheckMAC), not a sealed blob
 }
 
 // Error returns "keyring: invalid sealed blob: ", the reason, any detail
 // (such as "truncated") and the key id if known.
 func (e *SealedError) Error() string {
 	msg := "keyring: invalid sealed blob: " + e.Reason.Error()
+	if e.mac {
+		msg = "keyring: invalid record MAC: " + e.Reason.Error()
+	}
 	if e.detail != "" {
 		msg += ": " + e.detail
 	}
@@ -204,8 +227,14 @@ func (e *SealedError) Error() string {
 // Unwrap returns the reason.
 func (e *SealedError) Unwrap() error { return e.Reason }
 
-// Is reports whether target is ErrInvalidSealed.
-func (e *SealedError) Is(target error) bool { return target == ErrInvalidSealed }
+// Is reports whether target is ErrInvalidSealed, or ErrInvalidMAC for an
+// error of CheckMAC.
+func (e *SealedError) Is(target error) bool {
+	if e.mac {
+		return target == ErrInvalidMAC
+	}
+	return target == ErrInvalidSealed
+}
 
 func keyringError(id KeyID, format string, args ...any) error {
 	return &Error{KeyID: id, Problem: fmt.Sprintf(format, args...)}
@@ -293,6 +322,7 @@ type state struct {
 	aeads   map[KeyID]cipher.AEAD // the AEADs hold copies of the sealing keys
 	digest  *[KeySize]byte        // for purposes outside knownPurposes
 	known   *[len(knownPurposes)]hmacKey
+	macs    map[KeyID]*hmacKey // the record MAC key of each sealing key
 
 	// extra maps purposes outside knownPurposes to their *hmacKey;
 	// nExtra counts its entries, at most maxCachedPurposes.
@@ -352,6 +382,7 @@ func New(primary KeyID, keys map[KeyID][]byte, digestKey []byte) (*Keyring, erro
 		primary: primary,
 		ids:     ids,
 		aeads:   make(map[KeyID]cipher.AEAD, len(ids)),
+		macs:    make(map[KeyID]*hmacKey, len(ids)),
 		digest:  new([KeySize]byte),
 		known:   new([len(knownPurposes)]hmacKey),
 	}
@@ -363,6 +394,11 @@ func New(primary KeyID, keys map[KeyID][]byte, digestKey []byte) (*Keyring, erro
 			return nil, fmt.Errorf("keyring: %w", err)
 		}
 		s.aeads[id] = a
+		hk, err := deriveMAC(keys[id])
+		if err != nil {
+			return nil, err
+		}
+		s.macs[id] = hk
 	}
 	for i, label := range knownPurposes {
 		if err := s.derive(&s.known[i], label); err != nil {
@@ -585,6 +621,79 @@ func (k *Keyring) Digest(purpose, account string, data []byte) ([]byte, error) {
 		return nil, err
 	}
 	return hk.sum(make([]byte, 0, DigestSize), account, data), nil
+}
+
+// deriveMAC derives the record MAC key of one sealing key and prepares
+// its HMAC states.
+func deriveMAC(key []byte) (*hmacKey, error) {
+	// A sealing key is uniformly random: HKDF needs no salt.
+	sub, err := hkdf.Key(sha256.New, key, nil, macInfo, sha256.Size)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: deriving MAC key: %w", err)
+	}
+	defer clear(sub)
+	hk := new(hmacKey)
+	if err := hk.init(sub); err != nil {
+		return nil, err
+	}
+	return hk, nil
+}
+
+// MAC returns a tag that authenticates data, bound to account, under the
+// record MAC key of the primary sealing key, for twofa to store beside a
+// record's mutable state (a device's counter, a browser's revocation):
+//
+//	mac = HKDF-SHA-256(secret = sealing key, salt = none,
+//	                   info = "twofa/keyring/v1/mac", 32 bytes)
+//	tag = 0x01 || key id (uint32 big-endian) ||
+//	      HMAC-SHA-256(mac, uint16 big-endian len(account) || account || data)
+//
+// MACSize bytes. Unlike Digest, the key follows the sealing keys: what a
+// MAC authenticates is stored, so a rotation can compute it again under
+// the new primary (twofa's TwoFA.Reseal does), and the key id in the tag
+// tells CheckMAC which key to use meanwhile. It is deterministic per key,
+// account and data, so that a store can compare tags as record versions.
+//
+// account must be 1 to MaxBindingLen bytes (ErrInvalidBinding).
+func (k *Keyring) MAC(account string, data []byte) ([]byte, error) {
+	if err := checkID("account", account); err != nil {
+		return nil, err
+	}
+	return k.mac(k.s.primary, account, data), nil
+}
+
+func (k *Keyring) mac(id KeyID, account string, data []byte) []byte {
+	tag := make([]byte, macHeaderSize, MACSize)
+	tag[0] = macVersion
+	binary.BigEndian.PutUint32(tag[1:macHeaderSize], uint32(id))
+	return k.s.macs[id].sum(tag, account, data)
+}
+
+// CheckMAC reports whether tag is what MAC returned for account and data
+// under one of the Keyring's sealing keys, comparing in constant time;
+// primary reports whether that key is the primary one (if not, a rotation
+// is under way and the record is due a new tag). Errors are *SealedError
+// values matching ErrInvalidMAC, and ErrSealedFormat (not a tag),
+// ErrUnknownKey (a dropped key) or ErrSealedTampered (the record or its
+// tag changed); or ErrInvalidBinding about account.
+func (k *Keyring) CheckMAC(account string, data, tag []byte) (primary bool, err error) {
+	if err := checkID("account", account); err != nil {
+		return false, err
+	}
+	if len(tag) != MACSize || tag[0] != macVersion {
+		return false, &SealedError{Reason: ErrSealedFormat, mac: true, detail: "not a record MAC"}
+	}
+	id := KeyID(binary.BigEndian.Uint32(tag[1:macHeaderSize]))
+	hk, ok := k.s.macs[id]
+	if !ok {
+		return false, &SealedError{Reason: ErrUnknownKey, KeyID: id, mac: true}
+	}
+	var buf [MACSize]byte
+	want := hk.sum(append(buf[:0], tag[:macHeaderSize]...), account, data)
+	if subtle.ConstantTimeCompare(want, tag) != 1 {
+		return false, &SealedError{Reason: ErrSealedTampered, KeyID: id, mac: true}
+	}
+	return id == k.s.primary, nil
 }
 
 func checkPurpose(p string) error {

@@ -21,6 +21,7 @@ type browserEntry struct {
 
 func cloneBrowser(b browser.Record) browser.Record {
 	b.Digest = bytes.Clone(b.Digest)
+	b.MAC = bytes.Clone(b.MAC)
 	return b
 }
 
@@ -69,7 +70,7 @@ func (s *Store) InsertBrowser(ctx context.Context, b browser.Record, limit int, 
 			return cmp.Compare(x.seq, y.seq)
 		})
 		for _, e := range live[:n] {
-			e.b.RevokedAt = now
+			e.b.RevokedAt, e.b.MAC = now, nil
 			evicted = append(evicted, e.b.ID)
 		}
 	}
@@ -164,7 +165,7 @@ func (s *Store) RevokeBrowser(ctx context.Context, account, id string, at time.T
 	if !e.b.RevokedAt.IsZero() {
 		return fmt.Errorf("memstore: browser %q revoked already: %w", id, twofa.ErrNotFound)
 	}
-	e.b.RevokedAt = at
+	e.b.RevokedAt, e.b.MAC = at, nil
 	return nil
 }
 
@@ -181,7 +182,7 @@ func (s *Store) RevokeBrowsers(ctx context.Context, account string, at time.Time
 	n := 0
 	for _, e := range a.browsers {
 		if browserLive(&e.b, at) {
-			e.b.RevokedAt = at
+			e.b.RevokedAt, e.b.MAC = at, nil
 			n++
 		}
 	}

@@ -108,6 +108,7 @@ func (s *Store) entry(account, id string) (*entry, error) {
 
 func clone(d twofa.Device) twofa.Device {
 	d.Sealed = bytes.Clone(d.Sealed)
+	d.MAC = bytes.Clone(d.MAC)
 	return d
 }
 
@@ -193,11 +194,11 @@ func (s *Store) Devices(ctx context.Context, account string) ([]twofa.Device, er
 		return nil, nil
 	}
 	es := a.order
-	// The sealed secrets are copied into one buffer, each capped so that
-	// an append by the caller cannot run into the next.
+	// The sealed secrets and MACs are copied into one buffer, each capped
+	// so that an append by the caller cannot run into the next.
 	size := 0
 	for _, e := range es {
-		size += len(e.d.Sealed)
+		size += len(e.d.Sealed) + len(e.d.MAC)
 	}
 	buf := make([]byte, 0, size)
 	ds := make([]twofa.Device, len(es))
@@ -206,13 +207,18 @@ func (s *Store) Devices(ctx context.Context, account string) ([]twofa.Device, er
 		n := len(buf)
 		buf = append(buf, e.d.Sealed...)
 		ds[i].Sealed = buf[n:len(buf):len(buf)]
+		if e.d.MAC != nil {
+			n = len(buf)
+			buf = append(buf, e.d.MAC...)
+			ds[i].MAC = buf[n:len(buf):len(buf)]
+		}
 	}
 	return ds, nil
 }
 
 // ConfirmDevice confirms a pending device, as [twofa.DeviceStore]
 // describes.
-func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, maxAttempts int) (bool, error) {
+func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, maxAttempts int, old, mac []byte) (bool, error) {
 	if err := s.begin(ctx); err != nil {
 		return false, err
 	}
@@ -221,9 +227,10 @@ func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter u
 	if err != nil {
 		return false, err
 	}
-	if e.d.State != twofa.DevicePending || !e.d.ExpiresAt.After(at) || e.d.Attempts > maxAttempts {
+	if e.d.State != twofa.DevicePending || !e.d.ExpiresAt.After(at) || e.d.Attempts > maxAttempts || !bytes.Equal(e.d.MAC, old) {
 		return false, nil
 	}
+	e.d.MAC = bytes.Clone(mac)
 	e.d.State = twofa.DeviceConfirmed
 	e.d.Counter = counter
 	e.d.Drift = drift
@@ -236,7 +243,7 @@ func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter u
 // AcceptCode consumes an accepted code, the throttle's check and the
 // replay guard under the store's lock, as [twofa.DeviceStore] describes:
 // the throttle refuses as [twofa.ThrottlePolicy.Reserve] would.
-func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy, old, mac []byte) (twofa.ThrottleState, bool, error) {
 	if err := s.begin(ctx); err != nil {
 		return twofa.ThrottleState{}, false, err
 	}
@@ -254,9 +261,10 @@ func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint
 		return twofa.ThrottleState{}, false, err
 	}
 	// counter+1 cannot wrap: the contract keeps counter below 2^64-1.
-	if e.d.State != twofa.DeviceConfirmed || counter < e.d.Counter || counter == ^uint64(0) {
+	if e.d.State != twofa.DeviceConfirmed || counter < e.d.Counter || counter == ^uint64(0) || !bytes.Equal(e.d.MAC, old) {
 		return st, false, nil
 	}
+	e.d.MAC = bytes.Clone(mac)
 	e.d.Counter = counter + 1
 	e.d.Drift = drift
 	e.d.LastUsedAt = at
@@ -273,24 +281,28 @@ func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint
 // SetResync records a tolerated out-of-window match, as
 // [twofa.DeviceStore] describes; ErrNotFound when the device does not
 // exist.
-func (s *Store) SetResync(ctx context.Context, account, id string, step uint64, drift int64) error {
+func (s *Store) SetResync(ctx context.Context, account, id string, step uint64, drift int64, old, mac []byte) (bool, error) {
 	if err := s.begin(ctx); err != nil {
-		return err
+		return false, err
 	}
 	defer s.mu.Unlock()
 	e, err := s.entry(account, id)
 	if err != nil {
-		return err
+		return false, err
 	}
+	if !bytes.Equal(e.d.MAC, old) {
+		return false, nil
+	}
+	e.d.MAC = bytes.Clone(mac)
 	e.d.ResyncStep = step
 	e.d.ResyncDrift = drift
-	return nil
+	return true, nil
 }
 
 // ReserveDeviceAttempt counts a confirmation attempt against a pending
 // device whose Attempts is below limit, as [twofa.DeviceStore] describes;
 // ErrNotFound when the device does not exist.
-func (s *Store) ReserveDeviceAttempt(ctx context.Context, account, id string, limit int) (int, bool, error) {
+func (s *Store) ReserveDeviceAttempt(ctx context.Context, account, id string, limit int, old, mac []byte) (int, bool, error) {
 	if err := s.begin(ctx); err != nil {
 		return 0, false, err
 	}
@@ -299,9 +311,10 @@ func (s *Store) ReserveDeviceAttempt(ctx context.Context, account, id string, li
 	if err != nil {
 		return 0, false, err
 	}
-	if e.d.State != twofa.DevicePending || e.d.Attempts >= limit {
+	if e.d.State != twofa.DevicePending || e.d.Attempts >= limit || !bytes.Equal(e.d.MAC, old) {
 		return e.d.Attempts, false, nil
 	}
+	e.d.MAC = bytes.Clone(mac)
 	e.d.Attempts++
 	return e.d.Attempts, true, nil
 }
@@ -337,6 +350,25 @@ func (s *Store) UpdateSealed(ctx context.Context, account, id string, old, seale
 		return false, nil
 	}
 	e.d.Sealed = bytes.Clone(sealed)
+	return true, nil
+}
+
+// UpdateDeviceMAC replaces a device's MAC if it still equals old
+// (compared by content: nil equals empty); ErrNotFound when the device
+// does not exist.
+func (s *Store) UpdateDeviceMAC(ctx context.Context, account, id string, old, mac []byte) (bool, error) {
+	if err := s.begin(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	e, err := s.entry(account, id)
+	if err != nil {
+		return false, err
+	}
+	if !bytes.Equal(e.d.MAC, old) {
+		return false, nil
+	}
+	e.d.MAC = bytes.Clone(mac)
 	return true, nil
 }
 

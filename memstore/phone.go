@@ -33,6 +33,7 @@ type challengeEntry struct {
 
 func cloneChallenge(c phone.Challenge) phone.Challenge {
 	c.Digest = bytes.Clone(c.Digest)
+	c.MAC = bytes.Clone(c.MAC)
 	return c
 }
 
@@ -69,7 +70,7 @@ func (s *Store) challenge(account, id string) (*challengeEntry, error) {
 func (s *Store) voidChallenges(a *account, phoneID string, purpose phone.Purpose) {
 	for _, e := range a.challenges {
 		if e.c.PhoneID == phoneID && e.c.State == phone.ChallengeOpen && (purpose == 0 || e.c.Purpose == purpose) {
-			e.c.State = phone.ChallengeVoided
+			e.c.State, e.c.MAC = phone.ChallengeVoided, nil
 		}
 	}
 }
@@ -340,7 +341,7 @@ func (s *Store) VoidChallenge(ctx context.Context, account, id string) error {
 		return err
 	}
 	if e.c.State == phone.ChallengeOpen {
-		e.c.State = phone.ChallengeVoided
+		e.c.State, e.c.MAC = phone.ChallengeVoided, nil
 	}
 	return nil
 }
@@ -378,7 +379,7 @@ func (s *Store) LiveChallenges(ctx context.Context, account string, purpose phon
 // ConsumeChallenge tries a digest against a challenge in one step, as
 // [phone.ChallengeStore] describes; the digests are compared in constant
 // time.
-func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (phone.ConsumeResult, int, error) {
+func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time, old, next []byte) (phone.ConsumeResult, int, error) {
 	if err := s.begin(ctx); err != nil {
 		return 0, 0, err
 	}
@@ -398,12 +399,17 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 	case c.Attempts >= maxAttempts:
 		return phone.ConsumeExhausted, c.Attempts, nil
 	}
-	if len(digest) == len(c.Digest) && subtle.ConstantTimeCompare(digest, c.Digest) == 1 {
-		c.State = phone.ChallengeUsed
-		c.UsedAt = now
+	fresh := bytes.Equal(c.MAC, old)
+	if fresh && len(digest) == len(c.Digest) && subtle.ConstantTimeCompare(digest, c.Digest) == 1 {
+		c.State, c.UsedAt, c.MAC = phone.ChallengeUsed, now, nil
 		return phone.ConsumeAccepted, c.Attempts, nil
 	}
 	c.Attempts++
+	if fresh {
+		c.MAC = bytes.Clone(next)
+	} else {
+		c.MAC = nil // changed under the try: it accepts nothing more
+	}
 	return phone.ConsumeWrong, c.Attempts, nil
 }
 

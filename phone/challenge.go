@@ -121,13 +121,43 @@ func challengeMatches(kr twofa.Keyring, c Challenge, code string) (bool, error) 
 	return hmac.Equal(d, c.Digest), nil
 }
 
-// consume tries code against c in the store.
+// consume tries code against c, an open challenge as read, in the store:
+// c's state is authenticated first (a *twofa.TamperedError if its MAC
+// does not verify: a used or voided challenge set back to open has none),
+// and the store is given the MAC c had and the MAC of c after a wrong try.
 func consume(ctx context.Context, kr twofa.Keyring, cs ChallengeStore, c Challenge, code string, maxAttempts int, now time.Time) (ConsumeResult, int, error) {
+	if _, err := twofa.CheckStateMAC(kr, c.Account, twofa.RecordChallenge, c.ID, c.state(), c.MAC); err != nil {
+		return 0, 0, err
+	}
+	wrong := c
+	wrong.Attempts++
+	next, err := wrong.mac(kr)
+	if err != nil {
+		return 0, 0, err
+	}
 	d, err := challengeDigest(kr, c, code)
 	if err != nil {
 		return 0, 0, err
 	}
-	return cs.ConsumeChallenge(ctx, c.Account, c.ID, d, maxAttempts, now)
+	return cs.ConsumeChallenge(ctx, c.Account, c.ID, d, maxAttempts, now, c.MAC, next)
+}
+
+// state is what an open challenge's MAC authenticates besides its id and
+// account: its phone, purpose, channel, digest, expiry and wrong tries.
+func (c *Challenge) state() []byte {
+	b := make([]byte, 0, 2+len(c.PhoneID)+2+2+len(c.Digest)+16)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(c.PhoneID)))
+	b = append(b, c.PhoneID...)
+	b = append(b, byte(c.Purpose), byte(c.Channel))
+	b = binary.BigEndian.AppendUint16(b, uint16(len(c.Digest)))
+	b = append(b, c.Digest...)
+	b = binary.BigEndian.AppendUint64(b, uint64(twofa.TimeNanos(c.ExpiresAt)))
+	return binary.BigEndian.AppendUint64(b, uint64(int64(c.Attempts)))
+}
+
+// mac returns the MAC of c as an open challenge (Challenge.MAC).
+func (c *Challenge) mac(kr twofa.Keyring) ([]byte, error) {
+	return twofa.StateMAC(kr, c.Account, twofa.RecordChallenge, c.ID, c.state())
 }
 
 // Kind implements twofa.Factor: "phone".
@@ -202,6 +232,9 @@ func (p *Manager) VerifyCode(ctx context.Context, account, code string) (string,
 			dctx, cancel := durable(ctx)
 			r, _, err := consume(dctx, p.keys, p.st, c, canon, p.cfg.ChallengeAttempts, now)
 			cancel()
+			if errors.Is(err, twofa.ErrTampered) {
+				p.emit(ctx, twofa.Event{Type: twofa.EventTampered, Account: account, PhoneID: c.PhoneID, Time: now})
+			}
 			if err != nil {
 				return "", fmt.Errorf("twofa: verify: %w", err)
 			}

@@ -463,6 +463,9 @@ func (p *Manager) SendCode(ctx context.Context, account, phoneID string, ch Chan
 	if c.Digest, err = challengeDigest(p.keys, c, code); err != nil {
 		return Sent{}, err
 	}
+	if c.MAC, err = c.mac(p.keys); err != nil {
+		return Sent{}, err
+	}
 	since, allow := p.cfg.allowSend(ph.Number.E164, c.Purpose, now)
 	if err := p.st.CreateChallenge(ctx, c, since, allow); err != nil {
 		var cd *CooldownError
@@ -548,6 +551,9 @@ func (p *Manager) Confirm(ctx context.Context, account, phoneID, code string) (t
 	}
 	res, attempts, err := consume(ctx, p.keys, p.st, *c, canon, p.cfg.ChallengeAttempts, now)
 	if err != nil {
+		if errors.Is(err, twofa.ErrTampered) {
+			p.emit(ctx, twofa.Event{Type: twofa.EventTampered, Account: account, PhoneID: phoneID, Time: now})
+		}
 		return twofa.Change{}, fmt.Errorf("twofa: confirm phone: %w", err)
 	}
 	switch res {

@@ -127,6 +127,14 @@ type Challenge struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	UsedAt    time.Time // zero unless State is ChallengeUsed
+	// MAC authenticates an open challenge - its id, account, PhoneID,
+	// Purpose, Channel, Digest, ExpiresAt and Attempts - under the
+	// Keyring (twofa.StateMAC, kind twofa.RecordChallenge); a challenge
+	// is tried only if it verifies. Only open challenges have one: a
+	// store clears it in the same step as it marks the challenge used or
+	// voided, so that setting one back to open without the keys brings
+	// back no challenge that accepts a code.
+	MAC []byte
 }
 
 // ConsumeResult is what ConsumeChallenge did.
@@ -228,6 +236,7 @@ type Store interface {
 // NumberStore keeps the phone numbers of accounts. As for the other
 // stores, every method is one atomic step of the store, takes a context,
 // and reports a missing record with an error wrapping twofa.ErrNotFound.
+// Every step that voids a challenge clears its MAC (see Challenge.MAC).
 //
 // A phone counts (for the limit, for duplicates) while it is trusted or
 // pending with an ExpiresAt after the time in question. Deleting a phone
@@ -304,7 +313,7 @@ type ChallengeStore interface {
 	//     error, CreateChallenge changes nothing and returns that
 	//     error unchanged;
 	//   - otherwise it voids the open challenges of the same phone and
-	//     purpose and stores c. It may also delete the account's stale
+	//     purpose (clearing their MACs) and stores c. It may also delete the account's stale
 	//     challenges (see DeleteStaleChallenges).
 	// Challenges of other accounts play no part. A refused create
 	// changes nothing. allow runs inside the store's atomic step (under
@@ -313,8 +322,8 @@ type ChallengeStore interface {
 	// its argument, which it must not keep. A store that retries its
 	// step may call allow again; only the last call's result counts.
 	CreateChallenge(ctx context.Context, c Challenge, since time.Time, allow func(recent []Send) error) error
-	// VoidChallenge voids one challenge of the account if it is open
-	// (used and voided ones stay as they are); twofa.ErrNotFound if the
+	// VoidChallenge voids one challenge of the account, and clears its
+	// MAC, if it is open (used and voided ones stay as they are); twofa.ErrNotFound if the
 	// account has no such challenge. A voided challenge still counts for
 	// the send limits.
 	VoidChallenge(ctx context.Context, account, id string) error
@@ -330,12 +339,16 @@ type ChallengeStore interface {
 	// challenge exists (else twofa.ErrNotFound); it is open (else ConsumeUsed
 	// or ConsumeVoided); its ExpiresAt is after now (else
 	// ConsumeExpired); its Attempts is below maxAttempts (else
-	// ConsumeExhausted). Only then does it compare the digest: equal, it
-	// marks the challenge used at now (ConsumeAccepted); different, it
-	// adds one to Attempts (ConsumeWrong). It returns the result and
+	// ConsumeExhausted). Only then does it compare the digest and the
+	// MAC: the digest equal and the MAC old (the one the caller read and
+	// verified), it marks the challenge used at now and clears the MAC
+	// (ConsumeAccepted); otherwise it adds one to Attempts and sets the
+	// MAC to next if it was old, or clears it if it was not - a
+	// challenge changed under a try, by a concurrent try or by an edit,
+	// accepts nothing more (ConsumeWrong). It returns the result and
 	// Attempts after the step. Of concurrent calls with the right digest
-	// exactly one reports ConsumeAccepted.
-	ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (ConsumeResult, int, error)
+	// and one old exactly one reports ConsumeAccepted.
+	ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time, old, next []byte) (ConsumeResult, int, error)
 	// DeleteStaleChallenges removes, across accounts, every challenge
 	// created at or before now - 1 hour that is not open or whose
 	// ExpiresAt is at or before now: it no longer counts for any limit

@@ -20,7 +20,7 @@ const lockBrowsers = "browsers"
 
 // browserCols are the columns of a trusted browser, in the order
 // scanBrowser reads them and InsertBrowser writes them.
-const browserCols = `account, id, label, digest, created_at, expires_at, last_used_at, revoked_at`
+const browserCols = `account, id, label, digest, created_at, expires_at, last_used_at, revoked_at, mac`
 
 // browserQueries are the statements on the browsers table. A browser is
 // not revoked while revoked_at holds noTime (the zero time.Time), which
@@ -30,14 +30,14 @@ type browserQueries struct {
 	browserDuplicate       string // $1 account, $2 id, $3 digest
 	browserCountLive       string // $1 account, $2 now, $3 noTime
 	browserLRU             string // $1 account, $2 now, $3 noTime, $4 how many
-	browserEvict           string // $1 seq, $2 at, $3 noTime
+	browserEvict           string // $1 seq, $2 at, $3 noTime, $4 the empty MAC
 	browserInsert          string
 	browserByDigest        string // $1 account, $2 digest
 	browserList            string // $1 account
 	browserTouch           string // $1 account, $2 id, $3 at
 	browserExists          string // $1 account, $2 id
-	browserRevoke          string // $1 account, $2 id, $3 at, $4 noTime
-	browserRevokeAll       string // $1 account, $2 at, $3 noTime
+	browserRevoke          string // $1 account, $2 id, $3 at, $4 noTime, $5 the empty MAC
+	browserRevokeAll       string // $1 account, $2 at, $3 noTime, $4 the empty MAC
 	browserDeleteExpired   string // $1 now
 }
 
@@ -49,18 +49,20 @@ func buildBrowserQueries(sql func(string) string) browserQueries {
 		browserCountLive:       sql(`SELECT COUNT(*) FROM {{prefix}}browsers WHERE account = $1 AND ` + live),
 		browserLRU: sql(`SELECT seq, id FROM {{prefix}}browsers WHERE account = $1 AND ` + live + `
 			ORDER BY last_used_at, seq LIMIT $4`),
-		browserEvict: sql(`UPDATE {{prefix}}browsers SET revoked_at = $2 WHERE seq = $1 AND revoked_at = $3`),
+		// Every revocation clears the MAC in the same statement (see
+		// browser.Record.MAC).
+		browserEvict: sql(`UPDATE {{prefix}}browsers SET revoked_at = $2, mac = $4 WHERE seq = $1 AND revoked_at = $3`),
 		browserInsert: sql(`INSERT INTO {{prefix}}browsers (` + browserCols + `)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
 		browserByDigest: sql(`SELECT ` + browserCols + ` FROM {{prefix}}browsers WHERE account = $1 AND digest = $2`),
 		browserList: sql(`SELECT ` + browserCols + ` FROM {{prefix}}browsers WHERE account = $1
 			ORDER BY created_at, seq`),
 		browserTouch: sql(`UPDATE {{prefix}}browsers SET last_used_at = $3
 			WHERE account = $1 AND id = $2 AND last_used_at < $3`),
 		browserExists: sql(`SELECT 1 FROM {{prefix}}browsers WHERE account = $1 AND id = $2`),
-		browserRevoke: sql(`UPDATE {{prefix}}browsers SET revoked_at = $3
+		browserRevoke: sql(`UPDATE {{prefix}}browsers SET revoked_at = $3, mac = $5
 			WHERE account = $1 AND id = $2 AND revoked_at = $4`),
-		browserRevokeAll: sql(`UPDATE {{prefix}}browsers SET revoked_at = $2
+		browserRevokeAll: sql(`UPDATE {{prefix}}browsers SET revoked_at = $2, mac = $4
 			WHERE account = $1 AND ` + live),
 		browserDeleteExpired: sql(`DELETE FROM {{prefix}}browsers WHERE expires_at <= $1`),
 	}
@@ -110,8 +112,8 @@ func (s *Store) InsertBrowser(ctx context.Context, b browser.Record, limit int, 
 				return err
 			}
 		}
-		args := []any{b.Account, b.ID, b.Label, blob(b.Digest)}
-		_, err = q.ExecContext(ctx, s.q.browserInsert, append(args, times...)...)
+		args := append([]any{b.Account, b.ID, b.Label, blob(b.Digest)}, times...)
+		_, err = q.ExecContext(ctx, s.q.browserInsert, append(args, blob(b.MAC))...)
 		return err
 	})
 	if err != nil {
@@ -147,7 +149,7 @@ func (s *Store) evictBrowsers(ctx context.Context, q querier, account string, k 
 	}
 	var ids []string
 	for _, v := range vs {
-		res, err := q.ExecContext(ctx, s.q.browserEvict, v.seq, nowNS, noTime)
+		res, err := q.ExecContext(ctx, s.q.browserEvict, v.seq, nowNS, noTime, []byte{})
 		if err != nil {
 			return nil, err
 		}
@@ -163,13 +165,16 @@ func (s *Store) evictBrowsers(ctx context.Context, q querier, account string, k 
 func scanBrowser(r scanner) (browser.Record, error) {
 	var b browser.Record
 	var t [4]int64
-	if err := r.Scan(&b.Account, &b.ID, &b.Label, &b.Digest, &t[0], &t[1], &t[2], &t[3]); err != nil {
+	if err := r.Scan(&b.Account, &b.ID, &b.Label, &b.Digest, &t[0], &t[1], &t[2], &t[3], &b.MAC); err != nil {
 		return browser.Record{}, err
 	}
 	b.CreatedAt = fromNanos(t[0])
 	b.ExpiresAt = fromNanos(t[1])
 	b.LastUsedAt = fromNanos(t[2])
 	b.RevokedAt = fromNanos(t[3])
+	if len(b.MAC) == 0 {
+		b.MAC = nil // none: revoked, or stored before MACs
+	}
 	return b, nil
 }
 
@@ -241,7 +246,7 @@ func (s *Store) RevokeBrowser(ctx context.Context, account, id string, at time.T
 	if err != nil {
 		return wrap("revoke browser", err)
 	}
-	res, err := s.exec(ctx, s.q.browserRevoke, account, id, atNS, noTime)
+	res, err := s.exec(ctx, s.q.browserRevoke, account, id, atNS, noTime, []byte{})
 	if err != nil {
 		return wrap("revoke browser", err)
 	}
@@ -262,7 +267,7 @@ func (s *Store) RevokeBrowsers(ctx context.Context, account string, at time.Time
 	}
 	var n int64
 	err = s.inTx(ctx, lockBrowsers, account, func(q querier) error {
-		res, err := q.ExecContext(ctx, s.q.browserRevokeAll, account, atNS, noTime)
+		res, err := q.ExecContext(ctx, s.q.browserRevokeAll, account, atNS, noTime, []byte{})
 		if err != nil {
 			return err
 		}

@@ -36,7 +36,8 @@ func (s *Store) InsertDevice(ctx context.Context, d twofa.Device, limit int, now
 		args := []any{d.ID, d.Account, d.Label, int64(d.Type), int64(d.Algorithm), int64(d.Digits), int64(d.Period),
 			blob(d.Sealed), int64(d.State),
 			u64(d.Counter), d.Drift, u64(d.ResyncStep), d.ResyncDrift, int64(d.Attempts)}
-		_, err = q.ExecContext(ctx, s.q.insertDevice, append(args, times...)...)
+		args = append(args, times...)
+		_, err = q.ExecContext(ctx, s.q.insertDevice, append(args, blob(d.MAC))...)
 		return err
 	})
 	return wrap("insert device", err)
@@ -54,7 +55,7 @@ func scanDevice(r scanner) (twofa.Device, error) {
 	)
 	err := r.Scan(&d.ID, &d.Account, &d.Label, &typ, &alg, &digits, &period, &d.Sealed, &state,
 		&counter, &d.Drift, &resync, &d.ResyncDrift, &attempt,
-		&times[0], &times[1], &times[2], &times[3])
+		&times[0], &times[1], &times[2], &times[3], &d.MAC)
 	if err != nil {
 		return twofa.Device{}, err
 	}
@@ -70,6 +71,9 @@ func scanDevice(r scanner) (twofa.Device, error) {
 	d.ExpiresAt = fromNanos(times[1])
 	d.ConfirmedAt = fromNanos(times[2])
 	d.LastUsedAt = fromNanos(times[3])
+	if len(d.MAC) == 0 {
+		d.MAC = nil // none: a device stored before MACs
+	}
 	return d, nil
 }
 
@@ -135,13 +139,14 @@ func (s *Store) changed(ctx context.Context, op, query, account, id string, args
 }
 
 // ConfirmDevice implements twofa.DeviceStore with one conditional UPDATE
-// (state pending, ExpiresAt after at and attempts <= maxAttempts).
-func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, maxAttempts int) (bool, error) {
+// (state pending, ExpiresAt after at, attempts <= maxAttempts and the MAC
+// old).
+func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, maxAttempts int, old, mac []byte) (bool, error) {
 	atNS, err := nanos(at)
 	if err != nil {
 		return false, wrap("confirm device", err)
 	}
-	return s.changed(ctx, "confirm device", s.q.confirmDevice, account, id, u64(counter), drift, atNS, int64(maxAttempts), noTime)
+	return s.changed(ctx, "confirm device", s.q.confirmDevice, account, id, u64(counter), drift, atNS, int64(maxAttempts), noTime, blob(old), blob(mac))
 }
 
 // AcceptCode implements twofa.DeviceStore in one transaction over both
@@ -154,7 +159,7 @@ func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter u
 // statement: SQLite has no data-modifying common table expressions, and
 // a statement changes one table. A refused or replayed code writes
 // nothing; an accepted one commits once.
-func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy, old, mac []byte) (twofa.ThrottleState, bool, error) {
 	if counter == math.MaxUint64 {
 		return twofa.ThrottleState{}, false, fmt.Errorf("sqlstore: accept code: counter 2^64-1 has no successor")
 	}
@@ -181,7 +186,7 @@ func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint
 			result = false
 			return nil
 		}
-		res, err := q.ExecContext(ctx, s.q.advanceCounter, account, id, u64(counter+1), drift, u64(counter), atNS, u64(0))
+		res, err := q.ExecContext(ctx, s.q.advanceCounter, account, id, u64(counter+1), drift, u64(counter), atNS, u64(0), blob(old), blob(mac))
 		if err != nil {
 			return err
 		}
@@ -217,21 +222,18 @@ func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint
 	return st, result, nil
 }
 
-// SetResync implements twofa.DeviceStore.
-func (s *Store) SetResync(ctx context.Context, account, id string, step uint64, drift int64) error {
-	ok, err := s.changed(ctx, "set resync", s.q.setResync, account, id, u64(step), drift)
-	if err == nil && !ok {
-		err = fmt.Errorf("sqlstore: set resync: %w", twofa.ErrNotFound)
-	}
-	return err
+// SetResync implements twofa.DeviceStore with one UPDATE ... WHERE mac =
+// old.
+func (s *Store) SetResync(ctx context.Context, account, id string, step uint64, drift int64, old, mac []byte) (bool, error) {
+	return s.changed(ctx, "set resync", s.q.setResync, account, id, u64(step), drift, blob(old), blob(mac))
 }
 
 // ReserveDeviceAttempt implements twofa.DeviceStore with one conditional
-// UPDATE ... RETURNING (state pending and attempts < limit). When it
+// UPDATE ... RETURNING (state pending, attempts < limit and the MAC old). When it
 // changes no row, a second query reads the count, or tells ErrNotFound.
-func (s *Store) ReserveDeviceAttempt(ctx context.Context, account, id string, limit int) (int, bool, error) {
+func (s *Store) ReserveDeviceAttempt(ctx context.Context, account, id string, limit int, old, mac []byte) (int, bool, error) {
 	var n int
-	err := s.execRow(ctx, func(r *sql.Row) error { return r.Scan(&n) }, s.q.reserveDeviceAttempt, account, id, int64(limit))
+	err := s.execRow(ctx, func(r *sql.Row) error { return r.Scan(&n) }, s.q.reserveDeviceAttempt, account, id, int64(limit), blob(old), blob(mac))
 	if err == nil {
 		return n, true, nil
 	}
@@ -266,6 +268,12 @@ func (s *Store) RenameDevice(ctx context.Context, account, id, label string) err
 // sealed = old.
 func (s *Store) UpdateSealed(ctx context.Context, account, id string, old, sealed []byte) (bool, error) {
 	return s.changed(ctx, "update sealed", s.q.updateSealed, account, id, blob(old), blob(sealed))
+}
+
+// UpdateDeviceMAC implements twofa.DeviceStore with one UPDATE ... WHERE
+// mac = old.
+func (s *Store) UpdateDeviceMAC(ctx context.Context, account, id string, old, mac []byte) (bool, error) {
+	return s.changed(ctx, "update device MAC", s.q.updateDeviceMAC, account, id, blob(old), blob(mac))
 }
 
 // DeleteDevice implements twofa.DeviceStore: the delete (DELETE ...

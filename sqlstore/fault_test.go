@@ -25,16 +25,16 @@ func calls(s *sqlstore.Store) map[string]func(ctx context.Context) error {
 			return err
 		},
 		"ConfirmDevice": func(ctx context.Context) error {
-			_, err := s.ConfirmDevice(ctx, "alice", "p1", 5, 0, t0, 5)
+			_, err := s.ConfirmDevice(ctx, "alice", "p1", 5, 0, t0, 5, nil, nil)
 			return err
 		},
 		"AcceptCode": func(ctx context.Context) error {
-			_, _, err := s.AcceptCode(ctx, "alice", "c1", 50, 0, t0, "code", p)
+			_, _, err := s.AcceptCode(ctx, "alice", "c1", 50, 0, t0, "code", p, nil, nil)
 			return err
 		},
-		"SetResync": func(ctx context.Context) error { return s.SetResync(ctx, "alice", "c1", 9, 9) },
+		"SetResync": func(ctx context.Context) error { _, err := s.SetResync(ctx, "alice", "c1", 9, 9, nil, nil); return err },
 		"ReserveDeviceAttempt": func(ctx context.Context) error {
-			_, _, err := s.ReserveDeviceAttempt(ctx, "alice", "p1", 5)
+			_, _, err := s.ReserveDeviceAttempt(ctx, "alice", "p1", 5, nil, nil)
 			return err
 		},
 		"RenameDevice": func(ctx context.Context) error { return s.RenameDevice(ctx, "alice", "c1", "x") },

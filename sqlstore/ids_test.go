@@ -259,6 +259,9 @@ func TestWellFormedIDs(t *testing.T) {
 				d := twofa.Device{ID: id, Account: idAccount, Label: "legacy", Type: twofa.TypeTOTP,
 					Algorithm: twofa.SHA1, Digits: 6, Period: 30e9, State: twofa.DeviceConfirmed,
 					Sealed: []byte{1}, CreatedAt: now, ConfirmedAt: now}
+				mac, err := twofa.DeviceMAC(f.env.Config.Keyring, d)
+				must(t, err)
+				d.MAC = mac
 				must(t, f.store.InsertDevice(ctx, d, 100, now))
 				if err := f.devices.Rename(ctx, idAccount, id, "renamed"); err != nil {
 					t.Errorf("Devices.Rename(%q): %v", id, err)
@@ -278,7 +281,7 @@ func TestWellFormedIDs(t *testing.T) {
 
 				br := browser.Record{ID: id, Account: idAccount, Label: "legacy", Digest: []byte{byte(i), 2},
 					CreatedAt: now, ExpiresAt: now.Add(browser.DefaultTTL), LastUsedAt: now}
-				_, err := f.store.(browser.Store).InsertBrowser(ctx, br, 100, now)
+				_, err = f.store.(browser.Store).InsertBrowser(ctx, br, 100, now)
 				must(t, err)
 				if err := f.browsers.Revoke(ctx, idAccount, id); err != nil {
 					t.Errorf("Browsers.Revoke(%q): %v", id, err)

@@ -33,7 +33,7 @@ const phoneCols = `account, id, e164, country_code, state,
 // challengeCols are the columns of a challenge, in the order
 // scanChallenge reads them (e164 aside, which only the store reads).
 const challengeCols = `account, id, phone_id, purpose, channel, state, digest, attempts,
-	created_at, expires_at, used_at`
+	created_at, expires_at, used_at, mac`
 
 // The states as stored (phone.State, phone.ChallengeState); the
 // partial indexes of 0003 depend on them.
@@ -96,7 +96,9 @@ func buildPhoneQueries(sql func(string) string) phoneQueries {
 		phoneDeleteReturning: sql(`DELETE FROM {{prefix}}phones WHERE account = $1 AND id = $2 RETURNING state`),
 		phoneCountTrusted:    sql(`SELECT COUNT(*) FROM {{prefix}}phones WHERE account = $1 AND state = ` + phoneTrusted),
 		// $1 is now.
-		phonesExpiredVoid: sql(`UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `
+		// Every statement that voids a challenge clears its MAC (see
+		// phone.Challenge.MAC).
+		phonesExpiredVoid: sql(`UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `, mac = {{noMAC}}
 			WHERE state = ` + challengeOpen + ` AND (account, phone_id) IN (
 				SELECT account, id FROM {{prefix}}phones
 				WHERE state = ` + phonePending + ` AND expires_at <= CAST($1 AS BIGINT))`),
@@ -104,7 +106,7 @@ func buildPhoneQueries(sql func(string) string) phoneQueries {
 			WHERE state = ` + phonePending + ` AND expires_at <= CAST($1 AS BIGINT)`),
 
 		// $3 is 0 for every purpose.
-		challengesVoid: sql(`UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `
+		challengesVoid: sql(`UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `, mac = {{noMAC}}
 			WHERE account = $1 AND phone_id = $2 AND state = ` + challengeOpen + `
 				AND (CAST($3 AS INTEGER) = 0 OR purpose = CAST($3 AS INTEGER))`),
 		challengeExists: sql(`SELECT 1 FROM {{prefix}}challenges WHERE account = $1 AND id = $2`),
@@ -122,8 +124,8 @@ func buildPhoneQueries(sql func(string) string) phoneQueries {
 			WHERE created_at <= CAST($1 AS BIGINT)
 				AND (state <> ` + challengeOpen + ` OR expires_at <= CAST($2 AS BIGINT))`),
 		challengeInsert: sql(`INSERT INTO {{prefix}}challenges (` + challengeCols + `, e164)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`),
-		challengeVoid: sql(`UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`),
+		challengeVoid: sql(`UPDATE {{prefix}}challenges SET state = ` + challengeVoided + `, mac = {{noMAC}}
 			WHERE account = $1 AND id = $2 AND state = ` + challengeOpen),
 		challenge: sql(`SELECT ` + challengeCols + ` FROM {{prefix}}challenges WHERE account = $1 AND id = $2`),
 		challengesLive: sql(`SELECT ` + challengeCols + ` FROM {{prefix}}challenges
@@ -131,13 +133,17 @@ func buildPhoneQueries(sql func(string) string) phoneQueries {
 				AND expires_at > CAST($3 AS BIGINT)
 			ORDER BY created_at DESC, seq DESC`),
 		// The one conditional UPDATE of ConsumeChallenge: $3 the digest,
-		// $4 now, $5 the most attempts. It touches the row only if it is
+		// $4 now, $5 the most attempts, $6 the MAC the caller verified, $7
+		// the MAC after a wrong try. It touches the row only if it is
 		// open, unexpired and below the attempts, and then either marks it
-		// used (the digest matches) or counts a wrong try.
+		// used, clearing the MAC (the digest matches and the MAC is $6),
+		// or counts a wrong try, setting the MAC to $7 if it was $6 and
+		// clearing it if not.
 		challengeConsume: sql(`UPDATE {{prefix}}challenges SET
-				state = CASE WHEN digest = $3 THEN ` + challengeUsed + ` ELSE state END,
-				used_at = CASE WHEN digest = $3 THEN CAST($4 AS BIGINT) ELSE used_at END,
-				attempts = CASE WHEN digest = $3 THEN attempts ELSE attempts + 1 END
+				state = CASE WHEN digest = $3 AND mac = $6 THEN ` + challengeUsed + ` ELSE state END,
+				used_at = CASE WHEN digest = $3 AND mac = $6 THEN CAST($4 AS BIGINT) ELSE used_at END,
+				attempts = CASE WHEN digest = $3 AND mac = $6 THEN attempts ELSE attempts + 1 END,
+				mac = CASE WHEN digest = $3 AND mac = $6 THEN {{noMAC}} WHEN mac = $6 THEN $7 ELSE {{noMAC}} END
 			WHERE account = $1 AND id = $2 AND state = ` + challengeOpen + `
 				AND expires_at > CAST($4 AS BIGINT)
 				AND attempts < CAST($5 AS BIGINT)
@@ -175,7 +181,7 @@ func scanChallenge(r scanner) (phone.Challenge, error) {
 		times                           [3]int64
 	)
 	err := r.Scan(&c.Account, &c.ID, &c.PhoneID, &purpose, &channel, &state, &c.Digest, &attmpt,
-		&times[0], &times[1], &times[2])
+		&times[0], &times[1], &times[2], &c.MAC)
 	if err != nil {
 		return phone.Challenge{}, err
 	}
@@ -186,6 +192,9 @@ func scanChallenge(r scanner) (phone.Challenge, error) {
 	c.CreatedAt = fromNanos(times[0])
 	c.ExpiresAt = fromNanos(times[1])
 	c.UsedAt = fromNanos(times[2])
+	if len(c.MAC) == 0 {
+		c.MAC = nil // none: used, voided, or stored before MACs
+	}
 	return c, nil
 }
 
@@ -445,7 +454,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c phone.Challenge, since ti
 			return err
 		}
 		args := []any{c.Account, c.ID, c.PhoneID, int64(c.Purpose), int64(c.Channel), int64(c.State), blob(c.Digest), int64(c.Attempts)}
-		_, err = q.ExecContext(ctx, s.q.challengeInsert, append(append(args, times...), e164)...)
+		_, err = q.ExecContext(ctx, s.q.challengeInsert, append(append(args, times...), blob(c.MAC), e164)...)
 		return err
 	})
 	if refused != nil {
@@ -515,7 +524,7 @@ func (s *Store) LiveChallenges(ctx context.Context, account string, purpose phon
 // used. When no row comes back, a read tells why. (The digest is compared
 // by the database, not in constant time: it is a keyed HMAC, whose
 // timing tells nothing about the code without the key.)
-func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (phone.ConsumeResult, int, error) {
+func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time, old, next []byte) (phone.ConsumeResult, int, error) {
 	nowNS, err := nanos(now)
 	if err != nil {
 		return 0, 0, wrap("consume challenge", err)
@@ -523,7 +532,7 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 	for range 3 {
 		var state, attempts int64
 		err := s.execRow(ctx, func(r *sql.Row) error { return r.Scan(&state, &attempts) },
-			s.q.challengeConsume, account, id, blob(digest), nowNS, int64(maxAttempts))
+			s.q.challengeConsume, account, id, blob(digest), nowNS, int64(maxAttempts), blob(old), blob(next))
 		if err == nil {
 			if phone.ChallengeState(state) == phone.ChallengeUsed {
 				return phone.ConsumeAccepted, int(attempts), nil

@@ -69,7 +69,7 @@ func TestTwoPoolsConsumeChallenge(t *testing.T) {
 		must(t, ss[0].CreateChallenge(ctx, c, c.CreatedAt.Add(-time.Hour), allowAll))
 		var wins, used atomic.Int32
 		goAll(200, func(i int) {
-			r, _, err := ss[i%2].ConsumeChallenge(ctx, "alice", c.ID, c.Digest, 5, t0)
+			r, _, err := ss[i%2].ConsumeChallenge(ctx, "alice", c.ID, c.Digest, 5, t0, nil, nil)
 			switch {
 			case err != nil:
 				t.Errorf("ConsumeChallenge: %v", err)
@@ -95,7 +95,7 @@ func TestTwoPoolsWrongAttempts(t *testing.T) {
 		must(t, ss[0].CreateChallenge(ctx, c, c.CreatedAt.Add(-time.Hour), allowAll))
 		var wrong atomic.Int32
 		goAll(100, func(i int) {
-			r, _, err := ss[i%2].ConsumeChallenge(ctx, "alice", c.ID, []byte("wrong"), 5, t0)
+			r, _, err := ss[i%2].ConsumeChallenge(ctx, "alice", c.ID, []byte("wrong"), 5, t0, nil, nil)
 			switch {
 			case err != nil:
 				t.Errorf("ConsumeChallenge: %v", err)
@@ -108,7 +108,7 @@ func TestTwoPoolsWrongAttempts(t *testing.T) {
 		if wrong.Load() != 5 {
 			t.Errorf("100 concurrent wrong tries through two pools, 5 allowed: %d counted", wrong.Load())
 		}
-		r, n, err := ss[1].ConsumeChallenge(ctx, "alice", c.ID, c.Digest, 5, t0)
+		r, n, err := ss[1].ConsumeChallenge(ctx, "alice", c.ID, c.Digest, 5, t0, nil, nil)
 		if r != phone.ConsumeExhausted || n != 5 || err != nil {
 			t.Errorf("the right code after 5 wrong ones: %v, %d, %v; want exhausted", r, n, err)
 		}

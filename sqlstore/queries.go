@@ -10,7 +10,7 @@ package sqlstore
 // them and insertDevice writes them.
 const deviceCols = `id, account, label, otp_type, algorithm, digits, period_ns, sealed, state,
 	counter, drift, resync_step, resync_drift, attempts,
-	created_at, expires_at, confirmed_at, last_used_at`
+	created_at, expires_at, confirmed_at, last_used_at, mac`
 
 // appCols are the columns of an app password, in the order scanApp reads
 // them and InsertAppPassword writes them.
@@ -38,6 +38,7 @@ type queries struct {
 	deviceAttempts         string
 	renameDevice           string
 	updateSealed           string
+	updateDeviceMAC        string
 	deleteDevice           string
 	deletePendingDevice    string
 	countConfirmed         string
@@ -120,31 +121,39 @@ func buildQueries(sql func(string) string) queries {
 		countDevices: sql(`SELECT COUNT(*) FROM {{prefix}}devices WHERE account = $1`),
 		insertDevice: sql(`INSERT INTO {{prefix}}devices (` + deviceCols + `)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-				$15, $16, $17, $18)`),
+				$15, $16, $17, $18, $19)`),
 		device: sql(`SELECT ` + deviceCols + ` FROM {{prefix}}devices WHERE account = $1 AND id = $2`),
 		devices: sql(`SELECT ` + deviceCols + ` FROM {{prefix}}devices WHERE account = $1
 			ORDER BY created_at, seq`),
 		deviceExists: sql(`SELECT 1 FROM {{prefix}}devices WHERE account = $1 AND id = $2`),
-		// $3 counter, $4 drift, $5 at, $6 maxAttempts, $7 noTime.
+		// $3 counter, $4 drift, $5 at, $6 maxAttempts, $7 noTime, $8 the
+		// old MAC, $9 the new one.
 		confirmDevice: sql(`UPDATE {{prefix}}devices
 			SET state = ` + stateConfirmed + `, counter = $3, drift = $4,
-				confirmed_at = $5, last_used_at = $5, expires_at = $7
+				confirmed_at = $5, last_used_at = $5, expires_at = $7, mac = $9
 			WHERE account = $1 AND id = $2 AND state = ` + statePending + `
-				AND expires_at > $5 AND attempts <= $6`),
+				AND expires_at > $5 AND attempts <= $6 AND mac = $8`),
 		// The replay guard (AcceptCode): $5 is u64(counter), $3 is
 		// u64(counter+1), $6 the time of use, $7 is u64(0) (no resync
 		// record). Counters are compared through an order-preserving map
 		// of uint64 onto int64, so the full range works on both dialects.
+		// $8 is the MAC the caller verified, $9 the MAC of the new state:
+		// the MAC is the row's version.
 		advanceCounter: sql(`UPDATE {{prefix}}devices
 			SET counter = $3, drift = $4, last_used_at = $6,
-				resync_step = $7, resync_drift = 0
-			WHERE account = $1 AND id = $2 AND state = ` + stateConfirmed + ` AND counter <= $5`),
-		setResync: sql(`UPDATE {{prefix}}devices SET resync_step = $3, resync_drift = $4
-			WHERE account = $1 AND id = $2`),
-		// $3 limit; no row when the reservation is refused.
-		reserveDeviceAttempt: sql(`UPDATE {{prefix}}devices SET attempts = attempts + 1
+				resync_step = $7, resync_drift = 0, mac = $9
+			WHERE account = $1 AND id = $2 AND state = ` + stateConfirmed + ` AND counter <= $5
+				AND mac = $8`),
+		setResync: sql(`UPDATE {{prefix}}devices SET resync_step = $3, resync_drift = $4, mac = $6
+			WHERE account = $1 AND id = $2 AND mac = $5`),
+		// $3 limit, $4 the old MAC, $5 the new one; no row when the
+		// reservation is refused.
+		reserveDeviceAttempt: sql(`UPDATE {{prefix}}devices SET attempts = attempts + 1, mac = $5
 			WHERE account = $1 AND id = $2 AND state = ` + statePending + ` AND attempts < $3
+				AND mac = $4
 			RETURNING attempts`),
+		updateDeviceMAC: sql(`UPDATE {{prefix}}devices SET mac = $4
+			WHERE account = $1 AND id = $2 AND mac = $3`),
 		deviceAttempts: sql(`SELECT attempts FROM {{prefix}}devices WHERE account = $1 AND id = $2`),
 		renameDevice:   sql(`UPDATE {{prefix}}devices SET label = $3 WHERE account = $1 AND id = $2`),
 		updateSealed: sql(`UPDATE {{prefix}}devices SET sealed = $4

@@ -131,7 +131,8 @@ func (s *Store) TablePrefix() string { return s.prefix }
 // the table prefix; {{bytes}}, after a text column, compares it byte by
 // byte (COLLATE "C" in PostgreSQL; nothing in SQLite, whose default BINARY
 // collation does); {{forUpdate}} is PostgreSQL's row-locking " FOR UPDATE"
-// (nothing in SQLite, whose transactions lock the whole database); and for
+// (nothing in SQLite, whose transactions lock the whole database);
+// {{noMAC}} is the empty blob, the MAC of a record that has none; and for
 // SQLite the PostgreSQL-style placeholders $N become SQLite's numbered ?N
 // (which every SQLite driver binds by position).
 func (s *Store) sql(query string) string {
@@ -142,6 +143,11 @@ func (s *Store) sql(query string) string {
 	}
 	query = strings.ReplaceAll(query, "{{bytes}}", bytewise)
 	query = strings.ReplaceAll(query, "{{forUpdate}}", forUpdate)
+	noMAC := `CAST('' AS BYTEA)`
+	if s.dialect == SQLite {
+		noMAC = `X''`
+	}
+	query = strings.ReplaceAll(query, "{{noMAC}}", noMAC)
 	if s.dialect == SQLite {
 		var b strings.Builder
 		for i := 0; i < len(query); i++ {

@@ -79,7 +79,7 @@ func must(t *testing.T, err error) {
 // never refuses, in a scope of its own (so that it leaves the throttles
 // the tests look at alone), reporting whether it accepted.
 func advance(ctx context.Context, s *sqlstore.Store, account, id string, counter uint64, drift int64, at time.Time) (bool, error) {
-	_, r, err := s.AcceptCode(ctx, account, id, counter, drift, at, "replay-guard", twofa.ThrottlePolicy{})
+	_, r, err := s.AcceptCode(ctx, account, id, counter, drift, at, "replay-guard", twofa.ThrottlePolicy{}, nil, nil)
 	return r, err
 }
 
@@ -239,15 +239,15 @@ func TestConfirmDevice(t *testing.T) {
 		must(t, s.InsertDevice(ctx, device("alice", "p2"), 5, t0))
 
 		// Expired (ExpiresAt not after at): refused.
-		mustBool(t, false)(s.ConfirmDevice(ctx, "alice", "p2", 7, 1, t0.Add(10*time.Minute), 5))
+		mustBool(t, false)(s.ConfirmDevice(ctx, "alice", "p2", 7, 1, t0.Add(10*time.Minute), 5, nil, nil))
 		at := t0.Add(time.Minute)
 		// Over its tries (Attempts 1, maxAttempts 0): refused.
-		if n, ok, err := s.ReserveDeviceAttempt(ctx, "alice", "p1", 5); n != 1 || !ok || err != nil {
+		if n, ok, err := s.ReserveDeviceAttempt(ctx, "alice", "p1", 5, nil, nil); n != 1 || !ok || err != nil {
 			t.Fatalf("ReserveDeviceAttempt = %d, %v, %v; want 1, true, nil", n, ok, err)
 		}
-		mustBool(t, false)(s.ConfirmDevice(ctx, "alice", "p1", 7, -1, at, 0))
-		mustBool(t, true)(s.ConfirmDevice(ctx, "alice", "p1", 7, -1, at, 1))
-		mustBool(t, false)(s.ConfirmDevice(ctx, "alice", "p1", 9, 0, at, 5)) // no longer pending
+		mustBool(t, false)(s.ConfirmDevice(ctx, "alice", "p1", 7, -1, at, 0, nil, nil))
+		mustBool(t, true)(s.ConfirmDevice(ctx, "alice", "p1", 7, -1, at, 1, nil, nil))
+		mustBool(t, false)(s.ConfirmDevice(ctx, "alice", "p1", 9, 0, at, 5, nil, nil)) // no longer pending
 		got, err := s.Device(ctx, "alice", "p1")
 		must(t, err)
 		want := device("alice", "p1")
@@ -255,7 +255,7 @@ func TestConfirmDevice(t *testing.T) {
 		want.ConfirmedAt, want.LastUsedAt, want.ExpiresAt = at, at, time.Time{}
 		sameDevice(t, got, want)
 
-		if _, err := s.ConfirmDevice(ctx, "alice", "nope", 1, 0, at, 5); !errors.Is(err, twofa.ErrNotFound) {
+		if _, err := s.ConfirmDevice(ctx, "alice", "nope", 1, 0, at, 5, nil, nil); !errors.Is(err, twofa.ErrNotFound) {
 			t.Errorf("missing: got %v, want ErrNotFound", err)
 		}
 	})
@@ -267,7 +267,7 @@ func TestAcceptCodeReplayGuard(t *testing.T) {
 		s := b.open(t)
 		must(t, s.InsertDevice(ctx, confirmed("alice", "c1", 100), 5, t0))
 		must(t, s.InsertDevice(ctx, device("alice", "p1"), 5, t0))
-		must(t, s.SetResync(ctx, "alice", "c1", 140, 4))
+		mustBool(t, true)(s.SetResync(ctx, "alice", "c1", 140, 4, nil, nil))
 
 		mustBool(t, false)(advance(ctx, s, "alice", "c1", 99, 0, t0)) // replay
 		at := t0.Add(time.Second)
@@ -332,7 +332,7 @@ func TestCounterRange(t *testing.T) {
 			}
 		}
 		// SetResync keeps the full range too.
-		must(t, s.SetResync(ctx, "alice", "a", 1<<63, -7))
+		mustBool(t, true)(s.SetResync(ctx, "alice", "a", 1<<63, -7, nil, nil))
 		if got, _ := s.Device(ctx, "alice", "a"); got.ResyncStep != 1<<63 || got.ResyncDrift != -7 {
 			t.Errorf("resync: %d %d", got.ResyncStep, got.ResyncDrift)
 		}
@@ -346,7 +346,7 @@ func TestDeviceUpdates(t *testing.T) {
 		must(t, s.InsertDevice(ctx, device("alice", "p1"), 5, t0))
 
 		for want := 1; want <= 4; want++ {
-			n, ok, err := s.ReserveDeviceAttempt(ctx, "alice", "p1", 3)
+			n, ok, err := s.ReserveDeviceAttempt(ctx, "alice", "p1", 3, nil, nil)
 			must(t, err)
 			if n != min(want, 3) || ok != (want <= 3) {
 				t.Errorf("reservation %d: %d, %v; want %d, %v", want, n, ok, min(want, 3), want <= 3)
@@ -363,10 +363,10 @@ func TestDeviceUpdates(t *testing.T) {
 		}
 
 		for name, err := range map[string]error{
-			"SetResync":    s.SetResync(ctx, "alice", "nope", 1, 1),
+			"SetResync":    func() error { _, err := s.SetResync(ctx, "alice", "nope", 1, 1, nil, nil); return err }(),
 			"RenameDevice": s.RenameDevice(ctx, "alice", "nope", "x"),
 			"ReserveDeviceAttempt": func() error {
-				_, _, err := s.ReserveDeviceAttempt(ctx, "alice", "nope", 5)
+				_, _, err := s.ReserveDeviceAttempt(ctx, "alice", "nope", 5, nil, nil)
 				return err
 			}(),
 			"DeletePendingDevice": func() error {

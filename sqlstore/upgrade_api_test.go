@@ -414,8 +414,14 @@ func testUpgradeAPI(t *testing.T, b backend, k int, fx *fixture) {
 
 	// The records, as they were written. Before 0005 a throttle had no
 	// budget: its Forgiven was never written and comes back as none.
+	// A schema before 0010 kept no MACs: the devices come back without.
 	for _, a := range upgradeAccounts {
-		sameRecords(t, a+": Devices", got(s.Devices(ctx, a))(t), fx.devices[a])
+		var unauthenticated []twofa.Device
+		for _, d := range fx.devices[a] {
+			d.MAC = nil
+			unauthenticated = append(unauthenticated, d)
+		}
+		sameRecords(t, a+": Devices", got(s.Devices(ctx, a))(t), unauthenticated)
 		for _, scope := range scopes {
 			want := fx.throttles[a][scope]
 			if !w.columns("throttles")["forgiven_at"] {
@@ -426,11 +432,12 @@ func testUpgradeAPI(t *testing.T, b backend, k int, fx *fixture) {
 			sameRecord(t, a+": Throttle("+scope+")", st, want)
 		}
 		sameRecords(t, a+": AppPasswords", got(s.AppPasswords(ctx, a))(t), fx.apps[a])
-		sameRecords(t, a+": Browsers", got(s.Browsers(ctx, a))(t), fx.browsers[a])
+		sameRecords(t, a+": Browsers", got(s.Browsers(ctx, a))(t), withoutBrowserMACs(fx.browsers[a]))
 		sameRecords(t, a+": Phones", got(s.Phones(ctx, a))(t), fx.phones[a])
 		for _, c := range fx.challenges[a] {
 			got, err := s.Challenge(ctx, a, c.ID)
 			must(t, err)
+			c.MAC = nil // a schema before 0010 kept no MACs
 			sameRecord(t, a+": Challenge("+c.ID+")", got, c)
 		}
 		if n, err := s.RecoveryCodesLeft(ctx, a); err != nil || n != len(fx.recovery[a]) {
@@ -448,6 +455,27 @@ func testUpgradeAPI(t *testing.T, b backend, k int, fx *fixture) {
 	must(t, err)
 	phones, err := phone.New(tf, phone.Config{Sender: sender, OutOfBand: true})
 	must(t, err)
+
+	// A device without a MAC is refused, unevaluated, until UpgradeMACs
+	// has given it one; UpgradeMACs gives every device the MAC the
+	// memstore installation computed for the same state, and a second
+	// run changes nothing.
+	if _, err := tf.Verify(ctx, bob, fx.bobTOTP.CodeAt(clock.Now())); !errors.Is(err, twofa.ErrTampered) {
+		t.Errorf("bob's TOTP code before UpgradeMACs: %v, want ErrTampered", err)
+	}
+	total := 0
+	for _, a := range upgradeAccounts {
+		total += len(fx.devices[a])
+	}
+	if n, err := tf.UpgradeMACs(ctx); err != nil || n != total {
+		t.Errorf("UpgradeMACs: %d, %v; want %d", n, err, total)
+	}
+	if n, err := tf.UpgradeMACs(ctx); err != nil || n != 0 {
+		t.Errorf("UpgradeMACs again: %d, %v; want 0", n, err)
+	}
+	for _, a := range upgradeAccounts {
+		sameRecords(t, a+": Devices after UpgradeMACs", got(s.Devices(ctx, a))(t), fx.devices[a])
+	}
 
 	// The lists, as the memstore installation gave them.
 	for _, a := range upgradeAccounts {
@@ -470,7 +498,7 @@ func testUpgradeAPI(t *testing.T, b backend, k int, fx *fixture) {
 
 	// Phones first: every 6-digit code Verify refuses counts against the
 	// open sign-in challenge too.
-	checkPhones(t, tf, phones, alice, fx.phonesHeld, fx.phoneList[alice])
+	checkPhones(t, tf, phones, clock, sender, alice, fx.phonesHeld, fx.phoneList[alice])
 
 	// Devices: each confirmed one verifies its next code, once; the codes
 	// used before the upgrade are replays.
@@ -505,9 +533,12 @@ func testUpgradeAPI(t *testing.T, b backend, k int, fx *fixture) {
 		t.Errorf("alice's app password for bob: %v", err)
 	}
 
-	// Browsers: the live one checks, the revoked one stays revoked.
-	if info, err := browsers.Check(ctx, alice, fx.liveToken[alice]); err != nil || info.ID != fx.browsers[alice][0].ID {
-		t.Errorf("the trusted browser: %v, %v", info.ID, err)
+	// Browsers: a browser trusted before the MACs is trusted no more
+	// (its owner passes a second factor once, and trusts it again): its
+	// revocation was not authenticated, so nothing can tell a live record
+	// from a revoked one revived. The revoked one stays revoked.
+	if _, err := browsers.Check(ctx, alice, fx.liveToken[alice]); !errors.Is(err, browser.ErrNotTrusted) || !errors.Is(err, twofa.ErrTampered) {
+		t.Errorf("the browser trusted before the upgrade: %v, want ErrNotTrusted and ErrTampered", err)
 	}
 	if _, err := browsers.Check(ctx, alice, fx.revokedToken); !errors.Is(err, browser.ErrRevoked) {
 		t.Errorf("the revoked browser: %v, want ErrRevoked", err)
@@ -530,7 +561,7 @@ func testUpgradeAPI(t *testing.T, b backend, k int, fx *fixture) {
 	// Bob is untouched by all of this, and his factors work.
 	sameRecords(t, "bob: Devices", got(s.Devices(ctx, bob))(t), fx.devices[bob])
 	sameRecords(t, "bob: AppPasswords", got(s.AppPasswords(ctx, bob))(t), fx.apps[bob])
-	sameRecords(t, "bob: Browsers", got(s.Browsers(ctx, bob))(t), fx.browsers[bob])
+	sameRecords(t, "bob: Browsers", got(s.Browsers(ctx, bob))(t), withoutBrowserMACs(fx.browsers[bob]))
 	if n, err := tf.Recovery.Remaining(ctx, bob); err != nil || n != twofa.RecoveryCodeCount {
 		t.Errorf("bob's recovery codes: %d, %v", n, err)
 	}
@@ -543,9 +574,24 @@ func testUpgradeAPI(t *testing.T, b backend, k int, fx *fixture) {
 	if _, err := tf.AppPasswords.Verify(ctx, bob, fx.appPasswords[bob][0]); err != nil {
 		t.Errorf("bob's app password: %v", err)
 	}
-	if _, err := browsers.Check(ctx, bob, fx.liveToken[bob]); err != nil {
-		t.Errorf("bob's browser: %v", err)
+	if _, err := browsers.Check(ctx, bob, fx.liveToken[bob]); !errors.Is(err, twofa.ErrTampered) {
+		t.Errorf("bob's browser trusted before the upgrade: %v, want ErrTampered", err)
 	}
+	tok, _, err := browsers.Trust(ctx, bob, "Chrome on Windows")
+	must(t, err)
+	if _, err := browsers.Check(ctx, bob, tok); err != nil {
+		t.Errorf("bob's browser trusted again: %v", err)
+	}
+}
+
+// withoutBrowserMACs returns bs as a schema before 0010 keeps them.
+func withoutBrowserMACs(bs []browser.Record) []browser.Record {
+	var out []browser.Record
+	for _, b := range bs {
+		b.MAC = nil
+		out = append(out, b)
+	}
+	return out
 }
 
 // deviceOfType returns the one device of type typ.
@@ -619,7 +665,11 @@ func buildPhones(t *testing.T, env *twofatest.Env, account string) phoneFixture 
 // checkPhones checks, through the API of tf, that the account's numbers
 // list as before, its sign-in code verifies as a second factor, and its
 // pending number confirms with its code.
-func checkPhones(t *testing.T, tf *twofa.TwoFA, phones *phone.Manager, account string, p phoneFixture, want []phone.Info) {
+//
+// A code sent before the upgrade is refused (its challenge has no MAC, so
+// nothing tells it from a used one set back to open): its owner asks for
+// another, which works.
+func checkPhones(t *testing.T, tf *twofa.TwoFA, phones *phone.Manager, clock *twofatest.Clock, sender *twofatest.Sender, account string, p phoneFixture, want []phone.Info) {
 	t.Helper()
 	ctx := context.Background()
 	got, err := phones.List(ctx, account)
@@ -633,15 +683,30 @@ func checkPhones(t *testing.T, tf *twofa.TwoFA, phones *phone.Manager, account s
 	if len(got) != 2 || got[0].State != phone.Trusted || got[1].State != phone.Pending {
 		t.Errorf("Phones.List: %v", got)
 	}
-	res, err := tf.Verify(ctx, account, p.signInCode)
-	if err != nil || res.Factor != phone.Kind {
-		t.Errorf("the open sign-in code: %+v, %v", res, err)
+	if _, err := tf.Verify(ctx, account, p.signInCode); !errors.Is(err, twofa.ErrTampered) {
+		t.Errorf("the sign-in code sent before the upgrade: %v, want ErrTampered", err)
 	}
-	if _, err := tf.Verify(ctx, account, p.signInCode); err == nil {
+	if _, err := phones.Confirm(ctx, account, p.pendingID, p.verifyCode); !errors.Is(err, twofa.ErrTampered) {
+		t.Errorf("the pending number's code sent before the upgrade: %v, want ErrTampered", err)
+	}
+	// New codes, past the resend cool-down; the clock comes back after,
+	// for the device codes checked next.
+	start := clock.Now()
+	defer clock.Set(start)
+	clock.Advance(phones.Config().ResendCooldown)
+	sent, err := phones.SendCode(ctx, account, p.trustedID, phone.SMS)
+	must(t, err)
+	res, err := tf.Verify(ctx, account, sender.Code(sent.To.E164))
+	if err != nil || res.Factor != phone.Kind {
+		t.Errorf("a sign-in code sent after the upgrade: %+v, %v", res, err)
+	}
+	if _, err := tf.Verify(ctx, account, sender.Code(sent.To.E164)); err == nil {
 		t.Error("the sign-in code verified twice")
 	}
-	if _, err := phones.Confirm(ctx, account, p.pendingID, p.verifyCode); err != nil {
-		t.Errorf("the pending number's code: %v", err)
+	sent, err = phones.SendCode(ctx, account, p.pendingID, phone.SMS)
+	must(t, err)
+	if _, err := phones.Confirm(ctx, account, p.pendingID, sender.Code(sent.To.E164)); err != nil {
+		t.Errorf("the pending number's code sent after the upgrade: %v", err)
 	}
 	got, err = phones.List(ctx, account)
 	must(t, err)

@@ -342,10 +342,10 @@ func testUpgrade(t *testing.T, b backend) {
 	if ok, _ := advance(ctx, s, acct, "d-totp", totp.Counter, 0, t0); !ok {
 		t.Error("AcceptCode refused the TOTP device's current step")
 	}
-	if ok, _ := s.ConfirmDevice(ctx, acct, "d-pending", 1, 0, pending.ExpiresAt, 5); ok {
+	if ok, _ := s.ConfirmDevice(ctx, acct, "d-pending", 1, 0, pending.ExpiresAt, 5, nil, nil); ok {
 		t.Error("ConfirmDevice confirmed at ExpiresAt")
 	}
-	if ok, err := s.ConfirmDevice(ctx, acct, "d-pending", 1, 0, pending.ExpiresAt.Add(-1), 5); err != nil || !ok {
+	if ok, err := s.ConfirmDevice(ctx, acct, "d-pending", 1, 0, pending.ExpiresAt.Add(-1), 5, nil, nil); err != nil || !ok {
 		t.Errorf("ConfirmDevice 1 ns before ExpiresAt: %v, %v", ok, err)
 	}
 
@@ -442,7 +442,7 @@ func testUpgrade(t *testing.T, b backend) {
 	if len(live) != 2 || live[0].ID != "c-open" || live[1].ID != "c-used" {
 		t.Errorf("LiveChallenges: %v", live)
 	}
-	res, attempts, err := s.ConsumeChallenge(ctx, acct, "c-open", []byte("code-digest"), 5, t0.Add(time.Minute))
+	res, attempts, err := s.ConsumeChallenge(ctx, acct, "c-open", []byte("code-digest"), 5, t0.Add(time.Minute), nil, nil)
 	if err != nil || res != phone.ConsumeAccepted || attempts != 1 {
 		t.Errorf("ConsumeChallenge: %v, %d, %v", res, attempts, err)
 	}

@@ -50,7 +50,7 @@ func (r acceptResult) String() string {
 
 // acceptCode calls s.AcceptCode and classifies its answer.
 func acceptCode(s twofa.Store, ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, acceptResult, error) {
-	st, ok, err := s.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+	st, ok, err := s.AcceptCode(ctx, account, id, counter, drift, at, scope, p, nil, nil)
 	switch {
 	case err != nil:
 		return st, 0, err

@@ -75,6 +75,7 @@ func browserTests() []testCase[browser.Store] {
 		{"BrowserStore/RevokeBrowsers/Revokes", testRevokeBrowsers},
 		{"BrowserStore/RevokeBrowsers/Concurrent", testRevokeBrowsersConcurrent},
 		{"BrowserStore/DeleteExpiredBrowsers/Deletes", testDeleteExpiredBrowsers},
+		{"BrowserStore/MAC/ClearedOnRevocation", testBrowserMAC},
 	}, append(unknownTests("BrowserStore",
 		func(t *testing.T, s browser.Store, account string) any { return listBrowsers(t, s, account) },
 		unknownCase[browser.Store]{"Browsers", func(ctx context.Context, s browser.Store, account string) ([]any, error) {

@@ -130,18 +130,18 @@ func deviceCancelTests() []testCase[twofa.Store] {
 			return errOnly(s.Devices(ctx, f.acct))
 		}},
 		cancelCase[S, F]{method: "ConfirmDevice", call: func(ctx context.Context, s S, f F) ([]any, error) {
-			return zeroed(s.ConfirmDevice(ctx, f.acct, f.pending.ID, 5, 0, t0, confirmMax))
+			return zeroed(s.ConfirmDevice(ctx, f.acct, f.pending.ID, 5, 0, t0, confirmMax, nil, nil))
 		}},
 		cancelCase[S, F]{method: "AcceptCode", call: func(ctx context.Context, s S, f F) ([]any, error) {
-			return zeroed2(s.AcceptCode(ctx, f.acct, f.conf.ID, 5, 0, t0, twofa.ScopeCode, codeThrottle))
+			return zeroed2(s.AcceptCode(ctx, f.acct, f.conf.ID, 5, 0, t0, twofa.ScopeCode, codeThrottle, nil, nil))
 		}, after: func(t *testing.T, s S, f F) {
 			wantState(t, "Throttle after a cancelled AcceptCode", throttle(t, s, f.acct, twofa.ScopeCode), twofa.ThrottleState{})
 		}},
 		cancelCase[S, F]{method: "SetResync", call: func(ctx context.Context, s S, f F) ([]any, error) {
-			return res(s.SetResync(ctx, f.acct, f.conf.ID, 9, 1))
+			return zeroed(s.SetResync(ctx, f.acct, f.conf.ID, 9, 1, nil, nil))
 		}},
 		cancelCase[S, F]{method: "ReserveDeviceAttempt", call: func(ctx context.Context, s S, f F) ([]any, error) {
-			_, ok, err := s.ReserveDeviceAttempt(ctx, f.acct, f.pending.ID, 5)
+			_, ok, err := s.ReserveDeviceAttempt(ctx, f.acct, f.pending.ID, 5, nil, nil)
 			return res(err, ok)
 		}},
 		cancelCase[S, F]{method: "RenameDevice", call: func(ctx context.Context, s S, f F) ([]any, error) {
@@ -395,11 +395,11 @@ func challengeCancelTests() []testCase[PhoneStore] {
 			return errOnly(s.LiveChallenges(ctx, f.c.Account, phone.PurposeSignIn, t0))
 		}},
 		cancelCase[S, F]{method: "ConsumeChallenge", call: func(ctx context.Context, s S, f F) ([]any, error) {
-			r, _, err := s.ConsumeChallenge(ctx, f.c.Account, f.c.ID, f.c.Digest, 5, t0)
+			r, _, err := s.ConsumeChallenge(ctx, f.c.Account, f.c.ID, f.c.Digest, 5, t0, nil, nil)
 			return res(err, r == phone.ConsumeAccepted)
 		}},
 		cancelCase[S, F]{method: "ConsumeChallenge/WrongDigest", call: func(ctx context.Context, s S, f F) ([]any, error) {
-			return errOnly2(s.ConsumeChallenge(ctx, f.c.Account, f.c.ID, randomBytes(32), 5, t0))
+			return errOnly2(s.ConsumeChallenge(ctx, f.c.Account, f.c.ID, randomBytes(32), 5, t0, nil, nil))
 		}},
 		cancelCase[S, F]{method: "DeleteStaleChallenges", call: func(ctx context.Context, s S, f F) ([]any, error) {
 			return errOnly(s.DeleteStaleChallenges(ctx, t0.Add(24*time.Hour)))

@@ -37,6 +37,7 @@ func challengeTests() []testCase[PhoneStore] {
 		{"ChallengeStore/ConsumeChallenge/Concurrent", testConsumeChallengeConcurrent},
 		{"ChallengeStore/ConsumeChallenge/ConcurrentWrong", testConsumeChallengeConcurrentWrong},
 		{"ChallengeStore/DeleteStaleChallenges/Counts", testDeleteStaleChallenges},
+		{"ChallengeStore/MAC/ClearedWhenClosed", testChallengeMAC},
 	}, challengeCancelTests()...)
 }
 
@@ -77,7 +78,7 @@ func getChallenge(t *testing.T, s PhoneStore, account, id string) phone.Challeng
 
 func consumeChallenge(t *testing.T, s PhoneStore, c phone.Challenge, digest []byte, maxAttempts int, now time.Time) (phone.ConsumeResult, int) {
 	t.Helper()
-	r, n, err := s.ConsumeChallenge(t.Context(), c.Account, c.ID, digest, maxAttempts, now)
+	r, n, err := s.ConsumeChallenge(t.Context(), c.Account, c.ID, digest, maxAttempts, now, nil, nil)
 	if err != nil {
 		t.Fatalf("ConsumeChallenge(%q): %v", c.ID, err)
 	}
@@ -571,9 +572,9 @@ func testConsumeChallengeIsolation(t *testing.T, s PhoneStore) {
 	ca, cq, cb := NewChallenge(pa, t0), NewChallenge(qa, t0), NewChallenge(pb, t0)
 	phCreate(t, s, ca, cq, cb)
 
-	_, _, err := s.ConsumeChallenge(t.Context(), b, ca.ID, ca.Digest, 5, t0)
+	_, _, err := s.ConsumeChallenge(t.Context(), b, ca.ID, ca.Digest, 5, t0, nil, nil)
 	wantErr(t, "ConsumeChallenge of another account's challenge", err, twofa.ErrNotFound)
-	_, _, err = s.ConsumeChallenge(t.Context(), a, phRandomID(), ca.Digest, 5, t0)
+	_, _, err = s.ConsumeChallenge(t.Context(), a, phRandomID(), ca.Digest, 5, t0, nil, nil)
 	wantErr(t, "ConsumeChallenge of an unknown ID", err, twofa.ErrNotFound)
 	wantConsume(t, "another phone's digest", s, cq, ca.Digest, 5, t0, phone.ConsumeWrong, 1)
 	wantConsume(t, "another account's digest", s, cb, ca.Digest, 5, t0, phone.ConsumeWrong, 1)
@@ -590,7 +591,7 @@ func testConsumeChallengeConcurrent(t *testing.T, s PhoneStore) {
 	phCreate(t, s, c)
 	var wins, used atomic.Int32
 	parallel(n, func(int) {
-		r, _, err := s.ConsumeChallenge(t.Context(), acct, c.ID, c.Digest, 5, t0)
+		r, _, err := s.ConsumeChallenge(t.Context(), acct, c.ID, c.Digest, 5, t0, nil, nil)
 		switch {
 		case err != nil:
 			t.Errorf("ConsumeChallenge: %v", err)
@@ -620,7 +621,7 @@ func testConsumeChallengeConcurrentWrong(t *testing.T, s PhoneStore) {
 		if i == n/2 {
 			d = c.Digest // one right code among the guesses
 		}
-		r, _, err := s.ConsumeChallenge(t.Context(), acct, c.ID, d, maxAttempts, t0)
+		r, _, err := s.ConsumeChallenge(t.Context(), acct, c.ID, d, maxAttempts, t0, nil, nil)
 		switch {
 		case err != nil:
 			t.Errorf("ConsumeChallenge: %v", err)

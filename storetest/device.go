@@ -220,10 +220,10 @@ func testInsertDuplicateOtherAccount(t *testing.T, s twofa.Store) {
 	if _, r, err := acceptCode(s, ctx, b, db.ID, 200, 1, t0.Add(time.Minute), twofa.ScopeCode, open); r != codeAccepted || err != nil {
 		t.Fatalf("AcceptCode(b) = %v, %v; want accepted, nil", r, err)
 	}
-	if err := s.SetResync(ctx, b, db.ID, 300, 2); err != nil {
+	if _, err := s.SetResync(ctx, b, db.ID, 300, 2, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if n, ok, err := s.ReserveDeviceAttempt(ctx, b, db.ID, 10); err != nil || ok != (db.State == twofa.DevicePending) {
+	if n, ok, err := s.ReserveDeviceAttempt(ctx, b, db.ID, 10, nil, nil); err != nil || ok != (db.State == twofa.DevicePending) {
 		t.Fatalf("ReserveDeviceAttempt(b) = %d, %v, %v", n, ok, err)
 	}
 	if err := s.RenameDevice(ctx, b, db.ID, "renamed"); err != nil {
@@ -492,7 +492,7 @@ func testConfirmPending(t *testing.T, s twofa.Store) {
 	d.Attempts = 2
 	insert(t, s, d)
 	at := d.ExpiresAt.Add(-1)
-	ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 17, -1, at, confirmMax)
+	ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 17, -1, at, confirmMax, nil, nil)
 	if !ok || err != nil {
 		t.Fatalf("ConfirmDevice 1 ns before ExpiresAt = %v, %v; want true, nil", ok, err)
 	}
@@ -516,12 +516,12 @@ func testConfirmMaxAttempts(t *testing.T, s twofa.Store) {
 	over.Attempts = 4
 	insert(t, s, over)
 	for _, limit := range []int{3, 0} {
-		if ok, err := s.ConfirmDevice(t.Context(), acct, over.ID, 7, 0, t0, limit); ok || err != nil {
+		if ok, err := s.ConfirmDevice(t.Context(), acct, over.ID, 7, 0, t0, limit, nil, nil); ok || err != nil {
 			t.Errorf("ConfirmDevice with Attempts 4, maxAttempts %d = %v, %v; want false, nil", limit, ok, err)
 		}
 	}
 	unchanged(t, s, over)
-	if ok, err := s.ConfirmDevice(t.Context(), acct, over.ID, 7, 0, t0, 4); !ok || err != nil {
+	if ok, err := s.ConfirmDevice(t.Context(), acct, over.ID, 7, 0, t0, 4, nil, nil); !ok || err != nil {
 		t.Errorf("ConfirmDevice with Attempts 4, maxAttempts 4 = %v, %v; want true, nil", ok, err)
 	}
 	if got := get(t, s, acct, over.ID); got.State != twofa.DeviceConfirmed {
@@ -534,7 +534,7 @@ func testConfirmExpired(t *testing.T, s twofa.Store) {
 	d := NewDevice(acct, t0)
 	insert(t, s, d)
 	for _, at := range []time.Time{d.ExpiresAt, d.ExpiresAt.Add(1), d.ExpiresAt.Add(time.Hour)} {
-		ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 17, 0, at, confirmMax)
+		ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 17, 0, at, confirmMax, nil, nil)
 		if ok || err != nil {
 			t.Errorf("ConfirmDevice %v after ExpiresAt = %v, %v; want false, nil", at.Sub(d.ExpiresAt), ok, err)
 		}
@@ -546,11 +546,11 @@ func testConfirmAlreadyConfirmed(t *testing.T, s twofa.Store) {
 	acct := NewAccount()
 	d := NewDevice(acct, t0)
 	insert(t, s, d)
-	if ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 5, 1, t0.Add(time.Second), confirmMax); !ok || err != nil {
+	if ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 5, 1, t0.Add(time.Second), confirmMax, nil, nil); !ok || err != nil {
 		t.Fatalf("ConfirmDevice = %v, %v; want true, nil", ok, err)
 	}
 	want := get(t, s, acct, d.ID)
-	if ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 9, 2, t0.Add(2*time.Second), confirmMax); ok || err != nil {
+	if ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 9, 2, t0.Add(2*time.Second), confirmMax, nil, nil); ok || err != nil {
 		t.Errorf("second ConfirmDevice = %v, %v; want false, nil", ok, err)
 	}
 	unchanged(t, s, want)
@@ -558,7 +558,7 @@ func testConfirmAlreadyConfirmed(t *testing.T, s twofa.Store) {
 	c := confirmed(NewDevice(acct, t0), 3)
 	c.ExpiresAt = t0.Add(time.Hour) // confirmed, though ExpiresAt is ahead
 	insert(t, s, c)
-	if ok, err := s.ConfirmDevice(t.Context(), acct, c.ID, 9, 2, t0.Add(time.Second), confirmMax); ok || err != nil {
+	if ok, err := s.ConfirmDevice(t.Context(), acct, c.ID, 9, 2, t0.Add(time.Second), confirmMax, nil, nil); ok || err != nil {
 		t.Errorf("ConfirmDevice of a device inserted confirmed = %v, %v; want false, nil", ok, err)
 	}
 	unchanged(t, s, c)
@@ -572,7 +572,7 @@ func testConfirmConcurrent(t *testing.T, s twofa.Store) {
 	var winners atomic.Int32
 	var winner atomic.Int64
 	parallel(n, func(i int) {
-		ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, uint64(100+i), int64(i), t0.Add(time.Duration(i)), confirmMax)
+		ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, uint64(100+i), int64(i), t0.Add(time.Duration(i)), confirmMax, nil, nil)
 		if err != nil {
 			t.Errorf("ConfirmDevice: %v", err)
 		}
@@ -603,7 +603,7 @@ func testSetResync(t *testing.T, s twofa.Store) {
 		step  uint64
 		drift int64
 	}{{20, 3}, {25, -9}, {math.MaxUint64 - 1, math.MinInt64}, {1<<63 + 1, math.MaxInt64}, {0, 0}} {
-		if err := s.SetResync(t.Context(), acct, d.ID, r.step, r.drift); err != nil {
+		if _, err := s.SetResync(t.Context(), acct, d.ID, r.step, r.drift, nil, nil); err != nil {
 			t.Fatalf("SetResync(%d, %d): %v", r.step, r.drift, err)
 		}
 		want.ResyncStep, want.ResyncDrift = r.step, r.drift
@@ -615,7 +615,7 @@ func testSetResync(t *testing.T, s twofa.Store) {
 
 func reserveTry(t *testing.T, s twofa.Store, d twofa.Device, limit, wantN int, wantOK bool) {
 	t.Helper()
-	n, ok, err := s.ReserveDeviceAttempt(t.Context(), d.Account, d.ID, limit)
+	n, ok, err := s.ReserveDeviceAttempt(t.Context(), d.Account, d.ID, limit, nil, nil)
 	if n != wantN || ok != wantOK || err != nil {
 		t.Fatalf("ReserveDeviceAttempt(limit %d) = %d, %v, %v; want %d, %v, nil", limit, n, ok, err, wantN, wantOK)
 	}
@@ -663,7 +663,7 @@ func testReserveAttemptNotPending(t *testing.T, s twofa.Store) {
 	d := NewDevice(acct, t0)
 	insert(t, s, d)
 	reserveTry(t, s, d, 5, 1, true)
-	if ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 7, 0, t0, 5); !ok || err != nil {
+	if ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 7, 0, t0, 5, nil, nil); !ok || err != nil {
 		t.Fatalf("ConfirmDevice = %v, %v; want true, nil", ok, err)
 	}
 	reserveTry(t, s, d, 5, 1, false)
@@ -683,7 +683,7 @@ func testReserveAttemptConcurrent(t *testing.T, s twofa.Store) {
 	var allowed []int
 	var mu sync.Mutex
 	parallel(n, func(int) {
-		c, ok, err := s.ReserveDeviceAttempt(t.Context(), acct, d.ID, limit)
+		c, ok, err := s.ReserveDeviceAttempt(t.Context(), acct, d.ID, limit, nil, nil)
 		if err != nil {
 			t.Errorf("ReserveDeviceAttempt: %v", err)
 			return
@@ -854,7 +854,7 @@ func testDeleteReturnsDeleted(t *testing.T, s twofa.Store) {
 	insert(t, s, p)
 	reserveTry(t, s, p, 5, 1, true)
 	at := t0.Add(time.Second)
-	if ok, err := s.ConfirmDevice(t.Context(), acct, p.ID, 42, 1, at, 5); !ok || err != nil {
+	if ok, err := s.ConfirmDevice(t.Context(), acct, p.ID, 42, 1, at, 5, nil, nil); !ok || err != nil {
 		t.Fatalf("ConfirmDevice = %v, %v; want true, nil", ok, err)
 	}
 	want := get(t, s, acct, p.ID)
@@ -940,7 +940,7 @@ func testDeletePendingConfirmed(t *testing.T, s twofa.Store) {
 	for i := 1; i <= 3; i++ {
 		reserveTry(t, s, d, 3, i, true)
 	}
-	if ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 9, 0, t0, 3); !ok || err != nil {
+	if ok, err := s.ConfirmDevice(t.Context(), acct, d.ID, 9, 0, t0, 3, nil, nil); !ok || err != nil {
 		t.Fatalf("ConfirmDevice on the last try = %v, %v; want true, nil", ok, err)
 	}
 	want := get(t, s, acct, d.ID)
@@ -1160,16 +1160,16 @@ func deviceNotFoundTests() []testCase[twofa.Store] {
 		call      func(ctx context.Context, s S, d twofa.Device) ([]any, error)
 	}{
 		{"ConfirmDevice", false, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
-			return zeroed(s.ConfirmDevice(ctx, d.Account, d.ID, 1, 0, t0, confirmMax))
+			return zeroed(s.ConfirmDevice(ctx, d.Account, d.ID, 1, 0, t0, confirmMax, nil, nil))
 		}},
 		{"AcceptCode", true, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
-			return zeroed2(s.AcceptCode(ctx, d.Account, d.ID, 5, 0, t0, twofa.ScopeCode, codeThrottle))
+			return zeroed2(s.AcceptCode(ctx, d.Account, d.ID, 5, 0, t0, twofa.ScopeCode, codeThrottle, nil, nil))
 		}},
 		{"SetResync", true, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
-			return res(s.SetResync(ctx, d.Account, d.ID, 9, 1))
+			return zeroed(s.SetResync(ctx, d.Account, d.ID, 9, 1, nil, nil))
 		}},
 		{"ReserveDeviceAttempt", false, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
-			return zeroed2(s.ReserveDeviceAttempt(ctx, d.Account, d.ID, 5))
+			return zeroed2(s.ReserveDeviceAttempt(ctx, d.Account, d.ID, 5, nil, nil))
 		}},
 		{"RenameDevice", false, func(ctx context.Context, s S, d twofa.Device) ([]any, error) {
 			return res(s.RenameDevice(ctx, d.Account, d.ID, "x"))

@@ -122,11 +122,11 @@ func TestPhoneMutants(t *testing.T) {
 // compareFirst accepts the right digest even after too many wrong ones.
 type compareFirst struct{ *memstore.Store }
 
-func (s compareFirst) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (phone.ConsumeResult, int, error) {
+func (s compareFirst) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time, old, next []byte) (phone.ConsumeResult, int, error) {
 	if c, err := s.Challenge(ctx, account, id); err == nil && bytes.Equal(c.Digest, digest) {
 		maxAttempts = c.Attempts + 1
 	}
-	return s.Store.ConsumeChallenge(ctx, account, id, digest, maxAttempts, now)
+	return s.Store.ConsumeChallenge(ctx, account, id, digest, maxAttempts, now, old, next)
 }
 
 // lateSince passes allow the challenges created after since + 1 ns.
@@ -203,13 +203,13 @@ func (s forgetful) DeletePhone(ctx context.Context, account, id string) (phone.S
 // see the challenge open.
 type readThenWrite struct{ *memstore.Store }
 
-func (s readThenWrite) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (phone.ConsumeResult, int, error) {
+func (s readThenWrite) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time, old, next []byte) (phone.ConsumeResult, int, error) {
 	c, err := s.Challenge(ctx, account, id)
 	if err != nil || c.State != phone.ChallengeOpen || !bytes.Equal(c.Digest, digest) {
-		return s.Store.ConsumeChallenge(ctx, account, id, digest, maxAttempts, now)
+		return s.Store.ConsumeChallenge(ctx, account, id, digest, maxAttempts, now, old, next)
 	}
 	time.Sleep(time.Millisecond)
-	s.Store.ConsumeChallenge(ctx, account, id, digest, maxAttempts, now)
+	s.Store.ConsumeChallenge(ctx, account, id, digest, maxAttempts, now, old, next)
 	return phone.ConsumeAccepted, c.Attempts, nil
 }
 
@@ -222,8 +222,8 @@ func (s confirmIgnoresContext) ConfirmPhone(ctx context.Context, account, id str
 // countsWrongThenCancels compares, then reports the cancellation.
 type countsWrongThenCancels struct{ *memstore.Store }
 
-func (s countsWrongThenCancels) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (phone.ConsumeResult, int, error) {
-	r, n, err := s.Store.ConsumeChallenge(context.WithoutCancel(ctx), account, id, digest, maxAttempts, now)
+func (s countsWrongThenCancels) ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time, old, next []byte) (phone.ConsumeResult, int, error) {
+	r, n, err := s.Store.ConsumeChallenge(context.WithoutCancel(ctx), account, id, digest, maxAttempts, now, old, next)
 	if ctx.Err() != nil {
 		return 0, 0, ctx.Err()
 	}

@@ -164,6 +164,7 @@ type testCase[S any] struct {
 func suite() []testCase[twofa.Store] {
 	var cs []testCase[twofa.Store]
 	cs = append(cs, deviceTests()...)
+	cs = append(cs, macTests()...)
 	cs = append(cs, throttleTests()...)
 	cs = append(cs, recoveryTests()...)
 	cs = append(cs, appPasswordTests()...)

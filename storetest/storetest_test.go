@@ -430,7 +430,7 @@ func (s delayOffByOne) ReserveAttempt(ctx context.Context, account, scope string
 // racyReservation reads Attempts, then counts unconditionally.
 type racyReservation struct{ *memstore.Store }
 
-func (s racyReservation) ReserveDeviceAttempt(ctx context.Context, account, id string, limit int) (int, bool, error) {
+func (s racyReservation) ReserveDeviceAttempt(ctx context.Context, account, id string, limit int, old, mac []byte) (int, bool, error) {
 	d, err := s.Device(ctx, account, id)
 	if err != nil {
 		return 0, false, err
@@ -439,7 +439,7 @@ func (s racyReservation) ReserveDeviceAttempt(ctx context.Context, account, id s
 		return d.Attempts, false, nil
 	}
 	time.Sleep(time.Millisecond)
-	return s.Store.ReserveDeviceAttempt(ctx, account, id, math.MaxInt)
+	return s.Store.ReserveDeviceAttempt(ctx, account, id, math.MaxInt, old, mac)
 }
 
 // deleteForgetsState returns only the deleted device's ID and account:
@@ -489,7 +489,7 @@ func (s *aliased) Device(ctx context.Context, account, id string) (twofa.Device,
 // signedCounter compares counters as int64, as a careless SQL store would.
 type signedCounter struct{ *memstore.Store }
 
-func (s signedCounter) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+func (s signedCounter) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy, old, mac []byte) (twofa.ThrottleState, bool, error) {
 	d, err := s.Device(ctx, account, id)
 	if err != nil {
 		return twofa.ThrottleState{}, false, err
@@ -497,7 +497,7 @@ func (s signedCounter) AcceptCode(ctx context.Context, account, id string, count
 	if d.State == twofa.DeviceConfirmed && int64(counter) >= int64(d.Counter) && counter < d.Counter {
 		return twofa.ThrottleState{}, true, nil
 	}
-	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p, old, mac)
 }
 
 // microseconds keeps times to the microsecond, as PostgreSQL's timestamptz.
@@ -512,20 +512,20 @@ func (s microseconds) InsertDevice(ctx context.Context, d twofa.Device, limit in
 
 type confirmPlusOne struct{ *memstore.Store }
 
-func (s confirmPlusOne) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, maxAttempts int) (bool, error) {
-	return s.Store.ConfirmDevice(ctx, account, id, counter+1, drift, at, maxAttempts)
+func (s confirmPlusOne) ConfirmDevice(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, maxAttempts int, old, mac []byte) (bool, error) {
+	return s.Store.ConfirmDevice(ctx, account, id, counter+1, drift, at, maxAttempts, old, mac)
 }
 
 type keepsResync struct{ *memstore.Store }
 
-func (s keepsResync) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+func (s keepsResync) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy, old, mac []byte) (twofa.ThrottleState, bool, error) {
 	d, err := s.Device(ctx, account, id)
 	if err != nil {
 		return twofa.ThrottleState{}, false, err
 	}
-	st, r, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+	st, r, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p, old, mac)
 	if err == nil && r {
-		err = s.SetResync(ctx, account, id, d.ResyncStep, d.ResyncDrift)
+		_, err = s.SetResync(ctx, account, id, d.ResyncStep, d.ResyncDrift, nil, nil)
 	}
 	return st, r, err
 }
@@ -598,11 +598,11 @@ func (s tiesByID) Devices(ctx context.Context, account string) ([]twofa.Device, 
 // cancelledTrue reports a success along with the cancellation.
 type cancelledTrue struct{ *memstore.Store }
 
-func (s cancelledTrue) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+func (s cancelledTrue) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy, old, mac []byte) (twofa.ThrottleState, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return twofa.ThrottleState{}, true, err
 	}
-	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p, old, mac)
 }
 
 // reservesThenCancels counts the attempt, then reports the cancellation.
@@ -640,35 +640,35 @@ func (s *ignoresAccount) InsertDevice(ctx context.Context, d twofa.Device, limit
 	return err
 }
 
-func (s *ignoresAccount) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+func (s *ignoresAccount) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy, old, mac []byte) (twofa.ThrottleState, bool, error) {
 	s.mu.Lock()
 	if owner, ok := s.owner[id]; ok {
 		account = owner
 	}
 	s.mu.Unlock()
-	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p, old, mac)
 }
 
 // acceptIgnoresThrottle consumes codes whatever the throttle says.
 type acceptIgnoresThrottle struct{ *memstore.Store }
 
-func (s acceptIgnoresThrottle) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
-	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, twofa.ThrottlePolicy{})
+func (s acceptIgnoresThrottle) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy, old, mac []byte) (twofa.ThrottleState, bool, error) {
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, twofa.ThrottlePolicy{}, old, mac)
 }
 
 // acceptIgnoresBudget checks the back-off but not the budget.
 type acceptIgnoresBudget struct{ *memstore.Store }
 
-func (s acceptIgnoresBudget) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+func (s acceptIgnoresBudget) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy, old, mac []byte) (twofa.ThrottleState, bool, error) {
 	p.Budget, p.Refill = 0, 0
-	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p, old, mac)
 }
 
 // acceptKeepsFailures checks the throttle and advances the counter, but
 // leaves the back-off in place.
 type acceptKeepsFailures struct{ *memstore.Store }
 
-func (s acceptKeepsFailures) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+func (s acceptKeepsFailures) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy, old, mac []byte) (twofa.ThrottleState, bool, error) {
 	st, err := s.Throttle(ctx, account, scope)
 	if err != nil {
 		return twofa.ThrottleState{}, false, err
@@ -677,15 +677,15 @@ func (s acceptKeepsFailures) AcceptCode(ctx context.Context, account, id string,
 		return st, false, nil
 	}
 	// The replay guard alone: a scope that holds no throttle.
-	_, r, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope+"/elsewhere", twofa.ThrottlePolicy{})
+	_, r, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope+"/elsewhere", twofa.ThrottlePolicy{}, old, mac)
 	return st, r, err
 }
 
 // acceptClearsBudget empties the budget with the back-off.
 type acceptClearsBudget struct{ *memstore.Store }
 
-func (s acceptClearsBudget) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
-	st, r, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+func (s acceptClearsBudget) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy, old, mac []byte) (twofa.ThrottleState, bool, error) {
+	st, r, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p, old, mac)
 	if err == nil && r {
 		err = s.ResetThrottle(ctx, account, scope)
 	}
@@ -695,20 +695,20 @@ func (s acceptClearsBudget) AcceptCode(ctx context.Context, account, id string, 
 // acceptCASOffByOne takes a code only above the stored Counter, not at it.
 type acceptCASOffByOne struct{ *memstore.Store }
 
-func (s acceptCASOffByOne) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+func (s acceptCASOffByOne) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy, old, mac []byte) (twofa.ThrottleState, bool, error) {
 	d, err := s.Device(ctx, account, id)
 	if err == nil && counter == d.Counter {
 		st, err := s.Throttle(ctx, account, scope)
 		return st, false, err
 	}
-	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p, old, mac)
 }
 
 // acceptDeviceFirst checks the device before the throttle, telling a
 // throttled caller that its code was replayed.
 type acceptDeviceFirst struct{ *memstore.Store }
 
-func (s acceptDeviceFirst) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+func (s acceptDeviceFirst) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy, old, mac []byte) (twofa.ThrottleState, bool, error) {
 	d, err := s.Device(ctx, account, id)
 	if err != nil {
 		return twofa.ThrottleState{}, false, err
@@ -717,13 +717,13 @@ func (s acceptDeviceFirst) AcceptCode(ctx context.Context, account, id string, c
 		st, err := s.Throttle(ctx, account, scope)
 		return st, false, err
 	}
-	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+	return s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p, old, mac)
 }
 
 // racyAccept checks, then acts: the classic lost compare-and-set.
 type racyAccept struct{ *memstore.Store }
 
-func (s racyAccept) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy) (twofa.ThrottleState, bool, error) {
+func (s racyAccept) AcceptCode(ctx context.Context, account, id string, counter uint64, drift int64, at time.Time, scope string, p twofa.ThrottlePolicy, old, mac []byte) (twofa.ThrottleState, bool, error) {
 	d, err := s.Device(ctx, account, id)
 	if err != nil {
 		return twofa.ThrottleState{}, false, err
@@ -732,7 +732,7 @@ func (s racyAccept) AcceptCode(ctx context.Context, account, id string, counter 
 		return twofa.ThrottleState{}, false, nil
 	}
 	time.Sleep(time.Millisecond)
-	st, _, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p)
+	st, _, err := s.Store.AcceptCode(ctx, account, id, counter, drift, at, scope, p, old, mac)
 	return st, true, err
 }
 

@@ -1,0 +1,200 @@
+package twofa
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"time"
+)
+
+// Authenticated state.
+//
+// A device's secret is sealed and bound to the device, but its counter,
+// drift, state, attempts and expiry change with every code, so the seal
+// cannot cover them. Each stored record therefore carries a MAC
+// (Keyring.MAC) over its security state, its kind and its id, bound to
+// its account: someone who can write to the store but holds no key cannot
+// wind a counter back (a replay), mark a pending device confirmed, or
+// change any other bound field without the record being refused.
+//
+// The MAC is also the record's version: every store operation that
+// changes bound state is a compare-and-set on the MAC the caller read and
+// verified, and writes the MAC of the new state in the same step, so the
+// atomic guarantees of the stores hold as before. A record whose MAC does
+// not verify - changed, copied from another record, or without a MAC at
+// all - fails closed: the factor is refused with a *TamperedError and an
+// EventTampered, never accepted.
+//
+// What a MAC cannot see: a record deleted, or a whole row (or database)
+// restored from an older backup, which carries an older but valid state.
+// ARCHITECTURE.md discusses both.
+
+// ErrTampered is matched by every error about a stored record whose MAC
+// does not verify under the Keyring: a bound field changed, the MAC was
+// copied from another record, the record has no MAC (a store from before
+// the MACs, which TwoFA.Reseal upgrades), or its key was dropped from
+// the Keyring. Through errors.As it is a *TamperedError.
+var ErrTampered = errors.New("twofa: stored record failed authentication")
+
+// EventTampered reports a stored record refused because its MAC did not
+// verify (see ErrTampered): someone changed the store without the keys,
+// or a record predates the MACs and TwoFA.Reseal has not reached it yet.
+// DeviceID, AppPasswordID, BrowserID or PhoneID names the record.
+const EventTampered EventType = "tampered"
+
+// Record kinds, the first field of every MAC'd state and the Record of a
+// TamperedError.
+const (
+	RecordDevice      = "device"
+	RecordAppPassword = "app-password"
+	RecordBrowser     = "browser"
+	RecordChallenge   = "challenge"
+)
+
+// TamperedError says which stored record failed authentication. It never
+// holds the record's state or MAC.
+type TamperedError struct {
+	Record  string // RecordDevice, RecordBrowser...
+	Account string
+	ID      string // the record's id, quoted if it is not a well-formed id
+	Missing bool   // the record has no MAC at all (run TwoFA.Reseal after upgrading)
+	Err     error  // the Keyring's error, if any
+}
+
+func (e *TamperedError) Error() string {
+	if e.Missing {
+		return "twofa: stored " + e.Record + " " + e.ID + " has no MAC (run Reseal after upgrading)"
+	}
+	return "twofa: stored " + e.Record + " " + e.ID + " failed authentication"
+}
+
+// Is reports whether target is ErrTampered.
+func (e *TamperedError) Is(target error) bool { return target == ErrTampered }
+
+// Unwrap returns the Keyring's error.
+func (e *TamperedError) Unwrap() error { return e.Err }
+
+// StateMAC computes the MAC of a record's state for packages that keep
+// records of their own (package browser, package phone): kind is one of
+// the Record constants, id the record's id, state the record's bound
+// fields in a fixed encoding of the caller's (times as TimeNanos gives
+// them, integers big-endian, variable fields length-prefixed). The result is the tag
+// to store beside the record.
+func StateMAC(kr Keyring, account, kind, id string, state []byte) ([]byte, error) {
+	var buf [256]byte
+	return kr.MAC(account, stateData(buf[:0], kind, id, state))
+}
+
+// CheckStateMAC verifies a tag StateMAC returned for the same record and
+// state. It returns a *TamperedError (matching ErrTampered) when the tag
+// does not verify or is missing, and reports whether the tag is under
+// the Keyring's primary key.
+func CheckStateMAC(kr Keyring, account, kind, id string, state, tag []byte) (primary bool, err error) {
+	if len(tag) == 0 {
+		return false, &TamperedError{Record: kind, Account: account, ID: idForError(id), Missing: true}
+	}
+	var buf [256]byte
+	primary, err = kr.CheckMAC(account, stateData(buf[:0], kind, id, state), tag)
+	if err != nil {
+		return false, &TamperedError{Record: kind, Account: account, ID: idForError(id), Err: err}
+	}
+	return primary, nil
+}
+
+// stateData is what a record's MAC authenticates: a domain label, the
+// kind, the id (each length-prefixed) and the encoded state.
+func stateData(b []byte, kind, id string, state []byte) []byte {
+	b = append(b, "twofa/state/v1\x00"...)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(kind)))
+	b = append(b, kind...)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(id)))
+	b = append(b, id...)
+	return append(b, state...)
+}
+
+// TimeNanos is t as Unix nanoseconds, the zero Time as math.MinInt64 and
+// times outside the int64 range saturated, as the stores keep times: the
+// form in which a time enters a record's MAC, so that a time read back
+// from any store authenticates.
+func TimeNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return -1 << 63
+	}
+	if t.Before(minNanosTime) {
+		return -1<<63 + 1
+	}
+	if t.After(maxNanosTime) {
+		return 1<<63 - 1
+	}
+	return t.UnixNano()
+}
+
+var (
+	minNanosTime = time.Unix(0, -1<<63+1)
+	maxNanosTime = time.Unix(0, 1<<63-1)
+)
+
+// deviceState is the encoded bound state of a device: everything a
+// sign-in or a confirmation decides on. The label and the times of use
+// are not bound (they decide nothing); the sealed secret is bound to the
+// device by its own seal.
+func (d *Device) deviceState(b []byte) []byte {
+	b = append(b, byte(d.Type), byte(d.Algorithm), byte(d.State))
+	b = binary.BigEndian.AppendUint64(b, uint64(int64(d.Digits)))
+	b = binary.BigEndian.AppendUint64(b, uint64(d.Period))
+	b = binary.BigEndian.AppendUint64(b, d.Counter)
+	b = binary.BigEndian.AppendUint64(b, uint64(d.Drift))
+	b = binary.BigEndian.AppendUint64(b, d.ResyncStep)
+	b = binary.BigEndian.AppendUint64(b, uint64(d.ResyncDrift))
+	b = binary.BigEndian.AppendUint64(b, uint64(int64(d.Attempts)))
+	return binary.BigEndian.AppendUint64(b, uint64(TimeNanos(d.ExpiresAt)))
+}
+
+// deviceMAC returns the MAC of d's bound state.
+func (c *Config) deviceMAC(d *Device) ([]byte, error) {
+	var buf [96]byte
+	return StateMAC(c.Keyring, d.Account, RecordDevice, d.ID, d.deviceState(buf[:0]))
+}
+
+// checkDevice verifies d's MAC; on failure it reports an EventTampered
+// and returns the *TamperedError.
+func (c *Config) checkDevice(ctx context.Context, d *Device) (primary bool, err error) {
+	var buf [96]byte
+	primary, err = CheckStateMAC(c.Keyring, d.Account, RecordDevice, d.ID, d.deviceState(buf[:0]), d.MAC)
+	if err != nil {
+		c.Events.emit(ctx, Event{Type: EventTampered, Account: d.Account, DeviceID: d.ID, Time: c.Clock.Now()})
+	}
+	return primary, err
+}
+
+// acceptMAC authenticates d, a device whose code matched at step with
+// drift, and returns the MAC of the state DeviceStore.AcceptCode leaves.
+func (c *Config) acceptMAC(ctx context.Context, d *Device, step uint64, drift int64) ([]byte, error) {
+	if _, err := c.checkDevice(ctx, d); err != nil {
+		return nil, err
+	}
+	next := *d
+	next.Counter, next.Drift, next.ResyncStep, next.ResyncDrift = step+1, drift, 0, 0
+	return c.deviceMAC(&next)
+}
+
+// resyncMAC authenticates d and returns the MAC of the state
+// DeviceStore.SetResync leaves.
+func (c *Config) resyncMAC(ctx context.Context, d *Device, step uint64, drift int64) ([]byte, error) {
+	if _, err := c.checkDevice(ctx, d); err != nil {
+		return nil, err
+	}
+	next := *d
+	next.ResyncStep, next.ResyncDrift = step, drift
+	return c.deviceMAC(&next)
+}
+
+// DeviceMAC returns the MAC twofa stores as d.MAC for d's state, bound to
+// d.Account and d.ID: for a tool that writes devices to a store itself
+// (a bulk import from another system, a test) and must store them as
+// twofa would. Whoever holds the Keyring can authenticate any state;
+// keep such tools as close to the keys as the keys themselves.
+func DeviceMAC(kr Keyring, d Device) ([]byte, error) {
+	c := &Config{Keyring: kr}
+	return c.deviceMAC(&d)
+}
