@@ -136,9 +136,44 @@ func (c *Config) remacDevice(ctx context.Context, dev Device) (bool, error) {
 // but this explicit step adopts the state it finds. Running it later
 // would adopt whatever state a database writer left without a MAC
 // meanwhile; a device that should not be trusted can be revoked instead.
-// The attached packages (browser, phone) upgrade their own records with
-// their UpgradeMACs methods.
+// Then it calls, in attach order, every attached Dependent and Factor
+// that has a method UpgradeMACs(context.Context) (int, error) (package
+// phone's Manager, for its phone numbers), and counts theirs too.
+// (Trusted browsers and out-of-band challenges from before the MACs are
+// never adopted: they are refused, and their owners pass a second factor
+// or ask for a new code once.)
 func (tf *TwoFA) UpgradeMACs(ctx context.Context) (int, error) {
+	n, err := tf.upgradeDeviceMACs(ctx)
+	if err != nil {
+		return n, err
+	}
+	var attached []any
+	for _, d := range tf.c.plugins.dependents() {
+		attached = append(attached, d)
+	}
+	for _, f := range tf.c.plugins.factors() {
+		attached = append(attached, f)
+	}
+	for _, a := range attached {
+		if u, ok := a.(macUpgrader); ok {
+			m, err := u.UpgradeMACs(ctx)
+			n += m
+			if err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+// macUpgrader is a Dependent or Factor that keeps records of its own with
+// MACs: UpgradeMACs finds it by this method.
+type macUpgrader interface {
+	UpgradeMACs(ctx context.Context) (int, error)
+}
+
+// upgradeDeviceMACs is UpgradeMACs for the devices.
+func (tf *TwoFA) upgradeDeviceMACs(ctx context.Context) (int, error) {
 	c := tf.c
 	n := 0
 	account, id := "", ""

@@ -32,23 +32,25 @@ import (
 // ErrTampered is matched by every error about a stored record whose MAC
 // does not verify under the Keyring: a bound field changed, the MAC was
 // copied from another record, the record has no MAC (a store from before
-// the MACs, which TwoFA.Reseal upgrades), or its key was dropped from
-// the Keyring. Through errors.As it is a *TamperedError.
+// the MACs, which TwoFA.UpgradeMACs upgrades; or a revoked browser or a
+// closed challenge brought back), or its key was dropped from the
+// Keyring. Through errors.As it is a *TamperedError.
 var ErrTampered = errors.New("twofa: stored record failed authentication")
 
 // EventTampered reports a stored record refused because its MAC did not
 // verify (see ErrTampered): someone changed the store without the keys,
-// or a record predates the MACs and TwoFA.Reseal has not reached it yet.
-// DeviceID, AppPasswordID, BrowserID or PhoneID names the record.
+// or a record predates the MACs and TwoFA.UpgradeMACs has not reached it
+// yet. DeviceID, BrowserID or PhoneID names the record (PhoneID for a
+// challenge: the phone it was sent to).
 const EventTampered EventType = "tampered"
 
 // Record kinds, the first field of every MAC'd state and the Record of a
 // TamperedError.
 const (
-	RecordDevice      = "device"
-	RecordAppPassword = "app-password"
-	RecordBrowser     = "browser"
-	RecordChallenge   = "challenge"
+	RecordDevice    = "device"
+	RecordBrowser   = "browser"
+	RecordChallenge = "challenge"
+	RecordPhone     = "phone"
 )
 
 // TamperedError says which stored record failed authentication. It never
@@ -57,13 +59,13 @@ type TamperedError struct {
 	Record  string // RecordDevice, RecordBrowser...
 	Account string
 	ID      string // the record's id, quoted if it is not a well-formed id
-	Missing bool   // the record has no MAC at all (run TwoFA.Reseal after upgrading)
+	Missing bool   // the record has no MAC at all (see TwoFA.UpgradeMACs)
 	Err     error  // the Keyring's error, if any
 }
 
 func (e *TamperedError) Error() string {
 	if e.Missing {
-		return "twofa: stored " + e.Record + " " + e.ID + " has no MAC (run Reseal after upgrading)"
+		return "twofa: stored " + e.Record + " " + e.ID + " has no MAC"
 	}
 	return "twofa: stored " + e.Record + " " + e.ID + " failed authentication"
 }

@@ -111,6 +111,7 @@ func (s *Store) InsertPhone(ctx context.Context, p phone.Record, limit int, now 
 		a.phones = make(map[string]*phoneEntry)
 	}
 	s.seq++
+	p.MAC = bytes.Clone(p.MAC)
 	a.phones[p.ID] = &phoneEntry{p: p, seq: s.seq}
 	return nil
 }
@@ -159,7 +160,7 @@ func (s *Store) Phones(ctx context.Context, account string) ([]phone.Record, err
 
 // ConfirmPhone turns a pending phone trusted, as [phone.NumberStore]
 // describes.
-func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Time) (bool, error) {
+func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Time, old, mac []byte) (bool, error) {
 	if err := s.begin(ctx); err != nil {
 		return false, err
 	}
@@ -168,13 +169,71 @@ func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Ti
 	if err != nil {
 		return false, err
 	}
-	if e.p.State != phone.Pending || !e.p.ExpiresAt.After(at) {
+	if e.p.State != phone.Pending || !e.p.ExpiresAt.After(at) || !bytes.Equal(e.p.MAC, old) {
 		return false, nil
 	}
+	e.p.MAC = bytes.Clone(mac)
 	e.p.State = phone.Trusted
 	e.p.ConfirmedAt = at
 	e.p.ExpiresAt = time.Time{}
 	return true, nil
+}
+
+// UpdatePhoneMAC replaces a phone's MAC if it still equals old (compared
+// by content: nil equals empty); ErrNotFound when the phone does not
+// exist.
+func (s *Store) UpdatePhoneMAC(ctx context.Context, account, id string, old, mac []byte) (bool, error) {
+	if err := s.begin(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	e, err := s.phone(account, id)
+	if err != nil {
+		return false, err
+	}
+	if !bytes.Equal(e.p.MAC, old) {
+		return false, nil
+	}
+	e.p.MAC = bytes.Clone(mac)
+	return true, nil
+}
+
+// PhonesAfter pages through every phone of every account in byte order
+// of (account, id), as [phone.NumberStore] describes.
+func (s *Store) PhonesAfter(ctx context.Context, account, id string, limit int) ([]phone.Record, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	if limit < 1 {
+		return nil, fmt.Errorf("memstore: phones after: limit %d is below 1", limit)
+	}
+	names := make([]string, 0, len(s.accounts))
+	for name := range s.accounts {
+		if name >= account {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	var out []phone.Record
+	for _, name := range names {
+		ids := make([]string, 0, len(s.accounts[name].phones))
+		for pid := range s.accounts[name].phones {
+			if name > account || pid > id {
+				ids = append(ids, pid)
+			}
+		}
+		slices.Sort(ids)
+		for _, pid := range ids {
+			if len(out) == limit {
+				return out, nil
+			}
+			r := s.accounts[name].phones[pid].p
+			r.MAC = bytes.Clone(r.MAC)
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // TouchPhone moves a phone's LastUsedAt forward to at; ErrNotFound when

@@ -387,6 +387,9 @@ func (p *Manager) Add(ctx context.Context, account string, n Number) (Info, erro
 		ID: id, Account: account, Number: n, State: Pending,
 		CreatedAt: now, ExpiresAt: now.Add(PendingTTL),
 	}
+	if ph.MAC, err = ph.mac(p.keys); err != nil {
+		return Info{}, fmt.Errorf("twofa: add phone: %w", err)
+	}
 	if err := p.st.InsertPhone(ctx, ph, p.cfg.Max, now); err != nil {
 		switch {
 		case errors.Is(err, twofa.ErrLimitReached):
@@ -432,6 +435,11 @@ func (p *Manager) SendCode(ctx context.Context, account, phoneID string, ch Chan
 		return Sent{}, fmt.Errorf("twofa: send code: %w", err)
 	}
 	now := p.clock.Now()
+	// The number and its standing are authenticated before a code goes
+	// to it.
+	if err := p.checkPhone(ctx, &ph, now); err != nil {
+		return Sent{}, fmt.Errorf("twofa: send code: %w", err)
+	}
 	c := Challenge{
 		Account: account, PhoneID: ph.ID, Channel: ch, State: ChallengeOpen,
 		CreatedAt: now, ExpiresAt: now.Add(p.cfg.ChallengeTTL),
@@ -517,6 +525,9 @@ func (p *Manager) Confirm(ctx context.Context, account, phoneID, code string) (t
 		return twofa.Change{}, fmt.Errorf("twofa: confirm phone: %w", err)
 	}
 	now := p.clock.Now()
+	if err := p.checkPhone(ctx, &ph, now); err != nil {
+		return twofa.Change{}, fmt.Errorf("twofa: confirm phone: %w", err)
+	}
 	if ph.State == Trusted {
 		return twofa.Change{}, ErrConfirmed
 	}
@@ -569,7 +580,13 @@ func (p *Manager) Confirm(ctx context.Context, account, phoneID, code string) (t
 	// Trusting the number goes through the lifecycle: with
 	// Config.OutOfBand it may turn two-factor authentication on.
 	return p.tf.ChangeFactors(ctx, account, func(ctx context.Context) (bool, error) {
-		ok, err := p.st.ConfirmPhone(ctx, account, phoneID, now)
+		trusted := ph
+		trusted.State, trusted.ExpiresAt = Trusted, time.Time{}
+		mac, err := trusted.mac(p.keys)
+		if err != nil {
+			return false, fmt.Errorf("twofa: confirm phone: %w", err)
+		}
+		ok, err := p.st.ConfirmPhone(ctx, account, phoneID, now, ph.MAC, mac)
 		if err != nil {
 			return false, fmt.Errorf("twofa: confirm phone: %w", err)
 		}

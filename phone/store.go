@@ -44,6 +44,14 @@ type Record struct {
 	ExpiresAt   time.Time // pending phones only: when the unproven number lapses
 	ConfirmedAt time.Time
 	LastUsedAt  time.Time // the last sign-in with a code sent to it
+	// MAC authenticates the number and its standing - its id, account,
+	// Number (E.164 and country code), State and ExpiresAt - under the
+	// Keyring (twofa.StateMAC, kind twofa.RecordPhone): no code is sent to
+	// a phone, nor a phone confirmed, unless it verifies, so that someone
+	// without the keys can neither point a trusted phone at another
+	// number nor mark an unproven one trusted. Empty on a phone stored
+	// before MACs, until Manager.UpgradeMACs gives it one.
+	MAC []byte
 }
 
 // LogValue describes the phone for log/slog with its number masked (a
@@ -258,11 +266,22 @@ type NumberStore interface {
 	// Phones returns every phone of the account, expired pending ones
 	// included, oldest first (by CreatedAt; ties in insertion order).
 	Phones(ctx context.Context, account string) ([]Record, error)
-	// ConfirmPhone turns a pending phone trusted, sets ConfirmedAt to at
-	// and clears ExpiresAt - atomically and only if it is pending and its
-	// ExpiresAt is after at. It reports false (no error) when it is not,
+	// ConfirmPhone turns a pending phone trusted, sets ConfirmedAt to at,
+	// clears ExpiresAt and sets MAC to mac - atomically and only if it is
+	// pending, its ExpiresAt is after at and its MAC equals old. It
+	// reports false (no error) when it is not, twofa.ErrNotFound when the
+	// phone does not exist.
+	ConfirmPhone(ctx context.Context, account, id string, at time.Time, old, mac []byte) (bool, error)
+	// UpdatePhoneMAC replaces a phone's MAC if it still equals old (the
+	// upgrade of a phone stored before MACs), and reports whether it did;
 	// twofa.ErrNotFound when the phone does not exist.
-	ConfirmPhone(ctx context.Context, account, id string, at time.Time) (bool, error)
+	UpdatePhoneMAC(ctx context.Context, account, id string, old, mac []byte) (bool, error)
+	// PhonesAfter pages through every phone of every account, as
+	// twofa.DeviceStore.DevicesAfter pages through devices: up to limit
+	// (at least 1) phones ordered by account, then ID, both compared
+	// byte by byte, strictly after (account, id). It serves a one-time
+	// upgrade (Manager.UpgradeMACs), so a store need keep no index for it.
+	PhonesAfter(ctx context.Context, account, id string, limit int) ([]Record, error)
 	// TouchPhone sets LastUsedAt to at unless it is already at or after
 	// at (it never moves back).
 	TouchPhone(ctx context.Context, account, id string, at time.Time) error

@@ -290,6 +290,10 @@ func TestWellFormedIDs(t *testing.T) {
 				ph := phone.Record{ID: id, Account: idAccount, Number: phone.Number{E164: "+1415555010" + string(rune('0'+i)), CountryCode: 1},
 					State: phone.Pending, CreatedAt: now, ExpiresAt: now.Add(phone.PendingTTL)}
 				must(t, f.store.(phone.Store).InsertPhone(ctx, ph, 100, now))
+				// Stored as before the MACs: adopted by the upgrade step.
+				if n, err := f.phones.UpgradeMACs(ctx); err != nil || n != 1 {
+					t.Errorf("Phones.UpgradeMACs with %q = %d, %v; want 1, nil", id, n, err)
+				}
 				if _, err := f.phones.SendCode(ctx, idAccount, id, phone.SMS); err != nil {
 					t.Errorf("Phones.SendCode(%q): %v", id, err)
 				}

@@ -28,7 +28,7 @@ const lockPhones = "phones"
 // phoneCols are the columns of a phone, in the order scanPhone reads
 // them and InsertPhone writes them.
 const phoneCols = `account, id, e164, country_code, state,
-	created_at, expires_at, confirmed_at, last_used_at`
+	created_at, expires_at, confirmed_at, last_used_at, mac`
 
 // challengeCols are the columns of a challenge, in the order
 // scanChallenge reads them (e164 aside, which only the store reads).
@@ -54,6 +54,8 @@ type phoneQueries struct {
 	phoneExists          string
 	phoneNumber          string
 	phoneConfirm         string
+	phoneUpdateMAC       string
+	phonesAfter          string
 	phoneTouch           string
 	phoneDelete          string
 	phoneDeleteReturning string
@@ -78,18 +80,24 @@ type phoneQueries struct {
 func buildPhoneQueries(sql func(string) string) phoneQueries {
 	return phoneQueries{
 		phoneInsert: sql(`INSERT INTO {{prefix}}phones (` + phoneCols + `)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`),
 		phoneRows: sql(`SELECT id, e164, state, expires_at FROM {{prefix}}phones WHERE account = $1`),
 		phone:     sql(`SELECT ` + phoneCols + ` FROM {{prefix}}phones WHERE account = $1 AND id = $2`),
 		phones: sql(`SELECT ` + phoneCols + ` FROM {{prefix}}phones WHERE account = $1
 			ORDER BY created_at, seq`),
 		phoneExists: sql(`SELECT 1 FROM {{prefix}}phones WHERE account = $1 AND id = $2`),
 		phoneNumber: sql(`SELECT e164 FROM {{prefix}}phones WHERE account = $1 AND id = $2`),
-		// $3 is the time of confirmation, $4 noTime.
+		// $3 is the time of confirmation, $4 noTime, $5 the MAC the
+		// caller verified, $6 the MAC of the trusted phone.
 		phoneConfirm: sql(`UPDATE {{prefix}}phones
-			SET state = ` + phoneTrusted + `, confirmed_at = $3, expires_at = $4
+			SET state = ` + phoneTrusted + `, confirmed_at = $3, expires_at = $4, mac = $6
 			WHERE account = $1 AND id = $2 AND state = ` + phonePending + `
-				AND expires_at > CAST($3 AS BIGINT)`),
+				AND expires_at > CAST($3 AS BIGINT) AND mac = $5`),
+		phoneUpdateMAC: sql(`UPDATE {{prefix}}phones SET mac = $4
+			WHERE account = $1 AND id = $2 AND mac = $3`),
+		phonesAfter: sql(`SELECT ` + phoneCols + ` FROM {{prefix}}phones
+			WHERE (account{{bytes}}, id{{bytes}}) > ($1, $2)
+			ORDER BY account{{bytes}}, id{{bytes}} LIMIT $3`),
 		phoneTouch: sql(`UPDATE {{prefix}}phones SET last_used_at = $3
 			WHERE account = $1 AND id = $2 AND last_used_at < CAST($3 AS BIGINT)`),
 		phoneDelete:          sql(`DELETE FROM {{prefix}}phones WHERE account = $1 AND id = $2`),
@@ -160,7 +168,7 @@ func scanPhone(r scanner) (phone.Record, error) {
 		times      [4]int64
 		e164, acct string
 	)
-	err := r.Scan(&acct, &p.ID, &e164, &cc, &state, &times[0], &times[1], &times[2], &times[3])
+	err := r.Scan(&acct, &p.ID, &e164, &cc, &state, &times[0], &times[1], &times[2], &times[3], &p.MAC)
 	if err != nil {
 		return phone.Record{}, err
 	}
@@ -171,6 +179,9 @@ func scanPhone(r scanner) (phone.Record, error) {
 	p.ExpiresAt = fromNanos(times[1])
 	p.ConfirmedAt = fromNanos(times[2])
 	p.LastUsedAt = fromNanos(times[3])
+	if len(p.MAC) == 0 {
+		p.MAC = nil // none: stored before MACs
+	}
 	return p, nil
 }
 
@@ -250,8 +261,8 @@ func (s *Store) InsertPhone(ctx context.Context, p phone.Record, limit int, now 
 				return err
 			}
 		}
-		args := []any{p.Account, p.ID, p.Number.E164, int64(p.Number.CountryCode), int64(p.State)}
-		_, err = q.ExecContext(ctx, s.q.phoneInsert, append(args, times...)...)
+		args := append([]any{p.Account, p.ID, p.Number.E164, int64(p.Number.CountryCode), int64(p.State)}, times...)
+		_, err = q.ExecContext(ctx, s.q.phoneInsert, append(args, blob(p.MAC))...)
 		return err
 	})
 	return wrap("insert phone", err)
@@ -304,13 +315,13 @@ func (s *Store) phoneExists(ctx context.Context, account, id string) error {
 }
 
 // ConfirmPhone implements phone.NumberStore with one conditional UPDATE
-// (pending and unexpired at at).
-func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Time) (bool, error) {
+// (pending, unexpired at at, the MAC old).
+func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Time, old, mac []byte) (bool, error) {
 	atNS, err := nanos(at)
 	if err != nil {
 		return false, wrap("confirm phone", err)
 	}
-	res, err := s.exec(ctx, s.q.phoneConfirm, account, id, atNS, noTime)
+	res, err := s.exec(ctx, s.q.phoneConfirm, account, id, atNS, noTime, blob(old), blob(mac))
 	if err != nil {
 		return false, wrap("confirm phone", err)
 	}
@@ -325,6 +336,49 @@ func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Ti
 		return false, wrap("confirm phone", err)
 	}
 	return false, nil
+}
+
+// UpdatePhoneMAC implements phone.NumberStore with one UPDATE ... WHERE
+// mac = old.
+func (s *Store) UpdatePhoneMAC(ctx context.Context, account, id string, old, mac []byte) (bool, error) {
+	res, err := s.exec(ctx, s.q.phoneUpdateMAC, account, id, blob(old), blob(mac))
+	if err != nil {
+		return false, wrap("update phone MAC", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, wrap("update phone MAC", err)
+	}
+	if n == 1 {
+		return true, nil
+	}
+	return false, wrap("update phone MAC", s.phoneExists(ctx, account, id))
+}
+
+// PhonesAfter implements phone.NumberStore with one SELECT ... WHERE
+// (account, id) > ($1, $2) ORDER BY account, id LIMIT $3, comparing bytes
+// in both dialects. It serves a one-time upgrade: no index backs it.
+func (s *Store) PhonesAfter(ctx context.Context, account, id string, limit int) ([]phone.Record, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("sqlstore: phones after: limit %d is below 1", limit)
+	}
+	rows, err := s.query(ctx, s.q.phonesAfter, account, id, int64(limit))
+	if err != nil {
+		return nil, wrap("phones after", err)
+	}
+	defer rows.Close()
+	var ps []phone.Record
+	for rows.Next() {
+		p, err := scanPhone(rows)
+		if err != nil {
+			return nil, wrap("phones after", err)
+		}
+		ps = append(ps, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("phones after", err)
+	}
+	return ps, nil
 }
 
 // TouchPhone implements phone.NumberStore with one conditional UPDATE, so

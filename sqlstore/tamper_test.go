@@ -382,3 +382,78 @@ func TestTamperedChallengeColumns(t *testing.T) {
 		}
 	})
 }
+
+// phoneColumns are the bound columns of the phones table and an edit of
+// each; created_at, confirmed_at and last_used_at decide nothing and are
+// not bound.
+var phoneColumns = []struct {
+	column, set string
+	suffix      string // appended to the ids looked up after the edit
+}{
+	{column: "e164", set: "e164 = e164 || '9'"},
+	{column: "country_code", set: "country_code = country_code + 1"},
+	{column: "state", set: "state = 3 - state"},
+	{column: "expires_at", set: "expires_at = expires_at + 315360000000000000"},
+	{column: "id", set: "id = id || 'x'", suffix: "x"},
+	{column: "mac", set: "mac = (SELECT mac FROM {{prefix}}phones o WHERE o.account = 'other')"},
+	{column: "mac (none)", set: "mac = substr(mac, 1, 0)"},
+}
+
+// TestTamperedPhoneColumns flips each bound column of an account's
+// phones - a trusted one and a pending one with its confirmation code
+// sent - and expects no code sent to the trusted one and the pending one
+// not confirmed: a trusted number pointed elsewhere gets no sign-in code,
+// an unproven one marked trusted is no second factor.
+func TestTamperedPhoneColumns(t *testing.T) {
+	forEachShared(t, func(t *testing.T, b backend) {
+		e := newTamperEnv(t, b)
+		ctx := context.Background()
+		e.trustPhone(t, "other", 0)
+		for i, col := range phoneColumns {
+			t.Run(col.column, func(t *testing.T) {
+				acct := fmt.Sprintf("number-%d", i)
+				trusted, _ := e.trustPhone(t, acct, 100+2*i)
+				n := phone.Number{E164: fmt.Sprintf("+1415555%04d", 101+2*i), CountryCode: 1}
+				p, err := e.phones.Add(ctx, acct, n)
+				require.NoError(t, err)
+				_, err = e.phones.SendCode(ctx, acct, p.ID, phone.SMS)
+				require.NoError(t, err)
+				code := e.sender.Code(n.E164)
+				e.clock.Advance(e.phones.Config().ResendCooldown)
+
+				e.edit(t, "phones", strings.ReplaceAll(col.set, "{{prefix}}", e.prefix), "account = "+quote(acct))
+				sent := len(e.sender.Messages())
+				_, err = e.phones.SendCode(ctx, acct, trusted+col.suffix, phone.SMS)
+				refused(t, "a code to the trusted phone", err)
+				assert.Equal(t, sent, len(e.sender.Messages()), "a code was sent")
+				_, err = e.phones.Confirm(ctx, acct, p.ID+col.suffix, code)
+				refused(t, "the pending phone's code", err)
+			})
+		}
+	})
+}
+
+// TestPhoneUpgrade: a phone stored before the MACs gets no code until
+// TwoFA.UpgradeMACs, which reaches the phones of an attached phone
+// Manager, gives it one; a second run changes nothing.
+func TestPhoneUpgrade(t *testing.T) {
+	forEachShared(t, func(t *testing.T, b backend) {
+		e := newTamperEnv(t, b)
+		ctx := context.Background()
+		id, _ := e.trustPhone(t, "alice", 1)
+		e.edit(t, "phones", "mac = substr(mac, 1, 0)", "account = 'alice'")
+		_, err := e.phones.SendCode(ctx, "alice", id, phone.SMS)
+		var te *twofa.TamperedError
+		require.ErrorAs(t, err, &te)
+		assert.True(t, te.Missing)
+		assert.Equal(t, twofa.RecordPhone, te.Record)
+		n, err := e.tf.UpgradeMACs(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		n, err = e.tf.UpgradeMACs(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, n)
+		_, err = e.phones.SendCode(ctx, "alice", id, phone.SMS)
+		require.NoError(t, err)
+	})
+}

@@ -446,7 +446,7 @@ func testUpgrade(t *testing.T, b backend) {
 	if err != nil || res != phone.ConsumeAccepted || attempts != 1 {
 		t.Errorf("ConsumeChallenge: %v, %d, %v", res, attempts, err)
 	}
-	if ok, err := s.ConfirmPhone(ctx, acct, "p2", phones[1].ExpiresAt.Add(-1)); err != nil || !ok {
+	if ok, err := s.ConfirmPhone(ctx, acct, "p2", phones[1].ExpiresAt.Add(-1), nil, nil); err != nil || !ok {
 		t.Errorf("ConfirmPhone before ExpiresAt: %v, %v", ok, err)
 	}
 }

@@ -342,7 +342,7 @@ func phoneCancelTests() []testCase[PhoneStore] {
 			return errOnly(s.Phones(ctx, p.Account))
 		}},
 		cancelCase[S, F]{method: "ConfirmPhone", call: func(ctx context.Context, s S, p F) ([]any, error) {
-			return zeroed(s.ConfirmPhone(ctx, p.Account, p.ID, t0))
+			return zeroed(s.ConfirmPhone(ctx, p.Account, p.ID, t0, nil, nil))
 		}},
 		cancelCase[S, F]{method: "TouchPhone", call: func(ctx context.Context, s S, p F) ([]any, error) {
 			return res(s.TouchPhone(ctx, p.Account, p.ID, t0.Add(time.Hour)))

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -222,5 +224,82 @@ func testChallengeMAC(t *testing.T, s PhoneStore) {
 	}
 	if m := mac(e); len(m) != 0 {
 		t.Errorf("DeletePhone kept a challenge's MAC %q; want none", m)
+	}
+}
+
+// testPhoneMAC: ConfirmPhone and UpdatePhoneMAC change a phone only when
+// its MAC is old, and store the new one with the state.
+func testPhoneMAC(t *testing.T, s PhoneStore) {
+	ctx := t.Context()
+	acct := NewAccount()
+	p := NewPhone(acct, t0)
+	p.MAC = []byte("p0")
+	insertPhone(t, s, p)
+	check(t, "the MAC as inserted", getPhone(t, s, acct, p.ID).MAC, []byte("p0"))
+	at := t0.Add(time.Second)
+	if ok, err := s.ConfirmPhone(ctx, acct, p.ID, at, []byte("other"), []byte("p1")); err != nil || ok {
+		t.Fatalf("ConfirmPhone with another old MAC = %v, %v; want false, nil", ok, err)
+	}
+	if got := getPhone(t, s, acct, p.ID); got.State != phone.Pending {
+		t.Errorf("after a refused ConfirmPhone the phone is %v", got.State)
+	}
+	if ok, err := s.ConfirmPhone(ctx, acct, p.ID, at, []byte("p0"), []byte("p1")); err != nil || !ok {
+		t.Fatalf("ConfirmPhone = %v, %v; want true, nil", ok, err)
+	}
+	if got := getPhone(t, s, acct, p.ID); got.State != phone.Trusted || string(got.MAC) != "p1" {
+		t.Errorf("after ConfirmPhone: %v, MAC %q; want trusted, p1", got.State, got.MAC)
+	}
+	if ok, err := s.UpdatePhoneMAC(ctx, acct, p.ID, []byte("p0"), []byte("p2")); err != nil || ok {
+		t.Errorf("UpdatePhoneMAC with another old MAC = %v, %v; want false, nil", ok, err)
+	}
+	if ok, err := s.UpdatePhoneMAC(ctx, acct, p.ID, []byte("p1"), nil); err != nil || !ok {
+		t.Errorf("UpdatePhoneMAC to none = %v, %v; want true, nil", ok, err)
+	}
+	if ok, err := s.UpdatePhoneMAC(ctx, acct, p.ID, nil, []byte("p3")); err != nil || !ok {
+		t.Errorf("UpdatePhoneMAC from none = %v, %v; want true, nil", ok, err)
+	}
+	check(t, "the MAC after the updates", getPhone(t, s, acct, p.ID).MAC, []byte("p3"))
+	_, err := s.UpdatePhoneMAC(ctx, acct, "no-such-phone", nil, nil)
+	wantErr(t, "UpdatePhoneMAC of a missing phone", err, twofa.ErrNotFound)
+}
+
+// testPhonesAfter: the pages, in byte order of (account, id), return
+// every phone of the accounts once.
+func testPhonesAfter(t *testing.T, s PhoneStore) {
+	ctx := t.Context()
+	base := NewAccount()
+	var want []string
+	for _, suffix := range []string{"-b", "-a", "-c"} {
+		acct := base + suffix
+		for range 3 {
+			p := NewPhone(acct, t0)
+			insertPhone(t, s, p)
+			want = append(want, acct+"/"+p.ID)
+		}
+	}
+	slices.Sort(want)
+	var got []string
+	account, id := base, ""
+	for {
+		ps, err := s.PhonesAfter(ctx, account, id, 2)
+		if err != nil {
+			t.Fatalf("PhonesAfter: %v", err)
+		}
+		for _, p := range ps {
+			if strings.HasPrefix(p.Account, base) {
+				got = append(got, p.Account+"/"+p.ID)
+			}
+		}
+		if len(ps) < 2 {
+			break
+		}
+		account, id = ps[len(ps)-1].Account, ps[len(ps)-1].ID
+		if !strings.HasPrefix(account, base) {
+			break
+		}
+	}
+	check(t, "the phones paged", got, want)
+	if _, err := s.PhonesAfter(ctx, "", "", 0); err == nil {
+		t.Error("PhonesAfter with limit 0: no error")
 	}
 }

@@ -51,6 +51,8 @@ func phoneTests() []testCase[PhoneStore] {
 		{"PhoneStore/DeletePhone/VoidsChallenges", testDeletePhoneVoids},
 		{"PhoneStore/DeletePhone/KeepsSendHistory", testDeletePhoneHistory},
 		{"PhoneStore/DeleteExpiredPhones/Counts", testDeleteExpiredPhones},
+		{"PhoneStore/MAC/CompareAndSet", testPhoneMAC},
+		{"PhoneStore/PhonesAfter/Pages", testPhonesAfter},
 	}
 	cs = append(cs, phoneCancelTests()...)
 	return append(cs, challengeTests()...)
@@ -264,7 +266,7 @@ func testPhoneNotFound(t *testing.T, s PhoneStore) {
 	wantErr(t, "Phone of another account", err, twofa.ErrNotFound)
 	_, err = s.Phone(t.Context(), acct, phRandomID())
 	wantErr(t, "Phone of an unknown ID", err, twofa.ErrNotFound)
-	_, err = s.ConfirmPhone(t.Context(), acct, phRandomID(), t0)
+	_, err = s.ConfirmPhone(t.Context(), acct, phRandomID(), t0, nil, nil)
 	wantErr(t, "ConfirmPhone of an unknown ID", err, twofa.ErrNotFound)
 	wantErr(t, "TouchPhone of an unknown ID", s.TouchPhone(t.Context(), acct, phRandomID(), t0), twofa.ErrNotFound)
 	_, _, err = s.DeletePhone(t.Context(), NewAccount(), p.ID)
@@ -280,19 +282,19 @@ func testConfirmPhone(t *testing.T, s PhoneStore) {
 	insertPhone(t, s, p, lapsed)
 
 	at := t0.Add(time.Minute + 3)
-	ok, err := s.ConfirmPhone(t.Context(), acct, p.ID, at)
+	ok, err := s.ConfirmPhone(t.Context(), acct, p.ID, at, nil, nil)
 	if !ok || err != nil {
 		t.Fatalf("ConfirmPhone of a pending phone = %v, %v; want true, nil", ok, err)
 	}
 	want := p
 	want.State, want.ConfirmedAt, want.ExpiresAt = phone.Trusted, at, time.Time{}
 	check(t, "confirmed phone", getPhone(t, s, acct, p.ID), want)
-	if ok, err := s.ConfirmPhone(t.Context(), acct, p.ID, at.Add(1)); ok || err != nil {
+	if ok, err := s.ConfirmPhone(t.Context(), acct, p.ID, at.Add(1), nil, nil); ok || err != nil {
 		t.Errorf("ConfirmPhone of a trusted phone = %v, %v; want false, nil", ok, err)
 	}
 	check(t, "trusted phone after a second ConfirmPhone", getPhone(t, s, acct, p.ID), want)
 	// At ExpiresAt exactly, the phone has lapsed.
-	if ok, err := s.ConfirmPhone(t.Context(), acct, lapsed.ID, lapsed.ExpiresAt); ok || err != nil {
+	if ok, err := s.ConfirmPhone(t.Context(), acct, lapsed.ID, lapsed.ExpiresAt, nil, nil); ok || err != nil {
 		t.Errorf("ConfirmPhone at ExpiresAt = %v, %v; want false, nil", ok, err)
 	}
 	check(t, "lapsed phone", getPhone(t, s, acct, lapsed.ID), lapsed)
@@ -304,7 +306,7 @@ func testConfirmPhoneConcurrent(t *testing.T, s PhoneStore) {
 	p := NewPhone(acct, t0)
 	insertPhone(t, s, p)
 	wins := count(n, func(i int) bool {
-		ok, err := s.ConfirmPhone(t.Context(), acct, p.ID, t0.Add(time.Duration(i)))
+		ok, err := s.ConfirmPhone(t.Context(), acct, p.ID, t0.Add(time.Duration(i)), nil, nil)
 		if err != nil {
 			t.Errorf("ConfirmPhone: %v", err)
 		}

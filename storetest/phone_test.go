@@ -215,8 +215,8 @@ func (s readThenWrite) ConsumeChallenge(ctx context.Context, account, id string,
 
 type confirmIgnoresContext struct{ *memstore.Store }
 
-func (s confirmIgnoresContext) ConfirmPhone(ctx context.Context, account, id string, at time.Time) (bool, error) {
-	return s.Store.ConfirmPhone(context.WithoutCancel(ctx), account, id, at)
+func (s confirmIgnoresContext) ConfirmPhone(ctx context.Context, account, id string, at time.Time, old, mac []byte) (bool, error) {
+	return s.Store.ConfirmPhone(context.WithoutCancel(ctx), account, id, at, old, mac)
 }
 
 // countsWrongThenCancels compares, then reports the cancellation.
