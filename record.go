@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"sync"
 	"time"
 )
 
@@ -83,7 +84,8 @@ func (e *TamperedError) Unwrap() error { return e.Err }
 // them, integers big-endian, variable fields length-prefixed). The result is the tag
 // to store beside the record.
 func StateMAC(kr Keyring, account, kind, id string, state []byte) ([]byte, error) {
-	var buf [256]byte
+	buf := stateBufs.Get().(*stateBuf)
+	defer stateBufs.Put(buf)
 	return kr.MAC(account, stateData(buf[:0], kind, id, state))
 }
 
@@ -95,18 +97,32 @@ func CheckStateMAC(kr Keyring, account, kind, id string, state, tag []byte) (pri
 	if len(tag) == 0 {
 		return false, &TamperedError{Record: kind, Account: account, ID: idForError(id), Missing: true}
 	}
-	var buf [256]byte
+	buf := stateBufs.Get().(*stateBuf)
 	primary, err = kr.CheckMAC(account, stateData(buf[:0], kind, id, state), tag)
+	stateBufs.Put(buf)
 	if err != nil {
 		return false, &TamperedError{Record: kind, Account: account, ID: idForError(id), Err: err}
 	}
 	return primary, nil
 }
 
-// stateData is what a record's MAC authenticates: a domain label, the
-// kind, the id (each length-prefixed) and the encoded state.
+// stateVersion is the first byte of the data of every state MAC.
+const stateVersion = 0x01
+
+// stateBuf holds the data of one MAC: room for the kind, a record id of
+// MaxIDLen and a state of a few dozen bytes. Data that does not fit is
+// appended into a buffer of its own. The buffers are pooled because the
+// Keyring is an interface, so whatever is passed to it escapes to the
+// heap; they hold no secret (a record's state is stored in the clear).
+type stateBuf [256]byte
+
+var stateBufs = sync.Pool{New: func() any { return new(stateBuf) }}
+
+// stateData is what a record's MAC authenticates: the format's version
+// (the MAC key serves these MACs only, so it needs no longer label), the
+// kind and the id (each length-prefixed) and the encoded state.
 func stateData(b []byte, kind, id string, state []byte) []byte {
-	b = append(b, "twofa/state/v1\x00"...)
+	b = append(b, stateVersion)
 	b = binary.BigEndian.AppendUint16(b, uint16(len(kind)))
 	b = append(b, kind...)
 	b = binary.BigEndian.AppendUint16(b, uint16(len(id)))
@@ -140,22 +156,32 @@ var (
 // sign-in or a confirmation decides on. The label and the times of use
 // are not bound (they decide nothing); the sealed secret is bound to the
 // device by its own seal.
+//
+// Each field is a varint (unsigned, or zig-zag signed, as encoding/binary
+// writes them): the sequence is self-delimiting, so the encoding is
+// injective over the full range of every field - no value can be made to
+// read as another - and a device's state takes about 30 bytes, which keeps
+// its MAC at two SHA-256 blocks for accounts up to about 40 bytes.
 func (d *Device) deviceState(b []byte) []byte {
-	b = append(b, byte(d.Type), byte(d.Algorithm), byte(d.State))
-	b = binary.BigEndian.AppendUint64(b, uint64(int64(d.Digits)))
-	b = binary.BigEndian.AppendUint64(b, uint64(d.Period))
-	b = binary.BigEndian.AppendUint64(b, d.Counter)
-	b = binary.BigEndian.AppendUint64(b, uint64(d.Drift))
-	b = binary.BigEndian.AppendUint64(b, d.ResyncStep)
-	b = binary.BigEndian.AppendUint64(b, uint64(d.ResyncDrift))
-	b = binary.BigEndian.AppendUint64(b, uint64(int64(d.Attempts)))
-	return binary.BigEndian.AppendUint64(b, uint64(TimeNanos(d.ExpiresAt)))
+	b = binary.AppendUvarint(b, uint64(d.Type))
+	b = binary.AppendUvarint(b, uint64(d.Algorithm))
+	b = binary.AppendUvarint(b, uint64(d.State))
+	b = binary.AppendVarint(b, int64(d.Digits))
+	b = binary.AppendVarint(b, int64(d.Period))
+	b = binary.AppendUvarint(b, d.Counter)
+	b = binary.AppendVarint(b, d.Drift)
+	b = binary.AppendUvarint(b, d.ResyncStep)
+	b = binary.AppendVarint(b, d.ResyncDrift)
+	b = binary.AppendVarint(b, int64(d.Attempts))
+	return binary.AppendVarint(b, TimeNanos(d.ExpiresAt))
 }
 
 // deviceMAC returns the MAC of d's bound state.
-func (c *Config) deviceMAC(d *Device) ([]byte, error) {
+func (c *Config) deviceMAC(d *Device) ([]byte, error) { return deviceMAC(c.Keyring, d) }
+
+func deviceMAC(kr Keyring, d *Device) ([]byte, error) {
 	var buf [96]byte
-	return StateMAC(c.Keyring, d.Account, RecordDevice, d.ID, d.deviceState(buf[:0]))
+	return StateMAC(kr, d.Account, RecordDevice, d.ID, d.deviceState(buf[:0]))
 }
 
 // checkDevice verifies d's MAC; on failure it reports an EventTampered
@@ -196,7 +222,4 @@ func (c *Config) resyncMAC(ctx context.Context, d *Device, step uint64, drift in
 // (a bulk import from another system, a test) and must store them as
 // twofa would. Whoever holds the Keyring can authenticate any state;
 // keep such tools as close to the keys as the keys themselves.
-func DeviceMAC(kr Keyring, d Device) ([]byte, error) {
-	c := &Config{Keyring: kr}
-	return c.deviceMAC(&d)
-}
+func DeviceMAC(kr Keyring, d Device) ([]byte, error) { return deviceMAC(kr, &d) }

@@ -2,6 +2,7 @@ package keyring
 
 import (
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding"
 	"encoding/binary"
 	"errors"
@@ -42,6 +43,7 @@ type macHashes struct {
 	in, out stateHash
 	msg     [2 + MaxBindingLen]byte // the account's length prefix and bytes
 	sum     [sha256.Size]byte       // the inner digest
+	mac     [sha256.Size]byte       // the result, when verify compares it
 }
 
 var macPool = sync.Pool{New: func() any {
@@ -98,6 +100,25 @@ func (hk *hmacKey) init(sub []byte) error {
 // sum appends HMAC(sub, uint16 big-endian len(account) || account || data)
 // to dst. account has been checked to be at most MaxBindingLen bytes.
 func (hk *hmacKey) sum(dst []byte, account string, data []byte) []byte {
+	m := hk.compute(account, data)
+	dst = append(dst, m.mac[:]...)
+	hk.release(m)
+	return dst
+}
+
+// verify reports, in constant time, whether want is HMAC(sub, uint16
+// big-endian len(account) || account || data), computing it in pooled
+// scratch, so that a verification allocates nothing.
+func (hk *hmacKey) verify(account string, data, want []byte) bool {
+	m := hk.compute(account, data)
+	ok := subtle.ConstantTimeCompare(m.mac[:], want) == 1
+	hk.release(m)
+	return ok
+}
+
+// compute leaves the HMAC of account and data in m.mac of the scratch it
+// returns; release gives the scratch back.
+func (hk *hmacKey) compute(account string, data []byte) *macHashes {
 	m := macPool.Get().(*macHashes)
 	binary.BigEndian.PutUint16(m.msg[:2], uint16(len(account)))
 	n := 2 + copy(m.msg[2:], account)
@@ -109,12 +130,17 @@ func (hk *hmacKey) sum(dst []byte, account string, data []byte) []byte {
 	m.in.Sum(m.sum[:0])
 	_ = m.out.UnmarshalBinary(hk.outer[:])
 	m.out.Write(m.sum[:])
-	dst = m.out.Sum(dst)
+	m.out.Sum(m.mac[:0])
+	return m
+}
+
+func (hk *hmacKey) release(m *macHashes) {
 	// The inner hash buffers the tail of data, the outer one the inner
-	// digest: clear both before the scratch goes back to the pool.
+	// digest: clear both, and the results, before the scratch goes back
+	// to the pool.
 	_ = m.in.UnmarshalBinary(blankState)
 	_ = m.out.UnmarshalBinary(blankState)
 	clear(m.sum[:])
+	clear(m.mac[:])
 	macPool.Put(m)
-	return dst
 }

@@ -688,9 +688,7 @@ func (k *Keyring) CheckMAC(account string, data, tag []byte) (primary bool, err 
 	if !ok {
 		return false, &SealedError{Reason: ErrUnknownKey, KeyID: id, mac: true}
 	}
-	var buf [MACSize]byte
-	want := hk.sum(append(buf[:0], tag[:macHeaderSize]...), account, data)
-	if subtle.ConstantTimeCompare(want, tag) != 1 {
+	if !hk.verify(account, data, tag[macHeaderSize:]) {
 		return false, &SealedError{Reason: ErrSealedTampered, KeyID: id, mac: true}
 	}
 	return id == k.s.primary, nil
