@@ -288,6 +288,11 @@ func (s *faultStore) AppPasswords(ctx context.Context, account string) ([]twofa.
 		func() ([]twofa.AppPassword, error) { return s.Store.AppPasswords(ctx, account) })
 }
 
+func (s *faultStore) HasAppPasswords(ctx context.Context, account string) (bool, error) {
+	return faultDo(s, "HasAppPasswords", "", faultCall{Ctx: ctx, Account: account}, faultBytes(account),
+		func() (bool, error) { return s.Store.HasAppPasswords(ctx, account) })
+}
+
 func (s *faultStore) TouchAppPassword(ctx context.Context, account, id string, at time.Time) error {
 	return faultDo0(s, "TouchAppPassword", "", faultCall{Ctx: ctx, Account: account, ID: id}, faultBytes(account, id),
 		func() error { return s.Store.TouchAppPassword(ctx, account, id, at) })

@@ -70,6 +70,7 @@ type queries struct {
 	appList      string
 	appTouch     string
 	appExists    string
+	appAny       string
 	appDelete    string
 	appDeleteAll string
 
@@ -240,6 +241,7 @@ func buildQueries(sql func(string) string) queries {
 		appTouch: sql(`UPDATE {{prefix}}app_passwords SET last_used_at = $3
 			WHERE account = $1 AND id = $2 AND last_used_at < $3`),
 		appExists:    sql(`SELECT 1 FROM {{prefix}}app_passwords WHERE account = $1 AND id = $2`),
+		appAny:       sql(`SELECT EXISTS (SELECT 1 FROM {{prefix}}app_passwords WHERE account = $1)`),
 		appDelete:    sql(`DELETE FROM {{prefix}}app_passwords WHERE account = $1 AND id = $2`),
 		appDeleteAll: sql(`DELETE FROM {{prefix}}app_passwords WHERE account = $1`),
 

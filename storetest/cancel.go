@@ -267,6 +267,9 @@ func appPasswordCancelTests() []testCase[twofa.Store] {
 		cancelCase[S, F]{method: "AppPasswords", call: func(ctx context.Context, s S, p F) ([]any, error) {
 			return errOnly(s.AppPasswords(ctx, p.Account))
 		}},
+		cancelCase[S, F]{method: "HasAppPasswords", call: func(ctx context.Context, s S, p F) ([]any, error) {
+			return errOnly(s.HasAppPasswords(ctx, p.Account))
+		}},
 		cancelCase[S, F]{method: "TouchAppPassword", call: func(ctx context.Context, s S, p F) ([]any, error) {
 			return res(s.TouchAppPassword(ctx, p.Account, p.ID, t0.Add(time.Hour)))
 		}},
