@@ -49,7 +49,7 @@ type faultHook func(c faultCall) error
 // runs the after hook. Hooks are set before the store is used; they run
 // without the store's lock held, so they may call the store (or a manager
 // on it) themselves. It passes the trusted-browser and phone methods
-// (but TouchPhone) and the lifecycle lock's (twofa.LockStore) straight to
+// and the lifecycle lock's (twofa.LockStore) straight to
 // the wrapped store, which must then be a browser.Store and a phone.Store
 // (memstore is).
 type faultStore struct {
@@ -308,7 +308,3 @@ func (s *faultStore) DeleteAppPasswords(ctx context.Context, account string) (in
 		func() (int, error) { return s.Store.DeleteAppPasswords(ctx, account) })
 }
 
-func (s *faultStore) TouchPhone(ctx context.Context, account, id string, at time.Time) error {
-	return faultDo0(s, "TouchPhone", "", faultCall{Ctx: ctx, Account: account, ID: id}, faultBytes(account, id),
-		func() error { return s.phoneStore.TouchPhone(ctx, account, id, at) })
-}

@@ -176,23 +176,6 @@ func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Ti
 	return true, nil
 }
 
-// TouchPhone moves a phone's LastUsedAt forward to at; ErrNotFound when
-// the phone does not exist.
-func (s *Store) TouchPhone(ctx context.Context, account, id string, at time.Time) error {
-	if err := s.begin(ctx); err != nil {
-		return err
-	}
-	defer s.mu.Unlock()
-	e, err := s.phone(account, id)
-	if err != nil {
-		return err
-	}
-	if e.p.LastUsedAt.Before(at) {
-		e.p.LastUsedAt = at
-	}
-	return nil
-}
-
 // DeletePhone removes a phone and voids its open challenges, as
 // [phone.NumberStore] describes.
 func (s *Store) DeletePhone(ctx context.Context, account, id string) (phone.State, int, error) {
@@ -401,6 +384,9 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 	if len(digest) == len(c.Digest) && subtle.ConstantTimeCompare(digest, c.Digest) == 1 {
 		c.State = phone.ChallengeUsed
 		c.UsedAt = now
+		if p, err := s.phone(account, c.PhoneID); err == nil && p.p.LastUsedAt.Before(now) {
+			p.p.LastUsedAt = now
+		}
 		return phone.ConsumeAccepted, c.Attempts, nil
 	}
 	c.Attempts++

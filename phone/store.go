@@ -254,9 +254,6 @@ type NumberStore interface {
 	// ExpiresAt is after at. It reports false (no error) when it is not,
 	// twofa.ErrNotFound when the phone does not exist.
 	ConfirmPhone(ctx context.Context, account, id string, at time.Time) (bool, error)
-	// TouchPhone sets LastUsedAt to at unless it is already at or after
-	// at (it never moves back).
-	TouchPhone(ctx context.Context, account, id string, at time.Time) error
 	// DeletePhone removes a phone, voids its open challenges, and returns
 	// the state the phone had when it was removed and how many trusted
 	// phones the account has left, in one atomic step. Its challenges stay
@@ -331,8 +328,11 @@ type ChallengeStore interface {
 	// or ConsumeVoided); its ExpiresAt is after now (else
 	// ConsumeExpired); its Attempts is below maxAttempts (else
 	// ConsumeExhausted). Only then does it compare the digest: equal, it
-	// marks the challenge used at now (ConsumeAccepted); different, it
-	// adds one to Attempts (ConsumeWrong). It returns the result and
+	// marks the challenge used at now and moves its phone's LastUsedAt
+	// forward to now, unless it is already at or after now (it never
+	// moves back; a phone deleted since is left alone) (ConsumeAccepted);
+	// different, it adds one to Attempts (ConsumeWrong). Either way the
+	// step is one commit: a sign-in by a sent code costs one write. It returns the result and
 	// Attempts after the step. Of concurrent calls with the right digest
 	// exactly one reports ConsumeAccepted.
 	ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time) (ConsumeResult, int, error)

@@ -47,30 +47,31 @@ const (
 
 // phoneQueries are the statements on the phones and challenges tables.
 type phoneQueries struct {
-	phoneInsert          string
-	phoneRows            string
-	phone                string
-	phones               string
-	phoneExists          string
-	phoneNumber          string
-	phoneConfirm         string
-	phoneTouch           string
-	phoneDelete          string
-	phoneDeleteReturning string
-	phoneCountTrusted    string
-	phonesExpiredVoid    string
-	phonesExpiredDelete  string
-	challengesVoid       string
-	challengeExists      string
-	challengeSends       string
-	challengesPrune      string
-	challengesStale      string
-	challengeInsert      string
-	challengeVoid        string
-	challenge            string
-	challengesLive       string
-	challengeConsume     string
-	challengeState       string
+	phoneInsert           string
+	phoneRows             string
+	phone                 string
+	phones                string
+	phoneExists           string
+	phoneNumber           string
+	phoneConfirm          string
+	phoneTouch            string
+	phoneDelete           string
+	phoneDeleteReturning  string
+	phoneCountTrusted     string
+	phonesExpiredVoid     string
+	phonesExpiredDelete   string
+	challengesVoid        string
+	challengeExists       string
+	challengeSends        string
+	challengesPrune       string
+	challengesStale       string
+	challengeInsert       string
+	challengeVoid         string
+	challenge             string
+	challengesLive        string
+	challengeConsume      string
+	challengeConsumeTouch string
+	challengeState        string
 }
 
 // buildPhoneQueries returns the statements on the phones and challenges
@@ -141,7 +142,19 @@ func buildPhoneQueries(sql func(string) string) phoneQueries {
 			WHERE account = $1 AND id = $2 AND state = ` + challengeOpen + `
 				AND expires_at > CAST($4 AS BIGINT)
 				AND attempts < CAST($5 AS BIGINT)
-			RETURNING state, attempts`),
+			RETURNING state, attempts, phone_id`),
+		challengeConsumeTouch: sql(`WITH c AS (UPDATE {{prefix}}challenges SET
+				state = CASE WHEN digest = $3 THEN ` + challengeUsed + ` ELSE state END,
+				used_at = CASE WHEN digest = $3 THEN CAST($4 AS BIGINT) ELSE used_at END,
+				attempts = CASE WHEN digest = $3 THEN attempts ELSE attempts + 1 END
+			WHERE account = $1 AND id = $2 AND state = ` + challengeOpen + `
+				AND expires_at > CAST($4 AS BIGINT)
+				AND attempts < CAST($5 AS BIGINT)
+			RETURNING state, attempts, phone_id),
+			t AS (UPDATE {{prefix}}phones SET last_used_at = CAST($4 AS BIGINT)
+				WHERE account = $1 AND id = (SELECT phone_id FROM c WHERE state = ` + challengeUsed + `)
+					AND last_used_at < CAST($4 AS BIGINT))
+			SELECT state, attempts FROM c`),
 		challengeState: sql(`SELECT state, attempts, expires_at FROM {{prefix}}challenges
 			WHERE account = $1 AND id = $2`),
 	}
@@ -316,24 +329,6 @@ func (s *Store) ConfirmPhone(ctx context.Context, account, id string, at time.Ti
 		return false, wrap("confirm phone", err)
 	}
 	return false, nil
-}
-
-// TouchPhone implements phone.NumberStore with one conditional UPDATE, so
-// LastUsedAt never moves back. ErrNotFound when the account has no such
-// phone.
-func (s *Store) TouchPhone(ctx context.Context, account, id string, at time.Time) error {
-	atNS, err := nanos(at)
-	if err != nil {
-		return wrap("touch phone", err)
-	}
-	res, err := s.exec(ctx, s.q.phoneTouch, account, id, atNS)
-	if err != nil {
-		return wrap("touch phone", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n > 0 {
-		return wrap("touch phone", err)
-	}
-	return wrap("touch phone", s.phoneExists(ctx, account, id))
 }
 
 // DeletePhone implements phone.NumberStore: one transaction, under the
@@ -522,8 +517,7 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 	}
 	for range 3 {
 		var state, attempts int64
-		err := s.execRow(ctx, func(r *sql.Row) error { return r.Scan(&state, &attempts) },
-			s.q.challengeConsume, account, id, blob(digest), nowNS, int64(maxAttempts))
+		err := s.consumeChallenge(ctx, account, id, digest, nowNS, maxAttempts, &state, &attempts)
 		if err == nil {
 			if phone.ChallengeState(state) == phone.ChallengeUsed {
 				return phone.ConsumeAccepted, int(attempts), nil
@@ -555,6 +549,28 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 		// Changed between the UPDATE and the read: try again.
 	}
 	return 0, 0, wrap("consume challenge", errors.New("challenge row keeps changing"))
+}
+
+// consumeChallenge runs the consuming UPDATE and, when it used the
+// challenge, moves its phone's last_used_at forward, in one commit: one
+// statement in PostgreSQL (a data-modifying WITH), one BEGIN IMMEDIATE
+// transaction in SQLite. sql.ErrNoRows when the UPDATE matched no row.
+func (s *Store) consumeChallenge(ctx context.Context, account, id string, digest []byte, nowNS int64, maxAttempts int, state, attempts *int64) error {
+	if s.dialect == Postgres {
+		return s.execRow(ctx, func(r *sql.Row) error { return r.Scan(state, attempts) },
+			s.q.challengeConsumeTouch, account, id, blob(digest), nowNS, int64(maxAttempts))
+	}
+	return s.inTx(ctx, "", account, func(q querier) error {
+		var phoneID string
+		if err := q.QueryRowContext(ctx, s.q.challengeConsume, account, id, blob(digest), nowNS, int64(maxAttempts)).Scan(state, attempts, &phoneID); err != nil {
+			return err
+		}
+		if phone.ChallengeState(*state) != phone.ChallengeUsed {
+			return nil
+		}
+		_, err := q.ExecContext(ctx, s.q.phoneTouch, account, phoneID, nowNS)
+		return err
+	})
 }
 
 // DeleteStaleChallenges implements phone.ChallengeStore with one DELETE.

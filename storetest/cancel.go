@@ -347,9 +347,6 @@ func phoneCancelTests() []testCase[PhoneStore] {
 		cancelCase[S, F]{method: "ConfirmPhone", call: func(ctx context.Context, s S, p F) ([]any, error) {
 			return zeroed(s.ConfirmPhone(ctx, p.Account, p.ID, t0))
 		}},
-		cancelCase[S, F]{method: "TouchPhone", call: func(ctx context.Context, s S, p F) ([]any, error) {
-			return res(s.TouchPhone(ctx, p.Account, p.ID, t0.Add(time.Hour)))
-		}},
 		cancelCase[S, F]{method: "DeletePhone", call: func(ctx context.Context, s S, p F) ([]any, error) {
 			return errOnly2(s.DeletePhone(ctx, p.Account, p.ID))
 		}},
