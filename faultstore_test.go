@@ -307,4 +307,3 @@ func (s *faultStore) DeleteAppPasswords(ctx context.Context, account string) (in
 	return faultDo(s, "DeleteAppPasswords", "", faultCall{Ctx: ctx, Account: account}, faultBytes(account),
 		func() (int, error) { return s.Store.DeleteAppPasswords(ctx, account) })
 }
-
