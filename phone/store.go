@@ -207,7 +207,7 @@ func (e *CooldownError) Is(target error) bool { return target == ErrCooldown }
 
 // Unwrap returns ErrTooManyCodes when Hourly is set, else nil.
 func (e *CooldownError) Unwrap() error {
-	if e.Hourly {
+	if e != nil && e.Hourly {
 		return ErrTooManyCodes
 	}
 	return nil
