@@ -1,15 +1,12 @@
 package signin_test
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/internal/signinrace"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/signin"
 	"github.com/twofa-go/twofa/twofatest"
@@ -554,41 +552,29 @@ func TestNoTokenLeak(t *testing.T) {
 	}
 }
 
-// TestConcurrentFinish: of 200 concurrent Finish calls of one sign-in with
-// the same right code, exactly one succeeds, on memstore; sqlstore's
-// replicas run the same race across pools.
+// TestConcurrentFinish: of 200 concurrent Finish calls of one sign-in,
+// through two installations on one memstore, exactly one succeeds
+// (sqlstore's TestReplicasFinishOnce runs the same on its databases).
 func TestConcurrentFinish(t *testing.T) {
-	e := newEnv(t, nil)
-	e.Reconfigure(func(c *twofa.Config) {
-		c.Throttle.Codes = twofa.ThrottlePolicy{Free: 1 << 20, Base: time.Second, Max: time.Second}
-	})
-	m, err := signin.New(e.TwoFA, signin.Config{Browsers: e.Browsers})
-	require.NoError(t, err)
-	dev := e.EnrollTOTP("alice")
-	tok, _, err := m.Begin(t.Context(), "alice", req)
-	require.NoError(t, err)
-	code := dev.Code()
-	var ok, refused atomic.Int32
-	start := make(chan struct{})
-	done := make(chan error, 200)
-	for range 200 {
-		go func() {
-			<-start
-			_, err := m.Finish(context.Background(), tok, code)
-			done <- err
-		}()
-	}
-	close(start)
-	for range 200 {
-		switch err := <-done; {
-		case err == nil:
-			ok.Add(1)
-		case errors.Is(err, signin.ErrNotFound), errors.Is(err, twofa.ErrReplayed):
-			refused.Add(1)
-		default:
-			t.Errorf("unexpected error: %v", err)
+	for _, maxAttempts := range []int{signin.DefaultMaxAttempts, signin.MaxMaxAttempts} {
+		for _, mode := range []signinrace.Mode{signinrace.SameCode, signinrace.Mixed} {
+			t.Run(fmt.Sprintf("%v/MaxAttempts%d", mode, maxAttempts), func(t *testing.T) {
+				e := twofatest.New(t)
+				wide := twofa.ThrottlePolicy{Free: 1 << 20, Base: time.Second, Max: time.Second}
+				var rs []signinrace.Replica
+				for range 2 {
+					c := e.Config
+					c.Throttle.Codes, c.Throttle.Recovery = wide, wide
+					tf, err := twofa.New(c)
+					require.NoError(t, err)
+					m, err := signin.New(tf, signin.Config{MaxAttempts: maxAttempts})
+					require.NoError(t, err)
+					rs = append(rs, signinrace.Replica{TwoFA: tf, SignIns: m})
+				}
+				o := signinrace.Run(t, rs, e.Clock, mode, signinrace.Rounds(t, 20, 5))
+				t.Logf("last round: %d succeeded, %d ErrNotFound, %d ErrTooManyAttempts, %d ErrReplayed, %d ErrInvalidCode; %d recovery codes accepted",
+					o.OK, o.NotFound, o.TooMany, o.Replayed, o.Invalid, o.RecoveryUsed)
+			})
 		}
 	}
-	assert.EqualValues(t, 1, ok.Load())
-	assert.EqualValues(t, 199, refused.Load())
 }

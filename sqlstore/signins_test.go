@@ -2,12 +2,15 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
+	"github.com/twofa-go/twofa/internal/signinrace"
 	"github.com/twofa-go/twofa/signin"
 	"github.com/twofa-go/twofa/sqlstore"
 	"github.com/twofa-go/twofa/storetest"
+	"github.com/twofa-go/twofa/twofatest"
 )
 
 // signinSchemaNames are the table and indexes of migration 0009.
@@ -62,6 +65,33 @@ func TestSignInSchema(t *testing.T) {
 		}
 		if insert("alice", r.ID, []byte("other")) == nil {
 			t.Error("a second row with the same (account, id) was stored")
+		}
+	})
+}
+
+// TestReplicasFinishOnce: 200 concurrent Finish calls of one pending
+// sign-in, through three replicas (installations with pools of their own)
+// on one database, with one code or with a mix of right factors: exactly
+// one succeeds, the others fail with typed errors. With the default
+// MaxAttempts at most five reach Verify; with MaxMaxAttempts a hundred
+// do, and up to eleven right factors race to finish the sign-in.
+func TestReplicasFinishOnce(t *testing.T) {
+	forEachShared(t, func(t *testing.T, b backend) {
+		for _, maxAttempts := range []int{signin.DefaultMaxAttempts, signin.MaxMaxAttempts} {
+			for _, mode := range []signinrace.Mode{signinrace.SameCode, signinrace.Mixed} {
+				t.Run(fmt.Sprintf("%v/MaxAttempts%d", mode, maxAttempts), func(t *testing.T) {
+					clock := twofatest.NewClock(twofatest.Start)
+					var rs []signinrace.Replica
+					for _, r := range replicas(t, b, 3, clock, wideThrottle) {
+						m, err := signin.New(r.verifier, signin.Config{MaxAttempts: maxAttempts})
+						must(t, err)
+						rs = append(rs, signinrace.Replica{TwoFA: r.verifier, SignIns: m})
+					}
+					o := signinrace.Run(t, rs, clock, mode, signinrace.Rounds(t, 3, 1))
+					t.Logf("last round: %d succeeded, %d ErrNotFound, %d ErrTooManyAttempts, %d ErrReplayed, %d ErrInvalidCode; %d recovery codes accepted",
+						o.OK, o.NotFound, o.TooMany, o.Replayed, o.Invalid, o.RecoveryUsed)
+				})
+			}
 		}
 	})
 }
