@@ -35,7 +35,9 @@ func TestFinishOutOfBandCode(t *testing.T) {
 
 // cancelOnVerified cancels a request's context once Verify has accepted
 // its code: what a client hanging up at that moment does.
-type cancelOnVerified struct{ cancel atomic.Pointer[context.CancelFunc] }
+type cancelOnVerified struct {
+	cancel atomic.Pointer[context.CancelFunc]
+}
 
 func (c *cancelOnVerified) hook(_ context.Context, ev twofa.Event) {
 	if ev.Type == twofa.EventVerified {
