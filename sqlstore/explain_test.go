@@ -47,7 +47,7 @@ func TestDevicesAfterUsesIndex(t *testing.T) {
 		db.SetMaxOpenConns(1)
 		prefix := fmt.Sprintf("explain%d_", time.Now().UnixNano())
 		defer func() {
-			for _, tbl := range []string{"devices", "throttles", "recovery_codes", "app_passwords", "phones", "challenges", "browsers", "schema_version"} {
+			for _, tbl := range []string{"devices", "throttles", "recovery_codes", "app_passwords", "phones", "challenges", "browsers", "signins", "schema_version"} {
 				if _, err := db.Exec("DROP TABLE IF EXISTS " + prefix + tbl); err != nil {
 					t.Error(err)
 				}
@@ -111,7 +111,7 @@ func TestAppPasswordByDigestUsesIndex(t *testing.T) {
 		db.SetMaxOpenConns(1)
 		prefix := fmt.Sprintf("explainapp%d_", time.Now().UnixNano())
 		defer func() {
-			for _, tbl := range []string{"devices", "throttles", "recovery_codes", "app_passwords", "phones", "challenges", "browsers", "locks", "schema_version"} {
+			for _, tbl := range []string{"devices", "throttles", "recovery_codes", "app_passwords", "phones", "challenges", "browsers", "locks", "signins", "schema_version"} {
 				if _, err := db.Exec("DROP TABLE IF EXISTS " + prefix + tbl); err != nil {
 					t.Error(err)
 				}

@@ -168,7 +168,7 @@ func dropPG(tb testing.TB, dsn, prefix string) {
 			return
 		}
 		defer db.Close()
-		for _, t := range []string{"devices", "throttles", "recovery_codes", "app_passwords", "phones", "challenges", "browsers", "locks", "schema_version"} {
+		for _, t := range []string{"devices", "throttles", "recovery_codes", "app_passwords", "phones", "challenges", "browsers", "locks", "signins", "schema_version"} {
 			if _, err := db.Exec("DROP TABLE IF EXISTS " + prefix + t); err != nil {
 				tb.Errorf("drop %s%s: %v", prefix, t, err)
 			}

@@ -74,9 +74,11 @@ type queries struct {
 	appDelete    string
 	appDeleteAll string
 
-	// phones, challenges and trusted browsers (phones.go, browsers.go)
+	// phones, challenges, trusted browsers and pending sign-ins
+	// (phones.go, browsers.go, signins.go)
 	phoneQueries
 	browserQueries
+	signinQueries
 
 	// PostgreSQL's per-account advisory lock (Store.inTx)
 	advisoryLock string
@@ -247,6 +249,7 @@ func buildQueries(sql func(string) string) queries {
 
 		phoneQueries:   buildPhoneQueries(sql),
 		browserQueries: buildBrowserQueries(sql),
+		signinQueries:  buildSignInQueries(sql),
 
 		advisoryLock: sql(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`),
 
