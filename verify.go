@@ -351,21 +351,24 @@ const settleTimeout = 5 * time.Second
 // report an error for a spent code), settleTimeout bounds it, and it keeps
 // ctx's values.
 func durable(ctx context.Context) *durableCtx {
-	return &durableCtx{values: context.WithoutCancel(ctx), deadline: time.Now().Add(settleTimeout)}
+	return &durableCtx{parent: ctx, deadline: time.Now().Add(settleTimeout)}
 }
 
 // durableCtx is what context.WithTimeout(context.WithoutCancel(ctx),
 // settleTimeout) returns, except that the channel Done returns, and the
 // timer that closes it at the deadline, are made only when a store first
-// asks for Done: a store that never does (memstore) pays for neither, and
+// asks for Done (and the view of ctx's values without its cancellation
+// when it first asks for a value): a store that never does (memstore)
+// pays for none of them, and
 // one that does (database/sql, pgx) is bounded by the same deadline, which
 // Deadline reports from the start and Err enforces whether or not Done was
 // asked for.
 type durableCtx struct {
-	values   context.Context // ctx's values, without its cancellation
+	parent   context.Context // read only through values: its cancellation is never seen
 	deadline time.Time
 
-	mu    sync.Mutex
+	mu     sync.Mutex
+	values context.Context // context.WithoutCancel(parent), made by the first Value
 	done  chan struct{} // made by the first Done
 	timer *time.Timer
 	err   error
@@ -373,7 +376,15 @@ type durableCtx struct {
 
 func (c *durableCtx) Deadline() (time.Time, bool) { return c.deadline, true }
 
-func (c *durableCtx) Value(key any) any { return c.values.Value(key) }
+func (c *durableCtx) Value(key any) any {
+	c.mu.Lock()
+	if c.values == nil {
+		c.values = context.WithoutCancel(c.parent)
+	}
+	v := c.values
+	c.mu.Unlock()
+	return v.Value(key)
+}
 
 func (c *durableCtx) Done() <-chan struct{} {
 	c.mu.Lock()
