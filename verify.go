@@ -369,9 +369,9 @@ type durableCtx struct {
 
 	mu     sync.Mutex
 	values context.Context // context.WithoutCancel(parent), made by the first Value
-	done  chan struct{} // made by the first Done
-	timer *time.Timer
-	err   error
+	done   chan struct{}   // made by the first Done
+	timer  *time.Timer
+	err    error
 }
 
 func (c *durableCtx) Deadline() (time.Time, bool) { return c.deadline, true }
