@@ -69,9 +69,9 @@ type SignIn struct {
 // on w for the sign-in's TTL, and reports done false: send the browser
 // to the page that asks for the code. Call it before writing the body.
 //
-// A pending sign-in that r's cookie already names is cancelled first: a
-// browser has one at a time, and starting over makes the old token
-// useless.
+// A pending sign-in that r's cookie already names is cancelled first (and
+// its cookie cleared, when done): a browser has one at a time, and
+// starting over makes the old token useless.
 //
 // Errors are signin.Manager.Begin's (twofa.ErrInvalidAccount,
 // signin.ErrInvalidIP, a wrapped store error); nothing is set on w then.
@@ -80,7 +80,8 @@ func (s SignIn) Begin(w http.ResponseWriter, r *http.Request, account string) (d
 		return false, errNoManager
 	}
 	ctx := r.Context()
-	if old, ok := s.Cookie.Token(r); ok {
+	old, hadOld := s.Cookie.Token(r)
+	if hadOld {
 		if err := s.SignIns.Cancel(ctx, old); err != nil && !errors.Is(err, signin.ErrNotFound) {
 			return false, err
 		}
@@ -95,6 +96,9 @@ func (s SignIn) Begin(w http.ResponseWriter, r *http.Request, account string) (d
 		return false, err
 	}
 	if p.Done {
+		if hadOld {
+			_ = s.Cookie.Clear(w)
+		}
 		return true, nil
 	}
 	if err := s.Cookie.Set(w, tok, p.Info.ExpiresAt.Sub(p.Info.CreatedAt)); err != nil {

@@ -362,6 +362,18 @@ func TestSignInBeginReplacesPending(t *testing.T) {
 	l, err := e.SignIns.List(t.Context(), "alice")
 	require.NoError(t, err)
 	assert.Len(t, l, 1)
+
+	// Signed in at once (a trusted browser): the old cookie goes too.
+	tok := e.TrustBrowser("alice", "Firefox on Linux")
+	r := request(nil, fresh)
+	twofatest.AddBrowserCookie(r, tok)
+	rec := httptest.NewRecorder()
+	done, err := e.s.Begin(rec, r, "alice")
+	require.NoError(t, err)
+	assert.True(t, done)
+	assert.Equal(t, -1, cookies(rec)[twofahttp.DefaultSignInCookieName].MaxAge)
+	_, err = e.s.Pending(request(nil, fresh))
+	assert.ErrorIs(t, err, signin.ErrNotFound)
 }
 
 func TestSignInClientIP(t *testing.T) {
