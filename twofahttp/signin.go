@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/browser"
@@ -104,7 +105,9 @@ func (s SignIn) Begin(w http.ResponseWriter, r *http.Request, account string) (d
 	if err := s.Cookie.Set(w, tok, p.Info.ExpiresAt.Sub(p.Info.CreatedAt)); err != nil {
 		// Cannot happen for a token Begin made, unless Cookie.Name is
 		// invalid: then the sign-in cannot go on.
-		_ = s.SignIns.Cancel(context.WithoutCancel(ctx), tok)
+		cctx, cancel := settle(ctx)
+		_ = s.SignIns.Cancel(cctx, tok)
+		cancel()
 		return false, err
 	}
 	return false, nil
@@ -188,7 +191,8 @@ func (s SignIn) trust(w http.ResponseWriter, r *http.Request, account string) {
 		return
 	}
 	// The sign-in is complete: the request's end must not cut this short.
-	ctx := context.WithoutCancel(r.Context())
+	ctx, cancel := settle(r.Context())
+	defer cancel()
 	tok, info, err := b.Trust(ctx, account, browser.Label(r.UserAgent()))
 	if err == nil {
 		err = s.BrowserCookie.Set(w, tok, info)
@@ -217,6 +221,15 @@ func (s SignIn) Cancel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return nil
+}
+
+// settleTimeout bounds a store write that the request's end must not cut
+// short (trusting the browser of a finished sign-in): as long as package
+// signin gives the same kind of write, 5 seconds.
+const settleTimeout = 5 * time.Second
+
+func settle(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 }
 
 var errNoManager = fmt.Errorf("%w: twofahttp.SignIn needs SignIns", twofa.ErrConfig)
