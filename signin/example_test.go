@@ -130,3 +130,28 @@ func ExampleManager_List() {
 	// 03:05:05 Safari on iPhone 2001:db8::7
 	// 03:04:05 Safari on iPhone 198.51.100.1
 }
+
+func ExampleManager_Lookup() {
+	ctx := context.Background()
+	clock := twofatest.NewClock(twofatest.Start)
+	_, signins, _ := exampleSetup(clock)
+	token, _, err := signins.Begin(ctx, "alice", signin.Request{Label: "Firefox on Linux"})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// The code page: whose sign-in is it? (To list alice's phones for
+	// "text me a code".) Nothing is finished or counted.
+	info, err := signins.Lookup(ctx, token)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(info.Account, info.Label, info.Attempts)
+
+	clock.Advance(signin.DefaultTTL)
+	_, err = signins.Lookup(ctx, token)
+	fmt.Println(errors.Is(err, signin.ErrExpired))
+	// Output:
+	// alice Firefox on Linux 0
+	// true
+}

@@ -517,6 +517,30 @@ func parseToken(s string) ([tokenBytes]byte, bool) {
 	return raw, true
 }
 
+// Lookup returns the Info of the pending sign-in of token without
+// finishing it or charging an attempt: for the page that asks for the
+// second factor, which needs the account (to offer "text me a code" to
+// its trusted phones, say) before any code is typed. It refuses what
+// Finish would refuse before looking at a code, with the same errors:
+// ErrNotFound (also for a malformed token: nothing is looked up),
+// ErrExpired, ErrTooManyAttempts, or a wrapped store or Keyring error;
+// the Info is zero with every error.
+//
+// Lookup is a read: a sign-in it reports open may still be finished,
+// voided or ended by another request before this one's Finish.
+func (m *Manager) Lookup(ctx context.Context, token string) (Info, error) {
+	rec, err := m.lookup(ctx, token)
+	switch {
+	case err != nil:
+		return Info{}, err
+	case !m.clock.Now().Before(rec.ExpiresAt):
+		return Info{}, ErrExpired
+	case rec.Attempts >= m.maxAttempts:
+		return Info{}, ErrTooManyAttempts
+	}
+	return rec.info(), nil
+}
+
 // Cancel ends the pending sign-in of token: the user backed out
 // (EventCancelled). Errors: ErrNotFound (also for a malformed token, or
 // one finished or ended meanwhile), or a wrapped store error.
