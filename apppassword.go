@@ -140,8 +140,9 @@ func (a *AppPasswords) Create(ctx context.Context, account, label string) (strin
 // white space inside (a tab, a newline) is ErrMalformedAppPassword. A
 // right password costs one HMAC-SHA-256 and one indexed lookup, whatever
 // the number of passwords, and one read of its throttle state; a wrong one
-// also reads the account's passwords (to learn whether it has any) and
-// counts in the throttle. The stored digest is compared in constant
+// costs the same lookup, one probe of whether the account has any app
+// password, and its count in the throttle: three store operations
+// whatever the number of passwords. The stored digest is compared in constant
 // time. A right password is always accepted; wrong ones count
 // in the account's app-password throttle (Config.Throttle.AppPasswords), and while
 // its back-off runs they get a *ThrottledError instead of
@@ -202,11 +203,11 @@ func (a *AppPasswords) Verify(ctx context.Context, account, password string) (Ap
 // an account that has app passwords, so that guesses at unknown accounts
 // leave no throttle records behind.
 func (a *AppPasswords) failed(ctx context.Context, account string, now time.Time) error {
-	recs, err := a.c.Store.AppPasswords(ctx, account)
+	has, err := a.c.Store.HasAppPasswords(ctx, account)
 	if err != nil {
 		return fmt.Errorf("twofa: verify app password: %w", err)
 	}
-	if len(recs) == 0 {
+	if !has {
 		a.c.Events.emit(ctx, Event{Type: EventAppPasswordFailed, Account: account, Time: now})
 		return ErrInvalidAppPassword
 	}

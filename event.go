@@ -48,12 +48,13 @@ type Event struct {
 	AppPasswordID string // EventAppPassword*
 	BrowserID     string // package browser's events
 	PhoneID       string // package phone's events; EventVerified and EventReplayed of an out-of-band code
+	SignInID      string // package signin's events: the pending sign-in
 
 	Scope      string        // EventFailed, EventThrottled, EventGuessing: the throttle scope (ScopeCode, ScopeRecovery, ScopeAppPassword)
 	RetryAfter time.Duration // EventThrottled, package phone's EventCodeSendRefused: how long until the next attempt
-	Failures   int           // EventFailed, EventThrottled, EventGuessing, EventAppPasswordFailed: consecutive failures so far; EventEnrollmentFailed, package phone's EventConfirmFailed: tries counted against the enrolment or code so far
+	Failures   int           // EventFailed, EventThrottled, EventGuessing, EventAppPasswordFailed: consecutive failures so far; EventEnrollmentFailed, package phone's EventConfirmFailed, package signin's EventFailed: tries counted against the enrolment, code or pending sign-in so far
 	Remaining  int           // EventRecoveryCodeUsed: recovery codes left; EventRecoveryCodesGenerated: codes issued; EventGuessing: failures the budget still takes
-	Count      int           // EventAppPasswordsRevoked, package browser's EventRevokedAll: how many were revoked
+	Count      int           // EventAppPasswordsRevoked, package browser's and package signin's EventRevokedAll: how many were revoked
 }
 
 // EventHook receives events. It is called synchronously, after the change

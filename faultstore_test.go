@@ -49,7 +49,7 @@ type faultHook func(c faultCall) error
 // runs the after hook. Hooks are set before the store is used; they run
 // without the store's lock held, so they may call the store (or a manager
 // on it) themselves. It passes the trusted-browser and phone methods
-// (but TouchPhone) and the lifecycle lock's (twofa.LockStore) straight to
+// and the lifecycle lock's (twofa.LockStore) straight to
 // the wrapped store, which must then be a browser.Store and a phone.Store
 // (memstore is).
 type faultStore struct {
@@ -288,6 +288,11 @@ func (s *faultStore) AppPasswords(ctx context.Context, account string) ([]twofa.
 		func() ([]twofa.AppPassword, error) { return s.Store.AppPasswords(ctx, account) })
 }
 
+func (s *faultStore) HasAppPasswords(ctx context.Context, account string) (bool, error) {
+	return faultDo(s, "HasAppPasswords", "", faultCall{Ctx: ctx, Account: account}, faultBytes(account),
+		func() (bool, error) { return s.Store.HasAppPasswords(ctx, account) })
+}
+
 func (s *faultStore) TouchAppPassword(ctx context.Context, account, id string, at time.Time) error {
 	return faultDo0(s, "TouchAppPassword", "", faultCall{Ctx: ctx, Account: account, ID: id}, faultBytes(account, id),
 		func() error { return s.Store.TouchAppPassword(ctx, account, id, at) })
@@ -301,9 +306,4 @@ func (s *faultStore) DeleteAppPassword(ctx context.Context, account, id string) 
 func (s *faultStore) DeleteAppPasswords(ctx context.Context, account string) (int, error) {
 	return faultDo(s, "DeleteAppPasswords", "", faultCall{Ctx: ctx, Account: account}, faultBytes(account),
 		func() (int, error) { return s.Store.DeleteAppPasswords(ctx, account) })
-}
-
-func (s *faultStore) TouchPhone(ctx context.Context, account, id string, at time.Time) error {
-	return faultDo0(s, "TouchPhone", "", faultCall{Ctx: ctx, Account: account, ID: id}, faultBytes(account, id),
-		func() error { return s.phoneStore.TouchPhone(ctx, account, id, at) })
 }

@@ -290,6 +290,10 @@ type AppPasswordStore interface {
 	// AppPasswords returns the account's app passwords, oldest first (by
 	// CreatedAt; ties in insertion order).
 	AppPasswords(ctx context.Context, account string) ([]AppPassword, error)
+	// HasAppPasswords reports whether the account has an app password:
+	// one indexed probe that stops at the first, whatever their number
+	// (a refused password asks it, see AppPasswords.Verify).
+	HasAppPasswords(ctx context.Context, account string) (bool, error)
 	// TouchAppPassword sets LastUsedAt to at unless it is already at or
 	// after at (it never moves back).
 	TouchAppPassword(ctx context.Context, account, id string, at time.Time) error

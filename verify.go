@@ -75,7 +75,11 @@ type Result struct {
 // consumed only if the throttle would admit an attempt, in the same store
 // operation that checks it (DeviceStore.AcceptCode), and any other attempt
 // is counted as a failure before its outcome is revealed (a matched code
-// gives it back). After the free failures, attempts are refused, their
+// gives it back) - but for an attached Factor's code, which the Factor
+// checks first, bounding the guesses at each of its codes itself (package
+// phone: a live code refuses even the right value after too many wrong
+// ones), so that a right one is consumed in one store write; a wrong one
+// is then counted like any other. After the free failures, attempts are refused, their
 // outcome unrevealed, with a *ThrottledError until
 // the back-off has passed, and once its long-horizon budget is spent (a
 // success does not clear it) until Refill forgives a failure
@@ -145,10 +149,12 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 	// write) refuses the attempt as the store would, so that a refused
 	// guess costs the same whether it is right or wrong. The atomic steps
 	// below decide again, for attempts racing the throttle's engagement.
-	if st, err := tf.c.Store.Throttle(ctx, account, ScopeCode); err != nil {
+	pre, err := tf.c.Store.Throttle(ctx, account, ScopeCode)
+	if err != nil {
 		return Result{}, fmt.Errorf("twofa: verify: %w", err)
-	} else if _, ok := tf.c.Throttle.Codes.Reserve(st, now); !ok {
-		return Result{}, tf.throttled(ctx, account, ScopeCode, tf.c.Throttle.Codes, st, now)
+	}
+	if _, ok := tf.c.Throttle.Codes.Reserve(pre, now); !ok {
+		return Result{}, tf.throttled(ctx, account, ScopeCode, tf.c.Throttle.Codes, pre, now)
 	}
 	gens := tf.c.gens.get(len(devs))
 	defer tf.c.gens.put(gens)
@@ -206,45 +212,49 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 		replayed = accept.dev.ID
 	}
 
+	// The attached Factors' codes, unless the code replayed a device's:
+	// trying it would count a wrong try against each live out-of-band
+	// code, and a replayed code is no sign-in. They are tried before the
+	// attempt is counted: each live out-of-band code bounds its own
+	// guesses (its wrong tries are counted in the same store step that
+	// checks it), so a right one is consumed in one write and settles
+	// nothing, and a wrong one is counted below like any other.
+	if replayed == "" {
+		for _, f := range factors {
+			id, err := f.VerifyCode(ctx, account, code)
+			switch {
+			case err == nil:
+				// As an accepted device code does, a right one ends the
+				// back-off (the budget is left as it is).
+				if pre.Failures > 0 || !pre.Until.IsZero() {
+					tf.settle(ctx, func(ctx context.Context) error {
+						return tf.c.Store.ReleaseAttempt(ctx, account, ScopeCode, 0, true)
+					})
+				}
+				return Result{Factor: f.Kind(), FactorID: id}, nil
+			case errors.Is(err, ErrReplayed):
+				return Result{}, ErrReplayed
+			case !errors.Is(err, ErrInvalidCode):
+				return Result{}, fmt.Errorf("twofa: verify: %w", err)
+			}
+		}
+	}
+
 	// No code was accepted: the attempt is counted as a failure before
-	// anything about it is revealed or recorded (a replay, a
-	// resynchronisation) and before an out-of-band code is tried, and it
-	// is refused unrevealed when the throttle is engaged.
+	// anything more about it is revealed or recorded (a replay, a
+	// resynchronisation), and it is refused unrevealed when the throttle
+	// is engaged.
 	reserved, err := tf.reserve(ctx, account, ScopeCode, tf.c.Throttle.Codes, now)
 	if err != nil {
 		return Result{}, err
 	}
-	// A code that matched - replayed, or an out-of-band code accepted or
-	// replayed - gives its place in the budget back: only a code that
-	// matched nothing counts against it.
-	matched := replayed != ""
-	defer func() {
-		if err != nil && !matched {
-			return
-		}
-		tf.settle(ctx, func(ctx context.Context) error {
+	// A replayed code gives its place in the budget back: only a code
+	// that matched nothing counts against it.
+	if replayed != "" {
+		defer tf.settle(ctx, func(ctx context.Context) error {
 			refund := tf.c.Throttle.Codes.refund(now, tf.c.Clock.Now())
-			return tf.c.Store.ReleaseAttempt(ctx, account, ScopeCode, refund, err == nil)
+			return tf.c.Store.ReleaseAttempt(ctx, account, ScopeCode, refund, false)
 		})
-	}()
-	// The attached Factors' codes, unless the code replayed a device's:
-	// trying it would count a wrong try against each live out-of-band
-	// code, and a replayed code is no sign-in.
-	for _, f := range factors {
-		if replayed != "" {
-			break
-		}
-		id, err := f.VerifyCode(ctx, account, code)
-		switch {
-		case err == nil:
-			matched = true
-			return Result{Factor: f.Kind(), FactorID: id}, nil
-		case errors.Is(err, ErrReplayed):
-			matched = true
-			return Result{}, ErrReplayed
-		case !errors.Is(err, ErrInvalidCode):
-			return Result{}, fmt.Errorf("twofa: verify: %w", err)
-		}
 	}
 	if replayed != "" {
 		tf.c.Events.emit(ctx, Event{Type: EventReplayed, Account: account, DeviceID: replayed, Time: now})
@@ -354,29 +364,40 @@ const settleTimeout = 5 * time.Second
 // report an error for a spent code), settleTimeout bounds it, and it keeps
 // ctx's values.
 func durable(ctx context.Context) *durableCtx {
-	return &durableCtx{values: context.WithoutCancel(ctx), deadline: time.Now().Add(settleTimeout)}
+	return &durableCtx{parent: ctx, deadline: time.Now().Add(settleTimeout)}
 }
 
 // durableCtx is what context.WithTimeout(context.WithoutCancel(ctx),
 // settleTimeout) returns, except that the channel Done returns, and the
 // timer that closes it at the deadline, are made only when a store first
-// asks for Done: a store that never does (memstore) pays for neither, and
+// asks for Done (and the view of ctx's values without its cancellation
+// when it first asks for a value): a store that never does (memstore)
+// pays for none of them, and
 // one that does (database/sql, pgx) is bounded by the same deadline, which
 // Deadline reports from the start and Err enforces whether or not Done was
 // asked for.
 type durableCtx struct {
-	values   context.Context // ctx's values, without its cancellation
+	parent   context.Context // read only through values: its cancellation is never seen
 	deadline time.Time
 
-	mu    sync.Mutex
-	done  chan struct{} // made by the first Done
-	timer *time.Timer
-	err   error
+	mu     sync.Mutex
+	values context.Context // context.WithoutCancel(parent), made by the first Value
+	done   chan struct{}   // made by the first Done
+	timer  *time.Timer
+	err    error
 }
 
 func (c *durableCtx) Deadline() (time.Time, bool) { return c.deadline, true }
 
-func (c *durableCtx) Value(key any) any { return c.values.Value(key) }
+func (c *durableCtx) Value(key any) any {
+	c.mu.Lock()
+	if c.values == nil {
+		c.values = context.WithoutCancel(c.parent)
+	}
+	v := c.values
+	c.mu.Unlock()
+	return v.Value(key)
+}
 
 func (c *durableCtx) Done() <-chan struct{} {
 	c.mu.Lock()

@@ -70,6 +70,16 @@ func (s *Store) AppPasswordByDigest(ctx context.Context, account string, digest 
 	return twofa.AppPassword{}, fmt.Errorf("memstore: app password: %w", twofa.ErrNotFound)
 }
 
+// HasAppPasswords reports whether the account has an app password.
+func (s *Store) HasAppPasswords(ctx context.Context, account string) (bool, error) {
+	if err := s.begin(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	a := s.accounts[account]
+	return a != nil && len(a.apps) > 0, nil
+}
+
 // AppPasswords returns the account's app passwords, oldest first.
 func (s *Store) AppPasswords(ctx context.Context, account string) ([]twofa.AppPassword, error) {
 	if err := s.begin(ctx); err != nil {

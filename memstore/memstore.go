@@ -32,6 +32,7 @@ type Store struct {
 	seq      uint64                       // insertion order of records, for the tie-breaks of listings and of LRU eviction
 	sends    map[string][]*challengeEntry // out-of-band challenges by account, oldest first: the send limits
 	locks    map[string]lease             // the lifecycle lock's leases, by account (locks.go)
+	signins  map[string]*signinEntry      // pending sign-ins of every account, by string(digest) (signin.go)
 }
 
 var (
@@ -50,6 +51,7 @@ type account struct {
 	browserDigest map[string]*browserEntry       // the same, by string(digest)
 	phones        map[string]*phoneEntry         // phone numbers, by phone ID
 	challenges    map[string]*challengeEntry     // out-of-band challenges, by challenge ID
+	signins       []*signinEntry                 // pending sign-ins, in insertion order
 }
 
 type entry struct {
@@ -90,7 +92,7 @@ func (s *Store) account(name string, create bool) *account {
 // tidy forgets an account that holds nothing any more, so that a
 // long-running process does not accumulate empty records. s.mu must be held.
 func (s *Store) tidy(name string) {
-	if a := s.accounts[name]; a != nil && len(a.devices) == 0 && len(a.throttles) == 0 && len(a.recovery) == 0 && len(a.apps) == 0 && len(a.browsers) == 0 && len(a.phones) == 0 && len(a.challenges) == 0 {
+	if a := s.accounts[name]; a != nil && len(a.devices) == 0 && len(a.throttles) == 0 && len(a.recovery) == 0 && len(a.apps) == 0 && len(a.browsers) == 0 && len(a.phones) == 0 && len(a.challenges) == 0 && len(a.signins) == 0 {
 		delete(s.accounts, name)
 	}
 }

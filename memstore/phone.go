@@ -236,23 +236,6 @@ func (s *Store) PhonesAfter(ctx context.Context, account, id string, limit int) 
 	return out, nil
 }
 
-// TouchPhone moves a phone's LastUsedAt forward to at; ErrNotFound when
-// the phone does not exist.
-func (s *Store) TouchPhone(ctx context.Context, account, id string, at time.Time) error {
-	if err := s.begin(ctx); err != nil {
-		return err
-	}
-	defer s.mu.Unlock()
-	e, err := s.phone(account, id)
-	if err != nil {
-		return err
-	}
-	if e.p.LastUsedAt.Before(at) {
-		e.p.LastUsedAt = at
-	}
-	return nil
-}
-
 // DeletePhone removes a phone and voids its open challenges, as
 // [phone.NumberStore] describes.
 func (s *Store) DeletePhone(ctx context.Context, account, id string) (phone.State, int, error) {
@@ -461,6 +444,9 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 	fresh := bytes.Equal(c.MAC, old)
 	if fresh && len(digest) == len(c.Digest) && subtle.ConstantTimeCompare(digest, c.Digest) == 1 {
 		c.State, c.UsedAt, c.MAC = phone.ChallengeUsed, now, nil
+		if p, err := s.phone(account, c.PhoneID); err == nil && p.p.LastUsedAt.Before(now) {
+			p.p.LastUsedAt = now
+		}
 		return phone.ConsumeAccepted, c.Attempts, nil
 	}
 	c.Attempts++

@@ -239,9 +239,6 @@ func (p *Manager) VerifyCode(ctx context.Context, account, code string) (string,
 				return "", fmt.Errorf("twofa: verify: %w", err)
 			}
 			if r == ConsumeAccepted {
-				dctx, cancel := durable(ctx)
-				_ = p.st.TouchPhone(dctx, account, c.PhoneID, now) // bookkeeping: the code is spent either way
-				cancel()
 				p.emit(ctx, twofa.Event{Type: twofa.EventVerified, Account: account, PhoneID: c.PhoneID, Time: now})
 				return c.PhoneID, nil
 			}

@@ -295,3 +295,18 @@ func TestSendFailureVoidsCode(t *testing.T) {
 	_, err = phones.SendCode(ctx, "alice", p.ID, phone.SMS)
 	assert.ErrorIs(t, err, phone.ErrCooldown, "the failed send counts")
 }
+
+// TestNilErrorsUnwrap: errors.Is and errors.As walk a wrapped nil
+// *CooldownError or *SendError without a panic.
+func TestNilErrorsUnwrap(t *testing.T) {
+	t.Parallel()
+	var c *phone.CooldownError
+	var s *phone.SendError
+	for _, err := range []error{fmt.Errorf("wrapped: %w", c), fmt.Errorf("wrapped: %w", s)} {
+		assert.NotPanics(t, func() {
+			_ = errors.Is(err, phone.ErrTooManyCodes)
+			var target *phone.CooldownError
+			_ = errors.As(err, &target)
+		})
+	}
+}

@@ -145,7 +145,12 @@ func (e *SendError) Error() string {
 
 // Unwrap returns context.Canceled or context.DeadlineExceeded when the
 // Sender's error matched it, else nil: never the Sender's error itself.
-func (e *SendError) Unwrap() error { return e.ctxErr }
+func (e *SendError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.ctxErr
+}
 
 // Is reports whether target is ErrSendFailed.
 func (e *SendError) Is(target error) bool { return target == ErrSendFailed }

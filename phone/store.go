@@ -223,7 +223,7 @@ func (e *CooldownError) Is(target error) bool { return target == ErrCooldown }
 
 // Unwrap returns ErrTooManyCodes when Hourly is set, else nil.
 func (e *CooldownError) Unwrap() error {
-	if e.Hourly {
+	if e != nil && e.Hourly {
 		return ErrTooManyCodes
 	}
 	return nil
@@ -282,9 +282,6 @@ type NumberStore interface {
 	// byte by byte, strictly after (account, id). It serves a one-time
 	// upgrade (Manager.UpgradeMACs), so a store need keep no index for it.
 	PhonesAfter(ctx context.Context, account, id string, limit int) ([]Record, error)
-	// TouchPhone sets LastUsedAt to at unless it is already at or after
-	// at (it never moves back).
-	TouchPhone(ctx context.Context, account, id string, at time.Time) error
 	// DeletePhone removes a phone, voids its open challenges, and returns
 	// the state the phone had when it was removed and how many trusted
 	// phones the account has left, in one atomic step. Its challenges stay
@@ -360,11 +357,14 @@ type ChallengeStore interface {
 	// ConsumeExpired); its Attempts is below maxAttempts (else
 	// ConsumeExhausted). Only then does it compare the digest and the
 	// MAC: the digest equal and the MAC old (the one the caller read and
-	// verified), it marks the challenge used at now and clears the MAC
-	// (ConsumeAccepted); otherwise it adds one to Attempts and sets the
-	// MAC to next if it was old, or clears it if it was not - a
+	// verified), it marks the challenge used at now, clears the MAC and
+	// moves its phone's LastUsedAt forward to now, unless it is already
+	// at or after now (it never moves back; a phone deleted since is left
+	// alone) (ConsumeAccepted); otherwise it adds one to Attempts and sets
+	// the MAC to next if it was old, or clears it if it was not - a
 	// challenge changed under a try, by a concurrent try or by an edit,
-	// accepts nothing more (ConsumeWrong). It returns the result and
+	// accepts nothing more (ConsumeWrong). Either way the step is one
+	// commit: a sign-in by a sent code costs one write. It returns the result and
 	// Attempts after the step. Of concurrent calls with the right digest
 	// and one old exactly one reports ConsumeAccepted.
 	ConsumeChallenge(ctx context.Context, account, id string, digest []byte, maxAttempts int, now time.Time, old, next []byte) (ConsumeResult, int, error)

@@ -90,6 +90,17 @@ func (s *Store) AppPasswords(ctx context.Context, account string) ([]twofa.AppPa
 	return ps, nil
 }
 
+// HasAppPasswords implements twofa.AppPasswordStore: one EXISTS, which
+// stops at the first row of the account in the (account, ...) index.
+func (s *Store) HasAppPasswords(ctx context.Context, account string) (bool, error) {
+	var has bool
+	err := s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&has) }, s.q.appAny, account)
+	if err != nil {
+		return false, wrap("has app passwords", err)
+	}
+	return has, nil
+}
+
 // TouchAppPassword implements twofa.AppPasswordStore with one conditional
 // UPDATE (LastUsedAt before at), so LastUsedAt never moves back.
 // ErrNotFound when the account has no such app password.

@@ -18,11 +18,9 @@ import (
 // side by side on each backend (one store per backend; the accounts
 // "refused-1" and "refused-25"). The throttle's Free is so large that
 // every refusal is counted and none is throttled, so each call does the
-// same work: the digest lookup that finds nothing, the read that tells
-// that the account has app passwords, and the throttle's upsert. That
-// read is AppPasswords, which Verify calls only for its length: it
-// lists every password of the account, so it is what makes 25 cost more
-// than 1.
+// same work: the digest lookup that finds nothing, the EXISTS that tells
+// that the account has app passwords, and the throttle's upsert - three
+// statements whose cost does not grow with the number of passwords.
 func BenchmarkAppPasswordRefused(b *testing.B) {
 	for _, be := range benchBackends() {
 		b.Run(be.name, func(b *testing.B) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/keyring"
+	"github.com/twofa-go/twofa/phone"
 	"github.com/twofa-go/twofa/sqlstore"
 	"github.com/twofa-go/twofa/twofatest"
 )
@@ -356,6 +357,41 @@ func TestVerifyCommits(t *testing.T) {
 			}
 			if st.Failures != 0 || !st.Until.IsZero() {
 				t.Errorf("Throttle after the accepted code = %+v, want the back-off cleared", st)
+			}
+
+			// A code sent by SMS to a trusted number.
+			sender := &twofatest.Sender{}
+			phones, err := phone.New(tf, phone.Config{Sender: sender, OutOfBand: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			number := phone.Number{E164: "+12025550123", CountryCode: 1}
+			info, err := phones.Add(ctx, "alice", number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := phones.SendCode(ctx, "alice", info.ID, phone.SMS); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := phones.Confirm(ctx, "alice", info.ID, sender.Code(number.E164)); err != nil {
+				t.Fatal(err)
+			}
+			sms := func() string {
+				t.Helper()
+				clock.Advance(2 * time.Minute) // past the resend cool-down
+				if _, err := phones.SendCode(ctx, "alice", info.ID, phone.SMS); err != nil {
+					t.Fatal(err)
+				}
+				return sender.Code(number.E164)
+			}
+			code := sms()
+			commits("an accepted SMS code", 1, code, nil)
+			commits("a replayed SMS code", 0, code, twofa.ErrReplayed)
+			code = sms()
+			commits("a wrong code with an SMS code open", 2, wrongTOTPCode(t, dev, clock.Now(), 4), twofa.ErrInvalidCode)
+			commits("an accepted SMS code after a failure", 2, code, nil)
+			if st, err := s.Throttle(ctx, "alice", twofa.ScopeCode); err != nil || st.Failures != 0 || !st.Until.IsZero() {
+				t.Errorf("Throttle after the accepted SMS code = %+v, %v; want the back-off cleared", st, err)
 			}
 		})
 	}

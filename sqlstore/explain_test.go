@@ -67,7 +67,7 @@ func TestDevicesAfterUsesIndex(t *testing.T) {
 
 // TestAppPasswordByDigestUsesIndex checks with EXPLAIN that
 // AppPasswordByDigest is one probe of the unique (account, digest) index
-// in both dialects, for an account with one password and for one with
+// in both dialects, and HasAppPasswords a probe of an index, for an account with one password and for one with
 // none: cases where PostgreSQL, given the equalities alone, took
 // app_passwords_account_idx and filtered the account's rows on digest.
 func TestAppPasswordByDigestUsesIndex(t *testing.T) {
@@ -90,6 +90,11 @@ func TestAppPasswordByDigestUsesIndex(t *testing.T) {
 			t.Logf("%s: plan:\n%s", account, plan)
 			if !strings.Contains(plan, "USING INDEX "+DefaultTablePrefix+"app_passwords_digest_idx (account=? AND digest=?)") {
 				t.Errorf("%s: AppPasswordByDigest's plan is not one probe of app_passwords_digest_idx:\n%s", account, plan)
+			}
+			plan = explain(t, db, "EXPLAIN QUERY PLAN "+s.q.appAny, account)
+			t.Logf("%s: HasAppPasswords plan:\n%s", account, plan)
+			if !strings.Contains(plan, "INDEX") || strings.Contains(plan, "SCAN "+DefaultTablePrefix+"app_passwords\n") {
+				t.Errorf("%s: HasAppPasswords's plan does not probe an index:\n%s", account, plan)
 			}
 		}
 	})
@@ -123,6 +128,20 @@ func TestAppPasswordByDigestUsesIndex(t *testing.T) {
 				!strings.Contains(plan, "(account = ") || !strings.Contains(plan, "(digest = ") ||
 				strings.Contains(plan, "Filter") {
 				t.Errorf("%s: AppPasswordByDigest's plan is not one probe of app_passwords_digest_idx:\n%s", account, plan)
+			}
+		}
+		// HasAppPasswords: on this small table the planner may prefer a
+		// sequential scan that stops at the account's first row; with
+		// scans priced out it must find the account index usable.
+		if _, err := db.ExecContext(ctx, "SET enable_seqscan = off"); err != nil {
+			t.Fatal(err)
+		}
+		defer db.ExecContext(ctx, "RESET enable_seqscan")
+		for _, account := range lookups {
+			plan := explain(t, db, "EXPLAIN "+s.q.appAny, account)
+			t.Logf("%s: HasAppPasswords plan:\n%s", account, plan)
+			if !strings.Contains(plan, "Index Only Scan using "+prefix+"app_passwords_account_idx") || strings.Contains(plan, "Seq Scan") {
+				t.Errorf("%s: HasAppPasswords's plan does not probe app_passwords_account_idx:\n%s", account, plan)
 			}
 		}
 	})

@@ -47,32 +47,33 @@ const (
 
 // phoneQueries are the statements on the phones and challenges tables.
 type phoneQueries struct {
-	phoneInsert          string
-	phoneRows            string
-	phone                string
-	phones               string
-	phoneExists          string
-	phoneNumber          string
-	phoneConfirm         string
-	phoneUpdateMAC       string
-	phonesAfter          string
-	phoneTouch           string
-	phoneDelete          string
-	phoneDeleteReturning string
-	phoneCountTrusted    string
-	phonesExpiredVoid    string
-	phonesExpiredDelete  string
-	challengesVoid       string
-	challengeExists      string
-	challengeSends       string
-	challengesPrune      string
-	challengesStale      string
-	challengeInsert      string
-	challengeVoid        string
-	challenge            string
-	challengesLive       string
-	challengeConsume     string
-	challengeState       string
+	phoneInsert           string
+	phoneRows             string
+	phone                 string
+	phones                string
+	phoneExists           string
+	phoneNumber           string
+	phoneConfirm          string
+	phoneUpdateMAC        string
+	phonesAfter           string
+	phoneTouch            string
+	phoneDelete           string
+	phoneDeleteReturning  string
+	phoneCountTrusted     string
+	phonesExpiredVoid     string
+	phonesExpiredDelete   string
+	challengesVoid        string
+	challengeExists       string
+	challengeSends        string
+	challengesPrune       string
+	challengesStale       string
+	challengeInsert       string
+	challengeVoid         string
+	challenge             string
+	challengesLive        string
+	challengeConsume      string
+	challengeConsumeTouch string
+	challengeState        string
 }
 
 // buildPhoneQueries returns the statements on the phones and challenges
@@ -155,7 +156,20 @@ func buildPhoneQueries(sql func(string) string) phoneQueries {
 			WHERE account = $1 AND id = $2 AND state = ` + challengeOpen + `
 				AND expires_at > CAST($4 AS BIGINT)
 				AND attempts < CAST($5 AS BIGINT)
-			RETURNING state, attempts`),
+			RETURNING state, attempts, phone_id`),
+		challengeConsumeTouch: sql(`WITH c AS (UPDATE {{prefix}}challenges SET
+				state = CASE WHEN digest = $3 AND mac = $6 THEN ` + challengeUsed + ` ELSE state END,
+				used_at = CASE WHEN digest = $3 AND mac = $6 THEN CAST($4 AS BIGINT) ELSE used_at END,
+				attempts = CASE WHEN digest = $3 AND mac = $6 THEN attempts ELSE attempts + 1 END,
+				mac = CASE WHEN digest = $3 AND mac = $6 THEN {{noMAC}} WHEN mac = $6 THEN $7 ELSE {{noMAC}} END
+			WHERE account = $1 AND id = $2 AND state = ` + challengeOpen + `
+				AND expires_at > CAST($4 AS BIGINT)
+				AND attempts < CAST($5 AS BIGINT)
+			RETURNING state, attempts, phone_id),
+			t AS (UPDATE {{prefix}}phones SET last_used_at = CAST($4 AS BIGINT)
+				WHERE account = $1 AND id = (SELECT phone_id FROM c WHERE state = ` + challengeUsed + `)
+					AND last_used_at < CAST($4 AS BIGINT))
+			SELECT state, attempts FROM c`),
 		challengeState: sql(`SELECT state, attempts, expires_at FROM {{prefix}}challenges
 			WHERE account = $1 AND id = $2`),
 	}
@@ -381,24 +395,6 @@ func (s *Store) PhonesAfter(ctx context.Context, account, id string, limit int) 
 	return ps, nil
 }
 
-// TouchPhone implements phone.NumberStore with one conditional UPDATE, so
-// LastUsedAt never moves back. ErrNotFound when the account has no such
-// phone.
-func (s *Store) TouchPhone(ctx context.Context, account, id string, at time.Time) error {
-	atNS, err := nanos(at)
-	if err != nil {
-		return wrap("touch phone", err)
-	}
-	res, err := s.exec(ctx, s.q.phoneTouch, account, id, atNS)
-	if err != nil {
-		return wrap("touch phone", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n > 0 {
-		return wrap("touch phone", err)
-	}
-	return wrap("touch phone", s.phoneExists(ctx, account, id))
-}
-
 // DeletePhone implements phone.NumberStore: one transaction, under the
 // account's lock (PostgreSQL), voids the phone's open challenges, deletes
 // it and counts the trusted phones left.
@@ -585,8 +581,7 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 	}
 	for range 3 {
 		var state, attempts int64
-		err := s.execRow(ctx, func(r *sql.Row) error { return r.Scan(&state, &attempts) },
-			s.q.challengeConsume, account, id, blob(digest), nowNS, int64(maxAttempts), blob(old), blob(next))
+		err := s.consumeChallenge(ctx, account, id, digest, nowNS, maxAttempts, old, next, &state, &attempts)
 		if err == nil {
 			if phone.ChallengeState(state) == phone.ChallengeUsed {
 				return phone.ConsumeAccepted, int(attempts), nil
@@ -618,6 +613,28 @@ func (s *Store) ConsumeChallenge(ctx context.Context, account, id string, digest
 		// Changed between the UPDATE and the read: try again.
 	}
 	return 0, 0, wrap("consume challenge", errors.New("challenge row keeps changing"))
+}
+
+// consumeChallenge runs the consuming UPDATE and, when it used the
+// challenge, moves its phone's last_used_at forward, in one commit: one
+// statement in PostgreSQL (a data-modifying WITH), one BEGIN IMMEDIATE
+// transaction in SQLite. sql.ErrNoRows when the UPDATE matched no row.
+func (s *Store) consumeChallenge(ctx context.Context, account, id string, digest []byte, nowNS int64, maxAttempts int, old, next []byte, state, attempts *int64) error {
+	if s.dialect == Postgres {
+		return s.execRow(ctx, func(r *sql.Row) error { return r.Scan(state, attempts) },
+			s.q.challengeConsumeTouch, account, id, blob(digest), nowNS, int64(maxAttempts), blob(old), blob(next))
+	}
+	return s.inTx(ctx, "", account, func(q querier) error {
+		var phoneID string
+		if err := q.QueryRowContext(ctx, s.q.challengeConsume, account, id, blob(digest), nowNS, int64(maxAttempts), blob(old), blob(next)).Scan(state, attempts, &phoneID); err != nil {
+			return err
+		}
+		if phone.ChallengeState(*state) != phone.ChallengeUsed {
+			return nil
+		}
+		_, err := q.ExecContext(ctx, s.q.phoneTouch, account, phoneID, nowNS)
+		return err
+	})
 }
 
 // DeleteStaleChallenges implements phone.ChallengeStore with one DELETE.

@@ -71,12 +71,15 @@ type queries struct {
 	appList      string
 	appTouch     string
 	appExists    string
+	appAny       string
 	appDelete    string
 	appDeleteAll string
 
-	// phones, challenges and trusted browsers (phones.go, browsers.go)
+	// phones, challenges, trusted browsers and pending sign-ins
+	// (phones.go, browsers.go, signins.go)
 	phoneQueries
 	browserQueries
+	signinQueries
 
 	// PostgreSQL's per-account advisory lock (Store.inTx)
 	advisoryLock string
@@ -249,11 +252,13 @@ func buildQueries(sql func(string) string) queries {
 		appTouch: sql(`UPDATE {{prefix}}app_passwords SET last_used_at = $3
 			WHERE account = $1 AND id = $2 AND last_used_at < $3`),
 		appExists:    sql(`SELECT 1 FROM {{prefix}}app_passwords WHERE account = $1 AND id = $2`),
+		appAny:       sql(`SELECT EXISTS (SELECT 1 FROM {{prefix}}app_passwords WHERE account = $1)`),
 		appDelete:    sql(`DELETE FROM {{prefix}}app_passwords WHERE account = $1 AND id = $2`),
 		appDeleteAll: sql(`DELETE FROM {{prefix}}app_passwords WHERE account = $1`),
 
 		phoneQueries:   buildPhoneQueries(sql),
 		browserQueries: buildBrowserQueries(sql),
+		signinQueries:  buildSignInQueries(sql),
 
 		advisoryLock: sql(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`),
 

@@ -99,21 +99,12 @@ func mulSat(a, b int64) int64 {
 	return a * b
 }
 
-// ReleaseAttempt implements twofa.ThrottleStore in one statement: after a
-// success with nothing to give back to a budget, a DELETE of the row when
-// it holds no budget (and, only when that found none, an UPDATE); else one
-// UPDATE.
+// ReleaseAttempt implements twofa.ThrottleStore in one UPDATE (none when
+// there is nothing to hand back). A row it leaves holding nothing stays
+// until DeleteIdleThrottles: it acts as no row, and deleting it here
+// would cost a second statement whenever the row holds a budget.
 func (s *Store) ReleaseAttempt(ctx context.Context, account, scope string, refund time.Duration, success bool) error {
 	refund = max(0, refund)
-	if success && refund == 0 {
-		res, err := s.exec(ctx, s.q.releaseEmpty, account, scope, noTime)
-		if err != nil {
-			return wrap("release attempt", err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return wrap("release attempt", err)
-		}
-	}
 	if !success && refund == 0 {
 		return nil
 	}

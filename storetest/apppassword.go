@@ -18,6 +18,7 @@ func appPasswordTests() []testCase[twofa.Store] {
 		{"AppPasswordStore/InsertAppPassword/ConcurrentLimit", testAppConcurrentLimit},
 		{"AppPasswordStore/AppPasswordByDigest/Isolation", testAppIsolation},
 		{"AppPasswordStore/AppPasswords/Order", testAppOrder},
+		{"AppPasswordStore/HasAppPasswords/Reports", testAppHas},
 		{"AppPasswordStore/TouchAppPassword/Forward", testAppTouch},
 		{"AppPasswordStore/DeleteAppPassword/Deletes", testAppDelete},
 		{"AppPasswordStore/DeleteAppPasswords/All", testAppDeleteAll},
@@ -74,6 +75,42 @@ func testAppRoundTrip(t *testing.T, s twofa.Store) {
 		t.Fatalf("AppPasswords = %d records, %v; want 1", len(list), err)
 	}
 	check(t, "AppPasswords[0]", list[0], p)
+}
+
+func testAppHas(t *testing.T, s twofa.Store) {
+	has := func(account string) bool {
+		t.Helper()
+		ok, err := s.HasAppPasswords(t.Context(), account)
+		if err != nil {
+			t.Fatalf("HasAppPasswords: %v", err)
+		}
+		return ok
+	}
+	acct, other := NewAccount(), NewAccount()
+	if has(acct) {
+		t.Error("HasAppPasswords of a fresh account = true, want false")
+	}
+	p, q := NewAppPassword(acct, t0), NewAppPassword(acct, t0)
+	insertApp(t, s, p, q)
+	insertApp(t, s, NewAppPassword(other, t0))
+	if !has(acct) {
+		t.Error("HasAppPasswords with two = false, want true")
+	}
+	if err := s.DeleteAppPassword(t.Context(), acct, p.ID); err != nil {
+		t.Fatalf("DeleteAppPassword: %v", err)
+	}
+	if !has(acct) {
+		t.Error("HasAppPasswords with one left = false, want true")
+	}
+	if err := s.DeleteAppPassword(t.Context(), acct, q.ID); err != nil {
+		t.Fatalf("DeleteAppPassword: %v", err)
+	}
+	if has(acct) {
+		t.Error("HasAppPasswords after deleting every one = true, want false")
+	}
+	if !has(other) {
+		t.Error("HasAppPasswords of another account = false, want true")
+	}
 }
 
 func testAppDuplicates(t *testing.T, s twofa.Store) {

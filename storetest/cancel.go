@@ -267,6 +267,9 @@ func appPasswordCancelTests() []testCase[twofa.Store] {
 		cancelCase[S, F]{method: "AppPasswords", call: func(ctx context.Context, s S, p F) ([]any, error) {
 			return errOnly(s.AppPasswords(ctx, p.Account))
 		}},
+		cancelCase[S, F]{method: "HasAppPasswords", call: func(ctx context.Context, s S, p F) ([]any, error) {
+			return errOnly(s.HasAppPasswords(ctx, p.Account))
+		}},
 		cancelCase[S, F]{method: "TouchAppPassword", call: func(ctx context.Context, s S, p F) ([]any, error) {
 			return res(s.TouchAppPassword(ctx, p.Account, p.ID, t0.Add(time.Hour)))
 		}},
@@ -343,9 +346,6 @@ func phoneCancelTests() []testCase[PhoneStore] {
 		}},
 		cancelCase[S, F]{method: "ConfirmPhone", call: func(ctx context.Context, s S, p F) ([]any, error) {
 			return zeroed(s.ConfirmPhone(ctx, p.Account, p.ID, t0, nil, nil))
-		}},
-		cancelCase[S, F]{method: "TouchPhone", call: func(ctx context.Context, s S, p F) ([]any, error) {
-			return res(s.TouchPhone(ctx, p.Account, p.ID, t0.Add(time.Hour)))
 		}},
 		cancelCase[S, F]{method: "DeletePhone", call: func(ctx context.Context, s S, p F) ([]any, error) {
 			return errOnly2(s.DeletePhone(ctx, p.Account, p.ID))

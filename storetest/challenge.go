@@ -30,6 +30,7 @@ func challengeTests() []testCase[PhoneStore] {
 		{"ChallengeStore/LiveChallenges/Filters", testLiveChallenges},
 		{"ChallengeStore/ConsumeChallenge/Once", testConsumeChallengeOnce},
 		{"ChallengeStore/ConsumeChallenge/Wrong", testConsumeChallengeWrong},
+		{"ChallengeStore/ConsumeChallenge/TouchesPhone", testConsumeChallengeTouches},
 		{"ChallengeStore/ConsumeChallenge/ExhaustedRefusesRightDigest", testConsumeChallengeExhausted},
 		{"ChallengeStore/ConsumeChallenge/Expired", testConsumeChallengeExpired},
 		{"ChallengeStore/ConsumeChallenge/Voided", testConsumeChallengeVoided},
@@ -505,6 +506,32 @@ func testConsumeChallengeOnce(t *testing.T, s PhoneStore) {
 	wantConsume(t, "the right digest again", s, c, c.Digest, 5, at, phone.ConsumeUsed, 0)
 	wantConsume(t, "a wrong digest after use", s, c, randomBytes(32), 5, at, phone.ConsumeUsed, 0)
 	challengeUnchanged(t, s, want)
+}
+
+func testConsumeChallengeTouches(t *testing.T, s PhoneStore) {
+	acct := NewAccount()
+	p, other := phTrusted(NewPhone(acct, t0)), phTrusted(NewPhone(acct, t0))
+	insertPhone(t, s, p, other)
+	used := func(what string, want time.Time) {
+		t.Helper()
+		if got := getPhone(t, s, acct, p.ID).LastUsedAt; !got.Equal(want) {
+			t.Errorf("%s: LastUsedAt = %s, want %s", what, fmtTime(got), fmtTime(want))
+		}
+		if got := getPhone(t, s, acct, other.ID).LastUsedAt; !got.Equal(other.LastUsedAt) {
+			t.Errorf("%s: the other phone's LastUsedAt = %s, want it unchanged", what, fmtTime(got))
+		}
+	}
+	c := NewChallenge(p, t0)
+	phCreate(t, s, c)
+	wantConsume(t, "a wrong digest", s, c, randomBytes(32), 5, t0.Add(time.Minute), phone.ConsumeWrong, 1)
+	used("after a wrong digest", p.LastUsedAt)
+	wantConsume(t, "the right digest", s, c, c.Digest, 5, t0.Add(2*time.Minute), phone.ConsumeAccepted, 1)
+	used("after the right digest", t0.Add(2*time.Minute))
+	// Never back: a code used at an earlier time leaves it.
+	d := NewChallenge(p, t0)
+	phCreate(t, s, d)
+	wantConsume(t, "an earlier use", s, d, d.Digest, 5, t0.Add(time.Minute), phone.ConsumeAccepted, 0)
+	used("after an earlier use", t0.Add(2*time.Minute))
 }
 
 func testConsumeChallengeWrong(t *testing.T, s PhoneStore) {

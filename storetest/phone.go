@@ -46,7 +46,6 @@ func phoneTests() []testCase[PhoneStore] {
 		{"PhoneStore/Phone/NotFound", testPhoneNotFound},
 		{"PhoneStore/ConfirmPhone/Confirms", testConfirmPhone},
 		{"PhoneStore/ConfirmPhone/Concurrent", testConfirmPhoneConcurrent},
-		{"PhoneStore/TouchPhone/NeverBack", testTouchPhone},
 		{"PhoneStore/DeletePhone/TrustedLeft", testDeletePhone},
 		{"PhoneStore/DeletePhone/VoidsChallenges", testDeletePhoneVoids},
 		{"PhoneStore/DeletePhone/KeepsSendHistory", testDeletePhoneHistory},
@@ -268,7 +267,6 @@ func testPhoneNotFound(t *testing.T, s PhoneStore) {
 	wantErr(t, "Phone of an unknown ID", err, twofa.ErrNotFound)
 	_, err = s.ConfirmPhone(t.Context(), acct, phRandomID(), t0, nil, nil)
 	wantErr(t, "ConfirmPhone of an unknown ID", err, twofa.ErrNotFound)
-	wantErr(t, "TouchPhone of an unknown ID", s.TouchPhone(t.Context(), acct, phRandomID(), t0), twofa.ErrNotFound)
 	_, _, err = s.DeletePhone(t.Context(), NewAccount(), p.ID)
 	wantErr(t, "DeletePhone of another account", err, twofa.ErrNotFound)
 	getPhone(t, s, acct, p.ID)
@@ -314,20 +312,6 @@ func testConfirmPhoneConcurrent(t *testing.T, s PhoneStore) {
 	})
 	if wins != 1 {
 		t.Errorf("%d concurrent ConfirmPhone calls: %d reported true, want 1", n, wins)
-	}
-}
-
-func testTouchPhone(t *testing.T, s PhoneStore) {
-	acct := NewAccount()
-	p := phTrusted(NewPhone(acct, t0))
-	insertPhone(t, s, p)
-	for _, at := range []time.Time{t0.Add(time.Hour), t0.Add(time.Minute), t0.Add(time.Hour)} {
-		if err := s.TouchPhone(t.Context(), acct, p.ID, at); err != nil {
-			t.Fatalf("TouchPhone: %v", err)
-		}
-	}
-	if got := getPhone(t, s, acct, p.ID).LastUsedAt; !got.Equal(t0.Add(time.Hour)) {
-		t.Errorf("LastUsedAt = %s after touches at +1h, +1m, +1h; want +1h", fmtTime(got))
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package storetest checks an implementation of [twofa.Store] against the
 // contracts documented in package twofa (and, for a store that also
-// implements them, browser.Store and phone.Store against theirs): every
+// implements them, browser.Store, phone.Store and signin.Store against
+// theirs): every
 // method, its errors, its atomicity under concurrency, and its behaviour
 // on a cancelled context.
 // Package memstore and package sqlstore run it; so should any other store.
@@ -81,7 +82,8 @@ import (
 // "BrowserStore/..."; otherwise those subtests skip. RunBrowsers runs that
 // part alone. Likewise for phone.Store (package phone's numbers and
 // out-of-band codes), as "PhoneStore/..." and "ChallengeStore/...", and
-// RunPhones.
+// RunPhones; and for signin.Store (package signin's pending sign-ins), as
+// "SignInStore/...", and RunSignIns.
 // Run fails the test at once if newStore is nil or returns a nil Store.
 func Run(t *testing.T, newStore func(t *testing.T) twofa.Store) {
 	t.Helper()
@@ -171,6 +173,7 @@ func suite() []testCase[twofa.Store] {
 	cs = append(cs, optional(lockTests())...)
 	cs = append(cs, optional(browserTests())...)
 	cs = append(cs, optional(phoneTests())...)
+	cs = append(cs, optional(signinTests())...)
 	return cs
 }
 

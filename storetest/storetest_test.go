@@ -187,6 +187,11 @@ var mutants = map[string]mutant{
 		want:  "after a cancelled ReserveAttempt/FreshAccount",
 		store: func() twofa.Store { return reservesThenCancels{memstore.New()} },
 	},
+	"HasIgnoresAccount": {
+		catch: "AppPasswordStore/HasAppPasswords/Reports",
+		want:  "HasAppPasswords of a fresh account = true",
+		store: func() twofa.Store { return hasAny{memstore.New()} },
+	},
 	"DeleteAllIgnoresContext": {
 		catch: "AppPasswordStore/DeleteAppPasswords/Cancelled",
 		want:  "after a cancelled DeleteAppPasswords: 0 elements, want 1",
@@ -617,6 +622,11 @@ func (s reservesThenCancels) ReserveAttempt(ctx context.Context, account, scope 
 }
 
 type deleteAllIgnoresContext struct{ *memstore.Store }
+
+// hasAny reports an app password for every account.
+type hasAny struct{ *memstore.Store }
+
+func (hasAny) HasAppPasswords(context.Context, string) (bool, error) { return true, nil }
 
 func (s deleteAllIgnoresContext) DeleteAppPasswords(ctx context.Context, account string) (int, error) {
 	return s.Store.DeleteAppPasswords(context.WithoutCancel(ctx), account)

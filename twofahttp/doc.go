@@ -17,9 +17,11 @@
 //     net/http.CrossOriginProtection: no tokens in templates.
 //   - QRDataURI and ServeQR show an enrolment's key as a QR code without
 //     the secret ever being stored.
-//   - SignInCookie carries the token of a sign-in that waits for its second
-//     factor, in a __Host- cookie.
+//   - SignIn is the sign-in's second step on package signin: Begin after
+//     the password (done at once for 2FA off or a trusted browser, else a
+//     pending sign-in in a __Host- cookie, SignInCookie), Pending for the
+//     code page, Finish with the code and "trust this browser", Cancel.
 //
-// The package imports twofa, browser and phone, never the other way: an
+// The package imports twofa, browser, phone and signin, never the other way: an
 // application without HTTP links none of it.
 package twofahttp

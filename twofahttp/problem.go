@@ -12,6 +12,7 @@ import (
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/browser"
 	"github.com/twofa-go/twofa/phone"
+	"github.com/twofa-go/twofa/signin"
 )
 
 // The problem types of ProblemFor, as RFC 9457 "type" URIs. Each but
@@ -74,7 +75,7 @@ type Problem struct {
 
 // ProblemFor returns the problem that reports err to the client: 400,
 // 401, 429, 503 or 500 as the Type constants describe, for twofa's errors
-// and those of packages phone and browser, bare or wrapped (fmt.Errorf
+// and those of packages phone, browser and signin, bare or wrapped (fmt.Errorf
 // with %w). An error it does not know, and a nil error (a handler that
 // should not have called it), is a 500 that says nothing of it.
 func ProblemFor(err error) Problem {
@@ -113,6 +114,7 @@ func ProblemFor(err error) Problem {
 		errors.Is(err, twofa.ErrReplayed),
 		errors.Is(err, twofa.ErrNotEnrolled),
 		errors.Is(err, twofa.ErrNotFound),
+		errors.Is(err, signin.ErrNotFound), // expired, void (too many attempts), unknown: start over
 		errors.Is(err, twofa.ErrInvalidAppPassword),
 		errors.Is(err, twofa.ErrMalformedAppPassword),
 		errors.Is(err, browser.ErrNotTrusted):
@@ -136,6 +138,9 @@ func ProblemFor(err error) Problem {
 			return invalid(c.detail)
 		}
 	}
+	// signin.ErrInvalidIP stays a 500: Request.IP is the backend's reading
+	// of the connection or its proxy's header, never the user's input, so
+	// an address that does not parse is the server's fault.
 	return internal()
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/browser"
 	"github.com/twofa-go/twofa/phone"
+	"github.com/twofa-go/twofa/signin"
 	"github.com/twofa-go/twofa/twofahttp"
 	"github.com/twofa-go/twofa/twofatest"
 )
@@ -122,6 +123,11 @@ func TestWriteErrorTable(t *testing.T) {
 		{"phone exists", phone.ErrExists, 400, twofahttp.TypeInvalid, "This phone number has been added already.", ""},
 		{"phone confirmed", phone.ErrConfirmed, 400, twofahttp.TypeInvalid, "The phone number is confirmed already.", ""},
 		{"phone code expired", phone.ErrCodeExpired, 400, twofahttp.TypeInvalid, "The code has expired. Send a new one.", ""},
+		{"sign-in not found", signin.ErrNotFound, 401, twofahttp.TypeNotAccepted, twofahttp.NotAcceptedDetail, ""},
+		{"sign-in expired", signin.ErrExpired, 401, twofahttp.TypeNotAccepted, twofahttp.NotAcceptedDetail, ""},
+		{"sign-in void", signin.ErrTooManyAttempts, 401, twofahttp.TypeNotAccepted, twofahttp.NotAcceptedDetail, ""},
+		{"sign-in voided by a wrong code", errors.Join(signin.ErrTooManyAttempts, twofa.ErrInvalidCode), 401, twofahttp.TypeNotAccepted, twofahttp.NotAcceptedDetail, ""},
+		{"no sign-in cookie", twofahttp.ErrNoSignInCookie, 401, twofahttp.TypeNotAccepted, twofahttp.NotAcceptedDetail, ""},
 		{"out of band disabled", phone.ErrOutOfBandDisabled, 400, twofahttp.TypeInvalid, "", ""},
 
 		// 503: try again.
@@ -138,6 +144,7 @@ func TestWriteErrorTable(t *testing.T) {
 		{"secret marshal", twofa.ErrSecretMarshal, 500, twofahttp.TypeInternal, "", ""},
 		{"before T0", twofa.ErrBeforeT0, 500, twofahttp.TypeInternal, "", ""},
 		{"window too large", twofa.ErrWindowTooLarge, 500, twofahttp.TypeInternal, "", ""},
+		{"sign-in IP from the backend", signin.ErrInvalidIP, 500, twofahttp.TypeInternal, "", ""},
 		{"unknown", errors.New("something else"), 500, twofahttp.TypeInternal, "", ""},
 		{"nil", nil, 500, twofahttp.TypeInternal, "", ""},
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/phone"
+	"github.com/twofa-go/twofa/signin"
 )
 
 // Clock is a fake twofa.Clock that moves only when told. It is safe for
@@ -64,8 +65,9 @@ var _ twofa.Clock = (*Clock)(nil)
 // a login flow needs. Its fields are ready to use: TwoFA is the
 // installation, built from Config, and Devices, Recovery, AppPasswords
 // point into it; Browsers is its trusted browsers (package browser, with
-// the default browser.Config) and Phones its trusted phone numbers
-// (package phone, built from PhoneConfig), both attached to it.
+// the default browser.Config), Phones its trusted phone numbers
+// (package phone, built from PhoneConfig) and SignIns its pending
+// sign-ins (package signin, with Browsers), all attached to it.
 // Reconfigure and ReconfigurePhones rebuild them with other settings.
 type Env struct {
 	T       testing.TB
@@ -83,6 +85,7 @@ type Env struct {
 	PhoneConfig  phone.Config         // what Phones was built from (Sender: the Env's Sender); change it with ReconfigurePhones
 	Phones       *phone.Manager       // phone.New(TwoFA, PhoneConfig), nil when PhoneConfig.Sender is; OutOfBand is off: see EnableOutOfBand
 	Browsers     *browser.Manager     // browser.New(TwoFA, browser.Config{})
+	SignIns      *signin.Manager      // signin.New(TwoFA, signin.Config{Browsers: Browsers}); nil when Config.Store is not a signin.Store
 }
 
 // New returns an Env at Start with a random keyring, memstore, default
@@ -107,7 +110,7 @@ func New(t testing.TB) *Env {
 }
 
 // Reconfigure lets change edit the Env's Config (change may be nil) and
-// rebuilds TwoFA and the manager fields from it (Browsers and Phones too,
+// rebuilds TwoFA and the manager fields from it (Browsers, Phones and SignIns too,
 // Phones from PhoneConfig), on the same store,
 // keyring, clock and Recorder, so state persists. It fails the test on
 // error (and then leaves the Env as it was).
@@ -127,6 +130,13 @@ func (e *Env) Reconfigure(change func(*twofa.Config)) {
 		e.T.Fatalf("twofatest: %v", err)
 		return
 	}
+	var si *signin.Manager
+	if _, ok := c.Store.(signin.Store); ok {
+		if si, err = signin.New(tf, signin.Config{Browsers: b}); err != nil {
+			e.T.Fatalf("twofatest: %v", err)
+			return
+		}
+	}
 	var ph *phone.Manager
 	if e.PhoneConfig.Sender != nil {
 		if ph, err = phone.New(tf, e.PhoneConfig); err != nil {
@@ -134,7 +144,7 @@ func (e *Env) Reconfigure(change func(*twofa.Config)) {
 			return
 		}
 	}
-	e.Config, e.TwoFA, e.Browsers, e.Phones = c, tf, b, ph
+	e.Config, e.TwoFA, e.Browsers, e.Phones, e.SignIns = c, tf, b, ph, si
 	e.Devices, e.Recovery, e.AppPasswords = tf.Devices, tf.Recovery, tf.AppPasswords
 }
 

@@ -93,6 +93,8 @@ func TestNew(t *testing.T) {
 	require.NotNil(t, env.AppPasswords)
 	require.NotNil(t, env.Phones)
 	require.NotNil(t, env.Browsers)
+	require.NotNil(t, env.SignIns)
+	assert.Same(t, env.Browsers, env.SignIns.Config().Browsers)
 	assert.Same(t, env.TwoFA.Devices, env.Devices)
 	assert.Same(t, env.TwoFA.Recovery, env.Recovery)
 	assert.Same(t, t, env.T.(*testing.T))

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/signin"
 )
 
 // The browser tests drive the demo in headless Chromium as a person
@@ -526,7 +527,7 @@ func TestBrowserAppPasswords(t *testing.T) {
 
 	st, who := whoami(t, b.s.URL, "carol", mail)
 	assert.Equal(t, 200, st)
-	assert.Equal(t, "carol", who)
+	assert.Equal(t, "carol via app password", who)
 	st, _ = whoami(t, b.s.URL, "carol", password)
 	assert.Equal(t, 401, st, "the primary password does not pass while 2FA is on")
 
@@ -571,7 +572,7 @@ func TestBrowserThrottle(t *testing.T) {
 		wrong = "654321"
 	}
 	b.signIn("dave", password)
-	for i := range pendingMaxAttempts - 1 {
+	for i := range signin.DefaultMaxAttempts - 1 {
 		b.typeCode(wrong, false)
 		assert.Contains(t, b.text("#error"), "not right", "try %d", i+1)
 	}

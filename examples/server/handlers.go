@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"github.com/twofa-go/twofa/browser"
 	"github.com/twofa-go/twofa/phone"
 	"github.com/twofa-go/twofa/phone/phonenumber"
+	"github.com/twofa-go/twofa/signin"
+	"github.com/twofa-go/twofa/twofahttp"
 )
 
 func (s *server) home(w http.ResponseWriter, r *http.Request) {
@@ -90,25 +91,20 @@ func (s *server) signin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusUnauthorized, "signin", page{Title: "Sign in", Error: "Wrong account name or password.", Data: name})
 		return
 	}
-	tok, _ := browser.Token(r)
-	p, err := s.pending.begin(ctx, name, tok)
+	done, err := s.step.Begin(w, r, name)
 	if err != nil {
 		s.fail(w, nil, err)
 		return
 	}
-	if p.done {
-		if err := s.startSession(w, r, name); err != nil {
-			s.fail(w, nil, err)
-			return
-		}
-		http.Redirect(w, r, "/settings", http.StatusSeeOther)
+	if !done { // two-factor authentication is on, and the browser is not trusted
+		http.Redirect(w, r, "/signin/code", http.StatusSeeOther)
 		return
 	}
-	if tok != "" {
-		browser.ClearCookie(w) // not (or no longer) trusted
+	if err := s.startSession(w, r, name); err != nil {
+		s.fail(w, nil, err)
+		return
 	}
-	setCookie(w, pendingCookie, p.token, pendingTTL)
-	http.Redirect(w, r, "/signin/code", http.StatusSeeOther)
+	http.Redirect(w, r, "/settings", http.StatusSeeOther)
 }
 
 // codeData is what the second step's page shows.
@@ -136,18 +132,31 @@ func (s *server) renderCode(w http.ResponseWriter, r *http.Request, status int, 
 // pendingAccount returns the account of the request's pending sign-in,
 // or sends the browser back to the password with a message.
 func (s *server) pendingAccount(w http.ResponseWriter, r *http.Request) (string, bool) {
-	tok := cookieValue(r, pendingCookie)
-	if tok == "" {
-		http.Redirect(w, r, "/signin", http.StatusSeeOther)
-		return "", false
-	}
-	name, err := s.pending.account(tok)
+	info, err := s.step.Pending(r)
 	if err != nil {
-		clearCookie(w, pendingCookie)
-		s.render(w, http.StatusUnauthorized, "signin", page{Title: "Sign in", Error: "Your sign-in expired. Sign in again."})
+		s.startOver(w, r, err)
 		return "", false
 	}
-	return name, true
+	return info.Account, true
+}
+
+// startOver answers a request whose pending sign-in is gone (err matches
+// signin.ErrNotFound) with the password page, saying why.
+func (s *server) startOver(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, twofahttp.ErrNoSignInCookie):
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		return
+	case !errors.Is(err, signin.ErrNotFound):
+		s.fail(w, nil, err)
+		return
+	}
+	msg := "Your sign-in expired. Sign in again."
+	if errors.Is(err, signin.ErrTooManyAttempts) {
+		msg = "Too many wrong codes for this sign-in. Sign in again with your password."
+	}
+	_ = s.step.Cookie.Clear(w)
+	s.render(w, http.StatusUnauthorized, "signin", page{Title: "Sign in", Error: msg})
 }
 
 func (s *server) codePage(w http.ResponseWriter, r *http.Request) {
@@ -157,57 +166,32 @@ func (s *server) codePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) code(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	if _, ok := s.pendingAccount(w, r); !ok {
+	fin, err := s.step.Finish(w, r, r.PostFormValue("code"), r.PostFormValue("trust") != "")
+	if errors.Is(err, signin.ErrNotFound) { // expired, void, finished already: start over
+		s.startOver(w, r, err)
 		return
 	}
-	name, res, err := s.pending.finish(ctx, cookieValue(r, pendingCookie), r.PostFormValue("code"))
-	if errors.Is(err, errPendingNotFound) || errors.Is(err, errPendingTooMany) {
-		clearCookie(w, pendingCookie)
-		msg := "Your sign-in expired. Sign in again."
-		if errors.Is(err, errPendingTooMany) {
-			msg = "Too many wrong codes for this sign-in. Sign in again with your password."
-		}
-		s.render(w, http.StatusUnauthorized, "signin", page{Title: "Sign in", Error: msg})
-		return
-	}
-	if err != nil {
+	if err != nil { // a wrong, replayed, malformed or throttled code: the same page again
+		p := twofahttp.ProblemFor(err) // 401, or 429 for a throttled one
 		msg, known := codeError(err)
-		if !known {
+		switch {
+		case known:
+		case p.Status == http.StatusInternalServerError:
 			s.fail(w, nil, err)
 			return
+		default:
+			msg = p.Detail
 		}
-		status := http.StatusUnauthorized
-		if errors.Is(err, twofa.ErrThrottled) {
-			status = http.StatusTooManyRequests
-		}
-		pname, perr := s.pending.account(cookieValue(r, pendingCookie))
-		if perr != nil { // ended meanwhile, by a concurrent submission
-			clearCookie(w, pendingCookie)
-			s.render(w, http.StatusUnauthorized, "signin", page{Title: "Sign in", Error: "Your sign-in expired. Sign in again."})
-			return
-		}
-		s.renderCode(w, r, status, pname, page{Error: msg})
+		s.renderCode(w, r, p.Status, fin.Account, page{Error: msg})
 		return
 	}
-	clearCookie(w, pendingCookie)
-	if r.PostFormValue("trust") != "" {
-		tok, info, err := s.browsers.Trust(ctx, name, browser.Label(r.UserAgent()))
-		if err == nil {
-			err = browser.SetCookie(w, tok, info)
-		}
-		if err != nil && !errors.Is(err, twofa.ErrNotEnrolled) {
-			s.fail(w, nil, err)
-			return
-		}
-	}
-	if err := s.startSession(w, r, name); err != nil {
+	if err := s.startSession(w, r, fin.Account); err != nil {
 		s.fail(w, nil, err)
 		return
 	}
-	a, _ := s.sessionOf(w, name)
-	if res.Factor == twofa.FactorRecoveryCode && a != nil {
-		s.flash(a, fmt.Sprintf("You signed in with a recovery code; %d left. Generate new ones if you are running low.", res.RecoveryCodesLeft))
+	a, _ := s.sessionOf(w, fin.Account)
+	if fin.Result.Factor == twofa.FactorRecoveryCode && a != nil {
+		s.flash(a, fmt.Sprintf("You signed in with a recovery code; %d left. Generate new ones if you are running low.", fin.Result.RecoveryCodesLeft))
 	}
 	http.Redirect(w, r, "/settings", http.StatusSeeOther)
 }
@@ -261,10 +245,10 @@ func cooldownText(cd *phone.CooldownError) string {
 }
 
 func (s *server) cancelSignIn(w http.ResponseWriter, r *http.Request) {
-	if tok := cookieValue(r, pendingCookie); tok != "" {
-		s.pending.cancel(tok)
+	if err := s.step.Cancel(w, r); err != nil {
+		s.fail(w, nil, err)
+		return
 	}
-	clearCookie(w, pendingCookie)
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
 
@@ -368,15 +352,14 @@ func (s *server) enroll(w http.ResponseWriter, r *http.Request, a *account) {
 }
 
 func (s *server) renderEnroll(w http.ResponseWriter, a *account, e *twofa.Enrollment, status int, msg string) {
-	png, err := e.Key.PNG(256)
+	qr, err := twofahttp.QRDataURI(e.Key, 256)
 	if err != nil {
 		s.fail(w, a, err)
 		return
 	}
 	d := enrollData{
 		ID: e.Device.ID, Label: e.Device.Label, Account: e.Key.Account, Issuer: e.Key.Issuer,
-		QR:  template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
-		Key: groupKey(e.Key.Secret.Base32()),
+		QR: qr, Key: groupKey(e.Key.Secret.Base32()),
 	}
 	s.render(w, status, "enroll", page{Title: "Add an authenticator app", Account: a.Name, Error: msg, Data: d})
 }
@@ -777,66 +760,16 @@ func (s *server) outboxPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "outbox", p)
 }
 
-// whoami is an API endpoint behind HTTP Basic auth. While two-factor
-// authentication is on for the account only its app passwords are
-// accepted (a client that cannot prompt for a code gets one of its
-// own); while it is off, the primary password.
-func (s *server) whoami(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	user, pw, ok := r.BasicAuth()
-	name := normAccount(user)
-	deny := func(status int, msg string) {
-		w.Header().Set("WWW-Authenticate", `Basic realm="twofa demo", charset="UTF-8"`)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
-	}
-	if !ok || !accountRE.MatchString(name) {
-		deny(http.StatusUnauthorized, "sign in with your account name and an app password")
-		return
-	}
-	on, err := s.tf.Enabled(ctx, name)
-	if err != nil {
-		s.log.Printf("whoami: %v", err)
-		deny(http.StatusInternalServerError, "internal error")
-		return
-	}
-	var via string
-	if on {
-		_, err = s.tf.AppPasswords.Verify(ctx, name, pw)
-		// The same Argon2 work as a password check, so that the answer's
-		// time does not tell whether two-factor authentication is on.
-		_, _ = verifyPassword(s.dummyHash, pw)
-		var th *twofa.ThrottledError
-		switch {
-		case errors.As(err, &th):
-			w.Header().Set("Retry-After", fmt.Sprint(int(th.RetryAfter.Seconds())+1))
-			deny(http.StatusTooManyRequests, "too many wrong passwords; retry later")
-			return
-		case err != nil:
-			deny(http.StatusUnauthorized, "two-factor authentication is on: use an app password")
-			return
-		}
-		via = "app password"
-	} else {
-		good, err := s.checkPassword(ctx, name, pw)
-		var th *twofa.ThrottledError
-		if errors.As(err, &th) {
-			w.Header().Set("Retry-After", fmt.Sprint(int(th.RetryAfter.Seconds())+1))
-			deny(http.StatusTooManyRequests, "too many wrong passwords; retry later")
-			return
-		}
-		if err != nil {
-			s.log.Printf("whoami: %v", err)
-			deny(http.StatusInternalServerError, "internal error")
-			return
-		}
-		if !good {
-			deny(http.StatusUnauthorized, "wrong account name or password")
-			return
-		}
+// apiWhoami is an API endpoint behind HTTP Basic auth (twofahttp.BasicAuth,
+// see routes): while two-factor authentication is on for the account
+// only its app passwords pass (a client that cannot prompt for a code
+// gets one of its own); while it is off, the primary password.
+func apiWhoami(w http.ResponseWriter, r *http.Request) {
+	c, _ := twofahttp.CredentialFrom(r.Context())
+	via := "app password"
+	if c.Primary() {
 		via = "password"
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]string{"account": name, "via": via})
+	_ = json.NewEncoder(w).Encode(map[string]string{"account": c.Account, "via": via})
 }

@@ -121,7 +121,8 @@ func run(ctx context.Context, out io.Writer, addr, dbPath, pg string) error {
 }
 
 // purge deletes expired records (lapsed enrolments, idle throttles,
-// expired trusted browsers, spent text-message codes) every hour, as
+// expired trusted browsers and pending sign-ins, spent text-message
+// codes) every hour, as
 // twofa.TwoFA.Purge asks: nothing depends on it, it keeps the store
 // small.
 func purge(ctx context.Context, s *server) {

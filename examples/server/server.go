@@ -20,7 +20,9 @@ import (
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/browser"
 	"github.com/twofa-go/twofa/phone"
+	"github.com/twofa-go/twofa/signin"
 	"github.com/twofa-go/twofa/sqlstore"
+	"github.com/twofa-go/twofa/twofahttp"
 )
 
 //go:embed templates/*.html
@@ -52,7 +54,8 @@ type server struct {
 	outbox   *outbox
 	users    *users
 	sessions *sessions
-	pending  *pendingSignIns
+	signins  *signin.Manager  // pending sign-ins, in the database
+	step     twofahttp.SignIn // the sign-in's second step on signins, its token in a cookie
 	pages    map[string]*template.Template
 	csp      string
 	// dummyHash is a hash of a random password, checked when an account
@@ -120,14 +123,24 @@ func newServer(ctx context.Context, cfg config) (*server, http.Handler, error) {
 	if s.phones, err = phone.New(s.tf, phone.Config{Sender: s.outbox, OutOfBand: true}); err != nil {
 		return nil, nil, err
 	}
-	s.pending = newPendingSignIns(s.tf, s.browsers)
+	// Pending sign-ins (a right password, a second factor due) are kept
+	// in the database too: they survive a restart and work across
+	// replicas.
+	if s.signins, err = signin.New(s.tf, signin.Config{Browsers: s.browsers}); err != nil {
+		return nil, nil, err
+	}
+	s.step = twofahttp.SignIn{SignIns: s.signins, ErrorLog: s.log}
 	if s.dummyHash, err = hashPassword(cfg.Argon2, "not a password anyone has: "+time.Now().String()); err != nil {
 		return nil, nil, err
 	}
 	if err := s.parseTemplates(); err != nil {
 		return nil, nil, err
 	}
-	return s, s.routes(), nil
+	h, err := s.routes()
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, h, nil
 }
 
 // css is the style of every page, inline so that a page is one request;
@@ -197,7 +210,7 @@ func (s *server) parseTemplates() error {
 	return nil
 }
 
-func (s *server) routes() http.Handler {
+func (s *server) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /signup", s.signupPage)
@@ -210,7 +223,11 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("POST /signin/cancel", s.cancelSignIn)
 	mux.HandleFunc("POST /signout", s.signout)
 	mux.HandleFunc("GET /outbox", s.outboxPage)
-	mux.HandleFunc("GET /api/whoami", s.whoami)
+	basic, err := twofahttp.BasicAuth(s.tf, "twofa demo", s.apiPassword)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("GET /api/whoami", basic(http.HandlerFunc(apiWhoami)))
 
 	auth := func(pattern string, h func(http.ResponseWriter, *http.Request, *account)) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
@@ -246,8 +263,11 @@ func (s *server) routes() http.Handler {
 
 	// Cross-site POSTs are refused (Sec-Fetch-Site and Origin checks):
 	// every state change here is a form POST.
-	csrf := http.NewCrossOriginProtection()
-	return s.headers(csrf.Handler(mux))
+	csrf, err := twofahttp.CrossOriginProtection()
+	if err != nil {
+		return nil, err
+	}
+	return s.headers(csrf.Handler(mux)), nil
 }
 
 // headers sets the security headers of every response. no-store keeps
@@ -269,12 +289,11 @@ func (s *server) headers(h http.Handler) http.Handler {
 // maxBody bounds a request's body: every form here is a few fields.
 const maxBody = 64 << 10
 
-// The cookies. The "__Host-" prefix binds each to this host, Secure
-// (browsers treat http://localhost as secure), HttpOnly, SameSite=Lax.
-const (
-	sessionCookie = "__Host-demo_session"
-	pendingCookie = "__Host-demo_signin"
-)
+// sessionCookie carries the session's token. The "__Host-" prefix binds
+// it to this host, Secure (browsers treat http://localhost as secure),
+// HttpOnly, SameSite=Lax - as twofahttp's sign-in cookie and package
+// browser's cookie are.
+const sessionCookie = "__Host-demo_session"
 
 func setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: int(maxAge / time.Second),
@@ -422,6 +441,40 @@ func (s *server) checkPassword(ctx context.Context, name, password string) (bool
 		}
 	}
 	return ok && known, nil
+}
+
+// apiPassword is the primary-password check of twofahttp.BasicAuth,
+// which calls it on every request and then decides by the account's
+// second factors. It costs one Argon2id hash whatever the user name.
+// While two-factor authentication is on, a Basic password is an app
+// password, never the primary one: checking it against the primary hash
+// without the throttle keeps a mail client's app password from counting
+// as a wrong password against its owner's sign-in (BasicAuth ignores
+// the answer then, and the installation throttles wrong app passwords).
+func (s *server) apiPassword(ctx context.Context, user, password string) (string, bool, error) {
+	name := normAccount(user)
+	var h string
+	err := errNoUser
+	if accountRE.MatchString(name) {
+		h, err = s.users.hash(ctx, name)
+	}
+	switch {
+	case errors.Is(err, errNoUser):
+		_, err := verifyPassword(s.dummyHash, password)
+		return "", false, err
+	case err != nil:
+		return "", false, err
+	}
+	on, err := s.tf.Enabled(ctx, name)
+	if err != nil {
+		return "", false, err
+	}
+	if on {
+		ok, err := verifyPassword(h, password)
+		return name, ok, err
+	}
+	ok, err := s.checkPassword(ctx, name, password) // throttled
+	return name, ok, err
 }
 
 // passwordRetryText says when a throttled password may be tried again.

@@ -26,6 +26,7 @@ import (
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/sqlstore"
+	"github.com/twofa-go/twofa/twofahttp"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
@@ -56,7 +57,7 @@ func testDB(t *testing.T, kind string) (*sql.DB, sqlstore.Dialect, string) {
 	_, _ = rand.Read(b[:])
 	prefix := fmt.Sprintf("t%x_", b)
 	t.Cleanup(func() {
-		for _, tbl := range []string{"devices", "throttles", "recovery_codes", "app_passwords", "phones", "challenges", "browsers", "locks", "schema_version", "demo_users"} {
+		for _, tbl := range []string{"devices", "throttles", "recovery_codes", "app_passwords", "phones", "challenges", "browsers", "signins", "locks", "schema_version", "demo_users"} {
 			if _, err := db.Exec("DROP TABLE IF EXISTS " + prefix + tbl); err != nil {
 				t.Errorf("drop %s%s: %v", prefix, tbl, err)
 			}
@@ -80,15 +81,20 @@ func startServer(t *testing.T, kind string) *testServer {
 	require.NoError(t, err)
 	keys, err := keyring.Parse(text)
 	require.NoError(t, err)
-	clock := twofatest.NewClock(twofatest.Start)
-	s, h, err := newServer(context.Background(), config{
-		DB: db, Dialect: dialect, TablePrefix: prefix, Keyring: keys, Clock: clock,
-		Argon2: testArgon, Log: log.New(testWriter{t}, "", 0),
-	})
+	return startServerOn(t, config{DB: db, Dialect: dialect, TablePrefix: prefix, Keyring: keys,
+		Clock: twofatest.NewClock(twofatest.Start)})
+}
+
+// startServerOn starts the demo on cfg's database, keys and clock (a
+// *twofatest.Clock), as a restart or another replica would.
+func startServerOn(t *testing.T, cfg config) *testServer {
+	t.Helper()
+	cfg.Argon2, cfg.Log = testArgon, log.New(testWriter{t}, "", 0)
+	s, h, err := newServer(context.Background(), cfg)
 	require.NoError(t, err)
 	hs := httptest.NewServer(h) // listens on 127.0.0.1
 	t.Cleanup(hs.Close)
-	return &testServer{server: s, URL: hs.URL, Clock: clock}
+	return &testServer{server: s, URL: hs.URL, Clock: cfg.Clock.(*twofatest.Clock)}
 }
 
 // testWriter sends the server's log to the test's.
@@ -174,9 +180,17 @@ func whoami(t *testing.T, base, user, password string) (int, string) {
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	var body map[string]string
+	var body map[string]any
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
-	return resp.StatusCode, body["account"] + body["error"]
+	if resp.StatusCode != http.StatusOK {
+		// An RFC 9457 problem (twofahttp.WriteError), with its challenge.
+		assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
+		if resp.StatusCode == http.StatusUnauthorized {
+			assert.Equal(t, `Basic realm="twofa demo", charset="UTF-8"`, resp.Header.Get("WWW-Authenticate"))
+		}
+		return resp.StatusCode, fmt.Sprint(body["detail"])
+	}
+	return resp.StatusCode, fmt.Sprint(body["account"], " via ", body["via"])
 }
 
 var (
@@ -201,7 +215,7 @@ func TestBasicAuthAndPasswordChange(t *testing.T) {
 
 			st, who := whoami(t, s.URL, "erin", pw)
 			assert.Equal(t, http.StatusOK, st)
-			assert.Equal(t, "erin", who)
+			assert.Equal(t, "erin via password", who)
 			st, _ = whoami(t, s.URL, "erin", "wrong password")
 			assert.Equal(t, http.StatusUnauthorized, st)
 			st, _ = whoami(t, s.URL, "nobody", pw)
@@ -224,14 +238,21 @@ func TestBasicAuthAndPasswordChange(t *testing.T) {
 
 			st, who = whoami(t, s.URL, "erin", pw)
 			assert.Equal(t, http.StatusUnauthorized, st, "the primary password must not pass while 2FA is on")
-			assert.Contains(t, who, "app password")
+			assert.Equal(t, twofahttp.NotAcceptedDetail, who, "the one 401 of every refusal")
+			// Many calls with the primary password while 2FA is on do not
+			// throttle the account's sign-in: they are not password guesses
+			// that could pass.
+			for range 8 {
+				st, _ = whoami(t, s.URL, "erin", pw)
+				require.Equal(t, http.StatusUnauthorized, st)
+			}
 
 			_, body = c.post("/settings/app-passwords", url.Values{"label": {"Mail"}})
 			ap := appPasswordRE.FindStringSubmatch(body)
 			require.NotNil(t, ap, body)
 			st, who = whoami(t, s.URL, "erin", ap[1])
 			assert.Equal(t, http.StatusOK, st)
-			assert.Equal(t, "erin", who)
+			assert.Equal(t, "erin via app password", who)
 			st, _ = whoami(t, s.URL, "erin", strings.ToUpper(strings.ReplaceAll(ap[1], "-", " ")))
 			assert.Equal(t, http.StatusOK, st, "app passwords are read as typed")
 
@@ -384,4 +405,69 @@ func TestPasswordHash(t *testing.T) {
 func TestGroupKey(t *testing.T) {
 	assert.Equal(t, "ABCD EFGH IJ", groupKey("ABCDEFGHIJ"))
 	assert.Equal(t, "", groupKey(""))
+}
+
+// TestPendingSignInSurvivesRestart: the pending sign-in is in the
+// database, so a password typed before a restart (or on another replica)
+// is finished with a code after it, once.
+func TestPendingSignInSurvivesRestart(t *testing.T) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			s := startServer(t, kind)
+			c := newClient(t, s.URL)
+			const pw = "correct horse battery"
+			c.post("/signup", url.Values{"account": {"gina"}, "password": {pw}, "password2": {pw}})
+			dev := twofatest.EnrollDevice(t, s.tf.Devices, s.Clock, "gina", twofa.EnrollOptions{})
+			c.post("/signout", nil)
+			status, body := c.post("/signin", url.Values{"account": {"gina"}, "password": {pw}})
+			require.Equal(t, http.StatusOK, status)
+			require.Contains(t, body, `id="code"`)
+			l, err := s.signins.List(context.Background(), "gina")
+			require.NoError(t, err)
+			require.Len(t, l, 1)
+			assert.Equal(t, "127.0.0.1", l[0].IP.String())
+			assert.NotEmpty(t, l[0].Label)
+
+			// The same database and keys, a new process.
+			s2 := startServerOn(t, s.cfg)
+			c.base = s2.URL
+			_, body = c.get("/signin/code")
+			require.Contains(t, body, `id="code"`, "the new process knows the pending sign-in")
+			status, body = c.post("/signin/code", url.Values{"code": {dev.Code()}})
+			require.Equal(t, http.StatusOK, status)
+			require.Contains(t, body, "Signed in as")
+			l, err = s.signins.List(context.Background(), "gina")
+			require.NoError(t, err)
+			assert.Empty(t, l, "finished, for the first process too")
+			status, body = c.get("/signin/code")
+			assert.Equal(t, http.StatusOK, status)
+			assert.Contains(t, body, `action="/signin"`, "no pending sign-in left: the password page")
+		})
+	}
+}
+
+func TestSessions(t *testing.T) {
+	clock := twofatest.NewClock(twofatest.Start)
+	s := newSessions(clock)
+	a, err := s.create("alice")
+	require.NoError(t, err)
+	b, err := s.create("alice")
+	require.NoError(t, err)
+	c, err := s.create("bob")
+	require.NoError(t, err)
+	assert.NotEqual(t, a, b)
+	var who string
+	require.True(t, s.with(a, func(v *session) { who = v.account }))
+	assert.Equal(t, "alice", who)
+	assert.False(t, s.with("", func(*session) {}))
+	assert.False(t, s.with(a+"x", func(*session) {}))
+
+	s.deleteAccount("alice")
+	assert.False(t, s.with(a, func(*session) {}))
+	assert.False(t, s.with(b, func(*session) {}))
+	assert.True(t, s.with(c, func(*session) {}))
+
+	clock.Advance(sessionTTL)
+	assert.False(t, s.with(c, func(*session) {}), "expired")
+	s.delete(c)
 }
