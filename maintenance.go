@@ -41,7 +41,13 @@ const resealNamed = 10
 // old key a MAC under the primary (DeviceStore.UpdateDeviceMAC, a
 // compare-and-set on the old MAC); a device counts once if either
 // changed. It never gives a MAC to a device that has none (see
-// UpgradeMACs) and never re-MACs one whose MAC does not verify.
+// UpgradeMACs) and never re-MACs one whose MAC does not verify. Then it
+// calls ResealMACs(context.Context) (int, error) of every attached
+// Dependent and Factor that has it (package phone's Manager re-MACs its
+// phone numbers), and counts theirs too. (Trusted browsers and
+// out-of-band codes under an old key are not re-MACed: once the old key
+// is dropped, a browser trusted before asks for a second factor once, and
+// a code sent before is refused.)
 //
 // A secret the Keyring will not open (tampered with, sealed for another
 // device, under a key it no longer holds), or a device whose MAC does not
@@ -81,7 +87,8 @@ func (tf *TwoFA) Reseal(ctx context.Context) (int, error) {
 			}
 		}
 		if len(devs) < resealPage {
-			return n, resealError(errs, failed, nil)
+			m, err := tf.resealAttached(ctx)
+			return n + m, errors.Join(resealError(errs, failed, nil), err)
 		}
 		last := devs[len(devs)-1]
 		account, id = last.Account, last.ID
@@ -147,14 +154,7 @@ func (tf *TwoFA) UpgradeMACs(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	var attached []any
-	for _, d := range tf.c.plugins.dependents() {
-		attached = append(attached, d)
-	}
-	for _, f := range tf.c.plugins.factors() {
-		attached = append(attached, f)
-	}
-	for _, a := range attached {
+	for _, a := range tf.attached() {
 		if u, ok := a.(macUpgrader); ok {
 			m, err := u.UpgradeMACs(ctx)
 			n += m
@@ -204,6 +204,40 @@ func (tf *TwoFA) upgradeDeviceMACs(ctx context.Context) (int, error) {
 		last := devs[len(devs)-1]
 		account, id = last.Account, last.ID
 	}
+}
+
+// macResealer is a Dependent or Factor that keeps records of its own with
+// MACs keyed from the sealing keys: Reseal finds it by this method.
+type macResealer interface {
+	ResealMACs(ctx context.Context) (int, error)
+}
+
+// resealAttached calls ResealMACs of every attached Dependent and Factor
+// that has it (package phone's Manager), in attach order, and returns the
+// sum of their counts and their errors joined.
+func (tf *TwoFA) resealAttached(ctx context.Context) (int, error) {
+	n := 0
+	var errs []error
+	for _, a := range tf.attached() {
+		if r, ok := a.(macResealer); ok {
+			m, err := r.ResealMACs(ctx)
+			n += m
+			errs = append(errs, err)
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// attached returns the attached Dependents, then Factors, in attach order.
+func (tf *TwoFA) attached() []any {
+	var as []any
+	for _, d := range tf.c.plugins.dependents() {
+		as = append(as, d)
+	}
+	for _, f := range tf.c.plugins.factors() {
+		as = append(as, f)
+	}
+	return as
 }
 
 // resealError joins the errors of the devices that did not open (named

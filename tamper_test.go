@@ -14,6 +14,7 @@ import (
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/keyring"
 	"github.com/twofa-go/twofa/memstore"
+	"github.com/twofa-go/twofa/phone"
 	"github.com/twofa-go/twofa/twofatest"
 )
 
@@ -254,4 +255,30 @@ func mustDevice(t *testing.T, env *twofatest.Env, id string) twofa.Device {
 	d, err := env.Store.Device(t.Context(), "alice", id)
 	require.NoError(t, err)
 	return d
+}
+
+// TestPhoneMACRotation: Reseal re-MACs an attached phone Manager's
+// numbers under the new key, so that a trusted number still gets codes
+// once the old key is dropped; a second run changes nothing.
+func TestPhoneMACRotation(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	ring1, ring12, ring2 := rotationRings(t)
+	env := twofatest.New(t)
+	env.Reconfigure(func(c *twofa.Config) { c.Keyring = ring1 })
+	env.EnableOutOfBand()
+	id := env.TrustPhone("alice", phone.Number{E164: "+14155550123", CountryCode: 1})
+
+	env.Reconfigure(func(c *twofa.Config) { c.Keyring = ring12 })
+	n, err := env.TwoFA.Reseal(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the phone")
+	n, err = env.TwoFA.Reseal(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "a second run changes nothing")
+
+	env.Reconfigure(func(c *twofa.Config) { c.Keyring = ring2 })
+	env.Clock.Advance(env.ResendCooldown())
+	_, err = env.Phones.SendCode(ctx, "alice", id, phone.SMS)
+	require.NoError(t, err, "the phone's MAC is under the new key")
 }
