@@ -71,6 +71,13 @@
 // which turning two-factor authentication off and PasswordChanged revoke.
 // Neither package is linked by an installation that does not import it.
 //
+// Package signin keeps pending sign-ins: the state between a checked
+// password and the second factor, finished exactly once across replicas.
+// Package twofahttp carries the sign-in step, errors as HTTP problems,
+// Basic authentication with app-specific passwords, cross-origin
+// protection and the enrolment's QR code onto net/http; the demo
+// examples/server wires them into a web application.
+//
 // Package twofatest gives tests a fake clock and an enrolled device that
 // hands out its currently valid code.
 package twofa
