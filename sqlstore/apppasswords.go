@@ -71,23 +71,11 @@ func (s *Store) AppPasswordByDigest(ctx context.Context, account string, digest 
 // AppPasswords implements twofa.AppPasswordStore: oldest first, and in
 // insertion order among those created at the same time.
 func (s *Store) AppPasswords(ctx context.Context, account string) ([]twofa.AppPassword, error) {
-	rows, err := s.query(ctx, s.q.appList, account)
+	rs, err := queryAll(ctx, s, scanApp, s.q.appList, account)
 	if err != nil {
 		return nil, wrap("app passwords", err)
 	}
-	defer rows.Close()
-	var ps []twofa.AppPassword
-	for rows.Next() {
-		p, err := scanApp(rows)
-		if err != nil {
-			return nil, wrap("app passwords", err)
-		}
-		ps = append(ps, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("app passwords", err)
-	}
-	return ps, nil
+	return rs, nil
 }
 
 // HasAppPasswords implements twofa.AppPasswordStore: one EXISTS, which

@@ -196,23 +196,11 @@ func (s *Store) BrowserByDigest(ctx context.Context, account string, digest []by
 // Browsers implements browser.Store: oldest first, and in insertion
 // order among those created at the same time.
 func (s *Store) Browsers(ctx context.Context, account string) ([]browser.Record, error) {
-	rows, err := s.query(ctx, s.q.browserList, account)
+	rs, err := queryAll(ctx, s, scanBrowser, s.q.browserList, account)
 	if err != nil {
 		return nil, wrap("browsers", err)
 	}
-	defer rows.Close()
-	var bs []browser.Record
-	for rows.Next() {
-		b, err := scanBrowser(rows)
-		if err != nil {
-			return nil, wrap("browsers", err)
-		}
-		bs = append(bs, b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("browsers", err)
-	}
-	return bs, nil
+	return rs, nil
 }
 
 // TouchBrowser implements browser.Store with one conditional UPDATE

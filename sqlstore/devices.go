@@ -90,23 +90,11 @@ func (s *Store) Device(ctx context.Context, account, id string) (twofa.Device, e
 // Devices implements twofa.DeviceStore: oldest first, and in insertion
 // order among devices created at the same time.
 func (s *Store) Devices(ctx context.Context, account string) ([]twofa.Device, error) {
-	rows, err := s.query(ctx, s.q.devices, account)
+	rs, err := queryAll(ctx, s, scanDevice, s.q.devices, account)
 	if err != nil {
 		return nil, wrap("devices", err)
 	}
-	defer rows.Close()
-	var ds []twofa.Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, wrap("devices", err)
-		}
-		ds = append(ds, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("devices", err)
-	}
-	return ds, nil
+	return rs, nil
 }
 
 // exists tells a false from an ErrNotFound after a conditional statement

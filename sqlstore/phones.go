@@ -298,23 +298,11 @@ func (s *Store) Phone(ctx context.Context, account, id string) (phone.Record, er
 // Phones implements phone.NumberStore: oldest first, and in insertion
 // order among those added at the same time.
 func (s *Store) Phones(ctx context.Context, account string) ([]phone.Record, error) {
-	rows, err := s.query(ctx, s.q.phones, account)
+	rs, err := queryAll(ctx, s, scanPhone, s.q.phones, account)
 	if err != nil {
 		return nil, wrap("phones", err)
 	}
-	defer rows.Close()
-	var ps []phone.Record
-	for rows.Next() {
-		p, err := scanPhone(rows)
-		if err != nil {
-			return nil, wrap("phones", err)
-		}
-		ps = append(ps, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("phones", err)
-	}
-	return ps, nil
+	return rs, nil
 }
 
 // exists reports ErrNotFound unless the account has the phone, after an
@@ -376,23 +364,11 @@ func (s *Store) PhonesAfter(ctx context.Context, account, id string, limit int) 
 	if limit < 1 {
 		return nil, fmt.Errorf("sqlstore: phones after: limit %d is below 1", limit)
 	}
-	rows, err := s.query(ctx, s.q.phonesAfter, account, id, int64(limit))
+	rs, err := queryAll(ctx, s, scanPhone, s.q.phonesAfter, account, id, int64(limit))
 	if err != nil {
 		return nil, wrap("phones after", err)
 	}
-	defer rows.Close()
-	var ps []phone.Record
-	for rows.Next() {
-		p, err := scanPhone(rows)
-		if err != nil {
-			return nil, wrap("phones after", err)
-		}
-		ps = append(ps, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("phones after", err)
-	}
-	return ps, nil
+	return rs, nil
 }
 
 // DeletePhone implements phone.NumberStore: one transaction, under the
@@ -548,23 +524,11 @@ func (s *Store) Challenge(ctx context.Context, account, id string) (phone.Challe
 // LiveChallenges implements phone.ChallengeStore: newest first, and the
 // later inserted first among those created at the same time.
 func (s *Store) LiveChallenges(ctx context.Context, account string, purpose phone.Purpose, now time.Time) ([]phone.Challenge, error) {
-	rows, err := s.query(ctx, s.q.challengesLive, account, int64(purpose), bound(now))
+	rs, err := queryAll(ctx, s, scanChallenge, s.q.challengesLive, account, int64(purpose), bound(now))
 	if err != nil {
 		return nil, wrap("live challenges", err)
 	}
-	defer rows.Close()
-	var cs []phone.Challenge
-	for rows.Next() {
-		c, err := scanChallenge(rows)
-		if err != nil {
-			return nil, wrap("live challenges", err)
-		}
-		cs = append(cs, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("live challenges", err)
-	}
-	return cs, nil
+	return rs, nil
 }
 
 // ConsumeChallenge implements phone.ChallengeStore with one conditional

@@ -189,20 +189,8 @@ func (s *Store) SignIn(ctx context.Context, digest []byte) (signin.Record, error
 // SignIns implements signin.Store: oldest first, and in insertion order
 // among those created at the same time.
 func (s *Store) SignIns(ctx context.Context, account string) ([]signin.Record, error) {
-	rows, err := s.query(ctx, s.q.signinList, account)
+	rs, err := queryAll(ctx, s, scanSignIn, s.q.signinList, account)
 	if err != nil {
-		return nil, wrap("sign-ins", err)
-	}
-	defer rows.Close()
-	var rs []signin.Record
-	for rows.Next() {
-		r, err := scanSignIn(rows)
-		if err != nil {
-			return nil, wrap("sign-ins", err)
-		}
-		rs = append(rs, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, wrap("sign-ins", err)
 	}
 	return rs, nil
