@@ -41,8 +41,8 @@ var ErrTampered = errors.New("twofa: stored record failed authentication")
 // EventTampered reports a stored record refused because its MAC did not
 // verify (see ErrTampered): someone changed the store without the keys,
 // or a record predates the MACs and TwoFA.UpgradeMACs has not reached it
-// yet. DeviceID, BrowserID or PhoneID names the record (PhoneID for a
-// challenge: the phone it was sent to).
+// yet. DeviceID, BrowserID, PhoneID or SignInID names the record
+// (PhoneID for a challenge: the phone it was sent to).
 const EventTampered EventType = "tampered"
 
 // Record kinds, the first field of every MAC'd state and the Record of a
@@ -52,6 +52,7 @@ const (
 	RecordBrowser   = "browser"
 	RecordChallenge = "challenge"
 	RecordPhone     = "phone"
+	RecordSignIn    = "signin"
 )
 
 // TamperedError says which stored record failed authentication. It never

@@ -21,6 +21,7 @@ type signinEntry struct {
 
 func cloneSignIn(r signin.Record) signin.Record {
 	r.Digest = bytes.Clone(r.Digest)
+	r.MAC = bytes.Clone(r.MAC)
 	return r
 }
 
@@ -130,8 +131,9 @@ func (s *Store) signIn(account, id string) (int, *signinEntry, error) {
 	return 0, nil, fmt.Errorf("memstore: sign-in %q: %w", id, twofa.ErrNotFound)
 }
 
-// ChargeSignIn counts an attempt if Attempts is below limit.
-func (s *Store) ChargeSignIn(ctx context.Context, account, id string, limit int) (int, bool, error) {
+// ChargeSignIn counts an attempt if Attempts is below limit and the MAC
+// is mac.
+func (s *Store) ChargeSignIn(ctx context.Context, account, id string, limit int, mac, next []byte) (int, bool, error) {
 	if err := s.begin(ctx); err != nil {
 		return 0, false, err
 	}
@@ -140,27 +142,30 @@ func (s *Store) ChargeSignIn(ctx context.Context, account, id string, limit int)
 	if err != nil {
 		return 0, false, err
 	}
-	if e.r.Attempts >= limit {
+	if e.r.Attempts >= limit || !bytes.Equal(e.r.MAC, mac) {
 		return e.r.Attempts, false, nil
 	}
 	e.r.Attempts++
+	e.r.MAC = bytes.Clone(next)
 	return e.r.Attempts, true, nil
 }
 
-// RefundSignIn gives back one attempt.
-func (s *Store) RefundSignIn(ctx context.Context, account, id string) error {
+// RefundSignIn gives back one attempt if the MAC is mac.
+func (s *Store) RefundSignIn(ctx context.Context, account, id string, mac, next []byte) (bool, error) {
 	if err := s.begin(ctx); err != nil {
-		return err
+		return false, err
 	}
 	defer s.mu.Unlock()
 	_, e, err := s.signIn(account, id)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if e.r.Attempts > 0 {
-		e.r.Attempts--
+	if e.r.Attempts <= 0 || !bytes.Equal(e.r.MAC, mac) {
+		return false, nil
 	}
-	return nil
+	e.r.Attempts--
+	e.r.MAC = bytes.Clone(next)
+	return true, nil
 }
 
 // DeleteSignIn removes one record.

@@ -138,18 +138,18 @@ func (f failing) SignIns(ctx context.Context, account string) ([]signin.Record, 
 	return f.Store.SignIns(ctx, account)
 }
 
-func (f failing) ChargeSignIn(ctx context.Context, account, id string, limit int) (int, bool, error) {
+func (f failing) ChargeSignIn(ctx context.Context, account, id string, limit int, mac, next []byte) (int, bool, error) {
 	if err := f.err("ChargeSignIn"); err != nil {
 		return 0, false, err
 	}
-	return f.Store.ChargeSignIn(ctx, account, id, limit)
+	return f.Store.ChargeSignIn(ctx, account, id, limit, mac, next)
 }
 
-func (f failing) RefundSignIn(ctx context.Context, account, id string) error {
+func (f failing) RefundSignIn(ctx context.Context, account, id string, mac, next []byte) (bool, error) {
 	if err := f.err("RefundSignIn"); err != nil {
-		return err
+		return false, err
 	}
-	return f.Store.RefundSignIn(ctx, account, id)
+	return f.Store.RefundSignIn(ctx, account, id, mac, next)
 }
 
 func (f failing) DeleteSignIn(ctx context.Context, account, id string) error {
@@ -225,6 +225,91 @@ func TestStoreErrors(t *testing.T) {
 				_, err = e.TwoFA.Purge(ctx)
 				assert.ErrorIs(t, err, errBroken)
 			}
+		})
+	}
+}
+
+// tampering hands Manager records changed by f, as someone who can write
+// to the store but holds no key would leave them.
+type tampering struct {
+	signin.Store
+	f func(*signin.Record)
+}
+
+func (s tampering) SignIn(ctx context.Context, digest []byte) (signin.Record, error) {
+	r, err := s.Store.SignIn(ctx, digest)
+	if err == nil {
+		s.f(&r)
+	}
+	return r, err
+}
+
+func (s tampering) SignIns(ctx context.Context, account string) ([]signin.Record, error) {
+	rs, err := s.Store.SignIns(ctx, account)
+	for i := range rs {
+		s.f(&rs[i])
+	}
+	return rs, err
+}
+
+// TestTamperedRecords: a record whose bound fields changed, or that has
+// no MAC, is refused by Finish, Lookup and List - ErrNotFound and
+// twofa.ErrTampered, a *twofa.TamperedError, an EventTampered - before
+// any code is evaluated.
+func TestTamperedRecords(t *testing.T) {
+	edits := map[string]func(*signin.Record){
+		"account":    func(r *signin.Record) { r.Account = "mallory" },
+		"id":         func(r *signin.Record) { r.ID += "x" },
+		"attempts":   func(r *signin.Record) { r.Attempts-- },
+		"expires_at": func(r *signin.Record) { r.ExpiresAt = r.ExpiresAt.Add(time.Hour) },
+		"created_at": func(r *signin.Record) { r.CreatedAt = r.CreatedAt.Add(-time.Nanosecond) },
+		"label":      func(r *signin.Record) { r.Label = "Safari on macOS" },
+		"ip":         func(r *signin.Record) { r.IP = "198.51.100.1" },
+		"mac":        func(r *signin.Record) { r.MAC = r.MAC[:len(r.MAC)-1] },
+		"no mac":     func(r *signin.Record) { r.MAC = nil },
+	}
+	for name, edit := range edits {
+		t.Run(name, func(t *testing.T) {
+			e := twofatest.New(t)
+			dev := e.EnrollTOTP("alice")
+			e.EnrollTOTP("mallory")
+			m, err := signin.New(e.TwoFA, signin.Config{})
+			require.NoError(t, err)
+			tok, _, err := m.Begin(t.Context(), "alice", req)
+			require.NoError(t, err)
+			_, err = m.Finish(t.Context(), tok, wrongCode(dev.Code())) // one attempt charged
+			require.ErrorIs(t, err, twofa.ErrInvalidCode)
+
+			bad, err := signin.New(e.TwoFA, signin.Config{Store: tampering{Store: e.Store, f: edit}})
+			require.NoError(t, err)
+			verified := e.Events.Count(twofa.EventVerified)
+			e.Clock.Advance(30 * time.Second)
+			_, err = bad.Finish(t.Context(), tok, dev.Code())
+			require.ErrorIs(t, err, signin.ErrNotFound)
+			require.ErrorIs(t, err, twofa.ErrTampered)
+			var te *twofa.TamperedError
+			require.ErrorAs(t, err, &te)
+			assert.Equal(t, twofa.RecordSignIn, te.Record)
+			assert.Equal(t, name == "no mac", te.Missing)
+			assert.NotContains(t, err.Error(), tok)
+			_, err = bad.Lookup(t.Context(), tok)
+			require.ErrorIs(t, err, twofa.ErrTampered)
+			list, err := bad.List(t.Context(), "alice")
+			require.NoError(t, err)
+			assert.Empty(t, list)
+			assert.Equal(t, 3, e.Events.Count(twofa.EventTampered))
+			assert.Equal(t, verified, e.Events.Count(twofa.EventVerified), "a code was evaluated for a tampered sign-in")
+			for _, ev := range e.Events.Events() {
+				if ev.Type == twofa.EventTampered {
+					assert.NotEmpty(t, ev.SignInID)
+				}
+			}
+
+			// The untampered record is intact: one attempt charged, and
+			// the code unspent.
+			fin, err := m.Finish(t.Context(), tok, dev.Code())
+			require.NoError(t, err)
+			assert.Equal(t, 2, fin.Info.Attempts)
 		})
 	}
 }

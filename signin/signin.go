@@ -41,6 +41,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -339,6 +340,9 @@ func (m *Manager) Begin(ctx context.Context, account string, r Request) (token s
 	if ip.IsValid() {
 		rec.IP = ip.String()
 	}
+	if rec.MAC, err = m.mac(&rec); err != nil {
+		return "", Pending{}, fmt.Errorf("twofa: begin sign-in: %w", err)
+	}
 	var evicted []string
 	err = m.tf.Issue(ctx, account, func(ctx context.Context) error {
 		var err error
@@ -390,6 +394,12 @@ func parseIP(s string) (netip.Addr, error) {
 // Finished carries the account and the sign-in's Info whenever the
 // sign-in was found, also with an error.
 //
+// The stored record is authenticated (Record.MAC) before anything in it
+// is believed: one whose MAC does not verify - moved to another account,
+// its attempts or expiry changed, stored without a MAC - is refused with
+// an error that matches ErrNotFound and twofa.ErrTampered (through
+// errors.As a *twofa.TamperedError), and a twofa.EventTampered.
+//
 // Errors: ErrNotFound (also for a malformed token: nothing is looked up);
 // ErrExpired; ErrTooManyAttempts (joined, for the try that voided the
 // sign-in, with Verify's error for it); and Verify's errors, unchanged:
@@ -407,33 +417,23 @@ func (m *Manager) Finish(ctx context.Context, token, code string) (Finished, err
 	if !m.clock.Now().Before(rec.ExpiresAt) {
 		return fin, ErrExpired
 	}
-	if rec.Attempts >= m.maxAttempts {
-		return fin, ErrTooManyAttempts
-	}
 	// Charge the try before Verify sees the code: the read above is stale
 	// under concurrency, the charge is not.
-	n, ok, err := m.st.ChargeSignIn(ctx, rec.Account, rec.ID, m.maxAttempts)
-	switch {
-	case errors.Is(err, twofa.ErrNotFound):
-		return fin, ErrNotFound
-	case err != nil:
-		return fin, fmt.Errorf("twofa: finish sign-in: %w", err)
-	case !ok:
-		fin.Info.Attempts = n
-		return fin, ErrTooManyAttempts
+	n, err := m.charge(ctx, &rec)
+	fin.Info.Attempts = rec.Attempts
+	if err != nil {
+		return fin, err
 	}
-	fin.Info.Attempts = n
 	res, verr := m.tf.Verify(ctx, rec.Account, code)
 	if verr != nil {
 		now := m.clock.Now()
 		if !errors.Is(verr, twofa.ErrInvalidCode) && !errors.Is(verr, twofa.ErrReplayed) {
 			// Not evaluated: give the try back.
 			dctx, cancel := settle(ctx)
-			rerr := m.st.RefundSignIn(dctx, rec.Account, rec.ID)
+			_, rerr := m.refund(dctx, &rec)
 			cancel()
-			if rerr == nil {
-				fin.Info.Attempts = n - 1
-			} else if !errors.Is(rerr, twofa.ErrNotFound) {
+			fin.Info.Attempts = rec.Attempts
+			if rerr != nil && !errors.Is(rerr, twofa.ErrNotFound) {
 				return fin, errors.Join(verr, fmt.Errorf("twofa: finish sign-in: %w", rerr))
 			}
 			return fin, verr
@@ -459,6 +459,138 @@ func (m *Manager) Finish(ctx context.Context, token, code string) (Finished, err
 	fin.Result = res
 	return fin, nil
 }
+
+// rounds bounds how often charge and refund read a record again after a
+// concurrent Finish changed it first. Each lost compare-and-set is
+// another call's won one, and a sign-in takes at most MaxAttempts
+// charges (plus as many refunds): a bound of four times that is not
+// reached by honest contention.
+func (m *Manager) rounds() int { return 4*m.maxAttempts + 8 }
+
+// errContended is Finish's error when the sign-in changed under it more
+// often than rounds allows: nothing was evaluated.
+var errContended = errors.New("twofa: finish sign-in: the sign-in changed under too many concurrent attempts")
+
+// charge counts one try against rec, a record read and authenticated by
+// the caller: a compare-and-set on its MAC that stores the MAC of the
+// incremented record, reading the record again when a concurrent call
+// changed it first. It leaves rec as stored and returns the new count, or
+// ErrTooManyAttempts when the record has none left.
+func (m *Manager) charge(ctx context.Context, rec *Record) (int, error) {
+	for range m.rounds() {
+		if rec.Attempts >= m.maxAttempts {
+			return rec.Attempts, ErrTooManyAttempts
+		}
+		next := *rec
+		next.Attempts++
+		mac, err := m.mac(&next)
+		if err != nil {
+			return 0, fmt.Errorf("twofa: finish sign-in: %w", err)
+		}
+		n, ok, err := m.st.ChargeSignIn(ctx, rec.Account, rec.ID, m.maxAttempts, rec.MAC, mac)
+		switch {
+		case errors.Is(err, twofa.ErrNotFound):
+			return 0, ErrNotFound
+		case err != nil:
+			return 0, fmt.Errorf("twofa: finish sign-in: %w", err)
+		case ok:
+			rec.Attempts, rec.MAC = n, mac
+			return n, nil
+		case n >= m.maxAttempts:
+			rec.Attempts = n
+			return n, ErrTooManyAttempts
+		}
+		if err := m.reread(ctx, rec); err != nil {
+			return 0, err
+		}
+	}
+	return 0, errContended
+}
+
+// refund gives back one try charged against rec, as charge counts one,
+// and reports whether it did. A record with no try charged is left alone;
+// so is one that changed under it more often than rounds allows (the try
+// stays counted: the safe side).
+func (m *Manager) refund(ctx context.Context, rec *Record) (bool, error) {
+	for range m.rounds() {
+		if rec.Attempts <= 0 {
+			return false, nil
+		}
+		next := *rec
+		next.Attempts--
+		mac, err := m.mac(&next)
+		if err != nil {
+			return false, err
+		}
+		ok, err := m.st.RefundSignIn(ctx, rec.Account, rec.ID, rec.MAC, mac)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			rec.Attempts, rec.MAC = next.Attempts, mac
+			return true, nil
+		}
+		if err := m.reread(ctx, rec); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// reread replaces rec with the record stored under its digest now,
+// authenticated; ErrNotFound when it is gone.
+func (m *Manager) reread(ctx context.Context, rec *Record) error {
+	fresh, err := m.st.SignIn(ctx, rec.Digest)
+	switch {
+	case errors.Is(err, twofa.ErrNotFound), err == nil && (fresh.Account != rec.Account || fresh.ID != rec.ID):
+		return ErrNotFound
+	case err != nil:
+		return fmt.Errorf("twofa: sign-in: %w", err)
+	}
+	if err := m.check(ctx, &fresh); err != nil {
+		return err
+	}
+	*rec = fresh
+	return nil
+}
+
+// state is what a sign-in's MAC authenticates besides its id and account:
+// every other field, each variable one length-prefixed.
+func (r *Record) state() []byte {
+	b := make([]byte, 0, 3*binary.MaxVarintLen64+len(r.Digest)+len(r.Label)+len(r.IP)+24)
+	b = binary.AppendUvarint(b, uint64(len(r.Digest)))
+	b = append(b, r.Digest...)
+	b = binary.BigEndian.AppendUint64(b, uint64(twofa.TimeNanos(r.CreatedAt)))
+	b = binary.BigEndian.AppendUint64(b, uint64(twofa.TimeNanos(r.ExpiresAt)))
+	b = binary.AppendUvarint(b, uint64(len(r.Label)))
+	b = append(b, r.Label...)
+	b = binary.AppendUvarint(b, uint64(len(r.IP)))
+	b = append(b, r.IP...)
+	return binary.BigEndian.AppendUint64(b, uint64(int64(r.Attempts)))
+}
+
+// mac returns the MAC of r's state (Record.MAC).
+func (m *Manager) mac(r *Record) ([]byte, error) {
+	return twofa.StateMAC(m.keys, r.Account, twofa.RecordSignIn, r.ID, r.state())
+}
+
+// check verifies r's MAC; on failure it reports a twofa.EventTampered
+// and returns an error matching ErrNotFound and twofa.ErrTampered.
+func (m *Manager) check(ctx context.Context, r *Record) error {
+	if _, err := twofa.CheckStateMAC(m.keys, r.Account, twofa.RecordSignIn, r.ID, r.state(), r.MAC); err != nil {
+		m.emit(ctx, twofa.Event{Type: twofa.EventTampered, Account: r.Account, SignInID: r.ID, Time: m.clock.Now()})
+		return &tamperedError{err}
+	}
+	return nil
+}
+
+// tamperedError refuses a record whose MAC does not verify: it matches
+// ErrNotFound (the user starts over with the password) and wraps the
+// *twofa.TamperedError.
+type tamperedError struct{ err error }
+
+func (e *tamperedError) Error() string   { return ErrNotFound.Error() + ": " + e.err.Error() }
+func (e *tamperedError) Unwrap() []error { return []error{ErrNotFound, e.err} }
 
 // settle returns a context for a write that ctx's cancellation must not
 // interrupt, bounded by settleTimeout.
@@ -490,6 +622,9 @@ func (m *Manager) lookup(ctx context.Context, token string) (Record, error) {
 	}
 	if err != nil {
 		return Record{}, fmt.Errorf("twofa: sign-in: %w", err)
+	}
+	if err := m.check(ctx, &rec); err != nil {
+		return Record{}, err
 	}
 	return rec, nil
 }
@@ -592,7 +727,9 @@ func (m *Manager) List(ctx context.Context, account string) ([]Info, error) {
 	now := m.clock.Now()
 	out := make([]Info, 0, len(recs))
 	for i := range recs {
-		if now.Before(recs[i].ExpiresAt) && recs[i].Attempts < m.maxAttempts {
+		// A record that fails authentication is not shown (and is
+		// reported: twofa.EventTampered).
+		if now.Before(recs[i].ExpiresAt) && recs[i].Attempts < m.maxAttempts && m.check(ctx, &recs[i]) == nil {
 			out = append(out, recs[i].info())
 		}
 	}

@@ -29,6 +29,15 @@ type Record struct {
 	// Attempts counts the second factors tried (ChargeSignIn) and not
 	// given back (RefundSignIn).
 	Attempts int
+	// MAC authenticates the record - its id, account, Digest, CreatedAt,
+	// ExpiresAt, Label, IP and Attempts - under the Keyring
+	// (twofa.StateMAC, kind twofa.RecordSignIn), and is its version:
+	// ChargeSignIn and RefundSignIn are compare-and-sets on it. Someone
+	// who can write to the store but holds no key cannot move a sign-in
+	// (a passed password) to another account, give one back its
+	// attempts or stretch its life: Manager refuses a record whose MAC
+	// does not verify, or that has none.
+	MAC []byte
 }
 
 // Store keeps pending sign-ins as keyed digests of their tokens. As for
@@ -60,18 +69,20 @@ type Store interface {
 	SignIns(ctx context.Context, account string) ([]Record, error)
 	// ChargeSignIn counts a second factor against a pending sign-in
 	// before it is evaluated, so that concurrent guesses cannot outrun the
-	// limit: atomically, if its Attempts is below limit, it increments
-	// Attempts and reports (the new count, true); otherwise it changes
-	// nothing and reports (the current count, false). Of N concurrent
-	// calls on a record with Attempts 0, exactly min(N, limit) report
-	// true. Expiry is not checked. ErrNotFound when the account has no
-	// such record.
-	ChargeSignIn(ctx context.Context, account, id string, limit int) (attempts int, ok bool, err error)
+	// limit: atomically, if its Attempts is below limit and its MAC
+	// equals mac, it increments Attempts, sets MAC to next and reports
+	// (the new count, true); otherwise it changes nothing and reports
+	// (the current count, false) - a count below limit then means the
+	// record changed since mac was read. Of N concurrent calls with one
+	// mac, at most one reports true. Expiry is not checked. ErrNotFound
+	// when the account has no such record.
+	ChargeSignIn(ctx context.Context, account, id string, limit int, mac, next []byte) (attempts int, ok bool, err error)
 	// RefundSignIn gives back one charged attempt, for a factor that was
-	// not evaluated (malformed, throttled, a store error): it decrements
-	// Attempts if it is above 0. ErrNotFound when the account has no such
-	// record.
-	RefundSignIn(ctx context.Context, account, id string) error
+	// not evaluated (malformed, throttled, a store error): atomically, if
+	// Attempts is above 0 and MAC equals mac, it decrements Attempts, sets
+	// MAC to next and reports true; otherwise it changes nothing and
+	// reports false. ErrNotFound when the account has no such record.
+	RefundSignIn(ctx context.Context, account, id string, mac, next []byte) (ok bool, err error)
 	// DeleteSignIn removes one record, whatever its state: of concurrent
 	// calls for one record exactly one succeeds, the others report
 	// twofa.ErrNotFound (as for a missing record). Finishing a sign-in

@@ -20,7 +20,7 @@ const lockSignIns = "signins"
 
 // signinCols are the columns of a pending sign-in, in the order
 // scanSignIn reads them and CreateSignIn writes them.
-const signinCols = `account, id, digest, created_at, expires_at, label, ip, attempts`
+const signinCols = `account, id, digest, created_at, expires_at, label, ip, attempts, mac`
 
 // signinQueries are the statements on the signins table.
 type signinQueries struct {
@@ -32,9 +32,9 @@ type signinQueries struct {
 	signinInsert          string
 	signinByDigest        string // $1 digest
 	signinList            string // $1 account
-	signinCharge          string // $1 account, $2 id, $3 limit
+	signinCharge          string // $1 account, $2 id, $3 limit, $4 mac, $5 next
 	signinAttempts        string // $1 account, $2 id
-	signinRefund          string // $1 account, $2 id
+	signinRefund          string // $1 account, $2 id, $3 mac, $4 next
 	signinExists          string // $1 account, $2 id
 	signinDelete          string // $1 account, $2 id
 	signinDeleteAll       string // $1 account
@@ -50,16 +50,16 @@ func buildSignInQueries(sql func(string) string) signinQueries {
 		signinOldest:    sql(`SELECT seq, id FROM {{prefix}}signins WHERE account = $1 ORDER BY created_at, seq LIMIT $2`),
 		signinDeleteSeq: sql(`DELETE FROM {{prefix}}signins WHERE seq = $1`),
 		signinInsert: sql(`INSERT INTO {{prefix}}signins (` + signinCols + `)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
 		signinByDigest: sql(`SELECT ` + signinCols + ` FROM {{prefix}}signins WHERE digest = $1`),
 		signinList: sql(`SELECT ` + signinCols + ` FROM {{prefix}}signins WHERE account = $1
 			ORDER BY created_at, seq`),
-		signinCharge: sql(`UPDATE {{prefix}}signins SET attempts = attempts + 1
-			WHERE account = $1 AND id = $2 AND attempts < $3
+		signinCharge: sql(`UPDATE {{prefix}}signins SET attempts = attempts + 1, mac = $5
+			WHERE account = $1 AND id = $2 AND attempts < $3 AND mac = $4
 			RETURNING attempts`),
 		signinAttempts: sql(`SELECT attempts FROM {{prefix}}signins WHERE account = $1 AND id = $2`),
-		signinRefund: sql(`UPDATE {{prefix}}signins SET attempts = attempts - 1
-			WHERE account = $1 AND id = $2 AND attempts > 0`),
+		signinRefund: sql(`UPDATE {{prefix}}signins SET attempts = attempts - 1, mac = $4
+			WHERE account = $1 AND id = $2 AND attempts > 0 AND mac = $3`),
 		signinExists:        sql(`SELECT 1 FROM {{prefix}}signins WHERE account = $1 AND id = $2`),
 		signinDelete:        sql(`DELETE FROM {{prefix}}signins WHERE account = $1 AND id = $2`),
 		signinDeleteAll:     sql(`DELETE FROM {{prefix}}signins WHERE account = $1`),
@@ -110,7 +110,7 @@ func (s *Store) CreateSignIn(ctx context.Context, r signin.Record, limit int, no
 			}
 		}
 		_, err = q.ExecContext(ctx, s.q.signinInsert,
-			r.Account, r.ID, blob(r.Digest), times[0], times[1], r.Label, r.IP, int64(r.Attempts))
+			r.Account, r.ID, blob(r.Digest), times[0], times[1], r.Label, r.IP, int64(r.Attempts), blob(r.MAC))
 		return err
 	})
 	if err != nil {
@@ -162,7 +162,7 @@ func (s *Store) evictSignIns(ctx context.Context, q querier, account string, k i
 func scanSignIn(r scanner) (signin.Record, error) {
 	var rec signin.Record
 	var created, expires, attempts int64
-	if err := r.Scan(&rec.Account, &rec.ID, &rec.Digest, &created, &expires, &rec.Label, &rec.IP, &attempts); err != nil {
+	if err := r.Scan(&rec.Account, &rec.ID, &rec.Digest, &created, &expires, &rec.Label, &rec.IP, &attempts, &rec.MAC); err != nil {
 		return signin.Record{}, err
 	}
 	rec.CreatedAt = fromNanos(created)
@@ -197,11 +197,11 @@ func (s *Store) SignIns(ctx context.Context, account string) ([]signin.Record, e
 }
 
 // ChargeSignIn implements signin.Store with one conditional UPDATE
-// (attempts below limit): the row's lock serialises concurrent charges,
-// so exactly min(N, limit) of N succeed.
-func (s *Store) ChargeSignIn(ctx context.Context, account, id string, limit int) (int, bool, error) {
+// (attempts below limit, the MAC unchanged): the row's lock serialises
+// concurrent charges, so of N with one mac at most one succeeds.
+func (s *Store) ChargeSignIn(ctx context.Context, account, id string, limit int, mac, next []byte) (int, bool, error) {
 	var n int
-	err := s.execRow(ctx, func(r *sql.Row) error { return r.Scan(&n) }, s.q.signinCharge, account, id, int64(limit))
+	err := s.execRow(ctx, func(r *sql.Row) error { return r.Scan(&n) }, s.q.signinCharge, account, id, int64(limit), blob(mac), blob(next))
 	if err == nil {
 		return n, true, nil
 	}
@@ -219,21 +219,22 @@ func (s *Store) ChargeSignIn(ctx context.Context, account, id string, limit int)
 }
 
 // RefundSignIn implements signin.Store with one conditional UPDATE
-// (attempts above 0). ErrNotFound when the account has no such sign-in.
-func (s *Store) RefundSignIn(ctx context.Context, account, id string) error {
-	res, err := s.exec(ctx, s.q.signinRefund, account, id)
+// (attempts above 0, the MAC unchanged). ErrNotFound when the account
+// has no such sign-in.
+func (s *Store) RefundSignIn(ctx context.Context, account, id string, mac, next []byte) (bool, error) {
+	res, err := s.exec(ctx, s.q.signinRefund, account, id, blob(mac), blob(next))
 	if err != nil {
-		return wrap("refund sign-in", err)
+		return false, wrap("refund sign-in", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n > 0 {
-		return wrap("refund sign-in", err)
+		return err == nil, wrap("refund sign-in", err)
 	}
 	var one int
 	err = s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&one) }, s.q.signinExists, account, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = twofa.ErrNotFound
 	}
-	return wrap("refund sign-in", err)
+	return false, wrap("refund sign-in", err)
 }
 
 // DeleteSignIn implements signin.Store with one DELETE: of concurrent

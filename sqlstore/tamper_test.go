@@ -15,6 +15,7 @@ import (
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/browser"
 	"github.com/twofa-go/twofa/phone"
+	"github.com/twofa-go/twofa/signin"
 	"github.com/twofa-go/twofa/sqlstore"
 	"github.com/twofa-go/twofa/twofatest"
 )
@@ -455,5 +456,129 @@ func TestPhoneUpgrade(t *testing.T) {
 		assert.Zero(t, n)
 		_, err = e.phones.SendCode(ctx, "alice", id, phone.SMS)
 		require.NoError(t, err)
+	})
+}
+
+// newSignIns attaches pending sign-ins to e's installation.
+func (e *tamperEnv) newSignIns(t *testing.T) *signin.Manager {
+	t.Helper()
+	m, err := signin.New(e.tf, signin.Config{Browsers: e.browsers})
+	require.NoError(t, err)
+	return m
+}
+
+// signInID returns the id of the pending sign-in of token.
+func signInID(t *testing.T, m *signin.Manager, token string) string {
+	t.Helper()
+	info, err := m.Lookup(context.Background(), token)
+	require.NoError(t, err)
+	return info.ID
+}
+
+// TestTamperedSignInAttacks: a pending sign-in stands for a passed
+// password. Moved to another account it does not let its holder finish
+// with that account's code (and the code is not spent); given back its
+// attempts, or its life stretched, it is refused.
+func TestTamperedSignInAttacks(t *testing.T) {
+	forEachShared(t, func(t *testing.T, b backend) {
+		e := newTamperEnv(t, b)
+		m := e.newSignIns(t)
+		ctx := context.Background()
+		twofatest.EnrollDevice(t, e.tf.Devices, e.clock, "mallory", twofa.EnrollOptions{})
+		alice := twofatest.EnrollDevice(t, e.tf.Devices, e.clock, "alice", twofa.EnrollOptions{})
+		e.clock.Advance(time.Minute)
+
+		// Moved: mallory's password, alice's second factor.
+		tok, _, err := m.Begin(ctx, "mallory", signin.Request{})
+		require.NoError(t, err)
+		e.edit(t, "signins", "account = 'alice'", "id = "+quote(signInID(t, m, tok)))
+		code := alice.CodeAt(e.clock.Now())
+		_, err = m.Finish(ctx, tok, code)
+		require.ErrorIs(t, err, signin.ErrNotFound)
+		refused(t, "a sign-in moved to another account", err)
+		assert.Positive(t, e.events.Count(twofa.EventTampered))
+		_, err = e.tf.Verify(ctx, "alice", code)
+		require.NoError(t, err, "the code the moved sign-in was finished with was spent")
+
+		// Attempts given back.
+		tok, _, err = m.Begin(ctx, "alice", signin.Request{})
+		require.NoError(t, err)
+		id := signInID(t, m, tok)
+		for range signin.DefaultMaxAttempts {
+			_, err = m.Finish(ctx, tok, "000000")
+			require.Error(t, err)
+		}
+		_, err = m.Lookup(ctx, tok)
+		require.ErrorIs(t, err, signin.ErrTooManyAttempts)
+		e.edit(t, "signins", "attempts = 0", "id = "+quote(id))
+		e.clock.Advance(30 * time.Second)
+		_, err = m.Finish(ctx, tok, alice.CodeAt(e.clock.Now()))
+		refused(t, "a void sign-in given back its attempts", err)
+
+		// Life stretched.
+		tok, _, err = m.Begin(ctx, "alice", signin.Request{})
+		require.NoError(t, err)
+		id = signInID(t, m, tok)
+		e.clock.Advance(signin.DefaultTTL)
+		_, err = m.Lookup(ctx, tok)
+		require.ErrorIs(t, err, signin.ErrExpired)
+		e.edit(t, "signins", "expires_at = expires_at + 315360000000000000", "id = "+quote(id))
+		_, err = m.Finish(ctx, tok, alice.CodeAt(e.clock.Now()))
+		refused(t, "an expired sign-in stretched", err)
+	})
+}
+
+// signinColumns are the columns of the signins table and an edit of
+// each. Every column but seq is bound; a digest changed makes the token
+// unknown.
+var signinColumns = []struct {
+	column, set string
+	tampered    bool // refused as tampered (else as unknown)
+}{
+	{column: "account", set: "account = 'elsewhere'", tampered: true},
+	{column: "id", set: "id = id || 'x'", tampered: true},
+	{column: "created_at", set: "created_at = created_at - 1", tampered: true},
+	{column: "expires_at", set: "expires_at = expires_at + 1", tampered: true},
+	{column: "label", set: "label = 'Safari on macOS'", tampered: true},
+	{column: "ip", set: "ip = '198.51.100.7'", tampered: true},
+	{column: "attempts", set: "attempts = attempts + 1", tampered: true},
+	{column: "mac", set: "mac = (SELECT mac FROM {{prefix}}signins o WHERE o.account = 'other')", tampered: true},
+	{column: "mac (none)", set: "mac = substr(mac, 1, 0)", tampered: true},
+	{column: "digest", set: "digest = substr(digest, 2)"},
+}
+
+// TestTamperedSignInColumns flips each column of a pending sign-in in
+// turn and expects its token refused by Lookup, Finish and List.
+func TestTamperedSignInColumns(t *testing.T) {
+	forEachShared(t, func(t *testing.T, b backend) {
+		e := newTamperEnv(t, b)
+		m := e.newSignIns(t)
+		ctx := context.Background()
+		twofatest.EnrollDevice(t, e.tf.Devices, e.clock, "other", twofa.EnrollOptions{})
+		_, _, err := m.Begin(ctx, "other", signin.Request{})
+		require.NoError(t, err)
+		for i, col := range signinColumns {
+			t.Run(col.column, func(t *testing.T) {
+				acct := fmt.Sprintf("signin-%d", i)
+				dev := twofatest.EnrollDevice(t, e.tf.Devices, e.clock, acct, twofa.EnrollOptions{})
+				tok, _, err := m.Begin(ctx, acct, signin.Request{Label: "Firefox on Linux", IP: "192.0.2.1"})
+				require.NoError(t, err)
+				id := signInID(t, m, tok)
+				e.edit(t, "signins", strings.ReplaceAll(col.set, "{{prefix}}", e.prefix), "id = "+quote(id)+" OR id = "+quote(id+"x"))
+				_, err = m.Lookup(ctx, tok)
+				require.ErrorIs(t, err, signin.ErrNotFound)
+				e.clock.Advance(30 * time.Second)
+				_, err = m.Finish(ctx, tok, dev.CodeAt(e.clock.Now()))
+				require.ErrorIs(t, err, signin.ErrNotFound)
+				if col.tampered {
+					refused(t, "the token", err)
+				}
+				list, err := m.List(ctx, acct)
+				require.NoError(t, err)
+				assert.Empty(t, list)
+				_, err = e.tf.Verify(ctx, acct, dev.CodeAt(e.clock.Now()))
+				require.NoError(t, err, "the code of the refused sign-in was spent")
+			})
+		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,6 +42,7 @@ func NewSignIn(account string, now time.Time) signin.Record {
 		ExpiresAt: now.Add(5 * time.Minute),
 		Label:     "storetest browser",
 		IP:        "192.0.2.1",
+		MAC:       randomBytes(37),
 	}
 }
 
@@ -57,6 +59,7 @@ func signinTests() []testCase[signin.Store] {
 		{"SignInStore/SignIn/NoAliasing", testSignInNoAliasing},
 		{"SignInStore/SignIns/Order", testSignInsOrder},
 		{"SignInStore/ChargeSignIn/Counts", testChargeSignIn},
+		{"SignInStore/ChargeSignIn/StaleMAC", testChargeSignInStaleMAC},
 		{"SignInStore/ChargeSignIn/NotFound", testChargeSignInNotFound},
 		{"SignInStore/ChargeSignIn/Concurrent", testChargeSignInConcurrent},
 		{"SignInStore/RefundSignIn/Refunds", testRefundSignIn},
@@ -342,82 +345,159 @@ func testSignInsOrder(t *testing.T, s signin.Store) {
 		[]string{early.ID, a.ID, b.ID, c.ID, late.ID})
 }
 
-func chargeTry(t *testing.T, s signin.Store, r signin.Record, limit, wantN int, wantOK bool) {
+// chargeTry charges r (whose MAC is the one stored) with a fresh next
+// MAC, checks the outcome, and on success leaves r as stored.
+func chargeTry(t *testing.T, s signin.Store, r *signin.Record, limit, wantN int, wantOK bool) {
 	t.Helper()
-	n, ok, err := s.ChargeSignIn(t.Context(), r.Account, r.ID, limit)
+	next := randomBytes(37)
+	n, ok, err := s.ChargeSignIn(t.Context(), r.Account, r.ID, limit, r.MAC, next)
 	if n != wantN || ok != wantOK || err != nil {
 		t.Fatalf("ChargeSignIn(limit %d) = %d, %v, %v; want %d, %v, nil", limit, n, ok, err, wantN, wantOK)
 	}
+	if ok {
+		r.Attempts, r.MAC = n, next
+	}
+	signinIs(t, s, *r)
 }
 
 func testChargeSignIn(t *testing.T, s signin.Store) {
 	r := NewSignIn(NewAccount(), t0)
 	r.Attempts = 1
 	createSignIns(t, s, t0, r)
-	chargeTry(t, s, r, 3, 2, true)
-	chargeTry(t, s, r, 3, 3, true)
-	chargeTry(t, s, r, 3, 3, false)
-	chargeTry(t, s, r, 2, 3, false)
-	r.Attempts = 3
-	signinIs(t, s, r)
+	chargeTry(t, s, &r, 3, 2, true)
+	chargeTry(t, s, &r, 3, 3, true)
+	chargeTry(t, s, &r, 3, 3, false)
+	chargeTry(t, s, &r, 2, 3, false)
 	// Expiry is not the store's concern.
 	x := NewSignIn(r.Account, t0.Add(-time.Hour))
 	x.ExpiresAt = t0.Add(-time.Minute)
 	createSignIns(t, s, x.CreatedAt, x)
-	chargeTry(t, s, x, 1, 1, true)
+	chargeTry(t, s, &x, 1, 1, true)
+}
+
+// testChargeSignInStaleMAC: a charge with a MAC other than the stored one
+// changes nothing and reports the count.
+func testChargeSignInStaleMAC(t *testing.T, s signin.Store) {
+	r := NewSignIn(NewAccount(), t0)
+	createSignIns(t, s, t0, r)
+	old := r.MAC
+	chargeTry(t, s, &r, 5, 1, true)
+	for _, mac := range [][]byte{old, nil, {}, randomBytes(37), append(bytes.Clone(r.MAC), 0), r.MAC[:len(r.MAC)-1]} {
+		n, ok, err := s.ChargeSignIn(t.Context(), r.Account, r.ID, 5, mac, randomBytes(37))
+		if n != 1 || ok || err != nil {
+			t.Fatalf("ChargeSignIn with a MAC not the stored one = %d, %v, %v; want 1, false, nil", n, ok, err)
+		}
+		signinIs(t, s, r)
+	}
 }
 
 func testChargeSignInNotFound(t *testing.T, s signin.Store) {
 	r := NewSignIn(NewAccount(), t0)
 	createSignIns(t, s, t0, r)
-	n, ok, err := s.ChargeSignIn(t.Context(), r.Account, rand26(), 5)
+	n, ok, err := s.ChargeSignIn(t.Context(), r.Account, rand26(), 5, r.MAC, randomBytes(37))
 	wantErr(t, "ChargeSignIn of an unknown id", err, twofa.ErrNotFound)
 	if n != 0 || ok {
 		t.Errorf("ChargeSignIn of an unknown id = %d, %v; want 0, false", n, ok)
 	}
-	_, _, err = s.ChargeSignIn(t.Context(), NewAccount(), r.ID, 5)
+	_, _, err = s.ChargeSignIn(t.Context(), NewAccount(), r.ID, 5, r.MAC, randomBytes(37))
 	wantErr(t, "ChargeSignIn of another account's id", err, twofa.ErrNotFound)
 	signinIs(t, s, r)
 }
 
+// testChargeSignInConcurrent: of N concurrent charges with the stored MAC
+// exactly one wins, and its MAC is stored; of N callers that each read
+// the record again after a lost compare-and-set (as signin.Manager does),
+// exactly limit win.
 func testChargeSignInConcurrent(t *testing.T, s signin.Store) {
 	r := NewSignIn(NewAccount(), t0)
 	createSignIns(t, s, t0, r)
 	const n, limit = 50, 7
-	got := count(n, func(int) bool {
-		_, ok, err := s.ChargeSignIn(t.Context(), r.Account, r.ID, limit)
+	nexts := make([][]byte, n)
+	for i := range nexts {
+		nexts[i] = randomBytes(37)
+	}
+	var mu sync.Mutex
+	winner := -1
+	got := count(n, func(i int) bool {
+		_, ok, err := s.ChargeSignIn(t.Context(), r.Account, r.ID, limit, r.MAC, nexts[i])
 		if err != nil {
 			t.Errorf("concurrent ChargeSignIn: %v", err)
 		}
+		if ok {
+			mu.Lock()
+			winner = i
+			mu.Unlock()
+		}
 		return ok
 	})
-	if got != limit {
-		t.Errorf("%d concurrent ChargeSignIn calls with limit %d: %d succeeded, want %d", n, limit, got, limit)
+	if got != 1 || winner < 0 {
+		t.Fatalf("%d concurrent ChargeSignIn calls with one MAC: %d succeeded, want 1", n, got)
 	}
-	r.Attempts = limit
+	r.Attempts, r.MAC = 1, nexts[winner]
 	signinIs(t, s, r)
+
+	got = count(n, func(int) bool {
+		for {
+			cur := getSignIn(t, s, r)
+			if cur.Attempts >= limit {
+				return false
+			}
+			m, ok, err := s.ChargeSignIn(t.Context(), r.Account, r.ID, limit, cur.MAC, randomBytes(37))
+			switch {
+			case err != nil:
+				t.Errorf("concurrent ChargeSignIn: %v", err)
+				return false
+			case ok:
+				return true
+			case m >= limit:
+				return false
+			}
+		}
+	})
+	if got != limit-1 {
+		t.Errorf("%d concurrent ChargeSignIn loops with limit %d from 1 attempt: %d succeeded, want %d", n, limit, got, limit-1)
+	}
+	if cur := getSignIn(t, s, r); cur.Attempts != limit {
+		t.Errorf("after the loops Attempts = %d, want %d", cur.Attempts, limit)
+	}
+}
+
+// refundTry refunds r (whose MAC is the one stored) with a fresh next
+// MAC, checks the outcome, and on success leaves r as stored.
+func refundTry(t *testing.T, s signin.Store, r *signin.Record, mac []byte, wantOK bool) {
+	t.Helper()
+	next := randomBytes(37)
+	ok, err := s.RefundSignIn(t.Context(), r.Account, r.ID, mac, next)
+	if ok != wantOK || err != nil {
+		t.Fatalf("RefundSignIn = %v, %v; want %v, nil", ok, err, wantOK)
+	}
+	if ok {
+		r.Attempts, r.MAC = r.Attempts-1, next
+	}
+	signinIs(t, s, *r)
 }
 
 func testRefundSignIn(t *testing.T, s signin.Store) {
 	r := NewSignIn(NewAccount(), t0)
 	r.Attempts = 2
 	createSignIns(t, s, t0, r)
-	for _, want := range []int{1, 0, 0} {
-		if err := s.RefundSignIn(t.Context(), r.Account, r.ID); err != nil {
-			t.Fatalf("RefundSignIn: %v", err)
-		}
-		r.Attempts = want
-		signinIs(t, s, r)
-	}
-	chargeTry(t, s, r, 1, 1, true)
+	old := r.MAC
+	refundTry(t, s, &r, r.MAC, true)
+	refundTry(t, s, &r, old, false) // stale
+	refundTry(t, s, &r, nil, false)
+	refundTry(t, s, &r, r.MAC, true)
+	refundTry(t, s, &r, r.MAC, false) // at 0: Attempts = -1 never
+	chargeTry(t, s, &r, 1, 1, true)
 }
 
 func testRefundSignInNotFound(t *testing.T, s signin.Store) {
 	r := NewSignIn(NewAccount(), t0)
 	r.Attempts = 1
 	createSignIns(t, s, t0, r)
-	wantErr(t, "RefundSignIn of an unknown id", s.RefundSignIn(t.Context(), r.Account, rand26()), twofa.ErrNotFound)
-	wantErr(t, "RefundSignIn of another account's id", s.RefundSignIn(t.Context(), NewAccount(), r.ID), twofa.ErrNotFound)
+	_, err := s.RefundSignIn(t.Context(), r.Account, rand26(), r.MAC, randomBytes(37))
+	wantErr(t, "RefundSignIn of an unknown id", err, twofa.ErrNotFound)
+	_, err = s.RefundSignIn(t.Context(), NewAccount(), r.ID, r.MAC, randomBytes(37))
+	wantErr(t, "RefundSignIn of another account's id", err, twofa.ErrNotFound)
 	signinIs(t, s, r)
 }
 
@@ -524,10 +604,10 @@ func signinCancelTests() []testCase[signin.Store] {
 			return zeroed(s.SignIns(ctx, r.Account))
 		}},
 		cancelCase[S, F]{method: "ChargeSignIn", call: func(ctx context.Context, s S, r F) ([]any, error) {
-			return zeroed2(s.ChargeSignIn(ctx, r.Account, r.ID, 5))
+			return zeroed2(s.ChargeSignIn(ctx, r.Account, r.ID, 5, r.MAC, randomBytes(37)))
 		}},
 		cancelCase[S, F]{method: "RefundSignIn", call: func(ctx context.Context, s S, r F) ([]any, error) {
-			return res(s.RefundSignIn(ctx, r.Account, r.ID))
+			return zeroed(s.RefundSignIn(ctx, r.Account, r.ID, r.MAC, randomBytes(37)))
 		}},
 		cancelCase[S, F]{method: "DeleteSignIn", call: func(ctx context.Context, s S, r F) ([]any, error) {
 			return res(s.DeleteSignIn(ctx, r.Account, r.ID))

@@ -1,6 +1,7 @@
 package storetest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -67,12 +68,27 @@ var signinMutants = map[string]signinMutant{
 	},
 	"RacyCharge": {
 		catch: "SignInStore/ChargeSignIn/Concurrent",
-		want:  "concurrent ChargeSignIn calls with limit 7",
+		want:  "concurrent ChargeSignIn calls with one MAC: ",
 		store: func() signin.Store { return sRacyCharge{memstore.New()} },
+	},
+	"ChargeIgnoresMAC": {
+		catch: "SignInStore/ChargeSignIn/StaleMAC",
+		want:  "ChargeSignIn with a MAC not the stored one = 2, true",
+		store: func() signin.Store { return sChargeIgnoresMAC{memstore.New()} },
+	},
+	"ChargeKeepsMAC": {
+		catch: "SignInStore/ChargeSignIn/Counts",
+		want:  "MAC =",
+		store: func() signin.Store { return sChargeKeepsMAC{memstore.New()} },
+	},
+	"RefundIgnoresMAC": {
+		catch: "SignInStore/RefundSignIn/Refunds",
+		want:  "RefundSignIn = true, <nil>; want false, nil",
+		store: func() signin.Store { return sRefundIgnoresMAC{memstore.New()} },
 	},
 	"RefundBelowZero": {
 		catch: "SignInStore/RefundSignIn/Refunds",
-		want:  "Attempts = -1, want 0",
+		want:  "RefundSignIn = true, <nil>; want false, nil",
 		store: func() signin.Store { return sRefundBelowZero{memstore.New()} },
 	},
 	"RacyDelete": {
@@ -195,26 +211,69 @@ func (s *sEvictsNewest) CreateSignIn(ctx context.Context, r signin.Record, limit
 
 type sChargeOverLimit struct{ *memstore.Store }
 
-func (s sChargeOverLimit) ChargeSignIn(ctx context.Context, account, id string, limit int) (int, bool, error) {
-	return s.Store.ChargeSignIn(ctx, account, id, limit+1)
+func (s sChargeOverLimit) ChargeSignIn(ctx context.Context, account, id string, limit int, mac, next []byte) (int, bool, error) {
+	return s.Store.ChargeSignIn(ctx, account, id, limit+1, mac, next)
 }
 
-// sRacyCharge checks, then acts.
-type sRacyCharge struct{ *memstore.Store }
+// sChargeIgnoresMAC charges whatever MAC the caller read.
+type sChargeIgnoresMAC struct{ *memstore.Store }
 
-func (s sRacyCharge) ChargeSignIn(ctx context.Context, account, id string, limit int) (int, bool, error) {
+func (s sChargeIgnoresMAC) ChargeSignIn(ctx context.Context, account, id string, limit int, _, next []byte) (int, bool, error) {
 	rs, err := s.SignIns(ctx, account)
 	if err != nil {
 		return 0, false, err
 	}
 	for _, r := range rs {
 		if r.ID == id {
-			if r.Attempts >= limit {
+			return s.Store.ChargeSignIn(ctx, account, id, limit, r.MAC, next)
+		}
+	}
+	return s.Store.ChargeSignIn(ctx, account, id, limit, nil, next)
+}
+
+// sChargeKeepsMAC counts the attempt but leaves the old MAC.
+type sChargeKeepsMAC struct{ *memstore.Store }
+
+func (s sChargeKeepsMAC) ChargeSignIn(ctx context.Context, account, id string, limit int, mac, _ []byte) (int, bool, error) {
+	return s.Store.ChargeSignIn(ctx, account, id, limit, mac, mac)
+}
+
+// sRefundIgnoresMAC refunds whatever MAC the caller read.
+type sRefundIgnoresMAC struct{ *memstore.Store }
+
+func (s sRefundIgnoresMAC) RefundSignIn(ctx context.Context, account, id string, _, next []byte) (bool, error) {
+	rs, err := s.SignIns(ctx, account)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range rs {
+		if r.ID == id {
+			return s.Store.RefundSignIn(ctx, account, id, r.MAC, next)
+		}
+	}
+	return s.Store.RefundSignIn(ctx, account, id, nil, next)
+}
+
+// sRacyCharge checks, then acts.
+type sRacyCharge struct{ *memstore.Store }
+
+func (s sRacyCharge) ChargeSignIn(ctx context.Context, account, id string, limit int, mac, next []byte) (int, bool, error) {
+	rs, err := s.SignIns(ctx, account)
+	if err != nil {
+		return 0, false, err
+	}
+	for _, r := range rs {
+		if r.ID == id {
+			if r.Attempts >= limit || !bytes.Equal(r.MAC, mac) {
 				return r.Attempts, false, nil
 			}
 			time.Sleep(time.Millisecond)
-			n, _, err := s.Store.ChargeSignIn(ctx, account, id, 1<<30)
-			return n, err == nil, err
+			// Acts on whatever is stored by now.
+			cur, err := s.SignIn(ctx, r.Digest)
+			if err != nil {
+				return 0, false, err
+			}
+			return s.Store.ChargeSignIn(ctx, account, id, 1<<30, cur.MAC, next)
 		}
 	}
 	return 0, false, fmt.Errorf("%w", twofa.ErrNotFound)
@@ -224,22 +283,23 @@ func (s sRacyCharge) ChargeSignIn(ctx context.Context, account, id string, limit
 // at 0 by recreating the record.
 type sRefundBelowZero struct{ *memstore.Store }
 
-func (s sRefundBelowZero) RefundSignIn(ctx context.Context, account, id string) error {
+func (s sRefundBelowZero) RefundSignIn(ctx context.Context, account, id string, mac, next []byte) (bool, error) {
 	rs, err := s.SignIns(ctx, account)
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, r := range rs {
-		if r.ID == id {
+		if r.ID == id && bytes.Equal(r.MAC, mac) {
 			if err := s.DeleteSignIn(ctx, account, id); err != nil {
-				return err
+				return false, err
 			}
 			r.Attempts--
+			r.MAC = next
 			_, err := s.Store.CreateSignIn(ctx, r, 1<<30, r.CreatedAt)
-			return err
+			return err == nil, err
 		}
 	}
-	return s.Store.RefundSignIn(ctx, account, id)
+	return s.Store.RefundSignIn(ctx, account, id, mac, next)
 }
 
 // sRacyDelete checks, then acts, and reports success either way.
@@ -299,8 +359,8 @@ func (s *sAliased) SignIn(ctx context.Context, digest []byte) (signin.Record, er
 
 type sIgnoresContext struct{ *memstore.Store }
 
-func (s sIgnoresContext) ChargeSignIn(_ context.Context, account, id string, limit int) (int, bool, error) {
-	return s.Store.ChargeSignIn(context.Background(), account, id, limit)
+func (s sIgnoresContext) ChargeSignIn(_ context.Context, account, id string, limit int, mac, next []byte) (int, bool, error) {
+	return s.Store.ChargeSignIn(context.Background(), account, id, limit, mac, next)
 }
 
 type sUnwrapped struct{ *memstore.Store }
