@@ -30,9 +30,6 @@ const (
 // whose doc gives the reasons.
 var appPasswordThrottle = ThrottlePolicy{Free: 10, Base: time.Second, Max: 15 * time.Minute}
 
-// ScopeAppPassword is the throttle scope of app passwords.
-const ScopeAppPassword = "app_password"
-
 // AppPasswordInfo is what a settings page shows of an app password:
 // never the password or its digest. encoding/json writes it with
 // snake_case names and without the times that are unset.

@@ -116,6 +116,15 @@ var (
 
 	// ErrConfig is matched by errors about a Config.
 	ErrConfig = errors.New("twofa: invalid config")
+
+	// ErrTampered is matched by every error about a stored record whose
+	// MAC does not verify under the Keyring (see TamperedError): a bound
+	// field changed, the MAC was copied from another record, the record
+	// has no MAC (a store from before the MACs, which TwoFA.UpgradeMACs
+	// upgrades; or a revoked browser or a closed challenge brought back),
+	// or its key was dropped from the Keyring. Through errors.As it is a
+	// *TamperedError.
+	ErrTampered = errors.New("twofa: stored record failed authentication")
 )
 
 func optionsError(format string, args ...any) error {

@@ -33,6 +33,12 @@ const (
 	EventAppPasswordRevoked     EventType = "app_password_revoked"     // one app-specific password was revoked
 	EventAppPasswordsRevoked    EventType = "app_passwords_revoked"    // every app-specific password of the account was revoked (Count says how many)
 	EventGuessing               EventType = "guessing"                 // someone who knows the password is guessing: half, or all, of a throttle budget is spent (Scope, Remaining)
+	// EventTampered reports a stored record refused because its MAC did
+	// not verify (see ErrTampered): someone changed the store without the
+	// keys, or a record predates the MACs and TwoFA.UpgradeMACs has not
+	// reached it yet. DeviceID, BrowserID, PhoneID or SignInID names the
+	// record (PhoneID for a challenge: the phone it was sent to).
+	EventTampered EventType = "tampered"
 )
 
 // Event reports something that happened to an account's second factors, for

@@ -3,7 +3,6 @@ package twofa
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"sync"
 	"time"
 )
@@ -29,21 +28,6 @@ import (
 // What a MAC cannot see: a record deleted, or a whole row (or database)
 // restored from an older backup, which carries an older but valid state.
 // ARCHITECTURE.md discusses both.
-
-// ErrTampered is matched by every error about a stored record whose MAC
-// does not verify under the Keyring: a bound field changed, the MAC was
-// copied from another record, the record has no MAC (a store from before
-// the MACs, which TwoFA.UpgradeMACs upgrades; or a revoked browser or a
-// closed challenge brought back), or its key was dropped from the
-// Keyring. Through errors.As it is a *TamperedError.
-var ErrTampered = errors.New("twofa: stored record failed authentication")
-
-// EventTampered reports a stored record refused because its MAC did not
-// verify (see ErrTampered): someone changed the store without the keys,
-// or a record predates the MACs and TwoFA.UpgradeMACs has not reached it
-// yet. DeviceID, BrowserID, PhoneID or SignInID names the record
-// (PhoneID for a challenge: the phone it was sent to).
-const EventTampered EventType = "tampered"
 
 // Record kinds, the first field of every MAC'd state and the Record of a
 // TamperedError.

@@ -194,6 +194,7 @@ func (p ThrottlePolicy) validate() error {
 
 // Throttle scopes: each counts failures separately per account.
 const (
-	ScopeCode     = "code"     // one-time codes (TOTP/HOTP)
-	ScopeRecovery = "recovery" // recovery codes
+	ScopeCode        = "code"         // one-time codes (TOTP/HOTP)
+	ScopeRecovery    = "recovery"     // recovery codes
+	ScopeAppPassword = "app_password" // app-specific passwords
 )
