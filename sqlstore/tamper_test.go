@@ -582,3 +582,46 @@ func TestTamperedSignInColumns(t *testing.T) {
 		}
 	})
 }
+
+// TestTamperedDigestRows: app passwords and recovery codes carry no MAC -
+// each row is a keyed digest bound to its account, and is deleted, never
+// changed, when used up or revoked - so a row moved to another account,
+// or a digest copied into another account's row, works for none. Label
+// and times decide nothing.
+func TestTamperedDigestRows(t *testing.T) {
+	forEachShared(t, func(t *testing.T, b backend) {
+		e := newTamperEnv(t, b)
+		ctx := context.Background()
+		for _, acct := range []string{"alice", "mallory"} {
+			twofatest.EnrollDevice(t, e.tf.Devices, e.clock, acct, twofa.EnrollOptions{})
+		}
+		// App passwords.
+		pw, info, err := e.tf.AppPasswords.Create(ctx, "mallory", "Mail")
+		require.NoError(t, err)
+		pw2, info2, err := e.tf.AppPasswords.Create(ctx, "mallory", "Calendar")
+		require.NoError(t, err)
+		_, _, err = e.tf.AppPasswords.Create(ctx, "alice", "Mail")
+		require.NoError(t, err)
+		e.edit(t, "app_passwords", "label = 'Mail app', created_at = created_at - 1", "id = "+quote(info.ID))
+		_, err = e.tf.AppPasswords.Verify(ctx, "mallory", pw)
+		require.NoError(t, err, "label and times are not bound")
+		e.edit(t, "app_passwords", "account = 'alice', id = id || 'm', label = 'Moved'", "id = "+quote(info.ID))
+		_, err = e.tf.AppPasswords.Verify(ctx, "alice", pw)
+		require.Error(t, err, "an app password moved to another account")
+		e.edit(t, "app_passwords", "digest = (SELECT digest FROM "+e.prefix+"app_passwords o WHERE o.id = "+quote(info2.ID)+")", "account = 'alice' AND label = 'Mail'")
+		_, err = e.tf.AppPasswords.Verify(ctx, "alice", pw2)
+		require.Error(t, err, "another account's digest copied")
+
+		// Recovery codes.
+		codes, err := e.tf.Recovery.Generate(ctx, "mallory")
+		require.NoError(t, err)
+		_, err = e.tf.Recovery.Generate(ctx, "alice")
+		require.NoError(t, err)
+		e.edit(t, "recovery_codes", "account = 'alice'", "account = 'mallory'")
+		for _, c := range codes[:3] {
+			_, err = e.tf.Verify(ctx, "alice", c)
+			require.Error(t, err, "a recovery code moved to another account")
+			require.NotErrorIs(t, err, twofa.ErrTampered)
+		}
+	})
+}
