@@ -108,8 +108,12 @@ func ProblemFor(err error) Problem {
 
 	// 401: one answer for every credential that did not pass. A
 	// malformed code is one of them: whether a code of some length is
-	// malformed depends on the account's devices.
+	// malformed depends on the account's devices. So is a factor whose
+	// stored record failed authentication (twofa.ErrTampered): to the
+	// client it is refused like any other; twofa.EventTampered tells the
+	// operator.
 	case errors.Is(err, twofa.ErrInvalidCode),
+		errors.Is(err, twofa.ErrTampered),
 		errors.Is(err, twofa.ErrMalformedCode),
 		errors.Is(err, twofa.ErrReplayed),
 		errors.Is(err, twofa.ErrNotEnrolled),

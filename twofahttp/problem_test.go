@@ -76,6 +76,8 @@ func TestWriteErrorTable(t *testing.T) {
 		{"invalid app password", twofa.ErrInvalidAppPassword, 401, twofahttp.TypeNotAccepted, twofahttp.NotAcceptedDetail, ""},
 		{"malformed app password", twofa.ErrMalformedAppPassword, 401, twofahttp.TypeNotAccepted, twofahttp.NotAcceptedDetail, ""},
 		{"browser not trusted", browser.ErrNotTrusted, 401, twofahttp.TypeNotAccepted, twofahttp.NotAcceptedDetail, ""},
+		{"tampered", twofa.ErrTampered, 401, twofahttp.TypeNotAccepted, twofahttp.NotAcceptedDetail, ""},
+		{"tampered record", fmt.Errorf("twofa: verify: %w", &twofa.TamperedError{Record: twofa.RecordDevice, Account: "alice", ID: "d1"}), 401, twofahttp.TypeNotAccepted, twofahttp.NotAcceptedDetail, ""},
 		{"browser malformed token", browser.ErrMalformedToken, 401, twofahttp.TypeNotAccepted, twofahttp.NotAcceptedDetail, ""},
 		{"browser unknown", browser.ErrUnknown, 401, twofahttp.TypeNotAccepted, twofahttp.NotAcceptedDetail, ""},
 		{"browser expired", browser.ErrExpired, 401, twofahttp.TypeNotAccepted, twofahttp.NotAcceptedDetail, ""},
