@@ -44,10 +44,10 @@ const resealNamed = 10
 // UpgradeMACs) and never re-MACs one whose MAC does not verify. Then it
 // calls ResealMACs(context.Context) (int, error) of every attached
 // Dependent and Factor that has it (package phone's Manager re-MACs its
-// phone numbers), and counts theirs too. (Trusted browsers and
-// out-of-band codes under an old key are not re-MACed: once the old key
-// is dropped, a browser trusted before asks for a second factor once, and
-// a code sent before is refused.)
+// phone numbers, package browser's its live trusted browsers, skipping
+// revoked and expired ones), and counts theirs too. (Out-of-band codes
+// under an old key are not re-MACed: they live minutes, and once the old
+// key is dropped a code sent before is refused.)
 //
 // A secret the Keyring will not open (tampered with, sealed for another
 // device, under a key it no longer holds), or a device whose MAC does not

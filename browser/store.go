@@ -86,4 +86,31 @@ type Store interface {
 	// before now, revoked or not, across accounts, and returns how many it
 	// removed.
 	DeleteExpiredBrowsers(ctx context.Context, now time.Time) (int, error)
+	// BrowsersAfter pages through every record of every account, revoked
+	// and expired ones included (Manager.ResealMACs, after a rotation of
+	// the sealing keys, skips those itself): it returns up to limit (at
+	// least 1; a lower limit is an error) records ordered by account, then
+	// ID, that come strictly after (account, id) in that order; ("", "")
+	// starts at the beginning, and (account, "") at the account's first
+	// record. Fewer than limit records (none included) means the end.
+	// Strings are compared in one total order that the store fixes, the
+	// same for the comparison with (account, id) as for the sort: byte by
+	// byte in memstore and SQLite; in PostgreSQL, the collation of the
+	// columns, which the unique index on (account, id) follows (byte order
+	// under the C and C.UTF-8 collations). Each page is read on its own,
+	// in one atomic step: a record inserted or deleted between pages may
+	// or may not be seen, but every record that exists throughout is
+	// returned exactly once. A store keeps an index for it, so that a page
+	// costs no more than its size, whatever the number of records.
+	BrowsersAfter(ctx context.Context, account, id string, limit int) ([]Record, error)
+	// UpdateBrowserMAC sets the record's MAC to mac, in one atomic
+	// compare-and-set, if and only if its MAC equals old byte for byte,
+	// old is not empty, and the record is not revoked; it reports whether
+	// it did, and otherwise changes nothing (false, nil). A missing record
+	// is twofa.ErrNotFound. Of concurrent calls with the same old MAC
+	// exactly one reports true. It serves Manager.ResealMACs, which moves
+	// a live record's MAC to the primary key: it never gives a MAC to a
+	// record that has none (revoked, or stored before MACs), nor to a
+	// revoked one.
+	UpdateBrowserMAC(ctx context.Context, account, id string, old, mac []byte) (bool, error)
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/twofa-go/twofa"
@@ -215,4 +216,60 @@ func (s *Store) DeleteExpiredBrowsers(ctx context.Context, now time.Time) (int, 
 		s.tidy(name)
 	}
 	return n, nil
+}
+
+// BrowsersAfter pages through every record of every account, revoked and
+// expired ones included, in byte order of (account, id), as
+// [browser.Store] describes: one step under the store's lock.
+func (s *Store) BrowsersAfter(ctx context.Context, account, id string, limit int) ([]browser.Record, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	if limit < 1 {
+		return nil, fmt.Errorf("memstore: browsers after: limit %d is below 1", limit)
+	}
+	names := make([]string, 0, len(s.accounts))
+	for name, a := range s.accounts {
+		if name >= account && len(a.browsers) > 0 {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	var out []browser.Record
+	for _, name := range names {
+		es := make([]*browserEntry, 0, len(s.accounts[name].browsers))
+		for _, e := range s.accounts[name].browsers {
+			if name > account || e.b.ID > id {
+				es = append(es, e)
+			}
+		}
+		slices.SortFunc(es, func(x, y *browserEntry) int { return strings.Compare(x.b.ID, y.b.ID) })
+		for _, e := range es {
+			if len(out) == limit {
+				return out, nil
+			}
+			out = append(out, cloneBrowser(e.b))
+		}
+	}
+	return out, nil
+}
+
+// UpdateBrowserMAC replaces the MAC of a record that is not revoked if it
+// equals old, which must not be empty: one compare-and-set under the
+// store's lock. ErrNotFound when the record does not exist.
+func (s *Store) UpdateBrowserMAC(ctx context.Context, account, id string, old, mac []byte) (bool, error) {
+	if err := s.begin(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	e, err := s.browser(account, id)
+	if err != nil {
+		return false, err
+	}
+	if len(old) == 0 || !e.b.RevokedAt.IsZero() || !bytes.Equal(e.b.MAC, old) {
+		return false, nil
+	}
+	e.b.MAC = bytes.Clone(mac)
+	return true, nil
 }

@@ -39,6 +39,8 @@ type browserQueries struct {
 	browserRevoke          string // $1 account, $2 id, $3 at, $4 noTime, $5 the empty MAC
 	browserRevokeAll       string // $1 account, $2 at, $3 noTime, $4 the empty MAC
 	browserDeleteExpired   string // $1 now
+	browsersAfter          string // $1 account, $2 id, $3 the page size
+	browserUpdateMAC       string // $1 account, $2 id, $3 the old MAC, $4 the new one, $5 noTime
 }
 
 func buildBrowserQueries(sql func(string) string) browserQueries {
@@ -65,6 +67,17 @@ func buildBrowserQueries(sql func(string) string) browserQueries {
 		browserRevokeAll: sql(`UPDATE {{prefix}}browsers SET revoked_at = $2, mac = $4
 			WHERE account = $1 AND ` + live),
 		browserDeleteExpired: sql(`DELETE FROM {{prefix}}browsers WHERE expires_at <= $1`),
+		// A page of every record in the order of browsers_id_idx, the
+		// unique index on (account, id), which serves it: the columns'
+		// collation, byte order in SQLite (BINARY). Not {{bytes}}: no index
+		// is in COLLATE "C" in PostgreSQL.
+		browsersAfter: sql(`SELECT ` + browserCols + ` FROM {{prefix}}browsers
+			WHERE (account, id) > ($1, $2)
+			ORDER BY account, id LIMIT $3`),
+		// The MAC is the live record's version; a revoked record is never
+		// given one.
+		browserUpdateMAC: sql(`UPDATE {{prefix}}browsers SET mac = $4
+			WHERE account = $1 AND id = $2 AND mac = $3 AND revoked_at = $5`),
 	}
 }
 
@@ -280,4 +293,49 @@ func (s *Store) DeleteExpiredBrowsers(ctx context.Context, now time.Time) (int, 
 		return 0, wrap("delete expired browsers", err)
 	}
 	return int(n), nil
+}
+
+// BrowsersAfter implements browser.Store with one SELECT ... WHERE
+// (account, id) > ($1, $2) ORDER BY account, id LIMIT $3, read in order
+// from the unique index on (account, id): byte order in SQLite, the
+// columns' collation in PostgreSQL (byte order under C and C.UTF-8).
+func (s *Store) BrowsersAfter(ctx context.Context, account, id string, limit int) ([]browser.Record, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("sqlstore: browsers after: limit %d is below 1", limit)
+	}
+	rs, err := queryAll(ctx, s, scanBrowser, s.q.browsersAfter, account, id, int64(limit))
+	if err != nil {
+		return nil, wrap("browsers after", err)
+	}
+	return rs, nil
+}
+
+// UpdateBrowserMAC implements browser.Store with one UPDATE ... WHERE mac
+// = old AND revoked_at = noTime, so of concurrent calls with the same old
+// MAC exactly one changes the row. An empty old changes nothing. When no
+// row changed, a second statement tells a missing record (ErrNotFound)
+// from one that did not match.
+func (s *Store) UpdateBrowserMAC(ctx context.Context, account, id string, old, mac []byte) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, wrap("update browser MAC", err)
+	}
+	if len(old) != 0 {
+		res, err := s.exec(ctx, s.q.browserUpdateMAC, account, id, old, blob(mac), noTime)
+		if err != nil {
+			return false, wrap("update browser MAC", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return false, wrap("update browser MAC", err)
+		}
+		if n == 1 {
+			return true, nil
+		}
+	}
+	var one int
+	err := s.queryRow(ctx, func(r *sql.Row) error { return r.Scan(&one) }, s.q.browserExists, account, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = fmt.Errorf("no browser %q: %w", id, twofa.ErrNotFound)
+	}
+	return false, wrap("update browser MAC", err)
 }

@@ -13,6 +13,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/twofa-go/twofa"
+	"github.com/twofa-go/twofa/browser"
 )
 
 // TestDevicesAfterUsesIndex checks with EXPLAIN that DevicesAfter, which
@@ -63,6 +64,100 @@ func TestDevicesAfterUsesIndex(t *testing.T) {
 			t.Errorf("DevicesAfter's plan does not read devices_page_idx in order:\n%s", plan)
 		}
 	})
+}
+
+// TestBrowsersAfterUsesIndex checks with EXPLAIN that BrowsersAfter, which
+// pages through every trusted browser (Manager.ResealMACs), reads the
+// unique index on (account, id), browsers_id_idx, in order in both
+// dialects rather than scanning and sorting the table, and that
+// UpdateBrowserMAC is one probe of it.
+func TestBrowsersAfterUsesIndex(t *testing.T) {
+	ctx := context.Background()
+	t.Run("sqlite", func(t *testing.T) {
+		db, err := sql.Open("sqlite", ":memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		db.SetMaxOpenConns(1)
+		s := browserExplainStore(t, db, SQLite, DefaultTablePrefix)
+		if _, err := db.ExecContext(ctx, "ANALYZE"); err != nil {
+			t.Fatal(err)
+		}
+		plan := explain(t, db, "EXPLAIN QUERY PLAN "+s.q.browsersAfter, "account-100", "browser-00100", 500)
+		t.Logf("plan:\n%s", plan)
+		if !strings.Contains(plan, "USING INDEX "+DefaultTablePrefix+"browsers_id_idx") || strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("BrowsersAfter's plan does not read browsers_id_idx in order:\n%s", plan)
+		}
+		plan = explain(t, db, "EXPLAIN QUERY PLAN "+s.q.browserUpdateMAC, "account-100", "browser-00100", []byte("old"), []byte("new"), noTime)
+		t.Logf("UpdateBrowserMAC plan:\n%s", plan)
+		if !strings.Contains(plan, "USING INDEX "+DefaultTablePrefix+"browsers_id_idx (account=? AND id=?)") {
+			t.Errorf("UpdateBrowserMAC's plan is not one probe of browsers_id_idx:\n%s", plan)
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := os.Getenv("TWOFA_TEST_POSTGRES")
+		if dsn == "" {
+			t.Skip("TWOFA_TEST_POSTGRES not set")
+		}
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		db.SetMaxOpenConns(1)
+		prefix := fmt.Sprintf("explainbr%d_", time.Now().UnixNano())
+		defer func() {
+			for _, tbl := range []string{"devices", "throttles", "recovery_codes", "app_passwords", "phones", "challenges", "browsers", "locks", "signins", "schema_version"} {
+				if _, err := db.Exec("DROP TABLE IF EXISTS " + prefix + tbl); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+		s := browserExplainStore(t, db, Postgres, prefix)
+		if _, err := db.ExecContext(ctx, "ANALYZE "+prefix+"browsers"); err != nil {
+			t.Fatal(err)
+		}
+		for _, from := range [][2]string{{"", ""}, {"account-100", "browser-00100"}} {
+			plan := explain(t, db, "EXPLAIN "+s.q.browsersAfter, from[0], from[1], 500)
+			t.Logf("after %q: plan:\n%s", from, plan)
+			if !strings.Contains(plan, "Index Scan using "+prefix+"browsers_id_idx") || strings.Contains(plan, "Sort") {
+				t.Errorf("after %q: BrowsersAfter's plan does not read browsers_id_idx in order:\n%s", from, plan)
+			}
+		}
+		plan := explain(t, db, "EXPLAIN "+s.q.browserUpdateMAC, "account-100", "browser-00100", []byte("old"), []byte("new"), noTime)
+		t.Logf("UpdateBrowserMAC plan:\n%s", plan)
+		if !strings.Contains(plan, "Index Scan using "+prefix+"browsers_id_idx") || strings.Contains(plan, "Seq Scan") {
+			t.Errorf("UpdateBrowserMAC's plan is not one probe of browsers_id_idx:\n%s", plan)
+		}
+	})
+}
+
+// browserExplainStore returns a migrated store on db holding 2,000
+// trusted browsers over 400 accounts, enough that a planner prefers an
+// index.
+func browserExplainStore(t *testing.T, db *sql.DB, d Dialect, prefix string) *Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := New(db, d, Options{TablePrefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+	for i := range 2000 {
+		b := browser.Record{
+			ID: fmt.Sprintf("browser-%05d", i), Account: fmt.Sprintf("account-%03d", i%400), Label: "x",
+			Digest: []byte(fmt.Sprintf("digest-%05d-%021d", i, 0)), CreatedAt: now,
+			ExpiresAt: now.Add(24 * time.Hour), LastUsedAt: now, MAC: []byte("mac"),
+		}
+		if _, err := s.InsertBrowser(ctx, b, 100, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
 }
 
 // TestAppPasswordByDigestUsesIndex checks with EXPLAIN that

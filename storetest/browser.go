@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -28,6 +29,10 @@ import (
 //     account may hold the same ones.
 //   - InsertBrowser returns a nil or empty slice when it evicts nothing.
 //   - TouchBrowser of a revoked record succeeds (the manager never asks).
+//   - BrowsersAfter's order agrees with byte order on the suite's names
+//     (the names of NewAccount, then lowercase letters and digits), as
+//     every common collation does, so a PostgreSQL store passes whatever
+//     the collation of its columns.
 func RunBrowsers(t *testing.T, newStore func(t *testing.T) browser.Store) {
 	t.Helper()
 	run(t, "RunBrowsers", "BrowserStore", newStore, browserTests())
@@ -76,6 +81,16 @@ func browserTests() []testCase[browser.Store] {
 		{"BrowserStore/RevokeBrowsers/Concurrent", testRevokeBrowsersConcurrent},
 		{"BrowserStore/DeleteExpiredBrowsers/Deletes", testDeleteExpiredBrowsers},
 		{"BrowserStore/MAC/ClearedOnRevocation", testBrowserMAC},
+		{"BrowserStore/BrowsersAfter/Order", testBrowsersAfterOrder},
+		{"BrowserStore/BrowsersAfter/Bounds", testBrowsersAfterBounds},
+		{"BrowserStore/BrowsersAfter/Limit", testBrowsersAfterLimit},
+		{"BrowserStore/BrowsersAfter/Empty", testBrowsersAfterEmpty},
+		{"BrowserStore/BrowsersAfter/NoAliasing", testBrowsersAfterNoAliasing},
+		{"BrowserStore/UpdateBrowserMAC/CompareAndSet", testUpdateBrowserMAC},
+		{"BrowserStore/UpdateBrowserMAC/EmptyOld", testUpdateBrowserMACEmptyOld},
+		{"BrowserStore/UpdateBrowserMAC/Revoked", testUpdateBrowserMACRevoked},
+		{"BrowserStore/UpdateBrowserMAC/NotFound", testUpdateBrowserMACNotFound},
+		{"BrowserStore/UpdateBrowserMAC/Concurrent", testUpdateBrowserMACConcurrent},
 	}, append(unknownTests("BrowserStore",
 		func(t *testing.T, s browser.Store, account string) any { return listBrowsers(t, s, account) },
 		unknownCase[browser.Store]{"Browsers", func(ctx context.Context, s browser.Store, account string) ([]any, error) {
@@ -666,4 +681,335 @@ func testDeleteExpiredBrowsers(t *testing.T, s browser.Store) {
 	if n != 0 || err != nil {
 		t.Errorf("DeleteExpiredBrowsers again = %d, %v; want 0, nil", n, err)
 	}
+}
+
+// BrowsersAfter
+
+// pagedBrowsers inserts records of several accounts that share a prefix
+// of their own, in an order unrelated to the one BrowsersAfter returns -
+// live, revoked and expired ones, with MACs - and returns the prefix and
+// the records in that order: by account, then ID. The names differ in
+// length and in letters and digits only (every collation orders those as
+// bytes do, so the suite holds for a store in any of them).
+func pagedBrowsers(t *testing.T, s browser.Store) (string, []browser.Record) {
+	t.Helper()
+	prefix := NewAccount() + "/"
+	var bs []browser.Record
+	for i, suffix := range []string{"f", "b", "c10", "ab", "a", "c2"} {
+		acct := prefix + suffix
+		tag := rand26()[:12]
+		var live, expired []browser.Record
+		for j, id := range []string{"x", "b", "a2", "ab", "a"} {
+			b := NewBrowser(acct, t0.Add(time.Duration(-i*10-j)*time.Second))
+			b.ID = tag + id
+			b.MAC = []byte{byte(i), byte(j)}
+			switch j % 3 {
+			case 1:
+				b = revoked(b, t0)
+				b.MAC = nil
+			case 2:
+				b.CreatedAt, b.LastUsedAt = t0.Add(-48*time.Hour), t0.Add(-48*time.Hour)
+				b.ExpiresAt = t0.Add(-time.Hour)
+				expired = append(expired, b)
+				bs = append(bs, b)
+				continue
+			}
+			live = append(live, b)
+			bs = append(bs, b)
+		}
+		insertBrowsers(t, s, t0, live...)
+		// After the live ones: an insert at t0 would delete them.
+		insertBrowsers(t, s, t0.Add(-48*time.Hour), expired...)
+	}
+	slices.SortFunc(bs, func(a, b browser.Record) int {
+		return cmp.Or(strings.Compare(a.Account, b.Account), strings.Compare(a.ID, b.ID))
+	})
+	return prefix, bs
+}
+
+// pageBrowsers reads pages of limit records from (prefix, "") on, checks
+// that each holds at most limit records, each of the prefix's after the
+// one before, and returns the records of accounts under prefix, stopping
+// at the first record of another account.
+func pageBrowsers(t *testing.T, s browser.Store, prefix string, limit int) []browser.Record {
+	t.Helper()
+	var got []browser.Record
+	account, id := prefix, ""
+	for page := 1; ; page++ {
+		bs, err := s.BrowsersAfter(t.Context(), account, id, limit)
+		if err != nil {
+			t.Fatalf("BrowsersAfter(%q, %q, %d): %v", account, id, limit, err)
+		}
+		if len(bs) > limit {
+			t.Fatalf("BrowsersAfter(..., %d), page %d: %d records, more than the limit", limit, page, len(bs))
+		}
+		for _, b := range bs {
+			if !strings.HasPrefix(b.Account, prefix) {
+				return got
+			}
+			if c := cmp.Or(strings.Compare(b.Account, account), strings.Compare(b.ID, id)); c <= 0 {
+				t.Fatalf("BrowsersAfter(..., %d), page %d: record (%q, %q) does not come after (%q, %q)",
+					limit, page, b.Account, b.ID, account, id)
+			}
+			got = append(got, b)
+			account, id = b.Account, b.ID
+		}
+		if len(bs) < limit {
+			return got
+		}
+		if page > 1000 {
+			t.Fatal("BrowsersAfter: more than 1000 pages")
+		}
+	}
+}
+
+func browserKeys(bs []browser.Record) []string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = b.Account + "/" + b.ID
+	}
+	return out
+}
+
+// testBrowsersAfterOrder: whatever the page size, the pages return every
+// record once - revoked and expired ones included, each as stored - by
+// account, then ID.
+func testBrowsersAfterOrder(t *testing.T, s browser.Store) {
+	prefix, want := pagedBrowsers(t, s)
+	for _, limit := range []int{1, 4, len(want) - 1, len(want), 1000} {
+		got := pageBrowsers(t, s, prefix, limit)
+		if len(got) != len(want) {
+			t.Errorf("BrowsersAfter with limit %d: %d records, want %d: %v", limit, len(got), len(want), browserKeys(got))
+		}
+		for i := range min(len(got), len(want)) {
+			if got[i].Account != want[i].Account || got[i].ID != want[i].ID {
+				t.Errorf("BrowsersAfter order with limit %d, record %d: (%q, %q), want (%q, %q) (by account, then ID)",
+					limit, i, got[i].Account, got[i].ID, want[i].Account, want[i].ID)
+				break
+			}
+			check(t, fmt.Sprintf("BrowsersAfter, record %q", want[i].ID), got[i], want[i])
+		}
+	}
+}
+
+// testBrowsersAfterBounds: the key itself is not returned, (account, "")
+// starts at the account's first record, a key no record has at the next
+// one, and an account's last record is followed by the next account's
+// first.
+func testBrowsersAfterBounds(t *testing.T, s browser.Store) {
+	ctx := t.Context()
+	_, bs := pagedBrowsers(t, s)
+	first, last := bs[0], bs[len(bs)-1]
+	if got, err := s.BrowsersAfter(ctx, "", "", 1); len(got) != 1 || err != nil {
+		t.Errorf(`BrowsersAfter("", "", 1) of a store with records = %d records, %v; want 1, nil`, len(got), err)
+	}
+	got, err := s.BrowsersAfter(ctx, first.Account, "", 1)
+	if err != nil || len(got) != 1 || got[0].ID != first.ID {
+		t.Errorf("BrowsersAfter(account, \"\", 1) = %v, %v; want the account's first record %q", browserKeys(got), err, first.ID)
+	}
+	got, err = s.BrowsersAfter(ctx, first.Account, first.ID, 1)
+	if err != nil || len(got) != 1 || got[0].ID != bs[1].ID {
+		t.Errorf("BrowsersAfter(first record, 1) = %v, %v; want strictly after it, %q", browserKeys(got), err, bs[1].ID)
+	}
+	for i := 1; i+1 < len(bs); i++ {
+		if bs[i].Account != bs[i-1].Account {
+			got, err = s.BrowsersAfter(ctx, bs[i-1].Account, bs[i-1].ID, 2)
+			if err != nil || len(got) != 2 || got[0].ID != bs[i].ID || got[1].ID != bs[i+1].ID {
+				t.Errorf("BrowsersAfter(an account's last record, 2) = %v, %v; want the next account's first two %q, %q",
+					browserKeys(got), err, bs[i].ID, bs[i+1].ID)
+			}
+			break
+		}
+	}
+	// A key no record has, before every ID of the last account.
+	got, err = s.BrowsersAfter(ctx, last.Account, last.ID[:12], 1)
+	if err != nil || len(got) != 1 || got[0].ID != bs[len(bs)-5].ID {
+		t.Errorf("BrowsersAfter(a key no record has, 1) = %v, %v; want %q", browserKeys(got), err, bs[len(bs)-5].ID)
+	}
+}
+
+// testBrowsersAfterLimit: a page holds exactly limit records while more
+// follow; a limit below 1 is an error.
+func testBrowsersAfterLimit(t *testing.T, s browser.Store) {
+	ctx := t.Context()
+	prefix, bs := pagedBrowsers(t, s)
+	for _, limit := range []int{1, 2, 7, len(bs)} {
+		got, err := s.BrowsersAfter(ctx, prefix, "", limit)
+		if err != nil || len(got) != limit {
+			t.Errorf("BrowsersAfter(prefix, \"\", %d) = %d records, %v; want %d, nil", limit, len(got), err, limit)
+			continue
+		}
+		check(t, fmt.Sprintf("BrowsersAfter with limit %d", limit), browserKeys(got), browserKeys(bs[:limit]))
+	}
+	for _, limit := range []int{0, -1} {
+		if got, err := s.BrowsersAfter(ctx, "", "", limit); err == nil {
+			t.Errorf("BrowsersAfter with limit %d = %d records, nil; want an error", limit, len(got))
+		}
+	}
+}
+
+// testBrowsersAfterEmpty: after the last record of the suite's accounts
+// comes none of theirs - none at all in a store that holds no other - and
+// an account without records yields none of its own.
+func testBrowsersAfterEmpty(t *testing.T, s browser.Store) {
+	ctx := t.Context()
+	prefix, bs := pagedBrowsers(t, s)
+	last := bs[len(bs)-1]
+	for _, limit := range []int{1, 10} {
+		got, err := s.BrowsersAfter(ctx, last.Account, last.ID, limit)
+		if err != nil {
+			t.Fatalf("BrowsersAfter(the last record, %d): %v", limit, err)
+		}
+		for _, b := range got {
+			if strings.HasPrefix(b.Account, prefix) {
+				t.Errorf("BrowsersAfter(the last record, %d) = %v; want no record of the accounts under %q", limit, browserKeys(got), prefix)
+				break
+			}
+		}
+	}
+	acct := NewAccount()
+	got, err := s.BrowsersAfter(ctx, acct, "", 10)
+	if err != nil {
+		t.Fatalf("BrowsersAfter(an account without records): %v", err)
+	}
+	for _, b := range got {
+		if b.Account == acct {
+			t.Errorf("BrowsersAfter(an account without records) = %v; want none of its own", browserKeys(got))
+		}
+	}
+}
+
+func testBrowsersAfterNoAliasing(t *testing.T, s browser.Store) {
+	acct := NewAccount()
+	b := NewBrowser(acct, t0)
+	b.MAC = []byte("mac")
+	insertBrowsers(t, s, t0, b)
+	want := b
+	want.Digest, want.MAC = bytes.Clone(b.Digest), bytes.Clone(b.MAC)
+	got, err := s.BrowsersAfter(t.Context(), acct, "", 1)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("BrowsersAfter = %v, %v", browserKeys(got), err)
+	}
+	got[0].Digest[0] ^= 0xff
+	got[0].MAC[0] ^= 0xff
+	browserIs(t, s, want)
+}
+
+// UpdateBrowserMAC
+
+// testUpdateBrowserMAC: the MAC changes only when the old one matches,
+// and nothing else of the record changes.
+func testUpdateBrowserMAC(t *testing.T, s browser.Store) {
+	ctx := t.Context()
+	acct := NewAccount()
+	b, other := NewBrowser(acct, t0), NewBrowser(acct, t0)
+	b.MAC, other.MAC = []byte("m1"), []byte("o1")
+	insertBrowsers(t, s, t0, b, other)
+	for _, old := range [][]byte{[]byte("m0"), []byte("m"), []byte("m1\x00"), []byte("o1")} {
+		if ok, err := s.UpdateBrowserMAC(ctx, acct, b.ID, old, []byte("m2")); err != nil || ok {
+			t.Errorf("UpdateBrowserMAC with old MAC %q (the record's is %q) = %v, %v; want false, nil", old, b.MAC, ok, err)
+		}
+	}
+	browserIs(t, s, b)
+	if ok, err := s.UpdateBrowserMAC(ctx, acct, b.ID, []byte("m1"), []byte("m2")); err != nil || !ok {
+		t.Fatalf("UpdateBrowserMAC with the record's MAC = %v, %v; want true, nil", ok, err)
+	}
+	want := b
+	want.MAC = []byte("m2")
+	browserIs(t, s, want)
+	browserIs(t, s, other)
+	if ok, err := s.UpdateBrowserMAC(ctx, acct, b.ID, []byte("m1"), []byte("m3")); err != nil || ok {
+		t.Errorf("UpdateBrowserMAC with the MAC replaced = %v, %v; want false, nil", ok, err)
+	}
+	browserIs(t, s, want)
+}
+
+// testUpdateBrowserMACEmptyOld: a record without a MAC is never given
+// one, and an empty old matches no record.
+func testUpdateBrowserMACEmptyOld(t *testing.T, s browser.Store) {
+	ctx := t.Context()
+	acct := NewAccount()
+	none, with := NewBrowser(acct, t0), NewBrowser(acct, t0)
+	with.MAC = []byte("m1")
+	insertBrowsers(t, s, t0, none, with)
+	for _, b := range []browser.Record{none, with} {
+		for _, old := range [][]byte{nil, {}} {
+			if ok, err := s.UpdateBrowserMAC(ctx, acct, b.ID, old, []byte("m2")); err != nil || ok {
+				t.Errorf("UpdateBrowserMAC with an empty old MAC (%x, the record's is %q) = %v, %v; want false, nil", old, b.MAC, ok, err)
+			}
+		}
+		browserIs(t, s, b)
+	}
+}
+
+// testUpdateBrowserMACRevoked: a revoked record keeps its MAC (none, or
+// one a writer left), the old one given or not.
+func testUpdateBrowserMACRevoked(t *testing.T, s browser.Store) {
+	ctx := t.Context()
+	acct := NewAccount()
+	tomb := revoked(NewBrowser(acct, t0), t0)
+	tomb.MAC = []byte("t1") // a tombstone with a MAC, as no store leaves one
+	b := NewBrowser(acct, t0)
+	b.MAC = []byte("m1")
+	insertBrowsers(t, s, t0, tomb, b)
+	if ok, err := s.UpdateBrowserMAC(ctx, acct, tomb.ID, []byte("t1"), []byte("t2")); err != nil || ok {
+		t.Errorf("UpdateBrowserMAC of a revoked record with its MAC = %v, %v; want false, nil", ok, err)
+	}
+	browserIs(t, s, tomb)
+	if err := s.RevokeBrowser(ctx, acct, b.ID, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.UpdateBrowserMAC(ctx, acct, b.ID, []byte("m1"), []byte("m2")); err != nil || ok {
+		t.Errorf("UpdateBrowserMAC of a record revoked since it was read = %v, %v; want false, nil", ok, err)
+	}
+	if got := getBrowser(t, s, b); len(got.MAC) != 0 {
+		t.Errorf("UpdateBrowserMAC gave a revoked record MAC %q", got.MAC)
+	}
+}
+
+func testUpdateBrowserMACNotFound(t *testing.T, s browser.Store) {
+	ctx := t.Context()
+	b := NewBrowser(NewAccount(), t0)
+	b.MAC = []byte("m1")
+	insertBrowsers(t, s, t0, b)
+	for _, c := range []struct{ what, account, id string }{
+		{"a missing record", b.Account, rand26()},
+		{"another account's record", NewAccount(), b.ID},
+	} {
+		for _, old := range [][]byte{[]byte("m1"), nil} {
+			ok, err := s.UpdateBrowserMAC(ctx, c.account, c.id, old, []byte("m2"))
+			wantErr(t, fmt.Sprintf("UpdateBrowserMAC of %s (old %q)", c.what, old), err, twofa.ErrNotFound)
+			if ok {
+				t.Errorf("UpdateBrowserMAC of %s reported true", c.what)
+			}
+		}
+	}
+	browserIs(t, s, b)
+}
+
+// testUpdateBrowserMACConcurrent: of concurrent calls with the same old
+// MAC exactly one wins, and the record holds the winner's MAC.
+func testUpdateBrowserMACConcurrent(t *testing.T, s browser.Store) {
+	const n = 50
+	b := NewBrowser(NewAccount(), t0)
+	b.MAC = []byte("m0")
+	insertBrowsers(t, s, t0, b)
+	var winner atomic.Int32
+	winner.Store(-1)
+	won := count(n, func(i int) bool {
+		ok, err := s.UpdateBrowserMAC(context.Background(), b.Account, b.ID, []byte("m0"), []byte(fmt.Sprintf("m%d", i+1)))
+		if err != nil {
+			t.Errorf("one of %d concurrent UpdateBrowserMAC calls: %v", n, err)
+		}
+		if ok {
+			winner.Store(int32(i))
+		}
+		return ok
+	})
+	if won != 1 {
+		t.Fatalf("%d concurrent UpdateBrowserMAC calls with the same old MAC: %d reported true, want exactly 1", n, won)
+	}
+	want := b
+	want.MAC = []byte(fmt.Sprintf("m%d", winner.Load()+1))
+	browserIs(t, s, want)
 }

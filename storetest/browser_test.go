@@ -95,6 +95,51 @@ var browserMutants = map[string]mutant2{
 		want:  "want an error wrapping twofa: not found",
 		store: func() browser.Store { return bUnwrapped{memstore.New()} },
 	},
+	"MACIgnoresOld": {
+		catch: "BrowserStore/UpdateBrowserMAC/CompareAndSet",
+		want:  "UpdateBrowserMAC with old MAC",
+		store: func() browser.Store { return bMACIgnoresOld{memstore.New()} },
+	},
+	"MACOfRevoked": {
+		catch: "BrowserStore/UpdateBrowserMAC/Revoked",
+		want:  "UpdateBrowserMAC of a revoked record with its MAC = true",
+		store: func() browser.Store { return bMACOfRevoked{memstore.New()} },
+	},
+	"MACFromNone": {
+		catch: "BrowserStore/UpdateBrowserMAC/EmptyOld",
+		want:  "UpdateBrowserMAC with an empty old MAC",
+		store: func() browser.Store { return bMACFromNone{memstore.New()} },
+	},
+	"RacyMAC": {
+		catch: "BrowserStore/UpdateBrowserMAC/Concurrent",
+		want:  "reported true, want exactly 1",
+		store: func() browser.Store { return bRacyMAC{memstore.New()} },
+	},
+	"AfterSkips": {
+		catch: "BrowserStore/BrowsersAfter/Order",
+		want:  "BrowsersAfter with limit 4: ",
+		store: func() browser.Store { return bAfterSkips{memstore.New()} },
+	},
+	"AfterOutOfOrder": {
+		catch: "BrowserStore/BrowsersAfter/Order",
+		want:  "does not come after",
+		store: func() browser.Store { return bAfterOutOfOrder{memstore.New()} },
+	},
+	"AfterInclusive": {
+		catch: "BrowserStore/BrowsersAfter/Bounds",
+		want:  "want strictly after it",
+		store: func() browser.Store { return bAfterInclusive{memstore.New()} },
+	},
+	"AfterPastLimit": {
+		catch: "BrowserStore/BrowsersAfter/Limit",
+		want:  `BrowsersAfter(prefix, "", 1) = 2 records`,
+		store: func() browser.Store { return bAfterPastLimit{memstore.New()} },
+	},
+	"AfterIgnoresContext": {
+		catch: "BrowserStore/BrowsersAfter/Cancelled",
+		want:  "wrapping context.Canceled",
+		store: func() browser.Store { return bAfterIgnoresContext{memstore.New()} },
+	},
 	"EvictsTombstones": {
 		catch: "BrowserStore/InsertBrowser/TombstonesDoNotCount",
 		want:  "want nothing evicted",
@@ -254,4 +299,106 @@ type bRevokesThenCancels struct{ *memstore.Store }
 func (s bRevokesThenCancels) RevokeBrowsers(ctx context.Context, account string, at time.Time) (int, error) {
 	n, _ := s.Store.RevokeBrowsers(context.WithoutCancel(ctx), account, at)
 	return n, ctx.Err()
+}
+
+// browserOf returns the account's record id as stored, if there is one.
+func browserOf(ctx context.Context, s *memstore.Store, account, id string) (browser.Record, bool) {
+	bs, _ := s.Browsers(ctx, account)
+	for _, b := range bs {
+		if b.ID == id {
+			return b, true
+		}
+	}
+	return browser.Record{}, false
+}
+
+// bMACIgnoresOld replaces the MAC whatever old is.
+type bMACIgnoresOld struct{ *memstore.Store }
+
+func (s bMACIgnoresOld) UpdateBrowserMAC(ctx context.Context, account, id string, old, mac []byte) (bool, error) {
+	if b, ok := browserOf(ctx, s.Store, account, id); ok {
+		old = b.MAC
+	}
+	return s.Store.UpdateBrowserMAC(ctx, account, id, old, mac)
+}
+
+// bMACOfRevoked re-MACs revoked records too (it reports that it did).
+type bMACOfRevoked struct{ *memstore.Store }
+
+func (s bMACOfRevoked) UpdateBrowserMAC(ctx context.Context, account, id string, old, mac []byte) (bool, error) {
+	if b, ok := browserOf(ctx, s.Store, account, id); ok && !b.RevokedAt.IsZero() && len(old) != 0 && slices.Equal(b.MAC, old) {
+		return true, nil
+	}
+	return s.Store.UpdateBrowserMAC(ctx, account, id, old, mac)
+}
+
+// bMACFromNone takes an empty old MAC as matching a record without one
+// (it reports that it gave one).
+type bMACFromNone struct{ *memstore.Store }
+
+func (s bMACFromNone) UpdateBrowserMAC(ctx context.Context, account, id string, old, mac []byte) (bool, error) {
+	if b, ok := browserOf(ctx, s.Store, account, id); ok && len(old) == 0 && len(b.MAC) == 0 && b.RevokedAt.IsZero() {
+		return true, nil
+	}
+	return s.Store.UpdateBrowserMAC(ctx, account, id, old, mac)
+}
+
+// bRacyMAC checks old, then writes over whatever MAC is there by then.
+type bRacyMAC struct{ *memstore.Store }
+
+func (s bRacyMAC) UpdateBrowserMAC(ctx context.Context, account, id string, old, mac []byte) (bool, error) {
+	b, ok := browserOf(ctx, s.Store, account, id)
+	if !ok || !slices.Equal(b.MAC, old) {
+		return s.Store.UpdateBrowserMAC(ctx, account, id, old, mac)
+	}
+	time.Sleep(time.Millisecond)
+	b, _ = browserOf(ctx, s.Store, account, id)
+	return s.Store.UpdateBrowserMAC(ctx, account, id, b.MAC, mac)
+}
+
+// bAfterSkips loses the last record of every full page.
+type bAfterSkips struct{ *memstore.Store }
+
+func (s bAfterSkips) BrowsersAfter(ctx context.Context, account, id string, limit int) ([]browser.Record, error) {
+	bs, err := s.Store.BrowsersAfter(ctx, account, id, limit+1)
+	if len(bs) == limit+1 {
+		bs = slices.Delete(bs, limit-1, limit)
+	}
+	return bs, err
+}
+
+// bAfterOutOfOrder returns each page backwards.
+type bAfterOutOfOrder struct{ *memstore.Store }
+
+func (s bAfterOutOfOrder) BrowsersAfter(ctx context.Context, account, id string, limit int) ([]browser.Record, error) {
+	bs, err := s.Store.BrowsersAfter(ctx, account, id, limit)
+	slices.Reverse(bs)
+	return bs, err
+}
+
+// bAfterInclusive returns the record at (account, id) itself first.
+type bAfterInclusive struct{ *memstore.Store }
+
+func (s bAfterInclusive) BrowsersAfter(ctx context.Context, account, id string, limit int) ([]browser.Record, error) {
+	bs, err := s.Store.BrowsersAfter(ctx, account, id, limit)
+	if b, ok := browserOf(ctx, s.Store, account, id); ok && err == nil {
+		bs = append([]browser.Record{b}, bs...)[:min(len(bs)+1, limit)]
+	}
+	return bs, err
+}
+
+// bAfterPastLimit returns one record more than asked.
+type bAfterPastLimit struct{ *memstore.Store }
+
+func (s bAfterPastLimit) BrowsersAfter(ctx context.Context, account, id string, limit int) ([]browser.Record, error) {
+	if limit < 1 {
+		return s.Store.BrowsersAfter(ctx, account, id, limit)
+	}
+	return s.Store.BrowsersAfter(ctx, account, id, limit+1)
+}
+
+type bAfterIgnoresContext struct{ *memstore.Store }
+
+func (s bAfterIgnoresContext) BrowsersAfter(_ context.Context, account, id string, limit int) ([]browser.Record, error) {
+	return s.Store.BrowsersAfter(context.Background(), account, id, limit)
 }

@@ -292,6 +292,7 @@ func browserCancelTests() []testCase[browser.Store] {
 	type S = browser.Store
 	fixture := func(t *testing.T, s S) F {
 		f := F{b: NewBrowser(NewAccount(), t0), era: pastEra()}
+		f.b.MAC = []byte("mac") // what UpdateBrowserMAC could replace
 		f.expired = NewBrowser(f.b.Account, f.era.Add(-48*time.Hour))
 		f.expired.ExpiresAt = f.era.Add(-time.Hour)
 		insertBrowsers(t, s, t0, f.b)
@@ -321,6 +322,12 @@ func browserCancelTests() []testCase[browser.Store] {
 		}},
 		cancelCase[S, F]{method: "DeleteExpiredBrowsers", call: func(ctx context.Context, s S, f F) ([]any, error) {
 			return zeroed(s.DeleteExpiredBrowsers(ctx, f.era))
+		}},
+		cancelCase[S, F]{method: "BrowsersAfter", call: func(ctx context.Context, s S, f F) ([]any, error) {
+			return zeroed(s.BrowsersAfter(ctx, f.b.Account, "", 10))
+		}},
+		cancelCase[S, F]{method: "UpdateBrowserMAC", call: func(ctx context.Context, s S, f F) ([]any, error) {
+			return zeroed(s.UpdateBrowserMAC(ctx, f.b.Account, f.b.ID, f.b.MAC, []byte("new mac")))
 		}},
 	)
 }
