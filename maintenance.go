@@ -30,7 +30,8 @@ const resealNamed = 10
 //  2. Make it the primary everywhere, keeping the old keys: new secrets
 //     are sealed under it, old ones still open.
 //  3. Run Reseal (from any one process) until it returns 0 and no error.
-//  4. Drop the old key. A secret still under it no longer opens.
+//  4. Drop the old key, no sooner than an hour after step 2 (see below).
+//     A secret still under it no longer opens.
 //
 // With package keyring, keyring.SealedKeyID tells which key a blob is
 // under. The digests of recovery codes, app passwords and browser tokens
@@ -45,9 +46,13 @@ const resealNamed = 10
 // calls ResealMACs(context.Context) (int, error) of every attached
 // Dependent and Factor that has it (package phone's Manager re-MACs its
 // phone numbers, package browser's its live trusted browsers, skipping
-// revoked and expired ones), and counts theirs too. (Out-of-band codes
-// under an old key are not re-MACed: they live minutes, and once the old
-// key is dropped a code sent before is refused.)
+// revoked and expired ones), and counts theirs too. Records that live at
+// most an hour are not re-MACed: out-of-band codes (phone's
+// MaxChallengeTTL) and pending sign-ins (signin's MaxTTL). Each takes a
+// MAC under the primary key at its next change (a wrong try), and those
+// made before step 2 have all expired an hour after it; drop the old key
+// sooner, and a code sent or a sign-in begun under it is refused (asked
+// for again), never accepted.
 //
 // A secret the Keyring will not open (tampered with, sealed for another
 // device, under a key it no longer holds), or a device whose MAC does not

@@ -315,6 +315,14 @@ func (b *Manager) Check(ctx context.Context, account, token string) (Info, error
 		b.refused(ctx, account, rec.ID, now)
 		return rec.info(), ErrRevoked
 	}
+	// An expired record is refused before its MAC is checked: a refusal
+	// needs no authentication, and a browser that expired before a key
+	// rotation finished (ResealMACs skips it) is reported as expired, not
+	// as tampered with.
+	if !now.Before(rec.ExpiresAt) {
+		b.refused(ctx, account, rec.ID, now)
+		return rec.info(), ErrExpired
+	}
 	// The record's live state is authenticated before it is trusted: a
 	// revocation cleared, or an expiry moved, by someone without the keys
 	// fails here.
@@ -322,11 +330,6 @@ func (b *Manager) Check(ctx context.Context, account, token string) (Info, error
 		b.emit(ctx, twofa.Event{Type: twofa.EventTampered, Account: account, BrowserID: rec.ID, Time: now})
 		b.refused(ctx, account, rec.ID, now)
 		return Info{}, &TamperedError{err: err}
-	}
-	switch {
-	case !now.Before(rec.ExpiresAt):
-		b.refused(ctx, account, rec.ID, now)
-		return rec.info(), ErrExpired
 	}
 	if now.Sub(rec.LastUsedAt) >= touchInterval {
 		if err := b.st.TouchBrowser(ctx, account, rec.ID, now); err != nil {

@@ -20,10 +20,11 @@ const resealPage = 500
 // second factor again). twofa.TwoFA.Reseal calls it for the Manager,
 // which New attaches. It pages through every record of every account
 // (Store.BrowsersAfter), in constant memory whatever their number, and
-// skips revoked and expired ones, which are trusted by no key. A live
-// browser whose MAC does not verify, or that has none (tampered with, or
-// stored before MACs, which is never adopted), is left alone: the error
-// (matching twofa.ErrTampered) counts them, and the run goes on. Each
+// skips revoked and expired ones, which are trusted by no key, and live
+// ones without a MAC (stored before MACs, and never adopted: refused by
+// any key, like a revoked one). A live browser whose MAC does not verify
+// is left alone: the error (matching twofa.ErrTampered) counts them, and
+// the run goes on. Each
 // write is a compare-and-set on the old MAC (Store.UpdateBrowserMAC): a
 // browser revoked, removed or re-MACed by another run meanwhile is
 // skipped, not an error, and a second run changes nothing. A store error
@@ -40,7 +41,7 @@ func (b *Manager) ResealMACs(ctx context.Context) (int, error) {
 		}
 		for i := range recs {
 			rec := &recs[i]
-			if !rec.live(now) {
+			if !rec.live(now) || len(rec.MAC) == 0 {
 				continue
 			}
 			primary, err := twofa.CheckStateMAC(b.keys, rec.Account, twofa.RecordBrowser, rec.ID, rec.state(), rec.MAC)

@@ -50,13 +50,14 @@ type tamperStore struct {
 	*memstore.Store
 	mu       sync.Mutex
 	shift    map[string]time.Duration // by browser ID
+	noMAC    map[string]bool          // by browser ID: read without a MAC
 	updated  []string                 // the IDs UpdateBrowserMAC changed
 	onUpdate func(account, id string) error
 	afterErr error // BrowsersAfter fails with it
 }
 
 func newTamperStore(s *memstore.Store) *tamperStore {
-	return &tamperStore{Store: s, shift: map[string]time.Duration{}}
+	return &tamperStore{Store: s, shift: map[string]time.Duration{}, noMAC: map[string]bool{}}
 }
 
 func (s *tamperStore) tamper(id string, d time.Duration) {
@@ -69,6 +70,9 @@ func (s *tamperStore) apply(b browser.Record) browser.Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b.ExpiresAt = b.ExpiresAt.Add(s.shift[b.ID])
+	if s.noMAC[b.ID] {
+		b.MAC = nil
+	}
 	return b
 }
 
@@ -287,4 +291,29 @@ func TestResealMACsConcurrentChange(t *testing.T) {
 	assert.ErrorIs(t, err, boom, "a store error from the read stops the run")
 	_, err = env.TwoFA.Reseal(ctx)
 	assert.ErrorIs(t, err, boom, "Reseal returns it")
+}
+
+// TestResealMACsSkipsUnadopted: a live browser without a MAC - stored
+// before MACs, never adopted, refused under any key - is neither re-MACed
+// nor counted as tampered, so that Reseal can return 0 and no error in the
+// days after the upgrade.
+func TestResealMACsSkipsUnadopted(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	ringA, ringAB, _ := rotationRings(t)
+	env, st := rotationEnv(t, ringA)
+	env.EnrollTOTP("alice")
+	old, before := trustBrowser(t, env, "alice", "from before the MACs")
+	_, after := trustBrowser(t, env, "alice", "Firefox")
+	st.mu.Lock()
+	st.noMAC[before.ID] = true
+	st.mu.Unlock()
+	_, err := env.Browsers.Check(ctx, "alice", old)
+	require.ErrorIs(t, err, twofa.ErrTampered, "a browser without a MAC is refused")
+
+	useKeyring(env, ringAB)
+	n, err := env.Browsers.ResealMACs(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.Equal(t, []string{after.ID}, st.updatedIDs())
 }
