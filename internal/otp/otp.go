@@ -108,6 +108,7 @@ type macState struct {
 	in, out fastHash
 	blk     [sha512.BlockSize]byte
 	st      [256]byte // a marshalled state (204 bytes for SHA-512)
+	blank   []byte    // the marshalled state of a fresh hash
 	// The crypto/hmac path.
 	mac hash.Hash
 	msg [8]byte
@@ -125,7 +126,11 @@ func newFastStates(newHash func() hash.Hash) (*macState, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &macState{in: in, out: out}, true
+	blank, err := out.AppendBinary(nil)
+	if err != nil {
+		return nil, false
+	}
+	return &macState{in: in, out: out, blank: blank}, true
 }
 
 // statePools hold the fast path's hash states, one pool per hash, shared
@@ -222,7 +227,11 @@ func (f *fastKey) init(hh Hash, m *macState, key []byte) bool {
 	if len(key) > f.block {
 		h.Write(key)
 		copy(pad, h.Sum(m.st[:0]))
-		h.Reset()
+		// The hash buffers the tail of the key, which Reset would leave
+		// in place: restoring a fresh state overwrites it.
+		if h.UnmarshalBinary(m.blank) != nil {
+			return false
+		}
 	} else {
 		copy(pad, key)
 	}
