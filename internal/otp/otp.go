@@ -235,9 +235,7 @@ func (f *fastKey) init(hh Hash, m *macState, key []byte) bool {
 	} else {
 		copy(pad, key)
 	}
-	for i := range pad {
-		pad[i] ^= 0x36
-	}
+	subtle.XORBytes(pad, pad, ipad[:f.block])
 	h.Write(pad)
 	st, err := h.AppendBinary(m.st[:0])
 	if err != nil || len(st) > maxState {
@@ -245,9 +243,7 @@ func (f *fastKey) init(hh Hash, m *macState, key []byte) bool {
 	}
 	f.n = copy(f.ipad[:], st)
 	h.Reset()
-	for i := range pad {
-		pad[i] ^= 0x36 ^ 0x5c
-	}
+	subtle.XORBytes(pad, pad, ipadToOpad[:f.block])
 	h.Write(pad)
 	st, err = h.AppendBinary(m.st[:0])
 	if err != nil || len(st) != f.n {
@@ -291,6 +287,15 @@ func (f *fastKey) sum(m *macState, counter uint64) []byte {
 	st, _ = m.out.AppendBinary(m.st[:0])
 	return st[stateMagic : stateMagic+f.size]
 }
+
+// ipad is the inner padding of RFC 2104 for the largest block; ipadToOpad
+// turns a key block padded with it into one padded with the outer padding.
+var ipad, ipadToOpad = func() (i, o [sha512.BlockSize]byte) {
+	for k := range i {
+		i[k], o[k] = 0x36, 0x36^0x5c
+	}
+	return
+}()
 
 // fastOK reports, once per hash, whether the fast path computes what
 // crypto/hmac does.
