@@ -323,6 +323,7 @@ type state struct {
 	digest  *[KeySize]byte        // for purposes outside knownPurposes
 	known   *[len(knownPurposes)]hmacKey
 	macs    map[KeyID]*hmacKey // the record MAC key of each sealing key
+	pmac    *hmacKey           // macs[primary]
 
 	// extra maps purposes outside knownPurposes to their *hmacKey;
 	// nExtra counts its entries, at most maxCachedPurposes.
@@ -400,6 +401,7 @@ func New(primary KeyID, keys map[KeyID][]byte, digestKey []byte) (*Keyring, erro
 		}
 		s.macs[id] = hk
 	}
+	s.pmac = s.macs[primary]
 	for i, label := range knownPurposes {
 		if err := s.derive(&s.known[i], label); err != nil {
 			return nil, err
@@ -659,14 +661,10 @@ func (k *Keyring) MAC(account string, data []byte) ([]byte, error) {
 	if err := checkID("account", account); err != nil {
 		return nil, err
 	}
-	return k.mac(k.s.primary, account, data), nil
-}
-
-func (k *Keyring) mac(id KeyID, account string, data []byte) []byte {
 	tag := make([]byte, macHeaderSize, MACSize)
 	tag[0] = macVersion
-	binary.BigEndian.PutUint32(tag[1:macHeaderSize], uint32(id))
-	return k.s.macs[id].sum(tag, account, data)
+	binary.BigEndian.PutUint32(tag[1:macHeaderSize], uint32(k.s.primary))
+	return k.s.pmac.sum(tag, account, data), nil
 }
 
 // CheckMAC reports whether tag is what MAC returned for account and data
@@ -684,7 +682,10 @@ func (k *Keyring) CheckMAC(account string, data, tag []byte) (primary bool, err 
 		return false, &SealedError{Reason: ErrSealedFormat, mac: true, detail: "not a record MAC"}
 	}
 	id := KeyID(binary.BigEndian.Uint32(tag[1:macHeaderSize]))
-	hk, ok := k.s.macs[id]
+	hk, ok := k.s.pmac, id == k.s.primary
+	if !ok {
+		hk, ok = k.s.macs[id]
+	}
 	if !ok {
 		return false, &SealedError{Reason: ErrUnknownKey, KeyID: id, mac: true}
 	}
