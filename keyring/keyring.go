@@ -324,6 +324,7 @@ type state struct {
 	known   *[len(knownPurposes)]hmacKey
 	macs    map[KeyID]*hmacKey // the record MAC key of each sealing key
 	pmac    *hmacKey           // macs[primary]
+	paead   cipher.AEAD        // aeads[primary]
 
 	// extra maps purposes outside knownPurposes to their *hmacKey;
 	// nExtra counts its entries, at most maxCachedPurposes.
@@ -401,7 +402,7 @@ func New(primary KeyID, keys map[KeyID][]byte, digestKey []byte) (*Keyring, erro
 		}
 		s.macs[id] = hk
 	}
-	s.pmac = s.macs[primary]
+	s.pmac, s.paead = s.macs[primary], s.aeads[primary]
 	for i, label := range knownPurposes {
 		if err := s.derive(&s.known[i], label); err != nil {
 			return nil, err
@@ -504,7 +505,7 @@ func (k *Keyring) seal(account, binding string, plaintext []byte) []byte {
 	nonce := blob[sealedHeaderSize:prefix]
 	_, _ = rand.Read(nonce) // never fails (it crashes the program instead)
 	ad := getAD()
-	blob = k.s.aeads[k.s.primary].Seal(blob, nonce, plaintext, ad.build(blob[:sealedHeaderSize], account, binding))
+	blob = k.s.paead.Seal(blob, nonce, plaintext, ad.build(blob[:sealedHeaderSize], account, binding))
 	adPool.Put(ad)
 	return blob
 }
@@ -535,7 +536,10 @@ func (k *Keyring) open(dst []byte, account, binding string, blob []byte) ([]byte
 	if len(blob) < SealedOverhead {
 		return nil, id, &SealedError{Reason: ErrSealedFormat, KeyID: id, detail: "truncated"}
 	}
-	a, ok := k.s.aeads[id]
+	a, ok := k.s.paead, id == k.s.primary
+	if !ok {
+		a, ok = k.s.aeads[id]
+	}
 	if !ok {
 		return nil, id, &SealedError{Reason: ErrUnknownKey, KeyID: id}
 	}
