@@ -694,8 +694,22 @@ const (
 	genFailed                 // the secret did not open
 )
 
-// wipe clears g's key schedule and state.
-func (g *deviceGen) wipe() { *g = deviceGen{} }
+// wipe clears g's key schedule and state: the generator in use, or all of
+// g if none is (a secret that did not open leaves nothing, but wiping the
+// rare failure whole costs nothing worth saving).
+func (g *deviceGen) wipe() {
+	switch {
+	case g.totp != nil:
+		g.t = TOTP{}
+	case g.hotp != nil:
+		g.h = HOTP{}
+	default:
+		*g = deviceGen{}
+		return
+	}
+	clear(g.key[:])
+	g.totp, g.hotp, g.state = nil, nil, genEmpty
+}
 
 // generator opens a device's sealed secret and prepares a generator for
 // it; the caller wipes it after use.
