@@ -83,8 +83,15 @@ func CheckStateMAC(kr Keyring, account, kind, id string, state, tag []byte) (pri
 		return false, &TamperedError{Record: kind, Account: account, ID: idForError(id), Missing: true}
 	}
 	buf := stateBufs.Get().(*stateBuf)
-	primary, err = kr.CheckMAC(account, stateData(buf[:0], kind, id, state), tag)
+	primary, err = checkData(kr, account, kind, id, stateData(buf[:0], kind, id, state), tag)
 	stateBufs.Put(buf)
+	return primary, err
+}
+
+// checkData is CheckStateMAC for a tag that is not empty, with data
+// stateData's result.
+func checkData(kr Keyring, account, kind, id string, data, tag []byte) (primary bool, err error) {
+	primary, err = kr.CheckMAC(account, data, tag)
 	if err != nil {
 		return false, &TamperedError{Record: kind, Account: account, ID: idForError(id), Err: err}
 	}
@@ -107,12 +114,16 @@ var stateBufs = sync.Pool{New: func() any { return new(stateBuf) }}
 // (the MAC key serves these MACs only, so it needs no longer label), the
 // kind and the id (each length-prefixed) and the encoded state.
 func stateData(b []byte, kind, id string, state []byte) []byte {
+	return append(stateHeader(b, kind, id), state...)
+}
+
+// stateHeader appends what precedes the state in stateData.
+func stateHeader(b []byte, kind, id string) []byte {
 	b = append(b, stateVersion)
 	b = binary.BigEndian.AppendUint16(b, uint16(len(kind)))
 	b = append(b, kind...)
 	b = binary.BigEndian.AppendUint16(b, uint16(len(id)))
-	b = append(b, id...)
-	return append(b, state...)
+	return append(b, id...)
 }
 
 // TimeNanos is t as Unix nanoseconds, the zero Time as math.MinInt64 and
@@ -164,16 +175,28 @@ func (d *Device) deviceState(b []byte) []byte {
 // deviceMAC returns the MAC of d's bound state.
 func (c *Config) deviceMAC(d *Device) ([]byte, error) { return deviceMAC(c.Keyring, d) }
 
+// deviceData appends the data of d's MAC to b: stateData of d's state,
+// encoded in place.
+func (d *Device) deviceData(b []byte) []byte {
+	return d.deviceState(stateHeader(b, RecordDevice, d.ID))
+}
+
 func deviceMAC(kr Keyring, d *Device) ([]byte, error) {
-	var buf [96]byte
-	return StateMAC(kr, d.Account, RecordDevice, d.ID, d.deviceState(buf[:0]))
+	buf := stateBufs.Get().(*stateBuf)
+	defer stateBufs.Put(buf)
+	return kr.MAC(d.Account, d.deviceData(buf[:0]))
 }
 
 // checkDevice verifies d's MAC; on failure it reports an EventTampered
 // and returns the *TamperedError.
 func (c *Config) checkDevice(ctx context.Context, d *Device) (primary bool, err error) {
-	var buf [96]byte
-	primary, err = CheckStateMAC(c.Keyring, d.Account, RecordDevice, d.ID, d.deviceState(buf[:0]), d.MAC)
+	if len(d.MAC) == 0 {
+		err = &TamperedError{Record: RecordDevice, Account: d.Account, ID: idForError(d.ID), Missing: true}
+	} else {
+		buf := stateBufs.Get().(*stateBuf)
+		primary, err = checkData(c.Keyring, d.Account, RecordDevice, d.ID, d.deviceData(buf[:0]), d.MAC)
+		stateBufs.Put(buf)
+	}
 	if err != nil {
 		c.Events.emit(ctx, Event{Type: EventTampered, Account: d.Account, DeviceID: d.ID, Time: c.Clock.Now()})
 	}

@@ -109,13 +109,15 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 		return Result{}, fmt.Errorf("twofa: verify: %w", err)
 	}
 	confirmed, fits := 0, 0
-	for _, d := range devs {
-		if d.State == DeviceConfirmed {
-			devs[confirmed] = d
-			confirmed++
-			if d.Digits == digits {
+	for i := range devs {
+		if d := &devs[i]; d.State == DeviceConfirmed {
+			if i != confirmed {
+				devs[confirmed] = *d
+			}
+			if devs[confirmed].Digits == digits {
 				fits++
 			}
+			confirmed++
 		}
 	}
 	devs = devs[:confirmed]
@@ -182,7 +184,7 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 		// The device's state is authenticated before it is trusted, and
 		// the advance is a compare-and-set on its MAC that stores the
 		// MAC of the new state.
-		mac, err := tf.c.acceptMAC(ctx, &accept.dev, accept.step, accept.drift)
+		mac, err := tf.c.acceptMAC(ctx, accept.dev, accept.step, accept.drift)
 		if err != nil {
 			return Result{}, fmt.Errorf("twofa: verify: %w", err)
 		}
@@ -261,7 +263,7 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 		return Result{}, ErrReplayed
 	}
 	for _, o := range resyncs {
-		mac, err := tf.c.resyncMAC(ctx, &o.dev, o.step, o.drift)
+		mac, err := tf.c.resyncMAC(ctx, o.dev, o.step, o.drift)
 		if err != nil {
 			return Result{}, fmt.Errorf("twofa: verify: %w", err)
 		}
@@ -320,12 +322,12 @@ func (s *search) pass(resync bool) {
 			if resync {
 				continue // the first pass stopped before it
 			}
-			if err := s.tf.c.prepare(g, *d); err != nil {
+			if err := s.tf.c.prepare(g, d); err != nil {
 				s.firstErr = cmp.Or(s.firstErr, err)
 				continue
 			}
 		}
-		switch o := s.tf.check(*d, g, s.code, s.now, resync); o.kind {
+		switch o := s.tf.check(d, g, s.code, s.now, resync); o.kind {
 		case outAccept:
 			if !s.accepted {
 				s.accept, s.accepted = o, true
@@ -364,8 +366,15 @@ const settleTimeout = 5 * time.Second
 // report an error for a spent code), settleTimeout bounds it, and it keeps
 // ctx's values.
 func durable(ctx context.Context) *durableCtx {
-	return &durableCtx{parent: ctx, deadline: time.Now().Add(settleTimeout)}
+	return &durableCtx{parent: ctx, deadline: monoBase.Add(time.Since(monoBase) + settleTimeout)}
 }
+
+// monoBase anchors the durable contexts' deadlines. time.Since and
+// time.Until of a time that carries a monotonic reading read the monotonic
+// clock only, for about half the cost of time.Now, and a durable context
+// reads a clock when it is made and at every Err, which a store calls
+// before each operation.
+var monoBase = time.Now()
 
 // durableCtx is what context.WithTimeout(context.WithoutCancel(ctx),
 // settleTimeout) returns, except that the channel Done returns, and the
@@ -377,7 +386,9 @@ func durable(ctx context.Context) *durableCtx {
 // Deadline reports from the start and Err enforces whether or not Done was
 // asked for.
 type durableCtx struct {
-	parent   context.Context // read only through values: its cancellation is never seen
+	parent context.Context // read only through values: its cancellation is never seen
+	// deadline is compared by its monotonic reading only: its wall
+	// reading is monoBase's, moved on by the monotonic clock.
 	deadline time.Time
 
 	mu     sync.Mutex
@@ -387,7 +398,12 @@ type durableCtx struct {
 	err    error
 }
 
-func (c *durableCtx) Deadline() (time.Time, bool) { return c.deadline, true }
+// Deadline reports the deadline against a fresh reading of the wall
+// clock, so that it is right even if that clock was set since monoBase
+// was read.
+func (c *durableCtx) Deadline() (time.Time, bool) {
+	return time.Now().Add(time.Until(c.deadline)), true
+}
 
 func (c *durableCtx) Value(key any) any {
 	c.mu.Lock()
@@ -418,7 +434,7 @@ func (c *durableCtx) Done() <-chan struct{} {
 func (c *durableCtx) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.err == nil && !time.Now().Before(c.deadline) {
+	if c.err == nil && time.Until(c.deadline) <= 0 {
 		c.endLocked(context.DeadlineExceeded)
 	}
 	return c.err
@@ -511,7 +527,7 @@ const (
 
 type outcome struct {
 	kind     outcomeKind
-	dev      Device
+	dev      *Device // in the search's devs
 	step     uint64
 	drift    int64
 	resynced bool
@@ -528,7 +544,7 @@ const resyncSpan = 10
 // with resync only outside it, within MaxDrift of now - Verify asks for
 // that only when no device's window matched, so the common success pays
 // for one window per device.
-func (tf *TwoFA) check(d Device, g *deviceGen, code string, now time.Time, resync bool) outcome {
+func (tf *TwoFA) check(d *Device, g *deviceGen, code string, now time.Time, resync bool) outcome {
 	if g.hotp != nil {
 		if resync {
 			return outcome{}
@@ -644,7 +660,7 @@ func absDiff(a, b int64) int64 {
 // The form is "<id>/<type>/<algorithm>/<digits>/<period in seconds>", as
 // every sealed secret in a store was bound; it is built without fmt, in
 // one allocation, since Verify builds it for every device it checks.
-func (d Device) sealBinding() string {
+func (d *Device) sealBinding() string {
 	var buf [128]byte
 	b := append(buf[:0], d.ID...)
 	b = append(b, '/')
@@ -678,14 +694,28 @@ const (
 	genFailed                 // the secret did not open
 )
 
-// wipe clears g's key schedule and state.
-func (g *deviceGen) wipe() { *g = deviceGen{} }
+// wipe clears g's key schedule and state: the generator in use, or all of
+// g if none is (a secret that did not open leaves nothing, but wiping the
+// rare failure whole costs nothing worth saving).
+func (g *deviceGen) wipe() {
+	switch {
+	case g.totp != nil:
+		g.t = TOTP{}
+	case g.hotp != nil:
+		g.h = HOTP{}
+	default:
+		*g = deviceGen{}
+		return
+	}
+	clear(g.key[:])
+	g.totp, g.hotp, g.state = nil, nil, genEmpty
+}
 
 // generator opens a device's sealed secret and prepares a generator for
 // it; the caller wipes it after use.
-func (c Config) generator(d Device) (*deviceGen, error) {
+func (c *Config) generator(d Device) (*deviceGen, error) {
 	g := new(deviceGen)
-	if err := c.prepare(g, d); err != nil {
+	if err := c.prepare(g, &d); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -694,7 +724,7 @@ func (c Config) generator(d Device) (*deviceGen, error) {
 // prepare opens d's sealed secret into g and computes the key schedule;
 // the opened secret is cleared as soon as the schedule is computed. On
 // error g is marked failed.
-func (c Config) prepare(g *deviceGen, d Device) error {
+func (c *Config) prepare(g *deviceGen, d *Device) error {
 	o := Options{Algorithm: d.Algorithm, Digits: d.Digits}
 	var err error
 	if d.Type == TypeHOTP {
@@ -715,7 +745,7 @@ func (c Config) prepare(g *deviceGen, d Device) error {
 
 // openInto opens d's sealed secret into buf, hands the key to prepare and
 // clears it, and buf, once prepare returns.
-func (c Config) openInto(d Device, buf *[MaxSecretSize]byte, prepare func(key []byte) error) error {
+func (c *Config) openInto(d *Device, buf *[MaxSecretSize]byte, prepare func(key []byte) error) error {
 	key, err := openKey(c.Keyring, buf, d.Account, d.sealBinding(), d.Sealed)
 	if err != nil {
 		return err

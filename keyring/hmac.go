@@ -16,8 +16,8 @@ import (
 // one block each for a 32-byte K. crypto/hmac hashes both blocks again on
 // every hmac.New; an hmacKey hashes them once, and keeps the two SHA-256
 // states reached after them in the standard library's marshalled form.
-// Each digest restores those states into pooled hashes with
-// UnmarshalBinary, so it costs the compressions of the message and of the
+// Each digest restores those states, one after the other, into a pooled
+// hash with UnmarshalBinary, so it costs the compressions of the message and of the
 // inner digest only, and allocates nothing but its result. This uses only
 // the documented round trip of MarshalBinary and UnmarshalBinary, not the
 // layout of the marshalled state; TestDigestMatchesHMAC checks the result
@@ -38,16 +38,20 @@ type stateHash interface {
 	encoding.BinaryUnmarshaler
 }
 
-// macHashes is the per-call scratch of a digest, pooled.
+// macHashes is the per-call scratch of a digest, pooled. One hash serves
+// both halves of an HMAC: restoring the outer state replaces every byte of
+// the inner one (chaining value and buffered input alike), so the inner
+// hash needs no clearing of its own, and only the outer state is cleared
+// once the result is out. out is in itself, named for what it holds last.
 type macHashes struct {
 	in, out stateHash
 	msg     [2 + MaxBindingLen]byte // the account's length prefix and bytes
-	sum     [sha256.Size]byte       // the inner digest
-	mac     [sha256.Size]byte       // the result, when verify compares it
+	sum     [sha256.Size]byte       // the inner digest; in verify, then the result
 }
 
 var macPool = sync.Pool{New: func() any {
-	return &macHashes{in: newStateHash(), out: newStateHash()}
+	h := newStateHash()
+	return &macHashes{in: h, out: h}
 }}
 
 // blankState is the marshalled state of a fresh SHA-256: restoring it
@@ -100,9 +104,9 @@ func (hk *hmacKey) init(sub []byte) error {
 // sum appends HMAC(sub, uint16 big-endian len(account) || account || data)
 // to dst. account has been checked to be at most MaxBindingLen bytes.
 func (hk *hmacKey) sum(dst []byte, account string, data []byte) []byte {
-	m := hk.compute(account, data)
-	dst = append(dst, m.mac[:]...)
-	hk.release(m)
+	m := macPool.Get().(*macHashes)
+	dst = hk.compute(m, dst, account, data)
+	release(m)
 	return dst
 }
 
@@ -110,16 +114,16 @@ func (hk *hmacKey) sum(dst []byte, account string, data []byte) []byte {
 // big-endian len(account) || account || data), computing it in pooled
 // scratch, so that a verification allocates nothing.
 func (hk *hmacKey) verify(account string, data, want []byte) bool {
-	m := hk.compute(account, data)
-	ok := subtle.ConstantTimeCompare(m.mac[:], want) == 1
-	hk.release(m)
+	m := macPool.Get().(*macHashes)
+	ok := subtle.ConstantTimeCompare(hk.compute(m, m.sum[:0], account, data), want) == 1
+	release(m)
 	return ok
 }
 
-// compute leaves the HMAC of account and data in m.mac of the scratch it
-// returns; release gives the scratch back.
-func (hk *hmacKey) compute(account string, data []byte) *macHashes {
-	m := macPool.Get().(*macHashes)
+// compute appends the HMAC of account and data to dst, with m's hash.
+// dst may be m.sum[:0]: the outer hash has taken in the inner digest
+// before the result is written.
+func (hk *hmacKey) compute(m *macHashes, dst []byte, account string, data []byte) []byte {
 	binary.BigEndian.PutUint16(m.msg[:2], uint16(len(account)))
 	n := 2 + copy(m.msg[2:], account)
 	// The states are ones MarshalBinary made, so restoring them cannot
@@ -127,20 +131,18 @@ func (hk *hmacKey) compute(account string, data []byte) *macHashes {
 	_ = m.in.UnmarshalBinary(hk.inner[:])
 	m.in.Write(m.msg[:n])
 	m.in.Write(data)
-	m.in.Sum(m.sum[:0])
+	inner := m.in.Sum(m.sum[:0])
 	_ = m.out.UnmarshalBinary(hk.outer[:])
-	m.out.Write(m.sum[:])
-	m.out.Sum(m.mac[:0])
-	return m
+	m.out.Write(inner)
+	return m.out.Sum(dst)
 }
 
-func (hk *hmacKey) release(m *macHashes) {
-	// The inner hash buffers the tail of data, the outer one the inner
-	// digest: clear both, and the results, before the scratch goes back
-	// to the pool.
-	_ = m.in.UnmarshalBinary(blankState)
+// release clears m and gives it back to the pool. Its hash holds the outer
+// state and buffers the inner digest: restoring a fresh state overwrites
+// both (Reset would not do: it leaves the buffered block in place). The
+// inner digest, and in verify the result, are cleared from m.sum.
+func release(m *macHashes) {
 	_ = m.out.UnmarshalBinary(blankState)
 	clear(m.sum[:])
-	clear(m.mac[:])
 	macPool.Put(m)
 }

@@ -323,6 +323,8 @@ type state struct {
 	digest  *[KeySize]byte        // for purposes outside knownPurposes
 	known   *[len(knownPurposes)]hmacKey
 	macs    map[KeyID]*hmacKey // the record MAC key of each sealing key
+	pmac    *hmacKey           // macs[primary]
+	paead   cipher.AEAD        // aeads[primary]
 
 	// extra maps purposes outside knownPurposes to their *hmacKey;
 	// nExtra counts its entries, at most maxCachedPurposes.
@@ -400,6 +402,7 @@ func New(primary KeyID, keys map[KeyID][]byte, digestKey []byte) (*Keyring, erro
 		}
 		s.macs[id] = hk
 	}
+	s.pmac, s.paead = s.macs[primary], s.aeads[primary]
 	for i, label := range knownPurposes {
 		if err := s.derive(&s.known[i], label); err != nil {
 			return nil, err
@@ -502,7 +505,7 @@ func (k *Keyring) seal(account, binding string, plaintext []byte) []byte {
 	nonce := blob[sealedHeaderSize:prefix]
 	_, _ = rand.Read(nonce) // never fails (it crashes the program instead)
 	ad := getAD()
-	blob = k.s.aeads[k.s.primary].Seal(blob, nonce, plaintext, ad.build(blob[:sealedHeaderSize], account, binding))
+	blob = k.s.paead.Seal(blob, nonce, plaintext, ad.build(blob[:sealedHeaderSize], account, binding))
 	adPool.Put(ad)
 	return blob
 }
@@ -533,7 +536,10 @@ func (k *Keyring) open(dst []byte, account, binding string, blob []byte) ([]byte
 	if len(blob) < SealedOverhead {
 		return nil, id, &SealedError{Reason: ErrSealedFormat, KeyID: id, detail: "truncated"}
 	}
-	a, ok := k.s.aeads[id]
+	a, ok := k.s.paead, id == k.s.primary
+	if !ok {
+		a, ok = k.s.aeads[id]
+	}
 	if !ok {
 		return nil, id, &SealedError{Reason: ErrUnknownKey, KeyID: id}
 	}
@@ -659,14 +665,10 @@ func (k *Keyring) MAC(account string, data []byte) ([]byte, error) {
 	if err := checkID("account", account); err != nil {
 		return nil, err
 	}
-	return k.mac(k.s.primary, account, data), nil
-}
-
-func (k *Keyring) mac(id KeyID, account string, data []byte) []byte {
 	tag := make([]byte, macHeaderSize, MACSize)
 	tag[0] = macVersion
-	binary.BigEndian.PutUint32(tag[1:macHeaderSize], uint32(id))
-	return k.s.macs[id].sum(tag, account, data)
+	binary.BigEndian.PutUint32(tag[1:macHeaderSize], uint32(k.s.primary))
+	return k.s.pmac.sum(tag, account, data), nil
 }
 
 // CheckMAC reports whether tag is what MAC returned for account and data
@@ -684,7 +686,10 @@ func (k *Keyring) CheckMAC(account string, data, tag []byte) (primary bool, err 
 		return false, &SealedError{Reason: ErrSealedFormat, mac: true, detail: "not a record MAC"}
 	}
 	id := KeyID(binary.BigEndian.Uint32(tag[1:macHeaderSize]))
-	hk, ok := k.s.macs[id]
+	hk, ok := k.s.pmac, id == k.s.primary
+	if !ok {
+		hk, ok = k.s.macs[id]
+	}
 	if !ok {
 		return false, &SealedError{Reason: ErrUnknownKey, KeyID: id, mac: true}
 	}

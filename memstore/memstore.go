@@ -108,6 +108,17 @@ func (s *Store) entry(account, id string) (*entry, error) {
 	return nil, fmt.Errorf("memstore: device %q: %w", id, twofa.ErrNotFound)
 }
 
+// setMAC stores mac as e's MAC, a copy, written over the old one where it
+// fits: the store never hands out its own slices (clone and Devices copy
+// them), so nothing else holds the old bytes.
+func (e *entry) setMAC(mac []byte) {
+	if mac == nil || e.d.MAC == nil {
+		e.d.MAC = bytes.Clone(mac)
+		return
+	}
+	e.d.MAC = append(e.d.MAC[:0], mac...)
+}
+
 func clone(d twofa.Device) twofa.Device {
 	d.Sealed = bytes.Clone(d.Sealed)
 	d.MAC = bytes.Clone(d.MAC)
@@ -232,7 +243,7 @@ func (s *Store) ConfirmDevice(ctx context.Context, account, id string, counter u
 	if e.d.State != twofa.DevicePending || !e.d.ExpiresAt.After(at) || e.d.Attempts > maxAttempts || !bytes.Equal(e.d.MAC, old) {
 		return false, nil
 	}
-	e.d.MAC = bytes.Clone(mac)
+	e.setMAC(mac)
 	e.d.State = twofa.DeviceConfirmed
 	e.d.Counter = counter
 	e.d.Drift = drift
@@ -251,22 +262,23 @@ func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint
 	}
 	defer s.mu.Unlock()
 	var st twofa.ThrottleState
+	var e *entry
 	a := s.accounts[account]
 	if a != nil {
 		st = a.throttles[scope]
+		e = a.devices[id]
 	}
 	if _, ok := p.Reserve(st, at); !ok {
 		return st, false, nil
 	}
-	e, err := s.entry(account, id)
-	if err != nil {
-		return twofa.ThrottleState{}, false, err
+	if e == nil {
+		return twofa.ThrottleState{}, false, fmt.Errorf("memstore: device %q: %w", id, twofa.ErrNotFound)
 	}
 	// counter+1 cannot wrap: the contract keeps counter below 2^64-1.
 	if e.d.State != twofa.DeviceConfirmed || counter < e.d.Counter || counter == ^uint64(0) || !bytes.Equal(e.d.MAC, old) {
 		return st, false, nil
 	}
-	e.d.MAC = bytes.Clone(mac)
+	e.setMAC(mac)
 	e.d.Counter = counter + 1
 	e.d.Drift = drift
 	e.d.LastUsedAt = at
@@ -295,7 +307,7 @@ func (s *Store) SetResync(ctx context.Context, account, id string, step uint64, 
 	if !bytes.Equal(e.d.MAC, old) {
 		return false, nil
 	}
-	e.d.MAC = bytes.Clone(mac)
+	e.setMAC(mac)
 	e.d.ResyncStep = step
 	e.d.ResyncDrift = drift
 	return true, nil
@@ -316,7 +328,7 @@ func (s *Store) ReserveDeviceAttempt(ctx context.Context, account, id string, li
 	if e.d.State != twofa.DevicePending || e.d.Attempts >= limit || !bytes.Equal(e.d.MAC, old) {
 		return e.d.Attempts, false, nil
 	}
-	e.d.MAC = bytes.Clone(mac)
+	e.setMAC(mac)
 	e.d.Attempts++
 	return e.d.Attempts, true, nil
 }
@@ -370,7 +382,7 @@ func (s *Store) UpdateDeviceMAC(ctx context.Context, account, id string, old, ma
 	if !bytes.Equal(e.d.MAC, old) {
 		return false, nil
 	}
-	e.d.MAC = bytes.Clone(mac)
+	e.setMAC(mac)
 	return true, nil
 }
 

@@ -108,6 +108,7 @@ type macState struct {
 	in, out fastHash
 	blk     [sha512.BlockSize]byte
 	st      [256]byte // a marshalled state (204 bytes for SHA-512)
+	blank   []byte    // the marshalled state of a fresh hash
 	// The crypto/hmac path.
 	mac hash.Hash
 	msg [8]byte
@@ -125,7 +126,11 @@ func newFastStates(newHash func() hash.Hash) (*macState, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &macState{in: in, out: out}, true
+	blank, err := out.AppendBinary(nil)
+	if err != nil {
+		return nil, false
+	}
+	return &macState{in: in, out: out, blank: blank}, true
 }
 
 // statePools hold the fast path's hash states, one pool per hash, shared
@@ -222,13 +227,15 @@ func (f *fastKey) init(hh Hash, m *macState, key []byte) bool {
 	if len(key) > f.block {
 		h.Write(key)
 		copy(pad, h.Sum(m.st[:0]))
-		h.Reset()
+		// The hash buffers the tail of the key, which Reset would leave
+		// in place: restoring a fresh state overwrites it.
+		if h.UnmarshalBinary(m.blank) != nil {
+			return false
+		}
 	} else {
 		copy(pad, key)
 	}
-	for i := range pad {
-		pad[i] ^= 0x36
-	}
+	subtle.XORBytes(pad, pad, ipad[:f.block])
 	h.Write(pad)
 	st, err := h.AppendBinary(m.st[:0])
 	if err != nil || len(st) > maxState {
@@ -236,9 +243,7 @@ func (f *fastKey) init(hh Hash, m *macState, key []byte) bool {
 	}
 	f.n = copy(f.ipad[:], st)
 	h.Reset()
-	for i := range pad {
-		pad[i] ^= 0x36 ^ 0x5c
-	}
+	subtle.XORBytes(pad, pad, ipadToOpad[:f.block])
 	h.Write(pad)
 	st, err = h.AppendBinary(m.st[:0])
 	if err != nil || len(st) != f.n {
@@ -282,6 +287,15 @@ func (f *fastKey) sum(m *macState, counter uint64) []byte {
 	st, _ = m.out.AppendBinary(m.st[:0])
 	return st[stateMagic : stateMagic+f.size]
 }
+
+// ipad is the inner padding of RFC 2104 for the largest block; ipadToOpad
+// turns a key block padded with it into one padded with the outer padding.
+var ipad, ipadToOpad = func() (i, o [sha512.BlockSize]byte) {
+	for k := range i {
+		i[k], o[k] = 0x36, 0x36^0x5c
+	}
+	return
+}()
 
 // fastOK reports, once per hash, whether the fast path computes what
 // crypto/hmac does.

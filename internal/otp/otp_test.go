@@ -11,6 +11,7 @@ import (
 	"hash"
 	"math"
 	"os"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -396,5 +397,40 @@ func TestSharedStates(t *testing.T) {
 		assert.Equal(t, [sha512.BlockSize]byte{}, m.blk)
 		assert.Equal(t, [256]byte{}, m.st)
 		statePools[h.h].Put(m)
+	}
+}
+
+// TestLongKeyNotBuffered: a key longer than the hash's block is hashed
+// first, and the tail of it that the hash buffers is overwritten before
+// the state goes back to the pool (Reset leaves the buffer in place).
+// The buffer is read through reflection: AppendBinary shows only its used
+// part, which Reset empties.
+func TestLongKeyNotBuffered(t *testing.T) {
+	for _, h := range []struct {
+		h   Hash
+		new func() hash.Hash
+	}{{SHA1, sha1.New}, {SHA256, sha256.New}, {SHA512, sha512.New}} {
+		key := []byte(strings.Repeat("long key, hashed first; ", 8) + "12345678") // 200 bytes: a tail in every hash
+		m, ok := newFastStates(h.new)
+		require.True(t, ok)
+		var f fastKey
+		require.True(t, f.init(h.h, m, key))
+		m.wipe()
+		for name, st := range map[string]fastHash{"inner": m.in, "outer": m.out} {
+			v := reflect.ValueOf(st)
+			for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+				v = v.Elem()
+			}
+			x := v.FieldByName("x")
+			if !x.IsValid() || x.Kind() != reflect.Array {
+				t.Skipf("hash %d: no buffer field x in %s", h.h, v.Type())
+			}
+			for i := range x.Len() {
+				if x.Index(i).Uint() != 0 {
+					t.Errorf("hash %d: the %s state buffers key bytes after the key schedule", h.h, name)
+					break
+				}
+			}
+		}
 	}
 }
