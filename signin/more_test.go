@@ -313,3 +313,62 @@ func TestTamperedRecords(t *testing.T) {
 		})
 	}
 }
+
+// churning is a store under which every charge and refund loses its
+// compare-and-set, as if concurrent Finish calls always changed the
+// record first; it counts the charges and refunds asked of it.
+type churning struct {
+	signin.Store
+	charges, refunds *atomic.Int32
+}
+
+func (s churning) ChargeSignIn(_ context.Context, _, _ string, _ int, _, _ []byte) (int, bool, error) {
+	s.charges.Add(1)
+	return 0, false, nil
+}
+
+func (s churning) RefundSignIn(_ context.Context, _, _ string, _, _ []byte) (bool, error) {
+	s.refunds.Add(1)
+	return false, nil
+}
+
+// TestFinishContended: a Finish whose charge keeps losing to concurrent
+// changes gives up after a bounded number of rounds, with an error and
+// without evaluating the code; a refund that keeps losing leaves the try
+// counted (the safe side) and returns Verify's error.
+func TestFinishContended(t *testing.T) {
+	e := twofatest.New(t)
+	dev := e.EnrollTOTP("alice")
+	var charges, refunds atomic.Int32
+	m, err := signin.New(e.TwoFA, signin.Config{Store: churning{Store: e.Store, charges: &charges, refunds: &refunds}})
+	require.NoError(t, err)
+	tok, _, err := m.Begin(t.Context(), "alice", req)
+	require.NoError(t, err)
+	verified := e.Events.Count(twofa.EventVerified)
+	_, err = m.Finish(t.Context(), tok, dev.Code())
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, signin.ErrNotFound)
+	assert.Equal(t, int32(4*signin.DefaultMaxAttempts+8), charges.Load(), "rounds")
+	assert.Equal(t, verified, e.Events.Count(twofa.EventVerified), "the code was evaluated")
+
+	// The refund: charge through the real store, refund through the
+	// churning one.
+	refunding := signin.Config{Store: refundChurn{Store: e.Store, refunds: &refunds}}
+	m, err = signin.New(e.TwoFA, refunding)
+	require.NoError(t, err)
+	fin, err := m.Finish(t.Context(), tok, "12345") // malformed: not evaluated, so refunded
+	require.ErrorIs(t, err, twofa.ErrMalformedCode)
+	assert.Equal(t, 1, fin.Info.Attempts, "a refund that keeps losing leaves the try counted")
+	assert.Equal(t, int32(4*signin.DefaultMaxAttempts+8), refunds.Load())
+}
+
+// refundChurn loses every refund's compare-and-set.
+type refundChurn struct {
+	signin.Store
+	refunds *atomic.Int32
+}
+
+func (s refundChurn) RefundSignIn(_ context.Context, _, _ string, _, _ []byte) (bool, error) {
+	s.refunds.Add(1)
+	return false, nil
+}
