@@ -20,15 +20,9 @@ import (
 // pages through every device, reads devices_page_idx in both dialects
 // rather than scanning and sorting the table.
 func TestDevicesAfterUsesIndex(t *testing.T) {
-	ctx := context.Background()
 	t.Run("sqlite", func(t *testing.T) {
-		db, err := sql.Open("sqlite", ":memory:")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		db.SetMaxOpenConns(1)
-		s := explainStore(t, db, SQLite, DefaultTablePrefix)
+		db, prefix := explainDB(t, SQLite)
+		s := explainStore(t, db, SQLite, prefix)
 		plan := explain(t, db, "EXPLAIN QUERY PLAN "+s.q.devicesAfter, "a", "b", 500)
 		t.Logf("plan:\n%s", plan)
 		if !strings.Contains(plan, "USING INDEX "+DefaultTablePrefix+"devices_page_idx") || strings.Contains(plan, "TEMP B-TREE") {
@@ -36,28 +30,8 @@ func TestDevicesAfterUsesIndex(t *testing.T) {
 		}
 	})
 	t.Run("postgres", func(t *testing.T) {
-		dsn := os.Getenv("TWOFA_TEST_POSTGRES")
-		if dsn == "" {
-			t.Skip("TWOFA_TEST_POSTGRES not set")
-		}
-		db, err := sql.Open("pgx", dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		db.SetMaxOpenConns(1)
-		prefix := fmt.Sprintf("explain%d_", time.Now().UnixNano())
-		defer func() {
-			for _, tbl := range []string{"devices", "throttles", "recovery_codes", "app_passwords", "phones", "challenges", "browsers", "signins", "schema_version"} {
-				if _, err := db.Exec("DROP TABLE IF EXISTS " + prefix + tbl); err != nil {
-					t.Error(err)
-				}
-			}
-		}()
+		db, prefix := explainDB(t, Postgres)
 		s := explainStore(t, db, Postgres, prefix)
-		if _, err := db.ExecContext(ctx, "ANALYZE "+prefix+"devices"); err != nil {
-			t.Fatal(err)
-		}
 		plan := explain(t, db, "EXPLAIN "+s.q.devicesAfter, "a", "b", 500)
 		t.Logf("plan:\n%s", plan)
 		if !strings.Contains(plan, "Index Scan using "+prefix+"devices_page_idx") || strings.Contains(plan, "Sort") {
@@ -72,18 +46,9 @@ func TestDevicesAfterUsesIndex(t *testing.T) {
 // dialects rather than scanning and sorting the table, and that
 // UpdateBrowserMAC is one probe of it.
 func TestBrowsersAfterUsesIndex(t *testing.T) {
-	ctx := context.Background()
 	t.Run("sqlite", func(t *testing.T) {
-		db, err := sql.Open("sqlite", ":memory:")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		db.SetMaxOpenConns(1)
-		s := browserExplainStore(t, db, SQLite, DefaultTablePrefix)
-		if _, err := db.ExecContext(ctx, "ANALYZE"); err != nil {
-			t.Fatal(err)
-		}
+		db, prefix := explainDB(t, SQLite)
+		s := browserExplainStore(t, db, SQLite, prefix)
 		plan := explain(t, db, "EXPLAIN QUERY PLAN "+s.q.browsersAfter, "account-100", "browser-00100", 500)
 		t.Logf("plan:\n%s", plan)
 		if !strings.Contains(plan, "USING INDEX "+DefaultTablePrefix+"browsers_id_idx") || strings.Contains(plan, "TEMP B-TREE") {
@@ -96,28 +61,8 @@ func TestBrowsersAfterUsesIndex(t *testing.T) {
 		}
 	})
 	t.Run("postgres", func(t *testing.T) {
-		dsn := os.Getenv("TWOFA_TEST_POSTGRES")
-		if dsn == "" {
-			t.Skip("TWOFA_TEST_POSTGRES not set")
-		}
-		db, err := sql.Open("pgx", dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		db.SetMaxOpenConns(1)
-		prefix := fmt.Sprintf("explainbr%d_", time.Now().UnixNano())
-		defer func() {
-			for _, tbl := range []string{"devices", "throttles", "recovery_codes", "app_passwords", "phones", "challenges", "browsers", "locks", "signins", "schema_version"} {
-				if _, err := db.Exec("DROP TABLE IF EXISTS " + prefix + tbl); err != nil {
-					t.Error(err)
-				}
-			}
-		}()
+		db, prefix := explainDB(t, Postgres)
 		s := browserExplainStore(t, db, Postgres, prefix)
-		if _, err := db.ExecContext(ctx, "ANALYZE "+prefix+"browsers"); err != nil {
-			t.Fatal(err)
-		}
 		for _, from := range [][2]string{{"", ""}, {"account-100", "browser-00100"}} {
 			plan := explain(t, db, "EXPLAIN "+s.q.browsersAfter, from[0], from[1], 500)
 			t.Logf("after %q: plan:\n%s", from, plan)
@@ -139,13 +84,7 @@ func TestBrowsersAfterUsesIndex(t *testing.T) {
 func browserExplainStore(t *testing.T, db *sql.DB, d Dialect, prefix string) *Store {
 	t.Helper()
 	ctx := context.Background()
-	s, err := New(db, d, Options{TablePrefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := migratedFor(t, db, d, prefix)
 	now := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
 	for i := range 2000 {
 		b := browser.Record{
@@ -157,6 +96,7 @@ func browserExplainStore(t *testing.T, db *sql.DB, d Dialect, prefix string) *St
 			t.Fatal(err)
 		}
 	}
+	analyze(t, db, prefix+"browsers")
 	return s
 }
 
@@ -170,16 +110,8 @@ func TestAppPasswordByDigestUsesIndex(t *testing.T) {
 	lookups := []string{"account-000", "account-024", "account-999"} // 1, 25 and no passwords
 	digest := make([]byte, 32)
 	t.Run("sqlite", func(t *testing.T) {
-		db, err := sql.Open("sqlite", ":memory:")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		db.SetMaxOpenConns(1)
-		s := appExplainStore(t, db, SQLite, DefaultTablePrefix)
-		if _, err := db.ExecContext(ctx, "ANALYZE"); err != nil {
-			t.Fatal(err)
-		}
+		db, prefix := explainDB(t, SQLite)
+		s := appExplainStore(t, db, SQLite, prefix)
 		for _, account := range lookups {
 			plan := explain(t, db, "EXPLAIN QUERY PLAN "+s.q.appByDigest, account, digest)
 			t.Logf("%s: plan:\n%s", account, plan)
@@ -194,28 +126,8 @@ func TestAppPasswordByDigestUsesIndex(t *testing.T) {
 		}
 	})
 	t.Run("postgres", func(t *testing.T) {
-		dsn := os.Getenv("TWOFA_TEST_POSTGRES")
-		if dsn == "" {
-			t.Skip("TWOFA_TEST_POSTGRES not set")
-		}
-		db, err := sql.Open("pgx", dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		db.SetMaxOpenConns(1)
-		prefix := fmt.Sprintf("explainapp%d_", time.Now().UnixNano())
-		defer func() {
-			for _, tbl := range []string{"devices", "throttles", "recovery_codes", "app_passwords", "phones", "challenges", "browsers", "locks", "signins", "schema_version"} {
-				if _, err := db.Exec("DROP TABLE IF EXISTS " + prefix + tbl); err != nil {
-					t.Error(err)
-				}
-			}
-		}()
+		db, prefix := explainDB(t, Postgres)
 		s := appExplainStore(t, db, Postgres, prefix)
-		if _, err := db.ExecContext(ctx, "ANALYZE "+prefix+"app_passwords"); err != nil {
-			t.Fatal(err)
-		}
 		for _, account := range lookups {
 			plan := explain(t, db, "EXPLAIN "+s.q.appByDigest, account, digest)
 			t.Logf("%s: plan:\n%s", account, plan)
@@ -247,13 +159,7 @@ func TestAppPasswordByDigestUsesIndex(t *testing.T) {
 func appExplainStore(t *testing.T, db *sql.DB, d Dialect, prefix string) *Store {
 	t.Helper()
 	ctx := context.Background()
-	s, err := New(db, d, Options{TablePrefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := migratedFor(t, db, d, prefix)
 	now := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
 	for i := range 30 {
 		for j := range 1 + i%25 {
@@ -267,6 +173,7 @@ func appExplainStore(t *testing.T, db *sql.DB, d Dialect, prefix string) *Store 
 			}
 		}
 	}
+	analyze(t, db, prefix+"app_passwords")
 	return s
 }
 
@@ -275,13 +182,7 @@ func appExplainStore(t *testing.T, db *sql.DB, d Dialect, prefix string) *Store 
 func explainStore(t *testing.T, db *sql.DB, d Dialect, prefix string) *Store {
 	t.Helper()
 	ctx := context.Background()
-	s, err := New(db, d, Options{TablePrefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := migratedFor(t, db, d, prefix)
 	now := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
 	for i := range 2000 {
 		dev := twofa.Device{
@@ -293,7 +194,61 @@ func explainStore(t *testing.T, db *sql.DB, d Dialect, prefix string) *Store {
 			t.Fatal(err)
 		}
 	}
+	analyze(t, db, prefix+"devices")
 	return s
+}
+
+// explainDB returns a database of dialect d for an EXPLAIN test, with the
+// prefix its tables take: SQLite in memory, or PostgreSQL at
+// TWOFA_TEST_POSTGRES (the test is skipped without it) under a prefix of
+// its own, whose tables are dropped when the test ends. One connection,
+// so that session settings hold for every statement.
+func explainDB(t *testing.T, d Dialect) (*sql.DB, string) {
+	t.Helper()
+	driver, dsn, prefix := "sqlite", ":memory:", DefaultTablePrefix
+	if d == Postgres {
+		if dsn = os.Getenv("TWOFA_TEST_POSTGRES"); dsn == "" {
+			t.Skip("TWOFA_TEST_POSTGRES not set: the PostgreSQL plans are not checked")
+		}
+		driver, prefix = "pgx", fmt.Sprintf("explain%d_", time.Now().UnixNano())
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() {
+		if d == Postgres {
+			for _, tbl := range []string{"devices", "throttles", "recovery_codes", "app_passwords", "phones", "challenges", "browsers", "locks", "signins", "schema_version"} {
+				if _, err := db.Exec("DROP TABLE IF EXISTS " + prefix + tbl); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+		db.Close()
+	})
+	return db, prefix
+}
+
+// migratedFor returns a store on db, migrated.
+func migratedFor(t *testing.T, db *sql.DB, d Dialect, prefix string) *Store {
+	t.Helper()
+	s, err := New(db, d, Options{TablePrefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// analyze refreshes the planner's statistics of one table.
+func analyze(t *testing.T, db *sql.DB, table string) {
+	t.Helper()
+	if _, err := db.Exec("ANALYZE " + table); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // explain returns the rows of an EXPLAIN, one line each (every column of
