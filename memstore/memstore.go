@@ -296,6 +296,16 @@ func (s *Store) AcceptCode(ctx context.Context, account, id string, counter uint
 // [twofa.DeviceStore] describes; ErrNotFound when the device does not
 // exist.
 func (s *Store) SetResync(ctx context.Context, account, id string, step uint64, drift int64, old, mac []byte) (bool, error) {
+	return s.swapMAC(ctx, account, id, old, mac, func(d *twofa.Device) {
+		d.ResyncStep, d.ResyncDrift = step, drift
+	})
+}
+
+// swapMAC applies change to a device and stores mac as its MAC if its MAC
+// still equals old (compared by content: nil equals empty), in one
+// critical section, and reports whether it did; ErrNotFound when the
+// device does not exist.
+func (s *Store) swapMAC(ctx context.Context, account, id string, old, mac []byte, change func(*twofa.Device)) (bool, error) {
 	if err := s.begin(ctx); err != nil {
 		return false, err
 	}
@@ -308,8 +318,7 @@ func (s *Store) SetResync(ctx context.Context, account, id string, step uint64, 
 		return false, nil
 	}
 	e.setMAC(mac)
-	e.d.ResyncStep = step
-	e.d.ResyncDrift = drift
+	change(&e.d)
 	return true, nil
 }
 
@@ -371,19 +380,7 @@ func (s *Store) UpdateSealed(ctx context.Context, account, id string, old, seale
 // (compared by content: nil equals empty); ErrNotFound when the device
 // does not exist.
 func (s *Store) UpdateDeviceMAC(ctx context.Context, account, id string, old, mac []byte) (bool, error) {
-	if err := s.begin(ctx); err != nil {
-		return false, err
-	}
-	defer s.mu.Unlock()
-	e, err := s.entry(account, id)
-	if err != nil {
-		return false, err
-	}
-	if !bytes.Equal(e.d.MAC, old) {
-		return false, nil
-	}
-	e.setMAC(mac)
-	return true, nil
+	return s.swapMAC(ctx, account, id, old, mac, func(*twofa.Device) {})
 }
 
 // DeleteDevice removes a device and returns it, as it was, with how many
