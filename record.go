@@ -63,7 +63,7 @@ func (e *TamperedError) Is(target error) bool { return target == ErrTampered }
 func (e *TamperedError) Unwrap() error { return e.Err }
 
 // StateMAC computes the MAC of a record's state for packages that keep
-// records of their own (package browser, package phone): kind is one of
+// records of their own (packages browser, phone and signin): kind is one of
 // the Record constants, id the record's id, state the record's bound
 // fields in a fixed encoding of the caller's (times as TimeNanos gives
 // them, integers big-endian, variable fields length-prefixed). The result is the tag
@@ -157,7 +157,8 @@ var (
 // writes them): the sequence is self-delimiting, so the encoding is
 // injective over the full range of every field - no value can be made to
 // read as another - and a device's state takes about 30 bytes, which keeps
-// its MAC at two SHA-256 blocks for accounts up to about 40 bytes.
+// the inner hash of its HMAC at two SHA-256 blocks (three compressions
+// with the outer one) for accounts up to about 40 bytes.
 func (d *Device) deviceState(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(d.Type))
 	b = binary.AppendUvarint(b, uint64(d.Algorithm))

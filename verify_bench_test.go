@@ -27,7 +27,7 @@ import (
 // secret with the AEAD made beforehand; and, for an accepted code, the
 // record MACs it adds (see twofa.ErrTampered): one CheckMAC of the state
 // read and one MAC of the state written, each an HMAC-SHA-256 of two
-// blocks. Each Verify case reports
+// message blocks (three compressions). Each Verify case reports
 // "x-floor": its time over the crypto it does, which per device is one
 // open and, for an accepted code, one HMAC (the nearest step is tried
 // first); a refused code costs every device its whole window

@@ -41,17 +41,16 @@ type stateHash interface {
 // macHashes is the per-call scratch of a digest, pooled. One hash serves
 // both halves of an HMAC: restoring the outer state replaces every byte of
 // the inner one (chaining value and buffered input alike), so the inner
-// hash needs no clearing of its own, and only the outer state is cleared
-// once the result is out. out is in itself, named for what it holds last.
+// half needs no clearing of its own: the hash is cleared once, after the
+// outer half.
 type macHashes struct {
-	in, out stateHash
-	msg     [2 + MaxBindingLen]byte // the account's length prefix and bytes
-	sum     [sha256.Size]byte       // the inner digest; in verify, then the result
+	h   stateHash
+	msg [2 + MaxBindingLen]byte // the account's length prefix and bytes
+	sum [sha256.Size]byte       // the inner digest; in verify, then the result
 }
 
 var macPool = sync.Pool{New: func() any {
-	h := newStateHash()
-	return &macHashes{in: h, out: h}
+	return &macHashes{h: newStateHash()}
 }}
 
 // blankState is the marshalled state of a fresh SHA-256: restoring it
@@ -128,13 +127,13 @@ func (hk *hmacKey) compute(m *macHashes, dst []byte, account string, data []byte
 	n := 2 + copy(m.msg[2:], account)
 	// The states are ones MarshalBinary made, so restoring them cannot
 	// fail.
-	_ = m.in.UnmarshalBinary(hk.inner[:])
-	m.in.Write(m.msg[:n])
-	m.in.Write(data)
-	inner := m.in.Sum(m.sum[:0])
-	_ = m.out.UnmarshalBinary(hk.outer[:])
-	m.out.Write(inner)
-	return m.out.Sum(dst)
+	_ = m.h.UnmarshalBinary(hk.inner[:])
+	m.h.Write(m.msg[:n])
+	m.h.Write(data)
+	inner := m.h.Sum(m.sum[:0])
+	_ = m.h.UnmarshalBinary(hk.outer[:])
+	m.h.Write(inner)
+	return m.h.Sum(dst)
 }
 
 // release clears m and gives it back to the pool. Its hash holds the outer
@@ -142,7 +141,7 @@ func (hk *hmacKey) compute(m *macHashes, dst []byte, account string, data []byte
 // both (Reset would not do: it leaves the buffered block in place). The
 // inner digest, and in verify the result, are cleared from m.sum.
 func release(m *macHashes) {
-	_ = m.out.UnmarshalBinary(blankState)
+	_ = m.h.UnmarshalBinary(blankState)
 	clear(m.sum[:])
 	macPool.Put(m)
 }

@@ -71,14 +71,12 @@ func TestHMACScratchCleared(t *testing.T) {
 	// Whatever scratch the pool hands out is blank.
 	m := macPool.Get().(*macHashes)
 	defer macPool.Put(m)
-	for name, h := range map[string]stateHash{"inner": m.in, "outer": m.out} {
-		st, err := h.MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(st) != string(blankState) {
-			t.Errorf("%s hash kept state after a digest", name)
-		}
+	st, err := m.h.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(st) != string(blankState) {
+		t.Error("the hash kept state after a digest")
 	}
 	if m.sum != [sha256.Size]byte{} {
 		t.Error("the inner digest was kept after a digest")
