@@ -372,3 +372,68 @@ func (s refundChurn) RefundSignIn(_ context.Context, _, _ string, _, _ []byte) (
 	s.refunds.Add(1)
 	return false, nil
 }
+
+// vanishing loses the first charge's compare-and-set to a change that
+// then ends the record (gone), or makes the read that follows fail
+// (readErr).
+type vanishing struct {
+	signin.Store
+	gone    bool
+	readErr error
+	lost    *atomic.Bool
+}
+
+func (s vanishing) ChargeSignIn(ctx context.Context, account, id string, limit int, mac, next []byte) (int, bool, error) {
+	if s.lost.CompareAndSwap(false, true) {
+		if s.gone {
+			if err := s.Store.DeleteSignIn(ctx, account, id); err != nil {
+				return 0, false, err
+			}
+		}
+		return 0, false, nil
+	}
+	return s.Store.ChargeSignIn(ctx, account, id, limit, mac, next)
+}
+
+func (s vanishing) SignIn(ctx context.Context, digest []byte) (signin.Record, error) {
+	if s.lost.Load() && s.readErr != nil {
+		return signin.Record{}, s.readErr
+	}
+	return s.Store.SignIn(ctx, digest)
+}
+
+// TestFinishRereadAfterLostCharge: after a lost compare-and-set the
+// record is read again: gone by then, the sign-in is ErrNotFound; a read
+// that fails is Finish's error; a record still there is charged.
+func TestFinishRereadAfterLostCharge(t *testing.T) {
+	boom := errors.New("store down")
+	for name, tc := range map[string]struct {
+		gone    bool
+		readErr error
+		want    error
+	}{
+		"gone":        {gone: true, want: signin.ErrNotFound},
+		"read fails":  {readErr: boom, want: boom},
+		"still there": {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := twofatest.New(t)
+			dev := e.EnrollTOTP("alice")
+			var lost atomic.Bool
+			m, err := signin.New(e.TwoFA, signin.Config{Store: vanishing{Store: e.Store, gone: tc.gone, readErr: tc.readErr, lost: &lost}})
+			require.NoError(t, err)
+			tok, _, err := m.Begin(t.Context(), "alice", req)
+			require.NoError(t, err)
+			fin, err := m.Finish(t.Context(), tok, dev.Code())
+			require.True(t, lost.Load())
+			if tc.want == nil {
+				require.NoError(t, err)
+				assert.Equal(t, 1, fin.Info.Attempts)
+				return
+			}
+			require.ErrorIs(t, err, tc.want)
+			_, err = e.TwoFA.Verify(t.Context(), "alice", dev.Code())
+			require.NoError(t, err, "the code was spent by a Finish that failed")
+		})
+	}
+}
