@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/twofa-go/twofa"
@@ -221,7 +220,7 @@ func (s *Store) DeleteExpiredBrowsers(ctx context.Context, now time.Time) (int, 
 // BrowsersAfter pages through every record of every account, revoked and
 // expired ones included, in byte order of (account, id), as
 // [browser.Store] describes: one step under the store's lock.
-func (s *Store) BrowsersAfter(ctx context.Context, account, id string, limit int) ([]browser.Record, error) {
+func (s *Store) BrowsersAfter(ctx context.Context, afterAccount, afterID string, limit int) ([]browser.Record, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -229,30 +228,11 @@ func (s *Store) BrowsersAfter(ctx context.Context, account, id string, limit int
 	if limit < 1 {
 		return nil, fmt.Errorf("memstore: browsers after: limit %d is below 1", limit)
 	}
-	names := make([]string, 0, len(s.accounts))
-	for name, a := range s.accounts {
-		if name >= account && len(a.browsers) > 0 {
-			names = append(names, name)
+	return pageAfter(s, afterAccount, afterID, limit, func(a *account, add func(string, func() browser.Record)) {
+		for _, e := range a.browsers {
+			add(e.b.ID, func() browser.Record { return cloneBrowser(e.b) })
 		}
-	}
-	slices.Sort(names)
-	var out []browser.Record
-	for _, name := range names {
-		es := make([]*browserEntry, 0, len(s.accounts[name].browsers))
-		for _, e := range s.accounts[name].browsers {
-			if name > account || e.b.ID > id {
-				es = append(es, e)
-			}
-		}
-		slices.SortFunc(es, func(x, y *browserEntry) int { return strings.Compare(x.b.ID, y.b.ID) })
-		for _, e := range es {
-			if len(out) == limit {
-				return out, nil
-			}
-			out = append(out, cloneBrowser(e.b))
-		}
-	}
-	return out, nil
+	}), nil
 }
 
 // UpdateBrowserMAC replaces the MAC of a record that is not revoked if it

@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -451,7 +452,7 @@ func (s *Store) DeleteExpiredDevices(ctx context.Context, now time.Time) (int, e
 // [twofa.DeviceStore] describes. It sorts what it reads on every call: a
 // page costs time in the number of devices, which suits a store kept in
 // memory.
-func (s *Store) DevicesAfter(ctx context.Context, account, id string, limit int) ([]twofa.Device, error) {
+func (s *Store) DevicesAfter(ctx context.Context, afterAccount, afterID string, limit int) ([]twofa.Device, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -459,6 +460,19 @@ func (s *Store) DevicesAfter(ctx context.Context, account, id string, limit int)
 	if limit < 1 {
 		return nil, fmt.Errorf("memstore: devices after: limit %d is below 1", limit)
 	}
+	return pageAfter(s, afterAccount, afterID, limit, func(a *account, add func(string, func() twofa.Device)) {
+		for did, e := range a.devices {
+			add(did, func() twofa.Device { return clone(e.d) })
+		}
+	}), nil
+}
+
+// pageAfter returns up to limit records, across accounts, that come after
+// (account, id) in byte order of (account, id): the paging of
+// DevicesAfter, PhonesAfter and BrowsersAfter. each passes add every
+// record of an account, by id, with a function that copies it out (only
+// the records of the page are copied). s.mu must be held.
+func pageAfter[R any](s *Store, account, id string, limit int, each func(a *account, add func(id string, get func() R))) []R {
 	names := make([]string, 0, len(s.accounts))
 	for name := range s.accounts {
 		if name >= account {
@@ -466,23 +480,27 @@ func (s *Store) DevicesAfter(ctx context.Context, account, id string, limit int)
 		}
 	}
 	slices.Sort(names)
-	var out []twofa.Device
+	type item struct {
+		id  string
+		get func() R
+	}
+	var out []R
 	for _, name := range names {
-		ids := make([]string, 0, len(s.accounts[name].devices))
-		for did := range s.accounts[name].devices {
-			if name > account || did > id {
-				ids = append(ids, did)
+		var items []item
+		each(s.accounts[name], func(rid string, get func() R) {
+			if name > account || rid > id {
+				items = append(items, item{rid, get})
 			}
-		}
-		slices.Sort(ids)
-		for _, did := range ids {
+		})
+		slices.SortFunc(items, func(x, y item) int { return strings.Compare(x.id, y.id) })
+		for _, it := range items {
 			if len(out) == limit {
-				return out, nil
+				return out
 			}
-			out = append(out, clone(s.accounts[name].devices[did].d))
+			out = append(out, it.get())
 		}
 	}
-	return out, nil
+	return out
 }
 
 // ReserveAttempt is the throttle's one atomic step, as

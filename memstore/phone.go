@@ -200,7 +200,7 @@ func (s *Store) UpdatePhoneMAC(ctx context.Context, account, id string, old, mac
 
 // PhonesAfter pages through every phone of every account in byte order
 // of (account, id), as [phone.NumberStore] describes.
-func (s *Store) PhonesAfter(ctx context.Context, account, id string, limit int) ([]phone.Record, error) {
+func (s *Store) PhonesAfter(ctx context.Context, afterAccount, afterID string, limit int) ([]phone.Record, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -208,32 +208,15 @@ func (s *Store) PhonesAfter(ctx context.Context, account, id string, limit int) 
 	if limit < 1 {
 		return nil, fmt.Errorf("memstore: phones after: limit %d is below 1", limit)
 	}
-	names := make([]string, 0, len(s.accounts))
-	for name := range s.accounts {
-		if name >= account {
-			names = append(names, name)
+	return pageAfter(s, afterAccount, afterID, limit, func(a *account, add func(string, func() phone.Record)) {
+		for pid, e := range a.phones {
+			add(pid, func() phone.Record {
+				r := e.p
+				r.MAC = bytes.Clone(r.MAC)
+				return r
+			})
 		}
-	}
-	slices.Sort(names)
-	var out []phone.Record
-	for _, name := range names {
-		ids := make([]string, 0, len(s.accounts[name].phones))
-		for pid := range s.accounts[name].phones {
-			if name > account || pid > id {
-				ids = append(ids, pid)
-			}
-		}
-		slices.Sort(ids)
-		for _, pid := range ids {
-			if len(out) == limit {
-				return out, nil
-			}
-			r := s.accounts[name].phones[pid].p
-			r.MAC = bytes.Clone(r.MAC)
-			out = append(out, r)
-		}
-	}
-	return out, nil
+	}), nil
 }
 
 // DeletePhone removes a phone and voids its open challenges, as
