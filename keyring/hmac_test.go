@@ -168,3 +168,13 @@ func TestPurposeCacheConcurrent(t *testing.T) {
 		t.Errorf("%d purposes cached (count %d), want %d", got, k.s.nExtra.Load(), maxCachedPurposes)
 	}
 }
+
+// The known purposes are looked up without checkPurpose, so each must pass
+// it.
+func TestKnownPurposesValid(t *testing.T) {
+	for _, p := range knownPurposes {
+		if err := checkPurpose(p); err != nil {
+			t.Errorf("known purpose %q: %v", p, err)
+		}
+	}
+}

@@ -422,10 +422,14 @@ func (s *state) derive(hk *hmacKey, purpose string) error {
 	return hk.init(sub[:])
 }
 
-// hmacKey returns the prepared HMAC states of purpose, a valid label.
+// hmacKey returns the prepared HMAC states of purpose, or
+// ErrInvalidPurpose. A known purpose is valid and needs no check.
 func (s *state) hmacKey(purpose string) (*hmacKey, error) {
 	if i := slices.Index(knownPurposes[:], purpose); i >= 0 {
 		return &s.known[i], nil
+	}
+	if err := checkPurpose(purpose); err != nil {
+		return nil, err
 	}
 	if v, ok := s.extra.Load(purpose); ok {
 		return v.(*hmacKey), nil
@@ -616,9 +620,6 @@ func (k *Keyring) Reseal(account, binding string, blob []byte) (newBlob []byte, 
 // account must be 1 to MaxBindingLen bytes (ErrInvalidBinding); purpose 1
 // to MaxPurposeLen bytes of printable ASCII, no space (ErrInvalidPurpose).
 func (k *Keyring) Digest(purpose, account string, data []byte) ([]byte, error) {
-	if err := checkPurpose(purpose); err != nil {
-		return nil, err
-	}
 	if err := checkID("account", account); err != nil {
 		return nil, err
 	}
