@@ -227,6 +227,11 @@ func (s *faultStore) AcceptCode(ctx context.Context, account, id string, counter
 		})
 }
 
+func (s *faultStore) SetResync(ctx context.Context, account, id string, step uint64, drift int64, old, mac []byte) (bool, error) {
+	return faultDo(s, "SetResync", "", faultCall{Ctx: ctx, Account: account, ID: id}, faultBytes(account, id),
+		func() (bool, error) { return s.Store.SetResync(ctx, account, id, step, drift, old, mac) })
+}
+
 func (s *faultStore) UpdateSealed(ctx context.Context, account, id string, old, sealed []byte) (bool, error) {
 	return faultDo(s, "UpdateSealed", "", faultCall{Ctx: ctx, Account: account, ID: id}, [][]byte{old, sealed},
 		func() (bool, error) { return s.Store.UpdateSealed(ctx, account, id, old, sealed) })

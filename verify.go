@@ -60,7 +60,11 @@ type Result struct {
 // compare-and-set in the store, so of concurrent submissions of one code
 // exactly one succeeds. A TOTP code that matches outside the window but
 // within Config.Codes.MaxDrift steps is refused, and remembered: the device's
-// next code at the same offset is accepted and the drift adopted.
+// next code at the same offset is accepted and the drift adopted. Any
+// refused TOTP code computes the same steps and makes the same write
+// (DeviceStore.SetResync, of the state as it was when there is nothing to
+// remember), so that the time of a refusal does not tell a wrong guess
+// from the code of a step to come.
 //
 // Attached factors: a trusted record of an attached Factor (package
 // phone's trusted numbers, with its OutOfBand set) is a second factor too
@@ -169,8 +173,14 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 		}
 	}
 	s.pass(false)
-	if !s.accepted && s.replayed == "" {
+	if !s.accepted {
 		s.pass(true)
+		if s.replayed != "" {
+			// A replay searches outside the window too, so that it costs
+			// the HMACs a wrong code does, and what that finds is
+			// dropped: the code is refused as the replay it is.
+			s.accept, s.accepted, s.resyncs = outcome{}, false, nil
+		}
 	}
 	accept, replayed, resyncs := &s.accept, s.replayed, s.resyncs
 	if s.accepted {
@@ -262,6 +272,15 @@ func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, 
 		tf.c.Events.emit(ctx, Event{Type: EventReplayed, Account: account, DeviceID: replayed, Time: now})
 		return Result{}, ErrReplayed
 	}
+	if len(resyncs) == 0 && s.searched != nil && tf.c.Codes.MaxDrift > 0 {
+		// A code of no drifted step writes the same as one that is: the
+		// first device searched for drift, its resync state as it was
+		// (and, under the same key, its MAC). Otherwise the time of the
+		// refusal would tell a guesser which wrong guesses are codes of
+		// the device's steps to come, valid in a minute or two.
+		d := s.searched
+		resyncs = append(resyncs, outcome{kind: outResync, dev: d, step: d.ResyncStep, drift: d.ResyncDrift})
+	}
 	for _, o := range resyncs {
 		mac, err := tf.c.resyncMAC(ctx, o.dev, o.step, o.drift)
 		if err != nil {
@@ -294,7 +313,8 @@ type search struct {
 	accepted bool
 	replayed string // the device whose used code was submitted
 	resyncs  []outcome
-	firstErr error // the first secret that did not open
+	searched *Device // the first device searched for drift (TOTP)
+	firstErr error   // the first secret that did not open
 }
 
 // pass tries each device whose codes have the digits: without resync in
@@ -326,6 +346,9 @@ func (s *search) pass(resync bool) {
 				s.firstErr = cmp.Or(s.firstErr, err)
 				continue
 			}
+		}
+		if resync && g.totp != nil && s.searched == nil {
+			s.searched = d
 		}
 		switch o := s.tf.check(d, g, s.code, s.now, resync); o.kind {
 		case outAccept:
@@ -584,6 +607,12 @@ func (tf *TwoFA) check(d *Device, g *deviceGen, code string, now time.Time, resy
 		return outcome{}
 	}
 	// Outside the window: look for a drifted clock within MaxDrift of now.
+	// Every step of the drift ranges is computed, whatever the device's
+	// counter and wherever the code matches, so that a refused code costs
+	// the same HMACs whether the device was used a minute ago or not and
+	// whether the code is one of a drifted step or of none: the time a
+	// refusal takes must not tell a guesser that a guess is the code of a
+	// step to come (Verify makes the write that follows constant too).
 	rlo, rhi := window(n, uint64(maxDrift), uint64(maxDrift))
 	rhi = min(rhi, ^uint64(0)-1)
 	var ranges [2][2]uint64
@@ -596,22 +625,26 @@ func (tf *TwoFA) check(d *Device, g *deviceGen, code string, now time.Time, resy
 		ranges[nr] = [2]uint64{hi + 1, rhi}
 		nr++
 	}
+	var found outcome
 	for _, r := range ranges[:nr] {
-		first, last := max(r[0], d.Counter), r[1]
-		if first > last {
-			continue
-		}
-		m, err := g.totp.VerifyRange(code, first, last)
+		m, err := g.totp.VerifyRange(code, r[0], r[1])
 		if err != nil {
 			continue
 		}
+		if m < r[1] {
+			_, _ = g.totp.VerifyRange(code, m+1, r[1]) // the rest of the range, for its cost
+		}
+		if found.kind != outMiss || m < d.Counter {
+			continue // a used step tells nothing of the clock
+		}
 		off := offset(m, n)
 		if d.ResyncStep != 0 && m > d.ResyncStep && m-d.ResyncStep <= resyncSpan && absDiff(off, d.ResyncDrift) <= 1 {
-			return outcome{kind: outAccept, dev: d, step: m, drift: off, resynced: true}
+			found = outcome{kind: outAccept, dev: d, step: m, drift: off, resynced: true}
+		} else {
+			found = outcome{kind: outResync, dev: d, step: m, drift: off}
 		}
-		return outcome{kind: outResync, dev: d, step: m, drift: off}
 	}
-	return outcome{}
+	return found
 }
 
 func hotpWindow(counter, lookAhead uint64) (uint64, uint64) {

@@ -1,6 +1,7 @@
 package twofa_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -769,4 +770,78 @@ func otherTOTP(code string) string {
 		return "000001"
 	}
 	return "000000"
+}
+
+// A refused TOTP code makes the same store write whether or not it is the
+// code of a drifted step (SetResync, with the resync state as it was when
+// nothing is to be recorded), and, with the rest of the search computed
+// whatever the counter, costs the same: the time of a refusal does not
+// tell a guesser that a guess is the code of a step to come. The state a
+// wrong code writes back is the state it read.
+func TestVerifyRefusalWritesResync(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := twofatest.New(t)
+	st := newFaultStore(env.Store)
+	devWithConfig(t, env, func(c *twofa.Config) { c.Store = st })
+	dev := env.EnrollTOTP("nina")
+	device := func() twofa.Device {
+		t.Helper()
+		d, err := env.Store.Device(ctx, "nina", dev.ID)
+		require.NoError(t, err)
+		return d
+	}
+	refuse := func(what, code string, wantWrites int) {
+		t.Helper()
+		_, err := env.TwoFA.Verify(ctx, "nina", code)
+		require.ErrorIs(t, err, twofa.ErrInvalidCode, what)
+		assert.Equal(t, wantWrites, st.count("SetResync"), what)
+	}
+
+	env.Clock.Advance(30 * time.Second)
+	before := device()
+	refuse("a wrong code", wrongCode(t, dev, env.Clock.Now(), 4), 1)
+	after := device()
+	assert.Equal(t, before.ResyncStep, after.ResyncStep)
+	assert.Equal(t, before.ResyncDrift, after.ResyncDrift)
+	assert.Equal(t, before.MAC, after.MAC, "the state written back is the state read")
+
+	refuse("a code three steps ahead", dev.CodeAt(env.Clock.Now().Add(90*time.Second)), 2)
+	recorded := device()
+	require.NotZero(t, recorded.ResyncStep, "the drifted step is recorded")
+	assert.Equal(t, int64(3), recorded.ResyncDrift)
+
+	refuse("a wrong code after the record", wrongCode(t, dev, env.Clock.Now(), 4), 3)
+	kept := device()
+	assert.Equal(t, recorded.ResyncStep, kept.ResyncStep, "a wrong code keeps the record")
+	assert.Equal(t, recorded.ResyncDrift, kept.ResyncDrift)
+	assert.Equal(t, recorded.MAC, kept.MAC)
+
+	// Just after a sign-in, the counter lies inside the drift range: a
+	// wrong code still writes, and the next code at the recorded offset
+	// is still accepted.
+	_, err := env.TwoFA.Verify(ctx, "nina", dev.CodeAt(env.Clock.Now()))
+	require.NoError(t, err)
+	refuse("a wrong code just after a sign-in", wrongCode(t, dev, env.Clock.Now(), 4), 4)
+	_, err = env.TwoFA.Verify(ctx, "nina", dev.CodeAt(env.Clock.Now()))
+	require.ErrorIs(t, err, twofa.ErrReplayed)
+	assert.Equal(t, 4, st.count("SetResync"), "a replay records nothing")
+
+	// HOTP has no drift: nothing to write.
+	env.EnrollHOTP("otto")
+	_, err = env.TwoFA.Verify(ctx, "otto", "000000")
+	if errors.Is(err, twofa.ErrInvalidCode) {
+		assert.Equal(t, 4, st.count("SetResync"), "an HOTP miss")
+	}
+
+	// A tampered device is refused on a wrong code too: the write
+	// authenticates the state before it writes it back.
+	cur := device()
+	forged := bytes.Clone(cur.MAC)
+	ok, err := env.Store.SetResync(ctx, "nina", dev.ID, cur.ResyncStep, cur.ResyncDrift+1, cur.MAC, forged)
+	require.NoError(t, err)
+	require.True(t, ok)
+	env.Clock.Advance(30 * time.Second)
+	_, err = env.TwoFA.Verify(ctx, "nina", wrongCode(t, dev, env.Clock.Now(), 4))
+	require.ErrorIs(t, err, twofa.ErrTampered)
 }

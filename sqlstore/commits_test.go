@@ -291,9 +291,11 @@ func wrongTOTPCode(t *testing.T, d *twofatest.Device, now time.Time, maxDrift in
 }
 
 // TestVerifyCommits counts the commits of TwoFA.Verify on a sqlstore: an
-// accepted device code and a wrong one are one commit each (a throttle
-// with failures in it included, which the accepted code clears in the
-// same transaction), a replayed one two.
+// accepted device code is one commit (a throttle with failures in it
+// included, which the accepted code clears in the same transaction); a
+// wrong one two, the same as a code of a drifted step (the failure, and
+// the device's resync state, written whether or not it changed) and as a
+// replayed one (the failure, and its refund).
 func TestVerifyCommits(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -349,7 +351,8 @@ func TestVerifyCommits(t *testing.T) {
 			commits("an accepted code", 1, good, nil)
 			commits("a replayed code", 2, good, twofa.ErrReplayed)
 			clock.Advance(30 * time.Second)
-			commits("a wrong code", 1, wrongTOTPCode(t, dev, clock.Now(), 4 /* the default MaxDrift */), twofa.ErrInvalidCode)
+			commits("a wrong code", 2, wrongTOTPCode(t, dev, clock.Now(), 4 /* the default MaxDrift */), twofa.ErrInvalidCode)
+			commits("a code 3 steps ahead (a drifted clock)", 2, dev.CodeAt(clock.Now().Add(3*30*time.Second)), twofa.ErrInvalidCode)
 			commits("an accepted code after failures", 1, dev.Code(), nil)
 			st, err := s.Throttle(ctx, "alice", twofa.ScopeCode)
 			if err != nil {
@@ -388,7 +391,7 @@ func TestVerifyCommits(t *testing.T) {
 			commits("an accepted SMS code", 1, code, nil)
 			commits("a replayed SMS code", 0, code, twofa.ErrReplayed)
 			code = sms()
-			commits("a wrong code with an SMS code open", 2, wrongTOTPCode(t, dev, clock.Now(), 4), twofa.ErrInvalidCode)
+			commits("a wrong code with an SMS code open", 3, wrongTOTPCode(t, dev, clock.Now(), 4), twofa.ErrInvalidCode)
 			commits("an accepted SMS code after a failure", 2, code, nil)
 			if st, err := s.Throttle(ctx, "alice", twofa.ScopeCode); err != nil || st.Failures != 0 || !st.Until.IsZero() {
 				t.Errorf("Throttle after the accepted SMS code = %+v, %v; want the back-off cleared", st, err)
