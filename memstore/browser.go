@@ -96,7 +96,7 @@ func (s *Store) BrowserByDigest(ctx context.Context, account string, digest []by
 			return cloneBrowser(e.b), nil
 		}
 	}
-	return browser.Record{}, fmt.Errorf("memstore: browser: %w", twofa.ErrNotFound)
+	return browser.Record{}, errNoBrowser
 }
 
 // Browsers returns every record of the account, oldest first.
@@ -253,3 +253,8 @@ func (s *Store) UpdateBrowserMAC(ctx context.Context, account, id string, old, m
 	e.b.MAC = bytes.Clone(mac)
 	return true, nil
 }
+
+// errNoBrowser is BrowserByDigest's miss, made once: a lookup of a token
+// never issued should cost what one of a known token does, not the
+// formatting of an error.
+var errNoBrowser = fmt.Errorf("memstore: browser: %w", twofa.ErrNotFound)

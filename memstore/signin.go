@@ -91,7 +91,7 @@ func (s *Store) SignIn(ctx context.Context, digest []byte) (signin.Record, error
 	if e := s.signins[string(digest)]; e != nil {
 		return cloneSignIn(e.r), nil
 	}
-	return signin.Record{}, fmt.Errorf("memstore: sign-in: %w", twofa.ErrNotFound)
+	return signin.Record{}, errNoSignIn
 }
 
 // SignIns returns every record of the account, oldest first.
@@ -234,3 +234,6 @@ func (s *Store) DeleteExpiredSignIns(ctx context.Context, now time.Time) (int, e
 	}
 	return n, nil
 }
+
+// errNoSignIn is SignIn's miss, made once, as errNoBrowser is.
+var errNoSignIn = fmt.Errorf("memstore: sign-in: %w", twofa.ErrNotFound)
