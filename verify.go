@@ -628,14 +628,15 @@ func (tf *TwoFA) check(d *Device, g *deviceGen, code string, now time.Time, resy
 	var found outcome
 	for _, r := range ranges[:nr] {
 		m, err := g.totp.VerifyRange(code, r[0], r[1])
-		if err != nil {
-			continue
+		for err == nil && m < d.Counter && m < r[1] {
+			// A used step tells nothing of the clock: look on past it.
+			m, err = g.totp.VerifyRange(code, m+1, r[1])
 		}
-		if m < r[1] {
+		if err == nil && m < r[1] {
 			_, _ = g.totp.VerifyRange(code, m+1, r[1]) // the rest of the range, for its cost
 		}
-		if found.kind != outMiss || m < d.Counter {
-			continue // a used step tells nothing of the clock
+		if err != nil || m < d.Counter || found.kind != outMiss {
+			continue
 		}
 		off := offset(m, n)
 		if d.ResyncStep != 0 && m > d.ResyncStep && m-d.ResyncStep <= resyncSpan && absDiff(off, d.ResyncDrift) <= 1 {
