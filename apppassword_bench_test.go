@@ -81,17 +81,24 @@ func apBenchSQLite(b *testing.B) (twofa.Store, *sql.DB) {
 	// calls do not write.
 	dsn := "file:" + filepath.Join(dir, "twofa.db") +
 		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)&_pragma=foreign_keys(1)&_txlock=immediate"
+	return openSQLite(b, dsn)
+}
+
+// openSQLite opens dsn with the embedded SQLite driver and returns a
+// migrated sqlstore on it, with the database, closed when tb ends.
+func openSQLite(tb testing.TB, dsn string) (*sqlstore.Store, *sql.DB) {
+	tb.Helper()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { db.Close() })
+	tb.Cleanup(func() { db.Close() })
 	s, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := s.Migrate(context.Background()); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return s, db
 }

@@ -20,7 +20,6 @@ package twofa_test
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -31,14 +30,11 @@ import (
 	"testing"
 	"time"
 
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
-
 	"github.com/twofa-go/twofa"
 	"github.com/twofa-go/twofa/browser"
 	"github.com/twofa-go/twofa/memstore"
 	"github.com/twofa-go/twofa/phone"
 	"github.com/twofa-go/twofa/signin"
-	"github.com/twofa-go/twofa/sqlstore"
 	"github.com/twofa-go/twofa/twofahttp"
 	"github.com/twofa-go/twofa/twofatest"
 )
@@ -56,18 +52,7 @@ func tmBackends() []tmBackend {
 		{"memstore", func(*testing.B) twofa.Store { return memstore.New() }},
 		{"sqlite-memory", func(b *testing.B) twofa.Store {
 			dsn := fmt.Sprintf("file:twofa-timing-%d?mode=memory&cache=shared&_pragma=busy_timeout(10000)", tmMemSeq.Add(1))
-			db, err := sql.Open("sqlite", dsn)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { db.Close() })
-			s, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := s.Migrate(context.Background()); err != nil {
-				b.Fatal(err)
-			}
+			s, _ := openSQLite(b, dsn)
 			return s
 		}},
 	}

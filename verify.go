@@ -95,7 +95,11 @@ type Result struct {
 //
 // Errors: ErrInvalidAccount, ErrMalformedCode (nothing counted),
 // ErrNotEnrolled, *ThrottledError (errors.Is ErrThrottled),
-// ErrInvalidCode, ErrReplayed, or a wrapped store or Keyring error.
+// ErrInvalidCode, ErrReplayed, a wrapped *TamperedError (errors.Is
+// ErrTampered: the stored state of the device a code matched - for a
+// refused TOTP code, of the device whose resync state it writes - failed
+// authentication; an EventTampered is emitted), or a wrapped store or
+// Keyring error.
 func (tf *TwoFA) Verify(ctx context.Context, account, code string) (res Result, err error) {
 	if err := validAccount(account); err != nil {
 		return Result{}, err

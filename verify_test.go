@@ -828,11 +828,25 @@ func TestVerifyRefusalWritesResync(t *testing.T) {
 	assert.Equal(t, 4, st.count("SetResync"), "a replay records nothing")
 
 	// HOTP has no drift: nothing to write.
-	env.EnrollHOTP("otto")
-	_, err = env.TwoFA.Verify(ctx, "otto", "000000")
-	if errors.Is(err, twofa.ErrInvalidCode) {
-		assert.Equal(t, 4, st.count("SetResync"), "an HOTP miss")
+	hotp := env.EnrollHOTP("otto")
+	shown := map[string]bool{}
+	for c := range uint64(64) { // far past the look-ahead and the replay range
+		shown[hotp.HOTPCode(c)] = true
 	}
+	wrong := "000000"
+	for i := 0; shown[wrong]; i++ {
+		wrong = fmt.Sprintf("%06d", i)
+	}
+	_, err = env.TwoFA.Verify(ctx, "otto", wrong)
+	require.ErrorIs(t, err, twofa.ErrInvalidCode)
+	assert.Equal(t, 4, st.count("SetResync"), "an HOTP miss")
+
+	// The write's failure is the verification's: the failure was counted
+	// before it.
+	st.fail("SetResync", errBoom)
+	_, err = env.TwoFA.Verify(ctx, "nina", wrongCode(t, dev, env.Clock.Now(), 4))
+	require.ErrorIs(t, err, errBoom)
+	st.fail("SetResync", nil)
 
 	// A tampered device is refused on a wrong code too: the write
 	// authenticates the state before it writes it back.
